@@ -1,0 +1,303 @@
+import { FvOperator } from './operator.js';
+import { ShiftedSolver } from './linear.js';
+import { norm1, min, max, restoreSum, sum } from './vec.js';
+
+export interface IntegratorStats {
+  steps: number;
+  rejected: number;
+  /** Smallest and largest accepted step. */
+  dtMin: number;
+  dtMax: number;
+}
+
+/** Advances ρ in place from t0 to exactly t1 (report times are always hit). */
+export interface Integrator {
+  readonly name: string;
+  readonly stats: IntegratorStats;
+  /** The linear solver, for implicit integrators. */
+  readonly solver?: ShiftedSolver;
+  advance(rho: Float64Array, t0: number, t1: number): void;
+  /** A human description of the step choice, for the report. */
+  describe(): string;
+}
+
+function newStats(): IntegratorStats {
+  return { steps: 0, rejected: 0, dtMin: Infinity, dtMax: 0 };
+}
+
+function record(stats: IntegratorStats, dt: number): void {
+  stats.steps++;
+  if (dt < stats.dtMin) stats.dtMin = dt;
+  if (dt > stats.dtMax) stats.dtMax = dt;
+}
+
+/** Number of equal substeps of at most dtMax that cover [t0, t1]. */
+function substeps(t0: number, t1: number, dtMax: number): number {
+  return Math.max(1, Math.ceil((t1 - t0) / dtMax - 1e-9));
+}
+
+/**
+ * Explicit Euler with dt ≤ 1/max(−A_ii): the positivity limit (also within the stability limit
+ * 2/λ_max by Gershgorin), so every step is a convex combination and ρ stays ≥ 0.
+ */
+export class ExplicitEuler implements Integrator {
+  readonly name = 'explicit';
+  readonly stats = newStats();
+  readonly dt: number;
+  readonly limit: number;
+  private readonly op: FvOperator;
+  private readonly k: Float64Array;
+  constructor(op: FvOperator, dt?: number) {
+    this.op = op;
+    this.limit = op.explicitLimit();
+    this.dt = dt ?? 0.9 * this.limit;
+    this.k = new Float64Array(op.grid.size);
+  }
+  advance(rho: Float64Array, t0: number, t1: number): void {
+    const m = substeps(t0, t1, this.dt);
+    const dt = (t1 - t0) / m;
+    const total = sum(rho);
+    for (let s = 0; s < m; s++) {
+      this.op.apply(rho, this.k);
+      for (let i = 0; i < rho.length; i++) rho[i] += dt * this.k[i];
+      record(this.stats, dt);
+    }
+    restoreSum(rho, total);
+  }
+  describe(): string {
+    return `explicit Euler, dt ≤ ${this.dt.toPrecision(4)} (positivity limit ${this.limit.toPrecision(4)})`;
+  }
+}
+
+/**
+ * RKL2 super-time-stepping (Meyer, Balsara & Aslam 2014): s stages of stencil work give a stable
+ * second-order step (s² + s − 2)/4 times the explicit limit, with no linear solves.
+ */
+export class Rkl2 implements Integrator {
+  readonly name = 'rkl2';
+  readonly stats = newStats();
+  readonly dt: number;
+  readonly stages: number;
+  private readonly op: FvOperator;
+  private readonly y0: Float64Array;
+  private readonly y1: Float64Array;
+  private readonly y2: Float64Array;
+  private readonly l0: Float64Array;
+  private readonly lj: Float64Array;
+  private readonly limit: number;
+
+  constructor(op: FvOperator, dt: number) {
+    this.op = op;
+    this.limit = op.explicitLimit();
+    // smallest s with (s² + s − 2)/4 · limit ≥ dt, at least 2 stages
+    let s = 2;
+    while (((s * s + s - 2) / 4) * this.limit < dt) s++;
+    this.stages = s;
+    this.dt = dt;
+    const n = op.grid.size;
+    this.y0 = new Float64Array(n);
+    this.y1 = new Float64Array(n);
+    this.y2 = new Float64Array(n);
+    this.l0 = new Float64Array(n);
+    this.lj = new Float64Array(n);
+  }
+
+  private step(rho: Float64Array, dt: number): void {
+    const s = this.stages;
+    const n = rho.length;
+    const b = (j: number): number => (j < 2 ? 1 / 3 : (j * j + j - 2) / (2 * j * (j + 1)));
+    const w1 = 4 / (s * s + s - 2);
+    const { y0, l0, lj } = this;
+    let yPrev2 = this.y1; // Y_{j-2}
+    let yPrev = this.y2; // Y_{j-1}
+    y0.set(rho);
+    this.op.apply(y0, l0);
+    const mu1 = b(1) * w1;
+    for (let i = 0; i < n; i++) yPrev[i] = y0[i] + mu1 * dt * l0[i];
+    yPrev2.set(y0);
+    for (let j = 2; j <= s; j++) {
+      const bj = b(j);
+      const bj1 = b(j - 1);
+      const bj2 = b(j - 2);
+      const mu = ((2 * j - 1) / j) * (bj / bj1);
+      const nu = (-(j - 1) / j) * (bj / bj2);
+      const muT = mu * w1;
+      const gammaT = -(1 - bj1) * muT;
+      this.op.apply(yPrev, lj);
+      const out = yPrev2; // reuse Y_{j-2}'s storage for Y_j
+      for (let i = 0; i < n; i++) {
+        out[i] = mu * yPrev[i] + nu * yPrev2[i] + (1 - mu - nu) * y0[i] + muT * dt * lj[i] + gammaT * dt * l0[i];
+      }
+      yPrev2 = yPrev;
+      yPrev = out;
+    }
+    rho.set(yPrev);
+    record(this.stats, dt);
+  }
+
+  advance(rho: Float64Array, t0: number, t1: number): void {
+    const m = substeps(t0, t1, this.dt);
+    const dt = (t1 - t0) / m;
+    const total = sum(rho);
+    for (let k = 0; k < m; k++) this.step(rho, dt);
+    restoreSum(rho, total);
+  }
+
+  describe(): string {
+    return `RKL2, ${this.stages} stages, dt ≤ ${this.dt.toPrecision(4)} (${((this.stages * this.stages + this.stages - 2) / 4).toFixed(1)}× the explicit limit ${this.limit.toPrecision(4)})`;
+  }
+}
+
+/** Backward Euler with a fixed step: unconditionally positive and mass-conserving (M-matrix). */
+export class BackwardEuler implements Integrator {
+  readonly name = 'backward-euler';
+  readonly stats = newStats();
+  readonly dt: number;
+  readonly solver: ShiftedSolver;
+  private readonly b: Float64Array;
+  constructor(op: FvOperator, solver: ShiftedSolver, dt: number) {
+    this.solver = solver;
+    this.dt = dt;
+    this.b = new Float64Array(op.grid.size);
+  }
+  advance(rho: Float64Array, t0: number, t1: number): void {
+    const m = substeps(t0, t1, this.dt);
+    const dt = (t1 - t0) / m;
+    const total = sum(rho);
+    for (let k = 0; k < m; k++) {
+      this.b.set(rho);
+      this.solver.solve(dt, this.b, rho);
+      restoreSum(rho, total);
+      record(this.stats, dt);
+    }
+  }
+  describe(): string {
+    return `backward Euler, dt = ${this.dt.toPrecision(4)}, ${this.solver.name}`;
+  }
+}
+
+const GAMMA = 2 - Math.SQRT2;
+const D_TRBDF2 = GAMMA / 2; // = 1 − 1/√2: both stages share the matrix I − d·dt·A
+/** Weights of the third-order quadrature on the nodes 0, γ, 1 used for the embedded error estimate. */
+const B2 = 1 / (6 * GAMMA * (1 - GAMMA));
+const B3 = 0.5 - 1 / (6 * (1 - GAMMA));
+const B1 = 1 - B2 - B3;
+
+export interface AdaptiveOptions {
+  /** Relative L1 local error per step. */
+  tolerance: number;
+  /** First step; default chosen from ‖Aρ‖. */
+  dt0?: number;
+  /** Largest step (e.g. the report interval). */
+  dtMax: number;
+}
+
+/**
+ * TR-BDF2 (Bank et al. 1985) with adaptive steps: L-stable, second order, one matrix I − d·dt·A
+ * for both stages. The local error is estimated against a third-order quadrature over the stage
+ * values and filtered through the same solve (Shampine's trick, so stiff modes do not inflate it).
+ * A step that makes ρ negative beyond the tolerance is rejected like an inaccurate one. Runs to
+ * equilibrium take few steps because dt grows as the solution smooths.
+ */
+export class TrBdf2 implements Integrator {
+  readonly name = 'trbdf2';
+  readonly stats = newStats();
+  readonly solver: ShiftedSolver;
+  private readonly op: FvOperator;
+  private readonly opts: AdaptiveOptions;
+  private dtNext: number | undefined;
+  private readonly f0: Float64Array;
+  private readonly fs: Float64Array;
+  private readonly f1: Float64Array;
+  private readonly ys: Float64Array;
+  private readonly y1: Float64Array;
+  private readonly rhs: Float64Array;
+  private readonly est: Float64Array;
+
+  constructor(op: FvOperator, solver: ShiftedSolver, opts: AdaptiveOptions) {
+    this.op = op;
+    this.solver = solver;
+    this.opts = opts;
+    this.dtNext = opts.dt0;
+    const n = op.grid.size;
+    this.f0 = new Float64Array(n);
+    this.fs = new Float64Array(n);
+    this.f1 = new Float64Array(n);
+    this.ys = new Float64Array(n);
+    this.y1 = new Float64Array(n);
+    this.rhs = new Float64Array(n);
+    this.est = new Float64Array(n);
+  }
+
+  /** One attempted step from y; returns the error ratio (≤ 1 accepts), result in this.y1. */
+  private attempt(y: Float64Array, dt: number): number {
+    const n = y.length;
+    const { f0, fs, f1, ys, y1, rhs, est } = this;
+    const th = D_TRBDF2 * dt;
+    this.op.apply(y, f0);
+    for (let i = 0; i < n; i++) rhs[i] = y[i] + th * f0[i];
+    ys.set(y);
+    this.solver.solve(th, rhs, ys);
+    const a = 1 / (GAMMA * (2 - GAMMA));
+    const c = ((1 - GAMMA) * (1 - GAMMA)) / (GAMMA * (2 - GAMMA));
+    for (let i = 0; i < n; i++) rhs[i] = a * ys[i] - c * y[i];
+    y1.set(ys);
+    this.solver.solve(th, rhs, y1);
+    this.op.apply(ys, fs);
+    this.op.apply(y1, f1);
+    for (let i = 0; i < n; i++) rhs[i] = y[i] + dt * (B1 * f0[i] + B2 * fs[i] + B3 * f1[i]) - y1[i];
+    est.fill(0);
+    this.solver.solve(th, rhs, est);
+    const scale = this.opts.tolerance * Math.max(norm1(y1), 1e-300);
+    let err = norm1(est) / scale;
+    const lo = min(y1);
+    if (lo < 0) {
+      const neg = -lo / Math.max(max(y1), 1e-300);
+      if (neg > this.opts.tolerance) err = Math.max(err, 2 * neg / this.opts.tolerance);
+    }
+    if (!Number.isFinite(err)) err = Infinity;
+    return err;
+  }
+
+  private initialStep(y: Float64Array): number {
+    this.op.apply(y, this.f0);
+    const ratio = norm1(y) / Math.max(norm1(this.f0), 1e-300);
+    return Math.min(this.opts.dtMax, 0.5 * Math.cbrt(this.opts.tolerance) * ratio);
+  }
+
+  advance(rho: Float64Array, t0: number, t1: number): void {
+    let t = t0;
+    let dt = this.dtNext ?? this.initialStep(rho);
+    let rejectsInRow = 0;
+    while (t < t1) {
+      const remaining = t1 - t;
+      // Land exactly on t1; stretch a little rather than leave a sliver step.
+      const landing = dt >= remaining * (1 - 1e-12) || dt > 0.8 * remaining;
+      const h = landing ? remaining : dt;
+      const err = this.attempt(rho, h);
+      if (err <= 1) {
+        const total = sum(rho);
+        rho.set(this.y1);
+        restoreSum(rho, total);
+        t = landing ? t1 : t + h;
+        record(this.stats, h);
+        rejectsInRow = 0;
+        const grow = err === 0 ? 5 : Math.min(5, Math.max(0.2, 0.9 * Math.pow(err, -1 / 3)));
+        // Do not let a shortened landing step shrink the next proposal.
+        dt = Math.min(this.opts.dtMax, Math.max(dt, h) * grow);
+      } else {
+        this.stats.rejected++;
+        rejectsInRow++;
+        if (rejectsInRow > 60 || h < 1e-14 * Math.max(1, Math.abs(t))) {
+          throw new Error(`adaptive step size underflow at t = ${t} (dt = ${h.toExponential(3)}, error ratio ${err.toExponential(3)})`);
+        }
+        dt = h * Math.max(0.1, Math.min(0.5, 0.9 * Math.pow(err, -1 / 3)));
+      }
+    }
+    this.dtNext = dt;
+  }
+
+  describe(): string {
+    return `TR-BDF2, adaptive (tolerance ${this.opts.tolerance}), ${this.solver.name}`;
+  }
+}

@@ -1,0 +1,116 @@
+import { bernoulli, symmetricWeight } from './bernoulli.js';
+import { Grid } from './grid.js';
+import { Problem } from './problem.js';
+
+/**
+ * The finite-volume generator in two equivalent forms.
+ *
+ * ρ-form (what we time-step): dρ_i/dt = Σ_j c_ij [B(ψ_i − ψ_j) ρ_j − B(ψ_j − ψ_i) ρ_i] = (Aρ)_i,
+ * c_ij = D_σ / h², the exponential-fitting (Scharfetter–Gummel) flux. With u = ρ/π this is
+ * M u' = −K u of DESIGN.md §2 with a_σ = D_σ π_i B(ψ_j − ψ_i); every coefficient is O(1)
+ * because only differences of ψ appear, so no π is ever formed.
+ *
+ * Symmetric form: v = ρ / √π gives v' = S v, S_ij = c_ij (z/2)/sinh(z/2) (z = ψ_j − ψ_i),
+ * S_ii = A_ii. S is symmetric negative semidefinite with null vector √π: CG and the eigen-solvers
+ * work on it.
+ *
+ * Face arrays are indexed by the lower cell of the face along each axis; faces on the upper wall
+ * have zero coefficients (reflecting walls: no flux).
+ */
+export class FvOperator {
+  readonly grid: Grid;
+  readonly problem: Problem;
+  /** Per axis: coefficient of ρ_i in the flux from cell i to its upper neighbour j. */
+  readonly fwd: Float64Array[];
+  /** Per axis: coefficient of ρ_j in the flux from j back to i. */
+  readonly bwd: Float64Array[];
+  /** Per axis: symmetric weight sqrt(fwd·bwd). */
+  readonly sym: Float64Array[];
+  /** −A_ii = −S_ii ≥ 0: total out-flow coefficient of each cell. */
+  readonly outflow: Float64Array;
+  /** √π (unnormalized, max 1): the similarity scaling ρ = √π v. Underflows to 0 where ψ > ~1490. */
+  readonly sqrtPi: Float64Array;
+
+  constructor(problem: Problem) {
+    this.problem = problem;
+    const g = (this.grid = problem.grid);
+    this.fwd = [];
+    this.bwd = [];
+    this.sym = [];
+    this.outflow = new Float64Array(g.size);
+    const psi = problem.psi;
+    for (let k = 0; k < g.dim; k++) {
+      const fw = new Float64Array(g.size);
+      const bw = new Float64Array(g.size);
+      const sy = new Float64Array(g.size);
+      const stride = g.strides[k];
+      const n = g.n[k];
+      const inv = 1 / (g.h[k] * g.h[k]);
+      const D = problem.faceD[k];
+      for (let i = 0; i < g.size; i++) {
+        if (Math.floor(i / stride) % n === n - 1) continue;
+        const j = i + stride;
+        const c = D[i] * inv;
+        const z = psi[j] - psi[i];
+        fw[i] = c * bernoulli(z);
+        bw[i] = c * bernoulli(-z);
+        sy[i] = c * symmetricWeight(z);
+        this.outflow[i] += fw[i];
+        this.outflow[j] += bw[i];
+      }
+      this.fwd.push(fw);
+      this.bwd.push(bw);
+      this.sym.push(sy);
+    }
+    this.sqrtPi = new Float64Array(g.size);
+    for (let i = 0; i < g.size; i++) this.sqrtPi[i] = Math.exp(-0.5 * psi[i]);
+  }
+
+  /** out = A ρ (ρ-form). Mass is conserved face by face: what leaves i enters j. */
+  apply(rho: Float64Array, out: Float64Array): void {
+    out.fill(0);
+    const g = this.grid;
+    for (let k = 0; k < g.dim; k++) {
+      const stride = g.strides[k];
+      const fw = this.fwd[k];
+      const bw = this.bwd[k];
+      const last = g.size - stride;
+      for (let i = 0; i < last; i++) {
+        const flux = fw[i] * rho[i] - bw[i] * rho[i + stride];
+        out[i] -= flux;
+        out[i + stride] += flux;
+      }
+    }
+  }
+
+  /** out = S v (symmetric form). */
+  applySymmetric(v: Float64Array, out: Float64Array): void {
+    const g = this.grid;
+    const d = this.outflow;
+    for (let i = 0; i < g.size; i++) out[i] = -d[i] * v[i];
+    for (let k = 0; k < g.dim; k++) {
+      const stride = g.strides[k];
+      const sy = this.sym[k];
+      const last = g.size - stride;
+      for (let i = 0; i < last; i++) {
+        const w = sy[i];
+        out[i] += w * v[i + stride];
+        out[i + stride] += w * v[i];
+      }
+    }
+  }
+
+  /** Largest step for which explicit Euler keeps ρ ≥ 0 (and is stable): 1 / max_i (−A_ii). */
+  explicitLimit(): number {
+    let m = 0;
+    for (let i = 0; i < this.outflow.length; i++) if (this.outflow[i] > m) m = this.outflow[i];
+    return m > 0 ? 1 / m : Infinity;
+  }
+
+  /** Whether the symmetric form is usable: √π must not underflow where ρ may live. */
+  symmetricFormUsable(): boolean {
+    let max = 0;
+    for (let i = 0; i < this.problem.psi.length; i++) if (this.problem.psi[i] > max) max = this.problem.psi[i];
+    return max < 1400;
+  }
+}

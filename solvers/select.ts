@@ -1,0 +1,45 @@
+import { FvOperator } from './operator.js';
+import { BackwardEuler, ExplicitEuler, Rkl2, TrBdf2, type Integrator } from './integrators.js';
+import { CgSolver, JacobiPreconditioner, TridiagonalSolver, type ShiftedSolver } from './linear.js';
+
+export type IntegratorChoice = 'auto' | 'explicit' | 'rkl2' | 'backward-euler' | 'trbdf2';
+
+export interface IntegratorRequest {
+  choice: IntegratorChoice;
+  dt?: number;
+  tolerance: number;
+  /** The report interval: no step is longer. */
+  reportEvery: number;
+  end: number;
+}
+
+/** The linear solver for (I − θA): direct in 1-D, preconditioned CG on the symmetric form otherwise. */
+export function shiftedSolver(op: FvOperator, tolerance: number): ShiftedSolver {
+  if (op.grid.dim === 1) return new TridiagonalSolver(op);
+  if (!op.symmetricFormUsable()) {
+    throw new Error('π spans more than e^1400 on this grid, beyond float64 for the symmetric CG form: use integrator rkl2 or explicit, or add a noise floor (noise.eps)');
+  }
+  // The linear tolerance sits well below the step's error tolerance so it never shows in rates.
+  return new CgSolver(op, new JacobiPreconditioner(op), { tol: Math.min(1e-9, tolerance * 1e-3), maxIterations: 20000 });
+}
+
+/**
+ * Builds the integrator a scenario asks for. `auto` is adaptive TR-BDF2: a run to equilibrium
+ * then costs a number of steps that grows slowly with the end time, not end/explicit-limit.
+ */
+export function selectIntegrator(op: FvOperator, req: IntegratorRequest): Integrator {
+  switch (req.choice) {
+    case 'explicit':
+      return new ExplicitEuler(op, req.dt);
+    case 'rkl2': {
+      const limit = op.explicitLimit();
+      const dt = req.dt ?? Math.min(req.reportEvery, ((20 * 20 + 20 - 2) / 4) * limit);
+      return new Rkl2(op, dt);
+    }
+    case 'backward-euler':
+      return new BackwardEuler(op, shiftedSolver(op, req.tolerance), req.dt ?? Math.min(req.reportEvery, req.end / 100));
+    case 'auto':
+    case 'trbdf2':
+      return new TrBdf2(op, shiftedSolver(op, req.tolerance), { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery });
+  }
+}

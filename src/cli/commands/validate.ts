@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { loadScenario } from '../../scenario/load.js';
+import { setUp } from '../../run/run.js';
+import { setOption } from '../shared.js';
+
+export function validateCommand(): Command {
+  return new Command('validate')
+    .description('check a scenario file (schema, expression, landscape on the grid) without solving')
+    .argument('<scenario...>', 'scenario files')
+    .addOption(setOption())
+    .addHelpText('after', '\nExample:\n  $ fpsolve validate scenarios/*.yaml\n\nExit codes: 0 all valid, 2 the first invalid file (its error names the file and field).')
+    .action((files: string[], o: { set: string[] }) => {
+      for (const file of files) {
+        const loaded = loadScenario(file, o.set);
+        const s = setUp(loaded);
+        process.stdout.write(`${file}: ok (${s.grid.n.join('×')} cells, regime ${s.regime.regime})\n`);
+      }
+    });
+}

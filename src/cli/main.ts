@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { FpsolveError, EXIT } from '../errors.js';
+import { packageVersion } from '../paths.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { takeExitCode } from './shared.js';
+
+export function buildProgram(): Command {
+  const program = new Command('fpsolve')
+    .description('Finite-volume solver for the Fokker–Planck equations of SGD: convergence to π, rates, spectral gaps')
+    .version(packageVersion())
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', '\nRun `fpsolve <command> --help` for each command\'s options and examples.');
+  for (const cmd of [runCommand(), validateCommand()]) program.addCommand(cmd.exitOverride());
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never lets a stack trace reach the user. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return takeExitCode();
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version end with code 0; usage errors with 2 (bad input)
+      return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    if (e instanceof FpsolveError) {
+      process.stderr.write(`fpsolve: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    process.stderr.write(`fpsolve: internal error: ${err?.message ?? String(e)}\n`);
+    if (process.env.FPSOLVE_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,34 @@
+import { Option } from 'commander';
+
+/** `--set path=value`, repeatable; values are parsed as YAML by the scenario loader. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export const setOption = (): Option =>
+  new Option('-s, --set <path=value>', "override a scenario field (repeatable), value parsed as YAML, e.g. --set noise.eta=0.05 --set 'domain.cells=[4000]'")
+    .argParser(collect)
+    .default([] as string[], 'none');
+
+/** Parses a positive number option with a message that names the option. */
+export function positiveNumber(name: string): (v: string) => number {
+  return (v: string) => {
+    const x = Number(v);
+    if (!Number.isFinite(x) || x <= 0) throw new Error(`${name} must be a positive number (got '${v}')`);
+    return x;
+  };
+}
+
+/**
+ * The exit code a command's action decided on (commander actions return nothing useful).
+ * Only the one command that runs per process sets it.
+ */
+let exitCode = 0;
+export function setExitCode(code: number): void {
+  exitCode = code;
+}
+export function takeExitCode(): number {
+  const c = exitCode;
+  exitCode = 0;
+  return c;
+}

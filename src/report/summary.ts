@@ -1,0 +1,29 @@
+import type { RunReport } from './types.js';
+import type { RateFit } from '../diagnostics/rates.js';
+
+const fmt = (v: number | null | undefined, p = 4): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toPrecision(p));
+
+function rateLine(name: string, r: RateFit | null): string {
+  if (!r) return `  ${name.padEnd(9)} –  (too few points above round-off)`;
+  return `  ${name.padEnd(9)} ${fmt(r.value, 6)}  over t ∈ [${fmt(r.window[0], 3)}, ${fmt(r.window[1], 3)}], r² = ${r.r2.toFixed(6)}${r.note ? '  (tail not exponential yet)' : ''}`;
+}
+
+/** The short text summary `fpsolve run` prints. */
+export function formatSummary(r: RunReport): string {
+  const f = r.final;
+  const lines = [
+    `${r.scenario.name}: ${r.status === 'ok' ? 'done' : r.status.toUpperCase()}${r.error ? ` — ${r.error}` : ''}`,
+    `  grid ${r.cells.join('×')} (${r.grid.size} cells), ${r.backend} ${r.precision}, ${r.integrator.description}`,
+    `  ${r.steps} steps${r.integrator.rejectedSteps ? ` (+${r.integrator.rejectedSteps} rejected)` : ''}${r.integrator.linearIterations ? `, ${r.integrator.linearIterations} CG iterations` : ''}, wall ${r.wallSeconds.toFixed(2)} s`,
+    `regime: ${r.regime}`,
+    `  ${r.regimeReason}`,
+    `final (t = ${fmt(f.t)}): l1 ${fmt(f.l1, 3)}, kl ${fmt(f.kl, 3)}, chi2 ${f.chi2 === null ? `1e${f.log10Chi2.toFixed(0)}` : fmt(f.chi2, 3)}, E[f] ${fmt(f.meanLoss, 6)} (E_π[f] ${fmt(r.equilibrium.meanLoss, 6)}), mass ${f.mass.toPrecision(15)}`,
+    r.regime === 'collapsing' ? `  mass in {f < ${fmt(r.delta, 3)}}: ${fmt(f.massBelowDelta, 4)}` : '',
+    'rates (decay per unit time):',
+    rateLine('chi', r.rates.chi),
+    rateLine('kl', r.rates.kl),
+    rateLine('meanLoss', r.rates.meanLoss),
+    ...r.notes.map((n) => `note: ${n}`),
+  ];
+  return lines.filter((l) => l !== '').join('\n');
+}

@@ -1,0 +1,41 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { writeCsv } from '../io/csv.js';
+import { writeFieldBundle } from '../io/npy.js';
+import type { RunResult } from '../run/run.js';
+import type { SeriesPoint } from '../diagnostics/distances.js';
+
+export const SERIES_COLUMNS: readonly (keyof SeriesPoint)[] = ['t', 'mass', 'minDensity', 'meanLoss', 'l1', 'kl', 'chi2', 'log10Chi2', 'massBelowDelta'];
+
+/** report.json text; non-finite numbers are written as null (JSON has no NaN). */
+export function reportJson(report: unknown): string {
+  return JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
+}
+
+/**
+ * Writes report.json, series.csv, the final density and π with their grid axes (.npy + manifest).
+ * Each file is written atomically; report.json goes last, so its presence means the run's
+ * outputs are complete.
+ */
+export function writeRunOutputs(outDir: string, result: RunResult): string[] {
+  mkdirSync(outDir, { recursive: true });
+  const { report, density, setup } = result;
+  const grid = setup.grid;
+  const written: string[] = [];
+  const csvPath = join(outDir, 'series.csv');
+  writeCsv(
+    csvPath,
+    SERIES_COLUMNS as string[],
+    report.series.map((p) => SERIES_COLUMNS.map((c) => p[c])),
+  );
+  written.push(csvPath);
+  const axes = grid.n.map((_, k) => grid.centres(k));
+  const meta = { t: report.final.t, scenario: report.scenario.name, regime: report.regime, status: report.status };
+  written.push(...writeFieldBundle(outDir, 'density', density, grid.n.slice(), axes, { ...meta, quantity: 'rho(t_final)' }));
+  written.push(...writeFieldBundle(outDir, 'pi', setup.problem.pi(), grid.n.slice(), axes, { ...meta, quantity: 'discrete invariant density pi (normalized on the grid)' }));
+  const reportPath = join(outDir, 'report.json');
+  writeFileAtomic(reportPath, reportJson(report));
+  written.push(reportPath);
+  return written;
+}

@@ -1,0 +1,269 @@
+import { Grid } from '../../solvers/grid.js';
+import { Problem, isFault, type NoiseModel } from '../../solvers/problem.js';
+import { FvOperator } from '../../solvers/operator.js';
+import { selectIntegrator } from '../../solvers/select.js';
+import type { Integrator } from '../../solvers/integrators.js';
+import { DistanceTracker, type SeriesPoint } from '../diagnostics/distances.js';
+import { fitTailRate } from '../diagnostics/rates.js';
+import { classifyRegime, type Regime } from '../diagnostics/regime.js';
+import { resolveLandscape } from '../landscape/builtins.js';
+import { InputError, NumericalFault } from '../errors.js';
+import { packageVersion } from '../paths.js';
+import type { LoadedScenario, NoiseSpec, Scenario } from '../scenario/types.js';
+import type { RunReport, RunStatus } from '../report/types.js';
+import { initialDensity } from './initial.js';
+import { cpus } from 'node:os';
+
+export function noiseModel(spec: NoiseSpec): NoiseModel {
+  return spec.model === 'multiplicative'
+    ? { kind: 'multiplicative', etaSigma: spec.eta * spec.sigma, eps: spec.eps ?? 0 }
+    : { kind: 'additive', D: spec.D };
+}
+
+/** Everything built from a scenario before time stepping (shared by run, gap and simulate). */
+export interface Setup {
+  scenario: Scenario;
+  file: string;
+  grid: Grid;
+  problem: Problem;
+  op: FvOperator;
+  regime: Regime;
+  landscape: { source: string; doc?: string; evalPoints: (coords: readonly Float64Array[], out: Float64Array) => void };
+}
+
+/** Scenario → grid, landscape, problem, operator, regime. Bad landscapes are input errors (exit 2). */
+export function setUp(loaded: LoadedScenario): Setup {
+  const { scenario, file } = loaded;
+  const grid = new Grid(scenario.domain.bounds, scenario.domain.cells);
+  const land = resolveLandscape(scenario.landscape, grid.dim, file);
+  const evalPoints = (coords: readonly Float64Array[], out: Float64Array): void => land.compiled.evalPoints(coords, out);
+  const noise = noiseModel(scenario.noise);
+  const built = Problem.build(grid, evalPoints, noise);
+  if (isFault(built)) {
+    const where = `near x = (${built.point.map((v) => +v.toPrecision(6)).join(', ')})`;
+    const what =
+      built.reason === 'negative'
+        ? `f must be ≥ 0 on the domain for multiplicative noise, but its cell average is ${built.value.toPrecision(4)} ${where}`
+        : built.reason === 'non-finite'
+          ? `f is not finite (${built.value}) ${where}; check the expression and domain.bounds`
+          : `f vanishes on a whole cell ${where}, where π = f^−α is infinite: add a floor (noise.eps > 0)`;
+    throw new InputError(what, { file, field: 'landscape' });
+  }
+  const op = new FvOperator(built);
+  const regime = classifyRegime(grid, evalPoints, noise);
+  return { scenario, file, grid, problem: built, op, regime, landscape: { source: land.source, doc: land.doc, evalPoints } };
+}
+
+export interface ProgressInfo {
+  t: number;
+  end: number;
+  steps: number;
+  point: SeriesPoint;
+}
+
+export interface RunOptions {
+  /** Called at every report time. */
+  onProgress?: (p: ProgressInfo) => void;
+  /** Checked at every report time; when aborted the run stops with status 'interrupted'. */
+  signal?: AbortSignal;
+  /** Wall-clock budget in seconds; past it the run stops with status 'incomplete'. */
+  maxWallSeconds?: number;
+}
+
+export interface RunResult {
+  report: RunReport;
+  density: Float64Array;
+  setup: Setup;
+}
+
+/** Tolerated negative density, relative to max ρ, per integrator (positivity is exact for explicit/BE). */
+function negativeTolerance(integrator: Integrator, tolerance: number): number {
+  if (integrator.name === 'explicit' || integrator.name === 'backward-euler') return 1e-12;
+  return Math.max(10 * tolerance, 1e-9);
+}
+
+function checkHealth(rho: Float64Array, grid: Grid, t: number, steps: number, negTol: number, mass0: number): void {
+  let maxV = 0;
+  for (let i = 0; i < rho.length; i++) {
+    const v = rho[i];
+    if (!Number.isFinite(v)) {
+      throw new NumericalFault(
+        `density became ${v} in cell ${i} at x = (${grid.centre(i).map((c) => +c.toPrecision(6)).join(', ')}) by step ${steps}, t = ${t}: ` +
+          'likely cause: time step above the stability limit (use integrator auto or a smaller time.dt), or a landscape that is not finite',
+      );
+    }
+    if (v > maxV) maxV = v;
+  }
+  let mass = 0;
+  for (let i = 0; i < rho.length; i++) {
+    mass += rho[i];
+    if (rho[i] < -negTol * maxV) {
+      throw new NumericalFault(
+        `negative density ${rho[i].toExponential(3)} (beyond round-off, max ρ = ${maxV.toExponential(3)}) in cell ${i} at x = (${grid
+          .centre(i)
+          .map((c) => +c.toPrecision(6))
+          .join(', ')}) by step ${steps}, t = ${t}: likely cause: explicit step above the positivity limit, or a noise floor too small for the grid`,
+      );
+    }
+  }
+  mass *= grid.cellVolume;
+  if (Math.abs(mass - mass0) > 1e-9 * mass0) {
+    throw new NumericalFault(`mass drifted from ${mass0} to ${mass} by step ${steps}, t = ${t}: likely cause: a linear solve that did not converge`);
+  }
+}
+
+function defaultDelta(problem: Problem): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of problem.f) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo + 1e-3 * (hi - lo);
+}
+
+/** Runs a scenario to its end time, measuring at every report time. */
+export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): Promise<RunResult> {
+  const started = performance.now();
+  const setup = setUp(loaded);
+  const { scenario, grid, problem, op, regime } = setup;
+  const rho = initialDensity(grid, scenario.initial, loaded);
+  const time = scenario.time;
+  let integrator: Integrator;
+  try {
+    integrator = selectIntegrator(op, { choice: time.integrator, dt: time.dt, tolerance: time.tolerance, reportEvery: time.reportEvery, end: time.end });
+  } catch (e) {
+    throw new InputError((e as Error).message, { file: loaded.file, field: 'time.integrator' });
+  }
+  const delta = scenario.diagnostics.delta ?? defaultDelta(problem);
+  const tracker = new DistanceTracker(problem, delta);
+  const negTol = negativeTolerance(integrator, time.tolerance);
+  const series: SeriesPoint[] = [tracker.measure(0, rho)];
+  const mass0 = series[0].mass;
+  let status: RunStatus = 'ok';
+  let error: string | undefined;
+  const nReports = Math.max(1, Math.round(time.end / time.reportEvery));
+  const reportTimes = Array.from({ length: nReports }, (_, k) => (k + 1 === nReports ? time.end : (k + 1) * time.reportEvery));
+  if (reportTimes.length > 1 && reportTimes[reportTimes.length - 2] >= time.end) reportTimes.pop();
+  let t = 0;
+  for (const tNext of reportTimes) {
+    if (opts.signal?.aborted) {
+      status = 'interrupted';
+      error = 'interrupted by a signal';
+      break;
+    }
+    if (opts.maxWallSeconds !== undefined && (performance.now() - started) / 1000 > opts.maxWallSeconds) {
+      status = 'incomplete';
+      error = `stopped at t = ${t} after the wall-clock limit of ${opts.maxWallSeconds} s`;
+      break;
+    }
+    try {
+      integrator.advance(rho, t, tNext);
+      checkHealth(rho, grid, tNext, integrator.stats.steps, negTol, mass0);
+    } catch (e) {
+      status = 'failed';
+      const msg = (e as Error).message;
+      error = e instanceof NumericalFault ? msg : `numerical failure between t = ${t} and ${tNext}: ${msg}`;
+      break;
+    }
+    t = tNext;
+    const point = tracker.measure(t, rho);
+    series.push(point);
+    opts.onProgress?.({ t, end: time.end, steps: integrator.stats.steps, point });
+    // Let signal handlers and progress output run between report intervals.
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  const report = buildReport({ loaded, setup, integrator, series, status, error, delta, tracker, wallSeconds: (performance.now() - started) / 1000 });
+  return { report, density: rho, setup };
+}
+
+interface ReportInput {
+  loaded: LoadedScenario;
+  setup: Setup;
+  integrator: Integrator;
+  series: SeriesPoint[];
+  status: RunStatus;
+  error?: string;
+  delta: number;
+  tracker: DistanceTracker;
+  wallSeconds: number;
+}
+
+function buildReport(r: ReportInput): RunReport {
+  const { setup, integrator, series } = r;
+  const { grid, regime, op } = setup;
+  const ts = series.map((p) => p.t);
+  const collapsing = regime.regime === 'collapsing';
+  const chi = fitTailRate(
+    ts,
+    series.map((p) => (p.chi2 === null ? null : Math.sqrt(p.chi2))),
+    { floor: 1e-11 },
+  );
+  const kl = fitTailRate(
+    ts,
+    series.map((p) => p.kl),
+    { floor: 1e-20 },
+  );
+  const meanLossPi = r.tracker.meanLossPi;
+  const meanLoss = fitTailRate(
+    ts,
+    series.map((p) => (collapsing ? p.meanLoss : Math.abs(p.meanLoss - meanLossPi))),
+    { floor: collapsing ? 1e-300 : 1e-11 * Math.max(meanLossPi, 1e-300) },
+  );
+  const notes: string[] = [];
+  if (collapsing) {
+    notes.push('π is not integrable (regime "collapsing"): l1, kl and chi2 are distances to the grid\'s π, an artifact that concentrates on the cells nearest the minimizers; read meanLoss, its rate and massBelowDelta instead.');
+  }
+  for (const [name, fit] of Object.entries({ chi, kl, meanLoss })) {
+    if (fit === null) notes.push(`rates.${name}: too few report times above round-off to fit a rate.`);
+    else if (fit.note) notes.push(`rates.${name}: ${fit.note}`);
+  }
+  const s = integrator.stats;
+  const final = series[series.length - 1];
+  return {
+    fpsolve: packageVersion(),
+    createdAt: new Date().toISOString(),
+    status: r.status,
+    ...(r.error ? { error: r.error } : {}),
+    scenarioFile: r.loaded.file,
+    scenario: setup.scenario,
+    landscape: { source: setup.landscape.source, ...(setup.landscape.doc ? { doc: setup.landscape.doc } : {}) },
+    regime: regime.regime,
+    regimeReason: regime.reason,
+    regimeDetails: {
+      infF: regime.infF,
+      argminF: regime.argminF,
+      alpha: regime.alpha ?? null,
+      codimension: regime.codimension ?? null,
+      sublevelExponent: regime.sublevelExponent ?? null,
+    },
+    backend: 'cpu',
+    device: `CPU (${cpus()[0]?.model ?? 'unknown'}, Node.js ${process.version})`,
+    precision: 'float64',
+    cells: grid.n.slice(),
+    grid: { bounds: grid.lo.map((lo, k) => [lo, grid.hi[k]] as [number, number]), cells: grid.n.slice(), h: grid.h.slice(), size: grid.size },
+    integrator: {
+      name: integrator.name,
+      description: integrator.describe(),
+      steps: s.steps,
+      rejectedSteps: s.rejected,
+      dtMin: Number.isFinite(s.dtMin) ? s.dtMin : null,
+      dtMax: s.dtMax > 0 ? s.dtMax : null,
+      explicitLimit: op.explicitLimit(),
+      linearSolver: integrator.solver?.name ?? null,
+      linearSolves: integrator.solver?.solves ?? 0,
+      linearIterations: integrator.solver?.iterations ?? 0,
+    },
+    steps: s.steps,
+    wallSeconds: r.wallSeconds,
+    delta: r.delta,
+    equilibrium: {
+      meanLoss: meanLossPi,
+      note: collapsing ? 'E_π[f] of the grid π (a grid artifact in the collapsing regime)' : 'E_π[f] of the discrete invariant density',
+    },
+    series,
+    final,
+    rates: { chi, kl, meanLoss },
+    notes,
+  };
+}
