@@ -3,6 +3,46 @@ import type { RateFit } from '../diagnostics/rates.js';
 import type { RegimeName } from '../diagnostics/regime.js';
 import type { Scenario } from '../scenario/types.js';
 
+/** Spectral gap of the discrete generator (issue: Poincaré-rate estimates). */
+export interface GapReport {
+  /** λ₁: smallest nonzero eigenvalue of K v = λ M v (v ⊥_M 1). */
+  value: number;
+  /** λ₁..λ_k (k = --modes). */
+  modes: number[];
+  /** ‖Kv − λMv‖ / ‖Mv‖ per mode. */
+  residuals: number[];
+  /** How it was computed, e.g. 'Sturm bisection on the symmetric tridiagonal form'. */
+  method: string;
+  iterations: number;
+  /** Estimated relative accuracy of value as an eigenvalue of the discrete operator. */
+  relativeAccuracy: number;
+  /** Richardson extrapolation over this grid and one twice as fine, when asked. */
+  extrapolated: { value: number; coarse: number; fine: number; errorEstimate: number } | null;
+  /** 'spectral gap' when π is integrable; 'grid value' in the collapsing regime. */
+  label: 'spectral gap' | 'grid value';
+  /** rates.chi / λ₁ when a run report has both. */
+  rateRatio: number | null;
+  notes: string[];
+}
+
+/** Analytic estimates of the Poincaré rate (issue: Poincaré-rate estimates). */
+export interface BoundsReport {
+  /** 1-D Muckenhoupt bracket 1/(4B) ≤ λ₁ ≤ 2/B. */
+  muckenhoupt: { lower: number; upper: number; B: number } | null;
+  /** Bakry–Émery: additive noise on a convex landscape, λ₁ ≥ inf ∇²f (the noise D cancels). */
+  bakryEmery: { lower: number; kappa: number } | null;
+  /** Eyring–Kramers / Mori et al. power-law prediction for multi-well landscapes. */
+  kramers: {
+    formula: string;
+    minima: { x: number[]; f: number }[];
+    saddles: { x: number[]; f: number }[];
+    barriers: { from: number; saddle: number; barrier: number; prefactor: number; rate: number }[];
+    predictedGap: number;
+    ratioToComputed: number | null;
+  } | null;
+  notes: string[];
+}
+
 export type RunStatus = 'ok' | 'failed' | 'interrupted' | 'incomplete';
 
 /** report.json of `fpsolve run` (every field is documented in README "report.json"). */
@@ -43,5 +83,8 @@ export interface RunReport {
   series: SeriesPoint[];
   final: SeriesPoint;
   rates: { chi: RateFit | null; kl: RateFit | null; meanLoss: RateFit | null };
+  /** Added by the gap estimator; null when not computed (e.g. --no-gap). */
+  gap?: GapReport | null;
+  bounds?: BoundsReport | null;
   notes: string[];
 }
