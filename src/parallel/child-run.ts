@@ -1,0 +1,59 @@
+/**
+ * One scenario run in its own process (`fpsolve run --json`): a crash, a runaway allocation or a
+ * kill in one point cannot take the sweep or the check with it, and runs use separate cores.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
+import type { RunReport } from '../report/types.js';
+
+export interface ChildRunRequest {
+  scenarioFile: string;
+  /** `--set path=value` strings. */
+  overrides: readonly string[];
+  /** Extra `fpsolve run` arguments (e.g. ['--no-gap']). */
+  extraArgs?: readonly string[];
+  /** Kill the child after this many seconds. */
+  timeoutSeconds?: number;
+}
+
+export type ChildRunResult =
+  | { ok: true; report: RunReport; exitCode: number; wallSeconds: number }
+  | { ok: false; error: string; exitCode: number | null; wallSeconds: number };
+
+export function runInChild(req: ChildRunRequest): Promise<ChildRunResult> {
+  const bin = join(packageRoot(), 'bin', 'fpsolve.js');
+  const args = [bin, 'run', req.scenarioFile, '--json', '--quiet', ...req.overrides.flatMap((o) => ['--set', o]), ...(req.extraArgs ?? [])];
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    let timer: NodeJS.Timeout | undefined;
+    if (req.timeoutSeconds !== undefined) {
+      timer = setTimeout(() => child.kill('SIGTERM'), req.timeoutSeconds * 1000);
+    }
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      resolve({ ok: false, error: `could not start fpsolve: ${e.message}`, exitCode: null, wallSeconds: (performance.now() - started) / 1000 });
+    });
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      const wallSeconds = (performance.now() - started) / 1000;
+      const stderr = Buffer.concat(err).toString('utf8').trim().replace(/^fpsolve: /, '');
+      const stdout = Buffer.concat(out).toString('utf8');
+      if (stdout.trim().startsWith('{')) {
+        try {
+          const report = JSON.parse(stdout) as RunReport;
+          resolve({ ok: true, report, exitCode: code ?? 0, wallSeconds });
+          return;
+        } catch {
+          // fall through: a torn report is an error
+        }
+      }
+      resolve({ ok: false, error: stderr || `fpsolve exited with code ${code}`, exitCode: code, wallSeconds });
+    });
+  });
+}
