@@ -39,11 +39,13 @@ function erfcContinuedFraction(x: number): number {
 
 export function erf(x: number): number {
   if (x < 0) return -erf(-x);
+  if (x > 27) return 1; // erfc(27) < 1e-318: below float64
   return x < 3 ? erfSeries(x) : 1 - erfcContinuedFraction(x);
 }
 
 export function erfc(x: number): number {
   if (x < 0) return 2 - erfc(-x);
+  if (x > 27) return 0;
   return x < 3 ? 1 - erfSeries(x) : erfcContinuedFraction(x);
 }
 
