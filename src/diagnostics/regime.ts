@@ -78,12 +78,19 @@ export function classifyRegime(grid: Grid, landscape: PointFunction, noise: Nois
   if (infF > 1e-12 * scale) {
     return { regime: 'converging', reason: `inf f = ${infF.toPrecision(4)} > 0 on the box (at ${at}): π = f^−α (α = ${alpha.toPrecision(4)}) is integrable`, alpha, ...base };
   }
-  // Growth of the sublevel-set volume, measured on cell centres at two levels resolved by the grid.
-  const spread = fmax - infF;
-  const levels = [1e-3, 1e-2].map((r) => infF + r * spread);
-  const vols = levels.map((d) => fc.reduce((n, v) => (v < d ? n + 1 : n), 0));
+  // Growth of the sublevel-set volume near the zero set, measured by counting cells: take the
+  // levels below which 1/64 and 1/8 of the cells lie. Both sets then span many cells across the
+  // zero set (a valley is resolved transversally, not just its nearest row of cells) while
+  // staying in the region where f is close to its leading-order behaviour.
+  const sorted = Float64Array.from(fc).sort();
+  const n1 = Math.floor(grid.size / 64);
+  const n2 = 8 * n1;
   let e: number | undefined;
-  if (vols[0] >= 4 && vols[1] > vols[0]) e = Math.log(vols[1] / vols[0]) / Math.log(levels[1] / levels[0]);
+  if (n1 >= 8) {
+    const d1 = sorted[n1] - infF;
+    const d2 = sorted[n2] - infF;
+    if (d1 > 0 && d2 > d1) e = Math.log(n2 / n1) / Math.log(d2 / d1);
+  }
   const k = e === undefined ? undefined : 2 * e;
   const kText = k === undefined ? 'unresolved on this grid' : `≈ ${k.toFixed(2)} (vol{f < δ} ~ δ^${e!.toFixed(2)})`;
   const integrable = e !== undefined && alpha < e;
