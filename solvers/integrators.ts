@@ -16,7 +16,13 @@ export interface Integrator {
   readonly stats: IntegratorStats;
   /** The linear solver, for implicit integrators. */
   readonly solver?: ShiftedSolver;
-  advance(rho: Float64Array, t0: number, t1: number): void;
+  /**
+   * With `pause`, asked after each step: when it returns true, stops early (ρ mass-restored and
+   * valid) and returns the time reached; advance(ρ, reached, t1) then continues with the same
+   * steps (to round-off). Lets the caller service signals and wall limits inside long intervals.
+   * Returns t1 (or nothing) when it ran to the end.
+   */
+  advance(rho: Float64Array, t0: number, t1: number, pause?: () => boolean): number | void;
   /** A human description of the step choice, for the report. */
   describe(): string;
 }
@@ -53,7 +59,7 @@ export class ExplicitEuler implements Integrator {
     this.dt = dt ?? 0.9 * this.limit;
     this.k = new Float64Array(op.grid.size);
   }
-  advance(rho: Float64Array, t0: number, t1: number): void {
+  advance(rho: Float64Array, t0: number, t1: number, pause?: () => boolean): number {
     const m = substeps(t0, t1, this.dt);
     const dt = (t1 - t0) / m;
     const total = sum(rho);
@@ -61,8 +67,13 @@ export class ExplicitEuler implements Integrator {
       this.op.apply(rho, this.k);
       for (let i = 0; i < rho.length; i++) rho[i] += dt * this.k[i];
       record(this.stats, dt);
+      if (s + 1 < m && pause?.()) {
+        restoreSum(rho, total);
+        return t0 + (s + 1) * dt;
+      }
     }
     restoreSum(rho, total);
+    return t1;
   }
   describe(): string {
     return `explicit Euler, dt ≤ ${this.dt.toPrecision(4)} (positivity limit ${this.limit.toPrecision(4)})`;
@@ -135,12 +146,19 @@ export class Rkl2 implements Integrator {
     record(this.stats, dt);
   }
 
-  advance(rho: Float64Array, t0: number, t1: number): void {
+  advance(rho: Float64Array, t0: number, t1: number, pause?: () => boolean): number {
     const m = substeps(t0, t1, this.dt);
     const dt = (t1 - t0) / m;
     const total = sum(rho);
-    for (let k = 0; k < m; k++) this.step(rho, dt);
+    for (let k = 0; k < m; k++) {
+      this.step(rho, dt);
+      if (k + 1 < m && pause?.()) {
+        restoreSum(rho, total);
+        return t0 + (k + 1) * dt;
+      }
+    }
     restoreSum(rho, total);
+    return t1;
   }
 
   describe(): string {
@@ -160,7 +178,7 @@ export class BackwardEuler implements Integrator {
     this.dt = dt;
     this.b = new Float64Array(op.grid.size);
   }
-  advance(rho: Float64Array, t0: number, t1: number): void {
+  advance(rho: Float64Array, t0: number, t1: number, pause?: () => boolean): number {
     const m = substeps(t0, t1, this.dt);
     const dt = (t1 - t0) / m;
     const total = sum(rho);
@@ -169,7 +187,9 @@ export class BackwardEuler implements Integrator {
       this.solver.solve(dt, this.b, rho);
       restoreSum(rho, total);
       record(this.stats, dt);
+      if (k + 1 < m && pause?.()) return t0 + (k + 1) * dt;
     }
+    return t1;
   }
   describe(): string {
     return `backward Euler, dt = ${this.dt.toPrecision(4)}, ${this.solver.name}`;
@@ -265,7 +285,7 @@ export class TrBdf2 implements Integrator {
     return Math.min(this.opts.dtMax, 0.5 * Math.cbrt(this.opts.tolerance) * ratio);
   }
 
-  advance(rho: Float64Array, t0: number, t1: number): void {
+  advance(rho: Float64Array, t0: number, t1: number, pause?: () => boolean): number {
     let t = t0;
     let dt = this.dtNext ?? this.initialStep(rho);
     let rejectsInRow = 0;
@@ -285,6 +305,7 @@ export class TrBdf2 implements Integrator {
         const grow = err === 0 ? 5 : Math.min(5, Math.max(0.2, 0.9 * Math.pow(err, -1 / 3)));
         // Do not let a shortened landing step shrink the next proposal.
         dt = Math.min(this.opts.dtMax, Math.max(dt, h) * grow);
+        if (t < t1 && pause?.()) break;
       } else {
         this.stats.rejected++;
         rejectsInRow++;
@@ -295,6 +316,7 @@ export class TrBdf2 implements Integrator {
       }
     }
     this.dtNext = dt;
+    return t;
   }
 
   describe(): string {

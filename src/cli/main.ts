@@ -3,6 +3,9 @@ import { FpsolveError, EXIT } from '../errors.js';
 import { packageVersion } from '../paths.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
+import { checkCommand } from './commands/check.js';
+import { sweepCommand } from './commands/sweep.js';
+import { simulateCommand } from './commands/simulate.js';
 import { takeExitCode } from './shared.js';
 
 export function buildProgram(): Command {
@@ -10,9 +13,11 @@ export function buildProgram(): Command {
     .description('Finite-volume solver for the Fokker–Planck equations of SGD: convergence to π, rates, spectral gaps')
     .version(packageVersion())
     .exitOverride()
+    // Options after a command name belong to that command: `sweep merge … --out d` must not give --out to `sweep`.
+    .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', '\nRun `fpsolve <command> --help` for each command\'s options and examples.');
-  for (const cmd of [runCommand(), validateCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [runCommand(), validateCommand(), sweepCommand(), checkCommand(), simulateCommand()]) program.addCommand(cmd.exitOverride());
   return program;
 }
 

@@ -6,6 +6,7 @@
 import { InputError } from '../errors.js';
 import type { LandscapeSpec } from '../scenario/types.js';
 import { compileExpr, type CompiledExpr } from './expr.js';
+import { resolveDataLandscape } from '../data/landscape.js';
 
 export interface BuiltinInfo {
   readonly name: string;
@@ -142,11 +143,12 @@ export function getBuiltin(name: string): BuiltinInfo | undefined {
 const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
 /**
- * Turn a landscape spec (expression or builtin) into compiled code for a `dim`-dimensional domain.
+ * Turn a landscape spec (expression, builtin or data) into compiled code for a `dim`-dimensional domain.
  * Errors are InputErrors naming `file` and the field (`landscape.expr`, `landscape.builtin`,
  * `landscape.params.<name>`).
  */
 export function resolveLandscape(spec: LandscapeSpec, dim: number, file?: string): ResolvedLandscape {
+  if ('data' in spec) return resolveDataLandscape(spec, dim, file);
   const userParams: Record<string, number> = { ...(spec.params ?? {}) };
   if ('expr' in spec) {
     const compiled = compileExpr(spec.expr, userParams, dim, 'landscape.expr', file);

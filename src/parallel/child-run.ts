@@ -15,6 +15,10 @@ export interface ChildRunRequest {
   extraArgs?: readonly string[];
   /** Kill the child after this many seconds. */
   timeoutSeconds?: number;
+  /** Abort: SIGTERM the child (it stops at its next report time), SIGKILL if it is still alive after killGraceSeconds. */
+  signal?: AbortSignal;
+  /** Seconds between SIGTERM and SIGKILL on abort (default 5). */
+  killGraceSeconds?: number;
 }
 
 export type ChildRunResult =
@@ -35,12 +39,25 @@ export function runInChild(req: ChildRunRequest): Promise<ChildRunResult> {
     if (req.timeoutSeconds !== undefined) {
       timer = setTimeout(() => child.kill('SIGTERM'), req.timeoutSeconds * 1000);
     }
-    child.on('error', (e) => {
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), (req.killGraceSeconds ?? 5) * 1000);
+      killTimer.unref();
+    };
+    if (req.signal?.aborted) onAbort();
+    else req.signal?.addEventListener('abort', onAbort, { once: true });
+    const cleanUp = (): void => {
       if (timer) clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      req.signal?.removeEventListener('abort', onAbort);
+    };
+    child.on('error', (e) => {
+      cleanUp();
       resolve({ ok: false, error: `could not start fpsolve: ${e.message}`, exitCode: null, wallSeconds: (performance.now() - started) / 1000 });
     });
     child.on('close', (code) => {
-      if (timer) clearTimeout(timer);
+      cleanUp();
       const wallSeconds = (performance.now() - started) / 1000;
       const stderr = Buffer.concat(err).toString('utf8').trim().replace(/^fpsolve: /, '');
       const stdout = Buffer.concat(out).toString('utf8');

@@ -10,7 +10,9 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   // which also keeps `fpsolve run` without --plots from paying for loading it.
   const vl = await import('vega-lite');
   const vega = await import('vega');
-  const compiled = vl.compile({ config: { font: 'DejaVu Sans, Helvetica, Arial, sans-serif' }, ...spec } as TopLevelSpec).spec;
+  const font = 'DejaVu Sans, Helvetica, Arial, sans-serif';
+  // Merge rather than replace, so a spec's own config keeps the shared font.
+  const compiled = vl.compile({ ...spec, config: { font, ...spec.config } } as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -14,10 +14,12 @@ export interface GapReport {
   /** How it was computed, e.g. 'Sturm bisection on the symmetric tridiagonal form'. */
   method: string;
   iterations: number;
+  /** CG iterations of the shift-invert solves (n-D; 0 for the 1-D bisection). */
+  innerIterations?: number;
   /** Estimated relative accuracy of value as an eigenvalue of the discrete operator. */
   relativeAccuracy: number;
   /** Richardson extrapolation over this grid and one twice as fine, when asked. */
-  extrapolated: { value: number; coarse: number; fine: number; errorEstimate: number } | null;
+  extrapolated: { value: number; coarse: number; fine: number; errorEstimate: number; fineCells?: number[] } | null;
   /** 'spectral gap' when π is integrable; 'grid value' in the collapsing regime. */
   label: 'spectral gap' | 'grid value';
   /** rates.chi / λ₁ when a run report has both. */
@@ -28,7 +30,7 @@ export interface GapReport {
 /** Analytic estimates of the Poincaré rate (issue: Poincaré-rate estimates). */
 export interface BoundsReport {
   /** 1-D Muckenhoupt bracket 1/(4B) ≤ λ₁ ≤ 2/B. */
-  muckenhoupt: { lower: number; upper: number; B: number } | null;
+  muckenhoupt: { lower: number; upper: number; B: number; median?: number; contains?: boolean | null } | null;
   /** Bakry–Émery: additive noise on a convex landscape, λ₁ ≥ inf ∇²f (the noise D cancels). */
   bakryEmery: { lower: number; kappa: number } | null;
   /** Eyring–Kramers / Mori et al. power-law prediction for multi-well landscapes. */

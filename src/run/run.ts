@@ -13,6 +13,9 @@ import type { LoadedScenario, NoiseSpec, Scenario } from '../scenario/types.js';
 import type { RunReport, RunStatus } from '../report/types.js';
 import { initialDensity } from './initial.js';
 import { cpus } from 'node:os';
+import type { CompiledExpr } from '../landscape/expr.js';
+import { attachEstimates } from '../estimators/run-report.js';
+import { checkMemory, estimateRunMemory, type MemoryLimit } from '../resources/memory.js';
 
 export function noiseModel(spec: NoiseSpec): NoiseModel {
   return spec.model === 'multiplicative'
@@ -28,12 +31,22 @@ export interface Setup {
   problem: Problem;
   op: FvOperator;
   regime: Regime;
-  landscape: { source: string; doc?: string; evalPoints: (coords: readonly Float64Array[], out: Float64Array) => void };
+  landscape: { source: string; doc?: string; evalPoints: (coords: readonly Float64Array[], out: Float64Array) => void; compiled: CompiledExpr };
 }
 
-/** Scenario → grid, landscape, problem, operator, regime. Bad landscapes are input errors (exit 2). */
-export function setUp(loaded: LoadedScenario): Setup {
+export interface SetupOptions {
+  /** Refuse grids whose estimated run memory exceeds this (default: defaultMemoryLimit()). */
+  memoryLimit?: MemoryLimit;
+}
+
+/**
+ * Scenario → grid, landscape, problem, operator, regime. Bad landscapes are input errors (exit 2),
+ * and so are grids whose estimated memory exceeds the limit: that is checked before the first
+ * grid-sized array exists.
+ */
+export function setUp(loaded: LoadedScenario, opts: SetupOptions = {}): Setup {
   const { scenario, file } = loaded;
+  checkMemory(estimateRunMemory(scenario.domain.cells, scenario.time.integrator), opts.memoryLimit, file);
   const grid = new Grid(scenario.domain.bounds, scenario.domain.cells);
   const land = resolveLandscape(scenario.landscape, grid.dim, file);
   const evalPoints = (coords: readonly Float64Array[], out: Float64Array): void => land.compiled.evalPoints(coords, out);
@@ -51,7 +64,7 @@ export function setUp(loaded: LoadedScenario): Setup {
   }
   const op = new FvOperator(built);
   const regime = classifyRegime(grid, evalPoints, noise);
-  return { scenario, file, grid, problem: built, op, regime, landscape: { source: land.source, doc: land.doc, evalPoints } };
+  return { scenario, file, grid, problem: built, op, regime, landscape: { source: land.source, doc: land.doc, evalPoints, compiled: land.compiled } };
 }
 
 export interface ProgressInfo {
@@ -68,12 +81,26 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Wall-clock budget in seconds; past it the run stops with status 'incomplete'. */
   maxWallSeconds?: number;
+  /** Memory limit for the up-front estimate (default: defaultMemoryLimit()). */
+  memoryLimit?: MemoryLimit;
+  /** Times at which to keep a copy of ρ (for plots), each taken at the first report time ≥ it; 0 is the initial density. */
+  snapshots?: readonly number[];
+  /** Compute the spectral gap and analytic bounds into the report (default true; `run --no-gap` turns it off). */
+  gap?: boolean;
 }
+
+/**
+ * Longest stretch of stepping between two looks at the event loop. Signals (SIGINT/SIGTERM) and
+ * the wall limit are only seen there, and a report interval can take minutes on a big grid.
+ */
+const SLICE_MS = 100;
 
 export interface RunResult {
   report: RunReport;
   density: Float64Array;
   setup: Setup;
+  /** ρ at the report times asked for by RunOptions.snapshots (present only when asked). */
+  snapshots?: { t: number; density: Float64Array }[];
 }
 
 /** Tolerated negative density, relative to max ρ, per integrator (positivity is exact for explicit/BE). */
@@ -83,6 +110,7 @@ function negativeTolerance(integrator: Integrator, tolerance: number): number {
 }
 
 function checkHealth(rho: Float64Array, grid: Grid, t: number, steps: number, negTol: number, mass0: number): void {
+  // Every message names step, time and cell (or the drift) and the likely cause, for the report's `error`.
   let maxV = 0;
   for (let i = 0; i < rho.length; i++) {
     const v = rho[i];
@@ -112,6 +140,14 @@ function checkHealth(rho: Float64Array, grid: Grid, t: number, steps: number, ne
   }
 }
 
+/** A pointed cause when the scenario itself asked for an explicit step above the positivity limit. */
+function faultHint(integrator: Integrator, time: Scenario['time'], limit: number): string {
+  if (integrator.name === 'explicit' && time.dt !== undefined && time.dt > limit) {
+    return `; time.dt = ${time.dt} is ${(time.dt / limit).toPrecision(3)}× the explicit limit ${limit.toPrecision(4)} on this grid: lower time.dt below it, or use integrator auto`;
+  }
+  return '';
+}
+
 function defaultDelta(problem: Problem): number {
   let lo = Infinity;
   let hi = -Infinity;
@@ -125,7 +161,7 @@ function defaultDelta(problem: Problem): number {
 /** Runs a scenario to its end time, measuring at every report time. */
 export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
-  const setup = setUp(loaded);
+  const setup = setUp(loaded, { memoryLimit: opts.memoryLimit });
   const { scenario, grid, problem, op, regime } = setup;
   const rho = initialDensity(grid, scenario.initial, loaded);
   const time = scenario.time;
@@ -140,41 +176,83 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   const negTol = negativeTolerance(integrator, time.tolerance);
   const series: SeriesPoint[] = [tracker.measure(0, rho)];
   const mass0 = series[0].mass;
+  const wanted = [...(opts.snapshots ?? [])].sort((a, b) => a - b);
+  const snapshots: { t: number; density: Float64Array }[] = [];
+  const keepSnapshot = (at: number): void => {
+    let take = false;
+    while (wanted.length > 0 && wanted[0] <= at * (1 + 1e-12)) take = wanted.shift() !== undefined;
+    if (take) snapshots.push({ t: at, density: rho.slice() });
+  };
+  keepSnapshot(0);
   let status: RunStatus = 'ok';
   let error: string | undefined;
   const nReports = Math.max(1, Math.round(time.end / time.reportEvery));
   const reportTimes = Array.from({ length: nReports }, (_, k) => (k + 1 === nReports ? time.end : (k + 1) * time.reportEvery));
   if (reportTimes.length > 1 && reportTimes[reportTimes.length - 2] >= time.end) reportTimes.pop();
   let t = 0;
-  for (const tNext of reportTimes) {
+  // The last state that passed the health check: a failed run reports it, never a NaN density.
+  const good = rho.slice();
+  let goodT = 0;
+  let goodSteps = 0;
+  // performance.now() per step would cost more than a step on tiny grids; look every ~4096 cell updates.
+  const lookEvery = Math.max(1, Math.ceil(4096 / grid.size));
+  let sliceEnd = 0;
+  let calls = 0;
+  const pause = (): boolean => ++calls % lookEvery === 0 && performance.now() >= sliceEnd;
+  const stopReason = (at: number): RunStatus | undefined => {
     if (opts.signal?.aborted) {
-      status = 'interrupted';
-      error = 'interrupted by a signal';
-      break;
+      error = `interrupted by a signal at t = ${at}`;
+      return 'interrupted';
     }
     if (opts.maxWallSeconds !== undefined && (performance.now() - started) / 1000 > opts.maxWallSeconds) {
-      status = 'incomplete';
-      error = `stopped at t = ${t} after the wall-clock limit of ${opts.maxWallSeconds} s`;
-      break;
+      error = `stopped at t = ${at} after the wall-clock limit of ${opts.maxWallSeconds} s (--max-wall)`;
+      return 'incomplete';
     }
-    try {
-      integrator.advance(rho, t, tNext);
-      checkHealth(rho, grid, tNext, integrator.stats.steps, negTol, mass0);
-    } catch (e) {
-      status = 'failed';
-      const msg = (e as Error).message;
-      error = e instanceof NumericalFault ? msg : `numerical failure between t = ${t} and ${tNext}: ${msg}`;
-      break;
+    return undefined;
+  };
+  outer: for (const tNext of reportTimes) {
+    let reached = t;
+    while (reached < tNext) {
+      const stop = stopReason(reached);
+      if (stop) {
+        status = stop;
+        // Stopped inside an interval: the state there is healthy (checked below), so report it as the last point.
+        if (reached > t) series.push(tracker.measure(reached, rho));
+        break outer;
+      }
+      sliceEnd = performance.now() + SLICE_MS;
+      try {
+        const r = integrator.advance(rho, reached, tNext, pause);
+        reached = typeof r === 'number' && r < tNext ? r : tNext;
+        checkHealth(rho, grid, reached, integrator.stats.steps, negTol, mass0);
+      } catch (e) {
+        status = 'failed';
+        const msg = (e as Error).message;
+        error =
+          (e instanceof NumericalFault ? msg : `numerical failure between t = ${reached} and ${tNext}: ${msg}`) +
+          faultHint(integrator, time, op.explicitLimit()) +
+          ` (last healthy state: step ${goodSteps}, t = ${goodT}; the report stops there)`;
+        rho.set(good);
+        if (goodT > t) series.push(tracker.measure(goodT, rho));
+        break outer;
+      }
+      good.set(rho);
+      goodT = reached;
+      goodSteps = integrator.stats.steps;
+      // Let signal handlers and progress output run.
+      if (reached < tNext) await new Promise<void>((r) => setImmediate(r));
     }
     t = tNext;
     const point = tracker.measure(t, rho);
     series.push(point);
+    keepSnapshot(t);
     opts.onProgress?.({ t, end: time.end, steps: integrator.stats.steps, point });
     // Let signal handlers and progress output run between report intervals.
     await new Promise<void>((r) => setImmediate(r));
   }
   const report = buildReport({ loaded, setup, integrator, series, status, error, delta, tracker, wallSeconds: (performance.now() - started) / 1000 });
-  return { report, density: rho, setup };
+  if (opts.gap !== false && status !== 'interrupted') attachEstimates(report, setup);
+  return { report, density: rho, setup, ...(opts.snapshots ? { snapshots } : {}) };
 }
 
 interface ReportInput {

@@ -13,7 +13,8 @@ import { parse as parseYaml, parseDocument, YAMLParseError } from 'yaml';
 import { InputError } from '../errors.js';
 import { resolveLandscape } from '../landscape/builtins.js';
 import { packageRoot } from '../paths.js';
-import type { Bounds, DiagnosticsSpec, InitialSpec, LandscapeSpec, LoadedScenario, NoiseSpec, Scenario, TimeSpec } from './types.js';
+import type { Bounds, DiagnosticsSpec, FromDataNoiseSpec, InitialSpec, LandscapeSpec, LoadedScenario, NoiseSpec, Scenario, TimeSpec } from './types.js';
+import { deriveNoiseFromData } from '../data/noise.js';
 
 export const INLINE_FILE = '<inline>';
 
@@ -195,8 +196,9 @@ function getValidator(): ValidateFunction {
 
 /** Unions whose branch errors mean little on their own: say what shapes are allowed instead. */
 const UNION_MESSAGES: Readonly<Record<string, string>> = {
-  landscape: 'must be { expr, params } or { builtin, params } (exactly one of expr, builtin)',
-  noise: 'must be { model: multiplicative, eta, sigma, eps? } or { model: additive, D }',
+  landscape: 'must be { expr, params }, { builtin, params } or { data } (exactly one of expr, builtin, data)',
+  noise: 'must be { model: multiplicative, eta, sigma, eps? }, { model: additive, D } or { model: from-data, eta, batch, eps? }',
+  'landscape.data': 'must be a mapping { model, grid, fixed?, ... } with exactly one of file (a CSV dataset) and teacher (generated data)',
   initial: 'must be exactly one of { gaussian: { mean, std } }, { uniform: {} }, { uniform: { bounds } }, { file }',
 };
 
@@ -354,7 +356,8 @@ function pickAjvError(errors: readonly ErrorObject[]): ErrorObject | undefined {
 // ---------------------------------------------------------------------------------------------
 // Semantic checks (what JSON Schema cannot say)
 
-type RawScenario = Omit<Scenario, 'time' | 'diagnostics'> & {
+type RawScenario = Omit<Scenario, 'time' | 'diagnostics' | 'noise' | 'noiseFromData'> & {
+  noise: NoiseSpec | FromDataNoiseSpec;
   time: Omit<TimeSpec, 'integrator' | 'tolerance'> & Partial<Pick<TimeSpec, 'integrator' | 'tolerance'>>;
   diagnostics?: DiagnosticsSpec;
 };
@@ -442,15 +445,18 @@ export function parseScenarioText(text: string, file: string, overrides: readonl
     }
     const s = raw as unknown as RawScenario;
     checkSemantics(s, file, baseDir);
+    // from-data noise becomes an ordinary multiplicative model here, so nothing downstream needs to know about it.
+    const derived = s.noise.model === 'from-data' ? deriveNoiseFromData(s.landscape, s.domain, s.noise, file) : undefined;
     const scenario: Scenario = {
       name: s.name,
       ...(s.description !== undefined ? { description: s.description } : {}),
       landscape: s.landscape satisfies LandscapeSpec,
       domain: s.domain,
-      noise: s.noise satisfies NoiseSpec,
+      noise: derived ? derived.noise : (s.noise as NoiseSpec),
       initial: s.initial,
       time: { ...s.time, integrator: s.time.integrator ?? DEFAULTS.integrator, tolerance: s.time.tolerance ?? DEFAULTS.tolerance },
       diagnostics: s.diagnostics ?? {},
+      ...(derived ? { noiseFromData: derived.fromData } : {}),
     };
     return { scenario, file, baseDir };
   } catch (err) {

@@ -3,8 +3,14 @@ import { loadScenario } from '../../scenario/load.js';
 import { runScenario } from '../../run/run.js';
 import { writeRunOutputs, reportJson } from '../../report/write.js';
 import { formatSummary } from '../../report/summary.js';
-import { EXIT } from '../../errors.js';
+import { EXIT, InputError } from '../../errors.js';
+import { RunProgress } from '../../report/progress.js';
+import { buildRunFigures, snapshotTimes } from '../../plot/run-figures.js';
+import type { Figure } from '../../plot/common.js';
+import { renderHtmlReport } from '../../report/html.js';
 import { setExitCode, setOption } from '../shared.js';
+import { maxMemoryOption } from '../../resources/options.js';
+import type { MemoryLimit } from '../../resources/memory.js';
 
 export interface RunCliOptions {
   out?: string;
@@ -12,6 +18,10 @@ export interface RunCliOptions {
   json?: boolean;
   quiet?: boolean;
   maxWall?: number;
+  maxMemory?: MemoryLimit;
+  plots?: boolean;
+  html?: boolean;
+  vti?: boolean;
 }
 
 export function runCommand(): Command {
@@ -20,6 +30,9 @@ export function runCommand(): Command {
     .argument('<scenario>', 'scenario file (.yaml, .yml or .json)')
     .addOption(setOption())
     .option('-o, --out <dir>', 'write report.json, series.csv, density.npy and pi.npy (+ axes) into <dir>')
+    .option('--plots', 'also write SVG figures into <dir>/figures (needs --out)')
+    .option('--html', 'also write <dir>/report.html, summary and figures in one offline file; implies --plots (needs --out)')
+    .option('--vti', 'also write density.vti and pi.vti (VTK image data, for ParaView) (needs --out)')
     .option('--json', 'print report.json to stdout instead of the summary')
     .option('-q, --quiet', 'no progress output')
     .option('--max-wall <seconds>', 'stop cleanly after this wall time with a partial report (status "incomplete")', (v) => {
@@ -27,6 +40,7 @@ export function runCommand(): Command {
       if (!(x > 0)) throw new InvalidArgumentError('must be a positive number of seconds');
       return x;
     })
+    .addOption(maxMemoryOption())
     .addHelpText(
       'after',
       `
@@ -35,10 +49,14 @@ Examples:
   $ fpsolve run scenarios/pearson-1d.yaml --set noise.eta=0.05 --set 'domain.cells=[4000]'
   $ fpsolve run scenarios/ou-2d.yaml --json | jq .rates
 
-Exit codes: 0 ok, 2 bad input, 3 numerical fault (report kept, status "failed"),
+Exit codes: 0 ok (also when --max-wall stopped it: status "incomplete"), 2 bad input
+or over --max-memory, 3 numerical fault (report kept, status "failed"),
 130/143 interrupted by SIGINT/SIGTERM (report kept, status "interrupted").`,
     )
     .action(async (file: string, o: RunCliOptions) => {
+      for (const flag of ['plots', 'html', 'vti'] as const) {
+        if (o[flag] && !o.out) throw new InputError(`--${flag} writes into the output directory: add --out <dir>`);
+      }
       const loaded = loadScenario(file, o.set);
       const controller = new AbortController();
       let signalCode = 0;
@@ -48,28 +66,43 @@ Exit codes: 0 ok, 2 bad input, 3 numerical fault (report kept, status "failed"),
       };
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      const showProgress = !o.quiet && !o.json && process.stderr.isTTY;
+      const progress = new RunProgress({ quiet: o.quiet });
+      const figuresWanted = Boolean(o.plots || o.html);
       try {
         const result = await runScenario(loaded, {
           signal: controller.signal,
           maxWallSeconds: o.maxWall,
-          onProgress: showProgress
-            ? (p) => {
-                const pct = ((100 * p.t) / p.end).toFixed(0).padStart(3);
-                process.stderr.write(`\r${pct}%  t = ${p.t.toPrecision(4)} / ${p.end}  steps ${p.steps}  l1 ${p.point.l1.toExponential(2)}   `);
-              }
-            : undefined,
+          memoryLimit: o.maxMemory,
+          onProgress: (p) => progress.update(p),
+          ...(figuresWanted && loaded.scenario.domain.cells.length === 1 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),
         });
-        if (showProgress) process.stderr.write('\r\x1b[K');
-        const written = o.out ? writeRunOutputs(o.out, result) : [];
-        if (o.json) process.stdout.write(reportJson(result.report));
-        else {
-          process.stdout.write(formatSummary(result.report) + '\n');
-          if (written.length) process.stdout.write(`wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n`);
+        progress.stop();
+        let figures: Figure[] = [];
+        if (figuresWanted) {
+          try {
+            figures = await buildRunFigures(result, { snapshots: result.snapshots });
+          } catch (e) {
+            // A plotting failure must not cost the run's numbers: write everything else.
+            process.stderr.write(`fpsolve: figures not written: ${(e as Error).message}\n`);
+          }
+        }
+        const written = o.out
+          ? writeRunOutputs(o.out, result, { vti: o.vti, figures, ...(o.html ? { html: renderHtmlReport(result.report, figures) } : {}) })
+          : [];
+        const wrote = written.length ? `wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n` : '';
+        if (o.json) {
+          process.stdout.write(reportJson(result.report));
+          // stdout is the JSON alone; the paths go to stderr.
+          if (!o.quiet) process.stderr.write(wrote);
+        } else {
+          process.stdout.write(formatSummary(result.report) + '\n' + wrote);
         }
         const status = result.report.status;
+        // stdout may be a pipe into jq or a file: the reason a run stopped early also goes to stderr, one line.
+        if (status !== 'ok' && result.report.error) process.stderr.write(`fpsolve: ${status}: ${result.report.error}\n`);
         setExitCode(status === 'failed' ? EXIT.numericalFault : status === 'interrupted' ? signalCode || EXIT.interrupted : EXIT.ok);
       } finally {
+        progress.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }

@@ -1,0 +1,86 @@
+/**
+ * Small dense symmetric eigen-solver (cyclic Jacobi). Used for Rayleigh–Ritz projections
+ * (matrices of a few dozen rows) and for Hessians (d ≤ 3). Jacobi is chosen over QR because on
+ * positive definite matrices it is accurate relative to each eigenvalue whenever the matrix is
+ * well conditioned after diagonal scaling (Demmel & Veselić 1992), which the Ritz matrices of
+ * the gap solver are: their small diagonal entries carry the tiny gaps.
+ */
+
+export interface DenseEigen {
+  /** Ascending eigenvalues. */
+  values: number[];
+  /** vectors[j] is the unit eigenvector of values[j]. */
+  vectors: number[][];
+}
+
+/** Eigen-decomposition of the symmetric matrix a (row arrays; only symmetric input is meaningful). */
+export function symmetricEigen(a: readonly (readonly number[])[]): DenseEigen {
+  const n = a.length;
+  const m = a.map((r) => r.slice());
+  const v: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off = Math.max(off, Math.abs(m[p][q]) / Math.sqrt(Math.abs(m[p][p] * m[q][q]) || 1e-300));
+    if (off < 1e-17 || !Number.isFinite(off)) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = m[p][q];
+        if (apq === 0) continue;
+        // Skip rotations that cannot change either diagonal entry (relative criterion).
+        if (Math.abs(apq) < 1e-18 * Math.sqrt(Math.abs(m[p][p] * m[q][q]))) {
+          m[p][q] = m[q][p] = 0;
+          continue;
+        }
+        const theta = (m[q][q] - m[p][p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const mkp = m[k][p];
+          const mkq = m[k][q];
+          m[k][p] = c * mkp - s * mkq;
+          m[k][q] = s * mkp + c * mkq;
+        }
+        for (let k = 0; k < n; k++) {
+          const mpk = m[p][k];
+          const mqk = m[q][k];
+          m[p][k] = c * mpk - s * mqk;
+          m[q][k] = s * mpk + c * mqk;
+        }
+        // The rotation annihilates (p, q) exactly; writing the zero avoids round-off residue.
+        m[p][q] = m[q][p] = 0;
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k][p];
+          const vkq = v[k][q];
+          v[k][p] = c * vkp - s * vkq;
+          v[k][q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[i][i] - m[j][j]);
+  return { values: order.map((i) => m[i][i]), vectors: order.map((i) => v.map((row) => row[i])) };
+}
+
+/** Solves a x = b for a small dense matrix by Gaussian elimination with partial pivoting; null when singular. */
+export function solveDense(a: readonly (readonly number[])[], b: readonly number[]): number[] | null {
+  const n = a.length;
+  const m = a.map((r, i) => [...r, b[i]]);
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r][c]) > Math.abs(m[piv][c])) piv = r;
+    if (m[piv][c] === 0 || !Number.isFinite(m[piv][c])) return null;
+    [m[c], m[piv]] = [m[piv], m[c]];
+    for (let r = c + 1; r < n; r++) {
+      const f = m[r][c] / m[c][c];
+      for (let k = c; k <= n; k++) m[r][k] -= f * m[c][k];
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = m[r][n];
+    for (let k = r + 1; k < n; k++) s -= m[r][k] * x[k];
+    x[r] = s / m[r][r];
+  }
+  return x;
+}

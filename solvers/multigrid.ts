@@ -1,0 +1,336 @@
+import { FvOperator } from './operator.js';
+import type { Preconditioner } from './linear.js';
+
+/**
+ * Geometric multigrid for (I − θS) in the symmetric form, used as a CG preconditioner.
+ *
+ * Coarsening is operator-dependent (Galerkin): cells are aggregated 2×2(×2), and the transfer
+ * P has column I equal to s_i / s_I on the fine cells i of aggregate I, where s = √π is the
+ * null vector of S and s_I = ‖s restricted to I‖. So P has orthonormal columns, P s_c = s with
+ * s_c = (s_I), and the coarse operator Pᵀ(I − θS)P = I − θ S_c keeps the same form: S_c is again
+ * a nearest-neighbour stencil with null vector s_c, the coarse face weights are sums of
+ * s-weighted fine face weights. In u = ρ/π terms this is piecewise-constant aggregation of the
+ * weighted graph Laplacian with its masses, which is why it is robust when the coefficients span
+ * many orders of magnitude (π ∝ f^−α): the smooth-error space √π·const is represented exactly on
+ * every level, whatever the coefficient jumps.
+ *
+ * The cycle is symmetric (forward Gauss–Seidel before, backward after, a dense Cholesky solve on
+ * the coarsest grid), so the preconditioner is symmetric positive definite and PCG stays valid.
+ * Piecewise-constant aggregation makes the Galerkin coarse operator too stiff for smooth modes;
+ * the coarse correction is scaled by `overCorrection` (a constant factor keeps the cycle
+ * symmetric) which restores level-independent convergence in practice (Braess 1995; Notay 2010).
+ */
+export interface MultigridOptions {
+  /** Gauss–Seidel sweeps before and after each coarse correction. */
+  sweeps: number;
+  /** Factor on the coarse-grid correction (1 = plain Galerkin). */
+  overCorrection: number;
+  /** Coarsest grid solved directly: coarsening stops at or below this many cells. */
+  coarsestSize: number;
+  /** 'V' or 'W' cycle (W: two coarse corrections per level). */
+  cycle: 'V' | 'W';
+}
+
+export const DEFAULT_MULTIGRID: MultigridOptions = { sweeps: 1, overCorrection: 1.7, coarsestSize: 256, cycle: 'V' };
+
+const EMPTY = new Float64Array(0);
+
+/** One level: the stencil of S on a box of n0×n1×n2 cells (leading axes of size 1 for d < 3). */
+interface Level {
+  n: [number, number, number];
+  size: number;
+  /** Off-diagonal S weight on the upper face of each cell, per axis (EMPTY when the axis has 1 cell). */
+  w: [Float64Array, Float64Array, Float64Array];
+  /** −S_ii. */
+  d: Float64Array;
+  /** 1 / (1 + θ d_i), set per θ. */
+  inv: Float64Array;
+  /** Right-hand side and iterate of this level's cycle. */
+  b: Float64Array;
+  x: Float64Array;
+  /** Transfer to the next coarser level: aggregate index and weight s_i / s_I of each cell. */
+  agg?: Int32Array;
+  pw?: Float64Array;
+}
+
+function pad3(n: readonly number[]): [number, number, number] {
+  const m = [1, 1, 1];
+  for (let k = 0; k < n.length; k++) m[3 - n.length + k] = n[k];
+  return [m[0], m[1], m[2]];
+}
+
+export class MultigridPreconditioner implements Preconditioner {
+  readonly name: string;
+  readonly levels: Level[] = [];
+  private readonly opts: MultigridOptions;
+  private theta = NaN;
+  /** Dense Cholesky factor (row-major lower triangle) of the coarsest I − θS. */
+  private chol: Float64Array = EMPTY;
+
+  constructor(op: FvOperator, opts: Partial<MultigridOptions> = {}) {
+    this.opts = { ...DEFAULT_MULTIGRID, ...opts };
+    const g = op.grid;
+    const n = pad3(g.n);
+    const w: [Float64Array, Float64Array, Float64Array] = [EMPTY, EMPTY, EMPTY];
+    for (let k = 0; k < g.dim; k++) w[3 - g.dim + k] = n[3 - g.dim + k] > 1 ? op.sym[k] : EMPTY;
+    const fine: Level = { n, size: g.size, w, d: op.outflow as Float64Array, inv: new Float64Array(g.size), b: EMPTY, x: EMPTY };
+    this.levels.push(fine);
+    let s: Float64Array<ArrayBufferLike> = op.sqrtPi;
+    let lv = fine;
+    while (lv.size > this.opts.coarsestSize && lv.n.some((m) => m > 1)) {
+      const built = coarsen(lv, s);
+      lv = built.level;
+      s = built.s;
+      this.levels.push(lv);
+    }
+    this.name = `multigrid (${this.levels.length} levels, Galerkin aggregation, ${this.opts.cycle}(${this.opts.sweeps},${this.opts.sweeps}) symmetric Gauss–Seidel)`;
+  }
+
+  setup(theta: number): void {
+    if (theta === this.theta) return;
+    this.theta = theta;
+    for (const lv of this.levels) {
+      const { d, inv } = lv;
+      for (let i = 0; i < lv.size; i++) inv[i] = 1 / (1 + theta * d[i]);
+    }
+    this.chol = choleskyOf(this.levels[this.levels.length - 1], theta);
+  }
+
+  apply(r: Float64Array, z: Float64Array): void {
+    const fine = this.levels[0];
+    fine.b = r;
+    fine.x = z;
+    this.cycle(0);
+    fine.b = EMPTY;
+    fine.x = EMPTY;
+  }
+
+  /** x ≈ A⁻¹ b on level l, starting from x = 0. */
+  private cycle(l: number): void {
+    const lv = this.levels[l];
+    const th = this.theta;
+    if (l === this.levels.length - 1) {
+      choleskySolve(this.chol, lv.size, lv.b, lv.x);
+      return;
+    }
+    const coarse = this.levels[l + 1];
+    const agg = lv.agg as Int32Array;
+    const pw = lv.pw as Float64Array;
+    const { x } = lv;
+    x.fill(0);
+    // W: a second coarse correction on the updated residual (the coarsest solve is exact once).
+    const reps = this.opts.cycle === 'W' && l + 2 < this.levels.length ? 2 : 1;
+    const a = this.opts.overCorrection;
+    for (let k = 0; k < this.opts.sweeps; k++) gaussSeidel(lv, th, true);
+    for (let rep = 0; rep < reps; rep++) {
+      restrictResidual(lv, th, agg, pw, coarse.b);
+      this.cycle(l + 1);
+      const xc = coarse.x;
+      for (let i = 0; i < lv.size; i++) x[i] += a * pw[i] * xc[agg[i]];
+    }
+    for (let k = 0; k < this.opts.sweeps; k++) gaussSeidel(lv, th, false);
+  }
+}
+
+/**
+ * The next coarser level: aggregates of 2 cells per coarsened axis (the last one may hold 1),
+ * s-weighted Galerkin stencil. Weights use ŝ_i = s_i / s_I ∈ [0, 1], so nothing overflows even
+ * where √π is tiny.
+ */
+function coarsen(lv: Level, s: Float64Array): { level: Level; s: Float64Array } {
+  const [n0, n1, n2] = lv.n;
+  const c0 = n0 > 1 ? Math.ceil(n0 / 2) : 1;
+  const c1 = n1 > 1 ? Math.ceil(n1 / 2) : 1;
+  const c2 = n2 > 1 ? Math.ceil(n2 / 2) : 1;
+  const cs = c0 * c1 * c2;
+  const agg = new Int32Array(lv.size);
+  const sMax = new Float64Array(cs);
+  for (let i0 = 0, i = 0; i0 < n0; i0++) {
+    for (let i1 = 0; i1 < n1; i1++) {
+      const rowC = ((i0 >> (n0 > 1 ? 1 : 0)) * c1 + (i1 >> (n1 > 1 ? 1 : 0))) * c2;
+      for (let i2 = 0; i2 < n2; i2++, i++) {
+        const I = rowC + (i2 >> (n2 > 1 ? 1 : 0));
+        agg[i] = I;
+        if (s[i] > sMax[I]) sMax[I] = s[i];
+      }
+    }
+  }
+  const ss = new Float64Array(cs);
+  for (let i = 0; i < lv.size; i++) {
+    const m = sMax[agg[i]];
+    if (m > 0) {
+      const q = s[i] / m;
+      ss[agg[i]] += q * q;
+    }
+  }
+  const sc = new Float64Array(cs);
+  for (let I = 0; I < cs; I++) sc[I] = sMax[I] * Math.sqrt(ss[I]);
+  const pw = new Float64Array(lv.size);
+  for (let i = 0; i < lv.size; i++) {
+    const m = sc[agg[i]];
+    // An aggregate where √π underflowed everywhere gets equal weights (still orthonormal).
+    pw[i] = m > 0 ? s[i] / m : 0;
+  }
+  fixUnderflowedAggregates(agg, pw, sc);
+
+  const nc: [number, number, number] = [c0, c1, c2];
+  const cw: [Float64Array, Float64Array, Float64Array] = [EMPTY, EMPTY, EMPTY];
+  for (let k = 0; k < 3; k++) if (nc[k] > 1) cw[k] = new Float64Array(cs);
+  const cd = new Float64Array(cs);
+  const strides = [n1 * n2, n2, 1];
+  // diag: Σ S_ii ŝ_i² + 2 Σ_{faces inside I} w ŝ_i ŝ_j; off-diag: Σ_{faces between I, J} w ŝ_i ŝ_j
+  for (let i = 0; i < lv.size; i++) {
+    const p = pw[i];
+    cd[agg[i]] += lv.d[i] * p * p;
+  }
+  for (let k = 0; k < 3; k++) {
+    const wk = lv.w[k];
+    if (wk === EMPTY) continue;
+    const st = strides[k];
+    const ck = cw[k];
+    for (let i = 0; i + st < lv.size; i++) {
+      const v = wk[i];
+      if (v === 0) continue;
+      const j = i + st;
+      const I = agg[i];
+      const J = agg[j];
+      const t = v * pw[i] * pw[j];
+      if (I === J) cd[I] -= 2 * t;
+      else ck[I] += t;
+    }
+  }
+  for (let I = 0; I < cs; I++) if (cd[I] < 0) cd[I] = 0; // round-off only: −S_c is PSD
+  lv.agg = agg;
+  lv.pw = pw;
+  const level: Level = { n: nc, size: cs, w: cw, d: cd, inv: new Float64Array(cs), b: new Float64Array(cs), x: new Float64Array(cs) };
+  return { level, s: sc };
+}
+
+/** Aggregates whose √π underflowed to 0 get uniform orthonormal weights and a tiny positive s. */
+function fixUnderflowedAggregates(agg: Int32Array, pw: Float64Array, sc: Float64Array): void {
+  let bad = false;
+  for (let I = 0; I < sc.length; I++) if (!(sc[I] > 0)) bad = true;
+  if (!bad) return;
+  const count = new Float64Array(sc.length);
+  for (let i = 0; i < agg.length; i++) count[agg[i]]++;
+  for (let i = 0; i < agg.length; i++) if (!(sc[agg[i]] > 0)) pw[i] = 1 / Math.sqrt(count[agg[i]]);
+  for (let I = 0; I < sc.length; I++) if (!(sc[I] > 0)) sc[I] = Number.MIN_VALUE;
+}
+
+/**
+ * One lexicographic Gauss–Seidel sweep on (I − θS) x = b, forward or backward. Faces on the
+ * upper wall carry zero weight, so only the box's first and last cells need bounds care; the
+ * row flags handle that for axes 0 and 1, the ends of each row for axis 2.
+ */
+function gaussSeidel(lv: Level, th: number, forward: boolean): void {
+  const [n0, n1, n2] = lv.n;
+  const [w0, w1, w2] = lv.w;
+  const { b, x, inv } = lv;
+  const s1 = n2;
+  const s0 = n1 * n2;
+  const has2 = n2 > 1;
+  for (let r = 0; r < n0 * n1; r++) {
+    const row = forward ? r : n0 * n1 - 1 - r;
+    const i0 = (row / n1) | 0;
+    const i1 = row - i0 * n1;
+    const lo0 = i0 > 0;
+    const hi0 = i0 < n0 - 1;
+    const lo1 = i1 > 0;
+    const hi1 = i1 < n1 - 1;
+    const base = row * n2;
+    for (let q = 0; q < n2; q++) {
+      const i2 = forward ? q : n2 - 1 - q;
+      const i = base + i2;
+      let acc = 0;
+      if (has2) {
+        if (i2 > 0) acc += w2[i - 1] * x[i - 1];
+        if (i2 < n2 - 1) acc += w2[i] * x[i + 1];
+      }
+      if (lo1) acc += w1[i - s1] * x[i - s1];
+      if (hi1) acc += w1[i] * x[i + s1];
+      if (lo0) acc += w0[i - s0] * x[i - s0];
+      if (hi0) acc += w0[i] * x[i + s0];
+      x[i] = (b[i] + th * acc) * inv[i];
+    }
+  }
+}
+
+/** bc = Pᵀ (b − (I − θS) x), without storing the residual. */
+function restrictResidual(lv: Level, th: number, agg: Int32Array, pw: Float64Array, bc: Float64Array): void {
+  const [n0, n1, n2] = lv.n;
+  const [w0, w1, w2] = lv.w;
+  const { b, x, d } = lv;
+  const s1 = n2;
+  const s0 = n1 * n2;
+  const has2 = n2 > 1;
+  bc.fill(0);
+  for (let row = 0; row < n0 * n1; row++) {
+    const i0 = (row / n1) | 0;
+    const i1 = row - i0 * n1;
+    const lo0 = i0 > 0;
+    const hi0 = i0 < n0 - 1;
+    const lo1 = i1 > 0;
+    const hi1 = i1 < n1 - 1;
+    const base = row * n2;
+    for (let i2 = 0; i2 < n2; i2++) {
+      const i = base + i2;
+      let acc = -d[i] * x[i];
+      if (has2) {
+        if (i2 > 0) acc += w2[i - 1] * x[i - 1];
+        if (i2 < n2 - 1) acc += w2[i] * x[i + 1];
+      }
+      if (lo1) acc += w1[i - s1] * x[i - s1];
+      if (hi1) acc += w1[i] * x[i + s1];
+      if (lo0) acc += w0[i - s0] * x[i - s0];
+      if (hi0) acc += w0[i] * x[i + s0];
+      bc[agg[i]] += pw[i] * (b[i] - x[i] + th * acc);
+    }
+  }
+}
+
+/** Dense matrix of I − θS on a (small) level, then its Cholesky factor L (row-major, lower). */
+function choleskyOf(lv: Level, th: number): Float64Array {
+  const m = lv.size;
+  const a = new Float64Array(m * m);
+  const [n0, n1, n2] = lv.n;
+  const strides = [n1 * n2, n2, 1];
+  const ns = [n0, n1, n2];
+  for (let i = 0; i < m; i++) a[i * m + i] = 1 + th * lv.d[i];
+  for (let k = 0; k < 3; k++) {
+    const wk = lv.w[k];
+    if (wk === EMPTY) continue;
+    const st = strides[k];
+    for (let i = 0; i < m; i++) {
+      if (Math.floor(i / st) % ns[k] === ns[k] - 1) continue;
+      const j = i + st;
+      a[i * m + j] -= th * wk[i];
+      a[j * m + i] -= th * wk[i];
+    }
+  }
+  for (let j = 0; j < m; j++) {
+    let s = a[j * m + j];
+    for (let k = 0; k < j; k++) s -= a[j * m + k] * a[j * m + k];
+    // I − θS ≥ I, so the pivot is ≥ 1 in exact arithmetic.
+    const ljj = Math.sqrt(Math.max(s, 1e-300));
+    a[j * m + j] = ljj;
+    for (let i = j + 1; i < m; i++) {
+      let t = a[i * m + j];
+      for (let k = 0; k < j; k++) t -= a[i * m + k] * a[j * m + k];
+      a[i * m + j] = t / ljj;
+    }
+  }
+  return a;
+}
+
+function choleskySolve(l: Float64Array, m: number, b: Float64Array, x: Float64Array): void {
+  for (let i = 0; i < m; i++) {
+    let t = b[i];
+    for (let k = 0; k < i; k++) t -= l[i * m + k] * x[k];
+    x[i] = t / l[i * m + i];
+  }
+  for (let i = m - 1; i >= 0; i--) {
+    let t = x[i];
+    for (let k = i + 1; k < m; k++) t -= l[k * m + i] * x[k];
+    x[i] = t / l[i * m + i];
+  }
+}

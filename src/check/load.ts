@@ -1,0 +1,239 @@
+/**
+ * Baselines files → validated Baselines, plus the YAML document they came from (kept so that
+ * --update can rewrite expected values without touching comments, order or tolerances).
+ *
+ * Every failure is one InputError line naming the file and the entry, e.g.
+ * `baselines/rates.yaml: cases[2].tolerance.rel: must be a number ≥ 0 (got "x")`, because these
+ * messages are read in CI logs.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { type Document, parseDocument } from 'yaml';
+import { InputError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import { loadScenario, showValue } from '../scenario/load.js';
+import { parseQuantity, QUANTITY_NAMES } from './quantity.js';
+import type { BaselineCase, Baselines, ExpectedValue, QuantityCheck, Tolerance } from './types.js';
+
+export const REGIMES: readonly string[] = ['converging', 'collapsing'];
+
+export interface LoadedBaselines {
+  baselines: Baselines;
+  /** The file's text, which `--update` edits. */
+  text: string;
+  /** The parsed document: where each expected value sits in `text`. */
+  doc: Document;
+}
+
+export function baselinesSchemaPath(): string {
+  return join(packageRoot(), 'schema', 'baselines.schema.json');
+}
+
+let validator: ValidateFunction | undefined;
+function getValidator(): ValidateFunction {
+  if (validator === undefined) {
+    const schema = JSON.parse(readFileSync(baselinesSchemaPath(), 'utf8')) as Record<string, unknown>;
+    // allowUnionTypes: an expected value is a number, a regime name or null, one type list.
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictNumbers: true, allowUnionTypes: true });
+    validator = ajv.compile(schema);
+  }
+  return validator;
+}
+
+/** `cases[2].expect["rates.chi"].tolerance.rel` from ['cases', 2, 'expect', 'rates.chi', ...]. */
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number' || /^(0|[1-9][0-9]*)$/.test(seg)) out += `[${seg}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+const got = (v: unknown): string => ` (got ${showValue(v)})`;
+
+function pointerToPath(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const EXPECTED_SHAPES = 'must be a number, a regime name, null (not recorded yet) or { expected, tolerance }';
+
+function describe(e: ErrorObject): { path: (string | number)[]; message: string } {
+  const path: (string | number)[] = pointerToPath(e.instancePath);
+  const parent = isRecord(e.parentSchema) ? e.parentSchema : {};
+  const params = e.params as Record<string, unknown>;
+  const numberRange = (): string | undefined =>
+    (parent['type'] === 'number' || parent['type'] === 'integer') && typeof parent['minimum'] === 'number' ? `must be a number ≥ ${parent['minimum']}` : undefined;
+  switch (e.keyword) {
+    case 'anyOf':
+      return { path, message: `${EXPECTED_SHAPES}${got(e.data)}` };
+    case 'required':
+      return { path, message: `required field "${String(params['missingProperty'])}" is missing` };
+    case 'additionalProperties': {
+      const extra = String(params['additionalProperty']);
+      const allowed = Object.keys(isRecord(parent['properties']) ? parent['properties'] : {});
+      return { path: [...path, extra], message: `unknown field (allowed here: ${allowed.join(', ')})` };
+    }
+    case 'type': {
+      const names: Record<string, string> = { number: 'a number', string: 'a string', array: 'a list', object: 'a mapping', integer: 'an integer', null: 'null' };
+      const types = String(params['type']).split(',').map((t) => names[t] ?? t);
+      const list = types.length > 1 ? `${types.slice(0, -1).join(', ')} or ${types[types.length - 1]}` : types[0];
+      return { path, message: `${numberRange() ?? `must be ${list}`}${got(e.data)}` };
+    }
+    case 'minimum':
+      return { path, message: `${numberRange() ?? `must be ≥ ${String(params['limit'])}`}${got(e.data)}` };
+    case 'minProperties': {
+      const last = path[path.length - 1];
+      const what = last === 'expect' ? 'must list at least one quantity' : last === 'tolerance' ? 'must give rel, abs or both' : 'must not be empty';
+      return { path, message: `${what}${got(e.data)}` };
+    }
+    case 'minItems':
+      return { path, message: `must list at least one entry${got(e.data)}` };
+    case 'minLength':
+      return { path, message: `must not be empty${got(e.data)}` };
+    case 'maxLength':
+      return { path, message: `must have at most ${String(params['limit'])} characters${got(e.data)}` };
+    case 'const':
+      return { path, message: `must be ${String(params['allowedValue'])}${got(e.data)}` };
+    default:
+      return { path, message: `${e.message ?? 'is not allowed'}${got(e.data)}` };
+  }
+}
+
+/**
+ * The one error worth reporting from ajv's list. ajv lists the errors of an anyOf's branches just
+ * before the anyOf error itself (their schema paths may point into $ref'd definitions, so they are
+ * recognized by position and instance path): for a mapping, the { expected, tolerance } branch's
+ * own error says what is wrong; for anything else, the anyOf's summary of the allowed shapes.
+ */
+function pickError(errors: readonly ErrorObject[]): ErrorObject {
+  const inside = (e: ErrorObject, a: ErrorObject): boolean => e.instancePath === a.instancePath || e.instancePath.startsWith(`${a.instancePath}/`);
+  const claimed = new Set<ErrorObject>();
+  const replacement = new Map<ErrorObject, ErrorObject>();
+  errors.forEach((a, i) => {
+    if (a.keyword !== 'anyOf') return;
+    const branch = errors.slice(0, i).filter((e) => !claimed.has(e) && inside(e, a));
+    branch.forEach((e) => claimed.add(e));
+    if (isRecord(a.data)) {
+      const own = branch.find((e) => !(e.keyword === 'type' && e.instancePath === a.instancePath));
+      if (own) replacement.set(a, own);
+    }
+  });
+  const useful = errors.filter((e) => !claimed.has(e)).map((e) => replacement.get(e) ?? e);
+  return useful[0] ?? errors[0]!;
+}
+
+function fail(file: string, path: readonly (string | number)[], message: string): never {
+  const where = formatPath(path);
+  throw new InputError(where ? `${where}: ${message}` : message, { file });
+}
+
+function parse(text: string, file: string): { doc: Document; data: unknown } {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const err = doc.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    const reason = (err.message.split('\n')[0] ?? '').replace(/\s*at line \d+, column \d+:?\s*$/, '');
+    throw new InputError(`malformed YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${reason}`, { file });
+  }
+  try {
+    return { doc, data: doc.toJS({ maxAliasCount: 100 }) as unknown };
+  } catch (e) {
+    throw new InputError(`malformed YAML: ${e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)}`, { file });
+  }
+}
+
+interface RawTolerance {
+  rel?: number;
+  abs?: number;
+}
+type RawExpected = ExpectedValue | { expected: ExpectedValue; tolerance?: RawTolerance };
+interface RawCase {
+  name: string;
+  scenario: string;
+  set?: string[];
+  runArgs?: string[];
+  tolerance?: RawTolerance;
+  expect: Record<string, RawExpected>;
+}
+interface RawBaselines {
+  version?: 1;
+  tolerance?: RawTolerance;
+  cases: RawCase[];
+}
+
+/** Validates baselines text; `file` names it in messages and anchors relative scenario paths. */
+export function parseBaselinesText(text: string, file: string): LoadedBaselines {
+  const { doc, data } = parse(text, file);
+  if (data === null || data === undefined) fail(file, [], 'the file is empty; it must hold a mapping with a `cases` list');
+  const validate = getValidator();
+  if (!validate(data)) {
+    const { path, message } = describe(pickError(validate.errors ?? []));
+    fail(file, path, message);
+  }
+  const raw = data as RawBaselines;
+  const baseDir = dirname(resolve(file));
+  const seen = new Map<string, number>();
+  const cases: BaselineCase[] = raw.cases.map((c, index): BaselineCase => {
+    const at = (...rest: (string | number)[]): (string | number)[] => ['cases', index, ...rest];
+    const first = seen.get(c.name);
+    if (first !== undefined) fail(file, at('name'), `duplicate case name ${JSON.stringify(c.name)} (also cases[${first}]); names must be unique for --only`);
+    seen.set(c.name, index);
+
+    const scenarioPath = resolve(baseDir, c.scenario);
+    let isFile = false;
+    try {
+      isFile = statSync(scenarioPath).isFile();
+    } catch {
+      isFile = false;
+    }
+    if (!isFile) fail(file, at('scenario'), `no such file ${scenarioPath} (paths are relative to the baselines file)${got(c.scenario)}`);
+
+    const checks: QuantityCheck[] = Object.entries(c.expect).map(([qname, entry]): QuantityCheck => {
+      const quantity = parseQuantity(qname);
+      if (!quantity) fail(file, at('expect', qname), `unknown quantity (allowed: ${QUANTITY_NAMES.join(', ')})`);
+      const long = isRecord(entry);
+      const expected: ExpectedValue = long ? entry.expected : entry;
+      const docPath = long ? at('expect', qname, 'expected') : at('expect', qname);
+      if (quantity.kind === 'regime') {
+        if (expected !== null && (typeof expected !== 'string' || !REGIMES.includes(expected))) {
+          fail(file, docPath, `must be one of ${REGIMES.join(', ')} (or null, not recorded yet)${got(expected)}`);
+        }
+      } else if (expected !== null && typeof expected !== 'number') {
+        fail(file, docPath, `must be a number (or null, not recorded yet)${got(expected)}`);
+      }
+      const tolerance: Tolerance | undefined = (long ? entry.tolerance : undefined) ?? c.tolerance ?? raw.tolerance;
+      if (tolerance === undefined && quantity.kind !== 'regime') {
+        fail(file, at('expect', qname), 'has no tolerance: give one here ({ expected, tolerance }), on the case, or at the top of the file');
+      }
+      return { quantity, expected, tolerance: tolerance ?? {}, docPath };
+    });
+
+    const set = c.set ?? [];
+    try {
+      // Catches a bad override or a broken scenario before any run starts, with the entry named.
+      loadScenario(scenarioPath, set);
+    } catch (e) {
+      if (e instanceof InputError) fail(file, at(), `${JSON.stringify(c.name)}: ${e.message}`);
+      throw e;
+    }
+    return { index, name: c.name, scenario: c.scenario, scenarioPath, set, runArgs: c.runArgs ?? [], checks };
+  });
+  return { baselines: { file, cases }, text, doc };
+}
+
+export function loadBaselines(file: string): LoadedBaselines {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'no such baselines file' : `cannot read the baselines file: ${(e as Error).message}`, { file });
+  }
+  return parseBaselinesText(text, file);
+}

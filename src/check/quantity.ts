@@ -1,0 +1,82 @@
+/**
+ * The quantities a baseline can pin: named paths into a run report (report.json of `fpsolve run`).
+ * Names are the user's interface (docs/check.md), so they follow report.json's field names.
+ */
+import type { RunReport } from '../report/types.js';
+
+export type Quantity =
+  | { kind: 'rate'; name: string; rate: RateField }
+  | { kind: 'final'; name: string; field: FinalField }
+  | { kind: 'regime'; name: string }
+  | { kind: 'gap'; name: string; mode: number | null };
+
+const RATES = ['chi', 'kl', 'meanLoss'] as const;
+const FINALS = ['l1', 'kl', 'chi2', 'log10Chi2', 'meanLoss', 'massBelowDelta', 'mass', 'minDensity'] as const;
+export type FinalField = (typeof FINALS)[number];
+export type RateField = (typeof RATES)[number];
+
+/** Every accepted spelling, for messages ("gap.modes[i]" stands for the indexed family). */
+export const QUANTITY_NAMES: readonly string[] = [
+  ...RATES.map((r) => `rates.${r}`),
+  ...FINALS.map((f) => `final.${f}`),
+  'regime',
+  'gap',
+  'gap.modes[i]',
+];
+
+const MODE = /^gap\.modes\[(0|[1-9][0-9]{0,3})\]$/;
+
+/** The quantity a name denotes, or undefined if it names none. */
+export function parseQuantity(name: string): Quantity | undefined {
+  if (name.startsWith('rates.')) {
+    const r = name.slice('rates.'.length);
+    return (RATES as readonly string[]).includes(r) ? { kind: 'rate', name, rate: r as RateField } : undefined;
+  }
+  if (name.startsWith('final.')) {
+    const f = name.slice('final.'.length);
+    return (FINALS as readonly string[]).includes(f) ? { kind: 'final', name, field: f as FinalField } : undefined;
+  }
+  if (name === 'regime') return { kind: 'regime', name };
+  if (name === 'gap') return { kind: 'gap', name, mode: null };
+  const m = MODE.exec(name);
+  if (m) return { kind: 'gap', name, mode: Number(m[1]) };
+  return undefined;
+}
+
+/** A quantity read off a report: its value, or why there is none (which fails the check). */
+export type Extracted = { ok: true; value: number | string } | { ok: false; reason: string };
+
+const missing = (reason: string): Extracted => ({ ok: false, reason });
+
+function finiteOr(value: unknown, what: string): Extracted {
+  if (typeof value === 'number' && Number.isFinite(value)) return { ok: true, value };
+  // reportJson writes non-finite numbers as null, so null here means overflow or NaN in the run.
+  return missing(`${what} is ${value === null || value === undefined ? 'null (not finite or not computed)' : String(value)}`);
+}
+
+export function extractQuantity(report: RunReport, q: Quantity): Extracted {
+  switch (q.kind) {
+    case 'rate': {
+      const fit = report.rates?.[q.rate];
+      if (!fit) return missing(`the run fitted no ${q.name} (the series has too few usable points; run longer or report more often)`);
+      return finiteOr(fit.value, q.name);
+    }
+    case 'final': {
+      if (!report.final) return missing('the run report has no final point');
+      return finiteOr(report.final[q.field], q.name);
+    }
+    case 'regime':
+      return typeof report.regime === 'string' ? { ok: true, value: report.regime } : missing('the run report has no regime');
+    case 'gap': {
+      const gap = report.gap;
+      if (gap === undefined) return missing('this run report has no gap (this fpsolve does not compute spectral gaps)');
+      if (gap === null) return missing('this run report has no gap (not computed for this run; check the case\'s runArgs)');
+      if (q.mode === null) return finiteOr(gap.value, 'gap');
+      const modes = Array.isArray(gap.modes) ? gap.modes : [];
+      if (q.mode >= modes.length) {
+        return missing(`${q.name} asks for mode ${q.mode} (λ${q.mode + 1}) but the run computed ${modes.length} mode(s); raise the number of modes in the case's runArgs`);
+      }
+      return finiteOr(modes[q.mode], q.name);
+    }
+  }
+}

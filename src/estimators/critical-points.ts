@@ -1,0 +1,105 @@
+import type { Grid } from '../../solvers/grid.js';
+import { solveDense, symmetricEigen } from '../../solvers/eigen/dense.js';
+import type { CompiledExpr } from '../landscape/expr.js';
+
+/** A critical point of f, located on the grid and refined by Newton on ∇f. */
+export interface CriticalPoint {
+  x: number[];
+  f: number;
+  /** Hessian eigenvalues, ascending. */
+  hessianEigenvalues: number[];
+  /** Whether Newton converged to a critical point of the expected index near the grid cell. */
+  refined: boolean;
+}
+
+/** One merge of two basins in the flooding of f: the lowest pass between their deepest minima. */
+export interface BasinMerge {
+  /** Flat cell indices of the two basins' lowest cells (deeper first) and of the pass cell. */
+  deepCell: number;
+  shallowCell: number;
+  saddleCell: number;
+}
+
+/**
+ * Flooding (union–find in increasing f over axis neighbours): every time two basins meet, the
+ * meeting cell is the lowest pass between them, i.e. the grid's minimax (mountain-pass) saddle,
+ * an approximation of an index-1 saddle. Returns all merges, in increasing pass height.
+ */
+export function floodMerges(grid: Grid, fc: Float64Array): BasinMerge[] {
+  const n = grid.size;
+  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => fc[a] - fc[b]);
+  const parent = new Int32Array(n).fill(-1);
+  const lowest = new Int32Array(n).fill(-1);
+  const find = (i: number): number => {
+    let r = i;
+    while (parent[r] !== r) r = parent[r];
+    while (parent[i] !== r) {
+      const next = parent[i];
+      parent[i] = r;
+      i = next;
+    }
+    return r;
+  };
+  const merges: BasinMerge[] = [];
+  const idx = new Array<number>(grid.dim);
+  for (const c of order) {
+    parent[c] = c;
+    lowest[c] = c;
+    for (let k = 0; k < grid.dim; k++) idx[k] = Math.floor(c / grid.strides[k]) % grid.n[k];
+    const roots: number[] = [];
+    for (let k = 0; k < grid.dim; k++) {
+      for (const dir of [-1, 1]) {
+        const j = idx[k] + dir;
+        if (j < 0 || j >= grid.n[k]) continue;
+        const nb = c + dir * grid.strides[k];
+        if (parent[nb] < 0) continue;
+        const r = find(nb);
+        if (!roots.includes(r)) roots.push(r);
+      }
+    }
+    if (roots.length === 0) continue;
+    roots.sort((a, b) => fc[lowest[a]] - fc[lowest[b]]);
+    const deep = roots[0];
+    for (let t = 1; t < roots.length; t++) {
+      merges.push({ deepCell: lowest[deep], shallowCell: lowest[roots[t]], saddleCell: c });
+      parent[roots[t]] = deep;
+    }
+    parent[c] = deep;
+  }
+  return merges;
+}
+
+/**
+ * Newton on ∇f = 0 from a grid point, with steps capped at two cells and the iterate kept in the
+ * box. Accepted when it converges within `radius` cells of the start with the expected number of
+ * negative Hessian eigenvalues; otherwise the grid point is returned with refined = false.
+ */
+export function refineCriticalPoint(expr: CompiledExpr, grid: Grid, start: number[], index: number, radius = 4): CriticalPoint {
+  const d = grid.dim;
+  const grad = expr.gradient();
+  const hess = expr.hessian();
+  const H = (p: number[]): number[][] => hess.map((row) => row.map((e) => e.at(p)));
+  const G = (p: number[]): number[] => grad.map((e) => e.at(p));
+  let x = start.slice();
+  let ok = false;
+  for (let it = 0; it < 60; it++) {
+    const g = G(x);
+    const step = solveDense(H(x), g.map((v) => -v));
+    if (!step || step.some((v) => !Number.isFinite(v))) break;
+    let scale = 1;
+    for (let k = 0; k < d; k++) scale = Math.min(scale, (2 * grid.h[k]) / Math.max(Math.abs(step[k]), 1e-300));
+    x = x.map((v, k) => Math.min(grid.hi[k], Math.max(grid.lo[k], v + scale * step[k])));
+    if (step.every((v, k) => Math.abs(v) <= 1e-13 * Math.max(1, Math.abs(x[k]), grid.hi[k] - grid.lo[k]))) {
+      ok = true;
+      break;
+    }
+  }
+  const near = x.every((v, k) => Math.abs(v - start[k]) <= radius * grid.h[k]);
+  const eig = symmetricEigen(H(x)).values;
+  const negatives = eig.filter((v) => v < 0).length;
+  const zeros = eig.some((v) => v === 0);
+  if (ok && near && negatives === index && !zeros && x.every((v, k) => v > grid.lo[k] && v < grid.hi[k])) {
+    return { x, f: expr.at(x), hessianEigenvalues: eig, refined: true };
+  }
+  return { x: start, f: expr.at(start), hessianEigenvalues: symmetricEigen(H(start)).values, refined: false };
+}

@@ -1,0 +1,88 @@
+import type { FvOperator } from '../../solvers/operator.js';
+import type { PointFunction } from '../../solvers/quadrature.js';
+import type { Regime } from '../diagnostics/regime.js';
+import type { RateFit } from '../diagnostics/rates.js';
+import type { CompiledExpr } from '../landscape/expr.js';
+import type { BoundsReport, GapReport } from '../report/types.js';
+import { bakryEmery } from './bakry-emery.js';
+import { computeGap, type GapOptions } from './gap.js';
+import { kramersPrediction } from './kramers.js';
+import { muckenhouptBracket } from './muckenhoupt.js';
+
+export { computeGap, type GapOptions, type GapInput, type GapResult } from './gap.js';
+export { muckenhouptBracket, type MuckenhouptBracket } from './muckenhoupt.js';
+export { bakryEmery } from './bakry-emery.js';
+export { kramersPrediction, escapeRate, type KramersResult } from './kramers.js';
+export { floodMerges, refineCriticalPoint, type CriticalPoint, type BasinMerge } from './critical-points.js';
+
+export interface EstimatorInput {
+  op: FvOperator;
+  regime: Regime;
+  landscape: PointFunction;
+  /** Symbolic landscape (gradient and Hessian for Bakry–Émery and the Newton refinement of Kramers). */
+  compiled: CompiledExpr;
+}
+
+export interface Estimates {
+  gap: GapReport;
+  bounds: BoundsReport;
+}
+
+/** Analytic estimates around a computed λ₁ (DESIGN.md §4). None is given as if π existed when it does not. */
+export function computeBounds(input: EstimatorInput, lambda1: number | null): BoundsReport {
+  const { op, regime, compiled } = input;
+  const notes: string[] = [];
+  if (regime.regime === 'collapsing') {
+    notes.push('no Muckenhoupt, Bakry–Émery or Kramers estimate: π is not integrable (regime "collapsing"), so there is no Poincaré constant to bracket; the grid gap only describes the grid\'s π');
+    return { muckenhoupt: null, bakryEmery: null, kramers: null, notes };
+  }
+  let muckenhoupt: BoundsReport['muckenhoupt'] = null;
+  if (op.grid.dim === 1) {
+    const m = muckenhouptBracket(op);
+    if (m) {
+      const contains = lambda1 === null ? null : m.lower <= lambda1 * (1 + 1e-12) && lambda1 <= m.upper * (1 + 1e-12);
+      muckenhoupt = { lower: m.lower, upper: m.upper, B: m.B, median: m.median, contains };
+      if (contains === false) notes.push(`muckenhoupt: λ₁ = ${lambda1} lies outside [${m.lower}, ${m.upper}]: this should not happen; please report it`);
+    } else notes.push('muckenhoupt: B is not finite on this grid (a face with zero conductance)');
+  } else notes.push('muckenhoupt: a 1-D bracket; not computed in dimension ' + op.grid.dim);
+  const be = bakryEmery(op.grid, compiled, op.problem.noise);
+  let bakry: BoundsReport['bakryEmery'] = null;
+  if ('reason' in be) notes.push(be.reason);
+  else {
+    bakry = be;
+    notes.push('bakryEmery bounds the continuous λ₁; the discrete λ₁ may sit below it by the O(h²) discretization error');
+  }
+  const kr = kramersPrediction(op.grid, compiled, op.problem.noise, lambda1);
+  notes.push(...kr.notes);
+  return { muckenhoupt, bakryEmery: bakry, kramers: kr.report, notes };
+}
+
+/** Spectral gap and analytic bounds together (what `gap` prints and `run` stores). */
+export function estimate(input: EstimatorInput, o: GapOptions = {}): Estimates {
+  const gap = computeGap(input, o).report;
+  const bounds = computeBounds(input, gap.value);
+  return { gap, bounds };
+}
+
+/**
+ * Compares the run's fitted χ rate with λ₁: for t → ∞, χ(t)^(1/2) ∝ e^{−λ₁t} (DESIGN.md §4), so the
+ * ratio should be 1 once the tail is exponential.
+ */
+export function compareRate(gap: GapReport, chi: RateFit | null, endTime: number): void {
+  if (!chi) {
+    gap.notes.push('rates.chi could not be fitted, so it is not compared with λ₁');
+    return;
+  }
+  gap.rateRatio = chi.value / gap.value;
+  const off = Math.abs(gap.rateRatio - 1);
+  if (chi.note) gap.notes.push(`rates.chi / λ₁ = ${gap.rateRatio.toPrecision(4)}, but the tail was not yet exponential: the run was too short to measure λ₁ from the time series`);
+  else if (off > 0.02) {
+    const tScale = 1 / gap.value;
+    gap.notes.push(
+      `rates.chi / λ₁ = ${gap.rateRatio.toPrecision(4)}: ` +
+        (endTime < 5 * tScale
+          ? `the run ends at t = ${endTime}, less than 5/λ₁ = ${(5 * tScale).toPrecision(3)}: too short for the slowest mode to dominate the tail`
+          : 'the fitted tail is dominated by a faster mode or by the integrator\'s error'),
+    );
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * report.html: one self-contained page (summary table + inline SVG figures) that works offline.
+ * Nothing is fetched: no scripts, no external style sheets or fonts, and a Content-Security-Policy
+ * that forbids loading anything, so the file shows the same on an air-gapped machine.
+ */
+import type { Figure } from '../plot/common.js';
+import type { RateFit } from '../diagnostics/rates.js';
+import type { RunReport } from './types.js';
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const fmt = (v: number | null | undefined, p = 4): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toPrecision(p));
+
+/**
+ * Makes a figure's ids unique in the page. vega numbers clip paths from 1 in every SVG it
+ * renders, and ids are global in an HTML document: two inline figures would clip each other.
+ */
+export function scopeSvgIds(svg: string, prefix: string): string {
+  return svg
+    .replace(/<\?xml[^>]*\?>\s*/, '')
+    .replace(/\bid="([^"]+)"/g, `id="${prefix}-$1"`)
+    .replace(/url\(#([^)]+)\)/g, `url(#${prefix}-$1)`)
+    .replace(/href="#([^"]+)"/g, `href="#${prefix}-$1"`);
+}
+
+function rateCell(r: RateFit | null): string {
+  if (!r) return '– (too few points above round-off)';
+  return `${fmt(r.value, 6)} over t ∈ [${fmt(r.window[0], 3)}, ${fmt(r.window[1], 3)}], r² = ${r.r2.toFixed(6)}${r.note ? ' (tail not exponential yet)' : ''}`;
+}
+
+/** Rows of the summary table: [label, value] as plain text (escaped on output). */
+export function summaryRows(r: RunReport): [string, string][] {
+  const f = r.final;
+  const rows: [string, string][] = [
+    ['scenario', `${r.scenario.name} (${r.scenarioFile})`],
+    ['status', r.status + (r.error ? ` — ${r.error}` : '')],
+    ['regime', `${r.regime}: ${r.regimeReason}`],
+    ['landscape', r.landscape.source],
+    ['grid', `${r.cells.join(' × ')} (${r.grid.size} cells), h = ${r.grid.h.map((h) => fmt(h, 3)).join(', ')}`],
+    ['integrator', `${r.integrator.description}; ${r.steps} steps${r.integrator.rejectedSteps ? ` (+${r.integrator.rejectedSteps} rejected)` : ''}`],
+    ['backend', `${r.backend} ${r.precision}, ${r.device}`],
+    ['wall time', `${r.wallSeconds.toFixed(2)} s`],
+    ['final time', fmt(f.t)],
+    ['l1 (= 2·TV)', fmt(f.l1, 3)],
+    ['KL(ρ|π)', fmt(f.kl, 3)],
+    ['χ²', f.chi2 === null ? `1e${f.log10Chi2.toFixed(0)}` : fmt(f.chi2, 3)],
+    ['E[f]', `${fmt(f.meanLoss, 6)} (E_π[f] = ${fmt(r.equilibrium.meanLoss, 6)})`],
+    ['mass', f.mass.toPrecision(15)],
+    ['rate, sqrt(χ²)', rateCell(r.rates.chi)],
+    ['rate, KL', rateCell(r.rates.kl)],
+    ['rate, E[f]', rateCell(r.rates.meanLoss)],
+  ];
+  if (r.regime === 'collapsing') rows.push([`mass in {f < ${fmt(r.delta, 3)}}`, fmt(f.massBelowDelta, 4)]);
+  if (r.gap) rows.push([r.gap.label === 'spectral gap' ? 'spectral gap λ₁' : 'λ₁ (grid value)', `${fmt(r.gap.value, 6)} (${r.gap.method}, residual ${fmt(r.gap.residuals[0], 2)})`]);
+  if (r.bounds?.muckenhoupt) rows.push(['Muckenhoupt bracket', `${fmt(r.bounds.muckenhoupt.lower, 4)} ≤ λ₁ ≤ ${fmt(r.bounds.muckenhoupt.upper, 4)}`]);
+  rows.push(['fpsolve', `${r.fpsolve}, ${r.createdAt}`]);
+  return rows;
+}
+
+const STYLE = `
+body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 2em; }
+table { border-collapse: collapse; font-size: 0.9em; }
+th, td { text-align: left; vertical-align: top; padding: 0.25em 0.8em; border-bottom: 1px solid #ddd; }
+th { white-space: nowrap; color: #555; font-weight: normal; }
+.status-ok { color: #176b2c; } .status-bad { color: #a11; font-weight: bold; }
+figure { margin: 1em 0; overflow-x: auto; } figcaption { color: #555; font-size: 0.9em; }
+ul.notes { font-size: 0.9em; color: #444; }`;
+
+/** The whole page. Figures appear in the order given. */
+export function renderHtmlReport(report: RunReport, figures: readonly Figure[]): string {
+  const title = `fpsolve: ${report.scenario.name}`;
+  const rows = summaryRows(report)
+    .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td${k === 'status' ? ` class="${report.status === 'ok' ? 'status-ok' : 'status-bad'}"` : ''}>${escapeHtml(v)}</td></tr>`)
+    .join('\n');
+  const notes = report.notes.length ? `<h2>Notes</h2>\n<ul class="notes">${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
+  const figs = figures
+    .map((f) => `<figure id="figure-${escapeHtml(f.name)}">\n${scopeSvgIds(f.svg, `fig-${f.name}`)}\n<figcaption>${escapeHtml(f.title)} (figures/${escapeHtml(f.name)}.svg)</figcaption>\n</figure>`)
+    .join('\n');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+${report.scenario.description ? `<p>${escapeHtml(report.scenario.description)}</p>` : ''}
+<h2>Summary</h2>
+<table>
+${rows}
+</table>
+${notes}
+${figures.length ? `<h2>Figures</h2>\n${figs}` : ''}
+</body>
+</html>
+`;
+}

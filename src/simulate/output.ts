@@ -1,0 +1,36 @@
+/** Writes the outputs of `fpsolve simulate`; every file atomically, report.json last. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { writeNpy } from '../io/npy.js';
+import { reportJson } from '../report/write.js';
+import type { SimulateResult } from './compare.js';
+import { comparisonFigure } from './plot.js';
+
+/**
+ * report.json; pde.npy and <method>.npy (densities at the report times, shape (times, ...cells));
+ * times.npy; compare.svg (unless plots are off). Returns the paths written.
+ */
+export async function writeSimulateOutputs(outDir: string, result: SimulateResult, opts: { plots?: boolean } = {}): Promise<string[]> {
+  mkdirSync(outDir, { recursive: true });
+  const { grid, report } = result;
+  const shape = [report.times.length, ...grid.n];
+  const written: string[] = [];
+  const npy = (name: string, data: Float64Array, sh: readonly number[]): void => {
+    const path = join(outDir, name);
+    writeNpy(path, data, sh);
+    written.push(path);
+  };
+  npy('times.npy', Float64Array.from(report.times), [report.times.length]);
+  npy('pde.npy', result.pde, shape);
+  for (const m of report.methods) npy(`${m.method}.npy`, result.histograms[m.method]!, shape);
+  if (opts.plots !== false) {
+    const path = join(outDir, 'compare.svg');
+    writeFileAtomic(path, await comparisonFigure(result));
+    written.push(path);
+  }
+  const path = join(outDir, 'report.json');
+  writeFileAtomic(path, reportJson(report));
+  written.push(path);
+  return written;
+}

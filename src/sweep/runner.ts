@@ -1,0 +1,184 @@
+/**
+ * Runs a sweep into an output directory: each point of this shard that has no final record yet
+ * runs in its own `fpsolve run --json` child (at most `jobs` at once), and its record is appended
+ * to results.jsonl the moment it finishes; at the end summary.csv and the plots are rewritten from
+ * every record in the directory.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import { appendLine, readJsonLines } from '../io/atomic.js';
+import { mapPool } from '../parallel/pool.js';
+import { runInChild, type ChildRunResult } from '../parallel/child-run.js';
+import { packageVersion } from '../paths.js';
+import { loadScenario } from '../scenario/load.js';
+import { canonicalJson, invalidPointKey, pointKey, sha256 } from './key.js';
+import { claimDirectory, pointsHash, RESULTS_FILE, type SweepManifest } from './manifest.js';
+import { buildPoints, type SweepAxis, type SweepPoint } from './points.js';
+import { silentProgress, type ProgressSink } from './progress.js';
+import { dedupeRecords, failedRecord, isFinal, isSweepRecord, recordFromChild, recordLine, type PointIdentity, type SweepRecord } from './record.js';
+import { inShard, type Shard } from './shard.js';
+import { writePlots, writeSummaryCsv } from './summary.js';
+
+export interface SweepSpec {
+  scenarioFile: string;
+  axes: SweepAxis[];
+  zip: boolean;
+}
+
+export interface SweepOptions {
+  out: string;
+  /** Points run at once (>= 1). */
+  jobs: number;
+  shard: Shard | null;
+  /** Extra `fpsolve run` arguments for every point (part of each point's key). */
+  runArgs?: string[];
+  /** Per-point wall-clock budget (`fpsolve run --max-wall`); a point past it is recorded as a timeout. */
+  pointMaxWall?: number;
+  plots?: boolean;
+  /** Abort: launch no more points, kill the running ones, keep what finished. */
+  signal?: AbortSignal;
+  progress?: ProgressSink;
+}
+
+export interface SweepOutcome {
+  /** Points in the whole sweep. */
+  total: number;
+  /** Points in this shard. */
+  shardPoints: number;
+  /** Points skipped because results.jsonl already had a final record. */
+  skipped: number;
+  /** Points finished by this invocation (ok or failed). */
+  finished: number;
+  failed: number;
+  interrupted: boolean;
+  /** Deduplicated records of this shard, in point order (empty when interrupted). */
+  records: SweepRecord[];
+  written: string[];
+}
+
+interface PreparedPoint {
+  point: SweepPoint;
+  id: PointIdentity;
+  /** Set when the scenario loader refused the point. */
+  invalid?: string;
+}
+
+function readBaseText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    // loadScenario words the error (no such file, directory, permission).
+    loadScenario(file);
+    throw new InputError('cannot read the scenario', { file });
+  }
+}
+
+/** The manifest and points of a sweep, without running anything (also used by --dry-run). */
+export function planSweep(spec: SweepSpec, shard: Shard | null, runArgs: readonly string[] = []): { manifest: SweepManifest; points: SweepPoint[] } {
+  const text = readBaseText(spec.scenarioFile);
+  let baseHash: string;
+  let name: string;
+  try {
+    const base = loadScenario(spec.scenarioFile);
+    baseHash = sha256(canonicalJson(base.scenario));
+    name = base.scenario.name;
+  } catch (e) {
+    // A base that is only valid with its overrides is still a sweep; identify it by its text.
+    if (!(e instanceof InputError)) throw e;
+    baseHash = sha256(text);
+    name = spec.scenarioFile;
+  }
+  const points = buildPoints(spec.axes, spec.zip);
+  const manifest: SweepManifest = {
+    fpsolve: packageVersion(),
+    scenarioFile: spec.scenarioFile,
+    scenarioName: name,
+    baseScenarioHash: baseHash,
+    pointsHash: pointsHash(points),
+    points: points.length,
+    parameters: spec.axes.map((a) => a.path),
+    zip: spec.zip,
+    runArgs: [...runArgs],
+    shard,
+  };
+  return { manifest, points };
+}
+
+function preparePoint(spec: SweepSpec, m: SweepManifest, baseText: string, point: SweepPoint): PreparedPoint {
+  const version = m.fpsolve;
+  try {
+    const loaded = loadScenario(spec.scenarioFile, point.overrides);
+    const key = pointKey(loaded.scenario, version, m.runArgs);
+    return { point, id: { key, index: point.index, params: point.params, fpsolve: version, scenario: loaded.scenario.name } };
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    const key = invalidPointKey(baseText, point.overrides, version);
+    return { point, id: { key, index: point.index, params: point.params, fpsolve: version, scenario: m.scenarioName }, invalid: e.message };
+  }
+}
+
+/** Records in a sweep directory's results.jsonl (a torn last line or a corrupt interior line is skipped). */
+export function readRecords(dir: string): SweepRecord[] {
+  const path = join(dir, RESULTS_FILE);
+  if (!existsSync(path)) return [];
+  return readJsonLines(path, { skipCorrupt: true }).records.filter(isSweepRecord);
+}
+
+/** summary.csv and plots from the records in `dir`. */
+export async function writeSweepOutputs(dir: string, records: readonly SweepRecord[], parameters: readonly string[], plots: boolean): Promise<string[]> {
+  const written = [writeSummaryCsv(dir, records, parameters)];
+  if (plots) written.push(...(await writePlots(dir, records, parameters)));
+  return written;
+}
+
+export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<SweepOutcome> {
+  if (!(Number.isInteger(opts.jobs) && opts.jobs >= 1)) throw new InputError(`--jobs must be an integer >= 1 (got ${opts.jobs})`);
+  const runArgs = opts.runArgs ?? [];
+  const { manifest, points } = planSweep(spec, opts.shard, runArgs);
+  mkdirSync(opts.out, { recursive: true });
+  claimDirectory(opts.out, manifest);
+  const resultsPath = join(opts.out, RESULTS_FILE);
+  const baseText = readBaseText(spec.scenarioFile);
+  const mine = points.filter((p) => inShard(p.index, opts.shard)).map((p) => preparePoint(spec, manifest, baseText, p));
+  const doneKeys = new Set(readRecords(opts.out).filter(isFinal).map((r) => r.key));
+  const todo = mine.filter((p) => !doneKeys.has(p.id.key));
+  const progress = opts.progress ?? silentProgress;
+  const outcome: SweepOutcome = { total: points.length, shardPoints: mine.length, skipped: mine.length - todo.length, finished: 0, failed: 0, interrupted: false, records: [], written: [] };
+
+  const save = (r: SweepRecord): void => {
+    appendLine(resultsPath, recordLine(r));
+    outcome.finished++;
+    if (r.status === 'failed') outcome.failed++;
+    progress.pointDone(r.status === 'failed', r.status === 'failed' ? `point ${r.index} (${Object.entries(r.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}) failed: ${r.error}` : undefined);
+  };
+
+  progress.start(mine.length, outcome.skipped);
+  try {
+    // Rejected points need no child: the loader's message is the result.
+    for (const p of todo) if (p.invalid !== undefined) save(failedRecord(p.id, p.invalid, 'input', 0));
+    const runnable = todo.filter((p) => p.invalid === undefined);
+    const extraArgs = [...runArgs, ...(opts.pointMaxWall !== undefined ? ['--max-wall', String(opts.pointMaxWall)] : [])];
+    await mapPool(
+      runnable,
+      opts.jobs,
+      async (p): Promise<ChildRunResult | null> =>
+        opts.signal?.aborted ? null : runInChild({ scenarioFile: spec.scenarioFile, overrides: p.point.overrides, extraArgs, signal: opts.signal }),
+      (res, p) => {
+        if (res === null) return;
+        const r = recordFromChild(p.id, res, opts.signal?.aborted ?? false);
+        if (r !== null) save(r);
+      },
+    );
+  } finally {
+    progress.stop();
+  }
+  if (opts.signal?.aborted) {
+    outcome.interrupted = true;
+    return outcome;
+  }
+  const keys = new Set(mine.map((p) => p.id.key));
+  outcome.records = dedupeRecords(readRecords(opts.out).filter((r) => keys.has(r.key)));
+  outcome.written = await writeSweepOutputs(opts.out, outcome.records, manifest.parameters, opts.plots ?? true);
+  return outcome;
+}

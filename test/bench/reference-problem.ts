@@ -1,0 +1,111 @@
+/**
+ * The 2-D reference problem of reference/peers.md (double well, ησ = 0.5, t = 1) built from
+ * scenarios/double-well-2d.yaml, integrated with a chosen integrator, with the L1 distance to the
+ * shipped reference density when ../shared is present.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadScenario } from '../../src/scenario/load.js';
+import { setUp, type Setup } from '../../src/run/run.js';
+import { initialDensity } from '../../src/run/initial.js';
+import { readNpy } from '../../src/io/npy.js';
+import { packageRoot } from '../../src/paths.js';
+import { BackwardEuler, ExplicitEuler, Rkl2, TrBdf2, type Integrator } from '../../solvers/integrators.js';
+import { CgSolver, JacobiPreconditioner, type Preconditioner } from '../../solvers/linear.js';
+import { MultigridPreconditioner } from '../../solvers/multigrid.js';
+
+export const SHARED_REF = '/work/shared/reference';
+
+export type Method =
+  | { kind: 'trbdf2'; tolerance: number; linearTol: number; pre?: 'mg' | 'jacobi'; dtMax?: number }
+  | { kind: 'backward-euler'; dt: number; linearTol: number; pre?: 'mg' | 'jacobi' }
+  | { kind: 'rkl2'; dt: number }
+  | { kind: 'explicit' };
+
+export interface RefRun {
+  n: number;
+  method: string;
+  wallSeconds: number;
+  setupSeconds: number;
+  steps: number;
+  rejected: number;
+  linearIterations: number;
+  linearSolves: number;
+  l1: number | null;
+  massDrift: number;
+  minDensity: number;
+}
+
+export function describeMethod(m: Method): string {
+  switch (m.kind) {
+    case 'trbdf2':
+      return `TR-BDF2 tol ${m.tolerance}, ${m.pre ?? 'mg'}-PCG ${m.linearTol}`;
+    case 'backward-euler':
+      return `backward Euler dt ${m.dt}, ${m.pre ?? 'mg'}-PCG ${m.linearTol}`;
+    case 'rkl2':
+      return `RKL2 dt ${m.dt}`;
+    case 'explicit':
+      return 'explicit Euler (0.9 × positivity limit)';
+  }
+}
+
+export function setUpReference(n: number, extra: string[] = []): Setup {
+  return setUp(loadScenario(join(packageRoot(), 'scenarios', 'double-well-2d.yaml'), [`domain.cells=[${n},${n}]`, ...extra]));
+}
+
+function preconditioner(setup: Setup, which: 'mg' | 'jacobi' | undefined): Preconditioner {
+  return which === 'jacobi' ? new JacobiPreconditioner(setup.op) : new MultigridPreconditioner(setup.op);
+}
+
+export function buildIntegrator(setup: Setup, m: Method): Integrator {
+  const op = setup.op;
+  switch (m.kind) {
+    case 'trbdf2':
+      return new TrBdf2(op, new CgSolver(op, preconditioner(setup, m.pre), { tol: m.linearTol, maxIterations: 20000 }), { tolerance: m.tolerance, dtMax: m.dtMax ?? 1 });
+    case 'backward-euler':
+      return new BackwardEuler(op, new CgSolver(op, preconditioner(setup, m.pre), { tol: m.linearTol, maxIterations: 20000 }), m.dt);
+    case 'rkl2':
+      return new Rkl2(op, m.dt);
+    case 'explicit':
+      return new ExplicitEuler(op);
+  }
+}
+
+export function referenceDensity(n: number): Float64Array | null {
+  const file = join(SHARED_REF, 'data', `ref-2d-${n}-t1.npy`);
+  if (!existsSync(file)) return null;
+  return Float64Array.from(readNpy(file).data);
+}
+
+/** Whole run as a user would time it: scenario → operator → integrate to t = 1 (no report I/O). */
+export function runReference(n: number, m: Method, ref: Float64Array | null = referenceDensity(n), end = 1): RefRun {
+  const t0 = performance.now();
+  const setup = setUpReference(n);
+  const rho = initialDensity(setup.grid, setup.scenario.initial, { file: setup.file, baseDir: packageRoot() });
+  const integ = buildIntegrator(setup, m);
+  const t1 = performance.now();
+  integ.advance(rho, 0, end);
+  const t2 = performance.now();
+  const h2 = setup.grid.cellVolume;
+  let mass = 0;
+  let lo = Infinity;
+  let l1 = 0;
+  for (let i = 0; i < rho.length; i++) {
+    mass += rho[i];
+    if (rho[i] < lo) lo = rho[i];
+    if (ref) l1 += Math.abs(rho[i] - ref[i]);
+  }
+  return {
+    n,
+    method: describeMethod(m),
+    wallSeconds: (t2 - t0) / 1000,
+    setupSeconds: (t1 - t0) / 1000,
+    steps: integ.stats.steps,
+    rejected: integ.stats.rejected,
+    linearIterations: integ.solver?.iterations ?? 0,
+    linearSolves: integ.solver?.solves ?? 0,
+    l1: ref ? l1 * h2 : null,
+    massDrift: mass * h2 - 1,
+    minDensity: lo,
+  };
+}

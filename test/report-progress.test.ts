@@ -1,0 +1,72 @@
+/** Progress bar (issue 8 §3): drawn on a terminal after a second, never on a pipe or with --quiet. */
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { RunProgress, progressEnabled } from '../src/report/progress.js';
+import type { ProgressInfo } from '../src/run/run.js';
+
+class FakeStream extends Writable {
+  text = '';
+  isTTY: boolean;
+  columns = 160;
+  constructor(tty: boolean) {
+    super();
+    this.isTTY = tty;
+  }
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+
+const info = (t: number, steps: number): ProgressInfo => ({
+  t,
+  end: 2,
+  steps,
+  point: { t, mass: 1, minDensity: 0, meanLoss: 0.25, l1: 0.0123, kl: 0, chi2: 0, log10Chi2: 0, massBelowDelta: 0 },
+});
+
+describe('progress', () => {
+  it('is enabled only on a terminal without --quiet', () => {
+    expect(progressEnabled({ stream: { isTTY: true } })).toBe(true);
+    expect(progressEnabled({ stream: { isTTY: true }, quiet: true })).toBe(false);
+    expect(progressEnabled({ stream: { isTTY: false } })).toBe(false);
+    expect(progressEnabled({ stream: {} })).toBe(false);
+  });
+
+  it('stays silent for the first second, then shows t, steps, l1 and E[f] with an ETA', () => {
+    let clock = 0;
+    const s = new FakeStream(true);
+    const p = new RunProgress({ stream: s, now: () => clock });
+    clock = 999;
+    p.update(info(0.5, 10));
+    expect(s.text).toBe('');
+    expect(p.shown).toBe(false);
+    clock = 1001;
+    p.update(info(1, 20));
+    expect(p.shown).toBe(true);
+    expect(s.text).toContain('t 1.000/2.000');
+    expect(s.text).toContain('20 steps');
+    expect(s.text).toContain('l1 1.23e-2');
+    expect(s.text).toContain('E[f] 0.2500');
+    expect(s.text).toContain('50%');
+    expect(s.text).toContain('ETA');
+    p.stop();
+    expect(p.shown).toBe(false);
+  });
+
+  it('writes nothing at all to a non-terminal or with quiet', () => {
+    for (const [tty, quiet] of [
+      [false, false],
+      [true, true],
+    ] as const) {
+      let clock = 0;
+      const s = new FakeStream(tty);
+      const p = new RunProgress({ stream: s, quiet, now: () => clock });
+      clock = 5000;
+      p.update(info(1, 20));
+      p.update(info(2, 40));
+      p.stop();
+      expect(s.text).toBe('');
+    }
+  });
+});
