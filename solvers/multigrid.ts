@@ -31,12 +31,12 @@ export interface MultigridOptions {
   cycle: 'V' | 'W';
 }
 
-export const DEFAULT_MULTIGRID: MultigridOptions = { sweeps: 1, overCorrection: 1.7, coarsestSize: 256, cycle: 'V' };
+export const DEFAULT_MULTIGRID: MultigridOptions = { sweeps: 1, overCorrection: 1.5, coarsestSize: 256, cycle: 'W' };
 
 const EMPTY = new Float64Array(0);
 
 /** One level: the stencil of S on a box of n0×n1×n2 cells (leading axes of size 1 for d < 3). */
-interface Level {
+export interface MultigridLevel {
   n: [number, number, number];
   size: number;
   /** Off-diagonal S weight on the upper face of each cell, per axis (EMPTY when the axis has 1 cell). */
@@ -61,7 +61,7 @@ function pad3(n: readonly number[]): [number, number, number] {
 
 export class MultigridPreconditioner implements Preconditioner {
   readonly name: string;
-  readonly levels: Level[] = [];
+  readonly levels: MultigridLevel[] = [];
   private readonly opts: MultigridOptions;
   private theta = NaN;
   /** Dense Cholesky factor (row-major lower triangle) of the coarsest I − θS. */
@@ -73,7 +73,7 @@ export class MultigridPreconditioner implements Preconditioner {
     const n = pad3(g.n);
     const w: [Float64Array, Float64Array, Float64Array] = [EMPTY, EMPTY, EMPTY];
     for (let k = 0; k < g.dim; k++) w[3 - g.dim + k] = n[3 - g.dim + k] > 1 ? op.sym[k] : EMPTY;
-    const fine: Level = { n, size: g.size, w, d: op.outflow as Float64Array, inv: new Float64Array(g.size), b: EMPTY, x: EMPTY };
+    const fine: MultigridLevel = { n, size: g.size, w, d: op.outflow as Float64Array, inv: new Float64Array(g.size), b: EMPTY, x: EMPTY };
     this.levels.push(fine);
     let s: Float64Array<ArrayBufferLike> = op.sqrtPi;
     let lv = fine;
@@ -137,7 +137,7 @@ export class MultigridPreconditioner implements Preconditioner {
  * s-weighted Galerkin stencil. Weights use ŝ_i = s_i / s_I ∈ [0, 1], so nothing overflows even
  * where √π is tiny.
  */
-function coarsen(lv: Level, s: Float64Array): { level: Level; s: Float64Array } {
+function coarsen(lv: MultigridLevel, s: Float64Array): { level: MultigridLevel; s: Float64Array } {
   const [n0, n1, n2] = lv.n;
   const c0 = n0 > 1 ? Math.ceil(n0 / 2) : 1;
   const c1 = n1 > 1 ? Math.ceil(n1 / 2) : 1;
@@ -202,7 +202,7 @@ function coarsen(lv: Level, s: Float64Array): { level: Level; s: Float64Array } 
   for (let I = 0; I < cs; I++) if (cd[I] < 0) cd[I] = 0; // round-off only: −S_c is PSD
   lv.agg = agg;
   lv.pw = pw;
-  const level: Level = { n: nc, size: cs, w: cw, d: cd, inv: new Float64Array(cs), b: new Float64Array(cs), x: new Float64Array(cs) };
+  const level: MultigridLevel = { n: nc, size: cs, w: cw, d: cd, inv: new Float64Array(cs), b: new Float64Array(cs), x: new Float64Array(cs) };
   return { level, s: sc };
 }
 
@@ -222,7 +222,7 @@ function fixUnderflowedAggregates(agg: Int32Array, pw: Float64Array, sc: Float64
  * upper wall carry zero weight, so only the box's first and last cells need bounds care; the
  * row flags handle that for axes 0 and 1, the ends of each row for axis 2.
  */
-function gaussSeidel(lv: Level, th: number, forward: boolean): void {
+function gaussSeidel(lv: MultigridLevel, th: number, forward: boolean): void {
   const [n0, n1, n2] = lv.n;
   const [w0, w1, w2] = lv.w;
   const { b, x, inv } = lv;
@@ -256,7 +256,7 @@ function gaussSeidel(lv: Level, th: number, forward: boolean): void {
 }
 
 /** bc = Pᵀ (b − (I − θS) x), without storing the residual. */
-function restrictResidual(lv: Level, th: number, agg: Int32Array, pw: Float64Array, bc: Float64Array): void {
+function restrictResidual(lv: MultigridLevel, th: number, agg: Int32Array, pw: Float64Array, bc: Float64Array): void {
   const [n0, n1, n2] = lv.n;
   const [w0, w1, w2] = lv.w;
   const { b, x, d } = lv;
@@ -289,7 +289,7 @@ function restrictResidual(lv: Level, th: number, agg: Int32Array, pw: Float64Arr
 }
 
 /** Dense matrix of I − θS on a (small) level, then its Cholesky factor L (row-major, lower). */
-function choleskyOf(lv: Level, th: number): Float64Array {
+function choleskyOf(lv: MultigridLevel, th: number): Float64Array {
   const m = lv.size;
   const a = new Float64Array(m * m);
   const [n0, n1, n2] = lv.n;

@@ -175,8 +175,8 @@ describe('quantities', () => {
   it('a report without a gap gives a clear message, not a crash', () => {
     const none = extractQuantity(report({}), parseQuantity('gap')!);
     expect(none).toEqual({ ok: false, reason: expect.stringContaining('this run report has no gap') });
-    const off = extractQuantity(report({ gap: null }), parseQuantity('gap.modes[0]')!);
-    expect(!off.ok && off.reason).toContain('this run report has no gap');
+    const off = extractQuantity(report({ gap: null, notes: ['gap: not computed (no convergence)'] }), parseQuantity('gap.modes[0]')!);
+    expect(!off.ok && off.reason).toBe('this run report has no gap (the estimator failed: not computed (no convergence))');
   });
 
   it('gap is λ₁ = gap.value and gap.modes[i] is modes[i] (λ_{i+1})', () => {
@@ -185,6 +185,6 @@ describe('quantities', () => {
     expect(extractQuantity(r, parseQuantity('gap')!)).toEqual({ ok: true, value: 1.0 });
     expect(extractQuantity(r, parseQuantity('gap.modes[1]')!)).toEqual({ ok: true, value: 1.5 });
     const far = extractQuantity(r, parseQuantity('gap.modes[2]')!);
-    expect(!far.ok && far.reason).toContain('computed 2 mode(s)');
+    expect(!far.ok && far.reason).toContain('gap.modes[2] is λ3, but this run report holds 2 mode(s)');
   });
 });

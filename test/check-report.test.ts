@@ -149,7 +149,7 @@ describe('--update edits only the expected values', () => {
     `    scenario: ${JSON.stringify(PEARSON)}`,
     '    set: ["domain.cells=[400]"]',
     '    expect:',
-    '      rates.chi: 1.0   # the χ rate',
+    '      rates.chi: 1.0        # the χ rate, its comment aligned',
     '      final.l1: { expected: null, tolerance: { rel: 5.0e-3 } }',
     '      rates.kl:',
     "      regime: 'collapsing'",
@@ -163,6 +163,7 @@ describe('--update edits only the expected values', () => {
       ...result({}),
       check,
       got: [1.0017172124428706, 1.936801943e-4, 2.002657071, 'converging'][i]!,
+      verdict: 'fail',
     }));
     const plan = planUpdate(text, doc, res);
     expect(plan.changes.map((c) => [c.quantity, c.from, c.to])).toEqual([
@@ -172,7 +173,7 @@ describe('--update edits only the expected values', () => {
       ['regime', 'collapsing', 'converging'],
     ]);
     const want = text
-      .replace('rates.chi: 1.0 ', 'rates.chi: 1.001717212 ')
+      .replace('rates.chi: 1.0        #', 'rates.chi: 1.001717212 #')
       .replace('expected: null', 'expected: 1.936801943e-4')
       .replace('rates.kl:\n', 'rates.kl: 2.002657071\n')
       .replace("'collapsing'", "'converging'");
@@ -180,6 +181,14 @@ describe('--update edits only the expected values', () => {
     // And the result is a valid baselines file holding the new values.
     const back = parseBaselinesText(plan.text, 'b.yaml').baselines.cases[0]!.checks.map((c) => c.expected);
     expect(back).toEqual([1.001717212, 1.936801943e-4, 2.002657071, 'converging']);
+  });
+
+  it('leaves a value within its tolerance as recorded', () => {
+    const { baselines, doc } = parseBaselinesText(text, 'b.yaml');
+    const res = [{ ...result({}), check: baselines.cases[0]!.checks[0]!, got: 1.0004, verdict: 'pass' as const }];
+    const plan = planUpdate(text, doc, res);
+    expect(plan.changes).toEqual([]);
+    expect(plan.text).toBe(text);
   });
 
   it('leaves a value alone when its run produced nothing', () => {

@@ -7,7 +7,8 @@ import { buildPoints, linspace, logspace, parseSetArg, parseSweepFile, parseValu
 import { canonicalJson, pointKey } from '../src/sweep/key.js';
 import { inShard, parseShard, shardFromSlurm } from '../src/sweep/shard.js';
 import { dedupeRecords, isFinal, recordFromChild, type SweepRecord } from '../src/sweep/record.js';
-import { summaryColumns, summaryRows, wantsLog } from '../src/sweep/summary.js';
+import { plotSpec, summaryColumns, summaryRows, wantsLog } from '../src/sweep/summary.js';
+import { createProgress } from '../src/sweep/progress.js';
 import { InputError } from '../src/errors.js';
 import { parseScenarioText } from '../src/scenario/load.js';
 
@@ -44,6 +45,8 @@ describe('sweep values', () => {
     expect(() => parseSetArg('noise.eta')).toThrow(/PATH=VALUES/);
     expect(() => parseSetArg('noise..eta=1')).toThrow(/bad scenario path/);
     expect(() => parseValues('logspace(0,400,3)', 'where')).toThrow(/overflows/);
+    // A misspelt generator must not be split at its commas into three string values.
+    expect(() => parseValues('lnspace(1,2,3)', 'where')).toThrow(/unknown value generator 'lnspace'/);
   });
 });
 
@@ -175,7 +178,8 @@ describe('records', () => {
   it('child exit codes map to failure kinds; interrupted runs leave no record', () => {
     const id = { key: 'k', index: 3, params: {}, fpsolve: '0', scenario: 's' };
     expect(recordFromChild(id, { ok: false, error: "f.yaml: field 'noise.eta': must be > 0\n", exitCode: 2, wallSeconds: 0.5 }, false)).toMatchObject({ status: 'failed', errorKind: 'input', error: "f.yaml: field 'noise.eta': must be > 0" });
-    expect(recordFromChild(id, { ok: false, error: 'boom', exitCode: 70, wallSeconds: 0.5 }, false)?.errorKind).toBe('crash');
+    const crash = recordFromChild(id, { ok: false, error: 'file:///x/check.js:9\nimport { y } from "./z.js";\n         ^\nSyntaxError: no export named y\n    at foo', exitCode: 1, wallSeconds: 0.5 }, false);
+    expect(crash).toMatchObject({ errorKind: 'crash', error: 'SyntaxError: no export named y' });
     expect(recordFromChild(id, { ok: false, error: 'killed', exitCode: null, wallSeconds: 0.5 }, false)?.errorKind).toBe('crash');
     expect(recordFromChild(id, { ok: false, error: 'killed', exitCode: null, wallSeconds: 0.5 }, true)).toBeNull();
     expect(recordFromChild(id, { ok: false, error: 'interrupted', exitCode: 143, wallSeconds: 0.5 }, false)).toBeNull();
@@ -192,5 +196,37 @@ describe('records', () => {
     expect(wantsLog([0.01, 0.1, 1])).toBe(true);
     expect(wantsLog([1, 2, 4, 8])).toBe(false);
     expect(wantsLog([-1, 100])).toBe(false);
+  });
+});
+
+describe('plots and progress', () => {
+  it('the plot spec uses a log x axis for values spanning decades, one panel per measure with data, regime as colour', () => {
+    const recs = [0.01, 0.1, 1].map((eta, i) => rec({ key: `k${i}`, index: i, params: { 'noise.eta': eta, 'domain.cells': [200 * (i + 1)] }, regime: i === 2 ? 'collapsing' : 'converging' }));
+    recs.push(rec({ key: 'bad', index: 3, status: 'failed', errorKind: 'input', params: { 'noise.eta': -1 } }));
+    const spec = plotSpec(recs, 'noise.eta') as unknown as { vconcat: { title: string; data: { values: { x: number; y: number; regime: string }[] }; encoding: { x: { scale: { type?: string } }; color: { field: string } } }[] };
+    // Only rates.chi has values in these records: one panel, three ok points (the failed one is left out).
+    expect(spec.vconcat.map((c) => c.title)).toEqual(['rates.chi']);
+    expect(spec.vconcat[0]!.data.values.map((d) => d.x)).toEqual([0.01, 0.1, 1]);
+    expect(spec.vconcat[0]!.encoding.x.scale.type).toBe('log');
+    expect(spec.vconcat[0]!.encoding.color.field).toBe('regime');
+    const cells = plotSpec(recs, 'domain.cells') as unknown as { vconcat: { data: { values: { x: number }[] }; encoding: { x: { scale: { type?: string } } } }[] };
+    expect(cells.vconcat[0]!.data.values.map((d) => d.x)).toEqual([200, 400, 600]);
+    expect(cells.vconcat[0]!.encoding.x.scale.type).toBeUndefined();
+    expect(plotSpec([recs[3]!], 'noise.eta')).toBeNull();
+  });
+
+  it('progress on a non-terminal stream is plain lines with counts and no escape codes', () => {
+    let text = '';
+    const stream = { isTTY: false, write: (s: string) => { text += s; return true; } } as unknown as NodeJS.WriteStream;
+    const p = createProgress({ stream, lineEverySeconds: 3600 });
+    p.start(5, 2);
+    p.pointDone(false);
+    p.pointDone(true, 'point 3 failed: bad');
+    p.pointDone(false);
+    p.stop();
+    expect(text).not.toMatch(/\x1b/);
+    const lines = text.trim().split('\n');
+    // start line, the failure, and the final count (the interval suppresses the others)
+    expect(lines).toEqual(['sweep: 5 points, 2 already done', 'sweep: point 3 failed: bad', expect.stringMatching(/^sweep: 5\/5 done, 1 failed, /)]);
   });
 });

@@ -95,6 +95,7 @@ describe('sweep on one machine', () => {
       for (const r of group) {
         expect(r.final).toEqual(group[0]!.final);
         expect(r.rates).toEqual(group[0]!.rates);
+        expect(r.gap).toBe(group[0]!.gap);
       }
     }
     // Different ησ, different π: the distances must differ (a sweep that ignored its overrides would not).
@@ -108,6 +109,8 @@ describe('sweep on one machine', () => {
     expect(r.rates.kl?.window).toEqual(report.rates.kl?.window);
     expect(r.final).toEqual({ l1: report.final.l1, kl: report.final.kl, chi2: report.final.chi2, meanLoss: report.final.meanLoss, massBelowDelta: report.final.massBelowDelta });
     expect(r.regime).toBe(report.regime);
+    // `fpsolve run` reports the spectral gap by default; the record carries its value.
+    expect(r.gap).toBe(report.gap?.value ?? null);
   });
 
   it('summary.csv has one row per point in index order with the records’ values; the plot has one symbol per ok point and measure', () => {
@@ -124,10 +127,9 @@ describe('sweep on one machine', () => {
       expect(row[col('final_kl')] === '' ? null : Number(row[col('final_kl')])).toBe(r.final?.kl ?? null);
     });
     const svg = readFileSync(join(dir, 'j1', 'plot-noise.eta.svg'), 'utf8');
-    const measures = (['chi', 'kl', 'meanLoss'] as const).filter((m) => reference.some((r) => r.rates[m] !== null)).length;
     const ok = reference.filter((r) => r.status === 'ok');
-    const symbols = (['chi', 'kl', 'meanLoss'] as const).reduce((s, m) => s + ok.filter((r) => r.rates[m] !== null).length, 0);
-    expect(measures).toBeGreaterThan(0);
+    const symbols = (['chi', 'kl', 'meanLoss'] as const).reduce((s, m) => s + ok.filter((r) => r.rates[m] !== null).length, 0) + ok.filter((r) => r.gap !== null).length;
+    expect(symbols).toBeGreaterThan(0);
     expect(svg.match(/aria-roledescription="point"/g)?.length).toBe(symbols);
     expect(existsSync(join(dir, 'j1', 'plot-noise.sigma.svg'))).toBe(true);
   });
@@ -161,7 +163,7 @@ if (!hasParallel) console.warn('sweep-run.test: GNU parallel is missing (apt-get
 describe('sharded sweep', () => {
   it.skipIf(!hasParallel)('2 shards run by GNU parallel and merged equal the single-process results', () => {
     const sets = SETS.flatMap((s) => ['--set', s]);
-    // {} is the shard number; parallel runs both shards at once, as on a cluster (-q: pass the arguments unquoted by a shell).
+    // {} is the shard number; parallel runs both shards at once, as on a cluster (-q: quote the arguments so the shell leaves [ ] and , alone).
     execFileSync('parallel', ['-q', '-j', '2', '--halt', 'now,fail=1', process.execPath, BIN, 'sweep', scenario, ...sets, '--jobs', '1', '--quiet', '--no-plots', '--shard', '{}/2', '--out', join(dir, 'shard-{}'), ':::', '1', '2'], { stdio: 'pipe' });
     const s1 = readRecords(join(dir, 'shard-1'));
     const s2 = readRecords(join(dir, 'shard-2'));

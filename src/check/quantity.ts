@@ -69,12 +69,15 @@ export function extractQuantity(report: RunReport, q: Quantity): Extracted {
       return typeof report.regime === 'string' ? { ok: true, value: report.regime } : missing('the run report has no regime');
     case 'gap': {
       const gap = report.gap;
-      if (gap === undefined) return missing('this run report has no gap (this fpsolve does not compute spectral gaps)');
-      if (gap === null) return missing('this run report has no gap (not computed for this run; check the case\'s runArgs)');
+      if (gap === undefined) return missing("this run report has no gap (not computed: the case's runArgs hold --no-gap, or this fpsolve has no gap estimator)");
+      if (gap === null) {
+        const why = (report.notes ?? []).find((n) => n.startsWith('gap:'));
+        return missing(`this run report has no gap (the estimator failed${why ? `: ${why.slice(4).trim()}` : ''})`);
+      }
       if (q.mode === null) return finiteOr(gap.value, 'gap');
       const modes = Array.isArray(gap.modes) ? gap.modes : [];
       if (q.mode >= modes.length) {
-        return missing(`${q.name} asks for mode ${q.mode} (λ${q.mode + 1}) but the run computed ${modes.length} mode(s); raise the number of modes in the case's runArgs`);
+        return missing(`${q.name} is λ${q.mode + 1}, but this run report holds ${modes.length} mode(s) (λ1..λ${modes.length})`);
       }
       return finiteOr(modes[q.mode], q.name);
     }

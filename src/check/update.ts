@@ -1,6 +1,7 @@
 /**
  * `check --update`: write the values the runs produced back into the baselines file as the new
- * expected values. The parsed YAML document says where each expected value's scalar sits in the
+ * expected values, for the entries that do not pass (moved beyond their tolerance, or not yet
+ * recorded). The parsed YAML document says where each expected value's scalar sits in the
  * text, and only those characters are replaced: comments, key order, flow style, number spelling
  * and tolerances stay byte for byte as written (re-serializing the document would respell
  * `1.0e-3` as `1e-3` and re-space flow lists).
@@ -67,6 +68,9 @@ export function planUpdate(text: string, doc: Document, results: readonly CheckR
       skipped.push(r);
       continue;
     }
+    // A value inside its tolerance stays as recorded: rewriting it would only add churn to the
+    // diff, and would let small drifts add up unseen over many updates.
+    if (r.verdict === 'pass') continue;
     const to = recordedValue(r.got, r.check.tolerance);
     const from = r.check.expected;
     if (from === to) continue;
@@ -75,10 +79,17 @@ export function planUpdate(text: string, doc: Document, results: readonly CheckR
       // The loader only accepts scalars here, so this is a bug, not bad input.
       throw new Error(`--update: ${formatPath(r.check.docPath)} is not a scalar in the parsed document`);
     }
-    const [start, end] = node.range;
+    const [start, valueEnd] = node.range;
     let t = valueText(to, node);
     // `key:` with nothing after it is a null whose range is empty, right after the colon.
-    if (start === end && text[start - 1] === ':') t = ` ${t}`;
+    if (start === valueEnd && text[start - 1] === ':') t = ` ${t}`;
+    // Keep a trailing comment in its column where the padding allows.
+    let end = valueEnd;
+    const pad = /^ +(?=#)/.exec(text.slice(valueEnd))?.[0].length ?? 0;
+    if (pad > 0) {
+      end = valueEnd + pad;
+      t += ' '.repeat(Math.max(1, pad - (t.length - (valueEnd - start))));
+    }
     edits.push({ start, end, text: t });
     changes.push({ caseName: r.caseName, quantity: r.check.quantity.name, from, to });
     expectAfter.push({ docPath: r.check.docPath, value: to });

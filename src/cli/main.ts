@@ -3,6 +3,7 @@ import { FpsolveError, EXIT } from '../errors.js';
 import { packageVersion } from '../paths.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
+import { gapCommand } from './commands/gap.js';
 import { checkCommand } from './commands/check.js';
 import { sweepCommand } from './commands/sweep.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', '\nRun `fpsolve <command> --help` for each command\'s options and examples.');
-  for (const cmd of [runCommand(), validateCommand(), sweepCommand(), checkCommand(), simulateCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [runCommand(), validateCommand(), gapCommand(), sweepCommand(), checkCommand(), simulateCommand()]) program.addCommand(cmd.exitOverride());
   return program;
 }
 

@@ -1,5 +1,6 @@
 import type { RunReport } from './types.js';
 import type { RateFit } from '../diagnostics/rates.js';
+import { formatBoundsLines, formatGapLines } from '../estimators/format.js';
 
 const fmt = (v: number | null | undefined, p = 4): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toPrecision(p));
 
@@ -23,6 +24,9 @@ export function formatSummary(r: RunReport): string {
     rateLine('chi', r.rates.chi),
     rateLine('kl', r.rates.kl),
     rateLine('meanLoss', r.rates.meanLoss),
+    ...(r.gap ? formatGapLines(r.gap) : []),
+    ...(r.bounds ? formatBoundsLines(r.bounds, r.gap?.value ?? null) : []),
+    ...[...(r.gap?.notes ?? []), ...(r.bounds?.notes ?? [])].map((n) => `note: ${n}`),
     ...r.notes.map((n) => `note: ${n}`),
   ];
   return lines.filter((l) => l !== '').join('\n');

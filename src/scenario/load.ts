@@ -196,7 +196,7 @@ function getValidator(): ValidateFunction {
 
 /** Unions whose branch errors mean little on their own: say what shapes are allowed instead. */
 const UNION_MESSAGES: Readonly<Record<string, string>> = {
-  landscape: 'must be { expr, params }, { builtin, params } or { data } (exactly one of expr, builtin, data)',
+  landscape: 'must be { expr, params } or { builtin, params } (or { data } for a data landscape; exactly one of expr, builtin, data)',
   noise: 'must be { model: multiplicative, eta, sigma, eps? }, { model: additive, D } or { model: from-data, eta, batch, eps? }',
   'landscape.data': 'must be a mapping { model, grid, fixed?, ... } with exactly one of file (a CSV dataset) and teacher (generated data)',
   initial: 'must be exactly one of { gaussian: { mean, std } }, { uniform: {} }, { uniform: { bounds } }, { file }',

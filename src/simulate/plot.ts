@@ -15,21 +15,24 @@ function pickTimes(n: number): number[] {
 }
 
 interface Row {
+  axis: number;
   x: number;
   density: number;
   t: string;
   source: string;
 }
 
-function layerSpec(rows: Row[], xTitle: string, title: string): Record<string, unknown> {
+function layerSpec(axis: number, xTitle: string, title: string): Record<string, unknown> {
   return {
     title,
     width: 520,
     height: 300,
-    data: { values: rows },
+    // One data set for all panels, filtered per axis: vega-lite merges inline data sets of
+    // sibling panels whose shape it thinks equal, which drew one panel's rows in both.
+    transform: [{ filter: `datum.axis === ${axis}` }],
     layer: [
       {
-        name: 'pde',
+        name: `pde_${axis}`,
         transform: [{ filter: "datum.source === 'PDE'" }],
         mark: { type: 'line', strokeWidth: 1.5 },
         encoding: {
@@ -39,7 +42,7 @@ function layerSpec(rows: Row[], xTitle: string, title: string): Record<string, u
         },
       },
       {
-        name: 'mc',
+        name: `mc_${axis}`,
         transform: [{ filter: "datum.source !== 'PDE'" }],
         mark: { type: 'point', size: 8, filled: true, opacity: 0.6 },
         encoding: {
@@ -59,29 +62,29 @@ export async function comparisonFigure(result: SimulateResult): Promise<string> 
   const picks = pickTimes(report.times.length);
   const axisNames = 'data' in report.scenario.landscape ? report.scenario.landscape.data.grid : ['x', 'y', 'z'];
   const panels: Record<string, unknown>[] = [];
+  const rows: Row[] = [];
   for (let k = 0; k < grid.dim; k++) {
-    const rows: Row[] = [];
     const centres = grid.centres(k);
     for (const r of picks) {
       const label = String(+report.times[r]!.toPrecision(4));
       if (grid.dim === 1) {
         const slice = pde.subarray(r * grid.size, (r + 1) * grid.size);
-        centres.forEach((x, i) => rows.push({ x, density: slice[i]!, t: label, source: 'PDE' }));
+        centres.forEach((x, i) => rows.push({ axis: k, x, density: slice[i]!, t: label, source: 'PDE' }));
         for (const m of report.methods) {
           const h = histograms[m.method]!.subarray(r * grid.size, (r + 1) * grid.size);
-          centres.forEach((x, i) => rows.push({ x, density: h[i]!, t: label, source: m.method.toUpperCase() }));
+          centres.forEach((x, i) => rows.push({ axis: k, x, density: h[i]!, t: label, source: m.method.toUpperCase() }));
         }
       } else {
         for (const m of report.methods) {
           const mg = m.comparisons[r]!.marginals![k]!;
-          if (m === report.methods[0]) centres.forEach((x, i) => rows.push({ x, density: mg.pde[i]!, t: label, source: 'PDE' }));
-          centres.forEach((x, i) => rows.push({ x, density: mg.mc[i]!, t: label, source: m.method.toUpperCase() }));
+          if (m === report.methods[0]) centres.forEach((x, i) => rows.push({ axis: k, x, density: mg.pde[i]!, t: label, source: 'PDE' }));
+          centres.forEach((x, i) => rows.push({ axis: k, x, density: mg.mc[i]!, t: label, source: m.method.toUpperCase() }));
         }
       }
     }
     const name = String(axisNames[k] ?? `axis ${k}`);
-    panels.push(layerSpec(rows, name, grid.dim === 1 ? `${report.scenario.name}: PDE (lines) and Monte Carlo (points)` : `marginal along ${name}`));
+    panels.push(layerSpec(k, name, grid.dim === 1 ? `${report.scenario.name}: PDE (lines) and Monte Carlo (points)` : `marginal along ${name}`));
   }
-  const spec = (panels.length === 1 ? panels[0] : { hconcat: panels }) as unknown as TopLevelSpec;
+  const spec = { data: { values: rows }, ...(panels.length === 1 ? panels[0] : { hconcat: panels }) } as unknown as TopLevelSpec;
   return renderSvg({ ...spec, config: { aria: false } } as TopLevelSpec);
 }

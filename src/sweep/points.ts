@@ -84,7 +84,9 @@ export function parseValues(text: string, where: string): JsonValue[] {
   if (t === '') throw new InputError(`${where}: no values (expected e.g. [0.1,0.2], 1,2,4, linspace(0,1,5) or logspace(-2,0,9))`);
   const range = RANGE.exec(t);
   let values: JsonValue[];
+  const call = /^([A-Za-z_]\w*)\s*\(/.exec(t);
   if (range) values = parseRange(range[1]!, range[2]!, where);
+  else if (call) throw new InputError(`${where}: unknown value generator '${call[1]}' (allowed: linspace(a,b,n), logspace(a,b,n))`);
   else if (t.startsWith('[')) {
     let parsed: unknown;
     try {

@@ -65,7 +65,7 @@ export function recordFromChild(id: PointIdentity, res: ChildRunResult, aborted:
     // is our doing after an abort and a crash (e.g. the OOM killer) otherwise.
     if (res.exitCode === 130 || res.exitCode === 143 || (res.exitCode === null && aborted)) return null;
     const kind: FailureKind = res.exitCode === 2 ? 'input' : res.exitCode === 3 ? 'numerical' : 'crash';
-    return failedRecord(id, firstLine(res.error), kind, res.wallSeconds);
+    return failedRecord(id, kind === 'crash' ? crashLine(res.error) : firstLine(res.error), kind, res.wallSeconds);
   }
   const r = res.report;
   if (r.status === 'interrupted') return null;
@@ -81,6 +81,12 @@ export function recordFromChild(id: PointIdentity, res: ChildRunResult, aborted:
   if (r.status === 'ok') return { ...base, status: 'ok', error: null, errorKind: null };
   const kind: FailureKind = r.status === 'incomplete' ? 'timeout' : 'numerical';
   return { ...base, status: 'failed', error: firstLine(r.error ?? `run ended with status ${r.status}`), errorKind: kind };
+}
+
+/** Node's uncaught-error output starts with a source location; the `XxxError: …` line says what happened. */
+function crashLine(s: string): string {
+  const lines = s.split('\n').map((l) => l.trim());
+  return lines.find((l) => /^[A-Za-z]*Error\b/.test(l)) ?? firstLine(s);
 }
 
 function firstLine(s: string): string {

@@ -34,6 +34,8 @@ export interface RefRun {
   l1: number | null;
   massDrift: number;
   minDensity: number;
+  /** Peak resident set of this process so far, MiB. */
+  maxRssMiB: number;
 }
 
 export function describeMethod(m: Method): string {
@@ -79,8 +81,17 @@ export function referenceDensity(n: number): Float64Array | null {
 
 /** Whole run as a user would time it: scenario → operator → integrate to t = 1 (no report I/O). */
 export function runReference(n: number, m: Method, ref: Float64Array | null = referenceDensity(n), end = 1): RefRun {
+  return runSetup(() => setUpReference(n), n, m, ref, end);
+}
+
+/** Same as runReference for any scenario file with overrides (scale runs); no reference density. */
+export function runScenarioFile(file: string, overrides: string[], m: Method, end = 1): RefRun {
+  return runSetup(() => setUp(loadScenario(join(packageRoot(), file), overrides)), NaN, m, null, end);
+}
+
+function runSetup(make: () => Setup, n: number, m: Method, ref: Float64Array | null, end: number): RefRun {
   const t0 = performance.now();
-  const setup = setUpReference(n);
+  const setup = make();
   const rho = initialDensity(setup.grid, setup.scenario.initial, { file: setup.file, baseDir: packageRoot() });
   const integ = buildIntegrator(setup, m);
   const t1 = performance.now();
@@ -107,5 +118,6 @@ export function runReference(n: number, m: Method, ref: Float64Array | null = re
     l1: ref ? l1 * h2 : null,
     massDrift: mass * h2 - 1,
     minDensity: lo,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
   };
 }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, InputError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { loadBaselines } from '../../check/load.js';
@@ -39,8 +39,8 @@ export function checkCommand(): Command {
     .argument('<baselines>', 'baselines file (.yaml, .yml or .json; see docs/check.md)')
     .option('--junit <file>', 'also write JUnit XML (one testcase per case and quantity) to <file>')
     .option('-j, --jobs <n>', 'runs in parallel (default: number of CPUs)', positiveInteger)
-    .option('--update', 'rewrite the expected values in the file with the values the runs produce (comments and tolerances kept)')
-    .option('--only <name>', 'only the case with this name (repeatable)', collect, [] as string[])
+    .option('--update', 'record the values the runs produce as the expected values, where they are outside their tolerance or not yet recorded (comments and tolerances kept)')
+    .addOption(new Option('--only <name>', 'only the case with this name (repeatable)').argParser(collect).default([] as string[], 'all cases'))
     .option('--timeout <seconds>', 'kill a run after this many seconds (it then fails)', positiveSeconds)
     .option('--json', 'print the results as JSON instead of the table')
     .option('-q, --quiet', 'no progress lines on stderr')
@@ -100,8 +100,12 @@ With --update: 0 when every value was recorded, 1 when some run produced none.`,
         const plan = planUpdate(text, doc, outcome.results);
         if (plan.changes.length > 0) writeUpdate(file, plan);
         const lines = plan.changes.map((c) => `  ${c.caseName} ${c.quantity}: ${showExpected(c.from)} -> ${showExpected(c.to)}`);
-        const unchanged = outcome.results.length - plan.changes.length - plan.skipped.length;
-        lines.unshift(plan.changes.length > 0 ? `updated ${file}: ${plan.changes.length} value(s) changed, ${unchanged} unchanged` : `${file}: nothing to update (${unchanged} value(s) unchanged)`);
+        const kept = outcome.results.length - plan.changes.length - plan.skipped.length;
+        lines.unshift(
+          plan.changes.length > 0
+            ? `updated ${file}: ${plan.changes.length} value(s) recorded, ${kept} within tolerance kept as they were`
+            : `${file}: nothing to update (${kept} value(s) within tolerance kept as they were)`,
+        );
         for (const s of plan.skipped) lines.push(`  not updated: ${s.caseName} ${s.check.quantity.name}: ${s.message}`);
         if (o.json) process.stdout.write(`${JSON.stringify({ file, changes: plan.changes, skipped: plan.skipped.map((s) => ({ case: s.caseName, quantity: s.check.quantity.name, reason: s.message })) }, null, 2)}\n`);
         else process.stdout.write(`${lines.join('\n')}\n`);

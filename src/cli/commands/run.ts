@@ -18,6 +18,8 @@ export interface RunCliOptions {
   json?: boolean;
   quiet?: boolean;
   maxWall?: number;
+  /** false with --no-gap. */
+  gap?: boolean;
   maxMemory?: MemoryLimit;
   plots?: boolean;
   html?: boolean;
@@ -35,6 +37,7 @@ export function runCommand(): Command {
     .option('--vti', 'also write density.vti and pi.vti (VTK image data, for ParaView) (needs --out)')
     .option('--json', 'print report.json to stdout instead of the summary')
     .option('-q, --quiet', 'no progress output')
+    .option('--no-gap', 'skip the spectral gap and analytic bounds (report.gap and report.bounds are then absent)')
     .option('--max-wall <seconds>', 'stop cleanly after this wall time with a partial report (status "incomplete")', (v) => {
       const x = Number(v);
       if (!(x > 0)) throw new InvalidArgumentError('must be a positive number of seconds');
@@ -72,6 +75,7 @@ or over --max-memory, 3 numerical fault (report kept, status "failed"),
         const result = await runScenario(loaded, {
           signal: controller.signal,
           maxWallSeconds: o.maxWall,
+          gap: o.gap !== false,
           memoryLimit: o.maxMemory,
           onProgress: (p) => progress.update(p),
           ...(figuresWanted && loaded.scenario.domain.cells.length === 1 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),

@@ -86,7 +86,8 @@ Examples:
   $ fpsolve sweep merge sweeps/dw-*/ --out sweeps/dw
 
 Rerunning the same command resumes: points already in results.jsonl are skipped.
-Exit codes: 0 every point has a result (failed points included, see summary.csv), 2 bad input,
+Exit codes: 0 every point has a result (failed points included, see summary.csv), 2 bad input
+(or every point failed validation),
 130/143 interrupted by SIGINT/SIGTERM (finished points are kept).`,
     )
     .action(async (file: string, o: SweepCliOptions) => {
@@ -105,7 +106,9 @@ Exit codes: 0 every point has a result (failed points included, see summary.csv)
       const controller = new AbortController();
       let signalCode = 0;
       const onSignal = (sig: NodeJS.Signals): void => {
-        if (signalCode === 0) signalCode = sig === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+        // A second signal means "now": the children already have their SIGTERM, and every finished point is on disk.
+        if (signalCode !== 0) process.exit(signalCode);
+        signalCode = sig === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
         controller.abort();
       };
       process.on('SIGINT', onSignal);
@@ -132,7 +135,10 @@ Exit codes: 0 every point has a result (failed points included, see summary.csv)
           `sweep: ${res.records.length} points${scope}: ${res.records.length - failed} ok, ${failed} failed; ${res.finished} run now, ${res.skipped} already done\n`,
         );
         if (res.written.length) process.stdout.write(`wrote:\n${res.written.map((p) => `  ${p}`).join('\n')}\n`);
-        setExitCode(EXIT.ok);
+        // Every point rejected by validation is almost always a typo in a --set path or the base scenario.
+        const allInvalid = res.records.length > 0 && res.records.every((r) => r.errorKind === 'input');
+        if (allInvalid) process.stderr.write(`fpsolve: every point failed validation; the first: ${res.records[0]!.error}\n`);
+        setExitCode(allInvalid ? EXIT.badInput : EXIT.ok);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

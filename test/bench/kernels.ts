@@ -1,0 +1,53 @@
+/** Operator apply vs a copy-scale loop over arrays of the same length, in one process. */
+import { buildOperator } from '../helpers/problems.js';
+
+export interface KernelResult {
+  n: number;
+  copyScaleMs: number;
+  copyGBs: number;
+  applyMs: number;
+  applyBytes: number;
+  applyGBs: number;
+  /** apply time / (apply bytes / copy-scale bandwidth): 1 = at the measured bandwidth. */
+  applyOverBound: number;
+  symMs: number;
+}
+
+const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
+
+export function kernelBench(n: number, reps: number): KernelResult {
+  const op = buildOperator([[-2, 2], [-2, 2]], [n, n], (x, y) => 0.05 + (x * x - 1) ** 2 + y * y, { kind: 'multiplicative', etaSigma: 0.5, eps: 0 });
+  const N = op.grid.size;
+  const a = Float64Array.from({ length: N }, (_, i) => 1 + Math.sin(i));
+  const b = new Float64Array(N);
+  const copyScale = (): void => {
+    for (let i = 0; i < N; i++) b[i] = 1.0000001 * a[i];
+  };
+  const time = (f: () => void, inner: number): number => {
+    const t = performance.now();
+    for (let k = 0; k < inner; k++) f();
+    return (performance.now() - t) / inner;
+  };
+  const inner = Math.max(3, Math.round(2 ** 22 / N));
+  const cs: number[] = [];
+  const ap: number[] = [];
+  const sy: number[] = [];
+  for (let w = 0; w < 3; w++) {
+    copyScale();
+    op.apply(a, b);
+    op.applySymmetric(a, b);
+  }
+  for (let r = 0; r < reps; r++) {
+    cs.push(time(copyScale, inner));
+    ap.push(time(() => op.apply(a, b), inner));
+    sy.push(time(() => op.applySymmetric(a, b), inner));
+  }
+  const csMs = median(cs);
+  const apMs = median(ap);
+  // ρ-form apply must read fwd and bwd per axis, the out-flow sum and ρ, and write out.
+  const applyBytes = (2 * op.grid.dim + 3) * 8 * N;
+  const copyBytes = 2 * 8 * N;
+  const copyGBs = copyBytes / (csMs * 1e6);
+  const applyGBs = applyBytes / (apMs * 1e6);
+  return { n, copyScaleMs: csMs, copyGBs, applyMs: apMs, applyBytes, applyGBs, applyOverBound: apMs / (applyBytes / (copyGBs * 1e6)), symMs: median(sy) };
+}
