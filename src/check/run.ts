@@ -95,6 +95,7 @@ export async function runChecks(baselines: Baselines, opts: CheckOptions): Promi
         runError = `the run ended with status ${run.report.status}${run.report.error ? `: ${run.report.error}` : ''}`;
       } else report = run.report;
       if (report === null) {
+        if (opts.timeoutSeconds !== undefined && run.wallSeconds >= opts.timeoutSeconds) runError = `stopped by --timeout ${opts.timeoutSeconds} s (${runError})`;
         results.push({ ...base, got: null, verdict: 'error', deviation: null, allowed: null, message: runError ?? 'the run produced no report' });
         return;
       }

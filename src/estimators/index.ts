@@ -45,16 +45,28 @@ export function computeBounds(input: EstimatorInput, lambda1: number | null): Bo
       if (contains === false) notes.push(`muckenhoupt: λ₁ = ${lambda1} lies outside [${m.lower}, ${m.upper}]: this should not happen; please report it`);
     } else notes.push('muckenhoupt: B is not finite on this grid (a face with zero conductance)');
   } else notes.push('muckenhoupt: a 1-D bracket; not computed in dimension ' + op.grid.dim);
-  const be = bakryEmery(op.grid, compiled, op.problem.noise);
+  // Both need derivatives of the landscape; one that has none (e.g. tabulated data) costs the
+  // estimate, not the report.
   let bakry: BoundsReport['bakryEmery'] = null;
-  if ('reason' in be) notes.push(be.reason);
-  else {
-    bakry = be;
-    notes.push('bakryEmery bounds the continuous λ₁; the discrete λ₁ may sit below it by the O(h²) discretization error');
+  try {
+    const be = bakryEmery(op.grid, compiled, op.problem.noise);
+    if ('reason' in be) notes.push(be.reason);
+    else {
+      bakry = be;
+      notes.push('bakryEmery bounds the continuous λ₁; the discrete λ₁ may sit below it by the O(h²) discretization error');
+    }
+  } catch (e) {
+    notes.push(`Bakry–Émery: not computed (${(e as Error).message})`);
   }
-  const kr = kramersPrediction(op.grid, compiled, op.problem.noise, lambda1);
-  notes.push(...kr.notes);
-  return { muckenhoupt, bakryEmery: bakry, kramers: kr.report, notes };
+  let kramers: BoundsReport['kramers'] = null;
+  try {
+    const kr = kramersPrediction(op.grid, compiled, op.problem.noise, lambda1);
+    notes.push(...kr.notes);
+    kramers = kr.report;
+  } catch (e) {
+    notes.push(`kramers: not computed (${(e as Error).message})`);
+  }
+  return { muckenhoupt, bakryEmery: bakry, kramers, notes };
 }
 
 /** Spectral gap and analytic bounds together (what `gap` prints and `run` stores). */
