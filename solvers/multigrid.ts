@@ -31,7 +31,7 @@ export interface MultigridOptions {
   cycle: 'V' | 'W';
 }
 
-export const DEFAULT_MULTIGRID: MultigridOptions = { sweeps: 1, overCorrection: 1.5, coarsestSize: 256, cycle: 'W' };
+export const DEFAULT_MULTIGRID: MultigridOptions = { sweeps: 1, overCorrection: 1.5, coarsestSize: 64, cycle: 'W' };
 
 const EMPTY = new Float64Array(0);
 
