@@ -10,5 +10,6 @@ if (!existsSync(entry)) {
   process.stderr.write(`fpsolve: ${entry} is missing; run 'npm run build' in ${root} first\n`);
   process.exit(2);
 }
-const { main } = await import(pathToFileURL(entry).href);
+const { main, installLastResortHandlers } = await import(pathToFileURL(entry).href);
+installLastResortHandlers?.();
 process.exitCode = await main(process.argv);

@@ -22,6 +22,24 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Errors that escape the command's promise (a throw in a timer or stream callback) and a closed
+ * stdout (`fpsolve run --json | head`) would otherwise end the process with Node's stack trace.
+ * Installed by bin/fpsolve.js only: tests call main() in-process and must keep their own handlers.
+ */
+export function installLastResortHandlers(): void {
+  const die = (e: unknown): void => {
+    const msg = e instanceof FpsolveError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
+    process.stderr.write(`fpsolve: ${msg}\n`);
+    if (process.env.FPSOLVE_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+    process.exit(e instanceof FpsolveError ? e.exitCode : 70);
+  };
+  process.on('uncaughtException', die);
+  process.on('unhandledRejection', die);
+  // The reader went away: nothing more can be shown, and that is not an error of the run.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(process.exitCode ?? 0) : die(e)));
+}
+
 /** Runs the CLI and returns the exit code; never lets a stack trace reach the user. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();

@@ -60,9 +60,17 @@ export interface RunReport {
   regime: RegimeName;
   regimeReason: string;
   regimeDetails: { infF: number; argminF: number[]; alpha: number | null; codimension: number | null; sublevelExponent: number | null };
+  /** 'cpu' (float64 TypeScript) or 'gpu.js <mode>' (webasm, webgpu, headlessgl): what actually ran. */
   backend: string;
+  /** Why this backend: the --backend choice and, for auto, what it found (docs/gpu.md). */
+  backendReason?: string;
   device: string;
   precision: 'float64' | 'float32';
+  /**
+   * float32 backends: rescalings of Σρ by float64 factors. count and maxRelativeDrift: on the host
+   * at report times; maxStepDrift: largest per-step drift, rescaled on the device.
+   */
+  massRenormalization?: { count: number; maxRelativeDrift: number; maxStepDrift: number };
   cells: number[];
   grid: { bounds: [number, number][]; cells: number[]; h: number[]; size: number };
   integrator: {

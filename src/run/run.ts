@@ -15,7 +15,9 @@ import { initialDensity } from './initial.js';
 import { cpus } from 'node:os';
 import type { CompiledExpr } from '../landscape/expr.js';
 import { attachEstimates } from '../estimators/run-report.js';
-import { checkMemory, estimateRunMemory, type MemoryLimit } from '../resources/memory.js';
+import { checkMemory, estimateRunMemory, type EstimateOptions, type MemoryLimit } from '../resources/memory.js';
+import { BackendUnavailable, deviceIntegrator, resolveBackend, type BackendChoice, type ResolvedBackend } from '../../solvers/backend/select.js';
+import type { AsyncIntegrator } from '../../solvers/backend/integrators.js';
 
 export function noiseModel(spec: NoiseSpec): NoiseModel {
   return spec.model === 'multiplicative'
@@ -37,6 +39,8 @@ export interface Setup {
 export interface SetupOptions {
   /** Refuse grids whose estimated run memory exceeds this (default: defaultMemoryLimit()). */
   memoryLimit?: MemoryLimit;
+  /** What the caller will add to the grid's arrays (default: a run with the gap estimate). */
+  memoryEstimate?: EstimateOptions;
 }
 
 /**
@@ -46,7 +50,7 @@ export interface SetupOptions {
  */
 export function setUp(loaded: LoadedScenario, opts: SetupOptions = {}): Setup {
   const { scenario, file } = loaded;
-  checkMemory(estimateRunMemory(scenario.domain.cells, scenario.time.integrator), opts.memoryLimit, file);
+  checkMemory(estimateRunMemory(scenario.domain.cells, scenario.time.integrator, opts.memoryEstimate), opts.memoryLimit, file);
   const grid = new Grid(scenario.domain.bounds, scenario.domain.cells);
   const land = resolveLandscape(scenario.landscape, grid.dim, file);
   const evalPoints = (coords: readonly Float64Array[], out: Float64Array): void => land.compiled.evalPoints(coords, out);
@@ -87,6 +91,8 @@ export interface RunOptions {
   snapshots?: readonly number[];
   /** Compute the spectral gap and analytic bounds into the report (default true; `run --no-gap` turns it off). */
   gap?: boolean;
+  /** Where the time stepping runs (docs/gpu.md); default 'auto' (float64 CPU unless a big grid meets a hardware GPU). */
+  backend?: BackendChoice;
 }
 
 /**
@@ -104,7 +110,7 @@ export interface RunResult {
 }
 
 /** Tolerated negative density, relative to max ρ, per integrator (positivity is exact for explicit/BE). */
-function negativeTolerance(integrator: Integrator, tolerance: number): number {
+function negativeTolerance(integrator: Pick<Integrator, 'name'>, tolerance: number): number {
   if (integrator.name === 'explicit' || integrator.name === 'backward-euler') return 1e-12;
   return Math.max(10 * tolerance, 1e-9);
 }
@@ -141,7 +147,7 @@ function checkHealth(rho: Float64Array, grid: Grid, t: number, steps: number, ne
 }
 
 /** A pointed cause when the scenario itself asked for an explicit step above the positivity limit. */
-function faultHint(integrator: Integrator, time: Scenario['time'], limit: number): string {
+function faultHint(integrator: Pick<Integrator, 'name'>, time: Scenario['time'], limit: number): string {
   if (integrator.name === 'explicit' && time.dt !== undefined && time.dt > limit) {
     return `; time.dt = ${time.dt} is ${(time.dt / limit).toPrecision(3)}× the explicit limit ${limit.toPrecision(4)} on this grid: lower time.dt below it, or use integrator auto`;
   }
@@ -161,14 +167,23 @@ function defaultDelta(problem: Problem): number {
 /** Runs a scenario to its end time, measuring at every report time. */
 export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
-  const setup = setUp(loaded, { memoryLimit: opts.memoryLimit });
+  const setup = setUp(loaded, { memoryLimit: opts.memoryLimit, memoryEstimate: { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0 } });
   const { scenario, grid, problem, op, regime } = setup;
   const rho = initialDensity(grid, scenario.initial, loaded);
   const time = scenario.time;
-  let integrator: Integrator;
+  let resolved: ResolvedBackend;
   try {
-    integrator = selectIntegrator(op, { choice: time.integrator, dt: time.dt, tolerance: time.tolerance, reportEvery: time.reportEvery, end: time.end });
+    resolved = await resolveBackend(opts.backend ?? 'auto', op, { integrator: time.integrator });
   } catch (e) {
+    if (e instanceof BackendUnavailable) throw new InputError(`--backend ${opts.backend ?? 'auto'}: ${e.message}`);
+    throw e;
+  }
+  let integrator: Integrator | AsyncIntegrator;
+  try {
+    const req = { choice: time.integrator, dt: time.dt, tolerance: time.tolerance, reportEvery: time.reportEvery, end: time.end };
+    integrator = resolved.backend === 'cpu-sync' ? selectIntegrator(op, req) : deviceIntegrator(resolved.backend, op, req);
+  } catch (e) {
+    if (resolved.backend !== 'cpu-sync') resolved.backend.dispose();
     throw new InputError((e as Error).message, { file: loaded.file, field: 'time.integrator' });
   }
   const delta = scenario.diagnostics.delta ?? defaultDelta(problem);
@@ -222,7 +237,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       }
       sliceEnd = performance.now() + SLICE_MS;
       try {
-        const r = integrator.advance(rho, reached, tNext, pause);
+        const r = await integrator.advance(rho, reached, tNext, pause);
         reached = typeof r === 'number' && r < tNext ? r : tNext;
         checkHealth(rho, grid, reached, integrator.stats.steps, negTol, mass0);
       } catch (e) {
@@ -250,21 +265,24 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     // Let signal handlers and progress output run between report intervals.
     await new Promise<void>((r) => setImmediate(r));
   }
-  const report = buildReport({ loaded, setup, integrator, series, status, error, delta, tracker, wallSeconds: (performance.now() - started) / 1000 });
-  if (opts.gap !== false && status !== 'interrupted') attachEstimates(report, setup);
+  const report = buildReport({ loaded, setup, integrator, series, status, error, delta, tracker, wallSeconds: (performance.now() - started) / 1000, backend: resolved });
+  if ('dispose' in integrator) integrator.dispose();
+  // A stopped run's budget is spent: the gap estimate (seconds to minutes on big grids) is skipped.
+  if (opts.gap !== false && status !== 'interrupted' && status !== 'incomplete') attachEstimates(report, setup);
   return { report, density: rho, setup, ...(opts.snapshots ? { snapshots } : {}) };
 }
 
 interface ReportInput {
   loaded: LoadedScenario;
   setup: Setup;
-  integrator: Integrator;
+  integrator: Integrator | AsyncIntegrator;
   series: SeriesPoint[];
   status: RunStatus;
   error?: string;
   delta: number;
   tracker: DistanceTracker;
   wallSeconds: number;
+  backend: ResolvedBackend;
 }
 
 function buildReport(r: ReportInput): RunReport {
@@ -298,6 +316,12 @@ function buildReport(r: ReportInput): RunReport {
   }
   const s = integrator.stats;
   const final = series[series.length - 1];
+  const massFix = 'massCorrection' in integrator ? integrator.massCorrection : undefined;
+  if (massFix && massFix.count > 0) {
+    notes.push(
+      `backend ${r.backend.info.name} is float32: each step's mass round-off (at most ${massFix.maxStepDrift.toExponential(2)} relative) was rescaled on the device by a float64-computed factor, and the remaining drift (at most ${massFix.maxRelativeDrift.toExponential(2)}) in float64 on the host at ${massFix.count} report times (docs/gpu.md).`,
+    );
+  }
   return {
     fpsolve: packageVersion(),
     createdAt: new Date().toISOString(),
@@ -315,9 +339,11 @@ function buildReport(r: ReportInput): RunReport {
       codimension: regime.codimension ?? null,
       sublevelExponent: regime.sublevelExponent ?? null,
     },
-    backend: 'cpu',
-    device: `CPU (${cpus()[0]?.model ?? 'unknown'}, Node.js ${process.version})`,
-    precision: 'float64',
+    backend: r.backend.info.name,
+    backendReason: r.backend.reason,
+    device: r.backend.info.device,
+    precision: r.backend.info.precision,
+    ...(massFix ? { massRenormalization: { ...massFix } } : {}),
     cells: grid.n.slice(),
     grid: { bounds: grid.lo.map((lo, k) => [lo, grid.hi[k]] as [number, number]), cells: grid.n.slice(), h: grid.h.slice(), size: grid.size },
     integrator: {

@@ -116,19 +116,17 @@ ${loadNote()}`;
 /** On a shared machine the wall-clock ratio measures the CPU share we got; say so, and give the CPU-time view. */
 function loadNote(): string {
   const busy = Math.max(loadBefore[0]!, loadAfter[0]!) > cpu.length;
+  let threads = '';
   const c1 = cpuTimes[1];
-  const c2 = cpuTimes[2];
-  let estimate = '';
-  if (c1.every((x) => x !== null) && c2.every((x) => x !== null)) {
-    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-    // Idle 2 cores: --jobs 1 keeps one core busy for its CPU time, --jobs 2 two cores for half of theirs.
-    const est = mean(c1 as number[]) / (mean(c2 as number[]) / 2);
-    estimate = `\nCPU-time view: the points need ${mean(c1 as number[]).toFixed(1)} s (--jobs 1) and ${mean(c2 as number[]).toFixed(1)} s (--jobs 2) of CPU per sweep, so running them two at a time adds no work; on ${cpu.length >= 2 ? 'two idle cores' : 'an idle machine'} that is an estimated speed-up of ${est.toFixed(2)}× (an estimate from CPU time, not a wall-clock measurement).\n`;
+  const over = c1.map((c, i) => (c === null ? 0 : c / times[1][i]!)).reduce((a, b) => Math.max(a, b), 0);
+  if (over > 1) {
+    // Seen on this machine: a point's process is not single-threaded (V8 compiles and collects garbage on helper threads, mostly during start-up).
+    threads = `\nWith --jobs 1 the children used up to ${over.toFixed(2)} cores (CPU / wall of a round): each \`fpsolve run\` process keeps helper threads busy (V8 compilation and GC, mostly during its ~1 s start-up), so part of the second core is already in use at --jobs 1 and the wall-clock gain of --jobs 2 on two cores stays below 2×. Start-up dominates small points; a persistent worker that loads fpsolve once would remove most of it.\n`;
   }
   const warn = busy
     ? `\n**The machine was shared**: its load average exceeded its ${cpu.length} cores (other engineers' builds and tests ran at the same time), so the wall times above measure the share of CPU this benchmark was given, not fpsolve; the "CPU / wall" column shows how many cores it actually got. Rerun on an idle machine for the wall-clock speed-up.\n`
     : '';
-  return warn + estimate;
+  return warn + threads;
 }
 
 const file = join(packageRoot(), 'bench', 'results-sweep.md');

@@ -11,6 +11,7 @@ import { renderHtmlReport } from '../../report/html.js';
 import { setExitCode, setOption } from '../shared.js';
 import { maxMemoryOption } from '../../resources/options.js';
 import type { MemoryLimit } from '../../resources/memory.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../../../solvers/backend/select.js';
 
 export interface RunCliOptions {
   out?: string;
@@ -24,6 +25,7 @@ export interface RunCliOptions {
   plots?: boolean;
   html?: boolean;
   vti?: boolean;
+  backend?: BackendChoice;
 }
 
 export function runCommand(): Command {
@@ -44,6 +46,15 @@ export function runCommand(): Command {
       return x;
     })
     .addOption(maxMemoryOption())
+    .option(
+      '--backend <backend>',
+      'where time stepping runs: auto (float64 CPU unless a hardware GPU and ≥ 512² cells), cpu (float64), gpu (gpu.js on WebGPU/WebGL, float32; exit 2 if none), webasm (gpu.js WebAssembly, float32); see docs/gpu.md',
+      (v: string): BackendChoice => {
+        if (!(BACKEND_CHOICES as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${BACKEND_CHOICES.join(', ')}`);
+        return v as BackendChoice;
+      },
+      'auto',
+    )
     .addHelpText(
       'after',
       `
@@ -77,6 +88,7 @@ or over --max-memory, 3 numerical fault (report kept, status "failed"),
           maxWallSeconds: o.maxWall,
           gap: o.gap !== false,
           memoryLimit: o.maxMemory,
+          backend: o.backend,
           onProgress: (p) => progress.update(p),
           ...(figuresWanted && loaded.scenario.domain.cells.length === 1 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),
         });

@@ -1,0 +1,366 @@
+import type { FvOperator } from '../operator.js';
+import type { IntegratorStats } from '../integrators.js';
+import type { Backend, Field } from './types.js';
+
+/**
+ * Explicit Euler, RKL2 super-time-stepping and backward Euler (PCG on the symmetric form),
+ * written once against the async Backend. On the float64 CPU backend they repeat the arithmetic
+ * of solvers/integrators.ts operation for operation (ExplicitEuler and Rkl2 to the last bit, see
+ * test/gpu-integrators.test.ts); on gpu.js the state stays on the device between report times.
+ */
+
+/** Linear-solver counters, as the report reads them from the sync integrators' ShiftedSolver. */
+export interface SolverStats {
+  readonly name: string;
+  iterations: number;
+  solves: number;
+}
+
+/** float64 mass corrections of a float32 state (gpujs.md §4.4). */
+export interface MassCorrection {
+  /** Report times (or pauses) at which the host copy was rescaled in float64. */
+  count: number;
+  /** Largest |Σρ − mass₀| / mass₀ the host found at a report time, before rescaling. */
+  maxRelativeDrift: number;
+  /** Largest relative drift one float32 step made (each step is rescaled on the device by a float64-computed factor). */
+  maxStepDrift: number;
+}
+
+export interface AsyncIntegrator {
+  readonly name: string;
+  readonly stats: IntegratorStats;
+  readonly solver?: SolverStats;
+  readonly backend: Backend;
+  readonly massCorrection: MassCorrection;
+  /**
+   * Advances ρ from t0 towards t1 as Integrator.advance does (same pause contract). ρ is uploaded
+   * on the first call and read back on return; between calls the device copy is the state, so
+   * callers must not change ρ between calls except by passing a different array.
+   */
+  advance(rho: Float64Array, t0: number, t1: number, pause?: () => boolean): Promise<number>;
+  describe(): string;
+  dispose(): void;
+}
+
+function newStats(): IntegratorStats {
+  return { steps: 0, rejected: 0, dtMin: Infinity, dtMax: 0 };
+}
+
+function record(stats: IntegratorStats, dt: number): void {
+  stats.steps++;
+  if (dt < stats.dtMin) stats.dtMin = dt;
+  if (dt > stats.dtMax) stats.dtMax = dt;
+}
+
+function substeps(t0: number, t1: number, dtMax: number): number {
+  return Math.max(1, Math.ceil((t1 - t0) / dtMax - 1e-9));
+}
+
+/** Host mass drift below this (relative) is left alone; above it a float32 state is rescaled in float64. */
+const RENORMALIZE_ABOVE = 1e-12;
+
+abstract class DeviceIntegrator implements AsyncIntegrator {
+  abstract readonly name: string;
+  readonly stats = newStats();
+  readonly backend: Backend;
+  readonly massCorrection: MassCorrection = { count: 0, maxRelativeDrift: 0, maxStepDrift: 0 };
+  protected readonly op: FvOperator;
+  /** The device state. Subclasses may swap it with a scratch field. */
+  protected x: Field;
+  private host: Float64Array | undefined;
+  private mass0 = NaN;
+
+  constructor(backend: Backend, op: FvOperator) {
+    this.backend = backend;
+    this.op = op;
+    this.x = backend.field();
+  }
+
+  protected abstract steps(t0: number, t1: number, pause?: () => boolean): Promise<number>;
+  abstract describe(): string;
+
+  async advance(rho: Float64Array, t0: number, t1: number, pause?: () => boolean): Promise<number> {
+    const b = this.backend;
+    if (this.host !== rho) {
+      await b.upload(this.x, rho);
+      this.host = rho;
+      let m = 0;
+      for (let i = 0; i < rho.length; i++) m += rho[i];
+      this.mass0 = m;
+    }
+    const reached = await this.steps(t0, t1, pause);
+    await b.download(this.x, rho);
+    if (b.info.precision === 'float32') await this.renormalize(rho);
+    return reached;
+  }
+
+  /**
+   * float32 steps lose mass at the 1e-7 level per thousand steps; the report's diagnostics need
+   * it conserved like the float64 path. The fix is a single float64 factor on the host copy, then
+   * re-uploaded: it moves no mass between cells, so positivity and shape are untouched.
+   */
+  private async renormalize(rho: Float64Array): Promise<void> {
+    let m = 0;
+    for (let i = 0; i < rho.length; i++) m += rho[i];
+    const drift = Math.abs(m - this.mass0) / this.mass0;
+    if (!(m > 0) || !Number.isFinite(m) || drift <= RENORMALIZE_ABOVE) return;
+    this.massCorrection.count++;
+    if (drift > this.massCorrection.maxRelativeDrift) this.massCorrection.maxRelativeDrift = drift;
+    const k = this.mass0 / m;
+    for (let i = 0; i < rho.length; i++) rho[i] *= k;
+    await this.backend.upload(this.x, rho);
+  }
+
+  /**
+   * Removes the round-off drift of Σρ, exactly as vec.restoreSum does on float64 (at the end of an
+   * advance). float32 stages round each cell's update independently and lose ~1e-7 of the mass per
+   * step, which over a report interval of hundreds of RKL2 stages reaches 1e-5; so on float32 this
+   * runs after every step, with a round-off bound to match.
+   */
+  protected async restoreSum(x: Field, target: number): Promise<void> {
+    const s = await this.backend.sum(x);
+    if (s === 0 || !Number.isFinite(s) || s === target) return;
+    const k = target / s;
+    const f32 = this.backend.info.precision === 'float32';
+    if (Math.abs(k - 1) > (f32 ? 1e-4 : 1e-8)) return;
+    if (f32 && Math.abs(k - 1) > this.massCorrection.maxStepDrift) this.massCorrection.maxStepDrift = Math.abs(k - 1);
+    await this.backend.scale(k, x);
+  }
+
+  /** After each step: float32 states are kept at their mass (see restoreSum). */
+  protected async stepDone(target: number): Promise<void> {
+    if (this.backend.info.precision === 'float32') await this.restoreSum(this.x, target);
+  }
+
+  dispose(): void {
+    this.backend.dispose();
+  }
+}
+
+/** Explicit Euler at dt ≤ 0.9 × the positivity limit, the limit computed in float64 on the host. */
+export class DeviceExplicitEuler extends DeviceIntegrator {
+  readonly name = 'explicit';
+  readonly dt: number;
+  readonly limit: number;
+  private y: Field;
+
+  constructor(backend: Backend, op: FvOperator, dt?: number) {
+    super(backend, op);
+    this.limit = op.explicitLimit();
+    this.dt = dt ?? 0.9 * this.limit;
+    this.y = backend.field();
+  }
+
+  protected async steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
+    const b = this.backend;
+    const m = substeps(t0, t1, this.dt);
+    const dt = (t1 - t0) / m;
+    const total = await b.sum(this.x);
+    for (let s = 0; s < m; s++) {
+      await b.eulerStep(dt, this.x, this.y);
+      [this.x, this.y] = [this.y, this.x];
+      record(this.stats, dt);
+      await this.stepDone(total);
+      if (s + 1 < m && pause?.()) {
+        await this.restoreSum(this.x, total);
+        return t0 + (s + 1) * dt;
+      }
+    }
+    await this.restoreSum(this.x, total);
+    return t1;
+  }
+
+  describe(): string {
+    return `explicit Euler, dt ≤ ${this.dt.toPrecision(4)} (positivity limit ${this.limit.toPrecision(4)}) on ${this.backend.info.name}`;
+  }
+}
+
+/** RKL2 (Meyer, Balsara & Aslam 2014), stages chosen as in solvers/integrators.ts Rkl2. */
+export class DeviceRkl2 extends DeviceIntegrator {
+  readonly name = 'rkl2';
+  readonly dt: number;
+  readonly stages: number;
+  private readonly limit: number;
+  private a: Field;
+  private c: Field;
+  private readonly l0: Field;
+
+  constructor(backend: Backend, op: FvOperator, dt: number) {
+    super(backend, op);
+    this.limit = op.explicitLimit();
+    let s = 2;
+    while (((s * s + s - 2) / 4) * this.limit < dt) s++;
+    this.stages = s;
+    this.dt = dt;
+    this.a = backend.field();
+    this.c = backend.field();
+    this.l0 = backend.field();
+  }
+
+  private async step(dt: number): Promise<void> {
+    const b = this.backend;
+    const s = this.stages;
+    const bj = (j: number): number => (j < 2 ? 1 / 3 : (j * j + j - 2) / (2 * j * (j + 1)));
+    const w1 = 4 / (s * s + s - 2);
+    const y0 = this.x;
+    let yPrev2 = this.a;
+    let yPrev = this.c;
+    await b.apply(y0, this.l0);
+    const mu1 = bj(1) * w1;
+    await b.lincomb(1, y0, mu1 * dt, this.l0, yPrev);
+    await b.copy(y0, yPrev2);
+    for (let j = 2; j <= s; j++) {
+      const b0 = bj(j);
+      const b1 = bj(j - 1);
+      const b2 = bj(j - 2);
+      const mu = ((2 * j - 1) / j) * (b0 / b1);
+      const nu = (-(j - 1) / j) * (b0 / b2);
+      const muT = mu * w1;
+      const gammaT = -(1 - b1) * muT;
+      const out = yPrev2;
+      await b.rkl2Stage({ mu, nu, a: muT * dt, g: gammaT * dt }, yPrev, yPrev2, y0, this.l0, out);
+      yPrev2 = yPrev;
+      yPrev = out;
+    }
+    // Rotate storage: the last stage is the new state, the old state becomes scratch.
+    this.x = yPrev;
+    this.a = yPrev2;
+    this.c = y0;
+    record(this.stats, dt);
+  }
+
+  protected async steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
+    const m = substeps(t0, t1, this.dt);
+    const dt = (t1 - t0) / m;
+    const total = await this.backend.sum(this.x);
+    for (let k = 0; k < m; k++) {
+      await this.step(dt);
+      await this.stepDone(total);
+      if (k + 1 < m && pause?.()) {
+        await this.restoreSum(this.x, total);
+        return t0 + (k + 1) * dt;
+      }
+    }
+    await this.restoreSum(this.x, total);
+    return t1;
+  }
+
+  describe(): string {
+    return `RKL2, ${this.stages} stages, dt ≤ ${this.dt.toPrecision(4)} (${((this.stages * this.stages + this.stages - 2) / 4).toFixed(1)}× the explicit limit ${this.limit.toPrecision(4)}) on ${this.backend.info.name}`;
+  }
+}
+
+export interface CgSettings {
+  /** Relative residual ‖r‖/‖b‖ in the symmetric form. */
+  tol: number;
+  maxIterations: number;
+}
+
+/**
+ * Jacobi-preconditioned CG for (I − θS) y = b/√π, x = √π y, with the mass-restoring correction of
+ * linear.ts CgSolver (√π is an eigenvector of I − θS with eigenvalue 1).
+ */
+export class DeviceCg implements SolverStats {
+  readonly name = 'PCG (Jacobi)';
+  iterations = 0;
+  solves = 0;
+  private readonly b: Backend;
+  readonly opts: CgSettings;
+  private readonly f: Record<'bs' | 'y' | 'r' | 'z' | 'p' | 'q' | 't' | 's', Field>;
+  private sReady = false;
+  private readonly s2: number;
+
+  constructor(backend: Backend, op: FvOperator, opts: CgSettings) {
+    this.b = backend;
+    this.opts = opts;
+    const mk = (): Field => backend.field();
+    this.f = { bs: mk(), y: mk(), r: mk(), z: mk(), p: mk(), q: mk(), t: mk(), s: mk() };
+    let s2 = 0;
+    for (const v of op.sqrtPi) s2 += v * v;
+    this.s2 = s2;
+  }
+
+  /** Solves (I − θA) x = b in the ρ-form; x holds the initial guess. */
+  async solve(theta: number, bRho: Field, x: Field): Promise<void> {
+    const B = this.b;
+    const { bs, y, r, z, p, q, t, s } = this.f;
+    if (!this.sReady) {
+      // √π as a field: fromSymmetric(1).
+      const ones = new Float64Array(B.size).fill(1);
+      await B.upload(t, ones);
+      await B.fromSymmetric(t, s);
+      this.sReady = true;
+    }
+    await B.toSymmetric(bRho, bs);
+    await B.toSymmetric(x, y);
+    const bnorm2 = await B.dot(bs, bs);
+    await B.shifted(theta, y, q);
+    await B.lincomb(1, bs, -1, q, r);
+    const stop = this.opts.tol * Math.sqrt(bnorm2);
+    let rnorm = Math.sqrt(await B.dot(r, r));
+    let it = 0;
+    if (rnorm > stop) {
+      await B.jacobi(theta, r, z);
+      await B.copy(z, p);
+      let rz = await B.dot(r, z);
+      while (it < this.opts.maxIterations) {
+        await B.shifted(theta, p, q);
+        const alpha = rz / (await B.dot(p, q));
+        await B.lincomb(1, y, alpha, p, y);
+        await B.lincomb(1, r, -alpha, q, r);
+        it++;
+        rnorm = Math.sqrt(await B.dot(r, r));
+        if (rnorm <= stop || !Number.isFinite(rnorm)) break;
+        await B.jacobi(theta, r, z);
+        const rzNew = await B.dot(r, z);
+        const beta = rzNew / rz;
+        rz = rzNew;
+        await B.lincomb(1, z, beta, p, p);
+      }
+    }
+    // Mass correction with the true residual: Σ √π (b/√π − (I − θS) y) = Σ b − Σ √π q.
+    await B.shifted(theta, y, q);
+    await B.fromSymmetric(q, t);
+    const sr = (await B.sum(bRho)) - (await B.sum(t));
+    await B.lincomb(1, y, sr / this.s2, s, t);
+    await B.fromSymmetric(t, x);
+    this.iterations += it;
+    this.solves++;
+    if (!(rnorm <= stop)) {
+      throw new Error(`CG did not reach tolerance ${this.opts.tol} in ${it} iterations (relative residual ${(rnorm / Math.sqrt(bnorm2)).toExponential(2)})`);
+    }
+  }
+}
+
+/** Backward Euler with a fixed step, each step a CG solve on the device. */
+export class DeviceBackwardEuler extends DeviceIntegrator {
+  readonly name = 'backward-euler';
+  readonly dt: number;
+  readonly solver: DeviceCg;
+  private readonly bRho: Field;
+
+  constructor(backend: Backend, op: FvOperator, dt: number, cg: CgSettings) {
+    super(backend, op);
+    this.dt = dt;
+    this.solver = new DeviceCg(backend, op, cg);
+    this.bRho = backend.field();
+  }
+
+  protected async steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
+    const m = substeps(t0, t1, this.dt);
+    const dt = (t1 - t0) / m;
+    const total = await this.backend.sum(this.x);
+    for (let k = 0; k < m; k++) {
+      await this.backend.copy(this.x, this.bRho);
+      await this.solver.solve(dt, this.bRho, this.x);
+      await this.restoreSum(this.x, total);
+      record(this.stats, dt);
+      if (k + 1 < m && pause?.()) return t0 + (k + 1) * dt;
+    }
+    return t1;
+  }
+
+  describe(): string {
+    return `backward Euler, dt = ${this.dt.toPrecision(4)}, ${this.solver.name} (tolerance ${this.solver.opts.tol}) on ${this.backend.info.name}`;
+  }
+}

@@ -1,0 +1,193 @@
+import type { FvOperator } from '../operator.js';
+import { CpuBackend } from './cpu.js';
+import type { Backend, BackendInfo } from './types.js';
+import { DeviceBackwardEuler, DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from './integrators.js';
+import { FLOAT32_SYMMETRIC_PSI_MAX, type GpuJsMode } from './gpujs.js';
+
+/** `--backend`: auto, cpu (float64), gpu (a real GPU through gpu.js), webasm (gpu.js WebAssembly, float32). */
+export type BackendChoice = 'auto' | 'cpu' | 'gpu' | 'webasm';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'gpu', 'webasm'];
+
+/** Cells from which auto prefers a usable hardware GPU: 512², where a device step clearly outruns the CPU. */
+export const AUTO_GPU_MIN_CELLS = 512 * 512;
+
+/** A requested backend that cannot run here; the CLI maps it to exit 2 naming --backend. */
+export class BackendUnavailable extends Error {
+  override readonly name = 'BackendUnavailable';
+}
+
+/** What a probe for a real GPU found. */
+export interface GpuProbe {
+  mode?: 'webgpu' | 'headlessgl';
+  device?: string;
+  /** true for Mesa llvmpipe/lavapipe/SwiftShader adapters. */
+  software?: boolean;
+  /** One line per path that is not usable, naming what is missing. */
+  missing: string[];
+}
+
+const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software/i;
+
+/** Imports a package that may be absent without TypeScript resolving it at build time. */
+async function optionalImport(name: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return (await import(name)) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+interface DawnModule {
+  create(args: string[]): { requestAdapter(o?: Record<string, unknown>): Promise<unknown>; getPreferredCanvasFormat(): string };
+  globals: Record<string, unknown>;
+}
+interface Adapter {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+}
+
+let webgpuInstalled: Promise<GpuProbe> | undefined;
+
+/**
+ * Makes navigator.gpu available from the `webgpu` package (Dawn) as gpujs.md §3 describes.
+ * CI_SOFT_GPU=1 selects Dawn's OpenGL ES backend in compatibility mode (Mesa llvmpipe), the
+ * software path CI uses; otherwise Dawn picks Vulkan (the NVIDIA/AMD ICD on a GPU server).
+ */
+export function installWebGpu(): Promise<GpuProbe> {
+  webgpuInstalled ??= (async (): Promise<GpuProbe> => {
+    const mod = (await optionalImport('webgpu')) as unknown as DawnModule | undefined;
+    if (!mod || typeof mod.create !== 'function') {
+      return { missing: ['WebGPU: the npm package `webgpu` is not installed (npm i webgpu@^0.6.2)'] };
+    }
+    const soft = Boolean(process.env.CI_SOFT_GPU);
+    Object.assign(globalThis, mod.globals);
+    const dawn = mod.create(soft ? ['backend=opengles'] : []);
+    const gpu = soft
+      ? { requestAdapter: (o: Record<string, unknown> = {}) => dawn.requestAdapter({ ...o, featureLevel: 'compatibility' }), getPreferredCanvasFormat: () => dawn.getPreferredCanvasFormat() }
+      : dawn;
+    const g = globalThis as { navigator?: { gpu?: unknown } };
+    if (g.navigator) g.navigator.gpu = gpu;
+    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    const adapter = (await gpu.requestAdapter()) as Adapter | null;
+    if (!adapter) {
+      return { missing: ['WebGPU: `webgpu` loaded but Dawn found no adapter (needs a Vulkan driver: libvulkan1 and the GPU vendor ICD; check `vulkaninfo --summary`)'] };
+    }
+    const i = adapter.info ?? {};
+    const device = [i.vendor, i.architecture, i.device, i.description].filter((x) => x).join(' ') || 'unknown adapter';
+    return { mode: 'webgpu', device: `WebGPU (Dawn): ${device}`, software: SOFTWARE.test(device) || soft, missing: [] };
+  })();
+  return webgpuInstalled;
+}
+
+async function probeHeadlessGl(): Promise<GpuProbe> {
+  const gl = (await optionalImport('gl')) as unknown as { default?: (w: number, h: number) => unknown } | undefined;
+  const create = gl?.default;
+  if (typeof create !== 'function') return { missing: ['WebGL: headless-gl (npm package `gl`) is not built'] };
+  const ctx = create(1, 1) as { getExtension(n: string): { UNMASKED_RENDERER_WEBGL: number } | null; getParameter(p: number): unknown; RENDERER: number } | null;
+  if (!ctx) return { missing: ['WebGL: headless-gl is built but gl() returned no context (it needs an X display)'] };
+  const ext = ctx.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(ctx.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : ctx.RENDERER));
+  return { mode: 'headlessgl', device: `WebGL (headless-gl): ${renderer}`, software: SOFTWARE.test(renderer), missing: [] };
+}
+
+/** Looks for a usable hardware GPU: WebGPU first (gpujs.md §6), then headless-gl. */
+export async function probeGpu(): Promise<GpuProbe> {
+  const missing: string[] = [];
+  for (const probe of [installWebGpu, probeHeadlessGl]) {
+    let r: GpuProbe;
+    try {
+      r = await probe();
+    } catch (e) {
+      r = { missing: [`${probe === installWebGpu ? 'WebGPU' : 'WebGL'}: ${(e as Error).message}`] };
+    }
+    if (r.mode && (!r.software || process.env.CI_SOFT_GPU)) return { ...r, missing };
+    missing.push(...r.missing);
+    if (r.mode) missing.push(`${r.device} is a software renderer, not a GPU (set CI_SOFT_GPU=1 to use it anyway, for testing)`);
+  }
+  return { missing };
+}
+
+async function gpuJsBackend(op: FvOperator, mode: GpuJsMode, device?: string): Promise<Backend> {
+  const { GpuJsBackend } = await import('./gpujs.js');
+  const gpujs = (await import('gpu.js')) as unknown as { GPU?: unknown; default?: { GPU: unknown } };
+  const GPU = (gpujs.GPU ?? gpujs.default?.GPU) as new (s: { mode: string }) => unknown;
+  return GpuJsBackend.create(GPU, op, mode, device ? { device } : {});
+}
+
+/** The backend that will run, or 'cpu-sync' for the default float64 path of solvers/integrators.ts. */
+export interface ResolvedBackend {
+  backend: Backend | 'cpu-sync';
+  info: BackendInfo;
+  /** Why this backend: the choice and what auto saw. */
+  reason: string;
+}
+
+export interface ResolveOptions {
+  /** The scenario's integrator: TR-BDF2 has no device version. */
+  integrator: string;
+}
+
+/**
+ * Resolves `--backend`. auto = CPU float64 unless a hardware GPU is usable and the grid has at
+ * least AUTO_GPU_MIN_CELLS cells; gpu = a hardware GPU or BackendUnavailable naming what is missing.
+ */
+export async function resolveBackend(choice: BackendChoice, op: FvOperator, opts: ResolveOptions): Promise<ResolvedBackend> {
+  const cpu = (reason: string): ResolvedBackend => ({ backend: 'cpu-sync', info: new CpuBackend(op).info, reason });
+  const size = op.grid.size;
+  if (choice === 'cpu') return cpu('--backend cpu: float64 on the CPU');
+  if (opts.integrator === 'trbdf2' && choice !== 'auto') {
+    throw new BackendUnavailable(`integrator trbdf2 runs only on the CPU backend: use integrator rkl2, explicit or backward-euler with --backend ${choice}, or --backend cpu`);
+  }
+  if (choice === 'webasm') {
+    const b = await gpuJsBackend(op, 'webasm');
+    return { backend: b, info: b.info, reason: `--backend webasm: gpu.js WebAssembly kernels (float32, the GPU kernels' numerics on the CPU; kernels ran as ${b.info.executor})` };
+  }
+  if (choice === 'auto') {
+    if (size < AUTO_GPU_MIN_CELLS) return cpu(`auto: ${size} cells is below ${AUTO_GPU_MIN_CELLS} (512²), too small for a GPU to beat float64 on the CPU`);
+    if (opts.integrator === 'trbdf2') return cpu('auto: integrator trbdf2 has no GPU version');
+  }
+  const probe = await probeGpu();
+  if (!probe.mode) {
+    if (choice === 'gpu') throw new BackendUnavailable(`no GPU backend is usable: ${probe.missing.join('; ')}`);
+    return cpu(`auto: no hardware GPU usable (${probe.missing.join('; ')}), so float64 on the CPU`);
+  }
+  const b = await gpuJsBackend(op, probe.mode, probe.device);
+  const why = choice === 'gpu' ? '--backend gpu' : `auto: ${size} cells ≥ ${AUTO_GPU_MIN_CELLS} (512²) and a GPU is usable`;
+  return { backend: b, info: b.info, reason: `${why}: ${probe.device}${probe.software ? ' (software renderer, CI_SOFT_GPU)' : ''}; kernels ran as ${b.info.executor}` };
+}
+
+export interface DeviceIntegratorRequest {
+  choice: string;
+  dt?: number;
+  tolerance: number;
+  reportEvery: number;
+  end: number;
+}
+
+/**
+ * The generic integrator for a device backend. `auto` becomes RKL2 (stencil work only, what a GPU
+ * does well); the step rules are those of solvers/select.ts.
+ */
+export function deviceIntegrator(backend: Backend, op: FvOperator, req: DeviceIntegratorRequest): AsyncIntegrator {
+  const limit = op.explicitLimit();
+  switch (req.choice) {
+    case 'explicit':
+      return new DeviceExplicitEuler(backend, op, req.dt);
+    case 'auto':
+    case 'rkl2':
+      return new DeviceRkl2(backend, op, req.dt ?? Math.min(req.reportEvery, ((20 * 20 + 20 - 2) / 4) * limit));
+    case 'backward-euler': {
+      if (backend.info.precision === 'float32') {
+        let psiMax = 0;
+        for (const p of op.problem.psi) if (p > psiMax) psiMax = p;
+        if (psiMax > FLOAT32_SYMMETRIC_PSI_MAX) {
+          throw new BackendUnavailable(`backward-euler on ${backend.info.name} needs √π = e^(−ψ/2) in float32, but ψ reaches ${psiMax.toPrecision(4)} > ${FLOAT32_SYMMETRIC_PSI_MAX} on this grid: use integrator rkl2 or explicit, or --backend cpu`);
+        }
+      }
+      // float32 residuals bottom out near 1e-6 relative: ask for no less than 1e-5.
+      const tol = backend.info.precision === 'float32' ? Math.max(1e-5, req.tolerance * 1e-3) : Math.min(1e-9, req.tolerance * 1e-3);
+      return new DeviceBackwardEuler(backend, op, req.dt ?? Math.min(req.reportEvery, req.end / 100), { tol, maxIterations: 20000 });
+    }
+    default:
+      throw new BackendUnavailable(`integrator ${req.choice} has no device version: use rkl2, explicit or backward-euler, or --backend cpu`);
+  }
+}

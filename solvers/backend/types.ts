@@ -1,0 +1,74 @@
+/**
+ * The primitives the generic integrators (integrators.ts) need, implemented once in float64 over
+ * Float64Array (cpu.ts) and once on gpu.js with device-resident float32 state (gpujs.ts).
+ *
+ * Every operation is async: gpu.js's WebGPU kernels only return Promises, and awaiting a
+ * synchronous result costs nothing measurable next to a grid-sized kernel.
+ *
+ * A Field is an opaque handle to one grid-sized vector owned by the backend. Elementwise
+ * operations (lincomb, scale, jacobi, copy) may write into one of their inputs; stencil
+ * operations (apply, eulerStep, rkl2Stage, shifted) must write into a field distinct from their
+ * inputs.
+ */
+export interface Field {
+  /** Identifies the backend that allocated it (operations refuse foreign fields). */
+  readonly owner: symbol;
+}
+
+export type Precision = 'float64' | 'float32';
+
+/** What actually ran, for report.json. */
+export interface BackendInfo {
+  /** 'cpu' (float64 TypeScript loops) or 'gpu.js <mode>', e.g. 'gpu.js webasm'. */
+  name: string;
+  /** The gpu.js kernel class that ran (WebAssemblyKernel, WebGPUKernel, …) or 'Float64Array loops'. */
+  executor: string;
+  device: string;
+  precision: Precision;
+}
+
+/** RKL2 stage coefficients; a and g already include dt (computed in float64 on the host). */
+export interface Rkl2StageCoefficients {
+  mu: number;
+  nu: number;
+  /** μ̃_j · dt, multiplies A·Y_{j−1}. */
+  a: number;
+  /** γ̃_j · dt, multiplies A·Y_0. */
+  g: number;
+}
+
+export interface Backend {
+  readonly info: BackendInfo;
+  /** Number of cells. */
+  readonly size: number;
+  /** A new zero field. */
+  field(): Field;
+  upload(f: Field, data: Float64Array): Promise<void>;
+  download(f: Field, out: Float64Array): Promise<void>;
+  /** dst = src */
+  copy(src: Field, dst: Field): Promise<void>;
+  /** out = A x (ρ-form generator). */
+  apply(x: Field, out: Field): Promise<void>;
+  /** out = x + dt A x: one explicit Euler step (dt ≤ explicit limit keeps out ≥ 0). */
+  eulerStep(dt: number, x: Field, out: Field): Promise<void>;
+  /** out = μ y1 + ν y2 + (1 − μ − ν) y0 + a A y1 + g l0: one RKL2 stage with its stencil fused. */
+  rkl2Stage(c: Rkl2StageCoefficients, y1: Field, y2: Field, y0: Field, l0: Field, out: Field): Promise<void>;
+  /** out = a x + b y */
+  lincomb(a: number, x: Field, b: number, y: Field, out: Field): Promise<void>;
+  /** x = a x */
+  scale(a: number, x: Field): Promise<void>;
+  /** out = (I − θ S) v, S the symmetric form of the generator. */
+  shifted(theta: number, v: Field, out: Field): Promise<void>;
+  /** out = r / (1 + θ (−S_ii)): the Jacobi preconditioner of I − θS. */
+  jacobi(theta: number, r: Field, out: Field): Promise<void>;
+  /** out = x / √π (ρ-form → symmetric form). */
+  toSymmetric(x: Field, out: Field): Promise<void>;
+  /** out = y √π (symmetric form → ρ-form). */
+  fromSymmetric(y: Field, out: Field): Promise<void>;
+  /** Σ x_i y_i, finished in float64. */
+  dot(x: Field, y: Field): Promise<number>;
+  /** Σ x_i, finished in float64. */
+  sum(x: Field): Promise<number>;
+  /** Frees device memory; the backend is unusable afterwards. */
+  dispose(): void;
+}

@@ -1,0 +1,68 @@
+/**
+ * Tier 1 of issue 4 (gpujs.md §5): the gpu.js kernels under mode 'webasm' (float32 WebAssembly,
+ * bit-identical to the WGSL path per gpujs.md §2) against the float64 CPU path, run end to end
+ * through runScenario. The backend throws if gpu.js runs any kernel class other than
+ * WebAssemblyKernel (its silent fallback), so a passing run is a webasm run; the test also
+ * checks the report says so. Grids are coarser and ends shorter than the bundled scenarios to
+ * stay within the test budget; the runs keep enough report times for rate fits.
+ *
+ * Tolerances: issue 4 §3 asks distances and rates within 1e-3 relative and mass drift below 1e-6.
+ */
+import { describe, expect, it } from 'vitest';
+import { relDiff, runOn } from './gpu-helpers.js';
+import type { RunReport } from '../src/report/types.js';
+
+const cases: { name: string; overrides: string[] }[] = [
+  { name: 'pearson-1d', overrides: ['domain.cells=[500]', 'time.end=3', 'time.reportEvery=0.1', 'time.integrator=rkl2'] },
+  { name: 'gbm-collapse-1d', overrides: ['domain.cells=[2000]', 'time.end=1', 'time.reportEvery=0.05', 'time.integrator=rkl2'] },
+  { name: 'double-well-2d', overrides: ['domain.cells=[48,48]', 'time.end=1', 'time.reportEvery=0.05', 'time.integrator=rkl2'] },
+];
+
+function distances(r: RunReport): Record<string, number> {
+  const f = r.final;
+  const out: Record<string, number> = { meanLoss: f.meanLoss, massBelowDelta: f.massBelowDelta };
+  if (f.l1 !== null) out.l1 = f.l1;
+  if (f.kl !== null) out.kl = f.kl;
+  if (f.chi2 !== null) out.chi2 = f.chi2;
+  return out;
+}
+
+describe('gpu.js webasm (float32) agrees with the float64 CPU path', () => {
+  for (const c of cases) {
+    it(`${c.name}: distances and rates within 1e-3 relative, mass drift < 1e-6`, async () => {
+      const cpu = (await runOn(c.name, c.overrides, 'cpu')).report;
+      const gpu = (await runOn(c.name, c.overrides, 'webasm')).report;
+      expect(cpu.backend).toBe('cpu');
+      expect(cpu.precision).toBe('float64');
+      expect(gpu.backend).toBe('gpu.js webasm');
+      expect(gpu.precision).toBe('float32');
+      expect(gpu.backendReason).toContain('WebAssemblyKernel');
+      expect(gpu.status).toBe('ok');
+      expect(gpu.steps).toBe(cpu.steps);
+      // every report time, not just the last
+      expect(gpu.series.length).toBe(cpu.series.length);
+      const dc = distances(cpu);
+      const dg = distances(gpu);
+      expect(Object.keys(dg).sort()).toEqual(Object.keys(dc).sort());
+      for (const k of Object.keys(dc)) expect(relDiff(dg[k], dc[k]), `final ${k}: ${dg[k]} vs ${dc[k]}`).toBeLessThan(1e-3);
+      for (let i = 0; i < cpu.series.length; i += 5) {
+        expect(relDiff(gpu.series[i].meanLoss, cpu.series[i].meanLoss)).toBeLessThan(1e-3);
+      }
+      let rates = 0;
+      for (const k of ['chi', 'kl', 'meanLoss'] as const) {
+        const a = cpu.rates[k];
+        const b = gpu.rates[k];
+        expect(b === null, `rate ${k} present on both`).toBe(a === null);
+        if (a && b) {
+          rates++;
+          expect(relDiff(b.value, a.value), `rate ${k}: ${b.value} vs ${a.value}`).toBeLessThan(1e-3);
+        }
+      }
+      expect(rates).toBeGreaterThan(0);
+      // mass: what float32 stepping lost between report times, before the host's float64 rescale
+      expect(gpu.massRenormalization).toBeDefined();
+      expect(gpu.massRenormalization!.maxRelativeDrift).toBeLessThan(1e-6);
+      expect(Math.abs(gpu.final.mass - cpu.final.mass)).toBeLessThan(1e-9);
+    });
+  }
+});
