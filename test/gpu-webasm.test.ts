@@ -14,8 +14,9 @@ import type { RunReport } from '../src/report/types.js';
 
 const cases: { name: string; overrides: string[] }[] = [
   { name: 'pearson-1d', overrides: ['domain.cells=[500]', 'time.end=3', 'time.reportEvery=0.1', 'time.integrator=rkl2'] },
-  { name: 'gbm-collapse-1d', overrides: ['domain.cells=[2000]', 'time.end=1', 'time.reportEvery=0.05', 'time.integrator=rkl2'] },
-  { name: 'double-well-2d', overrides: ['domain.cells=[48,48]', 'time.end=1', 'time.reportEvery=0.05', 'time.integrator=rkl2'] },
+  { name: 'gbm-collapse-1d', overrides: ['domain.cells=[1000]', 'time.end=0.5', 'time.reportEvery=0.05', 'time.integrator=rkl2'] },
+  // RKL2 at its default 20 stages overshoots below zero on this coarse 2-D grid (on float64 too): explicit Euler here
+  { name: 'double-well-2d', overrides: ['domain.cells=[64,64]', 'time.end=1', 'time.reportEvery=0.05', 'time.integrator=explicit'] },
 ];
 
 function distances(r: RunReport): Record<string, number> {
@@ -37,6 +38,7 @@ describe('gpu.js webasm (float32) agrees with the float64 CPU path', () => {
       expect(gpu.backend).toBe('gpu.js webasm');
       expect(gpu.precision).toBe('float32');
       expect(gpu.backendReason).toContain('WebAssemblyKernel');
+      expect(cpu.status).toBe('ok');
       expect(gpu.status).toBe('ok');
       expect(gpu.steps).toBe(cpu.steps);
       // every report time, not just the last

@@ -29,11 +29,12 @@ export interface GpuProbe {
 const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software/i;
 
 /** Imports a package that may be absent without TypeScript resolving it at build time. */
-async function optionalImport(name: string): Promise<Record<string, unknown> | undefined> {
+async function optionalImport(name: string): Promise<Record<string, unknown> | string> {
   try {
     return (await import(name)) as Record<string, unknown>;
-  } catch {
-    return undefined;
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    return err.code === 'ERR_MODULE_NOT_FOUND' ? 'not installed' : `installed but cannot load (${String(err.message).split('\n')[0]})`;
   }
 }
 
@@ -54,9 +55,11 @@ let webgpuInstalled: Promise<GpuProbe> | undefined;
  */
 export function installWebGpu(): Promise<GpuProbe> {
   webgpuInstalled ??= (async (): Promise<GpuProbe> => {
-    const mod = (await optionalImport('webgpu')) as unknown as DawnModule | undefined;
-    if (!mod || typeof mod.create !== 'function') {
-      return { missing: ['WebGPU: the npm package `webgpu` is not installed (npm i webgpu@^0.6.2)'] };
+    const loaded = await optionalImport('webgpu');
+    const mod = loaded as unknown as DawnModule;
+    if (typeof loaded === 'string' || typeof mod.create !== 'function') {
+      const why = typeof loaded === 'string' ? loaded : 'too old (no create())';
+      return { missing: [`WebGPU: the npm package \`webgpu\` is ${why}; install webgpu@^0.6.2 (the 0.2.x that gpu.js pins needs glibc 2.38)`] };
     }
     const soft = Boolean(process.env.CI_SOFT_GPU);
     Object.assign(globalThis, mod.globals);
@@ -79,9 +82,9 @@ export function installWebGpu(): Promise<GpuProbe> {
 }
 
 async function probeHeadlessGl(): Promise<GpuProbe> {
-  const gl = (await optionalImport('gl')) as unknown as { default?: (w: number, h: number) => unknown } | undefined;
-  const create = gl?.default;
-  if (typeof create !== 'function') return { missing: ['WebGL: headless-gl (npm package `gl`) is not built'] };
+  const gl = await optionalImport('gl');
+  const create = typeof gl === 'string' ? undefined : (gl.default as ((w: number, h: number) => unknown) | undefined);
+  if (typeof create !== 'function') return { missing: [`WebGL: headless-gl (npm package \`gl\`) is ${typeof gl === 'string' ? gl : 'unusable'}`] };
   const ctx = create(1, 1) as { getExtension(n: string): { UNMASKED_RENDERER_WEBGL: number } | null; getParameter(p: number): unknown; RENDERER: number } | null;
   if (!ctx) return { missing: ['WebGL: headless-gl is built but gl() returned no context (it needs an X display)'] };
   const ext = ctx.getExtension('WEBGL_debug_renderer_info');

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
-import { runScenario } from '../../run/run.js';
+import { runScenario, type ProgressInfo, type RunResult } from '../../run/run.js';
 import { writeRunOutputs, reportJson } from '../../report/write.js';
 import { formatSummary } from '../../report/summary.js';
 import { EXIT, InputError } from '../../errors.js';
@@ -26,6 +26,43 @@ export interface RunCliOptions {
   html?: boolean;
   vti?: boolean;
   backend?: BackendChoice;
+}
+
+export interface RunExecution {
+  result: RunResult;
+  /** 0 ok (also "incomplete"), 3 numerical fault, 130/143 interrupted. */
+  exitCode: number;
+}
+
+/**
+ * What `fpsolve run` computes for a scenario file, its overrides and options: the report and the
+ * exit code, without the outputs (files, figures, stdout), which stay in the command. Shared
+ * with `fpsolve worker` so that a sweep point run in a persistent worker is the same run.
+ * `signal`'s abort reason, when a number, is the exit code of the interrupted run (130 SIGINT, 143 SIGTERM).
+ */
+export async function executeRun(
+  file: string,
+  o: RunCliOptions,
+  ctl: { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void } = {},
+): Promise<RunExecution> {
+  for (const flag of ['plots', 'html', 'vti'] as const) {
+    if (o[flag] && !o.out) throw new InputError(`--${flag} writes into the output directory: add --out <dir>`);
+  }
+  const loaded = loadScenario(file, o.set);
+  const figuresWanted = Boolean(o.plots || o.html);
+  const result = await runScenario(loaded, {
+    signal: ctl.signal,
+    maxWallSeconds: o.maxWall,
+    gap: o.gap !== false,
+    memoryLimit: o.maxMemory,
+    backend: o.backend,
+    onProgress: ctl.onProgress,
+    ...(figuresWanted && loaded.scenario.domain.cells.length === 1 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),
+  });
+  const status = result.report.status;
+  const reason: unknown = ctl.signal?.reason;
+  const exitCode = status === 'failed' ? EXIT.numericalFault : status === 'interrupted' ? (typeof reason === 'number' ? reason : EXIT.interrupted) : EXIT.ok;
+  return { result, exitCode };
 }
 
 export function runCommand(): Command {
@@ -68,30 +105,15 @@ or over --max-memory, 3 numerical fault (report kept, status "failed"),
 130/143 interrupted by SIGINT/SIGTERM (report kept, status "interrupted").`,
     )
     .action(async (file: string, o: RunCliOptions) => {
-      for (const flag of ['plots', 'html', 'vti'] as const) {
-        if (o[flag] && !o.out) throw new InputError(`--${flag} writes into the output directory: add --out <dir>`);
-      }
-      const loaded = loadScenario(file, o.set);
       const controller = new AbortController();
-      let signalCode = 0;
-      const onSignal = (sig: NodeJS.Signals): void => {
-        signalCode = sig === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
-        controller.abort();
-      };
+      // The abort reason is the exit code of an interrupted run (see executeRun).
+      const onSignal = (sig: NodeJS.Signals): void => controller.abort(sig === 'SIGINT' ? EXIT.interrupted : EXIT.terminated);
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       const progress = new RunProgress({ quiet: o.quiet });
       const figuresWanted = Boolean(o.plots || o.html);
       try {
-        const result = await runScenario(loaded, {
-          signal: controller.signal,
-          maxWallSeconds: o.maxWall,
-          gap: o.gap !== false,
-          memoryLimit: o.maxMemory,
-          backend: o.backend,
-          onProgress: (p) => progress.update(p),
-          ...(figuresWanted && loaded.scenario.domain.cells.length === 1 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),
-        });
+        const { result, exitCode } = await executeRun(file, o, { signal: controller.signal, onProgress: (p) => progress.update(p) });
         progress.stop();
         let figures: Figure[] = [];
         if (figuresWanted) {
@@ -116,7 +138,7 @@ or over --max-memory, 3 numerical fault (report kept, status "failed"),
         const status = result.report.status;
         // stdout may be a pipe into jq or a file: the reason a run stopped early also goes to stderr, one line.
         if (status !== 'ok' && result.report.error) process.stderr.write(`fpsolve: ${status}: ${result.report.error}\n`);
-        setExitCode(status === 'failed' ? EXIT.numericalFault : status === 'interrupted' ? signalCode || EXIT.interrupted : EXIT.ok);
+        setExitCode(exitCode);
       } finally {
         progress.stop();
         process.off('SIGINT', onSignal);

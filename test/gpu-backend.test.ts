@@ -1,0 +1,136 @@
+/**
+ * The gpu.js backend's primitives and resources under mode 'webasm' (tier 1, gpujs.md §5), and
+ * backend selection. References: the float64 CpuBackend on the same operator (float32 agreement
+ * ~1e-6 relative, gpujs.md §2 "Accuracy"), exact invariants (Σ Aρ = 0), and the leak bound of
+ * issue 4 §3 (1000 steps, RSS growth < 100 MB).
+ */
+import { describe, expect, it } from 'vitest';
+import gpujs from 'gpu.js';
+import { CpuBackend } from '../solvers/backend/cpu.js';
+import { GpuJsBackend } from '../solvers/backend/gpujs.js';
+import { DeviceBackwardEuler, DeviceExplicitEuler } from '../solvers/backend/integrators.js';
+import { AUTO_GPU_MIN_CELLS, resolveBackend } from '../solvers/backend/select.js';
+import { fpsolve } from './helpers/cli.js';
+import { relDiff, setupOf } from './gpu-helpers.js';
+
+const GPU = (gpujs as unknown as { GPU: new (s: { mode: string }) => unknown }).GPU;
+
+let webgpuImportable = false;
+try {
+  await import('webgpu' as string);
+  webgpuImportable = true;
+} catch {
+  webgpuImportable = false;
+}
+
+describe('gpu.js webasm primitives against the float64 backend', () => {
+  it('apply, sums and dots agree to float32 accuracy; Σ Aρ vanishes; the WebAssemblyKernel ran', async () => {
+    const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[40,24]']);
+    const op = setup.op;
+    const gpu = await GpuJsBackend.create(GPU, op, 'webasm');
+    const cpu = new CpuBackend(op);
+    expect(gpu.info.executor).toBe('WebAssemblyKernel');
+    try {
+      const [xg, yg, xc, yc] = [gpu.field(), gpu.field(), cpu.field(), cpu.field()];
+      await gpu.upload(xg, rho);
+      await cpu.upload(xc, rho);
+      await gpu.apply(xg, yg);
+      await cpu.apply(xc, yc);
+      const a = new Float64Array(rho.length);
+      const b = new Float64Array(rho.length);
+      await gpu.download(yg, a);
+      await cpu.download(yc, b);
+      let scale = 0;
+      let err = 0;
+      for (let i = 0; i < a.length; i++) {
+        scale = Math.max(scale, Math.abs(b[i]));
+        err = Math.max(err, Math.abs(a[i] - b[i]));
+      }
+      expect(scale).toBeGreaterThan(1);
+      expect(err / scale).toBeLessThan(1e-5);
+      // mass conservation of the generator: Σ (Aρ)_i = 0 up to float32 rounding of O(scale) terms
+      expect(Math.abs(await gpu.sum(yg)) / (scale * Math.sqrt(rho.length))).toBeLessThan(1e-5);
+      expect(relDiff(await gpu.sum(xg), await cpu.sum(xc))).toBeLessThan(1e-6);
+      expect(relDiff(await gpu.dot(xg, yg), await cpu.dot(xc, yc))).toBeLessThan(1e-4);
+      expect(relDiff(await gpu.dot(xg, xg), await cpu.dot(xc, xc))).toBeLessThan(1e-6);
+    } finally {
+      gpu.dispose();
+    }
+  });
+
+  it('backward Euler (PCG on the symmetric form) on webasm agrees with float64 within the float32 CG tolerance', async () => {
+    const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[32,32]']);
+    const op = setup.op;
+    const gb = await GpuJsBackend.create(GPU, op, 'webasm');
+    const g = new DeviceBackwardEuler(gb, op, 0.01, { tol: 1e-5, maxIterations: 5000 });
+    const c = new DeviceBackwardEuler(new CpuBackend(op), op, 0.01, { tol: 1e-10, maxIterations: 5000 });
+    const a = rho.slice();
+    const b = rho.slice();
+    await g.advance(a, 0, 0.05);
+    await c.advance(b, 0, 0.05);
+    g.dispose();
+    let scale = 0;
+    let err = 0;
+    let moved = 0;
+    for (let i = 0; i < a.length; i++) {
+      scale = Math.max(scale, b[i]);
+      err = Math.max(err, Math.abs(a[i] - b[i]));
+      moved = Math.max(moved, Math.abs(b[i] - rho[i]));
+    }
+    expect(moved / scale).toBeGreaterThan(1e-2);
+    expect(err / scale).toBeLessThan(1e-4);
+    expect(g.massCorrection.maxRelativeDrift).toBeLessThan(1e-6);
+  });
+
+  it('1000 explicit steps at 256² on webasm grow RSS by less than 100 MB (device fields are freed)', async () => {
+    const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[256,256]']);
+    const op = setup.op;
+    const b = await GpuJsBackend.create(GPU, op, 'webasm');
+    const e = new DeviceExplicitEuler(b, op);
+    const x = rho.slice();
+    await e.advance(x, 0, 10 * e.dt); // warm-up: compile and first allocations
+    const before = process.memoryUsage().rss;
+    await e.advance(x, 10 * e.dt, 1010 * e.dt);
+    const grown = process.memoryUsage().rss - before;
+    b.dispose();
+    expect(e.stats.steps).toBe(1010);
+    expect(grown).toBeLessThan(100 * 1024 * 1024);
+    let m = 0;
+    for (const v of x) m += v;
+    let m0 = 0;
+    for (const v of rho) m0 += v;
+    expect(Math.abs(m - m0) / m0).toBeLessThan(1e-12);
+  });
+});
+
+describe('backend selection', () => {
+  it('auto keeps float64 on the CPU below 512² cells and says why', async () => {
+    const { setup } = setupOf('double-well-2d', ['domain.cells=[64,64]']);
+    const r = await resolveBackend('auto', setup.op, { integrator: 'auto' });
+    expect(r.backend).toBe('cpu-sync');
+    expect(r.info.precision).toBe('float64');
+    expect(r.reason).toContain(String(64 * 64));
+    expect(r.reason).toContain(String(AUTO_GPU_MIN_CELLS));
+  });
+
+  it.skipIf(webgpuImportable)('--backend gpu without webgpu or headless-gl exits 2 naming what is missing', () => {
+    const r = fpsolve(['run', 'scenarios/double-well-2d.yaml', '--backend', 'gpu', '--set', 'domain.cells=[16,16]', '--no-gap', '-q']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('webgpu');
+    expect(r.stderr).toContain('gl');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('--backend rejects unknown values with exit 2, and webasm reports float32 in report.json', () => {
+    const bad = fpsolve(['run', 'scenarios/double-well-2d.yaml', '--backend', 'cuda']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('auto, cpu, gpu, webasm');
+    const ok = fpsolve(['run', 'scenarios/pearson-1d.yaml', '--backend', 'webasm', '--set', 'domain.cells=[200]', '--set', 'time.end=0.5', '--set', 'time.integrator=rkl2', '--no-gap', '--json', '-q']);
+    expect(ok.code).toBe(0);
+    const report = JSON.parse(ok.stdout) as { backend: string; precision: string; backendReason: string; final: { mass: number } };
+    expect(report.backend).toBe('gpu.js webasm');
+    expect(report.precision).toBe('float32');
+    expect(report.backendReason).toContain('WebAssemblyKernel');
+    expect(Math.abs(report.final.mass - 1)).toBeLessThan(1e-9);
+  });
+});

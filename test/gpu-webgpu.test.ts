@@ -1,0 +1,61 @@
+/**
+ * Tier 2 of issue 4 (gpujs.md §3, §5): the real WGSL shader path through the `webgpu` package
+ * (Dawn) on Mesa's software renderer, no GPU needed. Needs `npm i -D webgpu@^0.6.2` and Mesa's
+ * libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri; run with
+ *   CI_SOFT_GPU=1 XDG_RUNTIME_DIR=$(mktemp -d) EGL_PLATFORM=surfaceless npx vitest run test/gpu-webgpu.test.ts
+ * Skipped, saying why, when `webgpu` cannot be imported or Dawn finds no adapter.
+ * Same tolerances as the webasm tier (issue 4 §3): distances and rates within 1e-3 relative,
+ * mass drift < 1e-6, and a leak bound of 100 MB over 1000 steps.
+ */
+import { describe, expect, it } from 'vitest';
+import gpujs from 'gpu.js';
+import { GpuJsBackend } from '../solvers/backend/gpujs.js';
+import { DeviceExplicitEuler } from '../solvers/backend/integrators.js';
+import { installWebGpu } from '../solvers/backend/select.js';
+import { relDiff, runOn, setupOf } from './gpu-helpers.js';
+
+const GPU = (gpujs as unknown as { GPU: new (s: { mode: string }) => unknown }).GPU;
+
+let skipReason = '';
+try {
+  await import('webgpu' as string);
+  process.env.CI_SOFT_GPU ??= '1';
+  const probe = await installWebGpu();
+  if (!probe.mode) skipReason = probe.missing.join('; ');
+} catch (e) {
+  skipReason = `the npm package \`webgpu\` cannot be imported (${(e as Error).message.split('\n')[0]}): npm i -D webgpu@^0.6.2`;
+}
+if (skipReason) console.warn(`gpu-webgpu.test.ts skipped: ${skipReason}`);
+
+describe.skipIf(skipReason !== '')(`gpu.js webgpu (WGSL via Dawn)${skipReason ? ` — skipped: ${skipReason}` : ''}`, () => {
+  it('double-well-2d: --backend gpu runs WebGPUKernel and agrees with float64 within 1e-3, mass drift < 1e-6', async () => {
+    const overrides = ['domain.cells=[64,64]', 'time.end=1', 'time.reportEvery=0.05', 'time.integrator=explicit'];
+    const cpu = (await runOn('double-well-2d', overrides, 'cpu')).report;
+    const gpu = (await runOn('double-well-2d', overrides, 'gpu')).report;
+    expect(gpu.backend).toBe('gpu.js webgpu');
+    expect(gpu.backendReason).toContain('WebGPUKernel');
+    expect(gpu.status).toBe('ok');
+    for (const k of ['l1', 'kl', 'chi2', 'meanLoss'] as const) {
+      expect(relDiff(gpu.final[k] as number, cpu.final[k] as number)).toBeLessThan(1e-3);
+    }
+    for (const k of ['chi', 'kl', 'meanLoss'] as const) {
+      if (cpu.rates[k] && gpu.rates[k]) expect(relDiff(gpu.rates[k]!.value, cpu.rates[k]!.value)).toBeLessThan(1e-3);
+    }
+    expect(gpu.massRenormalization!.maxRelativeDrift).toBeLessThan(1e-6);
+  });
+
+  it('1000 explicit steps at 256² grow RSS by less than 100 MB (buffers deleted)', async () => {
+    const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[256,256]']);
+    const b = await GpuJsBackend.create(GPU, setup.op, 'webgpu');
+    expect(b.info.executor).toBe('WebGPUKernel');
+    const e = new DeviceExplicitEuler(b, setup.op);
+    const x = rho.slice();
+    await e.advance(x, 0, 10 * e.dt);
+    const before = process.memoryUsage().rss;
+    await e.advance(x, 10 * e.dt, 1010 * e.dt);
+    const grown = process.memoryUsage().rss - before;
+    b.dispose();
+    expect(e.stats.steps).toBe(1010);
+    expect(grown).toBeLessThan(100 * 1024 * 1024);
+  });
+});
