@@ -8,6 +8,9 @@
  * mass drift < 1e-6, and a leak bound of 100 MB over 1000 steps.
  */
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import gpujs from 'gpu.js';
 import { GpuJsBackend } from '../solvers/backend/gpujs.js';
 import { DeviceExplicitEuler } from '../solvers/backend/integrators.js';
@@ -17,6 +20,10 @@ import { relDiff, runOn, setupOf } from './gpu-helpers.js';
 const GPU = (gpujs as unknown as { GPU: new (s: { mode: string }) => unknown }).GPU;
 
 let skipReason = '';
+// Mesa's EGL needs a platform without a display server, and Dawn a runtime dir; set them here so
+// plain `npm test` runs this tier (they must be in the environment before Dawn initializes EGL).
+process.env.EGL_PLATFORM ??= 'surfaceless';
+process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'fpsolve-xdg-'));
 try {
   await import('webgpu' as string);
   process.env.CI_SOFT_GPU ??= '1';

@@ -1,10 +1,11 @@
 /**
  * Runs the cases of a baselines file and compares what they produce with what they expect.
- * Each distinct run (scenario + overrides + run options) happens once, in its own process, with
+ * Each distinct run (scenario + overrides + run options) happens once, in a worker process, with
  * at most `jobs` in flight; its report serves every quantity of every case that asked for it.
  */
 import { mapPool } from '../parallel/pool.js';
-import { runInChild, type ChildRunRequest, type ChildRunResult } from '../parallel/child-run.js';
+import type { ChildRunRequest, ChildRunResult } from '../parallel/child-run.js';
+import { WorkerPool } from '../parallel/worker-pool.js';
 import { EXIT } from '../errors.js';
 import { compareValue } from './compare.js';
 import { extractQuantity } from './quantity.js';
@@ -23,7 +24,7 @@ export interface CheckOptions {
   onRunDone?: (info: { cases: string[]; ok: boolean; seconds: number; done: number; total: number }) => void;
   /** Stops the runs (SIGTERM to each child); the cases not finished then fail. */
   signal?: AbortSignal;
-  /** Replaces the child-process runner (tests). */
+  /** Replaces the worker-pool runner (tests). */
   runner?: Runner;
 }
 
@@ -58,7 +59,9 @@ export async function runChecks(baselines: Baselines, opts: CheckOptions): Promi
     else groups.set(k, [c]);
   }
   const runs = [...groups.values()];
-  const runner = opts.runner ?? runInChild;
+  // One worker process per job slot, each loading fpsolve once for all its runs.
+  const pool = opts.runner ? null : new WorkerPool(Math.max(1, Math.min(opts.jobs, runs.length)));
+  const runner = opts.runner ?? ((req: ChildRunRequest) => pool!.run(req));
   let done = 0;
   const outcomes = await mapPool(
     runs,
@@ -72,7 +75,7 @@ export async function runChecks(baselines: Baselines, opts: CheckOptions): Promi
       const ok = r.ok && r.report.status === 'ok';
       opts.onRunDone?.({ cases: group.map((c) => c.name), ok, seconds: r.wallSeconds, done, total: runs.length });
     },
-  );
+  ).finally(() => pool?.close());
 
   let badInput: string | null = null;
   const byCase = new Map<BaselineCase, { run: ChildRunResult; firstOfRun: boolean }>();

@@ -7,6 +7,7 @@ import { gapCommand } from './commands/gap.js';
 import { checkCommand } from './commands/check.js';
 import { sweepCommand } from './commands/sweep.js';
 import { simulateCommand } from './commands/simulate.js';
+import { workerCommand } from './commands/worker.js';
 import { takeExitCode } from './shared.js';
 
 export function buildProgram(): Command {
@@ -19,6 +20,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', '\nRun `fpsolve <command> --help` for each command\'s options and examples.');
   for (const cmd of [runCommand(), validateCommand(), gapCommand(), sweepCommand(), checkCommand(), simulateCommand()]) program.addCommand(cmd.exitOverride());
+  // Internal: the persistent process of src/parallel/worker-pool.ts, not for users.
+  program.addCommand(workerCommand().exitOverride(), { hidden: true });
   return program;
 }
 

@@ -100,6 +100,7 @@ export class WorkerPool {
     const all = [...this.workers];
     for (const w of all) {
       w.retiring = true;
+      this.setRef(w, true);
       w.child.stdin.end();
       const t = setTimeout(() => w.child.kill('SIGKILL'), graceSeconds * 1000);
       void w.exited.then(() => clearTimeout(t));
@@ -134,6 +135,15 @@ export class WorkerPool {
     let spawnError: Error | null = null;
     child.on('error', (e) => {
       spawnError = e;
+      // Without a process there may be no 'close' to wait for.
+      if (child.pid === undefined) {
+        this.workers.delete(w);
+        const job = w.job;
+        w.job = null;
+        if (job) this.finish(job, { ok: false, error: `could not start fpsolve: ${e.message}`, exitCode: null, wallSeconds: elapsed(job) });
+        exitedResolve();
+        if (!this.closed) this.dispatch();
+      }
     });
     child.on('close', (code, signal) => {
       this.workers.delete(w);
@@ -159,10 +169,12 @@ export class WorkerPool {
     this.setRef(w, true);
     const grace = (job.req.killGraceSeconds ?? 5) * 1000;
     const terminate = (): void => {
+      if (w.retiring) return;
       w.retiring = true;
       w.child.kill('SIGTERM');
+      // Kept past the answer: a worker that answers but then hangs must still go.
       const k = setTimeout(() => w.child.kill('SIGKILL'), grace);
-      job.timers.push(k);
+      void w.exited.then(() => clearTimeout(k));
     };
     if (job.req.timeoutSeconds !== undefined) job.timers.push(setTimeout(terminate, job.req.timeoutSeconds * 1000));
     job.onAbort = terminate;

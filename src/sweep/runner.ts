@@ -1,6 +1,6 @@
 /**
  * Runs a sweep into an output directory: each point of this shard that has no final record yet
- * runs in its own `fpsolve run --json` child (at most `jobs` at once), and its record is appended
+ * runs in a persistent `fpsolve worker` process (src/parallel/worker-pool.ts; at most `jobs` at once), and its record is appended
  * to results.jsonl the moment it finishes; at the end summary.csv and the plots are rewritten from
  * every record in the directory.
  */
@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { appendLine, readJsonLines } from '../io/atomic.js';
 import { mapPool } from '../parallel/pool.js';
-import { runInChild, type ChildRunResult } from '../parallel/child-run.js';
+import type { ChildRunResult } from '../parallel/child-run.js';
+import { WorkerPool } from '../parallel/worker-pool.js';
 import { packageVersion } from '../paths.js';
 import { loadScenario } from '../scenario/load.js';
 import { canonicalJson, invalidPointKey, pointKey, sha256 } from './key.js';
@@ -159,17 +160,22 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<Swe
     for (const p of todo) if (p.invalid !== undefined) save(failedRecord(p.id, p.invalid, 'input', 0));
     const runnable = todo.filter((p) => p.invalid === undefined);
     const extraArgs = [...runArgs, ...(opts.pointMaxWall !== undefined ? ['--max-wall', String(opts.pointMaxWall)] : [])];
-    await mapPool(
-      runnable,
-      opts.jobs,
-      async (p): Promise<ChildRunResult | null> =>
-        opts.signal?.aborted ? null : runInChild({ scenarioFile: spec.scenarioFile, overrides: p.point.overrides, extraArgs, signal: opts.signal }),
-      (res, p) => {
-        if (res === null) return;
-        const r = recordFromChild(p.id, res, opts.signal?.aborted ?? false);
-        if (r !== null) save(r);
-      },
-    );
+    const pool = new WorkerPool(Math.max(1, Math.min(opts.jobs, runnable.length)));
+    try {
+      await mapPool(
+        runnable,
+        opts.jobs,
+        async (p): Promise<ChildRunResult | null> =>
+          opts.signal?.aborted ? null : pool.run({ scenarioFile: spec.scenarioFile, overrides: p.point.overrides, extraArgs, signal: opts.signal }),
+        (res, p) => {
+          if (res === null) return;
+          const r = recordFromChild(p.id, res, opts.signal?.aborted ?? false);
+          if (r !== null) save(r);
+        },
+      );
+    } finally {
+      await pool.close();
+    }
   } finally {
     progress.stop();
   }
