@@ -59,6 +59,11 @@ export class WorkerPool {
     this.size = size;
   }
 
+  /** Process ids of the live workers (diagnostics and tests). */
+  get pids(): number[] {
+    return [...this.workers].map((w) => w.child.pid).filter((p): p is number => p !== undefined);
+  }
+
   /** Runs one scenario as `fpsolve run --json` would; same result and exit-code semantics as runInChild. */
   run(req: ChildRunRequest): Promise<ChildRunResult> {
     return new Promise((resolve) => {

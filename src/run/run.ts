@@ -67,6 +67,10 @@ export function setUp(loaded: LoadedScenario, opts: SetupOptions = {}): Setup {
     throw new InputError(what, { file, field: 'landscape' });
   }
   const op = new FvOperator(built);
+  if (!(op.explicitLimit() > 0)) {
+    // ψ differences overflowed the flux coefficients: every integrator would produce NaN or never finish.
+    throw new InputError('f varies too steeply on this grid for float64 (the flux coefficients overflow): check the expression, its params and domain.bounds', { file, field: 'landscape' });
+  }
   const regime = classifyRegime(grid, evalPoints, noise);
   return { scenario, file, grid, problem: built, op, regime, landscape: { source: land.source, doc: land.doc, evalPoints, compiled: land.compiled } };
 }
@@ -146,6 +150,41 @@ function checkHealth(rho: Float64Array, grid: Grid, t: number, steps: number, ne
   }
 }
 
+/** Errors of the .npy reader name only the .npy file; the user needs the scenario and field that pointed there. */
+function initialDensityFor(loaded: LoadedScenario, grid: Grid): Float64Array {
+  try {
+    return initialDensity(grid, loaded.scenario.initial, loaded);
+  } catch (e) {
+    if (e instanceof InputError && e.field === undefined) throw new InputError(e.message, { file: loaded.file, field: 'initial.file' });
+    throw e;
+  }
+}
+
+/** Beyond these a fixed-step run cannot finish in any useful time (and RKL2's stage-count search would not end). */
+const MAX_EXPLICIT_STEPS = 1e10;
+const MAX_RKL2_STAGES = 1e4;
+
+/** Refuses explicit/RKL2 settings that amount to a hang on this grid's stiffness (found by the fuzz). */
+function checkStepBudget(loaded: LoadedScenario, limit: number): void {
+  const time = loaded.scenario.time;
+  const fail = (field: string, msg: string): never => {
+    throw new InputError(msg, { file: loaded.file, field });
+  };
+  if (time.integrator === 'explicit') {
+    const dt = time.dt ?? 0.9 * limit;
+    const steps = time.end / dt;
+    if (steps > MAX_EXPLICIT_STEPS) {
+      fail(time.dt === undefined ? 'time.integrator' : 'time.dt', `explicit Euler would take ${steps.toExponential(2)} steps to reach time.end = ${time.end} (step ${dt.toExponential(3)}, positivity limit ${limit.toExponential(3)} on this grid): use integrator auto, fewer cells or a shorter time.end`);
+    }
+  } else if (time.integrator === 'rkl2' && time.dt !== undefined) {
+    // (s² + s − 2)/4 · limit ≥ dt  ⇒  s ≈ 2√(dt/limit)
+    const stages = 2 * Math.sqrt(time.dt / limit);
+    if (stages > MAX_RKL2_STAGES) {
+      fail('time.dt', `RKL2 would need ~${stages.toExponential(2)} stages per step for time.dt = ${time.dt} (explicit limit ${limit.toExponential(3)} on this grid; at most ${MAX_RKL2_STAGES} are useful): use a smaller time.dt or integrator auto`);
+    }
+  }
+}
+
 /** A pointed cause when the scenario itself asked for an explicit step above the positivity limit. */
 function faultHint(integrator: Pick<Integrator, 'name'>, time: Scenario['time'], limit: number): string {
   if (integrator.name === 'explicit' && time.dt !== undefined && time.dt > limit) {
@@ -169,8 +208,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   const started = performance.now();
   const setup = setUp(loaded, { memoryLimit: opts.memoryLimit, memoryEstimate: { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0 } });
   const { scenario, grid, problem, op, regime } = setup;
-  const rho = initialDensity(grid, scenario.initial, loaded);
+  const rho = initialDensityFor(loaded, grid);
   const time = scenario.time;
+  checkStepBudget(loaded, op.explicitLimit());
   let resolved: ResolvedBackend;
   try {
     resolved = await resolveBackend(opts.backend ?? 'auto', op, { integrator: time.integrator });

@@ -127,7 +127,8 @@ export function parseOverride(spec: string): Override {
   if (valueText === '') badSet(spec, 'empty value');
   let value: unknown;
   try {
-    value = parseYaml(valueText, { uniqueKeys: true }) as unknown;
+    // logLevel: a tag like !!js/function would otherwise print a multi-line Node warning; it resolves to plain data either way.
+    value = parseYaml(valueText, { uniqueKeys: true, logLevel: 'error' }) as unknown;
   } catch (err) {
     const reason = err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? '') : String(err);
     badSet(spec, `the value is not valid YAML (${reason.replace(/\s*at line \d+, column \d+:?\s*$/, '')})`);
