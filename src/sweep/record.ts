@@ -29,7 +29,7 @@ export interface SweepRecord {
   rates: { chi: RateSummary | null; kl: RateSummary | null; meanLoss: RateSummary | null };
   gap: number | null;
   final: { l1: number; kl: number; chi2: number | null; meanLoss: number; massBelowDelta: number } | null;
-  /** Wall time of the whole point (child process included). */
+  /** Wall time of the point in its worker process. */
   wallSeconds: number;
   fpsolve: string;
   scenario: string;
