@@ -49,11 +49,12 @@ describe('1-D figures (pearson-1d, 200 cells)', async () => {
     expectNonBlank(f.svg);
   });
 
-  it('distances: l1, kl, sqrt(chi2), E[f] and one line per fitted rate; non-blank PNG', () => {
+  it('distances: l1, kl, sqrt(chi2), E[f], one line per fitted rate and the gap line; non-blank PNG', () => {
     const f = byName(figs, 'distances');
     const fits = Object.values(result.report.rates).filter((r) => r !== null).length;
     expect(fits).toBeGreaterThan(0);
-    expect(markGroups(f.svg, 'series')).toHaveLength(4 + fits);
+    expect(result.report.gap).toBeTruthy();
+    expect(markGroups(f.svg, 'series')).toHaveLength(4 + fits + 1);
     expectNonBlank(f.svg);
   });
 
@@ -98,10 +99,10 @@ describe('2-D figures (ou-2d, 48×48)', async () => {
     expectNonBlank(f.svg);
   });
 
-  it('distances figure for 2-D has the four measured series plus fits', () => {
+  it('distances figure for 2-D has the four measured series plus fits and the gap line', () => {
     const f = byName(figs, 'distances');
     const fits = Object.values(result.report.rates).filter((r) => r !== null).length;
-    expect(markGroups(f.svg, 'series')).toHaveLength(4 + fits);
+    expect(markGroups(f.svg, 'series')).toHaveLength(4 + fits + (result.report.gap ? 1 : 0));
     expectNonBlank(f.svg);
   });
 });
