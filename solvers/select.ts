@@ -2,9 +2,13 @@ import { FvOperator } from './operator.js';
 import { BackwardEuler, ExplicitEuler, Rkl2, TrBdf2, type Integrator } from './integrators.js';
 import { CgSolver, JacobiPreconditioner, TridiagonalSolver, type ShiftedSolver } from './linear.js';
 import { MultigridPreconditioner } from './multigrid.js';
+import { ConditionedPreconditioner } from './preconditioner.js';
 
-/** CG preconditioner for 2-D/3-D implicit solves: multigrid (default) or Jacobi (the simple floor, kept for comparison). */
-export type PreconditionerChoice = 'multigrid' | 'jacobi';
+/**
+ * CG preconditioner for 2-D/3-D implicit solves: `auto` (default: Jacobi or multigrid per solve,
+ * by the conditioning of I − θS), multigrid, or Jacobi (the simple floor, kept for comparison).
+ */
+export type PreconditionerChoice = 'auto' | 'multigrid' | 'jacobi';
 
 export type IntegratorChoice = 'auto' | 'explicit' | 'rkl2' | 'backward-euler' | 'trbdf2';
 
@@ -18,14 +22,15 @@ export interface IntegratorRequest {
 }
 
 /** The linear solver for (I − θA): direct in 1-D, preconditioned CG on the symmetric form otherwise. */
-export function shiftedSolver(op: FvOperator, tolerance: number, preconditioner: PreconditionerChoice = 'multigrid'): ShiftedSolver {
+export function shiftedSolver(op: FvOperator, tolerance: number, preconditioner: PreconditionerChoice = 'auto'): ShiftedSolver {
   if (op.grid.dim === 1) return new TridiagonalSolver(op);
   if (!op.symmetricFormUsable()) {
     throw new Error('π spans more than e^1400 on this grid, beyond float64 for the symmetric CG form: use integrator rkl2 or explicit, or add a noise floor (noise.eps)');
   }
   // The linear tolerance sits well below the step's error tolerance so it never shows in rates.
   // Multigrid keeps the iteration count per solve nearly flat in the grid size (docs/performance.md).
-  const pre = preconditioner === 'jacobi' ? new JacobiPreconditioner(op) : new MultigridPreconditioner(op);
+  const pre =
+    preconditioner === 'jacobi' ? new JacobiPreconditioner(op) : preconditioner === 'multigrid' ? new MultigridPreconditioner(op) : new ConditionedPreconditioner(op);
   return new CgSolver(op, pre, { tol: Math.min(1e-9, tolerance * 1e-3), maxIterations: 20000 });
 }
 
