@@ -1,5 +1,8 @@
 import { FvOperator } from './operator.js';
-import { BackwardEuler, ExplicitEuler, Rkl2, TrBdf2, type Integrator } from './integrators.js';
+import { BackwardEuler, TrBdf2, type Integrator } from './integrators.js';
+import { CpuBackend } from './backend/cpu.js';
+import type { AsyncIntegrator } from './backend/integrators.js';
+import { deviceIntegrator } from './backend/select.js';
 import { CgSolver, JacobiPreconditioner, TridiagonalSolver, type ShiftedSolver } from './linear.js';
 import { MultigridPreconditioner } from './multigrid.js';
 import { ConditionedPreconditioner } from './preconditioner.js';
@@ -38,15 +41,13 @@ export function shiftedSolver(op: FvOperator, tolerance: number, preconditioner:
  * Builds the integrator a scenario asks for. `auto` is adaptive TR-BDF2: a run to equilibrium
  * then costs a number of steps that grows slowly with the end time, not end/explicit-limit.
  */
-export function selectIntegrator(op: FvOperator, req: IntegratorRequest): Integrator {
+export function selectIntegrator(op: FvOperator, req: IntegratorRequest): Integrator | AsyncIntegrator {
   switch (req.choice) {
     case 'explicit':
-      return new ExplicitEuler(op, req.dt);
-    case 'rkl2': {
-      const limit = op.explicitLimit();
-      const dt = req.dt ?? Math.min(req.reportEvery, ((20 * 20 + 20 - 2) / 4) * limit);
-      return new Rkl2(op, dt);
-    }
+    case 'rkl2':
+      // The stencil-only integrators exist once, written against the Backend: here on the float64
+      // CPU backend, under --backend gpu/webasm on gpu.js (solvers/backend/integrators.ts).
+      return deviceIntegrator(new CpuBackend(op), op, req);
     case 'backward-euler':
       return new BackwardEuler(op, shiftedSolver(op, req.tolerance), req.dt ?? Math.min(req.reportEvery, req.end / 100));
     case 'auto':

@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../solvers/backend/cpu.js';
 import { DeviceBackwardEuler, DeviceExplicitEuler, DeviceRkl2 } from '../solvers/backend/integrators.js';
-import { BackwardEuler, ExplicitEuler, Rkl2 } from '../solvers/integrators.js';
+import { BackwardEuler } from '../solvers/integrators.js';
+import { ExplicitEuler, Rkl2 } from './helpers/reference-integrators.js';
 import { CgSolver, JacobiPreconditioner } from '../solvers/linear.js';
 import { setupOf } from './gpu-helpers.js';
 

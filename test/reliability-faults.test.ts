@@ -19,7 +19,9 @@ import {
   machineMemory,
   parseByteSize,
 } from '../src/resources/memory.js';
-import { ExplicitEuler, Rkl2, TrBdf2, BackwardEuler, type Integrator } from '../solvers/integrators.js';
+import { TrBdf2, BackwardEuler, type Integrator } from '../solvers/integrators.js';
+import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from '../solvers/backend/integrators.js';
+import { CpuBackend } from '../solvers/backend/cpu.js';
 import { shiftedSolver } from '../solvers/select.js';
 import { expectInputError } from './scenario-helpers.js';
 
@@ -96,17 +98,17 @@ describe('pausing inside a report interval changes nothing but round-off', () =>
     for (let i = 0; i < 120; i++) r[i] = Math.exp(-(((i - 70) / 8) ** 2));
     return r;
   };
-  const makers: [string, () => Integrator][] = [
-    ['explicit', () => new ExplicitEuler(op)],
-    ['rkl2', () => new Rkl2(op, 20 * op.explicitLimit())],
+  const makers: [string, () => Integrator | AsyncIntegrator][] = [
+    ['explicit', () => new DeviceExplicitEuler(new CpuBackend(op), op)],
+    ['rkl2', () => new DeviceRkl2(new CpuBackend(op), op, 20 * op.explicitLimit())],
     ['backward-euler', () => new BackwardEuler(op, shiftedSolver(op, 1e-8), 0.01)],
     ['trbdf2', () => new TrBdf2(op, shiftedSolver(op, 1e-8), { tolerance: 1e-6, dtMax: 0.5 })],
   ];
   for (const [name, make] of makers) {
-    it(name, () => {
+    it(name, async () => {
       const a = start();
       const ia = make();
-      ia.advance(a, 0, 0.3);
+      await ia.advance(a, 0, 0.3);
       const b = start();
       const ib = make();
       // Pause after every third step and resume from the time reached, as runScenario does.
@@ -114,7 +116,7 @@ describe('pausing inside a report interval changes nothing but round-off', () =>
       let t = 0;
       let resumes = 0;
       while (t < 0.3) {
-        const r = ib.advance(b, t, 0.3, () => ++calls % 3 === 0);
+        const r = await ib.advance(b, t, 0.3, () => ++calls % 3 === 0);
         t = typeof r === 'number' ? r : 0.3;
         resumes++;
       }

@@ -13,5 +13,5 @@ interface Job {
   end?: number;
 }
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
-const out = job.scenario ? runScenarioFile(job.scenario, job.overrides ?? [], job.method, job.end ?? 1) : runReference(job.n ?? 256, job.method, undefined, job.end ?? 1);
+const out = await (job.scenario ? runScenarioFile(job.scenario, job.overrides ?? [], job.method, job.end ?? 1) : runReference(job.n ?? 256, job.method, undefined, job.end ?? 1));
 console.log(JSON.stringify(out));

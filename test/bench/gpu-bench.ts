@@ -20,10 +20,10 @@ import { packageRoot } from '../../src/paths.js';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import { setUp } from '../../src/run/run.js';
 import { initialDensity } from '../../src/run/initial.js';
-import { ExplicitEuler, Rkl2 } from '../../solvers/integrators.js';
 import { GpuJsBackend, type GpuJsMode } from '../../solvers/backend/gpujs.js';
 import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from '../../solvers/backend/integrators.js';
 import { probeGpu } from '../../solvers/backend/select.js';
+import { CpuBackend } from '../../solvers/backend/cpu.js';
 import { readFileSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
@@ -82,10 +82,11 @@ async function benchAt(n: number, modes: { label: string; mode?: GpuJsMode; devi
     let rkl2Ms: number;
     let stages: number;
     if (!m.mode) {
-      const e = new ExplicitEuler(op, dtE);
+      // the float64 CPU path: the same generic integrators on the CpuBackend
+      const e = new DeviceExplicitEuler(new CpuBackend(op), op, dtE);
       const x = rho.slice();
       explicitMs = await timeSteps((a, b) => e.advance(x, a, b), dtE, kE);
-      const r = new Rkl2(op, dtR);
+      const r = new DeviceRkl2(new CpuBackend(op), op, dtR);
       const y = rho.slice();
       rkl2Ms = await timeSteps((a, b) => r.advance(y, a, b), dtR, kR);
       stages = r.stages;

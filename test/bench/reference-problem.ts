@@ -10,7 +10,9 @@ import { setUp, type Setup } from '../../src/run/run.js';
 import { initialDensity } from '../../src/run/initial.js';
 import { readNpy } from '../../src/io/npy.js';
 import { packageRoot } from '../../src/paths.js';
-import { BackwardEuler, ExplicitEuler, Rkl2, TrBdf2, type Integrator } from '../../solvers/integrators.js';
+import { BackwardEuler, TrBdf2, type Integrator } from '../../solvers/integrators.js';
+import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from '../../solvers/backend/integrators.js';
+import { CpuBackend } from '../../solvers/backend/cpu.js';
 import { CgSolver, JacobiPreconditioner, type Preconditioner } from '../../solvers/linear.js';
 import { MultigridPreconditioner } from '../../solvers/multigrid.js';
 
@@ -59,7 +61,7 @@ function preconditioner(setup: Setup, which: 'mg' | 'jacobi' | undefined): Preco
   return which === 'jacobi' ? new JacobiPreconditioner(setup.op) : new MultigridPreconditioner(setup.op);
 }
 
-export function buildIntegrator(setup: Setup, m: Method): Integrator {
+export function buildIntegrator(setup: Setup, m: Method): Integrator | AsyncIntegrator {
   const op = setup.op;
   switch (m.kind) {
     case 'trbdf2':
@@ -67,9 +69,9 @@ export function buildIntegrator(setup: Setup, m: Method): Integrator {
     case 'backward-euler':
       return new BackwardEuler(op, new CgSolver(op, preconditioner(setup, m.pre), { tol: m.linearTol, maxIterations: 20000 }), m.dt);
     case 'rkl2':
-      return new Rkl2(op, m.dt);
+      return new DeviceRkl2(new CpuBackend(op), op, m.dt);
     case 'explicit':
-      return new ExplicitEuler(op);
+      return new DeviceExplicitEuler(new CpuBackend(op), op);
   }
 }
 
@@ -80,22 +82,22 @@ export function referenceDensity(n: number): Float64Array | null {
 }
 
 /** Whole run as a user would time it: scenario → operator → integrate to t = 1 (no report I/O). */
-export function runReference(n: number, m: Method, ref: Float64Array | null = referenceDensity(n), end = 1): RefRun {
+export function runReference(n: number, m: Method, ref: Float64Array | null = referenceDensity(n), end = 1): Promise<RefRun> {
   return runSetup(() => setUpReference(n), n, m, ref, end);
 }
 
 /** Same as runReference for any scenario file with overrides (scale runs); no reference density. */
-export function runScenarioFile(file: string, overrides: string[], m: Method, end = 1): RefRun {
+export function runScenarioFile(file: string, overrides: string[], m: Method, end = 1): Promise<RefRun> {
   return runSetup(() => setUp(loadScenario(join(packageRoot(), file), overrides)), NaN, m, null, end);
 }
 
-function runSetup(make: () => Setup, n: number, m: Method, ref: Float64Array | null, end: number): RefRun {
+async function runSetup(make: () => Setup, n: number, m: Method, ref: Float64Array | null, end: number): Promise<RefRun> {
   const t0 = performance.now();
   const setup = make();
   const rho = initialDensity(setup.grid, setup.scenario.initial, { file: setup.file, baseDir: packageRoot() });
   const integ = buildIntegrator(setup, m);
   const t1 = performance.now();
-  integ.advance(rho, 0, end);
+  await integ.advance(rho, 0, end);
   const t2 = performance.now();
   const h2 = setup.grid.cellVolume;
   let mass = 0;

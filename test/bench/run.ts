@@ -116,7 +116,7 @@ log('iteration counts');
 const counts: CountResult[] = iterationCounts(quick ? [128, 256, 512] : [128, 256, 512, 1024]);
 
 // 4. Accuracy–cost trade-off per integrator (128²).
-const trade: TradeOffRow[] = quick ? [] : (log('trade-off'), tradeOff(128));
+const trade: TradeOffRow[] = quick ? [] : (log('trade-off'), await tradeOff(128));
 
 // 5. Scale runs.
 const scaleRuns: RefRun[] = [];

@@ -20,20 +20,20 @@ function coarseGrain(a: Float64Array, n: number, f: number): Float64Array {
   return out;
 }
 
-export function tradeOff(n: number): TradeOffRow[] {
+export async function tradeOff(n: number): Promise<TradeOffRow[]> {
   const setup = setUpReference(n);
   const rho0 = initialDensity(setup.grid, setup.scenario.initial, { file: setup.file, baseDir: packageRoot() });
   const ref512 = referenceDensity(512);
   const ref = ref512 ? coarseGrain(ref512, 512, 512 / n) : null;
   const h2 = setup.grid.cellVolume;
-  const solve = (m: Method): { rho: Float64Array; steps: number; iters: number; wall: number } => {
+  const solve = async (m: Method): Promise<{ rho: Float64Array; steps: number; iters: number; wall: number }> => {
     const rho = rho0.slice();
     const t0 = performance.now();
     const integ = buildIntegrator(setup, m);
-    integ.advance(rho, 0, 1);
+    await integ.advance(rho, 0, 1);
     return { rho, steps: integ.stats.steps, iters: integ.solver?.iterations ?? 0, wall: (performance.now() - t0) / 1000 };
   };
-  const exact = solve({ kind: 'trbdf2', tolerance: 1e-7, linearTol: 1e-11 }).rho;
+  const exact = (await solve({ kind: 'trbdf2', tolerance: 1e-7, linearTol: 1e-11 })).rho;
   const l1 = (a: Float64Array, b: Float64Array): number => {
     let s = 0;
     for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
@@ -51,8 +51,10 @@ export function tradeOff(n: number): TradeOffRow[] {
     { kind: 'trbdf2', tolerance: 1e-4, linearTol: 1e-7 },
     { kind: 'trbdf2', tolerance: 1e-3, linearTol: 1e-6, pre: 'jacobi' },
   ];
-  return methods.map((m) => {
-    const r = solve(m);
-    return { method: describeMethod(m), steps: r.steps, linearIterations: r.iters, wallSeconds: r.wall, timeError: l1(r.rho, exact), l1Ref: ref ? l1(r.rho, ref) : null };
-  });
+  const rows: TradeOffRow[] = [];
+  for (const m of methods) {
+    const r = await solve(m);
+    rows.push({ method: describeMethod(m), steps: r.steps, linearIterations: r.iters, wallSeconds: r.wall, timeError: l1(r.rho, exact), l1Ref: ref ? l1(r.rho, ref) : null });
+  }
+  return rows;
 }
