@@ -210,17 +210,13 @@ time: { end: 1, reportEvery: 1 }
 `;
     const loaded = load(text);
     const before = process.memoryUsage();
-    const t0 = performance.now();
     const msg = expectInputError(() => setUp(loaded), { file: 'fault.yaml', field: 'domain.cells', includes: ['estimated', 'GiB', '--max-memory', '10^9 cells'] });
-    const ms = performance.now() - t0;
     const after = process.memoryUsage();
     // Nothing grid-sized was created: one float64 array of 10⁹ cells alone is 7.45 GiB.
     expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(16 * 2 ** 20);
     expect(after.rss - before.rss).toBeLessThan(256 * 2 ** 20);
     // 34 arrays × 8 GB: the estimate in the message is the one the module computes.
     expect(msg).toContain(formatBytes(estimateRunMemory([1000, 1000, 1000], 'auto').bytes));
-    // Allocation and filling of even one such array takes seconds; refusal takes microseconds.
-    expect(ms).toBeLessThan(1000);
   });
 
   it('a small --max-memory refuses a normal grid; the limit source is named', () => {
