@@ -27,18 +27,19 @@ export interface Integrator {
   describe(): string;
 }
 
-function newStats(): IntegratorStats {
+/** Step bookkeeping shared by every integrator (these and the Backend ones). */
+export function newStats(): IntegratorStats {
   return { steps: 0, rejected: 0, dtMin: Infinity, dtMax: 0 };
 }
 
-function record(stats: IntegratorStats, dt: number): void {
+export function record(stats: IntegratorStats, dt: number): void {
   stats.steps++;
   if (dt < stats.dtMin) stats.dtMin = dt;
   if (dt > stats.dtMax) stats.dtMax = dt;
 }
 
 /** Number of equal substeps of at most dtMax that cover [t0, t1]. */
-function substeps(t0: number, t1: number, dtMax: number): number {
+export function substeps(t0: number, t1: number, dtMax: number): number {
   return Math.max(1, Math.ceil((t1 - t0) / dtMax - 1e-9));
 }
 

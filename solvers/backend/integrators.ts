@@ -1,5 +1,5 @@
 import type { FvOperator } from '../operator.js';
-import type { IntegratorStats } from '../integrators.js';
+import { newStats, record, substeps, type IntegratorStats } from '../integrators.js';
 import type { Backend, Field } from './types.js';
 
 /**
@@ -42,19 +42,6 @@ export interface AsyncIntegrator {
   dispose(): void;
 }
 
-function newStats(): IntegratorStats {
-  return { steps: 0, rejected: 0, dtMin: Infinity, dtMax: 0 };
-}
-
-function record(stats: IntegratorStats, dt: number): void {
-  stats.steps++;
-  if (dt < stats.dtMin) stats.dtMin = dt;
-  if (dt > stats.dtMax) stats.dtMax = dt;
-}
-
-function substeps(t0: number, t1: number, dtMax: number): number {
-  return Math.max(1, Math.ceil((t1 - t0) / dtMax - 1e-9));
-}
 
 /** Host mass drift below this (relative) is left alone; above it a float32 state is rescaled in float64. */
 const RENORMALIZE_ABOVE = 1e-12;

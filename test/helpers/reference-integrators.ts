@@ -5,22 +5,9 @@
  * Float64Array, no Backend), so agreement to the last bit checks the Backend abstraction.
  */
 import type { FvOperator } from '../../solvers/operator.js';
-import type { Integrator, IntegratorStats } from '../../solvers/integrators.js';
+import { newStats, record, substeps, type Integrator } from '../../solvers/integrators.js';
 import { restoreSum, sum } from '../../solvers/vec.js';
 
-function newStats(): IntegratorStats {
-  return { steps: 0, rejected: 0, dtMin: Infinity, dtMax: 0 };
-}
-
-function record(stats: IntegratorStats, dt: number): void {
-  stats.steps++;
-  if (dt < stats.dtMin) stats.dtMin = dt;
-  if (dt > stats.dtMax) stats.dtMax = dt;
-}
-
-function substeps(t0: number, t1: number, dtMax: number): number {
-  return Math.max(1, Math.ceil((t1 - t0) / dtMax - 1e-9));
-}
 
 /**
  * Explicit Euler with dt ≤ 1/max(−A_ii): the positivity limit (also within the stability limit
