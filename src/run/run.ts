@@ -12,7 +12,6 @@ import { packageVersion } from '../paths.js';
 import type { LoadedScenario, NoiseSpec, Scenario } from '../scenario/types.js';
 import type { RunReport, RunStatus } from '../report/types.js';
 import { initialDensity } from './initial.js';
-import { cpus } from 'node:os';
 import type { CompiledExpr } from '../landscape/expr.js';
 import { attachEstimates } from '../estimators/run-report.js';
 import { checkMemory, estimateRunMemory, type EstimateOptions, type MemoryLimit } from '../resources/memory.js';
@@ -207,7 +206,7 @@ function defaultDelta(problem: Problem): number {
 export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
   const setup = setUp(loaded, { memoryLimit: opts.memoryLimit, memoryEstimate: { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0 } });
-  const { scenario, grid, problem, op, regime } = setup;
+  const { scenario, grid, problem, op } = setup;
   const rho = initialDensityFor(loaded, grid);
   const time = scenario.time;
   checkStepBudget(loaded, op.explicitLimit());
