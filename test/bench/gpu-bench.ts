@@ -122,7 +122,7 @@ const lines = [
   '# GPU backend benchmark (issue 4)',
   '',
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}, ${process.platform}. Date: ${new Date().toISOString()}.`,
-  `Load average ${load0.toFixed(1)} at the start and ${load1.toFixed(1)} at the end: **the machine was shared with other engineers' jobs, so timings are noisy** (differences under ~1.5× are not significant).`,
+  `Load average ${load0.toFixed(1)} at the start and ${load1.toFixed(1)} at the end${Math.max(load0, load1) > cpus().length ? ': **above the core count, so the machine was shared and timings are noisy**' : ''} (differences under ~1.5× are not significant).`,
   '',
   `Problem: scenarios/double-well-2d.yaml (f = 0.05 + (x² − 1)² + y² on [−2, 2]², multiplicative noise ησ = 0.5) at N×N cells. Explicit Euler at 0.9 × the positivity limit; RKL2 with ${rows[0]?.stages ?? 20} stages at 104.5 × the limit (the default rkl2 step). ms/step: median of 3 blocks after a warm-up, each block ending in a read-back; float32 backends include the per-step mass reduction. ms to t = 1 = (steps to t = 1) × ms/step (a full run at 1024² is 10⁵–10⁶ explicit steps).`,
   '',
