@@ -66,7 +66,8 @@ export function classifyRegime(grid: Grid, landscape: PointFunction, noise: Nois
   }
   const { x: argmin, v: infF } = localMin(landscape, grid, grid.centre(best));
   const base: Pick<Regime, 'infF' | 'argminF'> = { infF, argminF: argmin };
-  const at = `x = (${argmin.map((v) => +v.toPrecision(6)).join(', ')})`;
+  // Round-off of the local search (1e-16 instead of 0) would only distract in the report.
+  const at = `x = (${argmin.map((v, k) => (Math.abs(v) < 1e-9 * (grid.hi[k] - grid.lo[k]) ? 0 : +v.toPrecision(6))).join(', ')})`;
   if (noise.kind === 'additive') {
     return { regime: 'converging', reason: `additive noise (D = ${noise.D}): π = exp(−f/D) is integrable on the bounded box`, ...base };
   }
