@@ -8,7 +8,8 @@ import { runScenario, type RunResult } from '../src/run/run.js';
 import { buildRunFigures, snapshotTimes } from '../src/plot/run-figures.js';
 import { distanceRows, distancesSpec } from '../src/plot/distances.js';
 import { coarsenPlane, extractPlane } from '../src/plot/heatmap.js';
-import { sweepCurvesSpec, sweepRows } from '../src/plot/sweep.js';
+import { plotSpec } from '../src/sweep/summary.js';
+import type { SweepRecord } from '../src/sweep/record.js';
 import { renderFigure, type Figure } from '../src/plot/common.js';
 import { markGroups, pixelStats, svgToPixels } from './report-helpers.js';
 
@@ -146,27 +147,34 @@ describe('heatmap helpers', () => {
   });
 });
 
-describe('sweep curves', () => {
-  const points = [
-    { value: 0.5, rate: 0.98, gap: 1, regime: 'converging' },
-    { value: 1, rate: 0.97, gap: 0.99, regime: 'converging' },
-    { value: 2, rate: 0.6, gap: null, regime: 'collapsing' },
-    { value: 4, rate: 0.3, gap: null, regime: 'collapsing' },
-  ];
+describe('sweep curves (the figure `fpsolve sweep` writes)', () => {
+  // Four points over noise.eta: rates.chi and gap where converging, rates.meanLoss everywhere.
+  const rec = (index: number, eta: number, regime: string, chi: number | null, gap: number | null, meanLoss: number): SweepRecord => ({
+    key: `k${index}`,
+    index,
+    params: { 'noise.eta': eta },
+    status: 'ok',
+    error: null,
+    errorKind: null,
+    regime,
+    rates: { chi: chi === null ? null : { value: chi, window: [1, 2] }, kl: null, meanLoss: { value: meanLoss, window: [1, 2] } },
+    gap,
+    final: { l1: 0.1, kl: 0.01, chi2: 0.02, meanLoss: 0.1, massBelowDelta: 0 },
+    wallSeconds: 0.1,
+    fpsolve: '0.0.0',
+    scenario: 't',
+  });
+  const records = [rec(0, 0.05, 'converging', 0.98, 1, 1.9), rec(1, 0.1, 'converging', 0.97, 0.99, 1.8), rec(2, 0.2, 'collapsing', null, null, 1.5), rec(3, 0.4, 'collapsing', null, null, 1.2)];
 
-  it('draws rate and gap as two series with one marker per finite value, regimes as shapes; non-blank PNG', async () => {
-    const input = { parameter: 'noise.eta', points };
-    expect(sweepRows(input)).toHaveLength(6);
-    const svg = (await renderFigure('sweep-noise-eta', 'sweep', sweepCurvesSpec(input))).svg;
-    expect(markGroups(svg, 'series')).toHaveLength(2);
-    expect(markGroups(svg, 'regime')).toEqual([6]);
-    // the legend names both regimes
+  it('one panel per measure with values, one symbol per finite value, regimes named; non-blank PNG', async () => {
+    const spec = plotSpec(records, 'noise.eta');
+    expect(spec).not.toBeNull();
+    const svg = (await renderFigure('plot-noise-eta', 'sweep', spec!)).svg;
+    // rates.chi (2) + rates.meanLoss (4) + gap (2); rates.kl has no value, so no panel
+    expect(svg.match(/aria-roledescription="point"/g)?.length).toBe(8);
     expect(svg).toContain('collapsing');
     expect(svg).toContain('converging');
+    expect(svg).not.toContain('rates.kl');
     expectNonBlank(svg);
-  });
-
-  it('a log axis leaves out non-positive values', () => {
-    expect(sweepRows({ parameter: 'p', points: [...points, { value: 8, rate: 0, gap: -1, regime: 'collapsing' }], logY: true })).toHaveLength(6);
   });
 });

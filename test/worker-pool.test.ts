@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkerPool } from '../src/parallel/worker-pool.js';
-import { runInChild, type ChildRunRequest, type ChildRunResult } from '../src/parallel/child-run.js';
+import { runInChild } from './helpers/child-run.js';
+import type { ChildRunRequest, ChildRunResult } from '../src/parallel/run-request.js';
 
 // Pearson diffusion f = c + b x², ησ = 1 (oracles.md §1): spectral gap 2b = 1 on the whole line.
 const SCENARIO = `

@@ -4,7 +4,7 @@
  * at most `jobs` in flight; its report serves every quantity of every case that asked for it.
  */
 import { mapPool } from '../parallel/pool.js';
-import type { ChildRunRequest, ChildRunResult } from '../parallel/child-run.js';
+import type { ChildRunRequest, ChildRunResult } from '../parallel/run-request.js';
 import { WorkerPool } from '../parallel/worker-pool.js';
 import { EXIT } from '../errors.js';
 import { compareValue } from './compare.js';

@@ -1,5 +1,5 @@
 /**
- * Scenario runs in persistent `fpsolve worker` processes: the isolation of runInChild (a crash, an
+ * Scenario runs in persistent `fpsolve worker` processes: the isolation of one process per run (a crash, an
  * out-of-memory death or a kill takes one worker and its one request, never the caller) without
  * paying fpsolve's start-up (about 1 s of CPU loading mathjs, ajv, …) for every run.
  *
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { packageRoot } from '../paths.js';
 import type { RunReport } from '../report/types.js';
-import type { ChildRunRequest, ChildRunResult } from './child-run.js';
+import type { ChildRunRequest, ChildRunResult } from './run-request.js';
 
 /** Bytes of a worker's stderr kept per request (the message of a crash is at its end or start). */
 const STDERR_KEEP = 64 * 1024;
@@ -64,7 +64,7 @@ export class WorkerPool {
     return [...this.workers].map((w) => w.child.pid).filter((p): p is number => p !== undefined);
   }
 
-  /** Runs one scenario as `fpsolve run --json` would; same result and exit-code semantics as runInChild. */
+  /** Runs one scenario as `fpsolve run --json` would; the same result and exit codes as a fresh `fpsolve run --json` process. */
   run(req: ChildRunRequest): Promise<ChildRunResult> {
     return new Promise((resolve) => {
       if (this.closed) {

@@ -2,7 +2,7 @@
  * One line of results.jsonl: everything about a finished point, self-contained so shards merge
  * by concatenation and a line can be read without the sweep's other files.
  */
-import type { ChildRunResult } from '../parallel/child-run.js';
+import type { ChildRunResult } from '../parallel/run-request.js';
 import type { RateFit } from '../diagnostics/rates.js';
 import type { JsonValue } from './points.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { appendLine, readJsonLines } from '../io/atomic.js';
 import { mapPool } from '../parallel/pool.js';
-import type { ChildRunResult } from '../parallel/child-run.js';
+import type { ChildRunResult } from '../parallel/run-request.js';
 import { WorkerPool } from '../parallel/worker-pool.js';
 import { packageVersion } from '../paths.js';
 import { loadScenario } from '../scenario/load.js';

@@ -1,29 +1,12 @@
 /**
- * One scenario run in its own process (`fpsolve run --json`): a crash, a runaway allocation or a
- * kill in one point cannot take the sweep or the check with it, and runs use separate cores.
+ * The reference for the worker pool's tests: one scenario run as a fresh `fpsolve run --json`
+ * process, the plain path a user would take (test/worker-pool.test.ts compares the pool to it).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../paths.js';
-import type { RunReport } from '../report/types.js';
-
-export interface ChildRunRequest {
-  scenarioFile: string;
-  /** `--set path=value` strings. */
-  overrides: readonly string[];
-  /** Extra `fpsolve run` arguments (e.g. ['--no-gap']). */
-  extraArgs?: readonly string[];
-  /** Kill the child after this many seconds. */
-  timeoutSeconds?: number;
-  /** Abort: SIGTERM the child (it stops at its next report time), SIGKILL if it is still alive after killGraceSeconds. */
-  signal?: AbortSignal;
-  /** Seconds between SIGTERM and SIGKILL on abort (default 5). */
-  killGraceSeconds?: number;
-}
-
-export type ChildRunResult =
-  | { ok: true; report: RunReport; exitCode: number; wallSeconds: number }
-  | { ok: false; error: string; exitCode: number | null; wallSeconds: number };
+import { packageRoot } from '../../src/paths.js';
+import type { RunReport } from '../../src/report/types.js';
+import type { ChildRunRequest, ChildRunResult } from '../../src/parallel/run-request.js';
 
 export function runInChild(req: ChildRunRequest): Promise<ChildRunResult> {
   const bin = join(packageRoot(), 'bin', 'fpsolve.js');
