@@ -6,11 +6,6 @@ export function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
-/** y += a x */
-export function axpy(a: number, x: Float64Array, y: Float64Array): void {
-  for (let i = 0; i < y.length; i++) y[i] += a * x[i];
-}
-
 export function sum(a: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i];

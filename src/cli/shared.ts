@@ -10,15 +10,6 @@ export const setOption = (): Option =>
     .argParser(collect)
     .default([] as string[], 'none');
 
-/** Parses a positive number option with a message that names the option. */
-export function positiveNumber(name: string): (v: string) => number {
-  return (v: string) => {
-    const x = Number(v);
-    if (!Number.isFinite(x) || x <= 0) throw new Error(`${name} must be a positive number (got '${v}')`);
-    return x;
-  };
-}
-
 /**
  * The exit code a command's action decided on (commander actions return nothing useful).
  * Only the one command that runs per process sets it.

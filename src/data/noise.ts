@@ -13,6 +13,7 @@ import { InputError } from '../errors.js';
 import type { DomainSpec, FromDataNoiseSpec, LandscapeSpec, NoiseFromData, NoiseSpec } from '../scenario/types.js';
 import { resolveDataLandscape } from './landscape.js';
 import type { EmpiricalRisk } from './risk.js';
+import { symmetricEigen } from '../../solvers/eigen/dense.js';
 
 /** Cells per axis of the fit grid: the fit needs the shape of Σ over the box, not the solver's resolution. */
 export const FIT_CELLS_PER_AXIS = 48;
@@ -22,39 +23,10 @@ export const MISFIT_WARNING = 0.25;
 /** Warn when λmax/λmin of Σ exceeds this at the minimizer. */
 export const ANISOTROPY_WARNING = 2;
 
-/** Eigenvalues (descending) of a symmetric d×d matrix, d ≤ 3, by cyclic Jacobi rotations. */
+/** Eigenvalues (descending) of a symmetric d×d matrix stored row-major (the solver's dense Jacobi). */
 export function symmetricEigenvalues(m: Float64Array, d: number): number[] {
-  const a = Float64Array.from(m);
-  for (let sweep = 0; sweep < 50; sweep++) {
-    let off = 0;
-    for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += a[p * d + q]! ** 2;
-    let scale = 0;
-    for (let p = 0; p < d; p++) scale += a[p * d + p]! ** 2;
-    if (off <= 1e-30 * Math.max(scale, 1e-300)) break;
-    for (let p = 0; p < d; p++) {
-      for (let q = p + 1; q < d; q++) {
-        const apq = a[p * d + q]!;
-        if (apq === 0) continue;
-        const theta = (a[q * d + q]! - a[p * d + p]!) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < d; k++) {
-          const akp = a[k * d + p]!;
-          const akq = a[k * d + q]!;
-          a[k * d + p] = c * akp - s * akq;
-          a[k * d + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < d; k++) {
-          const apk = a[p * d + k]!;
-          const aqk = a[q * d + k]!;
-          a[p * d + k] = c * apk - s * aqk;
-          a[q * d + k] = s * apk + c * aqk;
-        }
-      }
-    }
-  }
-  return Array.from({ length: d }, (_, k) => a[k * d + k]!).sort((x, y) => y - x);
+  const rows = Array.from({ length: d }, (_, i) => Array.from(m.subarray(i * d, (i + 1) * d)));
+  return symmetricEigen(rows).values.sort((x, y) => y - x);
 }
 
 const median = (v: number[]): number => {
