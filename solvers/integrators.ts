@@ -126,12 +126,19 @@ export class TrBdf2 implements Integrator {
     this.est = new Float64Array(n);
   }
 
+  /**
+   * Whether f0 holds A·y for the current state: a rejected attempt retries from the same y, and
+   * an accepted step's A·y1 is the next step's A·y, so each state's apply is done once.
+   */
+  private f0Current = false;
+
   /** One attempted step from y; returns the error ratio (≤ 1 accepts), result in this.y1. */
   private attempt(y: Float64Array, dt: number): number {
     const n = y.length;
     const { f0, fs, f1, ys, y1, rhs, est } = this;
     const th = D_TRBDF2 * dt;
-    this.op.apply(y, f0);
+    if (!this.f0Current) this.op.apply(y, f0);
+    this.f0Current = true;
     for (let i = 0; i < n; i++) rhs[i] = y[i] + th * f0[i];
     ys.set(y);
     this.solver.solve(th, rhs, ys);
@@ -158,11 +165,14 @@ export class TrBdf2 implements Integrator {
 
   private initialStep(y: Float64Array): number {
     this.op.apply(y, this.f0);
+    this.f0Current = true;
     const ratio = norm1(y) / Math.max(norm1(this.f0), 1e-300);
     return Math.min(this.opts.dtMax, 0.5 * Math.cbrt(this.opts.tolerance) * ratio);
   }
 
   advance(rho: Float64Array, t0: number, t1: number, pause?: () => boolean): number {
+    // The caller may hand over another state between calls: A·ρ is recomputed once per call.
+    this.f0Current = false;
     let t = t0;
     let dt = this.dtNext ?? this.initialStep(rho);
     let rejectsInRow = 0;
@@ -176,6 +186,8 @@ export class TrBdf2 implements Integrator {
         const total = sum(rho);
         rho.set(this.y1);
         restoreSum(rho, total);
+        // A·ρ = A·y1 up to the round-off rescaling of restoreSum: the next attempt's f0.
+        this.f0.set(this.f1);
         t = landing ? t1 : t + h;
         record(this.stats, h);
         rejectsInRow = 0;
