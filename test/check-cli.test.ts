@@ -5,22 +5,17 @@
  *
  * Needs the built CLI (dist/, from `npx tsc -p .`, which `npm test` runs first).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
+import { fpsolve } from './helpers/cli.js';
 import { parse as parseYaml } from 'yaml';
 
 const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'fpsolve.js');
 const PEARSON = join(ROOT, 'scenarios', 'pearson-1d.yaml');
 
-function fpsolve(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 110_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 interface JunitCase {
   classname: string;

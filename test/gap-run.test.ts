@@ -2,11 +2,11 @@
  * Gap in the run report and the `fpsolve gap` command (issue 3 §3). Runs the built CLI
  * (bin/fpsolve.js → dist/) for the command-line checks.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fpsolve } from './helpers/cli.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { runScenario } from '../src/run/run.js';
 
@@ -16,8 +16,8 @@ afterAll(() => {
 });
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/fpsolve.js', ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = fpsolve(args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('rates.chi against λ₁ in the run report', () => {

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fpsolve } from './helpers/cli.js';
 import { XMLParser } from 'fast-xml-parser';
 import { decodePng, pixelStats } from './report-helpers.js';
 
@@ -23,8 +24,8 @@ function tempDir(): string {
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   // Pipes, not a terminal: what a script or CI sees.
-  const r = spawnSync(process.execPath, ['bin/fpsolve.js', ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: undefined } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = fpsolve(args, { env: { FORCE_COLOR: undefined } });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find((c) => spawnSync(c, ['--version'], { stdio: 'ignore' }).status === 0);
