@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import gpujs from 'gpu.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
 import { GpuJsBackend } from '../solvers/backend/gpujs.js';
-import { DeviceBackwardEuler, DeviceExplicitEuler } from '../solvers/backend/integrators.js';
+import { DeviceBackwardEuler } from '../solvers/backend/integrators.js';
 import { AUTO_GPU_MIN_CELLS, resolveBackend } from '../solvers/backend/select.js';
 import { fpsolve } from './helpers/cli.js';
-import { relDiff, setupOf } from './gpu-helpers.js';
+import { leakRun, relDiff, setupOf } from './gpu-helpers.js';
 
 const GPU = (gpujs as unknown as { GPU: new (s: { mode: string }) => unknown }).GPU;
 
@@ -85,16 +85,9 @@ describe('gpu.js webasm primitives against the float64 backend', () => {
   it('1000 explicit steps at 256² on webasm grow RSS by less than 100 MB (device fields are freed)', async () => {
     const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[256,256]']);
     const op = setup.op;
-    const b = await GpuJsBackend.create(GPU, op, 'webasm');
-    const e = new DeviceExplicitEuler(b, op);
-    const x = rho.slice();
-    await e.advance(x, 0, 10 * e.dt); // warm-up: compile and first allocations
-    const before = process.memoryUsage().rss;
-    await e.advance(x, 10 * e.dt, 1010 * e.dt);
-    const grown = process.memoryUsage().rss - before;
-    b.dispose();
-    expect(e.stats.steps).toBe(1010);
-    expect(grown).toBeLessThan(100 * 1024 * 1024);
+    const { steps, grownBytes, x } = await leakRun(await GpuJsBackend.create(GPU, op, 'webasm'), op, rho);
+    expect(steps).toBe(1010);
+    expect(grownBytes).toBeLessThan(100 * 1024 * 1024);
     let m = 0;
     for (const v of x) m += v;
     let m0 = 0;

@@ -13,9 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import gpujs from 'gpu.js';
 import { GpuJsBackend } from '../solvers/backend/gpujs.js';
-import { DeviceExplicitEuler } from '../solvers/backend/integrators.js';
 import { installWebGpu } from '../solvers/backend/select.js';
-import { relDiff, runOn, setupOf } from './gpu-helpers.js';
+import { leakRun, relDiff, runOn, setupOf } from './gpu-helpers.js';
 
 const GPU = (gpujs as unknown as { GPU: new (s: { mode: string }) => unknown }).GPU;
 
@@ -55,14 +54,8 @@ describe.skipIf(skipReason !== '')(`gpu.js webgpu (WGSL via Dawn)${skipReason ? 
     const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[256,256]']);
     const b = await GpuJsBackend.create(GPU, setup.op, 'webgpu');
     expect(b.info.executor).toBe('WebGPUKernel');
-    const e = new DeviceExplicitEuler(b, setup.op);
-    const x = rho.slice();
-    await e.advance(x, 0, 10 * e.dt);
-    const before = process.memoryUsage().rss;
-    await e.advance(x, 10 * e.dt, 1010 * e.dt);
-    const grown = process.memoryUsage().rss - before;
-    b.dispose();
-    expect(e.stats.steps).toBe(1010);
-    expect(grown).toBeLessThan(100 * 1024 * 1024);
+    const { steps, grownBytes } = await leakRun(b, setup.op, rho);
+    expect(steps).toBe(1010);
+    expect(grownBytes).toBeLessThan(100 * 1024 * 1024);
   });
 });

@@ -1,15 +1,20 @@
 import { parseScenarioText } from '../../src/scenario/load.js';
 import { runScenario, type RunResult } from '../../src/run/run.js';
+import type { LoadedScenario } from '../../src/scenario/types.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SCENARIOS = join(import.meta.dirname, '..', '..', 'scenarios');
 
+/** A bundled scenario loaded with `--set`-style overrides. */
+export function loadBundled(name: string, overrides: string[] = []): LoadedScenario {
+  const file = join(SCENARIOS, `${name}.yaml`);
+  return parseScenarioText(readFileSync(file, 'utf8'), file, overrides);
+}
+
 /** Runs a bundled scenario in-process with `--set`-style overrides. */
 export async function runBundled(name: string, overrides: string[] = []): Promise<RunResult> {
-  const file = join(SCENARIOS, `${name}.yaml`);
-  const loaded = parseScenarioText(readFileSync(file, 'utf8'), file, overrides);
-  return runScenario(loaded);
+  return runScenario(loadBundled(name, overrides));
 }
 
 /** Σ ρ_i g(x_i) |K| over a 1-D grid (cell-centre rule). */
