@@ -7,11 +7,11 @@
  * messages are read in CI logs.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { dirname, resolve } from 'node:path';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { pointerToPath, schemaPath, schemaValidator } from '../schema.js';
 import { type Document, parseDocument } from 'yaml';
 import { InputError } from '../errors.js';
-import { packageRoot } from '../paths.js';
 import { loadScenario, showValue } from '../scenario/load.js';
 import { parseQuantity, QUANTITY_NAMES } from './quantity.js';
 import type { BaselineCase, Baselines, ExpectedValue, QuantityCheck, Tolerance } from './types.js';
@@ -27,19 +27,11 @@ export interface LoadedBaselines {
 }
 
 export function baselinesSchemaPath(): string {
-  return join(packageRoot(), 'schema', 'baselines.schema.json');
+  return schemaPath('baselines');
 }
 
-let validator: ValidateFunction | undefined;
-function getValidator(): ValidateFunction {
-  if (validator === undefined) {
-    const schema = JSON.parse(readFileSync(baselinesSchemaPath(), 'utf8')) as Record<string, unknown>;
-    // allowUnionTypes: an expected value is a number, a regime name or null, one type list.
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictNumbers: true, allowUnionTypes: true });
-    validator = ajv.compile(schema);
-  }
-  return validator;
-}
+// allowUnionTypes: an expected value is a number, a regime name or null, one type list.
+const getValidator = (): ValidateFunction => schemaValidator('baselines', { allowUnionTypes: true });
 
 /** `cases[2].expect["rates.chi"].tolerance.rel` from ['cases', 2, 'expect', 'rates.chi', ...]. */
 export function formatPath(path: readonly (string | number)[]): string {
@@ -54,10 +46,6 @@ export function formatPath(path: readonly (string | number)[]): string {
 
 const got = (v: unknown): string => ` (got ${showValue(v)})`;
 
-function pointerToPath(pointer: string): string[] {
-  if (pointer === '') return [];
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -7,12 +7,12 @@
  * because users meet these messages in CI logs and sweeps, where one line per problem greps well.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { dirname, extname, resolve } from 'node:path';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { pointerToPath, schemaPath, schemaValidator } from '../schema.js';
 import { parse as parseYaml, parseDocument, YAMLParseError } from 'yaml';
 import { InputError } from '../errors.js';
 import { resolveLandscape } from '../landscape/builtins.js';
-import { packageRoot } from '../paths.js';
 import type { Bounds, DiagnosticsSpec, FromDataNoiseSpec, InitialSpec, LandscapeSpec, LoadedScenario, NoiseSpec, Scenario, TimeSpec } from './types.js';
 import { deriveNoiseFromData } from '../data/noise.js';
 
@@ -179,21 +179,11 @@ export function applyOverrides(raw: Record<string, unknown>, overrides: readonly
 
 /** The scenario JSON Schema, as shipped in schema/scenario.schema.json. */
 export function scenarioSchemaPath(): string {
-  return join(packageRoot(), 'schema', 'scenario.schema.json');
+  return schemaPath('scenario');
 }
 
-let validator: ValidateFunction | undefined;
-
-function getValidator(): ValidateFunction {
-  if (validator === undefined) {
-    const schema = JSON.parse(readFileSync(scenarioSchemaPath(), 'utf8')) as Record<string, unknown>;
-    // verbose: errors carry the failing data and parent schema, which the messages quote.
-    // strictRequired off: the landscape oneOf branches name properties declared one level up, which is standard JSON Schema.
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false, strictNumbers: true });
-    validator = ajv.compile(schema);
-  }
-  return validator;
-}
+// strictRequired off: the landscape oneOf branches name properties declared one level up, which is standard JSON Schema.
+const getValidator = (): ValidateFunction => schemaValidator('scenario', { strictRequired: false });
 
 /** Unions whose branch errors mean little on their own: say what shapes are allowed instead. */
 const UNION_MESSAGES: Readonly<Record<string, string>> = {
@@ -207,11 +197,6 @@ const UNION_MESSAGES: Readonly<Record<string, string>> = {
 const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   name: "may contain only letters, digits, '.', '_' and '-', and must start with a letter or digit",
 };
-
-function pointerToPath(pointer: string): string[] {
-  if (pointer === '') return [];
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
 
 function firstSentence(description: unknown): string | undefined {
   if (typeof description !== 'string') return undefined;
