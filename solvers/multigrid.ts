@@ -1,5 +1,6 @@
 import { FvOperator } from './operator.js';
 import type { Preconditioner } from './linear.js';
+import { gaussSeidel, prolongAdd, restrictResidual, restrictResidualAfterFirstSweep, type LevelStencil } from './multigrid-kernels.js';
 
 /**
  * Geometric multigrid for (I − θS) in the symmetric form, used as a CG preconditioner.
@@ -29,9 +30,15 @@ export interface MultigridOptions {
   coarsestSize: number;
   /** 'V' or 'W' cycle (W: two coarse corrections per level). */
   cycle: 'V' | 'W';
+  /**
+   * One coarse correction on the finest level even in a W-cycle. The second one there needs a
+   * full residual pass on the largest grid, which costs about as much as the whole W-cycle below
+   * it; without it PCG needs ~20 % more iterations but each costs ~40 % less (docs/performance.md).
+   */
+  fineV: boolean;
 }
 
-export const DEFAULT_MULTIGRID: MultigridOptions = { sweeps: 1, overCorrection: 1.5, coarsestSize: 64, cycle: 'W' };
+export const DEFAULT_MULTIGRID: MultigridOptions = { sweeps: 1, overCorrection: 1.5, coarsestSize: 64, cycle: 'W', fineV: true };
 
 const EMPTY = new Float64Array(0);
 
@@ -45,6 +52,8 @@ export interface MultigridLevel {
   d: Float64Array;
   /** 1 / (1 + θ d_i), set per θ. */
   inv: Float64Array;
+  /** The same stencil as the kernels take it: the grid's axes only, 1 + θ d_i alongside inv. */
+  stencil: LevelStencil;
   /** Right-hand side and iterate of this level's cycle. */
   b: Float64Array;
   x: Float64Array;
@@ -73,17 +82,18 @@ export class MultigridPreconditioner implements Preconditioner {
     const n = pad3(g.n);
     const w: [Float64Array, Float64Array, Float64Array] = [EMPTY, EMPTY, EMPTY];
     for (let k = 0; k < g.dim; k++) w[3 - g.dim + k] = n[3 - g.dim + k] > 1 ? op.sym[k] : EMPTY;
-    const fine: MultigridLevel = { n, size: g.size, w, d: op.outflow as Float64Array, inv: new Float64Array(g.size), b: EMPTY, x: EMPTY };
+    const fine = withStencil({ n, size: g.size, w, d: op.outflow as Float64Array, inv: new Float64Array(g.size), b: EMPTY, x: EMPTY }, g.dim);
     this.levels.push(fine);
     let s: Float64Array<ArrayBufferLike> = op.sqrtPi;
     let lv = fine;
     while (lv.size > this.opts.coarsestSize && lv.n.some((m) => m > 1)) {
-      const built = coarsen(lv, s);
+      const built = coarsen(lv, s, g.dim);
       lv = built.level;
       s = built.s;
       this.levels.push(lv);
     }
-    this.name = `multigrid (${this.levels.length} levels, Galerkin aggregation, ${this.opts.cycle}(${this.opts.sweeps},${this.opts.sweeps}) symmetric Gauss–Seidel)`;
+    const cycle = this.opts.cycle === 'W' && this.opts.fineV ? 'W below the finest level' : this.opts.cycle;
+    this.name = `multigrid (${this.levels.length} levels, Galerkin aggregation, ${cycle}(${this.opts.sweeps},${this.opts.sweeps}) symmetric Gauss–Seidel)`;
   }
 
   setup(theta: number): void {
@@ -91,7 +101,11 @@ export class MultigridPreconditioner implements Preconditioner {
     this.theta = theta;
     for (const lv of this.levels) {
       const { d, inv } = lv;
-      for (let i = 0; i < lv.size; i++) inv[i] = 1 / (1 + theta * d[i]);
+      const diag = lv.stencil.diag;
+      for (let i = 0; i < lv.size; i++) {
+        diag[i] = 1 + theta * d[i];
+        inv[i] = 1 / diag[i];
+      }
     }
     this.chol = choleskyOf(this.levels[this.levels.length - 1], theta);
   }
@@ -116,19 +130,19 @@ export class MultigridPreconditioner implements Preconditioner {
     const coarse = this.levels[l + 1];
     const agg = lv.agg as Int32Array;
     const pw = lv.pw as Float64Array;
-    const { x } = lv;
+    const { x, b, stencil } = lv;
     x.fill(0);
     // W: a second coarse correction on the updated residual (the coarsest solve is exact once).
-    const reps = this.opts.cycle === 'W' && l + 2 < this.levels.length ? 2 : 1;
+    const reps = this.opts.cycle === 'W' && l + 2 < this.levels.length && !(l === 0 && this.opts.fineV) ? 2 : 1;
     const a = this.opts.overCorrection;
-    for (let k = 0; k < this.opts.sweeps; k++) gaussSeidel(lv, th, true);
+    for (let k = 0; k < this.opts.sweeps; k++) gaussSeidel(stencil, th, b, x, true);
     for (let rep = 0; rep < reps; rep++) {
-      restrictResidual(lv, th, agg, pw, coarse.b);
+      if (rep === 0 && this.opts.sweeps === 1) restrictResidualAfterFirstSweep(stencil, th, x, agg, pw, coarse.b);
+      else restrictResidual(stencil, th, b, x, agg, pw, coarse.b);
       this.cycle(l + 1);
-      const xc = coarse.x;
-      for (let i = 0; i < lv.size; i++) x[i] += a * pw[i] * xc[agg[i]];
+      prolongAdd(a, agg, pw, coarse.x, x);
     }
-    for (let k = 0; k < this.opts.sweeps; k++) gaussSeidel(lv, th, false);
+    for (let k = 0; k < this.opts.sweeps; k++) gaussSeidel(stencil, th, b, x, false);
   }
 }
 
@@ -137,7 +151,7 @@ export class MultigridPreconditioner implements Preconditioner {
  * s-weighted Galerkin stencil. Weights use ŝ_i = s_i / s_I ∈ [0, 1], so nothing overflows even
  * where √π is tiny.
  */
-function coarsen(lv: MultigridLevel, s: Float64Array): { level: MultigridLevel; s: Float64Array } {
+function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: MultigridLevel; s: Float64Array } {
   const [n0, n1, n2] = lv.n;
   const c0 = n0 > 1 ? Math.ceil(n0 / 2) : 1;
   const c1 = n1 > 1 ? Math.ceil(n1 / 2) : 1;
@@ -175,7 +189,7 @@ function coarsen(lv: MultigridLevel, s: Float64Array): { level: MultigridLevel; 
 
   const nc: [number, number, number] = [c0, c1, c2];
   const cw: [Float64Array, Float64Array, Float64Array] = [EMPTY, EMPTY, EMPTY];
-  for (let k = 0; k < 3; k++) if (nc[k] > 1) cw[k] = new Float64Array(cs);
+  for (let k = 3 - dim; k < 3; k++) cw[k] = new Float64Array(cs);
   const cd = new Float64Array(cs);
   const strides = [n1 * n2, n2, 1];
   // diag: Σ S_ii ŝ_i² + 2 Σ_{faces inside I} w ŝ_i ŝ_j; off-diag: Σ_{faces between I, J} w ŝ_i ŝ_j
@@ -202,7 +216,7 @@ function coarsen(lv: MultigridLevel, s: Float64Array): { level: MultigridLevel; 
   for (let I = 0; I < cs; I++) if (cd[I] < 0) cd[I] = 0; // round-off only: −S_c is PSD
   lv.agg = agg;
   lv.pw = pw;
-  const level: MultigridLevel = { n: nc, size: cs, w: cw, d: cd, inv: new Float64Array(cs), b: new Float64Array(cs), x: new Float64Array(cs) };
+  const level = withStencil({ n: nc, size: cs, w: cw, d: cd, inv: new Float64Array(cs), b: new Float64Array(cs), x: new Float64Array(cs) }, dim);
   return { level, s: sc };
 }
 
@@ -218,74 +232,14 @@ function fixUnderflowedAggregates(agg: Int32Array, pw: Float64Array, sc: Float64
 }
 
 /**
- * One lexicographic Gauss–Seidel sweep on (I − θS) x = b, forward or backward. Faces on the
- * upper wall carry zero weight, so only the box's first and last cells need bounds care; the
- * row flags handle that for axes 0 and 1, the ends of each row for axis 2.
+ * Attaches the kernels' view of a level: the grid's `dim` axes (an axis coarsened down to one
+ * cell keeps an all-zero weight array, so the kernels never branch on it).
  */
-function gaussSeidel(lv: MultigridLevel, th: number, forward: boolean): void {
-  const [n0, n1, n2] = lv.n;
-  const [w0, w1, w2] = lv.w;
-  const { b, x, inv } = lv;
-  const s1 = n2;
-  const s0 = n1 * n2;
-  const has2 = n2 > 1;
-  for (let r = 0; r < n0 * n1; r++) {
-    const row = forward ? r : n0 * n1 - 1 - r;
-    const i0 = (row / n1) | 0;
-    const i1 = row - i0 * n1;
-    const lo0 = i0 > 0;
-    const hi0 = i0 < n0 - 1;
-    const lo1 = i1 > 0;
-    const hi1 = i1 < n1 - 1;
-    const base = row * n2;
-    for (let q = 0; q < n2; q++) {
-      const i2 = forward ? q : n2 - 1 - q;
-      const i = base + i2;
-      let acc = 0;
-      if (has2) {
-        if (i2 > 0) acc += w2[i - 1] * x[i - 1];
-        if (i2 < n2 - 1) acc += w2[i] * x[i + 1];
-      }
-      if (lo1) acc += w1[i - s1] * x[i - s1];
-      if (hi1) acc += w1[i] * x[i + s1];
-      if (lo0) acc += w0[i - s0] * x[i - s0];
-      if (hi0) acc += w0[i] * x[i + s0];
-      x[i] = (b[i] + th * acc) * inv[i];
-    }
-  }
-}
-
-/** bc = Pᵀ (b − (I − θS) x), without storing the residual. */
-function restrictResidual(lv: MultigridLevel, th: number, agg: Int32Array, pw: Float64Array, bc: Float64Array): void {
-  const [n0, n1, n2] = lv.n;
-  const [w0, w1, w2] = lv.w;
-  const { b, x, d } = lv;
-  const s1 = n2;
-  const s0 = n1 * n2;
-  const has2 = n2 > 1;
-  bc.fill(0);
-  for (let row = 0; row < n0 * n1; row++) {
-    const i0 = (row / n1) | 0;
-    const i1 = row - i0 * n1;
-    const lo0 = i0 > 0;
-    const hi0 = i0 < n0 - 1;
-    const lo1 = i1 > 0;
-    const hi1 = i1 < n1 - 1;
-    const base = row * n2;
-    for (let i2 = 0; i2 < n2; i2++) {
-      const i = base + i2;
-      let acc = -d[i] * x[i];
-      if (has2) {
-        if (i2 > 0) acc += w2[i - 1] * x[i - 1];
-        if (i2 < n2 - 1) acc += w2[i] * x[i + 1];
-      }
-      if (lo1) acc += w1[i - s1] * x[i - s1];
-      if (hi1) acc += w1[i] * x[i + s1];
-      if (lo0) acc += w0[i - s0] * x[i - s0];
-      if (hi0) acc += w0[i] * x[i + s0];
-      bc[agg[i]] += pw[i] * (b[i] - x[i] + th * acc);
-    }
-  }
+function withStencil(lv: Omit<MultigridLevel, 'stencil'>, dim: number): MultigridLevel {
+  const [, n1, n2] = lv.n;
+  const strides = [n1 * n2, n2, 1].slice(3 - dim);
+  const w = lv.w.slice(3 - dim).map((wk) => (wk.length === lv.size ? wk : new Float64Array(lv.size)));
+  return { ...lv, stencil: { size: lv.size, w, strides, diag: new Float64Array(lv.size), inv: lv.inv } };
 }
 
 /** Dense matrix of I − θS on a (small) level, then its Cholesky factor L (row-major, lower). */

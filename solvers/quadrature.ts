@@ -44,6 +44,8 @@ function accumulateAtOffset(
   const CHUNK = 16384;
   const coords = Array.from({ length: grid.dim }, () => new Float64Array(CHUNK));
   const out = new Float64Array(CHUNK);
+  // Along axis k the coordinate is constant over runs of strides[k] points: each run is one
+  // native fill (the innermost axis just counts), so no point costs a division.
   for (let start = 0; start < grid.size; start += CHUNK) {
     const len = Math.min(CHUNK, grid.size - start);
     const cs = len === CHUNK ? coords : coords.map((c) => c.subarray(0, len));
@@ -54,7 +56,18 @@ function accumulateAtOffset(
       const base = grid.lo[k] + (0.5 + offset[k]) * grid.h[k];
       const h = grid.h[k];
       const c = cs[k];
-      for (let i = 0; i < len; i++) c[i] = base + (Math.floor((start + i) / stride) % n) * h;
+      if (stride === 1) {
+        for (let i = 0, j = start % n; i < len; i++) {
+          c[i] = base + j * h;
+          if (++j === n) j = 0;
+        }
+        continue;
+      }
+      for (let i = 0; i < len; ) {
+        const run = Math.min(stride - ((start + i) % stride), len - i);
+        c.fill(base + (Math.floor((start + i) / stride) % n) * h, i, i + run);
+        i += run;
+      }
     }
     f(cs, o);
     for (let i = 0; i < len; i++) acc[start + i] += weight * o[i];

@@ -1,15 +1,19 @@
 import { FvOperator } from './operator.js';
-import { BackwardEuler, TrBdf2, type Integrator } from './integrators.js';
 import { CpuBackend } from './backend/cpu.js';
-import type { AsyncIntegrator } from './backend/integrators.js';
-import { deviceIntegrator } from './backend/select.js';
-import { CgSolver, JacobiPreconditioner, TridiagonalSolver, type ShiftedSolver } from './linear.js';
+import { FLOAT32_SYMMETRIC_PSI_MAX } from './backend/gpujs.js';
+import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from './backend/integrators.js';
+import { DeviceBackwardEuler, DeviceTrBdf2 } from './backend/implicit.js';
+import type { CgSettings } from './backend/pcg.js';
+import { BackendUnavailable } from './backend/select.js';
+import type { Backend } from './backend/types.js';
+import { JacobiPreconditioner, type Preconditioner } from './linear.js';
 import { MultigridPreconditioner } from './multigrid.js';
 import { ConditionedPreconditioner } from './preconditioner.js';
 
 /**
- * CG preconditioner for 2-D/3-D implicit solves: `auto` (default: Jacobi or multigrid per solve,
- * by the conditioning of I − θS), multigrid, or Jacobi (the simple floor, kept for comparison).
+ * CG preconditioner for 2-D/3-D implicit solves on the CPU: `auto` (default: Jacobi or multigrid
+ * per solve, by the conditioning of I − θS), multigrid, or Jacobi (the simple floor, kept for
+ * comparison). gpu.js backends always use Jacobi.
  */
 export type PreconditionerChoice = 'auto' | 'multigrid' | 'jacobi';
 
@@ -24,34 +28,58 @@ export interface IntegratorRequest {
   end: number;
 }
 
-/** The linear solver for (I − θA): direct in 1-D, preconditioned CG on the symmetric form otherwise. */
-export function shiftedSolver(op: FvOperator, tolerance: number, preconditioner: PreconditionerChoice = 'auto'): ShiftedSolver {
-  if (op.grid.dim === 1) return new TridiagonalSolver(op);
-  if (!op.symmetricFormUsable()) {
-    throw new Error('π spans more than e^1400 on this grid, beyond float64 for the symmetric CG form: use integrator rkl2 or explicit, or add a noise floor (noise.eps)');
-  }
-  // The linear tolerance sits well below the step's error tolerance so it never shows in rates.
+/** RKL2's default step when none is given: the stability interval of 20 stages. */
+const RKL2_DEFAULT_STAGES = 20;
+
+export function preconditioner(op: FvOperator, choice: PreconditionerChoice): Preconditioner {
   // Multigrid keeps the iteration count per solve nearly flat in the grid size (docs/performance.md).
-  const pre =
-    preconditioner === 'jacobi' ? new JacobiPreconditioner(op) : preconditioner === 'multigrid' ? new MultigridPreconditioner(op) : new ConditionedPreconditioner(op);
-  return new CgSolver(op, pre, { tol: Math.min(1e-9, tolerance * 1e-3), maxIterations: 20000 });
+  return choice === 'jacobi' ? new JacobiPreconditioner(op) : choice === 'multigrid' ? new MultigridPreconditioner(op) : new ConditionedPreconditioner(op);
+}
+
+/** The float64 CPU backend with the chosen CG preconditioner. */
+export function cpuBackend(op: FvOperator, choice: PreconditionerChoice = 'auto'): CpuBackend {
+  return new CpuBackend(op, preconditioner(op, choice));
 }
 
 /**
- * Builds the integrator a scenario asks for. `auto` is adaptive TR-BDF2: a run to equilibrium
- * then costs a number of steps that grows slowly with the end time, not end/explicit-limit.
+ * CG settings for implicit steps with a step tolerance: the linear tolerance sits well below the
+ * step's error tolerance so it never shows in rates (float32 backends raise it, see pcg.ts).
  */
-export function selectIntegrator(op: FvOperator, req: IntegratorRequest): Integrator | AsyncIntegrator {
-  switch (req.choice) {
+export function cgSettings(tolerance: number): CgSettings {
+  return { tol: Math.min(1e-9, tolerance * 1e-3), maxIterations: 20000 };
+}
+
+/** float32 CG works on √π = e^(−ψ/2), which leaves float32's range beyond ψ = 170: refused before any step. */
+function checkFloat32SymmetricForm(backend: Backend, op: FvOperator, choice: IntegratorChoice): void {
+  if (backend.info.precision !== 'float32') return;
+  let psiMax = 0;
+  for (const p of op.problem.psi) if (p > psiMax) psiMax = p;
+  if (psiMax > FLOAT32_SYMMETRIC_PSI_MAX) {
+    throw new BackendUnavailable(`${choice} on ${backend.info.name} needs √π = e^(−ψ/2) in float32, but ψ reaches ${psiMax.toPrecision(4)} > ${FLOAT32_SYMMETRIC_PSI_MAX} on this grid: use integrator rkl2 or explicit, or --backend cpu`);
+  }
+}
+
+/**
+ * Builds the integrator a scenario asks for on a backend (default: float64 on the CPU). `auto` is
+ * adaptive TR-BDF2 in float64: a run to equilibrium then costs a number of steps that grows slowly
+ * with the end time, not end/explicit-limit. On a float32 (gpu.js) backend `auto` is RKL2: stencil
+ * work only, what a GPU does well, and no float32 CG, whose tolerance floor would cap the accuracy
+ * of the adaptive steps.
+ */
+export function selectIntegrator(op: FvOperator, req: IntegratorRequest, backend: Backend = new CpuBackend(op)): AsyncIntegrator {
+  const choice = req.choice === 'auto' ? (backend.info.precision === 'float32' ? 'rkl2' : 'trbdf2') : req.choice;
+  switch (choice) {
     case 'explicit':
-    case 'rkl2':
-      // The stencil-only integrators exist once, written against the Backend: here on the float64
-      // CPU backend, under --backend gpu/webasm on gpu.js (solvers/backend/integrators.ts).
-      return deviceIntegrator(new CpuBackend(op), op, req);
+      return new DeviceExplicitEuler(backend, op, req.dt);
+    case 'rkl2': {
+      const s = RKL2_DEFAULT_STAGES;
+      return new DeviceRkl2(backend, op, req.dt ?? Math.min(req.reportEvery, ((s * s + s - 2) / 4) * op.explicitLimit()));
+    }
     case 'backward-euler':
-      return new BackwardEuler(op, shiftedSolver(op, req.tolerance), req.dt ?? Math.min(req.reportEvery, req.end / 100));
-    case 'auto':
+      checkFloat32SymmetricForm(backend, op, choice);
+      return new DeviceBackwardEuler(backend, op, req.dt ?? Math.min(req.reportEvery, req.end / 100), cgSettings(req.tolerance));
     case 'trbdf2':
-      return new TrBdf2(op, shiftedSolver(op, req.tolerance), { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery });
+      checkFloat32SymmetricForm(backend, op, choice);
+      return new DeviceTrBdf2(backend, op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery }, cgSettings(req.tolerance));
   }
 }

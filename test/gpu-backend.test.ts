@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import gpujs from 'gpu.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
 import { GpuJsBackend } from '../solvers/backend/gpujs.js';
-import { DeviceBackwardEuler } from '../solvers/backend/integrators.js';
+import { DeviceBackwardEuler, FLOAT32_STEP_TOL } from '../solvers/backend/implicit.js';
+import { selectIntegrator } from '../solvers/select.js';
 import { AUTO_GPU_MIN_CELLS, resolveBackend } from '../solvers/backend/select.js';
 import { fpsolve } from './helpers/cli.js';
 import { leakRun, relDiff, setupOf } from './gpu-helpers.js';
@@ -53,6 +54,12 @@ describe('gpu.js webasm primitives against the float64 backend', () => {
       expect(relDiff(await gpu.sum(xg), await cpu.sum(xc))).toBeLessThan(1e-6);
       expect(relDiff(await gpu.dot(xg, yg), await cpu.dot(xc, yc))).toBeLessThan(1e-4);
       expect(relDiff(await gpu.dot(xg, xg), await cpu.dot(xc, xc))).toBeLessThan(1e-6);
+      // the reductions TR-BDF2's error control reads: ‖·‖₁ finished in float64, extrema exact up to float32 rounding
+      expect(relDiff(await gpu.norm1(yg), await cpu.norm1(yc))).toBeLessThan(1e-5);
+      expect(Math.abs((await gpu.min(yg)) - (await cpu.min(yc))) / scale).toBeLessThan(1e-5);
+      expect(Math.abs((await gpu.max(yg)) - (await cpu.max(yc))) / scale).toBeLessThan(1e-5);
+      await gpu.zero(yg);
+      expect(await gpu.norm1(yg)).toBe(0);
     } finally {
       gpu.dispose();
     }
@@ -82,6 +89,38 @@ describe('gpu.js webasm primitives against the float64 backend', () => {
     expect(g.massCorrection.maxRelativeDrift).toBeLessThan(1e-6);
   });
 
+  it('TR-BDF2 on webasm raises its tolerances for float32, says so, and agrees with float64 at the raised step tolerance', async () => {
+    const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[32,32]']);
+    const op = setup.op;
+    const req = { choice: 'trbdf2' as const, reportEvery: 0.1, end: 0.5 };
+    const g = selectIntegrator(op, { ...req, tolerance: 1e-6 }, await GpuJsBackend.create(GPU, op, 'webasm'));
+    const c = selectIntegrator(op, { ...req, tolerance: FLOAT32_STEP_TOL });
+    const a = rho.slice();
+    const b = rho.slice();
+    try {
+      for (let t = 0; t < 0.5 - 1e-12; t += 0.1) {
+        await g.advance(a, t, t + 0.1);
+        await c.advance(b, t, t + 0.1);
+      }
+    } finally {
+      g.dispose();
+    }
+    expect(g.describe()).toContain(`tolerance ${FLOAT32_STEP_TOL}, raised from 0.000001 for float32`);
+    expect(g.describe()).toMatch(/PCG \(Jacobi\), tolerance 0\.00001 \(raised from 1e-9/);
+    let scale = 0;
+    let err = 0;
+    let moved = 0;
+    for (let i = 0; i < a.length; i++) {
+      scale = Math.max(scale, b[i]);
+      err = Math.max(err, Math.abs(a[i] - b[i]));
+      moved = Math.max(moved, Math.abs(b[i] - rho[i]));
+    }
+    expect(moved / scale).toBeGreaterThan(1e-2);
+    expect(err / scale).toBeLessThan(3e-4);
+    expect(Math.abs(g.stats.steps - c.stats.steps)).toBeLessThanOrEqual(0.3 * c.stats.steps);
+    expect(g.massCorrection.maxRelativeDrift).toBeLessThan(1e-6);
+  });
+
   it('1000 explicit steps at 256² on webasm grow RSS by less than 100 MB (device fields are freed)', async () => {
     const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[256,256]']);
     const op = setup.op;
@@ -100,7 +139,7 @@ describe('backend selection', () => {
   it('auto keeps float64 on the CPU below 512² cells and says why', async () => {
     const { setup } = setupOf('double-well-2d', ['domain.cells=[64,64]']);
     const r = await resolveBackend('auto', setup.op, { integrator: 'auto' });
-    expect(r.backend).toBe('cpu-sync');
+    expect(r.backend).toBeInstanceOf(CpuBackend);
     expect(r.info.precision).toBe('float64');
     expect(r.reason).toContain(String(64 * 64));
     expect(r.reason).toContain(String(AUTO_GPU_MIN_CELLS));

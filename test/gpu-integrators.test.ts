@@ -1,16 +1,20 @@
 /**
- * The generic async integrators (solvers/backend/integrators.ts) on the float64 CPU backend
- * against the synchronous integrators of solvers/integrators.ts. The CPU backend evaluates the
- * same expressions in the same order, so explicit Euler and RKL2 must agree bit for bit: any
- * difference means the Backend abstraction changed the arithmetic. Backward Euler (PCG, Jacobi)
- * is compared with the sync BackwardEuler on the same CG solver at the CG tolerance.
+ * The generic async integrators (solvers/backend/integrators.ts, implicit.ts) on the float64 CPU
+ * backend against the synchronous integrators fpsolve shipped before them (test/helpers/
+ * reference-*.ts). The CPU backend evaluates the same expressions in the same order, so explicit
+ * Euler, RKL2, backward Euler and TR-BDF2 (with their CG) must agree bit for bit: any difference
+ * means the Backend abstraction changed the arithmetic. Backward Euler (PCG, Jacobi) is also
+ * compared with the sync BackwardEuler at the CG tolerance, as before the CG was unified.
  */
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../solvers/backend/cpu.js';
-import { DeviceBackwardEuler, DeviceExplicitEuler, DeviceRkl2 } from '../solvers/backend/integrators.js';
-import { BackwardEuler } from '../solvers/integrators.js';
+import { DeviceExplicitEuler, DeviceRkl2 } from '../solvers/backend/integrators.js';
+import { DeviceBackwardEuler, DeviceTrBdf2 } from '../solvers/backend/implicit.js';
 import { ExplicitEuler, Rkl2 } from './helpers/reference-integrators.js';
-import { CgSolver, JacobiPreconditioner } from '../solvers/linear.js';
+import { BackwardEuler, CgSolver, TrBdf2, referenceSolver } from './helpers/reference-implicit.js';
+import { JacobiPreconditioner } from '../solvers/linear.js';
+import { ConditionedPreconditioner } from '../solvers/preconditioner.js';
+import { cgSettings } from '../solvers/select.js';
 import { setupOf } from './gpu-helpers.js';
 
 function maxAbsDiff(a: Float64Array, b: Float64Array): number {
@@ -68,7 +72,7 @@ describe('generic integrators on the float64 CPU backend reproduce the sync CPU 
     const tol = 1e-10;
     const dt = 0.01;
     const sync = new BackwardEuler(op, new CgSolver(op, new JacobiPreconditioner(op), { tol, maxIterations: 20000 }), dt);
-    const dev = new DeviceBackwardEuler(new CpuBackend(op), op, dt, { tol, maxIterations: 20000 });
+    const dev = new DeviceBackwardEuler(new CpuBackend(op, new JacobiPreconditioner(op)), op, dt, { tol, maxIterations: 20000 });
     const a = rho.slice();
     const b = rho.slice();
     sync.advance(a, 0, 0.1);
@@ -83,4 +87,37 @@ describe('generic integrators on the float64 CPU backend reproduce the sync CPU 
     const m0 = rho.reduce((s, v) => s + v, 0);
     expect(Math.abs(b.reduce((s, v) => s + v, 0) - m0) / m0).toBeLessThan(1e-13);
   });
+
+  for (const [name, overrides] of cases) {
+    it(`TR-BDF2 and backward Euler (Thomas in 1-D, PCG with the Jacobi/multigrid switch in 2-D) are bit-identical on ${name} (with a pause)`, async () => {
+      const { setup, rho } = setupOf(name, overrides);
+      const op = setup.op;
+      const tolerance = 1e-6;
+      const cg = cgSettings(tolerance);
+      const ref = () => referenceSolver(op, new ConditionedPreconditioner(op), cg);
+      const syncT = new TrBdf2(op, ref(), { tolerance, dtMax: 0.05 });
+      const devT = new DeviceTrBdf2(new CpuBackend(op, new ConditionedPreconditioner(op)), op, { tolerance, dtMax: 0.05 }, cg);
+      const syncB = new BackwardEuler(op, ref(), 0.02);
+      const devB = new DeviceBackwardEuler(new CpuBackend(op, new ConditionedPreconditioner(op)), op, 0.02, cg);
+      const [t1, t2, b1, b2] = [rho.slice(), rho.slice(), rho.slice(), rho.slice()];
+      let n1 = 0;
+      let n2 = 0;
+      for (const [from, to] of [[0, 0.1], [0.1, 0.3]]) {
+        let a = from;
+        while (a < to) a = syncT.advance(t1, a, to, () => ++n1 === 4);
+        let b = from;
+        while (b < to) b = await devT.advance(t2, b, to, () => ++n2 === 4);
+        syncB.advance(b1, from, to);
+        await devB.advance(b2, from, to);
+      }
+      expect(devT.stats).toEqual(syncT.stats);
+      expect(devT.solver.iterations).toBe(syncT.solver.iterations);
+      expect(devT.solver.solves).toBe(syncT.solver.solves);
+      expect(devB.solver.iterations).toBe(syncB.solver.iterations);
+      expect(devT.stats.steps).toBeGreaterThan(3);
+      expect(maxAbsDiff(t1, rho)).toBeGreaterThan(1e-3 * Math.max(...rho));
+      expect(maxAbsDiff(t1, t2)).toBe(0);
+      expect(maxAbsDiff(b1, b2)).toBe(0);
+    });
+  }
 });

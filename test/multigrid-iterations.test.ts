@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildOperator, gaussianBump } from './helpers/problems.js';
-import { CgSolver, JacobiPreconditioner } from '../solvers/linear.js';
+import { JacobiPreconditioner } from '../solvers/linear.js';
+import { HostPcg } from './helpers/host-pcg.js';
 import { MultigridPreconditioner } from '../solvers/multigrid.js';
 import type { FvOperator } from '../solvers/operator.js';
 
@@ -94,14 +95,14 @@ describe.each([
     expect(Math.abs(coarseForm - fineForm)).toBeLessThan(1e-10 * Math.sqrt(dot(axc, axc) * dot(yc, yc)));
   });
 
-  it('solves (I − θA)x = b to the same answer as Jacobi-PCG, conserving mass to round-off', () => {
+  it('solves (I − θA)x = b to the same answer as Jacobi-PCG, conserving mass to round-off', async () => {
     const b = Float64Array.from({ length: n }, (_, i) => 1 + Math.sin(0.05 * i) ** 2);
     const xm = b.slice();
     const xj = b.slice();
-    const cgm = new CgSolver(op, mg, { tol: 1e-11, maxIterations: 5000 });
-    const cgj = new CgSolver(op, new JacobiPreconditioner(op), { tol: 1e-11, maxIterations: 50000 });
-    cgm.solve(theta, b, xm);
-    cgj.solve(theta, b, xj);
+    const cgm = new HostPcg(op, mg, { tol: 1e-11, maxIterations: 5000 });
+    const cgj = new HostPcg(op, new JacobiPreconditioner(op), { tol: 1e-11, maxIterations: 50000 });
+    await cgm.solve(theta, b, xm);
+    await cgj.solve(theta, b, xj);
     let diff = 0;
     let top = 0;
     let sb = 0;
@@ -119,15 +120,15 @@ describe.each([
 });
 
 describe('multigrid-PCG iteration counts on the 2-D reference problem', () => {
-  it('stay within ±30 % from 128² to 512² at a fixed step (θ = 0.02, tolerance 1e-8)', () => {
+  it('stay within ±30 % from 128² to 512² at a fixed step (θ = 0.02, tolerance 1e-8)', async () => {
     const counts: number[] = [];
     for (const n of [128, 256, 512]) {
       const op = doubleWell(n);
       // A backward-Euler step from the reference start (Gaussian at (1, 0), std 0.2).
       const b = gaussianBump(op.grid, [1, 0], 0.2);
       const x = b.slice();
-      const cg = new CgSolver(op, new MultigridPreconditioner(op), { tol: 1e-8, maxIterations: 2000 });
-      cg.solve(0.02, b, x);
+      const cg = new HostPcg(op, new MultigridPreconditioner(op), { tol: 1e-8, maxIterations: 2000 });
+      await cg.solve(0.02, b, x);
       counts.push(cg.iterations);
     }
     const lo = Math.min(...counts);

@@ -1,57 +1,82 @@
 /**
- * The fused 2-D stencil passes of FvOperator.apply / applySymmetric (a performance change for the
- * multigrid-PCG path) must equal the face-by-face definition (operator.ts header: flux
- * fw·ρ_i − bw·ρ_j through each face; S_ij = sym on each face, S_ii = −outflow) to round-off,
- * including the degenerate shapes where a whole axis has one or two cells.
+ * The multigrid inner loops (solvers/multigrid-kernels.ts) against plain reference loops written
+ * from the definitions: lexicographic Gauss–Seidel on (I − θS)x = b with explicit bounds tests,
+ * and the restricted residual Pᵀ(b − (I − θS)x). Odd sizes, thin boxes and 3-D included, since
+ * the kernels' branch-free interiors rely on zero wall weights and on index ranges.
  */
 import { describe, expect, it } from 'vitest';
-import { buildOperator } from './helpers/problems.js';
+import { gaussSeidel, restrictResidual, restrictResidualAfterFirstSweep, type LevelStencil } from '../solvers/multigrid-kernels.js';
 
-const shapes: [number, number][] = [[1, 9], [9, 1], [2, 7], [7, 2], [33, 17]];
+const TH = 0.7;
 
-describe.each(shapes)('fused 2-D kernels on %i×%i cells', (n0, n1) => {
-  const op = buildOperator([[-2, 2], [-1.5, 2]], [n0, n1], (x, y) => 0.05 + (x * x - 1) ** 2 + y * y, { kind: 'multiplicative', etaSigma: 0.5, eps: 0 });
-  const g = op.grid;
-  const rho = Float64Array.from({ length: g.size }, (_, i) => 1 + Math.sin(1.7 * i) ** 2);
+/** A random-looking stencil on an n0×…×nd box with zero weights on upper-wall faces. */
+function stencil(n: number[]): LevelStencil {
+  const size = n.reduce((a, b) => a * b, 1);
+  const strides = n.map((_, k) => n.slice(k + 1).reduce((a, b) => a * b, 1));
+  const w = n.map((nk, k) => {
+    const a = Float64Array.from({ length: size }, (_, i) => 0.5 + Math.abs(Math.sin(1.7 * i + k)));
+    for (let i = 0; i < size; i++) if (Math.floor(i / strides[k]) % nk === nk - 1) a[i] = 0;
+    return a;
+  });
+  const diag = Float64Array.from({ length: size }, (_, i) => 1 + 5 * Math.abs(Math.cos(0.3 * i)));
+  return { size, w, strides, diag, inv: diag.map((v) => 1 / v) };
+}
 
-  it('apply equals the face-by-face flux sum and conserves mass', () => {
-    const ref = new Float64Array(g.size);
-    for (let k = 0; k < 2; k++) {
-      const s = g.strides[k];
-      for (let i = 0; i + s < g.size; i++) {
-        if (Math.floor(i / s) % g.n[k] === g.n[k] - 1) continue;
-        const flux = op.fwd[k][i] * rho[i] - op.bwd[k][i] * rho[i + s];
-        ref[i] -= flux;
-        ref[i + s] += flux;
-      }
+/** Σ_j w_ij x_j with explicit neighbour tests. */
+function offDiag(st: LevelStencil, n: number[], x: Float64Array, i: number): number {
+  let acc = 0;
+  for (let k = 0; k < n.length; k++) {
+    const c = Math.floor(i / st.strides[k]) % n[k];
+    if (c + 1 < n[k]) acc += st.w[k][i] * x[i + st.strides[k]];
+    if (c > 0) acc += st.w[k][i - st.strides[k]] * x[i - st.strides[k]];
+  }
+  return acc;
+}
+
+const vec = (size: number, seed: number): Float64Array => Float64Array.from({ length: size }, (_, i) => Math.sin(0.37 * i + seed) + 0.2);
+
+const maxDiff = (a: Float64Array, b: Float64Array): number => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+describe.each([[[7, 5]], [[8, 6]], [[2, 9]], [[1, 6]], [[33, 17]], [[5, 4, 3]], [[6, 7, 8]], [[2, 2, 9]]])('multigrid kernels on a %j box', (n) => {
+  const st = stencil(n);
+  const size = st.size;
+  const b = vec(size, 1);
+
+  it.each([true, false])('Gauss–Seidel sweep (forward: %s) equals the plain lexicographic sweep', (forward) => {
+    const x = vec(size, 2);
+    const y = x.slice();
+    gaussSeidel(st, TH, b, x, forward);
+    for (let q = 0; q < size; q++) {
+      const i = forward ? q : size - 1 - q;
+      y[i] = (b[i] + TH * offDiag(st, n, y, i)) * st.inv[i];
     }
-    const out = new Float64Array(g.size);
-    op.apply(rho, out);
-    let scale = 0;
-    let total = 0;
-    for (let i = 0; i < g.size; i++) {
-      scale = Math.max(scale, op.outflow[i] * rho[i]);
-      total += out[i];
-    }
-    for (let i = 0; i < g.size; i++) expect(Math.abs(out[i] - ref[i])).toBeLessThanOrEqual(1e-14 * scale);
-    expect(Math.abs(total)).toBeLessThan(1e-13 * scale * g.size);
+    expect(maxDiff(x, y)).toBeLessThan(1e-14);
   });
 
-  it('applySymmetric equals −outflow·v plus the face weights times the neighbours', () => {
-    const ref = new Float64Array(g.size);
-    for (let i = 0; i < g.size; i++) ref[i] = -op.outflow[i] * rho[i];
-    for (let k = 0; k < 2; k++) {
-      const s = g.strides[k];
-      for (let i = 0; i + s < g.size; i++) {
-        if (Math.floor(i / s) % g.n[k] === g.n[k] - 1) continue;
-        ref[i] += op.sym[k][i] * rho[i + s];
-        ref[i + s] += op.sym[k][i] * rho[i];
-      }
-    }
-    const out = new Float64Array(g.size);
-    op.applySymmetric(rho, out);
-    let scale = 0;
-    for (let i = 0; i < g.size; i++) scale = Math.max(scale, op.outflow[i] * rho[i]);
-    for (let i = 0; i < g.size; i++) expect(Math.abs(out[i] - ref[i])).toBeLessThanOrEqual(1e-14 * scale);
+  // Aggregates: pairs of cells along the last axis (any map works for the residual identity).
+  const agg = Int32Array.from({ length: size }, (_, i) => i >> 1);
+  const pw = vec(size, 3);
+  const nc = (size + 1) >> 1;
+
+  it('restricted residual equals Pᵀ(b − (I − θS)x) formed cell by cell', () => {
+    const x = vec(size, 4);
+    const bc = new Float64Array(nc);
+    restrictResidual(st, TH, b, x, agg, pw, bc);
+    const ref = new Float64Array(nc);
+    for (let i = 0; i < size; i++) ref[agg[i]] += pw[i] * (b[i] - st.diag[i] * x[i] + TH * offDiag(st, n, x, i));
+    expect(maxDiff(bc, ref)).toBeLessThan(1e-12);
+  });
+
+  it('after one forward sweep from zero, the half-stencil residual equals the full one', () => {
+    // diag must match inv for the identity r_i = θ Σ_{j>i} w_ij x_j to hold.
+    const x = new Float64Array(size);
+    gaussSeidel(st, TH, b, x, true);
+    const full = new Float64Array(nc);
+    const half = new Float64Array(nc);
+    restrictResidual(st, TH, b, x, agg, pw, full);
+    restrictResidualAfterFirstSweep(st, TH, x, agg, pw, half);
+    const scale = full.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(scale).toBeGreaterThan(0.1);
+    expect(maxDiff(full, half)).toBeLessThan(1e-12 * Math.max(1, scale));
   });
 });

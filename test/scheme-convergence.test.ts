@@ -6,8 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildOperator } from './helpers/problems.js';
-import { TrBdf2 } from '../solvers/integrators.js';
-import { shiftedSolver } from '../solvers/select.js';
+import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
+import { CpuBackend } from '../solvers/backend/cpu.js';
+import { cgSettings } from '../solvers/select.js';
 import { initialDensity } from '../src/run/initial.js';
 import { normalInterval } from '../solvers/special.js';
 
@@ -17,11 +18,11 @@ const m0 = 1;
 const s0 = 0.3;
 const T = 0.5;
 
-function l1ErrorAt(n: number): number {
+async function l1ErrorAt(n: number): Promise<number> {
   const op = buildOperator([[-3, 3]], [n], (x) => 0.5 * kappa * x * x, { kind: 'additive', D });
   const g = op.grid;
   const rho = initialDensity(g, { gaussian: { mean: [m0], std: [s0] } }, { file: 't', baseDir: '.' });
-  new TrBdf2(op, shiftedSolver(op, 1e-11), { tolerance: 1e-11, dtMax: 0.05 }).advance(rho, 0, T);
+  await new DeviceTrBdf2(new CpuBackend(op), op, { tolerance: 1e-11, dtMax: 0.05 }, cgSettings(1e-11)).advance(rho, 0, T);
   const m = m0 * Math.exp(-kappa * T);
   const s = Math.sqrt(s0 * s0 * Math.exp(-2 * kappa * T) + (D / kappa) * (1 - Math.exp(-2 * kappa * T)));
   let err = 0;
@@ -34,8 +35,9 @@ function l1ErrorAt(n: number): number {
 }
 
 describe('grid refinement against the exact OU law', () => {
-  it('L1 error decreases with order 2 ± 0.25', () => {
-    const errs = [40, 80, 160, 320].map(l1ErrorAt);
+  it('L1 error decreases with order 2 ± 0.25', async () => {
+    const errs: number[] = [];
+    for (const n of [40, 80, 160, 320]) errs.push(await l1ErrorAt(n));
     const orders = errs.slice(1).map((e, k) => Math.log2(errs[k] / e));
     for (const p of orders) {
       expect(p).toBeGreaterThan(1.75);

@@ -1,6 +1,9 @@
 import { cpus } from 'node:os';
 import type { FvOperator } from '../operator.js';
-import type { Backend, BackendInfo, Field, Rkl2StageCoefficients } from './types.js';
+import { TridiagonalSolver, type Preconditioner } from '../linear.js';
+import { ConditionedPreconditioner } from '../preconditioner.js';
+import { dot, max, min, norm1, sum } from '../vec.js';
+import type { Backend, BackendInfo, DirectShiftedSolver, Field, Rkl2StageCoefficients } from './types.js';
 
 const OWNER = Symbol('cpu64');
 
@@ -10,28 +13,57 @@ interface CpuField extends Field {
 
 /**
  * The float64 reference backend: the operator's own stencils plus plain loops. Each primitive
- * evaluates the same expressions in the same order as the synchronous integrators in
- * solvers/integrators.ts, so the generic integrators reproduce them to the last bit (tested).
+ * evaluates the same expressions in the same order as the plain synchronous loops of
+ * test/helpers/reference-*.ts (what fpsolve shipped before the integrators were written against
+ * the Backend), so the generic integrators reproduce them to the last bit (tested).
+ *
+ * The CG preconditioner is a host Preconditioner applied in place on the fields' Float64Arrays;
+ * by default the Jacobi/multigrid switch (preconditioner.ts), built on first use so that explicit
+ * and RKL2 runs never allocate it. In 1-D the implicit steps skip CG: the backend offers the
+ * direct tridiagonal solve.
  */
 export class CpuBackend implements Backend {
   readonly info: BackendInfo;
   readonly size: number;
+  readonly directShiftedSolver?: DirectShiftedSolver;
   private readonly op: FvOperator;
   private readonly tmp: Float64Array;
-  private jacobiTheta = NaN;
-  private readonly jacobiInv: Float64Array;
+  private pre: Preconditioner | undefined;
 
-  constructor(op: FvOperator) {
+  /** `preconditioner` defaults to the Jacobi/multigrid switch by conditioning. */
+  constructor(op: FvOperator, preconditioner?: Preconditioner) {
     this.op = op;
     this.size = op.grid.size;
     this.tmp = new Float64Array(this.size);
-    this.jacobiInv = new Float64Array(this.size);
+    this.pre = preconditioner;
+    if (op.grid.dim === 1) this.directShiftedSolver = this.thomas();
     this.info = {
       name: 'cpu',
       executor: 'Float64Array loops',
       device: `CPU (${cpus()[0]?.model ?? 'unknown'}, Node.js ${process.version})`,
       precision: 'float64',
     };
+  }
+
+  /** The 1-D direct solve; its two work arrays are allocated on the first solve. */
+  private thomas(): DirectShiftedSolver {
+    let solver: TridiagonalSolver | undefined;
+    return {
+      name: 'tridiagonal (Thomas)',
+      solve: async (theta, b, x) => {
+        solver ??= new TridiagonalSolver(this.op);
+        solver.solve(theta, this.d(b), this.d(x));
+      },
+    };
+  }
+
+  private preconditioner(): Preconditioner {
+    this.pre ??= new ConditionedPreconditioner(this.op);
+    return this.pre;
+  }
+
+  get preconditionerName(): string {
+    return this.preconditioner().name;
   }
 
   private d(f: Field): Float64Array {
@@ -82,15 +114,25 @@ export class CpuBackend implements Backend {
     this.op.applySymmetric(vs, o);
     for (let i = 0; i < o.length; i++) o[i] = vs[i] - theta * o[i];
   }
-  async jacobi(theta: number, r: Field, out: Field): Promise<void> {
-    if (theta !== this.jacobiTheta) {
-      this.jacobiTheta = theta;
-      const d = this.op.outflow;
-      for (let i = 0; i < d.length; i++) this.jacobiInv[i] = 1 / (1 + theta * d[i]);
+  async zero(x: Field): Promise<void> {
+    this.d(x).fill(0);
+  }
+  async cgUpdate(alpha: number, p: Field, q: Field, y: Field, r: Field): Promise<number> {
+    const [ps, qs, ys, rs] = [this.d(p), this.d(q), this.d(y), this.d(r)];
+    // ‖r‖² accumulates in index order, as dot(r, r) after the update would: the same bits.
+    let rr = 0;
+    for (let i = 0; i < rs.length; i++) {
+      ys[i] += alpha * ps[i];
+      rs[i] -= alpha * qs[i];
+      rr += rs[i] * rs[i];
     }
-    const [rs, o] = [this.d(r), this.d(out)];
-    const inv = this.jacobiInv;
-    for (let i = 0; i < o.length; i++) o[i] = inv[i] * rs[i];
+    return rr;
+  }
+  async precondition(theta: number, r: Field, out: Field): Promise<void> {
+    // setup() returns at once while θ is unchanged (every iteration of one solve).
+    const pre = this.preconditioner();
+    pre.setup(theta);
+    pre.apply(this.d(r), this.d(out));
   }
   async toSymmetric(x: Field, out: Field): Promise<void> {
     const [xs, o, s] = [this.d(x), this.d(out), this.op.sqrtPi];
@@ -101,16 +143,19 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < o.length; i++) o[i] = ys[i] * s[i];
   }
   async dot(x: Field, y: Field): Promise<number> {
-    const [xs, ys] = [this.d(x), this.d(y)];
-    let s = 0;
-    for (let i = 0; i < xs.length; i++) s += xs[i] * ys[i];
-    return s;
+    return dot(this.d(x), this.d(y));
   }
   async sum(x: Field): Promise<number> {
-    const xs = this.d(x);
-    let s = 0;
-    for (let i = 0; i < xs.length; i++) s += xs[i];
-    return s;
+    return sum(this.d(x));
+  }
+  async norm1(x: Field): Promise<number> {
+    return norm1(this.d(x));
+  }
+  async min(x: Field): Promise<number> {
+    return min(this.d(x));
+  }
+  async max(x: Field): Promise<number> {
+    return max(this.d(x));
   }
   dispose(): void {}
 }

@@ -99,6 +99,10 @@ export class GpuJsBackend implements Backend {
       mul: make('mul', g.size),
       rowDot: make('rowDot', this.rows),
       rowSum: make('rowSum', this.rows),
+      rowAbsSum: make('rowAbsSum', this.rows),
+      rowMin: make('rowMin', this.rows),
+      rowMax: make('rowMax', this.rows),
+      fill: make('fill', g.size),
     };
     this.coef = { owner: OWNER, value: new Float32Array(0) };
     this.info = {
@@ -211,6 +215,14 @@ export class GpuJsBackend implements Backend {
     const v = await this.device(x);
     this.put(x, await this.run(this.k.lincomb, a, v, 0, v));
   }
+  async zero(x: Field): Promise<void> {
+    this.put(x, await this.run(this.k.fill, 0));
+  }
+  async cgUpdate(alpha: number, p: Field, q: Field, y: Field, r: Field): Promise<number> {
+    await this.lincomb(1, y, alpha, p, y);
+    await this.lincomb(1, r, -alpha, q, r);
+    return this.dot(r, r);
+  }
 
   /** Symmetric-form data, uploaded on first use (only CG needs it). */
   private async symmetric(): Promise<{ sym: KernelValue; s: KernelValue; inv: KernelValue }> {
@@ -241,7 +253,9 @@ export class GpuJsBackend implements Backend {
     const { sym } = await this.symmetric();
     this.put(out, await this.run(this.k.shifted, await this.device(v), sym, theta));
   }
-  async jacobi(theta: number, r: Field, out: Field): Promise<void> {
+  /** Jacobi: the multigrid preconditioner is host code (sequential Gauss–Seidel smoothing), with no gpu.js kernels. */
+  readonly preconditionerName = 'Jacobi';
+  async precondition(theta: number, r: Field, out: Field): Promise<void> {
     const { sym } = await this.symmetric();
     this.put(out, await this.run(this.k.jacobi, await this.device(r), sym, theta));
   }
@@ -254,9 +268,14 @@ export class GpuJsBackend implements Backend {
     this.put(out, await this.run(this.k.mul, await this.device(y), s));
   }
 
-  private async finish(v: KernelValue): Promise<number> {
+  /** Reads back one partial result per row and frees the device copy. */
+  private async rowValues(v: KernelValue): Promise<Float32Array> {
     const rows = await GpuJsBackend.read(v);
     if (!(v instanceof Float32Array)) v.delete?.();
+    return rows;
+  }
+  private async finish(v: KernelValue): Promise<number> {
+    const rows = await this.rowValues(v);
     let s = 0;
     for (let i = 0; i < this.rows; i++) s += rows[i];
     return s;
@@ -266,6 +285,21 @@ export class GpuJsBackend implements Backend {
   }
   async sum(x: Field): Promise<number> {
     return this.finish(await this.run(this.k.rowSum, await this.device(x)));
+  }
+  async norm1(x: Field): Promise<number> {
+    return this.finish(await this.run(this.k.rowAbsSum, await this.device(x)));
+  }
+  async min(x: Field): Promise<number> {
+    const rows = await this.rowValues(await this.run(this.k.rowMin, await this.device(x)));
+    let m = Infinity;
+    for (let i = 0; i < this.rows; i++) if (rows[i] < m) m = rows[i];
+    return m;
+  }
+  async max(x: Field): Promise<number> {
+    const rows = await this.rowValues(await this.run(this.k.rowMax, await this.device(x)));
+    let m = -Infinity;
+    for (let i = 0; i < this.rows; i++) if (rows[i] > m) m = rows[i];
+    return m;
   }
 
   dispose(): void {

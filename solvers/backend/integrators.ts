@@ -3,13 +3,14 @@ import { newStats, record, substeps, type IntegratorStats } from '../integrators
 import type { Backend, Field } from './types.js';
 
 /**
- * Explicit Euler, RKL2 super-time-stepping and backward Euler (PCG on the symmetric form),
- * written once against the async Backend. On the float64 CPU backend they repeat the arithmetic
- * of solvers/integrators.ts operation for operation (ExplicitEuler and Rkl2 to the last bit, see
+ * The integrator contract and the stencil-only integrators (explicit Euler, RKL2 super-time-
+ * stepping), written once against the async Backend; the implicit ones (backward Euler, TR-BDF2)
+ * are in implicit.ts. On the float64 CPU backend they repeat the arithmetic of the plain loops in
+ * test/helpers/reference-integrators.ts operation for operation (to the last bit, see
  * test/gpu-integrators.test.ts); on gpu.js the state stays on the device between report times.
  */
 
-/** Linear-solver counters, as the report reads them from the sync integrators' ShiftedSolver. */
+/** Linear-solver counters, as the report reads them (report.integrator.linearSolver/…). */
 export interface SolverStats {
   readonly name: string;
   iterations: number;
@@ -30,14 +31,21 @@ export interface AsyncIntegrator {
   readonly name: string;
   readonly stats: IntegratorStats;
   readonly solver?: SolverStats;
+  /** The local error tolerance an adaptive integrator really uses (it may raise the requested one). */
+  readonly tolerance?: number;
   readonly backend: Backend;
   readonly massCorrection: MassCorrection;
   /**
-   * Advances ρ from t0 towards t1 as Integrator.advance does (same pause contract). ρ is uploaded
-   * on the first call and read back on return; between calls the device copy is the state, so
-   * callers must not change ρ between calls except by passing a different array.
+   * Advances ρ from t0 to exactly t1 (report times are always hit) and returns t1. With `pause`,
+   * asked after each step: when it returns true, stops early (ρ mass-restored and valid) and
+   * returns the time reached; advance(ρ, reached, t1) then continues with the same steps (to
+   * round-off). Lets the caller service signals and wall limits inside long intervals.
+   *
+   * ρ is uploaded on the first call and read back on return; between calls the backend's copy is
+   * the state, so callers must not change ρ between calls except by passing a different array.
    */
   advance(rho: Float64Array, t0: number, t1: number, pause?: () => boolean): Promise<number>;
+  /** A human description of the step choice, for the report. */
   describe(): string;
   dispose(): void;
 }
@@ -46,7 +54,8 @@ export interface AsyncIntegrator {
 /** Host mass drift below this (relative) is left alone; above it a float32 state is rescaled in float64. */
 const RENORMALIZE_ABOVE = 1e-12;
 
-abstract class DeviceIntegrator implements AsyncIntegrator {
+/** Upload, read-back and mass bookkeeping shared by every integrator on a Backend. */
+export abstract class DeviceIntegrator implements AsyncIntegrator {
   abstract readonly name: string;
   readonly stats = newStats();
   readonly backend: Backend;
@@ -162,7 +171,10 @@ export class DeviceExplicitEuler extends DeviceIntegrator {
   }
 }
 
-/** RKL2 (Meyer, Balsara & Aslam 2014), stages chosen as in solvers/integrators.ts Rkl2. */
+/**
+ * RKL2 (Meyer, Balsara & Aslam 2014) with the fewest stages s whose stability interval,
+ * (s² + s − 2)/4 × the explicit limit, covers dt.
+ */
 export class DeviceRkl2 extends DeviceIntegrator {
   readonly name = 'rkl2';
   readonly dt: number;
@@ -234,120 +246,5 @@ export class DeviceRkl2 extends DeviceIntegrator {
 
   describe(): string {
     return `RKL2, ${this.stages} stages, dt ≤ ${this.dt.toPrecision(4)} (${((this.stages * this.stages + this.stages - 2) / 4).toFixed(1)}× the explicit limit ${this.limit.toPrecision(4)}) on ${this.backend.info.name}`;
-  }
-}
-
-export interface CgSettings {
-  /** Relative residual ‖r‖/‖b‖ in the symmetric form. */
-  tol: number;
-  maxIterations: number;
-}
-
-/**
- * Jacobi-preconditioned CG for (I − θS) y = b/√π, x = √π y, with the mass-restoring correction of
- * linear.ts CgSolver (√π is an eigenvector of I − θS with eigenvalue 1).
- */
-export class DeviceCg implements SolverStats {
-  readonly name = 'PCG (Jacobi)';
-  iterations = 0;
-  solves = 0;
-  private readonly b: Backend;
-  readonly opts: CgSettings;
-  private readonly f: Record<'bs' | 'y' | 'r' | 'z' | 'p' | 'q' | 't' | 's', Field>;
-  private sReady = false;
-  private readonly s2: number;
-
-  constructor(backend: Backend, op: FvOperator, opts: CgSettings) {
-    this.b = backend;
-    this.opts = opts;
-    const mk = (): Field => backend.field();
-    this.f = { bs: mk(), y: mk(), r: mk(), z: mk(), p: mk(), q: mk(), t: mk(), s: mk() };
-    let s2 = 0;
-    for (const v of op.sqrtPi) s2 += v * v;
-    this.s2 = s2;
-  }
-
-  /** Solves (I − θA) x = b in the ρ-form; x holds the initial guess. */
-  async solve(theta: number, bRho: Field, x: Field): Promise<void> {
-    const B = this.b;
-    const { bs, y, r, z, p, q, t, s } = this.f;
-    if (!this.sReady) {
-      // √π as a field: fromSymmetric(1).
-      const ones = new Float64Array(B.size).fill(1);
-      await B.upload(t, ones);
-      await B.fromSymmetric(t, s);
-      this.sReady = true;
-    }
-    await B.toSymmetric(bRho, bs);
-    await B.toSymmetric(x, y);
-    const bnorm2 = await B.dot(bs, bs);
-    await B.shifted(theta, y, q);
-    await B.lincomb(1, bs, -1, q, r);
-    const stop = this.opts.tol * Math.sqrt(bnorm2);
-    let rnorm = Math.sqrt(await B.dot(r, r));
-    let it = 0;
-    if (rnorm > stop) {
-      await B.jacobi(theta, r, z);
-      await B.copy(z, p);
-      let rz = await B.dot(r, z);
-      while (it < this.opts.maxIterations) {
-        await B.shifted(theta, p, q);
-        const alpha = rz / (await B.dot(p, q));
-        await B.lincomb(1, y, alpha, p, y);
-        await B.lincomb(1, r, -alpha, q, r);
-        it++;
-        rnorm = Math.sqrt(await B.dot(r, r));
-        if (rnorm <= stop || !Number.isFinite(rnorm)) break;
-        await B.jacobi(theta, r, z);
-        const rzNew = await B.dot(r, z);
-        const beta = rzNew / rz;
-        rz = rzNew;
-        await B.lincomb(1, z, beta, p, p);
-      }
-    }
-    // Mass correction with the true residual: Σ √π (b/√π − (I − θS) y) = Σ b − Σ √π q.
-    await B.shifted(theta, y, q);
-    await B.fromSymmetric(q, t);
-    const sr = (await B.sum(bRho)) - (await B.sum(t));
-    await B.lincomb(1, y, sr / this.s2, s, t);
-    await B.fromSymmetric(t, x);
-    this.iterations += it;
-    this.solves++;
-    if (!(rnorm <= stop)) {
-      throw new Error(`CG did not reach tolerance ${this.opts.tol} in ${it} iterations (relative residual ${(rnorm / Math.sqrt(bnorm2)).toExponential(2)})`);
-    }
-  }
-}
-
-/** Backward Euler with a fixed step, each step a CG solve on the device. */
-export class DeviceBackwardEuler extends DeviceIntegrator {
-  readonly name = 'backward-euler';
-  readonly dt: number;
-  readonly solver: DeviceCg;
-  private readonly bRho: Field;
-
-  constructor(backend: Backend, op: FvOperator, dt: number, cg: CgSettings) {
-    super(backend, op);
-    this.dt = dt;
-    this.solver = new DeviceCg(backend, op, cg);
-    this.bRho = backend.field();
-  }
-
-  protected async steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
-    const m = substeps(t0, t1, this.dt);
-    const dt = (t1 - t0) / m;
-    const total = await this.backend.sum(this.x);
-    for (let k = 0; k < m; k++) {
-      await this.backend.copy(this.x, this.bRho);
-      await this.solver.solve(dt, this.bRho, this.x);
-      await this.restoreSum(this.x, total);
-      record(this.stats, dt);
-      if (k + 1 < m && pause?.()) return t0 + (k + 1) * dt;
-    }
-    return t1;
-  }
-
-  describe(): string {
-    return `backward Euler, dt = ${this.dt.toPrecision(4)}, ${this.solver.name} (tolerance ${this.solver.opts.tol}) on ${this.backend.info.name}`;
   }
 }

@@ -44,9 +44,18 @@ export interface KernelSources {
   mul: string;
   rowDot: string;
   rowSum: string;
+  rowAbsSum: string;
+  rowMin: string;
+  rowMax: string;
+  /** Every cell = the scalar argument (zeroing a field). */
+  fill: string;
 }
 
 const fn = (args: string, body: string): string => `function (${args}) {\nconst i = this.thread.x;\n${body}\n}`;
+
+/** A reduction over row i's L contiguous cells: init, then `step` for each cell j, returning `result`. */
+const rowLoop = (init: string, step: string, result: string): string =>
+  `${init}\nfor (let k = 0; k < this.constants.L; k++) {\nconst j = i * this.constants.L + k;\nif (j < this.constants.size) { ${step} }\n}\nreturn ${result};`;
 
 export function kernelSources(dim: number): KernelSources {
   return {
@@ -60,10 +69,12 @@ export function kernelSources(dim: number): KernelSources {
     mul: fn('x, w', 'return x[i] * w[i];'),
     // Partial sums over rows of L contiguous cells (a constant-bounded loop, never truncated);
     // the host adds the rows in float64 (gpujs.md §4.4, method B).
-    rowDot: fn(
-      'x, y',
-      'let s = 0.0;\nfor (let k = 0; k < this.constants.L; k++) {\nconst j = i * this.constants.L + k;\nif (j < this.constants.size) { s += x[j] * y[j]; }\n}\nreturn s;',
-    ),
-    rowSum: fn('x', 'let s = 0.0;\nfor (let k = 0; k < this.constants.L; k++) {\nconst j = i * this.constants.L + k;\nif (j < this.constants.size) { s += x[j]; }\n}\nreturn s;'),
+    rowDot: fn('x, y', rowLoop('let s = 0.0;', 's += x[j] * y[j];', 's')),
+    rowSum: fn('x', rowLoop('let s = 0.0;', 's += x[j];', 's')),
+    rowAbsSum: fn('x', rowLoop('let s = 0.0;', 's += Math.abs(x[j]);', 's')),
+    // Every row's first cell i·L exists (rows = ⌈size/L⌉), so it seeds the row's extremum.
+    rowMin: fn('x', rowLoop('let m = x[i * this.constants.L];', 'm = Math.min(m, x[j]);', 'm')),
+    rowMax: fn('x', rowLoop('let m = x[i * this.constants.L];', 'm = Math.max(m, x[j]);', 'm')),
+    fill: fn('v', 'return v;'),
   };
 }

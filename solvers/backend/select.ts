@@ -1,8 +1,7 @@
 import type { FvOperator } from '../operator.js';
 import { CpuBackend } from './cpu.js';
 import type { Backend, BackendInfo } from './types.js';
-import { DeviceBackwardEuler, DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from './integrators.js';
-import { FLOAT32_SYMMETRIC_PSI_MAX, type GpuJsMode } from './gpujs.js';
+import type { GpuJsMode } from './gpujs.js';
 
 /** `--backend`: auto, cpu (float64), gpu (a real GPU through gpu.js), webasm (gpu.js WebAssembly, float32). */
 export type BackendChoice = 'auto' | 'cpu' | 'gpu' | 'webasm';
@@ -116,16 +115,16 @@ async function gpuJsBackend(op: FvOperator, mode: GpuJsMode, device?: string): P
   return GpuJsBackend.create(GPU, op, mode, device ? { device } : {});
 }
 
-/** The backend that will run, or 'cpu-sync' for the default float64 path of solvers/integrators.ts. */
+/** The backend that will run. */
 export interface ResolvedBackend {
-  backend: Backend | 'cpu-sync';
+  backend: Backend;
   info: BackendInfo;
   /** Why this backend: the choice and what auto saw. */
   reason: string;
 }
 
 export interface ResolveOptions {
-  /** The scenario's integrator: TR-BDF2 has no device version. */
+  /** The scenario's integrator: `auto` keeps TR-BDF2 in float64 on the CPU. */
   integrator: string;
 }
 
@@ -134,19 +133,20 @@ export interface ResolveOptions {
  * least AUTO_GPU_MIN_CELLS cells; gpu = a hardware GPU or BackendUnavailable naming what is missing.
  */
 export async function resolveBackend(choice: BackendChoice, op: FvOperator, opts: ResolveOptions): Promise<ResolvedBackend> {
-  const cpu = (reason: string): ResolvedBackend => ({ backend: 'cpu-sync', info: new CpuBackend(op).info, reason });
+  const cpu = (reason: string): ResolvedBackend => {
+    const backend = new CpuBackend(op);
+    return { backend, info: backend.info, reason };
+  };
   const size = op.grid.size;
   if (choice === 'cpu') return cpu('--backend cpu: float64 on the CPU');
-  if (opts.integrator === 'trbdf2' && choice !== 'auto') {
-    throw new BackendUnavailable(`integrator trbdf2 runs only on the CPU backend: use integrator rkl2, explicit or backward-euler with --backend ${choice}, or --backend cpu`);
-  }
   if (choice === 'webasm') {
     const b = await gpuJsBackend(op, 'webasm');
     return { backend: b, info: b.info, reason: `--backend webasm: gpu.js WebAssembly kernels (float32, the GPU kernels' numerics on the CPU; kernels ran as ${b.info.executor})` };
   }
   if (choice === 'auto') {
     if (size < AUTO_GPU_MIN_CELLS) return cpu(`auto: ${size} cells is below ${AUTO_GPU_MIN_CELLS} (512²), too small for a GPU to beat float64 on the CPU`);
-    if (opts.integrator === 'trbdf2') return cpu('auto: integrator trbdf2 has no GPU version');
+    // On a GPU, TR-BDF2's CG runs in float32 with its tolerance raised to 1e-5: asked for by name only.
+    if (opts.integrator === 'trbdf2') return cpu('auto: integrator trbdf2 stays in float64 on the CPU (on a GPU its CG tolerance is limited to 1e-5 by float32)');
   }
   const probe = await probeGpu();
   if (!probe.mode) {
@@ -156,41 +156,4 @@ export async function resolveBackend(choice: BackendChoice, op: FvOperator, opts
   const b = await gpuJsBackend(op, probe.mode, probe.device);
   const why = choice === 'gpu' ? '--backend gpu' : `auto: ${size} cells ≥ ${AUTO_GPU_MIN_CELLS} (512²) and a GPU is usable`;
   return { backend: b, info: b.info, reason: `${why}: ${probe.device}${probe.software ? ' (software renderer, CI_SOFT_GPU)' : ''}; kernels ran as ${b.info.executor}` };
-}
-
-export interface DeviceIntegratorRequest {
-  choice: string;
-  dt?: number;
-  tolerance: number;
-  reportEvery: number;
-  end: number;
-}
-
-/**
- * The generic integrator for a device backend. `auto` becomes RKL2 (stencil work only, what a GPU
- * does well); the step rules are those of solvers/select.ts.
- */
-export function deviceIntegrator(backend: Backend, op: FvOperator, req: DeviceIntegratorRequest): AsyncIntegrator {
-  const limit = op.explicitLimit();
-  switch (req.choice) {
-    case 'explicit':
-      return new DeviceExplicitEuler(backend, op, req.dt);
-    case 'auto':
-    case 'rkl2':
-      return new DeviceRkl2(backend, op, req.dt ?? Math.min(req.reportEvery, ((20 * 20 + 20 - 2) / 4) * limit));
-    case 'backward-euler': {
-      if (backend.info.precision === 'float32') {
-        let psiMax = 0;
-        for (const p of op.problem.psi) if (p > psiMax) psiMax = p;
-        if (psiMax > FLOAT32_SYMMETRIC_PSI_MAX) {
-          throw new BackendUnavailable(`backward-euler on ${backend.info.name} needs √π = e^(−ψ/2) in float32, but ψ reaches ${psiMax.toPrecision(4)} > ${FLOAT32_SYMMETRIC_PSI_MAX} on this grid: use integrator rkl2 or explicit, or --backend cpu`);
-        }
-      }
-      // float32 residuals bottom out near 1e-6 relative: ask for no less than 1e-5.
-      const tol = backend.info.precision === 'float32' ? Math.max(1e-5, req.tolerance * 1e-3) : Math.min(1e-9, req.tolerance * 1e-3);
-      return new DeviceBackwardEuler(backend, op, req.dt ?? Math.min(req.reportEvery, req.end / 100), { tol, maxIterations: 20000 });
-    }
-    default:
-      throw new BackendUnavailable(`integrator ${req.choice} has no device version: use rkl2, explicit or backward-euler, or --backend cpu`);
-  }
 }

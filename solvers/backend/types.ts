@@ -1,14 +1,15 @@
 /**
- * The primitives the generic integrators (integrators.ts) need, implemented once in float64 over
- * Float64Array (cpu.ts) and once on gpu.js with device-resident float32 state (gpujs.ts).
+ * The primitives the generic integrators (integrators.ts, implicit.ts) and their CG (pcg.ts) need,
+ * implemented once in float64 over Float64Array (cpu.ts) and once on gpu.js with device-resident
+ * float32 state (gpujs.ts).
  *
  * Every operation is async: gpu.js's WebGPU kernels only return Promises, and awaiting a
  * synchronous result costs nothing measurable next to a grid-sized kernel.
  *
  * A Field is an opaque handle to one grid-sized vector owned by the backend. Elementwise
- * operations (lincomb, scale, jacobi, copy) may write into one of their inputs; stencil
- * operations (apply, eulerStep, rkl2Stage, shifted) must write into a field distinct from their
- * inputs.
+ * operations (lincomb, scale, copy, toSymmetric, fromSymmetric) may write into one of their
+ * inputs; stencil operations (apply, eulerStep, rkl2Stage, shifted), `precondition` and direct
+ * solves must write into a field distinct from their inputs.
  */
 export interface Field {
   /** Identifies the backend that allocated it (operations refuse foreign fields). */
@@ -37,6 +38,15 @@ export interface Rkl2StageCoefficients {
   g: number;
 }
 
+/**
+ * A direct solve of (I − θA) x = b in the ρ-form, for backends that have one (the CPU in 1-D:
+ * Thomas). Exact to round-off, so it needs no initial guess and counts no iterations.
+ */
+export interface DirectShiftedSolver {
+  readonly name: string;
+  solve(theta: number, b: Field, x: Field): Promise<void>;
+}
+
 export interface Backend {
   readonly info: BackendInfo;
   /** Number of cells. */
@@ -57,10 +67,25 @@ export interface Backend {
   lincomb(a: number, x: Field, b: number, y: Field, out: Field): Promise<void>;
   /** x = a x */
   scale(a: number, x: Field): Promise<void>;
+  /** x = 0 (a·x would keep a non-finite value). */
+  zero(x: Field): Promise<void>;
+  /**
+   * The CG update y += α p, r −= α q; returns ‖r‖² of the new r, finished in float64. One
+   * primitive so that the CPU makes one pass over the four fields instead of three.
+   */
+  cgUpdate(alpha: number, p: Field, q: Field, y: Field, r: Field): Promise<number>;
   /** out = (I − θ S) v, S the symmetric form of the generator. */
   shifted(theta: number, v: Field, out: Field): Promise<void>;
-  /** out = r / (1 + θ (−S_ii)): the Jacobi preconditioner of I − θS. */
-  jacobi(theta: number, r: Field, out: Field): Promise<void>;
+  /**
+   * out = M⁻¹ r, M a symmetric positive definite preconditioner of I − θS (rebuilt when θ
+   * changes). The CPU applies the host Preconditioner it was built with (Jacobi, multigrid or the
+   * switch between them); gpu.js applies Jacobi, 1/(1 + θ (−S_ii)).
+   */
+  precondition(theta: number, r: Field, out: Field): Promise<void>;
+  /** What `precondition` applies, for the linear solver's name in the report. */
+  readonly preconditionerName: string;
+  /** The backend's direct solve of (I − θA) x = b, where it has one; implicit steps use PCG otherwise. */
+  readonly directShiftedSolver?: DirectShiftedSolver;
   /** out = x / √π (ρ-form → symmetric form). */
   toSymmetric(x: Field, out: Field): Promise<void>;
   /** out = y √π (symmetric form → ρ-form). */
@@ -69,6 +94,12 @@ export interface Backend {
   dot(x: Field, y: Field): Promise<number>;
   /** Σ x_i, finished in float64. */
   sum(x: Field): Promise<number>;
+  /** Σ |x_i|, finished in float64. */
+  norm1(x: Field): Promise<number>;
+  /** min_i x_i. */
+  min(x: Field): Promise<number>;
+  /** max_i x_i. */
+  max(x: Field): Promise<number>;
   /** Frees device memory; the backend is unusable afterwards. */
   dispose(): void;
 }

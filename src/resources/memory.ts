@@ -47,20 +47,23 @@ function baseArrays(dim: number): number {
   return 2 + dim + (2 + 3 * dim) + 3 + 2;
 }
 
-/** Work arrays of each integrator (see solvers/integrators.ts and solvers/linear.ts). */
+/** Work arrays of each integrator (see solvers/backend/integrators.ts, implicit.ts, pcg.ts and cpu.ts). */
 function integratorArrays(integrator: IntegratorName, dim: number): { arrays: number; what: string } {
-  // 1-D implicit steps use the tridiagonal solver (2 arrays); 2-D/3-D use Jacobi-preconditioned CG (5 + 1).
-  const solver = dim === 1 ? 2 : 6;
+  // 1-D implicit steps use the tridiagonal solver (2 arrays); 2-D/3-D use PCG (7 fields) with the
+  // Jacobi inverse diagonal (1; multigrid's coarse levels, when the switch engages it, are not counted).
+  const solver = dim === 1 ? 2 : 8;
+  // Implicit integrators also hold the backend's copy of ρ and the CPU backend's stencil scratch.
+  const backend = 2;
   switch (integrator) {
     case 'explicit':
       return { arrays: 1, what: 'explicit Euler 1' };
     case 'rkl2':
       return { arrays: 5, what: 'RKL2 5' };
     case 'backward-euler':
-      return { arrays: 1 + solver, what: `backward Euler 1 + linear solver ${solver}` };
+      return { arrays: 1 + backend + solver, what: `backward Euler 1 + backend ${backend} + linear solver ${solver}` };
     case 'auto':
     case 'trbdf2':
-      return { arrays: 7 + solver, what: `TR-BDF2 7 + linear solver ${solver}` };
+      return { arrays: 7 + backend + solver, what: `TR-BDF2 7 + backend ${backend} + linear solver ${solver}` };
   }
 }
 

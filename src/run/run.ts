@@ -2,7 +2,6 @@ import { Grid } from '../../solvers/grid.js';
 import { Problem, isFault, type NoiseModel } from '../../solvers/problem.js';
 import { FvOperator } from '../../solvers/operator.js';
 import { selectIntegrator } from '../../solvers/select.js';
-import type { Integrator } from '../../solvers/integrators.js';
 import { DistanceTracker, type SeriesPoint } from '../diagnostics/distances.js';
 import { fitTailRate } from '../diagnostics/rates.js';
 import { classifyRegime, type Regime } from '../diagnostics/regime.js';
@@ -15,7 +14,7 @@ import { initialDensity } from './initial.js';
 import type { CompiledExpr } from '../landscape/expr.js';
 import { attachEstimates } from '../estimators/run-report.js';
 import { checkMemory, estimateRunMemory, type EstimateOptions, type MemoryLimit } from '../resources/memory.js';
-import { BackendUnavailable, deviceIntegrator, resolveBackend, type BackendChoice, type ResolvedBackend } from '../../solvers/backend/select.js';
+import { BackendUnavailable, resolveBackend, type BackendChoice, type ResolvedBackend } from '../../solvers/backend/select.js';
 import type { AsyncIntegrator } from '../../solvers/backend/integrators.js';
 
 export function noiseModel(spec: NoiseSpec): NoiseModel {
@@ -113,7 +112,7 @@ export interface RunResult {
 }
 
 /** Tolerated negative density, relative to max ρ, per integrator (positivity is exact for explicit/BE). */
-function negativeTolerance(integrator: Pick<Integrator, 'name'>, tolerance: number): number {
+function negativeTolerance(integrator: Pick<AsyncIntegrator, 'name'>, tolerance: number): number {
   if (integrator.name === 'explicit' || integrator.name === 'backward-euler') return 1e-12;
   return Math.max(10 * tolerance, 1e-9);
 }
@@ -185,7 +184,7 @@ function checkStepBudget(loaded: LoadedScenario, limit: number): void {
 }
 
 /** A pointed cause when the scenario itself asked for an explicit step above the positivity limit. */
-function faultHint(integrator: Pick<Integrator, 'name'>, time: Scenario['time'], limit: number): string {
+function faultHint(integrator: Pick<AsyncIntegrator, 'name'>, time: Scenario['time'], limit: number): string {
   if (integrator.name === 'explicit' && time.dt !== undefined && time.dt > limit) {
     return `; time.dt = ${time.dt} is ${(time.dt / limit).toPrecision(3)}× the explicit limit ${limit.toPrecision(4)} on this grid: lower time.dt below it, or use integrator auto`;
   }
@@ -217,17 +216,17 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     if (e instanceof BackendUnavailable) throw new InputError(`--backend ${opts.backend ?? 'auto'}: ${e.message}`);
     throw e;
   }
-  let integrator: Integrator | AsyncIntegrator;
+  let integrator: AsyncIntegrator;
   try {
     const req = { choice: time.integrator, dt: time.dt, tolerance: time.tolerance, reportEvery: time.reportEvery, end: time.end };
-    integrator = resolved.backend === 'cpu-sync' ? selectIntegrator(op, req) : deviceIntegrator(resolved.backend, op, req);
+    integrator = selectIntegrator(op, req, resolved.backend);
   } catch (e) {
-    if (resolved.backend !== 'cpu-sync') resolved.backend.dispose();
+    resolved.backend.dispose();
     throw new InputError((e as Error).message, { file: loaded.file, field: 'time.integrator' });
   }
   const delta = scenario.diagnostics.delta ?? defaultDelta(problem);
   const tracker = new DistanceTracker(problem, delta);
-  const negTol = negativeTolerance(integrator, time.tolerance);
+  const negTol = negativeTolerance(integrator, integrator.tolerance ?? time.tolerance);
   const series: SeriesPoint[] = [tracker.measure(0, rho)];
   const mass0 = series[0].mass;
   const wanted = [...(opts.snapshots ?? [])].sort((a, b) => a - b);
@@ -277,7 +276,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       sliceEnd = performance.now() + SLICE_MS;
       try {
         const r = await integrator.advance(rho, reached, tNext, pause);
-        reached = typeof r === 'number' && r < tNext ? r : tNext;
+        reached = r < tNext ? r : tNext;
         checkHealth(rho, grid, reached, integrator.stats.steps, negTol, mass0);
       } catch (e) {
         status = 'failed';
@@ -305,7 +304,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     await new Promise<void>((r) => setImmediate(r));
   }
   const report = buildReport({ loaded, setup, integrator, series, status, error, delta, tracker, wallSeconds: (performance.now() - started) / 1000, backend: resolved });
-  if ('dispose' in integrator) integrator.dispose();
+  integrator.dispose();
   // A stopped run's budget is spent: the gap estimate (seconds to minutes on big grids) is skipped.
   if (opts.gap !== false && status !== 'interrupted' && status !== 'incomplete') attachEstimates(report, setup);
   return { report, density: rho, setup, ...(opts.snapshots ? { snapshots } : {}) };
@@ -314,7 +313,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
 interface ReportInput {
   loaded: LoadedScenario;
   setup: Setup;
-  integrator: Integrator | AsyncIntegrator;
+  integrator: AsyncIntegrator;
   series: SeriesPoint[];
   status: RunStatus;
   error?: string;
@@ -355,7 +354,8 @@ function buildReport(r: ReportInput): RunReport {
   }
   const s = integrator.stats;
   const final = series[series.length - 1];
-  const massFix = 'massCorrection' in integrator ? integrator.massCorrection : undefined;
+  // Only float32 states are renormalized (float64 mass is restored to round-off inside the steps).
+  const massFix = r.backend.info.precision === 'float32' ? integrator.massCorrection : undefined;
   if (massFix && massFix.count > 0) {
     notes.push(
       `backend ${r.backend.info.name} is float32: each step's mass round-off (at most ${massFix.maxStepDrift.toExponential(2)} relative) was rescaled on the device by a float64-computed factor, and the remaining drift (at most ${massFix.maxRelativeDrift.toExponential(2)}) in float64 on the host at ${massFix.count} report times (docs/gpu.md).`,

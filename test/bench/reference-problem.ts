@@ -10,11 +10,10 @@ import { setUp, type Setup } from '../../src/run/run.js';
 import { initialDensity } from '../../src/run/initial.js';
 import { readNpy } from '../../src/io/npy.js';
 import { packageRoot } from '../../src/paths.js';
-import { BackwardEuler, TrBdf2, type Integrator } from '../../solvers/integrators.js';
 import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from '../../solvers/backend/integrators.js';
+import { DeviceBackwardEuler, DeviceTrBdf2 } from '../../solvers/backend/implicit.js';
 import { CpuBackend } from '../../solvers/backend/cpu.js';
-import { CgSolver, JacobiPreconditioner, type Preconditioner } from '../../solvers/linear.js';
-import { MultigridPreconditioner } from '../../solvers/multigrid.js';
+import { cpuBackend } from '../../solvers/select.js';
 
 export const SHARED_REF = '/work/shared/reference';
 
@@ -57,17 +56,18 @@ export function setUpReference(n: number, extra: string[] = []): Setup {
   return setUp(loadScenario(join(packageRoot(), 'scenarios', 'double-well-2d.yaml'), [`domain.cells=[${n},${n}]`, ...extra]));
 }
 
-function preconditioner(setup: Setup, which: 'mg' | 'jacobi' | undefined): Preconditioner {
-  return which === 'jacobi' ? new JacobiPreconditioner(setup.op) : new MultigridPreconditioner(setup.op);
+/** The CPU backend with the method's CG preconditioner (multigrid unless `jacobi`). */
+function backendFor(setup: Setup, which: 'mg' | 'jacobi' | undefined): CpuBackend {
+  return cpuBackend(setup.op, which === 'jacobi' ? 'jacobi' : 'multigrid');
 }
 
-export function buildIntegrator(setup: Setup, m: Method): Integrator | AsyncIntegrator {
+export function buildIntegrator(setup: Setup, m: Method): AsyncIntegrator {
   const op = setup.op;
   switch (m.kind) {
     case 'trbdf2':
-      return new TrBdf2(op, new CgSolver(op, preconditioner(setup, m.pre), { tol: m.linearTol, maxIterations: 20000 }), { tolerance: m.tolerance, dtMax: m.dtMax ?? 1 });
+      return new DeviceTrBdf2(backendFor(setup, m.pre), op, { tolerance: m.tolerance, dtMax: m.dtMax ?? 1 }, { tol: m.linearTol, maxIterations: 20000 });
     case 'backward-euler':
-      return new BackwardEuler(op, new CgSolver(op, preconditioner(setup, m.pre), { tol: m.linearTol, maxIterations: 20000 }), m.dt);
+      return new DeviceBackwardEuler(backendFor(setup, m.pre), op, m.dt, { tol: m.linearTol, maxIterations: 20000 });
     case 'rkl2':
       return new DeviceRkl2(new CpuBackend(op), op, m.dt);
     case 'explicit':

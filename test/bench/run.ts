@@ -113,7 +113,7 @@ const kernels: KernelResult[] = [512, 1024].map((n) => kernelBench(n, 9));
 
 // 3. Multigrid-PCG iteration counts (count-based; 1024² only here, not in the unit tests).
 log('iteration counts');
-const counts: CountResult[] = iterationCounts(quick ? [128, 256, 512] : [128, 256, 512, 1024]);
+const counts: CountResult[] = await iterationCounts(quick ? [128, 256, 512] : [128, 256, 512, 1024]);
 
 // 4. Accuracy–cost trade-off per integrator (128²).
 const trade: TradeOffRow[] = quick ? [] : (log('trade-off'), await tradeOff(128));

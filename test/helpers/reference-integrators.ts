@@ -5,9 +5,18 @@
  * Float64Array, no Backend), so agreement to the last bit checks the Backend abstraction.
  */
 import type { FvOperator } from '../../solvers/operator.js';
-import { newStats, record, substeps, type Integrator } from '../../solvers/integrators.js';
+import { newStats, record, substeps, type IntegratorStats } from '../../solvers/integrators.js';
 import { restoreSum, sum } from '../../solvers/vec.js';
 
+/** The synchronous counterpart of AsyncIntegrator (same pause contract), for the references. */
+export interface Integrator {
+  readonly name: string;
+  readonly stats: IntegratorStats;
+  /** The linear solver's counters, for implicit integrators. */
+  readonly solver?: { readonly name: string; iterations: number; solves: number };
+  advance(rho: Float64Array, t0: number, t1: number, pause?: () => boolean): number;
+  describe(): string;
+}
 
 /**
  * Explicit Euler with dt ≤ 1/max(−A_ii): the positivity limit (also within the stability limit
