@@ -8,8 +8,11 @@ import type { Backend, DirectShiftedSolver, Field } from './types.js';
  * report reads (report.integrator.linearSolver/linearSolves/linearIterations).
  */
 export interface ShiftedSolver extends SolverStats {
-  /** x receives the solution; it is also the initial guess of iterative solvers. b and x are distinct fields. */
-  solve(theta: number, b: Field, x: Field): Promise<void>;
+  /**
+   * x receives the solution; it is also the initial guess of iterative solvers. b and x are
+   * distinct fields. `tol` loosens (or tightens) an iterative solver's tolerance for this solve.
+   */
+  solve(theta: number, b: Field, x: Field, tol?: number): Promise<void>;
   /** The solver with its tolerance, for the integrator's description. */
   describe(): string;
 }
