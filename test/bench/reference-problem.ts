@@ -18,8 +18,8 @@ import { cpuBackend } from '../../solvers/select.js';
 export const SHARED_REF = '/work/shared/reference';
 
 export type Method =
-  | { kind: 'trbdf2'; tolerance: number; linearTol: number; pre?: 'mg' | 'jacobi'; dtMax?: number }
-  | { kind: 'backward-euler'; dt: number; linearTol: number; pre?: 'mg' | 'jacobi' }
+  | { kind: 'trbdf2'; tolerance: number; linearTol: number; pre?: 'mg' | 'jacobi' | 'auto'; dtMax?: number }
+  | { kind: 'backward-euler'; dt: number; linearTol: number; pre?: 'mg' | 'jacobi' | 'auto' }
   | { kind: 'rkl2'; dt: number }
   | { kind: 'explicit' };
 
@@ -57,8 +57,8 @@ export function setUpReference(n: number, extra: string[] = []): Setup {
 }
 
 /** The CPU backend with the method's CG preconditioner (multigrid unless `jacobi`). */
-function backendFor(setup: Setup, which: 'mg' | 'jacobi' | undefined): CpuBackend {
-  return cpuBackend(setup.op, which === 'jacobi' ? 'jacobi' : 'multigrid');
+function backendFor(setup: Setup, which: 'mg' | 'jacobi' | 'auto' | undefined): CpuBackend {
+  return cpuBackend(setup.op, which === 'jacobi' ? 'jacobi' : which === 'auto' ? 'auto' : 'multigrid');
 }
 
 export function buildIntegrator(setup: Setup, m: Method): AsyncIntegrator {
