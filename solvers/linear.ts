@@ -1,4 +1,7 @@
 import { FvOperator } from './operator.js';
+import type { ThreadTeam } from './backend/team.js';
+import { scaleBy } from './range-kernels.js';
+import { sharedFloat64 } from './shared-memory.js';
 
 /**
  * Host-side pieces of the implicit solves: the 1-D direct solve and the Preconditioner interface
@@ -54,6 +57,8 @@ export interface Preconditioner {
   setup(theta: number): void;
   apply(r: Float64Array, z: Float64Array): void;
   readonly name: string;
+  /** Lets the grid-sized passes run on the CPU backend's kernel threads (null: none). */
+  useTeam?(team: ThreadTeam | null): void;
 }
 
 export class JacobiPreconditioner implements Preconditioner {
@@ -61,9 +66,13 @@ export class JacobiPreconditioner implements Preconditioner {
   private readonly outflow: Float64Array;
   private readonly inv: Float64Array;
   private theta = NaN;
+  private team: ThreadTeam | null = null;
   constructor(op: FvOperator) {
     this.outflow = op.outflow;
-    this.inv = new Float64Array(op.grid.size);
+    this.inv = sharedFloat64(op.grid.size);
+  }
+  useTeam(team: ThreadTeam | null): void {
+    this.team = team;
   }
   setup(theta: number): void {
     if (theta === this.theta) return;
@@ -71,7 +80,7 @@ export class JacobiPreconditioner implements Preconditioner {
     for (let i = 0; i < this.inv.length; i++) this.inv[i] = 1 / (1 + theta * this.outflow[i]);
   }
   apply(r: Float64Array, z: Float64Array): void {
-    const inv = this.inv;
-    for (let i = 0; i < r.length; i++) z[i] = inv[i] * r[i];
+    if (this.team) this.team.run('scaleBy', [this.inv, r, z], [], [], r.length);
+    else scaleBy([this.inv, r, z], [], [], 0, r.length);
   }
 }

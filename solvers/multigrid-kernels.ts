@@ -128,36 +128,3 @@ export function restrictResidual(st: LevelStencil, th: number, b: Float64Array, 
   }
   for (let i = hi; i < size; i++) bc[agg[i]] += pw[i] * (b[i] - diag[i] * x[i] + th * offDiagChecked(st, x, i));
 }
-
-/** x += a · P xc. */
-export function prolongAdd(a: number, agg: Int32Array, pw: Float64Array, xc: Float64Array, x: Float64Array): void {
-  for (let i = 0; i < x.length; i++) x[i] += a * pw[i] * xc[agg[i]];
-}
-
-/**
- * bc = Pᵀ r right after one forward sweep that started from x = 0. At its update x_i zeroed the
- * residual at i with the later neighbours still 0, so afterwards r_i = θ Σ_{j>i} w_ij x_j: only
- * the upper neighbours (half the stencil, no b, no diagonal).
- */
-export function restrictResidualAfterFirstSweep(st: LevelStencil, th: number, x: Float64Array, agg: Int32Array, pw: Float64Array, bc: Float64Array): void {
-  const size = st.size;
-  const so = st.strides[0];
-  const hi = Math.max(0, size - so);
-  bc.fill(0);
-  if (st.w.length === 2) {
-    const [wa, wb] = st.w;
-    for (let i = 0; i < hi; i++) bc[agg[i]] += th * pw[i] * (wb[i] * x[i + 1] + wa[i] * x[i + so]);
-  } else {
-    const [wa, wb, wc] = st.w;
-    const sb = st.strides[1];
-    for (let i = 0; i < hi; i++) bc[agg[i]] += th * pw[i] * (wc[i] * x[i + 1] + wb[i] * x[i + sb] + wa[i] * x[i + so]);
-  }
-  for (let i = hi; i < size; i++) {
-    let acc = 0;
-    for (let k = 0; k < st.w.length; k++) {
-      const s = st.strides[k];
-      if (i + s < size) acc += st.w[k][i] * x[i + s];
-    }
-    bc[agg[i]] += th * pw[i] * acc;
-  }
-}

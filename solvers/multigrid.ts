@@ -1,6 +1,9 @@
 import { FvOperator } from './operator.js';
 import type { Preconditioner } from './linear.js';
-import { gaussSeidel, prolongAdd, restrictResidual, restrictResidualAfterFirstSweep, type LevelStencil } from './multigrid-kernels.js';
+import { sharedFloat64, sharedInt32 } from './shared-memory.js';
+import { gaussSeidel, restrictResidual, type LevelStencil } from './multigrid-kernels.js';
+import { prolongAdd, restrictAfterFirstSweep, zero } from './range-kernels.js';
+import type { ThreadTeam } from './backend/team.js';
 
 /**
  * Geometric multigrid for (I − θS) in the symmetric form, used as a CG preconditioner.
@@ -82,7 +85,7 @@ export class MultigridPreconditioner implements Preconditioner {
     const n = pad3(g.n);
     const w: [Float64Array, Float64Array, Float64Array] = [EMPTY, EMPTY, EMPTY];
     for (let k = 0; k < g.dim; k++) w[3 - g.dim + k] = n[3 - g.dim + k] > 1 ? op.sym[k] : EMPTY;
-    const fine = withStencil({ n, size: g.size, w, d: op.outflow as Float64Array, inv: new Float64Array(g.size), b: EMPTY, x: EMPTY }, g.dim);
+    const fine = withStencil({ n, size: g.size, w, d: op.outflow as Float64Array, inv: sharedFloat64(g.size), b: EMPTY, x: EMPTY }, g.dim);
     this.levels.push(fine);
     let s: Float64Array<ArrayBufferLike> = op.sqrtPi;
     let lv = fine;
@@ -94,6 +97,13 @@ export class MultigridPreconditioner implements Preconditioner {
     }
     const cycle = this.opts.cycle === 'W' && this.opts.fineV ? 'W below the finest level' : this.opts.cycle;
     this.name = `multigrid (${this.levels.length} levels, Galerkin aggregation, ${cycle}(${this.opts.sweeps},${this.opts.sweeps}) symmetric Gauss–Seidel)`;
+  }
+
+  /** Kernel threads for the finest level's passes (the coarse levels are too small to pay). */
+  private team: ThreadTeam | null = null;
+
+  useTeam(team: ThreadTeam | null): void {
+    this.team = team;
   }
 
   setup(theta: number): void {
@@ -131,16 +141,25 @@ export class MultigridPreconditioner implements Preconditioner {
     const agg = lv.agg as Int32Array;
     const pw = lv.pw as Float64Array;
     const { x, b, stencil } = lv;
-    x.fill(0);
+    const team = l === 0 ? this.team : null;
+    const run = (name: 'zero' | 'prolongAdd' | 'restrictAfterFirstSweep', fl: Float64Array[], p: number[], align = 1): void => {
+      if (team) team.run(name, fl, [agg], p, lv.size, align);
+      else (name === 'zero' ? zero : name === 'prolongAdd' ? prolongAdd : restrictAfterFirstSweep)(fl, [agg], p, 0, lv.size);
+    };
+    run('zero', [x], []);
     // W: a second coarse correction on the updated residual (the coarsest solve is exact once).
     const reps = this.opts.cycle === 'W' && l + 2 < this.levels.length && !(l === 0 && this.opts.fineV) ? 2 : 1;
     const a = this.opts.overCorrection;
     for (let k = 0; k < this.opts.sweeps; k++) gaussSeidel(stencil, th, b, x, true);
     for (let rep = 0; rep < reps; rep++) {
-      if (rep === 0 && this.opts.sweeps === 1) restrictResidualAfterFirstSweep(stencil, th, x, agg, pw, coarse.b);
-      else restrictResidual(stencil, th, b, x, agg, pw, coarse.b);
+      if (rep === 0 && this.opts.sweeps === 1) {
+        // Ranges of whole aggregates: split at multiples of twice the outermost stride.
+        run('restrictAfterFirstSweep', [pw, x, coarse.b, ...stencil.w], [th, lv.size, ...stencil.strides], 2 * stencil.strides[0]);
+      } else {
+        restrictResidual(stencil, th, b, x, agg, pw, coarse.b);
+      }
       this.cycle(l + 1);
-      prolongAdd(a, agg, pw, coarse.x, x);
+      run('prolongAdd', [pw, coarse.x, x], [a]);
     }
     for (let k = 0; k < this.opts.sweeps; k++) gaussSeidel(stencil, th, b, x, false);
   }
@@ -157,7 +176,7 @@ function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: Mul
   const c1 = n1 > 1 ? Math.ceil(n1 / 2) : 1;
   const c2 = n2 > 1 ? Math.ceil(n2 / 2) : 1;
   const cs = c0 * c1 * c2;
-  const agg = new Int32Array(lv.size);
+  const agg = sharedInt32(lv.size);
   const sMax = new Float64Array(cs);
   for (let i0 = 0, i = 0; i0 < n0; i0++) {
     for (let i1 = 0; i1 < n1; i1++) {
@@ -179,7 +198,7 @@ function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: Mul
   }
   const sc = new Float64Array(cs);
   for (let I = 0; I < cs; I++) sc[I] = sMax[I] * Math.sqrt(ss[I]);
-  const pw = new Float64Array(lv.size);
+  const pw = sharedFloat64(lv.size);
   for (let i = 0; i < lv.size; i++) {
     const m = sc[agg[i]];
     // An aggregate where √π underflowed everywhere gets equal weights (still orthonormal).
@@ -189,8 +208,8 @@ function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: Mul
 
   const nc: [number, number, number] = [c0, c1, c2];
   const cw: [Float64Array, Float64Array, Float64Array] = [EMPTY, EMPTY, EMPTY];
-  for (let k = 3 - dim; k < 3; k++) cw[k] = new Float64Array(cs);
-  const cd = new Float64Array(cs);
+  for (let k = 3 - dim; k < 3; k++) cw[k] = sharedFloat64(cs);
+  const cd = sharedFloat64(cs);
   const strides = [n1 * n2, n2, 1];
   // diag: Σ S_ii ŝ_i² + 2 Σ_{faces inside I} w ŝ_i ŝ_j; off-diag: Σ_{faces between I, J} w ŝ_i ŝ_j
   for (let i = 0; i < lv.size; i++) {
@@ -216,7 +235,7 @@ function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: Mul
   for (let I = 0; I < cs; I++) if (cd[I] < 0) cd[I] = 0; // round-off only: −S_c is PSD
   lv.agg = agg;
   lv.pw = pw;
-  const level = withStencil({ n: nc, size: cs, w: cw, d: cd, inv: new Float64Array(cs), b: new Float64Array(cs), x: new Float64Array(cs) }, dim);
+  const level = withStencil({ n: nc, size: cs, w: cw, d: cd, inv: sharedFloat64(cs), b: sharedFloat64(cs), x: sharedFloat64(cs) }, dim);
   return { level, s: sc };
 }
 
@@ -238,8 +257,8 @@ function fixUnderflowedAggregates(agg: Int32Array, pw: Float64Array, sc: Float64
 function withStencil(lv: Omit<MultigridLevel, 'stencil'>, dim: number): MultigridLevel {
   const [, n1, n2] = lv.n;
   const strides = [n1 * n2, n2, 1].slice(3 - dim);
-  const w = lv.w.slice(3 - dim).map((wk) => (wk.length === lv.size ? wk : new Float64Array(lv.size)));
-  return { ...lv, stencil: { size: lv.size, w, strides, diag: new Float64Array(lv.size), inv: lv.inv } };
+  const w = lv.w.slice(3 - dim).map((wk) => (wk.length === lv.size ? wk : sharedFloat64(lv.size)));
+  return { ...lv, stencil: { size: lv.size, w, strides, diag: sharedFloat64(lv.size), inv: lv.inv } };
 }
 
 /** Dense matrix of I − θS on a (small) level, then its Cholesky factor L (row-major, lower). */

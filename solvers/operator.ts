@@ -1,6 +1,8 @@
 import { bernoulli, symmetricWeight } from './bernoulli.js';
 import { Grid } from './grid.js';
 import { Problem } from './problem.js';
+import { sharedFloat64 } from './shared-memory.js';
+import { apply2, symmetric2 } from './range-kernels.js';
 
 /**
  * The finite-volume generator in two equivalent forms.
@@ -37,12 +39,12 @@ export class FvOperator {
     this.fwd = [];
     this.bwd = [];
     this.sym = [];
-    this.outflow = new Float64Array(g.size);
+    this.outflow = sharedFloat64(g.size);
     const psi = problem.psi;
     for (let k = 0; k < g.dim; k++) {
-      const fw = new Float64Array(g.size);
-      const bw = new Float64Array(g.size);
-      const sy = new Float64Array(g.size);
+      const fw = sharedFloat64(g.size);
+      const bw = sharedFloat64(g.size);
+      const sy = sharedFloat64(g.size);
       const stride = g.strides[k];
       const n = g.n[k];
       const inv = 1 / (g.h[k] * g.h[k]);
@@ -70,7 +72,7 @@ export class FvOperator {
       this.bwd.push(bw);
       this.sym.push(sy);
     }
-    this.sqrtPi = new Float64Array(g.size);
+    this.sqrtPi = sharedFloat64(g.size);
     for (let i = 0; i < g.size; i++) this.sqrtPi[i] = Math.exp(-0.5 * psi[i]);
   }
 
@@ -83,7 +85,7 @@ export class FvOperator {
   apply(rho: Float64Array, out: Float64Array): void {
     const g = this.grid;
     if (g.dim === 2) {
-      applyFused2(this.fwd[0], this.bwd[0], this.fwd[1], this.bwd[1], this.outflow, g.strides[0], g.size, rho, out);
+      apply2([this.fwd[0], this.bwd[0], this.fwd[1], this.bwd[1], this.outflow, rho, out], [], [g.strides[0], g.size], 0, g.size);
       return;
     }
     out.fill(0);
@@ -105,7 +107,7 @@ export class FvOperator {
     const g = this.grid;
     const d = this.outflow;
     if (g.dim === 2) {
-      symFused2(this.sym[0], this.sym[1], d, g.strides[0], g.size, v, out);
+      symmetric2([this.sym[0], this.sym[1], d, v, out], [], [g.strides[0], g.size], 0, g.size);
       return;
     }
     for (let i = 0; i < g.size; i++) out[i] = -d[i] * v[i];
@@ -134,43 +136,4 @@ export class FvOperator {
     for (let i = 0; i < this.problem.psi.length; i++) if (this.problem.psi[i] > max) max = this.problem.psi[i];
     return max < 1400;
   }
-}
-
-/** 2-D fused ρ-form stencil: axis 0 has stride s (= n1), axis 1 stride 1. */
-function applyFused2(f0: Float64Array, b0: Float64Array, f1: Float64Array, b1: Float64Array, od: Float64Array, s: number, size: number, r: Float64Array, out: Float64Array): void {
-  // Checked cells: the first row (no lower axis-0 face) and the last row (no upper one).
-  const cell = (i: number): number => {
-    const ri = r[i];
-    let a = -(f0[i] + f1[i]) * ri;
-    if (i + 1 < size) a += b1[i] * r[i + 1];
-    if (i + s < size) a += b0[i] * r[i + s];
-    if (i >= 1) a += f1[i - 1] * r[i - 1] - b1[i - 1] * ri;
-    if (i >= s) a += f0[i - s] * r[i - s] - b0[i - s] * ri;
-    return a;
-  };
-  const end = Math.max(s, size - s);
-  for (let i = 0; i < Math.min(s, size); i++) out[i] = cell(i);
-  for (let i = s; i < end; i++) {
-    // The out-flow sum od = −A_ii is stored: 5 coefficient loads per cell instead of 8.
-    out[i] = b1[i] * r[i + 1] + f1[i - 1] * r[i - 1] + b0[i] * r[i + s] + f0[i - s] * r[i - s] - od[i] * r[i];
-  }
-  for (let i = end; i < size; i++) out[i] = cell(i);
-}
-
-/** 2-D fused symmetric stencil: out = −d v + Σ faces w (neighbour). */
-function symFused2(w0: Float64Array, w1: Float64Array, d: Float64Array, s: number, size: number, v: Float64Array, out: Float64Array): void {
-  const cell = (i: number): number => {
-    let a = -d[i] * v[i];
-    if (i + 1 < size) a += w1[i] * v[i + 1];
-    if (i + s < size) a += w0[i] * v[i + s];
-    if (i >= 1) a += w1[i - 1] * v[i - 1];
-    if (i >= s) a += w0[i - s] * v[i - s];
-    return a;
-  };
-  const end = Math.max(s, size - s);
-  for (let i = 0; i < Math.min(s, size); i++) out[i] = cell(i);
-  for (let i = s; i < end; i++) {
-    out[i] = w1[i] * v[i + 1] + w1[i - 1] * v[i - 1] + w0[i] * v[i + s] + w0[i - s] * v[i - s] - d[i] * v[i];
-  }
-  for (let i = end; i < size; i++) out[i] = cell(i);
 }

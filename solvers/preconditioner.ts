@@ -1,6 +1,7 @@
 import { FvOperator } from './operator.js';
 import { JacobiPreconditioner, type Preconditioner } from './linear.js';
 import { MultigridPreconditioner } from './multigrid.js';
+import type { ThreadTeam } from './backend/team.js';
 
 /**
  * Jacobi when I − θS is well conditioned, multigrid when it is not. cond(I − θS) ≤ 1 + 2θ·max(−S_ii),
@@ -35,9 +36,20 @@ export class ConditionedPreconditioner implements Preconditioner {
     return `Jacobi or multigrid by conditioning (multigrid when θ·max(−S_ii) > ${ConditionedPreconditioner.SWITCH})`;
   }
 
+  private team: ThreadTeam | null = null;
+
+  useTeam(team: ThreadTeam | null): void {
+    this.team = team;
+    this.jacobi.useTeam(team);
+    this.multigrid?.useTeam(team);
+  }
+
   setup(theta: number): void {
     if (theta * this.maxOutflow > ConditionedPreconditioner.SWITCH) {
-      this.multigrid ??= new MultigridPreconditioner(this.op);
+      if (!this.multigrid) {
+        this.multigrid = new MultigridPreconditioner(this.op);
+        this.multigrid.useTeam(this.team);
+      }
       this.active = this.multigrid;
     } else {
       this.active = this.jacobi;

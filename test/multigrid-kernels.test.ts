@@ -2,10 +2,12 @@
  * The multigrid inner loops (solvers/multigrid-kernels.ts) against plain reference loops written
  * from the definitions: lexicographic Gauss–Seidel on (I − θS)x = b with explicit bounds tests,
  * and the restricted residual Pᵀ(b − (I − θS)x). Odd sizes, thin boxes and 3-D included, since
- * the kernels' branch-free interiors rely on zero wall weights and on index ranges.
+ * the kernels' branch-free interiors rely on zero wall weights and on index ranges. The half-stencil
+ * restriction is the range kernel of solvers/range-kernels.ts (the one the kernel threads run).
  */
 import { describe, expect, it } from 'vitest';
-import { gaussSeidel, restrictResidual, restrictResidualAfterFirstSweep, type LevelStencil } from '../solvers/multigrid-kernels.js';
+import { gaussSeidel, restrictResidual, type LevelStencil } from '../solvers/multigrid-kernels.js';
+import { restrictAfterFirstSweep } from '../solvers/range-kernels.js';
 
 const TH = 0.7;
 
@@ -74,7 +76,7 @@ describe.each([[[7, 5]], [[8, 6]], [[2, 9]], [[1, 6]], [[33, 17]], [[5, 4, 3]], 
     const full = new Float64Array(nc);
     const half = new Float64Array(nc);
     restrictResidual(st, TH, b, x, agg, pw, full);
-    restrictResidualAfterFirstSweep(st, TH, x, agg, pw, half);
+    restrictAfterFirstSweep([pw, x, half, ...st.w], [agg], [TH, size, ...st.strides], 0, size);
     const scale = full.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(scale).toBeGreaterThan(0.1);
     expect(maxDiff(full, half)).toBeLessThan(1e-12 * Math.max(1, scale));

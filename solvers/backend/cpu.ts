@@ -2,8 +2,22 @@ import { cpus } from 'node:os';
 import type { FvOperator } from '../operator.js';
 import { TridiagonalSolver, type Preconditioner } from '../linear.js';
 import { ConditionedPreconditioner } from '../preconditioner.js';
-import { dot, max, min, norm1, sum } from '../vec.js';
+import { max, min, norm1, sum } from '../vec.js';
+import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
+import { sharedFloat64 } from '../shared-memory.js';
+import { defaultThreads, ThreadTeam } from './team.js';
 import type { Backend, BackendInfo, DirectShiftedSolver, Field, Rkl2StageCoefficients } from './types.js';
+
+/**
+ * Grids from this many cells up run the CPU kernels on all cores: at 512² a 2-D stencil pass
+ * takes ~2 ms, against ~20 µs to dispatch it to a thread (bench/results.md).
+ */
+export const THREADED_MIN_CELLS = 512 * 512;
+
+export interface CpuBackendOptions {
+  /** Kernel threads; default: all cores from THREADED_MIN_CELLS cells up, else 1. */
+  threads?: number;
+}
 
 const OWNER = Symbol('cpu64');
 
@@ -29,18 +43,23 @@ export class CpuBackend implements Backend {
   private readonly op: FvOperator;
   private readonly tmp: Float64Array;
   private pre: Preconditioner | undefined;
+  /** Kernel threads (null: this thread only). */
+  private readonly team: ThreadTeam | null;
 
   /** `preconditioner` defaults to the Jacobi/multigrid switch by conditioning. */
-  constructor(op: FvOperator, preconditioner?: Preconditioner) {
+  constructor(op: FvOperator, preconditioner?: Preconditioner, opts: CpuBackendOptions = {}) {
     this.op = op;
     this.size = op.grid.size;
-    this.tmp = new Float64Array(this.size);
+    this.tmp = sharedFloat64(this.size);
+    const threads = opts.threads ?? (this.size >= THREADED_MIN_CELLS && op.grid.dim > 1 ? defaultThreads() : 1);
+    this.team = ThreadTeam.create(threads);
     this.pre = preconditioner;
+    this.pre?.useTeam?.(this.team);
     if (op.grid.dim === 1) this.directShiftedSolver = this.thomas();
     this.info = {
       name: 'cpu',
-      executor: 'Float64Array loops',
-      device: `CPU (${cpus()[0]?.model ?? 'unknown'}, Node.js ${process.version})`,
+      executor: this.team ? `Float64Array loops, ${this.team.threads} threads` : 'Float64Array loops',
+      device: `CPU (${cpus()[0]?.model ?? 'unknown'}, Node.js ${process.version}${this.team ? `, ${this.team.threads} kernel threads` : ''})`,
       precision: 'float64',
     };
   }
@@ -58,7 +77,10 @@ export class CpuBackend implements Backend {
   }
 
   private preconditioner(): Preconditioner {
-    this.pre ??= new ConditionedPreconditioner(this.op);
+    if (!this.pre) {
+      this.pre = new ConditionedPreconditioner(this.op);
+      this.pre.useTeam?.(this.team);
+    }
     return this.pre;
   }
 
@@ -72,7 +94,7 @@ export class CpuBackend implements Backend {
   }
 
   field(): Field {
-    const f: CpuField = { owner: OWNER, data: new Float64Array(this.size) };
+    const f: CpuField = { owner: OWNER, data: sharedFloat64(this.size) };
     return f;
   }
   async upload(f: Field, data: Float64Array): Promise<void> {
@@ -84,8 +106,24 @@ export class CpuBackend implements Backend {
   async copy(src: Field, dst: Field): Promise<void> {
     this.d(dst).set(this.d(src));
   }
+  /** Threads running kernels now: 1 until the team's workers have started. */
+  get runningThreads(): number {
+    return this.team?.ready() ? this.team.threads : 1;
+  }
+
+  /** One kernel over all cells: split across the team when there is one. */
+  private par(name: RangeKernelName, arrays: readonly Float64Array[], params: readonly number[] = []): number {
+    return this.team ? this.team.run(name, arrays, [], params, this.size) : RANGE_KERNELS[name](arrays, [], params, 0, this.size);
+  }
+
   async apply(x: Field, out: Field): Promise<void> {
-    this.op.apply(this.d(x), this.d(out));
+    const g = this.op.grid;
+    if (g.dim === 2 && this.team) {
+      const { fwd, bwd, outflow } = this.op;
+      this.par('apply2', [fwd[0], bwd[0], fwd[1], bwd[1], outflow, this.d(x), this.d(out)], [g.strides[0], this.size]);
+    } else {
+      this.op.apply(this.d(x), this.d(out));
+    }
   }
   async eulerStep(dt: number, x: Field, out: Field): Promise<void> {
     const xs = this.d(x);
@@ -102,8 +140,7 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < o.length; i++) o[i] = mu * a1[i] + nu * a2[i] + (1 - mu - nu) * a0[i] + a * lj[i] + g * l[i];
   }
   async lincomb(a: number, x: Field, b: number, y: Field, out: Field): Promise<void> {
-    const [xs, ys, o] = [this.d(x), this.d(y), this.d(out)];
-    for (let i = 0; i < o.length; i++) o[i] = a * xs[i] + b * ys[i];
+    this.par('lincomb', [this.d(x), this.d(y), this.d(out)], [a, b]);
   }
   async scale(a: number, x: Field): Promise<void> {
     const xs = this.d(x);
@@ -111,6 +148,11 @@ export class CpuBackend implements Backend {
   }
   async shifted(theta: number, v: Field, out: Field): Promise<void> {
     const [vs, o] = [this.d(v), this.d(out)];
+    const g = this.op.grid;
+    if (g.dim === 2) {
+      this.par('shifted2', [this.op.sym[0], this.op.sym[1], this.op.outflow, vs, o], [theta, g.strides[0], this.size]);
+      return;
+    }
     this.op.applySymmetric(vs, o);
     for (let i = 0; i < o.length; i++) o[i] = vs[i] - theta * o[i];
   }
@@ -118,15 +160,8 @@ export class CpuBackend implements Backend {
     this.d(x).fill(0);
   }
   async cgUpdate(alpha: number, p: Field, q: Field, y: Field, r: Field): Promise<number> {
-    const [ps, qs, ys, rs] = [this.d(p), this.d(q), this.d(y), this.d(r)];
-    // ‖r‖² accumulates in index order, as dot(r, r) after the update would: the same bits.
-    let rr = 0;
-    for (let i = 0; i < rs.length; i++) {
-      ys[i] += alpha * ps[i];
-      rs[i] -= alpha * qs[i];
-      rr += rs[i] * rs[i];
-    }
-    return rr;
+    // ‖r‖² accumulates in index order (per thread's range), as dot(r, r) after the update would.
+    return this.par('cgUpdate', [this.d(p), this.d(q), this.d(y), this.d(r)], [alpha]);
   }
   async precondition(theta: number, r: Field, out: Field): Promise<void> {
     // setup() returns at once while θ is unchanged (every iteration of one solve).
@@ -143,7 +178,7 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < o.length; i++) o[i] = ys[i] * s[i];
   }
   async dot(x: Field, y: Field): Promise<number> {
-    return dot(this.d(x), this.d(y));
+    return this.par('dotRange', [this.d(x), this.d(y)]);
   }
   async sum(x: Field): Promise<number> {
     return sum(this.d(x));
@@ -157,5 +192,7 @@ export class CpuBackend implements Backend {
   async max(x: Field): Promise<number> {
     return max(this.d(x));
   }
-  dispose(): void {}
+  dispose(): void {
+    this.team?.close();
+  }
 }

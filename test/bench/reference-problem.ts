@@ -39,12 +39,14 @@ export interface RefRun {
   maxRssMiB: number;
 }
 
+const preName = (p: 'mg' | 'jacobi' | 'auto' | undefined): string => (p === 'auto' ? 'Jacobi/mg' : (p ?? 'mg'));
+
 export function describeMethod(m: Method): string {
   switch (m.kind) {
     case 'trbdf2':
-      return `TR-BDF2 tol ${m.tolerance}, ${m.pre ?? 'mg'}-PCG ${m.linearTol}`;
+      return `TR-BDF2 tol ${m.tolerance}, ${preName(m.pre)}-PCG ${m.linearTol}`;
     case 'backward-euler':
-      return `backward Euler dt ${m.dt}, ${m.pre ?? 'mg'}-PCG ${m.linearTol}`;
+      return `backward Euler dt ${m.dt}, ${preName(m.pre)}-PCG ${m.linearTol}`;
     case 'rkl2':
       return `RKL2 dt ${m.dt}`;
     case 'explicit':

@@ -78,14 +78,17 @@ const started = performance.now();
 const log = (s: string): void => void process.stderr.write(s + '\n');
 
 // 1. Reference problem vs the SciPy script, interleaved so both see the same load.
+// The default preconditioner (Jacobi/multigrid switch) is what `fpsolve run` uses. Tolerance 0.007
+// keeps the 512² L1 error clear of the 2.4e-3 target (at 0.01 it sat at 2.2e-3–2.4e-3,
+// depending on the step sequence).
 const refCases: { n: number; method: Method }[] = [
-  { n: 256, method: { kind: 'trbdf2', tolerance: 1e-2, linearTol: 1e-5 } },
-  { n: 256, method: { kind: 'trbdf2', tolerance: 1e-3, linearTol: 1e-6 } },
+  { n: 256, method: { kind: 'trbdf2', tolerance: 7e-3, linearTol: 7e-6, pre: 'auto' } },
+  { n: 256, method: { kind: 'trbdf2', tolerance: 1e-3, linearTol: 1e-6, pre: 'auto' } },
   ...(quick
     ? []
     : ([
-        { n: 512, method: { kind: 'trbdf2', tolerance: 1e-2, linearTol: 1e-5 } },
-        { n: 512, method: { kind: 'trbdf2', tolerance: 3e-3, linearTol: 3e-6 } },
+        { n: 512, method: { kind: 'trbdf2', tolerance: 7e-3, linearTol: 7e-6, pre: 'auto' } },
+        { n: 512, method: { kind: 'trbdf2', tolerance: 3e-3, linearTol: 3e-6, pre: 'auto' } },
       ] as { n: number; method: Method }[])),
 ];
 const comparisons: Comparison[] = [];
@@ -145,13 +148,14 @@ md.push('# fpsolve benchmark results', '');
 md.push(`Machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB; Node ${results.machine.node}; ${results.machine.date}.`);
 md.push(`Load average at start ${results.loadAverage.start.join(' / ')}, at end ${results.loadAverage.end.join(' / ')} (1/5/15 min; ${results.machine.cores} cores: above ${results.machine.cores} the machine was shared). Medians of ${repeat} runs; ratios measured in this one run.`, '');
 md.push('## 2-D reference problem (peers.md) to t = 1: fpsolve vs the SciPy script (sparse LU, backward Euler dt 0.01)', '');
-md.push('| grid | fpsolve method | steps | PCG iterations | fpsolve wall s | L1 vs ref | SciPy wall s | SciPy L1 | speed-up |', '|---|---|---|---|---|---|---|---|---|');
+md.push('| grid | fpsolve method | steps | PCG iterations | fpsolve wall s | of which setup s | L1 vs ref | SciPy wall s | SciPy L1 | speed-up |', '|---|---|---|---|---|---|---|---|---|---|');
 for (const c of comparisons) {
   const r = c.fpsolve[0];
   const s = c.scipy[0];
-  md.push(`| ${c.n}² | ${c.method} | ${r.steps} | ${r.linearIterations} | ${fmt(c.fpsolveMedianS)} | ${fmt(r.l1)} | ${fmt(c.scipyMedianS)} | ${fmt(s?.l1_to_ref)} | ${c.speedup === null ? '–' : c.speedup.toFixed(2) + '×'} |`);
+  const setupS = median(c.fpsolve.map((x) => x.setupSeconds));
+  md.push(`| ${c.n}² | ${c.method} | ${r.steps} | ${r.linearIterations} | ${fmt(c.fpsolveMedianS)} | ${fmt(setupS, 2)} | ${fmt(r.l1)} | ${fmt(c.scipyMedianS)} | ${fmt(s?.l1_to_ref)} | ${c.speedup === null ? '–' : c.speedup.toFixed(2) + '×'} |`);
 }
-md.push('', 'fpsolve wall time includes building the problem (cell and face quadrature of f) and the operator, as the SciPy time includes its matrix assembly and LU factorization; neither includes process start.', '');
+md.push('', 'fpsolve wall time includes loading the scenario file (YAML, schema check, expression compile: ~0.09 s on first use) and building the problem (cell and face quadrature of f) and the operator ("setup"), as the SciPy time includes its matrix assembly and LU factorization; neither includes process start. Targets (issue 9): at 512² 3× faster than SciPy with L1 ≤ 2.4e-3; at 256² under 0.3 s with L1 ≤ 4.7e-3.', '');
 md.push('## Operator apply vs memory bandwidth', '');
 md.push('| grid | copy-scale ms (GB/s) | apply ms | bytes moved by apply | apply GB/s | apply time / bandwidth bound | applySymmetric ms |', '|---|---|---|---|---|---|---|');
 for (const k of kernels) {

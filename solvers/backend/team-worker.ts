@@ -1,0 +1,60 @@
+/**
+ * A kernel thread of solvers/backend/team.ts: waits for a generation, runs its range of the named
+ * kernel on shared arrays, posts its partial result. New arrays arrive by message, which is read
+ * only when the team asks the thread to leave its wait loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { RANGE_KERNELS } from '../range-kernels.js';
+import { KERNEL_NAMES, LEAVE_LOOP, SLOTS, STOP, type RegisterMessage, type TeamShared } from './team.js';
+
+const shared = workerData as TeamShared;
+const control = new Int32Array(shared.control);
+const params = new Float64Array(shared.params);
+const partials = new Float64Array(shared.partials);
+const me = shared.index;
+const floats: Float64Array[] = [];
+const ints: Int32Array[] = [];
+// From 0, not the current generation: a kernel signalled before this thread started must still run.
+let seen = 0;
+
+function finish(): void {
+  Atomics.add(control, SLOTS.DONE, 1);
+  Atomics.notify(control, SLOTS.DONE);
+}
+
+function loop(): void {
+  for (;;) {
+    // Bounded waits: a thread blocked in an unbounded Atomics.wait cannot be terminated, and
+    // would keep a finished process from exiting.
+    while (Atomics.wait(control, SLOTS.GEN, seen, 100) === 'timed-out');
+    seen = Atomics.load(control, SLOTS.GEN);
+    const k = Atomics.load(control, SLOTS.KERNEL);
+    if (k === STOP) return;
+    if (k === LEAVE_LOOP) {
+      finish();
+      return;
+    }
+    const a: Float64Array[] = [];
+    for (let j = 0; j < control[SLOTS.N_ARRAYS]; j++) a.push(floats[control[SLOTS.ARRAY_IDS + j]]);
+    const is: Int32Array[] = [];
+    for (let j = 0; j < control[SLOTS.N_INTS]; j++) is.push(ints[control[SLOTS.INT_IDS + j]]);
+    const p: number[] = [];
+    for (let j = 0; j < control[SLOTS.N_PARAMS]; j++) p.push(params[j]);
+    const lo = control[SLOTS.RANGES + 2 * me];
+    const hi = control[SLOTS.RANGES + 2 * me + 1];
+    partials[me] = RANGE_KERNELS[KERNEL_NAMES[k]](a, is, p, lo, hi);
+    finish();
+  }
+}
+
+parentPort?.on('message', (msg: RegisterMessage) => {
+  for (const r of msg.register) {
+    if (r.int) ints[r.id] = new Int32Array(r.buffer);
+    else floats[r.id] = new Float64Array(r.buffer);
+  }
+  loop();
+  if (Atomics.load(control, SLOTS.KERNEL) === STOP) parentPort?.close();
+});
+
+Atomics.store(control, SLOTS.READY + me, 1);
+loop();

@@ -1,0 +1,201 @@
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
+
+/**
+ * Kernel threads for the float64 CPU backend: the calling thread and `threads − 1` workers each
+ * run one range of a kernel from solvers/range-kernels.ts on arrays in shared memory, then the
+ * caller adds the partial results. Dispatch is a generation counter in a shared Int32Array
+ * (Atomics.wait/notify), ~20 µs per kernel: worth it only for grids of ~512² cells and more,
+ * where a kernel takes milliseconds.
+ *
+ * Ranges are split at multiples of `align` cells (twice the outermost stride for the multigrid
+ * restriction, so that each range owns whole aggregates). Elementwise kernels give the same bits
+ * for any number of threads; reductions (dot products) are summed per range, so their rounding
+ * depends on the split.
+ */
+
+/** Control block layout (Int32 slots). */
+const GEN = 0;
+const DONE = 1;
+const KERNEL = 2;
+const N_ARRAYS = 3;
+const N_INTS = 4;
+const N_PARAMS = 5;
+const ARRAY_IDS = 8;
+const MAX_ARRAYS = 16;
+const INT_IDS = ARRAY_IDS + MAX_ARRAYS;
+const MAX_INTS = 4;
+const RANGES = INT_IDS + MAX_INTS;
+const MAX_THREADS = 8;
+/** One flag per worker, set once it is running its wait loop. */
+const READY = RANGES + 2 * MAX_THREADS;
+const CONTROL_SLOTS = READY + MAX_THREADS;
+const MAX_PARAMS = 16;
+
+/** Kernel index in the control block: negative values are commands to the worker loop. */
+export const KERNEL_NAMES = Object.keys(RANGE_KERNELS) as RangeKernelName[];
+export const LEAVE_LOOP = -1;
+export const STOP = -2;
+
+export interface TeamShared {
+  control: SharedArrayBuffer;
+  params: SharedArrayBuffer;
+  partials: SharedArrayBuffer;
+  index: number;
+}
+
+/** Message that hands a worker shared arrays (ids are positions in its table). */
+export interface RegisterMessage {
+  register: { id: number; buffer: SharedArrayBuffer; int: boolean }[];
+}
+
+/** Threads fpsolve would use: all cores, at most MAX_THREADS; FPSOLVE_THREADS overrides. */
+export function defaultThreads(): number {
+  const env = Number(process.env.FPSOLVE_THREADS);
+  const n = Number.isInteger(env) && env >= 1 ? env : availableParallelism();
+  return Math.max(1, Math.min(MAX_THREADS, n));
+}
+
+/** The compiled worker script; absent when running from TypeScript sources without a build. */
+function workerScript(): string | null {
+  const here = fileURLToPath(import.meta.url);
+  const js = here.endsWith('.ts') ? here.replace(/\/solvers\/backend\/team\.ts$/, '/dist/solvers/backend/team-worker.js') : here.replace(/team\.js$/, 'team-worker.js');
+  return existsSync(js) ? js : null;
+}
+
+export class ThreadTeam {
+  readonly threads: number;
+  private readonly control: Int32Array;
+  private readonly params: Float64Array;
+  private readonly partials: Float64Array;
+  private readonly workers: Worker[] = [];
+  private readonly ids = new Map<SharedArrayBuffer, number>();
+  private readonly idsInt = new Map<SharedArrayBuffer, number>();
+  private pending: RegisterMessage['register'] = [];
+  private closed = false;
+  private allReady = false;
+
+  /** A team of `threads` (≥ 2), or null when worker threads cannot be started here. */
+  static create(threads: number): ThreadTeam | null {
+    if (threads < 2 || typeof SharedArrayBuffer === 'undefined') return null;
+    const script = workerScript();
+    return script ? new ThreadTeam(Math.min(threads, MAX_THREADS), script) : null;
+  }
+
+  private constructor(threads: number, script: string) {
+    this.threads = threads;
+    this.control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS));
+    this.params = new Float64Array(new SharedArrayBuffer(8 * MAX_PARAMS));
+    this.partials = new Float64Array(new SharedArrayBuffer(8 * MAX_THREADS));
+    for (let w = 1; w < threads; w++) {
+      const shared: TeamShared = { control: this.control.buffer as SharedArrayBuffer, params: this.params.buffer as SharedArrayBuffer, partials: this.partials.buffer as SharedArrayBuffer, index: w };
+      const worker = new Worker(script, { workerData: shared });
+      // Idle workers must not keep a finished run's process alive.
+      worker.unref();
+      this.workers.push(worker);
+    }
+  }
+
+  private idOf(a: Float64Array | Int32Array): number {
+    const buf = a.buffer;
+    if (!(buf instanceof SharedArrayBuffer) || a.byteOffset !== 0) throw new Error('ThreadTeam: kernels need whole arrays in shared memory');
+    const isInt = a instanceof Int32Array;
+    const map = isInt ? this.idsInt : this.ids;
+    let id = map.get(buf);
+    if (id === undefined) {
+      id = map.size;
+      map.set(buf, id);
+      this.pending.push({ id, buffer: buf, int: isInt });
+    }
+    return id;
+  }
+
+  /** Blocks until every worker has finished the current generation. */
+  private waitDone(): void {
+    const need = this.threads - 1;
+    for (let spins = 0; Atomics.load(this.control, DONE) < need; spins++) {
+      if (spins > 2000) Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE), 1);
+    }
+  }
+
+  private signal(kernel: number): void {
+    Atomics.store(this.control, DONE, 0);
+    Atomics.store(this.control, KERNEL, kernel);
+    Atomics.add(this.control, GEN, 1);
+    Atomics.notify(this.control, GEN);
+  }
+
+  /** New arrays reach the workers by message, which they read only outside their wait loop. */
+  private flushRegistrations(): void {
+    if (this.pending.length === 0) return;
+    this.signal(LEAVE_LOOP);
+    this.waitDone();
+    const msg: RegisterMessage = { register: this.pending };
+    for (const w of this.workers) w.postMessage(msg);
+    this.pending = [];
+  }
+
+  /**
+   * Runs a kernel over [0, size) split into `threads` ranges at multiples of `align`, and returns
+   * the sum of the ranges' results.
+   */
+  run(name: RangeKernelName, arrays: readonly Float64Array[], ints: readonly Int32Array[], params: readonly number[], size: number, align = 1): number {
+    if (this.closed) throw new Error('ThreadTeam is closed');
+    // Until every worker runs its loop, kernels run here: blocking on a thread that is still
+    // starting could wait for this thread's event loop (seen with `node -e`): a deadlock.
+    if (!this.ready()) return RANGE_KERNELS[name](arrays, ints, params, 0, size);
+    const c = this.control;
+    const aIds = arrays.map((a) => this.idOf(a));
+    const iIds = ints.map((a) => this.idOf(a));
+    this.flushRegistrations();
+    c[N_ARRAYS] = arrays.length;
+    c[N_INTS] = ints.length;
+    c[N_PARAMS] = params.length;
+    for (let k = 0; k < aIds.length; k++) c[ARRAY_IDS + k] = aIds[k];
+    for (let k = 0; k < iIds.length; k++) c[INT_IDS + k] = iIds[k];
+    for (let k = 0; k < params.length; k++) this.params[k] = params[k];
+    const T = this.threads;
+    const blocks = Math.ceil(size / align);
+    let lo0 = 0;
+    let hi0 = 0;
+    for (let t = 0; t < T; t++) {
+      const lo = Math.min(size, Math.round((blocks * t) / T) * align);
+      const hi = t === T - 1 ? size : Math.min(size, Math.round((blocks * (t + 1)) / T) * align);
+      if (t === 0) {
+        lo0 = lo;
+        hi0 = hi;
+      } else {
+        c[RANGES + 2 * t] = lo;
+        c[RANGES + 2 * t + 1] = hi;
+      }
+    }
+    this.signal(KERNEL_NAMES.indexOf(name));
+    let total = RANGE_KERNELS[name](arrays, ints, params, lo0, hi0);
+    this.waitDone();
+    for (let t = 1; t < T; t++) total += this.partials[t];
+    return total;
+  }
+
+  /** Whether every worker is running (before that, kernels run on the calling thread alone). */
+  ready(): boolean {
+    if (!this.allReady) {
+      let all = true;
+      for (let w = 1; w < this.threads; w++) if (Atomics.load(this.control, READY + w) !== 1) all = false;
+      this.allReady = all;
+    }
+    return this.allReady;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.signal(STOP);
+    for (const w of this.workers) void w.terminate();
+  }
+}
+
+/** Slot positions, shared with the worker script. */
+export const SLOTS = { GEN, DONE, KERNEL, N_ARRAYS, N_INTS, N_PARAMS, ARRAY_IDS, INT_IDS, RANGES, READY } as const;

@@ -1,0 +1,106 @@
+/**
+ * Kernel threads of the float64 CPU backend (solvers/backend/team.ts): each range kernel split
+ * across threads must equal the single-threaded kernel (elementwise kernels to the bit, dot
+ * products to round-off: they are summed per range), a whole implicit run with 2 threads must
+ * match the 1-thread run, and a process that never disposes its backend must still exit.
+ * The worker script is the compiled one (dist/), which `npm test` builds first.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { ThreadTeam } from '../solvers/backend/team.js';
+import { RANGE_KERNELS } from '../solvers/range-kernels.js';
+import { sharedFloat64, sharedInt32 } from '../solvers/shared-memory.js';
+import { CpuBackend } from '../solvers/backend/cpu.js';
+import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
+import { MultigridPreconditioner } from '../solvers/multigrid.js';
+import { buildOperator, gaussianBump } from './helpers/problems.js';
+import { packageRoot } from '../src/paths.js';
+
+const fill = (n: number, seed: number): Float64Array => {
+  const a = sharedFloat64(n);
+  for (let i = 0; i < n; i++) a[i] = Math.sin(0.37 * i + seed) + 0.3;
+  return a;
+};
+
+describe('ThreadTeam', () => {
+  const team = ThreadTeam.create(2);
+
+  it('starts (the compiled worker script exists)', async () => {
+    expect(team).not.toBeNull();
+    expect(team?.threads).toBe(2);
+    await vi.waitFor(() => expect(team?.ready()).toBe(true), { timeout: 10000 });
+  });
+
+  it('splits elementwise and stencil kernels without changing a bit, and dot products to round-off', () => {
+    if (!team) throw new Error('no team');
+    const [n0, n1] = [37, 29];
+    const size = n0 * n1;
+    const [w0, w1, d, v] = [fill(size, 1), fill(size, 2), fill(size, 3), fill(size, 4)];
+    for (let i = 0; i < size; i++) {
+      if (i % n1 === n1 - 1) w1[i] = 0;
+      if (Math.floor(i / n1) === n0 - 1) w0[i] = 0;
+    }
+    const [a, b] = [sharedFloat64(size), sharedFloat64(size)];
+    team.run('shifted2', [w0, w1, d, v, a], [], [0.3, n1, size], size);
+    RANGE_KERNELS.shifted2([w0, w1, d, v, b], [], [0.3, n1, size], 0, size);
+    expect(a).toEqual(b);
+    team.run('lincomb', [v, d, a], [], [0.5, -2], size);
+    RANGE_KERNELS.lincomb([v, d, b], [], [0.5, -2], 0, size);
+    expect(a).toEqual(b);
+    const serial = RANGE_KERNELS.dotRange([v, d], [], [], 0, size);
+    expect(Math.abs(team.run('dotRange', [v, d], [], [], size) - serial)).toBeLessThan(1e-13 * size);
+    // The multigrid restriction writes aggregates: ranges must hold whole ones (align 2·n1).
+    const agg = sharedInt32(size);
+    const c1 = Math.ceil(n1 / 2);
+    for (let i = 0; i < size; i++) agg[i] = (Math.floor(i / n1) >> 1) * c1 + ((i % n1) >> 1);
+    const nc = Math.ceil(n0 / 2) * c1;
+    const [bc1, bc2] = [sharedFloat64(nc), sharedFloat64(nc)];
+    const pw = fill(size, 5);
+    team.run('restrictAfterFirstSweep', [pw, v, bc1, w0, w1], [agg], [0.7, size, n1, 1], size, 2 * n1);
+    RANGE_KERNELS.restrictAfterFirstSweep([pw, v, bc2, w0, w1], [agg], [0.7, size, n1, 1], 0, size);
+    expect(bc1).toEqual(bc2);
+  });
+
+  it('runs TR-BDF2 with multigrid-PCG on 2 threads to the 1-thread result', async () => {
+    const op = buildOperator([[-2, 2], [-2, 2]], [64, 48], (x, y) => 0.05 + (x * x - 1) ** 2 + y * y, { kind: 'multiplicative', etaSigma: 0.5, eps: 0 });
+    const rho0 = gaussianBump(op.grid, [1, 0], 0.2);
+    const results: Float64Array[] = [];
+    const iterations: number[] = [];
+    for (const threads of [1, 2]) {
+      const backend = new CpuBackend(op, new MultigridPreconditioner(op), { threads });
+      expect(backend.info.device.includes('2 kernel threads')).toBe(threads === 2);
+      await vi.waitFor(() => expect(backend.runningThreads).toBe(threads), { timeout: 10000 });
+      const integ = new DeviceTrBdf2(backend, op, { tolerance: 1e-4, dtMax: 0.05 }, { tol: 1e-8, maxIterations: 2000 });
+      const rho = rho0.slice();
+      await integ.advance(rho, 0, 0.2);
+      results.push(rho);
+      iterations.push(integ.solver.iterations);
+      integ.dispose();
+    }
+    expect(iterations[0]).toBeGreaterThan(10);
+    expect(Math.abs(iterations[1] - iterations[0])).toBeLessThanOrEqual(1);
+    let diff = 0;
+    let top = 0;
+    for (let i = 0; i < results[0].length; i++) {
+      diff = Math.max(diff, Math.abs(results[0][i] - results[1][i]));
+      top = Math.max(top, Math.abs(results[0][i]));
+    }
+    expect(diff).toBeLessThan(1e-9 * top);
+  });
+
+  it('does not keep a process alive that never disposes its backend', () => {
+    const script = `
+      import { CpuBackend } from ${JSON.stringify(join(packageRoot(), 'dist/solvers/backend/cpu.js'))};
+      import { buildOperator } from ${JSON.stringify(join(packageRoot(), 'dist/test/helpers/problems.js'))};
+      const op = buildOperator([[-1, 1], [-1, 1]], [32, 32], (x, y) => 1 + x * x + y * y, { kind: 'additive', D: 1 });
+      const b = new CpuBackend(op, undefined, { threads: 2 });
+      const f = b.field(); const g = b.field();
+      await b.upload(f, new Float64Array(op.grid.size).fill(1));
+      console.log(await b.dot(f, f), b.info.device.includes('2 kernel threads'));
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('1024 true');
+  });
+});
