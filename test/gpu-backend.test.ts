@@ -24,6 +24,20 @@ try {
   webgpuImportable = false;
 }
 
+
+/** Largest |b|, largest |a − b| and how far b moved from the start (max norms). */
+function compare(a: Float64Array, b: Float64Array, start: Float64Array): { scale: number; err: number; moved: number } {
+  let scale = 0;
+  let err = 0;
+  let moved = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, b[i]);
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    moved = Math.max(moved, Math.abs(b[i] - start[i]));
+  }
+  return { scale, err, moved };
+}
+
 describe('gpu.js webasm primitives against the float64 backend', () => {
   it('apply, sums and dots agree to float32 accuracy; Σ Aρ vanishes; the WebAssemblyKernel ran', async () => {
     const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[40,24]']);
@@ -76,14 +90,7 @@ describe('gpu.js webasm primitives against the float64 backend', () => {
     await g.advance(a, 0, 0.05);
     await c.advance(b, 0, 0.05);
     g.dispose();
-    let scale = 0;
-    let err = 0;
-    let moved = 0;
-    for (let i = 0; i < a.length; i++) {
-      scale = Math.max(scale, b[i]);
-      err = Math.max(err, Math.abs(a[i] - b[i]));
-      moved = Math.max(moved, Math.abs(b[i] - rho[i]));
-    }
+    const { scale, err, moved } = compare(a, b, rho);
     expect(moved / scale).toBeGreaterThan(1e-2);
     expect(err / scale).toBeLessThan(1e-4);
     expect(g.massCorrection.maxRelativeDrift).toBeLessThan(1e-6);
@@ -107,14 +114,7 @@ describe('gpu.js webasm primitives against the float64 backend', () => {
     }
     expect(g.describe()).toContain(`tolerance ${FLOAT32_STEP_TOL}, raised from 0.000001 for float32`);
     expect(g.describe()).toMatch(/PCG \(Jacobi\), tolerance 0\.00001 \(raised from 1e-9/);
-    let scale = 0;
-    let err = 0;
-    let moved = 0;
-    for (let i = 0; i < a.length; i++) {
-      scale = Math.max(scale, b[i]);
-      err = Math.max(err, Math.abs(a[i] - b[i]));
-      moved = Math.max(moved, Math.abs(b[i] - rho[i]));
-    }
+    const { scale, err, moved } = compare(a, b, rho);
     expect(moved / scale).toBeGreaterThan(1e-2);
     expect(err / scale).toBeLessThan(3e-4);
     expect(Math.abs(g.stats.steps - c.stats.steps)).toBeLessThanOrEqual(0.3 * c.stats.steps);
