@@ -1,5 +1,7 @@
 /** Operator apply vs a copy-scale loop over arrays of the same length, in one process. */
 import { buildOperator } from '../helpers/problems.js';
+import { defaultThreads, ThreadTeam } from '../../solvers/backend/team.js';
+import { sharedFloat64 } from '../../solvers/shared-memory.js';
 
 export interface KernelResult {
   n: number;
@@ -11,6 +13,10 @@ export interface KernelResult {
   /** apply time / (apply bytes / copy-scale bandwidth): 1 = at the measured bandwidth. */
   applyOverBound: number;
   symMs: number;
+  /** The same apply split across all cores (kernel threads), when there are several. */
+  threads: number;
+  threadedApplyMs: number | null;
+  threadedOverBound: number | null;
 }
 
 const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
@@ -18,8 +24,9 @@ const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[xs.len
 export function kernelBench(n: number, reps: number): KernelResult {
   const op = buildOperator([[-2, 2], [-2, 2]], [n, n], (x, y) => 0.05 + (x * x - 1) ** 2 + y * y, { kind: 'multiplicative', etaSigma: 0.5, eps: 0 });
   const N = op.grid.size;
-  const a = Float64Array.from({ length: N }, (_, i) => 1 + Math.sin(i));
-  const b = new Float64Array(N);
+  const a = sharedFloat64(N);
+  for (let i = 0; i < N; i++) a[i] = 1 + Math.sin(i);
+  const b = sharedFloat64(N);
   const copyScale = (): void => {
     for (let i = 0; i < N; i++) b[i] = 1.0000001 * a[i];
   };
@@ -42,6 +49,16 @@ export function kernelBench(n: number, reps: number): KernelResult {
     ap.push(time(() => op.apply(a, b), inner));
     sy.push(time(() => op.applySymmetric(a, b), inner));
   }
+  const team = ThreadTeam.create(defaultThreads());
+  const th: number[] = [];
+  if (team) {
+    const { fwd, bwd, outflow } = op;
+    const applyThreaded = (): void => void team.run('apply2', [fwd[0], bwd[0], fwd[1], bwd[1], outflow, a, b], [], [op.grid.strides[0], N], N);
+    const t0 = performance.now();
+    while (!team.ready() && performance.now() - t0 < 10000) applyThreaded();
+    for (let r = 0; r < reps; r++) th.push(time(applyThreaded, inner));
+    team.close();
+  }
   const csMs = median(cs);
   const apMs = median(ap);
   // ρ-form apply must read fwd and bwd per axis, the out-flow sum and ρ, and write out.
@@ -49,5 +66,7 @@ export function kernelBench(n: number, reps: number): KernelResult {
   const copyBytes = 2 * 8 * N;
   const copyGBs = copyBytes / (csMs * 1e6);
   const applyGBs = applyBytes / (apMs * 1e6);
-  return { n, copyScaleMs: csMs, copyGBs, applyMs: apMs, applyBytes, applyGBs, applyOverBound: apMs / (applyBytes / (copyGBs * 1e6)), symMs: median(sy) };
+  const bound = applyBytes / (copyGBs * 1e6);
+  const thMs = th.length ? median(th) : null;
+  return { n, copyScaleMs: csMs, copyGBs, applyMs: apMs, applyBytes, applyGBs, applyOverBound: apMs / bound, symMs: median(sy), threads: team?.threads ?? 1, threadedApplyMs: thMs, threadedOverBound: thMs === null ? null : thMs / bound };
 }
