@@ -116,26 +116,32 @@ export class CpuBackend implements Backend {
     return this.team ? this.team.run(name, arrays, [], params, this.size) : RANGE_KERNELS[name](arrays, [], params, 0, this.size);
   }
 
-  async apply(x: Field, out: Field): Promise<void> {
+  /** out = A x: the 2-D stencil split across the team when there is one. */
+  private applyTo(x: Float64Array, out: Float64Array): void {
     const g = this.op.grid;
     if (g.dim === 2 && this.team) {
       const { fwd, bwd, outflow } = this.op;
-      this.par('apply2', [fwd[0], bwd[0], fwd[1], bwd[1], outflow, this.d(x), this.d(out)], [g.strides[0], this.size]);
+      this.par('apply2', [fwd[0], bwd[0], fwd[1], bwd[1], outflow, x, out], [g.strides[0], this.size]);
     } else {
-      this.op.apply(this.d(x), this.d(out));
+      this.op.apply(x, out);
     }
+  }
+
+  async apply(x: Field, out: Field): Promise<void> {
+    this.applyTo(this.d(x), this.d(out));
   }
   async eulerStep(dt: number, x: Field, out: Field): Promise<void> {
     const xs = this.d(x);
     const o = this.d(out);
     const k = this.tmp;
-    this.op.apply(xs, k);
-    for (let i = 0; i < o.length; i++) o[i] = xs[i] + dt * k[i];
+    this.applyTo(xs, k);
+    // 1·x is exact: the same bits as x + dt·k.
+    this.par('lincomb', [xs, k, o], [1, dt]);
   }
   async rkl2Stage(c: Rkl2StageCoefficients, y1: Field, y2: Field, y0: Field, l0: Field, out: Field): Promise<void> {
     const [a1, a2, a0, l, o] = [this.d(y1), this.d(y2), this.d(y0), this.d(l0), this.d(out)];
     const lj = this.tmp;
-    this.op.apply(a1, lj);
+    this.applyTo(a1, lj);
     const { mu, nu, a, g } = c;
     for (let i = 0; i < o.length; i++) o[i] = mu * a1[i] + nu * a2[i] + (1 - mu - nu) * a0[i] + a * lj[i] + g * l[i];
   }

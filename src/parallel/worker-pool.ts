@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { packageRoot } from '../paths.js';
 import type { RunReport } from '../report/types.js';
@@ -126,7 +127,10 @@ export class WorkerPool {
 
   private spawnWorker(): Worker {
     const bin = join(packageRoot(), 'bin', 'fpsolve.js');
-    const child = spawn(process.execPath, [bin, 'worker'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Runs side by side share the cores: each gets its share of kernel threads (solvers/backend/team.ts)
+    // unless the user chose a count.
+    const env = { ...process.env, FPSOLVE_THREADS: process.env.FPSOLVE_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / this.size))) };
+    const child = spawn(process.execPath, [bin, 'worker'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let exitedResolve!: () => void;
     const w: Worker = { child, job: null, retiring: false, stderr: '', exited: new Promise((r) => (exitedResolve = r)) };
     this.workers.add(w);
