@@ -89,6 +89,16 @@ describe('ThreadTeam', () => {
     expect(diff).toBeLessThan(1e-9 * top);
   });
 
+  it('reports a kernel that fails in a thread instead of hanging, then refuses further work', async () => {
+    const t = ThreadTeam.create(2);
+    if (!t) throw new Error('no team');
+    await vi.waitFor(() => expect(t.ready()).toBe(true), { timeout: 10000 });
+    const x = fill(1000, 1);
+    // lincomb needs three arrays: with one, both ranges throw.
+    expect(() => t.run('lincomb', [x], [], [1, 2], 1000)).toThrow(/kernel thread failed/);
+    expect(() => t.run('dotRange', [x, x], [], [], 1000)).toThrow(/closed/);
+  });
+
   it('does not keep a process alive that never disposes its backend', () => {
     const script = `
       import { CpuBackend } from ${JSON.stringify(join(packageRoot(), 'dist/solvers/backend/cpu.js'))};

@@ -42,7 +42,12 @@ function loop(): void {
     for (let j = 0; j < control[SLOTS.N_PARAMS]; j++) p.push(params[j]);
     const lo = control[SLOTS.RANGES + 2 * me];
     const hi = control[SLOTS.RANGES + 2 * me + 1];
-    partials[me] = RANGE_KERNELS[KERNEL_NAMES[k]](a, is, p, lo, hi);
+    try {
+      partials[me] = RANGE_KERNELS[KERNEL_NAMES[k]](a, is, p, lo, hi);
+    } catch {
+      // The caller reports it (a thread has no channel for the message while the caller waits).
+      Atomics.store(control, SLOTS.FAILED, 1);
+    }
     finish();
   }
 }

@@ -32,7 +32,14 @@ const RANGES = INT_IDS + MAX_INTS;
 const MAX_THREADS = 8;
 /** One flag per worker, set once it is running its wait loop. */
 const READY = RANGES + 2 * MAX_THREADS;
-const CONTROL_SLOTS = READY + MAX_THREADS;
+/** Set by a worker whose kernel threw (the kernel's range is then unfinished). */
+const FAILED = READY + MAX_THREADS;
+const CONTROL_SLOTS = FAILED + 1;
+/**
+ * A kernel thread that has not answered in this long has died (a kernel at 2048² takes ~50 ms):
+ * better an error than a run that hangs.
+ */
+const STALL_MS = 60_000;
 const MAX_PARAMS = 16;
 
 /** Kernel index in the control block: negative values are commands to the worker loop. */
@@ -116,8 +123,19 @@ export class ThreadTeam {
   /** Blocks until every worker has finished the current generation. */
   private waitDone(): void {
     const need = this.threads - 1;
+    const t0 = Date.now();
     for (let spins = 0; Atomics.load(this.control, DONE) < need; spins++) {
-      if (spins > 2000) Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE), 1);
+      if (spins > 2000) {
+        Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE), 1);
+        if (Date.now() - t0 > STALL_MS) {
+          this.close();
+          throw new Error(`a kernel thread stopped answering for ${STALL_MS / 1000} s (set FPSOLVE_THREADS=1 to run on one thread)`);
+        }
+      }
+    }
+    if (Atomics.load(this.control, FAILED) !== 0) {
+      this.close();
+      throw new Error('a kernel thread failed (set FPSOLVE_THREADS=1 to run on one thread)');
     }
   }
 
@@ -173,8 +191,13 @@ export class ThreadTeam {
       }
     }
     this.signal(KERNEL_NAMES.indexOf(name));
-    let total = RANGE_KERNELS[name](arrays, ints, params, lo0, hi0);
-    this.waitDone();
+    let total: number;
+    try {
+      total = RANGE_KERNELS[name](arrays, ints, params, lo0, hi0);
+    } finally {
+      // Even when this thread's range throws, the others must finish before the next kernel.
+      this.waitDone();
+    }
     for (let t = 1; t < T; t++) total += this.partials[t];
     return total;
   }
@@ -198,4 +221,4 @@ export class ThreadTeam {
 }
 
 /** Slot positions, shared with the worker script. */
-export const SLOTS = { GEN, DONE, KERNEL, N_ARRAYS, N_INTS, N_PARAMS, ARRAY_IDS, INT_IDS, RANGES, READY } as const;
+export const SLOTS = { GEN, DONE, KERNEL, N_ARRAYS, N_INTS, N_PARAMS, ARRAY_IDS, INT_IDS, RANGES, READY, FAILED } as const;
