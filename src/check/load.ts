@@ -31,7 +31,7 @@ export function baselinesSchemaPath(): string {
 }
 
 // allowUnionTypes: an expected value is a number, a regime name or null, one type list.
-const getValidator = (): ValidateFunction => schemaValidator('baselines', { allowUnionTypes: true });
+const getValidator = (): ValidateFunction => schemaValidator('baselines');
 
 /** `cases[2].expect["rates.chi"].tolerance.rel` from ['cases', 2, 'expect', 'rates.chi', ...]. */
 export function formatPath(path: readonly (string | number)[]): string {

@@ -183,7 +183,7 @@ export function scenarioSchemaPath(): string {
 }
 
 // strictRequired off: the landscape oneOf branches name properties declared one level up, which is standard JSON Schema.
-const getValidator = (): ValidateFunction => schemaValidator('scenario', { strictRequired: false });
+const getValidator = (): ValidateFunction => schemaValidator('scenario');
 
 /** Unions whose branch errors mean little on their own: say what shapes are allowed instead. */
 const UNION_MESSAGES: Readonly<Record<string, string>> = {

@@ -1,0 +1,23 @@
+/**
+ * Build step (`npm run build`, after tsc): compiles the shipped JSON Schemas to standalone
+ * validators (ajv's standalone code) in dist/schema/, stamped with a fingerprint of the schema
+ * text and options. src/schema.ts uses one only when the fingerprint matches, so an edited schema
+ * is never checked by a stale validator: it is compiled at run time instead.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Ajv } from 'ajv';
+import standalone from 'ajv/dist/standalone/index.js';
+import { writeFileAtomic } from './io/atomic.js';
+import { ajvOptions, precompiledPath, schemaFingerprint, schemaPath, type SchemaName } from './schema.js';
+
+for (const name of ['scenario', 'baselines'] as SchemaName[]) {
+  const text = readFileSync(schemaPath(name), 'utf8');
+  const ajv = new Ajv({ ...ajvOptions(name), code: { source: true } });
+  const validate = ajv.compile(JSON.parse(text) as Record<string, unknown>);
+  // A CommonJS module: its default export arrives as the `default` property under NodeNext.
+  const code = standalone.default(ajv, validate);
+  const file = precompiledPath(name);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileAtomic(file, `${code}\nmodule.exports.validate = module.exports;\nmodule.exports.fingerprint = ${JSON.stringify(schemaFingerprint(name, text))};\n`);
+}
