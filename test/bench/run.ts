@@ -155,7 +155,7 @@ for (const c of comparisons) {
   const setupS = median(c.fpsolve.map((x) => x.setupSeconds));
   md.push(`| ${c.n}² | ${c.method} | ${r.steps} | ${r.linearIterations} | ${fmt(c.fpsolveMedianS)} | ${fmt(setupS, 2)} | ${fmt(r.l1)} | ${fmt(c.scipyMedianS)} | ${fmt(s?.l1_to_ref)} | ${c.speedup === null ? '–' : c.speedup.toFixed(2) + '×'} |`);
 }
-md.push('', 'fpsolve wall time includes loading the scenario file (YAML, schema check, expression compile: ~0.09 s on first use) and building the problem (cell and face quadrature of f) and the operator ("setup"), as the SciPy time includes its matrix assembly and LU factorization; neither includes process start. Targets (issue 9): at 512² 3× faster than SciPy with L1 ≤ 2.4e-3; at 256² under 0.3 s with L1 ≤ 4.7e-3.', '');
+md.push('', 'fpsolve wall time includes loading the scenario file (YAML, schema check, expression compile: ~0.02 s with the schemas precompiled by the build) and building the problem (cell and face quadrature of f) and the operator ("setup"), as the SciPy time includes its matrix assembly and LU factorization; neither includes process start. Targets (issue 9): at 512² 3× faster than SciPy with L1 ≤ 2.4e-3; at 256² under 0.3 s with L1 ≤ 4.7e-3.', '');
 md.push('## Operator apply vs memory bandwidth', '');
 md.push('| grid | copy-scale ms (GB/s) | apply ms | bytes moved by apply | apply GB/s | apply time / bandwidth bound | applySymmetric ms | apply on all cores ms (threads) | all cores / bound |', '|---|---|---|---|---|---|---|---|---|');
 for (const k of kernels) {
