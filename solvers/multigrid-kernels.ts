@@ -56,7 +56,7 @@ export function gaussSeidel(st: LevelStencil, th: number, b: Float64Array, x: Fl
  * chain from one cell to the next is one multiply-add. (Sweeping two rows interleaved, to break
  * even that chain, measured no faster: the loop is bound by its loads, like the stencil apply.)
  */
-function interiorSweep(st: LevelStencil, th: number, b: Float64Array, x: Float64Array, lo: number, hi: number, forward: boolean): void {
+export function interiorSweep(st: LevelStencil, th: number, b: Float64Array, x: Float64Array, lo: number, hi: number, forward: boolean): void {
   if (hi <= lo) return;
   const inv = st.inv;
   if (st.w.length === 2) {

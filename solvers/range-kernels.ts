@@ -7,6 +7,8 @@
  * Stencil kernels rely on zero weights on upper-wall faces: only cells within the largest stride
  * of either end of the array need bounds checks.
  */
+import { interiorSweep } from './multigrid-kernels.js';
+
 export type RangeKernel = (a: readonly Float64Array[], ints: readonly Int32Array[], p: readonly number[], lo: number, hi: number) => number;
 
 /** 2-D symmetric stencil value at a cell near an end of the array (bounds checked). */
@@ -128,8 +130,9 @@ export const prolongAdd: RangeKernel = (a, ints, p, lo, hi) => {
 /**
  * bc = Pᵀ r right after one forward Gauss–Seidel sweep from x = 0, where r_i = θ Σ_{j>i} w_ij x_j
  * (solvers/multigrid-kernels.ts). a: [pw, x, bc, w_outer, …, w_inner], ints: [agg],
- * p: [θ, size, stride_outer, …, stride_inner]. A range must hold whole aggregates (callers split
- * at multiples of twice the outermost stride), so it owns bc[agg[lo] … agg[hi − 1]] and zeroes them.
+ * p: [θ, size, stride_outer, …, stride_inner, blocks] with blocks = 1 after a block-hybrid sweep
+ * split at these ranges. A range must hold whole aggregates (callers split at multiples of twice
+ * the outermost stride), so it owns bc[agg[lo] … agg[hi − 1]] and zeroes them.
  */
 export const restrictAfterFirstSweep: RangeKernel = (a, ints, p, lo, hi) => {
   if (hi <= lo) return 0;
@@ -162,9 +165,68 @@ export const restrictAfterFirstSweep: RangeKernel = (a, ints, p, lo, hi) => {
     }
     bc[agg[i]] += th * pw[i] * acc;
   }
+  // After a block-hybrid sweep (gaussSeidelBlock), a block's first slab was updated with the
+  // slab below it still 0: its residual also holds that lower neighbour.
+  if (p[2 + axes] === 1 && lo > 0) {
+    const wa = a[3];
+    for (let i = lo; i < Math.min(lo + so, hi); i++) bc[agg[i]] += th * pw[i] * wa[i - so] * x[i - so];
+  }
+  return 0;
+};
+
+/**
+ * One Gauss–Seidel sweep of I − θS over a block [lo, hi) of whole slabs (outermost-axis layers),
+ * lexicographic inside the block; neighbours in other blocks are read from `ghosts`, copies of
+ * the slabs on both sides of every block edge taken before the sweep. So the blocks can be swept
+ * at the same time and the result does not depend on timing: block-hybrid Gauss–Seidel, whose
+ * forward and backward sweeps are transposes of each other (the multigrid cycle stays symmetric).
+ * a: [b, x, inv, ghosts, w_outer, …, w_inner]; p: [θ, forward (1/0), size, axes, strides…, edges…]
+ * with edges the T + 1 range edges of splitRanges; ghosts hold, for internal edge e_j (j = 1…T−1),
+ * the slab below it at (2j − 2)·so and the slab above it at (2j − 1)·so.
+ */
+export const gaussSeidelBlock: RangeKernel = (a, _i, p, lo, hi) => {
+  if (hi <= lo) return 0;
+  const [b, x, inv, ghosts] = a;
+  const w = a.slice(4);
+  const th = p[0];
+  const forward = p[1] === 1;
+  const size = p[2];
+  const axes = p[3];
+  const strides = p.slice(4, 4 + axes);
+  const edges = p.slice(4 + axes);
+  const so = strides[0];
+  const jLo = edges.indexOf(lo);
+  const jHi = edges.indexOf(hi);
+  // x_j, or its copy from before the sweep when j lies in another block.
+  const at = (j: number): number => {
+    if (j >= lo && j < hi) return x[j];
+    if (j < lo) return ghosts[(2 * jLo - 2) * so + (j - (lo - so))];
+    return ghosts[(2 * jHi - 1) * so + (j - hi)];
+  };
+  const update = (i: number): void => {
+    let acc = 0;
+    for (let k = 0; k < axes; k++) {
+      const s = strides[k];
+      if (i + s < size) acc += w[k][i] * at(i + s);
+      if (i - s >= 0) acc += w[k][i - s] * at(i - s);
+    }
+    x[i] = (b[i] + th * acc) * inv[i];
+  };
+  const headEnd = Math.min(lo + so, hi);
+  const tailStart = Math.max(headEnd, hi - so);
+  const st = { size, w, strides, diag: inv, inv };
+  if (forward) {
+    for (let i = lo; i < headEnd; i++) update(i);
+    interiorSweep(st, th, b, x, headEnd, tailStart, true);
+    for (let i = tailStart; i < hi; i++) update(i);
+  } else {
+    for (let i = hi - 1; i >= tailStart; i--) update(i);
+    interiorSweep(st, th, b, x, headEnd, tailStart, false);
+    for (let i = headEnd - 1; i >= lo; i--) update(i);
+  }
   return 0;
 };
 
 /** Every kernel a thread may be asked to run, by name. */
-export const RANGE_KERNELS = { symmetric2, shifted2, apply2, dotRange, cgUpdate, lincomb, scaleBy, zero, prolongAdd, restrictAfterFirstSweep } as const;
+export const RANGE_KERNELS = { symmetric2, shifted2, apply2, dotRange, cgUpdate, lincomb, scaleBy, zero, prolongAdd, restrictAfterFirstSweep, gaussSeidelBlock } as const;
 export type RangeKernelName = keyof typeof RANGE_KERNELS;

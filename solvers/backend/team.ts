@@ -59,6 +59,18 @@ export interface RegisterMessage {
   register: { id: number; buffer: SharedArrayBuffer; int: boolean }[];
 }
 
+/**
+ * Range edges 0 = e_0 ≤ e_1 ≤ … ≤ e_T = size of a kernel split `threads` ways at multiples of
+ * `align` (thread t runs [e_t, e_{t+1})). Exported so that callers can prepare per-range data.
+ */
+export function splitRanges(size: number, align: number, threads: number): number[] {
+  const blocks = Math.ceil(size / align);
+  const edges = [0];
+  for (let t = 1; t < threads; t++) edges.push(Math.min(size, Math.round((blocks * t) / threads) * align));
+  edges.push(size);
+  return edges;
+}
+
 /** Threads fpsolve would use: all cores, at most MAX_THREADS; FPSOLVE_THREADS overrides. */
 export function defaultThreads(): number {
   const env = Number(process.env.FPSOLVE_THREADS);
@@ -176,20 +188,13 @@ export class ThreadTeam {
     for (let k = 0; k < iIds.length; k++) c[INT_IDS + k] = iIds[k];
     for (let k = 0; k < params.length; k++) this.params[k] = params[k];
     const T = this.threads;
-    const blocks = Math.ceil(size / align);
-    let lo0 = 0;
-    let hi0 = 0;
-    for (let t = 0; t < T; t++) {
-      const lo = Math.min(size, Math.round((blocks * t) / T) * align);
-      const hi = t === T - 1 ? size : Math.min(size, Math.round((blocks * (t + 1)) / T) * align);
-      if (t === 0) {
-        lo0 = lo;
-        hi0 = hi;
-      } else {
-        c[RANGES + 2 * t] = lo;
-        c[RANGES + 2 * t + 1] = hi;
-      }
+    const edges = splitRanges(size, align, T);
+    for (let t = 1; t < T; t++) {
+      c[RANGES + 2 * t] = edges[t];
+      c[RANGES + 2 * t + 1] = edges[t + 1];
     }
+    const lo0 = edges[0];
+    const hi0 = edges[1];
     this.signal(KERNEL_NAMES.indexOf(name));
     let total: number;
     try {
