@@ -174,6 +174,9 @@ export class ThreadTeam {
    */
   run(name: RangeKernelName, arrays: readonly Float64Array[], ints: readonly Int32Array[], params: readonly number[], size: number, align = 1): number {
     if (this.closed) throw new Error('ThreadTeam is closed');
+    if (arrays.length > MAX_ARRAYS || ints.length > MAX_INTS || params.length > MAX_PARAMS) {
+      throw new Error(`ThreadTeam: ${name} passes more arrays or parameters than the control block holds`);
+    }
     // Until every worker runs its loop, kernels run here: blocking on a thread that is still
     // starting could wait for this thread's event loop (seen with `node -e`): a deadlock.
     if (!this.ready()) return RANGE_KERNELS[name](arrays, ints, params, 0, size);
