@@ -50,6 +50,36 @@ export const shifted2: RangeKernel = (a, _i, p, lo, hi) => {
   return 0;
 };
 
+/** 3-D symmetric stencil value at a cell near an end of the array (bounds checked). */
+function symCell3(w0: Float64Array, w1: Float64Array, w2: Float64Array, d: Float64Array, s0: number, s1: number, size: number, v: Float64Array, i: number): number {
+  let a = -d[i] * v[i];
+  if (i + 1 < size) a += w2[i] * v[i + 1];
+  if (i + s1 < size) a += w1[i] * v[i + s1];
+  if (i + s0 < size) a += w0[i] * v[i + s0];
+  if (i >= 1) a += w2[i - 1] * v[i - 1];
+  if (i >= s1) a += w1[i - s1] * v[i - s1];
+  if (i >= s0) a += w0[i - s0] * v[i - s0];
+  return a;
+}
+
+/** out = (I − θS) v on [lo, hi), 3-D; a: [w0, w1, w2, d, v, out], p: [θ, s0, s1, size]. */
+export const shifted3: RangeKernel = (a, _i, p, lo, hi) => {
+  const [w0, w1, w2, d, v, out] = a;
+  const th = p[0];
+  const s0 = p[1];
+  const s1 = p[2];
+  const size = p[3];
+  const i0 = Math.min(Math.max(lo, s0), hi);
+  const i1 = Math.max(Math.min(hi, size - s0), i0);
+  for (let i = lo; i < i0; i++) out[i] = v[i] - th * symCell3(w0, w1, w2, d, s0, s1, size, v, i);
+  for (let i = i0; i < i1; i++) {
+    const sv = w2[i] * v[i + 1] + w2[i - 1] * v[i - 1] + w1[i] * v[i + s1] + w1[i - s1] * v[i - s1] + w0[i] * v[i + s0] + w0[i - s0] * v[i - s0] - d[i] * v[i];
+    out[i] = v[i] - th * sv;
+  }
+  for (let i = i1; i < hi; i++) out[i] = v[i] - th * symCell3(w0, w1, w2, d, s0, s1, size, v, i);
+  return 0;
+};
+
 /** 2-D ρ-form generator value at a cell near an end of the array (bounds checked). */
 function applyCell2(f0: Float64Array, b0: Float64Array, f1: Float64Array, b1: Float64Array, s: number, size: number, r: Float64Array, i: number): number {
   const ri = r[i];
@@ -228,5 +258,5 @@ export const gaussSeidelBlock: RangeKernel = (a, _i, p, lo, hi) => {
 };
 
 /** Every kernel a thread may be asked to run, by name. */
-export const RANGE_KERNELS = { symmetric2, shifted2, apply2, dotRange, cgUpdate, lincomb, scaleBy, zero, prolongAdd, restrictAfterFirstSweep, gaussSeidelBlock } as const;
+export const RANGE_KERNELS = { symmetric2, shifted2, shifted3, apply2, dotRange, cgUpdate, lincomb, scaleBy, zero, prolongAdd, restrictAfterFirstSweep, gaussSeidelBlock } as const;
 export type RangeKernelName = keyof typeof RANGE_KERNELS;

@@ -159,6 +159,11 @@ export class CpuBackend implements Backend {
       this.par('shifted2', [this.op.sym[0], this.op.sym[1], this.op.outflow, vs, o], [theta, g.strides[0], this.size]);
       return;
     }
+    if (g.dim === 3) {
+      const [w0, w1, w2] = this.op.sym;
+      this.par('shifted3', [w0, w1, w2, this.op.outflow, vs, o], [theta, g.strides[0], g.strides[1], this.size]);
+      return;
+    }
     this.op.applySymmetric(vs, o);
     for (let i = 0; i < o.length; i++) o[i] = vs[i] - theta * o[i];
   }
