@@ -135,6 +135,18 @@ describe('ThreadTeam', () => {
     expect(diff).toBeLessThan(1e-6 * top);
   });
 
+  it('gives the same bits while its threads are still starting (ranges run in turn) as once they run', async () => {
+    const t = ThreadTeam.create(2);
+    if (!t) throw new Error('no team');
+    const N = 5000;
+    const [u, v] = [fill(N, 1), fill(N, 2)];
+    // Called at once, before the worker can have started (~30 ms): the ranges run in turn here.
+    const early = t.run('dotRange', [u, v], [], [], N);
+    await vi.waitFor(() => expect(t.ready()).toBe(true), { timeout: 10000 });
+    expect(t.run('dotRange', [u, v], [], [], N)).toBe(early);
+    t.close();
+  });
+
   it('reports a kernel that fails in a thread instead of hanging, then refuses further work', async () => {
     const t = ThreadTeam.create(2);
     if (!t) throw new Error('no team');

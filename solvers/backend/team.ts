@@ -177,9 +177,16 @@ export class ThreadTeam {
     if (arrays.length > MAX_ARRAYS || ints.length > MAX_INTS || params.length > MAX_PARAMS) {
       throw new Error(`ThreadTeam: ${name} passes more arrays or parameters than the control block holds`);
     }
-    // Until every worker runs its loop, kernels run here: blocking on a thread that is still
-    // starting could wait for this thread's event loop (seen with `node -e`): a deadlock.
-    if (!this.ready()) return RANGE_KERNELS[name](arrays, ints, params, 0, size);
+    const T = this.threads;
+    const edges = splitRanges(size, align, T);
+    // Until every worker runs its loop, the ranges run here one after the other: blocking on a
+    // thread that is still starting could wait for this thread's event loop (seen with `node -e`),
+    // and the same ranges in the same order give the same bits as the threads will.
+    if (!this.ready()) {
+      let sum = 0;
+      for (let t = 0; t < T; t++) sum += RANGE_KERNELS[name](arrays, ints, params, edges[t], edges[t + 1]);
+      return sum;
+    }
     const c = this.control;
     const aIds = arrays.map((a) => this.idOf(a));
     const iIds = ints.map((a) => this.idOf(a));
@@ -190,8 +197,6 @@ export class ThreadTeam {
     for (let k = 0; k < aIds.length; k++) c[ARRAY_IDS + k] = aIds[k];
     for (let k = 0; k < iIds.length; k++) c[INT_IDS + k] = iIds[k];
     for (let k = 0; k < params.length; k++) this.params[k] = params[k];
-    const T = this.threads;
-    const edges = splitRanges(size, align, T);
     for (let t = 1; t < T; t++) {
       c[RANGES + 2 * t] = edges[t];
       c[RANGES + 2 * t + 1] = edges[t + 1];
