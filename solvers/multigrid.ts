@@ -2,7 +2,7 @@ import { FvOperator } from './operator.js';
 import type { Preconditioner } from './linear.js';
 import { sharedFloat64, sharedInt32 } from './shared-memory.js';
 import { gaussSeidel, restrictResidual, type LevelStencil } from './multigrid-kernels.js';
-import { prolongAdd, restrictAfterFirstSweep, zero } from './range-kernels.js';
+import { RANGE_KERNELS } from './range-kernels.js';
 import { splitRanges, type ThreadTeam } from './backend/team.js';
 
 /**
@@ -177,7 +177,7 @@ export class MultigridPreconditioner implements Preconditioner {
     const align = 2 * stencil.strides[0];
     const run = (name: 'zero' | 'prolongAdd' | 'restrictAfterFirstSweep', fl: Float64Array[], p: number[]): void => {
       if (team) team.run(name, fl, [agg], p, lv.size, align);
-      else (name === 'zero' ? zero : name === 'prolongAdd' ? prolongAdd : restrictAfterFirstSweep)(fl, [agg], p, 0, lv.size);
+      else RANGE_KERNELS[name](fl, [agg], p, 0, lv.size);
     };
     const sweep = (forward: boolean): void => {
       if (team) this.blockSweep(team, lv, th, forward);

@@ -116,10 +116,10 @@ export class CpuBackend implements Backend {
     return this.team ? this.team.run(name, arrays, [], params, this.size) : RANGE_KERNELS[name](arrays, [], params, 0, this.size);
   }
 
-  /** out = A x: the 2-D stencil split across the team when there is one. */
+  /** out = A x: in 2-D the operator's own stencil kernel, split across the team when there is one. */
   private applyTo(x: Float64Array, out: Float64Array): void {
     const g = this.op.grid;
-    if (g.dim === 2 && this.team) {
+    if (g.dim === 2) {
       const { fwd, bwd, outflow } = this.op;
       this.par('apply2', [fwd[0], bwd[0], fwd[1], bwd[1], outflow, x, out], [g.strides[0], this.size]);
     } else {

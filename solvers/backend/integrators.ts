@@ -123,6 +123,27 @@ export abstract class DeviceIntegrator implements AsyncIntegrator {
     await this.backend.scale(k, x);
   }
 
+  /**
+   * Equal steps of at most dtMax covering [t0, t1], under advance's pause contract: the fixed-step
+   * loop of explicit Euler and RKL2 (`step` advances this.x by dt).
+   */
+  protected async equalSteps(t0: number, t1: number, dtMax: number, pause: (() => boolean) | undefined, step: (dt: number) => Promise<void>): Promise<number> {
+    const m = substeps(t0, t1, dtMax);
+    const dt = (t1 - t0) / m;
+    const total = await this.backend.sum(this.x);
+    for (let k = 0; k < m; k++) {
+      await step(dt);
+      record(this.stats, dt);
+      await this.stepDone(total);
+      if (k + 1 < m && pause?.()) {
+        await this.restoreSum(this.x, total);
+        return t0 + (k + 1) * dt;
+      }
+    }
+    await this.restoreSum(this.x, total);
+    return t1;
+  }
+
   /** After each step: float32 states are kept at their mass (see restoreSum). */
   protected async stepDone(target: number): Promise<void> {
     if (this.backend.info.precision === 'float32') await this.restoreSum(this.x, target);
@@ -147,23 +168,11 @@ export class DeviceExplicitEuler extends DeviceIntegrator {
     this.y = backend.field();
   }
 
-  protected async steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
-    const b = this.backend;
-    const m = substeps(t0, t1, this.dt);
-    const dt = (t1 - t0) / m;
-    const total = await b.sum(this.x);
-    for (let s = 0; s < m; s++) {
-      await b.eulerStep(dt, this.x, this.y);
+  protected steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
+    return this.equalSteps(t0, t1, this.dt, pause, async (dt) => {
+      await this.backend.eulerStep(dt, this.x, this.y);
       [this.x, this.y] = [this.y, this.x];
-      record(this.stats, dt);
-      await this.stepDone(total);
-      if (s + 1 < m && pause?.()) {
-        await this.restoreSum(this.x, total);
-        return t0 + (s + 1) * dt;
-      }
-    }
-    await this.restoreSum(this.x, total);
-    return t1;
+    });
   }
 
   describe(): string {
@@ -225,23 +234,10 @@ export class DeviceRkl2 extends DeviceIntegrator {
     this.x = yPrev;
     this.a = yPrev2;
     this.c = y0;
-    record(this.stats, dt);
   }
 
-  protected async steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
-    const m = substeps(t0, t1, this.dt);
-    const dt = (t1 - t0) / m;
-    const total = await this.backend.sum(this.x);
-    for (let k = 0; k < m; k++) {
-      await this.step(dt);
-      await this.stepDone(total);
-      if (k + 1 < m && pause?.()) {
-        await this.restoreSum(this.x, total);
-        return t0 + (k + 1) * dt;
-      }
-    }
-    await this.restoreSum(this.x, total);
-    return t1;
+  protected steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
+    return this.equalSteps(t0, t1, this.dt, pause, (dt) => this.step(dt));
   }
 
   describe(): string {
