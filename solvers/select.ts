@@ -3,6 +3,7 @@ import { CpuBackend } from './backend/cpu.js';
 import { FLOAT32_SYMMETRIC_PSI_MAX } from './backend/gpujs.js';
 import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from './backend/integrators.js';
 import { DeviceBackwardEuler, DeviceTrBdf2 } from './backend/implicit.js';
+import { DeviceExponential, exponentialCgSettings } from './backend/exponential.js';
 import type { CgSettings } from './backend/pcg.js';
 import { BackendUnavailable } from './backend/select.js';
 import type { Backend } from './backend/types.js';
@@ -17,7 +18,7 @@ import { ConditionedPreconditioner } from './preconditioner.js';
  */
 export type PreconditionerChoice = 'auto' | 'multigrid' | 'jacobi';
 
-export type IntegratorChoice = 'auto' | 'explicit' | 'rkl2' | 'backward-euler' | 'trbdf2';
+export type IntegratorChoice = 'auto' | 'explicit' | 'rkl2' | 'backward-euler' | 'trbdf2' | 'exponential';
 
 export interface IntegratorRequest {
   choice: IntegratorChoice;
@@ -83,5 +84,8 @@ export function selectIntegrator(op: FvOperator, req: IntegratorRequest, backend
     case 'trbdf2':
       checkFloat32SymmetricForm(backend, op, choice);
       return new DeviceTrBdf2(backend, op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery }, cgSettings(req.tolerance));
+    case 'exponential':
+      checkFloat32SymmetricForm(backend, op, choice);
+      return new DeviceExponential(backend, op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery }, exponentialCgSettings(req.tolerance));
   }
 }

@@ -146,7 +146,9 @@ export async function resolveBackend(choice: BackendChoice, op: FvOperator, opts
   if (choice === 'auto') {
     if (size < AUTO_GPU_MIN_CELLS) return cpu(`auto: ${size} cells is below ${AUTO_GPU_MIN_CELLS} (512²), too small for a GPU to beat float64 on the CPU`);
     // On a GPU, TR-BDF2's CG runs in float32 with its tolerance raised to 1e-5: asked for by name only.
-    if (opts.integrator === 'trbdf2') return cpu('auto: integrator trbdf2 stays in float64 on the CPU (on a GPU its CG tolerance is limited to 1e-5 by float32)');
+    if (opts.integrator === 'trbdf2' || opts.integrator === 'exponential') {
+      return cpu(`auto: integrator ${opts.integrator} stays in float64 on the CPU (on a GPU its CG tolerance is limited to 1e-5 by float32)`);
+    }
   }
   const probe = await probeGpu();
   if (!probe.mode) {

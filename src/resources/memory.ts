@@ -4,6 +4,7 @@
  * the machine swaps or the kernel's OOM killer ends the process with no report. Refusing up
  * front, with the estimate in the message, is the only clean failure.
  */
+import { EXPONENTIAL_MAX_BASIS } from '../../solvers/backend/exponential.js';
 import { totalmem } from 'node:os';
 import { InputError } from '../errors.js';
 import type { IntegratorName } from '../scenario/types.js';
@@ -61,6 +62,9 @@ function integratorArrays(integrator: IntegratorName, dim: number): { arrays: nu
       return { arrays: 5, what: 'RKL2 5' };
     case 'backward-euler':
       return { arrays: 1 + backend + solver, what: `backward Euler 1 + backend ${backend} + linear solver ${solver}` };
+    case 'exponential':
+      // The Krylov basis grows to its cap only when an interval needs it; counted at the cap.
+      return { arrays: EXPONENTIAL_MAX_BASIS + 1 + 4 + backend + solver, what: `exponential ${EXPONENTIAL_MAX_BASIS + 1} Krylov vectors + 4 + backend ${backend} + linear solver ${solver}` };
     case 'auto':
     case 'trbdf2':
       return { arrays: 7 + backend + solver, what: `TR-BDF2 7 + backend ${backend} + linear solver ${solver}` };

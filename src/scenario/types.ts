@@ -86,7 +86,7 @@ export type InitialSpec =
   | { uniform: { bounds?: Bounds[] } }
   | { file: string };
 
-export type IntegratorName = 'auto' | 'explicit' | 'rkl2' | 'backward-euler' | 'trbdf2';
+export type IntegratorName = 'auto' | 'explicit' | 'rkl2' | 'backward-euler' | 'trbdf2' | 'exponential';
 
 export interface TimeSpec {
   end: number;

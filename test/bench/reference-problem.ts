@@ -12,6 +12,7 @@ import { readNpy } from '../../src/io/npy.js';
 import { packageRoot } from '../../src/paths.js';
 import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from '../../solvers/backend/integrators.js';
 import { DeviceBackwardEuler, DeviceTrBdf2 } from '../../solvers/backend/implicit.js';
+import { DeviceExponential, exponentialCgSettings } from '../../solvers/backend/exponential.js';
 import { CpuBackend } from '../../solvers/backend/cpu.js';
 import { cpuBackend } from '../../solvers/select.js';
 
@@ -20,6 +21,8 @@ export const SHARED_REF = '/work/shared/reference';
 export type Method =
   | { kind: 'trbdf2'; tolerance: number; linearTol: number; pre?: 'mg' | 'jacobi' | 'auto'; dtMax?: number }
   | { kind: 'backward-euler'; dt: number; linearTol: number; pre?: 'mg' | 'jacobi' | 'auto' }
+  /** The exponential integrator; linearTol defaults to the product's (exponentialCgSettings). */
+  | { kind: 'exp'; tolerance: number; linearTol?: number; pre?: 'mg' | 'jacobi' | 'auto'; ratio?: number; maxBasis?: number; dtMax?: number }
   | { kind: 'rkl2'; dt: number }
   | { kind: 'explicit' };
 
@@ -47,6 +50,8 @@ export function describeMethod(m: Method): string {
       return `TR-BDF2 tol ${m.tolerance}, ${preName(m.pre)}-PCG ${m.linearTol}`;
     case 'backward-euler':
       return `backward Euler dt ${m.dt}, ${preName(m.pre)}-PCG ${m.linearTol}`;
+    case 'exp':
+      return `exponential (shift-invert Krylov) tol ${m.tolerance}, ${preName(m.pre)}-PCG ${m.linearTol ?? exponentialCgSettings(m.tolerance).tol}`;
     case 'rkl2':
       return `RKL2 dt ${m.dt}`;
     case 'explicit':
@@ -70,6 +75,8 @@ export function buildIntegrator(setup: Setup, m: Method): AsyncIntegrator {
       return new DeviceTrBdf2(backendFor(setup, m.pre), op, { tolerance: m.tolerance, dtMax: m.dtMax ?? 1 }, { tol: m.linearTol, maxIterations: 20000 });
     case 'backward-euler':
       return new DeviceBackwardEuler(backendFor(setup, m.pre), op, m.dt, { tol: m.linearTol, maxIterations: 20000 });
+    case 'exp':
+      return new DeviceExponential(backendFor(setup, m.pre), op, { tolerance: m.tolerance, dtMax: m.dtMax ?? 1, shiftRatio: m.ratio, maxBasis: m.maxBasis }, m.linearTol === undefined ? exponentialCgSettings(m.tolerance) : { tol: m.linearTol, maxIterations: 20000 });
     case 'rkl2':
       return new DeviceRkl2(new CpuBackend(op), op, m.dt);
     case 'explicit':

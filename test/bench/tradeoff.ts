@@ -50,6 +50,9 @@ export async function tradeOff(n: number): Promise<TradeOffRow[]> {
     { kind: 'trbdf2', tolerance: 1e-3, linearTol: 1e-6 },
     { kind: 'trbdf2', tolerance: 1e-4, linearTol: 1e-7 },
     { kind: 'trbdf2', tolerance: 1e-3, linearTol: 1e-6, pre: 'jacobi' },
+    { kind: 'exp', tolerance: 1e-2 },
+    { kind: 'exp', tolerance: 1e-4 },
+    { kind: 'exp', tolerance: 1e-6 },
   ];
   const rows: TradeOffRow[] = [];
   for (const m of methods) {
