@@ -8,6 +8,8 @@
  * array, need bounds checks. The interior loops are branch-free, which is what makes them fast
  * (a generic loop with per-cell wall tests ran ~3× slower).
  */
+import { wasmFor } from './wasm/arena.js';
+
 
 /** The stencil of one level: weights per axis (outermost first) with their strides, −S_ii. */
 export interface LevelStencil {
@@ -62,6 +64,11 @@ export function interiorSweep(st: LevelStencil, th: number, b: Float64Array, x: 
   if (st.w.length === 2) {
     const [wa, wb] = st.w;
     const sa = st.strides[0];
+    const k = wasmFor(b, x, inv, wa, wb);
+    if (k) {
+      (forward ? k.gsForward2 : k.gsBackward2)(b.byteOffset, x.byteOffset, inv.byteOffset, wa.byteOffset, wb.byteOffset, sa, lo, hi, th);
+      return;
+    }
     if (forward) {
       let prev = x[lo - 1];
       for (let i = lo; i < hi; i++) {
@@ -82,6 +89,11 @@ export function interiorSweep(st: LevelStencil, th: number, b: Float64Array, x: 
   const [wa, wb, wc] = st.w;
   const sa = st.strides[0];
   const sb = st.strides[1];
+  const k = wasmFor(b, x, inv, wa, wb, wc);
+  if (k) {
+    (forward ? k.gsForward3 : k.gsBackward3)(b.byteOffset, x.byteOffset, inv.byteOffset, wa.byteOffset, wb.byteOffset, wc.byteOffset, sa, sb, lo, hi, th);
+    return;
+  }
   if (forward) {
     let prev = x[lo - 1];
     for (let i = lo; i < hi; i++) {
@@ -113,7 +125,9 @@ export function restrictResidual(st: LevelStencil, th: number, b: Float64Array, 
   if (st.w.length === 2) {
     const [wa, wb] = st.w;
     const sa = st.strides[0];
-    for (let i = lo; i < hi; i++) {
+    const k = wasmFor(b, x, diag, pw, bc, wa, wb, agg);
+    if (k) k.restrictResidual2(b.byteOffset, x.byteOffset, diag.byteOffset, pw.byteOffset, bc.byteOffset, wa.byteOffset, wb.byteOffset, agg.byteOffset, sa, lo, hi, th);
+    else for (let i = lo; i < hi; i++) {
       const acc = wb[i] * x[i + 1] + wb[i - 1] * x[i - 1] + wa[i] * x[i + sa] + wa[i - sa] * x[i - sa];
       bc[agg[i]] += pw[i] * (b[i] - diag[i] * x[i] + th * acc);
     }

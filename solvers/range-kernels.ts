@@ -8,6 +8,7 @@
  * of either end of the array need bounds checks.
  */
 import { interiorSweep } from './multigrid-kernels.js';
+import { wasmFor } from './wasm/arena.js';
 
 export type RangeKernel = (a: readonly Float64Array[], ints: readonly Int32Array[], p: readonly number[], lo: number, hi: number) => number;
 
@@ -29,7 +30,9 @@ export const symmetric2: RangeKernel = (a, _i, p, lo, hi) => {
   const i0 = Math.min(Math.max(lo, s), hi);
   const i1 = Math.max(Math.min(hi, size - s), i0);
   for (let i = lo; i < i0; i++) out[i] = symCell2(w0, w1, d, s, size, v, i);
-  for (let i = i0; i < i1; i++) out[i] = w1[i] * v[i + 1] + w1[i - 1] * v[i - 1] + w0[i] * v[i + s] + w0[i - s] * v[i - s] - d[i] * v[i];
+  const k = wasmFor(w0, w1, d, v, out);
+  if (k) k.sym2(w0.byteOffset, w1.byteOffset, d.byteOffset, v.byteOffset, out.byteOffset, s, i0, i1);
+  else for (let i = i0; i < i1; i++) out[i] = w1[i] * v[i + 1] + w1[i - 1] * v[i - 1] + w0[i] * v[i + s] + w0[i - s] * v[i - s] - d[i] * v[i];
   for (let i = i1; i < hi; i++) out[i] = symCell2(w0, w1, d, s, size, v, i);
   return 0;
 };
@@ -43,8 +46,12 @@ export const shifted2: RangeKernel = (a, _i, p, lo, hi) => {
   const i0 = Math.min(Math.max(lo, s), hi);
   const i1 = Math.max(Math.min(hi, size - s), i0);
   for (let i = lo; i < i0; i++) out[i] = v[i] - th * symCell2(w0, w1, d, s, size, v, i);
-  for (let i = i0; i < i1; i++) {
-    out[i] = v[i] - th * (w1[i] * v[i + 1] + w1[i - 1] * v[i - 1] + w0[i] * v[i + s] + w0[i - s] * v[i - s] - d[i] * v[i]);
+  const k = wasmFor(w0, w1, d, v, out);
+  if (k) k.shifted2(w0.byteOffset, w1.byteOffset, d.byteOffset, v.byteOffset, out.byteOffset, s, i0, i1, th);
+  else {
+    for (let i = i0; i < i1; i++) {
+      out[i] = v[i] - th * (w1[i] * v[i + 1] + w1[i - 1] * v[i - 1] + w0[i] * v[i + s] + w0[i - s] * v[i - s] - d[i] * v[i]);
+    }
   }
   for (let i = i1; i < hi; i++) out[i] = v[i] - th * symCell2(w0, w1, d, s, size, v, i);
   return 0;
@@ -72,7 +79,9 @@ export const shifted3: RangeKernel = (a, _i, p, lo, hi) => {
   const i0 = Math.min(Math.max(lo, s0), hi);
   const i1 = Math.max(Math.min(hi, size - s0), i0);
   for (let i = lo; i < i0; i++) out[i] = v[i] - th * symCell3(w0, w1, w2, d, s0, s1, size, v, i);
-  for (let i = i0; i < i1; i++) {
+  const k = wasmFor(w0, w1, w2, d, v, out);
+  if (k) k.shifted3(w0.byteOffset, w1.byteOffset, w2.byteOffset, d.byteOffset, v.byteOffset, out.byteOffset, s0, s1, i0, i1, th);
+  else for (let i = i0; i < i1; i++) {
     const sv = w2[i] * v[i + 1] + w2[i - 1] * v[i - 1] + w1[i] * v[i + s1] + w1[i - s1] * v[i - s1] + w0[i] * v[i + s0] + w0[i - s0] * v[i - s0] - d[i] * v[i];
     out[i] = v[i] - th * sv;
   }
@@ -100,7 +109,9 @@ export const apply2: RangeKernel = (a, _i, p, lo, hi) => {
   const i1 = Math.max(Math.min(hi, size - s), i0);
   for (let i = lo; i < i0; i++) out[i] = applyCell2(f0, b0, f1, b1, s, size, r, i);
   // The out-flow sum od = −A_ii is stored: 5 coefficient loads per cell instead of 8.
-  for (let i = i0; i < i1; i++) out[i] = b1[i] * r[i + 1] + f1[i - 1] * r[i - 1] + b0[i] * r[i + s] + f0[i - s] * r[i - s] - od[i] * r[i];
+  const k = wasmFor(f0, b0, f1, b1, od, r, out);
+  if (k) k.apply2(f0.byteOffset, b0.byteOffset, f1.byteOffset, b1.byteOffset, od.byteOffset, r.byteOffset, out.byteOffset, s, i0, i1);
+  else for (let i = i0; i < i1; i++) out[i] = b1[i] * r[i + 1] + f1[i - 1] * r[i - 1] + b0[i] * r[i + s] + f0[i - s] * r[i - s] - od[i] * r[i];
   for (let i = i1; i < hi; i++) out[i] = applyCell2(f0, b0, f1, b1, s, size, r, i);
   return 0;
 };
@@ -108,6 +119,8 @@ export const apply2: RangeKernel = (a, _i, p, lo, hi) => {
 /** Σ x_i y_i over the range; a: [x, y]. */
 export const dotRange: RangeKernel = (a, _i, _p, lo, hi) => {
   const [x, y] = a;
+  const k = wasmFor(x, y);
+  if (k) return k.dot(x.byteOffset, y.byteOffset, lo, hi);
   let s = 0;
   for (let i = lo; i < hi; i++) s += x[i] * y[i];
   return s;
@@ -117,6 +130,8 @@ export const dotRange: RangeKernel = (a, _i, _p, lo, hi) => {
 export const cgUpdate: RangeKernel = (a, _i, p, lo, hi) => {
   const [ps, qs, ys, rs] = a;
   const alpha = p[0];
+  const k = wasmFor(ps, qs, ys, rs);
+  if (k) return k.cgUpdate(ps.byteOffset, qs.byteOffset, ys.byteOffset, rs.byteOffset, lo, hi, alpha);
   let rr = 0;
   for (let i = lo; i < hi; i++) {
     ys[i] += alpha * ps[i];
@@ -131,14 +146,18 @@ export const lincomb: RangeKernel = (a, _i, p, lo, hi) => {
   const [x, y, out] = a;
   const ca = p[0];
   const cb = p[1];
-  for (let i = lo; i < hi; i++) out[i] = ca * x[i] + cb * y[i];
+  const k = wasmFor(x, y, out);
+  if (k) k.lincomb(x.byteOffset, y.byteOffset, out.byteOffset, lo, hi, ca, cb);
+  else for (let i = lo; i < hi; i++) out[i] = ca * x[i] + cb * y[i];
   return 0;
 };
 
 /** out = inv ⊙ r (Jacobi); a: [inv, r, out]. */
 export const scaleBy: RangeKernel = (a, _i, _p, lo, hi) => {
   const [inv, r, out] = a;
-  for (let i = lo; i < hi; i++) out[i] = inv[i] * r[i];
+  const k = wasmFor(inv, r, out);
+  if (k) k.scaleBy(inv.byteOffset, r.byteOffset, out.byteOffset, lo, hi);
+  else for (let i = lo; i < hi; i++) out[i] = inv[i] * r[i];
   return 0;
 };
 
@@ -153,7 +172,9 @@ export const prolongAdd: RangeKernel = (a, ints, p, lo, hi) => {
   const [pw, xc, x] = a;
   const agg = ints[0];
   const c = p[0];
-  for (let i = lo; i < hi; i++) x[i] += c * pw[i] * xc[agg[i]];
+  const k = wasmFor(pw, xc, x, agg);
+  if (k) k.prolongAdd(pw.byteOffset, xc.byteOffset, x.byteOffset, agg.byteOffset, lo, hi, c);
+  else for (let i = lo; i < hi; i++) x[i] += c * pw[i] * xc[agg[i]];
   return 0;
 };
 
@@ -179,13 +200,17 @@ export const restrictAfterFirstSweep: RangeKernel = (a, ints, p, lo, hi) => {
   if (axes === 2) {
     const wa = a[3];
     const wb = a[4];
-    for (let i = lo; i < end; i++) bc[agg[i]] += th * pw[i] * (wb[i] * x[i + 1] + wa[i] * x[i + so]);
+    const k = wasmFor(pw, x, bc, wa, wb, agg);
+    if (k) k.restrictSweep2(pw.byteOffset, x.byteOffset, bc.byteOffset, wa.byteOffset, wb.byteOffset, agg.byteOffset, so, lo, end, th);
+    else for (let i = lo; i < end; i++) bc[agg[i]] += th * pw[i] * (wb[i] * x[i + 1] + wa[i] * x[i + so]);
   } else {
     const wa = a[3];
     const wb = a[4];
     const wc = a[5];
     const sb = p[3];
-    for (let i = lo; i < end; i++) bc[agg[i]] += th * pw[i] * (wc[i] * x[i + 1] + wb[i] * x[i + sb] + wa[i] * x[i + so]);
+    const k = wasmFor(pw, x, bc, wa, wb, wc, agg);
+    if (k) k.restrictSweep3(pw.byteOffset, x.byteOffset, bc.byteOffset, wa.byteOffset, wb.byteOffset, wc.byteOffset, agg.byteOffset, so, sb, lo, end, th);
+    else for (let i = lo; i < end; i++) bc[agg[i]] += th * pw[i] * (wc[i] * x[i + 1] + wb[i] * x[i + sb] + wa[i] * x[i + so]);
   }
   for (let i = end; i < hi; i++) {
     let acc = 0;

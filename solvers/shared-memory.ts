@@ -1,13 +1,16 @@
+import { arenaFloat64, arenaInt32 } from './wasm/arena.js';
+
 /**
- * Grid-sized arrays live on SharedArrayBuffers so that kernel threads (solvers/backend/team.ts)
- * can work on them in place. Element access costs the same as on an ordinary ArrayBuffer
- * (measured in V8 11.3), so every grid-sized array of the operator, the multigrid hierarchy and
- * the CPU backend is allocated here whether or not threads are used.
+ * Grid-sized arrays live in shared memory so that kernel threads (solvers/backend/team.ts) can
+ * work on them in place, and in the WebAssembly arena (solvers/wasm/arena.ts) when it can hold
+ * them, so that the WebAssembly kernels can too. Element access from JavaScript costs the same
+ * either way (measured in V8 11.3), so every grid-sized array of the operator, the multigrid
+ * hierarchy and the CPU backend is allocated here whether or not threads or WebAssembly are used.
  */
 export function sharedFloat64(n: number): Float64Array {
-  return new Float64Array(new SharedArrayBuffer(8 * n));
+  return arenaFloat64(n) ?? new Float64Array(new SharedArrayBuffer(8 * n));
 }
 
 export function sharedInt32(n: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(4 * n));
+  return arenaInt32(n) ?? new Int32Array(new SharedArrayBuffer(4 * n));
 }

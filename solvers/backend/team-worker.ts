@@ -5,9 +5,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RANGE_KERNELS } from '../range-kernels.js';
+import { attachThreadArena, threadArenaView } from '../wasm/arena.js';
 import { KERNEL_NAMES, LEAVE_LOOP, SLOTS, STOP, type RegisterMessage, type TeamShared } from './team.js';
 
 const shared = workerData as TeamShared;
+if (shared.memory) attachThreadArena(shared.memory);
 const control = new Int32Array(shared.control);
 const params = new Float64Array(shared.params);
 const partials = new Float64Array(shared.partials);
@@ -54,7 +56,10 @@ function loop(): void {
 
 parentPort?.on('message', (msg: RegisterMessage) => {
   for (const r of msg.register) {
-    if (r.int) ints[r.id] = new Int32Array(r.buffer);
+    if ('at' in r) {
+      if (r.int) ints[r.id] = threadArenaView('i32', r.at, r.length) as Int32Array;
+      else floats[r.id] = threadArenaView('f64', r.at, r.length) as Float64Array;
+    } else if (r.int) ints[r.id] = new Int32Array(r.buffer);
     else floats[r.id] = new Float64Array(r.buffer);
   }
   loop();

@@ -1,3 +1,4 @@
+import { arenaMemory, inArena } from '../wasm/arena.js';
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -52,11 +53,13 @@ export interface TeamShared {
   params: SharedArrayBuffer;
   partials: SharedArrayBuffer;
   index: number;
+  /** The arena's memory (solvers/wasm/arena.ts), when arrays live there: threads run its kernels too. */
+  memory: WebAssembly.Memory | null;
 }
 
 /** Message that hands a worker shared arrays (ids are positions in its table). */
 export interface RegisterMessage {
-  register: { id: number; buffer: SharedArrayBuffer; int: boolean }[];
+  register: ({ id: number; int: boolean } & ({ buffer: SharedArrayBuffer } | { at: number; length: number }))[];
 }
 
 /**
@@ -91,8 +94,9 @@ export class ThreadTeam {
   private readonly params: Float64Array;
   private readonly partials: Float64Array;
   private readonly workers: Worker[] = [];
-  private readonly ids = new Map<SharedArrayBuffer, number>();
-  private readonly idsInt = new Map<SharedArrayBuffer, number>();
+  /** Keyed by the buffer of a whole-buffer array, or by the array itself for arena arrays. */
+  private readonly ids = new Map<SharedArrayBuffer | Float64Array | Int32Array, number>();
+  private readonly idsInt = new Map<SharedArrayBuffer | Float64Array | Int32Array, number>();
   private pending: RegisterMessage['register'] = [];
   private closed = false;
   private allReady = false;
@@ -110,7 +114,7 @@ export class ThreadTeam {
     this.params = new Float64Array(new SharedArrayBuffer(8 * MAX_PARAMS));
     this.partials = new Float64Array(new SharedArrayBuffer(8 * MAX_THREADS));
     for (let w = 1; w < threads; w++) {
-      const shared: TeamShared = { control: this.control.buffer as SharedArrayBuffer, params: this.params.buffer as SharedArrayBuffer, partials: this.partials.buffer as SharedArrayBuffer, index: w };
+      const shared: TeamShared = { control: this.control.buffer as SharedArrayBuffer, params: this.params.buffer as SharedArrayBuffer, partials: this.partials.buffer as SharedArrayBuffer, index: w, memory: arenaMemory() };
       const worker = new Worker(script, { workerData: shared });
       // Idle workers must not keep a finished run's process alive.
       worker.unref();
@@ -119,10 +123,19 @@ export class ThreadTeam {
   }
 
   private idOf(a: Float64Array | Int32Array): number {
-    const buf = a.buffer;
-    if (!(buf instanceof SharedArrayBuffer) || a.byteOffset !== 0) throw new Error('ThreadTeam: kernels need whole arrays in shared memory');
     const isInt = a instanceof Int32Array;
     const map = isInt ? this.idsInt : this.ids;
+    if (inArena(a)) {
+      let id = map.get(a);
+      if (id === undefined) {
+        id = map.size;
+        map.set(a, id);
+        this.pending.push({ id, at: a.byteOffset, length: a.length, int: isInt });
+      }
+      return id;
+    }
+    const buf = a.buffer;
+    if (!(buf instanceof SharedArrayBuffer) || a.byteOffset !== 0) throw new Error('ThreadTeam: kernels need whole arrays in shared memory');
     let id = map.get(buf);
     if (id === undefined) {
       id = map.size;

@@ -2,6 +2,7 @@
 import { buildOperator } from '../helpers/problems.js';
 import { defaultThreads, ThreadTeam } from '../../solvers/backend/team.js';
 import { sharedFloat64 } from '../../solvers/shared-memory.js';
+import { setWasmKernels, wasmKernelsEnabled } from '../../solvers/wasm/arena.js';
 
 export interface KernelResult {
   n: number;
@@ -13,6 +14,11 @@ export interface KernelResult {
   /** apply time / (apply bytes / copy-scale bandwidth): 1 = at the measured bandwidth. */
   applyOverBound: number;
   symMs: number;
+  /** The same apply with the WebAssembly kernels off (the JavaScript loops), and its ratio to the bound. */
+  applyJsMs: number;
+  applyJsOverBound: number;
+  /** Whether applyMs ran the WebAssembly kernel. */
+  wasm: boolean;
   /** The same apply split across all cores (kernel threads), when there are several. */
   threads: number;
   threadedApplyMs: number | null;
@@ -39,6 +45,7 @@ export function kernelBench(n: number, reps: number): KernelResult {
   const cs: number[] = [];
   const ap: number[] = [];
   const sy: number[] = [];
+  const js: number[] = [];
   for (let w = 0; w < 3; w++) {
     copyScale();
     op.apply(a, b);
@@ -48,6 +55,9 @@ export function kernelBench(n: number, reps: number): KernelResult {
     cs.push(time(copyScale, inner));
     ap.push(time(() => op.apply(a, b), inner));
     sy.push(time(() => op.applySymmetric(a, b), inner));
+    setWasmKernels(false);
+    js.push(time(() => op.apply(a, b), inner));
+    setWasmKernels(true);
   }
   const team = ThreadTeam.create(defaultThreads());
   const th: number[] = [];
@@ -68,5 +78,5 @@ export function kernelBench(n: number, reps: number): KernelResult {
   const applyGBs = applyBytes / (apMs * 1e6);
   const bound = applyBytes / (copyGBs * 1e6);
   const thMs = th.length ? median(th) : null;
-  return { n, copyScaleMs: csMs, copyGBs, applyMs: apMs, applyBytes, applyGBs, applyOverBound: apMs / bound, symMs: median(sy), threads: team?.threads ?? 1, threadedApplyMs: thMs, threadedOverBound: thMs === null ? null : thMs / bound };
+  return { n, copyScaleMs: csMs, copyGBs, applyMs: apMs, applyBytes, applyGBs, applyOverBound: apMs / bound, symMs: median(sy), applyJsMs: median(js), applyJsOverBound: median(js) / bound, wasm: wasmKernelsEnabled(), threads: team?.threads ?? 1, threadedApplyMs: thMs, threadedOverBound: thMs === null ? null : thMs / bound };
 }

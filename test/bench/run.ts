@@ -165,11 +165,11 @@ for (const c of comparisons) {
 }
 md.push('', 'fpsolve wall time includes loading the scenario file (YAML, schema check, expression compile: ~0.02 s with the schemas precompiled by the build) and building the problem (cell and face quadrature of f) and the operator ("setup"), as the SciPy time includes its matrix assembly and LU factorization; neither includes process start. Targets (issue 9): at 512² 3× faster than SciPy with L1 ≤ 2.4e-3; at 256² under 0.3 s with L1 ≤ 4.7e-3.', '');
 md.push('## Operator apply vs memory bandwidth', '');
-md.push('| grid | copy-scale ms (GB/s) | apply ms | bytes moved by apply | apply GB/s | apply time / bandwidth bound | applySymmetric ms | apply on all cores ms (threads) | all cores / bound |', '|---|---|---|---|---|---|---|---|---|');
+md.push('| grid | copy-scale ms (GB/s) | apply ms | bytes moved by apply | apply GB/s | apply time / bandwidth bound | same, JavaScript loops: ms (/ bound) | applySymmetric ms | apply on all cores ms (threads) | all cores / bound |', '|---|---|---|---|---|---|---|---|---|---|');
 for (const k of kernels) {
-  md.push(`| ${k.n}² | ${fmt(k.copyScaleMs)} (${fmt(k.copyGBs)}) | ${fmt(k.applyMs)} | ${(k.applyBytes / 2 ** 20).toFixed(0)} MiB | ${fmt(k.applyGBs)} | ${fmt(k.applyOverBound)}× | ${fmt(k.symMs)} | ${fmt(k.threadedApplyMs)} (${k.threads}) | ${k.threadedOverBound === null ? '–' : fmt(k.threadedOverBound) + '×'} |`);
+  md.push(`| ${k.n}² | ${fmt(k.copyScaleMs)} (${fmt(k.copyGBs)}) | ${fmt(k.applyMs)}${k.wasm ? ' (WebAssembly)' : ''} | ${(k.applyBytes / 2 ** 20).toFixed(0)} MiB | ${fmt(k.applyGBs)} | ${fmt(k.applyOverBound)}× | ${fmt(k.applyJsMs)} (${fmt(k.applyJsOverBound)}×) | ${fmt(k.symMs)} | ${fmt(k.threadedApplyMs)} (${k.threads}) | ${k.threadedOverBound === null ? '–' : fmt(k.threadedOverBound) + '×'} |`);
 }
-md.push('', 'The bound is the apply\'s bytes divided by the single-thread copy-scale loop\'s bandwidth measured in the same process (medians of repetitions). "All cores": the same kernel split across the CPU backend\'s kernel threads (solvers/backend/team.ts), as runs from 512² up use it.', '');
+md.push('', 'The bound is the apply\'s bytes divided by the single-thread copy-scale loop\'s bandwidth measured in the same process (medians of repetitions). The apply runs the WebAssembly kernel (solvers/wasm/kernels.ts) when its arrays are in the arena, as in every run; "JavaScript loops" is the same apply with that kernel turned off. "All cores": the same kernel split across the CPU backend\'s kernel threads (solvers/backend/team.ts), as runs from 512² up use it.', '');
 md.push('## Multigrid-PCG iterations per solve (θ = 0.02, relative tolerance 1e-8, start = the reference Gaussian)', '');
 md.push('| grid | levels | multigrid-PCG iterations | Jacobi-PCG iterations |', '|---|---|---|---|');
 for (const c of counts) md.push(`| ${c.n}² | ${c.levels} | ${c.mgIterations} | ${c.jacobiIterations ?? '–'} |`);

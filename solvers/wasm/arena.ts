@@ -1,0 +1,208 @@
+import { instantiateKernels, type WasmKernels } from './kernels.js';
+
+/**
+ * Grid-sized arrays in one shared WebAssembly memory, so that the WebAssembly kernels
+ * (solvers/wasm/kernels.ts) and the kernel threads (solvers/backend/team.ts) work on them in place.
+ *
+ * Blocks are handed out first-fit from a free list and returned when their array is garbage
+ * collected (FinalizationRegistry): the memory never shrinks, but a process that builds many
+ * problems (a test run, an in-process sweep) reuses it. When the memory cannot grow (wasm32
+ * addresses stop at 4 GiB) or WebAssembly is unavailable or disabled (FPSOLVE_WASM=0), arrays
+ * come from plain SharedArrayBuffers and the kernels run their JavaScript loops: same results.
+ */
+
+const PAGE = 65536;
+/** wasm32: 65536 pages of 64 KiB = 4 GiB of addresses. */
+export const MAX_PAGES = 65536;
+const ALIGN = 64;
+
+interface Block {
+  at: number;
+  size: number;
+}
+
+export interface ArenaStats {
+  /** Bytes of the memory. */
+  capacity: number;
+  /** Bytes in live blocks. */
+  used: number;
+  blocks: number;
+}
+
+class Arena {
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: WasmKernels;
+  /** Free blocks, sorted by address, coalesced. */
+  private free: Block[] = [];
+  private used = 0;
+  private live = 0;
+  private readonly registry = new FinalizationRegistry<Block>((b) => this.release(b));
+
+  constructor() {
+    this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+    this.kernels = instantiateKernels(this.memory, MAX_PAGES);
+    // Address 0 stays unused, so that a zero address is never a live array.
+    this.free.push({ at: ALIGN, size: this.memory.buffer.byteLength - ALIGN });
+  }
+
+  /** A block of `bytes`, or null when the memory cannot grow to hold it. */
+  private take(bytes: number): Block | null {
+    const size = Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN;
+    let k = this.free.findIndex((b) => b.size >= size);
+    if (k < 0) {
+      if (!this.grow(size)) return null;
+      k = this.free.findIndex((b) => b.size >= size);
+      if (k < 0) return null;
+    }
+    const b = this.free[k];
+    const out = { at: b.at, size };
+    if (b.size === size) this.free.splice(k, 1);
+    else this.free[k] = { at: b.at + size, size: b.size - size };
+    this.used += size;
+    this.live++;
+    return out;
+  }
+
+  private grow(size: number): boolean {
+    const have = this.memory.buffer.byteLength;
+    const pages = have / PAGE;
+    // At least the request beyond the last free block, and at least a quarter more, so that a
+    // sequence of allocations grows the memory a few times rather than once per array.
+    const last = this.free[this.free.length - 1];
+    const tailFree = last && last.at + last.size === have ? last.size : 0;
+    const need = Math.ceil((size - tailFree) / PAGE);
+    const want = Math.min(MAX_PAGES - pages, Math.max(need, Math.ceil(pages / 4)));
+    if (want < need || want <= 0) return false;
+    try {
+      this.memory.grow(want);
+    } catch {
+      return false;
+    }
+    this.insertFree({ at: have, size: want * PAGE });
+    return true;
+  }
+
+  private insertFree(b: Block): void {
+    const f = this.free;
+    let k = 0;
+    while (k < f.length && f[k].at < b.at) k++;
+    f.splice(k, 0, b);
+    // coalesce with the next, then the previous
+    if (k + 1 < f.length && b.at + b.size === f[k + 1].at) {
+      b.size += f[k + 1].size;
+      f.splice(k + 1, 1);
+    }
+    if (k > 0 && f[k - 1].at + f[k - 1].size === b.at) {
+      f[k - 1].size += b.size;
+      f.splice(k, 1);
+    }
+  }
+
+  release(b: Block): void {
+    this.used -= b.size;
+    this.live--;
+    this.insertFree({ at: b.at, size: b.size });
+  }
+
+  float64(n: number): Float64Array | null {
+    const b = this.take(8 * n);
+    if (!b) return null;
+    const a = new Float64Array(this.memory.buffer, b.at, n);
+    a.fill(0); // a reused block holds an old array's values
+    this.registry.register(a, b);
+    views.add(a);
+    return a;
+  }
+
+  int32(n: number): Int32Array | null {
+    const b = this.take(4 * n);
+    if (!b) return null;
+    const a = new Int32Array(this.memory.buffer, b.at, n);
+    a.fill(0);
+    this.registry.register(a, b);
+    views.add(a);
+    return a;
+  }
+
+  stats(): ArenaStats {
+    return { capacity: this.memory.buffer.byteLength, used: this.used, blocks: this.live };
+  }
+}
+
+/** Arrays of this thread that lie in the arena's memory (their byteOffset is their address). */
+const views = new WeakSet<Float64Array | Int32Array>();
+
+let arena: Arena | null | undefined;
+/** In a kernel thread: the kernels on the arena memory the team passed. */
+let threadKernels: WasmKernels | null = null;
+let enabled = process.env.FPSOLVE_WASM !== '0';
+
+function theArena(): Arena | null {
+  if (arena === undefined) {
+    try {
+      arena = new Arena();
+    } catch {
+      arena = null; // no WebAssembly threads (shared memory) in this runtime
+    }
+  }
+  return arena;
+}
+
+/** A zeroed grid array, in the arena when it can hold it. */
+export function arenaFloat64(n: number): Float64Array | null {
+  return theArena()?.float64(n) ?? null;
+}
+
+export function arenaInt32(n: number): Int32Array | null {
+  return theArena()?.int32(n) ?? null;
+}
+
+/** The arena's memory (for kernel threads, which may be started before any array exists), if there is one. */
+export function arenaMemory(): WebAssembly.Memory | null {
+  return theArena()?.memory ?? null;
+}
+
+export function arenaStats(): ArenaStats | null {
+  return arena ? arena.stats() : null;
+}
+
+/**
+ * The WebAssembly kernels when every array is in this thread's arena view and they are enabled;
+ * else null (the caller runs its JavaScript loop).
+ */
+export function wasmFor(...arrays: (Float64Array | Int32Array)[]): WasmKernels | null {
+  const k = threadKernels ?? arena?.kernels;
+  if (!enabled || !k) return null;
+  for (const a of arrays) if (!views.has(a)) return null;
+  return k;
+}
+
+/** Turns the WebAssembly kernels off or on (benchmarks compare both in one process). */
+export function setWasmKernels(on: boolean): void {
+  enabled = on && process.env.FPSOLVE_WASM !== '0';
+}
+
+export function wasmKernelsEnabled(): boolean {
+  return enabled && (threadKernels ?? theArena()?.kernels ?? null) !== null;
+}
+
+/** In a kernel thread: attach to the team's arena memory. */
+export function attachThreadArena(memory: WebAssembly.Memory): void {
+  threadKernels = instantiateKernels(memory, MAX_PAGES);
+  threadMemory = memory;
+}
+
+let threadMemory: WebAssembly.Memory | null = null;
+
+/** In a kernel thread: a view of an arena array the team registered (address, length). */
+export function threadArenaView(kind: 'f64' | 'i32', at: number, length: number): Float64Array | Int32Array {
+  if (!threadMemory) throw new Error('kernel thread: no arena memory attached');
+  const a = kind === 'f64' ? new Float64Array(threadMemory.buffer, at, length) : new Int32Array(threadMemory.buffer, at, length);
+  views.add(a);
+  return a;
+}
+
+/** Whether an array lies in the arena (its byteOffset is then its address). */
+export function inArena(a: Float64Array | Int32Array): boolean {
+  return views.has(a);
+}

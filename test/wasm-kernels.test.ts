@@ -1,0 +1,200 @@
+/**
+ * The WebAssembly kernels (solvers/wasm/kernels.ts) against the JavaScript loops they replace
+ * (solvers/range-kernels.ts, solvers/multigrid-kernels.ts), on arrays in the arena: the same
+ * expressions in the same order of evaluation must give the same bits, so every earlier result
+ * (and the bit-identity tests of the integrators) stands whichever path runs. Then whole solves
+ * with the kernels on and off, and the arena's allocation.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { RANGE_KERNELS, type RangeKernelName } from '../solvers/range-kernels.js';
+import { gaussSeidel, restrictResidual, type LevelStencil } from '../solvers/multigrid-kernels.js';
+import { arenaStats, inArena, setWasmKernels, wasmFor, wasmKernelsEnabled } from '../solvers/wasm/arena.js';
+import { sharedFloat64, sharedInt32 } from '../solvers/shared-memory.js';
+import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exponential.js';
+import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
+import { cgSettings, cpuBackend } from '../solvers/select.js';
+import { setupOf } from './gpu-helpers.js';
+
+afterEach(() => setWasmKernels(true));
+
+/** An arena array with deterministic, sign-changing values. */
+function filled(size: number, seed: number, positive = false): Float64Array {
+  const a = sharedFloat64(size);
+  for (let i = 0; i < size; i++) a[i] = positive ? 0.5 + Math.abs(Math.sin(1.3 * i + seed)) : Math.sin(0.37 * i + seed) + 0.2;
+  return a;
+}
+
+/** Zero weights on upper-wall faces along each axis of a box (what the stencil kernels rely on). */
+function wallWeights(n: number[], seed: number): Float64Array[] {
+  const size = n.reduce((a, b) => a * b, 1);
+  const strides = n.map((_, k) => n.slice(k + 1).reduce((a, b) => a * b, 1));
+  return n.map((nk, k) => {
+    const w = filled(size, seed + k, true);
+    for (let i = 0; i < size; i++) if (Math.floor(i / strides[k]) % nk === nk - 1) w[i] = 0;
+    return w;
+  });
+}
+
+const bits = (a: Float64Array): string => Buffer.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).toString('base64');
+
+/** Runs `work` with the WebAssembly kernels off, then on, from copies of the same inputs. */
+function bothPaths<T>(inputs: Float64Array[], work: (arrays: Float64Array[]) => T): { js: T; wasm: T; jsArrays: Float64Array[]; wasmArrays: Float64Array[] } {
+  const copy = (): Float64Array[] => inputs.map((a) => {
+    const c = sharedFloat64(a.length);
+    c.set(a);
+    return c;
+  });
+  const jsArrays = copy();
+  setWasmKernels(false);
+  expect(wasmFor(...jsArrays)).toBeNull();
+  const js = work(jsArrays);
+  const wasmArrays = copy();
+  setWasmKernels(true);
+  expect(wasmFor(...wasmArrays)).not.toBeNull(); // the fast path really runs
+  const wasm = work(wasmArrays);
+  return { js, wasm, jsArrays, wasmArrays };
+}
+
+describe('WebAssembly kernels give the JavaScript loops\' bits', () => {
+  it('runs: arrays are in the arena and the kernels are on', () => {
+    expect(wasmKernelsEnabled()).toBe(true);
+    const a = sharedFloat64(10);
+    expect(inArena(a)).toBe(true);
+  });
+
+  const n2 = [37, 29];
+  const n3 = [9, 7, 11];
+  const size2 = n2[0] * n2[1];
+  const size3 = n3[0] * n3[1] * n3[2];
+
+  const cases: { name: RangeKernelName; size: number; arrays: () => Float64Array[]; ints?: () => Int32Array[]; params: number[]; out: number[] }[] = [
+    { name: 'symmetric2', size: size2, arrays: () => [...wallWeights(n2, 1), filled(size2, 3, true), filled(size2, 4), sharedFloat64(size2)], params: [n2[1], size2], out: [4] },
+    { name: 'shifted2', size: size2, arrays: () => [...wallWeights(n2, 1), filled(size2, 3, true), filled(size2, 4), sharedFloat64(size2)], params: [0.37, n2[1], size2], out: [4] },
+    { name: 'shifted3', size: size3, arrays: () => [...wallWeights(n3, 1), filled(size3, 5, true), filled(size3, 6), sharedFloat64(size3)], params: [0.37, n3[1] * n3[2], n3[2], size3], out: [5] },
+    {
+      name: 'apply2',
+      size: size2,
+      arrays: () => {
+        const [f0, f1] = wallWeights(n2, 7);
+        const [b0, b1] = wallWeights(n2, 9);
+        return [f0, b0, f1, b1, filled(size2, 11, true), filled(size2, 12), sharedFloat64(size2)];
+      },
+      params: [n2[1], size2],
+      out: [6],
+    },
+    { name: 'dotRange', size: size2, arrays: () => [filled(size2, 1), filled(size2, 2)], params: [], out: [] },
+    { name: 'cgUpdate', size: size2, arrays: () => [filled(size2, 1), filled(size2, 2), filled(size2, 3), filled(size2, 4)], params: [0.731], out: [2, 3] },
+    { name: 'lincomb', size: size2, arrays: () => [filled(size2, 1), filled(size2, 2), sharedFloat64(size2)], params: [0.3, -1.7], out: [2] },
+    { name: 'scaleBy', size: size2, arrays: () => [filled(size2, 1, true), filled(size2, 2), sharedFloat64(size2)], params: [], out: [2] },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: same bits and the same partial result on sub-ranges`, () => {
+      const inputs = c.arrays();
+      for (const [lo, hi] of [
+        [0, c.size],
+        [13, c.size - 40],
+      ]) {
+        const r = bothPaths(inputs, (a) => RANGE_KERNELS[c.name](a, [], c.params, lo, hi));
+        expect(Object.is(r.js, r.wasm)).toBe(true);
+        for (const k of c.out) expect(bits(r.wasmArrays[k])).toBe(bits(r.jsArrays[k]));
+      }
+      // and the result is not trivially zero
+      const r = bothPaths(inputs, (a) => RANGE_KERNELS[c.name](a, [], c.params, 0, c.size));
+      const moved = c.out.length ? r.wasmArrays[c.out[0]].some((v, i) => v !== inputs[c.out[0]][i]) : r.wasm !== 0;
+      expect(moved).toBe(true);
+    });
+  }
+
+  /** 2×2(×2) aggregation of a box, as solvers/multigrid.ts builds it. */
+  function aggregates(n: number[]): { agg: Int32Array; coarse: number } {
+    const size = n.reduce((a, b) => a * b, 1);
+    const nc = n.map((m) => Math.ceil(m / 2));
+    const agg = sharedInt32(size);
+    for (let i = 0; i < size; i++) {
+      let rem = i;
+      let I = 0;
+      for (let k = 0; k < n.length; k++) {
+        const stride = n.slice(k + 1).reduce((a, b) => a * b, 1);
+        const ck = Math.floor(rem / stride);
+        rem %= stride;
+        I = I * nc[k] + (ck >> 1);
+      }
+      agg[i] = I;
+    }
+    return { agg, coarse: nc.reduce((a, b) => a * b, 1) };
+  }
+
+  for (const n of [n2, n3]) {
+    const size = n.reduce((a, b) => a * b, 1);
+    const strides = n.map((_, k) => n.slice(k + 1).reduce((a, b) => a * b, 1));
+    it(`prolongAdd and restrictAfterFirstSweep (${n.length}-D): same bits`, () => {
+      const { agg, coarse } = aggregates(n);
+      const p = bothPaths([filled(size, 1, true), filled(coarse, 2), filled(size, 3)], (a) => RANGE_KERNELS.prolongAdd(a, [agg], [1.5], 0, size));
+      expect(bits(p.wasmArrays[2])).toBe(bits(p.jsArrays[2]));
+      const w = wallWeights(n, 4);
+      // ranges of whole aggregates, as the callers split them
+      const r = bothPaths([filled(size, 1, true), filled(size, 2), sharedFloat64(coarse), ...w], (a) => RANGE_KERNELS.restrictAfterFirstSweep(a, [agg], [0.37, size, ...strides, 0], 0, size));
+      expect(bits(r.wasmArrays[2])).toBe(bits(r.jsArrays[2]));
+      expect(r.wasmArrays[2].some((v) => v !== 0)).toBe(true);
+    });
+
+    it(`Gauss–Seidel sweeps and the restricted residual (${n.length}-D): same bits`, () => {
+      const { agg, coarse } = aggregates(n);
+      const w = wallWeights(n, 5);
+      const diag = filled(size, 8, true);
+      for (let i = 0; i < size; i++) diag[i] += 2;
+      const inv = sharedFloat64(size);
+      for (let i = 0; i < size; i++) inv[i] = 1 / diag[i];
+      const st: LevelStencil = { size, w, strides, diag, inv };
+      for (const forward of [true, false]) {
+        const r = bothPaths([filled(size, 1), filled(size, 2)], ([b, x]) => gaussSeidel(st, 0.37, b, x, forward));
+        expect(bits(r.wasmArrays[1])).toBe(bits(r.jsArrays[1]));
+      }
+      const rr = bothPaths([filled(size, 1), filled(size, 2), sharedFloat64(coarse)], ([b, x, bc]) => restrictResidual(st, 0.37, b, x, agg, filled(size, 6, true), bc));
+      expect(bits(rr.wasmArrays[2])).toBe(bits(rr.jsArrays[2]));
+    });
+  }
+});
+
+describe('whole solves with the WebAssembly kernels on and off', () => {
+  it('TR-BDF2 (multigrid-PCG) and the exponential integrator: the same density to the last bit, the same iterations', async () => {
+    const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[96,96]']);
+    const op = setup.op;
+    const run = async (on: boolean, which: 'trbdf2' | 'exp'): Promise<{ x: Float64Array; its: number }> => {
+      setWasmKernels(on);
+      const be = cpuBackend(op, 'multigrid');
+      const integ = which === 'trbdf2' ? new DeviceTrBdf2(be, op, { tolerance: 1e-4, dtMax: 0.2 }, cgSettings(1e-4)) : new DeviceExponential(be, op, { tolerance: 1e-4, dtMax: 0.2 }, exponentialCgSettings(1e-4));
+      const x = rho.slice();
+      await integ.advance(x, 0, 0.2);
+      integ.dispose();
+      return { x, its: integ.solver.iterations };
+    };
+    for (const which of ['trbdf2', 'exp'] as const) {
+      const off = await run(false, which);
+      const on = await run(true, which);
+      expect(on.its).toBe(off.its);
+      expect(on.its).toBeGreaterThan(0);
+      expect(bits(on.x)).toBe(bits(off.x));
+    }
+  });
+});
+
+describe('arena', () => {
+  it('hands out zeroed, non-overlapping arrays and counts them', () => {
+    const before = arenaStats();
+    expect(before).not.toBeNull();
+    const arrays = [1000, 1, 4097, 65536].map((n) => sharedFloat64(n));
+    const ints = sharedInt32(333);
+    const after = arenaStats();
+    expect(after!.blocks).toBeGreaterThanOrEqual(before!.blocks + 5);
+    expect(after!.used - before!.used).toBeGreaterThanOrEqual(8 * (1000 + 1 + 4097 + 65536) + 4 * 333);
+    for (const a of arrays) expect(a.every((v) => v === 0)).toBe(true);
+    arrays.forEach((a, k) => a.fill(k + 1));
+    ints.fill(-7);
+    arrays.forEach((a, k) => expect(a.every((v) => v === k + 1)).toBe(true));
+    expect(ints.every((v) => v === -7)).toBe(true);
+    // the views really address the arena memory: their byte ranges are disjoint
+    const spans = [...arrays, ints].map((a) => [a.byteOffset, a.byteOffset + a.byteLength]).sort((p, q) => p[0] - q[0]);
+    for (let k = 1; k < spans.length; k++) expect(spans[k][0]).toBeGreaterThanOrEqual(spans[k - 1][1]);
+  });
+});
