@@ -14,6 +14,9 @@ import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exp
 import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
 import { cgSettings, cpuBackend } from '../solvers/select.js';
 import { setupOf } from './gpu-helpers.js';
+import { ROOT } from './helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 
 afterEach(() => setWasmKernels(true));
 
@@ -196,5 +199,40 @@ describe('arena', () => {
     // the views really address the arena memory: their byte ranges are disjoint
     const spans = [...arrays, ints].map((a) => [a.byteOffset, a.byteOffset + a.byteLength]).sort((p, q) => p[0] - q[0]);
     for (let k = 1; k < spans.length; k++) expect(spans[k][0]).toBeGreaterThanOrEqual(spans[k - 1][1]);
+  });
+});
+
+describe('the JavaScript fallback, in fresh processes', () => {
+  // The arena and the kernel switch are fixed at start-up, so each setting gets its own process.
+  // (Not through `fpsolve run`: its sliced stepping pauses by the wall clock, which moves the
+  // last bits from run to run.)
+  const script = `
+    const { setUpReference } = await import(${JSON.stringify(join(ROOT, 'dist/test/bench/reference-problem.js'))});
+    const { initialDensity } = await import(${JSON.stringify(join(ROOT, 'dist/src/run/initial.js'))});
+    const { DeviceTrBdf2 } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/backend/implicit.js'))});
+    const { cgSettings, cpuBackend } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/select.js'))});
+    const { wasmKernelsEnabled } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/wasm/arena.js'))});
+    const setup = setUpReference(80);
+    const rho = initialDensity(setup.grid, setup.scenario.initial, { file: setup.file, baseDir: ${JSON.stringify(ROOT)} });
+    const integ = new DeviceTrBdf2(cpuBackend(setup.op, 'multigrid'), setup.op, { tolerance: 1e-4, dtMax: 0.2 }, cgSettings(1e-4));
+    await integ.advance(rho, 0, 0.2);
+    integ.dispose();
+    const { createHash } = await import('node:crypto');
+    console.log(JSON.stringify({ wasm: wasmKernelsEnabled(), its: integ.solver.iterations, hash: createHash('sha256').update(new Uint8Array(rho.buffer)).digest('hex') }));
+  `;
+  const run = (env: NodeJS.ProcessEnv): { wasm: boolean; its: number; hash: string } => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { wasm: boolean; its: number; hash: string };
+  };
+  it('an arena too small for the grid (the arrays fall back to SharedArrayBuffers, as beyond 4 GiB) and FPSOLVE_WASM=0 give the same bits', () => {
+    const base = run({});
+    expect(base.wasm).toBe(true);
+    expect(base.its).toBeGreaterThan(0);
+    // 1 MiB holds a few of the 51 KiB grid arrays; the rest fall back, so kernels see mixed arrays
+    expect(run({ FPSOLVE_ARENA_MAX_MIB: '1' })).toEqual(base);
+    const js = run({ FPSOLVE_WASM: '0' });
+    expect(js.wasm).toBe(false);
+    expect({ ...js, wasm: true }).toEqual(base);
   });
 });

@@ -16,6 +16,15 @@ const PAGE = 65536;
 export const MAX_PAGES = 65536;
 const ALIGN = 64;
 
+/**
+ * Pages the arena may grow to: MAX_PAGES, or FPSOLVE_ARENA_MAX_MIB (for tests of the fallback,
+ * and for machines where reserving 4 GiB of address space is not wanted).
+ */
+function maxPages(): number {
+  const mib = Number(process.env.FPSOLVE_ARENA_MAX_MIB);
+  return Number.isFinite(mib) && mib > 0 ? Math.max(1, Math.min(MAX_PAGES, Math.floor(mib * 16))) : MAX_PAGES;
+}
+
 interface Block {
   at: number;
   size: number;
@@ -32,14 +41,18 @@ export interface ArenaStats {
 class Arena {
   readonly memory: WebAssembly.Memory;
   readonly kernels: WasmKernels;
+  private readonly maxPages: number;
   /** Free blocks, sorted by address, coalesced. */
   private free: Block[] = [];
   private used = 0;
   private live = 0;
+  /** Bytes below this address have been handed out before; above it the memory is still zero. */
+  private highWater = 0;
   private readonly registry = new FinalizationRegistry<Block>((b) => this.release(b));
 
   constructor() {
-    this.memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+    this.maxPages = maxPages();
+    this.memory = new WebAssembly.Memory({ initial: Math.min(16, this.maxPages), maximum: this.maxPages, shared: true });
     this.kernels = instantiateKernels(this.memory, MAX_PAGES);
     // Address 0 stays unused, so that a zero address is never a live array.
     this.free.push({ at: ALIGN, size: this.memory.buffer.byteLength - ALIGN });
@@ -63,6 +76,13 @@ class Arena {
     return out;
   }
 
+  /** Zeroes the part of a block that an earlier array may have written (fresh memory is zero). */
+  private clean(b: Block, view: Float64Array | Int32Array): void {
+    const dirty = Math.min(b.at + b.size, this.highWater) - b.at;
+    if (dirty > 0) view.fill(0, 0, Math.min(view.length, Math.ceil(dirty / view.BYTES_PER_ELEMENT)));
+    this.highWater = Math.max(this.highWater, b.at + b.size);
+  }
+
   private grow(size: number): boolean {
     const have = this.memory.buffer.byteLength;
     const pages = have / PAGE;
@@ -71,7 +91,7 @@ class Arena {
     const last = this.free[this.free.length - 1];
     const tailFree = last && last.at + last.size === have ? last.size : 0;
     const need = Math.ceil((size - tailFree) / PAGE);
-    const want = Math.min(MAX_PAGES - pages, Math.max(need, Math.ceil(pages / 4)));
+    const want = Math.min(this.maxPages - pages, Math.max(need, Math.ceil(pages / 4)));
     if (want < need || want <= 0) return false;
     try {
       this.memory.grow(want);
@@ -108,7 +128,7 @@ class Arena {
     const b = this.take(8 * n);
     if (!b) return null;
     const a = new Float64Array(this.memory.buffer, b.at, n);
-    a.fill(0); // a reused block holds an old array's values
+    this.clean(b, a);
     this.registry.register(a, b);
     views.add(a);
     return a;
@@ -118,7 +138,7 @@ class Arena {
     const b = this.take(4 * n);
     if (!b) return null;
     const a = new Int32Array(this.memory.buffer, b.at, n);
-    a.fill(0);
+    this.clean(b, a);
     this.registry.register(a, b);
     views.add(a);
     return a;
