@@ -41,7 +41,9 @@ function accumulateAtOffset(
   weight: number,
   acc: Float64Array,
 ): void {
-  const CHUNK = 16384;
+  // The landscape's compiled expressions work in chunks of 4096 points (src/landscape/expr.ts):
+  // matching it keeps the coordinates in cache (16384 measured ~20 % slower at 256²).
+  const CHUNK = 4096;
   const coords = Array.from({ length: grid.dim }, () => new Float64Array(CHUNK));
   const out = new Float64Array(CHUNK);
   // Along axis k the coordinate is constant over runs of strides[k] points: each run is one

@@ -59,10 +59,13 @@ export function initialDensity(grid: Grid, spec: InitialSpec, ctx: { file: strin
   return rho;
 }
 
+/** out_i = Π_k perAxis[k][i_k], multiplied in axis order; one row of the innermost axis at a time. */
 function fillProduct(grid: Grid, perAxis: Float64Array[], out: Float64Array): void {
-  for (let i = 0; i < grid.size; i++) {
+  const last = perAxis[grid.dim - 1];
+  const n = last.length;
+  for (let row = 0; row < grid.size; row += n) {
     let v = 1;
-    for (let k = 0; k < grid.dim; k++) v *= perAxis[k][Math.floor(i / grid.strides[k]) % grid.n[k]];
-    out[i] = v;
+    for (let k = 0; k < grid.dim - 1; k++) v *= perAxis[k][Math.floor(row / grid.strides[k]) % grid.n[k]];
+    for (let j = 0; j < n; j++) out[row + j] = v * last[j];
   }
 }
