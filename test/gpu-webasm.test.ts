@@ -12,11 +12,15 @@ import { describe, expect, it } from 'vitest';
 import { relDiff, runOn } from './gpu-helpers.js';
 import type { RunReport } from '../src/report/types.js';
 
-const cases: { name: string; overrides: string[] }[] = [
+const cases: { name: string; overrides: string[]; rateTol?: number }[] = [
   { name: 'pearson-1d', overrides: ['domain.cells=[500]', 'time.end=3', 'time.reportEvery=0.1', 'time.integrator=rkl2'] },
   { name: 'gbm-collapse-1d', overrides: ['domain.cells=[1000]', 'time.end=0.5', 'time.reportEvery=0.05', 'time.integrator=rkl2'] },
   // RKL2 at its default 20 stages overshoots below zero on this coarse 2-D grid (on float64 too): explicit Euler here
   { name: 'double-well-2d', overrides: ['domain.cells=[64,64]', 'time.end=1', 'time.reportEvery=0.05', 'time.integrator=explicit'] },
+  // the exponential integrator's Krylov solves in float32 (tolerance raised to 1e-4 on both sides)
+  // Its per-interval error stays at the float32 floor (tolerance 1e-4, CG 1e-5) over 20 intervals,
+  // which moves a rate fitted over a short window by ~3e-3 (measured 3.0e-3 on KL): rates to 5e-3.
+  { name: 'double-well-2d', overrides: ['domain.cells=[48,48]', 'time.end=1', 'time.reportEvery=0.05', 'time.integrator=exponential', 'time.tolerance=1e-4'], rateTol: 5e-3 },
 ];
 
 function distances(r: RunReport): Record<string, number> {
@@ -30,7 +34,7 @@ function distances(r: RunReport): Record<string, number> {
 
 describe('gpu.js webasm (float32) agrees with the float64 CPU path', () => {
   for (const c of cases) {
-    it(`${c.name}: distances and rates within 1e-3 relative, mass drift < 1e-6`, async () => {
+    it(`${c.name} (${c.overrides.find((o) => o.startsWith('time.integrator'))}): distances and rates within 1e-3 relative, mass drift < 1e-6`, async () => {
       const cpu = (await runOn(c.name, c.overrides, 'cpu')).report;
       const gpu = (await runOn(c.name, c.overrides, 'webasm')).report;
       expect(cpu.backend).toBe('cpu');
@@ -40,7 +44,9 @@ describe('gpu.js webasm (float32) agrees with the float64 CPU path', () => {
       expect(gpu.backendReason).toContain('WebAssemblyKernel');
       expect(cpu.status).toBe('ok');
       expect(gpu.status).toBe('ok');
-      expect(gpu.steps).toBe(cpu.steps);
+      // fixed steps match exactly; the exponential integrator may split an interval in float32
+      if (c.overrides.includes('time.integrator=exponential')) expect(Math.abs(gpu.steps - cpu.steps)).toBeLessThanOrEqual(2);
+      else expect(gpu.steps).toBe(cpu.steps);
       // every report time, not just the last
       expect(gpu.series.length).toBe(cpu.series.length);
       const dc = distances(cpu);
@@ -57,7 +63,7 @@ describe('gpu.js webasm (float32) agrees with the float64 CPU path', () => {
         expect(b === null, `rate ${k} present on both`).toBe(a === null);
         if (a && b) {
           rates++;
-          expect(relDiff(b.value, a.value), `rate ${k}: ${b.value} vs ${a.value}`).toBeLessThan(1e-3);
+          expect(relDiff(b.value, a.value), `rate ${k}: ${b.value} vs ${a.value}`).toBeLessThan(c.rateTol ?? 1e-3);
         }
       }
       expect(rates).toBeGreaterThan(0);
