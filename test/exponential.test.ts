@@ -315,3 +315,18 @@ describe('exponential integrator through selectIntegrator (the scenario path)', 
     expect(Math.abs(sum(x) - sum(rho)) / sum(rho)).toBeLessThan(1e-12);
   });
 });
+
+describe('exponential integrator where the symmetric form does not fit in float64', () => {
+  it('refuses with a message naming the alternative instead of leaving the state unchanged (bundled neuron-1d: ψ spans beyond 1400)', () => {
+    // The Krylov space lives in u = ρ/√π; with √π underflowing to 0 the state would be Inf/NaN
+    // there. Before the check, the whole run silently kept ρ(0) (0 solves, rates 0).
+    const { setup } = setupOf('neuron-1d', []);
+    const op = setup.op;
+    let psiMax = 0;
+    for (const v of op.problem.psi) psiMax = Math.max(psiMax, v);
+    expect(psiMax).toBeGreaterThan(1400); // the case is what it claims (operator.ts symmetricFormUsable)
+    expect(() => exponential(op, 1e-6, 1)).toThrow(/e\^1400.*trbdf2/);
+    // TR-BDF2 runs it in 1-D (direct solves in the ρ-form need no √π)
+    expect(() => new DeviceTrBdf2(cpuBackend(op), op, { tolerance: 1e-6, dtMax: 1 }, cgSettings(1e-6))).not.toThrow();
+  });
+});

@@ -10,7 +10,10 @@ import type { Backend, Field } from './types.js';
 /** Krylov vectors per interval at most (each a grid-sized array: see src/resources/memory.ts). */
 export const EXPONENTIAL_MAX_BASIS = 24;
 
-/** Changes of the result below this fraction of the state's norm count as converged. */
+/**
+ * Changes of the result below this fraction of the state's norm count as converged (round-off of
+ * the state; χ² down to 1e-16 means a deviation of 1e-8 of it, far above).
+ */
 const ROUNDOFF = 1e-12;
 
 /** γ/τ: see the scan in docs/performance.md. */
@@ -68,6 +71,10 @@ export class DeviceExponential extends DeviceIntegrator {
 
   constructor(backend: Backend, op: FvOperator, opts: ExponentialOptions, cg: CgSettings) {
     super(backend, op);
+    // Even where the solves need no √π (1-D direct), the Krylov space lives in the symmetric form.
+    if (!op.symmetricFormUsable()) {
+      throw new Error('π spans more than e^1400 on this grid, beyond float64 for the symmetric form the exponential integrator works in: use integrator trbdf2 (or auto), or add a noise floor (noise.eps)');
+    }
     this.solver = shiftedSolver(backend, op, cg);
     this.tolerance = backend.info.precision === 'float32' ? Math.max(opts.tolerance, FLOAT32_STEP_TOL) : opts.tolerance;
     this.opts = { tolerance: this.tolerance, dtMax: opts.dtMax, maxBasis: opts.maxBasis ?? EXPONENTIAL_MAX_BASIS, shiftRatio: opts.shiftRatio ?? DEFAULT_SHIFT_RATIO };
@@ -111,7 +118,8 @@ export class DeviceExponential extends DeviceIntegrator {
     const ce = await b.dot(e, q0);
     await b.lincomb(1, q0, -ce, e, q0);
     const beta0 = Math.sqrt(await b.dot(q0, q0));
-    if (!(beta0 > 1e-300)) return true;
+    if (!Number.isFinite(beta0) || !Number.isFinite(ce)) throw new Error(`exponential integrator: the state is not finite in the symmetric form (‖ρ/√π‖ = ${beta0})`);
+    if (beta0 === 0) return true; // exactly π
     await b.scale(1 / beta0, q0);
     const M = this.opts.maxBasis;
     // h[j][k] = ⟨q_j, B q_k⟩ (upper Hessenberg with inexact solves; its symmetric part is used).
