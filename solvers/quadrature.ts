@@ -1,4 +1,6 @@
 import { Grid } from './grid.js';
+import { sharedFloat64 } from './shared-memory.js';
+import { wasmFor } from './wasm/arena.js';
 
 /** Evaluates a scalar function at many points: coords[k][i] is coordinate k of point i. */
 export type PointFunction = (coords: readonly Float64Array[], out: Float64Array) => void;
@@ -44,41 +46,49 @@ function accumulateAtOffset(
   // The landscape's compiled expressions work in chunks of 4096 points (src/landscape/expr.ts):
   // matching it keeps the coordinates in cache (16384 measured ~20 % slower at 256²).
   const CHUNK = 4096;
-  const coords = Array.from({ length: grid.dim }, () => new Float64Array(CHUNK));
-  const out = new Float64Array(CHUNK);
-  // Along axis k the coordinate is constant over runs of strides[k] points: each run is one
-  // native fill (the innermost axis just counts), so no point costs a division.
+  // In the arena, so that compiled landscapes evaluate them as WebAssembly (src/landscape/expr-wasm.ts).
+  const coords = Array.from({ length: grid.dim }, () => sharedFloat64(CHUNK));
+  const out = sharedFloat64(CHUNK);
+  // Along axis k the coordinate is constant over runs of strides[k] points (one native fill each),
+  // and the innermost axis repeats one row (native copies): this runs once per offset per
+  // problem, mostly before V8 has optimized it, so the per-point work is left to native code and
+  // to WebAssembly (the accumulation, and compiled landscapes).
+  const last = grid.dim - 1;
+  const row = new Float64Array(grid.n[last]);
+  for (let j = 0; j < row.length; j++) row[j] = grid.lo[last] + (0.5 + offset[last]) * grid.h[last] + j * grid.h[last];
   for (let start = 0; start < grid.size; start += CHUNK) {
     const len = Math.min(CHUNK, grid.size - start);
     const cs = len === CHUNK ? coords : coords.map((c) => c.subarray(0, len));
     const o = len === CHUNK ? out : out.subarray(0, len);
-    for (let k = 0; k < grid.dim; k++) {
+    for (let k = 0; k < last; k++) {
       const stride = grid.strides[k];
       const n = grid.n[k];
       const base = grid.lo[k] + (0.5 + offset[k]) * grid.h[k];
       const h = grid.h[k];
       const c = cs[k];
-      if (stride === 1) {
-        for (let i = 0, j = start % n; i < len; i++) {
-          c[i] = base + j * h;
-          if (++j === n) j = 0;
-        }
-        continue;
-      }
       for (let i = 0; i < len; ) {
         const run = Math.min(stride - ((start + i) % stride), len - i);
         c.fill(base + (Math.floor((start + i) / stride) % n) * h, i, i + run);
         i += run;
       }
     }
+    const c = cs[last];
+    for (let i = 0, j = start % row.length; i < len; ) {
+      const take = Math.min(row.length - j, len - i);
+      c.set(j === 0 && take === row.length ? row : row.subarray(j, j + take), i);
+      i += take;
+      j = 0;
+    }
     f(cs, o);
-    for (let i = 0; i < len; i++) acc[start + i] += weight * o[i];
+    const k = wasmFor(acc, out);
+    if (k) k.accumulate(acc.byteOffset + 8 * start, out.byteOffset, 0, len, weight);
+    else for (let i = 0; i < len; i++) acc[start + i] += weight * o[i];
   }
 }
 
 /** Cell averages of f (3^d-point Gauss rule per cell). */
 export function cellAverages(grid: Grid, f: PointFunction): Float64Array {
-  const acc = new Float64Array(grid.size);
+  const acc = sharedFloat64(grid.size);
   const { offsets, weights } = tensorRule(grid.dim);
   for (let q = 0; q < offsets.length; q++) accumulateAtOffset(grid, f, offsets[q], weights[q], acc);
   return acc;
@@ -90,7 +100,7 @@ export function cellAverages(grid: Grid, f: PointFunction): Float64Array {
  * cells on the upper wall hold the wall value and are never used as interior faces.
  */
 export function faceAverages(grid: Grid, f: PointFunction, axis: number): Float64Array {
-  const acc = new Float64Array(grid.size);
+  const acc = sharedFloat64(grid.size);
   const { offsets, weights } = tensorRule(grid.dim - 1);
   for (let q = 0; q < offsets.length; q++) {
     const off = offsets[q].slice();
@@ -102,7 +112,7 @@ export function faceAverages(grid: Grid, f: PointFunction, axis: number): Float6
 
 /** f at cell centres. */
 export function centreValues(grid: Grid, f: PointFunction): Float64Array {
-  const acc = new Float64Array(grid.size);
+  const acc = sharedFloat64(grid.size);
   accumulateAtOffset(grid, f, new Array(grid.dim).fill(0), 1, acc);
   return acc;
 }

@@ -128,6 +128,7 @@ class Arena {
     const b = this.take(8 * n);
     if (!b) return null;
     const a = new Float64Array(this.memory.buffer, b.at, n);
+    buffers.add(a.buffer);
     this.clean(b, a);
     this.registry.register(a, b);
     views.add(a);
@@ -138,6 +139,7 @@ class Arena {
     const b = this.take(4 * n);
     if (!b) return null;
     const a = new Int32Array(this.memory.buffer, b.at, n);
+    buffers.add(a.buffer);
     this.clean(b, a);
     this.registry.register(a, b);
     views.add(a);
@@ -151,6 +153,8 @@ class Arena {
 
 /** Arrays of this thread that lie in the arena's memory (their byteOffset is their address). */
 const views = new WeakSet<Float64Array | Int32Array>();
+/** The arena memory's buffer objects seen in this thread (one per size it had), for subarrays. */
+const buffers = new WeakSet<ArrayBufferLike>();
 
 let arena: Arena | null | undefined;
 /** In a kernel thread: the kernels on the arena memory the team passed. */
@@ -225,4 +229,9 @@ export function threadArenaView(kind: 'f64' | 'i32', at: number, length: number)
 /** Whether an array lies in the arena (its byteOffset is then its address). */
 export function inArena(a: Float64Array | Int32Array): boolean {
   return views.has(a);
+}
+
+/** The arena address of an array or of a subarray of one, or null when it lies elsewhere. */
+export function arenaAddress(a: Float64Array): number | null {
+  return views.has(a) || buffers.has(a.buffer) ? a.byteOffset : null;
 }

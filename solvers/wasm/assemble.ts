@@ -51,6 +51,14 @@ export const op = {
   load: (addr: Code, offset = 0): Code => [...addr, 0x2b, 3, ...uleb(offset)],
   loadI32: (addr: Code): Code => [...addr, 0x28, 2, 0],
   store: (addr: Code, v: Code): Code => [...addr, ...v, 0x39, 3, 0],
+  fneg: (a: Code): Code => [...a, 0x9a],
+  fabs: (a: Code): Code => [...a, 0x99],
+  fsqrt: (a: Code): Code => [...a, 0x9f],
+  ffloor: (a: Code): Code => [...a, 0x9c],
+  fceil: (a: Code): Code => [...a, 0x9b],
+  fdiv: (a: Code, b: Code): Code => [...a, ...b, 0xa3],
+  /** Call function `index` (imports first) with its operands' code before it. */
+  call: (index: number, ...args: Code[]): Code => [...args.flat(), 0x10, ...uleb(index)],
   fadd: (a: Code, b: Code): Code => [...a, ...b, 0xa0],
   fsub: (a: Code, b: Code): Code => [...a, ...b, 0xa1],
   fmul: (a: Code, b: Code): Code => [...a, ...b, 0xa2],
@@ -101,14 +109,27 @@ export interface FunctionDef {
   body: Code;
 }
 
-/** A module that imports one shared memory (env.mem, up to `maxPages`) and exports the functions. */
-export function assemble(fns: readonly FunctionDef[], maxPages: number): Uint8Array {
+/** A function the module imports from `env` (they take the first function indices). */
+export interface ImportDef {
+  name: string;
+  params: ValType[];
+  result?: ValType;
+}
+
+/**
+ * A module that imports one shared memory (env.mem, up to `maxPages`) and the functions in
+ * `imports`, and exports the functions in `fns` (function i of fns has index imports.length + i).
+ */
+export function assemble(fns: readonly FunctionDef[], maxPages: number, imports: readonly ImportDef[] = []): Uint8Array {
   const vec = (items: Code[]): Code => [...uleb(items.length), ...items.flat()];
   const str = (s: string): Code => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
   const section = (id: number, body: Code): Code => [id, ...uleb(body.length), ...body];
-  const types = fns.map((f) => [0x60, ...vec(f.params.map((p) => [typeByte(p)])), ...(f.result ? [1, typeByte(f.result)] : [0])]);
+  const sig = (f: { params: ValType[]; result?: ValType }): Code => [0x60, ...vec(f.params.map((p) => [typeByte(p)])), ...(f.result ? [1, typeByte(f.result)] : [0])];
+  const types = [...imports.map(sig), ...fns.map(sig)];
   // limits 0x03: shared, with a maximum (threads proposal, in V8 since 2019)
   const memImport = [...str('env'), ...str('mem'), 0x02, 0x03, ...uleb(1), ...uleb(maxPages)];
+  const fnImports = imports.map((f, i) => [...str('env'), ...str(f.name), 0x00, ...uleb(i)]);
+  const m = imports.length;
   const bodies = fns.map((f) => {
     // One run per local (simple and valid: runs of 1).
     const decl = vec(f.locals.map((t) => [1, typeByte(t)]));
@@ -118,9 +139,9 @@ export function assemble(fns: readonly FunctionDef[], maxPages: number): Uint8Ar
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, vec(types)),
-    ...section(2, vec([memImport])),
-    ...section(3, vec(fns.map((_, i) => uleb(i)))),
-    ...section(7, vec(fns.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]))),
+    ...section(2, vec([memImport, ...fnImports])),
+    ...section(3, vec(fns.map((_, i) => uleb(m + i)))),
+    ...section(7, vec(fns.map((f, i) => [...str(f.name), 0x00, ...uleb(m + i)]))),
     ...section(10, vec(bodies)),
   ];
   return new Uint8Array(bytes);

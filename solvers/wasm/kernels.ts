@@ -136,6 +136,8 @@ const DEFS: FunctionDef[] = [
   ),
   // out = a x + b y: lincomb
   kernel('lincomb', { i32: ['x', 'y', 'out', 'lo', 'hi'], f64: ['ca', 'cb'] }, (c) => cells(c, op.store(c.addr('out'), op.fadd(op.fmul(c.get('ca'), c.at('x')), op.fmul(c.get('cb'), c.at('y')))))),
+  // acc += w x: the quadrature's accumulation (solvers/quadrature.ts)
+  kernel('accumulate', { i32: ['acc', 'x', 'lo', 'hi'], f64: ['w'] }, (c) => cells(c, op.store(c.addr('acc'), op.fadd(c.at('acc'), op.fmul(c.get('w'), c.at('x')))))),
   // out = inv r: scaleBy
   kernel('scaleBy', { i32: ['inv', 'r', 'out', 'lo', 'hi'], f64: [] }, (c) => cells(c, op.store(c.addr('out'), op.fmul(c.at('inv'), c.at('r'))))),
   // x += c pw xc[agg]: prolongAdd
@@ -231,6 +233,7 @@ export interface WasmKernels {
   cgUpdate(p: number, q: number, y: number, r: number, lo: number, hi: number, alpha: number): number;
   lincomb(x: number, y: number, out: number, lo: number, hi: number, ca: number, cb: number): void;
   scaleBy(inv: number, r: number, out: number, lo: number, hi: number): void;
+  accumulate(acc: number, x: number, lo: number, hi: number, w: number): void;
   prolongAdd(pw: number, xc: number, x: number, agg: number, lo: number, hi: number, c: number): void;
   restrictSweep2(pw: number, x: number, bc: number, wa: number, wb: number, agg: number, so: number, lo: number, hi: number, th: number): void;
   restrictSweep3(pw: number, x: number, bc: number, wa: number, wb: number, wc: number, agg: number, so: number, sb: number, lo: number, hi: number, th: number): void;

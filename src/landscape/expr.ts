@@ -12,6 +12,7 @@
  * staying on the IR means derivatives never go back through text.
  */
 import { parse } from 'mathjs/number';
+import { compileWasmPoints, type WasmPointFunction } from './expr-wasm.js';
 import type { ConstantNode, FunctionNode, MathNode, OperatorNode, ParenthesisNode, SymbolNode } from 'mathjs';
 import { InputError } from '../errors.js';
 
@@ -720,6 +721,8 @@ class CompiledIR implements CompiledExpr {
   private readonly root: Built;
   private readonly scalar: ScalarFn;
   private grad?: CompiledExpr[];
+  /** evalPoints as WebAssembly (null: unavailable); compiled on first use. */
+  private wasm?: WasmPointFunction | null;
   private hess?: CompiledExpr[][];
 
   constructor(ir: IR, dim: number, source: string) {
@@ -743,6 +746,9 @@ class CompiledIR implements CompiledExpr {
       out.fill(root);
       return;
     }
+    // The same values as WebAssembly when the arrays are in the arena (expr-wasm.ts).
+    if (this.wasm === undefined) this.wasm = compileWasmPoints(this.ir, this.dim);
+    if (this.wasm?.(coords, out)) return;
     this.ctx.coords = coords;
     try {
       for (let start = 0; start < n; start += CHUNK) {
