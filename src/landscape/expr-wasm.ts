@@ -1,6 +1,6 @@
 import { assemble, loop, op, type Code, type ImportDef } from '../../solvers/wasm/assemble.js';
 import { arenaAddress, arenaMemory, MAX_PAGES, wasmKernelsEnabled } from '../../solvers/wasm/arena.js';
-import type { IR } from './expr.js';
+import { countParents, type IR } from './expr.js';
 
 /**
  * A landscape expression's IR compiled to one WebAssembly loop over points, for evalPoints on
@@ -22,23 +22,6 @@ const IMPORTED_UNARY: Readonly<Record<string, (v: number) => number>> = {
 const IMPORTED_BINARY: Readonly<Record<string, (a: number, b: number) => number>> = { pow: Math.pow, atan2: Math.atan2, min: Math.min, max: Math.max };
 
 export type WasmPointFunction = (coords: readonly Float64Array[], out: Float64Array) => boolean;
-
-/** Parents per node (a DAG node used twice is computed once per point, in a local). */
-function parentCounts(root: IR): Map<IR, number> {
-  const parents = new Map<IR, number>();
-  const visit = (e: IR): void => {
-    const seen = parents.has(e);
-    if (!seen) parents.set(e, 0);
-    if (seen) return;
-    const kids = e.k === 'neg' || e.k === 'un' ? [e.a] : e.k === 'bin' ? [e.a, e.b] : [];
-    for (const c of kids) {
-      visit(c);
-      parents.set(c, (parents.get(c) ?? 0) + 1);
-    }
-  };
-  visit(root);
-  return parents;
-}
 
 /**
  * evalPoints as WebAssembly, or null where it cannot run (no arena, kernels disabled). The
@@ -64,7 +47,7 @@ export function compileWasmPoints(ir: IR, dim: number): WasmPointFunction | null
   // params: c0, c1, c2 (addresses), out, n; locals: i, P, then one f64 per shared node
   const L = { out: 3, n: 4, i: 5, P: 6 };
   const locals: ('i32' | 'f64')[] = ['i32', 'i32'];
-  const parents = parentCounts(ir);
+  const parents = countParents(ir); // a node used twice is computed once per point, in a local
   const sharedLocal = new Map<IR, number>();
   const gen = (e: IR): Code => {
     const known = sharedLocal.get(e);

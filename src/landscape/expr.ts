@@ -528,7 +528,7 @@ const NEG: UnaryLoop = (a, o, n) => { for (let i = 0; i < n; i++) o[i] = -a[i]!;
 const ownBuffer = (childOwned: boolean): Float64Array | null => (childOwned ? null : new Float64Array(CHUNK));
 
 /** How many parents reference each node (a node used twice is evaluated once and cached). */
-function countParents(root: IR): Map<IR, number> {
+export function countParents(root: IR): Map<IR, number> {
   const parents = new Map<IR, number>();
   const visit = (e: IR): void => {
     const seen = parents.has(e);
