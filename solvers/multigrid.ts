@@ -3,6 +3,7 @@ import type { Preconditioner } from './linear.js';
 import { sharedFloat64, sharedInt32 } from './shared-memory.js';
 import { gaussSeidel, restrictResidual, type LevelStencil } from './multigrid-kernels.js';
 import { RANGE_KERNELS } from './range-kernels.js';
+import { wasmFor } from './wasm/arena.js';
 import { splitRanges, type ThreadTeam } from './backend/team.js';
 
 /**
@@ -119,9 +120,13 @@ export class MultigridPreconditioner implements Preconditioner {
     for (const lv of this.levels) {
       const { d, inv } = lv;
       const diag = lv.stencil.diag;
-      for (let i = 0; i < lv.size; i++) {
-        diag[i] = 1 + theta * d[i];
-        inv[i] = 1 / diag[i];
+      const k = wasmFor(d, diag, inv);
+      if (k) k.shiftDiag(d.byteOffset, diag.byteOffset, inv.byteOffset, 0, lv.size, theta);
+      else {
+        for (let i = 0; i < lv.size; i++) {
+          diag[i] = 1 + theta * d[i];
+          inv[i] = 1 / diag[i];
+        }
       }
     }
     this.chol = choleskyOf(this.levels[this.levels.length - 1], theta);
@@ -214,7 +219,30 @@ function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: Mul
   const c2 = n2 > 1 ? Math.ceil(n2 / 2) : 1;
   const cs = c0 * c1 * c2;
   const agg = sharedInt32(lv.size);
-  const sMax = new Float64Array(cs);
+  const sMax = sharedFloat64(cs);
+  const ss = sharedFloat64(cs);
+  const sc = sharedFloat64(cs);
+  const pw = sharedFloat64(lv.size);
+  // The same loops as WebAssembly when the arrays are in the arena (solvers/wasm/kernels.ts):
+  // they run once per problem, mostly before V8 would have optimized them.
+  const k = wasmFor(s, agg, sMax, ss, sc, pw, lv.d);
+  if (k) {
+    k.coarsenAgg(s.byteOffset, agg.byteOffset, sMax.byteOffset, n1, n2, c1, c2, n0 > 1 ? 1 : 0, n1 > 1 ? 1 : 0, n2 > 1 ? 1 : 0, 0, lv.size);
+    k.coarsenSS(s.byteOffset, agg.byteOffset, sMax.byteOffset, ss.byteOffset, 0, lv.size);
+    k.coarsenSC(sMax.byteOffset, ss.byteOffset, sc.byteOffset, 0, cs);
+    k.coarsenPW(s.byteOffset, agg.byteOffset, sc.byteOffset, pw.byteOffset, 0, lv.size);
+  } else coarsenTransfer(lv, s, agg, sMax, ss, sc, pw);
+  fixUnderflowedAggregates(agg, pw, sc);
+  const level = coarseStencil(lv, agg, pw, [c0, c1, c2], cs, dim);
+  return { level, s: sc };
+}
+
+/** agg, the s-maxima per aggregate, the weight normalizers sc and the transfer weights pw (JavaScript loops). */
+function coarsenTransfer(lv: MultigridLevel, s: Float64Array, agg: Int32Array, sMax: Float64Array, ss: Float64Array, sc: Float64Array, pw: Float64Array): void {
+  const [n0, n1, n2] = lv.n;
+  const c1 = n1 > 1 ? Math.ceil(n1 / 2) : 1;
+  const c2 = n2 > 1 ? Math.ceil(n2 / 2) : 1;
+  const cs = sc.length;
   for (let i0 = 0, i = 0; i0 < n0; i0++) {
     for (let i1 = 0; i1 < n1; i1++) {
       const rowC = ((i0 >> (n0 > 1 ? 1 : 0)) * c1 + (i1 >> (n1 > 1 ? 1 : 0))) * c2;
@@ -225,7 +253,6 @@ function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: Mul
       }
     }
   }
-  const ss = new Float64Array(cs);
   for (let i = 0; i < lv.size; i++) {
     const m = sMax[agg[i]];
     if (m > 0) {
@@ -233,31 +260,40 @@ function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: Mul
       ss[agg[i]] += q * q;
     }
   }
-  const sc = new Float64Array(cs);
   for (let I = 0; I < cs; I++) sc[I] = sMax[I] * Math.sqrt(ss[I]);
-  const pw = sharedFloat64(lv.size);
   for (let i = 0; i < lv.size; i++) {
     const m = sc[agg[i]];
-    // An aggregate where √π underflowed everywhere gets equal weights (still orthonormal).
+    // An aggregate where √π underflowed everywhere gets equal weights (fixUnderflowedAggregates).
     pw[i] = m > 0 ? s[i] / m : 0;
   }
-  fixUnderflowedAggregates(agg, pw, sc);
+}
 
-  const nc: [number, number, number] = [c0, c1, c2];
+/** The Galerkin stencil of the next coarser level (see coarsen). */
+function coarseStencil(lv: MultigridLevel, agg: Int32Array, pw: Float64Array, nc: [number, number, number], cs: number, dim: number): MultigridLevel {
+  const [, n1, n2] = lv.n;
   const cw: [Float64Array, Float64Array, Float64Array] = [EMPTY, EMPTY, EMPTY];
   for (let k = 3 - dim; k < 3; k++) cw[k] = sharedFloat64(cs);
   const cd = sharedFloat64(cs);
   const strides = [n1 * n2, n2, 1];
   // diag: Σ S_ii ŝ_i² + 2 Σ_{faces inside I} w ŝ_i ŝ_j; off-diag: Σ_{faces between I, J} w ŝ_i ŝ_j
-  for (let i = 0; i < lv.size; i++) {
-    const p = pw[i];
-    cd[agg[i]] += lv.d[i] * p * p;
+  const kd = wasmFor(lv.d, pw, agg, cd);
+  if (kd) kd.coarsenDiag(lv.d.byteOffset, pw.byteOffset, agg.byteOffset, cd.byteOffset, 0, lv.size);
+  else {
+    for (let i = 0; i < lv.size; i++) {
+      const p = pw[i];
+      cd[agg[i]] += lv.d[i] * p * p;
+    }
   }
   for (let k = 0; k < 3; k++) {
     const wk = lv.w[k];
     if (wk === EMPTY) continue;
     const st = strides[k];
     const ck = cw[k];
+    const kf = wasmFor(wk, pw, agg, cd, ck);
+    if (kf) {
+      kf.coarsenFaces(wk.byteOffset, pw.byteOffset, agg.byteOffset, cd.byteOffset, ck.byteOffset, st, 0, Math.max(0, lv.size - st));
+      continue;
+    }
     for (let i = 0; i + st < lv.size; i++) {
       const v = wk[i];
       if (v === 0) continue;
@@ -272,8 +308,7 @@ function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: Mul
   for (let I = 0; I < cs; I++) if (cd[I] < 0) cd[I] = 0; // round-off only: −S_c is PSD
   lv.agg = agg;
   lv.pw = pw;
-  const level = withStencil({ n: nc, size: cs, w: cw, d: cd, inv: sharedFloat64(cs), b: sharedFloat64(cs), x: sharedFloat64(cs) }, dim);
-  return { level, s: sc };
+  return withStencil({ n: nc, size: cs, w: cw, d: cd, inv: sharedFloat64(cs), b: sharedFloat64(cs), x: sharedFloat64(cs) }, dim);
 }
 
 /** Aggregates whose √π underflowed to 0 get uniform orthonormal weights and a tiny positive s. */

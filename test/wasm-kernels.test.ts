@@ -14,6 +14,7 @@ import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exp
 import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
 import { cgSettings, cpuBackend } from '../solvers/select.js';
 import { setupOf } from './gpu-helpers.js';
+import { MultigridPreconditioner } from '../solvers/multigrid.js';
 import { ROOT } from './helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -155,6 +156,40 @@ describe('WebAssembly kernels give the JavaScript loops\' bits', () => {
       }
       const rr = bothPaths([filled(size, 1), filled(size, 2), sharedFloat64(coarse)], ([b, x, bc]) => restrictResidual(st, 0.37, b, x, agg, filled(size, 6, true), bc));
       expect(bits(rr.wasmArrays[2])).toBe(bits(rr.jsArrays[2]));
+    });
+  }
+});
+
+describe('the multigrid hierarchy built by WebAssembly and by JavaScript', () => {
+  for (const [name, cells] of [
+    ['double-well-2d', 'domain.cells=[75,64]'],
+    ['quadratic-floor-3d', 'domain.cells=[13,10,9]'],
+  ] as const) {
+    it(`${name} (${cells}, odd sizes): every level's aggregates, weights and stencil agree to the last bit, and so does the shifted diagonal`, () => {
+      const { setup } = setupOf(name, [cells]);
+      const build = (on: boolean): MultigridPreconditioner => {
+        setWasmKernels(on);
+        const mg = new MultigridPreconditioner(setup.op);
+        mg.setup(0.37);
+        return mg;
+      };
+      const js = build(false);
+      const wasm = build(true);
+      expect(wasm.levels.length).toBe(js.levels.length);
+      expect(js.levels.length).toBeGreaterThan(2);
+      for (let l = 0; l < js.levels.length; l++) {
+        const a = js.levels[l];
+        const b = wasm.levels[l];
+        expect(b.n).toEqual(a.n);
+        expect(bits(b.d)).toBe(bits(a.d));
+        expect(bits(b.inv)).toBe(bits(a.inv));
+        expect(bits(b.stencil.diag)).toBe(bits(a.stencil.diag));
+        b.stencil.w.forEach((w, k) => expect(bits(w)).toBe(bits(a.stencil.w[k])));
+        if (a.pw) {
+          expect(bits(b.pw!)).toBe(bits(a.pw));
+          expect(Array.from(b.agg!)).toEqual(Array.from(a.agg!));
+        }
+      }
     });
   }
 });

@@ -46,11 +46,21 @@ export const op = {
   sub: (a: Code, b: Code): Code => [...a, ...b, 0x6b],
   shl: (a: Code, b: Code): Code => [...a, ...b, 0x74],
   ltS: (a: Code, b: Code): Code => [...a, ...b, 0x48],
+  eq: (a: Code, b: Code): Code => [...a, ...b, 0x46],
+  mul: (a: Code, b: Code): Code => [...a, ...b, 0x6c],
+  shrU: (a: Code, b: Code): Code => [...a, ...b, 0x76],
+  fgt: (a: Code, b: Code): Code => [...a, ...b, 0x64],
+  fne: (a: Code, b: Code): Code => [...a, ...b, 0x62],
+  /** if (cond) then [else otherwise]; both arms leave nothing on the stack. */
+  when: (cond: Code, then: Code, otherwise?: Code): Code => [...cond, 0x04, 0x40, ...then, ...(otherwise ? [0x05, ...otherwise] : []), 0x0b],
+  /** cond ? a : b for f64 values (both evaluated, as `select` does). */
+  select: (a: Code, b: Code, cond: Code): Code => [...a, ...b, ...cond, 0x1b],
   geS: (a: Code, b: Code): Code => [...a, ...b, 0x4e],
   /** f64 at byte address `addr` + `offset` (offset ≥ 0). */
   load: (addr: Code, offset = 0): Code => [...addr, 0x2b, 3, ...uleb(offset)],
   loadI32: (addr: Code): Code => [...addr, 0x28, 2, 0],
   store: (addr: Code, v: Code): Code => [...addr, ...v, 0x39, 3, 0],
+  storeI32: (addr: Code, v: Code): Code => [...addr, ...v, 0x36, 2, 0],
   fneg: (a: Code): Code => [...a, 0x9a],
   fabs: (a: Code): Code => [...a, 0x99],
   fsqrt: (a: Code): Code => [...a, 0x9f],

@@ -17,6 +17,8 @@ interface Sig {
   f64: string[];
   /** Extra f64 locals (accumulators). */
   acc?: string[];
+  /** Extra i32 locals. */
+  ints?: string[];
   result?: ValType;
 }
 
@@ -46,6 +48,7 @@ function kernel(name: string, sig: Sig, body: (c: Ctx) => Code): FunctionDef {
   addLocal('i', 'i32');
   addLocal('P', 'i32');
   for (const a of sig.acc ?? []) addLocal(a, 'f64');
+  for (const a of sig.ints ?? []) addLocal(a, 'i32');
   // Strides arrive in cells; their byte sizes live in locals named S_<stride>.
   const strides = sig.i32.filter((n) => n.startsWith('s'));
   for (const s of strides) addLocal(`S_${s}`, 'i32');
@@ -217,6 +220,71 @@ const DEFS: FunctionDef[] = [
   ]),
 ];
 
+/** Address of element j (an i32 expression) of an f64 array. */
+const elem = (c: Ctx, arr: string, j: Code): Code => op.add(c.get(arr), op.shl(j, op.i32(3)));
+
+/**
+ * The multigrid hierarchy's set-up (solvers/multigrid.ts: coarsen, setup), which runs once per
+ * problem and per θ and so mostly as not-yet-optimized JavaScript: the same loops, same order.
+ */
+const SETUP_DEFS: FunctionDef[] = [
+  // agg[i] = aggregate of cell i (odometer over the n0×n1×n2 box), mx[I] = max over it of rt
+  kernel('coarsenAgg', { i32: ['rt', 'agg', 'mx', 'n1', 'n2', 'c1', 'c2', 'f0', 'f1', 'f2', 'lo', 'hi'], f64: [], acc: ['v'], ints: ['i0', 'i1', 'i2', 'I'] }, (c) =>
+    cells(c, [
+      ...op.set(c.l.I, op.add(op.mul(op.add(op.mul(op.shrU(c.get('i0'), c.get('f0')), c.get('c1')), op.shrU(c.get('i1'), c.get('f1'))), c.get('c2')), op.shrU(c.get('i2'), c.get('f2')))),
+      ...op.storeI32(op.add(c.get('agg'), op.shl(c.get('i'), op.i32(2))), c.get('I')),
+      ...op.set(c.l.v, c.at('rt')),
+      ...op.when(op.fgt(c.get('v'), op.load(elem(c, 'mx', c.get('I')))), op.store(elem(c, 'mx', c.get('I')), c.get('v'))),
+      ...op.set(c.l.i2, op.add(c.get('i2'), op.i32(1))),
+      ...op.when(op.eq(c.get('i2'), c.get('n2')), [
+        ...op.set(c.l.i2, op.i32(0)),
+        ...op.set(c.l.i1, op.add(c.get('i1'), op.i32(1))),
+        ...op.when(op.eq(c.get('i1'), c.get('n1')), [...op.set(c.l.i1, op.i32(0)), ...op.set(c.l.i0, op.add(c.get('i0'), op.i32(1)))]),
+      ]),
+    ]),
+  ),
+  // qq[agg] += (rt / mx[agg])² where mx[agg] > 0
+  kernel('coarsenSS', { i32: ['rt', 'agg', 'mx', 'qq', 'lo', 'hi'], f64: [], acc: ['m', 'q'] }, (c) =>
+    cells(c, [
+      ...op.set(c.l.m, op.load(elem(c, 'mx', c.int('agg')))),
+      ...op.when(op.fgt(c.get('m'), op.f64(0)), [
+        ...op.set(c.l.q, op.fdiv(c.at('rt'), c.get('m'))),
+        ...op.store(elem(c, 'qq', c.int('agg')), op.fadd(op.load(elem(c, 'qq', c.int('agg'))), op.fmul(c.get('q'), c.get('q')))),
+      ]),
+    ]),
+  ),
+  // cc = mx √qq (coarse cells)
+  kernel('coarsenSC', { i32: ['mx', 'qq', 'cc', 'lo', 'hi'], f64: [] }, (c) => cells(c, op.store(c.addr('cc'), op.fmul(c.at('mx'), op.fsqrt(c.at('qq')))))),
+  // pw = rt / cc[agg] where cc[agg] > 0, else 0
+  kernel('coarsenPW', { i32: ['rt', 'agg', 'cc', 'pw', 'lo', 'hi'], f64: [], acc: ['m'] }, (c) =>
+    cells(c, [...op.set(c.l.m, op.load(elem(c, 'cc', c.int('agg')))), ...op.store(c.addr('pw'), op.select(op.fdiv(c.at('rt'), c.get('m')), op.f64(0), op.fgt(c.get('m'), op.f64(0))))]),
+  ),
+  // cd[agg] += d pw pw
+  kernel('coarsenDiag', { i32: ['d', 'pw', 'agg', 'cd', 'lo', 'hi'], f64: [], acc: ['p'] }, (c) =>
+    cells(c, [...op.set(c.l.p, c.at('pw')), ...op.store(elem(c, 'cd', c.int('agg')), op.fadd(op.load(elem(c, 'cd', c.int('agg'))), prod(c.at('d'), c.get('p'), c.get('p'))))]),
+  ),
+  // faces along one axis: t = w pw_i pw_j; inside an aggregate cd −= 2t, between two ck += t
+  kernel('coarsenFaces', { i32: ['w', 'pw', 'agg', 'cd', 'ck', 'st', 'lo', 'hi'], f64: [], acc: ['v', 't'], ints: ['I', 'J'] }, (c) =>
+    cells(c, [
+      ...op.set(c.l.v, c.at('w')),
+      ...op.when(op.fne(c.get('v'), op.f64(0)), [
+        ...op.set(c.l.I, c.int('agg')),
+        ...op.set(c.l.J, op.loadI32(op.add(op.add(c.get('agg'), op.shl(c.get('i'), op.i32(2))), op.shl(c.get('st'), op.i32(2))))),
+        ...op.set(c.l.t, prod(c.get('v'), c.at('pw'), c.at('pw', '+st'))),
+        ...op.when(
+          op.eq(c.get('I'), c.get('J')),
+          op.store(elem(c, 'cd', c.get('I')), op.fsub(op.load(elem(c, 'cd', c.get('I'))), op.fmul(op.f64(2), c.get('t')))),
+          op.store(elem(c, 'ck', c.get('I')), op.fadd(op.load(elem(c, 'ck', c.get('I'))), c.get('t'))),
+        ),
+      ]),
+    ]),
+  ),
+  // diag = 1 + θ d, inv = 1 / diag
+  kernel('shiftDiag', { i32: ['d', 'diag', 'inv', 'lo', 'hi'], f64: ['th'], acc: ['g'] }, (c) =>
+    cells(c, [...op.store(c.addr('diag'), op.tee(c.l.g, op.fadd(op.f64(1), op.fmul(c.get('th'), c.at('d'))))), ...op.store(c.addr('inv'), op.fdiv(op.f64(1), c.get('g')))]),
+  ),
+];
+
 /** bc[agg[i]] += v */
 function gatherAdd(c: Ctx, v: Code): Code {
   const a = op.add(c.get('bc'), op.shl(c.int('agg'), op.i32(3)));
@@ -234,6 +302,13 @@ export interface WasmKernels {
   lincomb(x: number, y: number, out: number, lo: number, hi: number, ca: number, cb: number): void;
   scaleBy(inv: number, r: number, out: number, lo: number, hi: number): void;
   accumulate(acc: number, x: number, lo: number, hi: number, w: number): void;
+  coarsenAgg(rt: number, agg: number, mx: number, n1: number, n2: number, c1: number, c2: number, f0: number, f1: number, f2: number, lo: number, hi: number): void;
+  coarsenSS(rt: number, agg: number, mx: number, qq: number, lo: number, hi: number): void;
+  coarsenSC(mx: number, qq: number, cc: number, lo: number, hi: number): void;
+  coarsenPW(rt: number, agg: number, cc: number, pw: number, lo: number, hi: number): void;
+  coarsenDiag(d: number, pw: number, agg: number, cd: number, lo: number, hi: number): void;
+  coarsenFaces(w: number, pw: number, agg: number, cd: number, ck: number, st: number, lo: number, hi: number): void;
+  shiftDiag(d: number, diag: number, inv: number, lo: number, hi: number, th: number): void;
   prolongAdd(pw: number, xc: number, x: number, agg: number, lo: number, hi: number, c: number): void;
   restrictSweep2(pw: number, x: number, bc: number, wa: number, wb: number, agg: number, so: number, lo: number, hi: number, th: number): void;
   restrictSweep3(pw: number, x: number, bc: number, wa: number, wb: number, wc: number, agg: number, so: number, sb: number, lo: number, hi: number, th: number): void;
@@ -248,7 +323,7 @@ let moduleBytes: Uint8Array | undefined;
 
 /** The kernels instantiated on a memory (the arena's, in this thread). */
 export function instantiateKernels(memory: WebAssembly.Memory, maxPages: number): WasmKernels {
-  moduleBytes ??= assemble(DEFS, maxPages);
+  moduleBytes ??= assemble([...DEFS, ...SETUP_DEFS], maxPages);
   const mod = new WebAssembly.Module(moduleBytes);
   return new WebAssembly.Instance(mod, { env: { mem: memory } }).exports as unknown as WasmKernels;
 }
