@@ -67,7 +67,7 @@ export class DeviceExponential extends DeviceIntegrator {
   private readonly acc: Field;
   private tauNext: number | undefined;
   /** Krylov vectors used by the last accepted interval (few: the next interval may be longer). */
-  lastBasis = 0;
+  private lastBasis = 0;
 
   constructor(backend: Backend, op: FvOperator, opts: ExponentialOptions, cg: CgSettings) {
     super(backend, op);
