@@ -10,7 +10,6 @@
  */
 import { wasmFor } from './wasm/arena.js';
 
-
 /** The stencil of one level: weights per axis (outermost first) with their strides, −S_ii. */
 export interface LevelStencil {
   size: number;
