@@ -3,6 +3,7 @@ import { Grid } from './grid.js';
 import { Problem } from './problem.js';
 import { sharedFloat64 } from './shared-memory.js';
 import { apply2, symmetric2 } from './range-kernels.js';
+import { wasmFor } from './wasm/arena.js';
 
 /**
  * The finite-volume generator in two equivalent forms.
@@ -50,7 +51,11 @@ export class FvOperator {
       const inv = 1 / (g.h[k] * g.h[k]);
       const D = problem.faceD[k];
       // Interior faces only: blocks of (n − 1)·stride faces, skipping each block's upper wall.
-      for (let outer = 0; outer < g.size; outer += stride * n) {
+      // Once per problem, mostly before V8 optimizes it: as WebAssembly where the arrays allow
+      // (solvers/wasm/kernels.ts, the same branches and order, so the same bits).
+      const kf = wasmFor(D, psi, fw, bw, sy, this.outflow);
+      if (kf) kf.operatorFaces(D.byteOffset, psi.byteOffset, fw.byteOffset, bw.byteOffset, sy.byteOffset, this.outflow.byteOffset, stride, n, 0, g.size, inv);
+      else for (let outer = 0; outer < g.size; outer += stride * n) {
         for (let i = outer; i < outer + (n - 1) * stride; i++) {
           const j = i + stride;
           const c = D[i] * inv;
@@ -73,7 +78,9 @@ export class FvOperator {
       this.sym.push(sy);
     }
     this.sqrtPi = sharedFloat64(g.size);
-    for (let i = 0; i < g.size; i++) this.sqrtPi[i] = Math.exp(-0.5 * psi[i]);
+    const ks = wasmFor(psi, this.sqrtPi);
+    if (ks) ks.sqrtPi(psi.byteOffset, this.sqrtPi.byteOffset, 0, g.size);
+    else for (let i = 0; i < g.size; i++) this.sqrtPi[i] = Math.exp(-0.5 * psi[i]);
   }
 
   /**

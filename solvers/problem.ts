@@ -1,5 +1,6 @@
 import { Grid } from './grid.js';
 import { cellAverages, faceAverages, type PointFunction } from './quadrature.js';
+import { sharedFloat64 } from './shared-memory.js';
 
 /**
  * Noise models. Each gives D as a function of f, hence π with ∇(Dπ) = −π∇f:
@@ -72,7 +73,7 @@ export class Problem {
         if (v + noise.eps <= 0) return { reason: 'zero-cell', cell: i, point: grid.centre(i), value: v };
       }
     }
-    const psi = new Float64Array(grid.size);
+    const psi = sharedFloat64(grid.size);
     let min = Infinity;
     for (let i = 0; i < grid.size; i++) {
       psi[i] = potential(noise, f[i]);

@@ -285,6 +285,61 @@ const SETUP_DEFS: FunctionDef[] = [
   ),
 ];
 
+/** Math functions the operator's set-up calls (import index = position). */
+const MATH_IMPORTS: { name: string; fn: (v: number) => number }[] = [
+  { name: 'expm1', fn: Math.expm1 },
+  { name: 'sinh', fn: Math.sinh },
+  { name: 'exp', fn: Math.exp },
+];
+const EXPM1 = 0;
+const SINH = 1;
+const EXP = 2;
+
+/**
+ * The operator's face coefficients (solvers/operator.ts, FvOperator), once per problem: for the
+ * faces along one axis (i's index on it below n − 1), with B the Bernoulli function of
+ * solvers/bernoulli.ts evaluated in the same branches and order.
+ */
+const OPERATOR_DEFS: FunctionDef[] = [
+  kernel(
+    'operatorFaces',
+    { i32: ['dd', 'psi', 'fw', 'bw', 'wsym', 'od', 'st', 'n', 'lo', 'hi'], f64: ['inv'], acc: ['c', 'z', 'a', 'ba', 'up', 'down', 'h', 'sw'], ints: ['J'] },
+    (c) =>
+      cells(
+        c,
+        op.when(op.ne(op.remU(op.divU(c.get('i'), c.get('st')), c.get('n')), op.sub(c.get('n'), op.i32(1))), [
+          ...op.set(c.l.c, op.fmul(c.at('dd'), c.get('inv'))),
+          ...op.set(c.l.z, op.fsub(c.at('psi', '+st'), c.at('psi'))),
+          ...op.set(c.l.a, op.fabs(c.get('z'))),
+          // bernoulli(a), a ≥ 0: 1 − a/2 + a²/12 below 1e-5, 0 above 745, else a / expm1(a)
+          ...op.when(
+            op.flt(c.get('a'), op.f64(1e-5)),
+            op.set(c.l.ba, op.fadd(op.fsub(op.f64(1), op.fdiv(c.get('a'), op.f64(2))), op.fdiv(op.fmul(c.get('a'), c.get('a')), op.f64(12)))),
+            op.when(op.fgt(c.get('a'), op.f64(745)), op.set(c.l.ba, op.f64(0)), op.set(c.l.ba, op.fdiv(c.get('a'), op.call(EXPM1, c.get('a'))))),
+          ),
+          ...op.set(c.l.up, op.fmul(c.get('c'), c.get('ba'))),
+          ...op.set(c.l.down, op.fmul(c.get('c'), op.fadd(c.get('a'), c.get('ba')))),
+          ...op.store(c.addr('fw'), op.select(c.get('up'), c.get('down'), op.fge(c.get('z'), op.f64(0)))),
+          ...op.store(c.addr('bw'), op.select(c.get('down'), c.get('up'), op.fge(c.get('z'), op.f64(0)))),
+          // a < 600: c √(B(a)(a + B(a))); else c · symmetricWeight(z) with h = |z|/2 (never < 1e-5 here)
+          ...op.when(
+            op.flt(c.get('a'), op.f64(600)),
+            op.set(c.l.sw, op.fmul(c.get('c'), op.fsqrt(op.fmul(c.get('ba'), op.fadd(c.get('a'), c.get('ba')))))),
+            [
+              ...op.set(c.l.h, op.fdiv(op.fabs(c.get('z')), op.f64(2))),
+              ...op.when(op.fgt(c.get('h'), op.f64(745)), op.set(c.l.sw, op.fmul(c.get('c'), op.f64(0))), op.set(c.l.sw, op.fmul(c.get('c'), op.fdiv(c.get('h'), op.call(SINH, c.get('h')))))),
+            ],
+          ),
+          ...op.store(c.addr('wsym'), c.get('sw')),
+          ...op.store(c.addr('od'), op.fadd(c.at('od'), c.at('fw'))),
+          ...op.store(op.add(c.addr('od'), c.get('S_st')), op.fadd(c.at('od', '+st'), c.at('bw'))),
+        ]),
+      ),
+  ),
+  // √π = exp(−ψ/2)
+  kernel('sqrtPi', { i32: ['psi', 'out', 'lo', 'hi'], f64: [] }, (c) => cells(c, op.store(c.addr('out'), op.call(EXP, op.fmul(op.f64(-0.5), c.at('psi')))))),
+];
+
 /** bc[agg[i]] += v */
 function gatherAdd(c: Ctx, v: Code): Code {
   const a = op.add(c.get('bc'), op.shl(c.int('agg'), op.i32(3)));
@@ -309,6 +364,8 @@ export interface WasmKernels {
   coarsenDiag(d: number, pw: number, agg: number, cd: number, lo: number, hi: number): void;
   coarsenFaces(w: number, pw: number, agg: number, cd: number, ck: number, st: number, lo: number, hi: number): void;
   shiftDiag(d: number, diag: number, inv: number, lo: number, hi: number, th: number): void;
+  operatorFaces(dd: number, psi: number, fw: number, bw: number, wsym: number, od: number, st: number, n: number, lo: number, hi: number, inv: number): void;
+  sqrtPi(psi: number, out: number, lo: number, hi: number): void;
   prolongAdd(pw: number, xc: number, x: number, agg: number, lo: number, hi: number, c: number): void;
   restrictSweep2(pw: number, x: number, bc: number, wa: number, wb: number, agg: number, so: number, lo: number, hi: number, th: number): void;
   restrictSweep3(pw: number, x: number, bc: number, wa: number, wb: number, wc: number, agg: number, so: number, sb: number, lo: number, hi: number, th: number): void;
@@ -323,7 +380,9 @@ let moduleBytes: Uint8Array | undefined;
 
 /** The kernels instantiated on a memory (the arena's, in this thread). */
 export function instantiateKernels(memory: WebAssembly.Memory, maxPages: number): WasmKernels {
-  moduleBytes ??= assemble([...DEFS, ...SETUP_DEFS], maxPages);
+  moduleBytes ??= assemble([...DEFS, ...SETUP_DEFS, ...OPERATOR_DEFS], maxPages, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' })));
   const mod = new WebAssembly.Module(moduleBytes);
-  return new WebAssembly.Instance(mod, { env: { mem: memory } }).exports as unknown as WasmKernels;
+  const env: Record<string, unknown> = { mem: memory };
+  for (const m of MATH_IMPORTS) env[m.name] = m.fn;
+  return new WebAssembly.Instance(mod, { env }).exports as unknown as WasmKernels;
 }
