@@ -124,21 +124,11 @@ class Arena {
     this.insertFree({ at: b.at, size: b.size });
   }
 
-  float64(n: number): Float64Array | null {
-    const b = this.take(8 * n);
+  /** A zeroed array of n elements in a fresh block, or null when the memory cannot hold it. */
+  view<A extends Float64Array | Int32Array>(kind: { new (buffer: ArrayBufferLike, at: number, n: number): A; readonly BYTES_PER_ELEMENT: number }, n: number): A | null {
+    const b = this.take(kind.BYTES_PER_ELEMENT * n);
     if (!b) return null;
-    const a = new Float64Array(this.memory.buffer, b.at, n);
-    buffers.add(a.buffer);
-    this.clean(b, a);
-    this.registry.register(a, b);
-    views.add(a);
-    return a;
-  }
-
-  int32(n: number): Int32Array | null {
-    const b = this.take(4 * n);
-    if (!b) return null;
-    const a = new Int32Array(this.memory.buffer, b.at, n);
+    const a = new kind(this.memory.buffer, b.at, n);
     buffers.add(a.buffer);
     this.clean(b, a);
     this.registry.register(a, b);
@@ -174,11 +164,11 @@ function theArena(): Arena | null {
 
 /** A zeroed grid array, in the arena when it can hold it. */
 export function arenaFloat64(n: number): Float64Array | null {
-  return theArena()?.float64(n) ?? null;
+  return theArena()?.view(Float64Array, n) ?? null;
 }
 
 export function arenaInt32(n: number): Int32Array | null {
-  return theArena()?.int32(n) ?? null;
+  return theArena()?.view(Int32Array, n) ?? null;
 }
 
 /** The arena's memory (for kernel threads, which may be started before any array exists), if there is one. */
