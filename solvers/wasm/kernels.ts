@@ -22,13 +22,16 @@ interface Sig {
   result?: ValType;
 }
 
+/** `+s` or `-s`: one stride away, s an i32 parameter holding the stride in cells. */
+type StrideShift = `+${string}` | `-${string}`;
+
 /** What a kernel body sees: its locals by name, the loop index i and the byte offset P = 8i. */
 interface Ctx {
   l: Record<string, number>;
-  /** f64 element k cells away from i (k a literal, or a stride name with sign). */
-  at: (arr: string, k?: number | `+${string}` | `-${string}`) => Code;
-  /** Address of element i of arr (for stores). */
-  addr: (arr: string) => Code;
+  /** f64 element k cells away from i (k a literal, or a stride parameter's name with a sign). */
+  at: (arr: string, k?: number | StrideShift) => Code;
+  /** Address of element i of arr, or of i ± a stride (for stores). */
+  addr: (arr: string, k?: StrideShift) => Code;
   /** i32 element i of an Int32 array. */
   int: (arr: string) => Code;
   /** f64 element j of arr, j an i32 expression (a gathered index). */
@@ -49,25 +52,33 @@ function kernel(name: string, sig: Sig, body: (c: Ctx) => Code): FunctionDef {
   addLocal('P', 'i32');
   for (const a of sig.acc ?? []) addLocal(a, 'f64');
   for (const a of sig.ints ?? []) addLocal(a, 'i32');
-  // Strides arrive in cells; their byte sizes live in locals named S_<stride>.
-  const strides = sig.i32.filter((n) => n.startsWith('s'));
-  for (const s of strides) addLocal(`S_${s}`, 'i32');
+  // Strides arrive in cells; the body's first use of one gives it a local with its size in bytes.
+  const strides: string[] = [];
+  const strideBytes = (s: string): Code => {
+    if (!strides.includes(s)) {
+      if (!sig.i32.includes(s)) throw new Error(`kernel ${name}: no stride parameter ${s}`);
+      strides.push(s);
+      addLocal(`S_${s}`, 'i32');
+    }
+    return op.get(l[`S_${s}`]);
+  };
   const base = (arr: string): Code => op.add(op.get(l[arr]), op.get(l.P));
+  const shifted = (arr: string, k: StrideShift): Code => (k[0] === '+' ? op.add : op.sub)(base(arr), strideBytes(k.slice(1)));
   const ctx: Ctx = {
     l,
     get: (n) => op.get(l[n]),
-    addr: base,
+    addr: (arr, k) => (k === undefined ? base(arr) : shifted(arr, k)),
     at: (arr, k = 0) => {
       if (typeof k === 'number') return k >= 0 ? op.load(base(arr), 8 * k) : op.load(op.sub(base(arr), op.i32(-8 * k)));
-      const s = op.get(l[`S_${k.slice(1)}`]);
-      return k[0] === '+' ? op.load(op.add(base(arr), s)) : op.load(op.sub(base(arr), s));
+      return op.load(shifted(arr, k));
     },
     int: (arr) => op.loadI32(op.add(op.get(l[arr]), op.shl(op.get(l.i), op.i32(2)))),
     gather: (arr, j) => op.load(op.add(op.get(l[arr]), op.shl(j, op.i32(3)))),
   };
+  const main = body(ctx);
   const prologue = strides.flatMap((s) => op.set(l[`S_${s}`], op.shl(op.get(l[s]), op.i32(3))));
   const accInit = (sig.acc ?? []).flatMap((a) => op.set(l[a], op.f64(0)));
-  const code = [...prologue, ...accInit, ...body(ctx)];
+  const code = [...prologue, ...accInit, ...main];
   return {
     name,
     params: [...sig.i32.map((): ValType => 'i32'), ...sig.f64.map((): ValType => 'f64')],
@@ -303,7 +314,7 @@ const EXP = 2;
 const OPERATOR_DEFS: FunctionDef[] = [
   kernel(
     'operatorFaces',
-    { i32: ['dd', 'psi', 'fw', 'bw', 'wsym', 'od', 'st', 'n', 'lo', 'hi'], f64: ['inv'], acc: ['c', 'z', 'a', 'ba', 'up', 'down', 'h', 'sw'], ints: ['J'] },
+    { i32: ['dd', 'psi', 'fw', 'bw', 'sy', 'od', 'st', 'n', 'lo', 'hi'], f64: ['inv'], acc: ['c', 'z', 'a', 'ba', 'up', 'down', 'h', 'sw'], ints: ['J'] },
     (c) =>
       cells(
         c,
@@ -330,9 +341,9 @@ const OPERATOR_DEFS: FunctionDef[] = [
               ...op.when(op.fgt(c.get('h'), op.f64(745)), op.set(c.l.sw, op.fmul(c.get('c'), op.f64(0))), op.set(c.l.sw, op.fmul(c.get('c'), op.fdiv(c.get('h'), op.call(SINH, c.get('h')))))),
             ],
           ),
-          ...op.store(c.addr('wsym'), c.get('sw')),
+          ...op.store(c.addr('sy'), c.get('sw')),
           ...op.store(c.addr('od'), op.fadd(c.at('od'), c.at('fw'))),
-          ...op.store(op.add(c.addr('od'), c.get('S_st')), op.fadd(c.at('od', '+st'), c.at('bw'))),
+          ...op.store(c.addr('od', '+st'), op.fadd(c.at('od', '+st'), c.at('bw'))),
         ]),
       ),
   ),
@@ -364,7 +375,7 @@ export interface WasmKernels {
   coarsenDiag(d: number, pw: number, agg: number, cd: number, lo: number, hi: number): void;
   coarsenFaces(w: number, pw: number, agg: number, cd: number, ck: number, st: number, lo: number, hi: number): void;
   shiftDiag(d: number, diag: number, inv: number, lo: number, hi: number, th: number): void;
-  operatorFaces(dd: number, psi: number, fw: number, bw: number, wsym: number, od: number, st: number, n: number, lo: number, hi: number, inv: number): void;
+  operatorFaces(dd: number, psi: number, fw: number, bw: number, sy: number, od: number, st: number, n: number, lo: number, hi: number, inv: number): void;
   sqrtPi(psi: number, out: number, lo: number, hi: number): void;
   prolongAdd(pw: number, xc: number, x: number, agg: number, lo: number, hi: number, c: number): void;
   restrictSweep2(pw: number, x: number, bc: number, wa: number, wb: number, agg: number, so: number, lo: number, hi: number, th: number): void;
