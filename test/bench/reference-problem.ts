@@ -16,7 +16,8 @@ import { DeviceExponential, exponentialCgSettings } from '../../solvers/backend/
 import { CpuBackend } from '../../solvers/backend/cpu.js';
 import { cpuBackend } from '../../solvers/select.js';
 
-export const SHARED_REF = '/work/shared/reference';
+/** shared/ sits beside the checkout (README "Development"); FPSOLVE_SHARED_REF points elsewhere. */
+export const SHARED_REF = process.env.FPSOLVE_SHARED_REF ?? join(packageRoot(), '..', 'shared', 'reference');
 
 export type Method =
   | { kind: 'trbdf2'; tolerance: number; linearTol: number; pre?: 'mg' | 'jacobi' | 'auto'; dtMax?: number }
