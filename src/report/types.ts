@@ -93,6 +93,8 @@ export interface RunReport {
   series: SeriesPoint[];
   final: SeriesPoint;
   rates: { chi: RateFit | null; kl: RateFit | null; meanLoss: RateFit | null };
+  /** Why each null rate is null (fit refused: too few points, plateau, sign changes, poor r²); only those. */
+  rateRefusals?: { chi?: string; kl?: string; meanLoss?: string };
   /** Added by the gap estimator; null when not computed (e.g. --no-gap). */
   gap?: GapReport | null;
   bounds?: BoundsReport | null;
