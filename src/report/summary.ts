@@ -9,6 +9,16 @@ function rateLine(name: string, r: RateFit | null, refusal: string | undefined):
   return `  ${name.padEnd(9)} ${fmt(r.value, 6)}  over t ∈ [${fmt(r.window[0], 3)}, ${fmt(r.window[1], 3)}], r² = ${r.r2.toFixed(6)}${r.note ? '  (tail not exponential yet)' : ''}`;
 }
 
+function wallsLine(r: RunReport): string {
+  const w = r.walls;
+  if (!w) return '';
+  const e = (v: number | null): string => (v === null ? '–' : v.toExponential(2));
+  const flag = [w.piOuterMass, w.piBeyondBox, w.rhoOuterMass].some((v) => v !== null && v > w.threshold) || w.tailNote ? '  (above ' + w.threshold + ': see note)' : '';
+  const beyond = w.piBeyondBox !== null ? `, beyond the box ≈ ${e(w.piBeyondBox)}${w.tailExponent !== null ? ` (tail ~ r^−${w.tailExponent.toPrecision(3)})` : ''}` : '';
+  const pi = w.piOuterMass !== null ? `π ${e(w.piOuterMass)}${beyond}; ` : '';
+  return `walls: mass in the outer cells: ${pi}final ρ ${e(w.rhoOuterMass)}${flag}`;
+}
+
 /** The short text summary `fpsolve run` prints. */
 export function formatSummary(r: RunReport): string {
   const f = r.final;
@@ -24,6 +34,7 @@ export function formatSummary(r: RunReport): string {
     rateLine('chi', r.rates.chi, r.rateRefusals?.chi),
     rateLine('kl', r.rates.kl, r.rateRefusals?.kl),
     rateLine('meanLoss', r.rates.meanLoss, r.rateRefusals?.meanLoss),
+    wallsLine(r),
     ...(r.gap ? formatGapLines(r.gap) : []),
     ...(r.bounds ? formatBoundsLines(r.bounds, r.gap?.value ?? null) : []),
     ...[...(r.gap?.notes ?? []), ...(r.bounds?.notes ?? [])].map((n) => `note: ${n}`),

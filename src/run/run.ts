@@ -4,6 +4,7 @@ import { FvOperator } from '../../solvers/operator.js';
 import { selectIntegrator } from '../../solvers/select.js';
 import { DistanceTracker, type SeriesPoint } from '../diagnostics/distances.js';
 import { reportRates } from '../diagnostics/rates.js';
+import { attachWalls } from '../diagnostics/walls.js';
 import { classifyRegime, type Regime } from '../diagnostics/regime.js';
 import { resolveLandscape } from '../landscape/builtins.js';
 import { InputError, NumericalFault } from '../errors.js';
@@ -304,6 +305,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     await new Promise<void>((r) => setImmediate(r));
   }
   const report = buildReport({ loaded, setup, integrator, series, status, error, delta, tracker, wallSeconds: (performance.now() - started) / 1000, backend: resolved });
+  attachWalls(report, setup, rho);
   integrator.dispose();
   // A stopped run's budget is spent: the gap estimate (seconds to minutes on big grids) is skipped.
   if (opts.gap !== false && status !== 'interrupted' && status !== 'incomplete') attachEstimates(report, setup);
