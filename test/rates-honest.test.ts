@@ -8,35 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { fitRate, fitTailRate, reportRates } from '../src/diagnostics/rates.js';
 import { runBundled, loadBundled } from './helpers/run-inline.js';
 import { setUp } from '../src/run/run.js';
-import type { FvOperator } from '../solvers/operator.js';
+import { sturmEigenvalue } from './helpers/sturm.js';
 
 const times = (end: number, dt: number): number[] => Array.from({ length: Math.round(end / dt) + 1 }, (_, k) => k * dt);
-
-/** The k-th smallest eigenvalue (k = 0: the zero mode) of −S of a 1-D operator, by Sturm bisection. */
-function sturmEigenvalue(op: FvOperator, k: number): number {
-  const a = op.outflow;
-  const b = op.sym[0];
-  const n = a.length;
-  const below = (s: number): number => {
-    let count = 0;
-    let d = 1;
-    for (let i = 0; i < n; i++) {
-      d = a[i] - s - (i > 0 ? (b[i - 1] * b[i - 1]) / d : 0);
-      if (d === 0) d = -1e-300;
-      if (d < 0) count++;
-    }
-    return count;
-  };
-  let lo = 0;
-  let hi = 1;
-  while (below(hi) <= k) hi *= 2;
-  for (let it = 0; it < 200 && hi - lo > 1e-14 * hi; it++) {
-    const mid = 0.5 * (lo + hi);
-    if (below(mid) <= k) lo = mid;
-    else hi = mid;
-  }
-  return 0.5 * (lo + hi);
-}
 
 describe('fitRate on series with known rates', () => {
   it('an alternating error (the double-well-1d pattern) is not fitted as a rate', () => {
