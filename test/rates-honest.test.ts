@@ -48,6 +48,18 @@ describe('fitRate on series with known rates', () => {
     expect(o.fit!.window[1]).toBeLessThan(16);
   });
 
+  it('a non-monotone relaxation (a slower mode takes over after a dip): fitted after its last peak, or refused if too short', () => {
+    // q = e^{−20t} + 0.05(e^{−t/2} − e^{−3t}): falls to 0.027 at t = 0.25, rises to 0.029 at t = 0.75, then decays at 1/2.
+    const q = (s: number): number => Math.exp(-20 * s) + 0.05 * (Math.exp(-0.5 * s) - Math.exp(-3 * s));
+    const t = times(40, 0.25);
+    const o = fitRate(t, t.map(q), { floor: 1e-14 });
+    expect(Math.abs(o.fit!.value / 0.5 - 1)).toBeLessThan(1e-3);
+    const short = times(1, 0.25);
+    const r = fitRate(short, short.map(q), { floor: 1e-14 });
+    expect(r.fit).toBeNull();
+    expect(r.reason).toMatch(/not monotone.*too few/);
+  });
+
   it.each([
     ['a constant (round-off) plateau', (s: number) => 1e-14 + 0 * s, /plateau/],
     ['a plateau drifting at 4e-14 per unit time (r² = 1)', (s: number) => 1e-14 * Math.exp(-4e-14 * s), /plateau/],

@@ -37,6 +37,11 @@ export interface RateOptions {
  * error) are left out: their local slopes carry that error at more than 1%.
  */
 const NOISE_MARGIN = 100;
+/**
+ * A rise after the series' smallest value counts as round-off when it is below this fraction of
+ * the series' largest value (a Pearson run's KL rises by 3e-15 after falling from 7: 4e-16).
+ */
+const ROUNDOFF_RISE = 1e-6;
 
 const fmtT = (v: number): string => String(+v.toPrecision(6));
 const fmtV = (v: number): string => v.toExponential(2);
@@ -82,7 +87,7 @@ export function fitRate(t: readonly number[], q: readonly (number | null)[], opt
   const tooFew = (n: number, after: string): RateOutcome =>
     refuse(`${n} report time(s) ${after}: too few to fit a rate (report more often, time.reportEvery, or run longer)`);
   if (ts.length < 3) {
-    return tooFew(ts.length, floorAt !== null ? `above the round-off floor ${fmtV(opts.floor)} (reached at t = ${fmtT(floorAt)})` : 'with a finite value');
+    return tooFew(ts.length, floorAt !== null ? `above the round-off floor ${fmtV(opts.floor)} (reached at t = ${fmtT(floorAt)})` : 'where it is finite');
   }
 
   const notes: string[] = [];
@@ -105,24 +110,33 @@ export function fitRate(t: readonly number[], q: readonly (number | null)[], opt
       notes.push(`${label} changes sign once, at t = ${fmtT(ts[lo])}: fitted after the crossing`);
     }
   }
-  // The decay runs from the largest |q| to the smallest; a rise after the smallest is an error level.
+  // The decay runs from the largest |q| to the smallest. A rise after the smallest that is tiny
+  // next to the largest is round-off (or the solver's error); a larger one is a non-monotone
+  // relaxation, and only the decay after its last peak can give the rate.
   const abs = vs.map(Math.abs);
   let iMax = lo;
   for (let k = lo; k < hi; k++) if (abs[k] > abs[iMax]) iMax = k;
   let iMin = iMax;
   for (let k = iMax; k < hi; k++) if (abs[k] < abs[iMin]) iMin = k;
+  const hiBefore = hi;
+  let rising = '';
   if (iMin < hi - 1) {
-    let top = abs[iMin];
-    for (let k = iMin; k < hi; k++) top = Math.max(top, abs[k]);
-    const rise = top - abs[iMin];
-    const plateau =
-      `${label} stops decaying at t = ${fmtT(ts[iMin])} (${fmtV(abs[iMin])}) and rises by ${fmtV(rise)} by t = ${fmtT(ts[hi - 1])}: ` +
-      'a plateau at round-off or at the solver\'s error, not a decay';
-    if (rise > errorLevel) errorLevel = rise;
-    why = why ? `${why}; ${plateau}` : plateau;
-    hi = iMin + 1;
+    let jTop = iMin;
+    for (let k = iMin; k < hi; k++) if (abs[k] > abs[jTop]) jTop = k;
+    const rise = abs[jTop] - abs[iMin];
+    if (rise <= ROUNDOFF_RISE * abs[iMax]) {
+      const plateau =
+        `${label} stops decaying at t = ${fmtT(ts[iMin])} (${fmtV(abs[iMin])}) and rises by ${fmtV(rise)} by t = ${fmtT(ts[hi - 1])}: ` +
+        'a plateau at round-off or at the solver\'s error, not a decay';
+      if (rise > errorLevel) errorLevel = rise;
+      why = why ? `${why}; ${plateau}` : plateau;
+      hi = iMin + 1;
+    } else {
+      rising = `${label} is not monotone: it falls to ${fmtV(abs[iMin])} at t = ${fmtT(ts[iMin])}, then rises to ${fmtV(abs[jTop])} at t = ${fmtT(ts[jTop])} (a slower mode taking over, or the solver's error)`;
+      iMax = jTop;
+    }
   }
-  if (iMin - iMax + 1 < 3) {
+  if (iMin - iMax + 1 < 3 && !rising) {
     // Too little decay to fit: say what the series does instead.
     let top = 0;
     let bottom = Infinity;
@@ -134,9 +148,13 @@ export function fitRate(t: readonly number[], q: readonly (number | null)[], opt
     if (Math.log(top / bottom) < minDecay) {
       return refuse(`${label} changes by only ${((top / bottom - 1) * 100).toPrecision(2)}% over ${span} (less than ${minDecay * 100}%): a plateau, not a measurable decay`);
     }
-    if (iMax >= hi - 2) return refuse(`${label} grows over ${span} (its largest value is at t = ${fmtT(ts[iMax])}): not a decay`);
+    if (iMax >= hiBefore - 2) return refuse(`${label} grows over ${span} (its largest value is at t = ${fmtT(ts[iMax])}): not a decay`);
   }
   lo = iMax;
+  if (rising) {
+    if (hi - lo < minPoints) return refuse(`${rising}; after that peak, ${hi - lo} report time(s): too few to fit a rate (run longer)`);
+    notes.push(`${rising}; fitted after t = ${fmtT(ts[lo])}`);
+  }
   if (errorLevel > 0) {
     let end = lo;
     while (end < hi && abs[end] > NOISE_MARGIN * errorLevel) end++;
