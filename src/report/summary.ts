@@ -6,7 +6,7 @@ const fmt = (v: number | null | undefined, p = 4): string => (v === null || v ==
 
 function rateLine(name: string, r: RateFit | null, refusal: string | undefined): string {
   if (!r) return `  ${name.padEnd(9)} –  no rate: ${refusal ?? 'too few points above round-off'}`;
-  return `  ${name.padEnd(9)} ${fmt(r.value, 6)}  over t ∈ [${fmt(r.window[0], 3)}, ${fmt(r.window[1], 3)}], r² = ${r.r2.toFixed(6)}${r.note ? '  (tail not exponential yet)' : ''}`;
+  return `  ${name.padEnd(9)} ${fmt(r.value, 6)}  over t ∈ [${fmt(r.window[0], 3)}, ${fmt(r.window[1], 3)}], r² = ${r.r2.toFixed(6)}${r.note ? '  (see note)' : ''}`;
 }
 
 function wallsLine(r: RunReport): string {
