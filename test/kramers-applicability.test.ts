@@ -66,6 +66,22 @@ function meanExitTime(A: (x: number) => number, logPi: (x: number) => number, a:
   return T;
 }
 
+describe('Kramers: a wall within 3 thermal widths of a minimum', () => {
+  it('(x²−1)²/4, D = 0.05 on [a, 2.5]: refused for a = −1.3 (the wall moves the exact exit time by > 1%), given for a = −1.6 (< 0.1%)', () => {
+    const D = 0.05;
+    const f = (x: number): number => (x * x - 1) ** 2 / 4;
+    const T = (a: number): number => meanExitTime(() => D, (x) => -f(x) / D, a, -1, 1);
+    const far = T(-2.5);
+    // width sqrt(D/f''(−1)) = 0.158: the wall at −1.3 is 1.9 widths away, at −1.6 3.8 widths.
+    expect(Math.abs(T(-1.3) / far - 1)).toBeGreaterThan(0.01);
+    expect(Math.abs(T(-1.6) / far - 1)).toBeLessThan(1e-3);
+    const near = predict('(x^2-1)^2/4', [[-1.3, 2.5]], [800], { kind: 'additive', D });
+    expect(near.report).toBeNull();
+    expect(near.notApplicable).toMatch(/minimum at \(-1\) is 0\.300 from a wall, within 3 thermal widths/);
+    expect(predict('(x^2-1)^2/4', [[-1.6, 2.5]], [800], { kind: 'additive', D }).report).not.toBeNull();
+  });
+});
+
 describe('Kramers: non-degenerate double well against exact 1-D results', () => {
   const L = 2.5;
   it('additive (x²−1)²/4, D = 0.1, 0.05, 0.025: 2κ → 2/T and λ₁ with error O(D)', () => {

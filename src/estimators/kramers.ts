@@ -1,5 +1,5 @@
 import type { Grid } from '../../solvers/grid.js';
-import { alphaOf, potential, type NoiseModel } from '../../solvers/problem.js';
+import { alphaOf, diffusivity, potential, type NoiseModel } from '../../solvers/problem.js';
 import type { CompiledExpr } from '../landscape/expr.js';
 import type { BoundsReport } from '../report/types.js';
 import { floodMerges, kramersIssue, refineCriticalPoint, type CriticalPoint } from './critical-points.js';
@@ -72,6 +72,12 @@ export function kramersPrediction(grid: Grid, expr: CompiledExpr, noise: NoiseMo
     let scale = 0;
     for (const p of [minima[a], minima[b], s]) for (const v of p.newton.hessianEigenvalues) scale = Math.max(scale, Math.abs(v));
     const passIssues = [kramersIssue(minima[a], 0, scale), kramersIssue(minima[b], 0, scale), kramersIssue(s, 1, scale)].filter((v): v is string => v !== null);
+    if (passIssues.length === 0) {
+      for (const [p, kind] of [[minima[a], 'minimum'], [minima[b], 'minimum'], [s, 'saddle']] as const) {
+        const cut = wallCut(p, grid, noise);
+        if (cut) passIssues.push(`the ${kind} at (${fmtPoint(p.x)}) is ${cut}`);
+      }
+    }
     if (passIssues.length > 0) {
       passIssues.forEach((v) => issues.add(v));
       continue;
@@ -112,6 +118,25 @@ export function kramersPrediction(grid: Grid, expr: CompiledExpr, noise: NoiseMo
     },
     notes,
   };
+}
+
+/** Gaussian widths from a critical point to the nearest wall below which the wall cuts the Laplace integrals (3σ: 0.13% one-sided). */
+export const WALL_WIDTHS = 3;
+
+/**
+ * Whether a wall lies within WALL_WIDTHS thermal widths of a critical point: the formula's
+ * Gaussian integrals around the point then run into the reflecting wall. The width is
+ * sqrt(D/|λ|) for the softest Hessian eigenvalue λ, with D the diffusion coefficient at the
+ * point (additive D; multiplicative (ησ/2)(f + ε)), the worst direction.
+ */
+function wallCut(p: CriticalPoint, grid: Grid, noise: NoiseModel): string | null {
+  const soft = Math.min(...p.hessianEigenvalues.map(Math.abs));
+  const D = diffusivity(noise, p.f);
+  const width = Math.sqrt(D / soft);
+  let nearest = Infinity;
+  for (let k = 0; k < grid.dim; k++) nearest = Math.min(nearest, p.x[k] - grid.lo[k], grid.hi[k] - p.x[k]);
+  if (nearest >= WALL_WIDTHS * width) return null;
+  return `${nearest.toPrecision(3)} from a wall, within ${WALL_WIDTHS} thermal widths sqrt(D/|λ|) = ${width.toPrecision(3)} (D = ${D.toPrecision(3)} there): the reflecting wall cuts the Gaussian integrals behind the formula`;
 }
 
 function fmtPoint(x: number[]): string {
