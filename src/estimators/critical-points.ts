@@ -10,6 +10,47 @@ export interface CriticalPoint {
   hessianEigenvalues: number[];
   /** Whether Newton converged to a critical point of the expected index near the grid cell. */
   refined: boolean;
+  /**
+   * Where Newton ended, with the Hessian's eigenvalues there: at a degenerate critical point
+   * (quartic minimum, flat or monkey saddle, valley) Newton converges only linearly and the
+   * Hessian there is ≈ singular, which is what tells such a point apart.
+   */
+  newton: { x: number[]; hessianEigenvalues: number[]; converged: boolean; negatives: number };
+  /** The point lies in a cell touching a wall (or Newton ran into the wall). */
+  atWall: boolean;
+}
+
+/** Below this fraction of the largest |Hessian eigenvalue| around a pass an eigenvalue counts as 0. */
+export const DEGENERATE_RELATIVE = 1e-6;
+
+/**
+ * Why the Eyring–Kramers / Mori prefactor does not apply at this point, or null when it does:
+ * it needs a non-degenerate critical point of the given index (0: minimum, 1: saddle) inside
+ * the box. `scale`: the largest |Hessian eigenvalue| among the points of the pass.
+ */
+export function kramersIssue(p: CriticalPoint, index: number, scale: number): string | null {
+  const kind = index === 0 ? 'minimum' : 'saddle';
+  // Newton's last iterate at a degenerate point is off by ~1e-13: print that as 0 so that repeats read (and dedupe) alike.
+  const at = `(${p.newton.x.map((v) => (Math.abs(v) < 1e-9 ? 0 : +v.toPrecision(5))).join(', ')})`;
+  const eig = p.newton.hessianEigenvalues;
+  const eigText = eig.map((v) => v.toPrecision(3)).join(', ');
+  const smallest = Math.min(...eig.map(Math.abs));
+  if (!(scale > 0) || smallest <= DEGENERATE_RELATIVE * scale) {
+    return (
+      `the ${kind} near ${at} is degenerate: its Hessian eigenvalues (${eigText}) include ≈ 0 ` +
+      (index === 0
+        ? '(a flat, e.g. quartic, minimum or a valley of minimizers): sqrt(det H_m) = 0 and the escape rate is not of Kramers form'
+        : '(a flat or monkey saddle): |λ₋| or det H_s = 0 and the escape rate is not of Kramers form')
+    );
+  }
+  if (p.atWall) {
+    return `the ${kind} near ${at} lies at a wall of the box: the reflecting wall cuts the ${index === 0 ? 'well' : 'pass'}, so the Gaussian integrals behind the formula do not hold`;
+  }
+  if (p.newton.negatives !== index) {
+    return `the ${kind} near ${at} has ${p.newton.negatives} negative Hessian eigenvalue(s) (${eigText}), not ${index}: ${index === 1 ? 'not an index-1 saddle' : 'not a minimum'}`;
+  }
+  if (!p.refined) return `Newton did not converge to a ${kind} near ${at}`;
+  return null;
 }
 
 /** One merge of two basins in the flooding of f: the lowest pass between their deepest minima. */
@@ -98,8 +139,11 @@ export function refineCriticalPoint(expr: CompiledExpr, grid: Grid, start: numbe
   const eig = symmetricEigen(H(x)).values;
   const negatives = eig.filter((v) => v < 0).length;
   const zeros = eig.some((v) => v === 0);
+  const inOuterCell = (p: number[]): boolean => p.some((v, k) => v <= grid.lo[k] + grid.h[k] || v >= grid.hi[k] - grid.h[k]);
+  const atWall = inOuterCell(start) || inOuterCell(x);
+  const newton = { x, hessianEigenvalues: eig, converged: ok, negatives };
   if (ok && near && negatives === index && !zeros && x.every((v, k) => v > grid.lo[k] && v < grid.hi[k])) {
-    return { x, f: expr.at(x), hessianEigenvalues: eig, refined: true };
+    return { x, f: expr.at(x), hessianEigenvalues: eig, refined: true, newton, atWall };
   }
-  return { x: start, f: expr.at(start), hessianEigenvalues: symmetricEigen(H(start)).values, refined: false };
+  return { x: start, f: expr.at(start), hessianEigenvalues: symmetricEigen(H(start)).values, refined: false, newton, atWall };
 }

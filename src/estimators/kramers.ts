@@ -1,8 +1,8 @@
 import type { Grid } from '../../solvers/grid.js';
-import { alphaOf, potential, type NoiseModel } from '../../solvers/problem.js';
+import { alphaOf, diffusivity, potential, type NoiseModel } from '../../solvers/problem.js';
 import type { CompiledExpr } from '../landscape/expr.js';
 import type { BoundsReport } from '../report/types.js';
-import { floodMerges, refineCriticalPoint, type CriticalPoint } from './critical-points.js';
+import { floodMerges, kramersIssue, refineCriticalPoint, type CriticalPoint } from './critical-points.js';
 
 export type KramersReport = NonNullable<BoundsReport['kramers']>;
 
@@ -29,6 +29,8 @@ export function escapeRate(m: CriticalPoint, s: CriticalPoint, noise: NoiseModel
 export interface KramersResult {
   report: KramersReport | null;
   notes: string[];
+  /** Why there is no prediction although the landscape has several metastable basins. */
+  notApplicable?: string;
 }
 
 /**
@@ -58,6 +60,7 @@ export function kramersPrediction(grid: Grid, expr: CompiledExpr, noise: NoiseMo
   };
   const saddles: CriticalPoint[] = [];
   const barriers: KramersReport['barriers'] = [];
+  const issues = new Set<string>();
   let predicted = Infinity;
   for (const mg of merges) {
     const a = minIndex(mg.deepCell);
@@ -65,7 +68,20 @@ export function kramersPrediction(grid: Grid, expr: CompiledExpr, noise: NoiseMo
     const s = refineCriticalPoint(expr, grid, grid.centre(mg.saddleCell), 1);
     saddles.push(s);
     const si = saddles.length - 1;
-    if (!s.refined) notes.push(`kramers: saddle near (${fmtPoint(s.x)}) did not refine to an index-1 critical point; the grid value is used`);
+    // Degeneracy is relative: the scale is the stiffest curvature among the three points of the pass.
+    let scale = 0;
+    for (const p of [minima[a], minima[b], s]) for (const v of p.newton.hessianEigenvalues) scale = Math.max(scale, Math.abs(v));
+    const passIssues = [kramersIssue(minima[a], 0, scale), kramersIssue(minima[b], 0, scale), kramersIssue(s, 1, scale)].filter((v): v is string => v !== null);
+    if (passIssues.length === 0) {
+      for (const [p, kind] of [[minima[a], 'minimum'], [minima[b], 'minimum'], [s, 'saddle']] as const) {
+        const cut = wallCut(p, grid, noise);
+        if (cut) passIssues.push(`the ${kind} at (${fmtPoint(p.x)}) is ${cut}`);
+      }
+    }
+    if (passIssues.length > 0) {
+      passIssues.forEach((v) => issues.add(v));
+      continue;
+    }
     let pair = 0;
     for (const from of [a, b]) {
       const m = minima[from];
@@ -80,7 +96,11 @@ export function kramersPrediction(grid: Grid, expr: CompiledExpr, noise: NoiseMo
     }
     if (Number.isFinite(pair) && pair < predicted) predicted = pair;
   }
-  for (const m of minima) if (!m.refined) notes.push(`kramers: minimum near (${fmtPoint(m.x)}) did not refine (on the wall or degenerate); the grid value is used`);
+  // λ₁ is set by the slowest pass; with one pass out of reach of the formula, which one that is is unknown.
+  if (issues.size > 0) {
+    const reason = `${[...issues].join('; ')}. The Eyring–Kramers and Mori et al. formulas (oracles.md §5) need non-degenerate minima and index-1 saddles inside the box`;
+    return { report: null, notes: [...notes, `kramers: not applicable: ${reason}`], notApplicable: reason };
+  }
   const depth = Math.max(...merges.map((mg) => psiAt(fc[mg.saddleCell]) - psiAt(fc[mg.shallowCell])));
   if (depth < 8) notes.push(`kramers: the deepest barrier is only ${depth.toFixed(1)} in −ln π; the asymptotic formula is then accurate to tens of percent at best`);
   const formula =
@@ -98,6 +118,25 @@ export function kramersPrediction(grid: Grid, expr: CompiledExpr, noise: NoiseMo
     },
     notes,
   };
+}
+
+/** Gaussian widths from a critical point to the nearest wall below which the wall cuts the Laplace integrals (3σ: 0.13% one-sided). */
+export const WALL_WIDTHS = 3;
+
+/**
+ * Whether a wall lies within WALL_WIDTHS thermal widths of a critical point: the formula's
+ * Gaussian integrals around the point then run into the reflecting wall. The width is
+ * sqrt(D/|λ|) for the softest Hessian eigenvalue λ, with D the diffusion coefficient at the
+ * point (additive D; multiplicative (ησ/2)(f + ε)), the worst direction.
+ */
+function wallCut(p: CriticalPoint, grid: Grid, noise: NoiseModel): string | null {
+  const soft = Math.min(...p.hessianEigenvalues.map(Math.abs));
+  const D = diffusivity(noise, p.f);
+  const width = Math.sqrt(D / soft);
+  let nearest = Infinity;
+  for (let k = 0; k < grid.dim; k++) nearest = Math.min(nearest, p.x[k] - grid.lo[k], grid.hi[k] - p.x[k]);
+  if (nearest >= WALL_WIDTHS * width) return null;
+  return `${nearest.toPrecision(3)} from a wall, within ${WALL_WIDTHS} thermal widths sqrt(D/|λ|) = ${width.toPrecision(3)} (D = ${D.toPrecision(3)} there): the reflecting wall cuts the Gaussian integrals behind the formula`;
 }
 
 function fmtPoint(x: number[]): string {

@@ -25,9 +25,9 @@ export function scopeSvgIds(svg: string, prefix: string): string {
     .replace(/href="#([^"]+)"/g, `href="#${prefix}-$1"`);
 }
 
-function rateCell(r: RateFit | null): string {
-  if (!r) return '– (too few points above round-off)';
-  return `${fmt(r.value, 6)} over t ∈ [${fmt(r.window[0], 3)}, ${fmt(r.window[1], 3)}], r² = ${r.r2.toFixed(6)}${r.note ? ' (tail not exponential yet)' : ''}`;
+function rateCell(r: RateFit | null, refusal: string | undefined): string {
+  if (!r) return `– no rate: ${refusal ?? 'too few points above round-off'}`;
+  return `${fmt(r.value, 6)} over t ∈ [${fmt(r.window[0], 3)}, ${fmt(r.window[1], 3)}], r² = ${r.r2.toFixed(6)}${r.note ? ` (${r.note})` : ''}`;
 }
 
 /** Rows of the summary table: [label, value] as plain text (escaped on output). */
@@ -48,11 +48,12 @@ export function summaryRows(r: RunReport): [string, string][] {
     ['χ²', f.chi2 === null ? `1e${f.log10Chi2.toFixed(0)}` : fmt(f.chi2, 3)],
     ['E[f]', `${fmt(f.meanLoss, 6)} (E_π[f] = ${fmt(r.equilibrium.meanLoss, 6)})`],
     ['mass', f.mass.toPrecision(15)],
-    ['rate, sqrt(χ²)', rateCell(r.rates.chi)],
-    ['rate, KL', rateCell(r.rates.kl)],
-    ['rate, E[f]', rateCell(r.rates.meanLoss)],
+    ['rate, sqrt(χ²)', rateCell(r.rates.chi, r.rateRefusals?.chi)],
+    ['rate, KL', rateCell(r.rates.kl, r.rateRefusals?.kl)],
+    ['rate, E[f]', rateCell(r.rates.meanLoss, r.rateRefusals?.meanLoss)],
   ];
   if (r.regime === 'collapsing') rows.push([`mass in {f < ${fmt(r.delta, 3)}}`, fmt(f.massBelowDelta, 4)]);
+  if (r.walls) rows.push(['walls: mass in the outer cells', `π ${fmt(r.walls.piOuterMass, 3)}, beyond the box ≈ ${fmt(r.walls.piBeyondBox, 3)}; final ρ ${fmt(r.walls.rhoOuterMass, 3)}`]);
   if (r.gap) rows.push([r.gap.label === 'spectral gap' ? 'spectral gap λ₁' : 'λ₁ (grid value)', `${fmt(r.gap.value, 6)} (${r.gap.method}, residual ${fmt(r.gap.residuals[0], 2)})`]);
   if (r.bounds?.muckenhoupt) rows.push(['Muckenhoupt bracket', `${fmt(r.bounds.muckenhoupt.lower, 4)} ≤ λ₁ ≤ ${fmt(r.bounds.muckenhoupt.upper, 4)}`]);
   rows.push(['fpsolve', `${r.fpsolve}, ${r.createdAt}`]);

@@ -1,5 +1,6 @@
 import type { SeriesPoint } from '../diagnostics/distances.js';
 import type { RateFit } from '../diagnostics/rates.js';
+import type { WallsReport } from '../diagnostics/walls.js';
 import type { RegimeName } from '../diagnostics/regime.js';
 import type { Scenario } from '../scenario/types.js';
 
@@ -93,6 +94,10 @@ export interface RunReport {
   series: SeriesPoint[];
   final: SeriesPoint;
   rates: { chi: RateFit | null; kl: RateFit | null; meanLoss: RateFit | null };
+  /** Why each null rate is null (fit refused: too few points, plateau, sign changes, poor r²); only those. */
+  rateRefusals?: { chi?: string; kl?: string; meanLoss?: string };
+  /** Mass near and beyond the walls (src/diagnostics/walls.ts); absent in reports of older versions. */
+  walls?: WallsReport;
   /** Added by the gap estimator; null when not computed (e.g. --no-gap). */
   gap?: GapReport | null;
   bounds?: BoundsReport | null;

@@ -3,7 +3,8 @@ import { Problem, isFault, type NoiseModel } from '../../solvers/problem.js';
 import { FvOperator } from '../../solvers/operator.js';
 import { selectIntegrator } from '../../solvers/select.js';
 import { DistanceTracker, type SeriesPoint } from '../diagnostics/distances.js';
-import { fitTailRate } from '../diagnostics/rates.js';
+import { reportRates } from '../diagnostics/rates.js';
+import { attachWalls } from '../diagnostics/walls.js';
 import { classifyRegime, type Regime } from '../diagnostics/regime.js';
 import { resolveLandscape } from '../landscape/builtins.js';
 import { InputError, NumericalFault } from '../errors.js';
@@ -304,6 +305,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     await new Promise<void>((r) => setImmediate(r));
   }
   const report = buildReport({ loaded, setup, integrator, series, status, error, delta, tracker, wallSeconds: (performance.now() - started) / 1000, backend: resolved });
+  attachWalls(report, setup, rho);
   integrator.dispose();
   // A stopped run's budget is spent: the gap estimate (seconds to minutes on big grids) is skipped.
   if (opts.gap !== false && status !== 'interrupted' && status !== 'incomplete') attachEstimates(report, setup);
@@ -326,32 +328,15 @@ interface ReportInput {
 function buildReport(r: ReportInput): RunReport {
   const { setup, integrator, series } = r;
   const { grid, regime, op } = setup;
-  const ts = series.map((p) => p.t);
   const collapsing = regime.regime === 'collapsing';
-  const chi = fitTailRate(
-    ts,
-    series.map((p) => (p.chi2 === null ? null : Math.sqrt(p.chi2))),
-    { floor: 1e-11 },
-  );
-  const kl = fitTailRate(
-    ts,
-    series.map((p) => p.kl),
-    { floor: 1e-20 },
-  );
   const meanLossPi = r.tracker.meanLossPi;
-  const meanLoss = fitTailRate(
-    ts,
-    series.map((p) => (collapsing ? p.meanLoss : Math.abs(p.meanLoss - meanLossPi))),
-    { floor: collapsing ? 1e-300 : 1e-11 * Math.max(meanLossPi, 1e-300) },
-  );
+  const fitted = reportRates(series, { collapsing, meanLossPi, stepping: { integrator: integrator.name, dtMax: integrator.stats.dtMax > 0 ? integrator.stats.dtMax : null } });
+  const { chi, kl, meanLoss } = fitted.rates;
   const notes: string[] = [];
   if (collapsing) {
     notes.push('π is not integrable (regime "collapsing"): l1, kl and chi2 are distances to the grid\'s π, an artifact that concentrates on the cells nearest the minimizers; read meanLoss, its rate and massBelowDelta instead.');
   }
-  for (const [name, fit] of Object.entries({ chi, kl, meanLoss })) {
-    if (fit === null) notes.push(`rates.${name}: too few report times above round-off to fit a rate.`);
-    else if (fit.note) notes.push(`rates.${name}: ${fit.note}`);
-  }
+  notes.push(...fitted.notes);
   const s = integrator.stats;
   const final = series[series.length - 1];
   // Only float32 states are renormalized (float64 mass is restored to round-off inside the steps).
@@ -407,6 +392,7 @@ function buildReport(r: ReportInput): RunReport {
     series,
     final,
     rates: { chi, kl, meanLoss },
+    rateRefusals: fitted.refusals,
     notes,
   };
 }
