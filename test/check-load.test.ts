@@ -170,6 +170,9 @@ describe('quantities', () => {
     // χ² overflowed: report.json writes it as null.
     const chi2 = extractQuantity(r, parseQuantity('final.chi2')!);
     expect(!chi2.ok && chi2.reason).toContain('final.chi2 is null');
+    // A rate the fit refused carries the fit's reason, not the generic "too few points".
+    const refused = extractQuantity(report({ rateRefusals: { kl: 'poor fit (r² = 0.93 < 0.99)' } }), parseQuantity('rates.kl')!);
+    expect(!refused.ok && refused.reason).toBe('the run fitted no rates.kl (poor fit (r² = 0.93 < 0.99))');
   });
 
   it('a report without a gap gives a clear message, not a crash', () => {

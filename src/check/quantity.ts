@@ -58,7 +58,10 @@ export function extractQuantity(report: RunReport, q: Quantity): Extracted {
   switch (q.kind) {
     case 'rate': {
       const fit = report.rates?.[q.rate];
-      if (!fit) return missing(`the run fitted no ${q.name} (the series has too few usable points; run longer or report more often)`);
+      if (!fit) {
+        const why = report.rateRefusals?.[q.rate];
+        return missing(`the run fitted no ${q.name} (${why ?? 'the series has too few usable points; run longer or report more often'})`);
+      }
       return finiteOr(fit.value, q.name);
     }
     case 'final': {
