@@ -1,10 +1,27 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Whole-process CLI tests: they spawn bin/fpsolve.js (or run the CLI end to end) and take most of the
+ * suite's time. `npm test` runs the rest in under five minutes on the 2-core CI machine;
+ * `npm run test:e2e` runs these; CI (.ci/run) runs both.
+ */
+export const E2E = [
+  'test/cli-errors.test.ts',
+  'test/reliability-cli.test.ts',
+  'test/check-cli.test.ts',
+  'test/sweep-run.test.ts',
+  'test/report-cli.test.ts',
+  'test/gap-run.test.ts',
+];
+
 export default defineConfig({
   test: {
-    // tsc also compiles the tests into dist/; run only the sources.
-    include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    projects: [
+      // tsc also compiles the tests into dist/; run only the sources.
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: E2E } },
+      { extends: true, test: { name: 'e2e', include: E2E } },
+    ],
   },
 });
