@@ -68,6 +68,7 @@ export class SingularPcg {
     let rnorm = Math.sqrt(dot(r, r));
     const stop = Math.max(relTol * rnorm, absTol);
     this.pre.setup(this.theta);
+    yield;
     let it = 0;
     if (rnorm > stop) {
       this.precondition(r, z);

@@ -113,10 +113,14 @@ export function parityComponent(g: Grid, v: Float64Array, cls: number): Float64A
     const nk = g.n[k];
     const st = g.strides[k];
     const out = new Float64Array(cur.length);
-    for (let i = 0; i < cur.length; i++) {
-      const ik = Math.floor(i / st) % nk;
-      const mirror = cur[i + (nk - 1 - 2 * ik) * st];
-      out[i] = 0.5 * (odd ? cur[i] - mirror : cur[i] + mirror);
+    const sign = odd ? -1 : 1;
+    // cells in blocks of st share i_k; blocks cycle through i_k = 0..nk−1
+    for (let base = 0; base < cur.length; base += st * nk) {
+      for (let ik = 0; ik < nk; ik++) {
+        const off = base + ik * st;
+        const moff = base + (nk - 1 - ik) * st;
+        for (let t = 0; t < st; t++) out[off + t] = 0.5 * (cur[off + t] + sign * cur[moff + t]);
+      }
     }
     cur = out;
   }
@@ -157,36 +161,53 @@ function monomials(dim: number, count: number): number[][] {
  * Beyond the monomials the vectors are √π·r (random).
  */
 export function startBlock(op: FvOperator, count: number, seed: number): Float64Array[] {
-  const g = op.grid;
-  const coords = Array.from({ length: g.dim }, (_, k) => {
-    const c = g.coordinateField(k);
-    const mid = 0.5 * (g.lo[k] + g.hi[k]);
-    const half = 0.5 * (g.hi[k] - g.lo[k]);
-    for (let i = 0; i < c.length; i++) c[i] = (c[i] - mid) / half;
-    return c;
-  });
-  const monos = monomials(g.dim, count);
-  const rnd = lcg(seed);
-  const out: Float64Array[] = [];
-  for (let j = 0; j < count; j++) {
-    const r = new Float64Array(g.size);
-    for (let i = 0; i < g.size; i++) r[i] = rnd();
-    const a = monos[j];
-    const v = new Float64Array(g.size);
-    if (a) {
-      const cls = a.reduce((c, e, k) => c | ((e & 1) << k), 0);
-      const pr = parityComponent(g, r, cls);
-      for (let i = 0; i < g.size; i++) {
-        let m = 1;
-        for (let k = 0; k < g.dim; k++) if (a[k]) m *= coords[k][i] ** a[k];
-        v[i] = op.sqrtPi[i] * (m + 0.5 * pr[i]);
-      }
-    } else {
-      for (let i = 0; i < g.size; i++) v[i] = op.sqrtPi[i] * r[i];
-    }
-    out.push(v);
+  const gen = new StartBlock(op, count, seed);
+  return Array.from({ length: count }, () => gen.next());
+}
+
+/** The start block one vector at a time (so that the solver can yield between them on big grids). */
+class StartBlock {
+  private readonly op: FvOperator;
+  private readonly coords: Float64Array[];
+  private readonly monos: number[][];
+  private readonly rnd: () => number;
+  private j = 0;
+
+  constructor(op: FvOperator, count: number, seed: number) {
+    const g = op.grid;
+    this.op = op;
+    this.coords = Array.from({ length: g.dim }, (_, k) => {
+      const c = g.coordinateField(k);
+      const mid = 0.5 * (g.lo[k] + g.hi[k]);
+      const half = 0.5 * (g.hi[k] - g.lo[k]);
+      for (let i = 0; i < c.length; i++) c[i] = (c[i] - mid) / half;
+      return c;
+    });
+    this.monos = monomials(g.dim, count);
+    this.rnd = lcg(seed);
   }
-  return out;
+
+  next(): Float64Array {
+    const g = this.op.grid;
+    const sqrtPi = this.op.sqrtPi;
+    const r = new Float64Array(g.size);
+    for (let i = 0; i < g.size; i++) r[i] = this.rnd();
+    const a = this.monos[this.j++];
+    const v = new Float64Array(g.size);
+    if (!a) {
+      for (let i = 0; i < g.size; i++) v[i] = sqrtPi[i] * r[i];
+      return v;
+    }
+    const cls = a.reduce((c, e, k) => c | ((e & 1) << k), 0);
+    const pr = parityComponent(g, r, cls);
+    v.fill(1);
+    for (let k = 0; k < g.dim; k++) {
+      const c = this.coords[k];
+      for (let e = 0; e < a[k]; e++) for (let i = 0; i < g.size; i++) v[i] *= c[i];
+    }
+    for (let i = 0; i < g.size; i++) v[i] = sqrtPi[i] * (v[i] + 0.5 * pr[i]);
+    return v;
+  }
 }
 
 /**
@@ -338,7 +359,12 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     GQ.push(gx);
     return true;
   };
-  for (const v of startBlock(op, b, seed)) addVector(v);
+  yield;
+  const starts = new StartBlock(op, b, seed);
+  for (let j = 0; j < b; j++) {
+    addVector(starts.next());
+    yield;
+  }
 
   let values: number[] = [];
   let ritz: Float64Array[] = [];
@@ -389,6 +415,7 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     const m = Q.length;
     const take = Math.min(b, m);
     const rr = ritzPairs(A, Q, GQ, eig.vectors, take, tmp);
+    yield;
     values = rr.values;
     ritz = rr.vectors;
     const gRitz = rr.gVectors;
@@ -453,6 +480,7 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
       const relTol = Math.min(0.1, Math.max(1e-6, (0.3 * target[j]) / Math.max(residuals[j], 1e-300)));
       yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner);
       if (addVector(x)) added++;
+      yield;
     }
     if (added === 0) break;
   }
