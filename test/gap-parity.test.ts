@@ -17,6 +17,7 @@ import { computeGapAsync, compareRate, GapInterrupted } from '../src/estimators/
 import type { FvOperator } from '../solvers/operator.js';
 import type { Regime } from '../src/diagnostics/regime.js';
 import type { GapReport } from '../src/report/types.js';
+import { formatGapLines } from '../src/estimators/format.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { runScenario } from '../src/run/run.js';
 
@@ -129,6 +130,28 @@ describe('the lowest mode is found whatever its parity (issue #15 item 1)', () =
     expect(Math.abs(e.value - (4 * dFine - dCoarse) / 3) / e.value).toBeLessThan(1e-5);
     expect(r.report.converged).toBe(true);
   }, 60_000);
+});
+
+describe('the printed accuracy is a bound, else "not converged" (issue #15 item 6)', () => {
+  it('a solve stopped after one step says NOT CONVERGED, and its bound still covers the true error (dense solve)', () => {
+    const op = buildOperator([[-2, 2], [-2, 2]], [14, 12], (x, y) => 0.05 + (x * x - 1) ** 2 + y * y, mult(0.5));
+    const dense = jacobiEigenvalues(denseNegS(op));
+    const cut = generatorModes(op, { modes: 2, maxOuter: 1 });
+    expect(cut.converged).toBe(false);
+    for (let j = 0; j < 2; j++) expect(Math.abs(cut.values[j] - dense[j + 1])).toBeLessThanOrEqual(cut.errorBounds[j]);
+    const report: GapReport = {
+      value: cut.values[0], modes: cut.values, residuals: cut.residuals, errorBounds: cut.errorBounds, converged: cut.converged,
+      method: cut.method, iterations: cut.iterations, relativeAccuracy: cut.relativeAccuracy, extrapolated: null, label: 'spectral gap', rateRatio: null, notes: [],
+    };
+    const text = formatGapLines(report, { allModes: true }).join('\n');
+    expect(text).toMatch(/NOT CONVERGED/);
+    expect(text).not.toMatch(/relative|error ≤/);
+    // converged: the bound is printed and holds
+    const full = generatorModes(op, { modes: 2 });
+    expect(full.converged).toBe(true);
+    for (let j = 0; j < 2; j++) expect(Math.abs(full.values[j] - dense[j + 1])).toBeLessThanOrEqual(full.errorBounds[j] + 1e-13);
+    expect(formatGapLines({ ...report, value: full.values[0], converged: true, relativeAccuracy: full.relativeAccuracy }).join('\n')).toMatch(/error ≤ .*relative/);
+  }, 30_000);
 });
 
 describe('1-D bisection at any scale, bounded (issue #16 item 1)', () => {

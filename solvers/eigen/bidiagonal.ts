@@ -155,7 +155,9 @@ export function* tridiagonalGapSteps(op: FvOperator, k: number): Steps<Tridiagon
   const residuals = vectors.map((v, j) => residualNorm(form, v, values[j]));
   // Demmel–Kahan: bisection on the GK form gives each singular value to a relative error of a few
   // ulps per entry; squared, 8·(2·faces)·ε bounds λ's. A bracket that did not close widens it.
-  const relativeAccuracy = Math.max(8 * (2 * faces) * EPS, closed ? 0 : worstBracket);
+  // Scaling back into the subnormal range rounds to a multiple of 2^-1074.
+  const lowest = values.find((v) => v > 0) ?? Infinity;
+  const relativeAccuracy = Math.max(8 * (2 * faces) * EPS, closed ? 0 : worstBracket, Number.MIN_VALUE / lowest);
   return { values, vectors, residuals, iterations: counts, relativeAccuracy, converged: closed };
 }
 
