@@ -238,7 +238,8 @@ describe('a signal during the gap stops it (issue #16 item 1)', () => {
       });
       expect(signalledAt).toBeGreaterThan(0);
       expect(code).toBe(143);
-      expect(performance.now() - signalledAt).toBeLessThan(5000);
+      // the solver yields at least every ~0.15 s of CPU time (4 CG iterations); 8 s leaves room for a loaded machine
+      expect(performance.now() - signalledAt).toBeLessThan(8000);
       expect(stderr).toMatch(/interrupted/);
       expect(stderr).not.toMatch(/\n\s+at /);
     } finally {

@@ -3,8 +3,8 @@ import { dot } from '../vec.js';
 import type { DirichletForm } from './dirichlet.js';
 import { runSync, type Steps } from './steps.js';
 
-/** CG iterations between checkpoints: a few ms on 64³, so a signal is seen within a fraction of a second. */
-const YIELD_EVERY = 16;
+/** CG iterations between checkpoints: a multigrid cycle is ~10–30 ms on 40³–64³, so a signal is seen within ~0.1 s of CPU time. */
+const YIELD_EVERY = 4;
 
 /**
  * Preconditioned CG for the singular consistent system (−S) x = b with b ⊥ √π, iterates kept
