@@ -222,11 +222,15 @@ export function ritzErrorBounds(values: readonly number[], residuals: readonly n
   const rOf = (l: number): number => (l < take ? residuals[l] : 0);
   const val = (l: number): number => (l < take ? values[l] : all[l]);
   return values.slice(0, take).map((th, j) => {
-    // The cluster around j: Ritz values whose Weyl intervals [θ − r, θ + r] overlap θ_j's.
+    // The cluster around j: Ritz values whose Weyl intervals [θ − r, θ + r] overlap θ_j's and
+    // that are converged about as far (a loose guard vector with a wide interval is a neighbour,
+    // not a member: its interval then reaches θ_j, δ ≤ R, and the bound falls back to R).
+    const rj = residuals[j];
+    const member = (l: number): boolean => Math.abs(val(l) - th) <= rOf(l) + rj && rOf(l) <= 10 * rj + 64 * EPS * Math.abs(th);
     let lo = j;
     let hi = j;
-    while (lo > 0 && Math.abs(val(lo - 1) - th) <= rOf(lo - 1) + residuals[j]) lo--;
-    while (hi + 1 < all.length && Math.abs(val(hi + 1) - th) <= rOf(hi + 1) + residuals[j]) hi++;
+    while (lo > 0 && member(lo - 1)) lo--;
+    while (hi + 1 < all.length && member(hi + 1)) hi++;
     let r2 = 0;
     for (let l = lo; l <= hi; l++) r2 += rOf(l) ** 2;
     const R = Math.sqrt(r2);
