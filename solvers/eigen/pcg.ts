@@ -1,6 +1,10 @@
 import type { Preconditioner } from '../linear.js';
 import { dot } from '../vec.js';
 import type { DirichletForm } from './dirichlet.js';
+import { runSync, type Steps } from './steps.js';
+
+/** CG iterations between checkpoints: a multigrid cycle is ~10–30 ms on 40³–64³, so a signal is seen within ~0.1 s of CPU time. */
+const YIELD_EVERY = 4;
 
 /**
  * Preconditioned CG for the singular consistent system (−S) x = b with b ⊥ √π, iterates kept
@@ -51,15 +55,20 @@ export class SingularPcg {
    * Returns the final residual norm.
    */
   solve(b: Float64Array, x: Float64Array, relTol: number, absTol: number, maxIterations: number): number {
+    return runSync(this.solveSteps(b, x, relTol, absTol, maxIterations));
+  }
+
+  /** solve() as checkpointed steps (steps.ts): yields every YIELD_EVERY iterations. */
+  *solveSteps(b: Float64Array, x: Float64Array, relTol: number, absTol: number, maxIterations: number): Steps<number> {
     const { r, z, p, q } = this;
-    const n = b.length;
     this.project(x);
     this.A.apply(x, q);
-    for (let i = 0; i < n; i++) r[i] = b[i] - q[i];
+    diff(b, q, r);
     this.project(r);
     let rnorm = Math.sqrt(dot(r, r));
     const stop = Math.max(relTol * rnorm, absTol);
     this.pre.setup(this.theta);
+    yield;
     let it = 0;
     if (rnorm > stop) {
       this.precondition(r, z);
@@ -69,19 +78,16 @@ export class SingularPcg {
         this.A.apply(p, q);
         const pq = dot(p, q);
         if (!(pq > 0)) break;
-        const alpha = rz / pq;
-        for (let i = 0; i < n; i++) {
-          x[i] += alpha * p[i];
-          r[i] -= alpha * q[i];
-        }
+        cgStep(rz / pq, p, q, x, r);
         it++;
+        if (it % YIELD_EVERY === 0) yield;
         rnorm = Math.sqrt(dot(r, r));
         if (rnorm <= stop || !Number.isFinite(rnorm)) break;
         this.precondition(r, z);
         const rzNew = dot(r, z);
         const beta = rzNew / rz;
         rz = rzNew;
-        for (let i = 0; i < n; i++) p[i] = z[i] + beta * p[i];
+        xpby(z, beta, p);
       }
     }
     this.project(x);
@@ -96,4 +102,23 @@ export class SingularPcg {
     for (let i = 0; i < z.length; i++) z[i] *= t;
     this.project(z);
   }
+}
+
+// The vector updates live outside the generator: V8 does not optimize loops inside a generator
+// body (no on-stack replacement there).
+function cgStep(alpha: number, p: Float64Array, q: Float64Array, x: Float64Array, r: Float64Array): void {
+  for (let i = 0; i < x.length; i++) {
+    x[i] += alpha * p[i];
+    r[i] -= alpha * q[i];
+  }
+}
+
+/** p ← z + β·p. */
+function xpby(z: Float64Array, beta: number, p: Float64Array): void {
+  for (let i = 0; i < p.length; i++) p[i] = z[i] + beta * p[i];
+}
+
+/** r ← b − q. */
+function diff(b: Float64Array, q: Float64Array, r: Float64Array): void {
+  for (let i = 0; i < r.length; i++) r[i] = b[i] - q[i];
 }

@@ -1,23 +1,41 @@
 import type { FvOperator } from '../operator.js';
+import type { Grid } from '../grid.js';
 import { JacobiPreconditioner, type Preconditioner } from '../linear.js';
+import { MultigridPreconditioner } from '../multigrid.js';
 import { dot } from '../vec.js';
 import { symmetricEigen } from './dense.js';
 import { DirichletForm } from './dirichlet.js';
 import { SingularPcg } from './pcg.js';
+import { runSync, type Steps } from './steps.js';
 
 /**
  * Smallest nonzero eigenvalues of −S on the complement of √π, for any dimension.
  *
- * Method: shift-invert subspace iteration with Rayleigh–Ritz over everything solved so far (a
- * block inverse-iteration / Davidson hybrid). Each step solves (−S)x = y_j for the current Ritz
- * vectors y_j by PCG on the deflated singular system, warm-started at y_j/θ_j (exact for a
- * converged pair, so late solves are cheap), and adds x to the basis. Inverting −S turns a tiny,
- * isolated gap into a dominant eigenvalue of (−S)⁺, so double wells converge in a few steps;
- * Lanczos on −S itself would have to resolve λ₁ below its own round-off ε‖S‖.
+ * Method: block shift-invert subspace iteration with Rayleigh–Ritz over everything solved so far.
+ * Each step solves (−S)x = y_j for the block's unconverged Ritz vectors y_j by PCG on the deflated
+ * singular system (multigrid by default, the preconditioner the time stepping uses) and adds x to
+ * the basis. Inverting −S turns a tiny, isolated gap into a dominant eigenvalue of (−S)⁺, so
+ * double wells converge in a few steps; Lanczos on −S itself would have to resolve λ₁ below its
+ * own round-off ε‖S‖.
  *
- * Accuracy for tiny gaps: the Ritz matrix is the Gram matrix (GQ)ᵀ(GQ) of face differences and
- * residuals are formed as Gᵀ(Gy) − θy (DirichletForm), so both stay accurate relative to λ₁
- * rather than to ‖S‖.
+ * Why it cannot miss the bottom of the spectrum:
+ * - The start block has one vector in every parity class of the box (even/odd under the
+ *   reflection of each axis: 2^d classes), each a smooth monomial of that class plus a seeded
+ *   random vector projected onto the class. Shift-invert keeps parity, so on a symmetric
+ *   landscape a class without a start vector would never be reached (the old start block
+ *   √π·x_k was all odd and returned the first odd mode as λ₁).
+ * - The block holds at least k + 2 vectors, so the wanted k modes are not the block's edge, and
+ *   every block vector gets solves until the wanted ones converge (then they are locked: kept in
+ *   the basis across restarts, no more solves).
+ * - Final check: from a fresh seeded random vector, inverse iteration on the complement of the
+ *   converged modes. Its Rayleigh quotient is ≥ λ_{k+1} ≥ λ_k when nothing was missed; a value
+ *   below the claimed λ_k proves a missed mode, which is then added and the iteration resumes.
+ *
+ * Accuracy: the Ritz matrix is the Gram matrix (GQ)ᵀ(GQ) of face differences and residuals are
+ * formed as Gᵀ(Gy) − θy (DirichletForm), so both stay accurate relative to λ₁ rather than to
+ * ‖S‖. The reported error bound of each value is min(‖r‖, ‖r‖²/(δ − ‖r‖)) with δ the distance to
+ * the nearest other Ritz value (Kato–Temple; for a cluster of Ritz values the cluster's residual
+ * and its distance to the rest), never smaller than the round-off of the Rayleigh quotient.
  */
 export interface SubspaceOptions {
   modes: number;
@@ -26,33 +44,55 @@ export interface SubspaceOptions {
    * residual (Kato–Temple: ≤ ‖r‖²/gap), so 1e-7 gives λ to ~1e-14·λ/gap relative.
    */
   tol?: number;
-  /** Target relative eigenvalue error (Kato–Temple estimate with the Ritz gap; default 1e-11). */
+  /** Target relative eigenvalue error (Kato–Temple bound with the Ritz gap; default 1e-11). */
   valueTol?: number;
-  /** Preconditioner for (I − θS) (default Jacobi). */
+  /** Preconditioner for (I − θS) (default multigrid, as in the implicit time stepping). */
   preconditioner?: Preconditioner;
+  /** Rayleigh–Ritz steps (default 100). */
   maxOuter?: number;
   /** Max CG iterations per solve (default 20 000). */
   maxInner?: number;
+  /** Seed of the random parts of the start block and of the final check (default 2024). */
+  seed?: number;
+}
+
+export interface FinalCheck {
+  /** Rayleigh quotient of the check vector on the complement of the converged modes. */
+  rayleigh: number;
+  /** Shift-invert solves it took. */
+  solves: number;
+  /** True when it went below the claimed λ_k: a missed mode (added to the basis, iteration resumed). */
+  foundLower: boolean;
 }
 
 export interface SubspaceResult {
   values: number[];
   vectors: Float64Array[];
   residuals: number[];
-  /** Outer (Rayleigh–Ritz) iterations. */
+  /** Bound on |θ_j − λ| per mode (absolute): Kato–Temple with the Ritz gap, else the residual. */
+  errorBounds: number[];
+  /** Rayleigh–Ritz steps. */
   iterations: number;
   /** CG iterations over all solves. */
   innerIterations: number;
   solves: number;
   converged: boolean;
-  /** Bound on |θ − λ|/θ from the residuals and the Ritz gaps (Kato–Temple), floored at round-off. */
+  /** errorBounds[0] / values[0]: the bound on the relative error of λ₁. */
   relativeAccuracy: number;
   preconditioner: string;
+  /** Vectors in the start block (≥ k + 2 and ≥ 2^d, one per parity class). */
+  blockSize: number;
+  /** The last final check (null when the iteration never converged). */
+  check: FinalCheck | null;
 }
 
 const EPS = 2 ** -52;
+/** Inverse-iteration steps of the final check at most (it stops earlier once its Rayleigh quotient settles). */
+const MAX_CHECK_SOLVES = 12;
+/** Final checks per solve at most: each one that finds a lower mode resumes the iteration. */
+const MAX_CHECKS = 4;
 
-/** Deterministic pseudo-random numbers in [−0.5, 0.5) (starting vectors must not depend on the run). */
+/** Deterministic pseudo-random numbers in [−0.5, 0.5) (start vectors must not depend on the run). */
 function lcg(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
@@ -61,32 +101,218 @@ function lcg(seed: number): () => number {
   };
 }
 
-/** Smooth starts √π·(x_k, x_k x_l, ...): low modes are √π times smooth functions, so these overlap them well. */
-function startVectors(op: FvOperator, count: number): Float64Array[] {
-  const g = op.grid;
-  const coords = Array.from({ length: g.dim }, (_, k) => {
-    const c = g.coordinateField(k);
-    const mid = 0.5 * (g.lo[k] + g.hi[k]);
-    const half = 0.5 * (g.hi[k] - g.lo[k]);
-    for (let i = 0; i < c.length; i++) c[i] = (c[i] - mid) / half;
-    return c;
-  });
-  const funcs: ((i: number) => number)[] = [];
-  for (let k = 0; k < g.dim; k++) funcs.push((i) => coords[k][i]);
-  for (let k = 0; k < g.dim; k++) for (let l = k; l < g.dim; l++) funcs.push((i) => coords[k][i] * coords[l][i]);
-  for (let k = 0; k < g.dim; k++) funcs.push((i) => coords[k][i] ** 3);
-  const out: Float64Array[] = [];
-  const rnd = lcg(2024);
-  for (let j = 0; j < count; j++) {
-    const v = new Float64Array(g.size);
-    const f = funcs[j];
-    for (let i = 0; i < g.size; i++) v[i] = op.sqrtPi[i] * (f ? f(i) : rnd());
-    out.push(v);
+/**
+ * The component of v in parity class `cls` (bit k set: odd under the reflection of axis k about
+ * the box centre, else even). The grid is symmetric under each reflection (cell i_k ↔ n_k−1−i_k),
+ * so these 2^d projectors are exact and sum to the identity.
+ */
+export function parityComponent(g: Grid, v: Float64Array, cls: number): Float64Array {
+  let cur = v;
+  for (let k = 0; k < g.dim; k++) {
+    const odd = (cls >> k) & 1;
+    const nk = g.n[k];
+    const st = g.strides[k];
+    const out = new Float64Array(cur.length);
+    const sign = odd ? -1 : 1;
+    // cells in blocks of st share i_k; blocks cycle through i_k = 0..nk−1
+    for (let base = 0; base < cur.length; base += st * nk) {
+      for (let ik = 0; ik < nk; ik++) {
+        const off = base + ik * st;
+        const moff = base + (nk - 1 - ik) * st;
+        for (let t = 0; t < st; t++) out[off + t] = 0.5 * (cur[off + t] + sign * cur[moff + t]);
+      }
+    }
+    cur = out;
   }
-  return out;
+  return cur;
+}
+
+/** Exponent vectors of monomials of degree 1..4, one of each parity class first, then by degree. */
+function monomials(dim: number, count: number): number[][] {
+  const all: number[][] = [];
+  const rec = (prefix: number[], left: number): void => {
+    if (prefix.length === dim) {
+      const deg = prefix.reduce((a, b) => a + b, 0);
+      if (deg >= 1) all.push(prefix);
+      return;
+    }
+    for (let e = 0; e <= left; e++) rec([...prefix, e], left - e);
+  };
+  rec([], 4);
+  const deg = (a: number[]): number => a.reduce((x, y) => x + y, 0);
+  const cls = (a: number[]): number => a.reduce((c, e, k) => c | ((e & 1) << k), 0);
+  all.sort((a, b) => deg(a) - deg(b));
+  const first: number[][] = [];
+  const seen = new Set<number>();
+  for (const a of all) {
+    if (!seen.has(cls(a))) {
+      seen.add(cls(a));
+      first.push(a);
+    }
+  }
+  const rest = all.filter((a) => !first.includes(a));
+  return [...first, ...rest].slice(0, count);
+}
+
+/**
+ * Start block: √π·(m_j + ½·P_j r_j), m_j a monomial in the box-centred coordinates, P_j the
+ * projector onto m_j's parity class, r_j seeded random. Low modes are √π times smooth functions,
+ * so m_j overlaps them well; the random part gives every eigenvector of the class a component.
+ * Beyond the monomials the vectors are √π·r (random).
+ */
+export function startBlock(op: FvOperator, count: number, seed: number): Float64Array[] {
+  const gen = new StartBlock(op, count, seed);
+  return Array.from({ length: count }, () => gen.next());
+}
+
+/** The start block one vector at a time (so that the solver can yield between them on big grids). */
+class StartBlock {
+  private readonly op: FvOperator;
+  private readonly coords: Float64Array[];
+  private readonly monos: number[][];
+  private readonly rnd: () => number;
+  private j = 0;
+
+  constructor(op: FvOperator, count: number, seed: number) {
+    const g = op.grid;
+    this.op = op;
+    this.coords = Array.from({ length: g.dim }, (_, k) => {
+      const c = g.coordinateField(k);
+      const mid = 0.5 * (g.lo[k] + g.hi[k]);
+      const half = 0.5 * (g.hi[k] - g.lo[k]);
+      for (let i = 0; i < c.length; i++) c[i] = (c[i] - mid) / half;
+      return c;
+    });
+    this.monos = monomials(g.dim, count);
+    this.rnd = lcg(seed);
+  }
+
+  next(): Float64Array {
+    const g = this.op.grid;
+    const sqrtPi = this.op.sqrtPi;
+    const r = new Float64Array(g.size);
+    for (let i = 0; i < g.size; i++) r[i] = this.rnd();
+    const a = this.monos[this.j++];
+    const v = new Float64Array(g.size);
+    if (!a) {
+      for (let i = 0; i < g.size; i++) v[i] = sqrtPi[i] * r[i];
+      return v;
+    }
+    const cls = a.reduce((c, e, k) => c | ((e & 1) << k), 0);
+    const pr = parityComponent(g, r, cls);
+    v.fill(1);
+    for (let k = 0; k < g.dim; k++) {
+      const c = this.coords[k];
+      for (let e = 0; e < a[k]; e++) for (let i = 0; i < g.size; i++) v[i] *= c[i];
+    }
+    for (let i = 0; i < g.size; i++) v[i] = sqrtPi[i] * (v[i] + 0.5 * pr[i]);
+    return v;
+  }
+}
+
+/**
+ * Absolute error bounds of Ritz values θ_j (j < residuals.length) among all Ritz values `all`
+ * (ascending). Ritz values within the residuals of each other form a cluster, bounded with the
+ * cluster's residual ‖R‖ ≤ √Σ r² and its distance δ to the other Ritz values: min(‖R‖, ‖R‖²/(δ − ‖R‖))
+ * when δ > ‖R‖ (Kato–Temple, as a cluster: Sun 1991), else ‖R‖ (Weyl/Bauer–Fike).
+ */
+export function ritzErrorBounds(values: readonly number[], residuals: readonly number[], all: readonly number[]): number[] {
+  const take = residuals.length;
+  // Ritz values beyond the block carry no residual; they only serve as far neighbours.
+  const rOf = (l: number): number => (l < take ? residuals[l] : 0);
+  const val = (l: number): number => (l < take ? values[l] : all[l]);
+  return values.slice(0, take).map((th, j) => {
+    // The cluster around j: Ritz values whose Weyl intervals [θ − r, θ + r] overlap θ_j's and
+    // that are converged about as far (a loose guard vector with a wide interval is a neighbour,
+    // not a member: its interval then reaches θ_j, δ ≤ R, and the bound falls back to R).
+    const rj = residuals[j];
+    const member = (l: number): boolean => Math.abs(val(l) - th) <= rOf(l) + rj && rOf(l) <= 10 * rj + 64 * EPS * Math.abs(th);
+    let lo = j;
+    let hi = j;
+    while (lo > 0 && member(lo - 1)) lo--;
+    while (hi + 1 < all.length && member(hi + 1)) hi++;
+    let r2 = 0;
+    for (let l = lo; l <= hi; l++) r2 += rOf(l) ** 2;
+    const R = Math.sqrt(r2);
+    // Distance to the nearest eigenvalue the neighbours certify (θ_l ± r_l), not to θ_l itself.
+    const below = lo > 0 ? th - val(lo - 1) - rOf(lo - 1) : Infinity;
+    const above = hi + 1 < all.length ? val(hi + 1) - rOf(hi + 1) - th : Infinity;
+    const delta = Math.min(below, above);
+    const kt = delta > R ? (R * R) / (delta - R) : Infinity;
+    return Math.max(Math.min(R, kt), 64 * EPS * Math.abs(th));
+  });
+}
+
+/**
+ * Ritz pairs of the basis Q for the first `take` eigenvectors of the Ritz
+ * matrix: vectors, their face differences, Rayleigh quotients through G and residual norms.
+ * Kept out of the generator: V8 does not optimize long loops inside a generator body (no
+ * on-stack replacement there), so the hot loops live in plain functions.
+ */
+function ritzPairs(
+  A: DirichletForm,
+  Q: readonly Float64Array[],
+  coeffs: readonly (readonly number[])[],
+  take: number,
+  tmp: Float64Array,
+): { values: number[]; vectors: Float64Array[]; gVectors: Float64Array[]; residuals: number[] } {
+  const n = A.size;
+  const m = Q.length;
+  const values: number[] = [];
+  const vectors: Float64Array[] = [];
+  const gVectors: Float64Array[] = [];
+  const residuals: number[] = [];
+  for (let j = 0; j < take; j++) {
+    const y = new Float64Array(n);
+    const gy = new Float64Array(A.faceCount);
+    const c = coeffs[j];
+    for (let l = 0; l < m; l++) {
+      const cl = c[l];
+      if (cl === 0) continue;
+      const q = Q[l];
+      for (let i = 0; i < n; i++) y[i] += cl * q[i];
+    }
+    // G·y directly (each face difference cancels only its own two terms, as in GQ) costs a
+    // d-th of combining the m columns of GQ.
+    A.grad(y, gy);
+    // The Ritz matrix mixes entries of size ‖S‖ with the gap, so its eigenvalues carry
+    // absolute (not relative) round-off; the Rayleigh quotient of the Ritz vector through its
+    // face differences is accurate relative to λ₁ (checked against 60-digit arithmetic).
+    const yy = dot(y, y);
+    const th = A.form(gy, gy) / yy;
+    A.gradT(gy, tmp);
+    let r2 = 0;
+    for (let i = 0; i < n; i++) r2 += (tmp[i] - th * y[i]) ** 2;
+    values.push(th);
+    vectors.push(y);
+    gVectors.push(gy);
+    residuals.push(Math.sqrt(r2 / yy));
+  }
+  return { values, vectors, gVectors, residuals };
+}
+
+/** −r/θ = (θy − Gᵀ(Gy))/θ: the right-hand side of the inverse-iteration correction for the pair (θ, y). */
+function correctionRhs(A: DirichletForm, y: Float64Array, gy: Float64Array, th: number): Float64Array {
+  const n = A.size;
+  const t = new Float64Array(n);
+  A.gradT(gy, t);
+  for (let i = 0; i < n; i++) t[i] = (th * y[i] - t[i]) / th;
+  return t;
+}
+
+/** x ← x/‖x‖; returns ‖x‖ (0 or non-finite: x left as is). */
+function normalize(x: Float64Array): number {
+  const nx = Math.sqrt(dot(x, x));
+  if (nx > 0 && Number.isFinite(nx)) for (let i = 0; i < x.length; i++) x[i] /= nx;
+  return nx;
 }
 
 export function shiftInvertModes(op: FvOperator, opts: SubspaceOptions): SubspaceResult {
+  return runSync(shiftInvertSteps(op, opts));
+}
+
+/** shiftInvertModes as checkpointed steps (steps.ts): yields every few CG iterations and every Rayleigh–Ritz step. */
+export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<SubspaceResult> {
   const k = opts.modes;
   const n = op.grid.size;
   if (k < 1 || k > n - 2) throw new RangeError(`modes must be between 1 and ${n - 2} for ${n} cells`);
@@ -94,30 +320,37 @@ export function shiftInvertModes(op: FvOperator, opts: SubspaceOptions): Subspac
   const valTol = opts.valueTol ?? 1e-11;
   const maxOuter = opts.maxOuter ?? 100;
   const maxInner = opts.maxInner ?? 20000;
+  const seed = opts.seed ?? 2024;
   const A = new DirichletForm(op);
-  const p = Math.min(k + 1, n - 1);
-  const maxBasis = Math.min(Math.max(4 * p, 8), n - 1);
+  const b = Math.min(Math.max(k + 2, 2 ** op.grid.dim), n - 1);
+  // A restart keeps the b Ritz vectors and a step adds up to b solutions (+1 check vector).
+  const maxBasis = Math.min(2 * b + 2, n - 1);
   const s = Float64Array.from(op.sqrtPi);
   const sn = Math.sqrt(dot(s, s));
   for (let i = 0; i < n; i++) s[i] /= sn;
-  const pre = opts.preconditioner ?? new JacobiPreconditioner(op);
+  // Multigrid is what the implicit time stepping uses in 2-D/3-D; 1-D (only reached in cross-checks)
+  // steps with a direct solve and the multigrid kernels are for d ≥ 2.
+  const pre = opts.preconditioner ?? (op.grid.dim >= 2 ? new MultigridPreconditioner(op) : new JacobiPreconditioner(op));
   // The preconditioner approximates (σ − S)⁻¹; σ small against ‖S‖ keeps it close to (−S)⁺.
   const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound);
 
   let Q: Float64Array[] = [];
   let GQ: Float64Array[] = [];
   let H: number[][] = [];
-  const addVector = (x: Float64Array): boolean => {
-    const before = Math.sqrt(dot(x, x));
-    if (!(before > 0) || !Number.isFinite(before)) return false;
+  const orthogonalize = (x: Float64Array, against: readonly Float64Array[]): void => {
     for (let pass = 0; pass < 2; pass++) {
       const c0 = dot(x, s);
       for (let i = 0; i < n; i++) x[i] -= c0 * s[i];
-      for (const q of Q) {
+      for (const q of against) {
         const c = dot(x, q);
         for (let i = 0; i < n; i++) x[i] -= c * q[i];
       }
     }
+  };
+  const addVector = (x: Float64Array): boolean => {
+    const before = Math.sqrt(dot(x, x));
+    if (!(before > 0) || !Number.isFinite(before)) return false;
+    orthogonalize(x, Q);
     const after = Math.sqrt(dot(x, x));
     if (!(after > 1e-10 * before)) return false;
     for (let i = 0; i < n; i++) x[i] /= after;
@@ -130,65 +363,105 @@ export function shiftInvertModes(op: FvOperator, opts: SubspaceOptions): Subspac
     GQ.push(gx);
     return true;
   };
-  for (const v of startVectors(op, p)) addVector(v);
+  yield;
+  const starts = new StartBlock(op, b, seed);
+  for (let j = 0; j < b; j++) {
+    addVector(starts.next());
+    yield;
+  }
 
   let values: number[] = [];
   let ritz: Float64Array[] = [];
   let residuals: number[] = [];
+  let bounds: number[] = [];
   let prev: number[] = [];
   let iterations = 0;
   let converged = false;
-  let gaps: number[] = [];
+  let checks = 0;
+  let check: FinalCheck | null = null;
   const tmp = new Float64Array(n);
+
+  /** Inverse iteration from a fresh random vector on the complement of the k claimed modes. */
+  function* finalCheck(claimed: readonly Float64Array[], thetaK: number, boundK: number): Steps<{ result: FinalCheck; x: Float64Array }> {
+    const rnd = lcg(seed + 7919 * (checks + 1));
+    let x = Float64Array.from(op.sqrtPi, (v) => v * rnd());
+    let rq = Infinity;
+    let solves = 0;
+    let foundLower = false;
+    const gx = new Float64Array(A.faceCount);
+    const threshold = thetaK - Math.max(boundK, 1e-6 * thetaK);
+    while (solves < MAX_CHECK_SOLVES) {
+      orthogonalize(x, claimed);
+      if (!(normalize(x) > 0)) break;
+      const next = new Float64Array(n);
+      yield* pcg.solveSteps(x, next, 1e-4, 0, maxInner);
+      solves++;
+      orthogonalize(next, claimed);
+      const nn = normalize(next);
+      if (!(nn > 0) || !Number.isFinite(nn)) break;
+      x = next;
+      A.grad(x, gx);
+      const q = A.form(gx, gx);
+      const settled = Math.abs(q - rq) <= 1e-3 * q;
+      rq = q;
+      if (rq < threshold) {
+        foundLower = true;
+        break;
+      }
+      if (settled) break;
+    }
+    return { result: { rayleigh: rq, solves, foundLower }, x };
+  }
+
   for (; iterations < maxOuter; iterations++) {
+    yield;
     const eig = symmetricEigen(H);
     const m = Q.length;
-    const take = Math.min(p, m);
-    values = eig.values.slice(0, take);
-    ritz = [];
-    const gRitz: Float64Array[] = [];
-    for (let j = 0; j < take; j++) {
-      const y = new Float64Array(n);
-      const gy = new Float64Array(A.faceCount);
-      const c = eig.vectors[j];
-      for (let l = 0; l < m; l++) {
-        const cl = c[l];
-        if (cl === 0) continue;
-        const q = Q[l];
-        const gq = GQ[l];
-        for (let i = 0; i < n; i++) y[i] += cl * q[i];
-        for (let i = 0; i < gy.length; i++) gy[i] += cl * gq[i];
-      }
-      ritz.push(y);
-      gRitz.push(gy);
-      // The Ritz matrix mixes entries of size ‖S‖ with the gap, so its eigenvalues carry
-      // absolute (not relative) round-off; the Rayleigh quotient of the Ritz vector through its
-      // face differences is accurate relative to λ₁ (checked against 60-digit arithmetic).
-      values[j] = A.form(gy, gy) / dot(y, y);
-    }
-    residuals = ritz.map((y, j) => {
-      A.gradT(gRitz[j], tmp);
-      let r2 = 0;
-      for (let i = 0; i < n; i++) r2 += (tmp[i] - values[j] * y[i]) ** 2;
-      return Math.sqrt(r2);
-    });
-    gaps = values.map((v, j) => {
-      const up = j + 1 < eig.values.length ? eig.values[j + 1] - v : Infinity;
-      const down = j > 0 ? v - eig.values[j - 1] : Infinity;
+    const take = Math.min(b, m);
+    const rr = ritzPairs(A, Q, eig.vectors, take, tmp);
+    yield;
+    values = rr.values;
+    ritz = rr.vectors;
+    const gRitz = rr.gVectors;
+    residuals = rr.residuals;
+    const all = [...values, ...eig.values.slice(take)];
+    bounds = ritzErrorBounds(values, residuals, all);
+    const gaps = values.map((v, j) => {
+      const up = j + 1 < all.length ? all[j + 1] - v : Infinity;
+      const down = j > 0 ? v - all[j - 1] : Infinity;
       // ≥ 0: values[] are Rayleigh quotients, which may cross a (near-)degenerate neighbour's Ritz value by round-off.
       return Math.max(0, Math.min(up, down));
     });
     // A pair is done when its residual is small outright, or when the eigenvalue is (quadratic
     // Kato–Temple estimate r²/(gap·θ) with the Ritz gap) and the vector is not far off either.
-    const target = values.map((v, j) => Math.min(1e-2 * v, Math.max(tol * v, Math.sqrt(valTol * gaps[j] * v))));
+    // The guard vectors beyond k only need to be good enough to give the Ritz gap.
+    const target = values.map((v, j) =>
+      j < k ? Math.min(1e-2 * v, Math.max(tol * v, Math.sqrt(valTol * gaps[j] * v))) : 1e-3 * v,
+    );
     const done = values.map((v, j) => {
       const floor = 1e3 * EPS * Math.sqrt(A.normBound * Math.max(v, 0)) + 1e2 * EPS * v;
       const stalled = prev[j] !== undefined && Math.abs(prev[j] - v) <= 1e-14 * v && residuals[j] <= Math.sqrt(tol) * v;
       return residuals[j] <= target[j] + floor || stalled;
     });
-    if (done.slice(0, k).every(Boolean) && take >= k) {
-      converged = true;
-      break;
+    if (take >= k && done.slice(0, k).every(Boolean)) {
+      if (checks >= MAX_CHECKS) {
+        converged = true;
+        break;
+      }
+      const c = yield* finalCheck(ritz.slice(0, k), values[k - 1], bounds[k - 1]);
+      checks++;
+      check = c.result;
+      if (!c.result.foundLower) {
+        converged = true;
+        break;
+      }
+      // A missed mode: restart from the current Ritz vectors plus the check vector.
+      Q = ritz.map((y) => Float64Array.from(y));
+      GQ = gRitz;
+      H = values.map((v, j) => values.map((_, l) => (l === j ? v : 0)));
+      addVector(c.x);
+      prev = [];
+      continue;
     }
     prev = values.slice();
     if (m + take > maxBasis) {
@@ -199,42 +472,34 @@ export function shiftInvertModes(op: FvOperator, opts: SubspaceOptions): Subspac
     }
     let added = 0;
     for (let j = 0; j < take; j++) {
-      // Only the wanted modes get solves; the extra Ritz vector rides along for the gap estimate.
-      if (j >= k || done[j]) continue;
+      // Converged wanted modes are locked (no more solves; they stay in the basis).
+      if (done[j] && j < k) continue;
       // Inverse iteration from y: x = (−S)⁺y = y/θ − (−S)⁺r/θ. y/θ is already in the basis, so
       // only the correction δ = (−S)⁺(−r/θ) is new; solving for it from zero avoids the
       // cancellation of adding a tiny correction to a huge y/θ when the gap is tiny.
-      const y = ritz[j];
-      const th = values[j] > 0 ? values[j] : 1;
-      A.gradT(gRitz[j], tmp);
-      const rhs = new Float64Array(n);
-      for (let i = 0; i < n; i++) rhs[i] = (th * y[i] - tmp[i]) / th;
+      const rhs = correctionRhs(A, ritz[j], gRitz[j], values[j] > 0 ? values[j] : 1);
       const x = new Float64Array(n);
       // Reduce the correction's residual as far as the eigen-residual still has to fall (an
       // inexact solve shrinks the eigen-residual by about the same factor), within [1e-6, 0.1].
       const relTol = Math.min(0.1, Math.max(1e-6, (0.3 * target[j]) / Math.max(residuals[j], 1e-300)));
-      pcg.solve(rhs, x, relTol, 0, maxInner);
+      yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner);
       if (addVector(x)) added++;
+      yield;
     }
     if (added === 0) break;
   }
-  const relativeAccuracy = Math.max(
-    ...values.slice(0, k).map((v, j) => {
-      const r = residuals[j];
-      const kt = gaps[j] > r ? (r * r) / (gaps[j] - r) : r;
-      return Math.min(r, kt) / v;
-    }),
-    1e2 * EPS,
-  );
   return {
     values: values.slice(0, k),
     vectors: ritz.slice(0, k),
     residuals: residuals.slice(0, k),
+    errorBounds: bounds.slice(0, k),
     iterations,
     innerIterations: pcg.iterations,
     solves: pcg.solves,
     converged,
-    relativeAccuracy,
+    relativeAccuracy: bounds[0] / values[0],
     preconditioner: pcg.name,
+    blockSize: b,
+    check,
   };
 }

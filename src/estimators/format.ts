@@ -6,10 +6,17 @@ const fmt = (v: number | null | undefined, p = 6): string => (v === null || v ==
 export function formatGapLines(g: GapReport, opts: { allModes?: boolean } = {}): string[] {
   const lines: string[] = [];
   const head = g.label === 'spectral gap' ? 'spectral gap λ₁' : 'grid value of λ₁ (not a property of the SDE: collapsing regime)';
-  lines.push(`${head}: ${fmt(g.value, 10)}  (residual ${g.residuals[0]?.toExponential(2) ?? '–'}, relative accuracy ~${g.relativeAccuracy.toExponential(1)})`);
+  // The accuracy shown is a bound (Demmel–Kahan in 1-D, Kato–Temple from residual and Ritz gap in
+  // n-D); an unconverged solve has none worth printing beside its residual.
+  const acc = g.converged === false ? 'NOT CONVERGED' : `error ≤ ${(g.relativeAccuracy * g.value).toExponential(1)} (relative ${g.relativeAccuracy.toExponential(1)})`;
+  lines.push(`${head}: ${fmt(g.value, 10)}  (residual ${g.residuals[0]?.toExponential(2) ?? '–'}, ${acc})`);
+  if (g.doubt) lines.push(`  λ₁ IN DOUBT: ${g.doubt.replace(/^λ₁ is in doubt: /, '')}`);
   lines.push(`  method: ${g.method}; ${g.iterations} iterations${g.innerIterations ? `, ${g.innerIterations} CG iterations` : ''}`);
   if (opts.allModes && g.modes.length > 1) {
-    g.modes.forEach((v, j) => lines.push(`  λ${j + 1} = ${fmt(v, 10)}   residual ${g.residuals[j].toExponential(2)}`));
+    g.modes.forEach((v, j) => {
+      const eb = g.errorBounds?.[j];
+      lines.push(`  λ${j + 1} = ${fmt(v, 10)}   residual ${g.residuals[j].toExponential(2)}${eb !== undefined && g.converged !== false ? `, error ≤ ${eb.toExponential(1)}` : ''}`);
+    });
   }
   if (g.extrapolated) {
     const e = g.extrapolated;

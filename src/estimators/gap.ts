@@ -1,10 +1,10 @@
 import { Problem, isFault } from '../../solvers/problem.js';
 import { FvOperator } from '../../solvers/operator.js';
 import type { Preconditioner } from '../../solvers/linear.js';
-import { generatorModes, type GeneratorModes } from '../../solvers/eigen/index.js';
+import { EigenInterrupted, generatorModesSteps, runAsync, runSync, type GeneratorModes, type Steps } from '../../solvers/eigen/index.js';
 import type { PointFunction } from '../../solvers/quadrature.js';
 import type { Regime } from '../diagnostics/regime.js';
-import { NumericalFault } from '../errors.js';
+import { EXIT, FpsolveError, NumericalFault } from '../errors.js';
 import type { GapReport } from '../report/types.js';
 
 export interface GapOptions {
@@ -28,9 +28,26 @@ export interface GapResult {
   modes: GeneratorModes;
 }
 
-function solve(op: FvOperator, k: number, o: GapOptions): GeneratorModes {
-  const r = generatorModes(op, { modes: k, preconditioner: o.preconditioner?.(op) });
-  if (r.values.some((v) => !Number.isFinite(v))) throw new NumericalFault(`the eigen-solver returned ${r.values.join(', ')} for the spectral gap (${r.method})`);
+/**
+ * A signal arrived while the gap was being computed. exitCode: 130 (SIGINT) or 143 (SIGTERM),
+ * from the abort reason when it is one of those (as `fpsolve run` sets it), else 130.
+ */
+export class GapInterrupted extends FpsolveError {
+  constructor(reason: unknown) {
+    super('interrupted by a signal during the spectral-gap computation', reason === EXIT.terminated ? EXIT.terminated : EXIT.interrupted);
+    this.name = 'GapInterrupted';
+  }
+}
+
+function* solve(op: FvOperator, k: number, o: GapOptions): Steps<GeneratorModes> {
+  let r: GeneratorModes;
+  try {
+    r = yield* generatorModesSteps(op, { modes: k, preconditioner: o.preconditioner?.(op) });
+  } catch (e) {
+    if (e instanceof RangeError || e instanceof FpsolveError) throw e;
+    throw new NumericalFault(`the eigen-solver failed: ${(e as Error).message}`);
+  }
+  if (r.values.some((v) => !Number.isFinite(v) || v < 0)) throw new NumericalFault(`the eigen-solver returned ${r.values.join(', ')} for the spectral gap (${r.method})`);
   return r;
 }
 
@@ -39,11 +56,28 @@ function solve(op: FvOperator, k: number, o: GapOptions): GeneratorModes {
  * h and h/2 (second-order scheme: λ_ext = (4λ_{h/2} − λ_h)/3, error estimate |λ_ext − λ_{h/2}|).
  */
 export function computeGap(input: GapInput, o: GapOptions = {}): GapResult {
+  return runSync(computeGapSteps(input, o));
+}
+
+/**
+ * computeGap returning to the event loop at count-based checkpoints (every few CG iterations or
+ * Sturm counts, never by the clock); throws GapInterrupted once `signal` is aborted.
+ */
+export async function computeGapAsync(input: GapInput, o: GapOptions = {}, signal?: AbortSignal): Promise<GapResult> {
+  try {
+    return await runAsync(computeGapSteps(input, o), signal);
+  } catch (e) {
+    if (e instanceof EigenInterrupted) throw new GapInterrupted(signal?.reason);
+    throw e;
+  }
+}
+
+function* computeGapSteps(input: GapInput, o: GapOptions): Steps<GapResult> {
   const { op, regime } = input;
   const k = o.modes ?? 1;
   const maxModes = op.grid.size - 2;
   if (!(Number.isInteger(k) && k >= 1 && k <= Math.min(50, maxModes))) throw new RangeError(`modes must be an integer from 1 to ${Math.min(50, maxModes)}`);
-  const modes = solve(op, k, o);
+  const modes = yield* solve(op, k, o);
   const notes: string[] = [];
   const collapsing = regime.regime === 'collapsing';
   if (collapsing) {
@@ -51,16 +85,23 @@ export function computeGap(input: GapInput, o: GapOptions = {}): GapResult {
       'regime "collapsing": π is not integrable, so this is the gap of the grid\'s π (a grid value that changes with h), not a Poincaré constant of the SDE; the density collapses onto the minimizers instead',
     );
   }
-  if (!modes.converged) notes.push(`the eigen-solver stopped before reaching its tolerance (residuals ${modes.residuals.map((r) => r.toExponential(2)).join(', ')})`);
+  if (!modes.converged) {
+    notes.push(
+      `not converged: the eigen-solver stopped before reaching its tolerance (residuals ${modes.residuals.map((r) => r.toExponential(2)).join(', ')}); the only bound on λ₁'s error is its residual`,
+    );
+  }
+  if (modes.check?.foundLower) notes.push('the final check found a mode below the converged ones; it was added and the iteration resumed');
   let extrapolated: GapReport['extrapolated'] = null;
   if (o.refine) {
     const fineGrid = op.grid.refined(2);
     const built = Problem.build(fineGrid, input.landscape, op.problem.noise);
     if (isFault(built)) throw new NumericalFault(`the landscape fails on the refined grid ${fineGrid.n.join('×')} (${built.reason} at ${built.point.join(', ')})`);
-    const fine = solve(new FvOperator(built), 1, o).values[0];
+    const fineModes = yield* solve(new FvOperator(built), 1, o);
+    const fine = fineModes.values[0];
     const coarse = modes.values[0];
     const value = (4 * fine - coarse) / 3;
     extrapolated = { value, coarse, fine, errorEstimate: Math.abs(value - fine), fineCells: fineGrid.n.slice() };
+    if (!fineModes.converged) notes.push('not converged on the refined grid: the extrapolation inherits its residual-sized error');
     if (collapsing) notes.push('the extrapolation of a grid value has no continuum limit in the collapsing regime; it is reported only to show the drift with h');
   }
   return {
@@ -68,6 +109,8 @@ export function computeGap(input: GapInput, o: GapOptions = {}): GapResult {
       value: modes.values[0],
       modes: modes.values,
       residuals: modes.residuals,
+      errorBounds: modes.errorBounds,
+      converged: modes.converged,
       method: modes.method,
       iterations: modes.iterations,
       innerIterations: modes.innerIterations,

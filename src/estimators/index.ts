@@ -5,11 +5,11 @@ import type { RateFit } from '../diagnostics/rates.js';
 import type { CompiledExpr } from '../landscape/expr.js';
 import type { BoundsReport, GapReport } from '../report/types.js';
 import { bakryEmery } from './bakry-emery.js';
-import { computeGap, type GapOptions } from './gap.js';
+import { computeGap, computeGapAsync, type GapOptions } from './gap.js';
 import { kramersPrediction } from './kramers.js';
 import { muckenhouptBracket } from './muckenhoupt.js';
 
-export { computeGap, type GapOptions, type GapInput, type GapResult } from './gap.js';
+export { computeGap, computeGapAsync, GapInterrupted, type GapOptions, type GapInput, type GapResult } from './gap.js';
 export { muckenhouptBracket, type MuckenhouptBracket } from './muckenhoupt.js';
 export { bakryEmery } from './bakry-emery.js';
 export { kramersPrediction, escapeRate, type KramersResult } from './kramers.js';
@@ -76,6 +76,23 @@ export function estimate(input: EstimatorInput, o: GapOptions = {}): Estimates {
   return { gap, bounds };
 }
 
+/** estimate() that yields to the event loop during the eigen-solve and throws GapInterrupted when `signal` is aborted. */
+export async function estimateAsync(input: EstimatorInput, o: GapOptions = {}, signal?: AbortSignal): Promise<Estimates> {
+  const gap = (await computeGapAsync(input, o, signal)).report;
+  const bounds = computeBounds(input, gap.value);
+  return { gap, bounds };
+}
+
+/**
+ * Relative uncertainty of a fitted tail rate: the fit's own when it reports one, else the 1 %
+ * agreement of local slopes that fitTailRate demands over its window, doubled for the
+ * integrator's error (backward Euler turns e^{−λt} into (1 + λΔt)^{−t/Δt}, a slightly slower decay).
+ */
+export function rateUncertainty(fit: RateFit): number {
+  const own = (fit as RateFit & { uncertainty?: number }).uncertainty;
+  return typeof own === 'number' && Number.isFinite(own) && own > 0 ? own / fit.value : 0.02;
+}
+
 /**
  * Compares the run's fitted χ rate with λ₁: for t → ∞, χ(t)^(1/2) ∝ e^{−λ₁t} (DESIGN.md §4), so the
  * ratio should be 1 once the tail is exponential.
@@ -87,6 +104,19 @@ export function compareRate(gap: GapReport, chi: RateFit | null, endTime: number
   }
   gap.rateRatio = chi.value / gap.value;
   const off = Math.abs(gap.rateRatio - 1);
+  // χ(t)^(1/2) decays at the slowest mode present in the data, never faster than λ₁ allows
+  // (Poincaré): a well-fitted rate clearly below λ₁ means the solver's λ₁ is not the lowest mode.
+  const unc = rateUncertainty(chi);
+  const slack = unc + (gap.converged === false ? 0 : gap.relativeAccuracy);
+  // Over a window where e^{−λ₁t} falls by less than ~40 % the fit cannot resolve the rate to the
+  // stated relative uncertainty (ln χ moves by round-off only, e.g. a landscape scaled by 1e-300).
+  const resolvable = gap.value * (chi.window[1] - chi.window[0]) >= 0.5;
+  if (!chi.note && resolvable && gap.rateRatio < 1 - slack) {
+    gap.doubt =
+      `λ₁ is in doubt: the run's fitted χ rate ${chi.value.toPrecision(6)} lies below λ₁ = ${gap.value.toPrecision(6)} by ${(100 * (1 - gap.rateRatio)).toFixed(2)} %, ` +
+      `more than the fit's uncertainty (${(100 * unc).toFixed(1)} %); the decay rate of any solution is at least λ₁, so a slower mode exists that the eigen-solver did not report, or the integrator's error is larger than assumed`;
+    gap.notes.push(gap.doubt);
+  } else gap.doubt = null;
   if (chi.note) gap.notes.push(`rates.chi / λ₁ = ${gap.rateRatio.toPrecision(4)}, but the tail was not yet exponential: the run was too short to measure λ₁ from the time series`);
   else if (off > 0.02) {
     const tScale = 1 / gap.value;

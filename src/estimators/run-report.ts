@@ -1,20 +1,29 @@
 import type { RunReport } from '../report/types.js';
 import type { Setup } from '../run/run.js';
-import { compareRate, estimate } from './index.js';
+import { GapInterrupted } from './gap.js';
+import { compareRate, estimateAsync } from './index.js';
 
 /**
  * Adds `gap` and `bounds` to a run report and compares the fitted χ rate with λ₁.
  * Failures of the estimators must not cost the run: they become a note and null fields.
+ * A signal during the eigen-solve (which returns to the event loop every few CG iterations)
+ * makes the run "interrupted", as a signal during time stepping does; the report is kept.
  */
-export function attachEstimates(report: RunReport, setup: Setup): void {
+export async function attachEstimates(report: RunReport, setup: Setup, signal?: AbortSignal): Promise<void> {
   try {
-    const { gap, bounds } = estimate({ op: setup.op, regime: setup.regime, landscape: setup.landscape.evalPoints, compiled: setup.landscape.compiled });
+    const input = { op: setup.op, regime: setup.regime, landscape: setup.landscape.evalPoints, compiled: setup.landscape.compiled };
+    const { gap, bounds } = await estimateAsync(input, {}, signal);
     if (report.regime !== 'collapsing') compareRate(gap, report.rates.chi, report.final.t);
     report.gap = gap;
     report.bounds = bounds;
   } catch (e) {
     report.gap = null;
     report.bounds = null;
+    if (e instanceof GapInterrupted) {
+      report.status = 'interrupted';
+      report.error = 'interrupted by a signal during the spectral-gap computation (the time series is complete)';
+      return;
+    }
     report.notes.push(`gap: not computed (${(e as Error).message})`);
   }
 }

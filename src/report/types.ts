@@ -17,8 +17,17 @@ export interface GapReport {
   iterations: number;
   /** CG iterations of the shift-invert solves (n-D; 0 for the 1-D bisection). */
   innerIterations?: number;
-  /** Estimated relative accuracy of value as an eigenvalue of the discrete operator. */
+  /**
+   * Bound on the relative error of value as an eigenvalue of the discrete operator (1-D:
+   * Demmel–Kahan; n-D: Kato–Temple from the residual and the Ritz gap). Meaningful only when converged.
+   */
   relativeAccuracy: number;
+  /** Absolute error bound per mode, as relativeAccuracy (absent in reports written before it existed). */
+  errorBounds?: number[];
+  /** False when the eigen-solver stopped before its tolerance: the text output then says "not converged". */
+  converged?: boolean;
+  /** Set when the run's fitted rate lies below λ₁ by more than the fit's uncertainty: why λ₁ is in doubt. */
+  doubt?: string | null;
   /** Richardson extrapolation over this grid and one twice as fine, when asked. */
   extrapolated: { value: number; coarse: number; fine: number; errorEstimate: number; fineCells?: number[] } | null;
   /** 'spectral gap' when π is integrable; 'grid value' in the collapsing regime. */

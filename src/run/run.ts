@@ -308,7 +308,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   attachWalls(report, setup, rho);
   integrator.dispose();
   // A stopped run's budget is spent: the gap estimate (seconds to minutes on big grids) is skipped.
-  if (opts.gap !== false && status !== 'interrupted' && status !== 'incomplete') attachEstimates(report, setup);
+  if (opts.gap !== false && status !== 'interrupted' && status !== 'incomplete') await attachEstimates(report, setup, opts.signal);
   return { report, density: rho, setup, ...(opts.snapshots ? { snapshots } : {}) };
 }
 

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenario } from '../../scenario/load.js';
 import { setUp } from '../../run/run.js';
-import { computeBounds, computeGap } from '../../estimators/index.js';
+import { computeBounds, computeGapAsync } from '../../estimators/index.js';
 import { formatBoundsLines, formatGapLines } from '../../estimators/format.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { reportJson } from '../../report/write.js';
@@ -11,7 +11,7 @@ import { packageVersion } from '../../paths.js';
 import type { BoundsReport, GapReport } from '../../report/types.js';
 import type { RegimeName } from '../../diagnostics/regime.js';
 import { setOption } from '../shared.js';
-import { InputError } from '../../errors.js';
+import { EXIT, InputError } from '../../errors.js';
 
 export interface GapCliOptions {
   set: string[];
@@ -60,16 +60,31 @@ Examples:
   $ fpsolve gap scenarios/pearson-1d.yaml --refine --json | jq .gap.extrapolated
 
 Methods: 1-D: bisection on the bidiagonal factor of the generator (high relative accuracy, so gaps
-down to ~1e-300 relative come out right); 2-D/3-D: shift-invert subspace iteration with Jacobi-PCG.
-Exit codes: 0 ok, 2 bad input, 3 numerical fault.`,
+down to ~1e-300 relative come out right); 2-D/3-D: block shift-invert subspace iteration with
+multigrid-PCG, a start block in every parity class and a final check for missed modes. The error
+printed is a bound (docs/gap.md); an unconverged solve says "NOT CONVERGED" instead.
+Exit codes: 0 ok, 2 bad input, 3 numerical fault, 130/143 interrupted by SIGINT/SIGTERM.`,
     )
-    .action((file: string, o: GapCliOptions) => {
+    .action(async (file: string, o: GapCliOptions) => {
       const started = performance.now();
       const loaded = loadScenario(file, o.set);
       const setup = setUp(loaded);
       if (o.modes > setup.grid.size - 2) throw new InputError(`--modes must be at most ${setup.grid.size - 2} on this ${setup.grid.n.join('×')} grid (got ${o.modes})`);
       const input = { op: setup.op, regime: setup.regime, landscape: setup.landscape.evalPoints, compiled: setup.landscape.compiled };
-      const gap = computeGap(input, { modes: o.modes, refine: o.refine }).report;
+      const controller = new AbortController();
+      // The abort reason is the exit code (GapInterrupted carries it to main()).
+      const onSignal = (sig: NodeJS.Signals): void => controller.abort(sig === 'SIGINT' ? EXIT.interrupted : EXIT.terminated);
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      let gap: GapReport;
+      try {
+        // One line on stderr (stdout may be --json): says what is running, and that it can be stopped.
+        process.stderr.write(`fpsolve gap: computing λ₁${o.modes > 1 ? `..λ${o.modes}` : ''} on the ${setup.grid.n.join('×')} grid${o.refine ? ' and the grid twice as fine' : ''}\n`);
+        gap = (await computeGapAsync(input, { modes: o.modes, refine: o.refine }, controller.signal)).report;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
       const bounds = computeBounds(input, gap.value);
       const result: GapFile = {
         fpsolve: packageVersion(),
