@@ -30,6 +30,13 @@ function rateCell(r: RateFit | null, refusal: string | undefined): string {
   return `${fmt(r.value, 6)} over t ∈ [${fmt(r.window[0], 3)}, ${fmt(r.window[1], 3)}], r² = ${r.r2.toFixed(6)}${r.note ? ` (${r.note})` : ''}`;
 }
 
+/** λ₁ with the bound the text summary prints, or NOT CONVERGED (never a bare residual as an accuracy). */
+function gapCell(g: NonNullable<RunReport['gap']>): string {
+  const accuracy =
+    g.converged === false ? 'NOT CONVERGED' : g.errorBounds?.[0] !== undefined ? `error ≤ ${fmt(g.errorBounds[0], 2)}` : `residual ${fmt(g.residuals[0], 2)}`;
+  return `${fmt(g.value, 6)} (${accuracy}; ${g.method})`;
+}
+
 /** Rows of the summary table: [label, value] as plain text (escaped on output). */
 export function summaryRows(r: RunReport): [string, string][] {
   const f = r.final;
@@ -54,7 +61,8 @@ export function summaryRows(r: RunReport): [string, string][] {
   ];
   if (r.regime === 'collapsing') rows.push([`mass in {f < ${fmt(r.delta, 3)}}`, fmt(f.massBelowDelta, 4)]);
   if (r.walls) rows.push(['walls: mass in the outer cells', `π ${fmt(r.walls.piOuterMass, 3)}, beyond the box ≈ ${fmt(r.walls.piBeyondBox, 3)}; final ρ ${fmt(r.walls.rhoOuterMass, 3)}`]);
-  if (r.gap) rows.push([r.gap.label === 'spectral gap' ? 'spectral gap λ₁' : 'λ₁ (grid value)', `${fmt(r.gap.value, 6)} (${r.gap.method}, residual ${fmt(r.gap.residuals[0], 2)})`]);
+  if (r.gap) rows.push([r.gap.label === 'spectral gap' ? 'spectral gap λ₁' : 'λ₁ (grid value)', gapCell(r.gap)]);
+  if (r.gap?.doubt) rows.push(['λ₁ IN DOUBT', r.gap.doubt]);
   if (r.bounds?.muckenhoupt) rows.push(['Muckenhoupt bracket', `${fmt(r.bounds.muckenhoupt.lower, 4)} ≤ λ₁ ≤ ${fmt(r.bounds.muckenhoupt.upper, 4)}`]);
   rows.push(['fpsolve', `${r.fpsolve}, ${r.createdAt}`]);
   return rows;
