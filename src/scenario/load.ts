@@ -15,6 +15,7 @@ import { InputError } from '../errors.js';
 import { resolveLandscape } from '../landscape/builtins.js';
 import type { Bounds, DiagnosticsSpec, FromDataNoiseSpec, InitialSpec, LandscapeSpec, LoadedScenario, NoiseSpec, Scenario, TimeSpec } from './types.js';
 import { deriveNoiseFromData } from '../data/noise.js';
+import { checkReportCount } from '../run/budget.js';
 
 export const INLINE_FILE = '<inline>';
 
@@ -392,6 +393,7 @@ function checkSemantics(s: RawScenario, file: string, baseDir: string): void {
   }
 
   if (s.time.reportEvery > s.time.end) fail('time.reportEvery', `must be <= time.end (${s.time.end})${got(s.time.reportEvery)}`);
+  checkReportCount(s.time, file);
 
   resolveLandscape(s.landscape, dim, file);
 }
