@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { parseScenarioText } from '../src/scenario/load.js';
+import { parseOverride, parseScenarioText } from '../src/scenario/load.js';
 import { setUp } from '../src/run/run.js';
 import { initialDensity } from '../src/run/initial.js';
 import { Grid } from '../solvers/grid.js';
@@ -393,5 +393,12 @@ describe('item 11: .npy near the float64 limit, duplicate keys in both formats',
       }),
       { numRuns: 20, seed: 11 },
     );
+  });
+
+  it('--set values get the same checks (duplicate keys named, nesting bounded), in one short line', () => {
+    expect(inputError(() => parseOverride('landscape.params={b: 1, b: 2}')).message).toContain('duplicate key "b"');
+    const deep = inputError(() => parseOverride(`domain.cells=${'['.repeat(5000)}${']'.repeat(5000)}`)).message;
+    expect(deep).toContain('nested more than 64 levels');
+    expect(deep.length).toBeLessThan(600);
   });
 });

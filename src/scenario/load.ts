@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { pointerToPath, schemaPath, schemaValidator } from '../schema.js';
-import { parse as parseYaml, parseDocument, YAMLParseError } from 'yaml';
+import { parseDocument, YAMLParseError } from 'yaml';
 import { InputError } from '../errors.js';
 import { resolveLandscape } from '../landscape/builtins.js';
 import type { Bounds, DiagnosticsSpec, FromDataNoiseSpec, InitialSpec, LandscapeSpec, LoadedScenario, NoiseSpec, Scenario, TimeSpec } from './types.js';
@@ -125,7 +125,7 @@ const INDEX_SEGMENT = /^(0|[1-9][0-9]*)$/;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 function badSet(spec: string, why: string): never {
-  throw new InputError(`malformed --set ${JSON.stringify(spec)}: ${why}; expected PATH=VALUE, e.g. noise.eta=0.05 or domain.cells=[512,512]`);
+  throw new InputError(`malformed --set ${showValue(spec, 200)}: ${why}; expected PATH=VALUE, e.g. noise.eta=0.05 or domain.cells=[512,512]`);
 }
 
 /** Parse one `--set path=value` argument; the value is YAML (numbers, strings, [lists], {maps}). */
@@ -145,10 +145,15 @@ export function parseOverride(spec: string): Override {
   if (valueText === '') badSet(spec, 'empty value');
   let value: unknown;
   try {
+    // Same bounds as a scenario file (a value can be a mapping of thousands of keys); uniqueKeys is checked by checkYamlShape in linear time.
+    checkFlowNesting(valueText, SCENARIO_SHAPE, '--set');
     // logLevel: a tag like !!js/function would otherwise print a multi-line Node warning; it resolves to plain data either way.
-    value = parseYaml(valueText, { uniqueKeys: true, logLevel: 'error' }) as unknown;
+    const doc = parseDocument(valueText, { uniqueKeys: false, logLevel: 'error' });
+    if (doc.errors[0]) throw doc.errors[0];
+    checkYamlShape(doc, valueText, SCENARIO_SHAPE, '--set');
+    value = doc.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (err) {
-    const reason = err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? '') : String(err);
+    const reason = err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? '') : err instanceof InputError ? err.message.replace(/^--set: /, '') : String(err);
     badSet(spec, `the value is not valid YAML (${reason.replace(/\s*at line \d+, column \d+:?\s*$/, '')})`);
   }
   return { spec, path, value };
