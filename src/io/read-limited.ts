@@ -72,24 +72,26 @@ export function readLimited(path: string, opts: LimitedReadOptions): Buffer {
     const bad2 = notRegular(fstatSync(fd));
     if (bad2) refuse(opts, path, bad2);
     // Read up to one byte past the cap: /proc files state size 0, and files can grow under us.
-    const buf = Buffer.allocUnsafe(Math.min(opts.maxBytes + 1, Math.max(st.size + 1, 64 * KiB)));
-    let chunks: Buffer[] = [];
+    // One buffer of the stated size (+1 to see the end), grown only when the file is longer than stated.
+    let buf = Buffer.allocUnsafe(Math.min(opts.maxBytes + 1, Math.max(st.size + 1, 64 * KiB)));
     let total = 0;
     for (;;) {
+      if (total === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(opts.maxBytes + 1, 2 * buf.length));
+        buf.copy(bigger, 0, 0, total);
+        buf = bigger;
+      }
       let n: number;
       try {
-        n = readSync(fd, buf, 0, Math.min(buf.length, opts.maxBytes + 1 - total), null);
+        n = readSync(fd, buf, total, buf.length - total, null);
       } catch (err) {
         return refuse(opts, path, errnoWhy(err));
       }
       if (n === 0) break;
-      chunks.push(Buffer.from(buf.subarray(0, n)));
       total += n;
       if (total > opts.maxBytes) refuse(opts, path, `it is more than the ${sizeText(opts.maxBytes)} allowed for a ${opts.what}`);
     }
-    const out = Buffer.concat(chunks, total);
-    chunks = [];
-    return out;
+    return buf.subarray(0, total);
   } finally {
     closeSync(fd);
   }
