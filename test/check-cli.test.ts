@@ -100,7 +100,7 @@ describe('acceptance: perturb, then --update', () => {
     writeFileSync(file, lines.join('\n'));
 
     // Record the baseline (the bundled file was made the same way).
-    const rec = fpsolve(['check', file, '--update', '-q']);
+    const rec = fpsolve(['check', file, '--allow-outside', '--update', '-q']);
     expect(rec.code, rec.stdout + rec.stderr).toBe(0);
     expect(rec.stdout).toContain('4 value(s) recorded, 0 within tolerance kept');
     const recorded = parseYaml(readFileSync(file, 'utf8')) as { cases: { expect: Record<string, unknown> }[] };
@@ -112,7 +112,7 @@ describe('acceptance: perturb, then --update', () => {
     const perturbed = readFileSync(file, 'utf8').replace('"time.end=6"]', '"time.end=6", "noise.eta=0.12"]');
     writeFileSync(file, perturbed);
     const junit = join(dir, 'out', 'junit.xml');
-    const bad = fpsolve(['check', file, '--junit', junit, '-q']);
+    const bad = fpsolve(['check', file, '--allow-outside', '--junit', junit, '-q']);
     expect(bad.code, bad.stdout + bad.stderr).toBe(1);
     expect(bad.stdout).toMatch(/pearson\s+rates\.meanLoss\s.*FAIL/);
     const cases = junitCases(junit);
@@ -130,7 +130,7 @@ describe('acceptance: perturb, then --update', () => {
     expect(failing.failure!['#text']).toContain(`got: ${gotRate}`);
 
     // --update records the new values, and only those change.
-    const upd = fpsolve(['check', file, '--update', '-q']);
+    const upd = fpsolve(['check', file, '--allow-outside', '--update', '-q']);
     expect(upd.code, upd.stdout + upd.stderr).toBe(0);
     expect(upd.stdout).toMatch(/pearson rates\.meanLoss: [\d.]+ -> 1\.4\d+/);
     const after = readFileSync(file, 'utf8');
@@ -142,7 +142,7 @@ describe('acceptance: perturb, then --update', () => {
     for (const h of header) expect(after).toContain(h);
     expect(after).toContain('# E θ² relaxation, λ₂ = b(4 − ησ)');
     expect(after).toContain('tolerance: { rel: 1.0e-3 }  # rates are deterministic');
-    const again = fpsolve(['check', file, '-q']);
+    const again = fpsolve(['check', file, '--allow-outside', '-q']);
     expect(again.code, again.stdout).toBe(0);
   });
 });
@@ -151,7 +151,7 @@ describe('failures that are not regressions of a value', () => {
   it('a malformed baselines file: one line naming the file and the entry, exit 2, no runs', () => {
     const file = join(tmp(), 'rates.yaml');
     writeFileSync(file, `tolerance: { rel: 1.0e-3 }\ncases:\n  - { name: a, scenario: ${JSON.stringify(PEARSON)}, expect: { rates.chi: 1 } }\n  - { name: b, scenario: ${JSON.stringify(PEARSON)}, expect: { rates.chi: 1 } }\n  - { name: c, scenario: ${JSON.stringify(PEARSON)}, tolerance: { rel: x }, expect: { rates.chi: 1 } }\n`);
-    const r = fpsolve(['check', file]);
+    const r = fpsolve(['check', file, '--allow-outside']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`fpsolve: ${file}: cases[2].tolerance.rel: must be a number ≥ 0 (got "x")\n`);
@@ -186,7 +186,7 @@ describe('failures that are not regressions of a value', () => {
       ].join('\n'),
     );
     const junit = join(dir, 'j.xml');
-    const r = fpsolve(['check', file, '--junit', junit, '-q']);
+    const r = fpsolve(['check', file, '--allow-outside', '--junit', junit, '-q']);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toMatch(/unstable\s+rates\.chi\s.*ERROR/);
     const [unstable, noGap] = junitCases(junit);

@@ -206,9 +206,9 @@ describe('compileExpr rejects what is outside the grammar', () => {
   });
 
   it('fails cleanly on very deep nesting instead of overflowing the stack', () => {
-    expectInputError(() => compileExpr('x+'.repeat(4999) + 'x', {}, 1), { field: 'landscape.expr', includes: ['nested too deeply'] });
-    expectInputError(() => compileExpr('max(' + 'x,'.repeat(3000) + 'x)', {}, 1), { field: 'landscape.expr', includes: ['nested too deeply'] });
-    expectInputError(() => compileExpr('sin('.repeat(1500) + 'x' + ')'.repeat(1500), {}, 1), { field: 'landscape.expr' });
+    // Flat sums and many-argument max are one nesting level each (docs/landscapes.md), so they compile: test/hostile-input.test.ts checks their values.
+    expectInputError(() => compileExpr('sin('.repeat(1500) + 'x' + ')'.repeat(1500), {}, 1), { field: 'landscape.expr', includes: ['nested too deeply'] });
+    expectInputError(() => compileExpr('-'.repeat(3000) + 'x', {}, 1), { field: 'landscape.expr', includes: ['nested too deeply'] });
   });
 
   it('differentiates long products without blowing up (shared subexpressions)', () => {

@@ -6,14 +6,16 @@
  * `baselines/rates.yaml: cases[2].tolerance.rel: must be a number ≥ 0 (got "x")`, because these
  * messages are read in CI logs.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { pointerToPath, schemaPath, schemaValidator } from '../schema.js';
 import { type Document, parseDocument } from 'yaml';
 import { InputError } from '../errors.js';
 import { loadScenario, showValue } from '../scenario/load.js';
 import { parseQuantity, QUANTITY_NAMES } from './quantity.js';
+import { readLimitedText } from '../io/read-limited.js';
+import { checkFlowNesting, checkYamlShape } from '../scenario/shape.js';
 import type { BaselineCase, Baselines, ExpectedValue, QuantityCheck, Tolerance } from './types.js';
 
 export const REGIMES: readonly string[] = ['converging', 'collapsing'];
@@ -121,14 +123,21 @@ function fail(file: string, path: readonly (string | number)[], message: string)
   throw new InputError(where ? `${where}: ${message}` : message, { file });
 }
 
+/** Baselines files list cases (a few lines each); these bounds allow thousands of cases. */
+export const MAX_BASELINES_BYTES = 4 * 1024 * 1024;
+export const BASELINES_SHAPE = { maxEntries: 200_000, maxDepth: 32 } as const;
+
 function parse(text: string, file: string): { doc: Document; data: unknown } {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  checkFlowNesting(text, BASELINES_SHAPE, file);
+  // uniqueKeys off: the library's check is quadratic in the number of keys; checkYamlShape does it in linear time.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: false });
   const err = doc.errors[0];
   if (err) {
     const pos = err.linePos?.[0];
     const reason = (err.message.split('\n')[0] ?? '').replace(/\s*at line \d+, column \d+:?\s*$/, '');
     throw new InputError(`malformed YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${reason}`, { file });
   }
+  checkYamlShape(doc, text, BASELINES_SHAPE, file);
   try {
     return { doc, data: doc.toJS({ maxAliasCount: 100 }) as unknown };
   } catch (e) {
@@ -155,8 +164,45 @@ interface RawBaselines {
   cases: RawCase[];
 }
 
+export interface BaselinesOptions {
+  /**
+   * Directory that every case's scenario must resolve into (after symbolic links), or undefined
+   * for no restriction. loadBaselines sets it to projectRoot(file) unless --allow-outside.
+   */
+  root?: string;
+}
+
+/**
+ * The tree a baselines file may point into: the nearest directory at or above it holding a
+ * .git or package.json (its project), else the baselines file's own directory. A baselines file
+ * from a pull request or a shared drive must not make `check` read /etc/passwd or /proc/self/environ.
+ */
+export function projectRoot(file: string): string {
+  const start = dirname(resolve(file));
+  for (let dir = start; ; ) {
+    if (existsSync(join(dir, '.git')) || existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return start;
+    dir = up;
+  }
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Whether `path` (symbolic links resolved) lies inside `root`. */
+function isInside(root: string, path: string): boolean {
+  const rel = relative(realOrSelf(root), realOrSelf(path));
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
 /** Validates baselines text; `file` names it in messages and anchors relative scenario paths. */
-export function parseBaselinesText(text: string, file: string): LoadedBaselines {
+export function parseBaselinesText(text: string, file: string, opts: BaselinesOptions = {}): LoadedBaselines {
   const { doc, data } = parse(text, file);
   if (data === null || data === undefined) fail(file, [], 'the file is empty; it must hold a mapping with a `cases` list');
   const validate = getValidator();
@@ -174,6 +220,10 @@ export function parseBaselinesText(text: string, file: string): LoadedBaselines 
     seen.set(c.name, index);
 
     const scenarioPath = resolve(baseDir, c.scenario);
+    if (opts.root !== undefined && !isInside(opts.root, scenarioPath)) {
+      // The path is the user's own text, so it may be named; nothing is read from it.
+      fail(file, at('scenario'), `resolves outside ${opts.root}, the project holding the baselines file (symbolic links followed): keep scenarios inside it, or pass --allow-outside${got(c.scenario)}`);
+    }
     let isFile = false;
     try {
       isFile = statSync(scenarioPath).isFile();
@@ -215,13 +265,9 @@ export function parseBaselinesText(text: string, file: string): LoadedBaselines 
   return { baselines: { file, cases }, text, doc };
 }
 
-export function loadBaselines(file: string): LoadedBaselines {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such baselines file' : `cannot read the baselines file: ${(e as Error).message}`, { file });
-  }
-  return parseBaselinesText(text, file);
+/** Reads and validates a baselines file; its scenarios must lie in projectRoot(file) unless `allowOutside`. */
+export function loadBaselines(file: string, opts: { allowOutside?: boolean } = {}): LoadedBaselines {
+  if (!existsSync(file)) throw new InputError('no such baselines file', { file });
+  const text = readLimitedText(file, { maxBytes: MAX_BASELINES_BYTES, what: 'baselines file' });
+  return parseBaselinesText(text, file, opts.allowOutside ? {} : { root: projectRoot(file) });
 }

@@ -5,7 +5,8 @@
  * line of plain numbers (no quoted or multi-line fields, which numeric data never needs), so that
  * every error can name the file, the line and the column.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readLimitedText } from '../io/read-limited.js';
 import { InputError } from '../errors.js';
 import { Xoshiro128 } from '../simulate/rng.js';
 import { MODELS, PARAM_DEFAULTS, type ModelName } from './models.js';
@@ -20,6 +21,8 @@ export interface Dataset {
 
 /** Largest dataset we accept: the landscape is evaluated at every quadrature point, n samples each. */
 export const MAX_ROWS = 100000;
+/** Bytes read from a dataset CSV at most: MAX_ROWS rows with room for many unused columns. */
+export const MAX_DATASET_BYTES = 64 * 1024 * 1024;
 
 const unquote = (s: string): string => {
   const t = s.trim();
@@ -86,7 +89,8 @@ export function readDatasetCsv(path: string, columns: { x: string; y: string }, 
   const key = `${path}\u0000${columns.x}\u0000${columns.y}`;
   const hit = cache.get(key);
   if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.data;
-  const data = parseDatasetCsv(readFileSync(path, 'utf8'), columns, path, 'columns');
+  // MAX_ROWS rows of two numbers fit in a few MiB; a bigger file (or a FIFO swapped in after the stat) is refused unread.
+  const data = parseDatasetCsv(readLimitedText(path, { maxBytes: MAX_DATASET_BYTES, what: 'dataset', file: scenarioFile, field }), columns, path, 'columns');
   cache.set(key, { mtimeMs: st.mtimeMs, size: st.size, data });
   return data;
 }

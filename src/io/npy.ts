@@ -5,7 +5,7 @@
  * doubles in C order, so `np.load` gives a float64 array with no conversion. Reads versions
  * 1.0, 2.0 and 3.0 with float/int dtypes, because initial densities may come from any NumPy.
  */
-import { readFileSync } from 'node:fs';
+import { readLimited } from './read-limited.js';
 import { basename, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
@@ -99,14 +99,18 @@ function checkedSize(shape: readonly number[]): number {
  *
  * @throws InputError naming the file for anything that is not a well-formed array of a supported dtype.
  */
-export function readNpy(path: string): NpyArray {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new InputError(`cannot read .npy file: ${(err as Error).message}`, { file: path });
-  }
+export function readNpy(path: string, opts: { maxBytes?: number } = {}): NpyArray {
+  // Regular files only (a FIFO or /dev/zero would block or never end), and no more bytes than the caller can use.
+  const bytes = readLimited(path, { maxBytes: opts.maxBytes ?? MAX_NPY_BYTES, what: '.npy file' });
   return decodeNpy(bytes, path);
+}
+
+/** Largest .npy file read without a caller's own bound (the largest Buffer Node allows is about this). */
+export const MAX_NPY_BYTES = 2 ** 31 - 1;
+
+/** Bytes of a .npy holding `cells` values of at most 8 bytes each, with the largest header accepted. */
+export function npyByteBound(cells: number): number {
+  return 12 + MAX_HEADER_BYTES + 8 * cells;
 }
 
 /** Decodes `.npy` bytes; `file` only labels error messages. */

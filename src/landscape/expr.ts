@@ -38,11 +38,21 @@ export const CHUNK = 4096;
 export const MAX_EXPR_LENGTH = 10000;
 
 /**
- * Deepest expression tree we accept. Translation, differentiation and the closures all recurse
- * per level and derivative trees are a few times deeper than their source, so this keeps every
- * stage far from the stack limit (a 500-term sum is 500 deep).
+ * Deepest nesting we accept. A level is a function call, an operator (+ − * / ^, unary −) or a
+ * whole flat sum or product, whatever its length; parentheses alone add none. Parsing handles
+ * any parenthesis depth (deep groups are parsed bottom-up, see parseNested), and long sums and
+ * products become balanced trees, so the IR stays within MAX_IR_DEPTH, which translation,
+ * differentiation and the closures handle far from the stack limit.
  */
 export const MAX_EXPR_DEPTH = 500;
+/** Depth of the IR tree itself (a level may add a few IR nodes, e.g. log(u, b) = log u / log b). */
+export const MAX_IR_DEPTH = 6000;
+/** Parenthesis depth that mathjs's recursive-descent parser takes at once (it overflows the stack near 250). */
+const PARSE_PAREN_DEPTH = 32;
+/** Sums and products up to this many terms keep their left-to-right order (and so their exact rounding). */
+const SHORT_CHAIN = 64;
+/** Names given to parenthesized groups parsed on their own; a name users cannot write (params start with a letter). */
+const HOLE = '_fpsolve_group';
 
 export const VARIABLES = ['x', 'y', 'z'] as const;
 export const CONSTANTS: Readonly<Record<string, number>> = { pi: Math.PI, e: Math.E };
@@ -184,6 +194,8 @@ interface TranslateCtx {
   readonly params: Readonly<Record<string, number>>;
   readonly used: Set<string>;
   readonly fail: (message: string) => never;
+  /** Groups parsed separately by parseNested, by placeholder name. */
+  readonly holes: ReadonlyMap<string, MathNode>;
 }
 
 /** Human names for node types we refuse, so the message says what the user wrote. */
@@ -206,12 +218,52 @@ function describeAllowedNames(ctx: TranslateCtx): string {
   return `variables ${vars}${params.length ? `, params ${params.join(', ')}` : ''}, constants pi, e`;
 }
 
+const tooDeep = (ctx: TranslateCtx): never => ctx.fail(`is nested too deeply (more than ${MAX_EXPR_DEPTH} levels of function calls and operators)`);
+
+/** Signed terms of a flat chain a ± b ± c (or a × b ÷ c), in order; mathjs builds it left-deep. */
+function chainTerms(node: OperatorNode<never, never>, plus: string, minus: string): { inv: boolean; node: MathNode }[] {
+  const terms: { inv: boolean; node: MathNode }[] = [];
+  let cur: MathNode = node;
+  while (cur.type === 'OperatorNode' && (cur as OperatorNode<never, never>).args.length === 2 && [plus, minus].includes((cur as OperatorNode<never, never>).fn)) {
+    const op = cur as OperatorNode<never, never>;
+    terms.push({ inv: op.fn === minus, node: op.args[1] as MathNode });
+    cur = op.args[0] as MathNode;
+  }
+  terms.push({ inv: false, node: cur });
+  return terms.reverse();
+}
+
+/**
+ * Combines signed terms pairwise into a balanced tree (depth log₂ n instead of n), so that a flat
+ * sum of thousands of terms is one nesting level. a − b stays a − b; (−a) + (−b) becomes −(a + b).
+ */
+function balance(items: { inv: boolean; ir: IR }[], plus: BinaryOp, minus: BinaryOp): IR {
+  let level = items;
+  while (level.length > 1) {
+    const next: { inv: boolean; ir: IR }[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) {
+      const a = level[i]!;
+      const b = level[i + 1]!;
+      if (!a.inv) next.push({ inv: false, ir: bin(b.inv ? minus : plus, a.ir, b.ir) });
+      else next.push(b.inv ? { inv: true, ir: bin(plus, a.ir, b.ir) } : { inv: false, ir: bin(minus, b.ir, a.ir) });
+    }
+    if (level.length % 2 === 1) next.push(level[level.length - 1]!);
+    level = next;
+  }
+  // The first term is never inverted, and it is in the group that ends up first.
+  return level[0]!.ir;
+}
+
 function translate(node: MathNode, ctx: TranslateCtx, depth = 0): IR {
-  if (depth > MAX_EXPR_DEPTH) return ctx.fail(`is nested too deeply (more than ${MAX_EXPR_DEPTH} levels)`);
+  if (depth > MAX_EXPR_DEPTH) return tooDeep(ctx);
+  // Parentheses and placeholders of separately parsed groups are unwrapped in a loop: ((((x)))) may nest thousands deep.
+  for (;;) {
+    if (node.type === 'ParenthesisNode') node = (node as ParenthesisNode).content;
+    else if (node.type === 'SymbolNode' && ctx.holes.has((node as SymbolNode).name)) node = ctx.holes.get((node as SymbolNode).name)!;
+    else break;
+  }
   const child = (c: MathNode): IR => translate(c, ctx, depth + 1);
   switch (node.type) {
-    case 'ParenthesisNode':
-      return child((node as ParenthesisNode).content);
     case 'ConstantNode': {
       const value: unknown = (node as ConstantNode<unknown & number>).value;
       if (typeof value === 'string') return ctx.fail(`strings are not allowed in an expression (found "${value}")`);
@@ -243,6 +295,14 @@ function translate(node: MathNode, ctx: TranslateCtx, depth = 0): IR {
       const fn: string = op.fn;
       const mapped = Object.hasOwn(OPERATORS, fn) ? OPERATORS[fn] : undefined;
       if (mapped === undefined) return ctx.fail(`operator '${op.op}' is not allowed (allowed: + - * / ^ and unary -)`);
+      if ((mapped === 'add' || mapped === 'sub' || mapped === 'mul' || mapped === 'div') && op.args.length === 2) {
+        const [plus, minus]: [BinaryOp, BinaryOp] = mapped === 'add' || mapped === 'sub' ? ['add', 'sub'] : ['mul', 'div'];
+        const terms = chainTerms(op, plus === 'add' ? 'add' : 'multiply', plus === 'add' ? 'subtract' : 'divide');
+        const items = terms.map((t) => ({ inv: t.inv, ir: child(t.node) }));
+        if (terms.length > SHORT_CHAIN) return balance(items, plus, minus);
+        // Short chains keep mathjs's left-to-right association, so their rounding is what it always was.
+        return items.slice(1).reduce((acc, t) => bin(t.inv ? minus : plus, acc, t.ir), items[0]!.ir);
+      }
       const args = op.args.map(child);
       if (mapped === 'neg') return neg(args[0]!);
       if (mapped === 'plus') return args[0]!;
@@ -261,8 +321,6 @@ function translate(node: MathNode, ctx: TranslateCtx, depth = 0): IR {
         const want = arity[0] === arity[1] ? `${arity[0]}` : arity[1] === Infinity ? `at least ${arity[0]}` : `${arity[0]} or ${arity[1]}`;
         return ctx.fail(`function '${name}' takes ${want} argument(s), not ${rawArgs.length}`);
       }
-      // min/max fold into a chain of binary nodes, one level per argument.
-      if (depth + rawArgs.length > MAX_EXPR_DEPTH) return ctx.fail(`is nested too deeply (more than ${MAX_EXPR_DEPTH} levels)`);
       const args = rawArgs.map(child);
       switch (name) {
         case 'log':
@@ -272,7 +330,8 @@ function translate(node: MathNode, ctx: TranslateCtx, depth = 0): IR {
           return bin(name, args[0]!, args[1]!);
         case 'min':
         case 'max':
-          return args.reduce((acc, a) => bin(name, acc, a));
+          // Balanced, like long sums: min/max of many arguments is one level.
+          return args.length > SHORT_CHAIN ? balance(args.map((ir) => ({ inv: false, ir })), name, name) : args.reduce((acc, a) => bin(name, acc, a));
         default:
           return un(name as UnaryFn, args[0]!);
       }
@@ -794,6 +853,87 @@ class CompiledIR implements CompiledExpr {
   }
 }
 
+/**
+ * mathjs parses with one recursion per parenthesis level (plus a dozen frames for the precedence
+ * levels), and overflows the stack near 250. Deeper text is parsed bottom-up: each innermost group
+ * is parsed on its own and replaced by a placeholder name, so no single parse sees more than one
+ * level of parentheses. A group right after a name is a call's argument list: its arguments are
+ * parsed one by one and the call keeps its parentheses. Shallow text takes the plain path.
+ */
+function parseNested(source: string): { tree: MathNode; holes: Map<string, MathNode> } {
+  const holes = new Map<string, MathNode>();
+  let depth = 0;
+  let deepest = 0;
+  for (const c of source) {
+    if (c === '(') deepest = Math.max(deepest, ++depth);
+    else if (c === ')') depth--;
+  }
+  if (deepest <= PARSE_PAREN_DEPTH) return { tree: parse(source), holes };
+  if (source.includes(HOLE)) throw new Error(`the name ${HOLE} is reserved`);
+  const hole = (text: string): string => {
+    const name = `${HOLE}${holes.size}`;
+    holes.set(name, parse(text));
+    return name;
+  };
+  const stack: { text: string; call: boolean }[] = [{ text: '', call: false }];
+  for (const c of source) {
+    if (c === '(') {
+      const before = stack[stack.length - 1]!.text;
+      stack.push({ text: '', call: /(^|[^A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*\s*$/.test(before) });
+    } else if (c === ')') {
+      // Unbalanced: let mathjs say where.
+      if (stack.length === 1) return { tree: parse(source), holes: new Map() };
+      const group = stack.pop()!;
+      const inner = group.call ? splitArgs(group.text).map((a) => (a.trim() === '' ? a : hole(a))).join(', ') : hole(group.text);
+      stack[stack.length - 1]!.text += `(${inner})`;
+    } else {
+      stack[stack.length - 1]!.text += c;
+    }
+  }
+  if (stack.length !== 1) return { tree: parse(source), holes: new Map() };
+  return { tree: parse(stack[0]!.text), holes };
+}
+
+/** Splits a call's argument text at commas outside parentheses (inner groups are already one level deep). */
+function splitArgs(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
+/** Depth of an IR tree, without recursion (nodes are shared, so memoized per node). */
+function irDepth(root: IR): number {
+  const depth = new Map<IR, number>();
+  const stack: IR[] = [root];
+  while (stack.length > 0) {
+    const e = stack[stack.length - 1]!;
+    if (depth.has(e)) {
+      stack.pop();
+      continue;
+    }
+    const kids = e.k === 'neg' || e.k === 'un' ? [e.a] : e.k === 'bin' ? [e.a, e.b] : [];
+    const pending = kids.filter((k) => !depth.has(k));
+    if (pending.length > 0) {
+      stack.push(...pending);
+      continue;
+    }
+    stack.pop();
+    depth.set(e, 1 + Math.max(0, ...kids.map((k) => depth.get(k)!)));
+  }
+  return depth.get(root)!;
+}
+
 /** `fallback` names the expression when its printed form would be too long to be useful. */
 function fromIR(ir: IR, dim: number, fallback: string): CompiledIR {
   return new CompiledIR(ir, dim, printIR(ir) ?? fallback);
@@ -853,14 +993,15 @@ export function compileExpr(
     cleanParams[name] = value;
   }
 
-  let tree: MathNode;
+  let parsed: { tree: MathNode; holes: Map<string, MathNode> };
   try {
-    tree = parse(source);
+    parsed = parseNested(source);
   } catch (err) {
     return fail(`cannot parse the expression: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const ctx: TranslateCtx = { dim, params: cleanParams, used: new Set(), fail };
-  const ir = translate(tree, ctx);
+  const ctx: TranslateCtx = { dim, params: cleanParams, used: new Set(), fail, holes: parsed.holes };
+  const ir = translate(parsed.tree, ctx);
+  if (irDepth(ir) > MAX_IR_DEPTH) tooDeep(ctx);
   for (const name of Object.keys(cleanParams)) {
     // An unused parameter is almost always a typo (--set landscape.params.B=2 would silently do nothing).
     if (!ctx.used.has(name)) {

@@ -84,7 +84,15 @@ export interface EstimateOptions {
   gap?: boolean;
   /** Density snapshots kept for figures. */
   snapshots?: number;
+  /** Report times (series points): each is held as an object, then as report.json and series.csv text. */
+  reports?: number;
 }
+
+/**
+ * Bytes per report time: the series point object (~15 numbers, ~300 B in V8) plus its text in
+ * report.json (~400 B, pretty-printed) and series.csv (~200 B). Rounded up: 1 KiB.
+ */
+export const SERIES_BYTES_PER_REPORT = 1024;
 
 /** Peak memory of a run on a grid with these cells per axis, using this integrator. Allocates nothing. */
 export function estimateRunMemory(cells: readonly number[], integrator: IntegratorName, opts: EstimateOptions = {}): MemoryEstimate {
@@ -96,11 +104,14 @@ export function estimateRunMemory(cells: readonly number[], integrator: Integrat
   const snaps = opts.snapshots ?? 0;
   const arrays = base + integ.arrays + gap + snaps;
   const parts = [`problem, operator and run ${base}`, integ.what, ...(gap ? [`spectral gap ${gap}`] : []), ...(snaps ? [`snapshots ${snaps}`] : [])];
+  const reports = opts.reports ?? 0;
+  const seriesBytes = reports * SERIES_BYTES_PER_REPORT;
+  const series = reports > 0 ? ` + ${formatBytes(seriesBytes)} for ${formatCount(reports)} report times` : '';
   return {
-    bytes: BASE_OVERHEAD_BYTES + arrays * n * BYTES_PER_VALUE,
+    bytes: BASE_OVERHEAD_BYTES + arrays * n * BYTES_PER_VALUE + seriesBytes,
     cells: n,
     arrays,
-    breakdown: `${arrays} float64 arrays of ${formatCount(n)} cells (${parts.join(', ')}) + ${formatBytes(BASE_OVERHEAD_BYTES)} for Node`,
+    breakdown: `${arrays} float64 arrays of ${formatCount(n)} cells (${parts.join(', ')})${series} + ${formatBytes(BASE_OVERHEAD_BYTES)} for Node`,
   };
 }
 

@@ -2,7 +2,7 @@ import { Grid } from '../../solvers/grid.js';
 import { normalInterval } from '../../solvers/special.js';
 import type { InitialSpec } from '../scenario/types.js';
 import { InputError } from '../errors.js';
-import { readNpy } from '../io/npy.js';
+import { npyByteBound, readNpy } from '../io/npy.js';
 import { resolve } from 'node:path';
 
 /**
@@ -36,7 +36,7 @@ export function initialDensity(grid: Grid, spec: InitialSpec, ctx: { file: strin
     fillProduct(grid, perAxis, rho);
   } else {
     const path = resolve(ctx.baseDir, spec.file);
-    const arr = readNpy(path);
+    const arr = readNpy(path, { maxBytes: npyByteBound(grid.size) });
     const want = grid.n.join('×');
     if (arr.shape.length !== grid.dim || arr.shape.some((s, k) => s !== grid.n[k])) {
       throw new InputError(`initial density has shape ${arr.shape.join('×')}, the grid is ${want}`, { file: ctx.file, field: 'initial.file' });
@@ -52,10 +52,29 @@ export function initialDensity(grid: Grid, spec: InitialSpec, ctx: { file: strin
   let mass = 0;
   for (let i = 0; i < rho.length; i++) mass += rho[i];
   mass *= grid.cellVolume;
-  if (!(mass > 0) || !Number.isFinite(mass)) {
-    throw new InputError('initial density has no mass inside the domain (is it outside domain.bounds?)', { file: ctx.file, field: 'initial' });
-  }
+  if (!(mass >= 1e-290 && mass <= 1e290)) return normalizeScaled(rho, grid, ctx.file);
   for (let i = 0; i < rho.length; i++) rho[i] /= mass;
+  return rho;
+}
+
+/**
+ * Normalization when the plain sum overflows (a file of values near 1e308) or is so small that
+ * dividing by it loses bits (subnormal values): a density's scale is arbitrary, so sum ρ/max ρ.
+ */
+function normalizeScaled(rho: Float64Array, grid: Grid, file: string): Float64Array {
+  let max = 0;
+  for (let i = 0; i < rho.length; i++) if (rho[i] > max) max = rho[i];
+  if (!(max > 0)) {
+    throw new InputError('initial density has no mass inside the domain (is it outside domain.bounds, or all zero?)', { file, field: 'initial' });
+  }
+  let mass = 0;
+  for (let i = 0; i < rho.length; i++) mass += rho[i] / max;
+  mass *= grid.cellVolume;
+  // Still out of range only for absurd cell volumes (a box of 1e-300); say so rather than divide by 0 or ∞.
+  if (!(mass > 0 && Number.isFinite(mass))) {
+    throw new InputError(`the initial density's total mass (max ρ × Σρ/max ρ × cell volume ${grid.cellVolume}) is outside the float64 range`, { file, field: 'initial' });
+  }
+  for (let i = 0; i < rho.length; i++) rho[i] = rho[i] / max / mass;
   return rho;
 }
 

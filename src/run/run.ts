@@ -14,6 +14,8 @@ import type { RunReport, RunStatus } from '../report/types.js';
 import { initialDensity } from './initial.js';
 import type { CompiledExpr } from '../landscape/expr.js';
 import { attachEstimates } from '../estimators/run-report.js';
+import { checkStepBudget, reportCount } from './budget.js';
+import { checkLandscapeScale } from '../landscape/check.js';
 import { checkMemory, estimateRunMemory, type EstimateOptions, type MemoryLimit } from '../resources/memory.js';
 import { BackendUnavailable, resolveBackend, type BackendChoice, type ResolvedBackend } from '../../solvers/backend/select.js';
 import type { AsyncIntegrator } from '../../solvers/backend/integrators.js';
@@ -49,7 +51,7 @@ export interface SetupOptions {
  */
 export function setUp(loaded: LoadedScenario, opts: SetupOptions = {}): Setup {
   const { scenario, file } = loaded;
-  checkMemory(estimateRunMemory(scenario.domain.cells, scenario.time.integrator, opts.memoryEstimate), opts.memoryLimit, file);
+  checkMemory(estimateRunMemory(scenario.domain.cells, scenario.time.integrator, { reports: reportCount(scenario.time), ...opts.memoryEstimate }), opts.memoryLimit, file);
   const grid = new Grid(scenario.domain.bounds, scenario.domain.cells);
   const land = resolveLandscape(scenario.landscape, grid.dim, file);
   const evalPoints = (coords: readonly Float64Array[], out: Float64Array): void => land.compiled.evalPoints(coords, out);
@@ -70,6 +72,7 @@ export function setUp(loaded: LoadedScenario, opts: SetupOptions = {}): Setup {
     // ψ differences overflowed the flux coefficients: every integrator would produce NaN or never finish.
     throw new InputError('f varies too steeply on this grid for float64 (the flux coefficients overflow): check the expression, its params and domain.bounds', { file, field: 'landscape' });
   }
+  checkLandscapeScale(built, op, file);
   const regime = classifyRegime(grid, evalPoints, noise);
   return { scenario, file, grid, problem: built, op, regime, landscape: { source: land.source, doc: land.doc, evalPoints, compiled: land.compiled } };
 }
@@ -156,31 +159,6 @@ function initialDensityFor(loaded: LoadedScenario, grid: Grid): Float64Array {
   } catch (e) {
     if (e instanceof InputError && e.field === undefined) throw new InputError(e.message, { file: loaded.file, field: 'initial.file' });
     throw e;
-  }
-}
-
-/** Beyond these a fixed-step run cannot finish in any useful time (and RKL2's stage-count search would not end). */
-const MAX_EXPLICIT_STEPS = 1e10;
-const MAX_RKL2_STAGES = 1e4;
-
-/** Refuses explicit/RKL2 settings that amount to a hang on this grid's stiffness (found by the fuzz). */
-function checkStepBudget(loaded: LoadedScenario, limit: number): void {
-  const time = loaded.scenario.time;
-  const fail = (field: string, msg: string): never => {
-    throw new InputError(msg, { file: loaded.file, field });
-  };
-  if (time.integrator === 'explicit') {
-    const dt = time.dt ?? 0.9 * limit;
-    const steps = time.end / dt;
-    if (steps > MAX_EXPLICIT_STEPS) {
-      fail(time.dt === undefined ? 'time.integrator' : 'time.dt', `explicit Euler would take ${steps.toExponential(2)} steps to reach time.end = ${time.end} (step ${dt.toExponential(3)}, positivity limit ${limit.toExponential(3)} on this grid): use integrator auto, fewer cells or a shorter time.end`);
-    }
-  } else if (time.integrator === 'rkl2' && time.dt !== undefined) {
-    // (s² + s − 2)/4 · limit ≥ dt  ⇒  s ≈ 2√(dt/limit)
-    const stages = 2 * Math.sqrt(time.dt / limit);
-    if (stages > MAX_RKL2_STAGES) {
-      fail('time.dt', `RKL2 would need ~${stages.toExponential(2)} stages per step for time.dt = ${time.dt} (explicit limit ${limit.toExponential(3)} on this grid; at most ${MAX_RKL2_STAGES} are useful): use a smaller time.dt or integrator auto`);
-    }
   }
 }
 

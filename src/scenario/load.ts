@@ -6,15 +6,18 @@
  * Every failure is one InputError line, `<file>: field '<path>': <problem and what is allowed> (got <value>)`,
  * because users meet these messages in CI logs and sweeps, where one line per problem greps well.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { pointerToPath, schemaPath, schemaValidator } from '../schema.js';
-import { parse as parseYaml, parseDocument, YAMLParseError } from 'yaml';
+import { parseDocument, YAMLParseError } from 'yaml';
 import { InputError } from '../errors.js';
 import { resolveLandscape } from '../landscape/builtins.js';
 import type { Bounds, DiagnosticsSpec, FromDataNoiseSpec, InitialSpec, LandscapeSpec, LoadedScenario, NoiseSpec, Scenario, TimeSpec } from './types.js';
 import { deriveNoiseFromData } from '../data/noise.js';
+import { checkReportCount } from '../run/budget.js';
+import { readLimitedText } from '../io/read-limited.js';
+import { checkFlowNesting, checkJsonShape, checkYamlShape } from './shape.js';
 
 export const INLINE_FILE = '<inline>';
 
@@ -51,10 +54,20 @@ function lineColumnAt(text: string, pos: number): { line: number; col: number } 
   return { line: lines.length, col: (lines[lines.length - 1]?.length ?? 0) + 1 };
 }
 
+/**
+ * A scenario is a few dozen entries (every list in the schema has at most 3 items); these bounds
+ * are far above any valid file and keep parsing linear and shallow (docs/reliability.md).
+ */
+export const MAX_SCENARIO_BYTES = 256 * 1024;
+export const SCENARIO_SHAPE = { maxEntries: 10_000, maxDepth: 64 } as const;
+
 function parseJson(text: string, file: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    const value = JSON.parse(text) as unknown;
+    checkJsonShape(text, SCENARIO_SHAPE, file);
+    return value;
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
     // V8 says "... at position N" (Node 20) or "... (line L column C)" (newer); neither for some end-of-input errors.
     const lc = /line (\d+) column (\d+)/.exec(msg);
@@ -62,13 +75,17 @@ function parseJson(text: string, file: string): unknown {
     const where = lc
       ? { line: Number(lc[1]), col: Number(lc[2]) }
       : lineColumnAt(text, pos ? Number(pos[1]) : text.length);
-    const reason = (msg.split('\n')[0] ?? '').replace(/\s*\(line \d+ column \d+\)/, '').replace(/( in JSON)? at position \d+.*$/, '');
+    const reason = (msg.split('\n')[0] ?? '').replace(/\s*\(line \d+ column \d+\)/, '').replace(/( in JSON)? at position \d+.*$/, '')
+      // Newer V8 quotes the text around the error ('Unexpected token 'r', "root:x:0:0"... is not valid JSON'): never echo file content.
+      .replace(/,\s*".*$/, '');
     throw new InputError(`malformed JSON at line ${where.line}, column ${where.col}: ${reason}`, { file });
   }
 }
 
 function parseYamlText(text: string, file: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  checkFlowNesting(text, SCENARIO_SHAPE, file);
+  // uniqueKeys off: the library's check is quadratic in the number of keys; checkYamlShape does it in linear time.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: false });
   const err = doc.errors[0];
   if (err) {
     const pos = err.linePos?.[0] ?? lineColumnAt(text, err.pos[0]);
@@ -77,6 +94,7 @@ function parseYamlText(text: string, file: string): unknown {
     if (err.code === 'MULTIPLE_DOCS') reason = 'a scenario file holds one YAML document (found a second ---)';
     throw new InputError(`malformed YAML at line ${pos.line}, column ${pos.col}: ${reason}`, { file });
   }
+  checkYamlShape(doc, text, SCENARIO_SHAPE, file);
   try {
     // The alias cap stops "billion laughs" documents from expanding without bound.
     return doc.toJS({ maxAliasCount: 100 }) as unknown;
@@ -107,7 +125,7 @@ const INDEX_SEGMENT = /^(0|[1-9][0-9]*)$/;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 function badSet(spec: string, why: string): never {
-  throw new InputError(`malformed --set ${JSON.stringify(spec)}: ${why}; expected PATH=VALUE, e.g. noise.eta=0.05 or domain.cells=[512,512]`);
+  throw new InputError(`malformed --set ${showValue(spec, 200)}: ${why}; expected PATH=VALUE, e.g. noise.eta=0.05 or domain.cells=[512,512]`);
 }
 
 /** Parse one `--set path=value` argument; the value is YAML (numbers, strings, [lists], {maps}). */
@@ -127,10 +145,15 @@ export function parseOverride(spec: string): Override {
   if (valueText === '') badSet(spec, 'empty value');
   let value: unknown;
   try {
+    // Same bounds as a scenario file (a value can be a mapping of thousands of keys); uniqueKeys is checked by checkYamlShape in linear time.
+    checkFlowNesting(valueText, SCENARIO_SHAPE, '--set');
     // logLevel: a tag like !!js/function would otherwise print a multi-line Node warning; it resolves to plain data either way.
-    value = parseYaml(valueText, { uniqueKeys: true, logLevel: 'error' }) as unknown;
+    const doc = parseDocument(valueText, { uniqueKeys: false, logLevel: 'error' });
+    if (doc.errors[0]) throw doc.errors[0];
+    checkYamlShape(doc, valueText, SCENARIO_SHAPE, '--set');
+    value = doc.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (err) {
-    const reason = err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? '') : String(err);
+    const reason = err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? '') : err instanceof InputError ? err.message.replace(/^--set: /, '') : String(err);
     badSet(spec, `the value is not valid YAML (${reason.replace(/\s*at line \d+, column \d+:?\s*$/, '')})`);
   }
   return { spec, path, value };
@@ -392,6 +415,7 @@ function checkSemantics(s: RawScenario, file: string, baseDir: string): void {
   }
 
   if (s.time.reportEvery > s.time.end) fail('time.reportEvery', `must be <= time.end (${s.time.end})${got(s.time.reportEvery)}`);
+  checkReportCount(s.time, file);
 
   resolveLandscape(s.landscape, dim, file);
 }
@@ -419,7 +443,9 @@ export function parseScenarioText(text: string, file: string, overrides: readonl
   const baseDir = file === INLINE_FILE ? process.cwd() : dirname(resolve(file));
   const raw = parseText(text, file);
   if (!isRecord(raw)) {
-    throw new InputError(`a scenario must be a mapping with fields name, landscape, domain, noise, initial, time${got(raw)}`, { file });
+    // Only the kind of value: this may be some other file entirely (a path mistake), whose content is not ours to print.
+    const kind = raw === null || raw === undefined ? 'an empty document' : Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
+    throw new InputError(`a scenario must be a mapping with fields name, landscape, domain, noise, initial, time (got ${kind})`, { file });
   }
   try {
     applyOverrides(raw, parsedOverrides);
@@ -452,14 +478,7 @@ export function parseScenarioText(text: string, file: string, overrides: readonl
 
 /** Read a scenario file (.yaml/.yml/.json; anything else is read as YAML) and validate it. */
 export function loadScenario(path: string, overrides: readonly string[] = []): LoadedScenario {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a scenario file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new InputError(`cannot read the scenario: ${why}`, { file: path });
-  }
+  const text = readLimitedText(path, { maxBytes: MAX_SCENARIO_BYTES, what: 'scenario' });
   return parseScenarioText(text, path, overrides);
 }
 

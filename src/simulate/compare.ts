@@ -4,6 +4,7 @@
  * landscape from the same initial law, and compares histograms on the scenario grid with the PDE
  * density: L1 with its Monte-Carlo noise floor, E[f] and the mass on each axis's lower half.
  */
+import { checkParticleBudget } from '../run/budget.js';
 import { Grid } from '../../solvers/grid.js';
 import { noiseModel, runScenario } from '../run/run.js';
 import { initialDensity } from '../run/initial.js';
@@ -205,6 +206,7 @@ export async function simulateScenario(loaded: LoadedScenario, opts: SimulateOpt
       const L = maxCurvature(land.compiled, grid);
       const every = scenario.time.reportEvery;
       dt = opts.dt ?? Math.min(every / 50, L > 0 ? 0.02 / L : Infinity);
+      checkParticleBudget(scenario.time.end, dt, N, opts.dt !== undefined ? { option: '--dt' } : { file, field: 'landscape' });
       const noise = noiseModel(scenario.noise);
       const sys: SdeSystem = { lo, hi, f: fAt, gradient: land.compiled.gradient().map(pf), noise };
       description =
@@ -224,6 +226,7 @@ export async function simulateScenario(loaded: LoadedScenario, opts: SimulateOpt
       const { eta } = fromData!;
       batch = fromData!.batch;
       dt = eta;
+      checkParticleBudget(scenario.time.end, dt, N * batch, { file, field: 'noise.eta' });
       description = `mini-batch SGD θ ← θ − η·mean of ∇ℓ over B indices drawn with replacement, η = ${eta}, B = ${batch}, t = k·η, reflecting walls`;
       let k = 0;
       for (let r = 0; r < times.length; r++) {

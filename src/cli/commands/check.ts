@@ -17,6 +17,7 @@ export interface CheckCliOptions {
   timeout?: number;
   json?: boolean;
   quiet?: boolean;
+  allowOutside?: boolean;
 }
 
 function positiveInteger(v: string): number {
@@ -44,6 +45,7 @@ export function checkCommand(): Command {
     .option('--timeout <seconds>', 'kill a run after this many seconds (it then fails)', positiveSeconds)
     .option('--json', 'print the results as JSON instead of the table')
     .option('-q, --quiet', 'no progress lines on stderr')
+    .option('--allow-outside', 'allow case scenarios outside the project holding the baselines file (docs/check.md)')
     .addHelpText(
       'after',
       `
@@ -57,7 +59,7 @@ quantity or a value not recorded yet), 2 bad input (the error names the file and
 With --update: 0 when every value was recorded, 1 when some run produced none.`,
     )
     .action(async (file: string, o: CheckCliOptions) => {
-      const { baselines, text, doc } = loadBaselines(file);
+      const { baselines, text, doc } = loadBaselines(file, { allowOutside: o.allowOutside });
       const names = baselines.cases.map((c) => c.name);
       const unknown = o.only.filter((n) => !names.includes(n));
       if (unknown.length > 0) throw new InputError(`--only ${JSON.stringify(unknown[0])}: no such case (cases: ${names.join(', ')})`, { file });

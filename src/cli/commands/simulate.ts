@@ -1,3 +1,4 @@
+import { checkParticleBudget } from '../../run/budget.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
 import { simulateScenario, MAX_PARTICLES, MIN_PARTICLES } from '../../simulate/compare.js';
@@ -82,6 +83,8 @@ L1/floor near 1 means agreement to within sampling error. Exit codes: 0 ok, 2 ba
     )
     .action(async (file: string, o: SimulateCliOptions) => {
       const loaded = loadScenario(file, o.set);
+      // Refused before the PDE run, which may itself take a while.
+      if (o.dt !== undefined) checkParticleBudget(loaded.scenario.time.end, o.dt, o.particles, { option: '--dt' });
       const methods: SimMethod[] | undefined = o.method === 'both' ? ['sde', 'sgd'] : o.method ? [o.method] : undefined;
       const progress = !o.quiet && !o.json && process.stderr.isTTY;
       const result = await simulateScenario(loaded, {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
 import { setUp } from '../../run/run.js';
 import { setOption } from '../shared.js';
+import { checkStepBudget } from '../../run/budget.js';
 
 export function validateCommand(): Command {
   return new Command('validate')
@@ -13,6 +14,8 @@ export function validateCommand(): Command {
       for (const file of files) {
         const loaded = loadScenario(file, o.set);
         const s = setUp(loaded);
+        // validate refuses what run would refuse before its first step.
+        checkStepBudget(loaded, s.op.explicitLimit());
         process.stdout.write(`${file}: ok (${s.grid.n.join('×')} cells, regime ${s.regime.regime})\n`);
       }
     });
