@@ -16,7 +16,7 @@ import { loadScenario, showValue } from '../scenario/load.js';
 import { parseQuantity, QUANTITY_NAMES } from './quantity.js';
 import type { BaselineCase, Baselines, ExpectedValue, QuantityCheck, Tolerance } from './types.js';
 
-export const REGIMES: readonly string[] = ['converging', 'collapsing'];
+export const REGIMES: readonly string[] = ['converging', 'collapsing', 'undecided'];
 
 export interface LoadedBaselines {
   baselines: Baselines;

@@ -1,4 +1,5 @@
 import type { Problem } from '../../solvers/problem.js';
+import { linearFit } from './rates.js';
 
 /** One row of the time series (report.json `series`, series.csv). */
 export interface SeriesPoint {
@@ -16,6 +17,16 @@ export interface SeriesPoint {
   log10Chi2: number;
   /** Mass in {f < δ} (collapse diagnostic; always computed). */
   massBelowDelta: number;
+  /**
+   * E[log f] under ρ (log of the cell averages of f); null where f ≤ 0 somewhere (additive noise
+   * on a signed f). Its drift is the almost-sure collapse rate (docs/regime.md).
+   */
+  meanLogLoss?: number | null;
+  /**
+   * Mass near each zero-set component (report.json `regimeDetails.components`, same order): the
+   * cells of {f < δ} reached from the component's cells, each cell given to the nearest component.
+   */
+  massNearZero?: number[];
 }
 
 /**
@@ -29,10 +40,21 @@ export class DistanceTracker {
   /** E_π[f]: the equilibrium mean loss of the discrete π. */
   readonly meanLossPi: number;
 
-  constructor(problem: Problem, delta: number) {
+  /** Component label of each cell (−1: near none); null when there are no components. */
+  private readonly label: Int8Array | null;
+  private readonly nComponents: number;
+  private readonly logF: Float64Array | null;
+
+  /** `componentCells`: the cells of each zero-set component (Regime.componentCells). */
+  constructor(problem: Problem, delta: number, componentCells: readonly (readonly number[])[] = []) {
     this.problem = problem;
     this.logPi = problem.logPi();
     this.delta = delta;
+    this.nComponents = Math.min(componentCells.length, 127);
+    this.label = this.nComponents > 0 ? basins(problem, delta, componentCells.slice(0, this.nComponents)) : null;
+    let positive = true;
+    for (let i = 0; i < problem.f.length && positive; i++) positive = problem.f[i] > 0;
+    this.logF = positive ? problem.f.map(Math.log) : null;
     let m = 0;
     const vol = problem.grid.cellVolume;
     for (let i = 0; i < problem.f.length; i++) m += Math.exp(this.logPi[i]) * problem.f[i] * vol;
@@ -56,6 +78,10 @@ export class DistanceTracker {
     let l1 = 0;
     let kl = 0;
     let below = 0;
+    let meanLog = 0;
+    const near = new Array<number>(this.nComponents).fill(0);
+    const label = this.label;
+    const logF = this.logF;
     // χ² terms ln[π (u − 1)²] accumulated by a running log-sum-exp
     let lseMax = -Infinity;
     let lseSum = 0;
@@ -65,6 +91,8 @@ export class DistanceTracker {
       const pi = Math.exp(lp[i]);
       meanLoss += rn * f[i];
       if (f[i] < this.delta) below += rho[i];
+      if (logF) meanLog += rn * logF[i];
+      if (label && label[i] >= 0) near[label[i]] += rho[i];
       l1 += Math.abs(rn - pi);
       let term: number;
       if (r > 0) {
@@ -94,6 +122,99 @@ export class DistanceTracker {
       chi2: Number.isFinite(chi2) ? chi2 : null,
       log10Chi2: logChi2 / Math.LN10,
       massBelowDelta: below * vol,
+      meanLogLoss: logF ? meanLog * vol : null,
+      massNearZero: near.map((m) => m * vol),
     };
   }
+}
+
+/**
+ * Cells of {f < δ} labelled by the component that reaches them first in a breadth-first search
+ * from all components' cells at once (face neighbours): a discrete nearest-component partition of
+ * the δ-sublevel set, so two components' masses never count the same cell.
+ */
+function basins(problem: Problem, delta: number, componentCells: readonly (readonly number[])[]): Int8Array {
+  const grid = problem.grid;
+  const f = problem.f;
+  const label = new Int8Array(grid.size).fill(-1);
+  let queue: number[] = [];
+  componentCells.forEach((cells, c) => {
+    for (const i of cells) {
+      if (label[i] < 0) {
+        label[i] = c;
+        queue.push(i);
+      }
+    }
+  });
+  while (queue.length > 0) {
+    const next: number[] = [];
+    for (const i of queue) {
+      for (let k = 0; k < grid.dim; k++) {
+        const s = grid.strides[k];
+        const ik = Math.floor(i / s) % grid.n[k];
+        for (const j of [ik > 0 ? i - s : -1, ik < grid.n[k] - 1 ? i + s : -1]) {
+          if (j >= 0 && label[j] < 0 && f[j] < delta) {
+            label[j] = label[i];
+            next.push(j);
+          }
+        }
+      }
+    }
+    queue = next;
+  }
+  return label;
+}
+
+/** The collapse diagnostics of a run (report.json `collapse`). */
+export interface CollapseReport {
+  /**
+   * d/dt E[log f], fitted by least squares over the tail (the second half of the report times):
+   * the almost-sure collapse rate when negative. null without log f or with too few points.
+   */
+  logLossDrift: { value: number; window: [number, number]; r2: number; points: number } | null;
+  /** d/dt log E[f] over the same window (E f may grow while every path collapses). */
+  meanLossGrowth: number | null;
+  /** Final mass near each zero-set component (same order as regimeDetails.components). */
+  finalMassNearZero: number[];
+  notes: string[];
+}
+
+export function collapseReport(series: readonly SeriesPoint[]): CollapseReport {
+  const notes: string[] = [];
+  const last = series[series.length - 1];
+  const tEnd = last?.t ?? 0;
+  const tail = series.filter((p) => p.t >= tEnd / 2 && p.t > 0);
+  const withLog = tail.filter((p): p is SeriesPoint & { meanLogLoss: number } => typeof p.meanLogLoss === 'number' && Number.isFinite(p.meanLogLoss));
+  let drift: CollapseReport['logLossDrift'] = null;
+  if (withLog.length >= 3) {
+    const fit = linearFit(
+      withLog.map((p) => p.t),
+      withLog.map((p) => p.meanLogLoss),
+    );
+    drift = { value: fit.slope, window: [withLog[0].t, withLog[withLog.length - 1].t], r2: fit.r2, points: withLog.length };
+  }
+  const withMean = tail.filter((p) => p.meanLoss > 0 && Number.isFinite(p.meanLoss));
+  const growth =
+    withMean.length >= 3
+      ? linearFit(
+          withMean.map((p) => p.t),
+          withMean.map((p) => Math.log(p.meanLoss)),
+        ).slope
+      : null;
+  if (drift !== null && growth !== null && drift.value < 0 && growth > 0) {
+    notes.push(
+      `E f grows (d/dt log E f ≈ ${growth.toPrecision(3)}) while E log f drifts down (${drift.value.toPrecision(3)} per unit time): ` +
+        'every path still collapses; E f is carried by rare excursions (e.g. 3-D f = |θ|², ησ = 3: L f = (3ησ − 4) f > 0, yet log|θ_t| → −∞ a.s.; oracles.md §2). Read the collapse rate off E log f, not E f.',
+    );
+  }
+  return { logLossDrift: drift, meanLossGrowth: growth, finalMassNearZero: last?.massNearZero?.slice() ?? [], notes };
+}
+
+/** series.csv: the scalar columns, then one massNearZero_<k> column per component (k from 1). */
+export function seriesTable(series: readonly SeriesPoint[]): { columns: string[]; rows: (number | null)[][] } {
+  const scalar = ['t', 'mass', 'minDensity', 'meanLoss', 'l1', 'kl', 'chi2', 'log10Chi2', 'massBelowDelta', 'meanLogLoss'] as const;
+  const n = series[0]?.massNearZero?.length ?? 0;
+  const columns = [...scalar, ...Array.from({ length: n }, (_, k) => `massNearZero_${k + 1}`)];
+  const rows = series.map((p) => [...scalar.map((c) => p[c] ?? null), ...Array.from({ length: n }, (_, k) => p.massNearZero?.[k] ?? null)]);
+  return { columns, rows };
 }

@@ -9,7 +9,7 @@ import { compareRate, estimate } from './index.js';
 export function attachEstimates(report: RunReport, setup: Setup): void {
   try {
     const { gap, bounds } = estimate({ op: setup.op, regime: setup.regime, landscape: setup.landscape.evalPoints, compiled: setup.landscape.compiled });
-    if (report.regime !== 'collapsing') compareRate(gap, report.rates.chi, report.final.t);
+    if (report.regime === 'converging') compareRate(gap, report.rates.chi, report.final.t);
     report.gap = gap;
     report.bounds = bounds;
   } catch (e) {

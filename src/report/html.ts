@@ -52,7 +52,7 @@ export function summaryRows(r: RunReport): [string, string][] {
     ['rate, KL', rateCell(r.rates.kl)],
     ['rate, E[f]', rateCell(r.rates.meanLoss)],
   ];
-  if (r.regime === 'collapsing') rows.push([`mass in {f < ${fmt(r.delta, 3)}}`, fmt(f.massBelowDelta, 4)]);
+  if (r.regime !== 'converging') rows.push([`mass in {f < ${fmt(r.delta, 3)}}`, fmt(f.massBelowDelta, 4)]);
   if (r.gap) rows.push([r.gap.label === 'spectral gap' ? 'spectral gap λ₁' : 'λ₁ (grid value)', `${fmt(r.gap.value, 6)} (${r.gap.method}, residual ${fmt(r.gap.residuals[0], 2)})`]);
   if (r.bounds?.muckenhoupt) rows.push(['Muckenhoupt bracket', `${fmt(r.bounds.muckenhoupt.lower, 4)} ≤ λ₁ ≤ ${fmt(r.bounds.muckenhoupt.upper, 4)}`]);
   rows.push(['fpsolve', `${r.fpsolve}, ${r.createdAt}`]);

@@ -2,7 +2,7 @@ import { Grid } from '../../solvers/grid.js';
 import { Problem, isFault, type NoiseModel } from '../../solvers/problem.js';
 import { FvOperator } from '../../solvers/operator.js';
 import { selectIntegrator } from '../../solvers/select.js';
-import { DistanceTracker, type SeriesPoint } from '../diagnostics/distances.js';
+import { collapseReport, DistanceTracker, type SeriesPoint } from '../diagnostics/distances.js';
 import { fitTailRate } from '../diagnostics/rates.js';
 import { classifyRegime, type Regime } from '../diagnostics/regime.js';
 import { resolveLandscape } from '../landscape/builtins.js';
@@ -69,7 +69,7 @@ export function setUp(loaded: LoadedScenario, opts: SetupOptions = {}): Setup {
     // ψ differences overflowed the flux coefficients: every integrator would produce NaN or never finish.
     throw new InputError('f varies too steeply on this grid for float64 (the flux coefficients overflow): check the expression, its params and domain.bounds', { file, field: 'landscape' });
   }
-  const regime = classifyRegime(grid, evalPoints, noise);
+  const regime = classifyRegime(grid, evalPoints, noise, land.compiled);
   return { scenario, file, grid, problem: built, op, regime, landscape: { source: land.source, doc: land.doc, evalPoints, compiled: land.compiled } };
 }
 
@@ -225,7 +225,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     throw new InputError((e as Error).message, { file: loaded.file, field: 'time.integrator' });
   }
   const delta = scenario.diagnostics.delta ?? defaultDelta(problem);
-  const tracker = new DistanceTracker(problem, delta);
+  const tracker = new DistanceTracker(problem, delta, setup.regime.componentCells);
   const negTol = negativeTolerance(integrator, integrator.tolerance ?? time.tolerance);
   const series: SeriesPoint[] = [tracker.measure(0, rho)];
   const mass0 = series[0].mass;
@@ -327,7 +327,8 @@ function buildReport(r: ReportInput): RunReport {
   const { setup, integrator, series } = r;
   const { grid, regime, op } = setup;
   const ts = series.map((p) => p.t);
-  const collapsing = regime.regime === 'collapsing';
+  // 'undecided': π may not exist, so it is read like 'collapsing' wherever the grid π would mislead.
+  const collapsing = regime.regime !== 'converging';
   const chi = fitTailRate(
     ts,
     series.map((p) => (p.chi2 === null ? null : Math.sqrt(p.chi2))),
@@ -346,8 +347,12 @@ function buildReport(r: ReportInput): RunReport {
   );
   const notes: string[] = [];
   if (collapsing) {
-    notes.push('π is not integrable (regime "collapsing"): l1, kl and chi2 are distances to the grid\'s π, an artifact that concentrates on the cells nearest the minimizers; read meanLoss, its rate and massBelowDelta instead.');
+    notes.push(
+      `${regime.regime === 'undecided' ? 'π may not be integrable (regime "undecided" on this grid)' : 'π is not integrable (regime "collapsing")'}: l1, kl and chi2 are distances to the grid\'s π, an artifact that concentrates on the cells nearest the minimizers; read meanLoss, its rate, massBelowDelta, meanLogLoss and massNearZero instead.`,
+    );
   }
+  const collapse = collapseReport(series);
+  notes.push(...collapse.notes);
   for (const [name, fit] of Object.entries({ chi, kl, meanLoss })) {
     if (fit === null) notes.push(`rates.${name}: too few report times above round-off to fit a rate.`);
     else if (fit.note) notes.push(`rates.${name}: ${fit.note}`);
@@ -377,7 +382,9 @@ function buildReport(r: ReportInput): RunReport {
       alpha: regime.alpha ?? null,
       codimension: regime.codimension ?? null,
       sublevelExponent: regime.sublevelExponent ?? null,
+      components: regime.components ?? [],
     },
+    collapse,
     backend: r.backend.info.name,
     backendReason: r.backend.reason,
     device: r.backend.info.device,
