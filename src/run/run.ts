@@ -225,7 +225,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     throw new InputError((e as Error).message, { file: loaded.file, field: 'time.integrator' });
   }
   const delta = scenario.diagnostics.delta ?? defaultDelta(problem);
-  const tracker = new DistanceTracker(problem, delta, setup.regime.componentCells);
+  const tracker = new DistanceTracker(problem, delta, setup.regime.componentCells, setup.landscape.evalPoints);
   const negTol = negativeTolerance(integrator, integrator.tolerance ?? time.tolerance);
   const series: SeriesPoint[] = [tracker.measure(0, rho)];
   const mass0 = series[0].mass;
