@@ -2,7 +2,7 @@ import type { Grid } from '../../solvers/grid.js';
 import type { NoiseModel } from '../../solvers/problem.js';
 import { alphaOf } from '../../solvers/problem.js';
 import { centreValues, type PointFunction } from '../../solvers/quadrature.js';
-import { findZeroComponents, type ComponentType, type LandscapeDerivatives, type ZeroAnalysis } from './zero-set.js';
+import { findZeroComponents, localMinimum, type ComponentType, type LandscapeDerivatives, type ZeroAnalysis } from './zero-set.js';
 
 /**
  * 'undecided': the grid cannot tell (a measured exponent within its uncertainty of α). Callers
@@ -184,8 +184,12 @@ export function classifyRegime(grid: Grid, landscape: PointFunction, noise: Nois
   let best = 0;
   for (let i = 1; i < fc.length; i++) if (fc[i] < fc[best]) best = i;
   const none = { components: [] as RegimeComponent[], componentCells: [] as number[][] };
+  const refined = (): { infF: number; argminF: number[] } => {
+    const m = localMinimum(grid, landscape, grid.centre(best), derivs);
+    return { infF: m.v, argminF: m.x };
+  };
   if (noise.kind === 'additive') {
-    return { regime: 'converging', reason: `additive noise (D = ${noise.D}): π = exp(−f/D) is integrable on the bounded box`, infF: fc[best], argminF: grid.centre(best), ...none };
+    return { regime: 'converging', reason: `additive noise (D = ${noise.D}): π = exp(−f/D) is integrable on the bounded box`, ...refined(), ...none };
   }
   const alpha = alphaOf(noise);
   if (noise.eps > 0) {
@@ -193,8 +197,7 @@ export function classifyRegime(grid: Grid, landscape: PointFunction, noise: Nois
       regime: 'converging',
       reason: `multiplicative noise with floor ε = ${noise.eps}: f + ε > 0, so π = (f + ε)^−α (α = ${alpha.toPrecision(4)}) is integrable`,
       alpha,
-      infF: fc[best],
-      argminF: grid.centre(best),
+      ...refined(),
       ...none,
     };
   }
@@ -209,12 +212,12 @@ export function classifyRegime(grid: Grid, landscape: PointFunction, noise: Nois
   const components = zs.components.map((z) => judge(z, alpha, noise.etaSigma, grid));
   const componentCells = zs.components.map((z) => z.cells);
   if (components.length === 0) {
+    const m = refined();
     return {
       regime: 'converging',
-      reason: `inf f > 0 on the box (lowest cell value ${fc[best].toPrecision(4)} at ${point(grid.centre(best))}; no zero found by the local searches): π = f^−α (α = ${alpha.toPrecision(4)}) is integrable`,
+      reason: `inf f = ${m.infF.toPrecision(4)} > 0 on the box (at x = ${point(m.argminF)}; no zero found by the local searches): π = f^−α (α = ${alpha.toPrecision(4)}) is integrable`,
       alpha,
-      infF: fc[best],
-      argminF: grid.centre(best),
+      ...m,
       ...none,
     };
   }

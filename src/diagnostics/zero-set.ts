@@ -687,3 +687,9 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
   }
   return { components, unanalysed, zeroTol };
 }
+
+/** The local minimum of f reached from `start` by a compass search in the box (for inf f when there is no zero). */
+export function localMinimum(grid: Grid, f: PointFunction, start: readonly number[], derivs?: LandscapeDerivatives): { x: number[]; v: number } {
+  const lf = makeLocal(grid, f, derivs);
+  return compassMin(lf, start, grid.h.map((h) => h / 2));
+}
