@@ -213,6 +213,28 @@ describe('classifyRegime: coarse grids give the exact answer or "undecided", nev
   }
 });
 
+describe('classifyRegime: what the local search cannot settle is undecided, not guessed', () => {
+  it('a curved valley of order 12, x² + (y − z²)² + z¹²: e = 1/2 + 1/2 + 1/12 (splitting), the search stops on the valley', () => {
+    // The zero at 0 is reached only along y = z², where f = z¹² is ~1e-13 a tenth of the way in; the
+    // point found there has a Hessian eigenvalue ~1e-8 of the largest: e ∈ (1, 3/2], α inside.
+    const exact = (es: number): string => (1 + 2 / es < 1 + 1 / 12 ? 'converging' : 'collapsing');
+    for (const es of [6, 30]) {
+      const got = classify('x^2+(y-z^2)^2+z^12', B3, [8, 8, 8], es).regime;
+      if (got !== 'undecided') expect(got).toBe(exact(es));
+    }
+    // In 2-D every zero collapses (e ≤ 1 < α), whatever the search found.
+    expect(classify('(x-y^2)^2+y^12', [[-1, 1], [-1, 1]], [32, 32], 20).regime).toBe('collapsing');
+  });
+
+  it('a minimum of 1e-12 along a flat direction: undecided (zero or positive minimum), with the refinement that would tell', () => {
+    const r = classify('x^2 + 1e-12 + y^6', [[-1, 1], [-1, 1]], [32, 32], 4);
+    expect(r.regime).toBe('undecided');
+    expect(r.components![0].refinement).toMatch(/cells ×4 per axis: \[128, 128\]/);
+    // A positive minimum with a non-degenerate Hessian is decided: f ≥ 1e-9 > 0, π bounded.
+    expect(classify('x^2+y^2+z^2 + 1e-9', B3, [8, 8, 8], 4).regime).toBe('converging');
+  });
+});
+
 describe('classifyRegime: bounded π', () => {
   it('positive floor, positive infimum or additive noise: converging, no components', () => {
     const g = new Grid([[-2, 2]], [400]);

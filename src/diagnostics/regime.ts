@@ -112,11 +112,35 @@ function judge(z: ZeroAnalysis, alpha: number, etaSigma: number, grid: Grid): Re
   };
   const what = describeType(z);
   const aText = `α = ${fmt(alpha)}`;
+  if (z.unresolved) {
+    return {
+      ...base,
+      exponent: null,
+      exponentExact: null,
+      verdict: 'undecided',
+      reason: `the local search ended at f = ${z.fAtLocation.toPrecision(3)} > 0 along a flat direction of ∇²f (eigenvalues ${z.hessianEigenvalues.map((v) => fmt(v)).join(', ')}): a zero it could not reach (π not integrable there if e ≤ α) or a tiny positive minimum (π bounded); undecided on this grid`,
+      refinement: `refine the grid (cells ×4 per axis: [${grid.n.map((n) => n * 4).join(', ')}]) so that the search starts nearer the minimum, or add a floor (noise.eps > 0) if f > 0 is meant`,
+    };
+  }
   if (z.exactExponent) {
     const { num, den } = z.exactExponent;
     const e = num / den;
     const eText = fraction(num, den);
     const cmp = num <= den ? 'above' : compareExact(etaSigma, num, den);
+    if (z.rankUncertain > 0 && cmp === 'below') {
+      // The barely non-zero eigenvalues might be degenerate directions: e ∈ ((num − r)/den, num/den].
+      const lo = num - z.rankUncertain;
+      if (!(lo > den && compareExact(etaSigma, lo, den) === 'below')) {
+        return {
+          ...base,
+          exponent: e,
+          exponentExact: null,
+          verdict: 'undecided',
+          reason: `${what}: ${z.rankUncertain} Hessian eigenvalue(s) are tiny against the largest, so e lies between ${fraction(lo, den)} and ${fraction(num, den)} and ${aText} falls in between: undecided on this grid`,
+          refinement: `refine the grid (cells ×4 per axis: [${grid.n.map((n) => n * 4).join(', ')}]) so that the search lands on the zero itself, or move ησ above ${fmt((2 * den) / Math.max(lo - den, 1e-300), 4)}`,
+        };
+      }
+    }
     const crit = num > den ? ` (threshold ησ = ${fmt((2 * den) / (num - den), 6)})` : ' (never: e ≤ 1 < α)';
     const verdict: ComponentVerdict = cmp === 'below' ? 'integrable' : 'not integrable';
     const why =

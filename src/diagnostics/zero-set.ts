@@ -53,6 +53,18 @@ export interface ZeroAnalysis {
   exponentUpperBound: number | null;
   /** Grid cells of this component (centres near the zero set), for mass tracking. */
   cells: number[];
+  /**
+   * The local search ended at a tiny f > 0 along a flat direction of ∇²f: a zero it could not
+   * reach, or a positive minimum; the grid cannot tell which (verdict 'undecided').
+   */
+  unresolved?: boolean;
+  /**
+   * Hessian eigenvalues counted in the rank that are still tiny (between 1e-8 and 1e-4 of the
+   * largest, symbolic; 1e-4 to 1e-2 by differences): at the point found they may belong to a
+   * degenerate direction (a curved valley of order > 2 the search stopped on), so e lies between
+   * (num − rankUncertain)/den and num/den.
+   */
+  rankUncertain: number;
 }
 
 export interface ZeroSetResult {
@@ -542,6 +554,7 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
   const Ht = tangentAxes.map((i) => tangentAxes.map((j) => H[i][j]));
   const eT = tangentAxes.length > 0 ? symmetricEigen(Ht) : { values: [], vectors: [] };
   const kT = rank(eT.values, ref, tol);
+  const rankUncertain = eT.values.filter((lam) => Math.abs(lam) > tol * ref && Math.abs(lam) <= (lf.symbolic ? 1e-4 : 1e-2) * ref).length;
   // Null directions of the tangential Hessian, as vectors in R^d.
   const nullDirs: number[][] = [];
   eT.values.forEach((lam, m) => {
@@ -628,6 +641,7 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
     measuredExponent: measured,
     exponentUpperBound: upper,
     cells,
+    rankUncertain: degenerateDirs === 0 ? rankUncertain : 0,
   };
 }
 
@@ -657,7 +671,17 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
       const start = grid.centre(seed);
       const cm = compassMin(lf, start, grid.h.map((h) => h / 2));
       const pol = newtonPolish(lf, cm.x, cm.v);
-      if (!(pol.v <= zeroTol)) continue;
+      if (!(pol.v <= zeroTol)) {
+        // A positive minimum with a non-degenerate Hessian is exactly that (π bounded there). A
+        // tiny value along a flat direction may be a zero the search crawls towards too slowly.
+        if (pol.v <= 1e-6 * fScale && found.length === 0) {
+          const z = analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale);
+          const flat = z.hessianEigenvalues.some((lam) => Math.abs(lam) <= (lf.symbolic ? 1e-8 : 1e-4) * Math.max(...z.hessianEigenvalues.map(Math.abs), fScale / Math.max(...grid.hi.map((hi, k) => hi - grid.lo[k])) ** 2));
+          if (flat && components.length < MAX_COMPONENTS) found.push({ ...z, unresolved: true });
+        }
+        continue;
+      }
+      if (found.some((c) => c.unresolved)) found.length = 0;
       // Seeds of a valley, or of a zero already found, describe the same component.
       if (found.some((c) => c.zeroSetDimension > 0 || c.type === 'degenerate')) break;
       const near = found.some((c) => Math.hypot(...c.location.map((xk, k) => (xk - pol.x[k]) / grid.h[k])) < 0.5);
