@@ -25,7 +25,8 @@ export interface SeriesPoint {
   meanLogLoss?: number | null;
   /**
    * Mass near each zero-set component (report.json `regimeDetails.components`, same order): the
-   * cells of {f < δ} reached from the component's cells, each cell given to the nearest component.
+   * component's own cells plus the cells of {f < δ} reached from them, each cell given to the
+   * nearest component.
    */
   massNearZero?: number[];
 }
