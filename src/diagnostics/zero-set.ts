@@ -499,7 +499,8 @@ export function rayExponent(
   const high = slope(1, 0, mid);
   const coarse = slope(2, mid, levels - 1);
   if (!Number.isFinite(low)) return null;
-  const uncertainty = Math.max(Math.abs(low - high), Number.isFinite(coarse) && s > 1 ? Math.abs(low - coarse) : 0, 0.01);
+  // An unusable half (all radii 0 or clipped) leaves the power law unchecked: say so, not NaN.
+  const uncertainty = Math.max(Number.isFinite(high) ? Math.abs(low - high) : 0.5, Number.isFinite(coarse) && s > 1 ? Math.abs(low - coarse) : 0, 0.01);
   const med = (j: number): number => {
     const v = rs[j].filter((r) => r > 0).sort((a, b) => a - b);
     return v.length > 0 ? v[Math.floor(v.length / 2)] : 0;
