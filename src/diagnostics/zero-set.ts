@@ -685,7 +685,8 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
       if (found.some((c) => c.unresolved)) found.length = 0;
       // Seeds of a valley, or of a zero already found, describe the same component.
       if (found.some((c) => c.zeroSetDimension > 0 || c.type === 'degenerate')) break;
-      const near = found.some((c) => Math.hypot(...c.location.map((xk, k) => (xk - pol.x[k]) / grid.h[k])) < 0.5);
+      // The search may also wander out of its set onto a zero another set already owns.
+      const near = [...components, ...found].some((c) => Math.hypot(...c.location.map((xk, k) => (xk - pol.x[k]) / grid.h[k])) < 0.5);
       if (near) continue;
       if (components.length + found.length >= MAX_COMPONENTS) break;
       found.push(analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale));
