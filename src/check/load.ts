@@ -18,7 +18,7 @@ import { readLimitedText } from '../io/read-limited.js';
 import { checkFlowNesting, checkYamlShape } from '../scenario/shape.js';
 import type { BaselineCase, Baselines, ExpectedValue, QuantityCheck, Tolerance } from './types.js';
 
-export const REGIMES: readonly string[] = ['converging', 'collapsing'];
+export const REGIMES: readonly string[] = ['converging', 'collapsing', 'undecided'];
 
 export interface LoadedBaselines {
   baselines: Baselines;

@@ -5,6 +5,10 @@
  * text, and only those characters are replaced: comments, key order, flow style, number spelling
  * and tolerances stay byte for byte as written (re-serializing the document would respell
  * `1.0e-3` as `1e-3` and re-space flow lists).
+ *
+ * Which values --update may change: numbers (measurements, recorded by a previous --update or
+ * written as a starting guess) when they are outside their tolerance, and any `null`. A regime
+ * that is already written is never changed: it is a verdict someone asserted or reviewed.
  */
 import { type Document, isScalar, Scalar } from 'yaml';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -21,7 +25,10 @@ export interface Change {
 
 export interface UpdatePlan {
   changes: Change[];
-  /** Results that produced no value (failed run, missing quantity): their expected values are left alone. */
+  /**
+   * Results left alone: those that produced no value (failed run, missing quantity), and written
+   * regimes the run contradicts (a verdict is never rewritten; see planUpdate).
+   */
   skipped: CheckResult[];
   /** The new file text (the input text when nothing changed). */
   text: string;
@@ -74,6 +81,17 @@ export function planUpdate(text: string, doc: Document, results: readonly CheckR
     const to = recordedValue(r.got, r.check.tolerance);
     const from = r.check.expected;
     if (from === to) continue;
+    if (r.check.quantity.kind === 'regime' && from !== null) {
+      // A regime is a claim about the SDE, not a measurement: numbers are what runs produce and
+      // --update records them, but a written verdict is the user's (or was reviewed by one once
+      // recorded), and a grid can flip it (a coarse grid calling a converging case collapsing).
+      // Only `null` regimes are filled in; a changed verdict is reported and left for a person.
+      skipped.push({
+        ...r,
+        message: `the run says ${String(r.got)} but the file says ${String(from)}; --update never rewrites a written regime (only null ones): edit it by hand if ${String(r.got)} is right`,
+      });
+      continue;
+    }
     const node = doc.getIn(r.check.docPath, true);
     if (!isScalar(node) || !node.range) {
       // The loader only accepts scalars here, so this is a bug, not bad input.

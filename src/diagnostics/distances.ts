@@ -1,4 +1,6 @@
 import type { Problem } from '../../solvers/problem.js';
+import type { PointFunction } from '../../solvers/quadrature.js';
+import { linearFit } from './rates.js';
 
 /** One row of the time series (report.json `series`, series.csv). */
 export interface SeriesPoint {
@@ -16,6 +18,17 @@ export interface SeriesPoint {
   log10Chi2: number;
   /** Mass in {f < δ} (collapse diagnostic; always computed). */
   massBelowDelta: number;
+  /**
+   * E[log f] under ρ (log of the cell averages of f); null where f ≤ 0 somewhere (additive noise
+   * on a signed f). Its drift is the almost-sure collapse rate (docs/regime.md).
+   */
+  meanLogLoss?: number | null;
+  /**
+   * Mass near each zero-set component (report.json `regimeDetails.components`, same order): the
+   * component's own cells plus the cells of {f < δ} reached from them, each cell given to the
+   * nearest component.
+   */
+  massNearZero?: number[];
 }
 
 /**
@@ -29,10 +42,24 @@ export class DistanceTracker {
   /** E_π[f]: the equilibrium mean loss of the discrete π. */
   readonly meanLossPi: number;
 
-  constructor(problem: Problem, delta: number) {
+  /** Component label of each cell (−1: near none); null when there are no components. */
+  private readonly label: Int8Array | null;
+  private readonly nComponents: number;
+  private readonly logF: Float64Array | null;
+
+  /**
+   * `componentCells`: the cells of each zero-set component (Regime.componentCells). `landscape`:
+   * f at points, for cell averages of log f (without it, the log of the cell averages of f).
+   */
+  constructor(problem: Problem, delta: number, componentCells: readonly (readonly number[])[] = [], landscape?: PointFunction) {
     this.problem = problem;
     this.logPi = problem.logPi();
     this.delta = delta;
+    this.nComponents = Math.min(componentCells.length, 127);
+    this.label = this.nComponents > 0 ? basins(problem, delta, componentCells.slice(0, this.nComponents)) : null;
+    let positive = true;
+    for (let i = 0; i < problem.f.length && positive; i++) positive = problem.f[i] > 0;
+    this.logF = positive ? cellLogAverages(problem, landscape) : null;
     let m = 0;
     const vol = problem.grid.cellVolume;
     for (let i = 0; i < problem.f.length; i++) m += Math.exp(this.logPi[i]) * problem.f[i] * vol;
@@ -56,6 +83,10 @@ export class DistanceTracker {
     let l1 = 0;
     let kl = 0;
     let below = 0;
+    let meanLog = 0;
+    const near = new Array<number>(this.nComponents).fill(0);
+    const label = this.label;
+    const logF = this.logF;
     // χ² terms ln[π (u − 1)²] accumulated by a running log-sum-exp
     let lseMax = -Infinity;
     let lseSum = 0;
@@ -65,6 +96,8 @@ export class DistanceTracker {
       const pi = Math.exp(lp[i]);
       meanLoss += rn * f[i];
       if (f[i] < this.delta) below += rho[i];
+      if (logF) meanLog += rn * logF[i];
+      if (label && label[i] >= 0) near[label[i]] += rho[i];
       l1 += Math.abs(rn - pi);
       let term: number;
       if (r > 0) {
@@ -94,6 +127,142 @@ export class DistanceTracker {
       chi2: Number.isFinite(chi2) ? chi2 : null,
       log10Chi2: logChi2 / Math.LN10,
       massBelowDelta: below * vol,
+      meanLogLoss: logF ? meanLog * vol : null,
+      massNearZero: near.map((m) => m * vol),
     };
   }
+}
+
+/**
+ * Cells of {f < δ} labelled by the component that reaches them first in a breadth-first search
+ * from all components' cells at once (face neighbours): a discrete nearest-component partition of
+ * the δ-sublevel set, so two components' masses never count the same cell.
+ */
+function basins(problem: Problem, delta: number, componentCells: readonly (readonly number[])[]): Int8Array {
+  const grid = problem.grid;
+  const f = problem.f;
+  const label = new Int8Array(grid.size).fill(-1);
+  let queue: number[] = [];
+  componentCells.forEach((cells, c) => {
+    for (const i of cells) {
+      if (label[i] < 0) {
+        label[i] = c;
+        queue.push(i);
+      }
+    }
+  });
+  while (queue.length > 0) {
+    const next: number[] = [];
+    for (const i of queue) {
+      for (let k = 0; k < grid.dim; k++) {
+        const s = grid.strides[k];
+        const ik = Math.floor(i / s) % grid.n[k];
+        for (const j of [ik > 0 ? i - s : -1, ik < grid.n[k] - 1 ? i + s : -1]) {
+          if (j >= 0 && label[j] < 0 && f[j] < delta) {
+            label[j] = label[i];
+            next.push(j);
+          }
+        }
+      }
+    }
+    queue = next;
+  }
+  return label;
+}
+
+/** The collapse diagnostics of a run (report.json `collapse`). */
+export interface CollapseReport {
+  /**
+   * d/dt E[log f], fitted by least squares over the tail (the second half of the report times):
+   * the almost-sure collapse rate when negative. null without log f or with too few points.
+   */
+  logLossDrift: { value: number; window: [number, number]; r2: number; points: number } | null;
+  /** d/dt log E[f] over the same window (E f may grow while every path collapses). */
+  meanLossGrowth: number | null;
+  /** Final mass near each zero-set component (same order as regimeDetails.components). */
+  finalMassNearZero: number[];
+  notes: string[];
+}
+
+export function collapseReport(series: readonly SeriesPoint[]): CollapseReport {
+  const notes: string[] = [];
+  const last = series[series.length - 1];
+  const tEnd = last?.t ?? 0;
+  const tail = series.filter((p) => p.t >= tEnd / 2 && p.t > 0);
+  const withLog = tail.filter((p): p is SeriesPoint & { meanLogLoss: number } => typeof p.meanLogLoss === 'number' && Number.isFinite(p.meanLogLoss));
+  let drift: CollapseReport['logLossDrift'] = null;
+  if (withLog.length >= 3) {
+    const fit = linearFit(
+      withLog.map((p) => p.t),
+      withLog.map((p) => p.meanLogLoss),
+    );
+    drift = { value: fit.slope, window: [withLog[0].t, withLog[withLog.length - 1].t], r2: fit.r2, points: withLog.length };
+  }
+  const withMean = tail.filter((p) => p.meanLoss > 0 && Number.isFinite(p.meanLoss));
+  const growth =
+    withMean.length >= 3
+      ? linearFit(
+          withMean.map((p) => p.t),
+          withMean.map((p) => Math.log(p.meanLoss)),
+        ).slope
+      : null;
+  if (drift !== null && growth !== null && drift.value < 0 && growth > 0) {
+    notes.push(
+      `E f grows (d/dt log E f ≈ ${growth.toPrecision(3)}) while E log f drifts down (${drift.value.toPrecision(3)} per unit time): ` +
+        'every path still collapses; E f is carried by rare excursions (e.g. 3-D f = |θ|², ησ = 3: L f = (3ησ − 4) f > 0, yet log|θ_t| → −∞ a.s.; oracles.md §2). Read the collapse rate off E log f, not E f.',
+    );
+  }
+  return { logLossDrift: drift, meanLossGrowth: growth, finalMassNearZero: last?.massNearZero?.slice() ?? [], notes };
+}
+
+/** series.csv: the scalar columns, then one massNearZero_<k> column per component (k from 1). */
+export function seriesTable(series: readonly SeriesPoint[]): { columns: string[]; rows: (number | null)[][] } {
+  const scalar = ['t', 'mass', 'minDensity', 'meanLoss', 'l1', 'kl', 'chi2', 'log10Chi2', 'massBelowDelta', 'meanLogLoss'] as const;
+  const n = series[0]?.massNearZero?.length ?? 0;
+  const columns = [...scalar, ...Array.from({ length: n }, (_, k) => `massNearZero_${k + 1}`)];
+  const rows = series.map((p) => [...scalar.map((c) => p[c] ?? null), ...Array.from({ length: n }, (_, k) => p.massNearZero?.[k] ?? null)]);
+  return { columns, rows };
+}
+
+/**
+ * Cell averages of log f by the 2^d-point Gauss rule (nodes ±h/(2√3): exact for cubics, and never
+ * the cell centre, where a zero of f often sits). log of the cell average of f instead would be
+ * biased by Var_K(f)/(2f²) ~ h²/r² near a zero, which changes as the law moves and shows up as a
+ * false drift of E log f. Cells where a node hits f ≤ 0 fall back to log of the cell average.
+ */
+function cellLogAverages(problem: Problem, landscape: PointFunction | undefined): Float64Array {
+  const f = problem.f;
+  const out = f.map(Math.log);
+  if (!landscape) return out;
+  const grid = problem.grid;
+  const d = grid.dim;
+  const node = 1 / (2 * Math.sqrt(3));
+  const corners = 1 << d;
+  const CHUNK = 4096;
+  const coords = Array.from({ length: d }, () => new Float64Array(CHUNK));
+  const vals = new Float64Array(CHUNK);
+  const acc = new Float64Array(grid.size);
+  const bad = new Uint8Array(grid.size);
+  for (let c = 0; c < corners; c++) {
+    const off = Array.from({ length: d }, (_, k) => ((c >> k) & 1 ? node : -node));
+    for (let start = 0; start < grid.size; start += CHUNK) {
+      const len = Math.min(CHUNK, grid.size - start);
+      for (let i = 0; i < len; i++) {
+        const flat = start + i;
+        for (let k = 0; k < d; k++) {
+          const ik = Math.floor(flat / grid.strides[k]) % grid.n[k];
+          coords[k][i] = grid.lo[k] + (ik + 0.5 + off[k]) * grid.h[k];
+        }
+      }
+      const cs = len === CHUNK ? coords : coords.map((a) => a.subarray(0, len));
+      const o = len === CHUNK ? vals : vals.subarray(0, len);
+      landscape(cs, o);
+      for (let i = 0; i < len; i++) {
+        if (o[i] > 0 && Number.isFinite(o[i])) acc[start + i] += Math.log(o[i]) / corners;
+        else bad[start + i] = 1;
+      }
+    }
+  }
+  for (let i = 0; i < grid.size; i++) if (!bad[i]) out[i] = acc[i];
+  return out;
 }

@@ -2,8 +2,42 @@ import type { Grid } from '../../solvers/grid.js';
 import type { NoiseModel } from '../../solvers/problem.js';
 import { alphaOf } from '../../solvers/problem.js';
 import { centreValues, type PointFunction } from '../../solvers/quadrature.js';
+import { findZeroComponents, localMinimum, type ComponentType, type LandscapeDerivatives, type ZeroAnalysis } from './zero-set.js';
 
-export type RegimeName = 'converging' | 'collapsing';
+/**
+ * 'undecided': the grid cannot tell (a measured exponent within its uncertainty of α). Callers
+ * treat it like 'collapsing' wherever a grid π would mislead: π may not exist.
+ */
+export type RegimeName = 'converging' | 'collapsing' | 'undecided';
+
+export type ComponentVerdict = 'integrable' | 'not integrable' | 'undecided';
+
+/** One component of the zero set in report.json (`regimeDetails.components`). */
+export interface RegimeComponent {
+  /** A refined point of the component (the minimizer found there). */
+  location: number[];
+  type: ComponentType;
+  /** Box faces it touches (a zero on a wall sees a half-neighbourhood: same exponent). */
+  walls: string[];
+  /** Rank of ∇²f transverse to the zero set; null for degenerate zeros. */
+  codimension: number | null;
+  /** 0 for a point, 1 for a curve (valley), 2 for a surface. */
+  zeroSetDimension: number;
+  /** The exponent e of vol{f < δ} ~ δ^e used for the verdict. */
+  exponent: number | null;
+  /** e as a fraction when exact ('3/2'), else null (measured). */
+  exponentExact: string | null;
+  /** e measured from f along rays at sub-grid scales (a cross-check where e is exact). */
+  exponentMeasured: { value: number; uncertainty: number; scales: [number, number] } | null;
+  hessianEigenvalues: number[];
+  hessianSource: 'symbolic' | 'finite differences';
+  /** Grid cells assigned to this component (mass near it is tracked over them and their δ-basin). */
+  cells: number;
+  verdict: ComponentVerdict;
+  reason: string;
+  /** For 'undecided': what would decide. */
+  refinement?: string;
+}
 
 export interface Regime {
   regime: RegimeName;
@@ -12,110 +46,230 @@ export interface Regime {
   /** inf f over the box, located by a local search from the best cell centre. */
   infF: number;
   argminF: number[];
-  /** Growth exponent e of vol{f < δ} ~ δ^e near the zero set (k/2 for a codimension-k quadratic zero), when inf f = 0. */
+  /** e of the deciding component (the least integrable one), when inf f = 0. */
   sublevelExponent?: number;
-  /** Codimension k = 2e, assuming f vanishes quadratically. */
+  /** Its codimension (Hessian rank), when quadratic. */
   codimension?: number;
   alpha?: number;
+  /** Every component of {f = 0} found on the grid, analysed locally (empty when inf f > 0 or π is bounded). */
+  components?: RegimeComponent[];
+  /** Cells of each component, same order (for the mass-near-zero diagnostic; not in report.json). */
+  componentCells?: number[][];
 }
 
-function evalAt(f: PointFunction, p: readonly number[]): number {
-  const coords = p.map((v) => Float64Array.of(v));
-  const out = new Float64Array(1);
-  f(coords, out);
-  return out[0];
+const fmt = (v: number, p = 4): string => (Math.abs(v) < 1e-12 ? '0' : String(+v.toPrecision(p)));
+const point = (x: readonly number[]): string => `(${x.map((v) => fmt(v, 6)).join(', ')})`;
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
-/** Compass search for a local minimum inside the box (robust for any continuous f). */
-function localMin(f: PointFunction, grid: Grid, start: number[]): { x: number[]; v: number } {
-  let x = start.slice();
-  let v = evalAt(f, x);
-  let step = grid.h.map((h) => h);
-  for (let iter = 0; iter < 400 && step.some((s, k) => s > 1e-14 * (grid.hi[k] - grid.lo[k])); iter++) {
-    let improved = false;
-    for (let k = 0; k < grid.dim && !improved; k++) {
-      for (const sgn of [1, -1]) {
-        const y = x.slice();
-        y[k] = Math.min(grid.hi[k], Math.max(grid.lo[k], y[k] + sgn * step[k]));
-        const w = evalAt(f, y);
-        if (w < v) {
-          x = y;
-          v = w;
-          improved = true;
-          break;
-        }
-      }
-    }
-    if (!improved) step = step.map((s) => s / 2);
-  }
-  return { x, v };
+function fraction(num: number, den: number): string {
+  const g = gcd(num, den) || 1;
+  return den / g === 1 ? String(num / g) : `${num / g}/${den / g}`;
 }
 
 /**
- * Tells whether π is a probability density on the box (DESIGN.md §1, oracles.md §4).
- * Multiplicative noise without floor: π = f^−α is integrable near the zero set of f iff
- * α < e, where vol{f < δ} ~ δ^e; for a quadratic zero of codimension k, e = k/2, i.e. ησ > 4/(k−2).
+ * α < num/den with α = 1 + 2/(ησ), decided on ησ alone: ησ(num − den) > 2den. Equality up to
+ * round-off of ησ (eta·sigma) is the boundary case, which is NOT integrable (∫ r^−1 dr diverges).
  */
-export function classifyRegime(grid: Grid, landscape: PointFunction, noise: NoiseModel): Regime {
-  const fc = centreValues(grid, landscape);
-  let best = 0;
-  let fmax = -Infinity;
-  for (let i = 0; i < fc.length; i++) {
-    if (fc[i] < fc[best]) best = i;
-    if (fc[i] > fmax) fmax = fc[i];
+function compareExact(etaSigma: number, num: number, den: number): 'below' | 'equal' | 'above' {
+  const lhs = etaSigma * (num - den);
+  const rhs = 2 * den;
+  if (Math.abs(lhs - rhs) <= 1e-12 * rhs) return 'equal';
+  return lhs > rhs ? 'below' : 'above';
+}
+
+/** ησ at which α = e (only for e > 1; for e ≤ 1 there is none: α > 1 always). */
+const criticalEtaSigma = (e: number): number | null => (e > 1 ? 2 / (e - 1) : null);
+
+function describeType(z: ZeroAnalysis): string {
+  const wall = z.walls.length > 0 ? ` on the wall ${z.walls.join(', ')}` : '';
+  const eig = `Hessian eigenvalues ${z.hessianEigenvalues.map((v) => fmt(v)).join(', ')}`;
+  switch (z.type) {
+    case 'isolated quadratic':
+      return `isolated quadratic zero${wall} (${eig}; codimension ${z.codimension})`;
+    case 'linear at wall':
+      return `zero on the wall ${z.walls.join(', ')} where f vanishes linearly across ${z.linearWallAxes.map((k) => 'xyz'[k]).join(', ')} (${eig})`;
+    case 'valley':
+      return `valley: a zero set of dimension ${z.zeroSetDimension}${wall}, codimension ${(z.codimension ?? 0) + z.linearWallAxes.length} (${eig})`;
+    case 'degenerate':
+      return `degenerate zero${wall} (${eig}: f vanishes faster than quadratically along ${z.hessianEigenvalues.length - (z.codimension ?? 0)} direction(s))`;
   }
-  const { x: argmin, v: infF } = localMin(landscape, grid, grid.centre(best));
-  const base: Pick<Regime, 'infF' | 'argminF'> = { infF, argminF: argmin };
-  // Round-off of the local search (1e-16 instead of 0) would only distract in the report.
-  const at = `x = (${argmin.map((v, k) => (Math.abs(v) < 1e-9 * (grid.hi[k] - grid.lo[k]) ? 0 : +v.toPrecision(6))).join(', ')})`;
+}
+
+function judge(z: ZeroAnalysis, alpha: number, etaSigma: number, grid: Grid): RegimeComponent {
+  const base = {
+    location: z.location,
+    type: z.type,
+    walls: z.walls,
+    codimension: z.codimension,
+    zeroSetDimension: z.zeroSetDimension,
+    exponentMeasured: z.measuredExponent,
+    hessianEigenvalues: z.hessianEigenvalues,
+    hessianSource: z.hessianSource,
+    cells: z.cells.length,
+  };
+  const what = describeType(z);
+  const aText = `α = ${fmt(alpha)}`;
+  if (z.unresolved) {
+    return {
+      ...base,
+      exponent: null,
+      exponentExact: null,
+      verdict: 'undecided',
+      reason: `the local search ended at f = ${z.fAtLocation.toPrecision(3)} > 0 along a flat direction of ∇²f (eigenvalues ${z.hessianEigenvalues.map((v) => fmt(v)).join(', ')}): a zero it could not reach (π not integrable there if e ≤ α) or a tiny positive minimum (π bounded); undecided on this grid`,
+      refinement: `refine the grid (cells ×4 per axis: [${grid.n.map((n) => n * 4).join(', ')}]) so that the search starts nearer the minimum, or add a floor (noise.eps > 0) if f > 0 is meant`,
+    };
+  }
+  if (z.exactExponent) {
+    const { num, den } = z.exactExponent;
+    const e = num / den;
+    const eText = fraction(num, den);
+    const cmp = num <= den ? 'above' : compareExact(etaSigma, num, den);
+    if (z.rankUncertain > 0 && cmp === 'below') {
+      // The barely non-zero eigenvalues might be degenerate directions: e ∈ ((num − r)/den, num/den].
+      const lo = num - z.rankUncertain;
+      if (!(lo > den && compareExact(etaSigma, lo, den) === 'below')) {
+        return {
+          ...base,
+          exponent: e,
+          exponentExact: null,
+          verdict: 'undecided',
+          reason: `${what}: ${z.rankUncertain} Hessian eigenvalue(s) are tiny against the largest, so e lies between ${fraction(lo, den)} and ${fraction(num, den)} and ${aText} falls in between: undecided on this grid`,
+          refinement: `refine the grid (cells ×4 per axis: [${grid.n.map((n) => n * 4).join(', ')}]) so that the search lands on the zero itself, or move ησ above ${fmt((2 * den) / Math.max(lo - den, 1e-300), 4)}`,
+        };
+      }
+    }
+    const crit = num > den ? ` (threshold ησ = ${fmt((2 * den) / (num - den), 6)})` : ' (never: e ≤ 1 < α)';
+    const verdict: ComponentVerdict = cmp === 'below' ? 'integrable' : 'not integrable';
+    const why =
+      cmp === 'below'
+        ? `${aText} < e = ${eText}: integrable`
+        : cmp === 'equal'
+          ? `${aText} = e = ${eText} exactly: not integrable (the boundary case diverges like ∫ dr/r)`
+          : `${aText} > e = ${eText}: not integrable${crit}`;
+    return { ...base, exponent: e, exponentExact: eText, verdict, reason: `${what}: vol{f < δ} ~ δ^${eText}; ${why}` };
+  }
+  const m = z.measuredExponent;
+  const bound = z.exponentUpperBound;
+  // A C² zero with zero gradient has e ≤ s/2 on its s-dimensional slice; trust the bound only when
+  // the measurement agrees with it (abs(x) has zero "Hessian" and e = 1 > 1/2).
+  if (bound !== null && alpha >= bound * (1 - 1e-12) && (m === null || m.value <= bound + m.uncertainty)) {
+    return {
+      ...base,
+      exponent: m?.value ?? null,
+      exponentExact: null,
+      verdict: 'not integrable',
+      reason: `${what}: e ≤ ${bound} (f ≤ C|x − x₀|² on a ${2 * bound}-dimensional slice)${m ? `, measured e = ${fmt(m.value, 3)} ± ${fmt(m.uncertainty, 2)}` : ''}; ${aText} ≥ ${bound}: not integrable`,
+    };
+  }
+  if (m === null) {
+    const factor = 4;
+    return {
+      ...base,
+      exponent: null,
+      exponentExact: null,
+      verdict: 'undecided',
+      reason: `${what}: the sublevel exponent could not be measured (f does not rise on the rays within ${fmt(2 * Math.sqrt(grid.dim) * Math.max(...grid.h), 3)})`,
+      refinement: `refine the grid (cells ×${factor} per axis: [${grid.n.map((n) => n * factor).join(', ')}]) so that the rays resolve the zero`,
+    };
+  }
+  const eText = `${fmt(m.value, 3)} ± ${fmt(m.uncertainty, 2)}`;
+  const scales = `radii ${fmt(m.scales[0], 2)} to ${fmt(m.scales[1], 2)}`;
+  if (alpha > m.value + m.uncertainty) {
+    return { ...base, exponent: m.value, exponentExact: null, verdict: 'not integrable', reason: `${what}: measured e = ${eText} (${scales}); ${aText} > e: not integrable` };
+  }
+  if (alpha < m.value - m.uncertainty) {
+    return { ...base, exponent: m.value, exponentExact: null, verdict: 'integrable', reason: `${what}: measured e = ${eText} (${scales}); ${aText} < e: integrable` };
+  }
+  const crit = criticalEtaSigma(m.value);
+  return {
+    ...base,
+    exponent: m.value,
+    exponentExact: null,
+    verdict: 'undecided',
+    reason: `${what}: measured e = ${eText} (${scales}) cannot be told apart from ${aText}: undecided on this grid`,
+    refinement:
+      `the rays measure e at scales tied to the cell size: cells ×4 per axis ([${grid.n.map((n) => n * 4).join(', ')}]) measure four times further in` +
+      (crit !== null ? `; or move ησ away from ≈ ${fmt(crit, 3)}, where α = e` : ''),
+  };
+}
+
+/**
+ * Tells whether π is a probability density on the box (DESIGN.md §1 and §4, oracles.md §4,
+ * docs/regime.md). Multiplicative noise without floor: π = f^−α is integrable near a zero of f
+ * iff α < e, where vol{f < δ} ~ δ^e there (e = k/2 for a quadratic zero of codimension k; the
+ * boundary α = e is not integrable). Each component of the zero set is judged on its own; π is a
+ * density iff every component is integrable.
+ */
+export function classifyRegime(grid: Grid, landscape: PointFunction, noise: NoiseModel, derivs?: LandscapeDerivatives): Regime {
+  const fc = Float64Array.from(centreValues(grid, landscape));
+  let best = 0;
+  for (let i = 1; i < fc.length; i++) if (fc[i] < fc[best]) best = i;
+  const none = { components: [] as RegimeComponent[], componentCells: [] as number[][] };
+  const refined = (): { infF: number; argminF: number[] } => {
+    const m = localMinimum(grid, landscape, grid.centre(best), derivs);
+    return { infF: m.v, argminF: m.x };
+  };
   if (noise.kind === 'additive') {
-    return { regime: 'converging', reason: `additive noise (D = ${noise.D}): π = exp(−f/D) is integrable on the bounded box`, ...base };
+    return { regime: 'converging', reason: `additive noise (D = ${noise.D}): π = exp(−f/D) is integrable on the bounded box`, ...refined(), ...none };
   }
   const alpha = alphaOf(noise);
   if (noise.eps > 0) {
-    return { regime: 'converging', reason: `multiplicative noise with floor ε = ${noise.eps}: f + ε > 0, so π = (f + ε)^−α (α = ${alpha.toPrecision(4)}) is integrable`, alpha, ...base };
-  }
-  const scale = Math.max(fmax, 1e-300);
-  if (infF > 1e-12 * scale) {
-    return { regime: 'converging', reason: `inf f = ${infF.toPrecision(4)} > 0 on the box (at ${at}): π = f^−α (α = ${alpha.toPrecision(4)}) is integrable`, alpha, ...base };
-  }
-  // Growth of the sublevel-set volume near the zero set, measured by counting cells: take the
-  // levels below which 1/64 and 1/8 of the cells lie. Both sets then span many cells across the
-  // zero set (a valley is resolved transversally, not just its nearest row of cells) while
-  // staying in the region where f is close to its leading-order behaviour.
-  const sorted = Float64Array.from(fc).sort();
-  const n1 = Math.floor(grid.size / 64);
-  const n2 = 8 * n1;
-  let e: number | undefined;
-  if (n1 >= 8) {
-    const d1 = sorted[n1] - infF;
-    const d2 = sorted[n2] - infF;
-    if (d1 > 0 && d2 > d1) e = Math.log(n2 / n1) / Math.log(d2 / d1);
-  }
-  const k = e === undefined ? undefined : 2 * e;
-  const kText = k === undefined ? 'unresolved on this grid' : `≈ ${k.toFixed(2)} (vol{f < δ} ~ δ^${e!.toFixed(2)})`;
-  const integrable = e !== undefined && alpha < e;
-  const threshold = k !== undefined && k > 2.5 ? `ησ > 4/(k − 2) ≈ ${(4 / (Math.round(k) - 2)).toPrecision(3)}` : 'k ≥ 3 (never for k ≤ 2)';
-  if (integrable) {
     return {
       regime: 'converging',
-      reason: `inf f = 0 at ${at}, zero set of codimension ${kText}; π = f^−α with α = ${alpha.toPrecision(4)} is integrable there since α < k/2 (${threshold})`,
+      reason: `multiplicative noise with floor ε = ${noise.eps}: f + ε > 0, so π = (f + ε)^−α (α = ${alpha.toPrecision(4)}) is integrable`,
       alpha,
-      sublevelExponent: e,
-      codimension: k,
-      ...base,
+      ...refined(),
+      ...none,
     };
   }
+  // Typical size of f on the box (median of a sample of cells): thresholds relative to it are
+  // blind to a huge maximum in a corner.
+  const stride = Math.max(1, Math.floor(fc.length / 100000));
+  const sample: number[] = [];
+  for (let i = 0; i < fc.length; i += stride) sample.push(Math.abs(fc[i]));
+  sample.sort((a, b) => a - b);
+  const fScale = Math.max(sample[Math.floor(sample.length / 2)], fc[best], 1e-300);
+  const zs = findZeroComponents(grid, landscape, fc, fScale, derivs);
+  const components = zs.components.map((z) => judge(z, alpha, noise.etaSigma, grid));
+  const componentCells = zs.components.map((z) => z.cells);
+  if (components.length === 0) {
+    const m = refined();
+    return {
+      regime: 'converging',
+      reason: `inf f = ${m.infF.toPrecision(4)} > 0 on the box (at x = ${point(m.argminF)}; no zero found by the local searches): π = f^−α (α = ${alpha.toPrecision(4)}) is integrable`,
+      alpha,
+      ...m,
+      ...none,
+    };
+  }
+  // The deciding component: non-integrable first, then undecided, then the one with least margin.
+  const rankOf = (c: RegimeComponent): number => (c.verdict === 'not integrable' ? 0 : c.verdict === 'undecided' ? 1 : 2);
+  const order = components.map((c, i) => i).sort((a, b) => rankOf(components[a]) - rankOf(components[b]) || (components[a].exponent ?? 0) - (components[b].exponent ?? 0));
+  const lead = components[order[0]];
+  const leadZ = zs.components[order[0]];
+  const regime: RegimeName = lead.verdict === 'not integrable' ? 'collapsing' : lead.verdict === 'undecided' ? 'undecided' : 'converging';
+  const n = components.length;
+  const list = components.map((c, i) => `[${i + 1}] at x = ${point(c.location)}: ${c.reason}`).join('; ');
+  const head = `inf f = 0: ${n} component${n > 1 ? 's' : ''} of the zero set, π = f^−α with α = 1 + 2/(ησ) = ${alpha.toPrecision(4)} (ησ = ${fmt(noise.etaSigma, 6)}) is integrable iff α < e at every one`;
+  const tail =
+    regime === 'collapsing'
+      ? '. The density collapses onto the non-integrable zeros instead of converging; the discrete π is a grid artifact (it concentrates on the cells nearest the zero set as h → 0), so distances to it and its spectral gap are grid values, not properties of the SDE.'
+      : regime === 'undecided'
+        ? `. Undecided on this grid: ${lead.refinement ?? ''}. Until then treat the grid's π as possibly an artifact (as in the collapsing regime).`
+        : '.';
+  const skipped = zs.unanalysed > 0 ? ` (${zs.unanalysed} further near-zero cells beyond the first ${n} components were not analysed)` : '';
   return {
-    regime: 'collapsing',
-    reason:
-      `inf f = 0 at ${at}, zero set of codimension ${kText}; π = f^−α with α = 1 + 2/(ησ) = ${alpha.toPrecision(4)} ` +
-      `is not integrable there (needs α < k/2, i.e. ${threshold}). The density collapses onto the minimizers instead of ` +
-      `converging; the discrete π is a grid artifact (it concentrates on the cells nearest the zero set as h → 0), ` +
-      `so distances to it and its spectral gap are grid values, not properties of the SDE.`,
+    regime,
+    reason: `${head}: ${list}${skipped}${tail}`,
+    infF: leadZ.fAtLocation,
+    argminF: leadZ.location,
     alpha,
-    sublevelExponent: e,
-    codimension: k,
-    ...base,
+    ...(lead.exponent !== null ? { sublevelExponent: lead.exponent } : {}),
+    ...(lead.codimension !== null ? { codimension: lead.codimension } : {}),
+    components,
+    componentCells,
   };
 }

@@ -107,7 +107,8 @@ function tailBeyond(grid: Grid, logPi: Float64Array, centre: readonly number[]):
  */
 export function wallDiagnostics(grid: Grid, problem: Problem, rho: Float64Array, regime: Regime): { report: WallsReport; notes: string[] } {
   const rhoOuterMass = outerLayerFraction(grid, rho);
-  const integrable = regime.regime !== 'collapsing';
+  // 'undecided' is read like 'collapsing': the grid π may not be a density there.
+  const integrable = regime.regime === 'converging';
   let piOuterMass: number | null = null;
   let tail: { mass: number | null; exponent: number | null; note?: string } = { mass: null, exponent: null };
   if (integrable) {

@@ -79,10 +79,11 @@ function* computeGapSteps(input: GapInput, o: GapOptions): Steps<GapResult> {
   if (!(Number.isInteger(k) && k >= 1 && k <= Math.min(50, maxModes))) throw new RangeError(`modes must be an integer from 1 to ${Math.min(50, maxModes)}`);
   const modes = yield* solve(op, k, o);
   const notes: string[] = [];
-  const collapsing = regime.regime === 'collapsing';
+  // 'undecided' is read like 'collapsing': π may not exist, so the gap is a grid value.
+  const collapsing = regime.regime !== 'converging';
   if (collapsing) {
     notes.push(
-      'regime "collapsing": π is not integrable, so this is the gap of the grid\'s π (a grid value that changes with h), not a Poincaré constant of the SDE; the density collapses onto the minimizers instead',
+      `regime "${regime.regime}": π is ${regime.regime === 'undecided' ? 'possibly ' : ''}not integrable, so this is the gap of the grid's π (a grid value that changes with h), not a Poincaré constant of the SDE; the density collapses onto the minimizers instead`,
     );
   }
   if (!modes.converged) {

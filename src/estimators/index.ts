@@ -32,8 +32,8 @@ export interface Estimates {
 export function computeBounds(input: EstimatorInput, lambda1: number | null): BoundsReport {
   const { op, regime, compiled } = input;
   const notes: string[] = [];
-  if (regime.regime === 'collapsing') {
-    notes.push('no Muckenhoupt, Bakry–Émery or Kramers estimate: π is not integrable (regime "collapsing"), so there is no Poincaré constant to bracket; the grid gap only describes the grid\'s π');
+  if (regime.regime !== 'converging') {
+    notes.push(`no Muckenhoupt, Bakry–Émery or Kramers estimate: π is ${regime.regime === 'undecided' ? 'perhaps ' : ''}not integrable (regime "${regime.regime}"), so there is no Poincaré constant to bracket; the grid gap only describes the grid's π`);
     return { muckenhoupt: null, bakryEmery: null, kramers: null, notes };
   }
   let muckenhoupt: BoundsReport['muckenhoupt'] = null;

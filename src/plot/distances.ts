@@ -49,7 +49,7 @@ function fitLine(ts: readonly number[], q: readonly (number | null)[], fit: Rate
 
 /** The curves this figure draws, in legend order: measured quantities, then fitted lines. */
 export function distanceRows(input: DistancesInput): Row[] {
-  const collapsing = input.regime === 'collapsing';
+  const collapsing = input.regime !== 'converging';
   const ts = input.series.map((p) => p.t);
   const sq = input.series.map(sqrtChi2);
   const eq = input.equilibrium.meanLoss;

@@ -59,7 +59,7 @@ export function summaryRows(r: RunReport): [string, string][] {
     ['rate, KL', rateCell(r.rates.kl, r.rateRefusals?.kl)],
     ['rate, E[f]', rateCell(r.rates.meanLoss, r.rateRefusals?.meanLoss)],
   ];
-  if (r.regime === 'collapsing') rows.push([`mass in {f < ${fmt(r.delta, 3)}}`, fmt(f.massBelowDelta, 4)]);
+  if (r.regime !== 'converging') rows.push([`mass in {f < ${fmt(r.delta, 3)}}`, fmt(f.massBelowDelta, 4)]);
   if (r.walls) rows.push(['walls: mass in the outer cells', `π ${fmt(r.walls.piOuterMass, 3)}, beyond the box ≈ ${fmt(r.walls.piBeyondBox, 3)}; final ρ ${fmt(r.walls.rhoOuterMass, 3)}`]);
   if (r.gap) rows.push([r.gap.label === 'spectral gap' ? 'spectral gap λ₁' : 'λ₁ (grid value)', gapCell(r.gap)]);
   if (r.gap?.doubt) rows.push(['λ₁ IN DOUBT', r.gap.doubt]);

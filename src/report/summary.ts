@@ -29,7 +29,7 @@ export function formatSummary(r: RunReport): string {
     `regime: ${r.regime}`,
     `  ${r.regimeReason}`,
     `final (t = ${fmt(f.t)}): l1 ${fmt(f.l1, 3)}, kl ${fmt(f.kl, 3)}, chi2 ${f.chi2 === null ? `1e${f.log10Chi2.toFixed(0)}` : fmt(f.chi2, 3)}, E[f] ${fmt(f.meanLoss, 6)} (E_π[f] ${fmt(r.equilibrium.meanLoss, 6)}), mass ${f.mass.toPrecision(15)}`,
-    r.regime === 'collapsing' ? `  mass in {f < ${fmt(r.delta, 3)}}: ${fmt(f.massBelowDelta, 4)}` : '',
+    r.regime !== 'converging' ? `  mass in {f < ${fmt(r.delta, 3)}}: ${fmt(f.massBelowDelta, 4)}` : '',
     'rates (decay per unit time):',
     rateLine('chi', r.rates.chi, r.rateRefusals?.chi),
     rateLine('kl', r.rates.kl, r.rateRefusals?.kl),

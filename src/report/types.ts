@@ -1,7 +1,7 @@
-import type { SeriesPoint } from '../diagnostics/distances.js';
+import type { CollapseReport, SeriesPoint } from '../diagnostics/distances.js';
 import type { RateFit } from '../diagnostics/rates.js';
 import type { WallsReport } from '../diagnostics/walls.js';
-import type { RegimeName } from '../diagnostics/regime.js';
+import type { RegimeComponent, RegimeName } from '../diagnostics/regime.js';
 import type { Scenario } from '../scenario/types.js';
 
 /** Spectral gap of the discrete generator (issue: Poincaré-rate estimates). */
@@ -69,7 +69,17 @@ export interface RunReport {
   landscape: { source: string; doc?: string };
   regime: RegimeName;
   regimeReason: string;
-  regimeDetails: { infF: number; argminF: number[]; alpha: number | null; codimension: number | null; sublevelExponent: number | null };
+  regimeDetails: {
+    infF: number;
+    argminF: number[];
+    alpha: number | null;
+    codimension: number | null;
+    sublevelExponent: number | null;
+    /** Each component of the zero set, judged locally (docs/regime.md). */
+    components: RegimeComponent[];
+  };
+  /** E log f drift, E f growth and the mass near each zero component (docs/regime.md). */
+  collapse?: CollapseReport;
   /** 'cpu' (float64 TypeScript) or 'gpu.js <mode>' (webasm, webgpu, headlessgl): what actually ran. */
   backend: string;
   /** Why this backend: the --backend choice and, for auto, what it found (docs/gpu.md). */

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { writeCsv } from '../io/csv.js';
 import { writeFieldBundle } from '../io/npy.js';
 import type { RunResult } from '../run/run.js';
-import type { SeriesPoint } from '../diagnostics/distances.js';
+import { seriesTable, type SeriesPoint } from '../diagnostics/distances.js';
 import { writeVti } from '../io/vti.js';
 import type { Figure } from '../plot/common.js';
 
@@ -64,11 +64,9 @@ export function writeRunOutputs(outDir: string, result: RunResult, opts: RunOutp
   const grid = setup.grid;
   const written: string[] = [];
   const csvPath = join(outDir, 'series.csv');
-  writeCsv(
-    csvPath,
-    SERIES_COLUMNS as string[],
-    report.series.map((p) => SERIES_COLUMNS.map((c) => p[c])),
-  );
+  // SERIES_COLUMNS, then meanLogLoss and one massNearZero_<k> column per zero-set component.
+  const table = seriesTable(report.series);
+  writeCsv(csvPath, table.columns, table.rows);
   written.push(csvPath);
   const axes = grid.n.map((_, k) => grid.centres(k));
   const meta = { t: report.final.t, scenario: report.scenario.name, regime: report.regime, status: report.status };

@@ -2,7 +2,7 @@ import { Grid } from '../../solvers/grid.js';
 import { Problem, isFault, type NoiseModel } from '../../solvers/problem.js';
 import { FvOperator } from '../../solvers/operator.js';
 import { selectIntegrator } from '../../solvers/select.js';
-import { DistanceTracker, type SeriesPoint } from '../diagnostics/distances.js';
+import { collapseReport, DistanceTracker, type SeriesPoint } from '../diagnostics/distances.js';
 import { reportRates } from '../diagnostics/rates.js';
 import { attachWalls } from '../diagnostics/walls.js';
 import { classifyRegime, type Regime } from '../diagnostics/regime.js';
@@ -73,7 +73,7 @@ export function setUp(loaded: LoadedScenario, opts: SetupOptions = {}): Setup {
     throw new InputError('f varies too steeply on this grid for float64 (the flux coefficients overflow): check the expression, its params and domain.bounds', { file, field: 'landscape' });
   }
   checkLandscapeScale(built, op, file);
-  const regime = classifyRegime(grid, evalPoints, noise);
+  const regime = classifyRegime(grid, evalPoints, noise, land.compiled);
   return { scenario, file, grid, problem: built, op, regime, landscape: { source: land.source, doc: land.doc, evalPoints, compiled: land.compiled } };
 }
 
@@ -204,7 +204,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     throw new InputError((e as Error).message, { file: loaded.file, field: 'time.integrator' });
   }
   const delta = scenario.diagnostics.delta ?? defaultDelta(problem);
-  const tracker = new DistanceTracker(problem, delta);
+  const tracker = new DistanceTracker(problem, delta, setup.regime.componentCells, setup.landscape.evalPoints);
   const negTol = negativeTolerance(integrator, integrator.tolerance ?? time.tolerance);
   const series: SeriesPoint[] = [tracker.measure(0, rho)];
   const mass0 = series[0].mass;
@@ -306,15 +306,20 @@ interface ReportInput {
 function buildReport(r: ReportInput): RunReport {
   const { setup, integrator, series } = r;
   const { grid, regime, op } = setup;
-  const collapsing = regime.regime === 'collapsing';
+  // 'undecided': π may not exist, so it is read like 'collapsing' wherever the grid π would mislead.
+  const collapsing = regime.regime !== 'converging';
   const meanLossPi = r.tracker.meanLossPi;
   const fitted = reportRates(series, { collapsing, meanLossPi, stepping: { integrator: integrator.name, dtMax: integrator.stats.dtMax > 0 ? integrator.stats.dtMax : null } });
   const { chi, kl, meanLoss } = fitted.rates;
   const notes: string[] = [];
   if (collapsing) {
-    notes.push('π is not integrable (regime "collapsing"): l1, kl and chi2 are distances to the grid\'s π, an artifact that concentrates on the cells nearest the minimizers; read meanLoss, its rate and massBelowDelta instead.');
+    notes.push(
+      `${regime.regime === 'undecided' ? 'π may not be integrable (regime "undecided" on this grid)' : 'π is not integrable (regime "collapsing")'}: l1, kl and chi2 are distances to the grid\'s π, an artifact that concentrates on the cells nearest the minimizers; read meanLoss, its rate, massBelowDelta, meanLogLoss and massNearZero instead.`,
+    );
   }
   notes.push(...fitted.notes);
+  const collapse = collapseReport(series);
+  notes.push(...collapse.notes);
   const s = integrator.stats;
   const final = series[series.length - 1];
   // Only float32 states are renormalized (float64 mass is restored to round-off inside the steps).
@@ -340,7 +345,9 @@ function buildReport(r: ReportInput): RunReport {
       alpha: regime.alpha ?? null,
       codimension: regime.codimension ?? null,
       sublevelExponent: regime.sublevelExponent ?? null,
+      components: regime.components ?? [],
     },
+    collapse,
     backend: r.backend.info.name,
     backendReason: r.backend.reason,
     device: r.backend.info.device,

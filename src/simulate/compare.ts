@@ -250,8 +250,9 @@ export async function simulateScenario(loaded: LoadedScenario, opts: SimulateOpt
   if (fromData) {
     notes.push('noise from data: the PDE uses the isotropic multiplicative closure of the SGD noise; see noiseFromData.assumptions and .warnings.');
   }
-  if (run.report.regime === 'collapsing') {
-    notes.push('the PDE is in the collapsing regime: densities pile up in the cells next to the minimizers, where histogram and PDE both resolve the collapse only to the grid spacing.');
+  if (run.report.regime !== 'converging') {
+    // 'undecided' may be collapsing: the same caveat applies.
+    notes.push(`the PDE is in the ${run.report.regime} regime: densities pile up in the cells next to the minimizers, where histogram and PDE both resolve the collapse only to the grid spacing.`);
   }
   const report: SimulateReport = {
     fpsolve: packageVersion(),

@@ -109,8 +109,8 @@ export function plotSpec(records: readonly SweepRecord[], path: string): TopLeve
             ? { field: 'x', type: 'quantitative' as const, title: path, scale: wantsLog(xValues) ? { type: 'log' as const } : { zero: false } }
             : { field: 'x', type: 'nominal' as const, title: path },
           y: { field: 'y', type: 'quantitative' as const, title: m, scale: yLog ? { type: 'log' as const } : { zero: false } },
-          color: { field: 'regime', type: 'nominal' as const, title: 'regime', scale: { domain: ['converging', 'collapsing'], range: ['#1f77b4', '#d62728'] } },
-          shape: { field: 'regime', type: 'nominal' as const, title: 'regime', scale: { domain: ['converging', 'collapsing'], range: ['circle', 'triangle-up'] } },
+          color: { field: 'regime', type: 'nominal' as const, title: 'regime', scale: { domain: ['converging', 'collapsing', 'undecided'], range: ['#1f77b4', '#d62728', '#7f7f7f'] } },
+          shape: { field: 'regime', type: 'nominal' as const, title: 'regime', scale: { domain: ['converging', 'collapsing', 'undecided'], range: ['circle', 'triangle-up', 'square'] } },
           tooltip: [{ field: 'index', type: 'quantitative' as const }],
         },
       },

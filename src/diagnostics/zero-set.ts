@@ -1,0 +1,721 @@
+/**
+ * The zero set of f, component by component, and its local structure (docs/regime.md).
+ *
+ * Integrability of π = f^−α is a local question at each zero: it depends on the exponent e of
+ * vol{f < δ} ~ δ^e there, not on cell counts over the whole box (which mix components, feel the
+ * walls and depend on h). So the grid is only used to *find* the components; each one is then
+ * analysed from the landscape function itself: a refined minimizer, the Hessian's rank there
+ * (symbolic when the landscape has derivatives), whether the zero set extends along the Hessian's
+ * null directions (a valley), and, for degenerate zeros, the exponent measured along rays at
+ * sub-grid scales.
+ */
+import type { Grid } from '../../solvers/grid.js';
+import type { PointFunction } from '../../solvers/quadrature.js';
+
+/** What a landscape may offer beyond point values (CompiledExpr has all three). */
+export interface LandscapeDerivatives {
+  at(p: readonly number[]): number;
+  gradient(): readonly { at(p: readonly number[]): number }[];
+  hessian(): readonly (readonly { at(p: readonly number[]): number }[])[];
+}
+
+export type ComponentType = 'isolated quadratic' | 'linear at wall' | 'valley' | 'degenerate';
+
+/** The local structure of one component of the zero set (before the α comparison). */
+export interface ZeroAnalysis {
+  /** Refined point of the component (the minimizer the local search converged to). */
+  location: number[];
+  fAtLocation: number;
+  type: ComponentType;
+  /** Eigenvalues of ∇²f at `location`, ascending. */
+  hessianEigenvalues: number[];
+  /** Where the Hessian came from. */
+  hessianSource: 'symbolic' | 'finite differences';
+  /** Rank of ∇²f transverse to the zero set (quadratic and valley components), else null. */
+  codimension: number | null;
+  /** Dimension of the zero set through `location` (0: a point; 1: a curve; 2: a surface). */
+  zeroSetDimension: number;
+  /** Box faces the component touches: 'x=lo' etc. */
+  walls: string[];
+  /** Axes along which f vanishes linearly at a wall (non-zero normal derivative). */
+  linearWallAxes: number[];
+  /**
+   * e as a rational number when a closed form applies (quadratic rank k: k/2; linear at a wall:
+   * 1 per wall axis plus half the tangential rank), else null.
+   */
+  exactExponent: { num: number; den: number } | null;
+  /** e measured along rays from `location` at sub-grid scales. */
+  measuredExponent: { value: number; uncertainty: number; scales: [number, number] } | null;
+  /**
+   * Upper bound on e that holds whatever the measurement says: a C² function vanishing with zero
+   * gradient on an s-dimensional slice is ≤ C r², so vol{f < δ} ≥ c δ^(s/2).
+   */
+  exponentUpperBound: number | null;
+  /** Grid cells of this component (centres near the zero set), for mass tracking. */
+  cells: number[];
+  /**
+   * The local search ended at a tiny f > 0 along a flat direction of ∇²f: a zero it could not
+   * reach, or a positive minimum; the grid cannot tell which (verdict 'undecided').
+   */
+  unresolved?: boolean;
+  /**
+   * Hessian eigenvalues counted in the rank that are still tiny (between 1e-8 and 1e-4 of the
+   * largest, symbolic; 1e-4 to 1e-2 by differences): at the point found they may belong to a
+   * degenerate direction (a curved valley of order > 2 the search stopped on), so e lies between
+   * (num − rankUncertain)/den and num/den.
+   */
+  rankUncertain: number;
+}
+
+export interface ZeroSetResult {
+  components: ZeroAnalysis[];
+  /** Cells in the near-zero set that no analysed component claimed (beyond the cap). */
+  unanalysed: number;
+  /** The zero threshold used: f ≤ zeroTol counts as f = 0. */
+  zeroTol: number;
+}
+
+const MAX_COMPONENTS = 32;
+const MAX_SEEDS_PER_SET = 16;
+
+// ---------------------------------------------------------------------------------------------
+// Small linear algebra (d ≤ 3)
+
+/** Eigen-decomposition of a small symmetric matrix by cyclic Jacobi: values ascending, vectors as columns. */
+export function symmetricEigen(a: readonly (readonly number[])[]): { values: number[]; vectors: number[][] } {
+  const n = a.length;
+  const m = a.map((r) => r.slice());
+  const v: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let off = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += m[i][j] ** 2;
+    if (off === 0 || !Number.isFinite(off)) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        if (m[p][q] === 0) continue;
+        const theta = (m[q][q] - m[p][p]) / (2 * m[p][q]);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const mkp = m[k][p];
+          const mkq = m[k][q];
+          m[k][p] = c * mkp - s * mkq;
+          m[k][q] = s * mkp + c * mkq;
+        }
+        for (let k = 0; k < n; k++) {
+          const mpk = m[p][k];
+          const mqk = m[q][k];
+          m[p][k] = c * mpk - s * mqk;
+          m[q][k] = s * mpk + c * mqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k][p];
+          const vkq = v[k][q];
+          v[k][p] = c * vkp - s * vkq;
+          v[k][q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => m[i][i] - m[j][j]);
+  return { values: order.map((i) => m[i][i]), vectors: order.map((i) => v.map((row) => row[i])) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface LocalF {
+  dim: number;
+  lo: readonly number[];
+  hi: readonly number[];
+  f(p: readonly number[]): number;
+  grad(p: readonly number[]): number[];
+  hess(p: readonly number[]): number[][];
+  symbolic: boolean;
+}
+
+function pointEvaluator(f: PointFunction, dim: number): (p: readonly number[]) => number {
+  const coords = Array.from({ length: dim }, () => new Float64Array(1));
+  const out = new Float64Array(1);
+  return (p) => {
+    for (let k = 0; k < dim; k++) coords[k][0] = p[k];
+    f(coords, out);
+    return out[0];
+  };
+}
+
+function makeLocal(grid: Grid, f: PointFunction, derivs: LandscapeDerivatives | undefined): LocalF {
+  const dim = grid.dim;
+  const at = derivs ? (p: readonly number[]) => derivs.at(p) : pointEvaluator(f, dim);
+  const L = grid.hi.map((hi, k) => hi - grid.lo[k]);
+  let grad: (p: readonly number[]) => number[];
+  let hess: (p: readonly number[]) => number[][];
+  let symbolic = false;
+  let g: readonly { at(p: readonly number[]): number }[] | undefined;
+  let H: readonly (readonly { at(p: readonly number[]): number }[])[] | undefined;
+  try {
+    g = derivs?.gradient();
+    H = derivs?.hessian();
+  } catch {
+    // A landscape without derivatives everywhere (e.g. a data landscape's derived pieces): differences below.
+    g = undefined;
+    H = undefined;
+  }
+  if (g && H) {
+    symbolic = true;
+    grad = (p) => g!.map((gk) => gk.at(p));
+    hess = (p) => H!.map((row) => row.map((hij) => hij.at(p)));
+  } else {
+    // Steps: small against the box (truncation), large against round-off of f ≈ 0 near a zero.
+    const s1 = L.map((l) => 1e-7 * l);
+    const s2 = L.map((l) => 1e-4 * l);
+    grad = (p) =>
+      p.map((_, k) => {
+        const a = p.slice();
+        const b = p.slice();
+        a[k] += s1[k];
+        b[k] -= s1[k];
+        return (at(a) - at(b)) / (2 * s1[k]);
+      });
+    hess = (p) => {
+      const h: number[][] = Array.from({ length: dim }, () => new Array<number>(dim).fill(0));
+      const f0 = at(p);
+      for (let i = 0; i < dim; i++) {
+        for (let j = i; j < dim; j++) {
+          let v: number;
+          if (i === j) {
+            const a = p.slice();
+            const b = p.slice();
+            a[i] += s2[i];
+            b[i] -= s2[i];
+            v = (at(a) - 2 * f0 + at(b)) / (s2[i] * s2[i]);
+          } else {
+            const q = (si: number, sj: number): number => {
+              const c = p.slice();
+              c[i] += si * s2[i];
+              c[j] += sj * s2[j];
+              return at(c);
+            };
+            v = (q(1, 1) - q(1, -1) - q(-1, 1) + q(-1, -1)) / (4 * s2[i] * s2[j]);
+          }
+          h[i][j] = v;
+          h[j][i] = v;
+        }
+      }
+      return h;
+    };
+  }
+  return { dim, lo: grid.lo, hi: grid.hi, f: at, grad, hess, symbolic };
+}
+
+const clip = (lf: LocalF, p: number[]): number[] => p.map((v, k) => Math.min(lf.hi[k], Math.max(lf.lo[k], v)));
+
+/** Compass search inside the box: robust for any continuous f, whatever its degeneracy. */
+function compassMin(lf: LocalF, start: readonly number[], step0: readonly number[]): { x: number[]; v: number } {
+  let x = start.slice();
+  let v = lf.f(x);
+  let step = step0.slice();
+  const span = lf.hi.map((hi, k) => hi - lf.lo[k]);
+  for (let iter = 0; iter < 4000 && step.some((s, k) => s > 1e-15 * span[k]); iter++) {
+    let improved = false;
+    for (let k = 0; k < lf.dim && !improved; k++) {
+      for (const sgn of [1, -1]) {
+        const y = x.slice();
+        y[k] = Math.min(lf.hi[k], Math.max(lf.lo[k], y[k] + sgn * step[k]));
+        const w = lf.f(y);
+        if (w < v) {
+          x = y;
+          v = w;
+          improved = true;
+          step[k] *= 2;
+          break;
+        }
+      }
+    }
+    if (!improved) step = step.map((s) => s / 2);
+  }
+  return { x, v };
+}
+
+/**
+ * Newton steps with the Hessian's pseudo-inverse (null directions left alone), projected on the
+ * box, kept only while f decreases: converges quadratically onto a quadratic zero or valley, so
+ * the Hessian is then taken on the zero set and not 1e-8 beside it.
+ */
+function newtonPolish(lf: LocalF, x0: readonly number[], v0: number, basis?: readonly (readonly number[])[]): { x: number[]; v: number } {
+  let x = x0.slice();
+  let v = v0;
+  const B = basis ?? x.map((_, k) => x.map((__, j) => (j === k ? 1 : 0)));
+  if (B.length === 0) return { x, v };
+  for (let it = 0; it < 200 && v > 0; it++) {
+    const g = lf.grad(x);
+    const H = lf.hess(x);
+    // Hessian and gradient in the basis: Bᵀ H B, Bᵀ g.
+    const gb = B.map((b) => b.reduce((a, bk, k) => a + bk * g[k], 0));
+    const Hb = B.map((bi) => B.map((bj) => bi.reduce((a, bik, k) => a + bik * H[k].reduce((c, hkl, l) => c + hkl * bj[l], 0), 0)));
+    const { values, vectors } = symmetricEigen(Hb);
+    const top = Math.max(...values.map(Math.abs));
+    if (!(top > 0)) break;
+    const step = new Array<number>(lf.dim).fill(0);
+    values.forEach((lam, m) => {
+      if (Math.abs(lam) <= 1e-12 * top) return;
+      const c = vectors[m].reduce((a, vm, i) => a + vm * gb[i], 0) / lam;
+      vectors[m].forEach((vm, i) => B[i].forEach((bik, k) => (step[k] -= c * vm * bik)));
+    });
+    // Backtracking: on a curved valley the full step leaves the valley floor.
+    let moved = false;
+    for (let t = 1; t > 1e-6; t /= 2) {
+      const y = clip(lf, x.map((xi, k) => xi + t * step[k]));
+      const w = lf.f(y);
+      if (w < v) {
+        x = y;
+        v = w;
+        moved = true;
+        break;
+      }
+    }
+    if (!moved) break;
+  }
+  return { x, v };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding the components on the grid
+
+/**
+ * Cells whose centre lies within about a cell of the zero set: the Newton distance 2f/|∇f| (exact
+ * for a quadratic normal profile, half the distance for a quartic, twice for a linear one) is at
+ * most `reach`. Gradients are grid differences of the centre values.
+ */
+function nearZeroCells(grid: Grid, fc: Float64Array, zeroTol: number): Uint8Array {
+  const mark = new Uint8Array(grid.size);
+  const d = grid.dim;
+  const hmax = Math.max(...grid.h);
+  const reach = 1.5 * Math.sqrt(d) * hmax;
+  const idx = new Array<number>(d).fill(0);
+  for (let i = 0; i < grid.size; i++) {
+    const v = fc[i];
+    if (v <= zeroTol) {
+      mark[i] = 1;
+    } else {
+      let g2 = 0;
+      for (let k = 0; k < d; k++) {
+        const s = grid.strides[k];
+        const n = grid.n[k];
+        const ik = idx[k];
+        let gk: number;
+        if (n === 1) gk = 0;
+        else if (ik === 0) gk = (fc[i + s] - v) / grid.h[k];
+        else if (ik === n - 1) gk = (v - fc[i - s]) / grid.h[k];
+        else gk = (fc[i + s] - fc[i - s]) / (2 * grid.h[k]);
+        g2 += gk * gk;
+      }
+      if (2 * v <= reach * Math.sqrt(g2)) mark[i] = 1;
+    }
+    // Advance the multi-index (last axis fastest).
+    for (let k = d - 1; k >= 0; k--) {
+      if (++idx[k] < grid.n[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return mark;
+}
+
+/** Offsets of the 3^d − 1 neighbours, as multi-index steps. */
+function neighbourSteps(d: number): number[][] {
+  const out: number[][] = [];
+  const rec = (pre: number[]): void => {
+    if (pre.length === d) {
+      if (pre.some((s) => s !== 0)) out.push(pre);
+      return;
+    }
+    for (const s of [-1, 0, 1]) rec([...pre, s]);
+  };
+  rec([]);
+  return out;
+}
+
+function forEachNeighbour(grid: Grid, i: number, steps: readonly number[][], fn: (j: number) => void): void {
+  const idx = grid.index(i);
+  for (const st of steps) {
+    let j = 0;
+    let ok = true;
+    for (let k = 0; k < grid.dim; k++) {
+      const m = idx[k] + st[k];
+      if (m < 0 || m >= grid.n[k]) {
+        ok = false;
+        break;
+      }
+      j += m * grid.strides[k];
+    }
+    if (ok) fn(j);
+  }
+}
+
+/** Connected sets of marked cells (3^d adjacency, so diagonal valleys stay connected), lowest first. */
+function connectedSets(grid: Grid, mark: Uint8Array, fc: Float64Array): number[][] {
+  const steps = neighbourSteps(grid.dim);
+  const sets: number[][] = [];
+  for (let i = 0; i < grid.size; i++) {
+    if (mark[i] !== 1) continue;
+    const set: number[] = [];
+    const stack = [i];
+    mark[i] = 2;
+    while (stack.length > 0) {
+      const c = stack.pop()!;
+      set.push(c);
+      forEachNeighbour(grid, c, steps, (j) => {
+        if (mark[j] === 1) {
+          mark[j] = 2;
+          stack.push(j);
+        }
+      });
+    }
+    sets.push(set);
+  }
+  const minOf = (s: number[]): number => s.reduce((m, c) => Math.min(m, fc[c]), Infinity);
+  return sets.map((s) => ({ s, m: minOf(s) })).sort((a, b) => a.m - b.m).map((x) => x.s);
+}
+
+/** Cells of a set that are ≤ all their neighbours in the set: where the zeros of the set sit. */
+function seedsOf(grid: Grid, set: readonly number[], fc: Float64Array): number[] {
+  const inSet = new Set(set);
+  const steps = neighbourSteps(grid.dim);
+  const seeds = set.filter((c) => {
+    let low = true;
+    forEachNeighbour(grid, c, steps, (j) => {
+      if (inSet.has(j) && fc[j] < fc[c]) low = false;
+    });
+    return low;
+  });
+  return seeds.sort((a, b) => fc[a] - fc[b]).slice(0, MAX_SEEDS_PER_SET);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local analysis of one zero
+
+/** Unit directions spread over the sphere S^(s−1) (s = 1, 2, 3). */
+function sphereDirections(s: number, count: number): number[][] {
+  if (s === 1) return [[1], [-1]];
+  if (s === 2) return Array.from({ length: count }, (_, i) => [Math.cos((2 * Math.PI * (i + 0.5)) / count), Math.sin((2 * Math.PI * (i + 0.5)) / count)]);
+  const golden = Math.PI * (3 - Math.sqrt(5));
+  return Array.from({ length: count }, (_, i) => {
+    const z = 1 - (2 * (i + 0.5)) / count;
+    const r = Math.sqrt(1 - z * z);
+    return [r * Math.cos(golden * i), r * Math.sin(golden * i), z];
+  });
+}
+
+/**
+ * The exponent e of vol{f < δ} ~ δ^e near x, measured on the slice x + span(basis): along each ray
+ * the first radius where f reaches δ (bisection in log r, clipped at the box), and the slice volume
+ * (1/s)∫ r(u)^s du by the direction rule. δ spans levels whose radii run from R/2 down to about
+ * 1e-4·R (all below the grid spacing when R is a few cells), so this reads f itself, not the grid.
+ * Uncertainty: the change of the log-log slope between the upper and lower halves of the levels
+ * (curvature of the power law) and between all directions and every other one (direction rule).
+ */
+export function rayExponent(
+  fAt: (p: readonly number[]) => number,
+  x: readonly number[],
+  basis: readonly (readonly number[])[],
+  lo: readonly number[],
+  hi: readonly number[],
+  R: number,
+  count?: number,
+): { value: number; uncertainty: number; scales: [number, number] } | null {
+  const s = basis.length;
+  if (s === 0) return null;
+  const dirs = sphereDirections(s, count ?? (s === 2 ? 64 : 128)).map((c) => {
+    const u = new Array<number>(x.length).fill(0);
+    c.forEach((ci, a) => basis[a].forEach((b, k) => (u[k] += ci * b)));
+    return u;
+  });
+  // Room along each ray before the box ends (a zero on a wall sees a half-neighbourhood).
+  const room = dirs.map((u) => {
+    let r = R;
+    u.forEach((uk, k) => {
+      if (uk > 1e-15) r = Math.min(r, (hi[k] - x[k]) / uk);
+      else if (uk < -1e-15) r = Math.min(r, (lo[k] - x[k]) / uk);
+    });
+    return Math.max(0, r);
+  });
+  const at = (u: readonly number[], r: number): number => fAt(x.map((xk, k) => xk + r * u[k]));
+  const f0 = fAt(x);
+  const top: number[] = [];
+  dirs.forEach((u, i) => {
+    if (room[i] > 0) top.push(at(u, Math.min(room[i], R / 2)) - f0);
+  });
+  top.sort((a, b) => a - b);
+  const dTop = top.length > 0 ? top[Math.floor(top.length / 2)] : 0;
+  if (!(dTop > 0) || !Number.isFinite(dTop)) return null;
+  const levels = 9;
+  const decades = 8;
+  const deltas = Array.from({ length: levels }, (_, j) => dTop * 10 ** (-(decades * j) / (levels - 1)));
+  const radius = (u: readonly number[], rmax: number, delta: number): number => {
+    if (rmax <= 0) return 0;
+    if (at(u, rmax) - f0 < delta) return rmax;
+    let a = Math.log(rmax) - 40; // e^−40: far below any δ considered here
+    let b = Math.log(rmax);
+    if (at(u, Math.exp(a)) - f0 >= delta) return 0;
+    // 40 halvings of a 40-wide log interval: r to 4e-11 relative, far inside the fit's spread.
+    for (let it = 0; it < 40; it++) {
+      const m = 0.5 * (a + b);
+      if (at(u, Math.exp(m)) - f0 < delta) a = m;
+      else b = m;
+    }
+    return Math.exp(0.5 * (a + b));
+  };
+  const rs = deltas.map((delta) => dirs.map((u, i) => radius(u, room[i], delta)));
+  const volume = (j: number, every: number): number => {
+    let v = 0;
+    rs[j].forEach((r, i) => {
+      if (i % every === 0) v += r ** s;
+    });
+    return v;
+  };
+  const slope = (every: number, from: number, to: number): number => {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let j = from; j <= to; j++) {
+      const v = volume(j, every);
+      if (v > 0) {
+        xs.push(Math.log(deltas[j]));
+        ys.push(Math.log(v));
+      }
+    }
+    if (xs.length < 2) return NaN;
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    let sxx = 0;
+    let sxy = 0;
+    xs.forEach((xv, i) => {
+      sxx += (xv - mx) ** 2;
+      sxy += (xv - mx) * (ys[i] - my);
+    });
+    return sxy / sxx;
+  };
+  const mid = Math.floor(levels / 2);
+  const low = slope(1, mid, levels - 1);
+  const high = slope(1, 0, mid);
+  const coarse = slope(2, mid, levels - 1);
+  if (!Number.isFinite(low)) return null;
+  // An unusable half (all radii 0 or clipped) leaves the power law unchecked: say so, not NaN.
+  const uncertainty = Math.max(Number.isFinite(high) ? Math.abs(low - high) : 0.5, Number.isFinite(coarse) && s > 1 ? Math.abs(low - coarse) : 0, 0.01);
+  const med = (j: number): number => {
+    const v = rs[j].filter((r) => r > 0).sort((a, b) => a - b);
+    return v.length > 0 ? v[Math.floor(v.length / 2)] : 0;
+  };
+  return { value: low, uncertainty, scales: [med(levels - 1), med(0)] };
+}
+
+function rank(values: readonly number[], ref: number, tol: number): number {
+  return values.filter((v) => Math.abs(v) > tol * ref).length;
+}
+
+/** Orthonormal complement (in R^d) of the span of `vs` (each unit, mutually orthogonal). */
+function complement(d: number, vs: readonly number[][]): number[][] {
+  const out: number[][] = [];
+  for (let k = 0; k < d && out.length + vs.length < d; k++) {
+    const e = Array.from({ length: d }, (_, i) => (i === k ? 1 : 0));
+    for (const v of [...vs, ...out]) {
+      const c = v.reduce((a, vi, i) => a + vi * e[i], 0);
+      for (let i = 0; i < d; i++) e[i] -= c * v[i];
+    }
+    const n = Math.hypot(...e);
+    if (n > 1e-8) out.push(e.map((ei) => ei / n));
+  }
+  return out;
+}
+
+function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: number[], zeroTol: number, fScale: number): ZeroAnalysis {
+  const d = grid.dim;
+  const span = grid.hi.map((hi, k) => hi - grid.lo[k]);
+  const hmin = Math.min(...grid.h);
+  const onLo = x.map((xk, k) => xk - grid.lo[k] <= 1e-9 * span[k]);
+  const onHi = x.map((xk, k) => grid.hi[k] - xk <= 1e-9 * span[k]);
+  const axisName = (k: number): string => ['x', 'y', 'z'][k];
+  const walls: string[] = [];
+  for (let k = 0; k < d; k++) {
+    if (onLo[k]) walls.push(`${axisName(k)}=${grid.lo[k]}`);
+    if (onHi[k]) walls.push(`${axisName(k)}=${grid.hi[k]}`);
+  }
+  const g = lf.grad(x);
+  const H = lf.hess(x);
+  const eig = symmetricEigen(H);
+  // Rank tolerance: round-off of a symbolic Hessian is ~1e-15 of its entries; differences carry ~1e-8.
+  const tol = lf.symbolic ? 1e-8 : 1e-4;
+  const ref = Math.max(...eig.values.map(Math.abs), fScale / Math.max(...span) ** 2);
+  // f vanishing linearly at a wall: the normal derivative points into the box and is not round-off.
+  const gTol = (lf.symbolic ? 1e-10 : 1e-5) * Math.max(fScale / Math.max(...span), ref * Math.max(...span));
+  const linearWallAxes: number[] = [];
+  for (let k = 0; k < d; k++) {
+    if ((onLo[k] && g[k] > gTol) || (onHi[k] && g[k] < -gTol)) linearWallAxes.push(k);
+  }
+  const tangentAxes = Array.from({ length: d }, (_, k) => k).filter((k) => !linearWallAxes.includes(k));
+  const Ht = tangentAxes.map((i) => tangentAxes.map((j) => H[i][j]));
+  const eT = tangentAxes.length > 0 ? symmetricEigen(Ht) : { values: [], vectors: [] };
+  const kT = rank(eT.values, ref, tol);
+  const rankUncertain = eT.values.filter((lam) => Math.abs(lam) > tol * ref && Math.abs(lam) <= (lf.symbolic ? 1e-4 : 1e-2) * ref).length;
+  // Null directions of the tangential Hessian, as vectors in R^d.
+  const nullDirs: number[][] = [];
+  eT.values.forEach((lam, m) => {
+    if (Math.abs(lam) <= tol * ref) {
+      const u = new Array<number>(d).fill(0);
+      tangentAxes.forEach((ax, a) => (u[ax] = eT.vectors[m][a]));
+      nullDirs.push(u);
+    }
+  });
+  // Does the zero set extend along a null direction? Step one and two cells along it, fall back
+  // onto the zero set with Newton (the null direction is left alone), and see if f is zero there.
+  const valleyDirs: number[][] = [];
+  for (const u of nullDirs) {
+    let inside = 0;
+    let zeroAll = true;
+    for (const sgn of [1, -1]) {
+      for (const cellsAway of [1, 2]) {
+        const p = x.map((xk, k) => xk + sgn * cellsAway * hmin * u[k]);
+        if (p.some((pk, k) => pk < grid.lo[k] || pk > grid.hi[k])) continue;
+        inside++;
+        const w = lf.f(p);
+        // Fall back onto the zero set across u only: along u, Newton would walk back to x.
+        const across = complement(d, [u, ...linearWallAxes.map((ax) => Array.from({ length: d }, (_, i) => (i === ax ? 1 : 0)))]);
+        const pol = newtonPolish(lf, p, w, across);
+        if (!(pol.v <= zeroTol)) zeroAll = false;
+      }
+    }
+    if (inside > 0 && zeroAll) valleyDirs.push(u);
+  }
+  const zeroSetDimension = valleyDirs.length;
+  const degenerateDirs = nullDirs.length - valleyDirs.length;
+  let type: ComponentType;
+  let exact: { num: number; den: number } | null = null;
+  let codimension: number | null = null;
+  if (degenerateDirs === 0) {
+    codimension = kT;
+    // Each linear wall axis adds 1 to e, each quadratic direction 1/2 (e = |A| + k/2 = (2|A| + k)/2).
+    exact = { num: 2 * linearWallAxes.length + kT, den: 2 };
+    type = zeroSetDimension > 0 ? 'valley' : linearWallAxes.length > 0 ? 'linear at wall' : 'isolated quadratic';
+  } else {
+    type = 'degenerate';
+  }
+  // Measure e on the slice transverse to the valley directions, a few cells wide.
+  const slice = complement(d, valleyDirs);
+  const R = 2 * Math.sqrt(d) * Math.max(...grid.h);
+  let measured: ZeroAnalysis['measuredExponent'];
+  if (degenerateDirs === 0) {
+    measured = rayExponent(lf.f, x, slice, grid.lo, grid.hi, R);
+  } else {
+    // Splitting lemma: near the zero f ≈ Q(z) + g(y) with Q the non-degenerate quadratic part
+    // (range of the Hessian, rank kT) and g(y) = min over z of f: then vol{f < δ} ~ δ^(kT/2 + e_g)
+    // (and +1 per linear wall axis). Rays straight through f would need directions finer than
+    // the cone where the slow order wins, which no fixed rule resolves.
+    const isValley = (u: readonly number[]): boolean => valleyDirs.includes(u as number[]);
+    const degen = nullDirs.filter((u) => !isValley(u));
+    const range: number[][] = [];
+    eT.values.forEach((lam, m) => {
+      if (Math.abs(lam) > tol * ref) {
+        const u = new Array<number>(d).fill(0);
+        tangentAxes.forEach((ax, a) => (u[ax] = eT.vectors[m][a]));
+        range.push(u);
+      }
+    });
+    const reduced = (p: readonly number[]): number => {
+      const w = lf.f(p);
+      return range.length === 0 ? w : newtonPolish(lf, p, w, range).v;
+    };
+    const eg = rayExponent(reduced, x, degen, grid.lo, grid.hi, R, 24);
+    const add = linearWallAxes.length + kT / 2;
+    measured = eg === null ? null : { value: add + eg.value, uncertainty: eg.uncertainty, scales: eg.scales };
+  }
+  const upper = linearWallAxes.length === 0 && degenerateDirs > 0 ? slice.length / 2 : null;
+  return {
+    location: x,
+    fAtLocation: v,
+    type,
+    hessianEigenvalues: eig.values,
+    hessianSource: lf.symbolic ? 'symbolic' : 'finite differences',
+    codimension,
+    zeroSetDimension,
+    walls,
+    linearWallAxes,
+    exactExponent: exact,
+    measuredExponent: measured,
+    exponentUpperBound: upper,
+    cells,
+    rankUncertain: degenerateDirs === 0 ? rankUncertain : 0,
+  };
+}
+
+/**
+ * Every component of {f = 0} the grid can see, each analysed locally. `fc` holds f at the cell
+ * centres; `fScale` is a typical size of f on the box (for the zero and rank thresholds).
+ */
+export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Array, fScale: number, derivs?: LandscapeDerivatives): ZeroSetResult {
+  const lf = makeLocal(grid, f, derivs);
+  // f ≤ 1e-12 of its size on the box: a zero up to the round-off of evaluating f.
+  const zeroTol = 1e-12 * fScale;
+  const mark = nearZeroCells(grid, fc, zeroTol);
+  // The lowest cell always seeds a set: a zero between centres must not go unexamined.
+  let best = 0;
+  for (let i = 1; i < fc.length; i++) if (fc[i] < fc[best]) best = i;
+  mark[best] = 1;
+  const sets = connectedSets(grid, mark, fc);
+  const components: ZeroAnalysis[] = [];
+  let unanalysed = 0;
+  for (const set of sets) {
+    if (components.length >= MAX_COMPONENTS) {
+      unanalysed += set.length;
+      continue;
+    }
+    const found: ZeroAnalysis[] = [];
+    for (const seed of seedsOf(grid, set, fc)) {
+      const start = grid.centre(seed);
+      const cm = compassMin(lf, start, grid.h.map((h) => h / 2));
+      const pol = newtonPolish(lf, cm.x, cm.v);
+      if (!(pol.v <= zeroTol)) {
+        // A positive minimum with a non-degenerate Hessian is exactly that (π bounded there). A
+        // tiny value along a flat direction may be a zero the search crawls towards too slowly.
+        if (pol.v <= 1e-6 * fScale && found.length === 0) {
+          const z = analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale);
+          const flat = z.hessianEigenvalues.some((lam) => Math.abs(lam) <= (lf.symbolic ? 1e-8 : 1e-4) * Math.max(...z.hessianEigenvalues.map(Math.abs), fScale / Math.max(...grid.hi.map((hi, k) => hi - grid.lo[k])) ** 2));
+          if (flat && components.length < MAX_COMPONENTS) found.push({ ...z, unresolved: true });
+        }
+        continue;
+      }
+      if (found.some((c) => c.unresolved)) found.length = 0;
+      // Seeds of a valley, or of a zero already found, describe the same component.
+      if (found.some((c) => c.zeroSetDimension > 0 || c.type === 'degenerate')) break;
+      // The search may also wander out of its set onto a zero another set already owns.
+      const near = [...components, ...found].some((c) => Math.hypot(...c.location.map((xk, k) => (xk - pol.x[k]) / grid.h[k])) < 0.5);
+      if (near) continue;
+      if (components.length + found.length >= MAX_COMPONENTS) break;
+      found.push(analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale));
+    }
+    if (found.length === 0) continue;
+    // Cells: a single component owns its set; several isolated zeros in one set split it by nearest zero.
+    if (found.length === 1) found[0].cells = set;
+    else {
+      for (const c of set) {
+        const p = grid.centre(c);
+        let best = 0;
+        let bestD = Infinity;
+        found.forEach((z, i) => {
+          const dist = Math.hypot(...z.location.map((xk, k) => (xk - p[k]) / grid.h[k]));
+          if (dist < bestD) {
+            bestD = dist;
+            best = i;
+          }
+        });
+        found[best].cells.push(c);
+      }
+    }
+    components.push(...found);
+  }
+  return { components, unanalysed, zeroTol };
+}
+
+/** The local minimum of f reached from `start` by a compass search in the box (for inf f when there is no zero). */
+export function localMinimum(grid: Grid, f: PointFunction, start: readonly number[], derivs?: LandscapeDerivatives): { x: number[]; v: number } {
+  const lf = makeLocal(grid, f, derivs);
+  return compassMin(lf, start, grid.h.map((h) => h / 2));
+}
