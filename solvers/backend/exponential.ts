@@ -58,7 +58,7 @@ export interface ExponentialOptions {
 
 /** Where the integrator handed intervals to TR-BDF2 (report.json notes). */
 export interface ExponentialFallback {
-  /** Report intervals (or parts of them) that TR-BDF2 covered. */
+  /** Pieces (a report interval, or its rest, or the part up to a pause) that TR-BDF2 covered. */
   intervals: number;
   /** Total time they span. */
   time: number;
@@ -347,6 +347,6 @@ export function exponentialNotes(integrator: AsyncIntegrator): string[] {
   if (!(integrator instanceof DeviceExponential) || !integrator.fallback) return [];
   const f = integrator.fallback;
   return [
-    `integrator: the exponential integrator handed ${f.intervals} interval(s) between t = ${+f.from.toPrecision(6)} and ${+f.to.toPrecision(6)} (${+f.time.toPrecision(4)} time units in all, ${f.steps} steps) to TR-BDF2, because ${f.reason}; their solves are counted in linearSolves.`,
+    `integrator: TR-BDF2 took ${+f.time.toPrecision(4)} time units between t = ${+f.from.toPrecision(6)} and ${+f.to.toPrecision(6)} (${f.steps} steps in ${f.intervals} piece(s)) from the exponential integrator, because ${f.reason}; their solves are counted in linearSolves.`,
   ];
 }

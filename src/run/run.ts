@@ -2,6 +2,7 @@ import { Grid } from '../../solvers/grid.js';
 import { Problem, isFault, type NoiseModel } from '../../solvers/problem.js';
 import { FvOperator } from '../../solvers/operator.js';
 import { selectIntegrator } from '../../solvers/select.js';
+import { exponentialNotes } from '../../solvers/backend/exponential.js';
 import { DistanceTracker, type SeriesPoint } from '../diagnostics/distances.js';
 import { fitTailRate } from '../diagnostics/rates.js';
 import { classifyRegime, type Regime } from '../diagnostics/regime.js';
@@ -352,6 +353,7 @@ function buildReport(r: ReportInput): RunReport {
     if (fit === null) notes.push(`rates.${name}: too few report times above round-off to fit a rate.`);
     else if (fit.note) notes.push(`rates.${name}: ${fit.note}`);
   }
+  notes.push(...exponentialNotes(integrator));
   const s = integrator.stats;
   const final = series[series.length - 1];
   // Only float32 states are renormalized (float64 mass is restored to round-off inside the steps).
