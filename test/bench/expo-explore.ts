@@ -15,7 +15,7 @@ initial: { gaussian: { mean: [1], std: [0.1] } }
 time: { end: 1, reportEvery: 0.1 }`,
   dw2a: `name: x
 landscape: { expr: "(x^2 - 1)^2 + y^2" }
-domain: { bounds: [[-2, 2], [-2, 2]], cells: [48, 48] }
+domain: { bounds: [[-2, 2], [-2, 2]], cells: [CC, CC] }
 noise: { model: additive, D: DD }
 initial: { gaussian: { mean: [1, 0], std: [0.2, 0.2] } }
 time: { end: 1, reportEvery: 0.1 }`,
@@ -27,13 +27,13 @@ initial: { gaussian: { mean: [1], std: [0.1] } }
 time: { end: 1, reportEvery: 0.1 }`,
   dw2m: `name: x
 landscape: { expr: "0.01 + (x^2 - 1)^2 + y^2" }
-domain: { bounds: [[-2, 2], [-2, 2]], cells: [48, 48] }
+domain: { bounds: [[-2, 2], [-2, 2]], cells: [CC, CC] }
 noise: { model: multiplicative, eta: 0.1, sigma: DD }
 initial: { gaussian: { mean: [1, 0], std: [0.2, 0.2] } }
 time: { end: 1, reportEvery: 0.1 }`,
 };
 const [name, D, tolS, everyS] = process.argv.slice(2);
-const text = cases[name].replace('DD', D);
+const text = cases[name].replace("DD", D).replaceAll("CC", process.env.CELLS ?? "48");
 const loaded = parseScenarioText(text, '/tmp/x.yaml', everyS ? [`time.reportEvery=${everyS}`] : []);
 const setup = setUp(loaded);
 const op = setup.op;
