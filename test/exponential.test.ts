@@ -443,5 +443,8 @@ describe('exponential integrator on metastable starts (issue #15.3) against TR-B
     expect(report.notes.filter((n) => n.startsWith('integrator: TR-BDF2 took 0.1 time units between t = 0 and 0.1'))).toHaveLength(1);
     // The mass is in one well of two symmetric ones (Kramers, above): Σ|ρ − π| is half of 2·mass.
     expect(report.final.l1).toBeGreaterThan(0.99);
+    // `auto` stays TR-BDF2 on float64, the method the comparisons above are made against.
+    const { op } = metastable(metastableCases[0].text);
+    expect(selectIntegrator(op, { choice: 'auto', tolerance: 1e-6, reportEvery: 0.1, end: 1 })).toBeInstanceOf(DeviceTrBdf2);
   });
 });
