@@ -86,6 +86,6 @@ export function selectIntegrator(op: FvOperator, req: IntegratorRequest, backend
       return new DeviceTrBdf2(backend, op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery }, cgSettings(req.tolerance));
     case 'exponential':
       checkFloat32SymmetricForm(backend, op, choice);
-      return new DeviceExponential(backend, op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery }, exponentialCgSettings(req.tolerance));
+      return new DeviceExponential(backend, op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery, fallbackCg: cgSettings(req.tolerance) }, exponentialCgSettings(req.tolerance));
   }
 }

@@ -1,8 +1,8 @@
 import type { FvOperator } from '../operator.js';
 import { record } from '../integrators.js';
 import { symmetricEigen } from '../eigen/dense.js';
-import { DeviceIntegrator } from './integrators.js';
-import { FLOAT32_STEP_TOL } from './implicit.js';
+import { DeviceIntegrator, type AsyncIntegrator } from './integrators.js';
+import { DeviceTrBdf2, FLOAT32_STEP_TOL } from './implicit.js';
 import type { CgSettings } from './pcg.js';
 import { shiftedSolver, type ShiftedSolver } from './shifted.js';
 import type { Backend, Field } from './types.js';
@@ -15,6 +15,17 @@ export const EXPONENTIAL_MAX_BASIS = 24;
  * the state; χ² down to 1e-16 means a deviation of 1e-8 of it, far above).
  */
 const ROUNDOFF = 1e-12;
+
+/**
+ * The finest relative accuracy asked of a Krylov vector (its solve's residual, and the round-off
+ * of the orthogonalization, ~1e-16 per operation over a few hundred). An error ε of a vector
+ * reaches the L1 norm of ρ magnified by up to √χ² (class comment); where 0.1·tolerance/√χ² is
+ * below this floor, the interval goes to TR-BDF2 instead.
+ */
+const SOLVE_TOL_FLOOR = 1e-12;
+
+/** Halvings of a rejected interval before it is handed to TR-BDF2. */
+const HALVINGS = 3;
 
 /** γ/τ: see the scan in docs/performance.md. */
 const DEFAULT_SHIFT_RATIO = 0.15;
@@ -41,7 +52,26 @@ export interface ExponentialOptions {
   maxBasis?: number;
   /** The shift γ as a fraction of the interval: the solves are with I − γτA. */
   shiftRatio?: number;
+  /** CG settings of the TR-BDF2 that takes the intervals the Krylov method cannot (default: 10⁻³ × tolerance). */
+  fallbackCg?: CgSettings;
 }
+
+/** Where the integrator handed intervals to TR-BDF2 (report.json notes). */
+export interface ExponentialFallback {
+  /** Pieces (a report interval, or its rest, or the part up to a pause) that TR-BDF2 covered. */
+  intervals: number;
+  /** Total time they span. */
+  time: number;
+  /** TR-BDF2 steps taken there (not in stats.steps, which counts Krylov intervals). */
+  steps: number;
+  /** Earliest and latest time covered. */
+  from: number;
+  to: number;
+  /** Why, the first time. */
+  reason: string;
+}
+
+type IntervalResult = { ok: true } | { ok: false; fallback?: string };
 
 /**
  * ρ(t + τ) = exp(τA) ρ(t) by a shift-and-invert Krylov method (van den Eshof & Hochbruck 2006;
@@ -53,6 +83,27 @@ export interface ExponentialOptions {
  * the problem is linear and autonomous, and the method uses that. π (the eigenvector of B with
  * eigenvalue 1) and the mass are kept: the π component is solved exactly by the PCG.
  *
+ * Error control. The Lanczos process works in u = ρ/√π, where a density far from π (a Gaussian
+ * start in a metastable well: χ² ~ 1e33) has almost all of its 2-norm in cells that carry no mass;
+ * a test relative to that norm alone accepted the tail's fast decay and dropped the slow part,
+ * jumping to π in one interval (issue #15.3). Three guards now:
+ * - Each Krylov correction is also measured in the L1 norm of ρ, Σ_j |Δc_j| ‖√π q_j‖₁ (a bound on
+ *   ‖√π Σ Δc_j q_j‖₁), against tolerance × mass, besides the 1/π-weighted L2 test relative to the
+ *   deviation (which keeps rates measurable near π); and both must pass for two successive
+ *   comparisons (three approximations), since two approximations that have both decayed on fast
+ *   Ritz values agree however much slow mass they both lack.
+ * - A priori: an error ε relative to ‖u − π-part‖₂ in a Krylov vector is worth up to ε·√χ² of the
+ *   mass in L1 (Cauchy–Schwarz, ‖√π‖₂‖u‖₂ ≥ Σ√π|u|), so the PCG solves are asked for
+ *   0.1·tolerance/√χ²; where that is below SOLVE_TOL_FLOOR (for the direct 1-D solve too: the
+ *   Gram–Schmidt dot products have the same round-off), Krylov is not tried. This is what catches
+ *   the metastable start: there the successive approximations agree on a result that has lost
+ *   the slow part to round-off, so no comparison of them can see it.
+ * - Where Krylov is not tried, the symmetric form overflows, or an interval still fails after
+ *   HALVINGS halvings, the rest of the report interval is taken by TR-BDF2 (`fallback`, noted in
+ *   the report by exponentialNotes); the next report interval tries Krylov again, handing over at
+ *   its first failure if the last one was handed over. Mass and positivity are checked on every
+ *   accepted interval as before.
+ *
  * Positivity is not structural here, as with TR-BDF2: a result negative beyond the tolerance
  * (relative to max ρ) takes more vectors, then a shorter interval.
  */
@@ -60,7 +111,7 @@ export class DeviceExponential extends DeviceIntegrator {
   readonly name = 'exponential';
   readonly solver: ShiftedSolver;
   readonly tolerance: number;
-  private readonly opts: Required<Omit<ExponentialOptions, 'dt0'>>;
+  private readonly opts: Required<Omit<ExponentialOptions, 'dt0' | 'fallbackCg'>>;
   private readonly q: Field[] = [];
   private rho: Field;
   private readonly y: Field;
@@ -68,6 +119,14 @@ export class DeviceExponential extends DeviceIntegrator {
   private tauNext: number | undefined;
   /** Krylov vectors used by the last accepted interval (few: the next interval may be longer). */
   private lastBasis = 0;
+  /** The CG tolerance the solves are asked for (tightened per interval, never loosened). */
+  private readonly solveTol: number | undefined;
+  private readonly fallbackCg: CgSettings;
+  private fallbackIntegrator: DeviceTrBdf2 | undefined;
+  /** Intervals handed to TR-BDF2; undefined while none was. */
+  fallback: ExponentialFallback | undefined;
+  /** Whether the last report interval ended in TR-BDF2 (then the next hands over on its first failure). */
+  private handedOver = false;
 
   constructor(backend: Backend, op: FvOperator, opts: ExponentialOptions, cg: CgSettings) {
     super(backend, op);
@@ -76,6 +135,8 @@ export class DeviceExponential extends DeviceIntegrator {
       throw new Error('π spans more than e^1400 on this grid, beyond float64 for the symmetric form the exponential integrator works in: use integrator trbdf2 (or auto), or add a noise floor (noise.eps)');
     }
     this.solver = shiftedSolver(backend, op, cg);
+    this.solveTol = backend.directShiftedSolver ? undefined : cg.tol;
+    this.fallbackCg = opts.fallbackCg ?? { tol: Math.max(1e-10, opts.tolerance * 1e-3), maxIterations: cg.maxIterations };
     this.tolerance = backend.info.precision === 'float32' ? Math.max(opts.tolerance, FLOAT32_STEP_TOL) : opts.tolerance;
     this.opts = { tolerance: this.tolerance, dtMax: opts.dtMax, maxBasis: opts.maxBasis ?? EXPONENTIAL_MAX_BASIS, shiftRatio: opts.shiftRatio ?? DEFAULT_SHIFT_RATIO };
     this.tauNext = opts.dt0;
@@ -106,31 +167,39 @@ export class DeviceExponential extends DeviceIntegrator {
     return this.q[k];
   }
 
-  /** Tries exp(τA) on the state; on success the state holds it and the return is true. */
-  private async interval(tau: number): Promise<boolean> {
+  /** Tries exp(τA) on the state; on success the state holds it. */
+  private async interval(tau: number): Promise<IntervalResult> {
     const b = this.backend;
     const gamma = this.opts.shiftRatio * tau;
     const tol = this.tolerance;
     const q0 = this.basis(0);
     const e = await this.equilibrium();
+    const mass = await b.sum(this.x);
     await b.toSymmetric(this.x, q0);
     // The equilibrium component is carried exactly; the Krylov space holds the deviation only.
     const ce = await b.dot(e, q0);
     await b.lincomb(1, q0, -ce, e, q0);
     const beta0 = Math.sqrt(await b.dot(q0, q0));
-    if (!Number.isFinite(beta0) || !Number.isFinite(ce)) throw new Error(`exponential integrator: the state is not finite in the symmetric form (‖ρ/√π‖ = ${beta0})`);
-    if (beta0 === 0) return true; // exactly π
+    if (!Number.isFinite(beta0) || !Number.isFinite(ce)) return { ok: false, fallback: `the state is not finite in the symmetric form ρ/√π (‖ρ/√π‖ = ${beta0})` };
+    if (beta0 === 0) return { ok: true }; // exactly π
+    // β₀/|ce| = √χ² (u = ce ê + β₀ q₀ and mass = ce ‖√π‖₂).
+    const needed = (0.1 * tol * Math.abs(ce)) / beta0;
+    if (!(needed >= SOLVE_TOL_FLOOR)) return { ok: false, fallback: `χ² to π is ${((beta0 / ce) ** 2).toExponential(1)}: the Krylov vectors in ρ/√π would need a relative accuracy of ${needed.toExponential(1)} for an L1 error of ${tol} of the mass` };
+    const solveTol = this.solveTol === undefined ? undefined : Math.min(this.solveTol, needed);
     await b.scale(1 / beta0, q0);
+    const wt: number[] = [await this.weight(q0)];
     const M = this.opts.maxBasis;
     // h[j][k] = ⟨q_j, B q_k⟩ (upper Hessenberg with inexact solves; its symmetric part is used).
     const h: number[][] = Array.from({ length: M + 1 }, () => new Array<number>(M).fill(0));
     let prev: number[] | null = null;
+    let passedBefore = false;
+    let floorOnly = false;
     for (let k = 0; k < M; k++) {
       const qk = this.basis(k);
       const w = this.basis(k + 1);
       await b.fromSymmetric(qk, this.rho);
       await b.zero(this.y);
-      await this.solver.solve(gamma, this.rho, this.y);
+      await this.solver.solve(gamma, this.rho, this.y, solveTol);
       await b.toSymmetric(this.y, w);
       // Classical Gram–Schmidt twice: exact orthogonality is what makes T a projection of B.
       for (let pass = 0; pass < 2; pass++) {
@@ -157,24 +226,43 @@ export class DeviceExponential extends DeviceIntegrator {
         // Relative to the deviation, but changes below round-off of the whole state always pass:
         // near π the deviation is itself round-off, and a relative test there would never end.
         est = Math.sqrt(d2) / Math.max(tol * Math.sqrt(n2), ROUNDOFF * Math.abs(ce), 1e-300);
+        floorOnly = tol * beta0 <= ROUNDOFF * Math.abs(ce);
+        // The same change in the L1 norm of ρ, relative to the mass: Σ_j |Δc_j| ‖√π q_j‖₁ bounds it.
+        let l1 = 0;
+        for (let j = 0; j < coef.length; j++) l1 += Math.abs(coef[j] - (prev[j] ?? 0)) * wt[j];
+        const estL1 = l1 / Math.max(tol * Math.abs(mass), 1e-300);
+        est = Math.max(est, estL1);
       }
       prev = coef;
-      if (est <= 1 || breakdown) {
+      // One passing comparison is not evidence when both approximations have decayed on fast Ritz
+      // values alone (a slow part whose 2-norm weight is small is not yet in the space: seen with
+      // χ² = 3e7 in a 1-D double well, where 2 vectors agreed to 1e-53 on a result with none of the
+      // mass): two in a row are asked for, unless the state is π to round-off.
+      const passed = est <= 1;
+      const enough = passed && (passedBefore || floorOnly);
+      passedBefore = passed;
+      if (enough || breakdown) {
         await this.combine(ce, coef);
         const lo = await b.min(this.rho);
         const neg = lo < 0 ? -lo / Math.max(await b.max(this.rho), 1e-300) : 0;
         if (neg <= tol || breakdown) {
-          const total = await b.sum(this.x);
           [this.x, this.rho] = [this.rho, this.x];
-          await this.restoreSum(this.x, total);
+          await this.restoreSum(this.x, mass);
           this.lastBasis = k + 1;
-          return true;
+          return { ok: true };
         }
       }
-      if (breakdown) return false;
+      if (breakdown) return { ok: false };
       await b.scale(1 / beta, w);
+      wt.push(await this.weight(w));
     }
-    return false;
+    return { ok: false };
+  }
+
+  /** ‖√π q‖₁: what a unit coefficient of q is worth in the L1 norm of ρ. */
+  private async weight(q: Field): Promise<number> {
+    await this.backend.fromSymmetric(q, this.rho);
+    return this.backend.norm1(this.rho);
   }
 
   /** β₀ Z exp(τλ) Zᵀ e₁ for T = sym(h[0..m)[0..m)) = Z diag(μ) Zᵀ, λ = (1 − 1/μ)/γ. */
@@ -204,27 +292,73 @@ export class DeviceExponential extends DeviceIntegrator {
   protected async steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
     let t = t0;
     let tau = Math.min(this.tauNext ?? this.opts.dtMax, this.opts.dtMax);
+    // After a handed-over interval, one failed try is enough to hand over again.
+    let halvings = this.handedOver ? 0 : HALVINGS;
+    this.handedOver = false;
     while (t < t1) {
       const remaining = t1 - t;
       const landing = tau >= remaining * (1 - 1e-12);
       const h = landing ? remaining : tau;
-      if (await this.interval(h)) {
+      const r = await this.interval(h);
+      if (r.ok) {
         t = landing ? t1 : t + h;
         record(this.stats, h);
         // Few vectors: the interval could have been longer.
         if (this.lastBasis <= this.opts.maxBasis / 2) tau = Math.min(this.opts.dtMax, 2 * Math.max(tau, h));
         if (t < t1 && pause?.()) break;
-      } else {
+      } else if (r.fallback === undefined && halvings > 0) {
         this.stats.rejected++;
+        halvings--;
         tau = h / 2;
-        if (tau < 1e-14 * Math.max(1, Math.abs(t))) throw new Error(`exponential integrator: interval underflow at t = ${t}`);
+      } else {
+        if (r.fallback === undefined) this.stats.rejected++;
+        const reason = r.fallback ?? `an interval of ${h.toPrecision(3)} did not meet the tolerance with ${this.opts.maxBasis} Krylov vectors`;
+        const reached = await this.handOver(t, t1, reason, pause);
+        this.handedOver = true;
+        tau = this.opts.dtMax;
+        t = reached;
+        if (t < t1) break; // paused inside TR-BDF2
       }
     }
     this.tauNext = tau;
     return t;
   }
 
+  /** TR-BDF2 from t to t1 on the same backend; its solves are counted in this.solver. */
+  private async handOver(t: number, t1: number, reason: string, pause?: () => boolean): Promise<number> {
+    const b = this.backend;
+    // Shares the backend (and so is not disposed on its own: DeviceIntegrator.dispose frees the backend).
+    this.fallbackIntegrator ??= new DeviceTrBdf2(b, this.op, { tolerance: this.opts.tolerance, dtMax: this.opts.dtMax }, this.fallbackCg);
+    const fb = this.fallbackIntegrator;
+    const solves = fb.solver.solves;
+    const iterations = fb.solver.iterations;
+    const steps = fb.stats.steps;
+    // A fresh host array: advance() re-uploads only when handed a different array.
+    const host = new Float64Array(b.size);
+    await b.download(this.x, host);
+    const reached = await fb.advance(host, t, t1, pause);
+    await b.upload(this.x, host);
+    this.solver.solves += fb.solver.solves - solves;
+    this.solver.iterations += fb.solver.iterations - iterations;
+    const f = (this.fallback ??= { intervals: 0, time: 0, steps: 0, from: t, to: t, reason });
+    f.intervals++;
+    f.time += reached - t;
+    f.steps += fb.stats.steps - steps;
+    f.from = Math.min(f.from, t);
+    f.to = Math.max(f.to, reached);
+    return reached;
+  }
+
   describe(): string {
     return `shift-and-invert Krylov exponential (tolerance ${this.tolerance}, γ = ${this.opts.shiftRatio}·τ, at most ${this.opts.maxBasis} vectors), ${this.solver.describe()} on ${this.backend.info.name}`;
   }
+}
+
+/** The report's note on intervals the exponential integrator handed to TR-BDF2 (none for other integrators). */
+export function exponentialNotes(integrator: AsyncIntegrator): string[] {
+  if (!(integrator instanceof DeviceExponential) || !integrator.fallback) return [];
+  const f = integrator.fallback;
+  return [
+    `integrator: TR-BDF2 took ${+f.time.toPrecision(4)} time units between t = ${+f.from.toPrecision(6)} and ${+f.to.toPrecision(6)} (${f.steps} steps in ${f.intervals} piece(s)) from the exponential integrator, because ${f.reason}; their solves are counted in linearSolves.`,
+  ];
 }

@@ -2,6 +2,7 @@ import { Grid } from '../../solvers/grid.js';
 import { Problem, isFault, type NoiseModel } from '../../solvers/problem.js';
 import { FvOperator } from '../../solvers/operator.js';
 import { selectIntegrator } from '../../solvers/select.js';
+import { exponentialNotes } from '../../solvers/backend/exponential.js';
 import { collapseReport, DistanceTracker, type SeriesPoint } from '../diagnostics/distances.js';
 import { reportRates } from '../diagnostics/rates.js';
 import { attachWalls } from '../diagnostics/walls.js';
@@ -320,6 +321,7 @@ function buildReport(r: ReportInput): RunReport {
   notes.push(...fitted.notes);
   const collapse = collapseReport(series);
   notes.push(...collapse.notes);
+  notes.push(...exponentialNotes(integrator));
   const s = integrator.stats;
   const final = series[series.length - 1];
   // Only float32 states are renormalized (float64 mass is restored to round-off inside the steps).
