@@ -1,7 +1,7 @@
 import type { FvOperator } from '../operator.js';
 import { record } from '../integrators.js';
 import { symmetricEigen } from '../eigen/dense.js';
-import { DeviceIntegrator } from './integrators.js';
+import { DeviceIntegrator, type Checkpoint } from './integrators.js';
 import { FLOAT32_STEP_TOL } from './implicit.js';
 import type { CgSettings } from './pcg.js';
 import { shiftedSolver, type ShiftedSolver } from './shifted.js';
@@ -201,7 +201,7 @@ export class DeviceExponential extends DeviceIntegrator {
     await b.fromSymmetric(this.acc, this.rho);
   }
 
-  protected async steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
+  protected async steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
     let t = t0;
     let tau = Math.min(this.tauNext ?? this.opts.dtMax, this.opts.dtMax);
     while (t < t1) {
@@ -213,7 +213,7 @@ export class DeviceExponential extends DeviceIntegrator {
         record(this.stats, h);
         // Few vectors: the interval could have been longer.
         if (this.lastBasis <= this.opts.maxBasis / 2) tau = Math.min(this.opts.dtMax, 2 * Math.max(tau, h));
-        if (t < t1 && pause?.()) break;
+        if (t < t1 && checkpoint && (await checkpoint(t))) break;
       } else {
         this.stats.rejected++;
         tau = h / 2;
