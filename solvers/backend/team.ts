@@ -46,7 +46,7 @@ const CONTROL_SLOTS = EDGES + MAX_BLOCKS + 1;
 
 /**
  * The fixed partition of the threaded kernels: 8 blocks, so that 1, 2, 4 or 8 threads share them
- * evenly (3 threads get 3, 3 and 2). It is a property of the problem's arithmetic, not of the
+ * evenly (3 threads get 3, 2 and 3). It is a property of the problem's arithmetic, not of the
  * machine: changing it changes the last bits of every run on a partitioned grid.
  */
 export const KERNEL_BLOCKS = 8;
