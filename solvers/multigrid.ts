@@ -144,11 +144,11 @@ export class MultigridPreconditioner implements Preconditioner {
   /** Per level, the ghost slabs of the block sweep: below and above each internal block edge. */
   private readonly ghosts = new Map<MultigridLevel, Float64Array>();
 
-  /** One block-hybrid sweep of the finest level, a block per thread (see gaussSeidelBlock). */
+  /** One block-hybrid sweep of the level in the team's fixed blocks, whatever its thread count (see gaussSeidelBlock). */
   private blockSweep(team: ThreadTeam, lv: MultigridLevel, th: number, forward: boolean): void {
     const { stencil, x, b } = lv;
     const so = stencil.strides[0];
-    const edges = splitRanges(lv.size, 2 * so, team.threads);
+    const edges = splitRanges(lv.size, 2 * so, team.blocks);
     let ghosts = this.ghosts.get(lv);
     if (ghosts?.length !== 2 * so * (edges.length - 2)) {
       ghosts = sharedFloat64(2 * so * (edges.length - 2));
@@ -177,8 +177,8 @@ export class MultigridPreconditioner implements Preconditioner {
     const pw = lv.pw as Float64Array;
     const { x, b, stencil } = lv;
     const team = lv.size >= THREADED_LEVEL_CELLS ? this.team : null;
-    // With threads, the finest level is swept in blocks of whole aggregates, one per thread
-    // (block-hybrid Gauss–Seidel, gaussSeidelBlock); restrictions and prolongations use the same split.
+    // With a team, large levels are swept in its fixed blocks of whole aggregates (block-hybrid
+    // Gauss–Seidel, gaussSeidelBlock); restrictions and prolongations use the same split.
     const align = 2 * stencil.strides[0];
     const run = (name: 'zero' | 'prolongAdd' | 'restrictAfterFirstSweep', fl: Float64Array[], p: number[]): void => {
       if (team) team.run(name, fl, [agg], p, lv.size, align);

@@ -2,8 +2,9 @@
  * The generic async integrators (solvers/backend/integrators.ts, implicit.ts) on the float64 CPU
  * backend against the synchronous integrators fpsolve shipped before them (test/helpers/
  * reference-*.ts). The CPU backend evaluates the same expressions in the same order, so explicit
- * Euler, RKL2, backward Euler and TR-BDF2 (with their CG) must agree bit for bit: any difference
- * means the Backend abstraction changed the arithmetic. Backward Euler (PCG, Jacobi) is also
+ * Euler, RKL2, backward Euler and TR-BDF2 (with their CG) must agree bit for bit, also when the
+ * run loop's checkpoints (yield, read the state) come after every step: any difference means the
+ * Backend abstraction or the checkpoints changed the arithmetic. Backward Euler (PCG, Jacobi) is also
  * compared with the sync BackwardEuler at the CG tolerance, as before the CG was unified.
  */
 import { describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ const cases: [string, string[]][] = [
 
 describe('generic integrators on the float64 CPU backend reproduce the sync CPU integrators', () => {
   for (const [name, overrides] of cases) {
-    it(`explicit Euler and RKL2 are bit-identical on ${name} over several report intervals (with a pause)`, async () => {
+    it(`explicit Euler and RKL2 are bit-identical on ${name} over several report intervals (with checkpoints)`, async () => {
       const { setup, rho } = setupOf(name, overrides);
       const op = setup.op;
       const limit = op.explicitLimit();
@@ -42,18 +43,24 @@ describe('generic integrators on the float64 CPU backend reproduce the sync CPU 
       const devE = new DeviceExplicitEuler(new CpuBackend(op), op);
       const syncR = new Rkl2(op, dtR);
       const devR = new DeviceRkl2(new CpuBackend(op), op, dtR);
-      // Pause after the 7th step of the first interval: both must resume to the same states.
-      let n1 = 0;
-      let n2 = 0;
+      // A checkpoint after every step that yields to the event loop and reads the state, as the
+      // run loop's do: continuing past it must leave the arithmetic of the plain loops unchanged.
+      let calls = 0;
+      const look = (dev: DeviceExplicitEuler | DeviceRkl2, into: Float64Array) => async (): Promise<boolean> => {
+        calls++;
+        await new Promise<void>((r) => setImmediate(r));
+        await dev.peek(into);
+        return false;
+      };
+      const seen = rho.slice();
       const times = [0, 100 * limit, 250 * limit, 400 * limit];
       for (let k = 1; k < times.length; k++) {
-        let a = times[k - 1];
-        while (a < times[k]) a = syncE.advance(e1, a, times[k], () => ++n1 === 7);
-        let b = times[k - 1];
-        while (b < times[k]) b = await devE.advance(e2, b, times[k], () => ++n2 === 7);
+        syncE.advance(e1, times[k - 1], times[k]);
+        expect(await devE.advance(e2, times[k - 1], times[k], look(devE, seen))).toBe(times[k]);
         syncR.advance(r1, times[k - 1], times[k]);
-        await devR.advance(r2, times[k - 1], times[k]);
+        expect(await devR.advance(r2, times[k - 1], times[k], look(devR, seen))).toBe(times[k]);
       }
+      expect(calls).toBeGreaterThan(300);
       expect(devE.stats.steps).toBe(syncE.stats.steps);
       expect(devR.stages).toBe(syncR.stages);
       expect(devR.stats.steps).toBe(syncR.stats.steps);
@@ -89,7 +96,7 @@ describe('generic integrators on the float64 CPU backend reproduce the sync CPU 
   });
 
   for (const [name, overrides] of cases) {
-    it(`TR-BDF2 and backward Euler (Thomas in 1-D, PCG with the Jacobi/multigrid switch in 2-D) are bit-identical on ${name} (with a pause)`, async () => {
+    it(`TR-BDF2 and backward Euler (Thomas in 1-D, PCG with the Jacobi/multigrid switch in 2-D) are bit-identical on ${name} (with checkpoints)`, async () => {
       const { setup, rho } = setupOf(name, overrides);
       const op = setup.op;
       const tolerance = 1e-6;
@@ -100,16 +107,21 @@ describe('generic integrators on the float64 CPU backend reproduce the sync CPU 
       const syncB = new BackwardEuler(op, ref(), 0.02);
       const devB = new DeviceBackwardEuler(new CpuBackend(op, new ConditionedPreconditioner(op)), op, 0.02, cg);
       const [t1, t2, b1, b2] = [rho.slice(), rho.slice(), rho.slice(), rho.slice()];
-      let n1 = 0;
-      let n2 = 0;
+      let calls = 0;
+      const seen = rho.slice();
+      const look = (dev: DeviceTrBdf2 | DeviceBackwardEuler) => async (): Promise<boolean> => {
+        calls++;
+        await new Promise<void>((r) => setImmediate(r));
+        await dev.peek(seen);
+        return false;
+      };
       for (const [from, to] of [[0, 0.1], [0.1, 0.3]]) {
-        let a = from;
-        while (a < to) a = syncT.advance(t1, a, to, () => ++n1 === 4);
-        let b = from;
-        while (b < to) b = await devT.advance(t2, b, to, () => ++n2 === 4);
+        syncT.advance(t1, from, to);
+        expect(await devT.advance(t2, from, to, look(devT))).toBe(to);
         syncB.advance(b1, from, to);
-        await devB.advance(b2, from, to);
+        expect(await devB.advance(b2, from, to, look(devB))).toBe(to);
       }
+      expect(calls).toBeGreaterThan(10);
       expect(devT.stats).toEqual(syncT.stats);
       expect(devT.solver.iterations).toBe(syncT.solver.iterations);
       expect(devT.solver.solves).toBe(syncT.solver.solves);

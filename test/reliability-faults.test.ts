@@ -1,7 +1,7 @@
 /**
  * Issue 10 §2 and §3, in-process: numerical faults stop the run with the step, time and cell
  * named and a report without NaN; memory is estimated and refused before allocation; the
- * pause hook of the integrators does not change what they compute; mathjs escape attempts are
+ * integrators' checkpoints do not change what they compute; mathjs escape attempts are
  * rejected through the whole scenario path.
  */
 import { describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from '../solver
 import { DeviceBackwardEuler, DeviceTrBdf2 } from '../solvers/backend/implicit.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
 import { cgSettings } from '../solvers/select.js';
+import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exponential.js';
 import { expectInputError } from './scenario-helpers.js';
 
 const pearson = (cells: number, time: string): string => `name: fault
@@ -68,7 +69,7 @@ describe('numerical faults (issue 10 §2)', () => {
     expect(report.final.t).toBe(report.series[report.series.length - 1]!.t);
   });
 
-  it('a blow-up to Inf/NaN inside one long report interval is caught at the next slice, naming the non-finite value', async () => {
+  it('a blow-up to Inf/NaN inside one long report interval is caught at the next mid-interval health check, naming the non-finite value', async () => {
     // dt = 3× the limit: |1 − 3·λ_max/max(−A_ii)| > 1 so the top mode grows every step; one report
     // interval holds ~10⁶ steps, far more than the ~700 it takes to overflow float64.
     const probe = setUp(load(pearson(100, '{ end: 1, reportEvery: 1 }')), { memoryEstimate: { gap: false } });
@@ -77,7 +78,11 @@ describe('numerical faults (issue 10 §2)', () => {
     const { report, density } = await runScenario(loaded, { gap: false });
     expect(report.status).toBe('failed');
     expect(report.error).toMatch(/density became (NaN|Infinity|-Infinity) in cell \d+|negative density/);
-    expect(report.error).toMatch(/step \d+/);
+    // Checks come every max(2²³, 64·cells) cell updates (src/run/checkpoints.ts): ~84 000 steps of
+    // 100 cells, long before the interval's ~670 000 steps end.
+    const step = Number(/by step (\d+)/.exec(report.error ?? '')?.[1]);
+    expect(step).toBeGreaterThan(700);
+    expect(step).toBeLessThan(2e5);
     expect(nonFinite(Array.from(density))).toEqual([]);
     expect(reportJson(report)).not.toMatch(/:\s*-?(NaN|Infinity)\b/);
   });
@@ -90,7 +95,7 @@ describe('numerical faults (issue 10 §2)', () => {
   });
 });
 
-describe('pausing inside a report interval changes nothing but round-off', () => {
+describe('checkpoints inside a report interval: continuing changes no bit, a stop keeps the state reached', () => {
   const setup = setUp(load(pearson(120, '{ end: 1, reportEvery: 1 }')), { memoryEstimate: { gap: false } });
   const op = setup.op;
   const start = (): Float64Array => {
@@ -103,31 +108,47 @@ describe('pausing inside a report interval changes nothing but round-off', () =>
     ['rkl2', () => new DeviceRkl2(new CpuBackend(op), op, 20 * op.explicitLimit())],
     ['backward-euler', () => new DeviceBackwardEuler(new CpuBackend(op), op, 0.01, cgSettings(1e-8))],
     ['trbdf2', () => new DeviceTrBdf2(new CpuBackend(op), op, { tolerance: 1e-6, dtMax: 0.5 }, cgSettings(1e-8))],
+    ['exponential', () => new DeviceExponential(new CpuBackend(op), op, { tolerance: 1e-6, dtMax: 0.5, dt0: 0.01 }, exponentialCgSettings(1e-6))],
   ];
+  const bits = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
   for (const [name, make] of makers) {
     it(name, async () => {
       const a = start();
       const ia = make();
       await ia.advance(a, 0, 0.3);
+      // Yield to the event loop and read the state at every step, as the run loop does when a
+      // checkpoint is due (and the old clock-driven pause did at times the load decided).
       const b = start();
       const ib = make();
-      // Pause after every third step and resume from the time reached, as runScenario does.
+      const times: number[] = [];
+      const third = start();
+      expect(
+        await ib.advance(b, 0, 0.3, async (t) => {
+          times.push(t);
+          await new Promise<void>((r) => setImmediate(r));
+          if (times.length === 3) await ib.peek(third);
+          return false;
+        }),
+      ).toBe(0.3);
+      expect(times.length).toBeGreaterThanOrEqual(3);
+      expect(ib.stats).toEqual(ia.stats);
+      expect(bits(b)).toBe(bits(a));
+      // A stop at the third checkpoint returns its time, with the state the peek saw there (up
+      // to the round-off rescaling of Σρ that a stop applies).
+      const c = start();
+      const ic = make();
       let calls = 0;
-      let t = 0;
-      let resumes = 0;
-      while (t < 0.3) {
-        t = await ib.advance(b, t, 0.3, () => ++calls % 3 === 0);
-        resumes++;
-      }
-      expect(resumes).toBeGreaterThan(1);
-      expect(ib.stats.steps).toBe(ia.stats.steps);
+      const reached = await ic.advance(c, 0, 0.3, () => ++calls === 3);
+      expect(reached).toBe(times[2]);
+      expect(ic.stats.steps).toBe(3);
       let diff = 0;
       let scale = 0;
-      for (let i = 0; i < a.length; i++) {
-        diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-        scale = Math.max(scale, Math.abs(a[i]!));
+      for (let i = 0; i < c.length; i++) {
+        diff = Math.max(diff, Math.abs(c[i]! - third[i]!));
+        scale = Math.max(scale, Math.abs(third[i]!));
       }
-      expect(diff / scale).toBeLessThan(1e-12);
+      expect(diff / scale).toBeLessThan(1e-13);
+      expect(bits(third)).not.toBe(bits(start()));
     });
   }
 });

@@ -1,16 +1,17 @@
 /**
  * Kernel threads of the float64 CPU backend (solvers/backend/team.ts): each range kernel split
- * across threads must equal the single-threaded kernel (elementwise kernels to the bit, dot
- * products to round-off: they are summed per range); with threads the large multigrid levels
- * are smoothed by block-hybrid Gauss–Seidel, which must keep the cycle symmetric and give the
- * 1-thread run's result to the solver tolerance; a process that never disposes its backend must
- * still exit.
+ * into the team's fixed blocks must equal the single-threaded kernel (elementwise kernels to the
+ * bit, dot products to round-off of the block sums) and give the same bits for any number of
+ * threads (issue #15 item 5: sweeps with --jobs 1 and 2 hand their runs different thread counts);
+ * on partitioned grids the large multigrid levels are smoothed by block-hybrid Gauss–Seidel,
+ * which must keep the cycle symmetric and, like the whole TR-BDF2 run, not depend on the thread
+ * count; a process that never disposes its backend must still exit.
  * The worker script is the compiled one (dist/), which `npm test` builds first.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { ThreadTeam } from '../solvers/backend/team.js';
+import { KERNEL_BLOCKS, ThreadTeam, splitRanges } from '../solvers/backend/team.js';
 import { RANGE_KERNELS } from '../solvers/range-kernels.js';
 import { sharedFloat64, sharedInt32 } from '../solvers/shared-memory.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
@@ -34,7 +35,7 @@ describe('ThreadTeam', () => {
     await vi.waitFor(() => expect(team?.ready()).toBe(true), { timeout: 10000 });
   });
 
-  it('splits elementwise and stencil kernels without changing a bit, and dot products to round-off', () => {
+  it('splits elementwise and stencil kernels without changing a bit, and dot products to round-off, the same for 1, 2 and 3 threads', async () => {
     if (!team) throw new Error('no team');
     const [n0, n1] = [37, 29];
     const size = n0 * n1;
@@ -51,7 +52,20 @@ describe('ThreadTeam', () => {
     RANGE_KERNELS.lincomb([v, d, b], [], [0.5, -2], 0, size);
     expect(a).toEqual(b);
     const serial = RANGE_KERNELS.dotRange([v, d], [], [], 0, size);
-    expect(Math.abs(team.run('dotRange', [v, d], [], [], size) - serial)).toBeLessThan(1e-13 * size);
+    const split = team.run('dotRange', [v, d], [], [], size);
+    expect(Math.abs(split - serial)).toBeLessThan(1e-13 * size);
+    // The blocks' partial sums, added in block order here: the same bits for any thread count.
+    const edges = splitRanges(size, 1, KERNEL_BLOCKS);
+    let byBlock = 0;
+    for (let k = 0; k < KERNEL_BLOCKS; k++) byBlock += RANGE_KERNELS.dotRange([v, d], [], [], edges[k], edges[k + 1]);
+    expect(split).toBe(byBlock);
+    const one = ThreadTeam.create(1);
+    expect(one.threads).toBe(1);
+    expect(one.run('dotRange', [v, d], [], [], size)).toBe(split);
+    const three = ThreadTeam.create(3);
+    await vi.waitFor(() => expect(three.ready()).toBe(true), { timeout: 10000 });
+    expect(three.run('dotRange', [v, d], [], [], size)).toBe(split);
+    three.close();
     // The multigrid restriction writes aggregates: ranges must hold whole ones (align 2·n1).
     const agg = sharedInt32(size);
     const c1 = Math.ceil(n1 / 2);
@@ -107,14 +121,16 @@ describe('ThreadTeam', () => {
     expect(diff).toBeGreaterThan(0);
   });
 
-  it('runs TR-BDF2 with multigrid-PCG on 2 threads to the 1-thread result', async () => {
+  it('runs TR-BDF2 with multigrid-PCG on 1 and 2 threads to the same bits; the plain loops agree to the solver tolerance', async () => {
     const op = buildOperator([[-2, 2], [-2, 2]], [300, 256], (x, y) => 0.05 + (x * x - 1) ** 2 + y * y, { kind: 'multiplicative', etaSigma: 0.5, eps: 0 });
     const rho0 = gaussianBump(op.grid, [1, 0], 0.2);
     const results: Float64Array[] = [];
     const iterations: number[] = [];
-    for (const threads of [1, 2]) {
-      const backend = new CpuBackend(op, new MultigridPreconditioner(op), { threads });
-      expect(backend.info.device.includes('2 kernel threads')).toBe(threads === 2);
+    // blocks: 8 asks for the partition that grids of 512² cells and more get by default.
+    for (const opts of [{ threads: 1, blocks: KERNEL_BLOCKS }, { threads: 2, blocks: KERNEL_BLOCKS }, {}]) {
+      const backend = new CpuBackend(op, new MultigridPreconditioner(op), opts);
+      const threads = 'threads' in opts ? (opts.threads ?? 1) : 1;
+      expect(backend.info.device.includes(`${threads} kernel threads`)).toBe(threads > 1);
       await vi.waitFor(() => expect(backend.runningThreads).toBe(threads), { timeout: 10000 });
       const integ = new DeviceTrBdf2(backend, op, { tolerance: 1e-4, dtMax: 0.05 }, { tol: 1e-8, maxIterations: 2000 });
       const rho = rho0.slice();
@@ -124,14 +140,19 @@ describe('ThreadTeam', () => {
       integ.dispose();
     }
     expect(iterations[0]).toBeGreaterThan(10);
-    expect(Math.abs(iterations[1] - iterations[0])).toBeLessThanOrEqual(0.1 * iterations[0]);
+    const hex = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+    expect(iterations[1]).toBe(iterations[0]);
+    expect(hex(results[1])).toBe(hex(results[0]));
+    // Unpartitioned (this grid's default: plain loops, whole-grid Gauss–Seidel): another smoother
+    // and summation order, the same solution to the CG tolerance (1e-8, relative to the deviation from π).
+    expect(Math.abs(iterations[2] - iterations[0])).toBeLessThanOrEqual(0.1 * iterations[0]);
     let diff = 0;
     let top = 0;
     for (let i = 0; i < results[0].length; i++) {
-      diff = Math.max(diff, Math.abs(results[0][i] - results[1][i]));
+      diff = Math.max(diff, Math.abs(results[0][i] - results[2][i]));
       top = Math.max(top, Math.abs(results[0][i]));
     }
-    // Two smoothers, one CG tolerance (1e-8, relative to the deviation from π).
+    expect(diff).toBeGreaterThan(0);
     expect(diff).toBeLessThan(1e-6 * top);
   });
 
@@ -162,7 +183,7 @@ describe('ThreadTeam', () => {
       import { CpuBackend } from ${JSON.stringify(join(packageRoot(), 'dist/solvers/backend/cpu.js'))};
       import { buildOperator } from ${JSON.stringify(join(packageRoot(), 'dist/test/helpers/problems.js'))};
       const op = buildOperator([[-1, 1], [-1, 1]], [32, 32], (x, y) => 1 + x * x + y * y, { kind: 'additive', D: 1 });
-      const b = new CpuBackend(op, undefined, { threads: 2 });
+      const b = new CpuBackend(op, undefined, { threads: 2, blocks: 8 });
       const f = b.field(); const g = b.field();
       await b.upload(f, new Float64Array(op.grid.size).fill(1));
       console.log(await b.dot(f, f), b.info.device.includes('2 kernel threads'));

@@ -273,8 +273,6 @@ describe('arena', () => {
 
 describe('the JavaScript fallback, in fresh processes', () => {
   // The arena and the kernel switch are fixed at start-up, so each setting gets its own process.
-  // (Not through `fpsolve run`: its sliced stepping pauses by the wall clock, which moves the
-  // last bits from run to run.)
   const script = `
     const { setUpReference } = await import(${JSON.stringify(join(ROOT, 'dist/test/bench/reference-problem.js'))});
     const { initialDensity } = await import(${JSON.stringify(join(ROOT, 'dist/src/run/initial.js'))});

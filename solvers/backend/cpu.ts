@@ -5,18 +5,25 @@ import { ConditionedPreconditioner } from '../preconditioner.js';
 import { max, min, norm1, sum } from '../vec.js';
 import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
 import { sharedFloat64 } from '../shared-memory.js';
-import { defaultThreads, ThreadTeam } from './team.js';
+import { defaultThreads, KERNEL_BLOCKS, ThreadTeam } from './team.js';
 import type { Backend, BackendInfo, DirectShiftedSolver, Field, Rkl2StageCoefficients } from './types.js';
 
 /**
- * Grids from this many cells up run the CPU kernels on all cores: at 512² a 2-D stencil pass
- * takes ~2 ms, against ~20 µs to dispatch it to a thread (bench/results.md).
+ * Grids (2-D, 3-D) from this many cells up run the CPU kernels in KERNEL_BLOCKS blocks, on all
+ * cores: at 512² a 2-D stencil pass takes ~2 ms, against ~20 µs to dispatch it to a thread
+ * (bench/results.md). The partition depends on the grid only, so that results do not depend on
+ * how many threads run it (docs/reliability.md, "Reproducibility").
  */
 export const THREADED_MIN_CELLS = 512 * 512;
 
 export interface CpuBackendOptions {
-  /** Kernel threads; default: all cores from THREADED_MIN_CELLS cells up, else 1. */
+  /** Kernel threads (at most the blocks); default: all cores (FPSOLVE_THREADS overrides) when the grid is partitioned. */
   threads?: number;
+  /**
+   * Blocks the kernels are split into; default KERNEL_BLOCKS for 2-D/3-D grids of
+   * THREADED_MIN_CELLS cells and more, else 1 (no team: plain loops).
+   */
+  blocks?: number;
 }
 
 const OWNER = Symbol('cpu64');
@@ -51,15 +58,15 @@ export class CpuBackend implements Backend {
     this.op = op;
     this.size = op.grid.size;
     this.tmp = sharedFloat64(this.size);
-    const threads = opts.threads ?? (this.size >= THREADED_MIN_CELLS && op.grid.dim > 1 ? defaultThreads() : 1);
-    this.team = ThreadTeam.create(threads);
+    const blocks = opts.blocks ?? (this.size >= THREADED_MIN_CELLS && op.grid.dim > 1 ? KERNEL_BLOCKS : 1);
+    this.team = blocks > 1 ? ThreadTeam.create(opts.threads ?? defaultThreads(), blocks) : null;
     this.pre = preconditioner;
     this.pre?.useTeam?.(this.team);
     if (op.grid.dim === 1) this.directShiftedSolver = this.thomas();
     this.info = {
       name: 'cpu',
-      executor: this.team ? `Float64Array loops, ${this.team.threads} threads` : 'Float64Array loops',
-      device: `CPU (${cpus()[0]?.model ?? 'unknown'}, Node.js ${process.version}${this.team ? `, ${this.team.threads} kernel threads` : ''})`,
+      executor: this.team ? `Float64Array loops in ${this.team.blocks} blocks, ${this.team.threads} thread${this.team.threads > 1 ? 's' : ''}` : 'Float64Array loops',
+      device: `CPU (${cpus()[0]?.model ?? 'unknown'}, Node.js ${process.version}${this.team && this.team.threads > 1 ? `, ${this.team.threads} kernel threads` : ''})`,
       precision: 'float64',
     };
   }

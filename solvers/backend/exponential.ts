@@ -1,7 +1,7 @@
 import type { FvOperator } from '../operator.js';
 import { record } from '../integrators.js';
 import { symmetricEigen } from '../eigen/dense.js';
-import { DeviceIntegrator, type AsyncIntegrator } from './integrators.js';
+import { DeviceIntegrator, type AsyncIntegrator, type Checkpoint } from './integrators.js';
 import { DeviceTrBdf2, FLOAT32_STEP_TOL } from './implicit.js';
 import type { CgSettings } from './pcg.js';
 import { shiftedSolver, type ShiftedSolver } from './shifted.js';
@@ -58,7 +58,7 @@ export interface ExponentialOptions {
 
 /** Where the integrator handed intervals to TR-BDF2 (report.json notes). */
 export interface ExponentialFallback {
-  /** Pieces (a report interval, or its rest, or the part up to a pause) that TR-BDF2 covered. */
+  /** Pieces (a report interval, or its rest, or the part up to a stopping checkpoint) that TR-BDF2 covered. */
   intervals: number;
   /** Total time they span. */
   time: number;
@@ -289,7 +289,7 @@ export class DeviceExponential extends DeviceIntegrator {
     await b.fromSymmetric(this.acc, this.rho);
   }
 
-  protected async steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
+  protected async steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
     let t = t0;
     let tau = Math.min(this.tauNext ?? this.opts.dtMax, this.opts.dtMax);
     // After a handed-over interval, one failed try is enough to hand over again.
@@ -305,7 +305,7 @@ export class DeviceExponential extends DeviceIntegrator {
         record(this.stats, h);
         // Few vectors: the interval could have been longer.
         if (this.lastBasis <= this.opts.maxBasis / 2) tau = Math.min(this.opts.dtMax, 2 * Math.max(tau, h));
-        if (t < t1 && pause?.()) break;
+        if (t < t1 && checkpoint && (await checkpoint(t))) break;
       } else if (r.fallback === undefined && halvings > 0) {
         this.stats.rejected++;
         halvings--;
@@ -313,11 +313,11 @@ export class DeviceExponential extends DeviceIntegrator {
       } else {
         if (r.fallback === undefined) this.stats.rejected++;
         const reason = r.fallback ?? `an interval of ${h.toPrecision(3)} did not meet the tolerance with ${this.opts.maxBasis} Krylov vectors`;
-        const reached = await this.handOver(t, t1, reason, pause);
+        const reached = await this.handOver(t, t1, reason, checkpoint);
         this.handedOver = true;
         tau = this.opts.dtMax;
         t = reached;
-        if (t < t1) break; // paused inside TR-BDF2
+        if (t < t1) break; // stopped at a checkpoint inside TR-BDF2
       }
     }
     this.tauNext = tau;
@@ -325,7 +325,7 @@ export class DeviceExponential extends DeviceIntegrator {
   }
 
   /** TR-BDF2 from t to t1 on the same backend; its solves are counted in this.solver. */
-  private async handOver(t: number, t1: number, reason: string, pause?: () => boolean): Promise<number> {
+  private async handOver(t: number, t1: number, reason: string, checkpoint?: Checkpoint): Promise<number> {
     const b = this.backend;
     // Shares the backend (and so is not disposed on its own: DeviceIntegrator.dispose frees the backend).
     this.fallbackIntegrator ??= new DeviceTrBdf2(b, this.op, { tolerance: this.opts.tolerance, dtMax: this.opts.dtMax }, this.fallbackCg);
@@ -336,7 +336,7 @@ export class DeviceExponential extends DeviceIntegrator {
     // A fresh host array: advance() re-uploads only when handed a different array.
     const host = new Float64Array(b.size);
     await b.download(this.x, host);
-    const reached = await fb.advance(host, t, t1, pause);
+    const reached = await fb.advance(host, t, t1, checkpoint);
     await b.upload(this.x, host);
     this.solver.solves += fb.solver.solves - solves;
     this.solver.iterations += fb.solver.iterations - iterations;

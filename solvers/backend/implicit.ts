@@ -1,6 +1,6 @@
 import type { FvOperator } from '../operator.js';
 import { record, substeps } from '../integrators.js';
-import { DeviceIntegrator } from './integrators.js';
+import { DeviceIntegrator, type Checkpoint } from './integrators.js';
 import { FLOAT32_CG_TOL, type CgSettings } from './pcg.js';
 import { shiftedSolver, type ShiftedSolver } from './shifted.js';
 import type { Backend, Field } from './types.js';
@@ -27,7 +27,7 @@ export class DeviceBackwardEuler extends DeviceIntegrator {
     this.bRho = backend.field();
   }
 
-  protected async steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
+  protected async steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
     const m = substeps(t0, t1, this.dt);
     const dt = (t1 - t0) / m;
     const total = await this.backend.sum(this.x);
@@ -36,7 +36,7 @@ export class DeviceBackwardEuler extends DeviceIntegrator {
       await this.solver.solve(dt, this.bRho, this.x);
       await this.restoreSum(this.x, total);
       record(this.stats, dt);
-      if (k + 1 < m && pause?.()) return t0 + (k + 1) * dt;
+      if (k + 1 < m && checkpoint && (await checkpoint(t0 + (k + 1) * dt))) return t0 + (k + 1) * dt;
     }
     return t1;
   }
@@ -102,6 +102,9 @@ export class DeviceTrBdf2 extends DeviceIntegrator {
    * an accepted step's A·y1 is the next step's A·y, so each state's apply is done once.
    */
   private f0Current = false;
+  /** The last attempt's error ratio and negativity (relative to max ρ), for the underflow message. */
+  private lastEstimate = 0;
+  private lastNegative = 0;
 
   constructor(backend: Backend, op: FvOperator, opts: AdaptiveOptions, cg: CgSettings) {
     super(backend, op);
@@ -143,10 +146,13 @@ export class DeviceTrBdf2 extends DeviceIntegrator {
     const tol = this.tolerance;
     const scale = tol * Math.max(await b.norm1(y1), 1e-300);
     let err = (await b.norm1(est)) / scale;
+    this.lastEstimate = err;
+    this.lastNegative = 0;
     const lo = await b.min(y1);
     if (lo < 0) {
       const neg = -lo / Math.max(await b.max(y1), 1e-300);
       if (neg > tol) err = Math.max(err, (2 * neg) / tol);
+      this.lastNegative = neg;
     }
     if (!Number.isFinite(err)) err = Infinity;
     return err;
@@ -157,7 +163,10 @@ export class DeviceTrBdf2 extends DeviceIntegrator {
     await b.apply(this.x, this.f.f0);
     this.f0Current = true;
     const ratio = (await b.norm1(this.x)) / Math.max(await b.norm1(this.f.f0), 1e-300);
-    return Math.min(this.opts.dtMax, 0.5 * Math.cbrt(this.tolerance) * ratio);
+    const dt = Math.min(this.opts.dtMax, 0.5 * Math.cbrt(this.tolerance) * ratio);
+    // A·ρ not finite (NaN made this NaN): start from the largest step, whose rejections then end
+    // in the underflow message with a real dt and the cell.
+    return dt > 0 ? dt : this.opts.dtMax;
   }
 
   /** The accepted y1 becomes the state (fields swapped, not copied), with Σρ restored. */
@@ -169,7 +178,7 @@ export class DeviceTrBdf2 extends DeviceIntegrator {
     [this.f.f0, this.f.f1] = [this.f.f1, this.f.f0];
   }
 
-  protected async steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
+  protected async steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
     // The caller may hand over another state between calls (and float32 states are rescaled on
     // the host at report times): A·ρ is recomputed once per call.
     this.f0Current = false;
@@ -190,18 +199,57 @@ export class DeviceTrBdf2 extends DeviceIntegrator {
         const grow = err === 0 ? 5 : Math.min(5, Math.max(0.2, 0.9 * Math.pow(err, -1 / 3)));
         // Do not let a shortened landing step shrink the next proposal.
         dt = Math.min(this.opts.dtMax, Math.max(dt, h) * grow);
-        if (t < t1 && pause?.()) break;
+        if (t < t1 && checkpoint && (await checkpoint(t))) break;
       } else {
         this.stats.rejected++;
         rejectsInRow++;
-        if (rejectsInRow > 60 || h < 1e-14 * Math.max(1, Math.abs(t))) {
-          throw new Error(`adaptive step size underflow at t = ${t} (dt = ${h.toExponential(3)}, error ratio ${err.toExponential(3)})`);
-        }
+        if (rejectsInRow > 60 || h < 1e-14 * Math.max(1, Math.abs(t))) throw new Error(await this.underflowMessage(t, h, err, rejectsInRow));
         dt = h * Math.max(0.1, Math.min(0.5, 0.9 * Math.pow(err, -1 / 3)));
       }
     }
     this.dtNext = dt;
     return t;
+  }
+
+  /**
+   * Why the last attempt failed, and where: the cell where the filtered error estimate is largest
+   * (or first not finite), or, when negativity rejected it, the most negative cell. Read from the
+   * fields the attempt left behind; only on this failure path, so the download costs nothing.
+   */
+  private async underflowMessage(t: number, h: number, err: number, rejects: number): Promise<string> {
+    const b = this.backend;
+    const grid = this.op.grid;
+    const host = new Float64Array(b.size);
+    const at = (i: number): string => `cell ${i} at x = (${grid.centre(i).map((c) => +c.toPrecision(6)).join(', ')})`;
+    const firstNonFinite = (): number => {
+      for (let i = 0; i < host.length; i++) if (!Number.isFinite(host[i])) return i;
+      return -1;
+    };
+    let where: string;
+    let cause = 'a tolerance below what float64 and the linear solves can reach (raise time.tolerance)';
+    await b.download(this.f.f0, host);
+    const bad = firstNonFinite();
+    if (bad >= 0) {
+      where = `A·ρ is ${host[bad]} in ${at(bad)}, so no step can pass`;
+      cause = 'the operator is not finite there: f/D or ψ overflowed float64 (check the landscape\'s scale and the noise there)';
+    } else if (this.lastNegative > this.tolerance && (2 * this.lastNegative) / this.tolerance >= this.lastEstimate) {
+      await b.download(this.f.y1, host);
+      let worst = 0;
+      for (let i = 1; i < host.length; i++) if (host[i] < host[worst]) worst = i;
+      where = `the step made the density negative, ${host[worst].toExponential(3)} (${this.lastNegative.toExponential(3)} of max ρ), most in ${at(worst)}`;
+      cause = 'a noise floor too small for the grid there (raise noise.eps or refine the grid), or a tolerance too tight for it';
+    } else {
+      await b.download(this.f.est, host);
+      let worst = firstNonFinite();
+      if (worst < 0) {
+        worst = 0;
+        for (let i = 1; i < host.length; i++) if (Math.abs(host[i]) > Math.abs(host[worst])) worst = i;
+      }
+      const v = host[worst];
+      where = Number.isFinite(v) ? `the local error estimate is largest, ${Math.abs(v).toExponential(3)}, in ${at(worst)}` : `the local error estimate is ${v} from ${at(worst)} on (a linear solve was not finite)`;
+    }
+    const why = rejects > 60 ? `${rejects} rejected attempts in a row` : 'dt below 1e-14·max(1, t)';
+    return `adaptive step size underflow by step ${this.stats.steps}, t = ${t} (${why}; the last attempt had dt = ${h.toExponential(3)}, error ratio ${err.toExponential(3)} at tolerance ${this.tolerance}): ${where}; likely cause: ${cause}`;
   }
 
   describe(): string {

@@ -19,13 +19,22 @@ export interface SolverStats {
 
 /** float64 mass corrections of a float32 state (gpujs.md §4.4). */
 export interface MassCorrection {
-  /** Report times (or pauses) at which the host copy was rescaled in float64. */
+  /** Report times (or stops) at which the host copy was rescaled in float64. */
   count: number;
   /** Largest |Σρ − mass₀| / mass₀ the host found at a report time, before rescaling. */
   maxRelativeDrift: number;
   /** Largest relative drift one float32 step made (each step is rescaled on the device by a float64-computed factor). */
   maxStepDrift: number;
 }
+
+/**
+ * Called by an integrator after each accepted step that ends inside [t0, t1), with the time
+ * reached. It may await (the run yields to the event loop there, so signals are seen) and it may
+ * read the state with `peek`; returning true stops the integrator at that step. The integrators
+ * call it at the same points whatever it does or however long it takes, and a checkpoint that
+ * returns false leaves the arithmetic untouched: the numerical path never depends on timing.
+ */
+export type Checkpoint = (t: number) => boolean | Promise<boolean>;
 
 export interface AsyncIntegrator {
   readonly name: string;
@@ -36,15 +45,22 @@ export interface AsyncIntegrator {
   readonly backend: Backend;
   readonly massCorrection: MassCorrection;
   /**
-   * Advances ρ from t0 to exactly t1 (report times are always hit) and returns t1. With `pause`,
-   * asked after each step: when it returns true, stops early (ρ mass-restored and valid) and
-   * returns the time reached; advance(ρ, reached, t1) then continues with the same steps (to
-   * round-off). Lets the caller service signals and wall limits inside long intervals.
+   * Advances ρ from t0 to exactly t1 (report times are always hit) and returns t1. The steps of
+   * [t0, t1) are planned from t0, t1 and the integrator's own state only. With `checkpoint`,
+   * called after each step inside the interval: when it returns true the integrator stops there
+   * (ρ mass-restored and valid) and returns the time reached. That stop is meant to end a run:
+   * advance(ρ, reached, t1) would plan a new split of what is left, a different numerical path
+   * from the uninterrupted one (equal to it only to round-off).
    *
    * ρ is uploaded on the first call and read back on return; between calls the backend's copy is
    * the state, so callers must not change ρ between calls except by passing a different array.
    */
-  advance(rho: Float64Array, t0: number, t1: number, pause?: () => boolean): Promise<number>;
+  advance(rho: Float64Array, t0: number, t1: number, checkpoint?: Checkpoint): Promise<number>;
+  /**
+   * Copies the state into `out` without changing it (in a checkpoint, for health checks): float32
+   * states are rescaled to their mass in the copy only, as advance would on return.
+   */
+  peek(out: Float64Array): Promise<void>;
   /** A human description of the step choice, for the report. */
   describe(): string;
   dispose(): void;
@@ -72,10 +88,10 @@ export abstract class DeviceIntegrator implements AsyncIntegrator {
     this.x = backend.field();
   }
 
-  protected abstract steps(t0: number, t1: number, pause?: () => boolean): Promise<number>;
+  protected abstract steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number>;
   abstract describe(): string;
 
-  async advance(rho: Float64Array, t0: number, t1: number, pause?: () => boolean): Promise<number> {
+  async advance(rho: Float64Array, t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
     const b = this.backend;
     if (this.host !== rho) {
       await b.upload(this.x, rho);
@@ -84,10 +100,20 @@ export abstract class DeviceIntegrator implements AsyncIntegrator {
       for (let i = 0; i < rho.length; i++) m += rho[i];
       this.mass0 = m;
     }
-    const reached = await this.steps(t0, t1, pause);
+    const reached = await this.steps(t0, t1, checkpoint);
     await b.download(this.x, rho);
     if (b.info.precision === 'float32') await this.renormalize(rho);
     return reached;
+  }
+
+  async peek(out: Float64Array): Promise<void> {
+    await this.backend.download(this.x, out);
+    if (this.backend.info.precision !== 'float32') return;
+    let m = 0;
+    for (let i = 0; i < out.length; i++) m += out[i];
+    if (!(m > 0) || !Number.isFinite(m)) return;
+    const k = this.mass0 / m;
+    for (let i = 0; i < out.length; i++) out[i] *= k;
   }
 
   /**
@@ -124,10 +150,10 @@ export abstract class DeviceIntegrator implements AsyncIntegrator {
   }
 
   /**
-   * Equal steps of at most dtMax covering [t0, t1], under advance's pause contract: the fixed-step
-   * loop of explicit Euler and RKL2 (`step` advances this.x by dt).
+   * Equal steps of at most dtMax covering [t0, t1], under advance's checkpoint contract: the
+   * fixed-step loop of explicit Euler and RKL2 (`step` advances this.x by dt).
    */
-  protected async equalSteps(t0: number, t1: number, dtMax: number, pause: (() => boolean) | undefined, step: (dt: number) => Promise<void>): Promise<number> {
+  protected async equalSteps(t0: number, t1: number, dtMax: number, checkpoint: Checkpoint | undefined, step: (dt: number) => Promise<void>): Promise<number> {
     const m = substeps(t0, t1, dtMax);
     const dt = (t1 - t0) / m;
     const total = await this.backend.sum(this.x);
@@ -135,7 +161,7 @@ export abstract class DeviceIntegrator implements AsyncIntegrator {
       await step(dt);
       record(this.stats, dt);
       await this.stepDone(total);
-      if (k + 1 < m && pause?.()) {
+      if (k + 1 < m && checkpoint && (await checkpoint(t0 + (k + 1) * dt))) {
         await this.restoreSum(this.x, total);
         return t0 + (k + 1) * dt;
       }
@@ -168,8 +194,8 @@ export class DeviceExplicitEuler extends DeviceIntegrator {
     this.y = backend.field();
   }
 
-  protected steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
-    return this.equalSteps(t0, t1, this.dt, pause, async (dt) => {
+  protected steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
+    return this.equalSteps(t0, t1, this.dt, checkpoint, async (dt) => {
       await this.backend.eulerStep(dt, this.x, this.y);
       [this.x, this.y] = [this.y, this.x];
     });
@@ -236,8 +262,8 @@ export class DeviceRkl2 extends DeviceIntegrator {
     this.c = y0;
   }
 
-  protected steps(t0: number, t1: number, pause?: () => boolean): Promise<number> {
-    return this.equalSteps(t0, t1, this.dt, pause, (dt) => this.step(dt));
+  protected steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
+    return this.equalSteps(t0, t1, this.dt, checkpoint, (dt) => this.step(dt));
   }
 
   describe(): string {

@@ -1,6 +1,6 @@
 /**
- * A kernel thread of solvers/backend/team.ts: waits for a generation, runs its range of the named
- * kernel on shared arrays, posts its partial result. New arrays arrive by message, which is read
+ * A kernel thread of solvers/backend/team.ts: waits for a generation, runs its blocks of the named
+ * kernel on shared arrays, posts their partial results. New arrays arrive by message, which is read
  * only when the team asks the thread to leave its wait loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -42,10 +42,12 @@ function loop(): void {
     for (let j = 0; j < control[SLOTS.N_INTS]; j++) is.push(ints[control[SLOTS.INT_IDS + j]]);
     const p: number[] = [];
     for (let j = 0; j < control[SLOTS.N_PARAMS]; j++) p.push(params[j]);
-    const lo = control[SLOTS.RANGES + 2 * me];
-    const hi = control[SLOTS.RANGES + 2 * me + 1];
+    // This thread's group of whole blocks, one kernel call and one partial result per block.
+    const first = control[SLOTS.RANGES + 2 * me];
+    const end = control[SLOTS.RANGES + 2 * me + 1];
+    const kernel = RANGE_KERNELS[KERNEL_NAMES[k]];
     try {
-      partials[me] = RANGE_KERNELS[KERNEL_NAMES[k]](a, is, p, lo, hi);
+      for (let b = first; b < end; b++) partials[b] = kernel(a, is, p, control[SLOTS.EDGES + b], control[SLOTS.EDGES + b + 1]);
     } catch {
       // The caller reports it (a thread has no channel for the message while the caller waits).
       Atomics.store(control, SLOTS.FAILED, 1);

@@ -12,10 +12,14 @@ import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
  * (Atomics.wait/notify), ~20 µs per kernel: worth it only for grids of ~512² cells and more,
  * where a kernel takes milliseconds.
  *
- * Ranges are split at multiples of `align` cells (twice the outermost stride for the multigrid
- * restriction, so that each range owns whole aggregates). Elementwise kernels give the same bits
- * for any number of threads; reductions (dot products) are summed per range, so their rounding
- * depends on the split.
+ * Every kernel is split into the team's `blocks` ranges (KERNEL_BLOCKS unless asked otherwise),
+ * at multiples of `align` cells (twice the outermost stride for the multigrid restriction, so
+ * that each range owns whole aggregates), however many threads there are: each thread runs a
+ * contiguous group of whole blocks, one kernel call per block, and the caller adds the blocks'
+ * partial results in block order. So reductions (dot products) round the same way, and the
+ * block-hybrid smoother has the same blocks, for 1, 2 or 8 threads: results do not depend on the
+ * thread count (a sweep's --jobs, FPSOLVE_THREADS, the machine's cores), only on the partition.
+ * A team of one thread runs the blocks in turn on the calling thread.
  */
 
 /** Control block layout (Int32 slots). */
@@ -35,7 +39,17 @@ const MAX_THREADS = 8;
 const READY = RANGES + 2 * MAX_THREADS;
 /** Set by a worker whose kernel threw (the kernel's range is then unfinished). */
 const FAILED = READY + MAX_THREADS;
-const CONTROL_SLOTS = FAILED + 1;
+/** The blocks' cell edges, e_0 … e_B. */
+const EDGES = FAILED + 1;
+const MAX_BLOCKS = 64;
+const CONTROL_SLOTS = EDGES + MAX_BLOCKS + 1;
+
+/**
+ * The fixed partition of the threaded kernels: 8 blocks, so that 1, 2, 4 or 8 threads share them
+ * evenly (3 threads get 3, 2 and 3). It is a property of the problem's arithmetic, not of the
+ * machine: changing it changes the last bits of every run on a partitioned grid.
+ */
+export const KERNEL_BLOCKS = 8;
 /**
  * A kernel thread that has not answered in this long has died (a kernel at 2048² takes ~50 ms):
  * better an error than a run that hangs.
@@ -90,6 +104,8 @@ function workerScript(): string | null {
 
 export class ThreadTeam {
   readonly threads: number;
+  /** Ranges every kernel is split into, whatever the number of threads. */
+  readonly blocks: number;
   private readonly control: Int32Array;
   private readonly params: Float64Array;
   private readonly partials: Float64Array;
@@ -101,18 +117,26 @@ export class ThreadTeam {
   private closed = false;
   private allReady = false;
 
-  /** A team of `threads` (≥ 2), or null when worker threads cannot be started here. */
-  static create(threads: number): ThreadTeam | null {
-    if (threads < 2 || typeof SharedArrayBuffer === 'undefined') return null;
-    const script = workerScript();
-    return script ? new ThreadTeam(Math.min(threads, MAX_THREADS), script) : null;
+  /**
+   * A team that splits kernels into `blocks` ranges run by `threads` threads (at most `blocks`
+   * and MAX_THREADS). Where worker threads cannot be started here (no SharedArrayBuffer, no
+   * compiled worker script) it has one thread, which runs the same blocks in turn: the same bits.
+   */
+  static create(threads: number, blocks = KERNEL_BLOCKS): ThreadTeam {
+    if (!(Number.isInteger(blocks) && blocks >= 1 && blocks <= MAX_BLOCKS)) throw new Error(`ThreadTeam: blocks must be an integer in [1, ${MAX_BLOCKS}] (got ${blocks})`);
+    const want = Math.max(1, Math.min(threads, MAX_THREADS, blocks));
+    const script = want > 1 && typeof SharedArrayBuffer !== 'undefined' ? workerScript() : null;
+    return new ThreadTeam(script ? want : 1, blocks, script);
   }
 
-  private constructor(threads: number, script: string) {
+  private constructor(threads: number, blocks: number, script: string | null) {
     this.threads = threads;
-    this.control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS));
-    this.params = new Float64Array(new SharedArrayBuffer(8 * MAX_PARAMS));
-    this.partials = new Float64Array(new SharedArrayBuffer(8 * MAX_THREADS));
+    this.blocks = blocks;
+    const shared = (bytes: number): ArrayBuffer | SharedArrayBuffer => (threads > 1 ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    this.control = new Int32Array(shared(4 * CONTROL_SLOTS));
+    this.params = new Float64Array(shared(8 * MAX_PARAMS));
+    this.partials = new Float64Array(shared(8 * MAX_BLOCKS));
+    if (!script) return;
     for (let w = 1; w < threads; w++) {
       const shared: TeamShared = { control: this.control.buffer as SharedArrayBuffer, params: this.params.buffer as SharedArrayBuffer, partials: this.partials.buffer as SharedArrayBuffer, index: w, memory: arenaMemory() };
       const worker = new Worker(script, { workerData: shared });
@@ -182,8 +206,8 @@ export class ThreadTeam {
   }
 
   /**
-   * Runs a kernel over [0, size) split into `threads` ranges at multiples of `align`, and returns
-   * the sum of the ranges' results.
+   * Runs a kernel over [0, size) split into `blocks` ranges at multiples of `align`, and returns
+   * the sum of the ranges' results, added in block order.
    */
   run(name: RangeKernelName, arrays: readonly Float64Array[], ints: readonly Int32Array[], params: readonly number[], size: number, align = 1): number {
     if (this.closed) throw new Error('ThreadTeam is closed');
@@ -191,13 +215,15 @@ export class ThreadTeam {
       throw new Error(`ThreadTeam: ${name} passes more arrays or parameters than the control block holds`);
     }
     const T = this.threads;
-    const edges = splitRanges(size, align, T);
-    // Until every worker runs its loop, the ranges run here one after the other: blocking on a
+    const B = this.blocks;
+    const edges = splitRanges(size, align, B);
+    const kernel = RANGE_KERNELS[name];
+    // Until every worker runs its loop, the blocks run here one after the other: blocking on a
     // thread that is still starting could wait for this thread's event loop (seen with `node -e`),
-    // and the same ranges in the same order give the same bits as the threads will.
-    if (!this.ready()) {
+    // and the same blocks added in the same order give the same bits as the threads will.
+    if (T === 1 || !this.ready()) {
       let sum = 0;
-      for (let t = 0; t < T; t++) sum += RANGE_KERNELS[name](arrays, ints, params, edges[t], edges[t + 1]);
+      for (let k = 0; k < B; k++) sum += kernel(arrays, ints, params, edges[k], edges[k + 1]);
       return sum;
     }
     const c = this.control;
@@ -210,21 +236,23 @@ export class ThreadTeam {
     for (let k = 0; k < aIds.length; k++) c[ARRAY_IDS + k] = aIds[k];
     for (let k = 0; k < iIds.length; k++) c[INT_IDS + k] = iIds[k];
     for (let k = 0; k < params.length; k++) this.params[k] = params[k];
+    for (let k = 0; k <= B; k++) c[EDGES + k] = edges[k];
+    // Thread t runs blocks [g_t, g_{t+1}).
+    const groups = splitRanges(B, 1, T);
     for (let t = 1; t < T; t++) {
-      c[RANGES + 2 * t] = edges[t];
-      c[RANGES + 2 * t + 1] = edges[t + 1];
+      c[RANGES + 2 * t] = groups[t];
+      c[RANGES + 2 * t + 1] = groups[t + 1];
     }
-    const lo0 = edges[0];
-    const hi0 = edges[1];
+    const p = this.partials;
     this.signal(KERNEL_NAMES.indexOf(name));
-    let total: number;
     try {
-      total = RANGE_KERNELS[name](arrays, ints, params, lo0, hi0);
+      for (let k = groups[0]; k < groups[1]; k++) p[k] = kernel(arrays, ints, params, edges[k], edges[k + 1]);
     } finally {
       // Even when this thread's range throws, the others must finish before the next kernel.
       this.waitDone();
     }
-    for (let t = 1; t < T; t++) total += this.partials[t];
+    let total = 0;
+    for (let k = 0; k < B; k++) total += p[k];
     return total;
   }
 
@@ -247,4 +275,4 @@ export class ThreadTeam {
 }
 
 /** Slot positions, shared with the worker script. */
-export const SLOTS = { GEN, DONE, KERNEL, N_ARRAYS, N_INTS, N_PARAMS, ARRAY_IDS, INT_IDS, RANGES, READY, FAILED } as const;
+export const SLOTS = { GEN, DONE, KERNEL, N_ARRAYS, N_INTS, N_PARAMS, ARRAY_IDS, INT_IDS, RANGES, READY, FAILED, EDGES } as const;
