@@ -205,8 +205,9 @@ time: { end: 1, reportEvery: 1 }
       walk(s.op, 0);
       const d = cells.length;
       expect(seen.size).toBe(2 + d + 2 + 3 * d);
-      // run arrays on top: ρ, last good ρ, ln π, and π + one .npy buffer at output (5).
-      expect(estimateRunMemory(cells, 'explicit', { gap: false }).arrays).toBe(2 + d + 2 + 3 * d + 5 + 1);
+      // run arrays on top: ρ, last good ρ, ln π, and π + one .npy buffer at output (5), the regime
+      // tracker's ln f averages and zero-component labels (2).
+      expect(estimateRunMemory(cells, 'explicit', { gap: false }).arrays).toBe(2 + d + 2 + 3 * d + 5 + 2 + 1);
     }
   });
 

@@ -42,10 +42,11 @@ export interface MemoryEstimate {
  * - problem: f, ψ, one face-D array per axis;
  * - operator: outflow, √π, and forward/backward/symmetric face coefficients per axis;
  * - run: ρ, the last healthy ρ (kept so a failed run reports a finite density), ln π of the
- *   distance tracker, and π plus one encoded .npy buffer when the outputs are written.
+ *   distance tracker, and π plus one encoded .npy buffer when the outputs are written;
+ * - regime diagnostics: the tracker's cell averages of ln f and its int8 zero-component labels (2, rounded up).
  */
 function baseArrays(dim: number): number {
-  return 2 + dim + (2 + 3 * dim) + 3 + 2;
+  return 2 + dim + (2 + 3 * dim) + 3 + 2 + 2;
 }
 
 /** Work arrays of each integrator (see solvers/backend/integrators.ts, implicit.ts, pcg.ts and cpu.ts). */
@@ -63,8 +64,12 @@ function integratorArrays(integrator: IntegratorName, dim: number): { arrays: nu
     case 'backward-euler':
       return { arrays: 1 + backend + solver, what: `backward Euler 1 + backend ${backend} + linear solver ${solver}` };
     case 'exponential':
-      // The Krylov basis grows to its cap only when an interval needs it; counted at the cap.
-      return { arrays: EXPONENTIAL_MAX_BASIS + 1 + 4 + backend + solver, what: `exponential ${EXPONENTIAL_MAX_BASIS + 1} Krylov vectors + 4 + backend ${backend} + linear solver ${solver}` };
+      // The Krylov basis grows to its cap only when an interval needs it; counted at the cap. The
+      // TR-BDF2 hand-over (metastable starts) adds its 7 fields, its linear solver and one host copy.
+      return {
+        arrays: EXPONENTIAL_MAX_BASIS + 1 + 4 + backend + solver + (7 + solver + 1),
+        what: `exponential ${EXPONENTIAL_MAX_BASIS + 1} Krylov vectors + 4 + backend ${backend} + linear solver ${solver} + TR-BDF2 hand-over ${7 + solver + 1}`,
+      };
     case 'auto':
     case 'trbdf2':
       return { arrays: 7 + backend + solver, what: `TR-BDF2 7 + backend ${backend} + linear solver ${solver}` };
@@ -73,11 +78,12 @@ function integratorArrays(integrator: IntegratorName, dim: number): { arrays: nu
 
 /**
  * The spectral-gap estimate that follows a run (solvers/eigen) while the run's arrays are still
- * alive. Calibrated, not counted: peak RSS of `fpsolve run` with and without --no-gap on
- * 2·10⁶ cells (1-D), 1448² (2-D) and 80³ (3-D) differed by about 2, 32 and 58 grid arrays;
- * the subspace iteration keeps more start vectors in more dimensions.
+ * alive. Calibrated, not counted: peak RSS of `fpsolve run` with and without --no-gap differed by
+ * about 2 grid arrays at 2·10⁶ cells in 1-D (2026-11), and, with the parity-spanning start block
+ * (2^d classes, each vector kept with its face differences), by 73 at 1024² (ou-2d) and 155 at 80³
+ * (quadratic-floor-3d) on 2026-12-07. Rounded up.
  */
-const GAP_ARRAYS = [0, 4, 36, 62] as const;
+const GAP_ARRAYS = [0, 4, 76, 160] as const;
 
 export interface EstimateOptions {
   /** Whether the spectral gap is estimated after the run (default true, as `fpsolve run` does). */
