@@ -1,6 +1,6 @@
 import { Grid } from './grid.js';
-import { cellAverages, faceAverages, type PointFunction } from './quadrature.js';
-import { sharedFloat64 } from './shared-memory.js';
+import { cellAveragesAndLogMeans, faceAverages, type PointFunction } from './quadrature.js';
+import { correctSingularCells } from './singular.js';
 
 /**
  * Noise models. Each gives D as a function of f, hence π with ∇(Dπ) = −π∇f:
@@ -36,6 +36,12 @@ export interface LandscapeFault {
  * The discretized problem: grid, cell-averaged f, face diffusivities and ψ = −ln π shifted so
  * that min ψ = 0. π itself is never formed: it spans hundreds of orders of magnitude when ησ is
  * small, while ψ and differences of ψ stay O(100).
+ *
+ * π_i is the cell average of π(f) (not π of the cell average of f): the two agree to O(h²) where
+ * f is smooth and bounded away from 0, but next to a zero of f only the former gives basin
+ * masses that converge at a useful order (docs/scheme.md). It is the one source of the cell
+ * weights: the operator's face coefficients, √π and every backend's kernels are formed from
+ * this ψ, so the discrete π stays an exact steady state whatever the weights are.
  */
 export class Problem {
   readonly grid: Grid;
@@ -64,7 +70,11 @@ export class Problem {
    * π would be infinite).
    */
   static build(grid: Grid, landscape: PointFunction, noise: NoiseModel): Problem | LandscapeFault {
-    const f = cellAverages(grid, landscape);
+    const { avg: f, psi } = cellAveragesAndLogMeans(
+      grid,
+      landscape,
+      noise.kind === 'multiplicative' ? { log: true, a: alphaOf(noise), e: noise.eps } : { log: false, a: 1 / noise.D, e: 0 },
+    );
     for (let i = 0; i < grid.size; i++) {
       const v = f[i];
       if (!Number.isFinite(v)) return { reason: 'non-finite', cell: i, point: grid.centre(i), value: v };
@@ -73,12 +83,12 @@ export class Problem {
         if (v + noise.eps <= 0) return { reason: 'zero-cell', cell: i, point: grid.centre(i), value: v };
       }
     }
-    const psi = sharedFloat64(grid.size);
+    // A node on a zero of f (π infinite there) leaves the Gauss average infinite: such a cell
+    // keeps the cell-average-of-f value unless the singular-cell model below replaces it.
+    for (let i = 0; i < grid.size; i++) if (psi[i] === -Infinity) psi[i] = potential(noise, f[i]);
+    if (noise.kind === 'multiplicative') correctSingularCells(grid, landscape, f, noise.eps, alphaOf(noise), psi);
     let min = Infinity;
-    for (let i = 0; i < grid.size; i++) {
-      psi[i] = potential(noise, f[i]);
-      if (psi[i] < min) min = psi[i];
-    }
+    for (let i = 0; i < grid.size; i++) if (psi[i] < min) min = psi[i];
     for (let i = 0; i < grid.size; i++) psi[i] -= min;
     const faceD: Float64Array[] = [];
     for (let k = 0; k < grid.dim; k++) {

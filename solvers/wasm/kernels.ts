@@ -301,10 +301,12 @@ const MATH_IMPORTS: { name: string; fn: (v: number) => number }[] = [
   { name: 'expm1', fn: Math.expm1 },
   { name: 'sinh', fn: Math.sinh },
   { name: 'exp', fn: Math.exp },
+  { name: 'log', fn: Math.log },
 ];
 const EXPM1 = 0;
 const SINH = 1;
 const EXP = 2;
+const LOG = 3;
 
 /**
  * The operator's face coefficients (solvers/operator.ts, FvOperator), once per problem: for the
@@ -347,6 +349,23 @@ const OPERATOR_DEFS: FunctionDef[] = [
         ]),
       ),
   ),
+  // One Gauss node of the cell averages of π = e^−ψ (solvers/quadrature.ts, cellAveragesAndLogMeans):
+  // ψ = a·log(x + e) (mult ≠ 0) or a·x, then the online log-sum-exp of (m, s) as there.
+  kernel('logMeanNode', { i32: ['m', 's', 'x', 'lo', 'hi'], f64: ['w', 'a', 'e', 'mult'], acc: ['p', 'mc'] }, (c) =>
+    cells(c, [
+      ...op.when(
+        op.fne(c.get('mult'), op.f64(0)),
+        op.set(c.l.p, op.fmul(c.get('a'), op.call(LOG, op.fadd(c.at('x'), c.get('e'))))),
+        op.set(c.l.p, op.fmul(c.get('a'), c.at('x'))),
+      ),
+      ...op.set(c.l.mc, c.at('m')),
+      ...op.when(
+        op.flt(c.get('p'), c.get('mc')),
+        [...op.store(c.addr('s'), op.fadd(op.fmul(c.at('s'), op.call(EXP, op.fsub(c.get('p'), c.get('mc')))), c.get('w'))), ...op.store(c.addr('m'), c.get('p'))],
+        op.store(c.addr('s'), op.fadd(c.at('s'), op.fmul(c.get('w'), op.call(EXP, op.fsub(c.get('mc'), c.get('p')))))),
+      ),
+    ]),
+  ),
   // √π = exp(−ψ/2)
   kernel('sqrtPi', { i32: ['psi', 'out', 'lo', 'hi'], f64: [] }, (c) => cells(c, op.store(c.addr('out'), op.call(EXP, op.fmul(op.f64(-0.5), c.at('psi')))))),
 ];
@@ -377,6 +396,7 @@ export interface WasmKernels {
   shiftDiag(d: number, diag: number, inv: number, lo: number, hi: number, th: number): void;
   operatorFaces(dd: number, psi: number, fw: number, bw: number, sy: number, od: number, st: number, n: number, lo: number, hi: number, inv: number): void;
   sqrtPi(psi: number, out: number, lo: number, hi: number): void;
+  logMeanNode(m: number, s: number, x: number, lo: number, hi: number, w: number, a: number, e: number, mult: number): void;
   prolongAdd(pw: number, xc: number, x: number, agg: number, lo: number, hi: number, c: number): void;
   restrictSweep2(pw: number, x: number, bc: number, wa: number, wb: number, agg: number, so: number, lo: number, hi: number, th: number): void;
   restrictSweep3(pw: number, x: number, bc: number, wa: number, wb: number, wc: number, agg: number, so: number, sb: number, lo: number, hi: number, th: number): void;
