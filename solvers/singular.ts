@@ -92,6 +92,11 @@ export function logInterval1(l: number, u: number, c: number, lambda: number, al
  * y0 to the edge's line (positive when y0 is on the box side).
  */
 export function logRect2(lo: readonly number[], hi: readonly number[], c: number, y0: readonly number[], H: readonly number[][], alpha: number): number {
+  // With y0 outside the box every ray from it crosses the boundary twice, once into and once out
+  // of the box, so the signed sum of any function of the direction alone vanishes: the radial
+  // integral's constant term ĉ^(1−α)/(2Q(α−1)) is dropped there. Kept, it would be a large term
+  // that cancels (relative loss ~ (ĉ + r²)/ĉ for a cell at distance r: 1e-8 at ĉ = 1e-3).
+  const inside = y0[0] >= lo[0] && y0[0] <= hi[0] && y0[1] >= lo[1] && y0[1] <= hi[1];
   const edges: { g: (theta: number) => number; a: number; b: number; sign: number }[] = [];
   for (let j = 0; j < 2; j++) {
     const t = 1 - j;
@@ -109,8 +114,9 @@ export function logRect2(lo: readonly number[], hi: readonly number[], c: number
         dir[t] = Math.sin(theta);
         const R = ab / Math.cos(theta);
         const Q = 0.5 * (H[0][0] * dir[0] * dir[0] + 2 * H[0][1] * dir[0] * dir[1] + H[1][1] * dir[1] * dir[1]);
+        const l = (1 - alpha) * Math.log1p((Q * R * R) / c);
         // (1 − (1 + x)^(1−α)) / (α − 1), without cancellation for small x or α near 1.
-        return -Math.expm1((1 - alpha) * Math.log1p((Q * R * R) / c)) / (2 * Q * (alpha - 1));
+        return (inside ? -Math.expm1(l) : -Math.exp(l)) / (2 * Q * (alpha - 1));
       };
       edges.push({ g, a: Math.atan2(t1, ab), b: Math.atan2(t2, ab), sign: b > 0 ? 1 : -1 });
     }
@@ -252,16 +258,44 @@ function derivatives(grid: Grid, f: PointFunction, xi: readonly number[], s: num
  * around the start cell, or leaves the box.
  */
 function locateMinimum(grid: Grid, f: PointFunction, start: readonly number[], eps: number): LocalMinimum | null {
-  let xi = start.slice();
-  let s = 0.5;
-  for (let it = 0; it < 12; it++) {
+  // Start from the lowest of the cell's centre, face centres, edge midpoints and corners: a zero
+  // on any of them (common: symmetric boxes put zeros on cell faces or corners) is found exactly.
+  const d = grid.dim;
+  const probes: number[][] = [];
+  for (let q = 0; q < 3 ** d; q++) {
+    let r = q;
+    const p: number[] = [];
+    for (let k = d - 1; k >= 0; k--) {
+      p[k] = start[k] + 0.5 * ((r % 3) - 1);
+      r = Math.floor(r / 3);
+    }
+    probes.push(p);
+  }
+  const pv = evalGridUnits(grid, f, probes);
+  let best = 0;
+  for (let q = 1; q < probes.length; q++) if (pv[q] < pv[best]) best = q;
+  let xi = probes[best];
+  let s = 0.25;
+  for (let it = 0; it < 20; it++) {
     const { g, H } = derivatives(grid, f, xi, s);
-    if (!H.every((r) => r.every(Number.isFinite)) || !choleskyOk(H)) return null;
-    const step = solve(H, g);
+    if (!H.every((r) => r.every(Number.isFinite))) return null;
+    // Away from the minimum f need not be convex: shift H (Levenberg) until it is positive definite.
+    const tr = H.reduce((acc, r, k) => acc + Math.abs(r[k]), 0) / d;
+    let mu = 0;
+    let Hs = H;
+    while (!choleskyOk(Hs)) {
+      mu = mu === 0 ? 1e-3 * tr : 2 * mu;
+      if (!(mu < 1e6 * tr)) return null;
+      Hs = H.map((r, k) => r.map((v, l) => (k === l ? v + mu : v)));
+    }
+    const step = solve(Hs, g);
+    // Damped: on a coarse grid f need not be quadratic over a cell, and a full step may overshoot.
+    const damp = Math.min(1, 0.5 / Math.max(...step.map(Math.abs)));
+    for (let k = 0; k < step.length; k++) step[k] *= damp;
     xi = xi.map((v, k) => v - step[k]);
     if (!xi.every((v, k) => Math.abs(v - start[k]) <= 1.5 && v >= 0 && v <= grid.n[k])) return null;
     const size = Math.max(...step.map(Math.abs));
-    if (size < 1e-13 && s <= 1e-3) break;
+    if (size < 1e-13 && s <= 1e-3 && mu === 0) break;
     s = Math.max(1e-3, Math.min(s / 4, 4 * size));
   }
   const { H, f0 } = derivatives(grid, f, xi, 1e-2);
