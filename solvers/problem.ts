@@ -77,7 +77,7 @@ export class Problem {
     // better steady state (O(h⁶)) but 1.3–1.5× larger errors in transients and eigenvalues.
     const { avg: f, psi } =
       noise.kind === 'multiplicative'
-        ? cellAveragesAndLogMeans(grid, landscape, { log: true, a: alphaOf(noise), e: noise.eps })
+        ? cellAveragesAndLogMeans(grid, landscape, alphaOf(noise), noise.eps)
         : additiveWeights(grid, landscape, noise.D);
     for (let i = 0; i < grid.size; i++) {
       const v = f[i];

@@ -1,6 +1,7 @@
 import { Grid } from './grid.js';
 import { sharedFloat64 } from './shared-memory.js';
 import { wasmFor } from './wasm/arena.js';
+import { powUnit } from './series.js';
 
 /** Evaluates a scalar function at many points: coords[k][i] is coordinate k of point i. */
 export type PointFunction = (coords: readonly Float64Array[], out: Float64Array) => void;
@@ -109,53 +110,45 @@ export function cellAverages(grid: Grid, f: PointFunction): Float64Array {
   return acc;
 }
 
-/** ψ as a function of f at a node: a·ln(f + e) (multiplicative noise) or a·f (additive). */
-export interface NodePotential {
-  log: boolean;
-  a: number;
-  e: number;
-}
-
 /**
- * Cell averages of f and, from the same 3^d Gauss nodes, of π = e^{−ψ(f)}, the latter returned as
- * ψ̄ = −ln(average of e^{−ψ}) so that it neither overflows nor underflows: π spans hundreds of
- * orders of magnitude, and within one cell near a zero of f by many. The log-sum-exp is kept
- * online (running minimum m of ψ and the sum s relative to it), so only one extra grid-sized
- * array lives during the pass; the centre node goes first, so m starts at the cell's own level. A
- * cell with a node where ψ = −∞ (π infinite there) gets −∞; the caller decides what that means.
+ * Cell averages of f and, from the same 3^d Gauss nodes, of π = (f + eps)^−alpha, the latter
+ * returned as ψ̄ = −ln(average of π) so that it neither overflows nor underflows: π spans hundreds
+ * of orders of magnitude, and within one cell next to a zero of f by many. Per cell the pass keeps
+ * the smallest y = f + eps so far (m) and s = Σ w (m/y)^alpha ≤ Σ w, so only one extra grid-sized
+ * array lives during it; the centre node goes first. A cell with a node where y ≤ 0 (π infinite or
+ * undefined there) gets −∞; the caller decides what that means.
  */
-export function cellAveragesAndLogMeans(grid: Grid, f: PointFunction, pot: NodePotential): { avg: Float64Array; psi: Float64Array } {
+export function cellAveragesAndLogMeans(grid: Grid, f: PointFunction, alpha: number, eps: number): { avg: Float64Array; psi: Float64Array } {
   const acc = sharedFloat64(grid.size);
   const m = sharedFloat64(grid.size).fill(Infinity);
   const s = sharedFloat64(grid.size);
   const { offsets, weights } = tensorRule(grid.dim);
   const centre = (offsets.length - 1) / 2;
   const order = [centre, ...offsets.keys()].filter((q, k) => k === 0 || q !== centre);
-  const { a, e } = pot;
   for (const q of order) {
     const w = weights[q];
     visitOffset(grid, f, offsets[q], (start, o, out) => {
       const k = wasmFor(acc, out, m, s);
       if (k) {
         k.accumulate(acc.byteOffset + 8 * start, out.byteOffset, 0, o.length, w);
-        // Run once per problem, mostly before V8 optimizes JavaScript: WebAssembly is ~2× faster cold.
-        k.logMeanNode(m.byteOffset + 8 * start, s.byteOffset + 8 * start, out.byteOffset, 0, o.length, w, a, e, pot.log ? 1 : 0);
+        // Once per problem, mostly before V8 optimizes JavaScript: the WebAssembly loop is faster cold.
+        k.logMeanNode(m.byteOffset + 8 * start, s.byteOffset + 8 * start, out.byteOffset, 0, o.length, w, alpha, eps);
         return;
       }
       for (let i = 0; i < o.length; i++) {
         const c = start + i;
         acc[c] += w * o[i];
-        const p = pot.log ? a * Math.log(o[i] + e) : a * o[i];
+        const y = o[i] + eps;
         const mc = m[c];
-        if (p < mc) {
-          s[c] = s[c] * Math.exp(p - mc) + w;
-          m[c] = p;
-        } else s[c] = s[c] + w * Math.exp(mc - p);
+        const p = powUnit(y < mc ? y / mc : mc / y, alpha);
+        if (y < mc) {
+          s[c] = s[c] * p + w;
+          m[c] = y;
+        } else s[c] = s[c] + w * p;
       }
     });
   }
-  // −∞ stays −∞ (s may be NaN there, from two infinite nodes).
-  for (let i = 0; i < grid.size; i++) if (m[i] !== -Infinity) m[i] -= Math.log(s[i]);
+  for (let i = 0; i < grid.size; i++) m[i] = m[i] > 0 ? alpha * Math.log(m[i]) - Math.log(s[i]) : -Infinity;
   return { avg: acc, psi: m };
 }
 
