@@ -89,8 +89,10 @@ export class Problem {
     }
     // A node on a zero of f (π infinite there) leaves the Gauss average infinite: such a cell
     // keeps the cell-average-of-f value unless the singular-cell model below replaces it.
-    for (let i = 0; i < grid.size; i++) if (psi[i] === -Infinity) psi[i] = potential(noise, f[i]);
-    if (noise.kind === 'multiplicative') correctSingularCells(grid, landscape, f, noise.eps, alphaOf(noise), psi);
+    if (noise.kind === 'multiplicative') {
+      for (let i = 0; i < grid.size; i++) if (psi[i] === -Infinity) psi[i] = potential(noise, f[i]);
+      correctSingularCells(grid, landscape, f, noise.eps, alphaOf(noise), psi);
+    }
     let min = Infinity;
     for (let i = 0; i < grid.size; i++) if (psi[i] < min) min = psi[i];
     for (let i = 0; i < grid.size; i++) psi[i] -= min;

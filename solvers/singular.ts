@@ -313,16 +313,17 @@ function candidates(grid: Grid, fAvg: Float64Array, eps: number): number[] {
     const v = fAvg[i] + eps;
     let isMin = true;
     let maxN = 0;
-    for (let k = 0; k < d; k++) {
+    // Most cells have a lower neighbour: stop at the first one.
+    for (let k = 0; k < d && isMin; k++) {
       if (idx[k] > 0) {
         const w = fAvg[i - strides[k]] + eps;
         if (w < v) isMin = false;
-        if (w > maxN) maxN = w;
+        else if (w > maxN) maxN = w;
       }
       if (idx[k] < n[k] - 1) {
         const w = fAvg[i + strides[k]] + eps;
         if (w < v) isMin = false;
-        if (w > maxN) maxN = w;
+        else if (w > maxN) maxN = w;
       }
     }
     // f changing by a factor ≥ 2 within one cell: π is peaked at the cell scale or below.
