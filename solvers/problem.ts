@@ -87,10 +87,17 @@ export class Problem {
         if (v + noise.eps <= 0) return { reason: 'zero-cell', cell: i, point: grid.centre(i), value: v };
       }
     }
-    // A node on a zero of f (π infinite there) leaves the Gauss average infinite: such a cell
-    // keeps the cell-average-of-f value unless the singular-cell model below replaces it.
+    // A node on or next to a zero of f makes the Gauss average of π infinite or arbitrary (where π
+    // is not integrable its cell average is infinite, and a node at 1e-16 from the zero gives
+    // ψ ~ −140 by rounding). Such a cell — one whose Gauss average exceeds π of its average f by
+    // more than 10^(α+1), i.e. a node ~10× below the average — keeps π(f̄), which is finite and
+    // smooth in the data, unless the singular-cell model below replaces it.
     if (noise.kind === 'multiplicative') {
-      for (let i = 0; i < grid.size; i++) if (psi[i] === -Infinity) psi[i] = potential(noise, f[i]);
+      const limit = (alphaOf(noise) + 1) * Math.LN10;
+      for (let i = 0; i < grid.size; i++) {
+        const old = potential(noise, f[i]);
+        if (!(old - psi[i] <= limit)) psi[i] = old;
+      }
       correctSingularCells(grid, landscape, f, noise.eps, alphaOf(noise), psi);
     }
     let min = Infinity;

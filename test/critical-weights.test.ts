@@ -295,3 +295,20 @@ describe('where f is bounded away from 0 the weights stay (at least) second orde
     expect(e2).toBeLessThan(err(120, 'old') / 100);
   });
 });
+
+describe('zeros where π is not integrable (the density collapses): finite weights, no model', () => {
+  // A zero on a Gauss node (the centre of the middle cell of an odd grid: exactly in 2-D here, at
+  // 2e-16 by rounding in 3-D) makes that node's π infinite or arbitrary (e^142): the cell falls
+  // back to π of its cell average of f, which is finite and does not depend on rounding.
+  it.each([
+    ['2-D, f = x² + y², ησ = 1', new Grid([[-1, 1], [-1, 1]], [9, 9]), (x: number, y: number) => x * x + y * y, 1, 40],
+    ['3-D, f = |x|², ησ = 2 (α = 2 ≥ 3/2)', new Grid([[-1, 1], [-1, 1], [-1, 1]], [7, 7, 7]), (x: number, y: number, z: number) => x * x + y * y + z * z, 2, 171],
+  ])('%s', (_name, grid, f, etaSigma, centre) => {
+    const p = build(grid, f as (...x: number[]) => number, { kind: 'multiplicative', etaSigma, eps: 0 });
+    expect(p.psi.every(Number.isFinite)).toBe(true);
+    const fa = cellAverages(grid, pointFn(f as (...x: number[]) => number));
+    const alpha = 1 + 2 / etaSigma;
+    // ψ_i + shift = −ln π_i: the fallback value α ln f̄ in the cell on the zero.
+    expect(p.psi[centre] + p.psiShift).toBeCloseTo(alpha * Math.log(fa[centre]), 12);
+  });
+});
