@@ -1,6 +1,7 @@
 import { Grid } from './grid.js';
-import { cellAverages, faceAverages, type PointFunction } from './quadrature.js';
+import { cellAverages, cellAveragesAndLogMeans, faceAverages, type PointFunction } from './quadrature.js';
 import { sharedFloat64 } from './shared-memory.js';
+import { correctSingularCells } from './singular.js';
 
 /**
  * Noise models. Each gives D as a function of f, hence π with ∇(Dπ) = −π∇f:
@@ -36,6 +37,13 @@ export interface LandscapeFault {
  * The discretized problem: grid, cell-averaged f, face diffusivities and ψ = −ln π shifted so
  * that min ψ = 0. π itself is never formed: it spans hundreds of orders of magnitude when ησ is
  * small, while ψ and differences of ψ stay O(100).
+ *
+ * With multiplicative noise π_i is the cell average of π(f) (not π of the cell average of f; additive
+ * noise keeps the latter, see build): the two agree to O(h²) where
+ * f is smooth and bounded away from 0, but next to a zero of f only the former gives basin
+ * masses that converge at a useful order (docs/scheme.md). It is the one source of the cell
+ * weights: the operator's face coefficients, √π and every backend's kernels are formed from
+ * this ψ, so the discrete π stays an exact steady state whatever the weights are.
  */
 export class Problem {
   readonly grid: Grid;
@@ -64,7 +72,13 @@ export class Problem {
    * π would be infinite).
    */
   static build(grid: Grid, landscape: PointFunction, noise: NoiseModel): Problem | LandscapeFault {
-    const f = cellAverages(grid, landscape);
+    // Additive noise keeps π of the cell average of f: π = e^{−f/D} is bounded and smooth, both
+    // choices are second order, and measured (docs/scheme.md) the cell average of π gives a far
+    // better steady state (O(h⁶)) but 1.3–1.5× larger errors in transients and eigenvalues.
+    const { avg: f, psi } =
+      noise.kind === 'multiplicative'
+        ? cellAveragesAndLogMeans(grid, landscape, alphaOf(noise), noise.eps)
+        : additiveWeights(grid, landscape, noise.D);
     for (let i = 0; i < grid.size; i++) {
       const v = f[i];
       if (!Number.isFinite(v)) return { reason: 'non-finite', cell: i, point: grid.centre(i), value: v };
@@ -73,12 +87,21 @@ export class Problem {
         if (v + noise.eps <= 0) return { reason: 'zero-cell', cell: i, point: grid.centre(i), value: v };
       }
     }
-    const psi = sharedFloat64(grid.size);
-    let min = Infinity;
-    for (let i = 0; i < grid.size; i++) {
-      psi[i] = potential(noise, f[i]);
-      if (psi[i] < min) min = psi[i];
+    // A node on or next to a zero of f makes the Gauss average of π infinite or arbitrary (where π
+    // is not integrable its cell average is infinite, and a node at 1e-16 from the zero gives
+    // ψ ~ −140 by rounding). Such a cell — one whose Gauss average exceeds π of its average f by
+    // more than 10^(α+1), i.e. a node ~10× below the average — keeps π(f̄), which is finite and
+    // smooth in the data, unless the singular-cell model below replaces it.
+    if (noise.kind === 'multiplicative') {
+      const limit = (alphaOf(noise) + 1) * Math.LN10;
+      for (let i = 0; i < grid.size; i++) {
+        const old = potential(noise, f[i]);
+        if (!(old - psi[i] <= limit)) psi[i] = old;
+      }
+      correctSingularCells(grid, landscape, f, noise.eps, alphaOf(noise), psi);
     }
+    let min = Infinity;
+    for (let i = 0; i < grid.size; i++) if (psi[i] < min) min = psi[i];
     for (let i = 0; i < grid.size; i++) psi[i] -= min;
     const faceD: Float64Array[] = [];
     for (let k = 0; k < grid.dim; k++) {
@@ -111,6 +134,13 @@ export class Problem {
     for (let i = 0; i < lp.length; i++) lp[i] = Math.exp(lp[i]);
     return lp;
   }
+}
+
+function additiveWeights(grid: Grid, landscape: PointFunction, D: number): { avg: Float64Array; psi: Float64Array } {
+  const avg = cellAverages(grid, landscape);
+  const psi = sharedFloat64(grid.size);
+  for (let i = 0; i < grid.size; i++) psi[i] = avg[i] / D;
+  return { avg, psi };
 }
 
 export function isFault(p: Problem | LandscapeFault): p is LandscapeFault {

@@ -1,6 +1,7 @@
 import { Grid } from './grid.js';
 import { sharedFloat64 } from './shared-memory.js';
 import { wasmFor } from './wasm/arena.js';
+import { powUnit } from './series.js';
 
 /** Evaluates a scalar function at many points: coords[k][i] is coordinate k of point i. */
 export type PointFunction = (coords: readonly Float64Array[], out: Float64Array) => void;
@@ -43,6 +44,23 @@ function accumulateAtOffset(
   weight: number,
   acc: Float64Array,
 ): void {
+  visitOffset(grid, f, offset, (start, o, out) => {
+    const k = wasmFor(acc, out);
+    if (k) k.accumulate(acc.byteOffset + 8 * start, out.byteOffset, 0, o.length, weight);
+    else for (let i = 0; i < o.length; i++) acc[start + i] += weight * o[i];
+  });
+}
+
+/**
+ * Evaluates f at centre + offset·h of every cell, chunk by chunk, handing each chunk of values
+ * (o, a view of the arena array `out`) to `consume` with the index of its first cell.
+ */
+function visitOffset(
+  grid: Grid,
+  f: PointFunction,
+  offset: readonly number[],
+  consume: (start: number, o: Float64Array, out: Float64Array) => void,
+): void {
   // The landscape's compiled expressions work in chunks of 4096 points (src/landscape/expr.ts):
   // matching it keeps the coordinates in cache (16384 measured ~20 % slower at 256²).
   const CHUNK = 4096;
@@ -80,9 +98,7 @@ function accumulateAtOffset(
       j = 0;
     }
     f(cs, o);
-    const k = wasmFor(acc, out);
-    if (k) k.accumulate(acc.byteOffset + 8 * start, out.byteOffset, 0, len, weight);
-    else for (let i = 0; i < len; i++) acc[start + i] += weight * o[i];
+    consume(start, o, out);
   }
 }
 
@@ -92,6 +108,48 @@ export function cellAverages(grid: Grid, f: PointFunction): Float64Array {
   const { offsets, weights } = tensorRule(grid.dim);
   for (let q = 0; q < offsets.length; q++) accumulateAtOffset(grid, f, offsets[q], weights[q], acc);
   return acc;
+}
+
+/**
+ * Cell averages of f and, from the same 3^d Gauss nodes, of π = (f + eps)^−alpha, the latter
+ * returned as ψ̄ = −ln(average of π) so that it neither overflows nor underflows: π spans hundreds
+ * of orders of magnitude, and within one cell next to a zero of f by many. Per cell the pass keeps
+ * the smallest y = f + eps so far (m) and s = Σ w (m/y)^alpha ≤ Σ w, so only one extra grid-sized
+ * array lives during it; the centre node goes first. A cell with a node where y ≤ 0 (π infinite or
+ * undefined there) gets −∞; the caller decides what that means.
+ */
+export function cellAveragesAndLogMeans(grid: Grid, f: PointFunction, alpha: number, eps: number): { avg: Float64Array; psi: Float64Array } {
+  const acc = sharedFloat64(grid.size);
+  const m = sharedFloat64(grid.size).fill(Infinity);
+  const s = sharedFloat64(grid.size);
+  const { offsets, weights } = tensorRule(grid.dim);
+  const centre = (offsets.length - 1) / 2;
+  const order = [centre, ...offsets.keys()].filter((q, k) => k === 0 || q !== centre);
+  for (const q of order) {
+    const w = weights[q];
+    visitOffset(grid, f, offsets[q], (start, o, out) => {
+      const k = wasmFor(acc, out, m, s);
+      if (k) {
+        k.accumulate(acc.byteOffset + 8 * start, out.byteOffset, 0, o.length, w);
+        // Once per problem, mostly before V8 optimizes JavaScript: the WebAssembly loop is faster cold.
+        k.logMeanNode(m.byteOffset + 8 * start, s.byteOffset + 8 * start, out.byteOffset, 0, o.length, w, alpha, eps);
+        return;
+      }
+      for (let i = 0; i < o.length; i++) {
+        const c = start + i;
+        acc[c] += w * o[i];
+        const y = o[i] + eps;
+        const mc = m[c];
+        const p = powUnit(y < mc ? y / mc : mc / y, alpha);
+        if (y < mc) {
+          s[c] = s[c] * p + w;
+          m[c] = y;
+        } else s[c] = s[c] + w * p;
+      }
+    });
+  }
+  for (let i = 0; i < grid.size; i++) m[i] = m[i] > 0 ? alpha * Math.log(m[i]) - Math.log(s[i]) : -Infinity;
+  return { avg: acc, psi: m };
 }
 
 /**

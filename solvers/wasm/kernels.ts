@@ -1,4 +1,5 @@
 import { assemble, loop, op, prod, sum, type Code, type FunctionDef, type ValType } from './assemble.js';
+import { EXP_COEFFS, EXP_SERIES_D, LOG_COEFFS, LOG_SERIES_U } from '../series.js';
 
 /**
  * The interior loops of the CPU kernels (solvers/range-kernels.ts, solvers/multigrid-kernels.ts)
@@ -301,10 +302,12 @@ const MATH_IMPORTS: { name: string; fn: (v: number) => number }[] = [
   { name: 'expm1', fn: Math.expm1 },
   { name: 'sinh', fn: Math.sinh },
   { name: 'exp', fn: Math.exp },
+  { name: 'log', fn: Math.log },
 ];
 const EXPM1 = 0;
 const SINH = 1;
 const EXP = 2;
+const LOG = 3;
 
 /**
  * The operator's face coefficients (solvers/operator.ts, FvOperator), once per problem: for the
@@ -347,9 +350,54 @@ const OPERATOR_DEFS: FunctionDef[] = [
         ]),
       ),
   ),
+  // One Gauss node of the cell averages of π = (f + e)^−a (solvers/quadrature.ts, logMeanNode
+  // there: the same operations in the same order). m holds the cell's smallest y = f + e so far,
+  // s = Σ w (m/y)^a; P = z^a for z = min/max of (y, m) by the series there when z is close to 1.
+  kernel('logMeanNode', { i32: ['m', 's', 'x', 'lo', 'hi'], f64: ['w', 'a', 'e'], acc: ['y', 'mc', 'z', 'u', 'u2', 'd', 'p'] }, (c) =>
+    cells(c, [
+      ...op.set(c.l.y, op.fadd(c.at('x'), c.get('e'))),
+      ...op.set(c.l.mc, c.at('m')),
+      ...op.set(c.l.z, op.select(op.fdiv(c.get('y'), c.get('mc')), op.fdiv(c.get('mc'), c.get('y')), op.flt(c.get('y'), c.get('mc')))),
+      ...op.set(c.l.u, op.fdiv(op.fsub(c.get('z'), op.f64(1)), op.fadd(c.get('z'), op.f64(1)))),
+      ...op.when(
+        op.fgt(c.get('u'), op.f64(-LOG_SERIES_U)),
+        [
+          ...op.set(c.l.u2, op.fmul(c.get('u'), c.get('u'))),
+          ...op.set(c.l.d, op.fmul(c.get('a'), op.fmul(op.fmul(op.f64(2), c.get('u')), estrin(c.get('u2'), LOG_COEFFS)))),
+          ...op.when(
+            op.fgt(c.get('d'), op.f64(-EXP_SERIES_D)),
+            op.set(c.l.p, estrin(c.get('d'), EXP_COEFFS)),
+            op.set(c.l.p, op.call(EXP, c.get('d'))),
+          ),
+        ],
+        op.set(c.l.p, op.call(EXP, op.fmul(c.get('a'), op.call(LOG, c.get('z'))))),
+      ),
+      ...op.when(
+        op.flt(c.get('y'), c.get('mc')),
+        [...op.store(c.addr('s'), op.fadd(op.fmul(c.at('s'), c.get('p')), c.get('w'))), ...op.store(c.addr('m'), c.get('y'))],
+        op.store(c.addr('s'), op.fadd(c.at('s'), op.fmul(c.get('w'), c.get('p')))),
+      ),
+    ]),
+  ),
   // √π = exp(−ψ/2)
   kernel('sqrtPi', { i32: ['psi', 'out', 'lo', 'hi'], f64: [] }, (c) => cells(c, op.store(c.addr('out'), op.call(EXP, op.fmul(op.f64(-0.5), c.at('psi')))))),
 ];
+
+/**
+ * Σ c_k x^k by Estrin's scheme: the operations of solvers/series.ts (estrin) in the same order, so
+ * the same bits. The powers x, x², x⁴, … are expressions (recomputed where used, same values).
+ */
+function estrin(x: Code, coeffs: readonly number[]): Code {
+  let terms: Code[] = coeffs.map((v) => op.f64(v));
+  let p = x;
+  while (terms.length > 1) {
+    const next: Code[] = [];
+    for (let j = 0; j < terms.length; j += 2) next.push(j + 1 < terms.length ? op.fadd(terms[j], op.fmul(terms[j + 1], p)) : terms[j]);
+    terms = next;
+    p = op.fmul(p, p);
+  }
+  return terms[0];
+}
 
 /** bc[agg[i]] += v */
 function gatherAdd(c: Ctx, v: Code): Code {
@@ -377,6 +425,7 @@ export interface WasmKernels {
   shiftDiag(d: number, diag: number, inv: number, lo: number, hi: number, th: number): void;
   operatorFaces(dd: number, psi: number, fw: number, bw: number, sy: number, od: number, st: number, n: number, lo: number, hi: number, inv: number): void;
   sqrtPi(psi: number, out: number, lo: number, hi: number): void;
+  logMeanNode(m: number, s: number, x: number, lo: number, hi: number, w: number, a: number, e: number): void;
   prolongAdd(pw: number, xc: number, x: number, agg: number, lo: number, hi: number, c: number): void;
   restrictSweep2(pw: number, x: number, bc: number, wa: number, wb: number, agg: number, so: number, lo: number, hi: number, th: number): void;
   restrictSweep3(pw: number, x: number, bc: number, wa: number, wb: number, wc: number, agg: number, so: number, sb: number, lo: number, hi: number, th: number): void;
