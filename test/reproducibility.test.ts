@@ -7,6 +7,7 @@
  * through the CLI and hashes density.npy and series.csv. Also #16 item 11: a step-size underflow
  * names a real dt, the time and the cell, checked against where the fault must be.
  */
+import { InputError } from '../src/errors.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -144,14 +145,19 @@ noise: { model: additive, D: 0.001 }
 initial: { gaussian: { mean: [0], std: [1] } }
 time: { end: 0.1, reportEvery: 0.1, integrator: trbdf2 }
 `;
-    const { report } = await runScenario(parseScenarioText(text, 'overflow.yaml'), { gap: false });
-    expect(report.status).toBe('failed');
-    expect(report.error).not.toMatch(/dt = NaN/);
-    const m = /the last attempt had dt = (\S+),.*A·ρ is NaN in cell (\d+) at x = \((\S+)\)/.exec(report.error ?? '');
-    expect(m, report.error).not.toBeNull();
-    expect(Number(m![1])).toBeGreaterThan(0);
-    const x = Number(m![3]);
-    expect(x).toBeCloseTo(-10 + (Number(m![2]) + 0.5) * (20 / 50), 4);
+    // Such an operator is now refused at set-up (src/landscape/check.ts: exit 2, before any step),
+    // naming a cell where f/D leaves float64 instead of failing with a step size.
+    const err = await runScenario(parseScenarioText(text, 'overflow.yaml'), { gap: false }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InputError);
+    const msg = (err as InputError).message;
+    expect(msg).not.toMatch(/NaN/);
+    expect((err as InputError).field).toBe('landscape');
+    const m = /near x = \((\S+)\)/.exec(msg);
+    expect(m, msg).not.toBeNull();
+    const x = Number(m![1]);
     expect(Number.isFinite((1e306 * x * x + 1) / 0.001)).toBe(false);
   });
 });

@@ -34,7 +34,7 @@ describe('SDE histograms against the PDE', () => {
   });
 
   it('double-well-2d: 10^5 particles agree within 3× the L1 floor at three report times', async () => {
-    const r = await simulateScenario(scenario('double-well-2d', ['time.end=0.3', 'time.reportEvery=0.1', 'domain.cells=[64,64]']), {
+    const r = await simulateScenario(scenario('double-well-2d', ['time.end=0.3', 'time.reportEvery=0.1', 'domain.cells=[96,96]']), {
       particles: 100000,
       seed: 2,
       dt: 1e-3,

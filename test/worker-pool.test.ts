@@ -20,8 +20,8 @@ noise: { model: multiplicative, eta: 0.1, sigma: 10 }
 initial: { gaussian: { mean: [1.5], std: [0.5] } }
 time: { end: 1, reportEvery: 0.1 }
 `;
-/** Overrides that make the same scenario run for minutes (t = 10⁵ on 4000 cells): a run to kill. */
-const LONG = ['time.end=100000', 'domain.cells=[4000]'];
+/** Overrides that make the same scenario run for minutes (t = 10⁵ on 4000 cells, 10⁴ report times): a run to kill. */
+const LONG = ['time.end=100000', 'time.reportEvery=10', 'domain.cells=[4000]'];
 
 let dir: string;
 let scenario: string;
