@@ -56,7 +56,10 @@ unterminated last line (a shard killed mid-write, or still running) is left out 
     )
     .action(async (dirs: string[], o: { out: string; plots: boolean; skipCorrupt?: boolean }) => {
       checkOutputLocation('--out', o.out, 'directory');
-      const res = await mergeSweeps(dirs, o.out, { plots: o.plots, skipCorrupt: o.skipCorrupt === true, warn: (m) => process.stderr.write(`fpsolve: warning: ${m}\n`) });
+      // Shown only when the merge succeeds: a refusal is one line (README "Exit codes").
+      const warnings: string[] = [];
+      const res = await mergeSweeps(dirs, o.out, { plots: o.plots, skipCorrupt: o.skipCorrupt === true, warn: (m) => warnings.push(m) });
+      for (const w of warnings) process.stderr.write(`fpsolve: warning: ${w}\n`);
       const failed = res.records.filter((r) => r.status === 'failed').length;
       process.stdout.write(`merged ${dirs.length} director${dirs.length === 1 ? 'y' : 'ies'}: ${res.records.length} of ${res.manifest.points} points (${failed} failed)\n`);
       if (res.missing > 0) process.stderr.write(`fpsolve: warning: ${res.missing} points have no result yet; rerun their shards and merge again\n`);
