@@ -8,7 +8,7 @@ import { checkCommand } from './commands/check.js';
 import { sweepCommand } from './commands/sweep.js';
 import { simulateCommand } from './commands/simulate.js';
 import { workerCommand } from './commands/worker.js';
-import { takeExitCode } from './shared.js';
+import { oneLine, takeExitCode, USAGE_HINT } from './shared.js';
 
 export function buildProgram(): Command {
   const program = new Command('fpsolve')
@@ -23,7 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(workerCommand().exitOverride(), { hidden: true });
   // A usage error is one line on stderr like every exit 2 (the hint folded in); addCommand does not pass settings down, so each command gets it.
   const oneLineErrors = (c: Command): void => {
-    c.configureOutput({ outputError: (str, write) => write(`${oneLine(str)} (add --help for usage)\n`) });
+    c.configureOutput({ outputError: (str, write) => write(`${oneLine(str)} ${USAGE_HINT}\n`) });
     c.commands.forEach(oneLineErrors);
   };
   oneLineErrors(program);
@@ -76,11 +76,6 @@ export async function main(argv: string[]): Promise<number> {
     if (process.env.FPSOLVE_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
     return 70;
   }
-}
-
-/** The exit-code table promises one line on stderr: a multi-line message is folded. */
-function oneLine(s: string): string {
-  return s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
 export interface CliResult {
