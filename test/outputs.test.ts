@@ -5,7 +5,7 @@
  * Runs are the 1-D Pearson diffusion f = c + b x² (oracles.md §1 Pearson) on ≤ 200 cells.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -267,4 +267,57 @@ describe('sweep merge refuses what it used to hide (item 9)', () => {
     expect(m2.exitCode, m2.stderr).toBe(0);
     expect(records(join(dir, 'm-torn', 'results.jsonl')).map((x) => x.index)).toEqual([0, 1, 2, 3]);
   }, 60_000);
+});
+
+/** Mounts a tmpfs (root only, and only where the container allows it); undefined when it cannot. */
+function tmpfs(at: string, opts: string): string | undefined {
+  mkdirSync(at, { recursive: true });
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', at], { encoding: 'utf8' });
+  return r.status === 0 ? at : undefined;
+}
+const canMount = ((): boolean => {
+  if (process.getuid?.() !== 0 || process.platform !== 'linux') return false;
+  const probe = mkdtempSync(join(tmpdir(), 'fps-mount-probe-'));
+  const ok = tmpfs(probe, 'size=64k') !== undefined;
+  if (ok) spawnSync('umount', [probe]);
+  rmSync(probe, { recursive: true, force: true });
+  return ok;
+})();
+
+describe.skipIf(!canMount)('real filesystems: a read-only mount and a tiny full disk (root with mount rights only)', () => {
+  const mounts: string[] = [];
+  afterAll(() => {
+    for (const m of mounts) spawnSync('umount', [m]);
+  });
+
+  it('a read-only mount: --out in it, or below it, is exit 2 naming EROFS, before the solve', async () => {
+    const ro = tmpfs(join(dir, 'ro-mount'), 'ro,size=64k')!;
+    mounts.push(ro);
+    for (const out of [ro, join(ro, 'a', 'b')]) {
+      const r = await runCli(['run', PEARSON, ...LONG, '--out', out]);
+      expect(r.exitCode, r.stderr).toBe(EXIT.badInput);
+      expect(oneLine(r.stderr)).toMatch(/not writable: read-only file system \(EROFS\)/);
+    }
+  });
+
+  it('a disk that fills during the second run into the same --out: exit 74, the first run intact, nothing mixed', async () => {
+    const disk = tmpfs(join(dir, 'small-disk'), 'size=256k')!;
+    mounts.push(disk);
+    const out = join(disk, 'out');
+    const args = (cells: number): string[] => ['run', PEARSON, '--quiet', '--no-gap', '--set', `domain.cells=[${cells}]`, '--set', 'time.end=1', '--out', out];
+    const first = await runCli(args(200));
+    expect(first.exitCode, first.stderr).toBe(0);
+    const before = Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f)).toString('base64')]));
+    // Leave a few KiB: less than the second run's outputs (its density alone is 16 KiB).
+    const free = (): number => {
+      const s = statfsSync(disk);
+      return s.bavail * s.bsize;
+    };
+    writeFileSync(join(disk, 'filler'), Buffer.alloc(Math.max(0, free() - 8 * 1024)));
+    const second = await runCli(args(2000));
+    expect(second.exitCode, second.stderr).toBe(EXIT.ioError);
+    expect(oneLine(second.stderr)).toMatch(/cannot write: no space left on the device \(ENOSPC\)$/);
+    expect(Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f)).toString('base64')]))).toEqual(before);
+    expect(readdirSync(disk).sort()).toEqual(['filler', 'out']);
+  });
 });
