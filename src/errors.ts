@@ -7,6 +7,8 @@ export const EXIT = {
   regression: 1,
   badInput: 2,
   numericalFault: 3,
+  /** EX_IOERR of sysexits.h: writing an output failed part way (disk full, I/O error). */
+  ioError: 74,
   interrupted: 130,
   terminated: 143,
 } as const;
@@ -41,4 +43,65 @@ export class NumericalFault extends FpsolveError {
     super(message, EXIT.numericalFault);
     this.name = 'NumericalFault';
   }
+}
+
+/**
+ * Writing an output failed after the run had started (disk full, quota, I/O error, the
+ * filesystem turned read-only). Exit code 74. A location that is unusable from the start is an
+ * InputError, found before any work is done (src/io/out-path.ts).
+ */
+export class OutputError extends FpsolveError {
+  readonly path: string;
+  constructor(path: string, reason: string) {
+    super(`${path}: cannot write: ${reason}`, EXIT.ioError);
+    this.name = 'OutputError';
+    this.path = path;
+  }
+}
+
+/** errno codes that mean the storage, not the program, failed a write. */
+const IO_FAILURES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG', 'ESTALE', 'ENXIO']);
+
+const REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  EROFS: 'read-only file system',
+  EFBIG: 'file too large for the file system',
+  ESTALE: 'stale network file handle',
+  ENXIO: 'no such device',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a parent is not a directory',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'name too long',
+  ENOENT: 'no such file or directory',
+  EEXIST: 'already exists',
+  EMFILE: 'too many open files',
+};
+
+/** A short human reason for a Node filesystem error, without Node's `CODE: …, syscall 'path'` decoration. */
+export function errnoReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== undefined && REASONS[code] !== undefined) return `${REASONS[code]} (${code})`;
+  const msg = (e as Error | undefined)?.message ?? String(e);
+  return msg.split('\n')[0]!;
+}
+
+/** Whether `e` is an operating-system error of a write that the storage refused (see IO_FAILURES). */
+export function isIoFailure(e: unknown): e is NodeJS.ErrnoException {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && IO_FAILURES.has(code);
+}
+
+/**
+ * The error to report for a failed output write to `path`: an FpsolveError passes through, any
+ * operating-system error becomes an OutputError (exit 74) naming the path; a programming error is rethrown as is.
+ */
+export function asOutputError(e: unknown, path: string): unknown {
+  if (e instanceof FpsolveError) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return new OutputError(path, errnoReason(e));
+  return e;
 }

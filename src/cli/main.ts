@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { FpsolveError, EXIT } from '../errors.js';
+import { errnoReason, EXIT, FpsolveError, isIoFailure } from '../errors.js';
 import { packageVersion } from '../paths.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
@@ -8,7 +8,7 @@ import { checkCommand } from './commands/check.js';
 import { sweepCommand } from './commands/sweep.js';
 import { simulateCommand } from './commands/simulate.js';
 import { workerCommand } from './commands/worker.js';
-import { takeExitCode } from './shared.js';
+import { oneLine, takeExitCode, USAGE_HINT } from './shared.js';
 
 export function buildProgram(): Command {
   const program = new Command('fpsolve')
@@ -17,11 +17,16 @@ export function buildProgram(): Command {
     .exitOverride()
     // Options after a command name belong to that command: `sweep merge … --out d` must not give --out to `sweep`.
     .enablePositionalOptions()
-    .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', '\nRun `fpsolve <command> --help` for each command\'s options and examples.');
   for (const cmd of [runCommand(), validateCommand(), gapCommand(), sweepCommand(), checkCommand(), simulateCommand()]) program.addCommand(cmd.exitOverride());
   // Internal: the persistent process of src/parallel/worker-pool.ts, not for users.
   program.addCommand(workerCommand().exitOverride(), { hidden: true });
+  // A usage error is one line on stderr like every exit 2 (the hint folded in); addCommand does not pass settings down, so each command gets it.
+  const oneLineErrors = (c: Command): void => {
+    c.configureOutput({ outputError: (str, write) => write(`${oneLine(str)} ${USAGE_HINT}\n`) });
+    c.commands.forEach(oneLineErrors);
+  };
+  oneLineErrors(program);
   return program;
 }
 
@@ -32,10 +37,11 @@ export function buildProgram(): Command {
  */
 export function installLastResortHandlers(): void {
   const die = (e: unknown): void => {
-    const msg = e instanceof FpsolveError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
-    process.stderr.write(`fpsolve: ${msg}\n`);
+    const io = !(e instanceof FpsolveError) && isIoFailure(e);
+    const msg = e instanceof FpsolveError ? e.message : io ? `${e.path ?? 'an output'}: cannot write: ${errnoReason(e)}` : `internal error: ${(e as Error)?.message ?? String(e)}`;
+    process.stderr.write(`fpsolve: ${oneLine(msg)}\n`);
     if (process.env.FPSOLVE_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
-    process.exit(e instanceof FpsolveError ? e.exitCode : 70);
+    process.exit(e instanceof FpsolveError ? e.exitCode : io ? EXIT.ioError : 70);
   };
   process.on('uncaughtException', die);
   process.on('unhandledRejection', die);
@@ -50,17 +56,66 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return takeExitCode();
   } catch (e) {
+    takeExitCode();
     if (e instanceof CommanderError) {
       // help and version end with code 0; usage errors with 2 (bad input)
       return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     }
     if (e instanceof FpsolveError) {
-      process.stderr.write(`fpsolve: ${e.message}\n`);
+      process.stderr.write(`fpsolve: ${oneLine(e.message)}\n`);
       return e.exitCode;
     }
+    if (isIoFailure(e)) {
+      // A write that bypassed the output helpers still failed for the storage's sake, not ours.
+      const path = (e as NodeJS.ErrnoException).path ?? 'an output';
+      process.stderr.write(`fpsolve: ${path}: cannot write: ${errnoReason(e)}\n`);
+      return EXIT.ioError;
+    }
     const err = e as Error;
-    process.stderr.write(`fpsolve: internal error: ${err?.message ?? String(e)}\n`);
+    process.stderr.write(`fpsolve: internal error: ${oneLine(err?.message ?? String(e))}\n`);
     if (process.env.FPSOLVE_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
     return 70;
+  }
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+let cliRunning = false;
+
+/**
+ * Runs the CLI in this process as `fpsolve <args…>` would, with stdout and stderr captured, and
+ * returns the exit code instead of exiting: for tests that drive thousands of commands (a process
+ * per command costs about half a second). process.stdout/stderr.write are redirected for the
+ * duration, so calls must not overlap; process.exit is not intercepted (no command calls it except
+ * on a second SIGINT/SIGTERM).
+ */
+export async function runCli(args: readonly string[]): Promise<CliResult> {
+  if (cliRunning) throw new Error('runCli: calls must not overlap (stdout and stderr are redirected per call)');
+  cliRunning = true;
+  let stdout = '';
+  let stderr = '';
+  const capture =
+    (sink: (s: string) => void) =>
+    (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+      sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      const cb = rest.find((r): r is () => void => typeof r === 'function');
+      cb?.();
+      return true;
+    };
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  process.stdout.write = capture((s) => (stdout += s)) as typeof process.stdout.write;
+  process.stderr.write = capture((s) => (stderr += s)) as typeof process.stderr.write;
+  try {
+    const exitCode = await main(['node', 'fpsolve', ...args]);
+    return { exitCode, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    cliRunning = false;
   }
 }

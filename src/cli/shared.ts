@@ -23,3 +23,11 @@ export function takeExitCode(): number {
   exitCode = 0;
   return c;
 }
+
+/** Appended to a usage error, on the same line: every exit 2 is one line on stderr. */
+export const USAGE_HINT = '(add --help for usage)';
+
+/** The exit-code table promises one line on stderr: a multi-line message is folded. */
+export function oneLine(s: string): string {
+  return s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}

@@ -18,11 +18,12 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  truncateSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from '../errors.js';
+import { asOutputError, InputError, OutputError } from '../errors.js';
 
 /** Suffix of in-flight temporary files. A file with it that outlives its writer is debris of a killed process and may be deleted. */
 export const TEMP_SUFFIX = '.tmp';
@@ -36,9 +37,18 @@ export const TEMP_SUFFIX = '.tmp';
  * written file. If anything fails the temp file is removed and the target is untouched; only
  * `kill -9` or a power cut can leave a `.<name>.<pid>-<random>.tmp` behind.
  *
- * Parent directories are created as needed.
+ * Parent directories are created as needed. An operating-system error (disk full, I/O error)
+ * is thrown as an OutputError (exit 74) naming `path`.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  try {
+    writeFileAtomicRaw(path, data);
+  } catch (e) {
+    throw asOutputError(e, path);
+  }
+}
+
+function writeFileAtomicRaw(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
@@ -113,12 +123,20 @@ function fsyncDir(dir: string): void {
  * readJsonLines skips), never a damaged record, because the newline and our line are one write
  * that lands after the other appender's complete line.
  *
- * @throws RangeError if `line` contains a newline (it would be two records).
+ * @throws RangeError if `line` contains a newline (it would be two records); OutputError (exit 74) on an operating-system error.
  */
 export function appendLine(path: string, line: string): void {
   if (line.includes('\n')) {
     throw new RangeError('appendLine: line must not contain a newline character');
   }
+  try {
+    appendLineRaw(path, line);
+  } catch (e) {
+    throw asOutputError(e, path);
+  }
+}
+
+function appendLineRaw(path: string, line: string): void {
   mkdirSync(dirname(path), { recursive: true });
   // O_RDWR rather than O_WRONLY so the torn-tail check can read the last byte through the same descriptor.
   const fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o666);
@@ -128,7 +146,7 @@ export function appendLine(path: string, line: string): void {
     const n = writeSync(fd, bytes, 0, bytes.byteLength);
     if (n !== bytes.byteLength) {
       // Retrying would append the rest as a separate write that another appender could precede; better to fail loudly.
-      throw new Error(`appendLine: short write to ${path} (${n} of ${bytes.byteLength} bytes); the log now ends in a torn line`);
+      throw new OutputError(path, `short write (${n} of ${bytes.byteLength} bytes); the log now ends in a torn line`);
     }
     fsyncSync(fd);
   } finally {
@@ -143,6 +161,29 @@ function endsWithoutNewline(fd: number): boolean {
   // Positional read: O_APPEND only affects writes, and pread leaves the descriptor's offset alone.
   const n = readSync(fd, b, 0, 1, size - 1);
   return n === 1 && b[0] !== 0x0a;
+}
+
+/**
+ * Cuts an unterminated last line (what `kill -9` mid-append leaves) off a JSON-lines file, so that
+ * the next appendLine does not turn it into a corrupt interior line. Only for a file whose sole
+ * appender is the caller (a locked sweep directory). Returns the number of bytes removed.
+ */
+export function truncateTornTail(path: string): number {
+  let text: Buffer;
+  try {
+    text = readFileSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw asOutputError(e, path);
+  }
+  if (text.length === 0 || text[text.length - 1] === 0x0a) return 0;
+  const keep = text.lastIndexOf(0x0a) + 1;
+  try {
+    truncateSync(path, keep);
+  } catch (e) {
+    throw asOutputError(e, path);
+  }
+  return text.length - keep;
 }
 
 export interface ReadJsonLinesOptions {

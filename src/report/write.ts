@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { asOutputError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeCsv } from '../io/csv.js';
 import { writeFieldBundle } from '../io/npy.js';
@@ -15,11 +16,6 @@ export function reportJson(report: unknown): string {
   return JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
 }
 
-/**
- * Writes report.json, series.csv, the final density and π with their grid axes (.npy + manifest).
- * Each file is written atomically; report.json goes last, so its presence means the run's
- * outputs are complete.
- */
 export interface RunOutputOptions {
   /** Also write density.vti and pi.vti (VTK ImageData, cell data) for ParaView. */
   vti?: boolean;
@@ -49,8 +45,8 @@ export function writeVtiFields(outDir: string, result: RunResult): string[] {
 /** figures/<name>.svg, each atomically. */
 export function writeFigures(outDir: string, figures: readonly Figure[]): string[] {
   if (figures.length === 0) return [];
+  // writeFileAtomic creates figures/ (and reports a failure as an OutputError).
   const dir = join(outDir, 'figures');
-  mkdirSync(dir, { recursive: true });
   return figures.map((f) => {
     const path = join(dir, `${f.name}.svg`);
     writeFileAtomic(path, f.svg);
@@ -58,8 +54,87 @@ export function writeFigures(outDir: string, figures: readonly Figure[]): string
   });
 }
 
+/** Names of files an earlier run may have left in an output directory (figures/ aside). */
+const RUN_OUTPUT = /^(series\.csv|report\.json|report\.html|(density|pi)(\.npy|\.json|\.vti|-axis\d+\.npy))$/;
+
+/** Prefix of the staging directory inside --out; starts with a dot so that globs skip it. */
+export const STAGING_PREFIX = '.fpsolve-staging-';
+
+/**
+ * Writes the run's outputs into `outDir` so that they are never mixed with an earlier run's:
+ * every file is first written into a staging directory inside `outDir` (same filesystem, so the
+ * moves below are renames). If that fails (disk full), the staging directory is removed and the
+ * earlier run's outputs are left as they were, complete. Only when everything is staged is the
+ * old report.json removed, the old outputs the new run does not produce removed, and the new
+ * files renamed into place, report.json last: at every moment either no report.json exists or
+ * the files beside it are its run's.
+ * @throws OutputError (exit 74) naming the file that could not be written.
+ */
 export function writeRunOutputs(outDir: string, result: RunResult, opts: RunOutputOptions = {}): string[] {
-  mkdirSync(outDir, { recursive: true });
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw asOutputError(e, outDir);
+  }
+  let stage: string;
+  try {
+    stage = mkdtempSync(join(outDir, STAGING_PREFIX));
+  } catch (e) {
+    throw asOutputError(e, outDir);
+  }
+  try {
+    const staged = writeRunFiles(stage, result, opts).map((p) => relative(stage, p));
+    return swapInto(outDir, stage, staged);
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/** Moves the staged files (paths relative to `stage`, report.json among them) into `outDir`. */
+function swapInto(outDir: string, stage: string, staged: readonly string[]): string[] {
+  const fresh = new Set(staged);
+  const move = (rel: string): string => {
+    const to = join(outDir, rel);
+    try {
+      mkdirSync(dirname(to), { recursive: true });
+      renameSync(join(stage, rel), to);
+    } catch (e) {
+      throw asOutputError(e, to);
+    }
+    return to;
+  };
+  const drop = (path: string): void => {
+    try {
+      unlinkSync(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw asOutputError(e, path);
+    }
+  };
+  drop(join(outDir, 'report.json'));
+  for (const name of readdirSync(outDir)) if (RUN_OUTPUT.test(name) && !fresh.has(name)) drop(join(outDir, name));
+  const figDir = join(outDir, 'figures');
+  if (existsSync(figDir) && statSync(figDir).isDirectory()) {
+    for (const name of readdirSync(figDir)) if (name.endsWith('.svg') && !fresh.has(`figures/${name}`)) drop(join(figDir, name));
+  }
+  const written = staged.filter((r) => r !== 'report.json').map(move);
+  written.push(move('report.json'));
+  fsyncDirectory(outDir);
+  return written;
+}
+
+function fsyncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Best effort, as in writeFileAtomic: the renames have happened.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function writeRunFiles(outDir: string, result: RunResult, opts: RunOutputOptions): string[] {
   const { report, density, setup } = result;
   const grid = setup.grid;
   const written: string[] = [];

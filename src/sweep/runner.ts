@@ -6,8 +6,9 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../errors.js';
-import { appendLine, readJsonLines } from '../io/atomic.js';
+import { asOutputError, InputError } from '../errors.js';
+import { appendLine, readJsonLines, truncateTornTail } from '../io/atomic.js';
+import { lockDirectory } from './lock.js';
 import { mapPool } from '../parallel/pool.js';
 import type { ChildRunResult } from '../parallel/run-request.js';
 import { WorkerPool } from '../parallel/worker-pool.js';
@@ -137,9 +138,26 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<Swe
   if (!(Number.isInteger(opts.jobs) && opts.jobs >= 1)) throw new InputError(`--jobs must be an integer >= 1 (got ${opts.jobs})`);
   const runArgs = opts.runArgs ?? [];
   const { manifest, points } = planSweep(spec, opts.shard, runArgs);
-  mkdirSync(opts.out, { recursive: true });
+  try {
+    mkdirSync(opts.out, { recursive: true });
+  } catch (e) {
+    throw asOutputError(e, opts.out);
+  }
+  // Held to the end: a second sweep into this directory would run every point again.
+  const release = lockDirectory(opts.out, 'sweep');
+  try {
+    return await runLocked(spec, opts, manifest, points);
+  } finally {
+    release();
+  }
+}
+
+async function runLocked(spec: SweepSpec, opts: SweepOptions, manifest: SweepManifest, points: SweepPoint[]): Promise<SweepOutcome> {
+  const runArgs = opts.runArgs ?? [];
   claimDirectory(opts.out, manifest);
   const resultsPath = join(opts.out, RESULTS_FILE);
+  // A torn last line is a point in flight when a previous sweep here was killed: that point is not done, and its fragment must not become an interior line.
+  truncateTornTail(resultsPath);
   const baseText = readBaseText(spec.scenarioFile);
   const mine = points.filter((p) => inShard(p.index, opts.shard)).map((p) => preparePoint(spec, manifest, baseText, p));
   const doneKeys = new Set(readRecords(opts.out).filter(isFinal).map((r) => r.key));

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, InputError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { checkOutputLocation } from '../../io/out-path.js';
 import { loadBaselines } from '../../check/load.js';
 import { exitCodeOf, runChecks } from '../../check/run.js';
 import { formatTable, formatNumber, summaryLine } from '../../check/table.js';
@@ -55,10 +56,13 @@ Examples:
   $ fpsolve check baselines/rates.yaml --update --only pearson-1d
 
 Exit codes: 0 all pass, 1 a regression (a value outside its tolerance, a failed run, a missing
-quantity or a value not recorded yet), 2 bad input (the error names the file and the entry).
+quantity or a value not recorded yet), 2 bad input (the error names the file and the entry;
+an unusable --junit location is refused before any run), 74 writing --junit failed (disk full).
 With --update: 0 when every value was recorded, 1 when some run produced none.`,
     )
     .action(async (file: string, o: CheckCliOptions) => {
+      // Before the runs, which can take many minutes.
+      if (o.junit !== undefined) checkOutputLocation('--junit', o.junit, 'file');
       const { baselines, text, doc } = loadBaselines(file, { allowOutside: o.allowOutside });
       const names = baselines.cases.map((c) => c.name);
       const unknown = o.only.filter((n) => !names.includes(n));
@@ -94,7 +98,7 @@ With --update: 0 when every value was recorded, 1 when some run produced none.`,
       }
       if (outcome.badInput !== null) throw new InputError(`a run was refused as bad input: ${outcome.badInput}`, { file });
 
-      if (o.junit) {
+      if (o.junit !== undefined) {
         writeFileAtomic(o.junit, junitXml(outcome.results, { suite: file, wallSeconds: outcome.wallSeconds, timestamp: new Date().toISOString() }));
       }
 

@@ -4,6 +4,7 @@ import { runScenario, type ProgressInfo, type RunResult } from '../../run/run.js
 import { writeRunOutputs, reportJson } from '../../report/write.js';
 import { formatSummary } from '../../report/summary.js';
 import { EXIT, InputError } from '../../errors.js';
+import { checkOutputLocation } from '../../io/out-path.js';
 import { RunProgress } from '../../report/progress.js';
 import { buildRunFigures, snapshotTimes } from '../../plot/run-figures.js';
 import type { Figure } from '../../plot/common.js';
@@ -45,6 +46,8 @@ export async function executeRun(
   o: RunCliOptions,
   ctl: { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void } = {},
 ): Promise<RunExecution> {
+  // Before the solve: a user must not wait for the run to learn that --out is /sys or a file.
+  if (o.out !== undefined) checkOutputLocation('--out', o.out, 'directory');
   for (const flag of ['plots', 'html', 'vti'] as const) {
     if (o[flag] && !o.out) throw new InputError(`--${flag} writes into the output directory: add --out <dir>`);
   }
@@ -101,8 +104,9 @@ Examples:
   $ fpsolve run scenarios/ou-2d.yaml --json | jq .rates
 
 Exit codes: 0 ok (also when --max-wall stopped it: status "incomplete"), 2 bad input
-or over --max-memory, 3 numerical fault (report kept, status "failed"),
-130/143 interrupted by SIGINT/SIGTERM (report kept, status "interrupted").`,
+(an unusable --out included, found before the solve) or over --max-memory, 3 numerical fault
+(report kept, status "failed"), 74 writing the outputs failed (disk full; the earlier outputs
+in --out are kept), 130/143 interrupted by SIGINT/SIGTERM (report kept, status "interrupted").`,
     )
     .action(async (file: string, o: RunCliOptions) => {
       const controller = new AbortController();
@@ -124,7 +128,7 @@ or over --max-memory, 3 numerical fault (report kept, status "failed"),
             process.stderr.write(`fpsolve: figures not written: ${(e as Error).message}\n`);
           }
         }
-        const written = o.out
+        const written = o.out !== undefined
           ? writeRunOutputs(o.out, result, { vti: o.vti, figures, ...(o.html ? { html: renderHtmlReport(result.report, figures) } : {}) })
           : [];
         const wrote = written.length ? `wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n` : '';

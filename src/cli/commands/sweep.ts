@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, InputError } from '../../errors.js';
+import { checkOutputLocation } from '../../io/out-path.js';
 import { buildPoints, looksLikeSweepFile, parseSetArg, parseSweepFile, readYamlDoc, type SweepAxis } from '../../sweep/points.js';
 import { parseShard, inShard, type Shard } from '../../sweep/shard.js';
 import { planSweep, runSweep, type SweepSpec } from '../../sweep/runner.js';
@@ -44,8 +45,21 @@ function mergeCommand(): Command {
     .argument('<dirs...>', 'sweep output directories (each with sweep.json and results.jsonl)')
     .requiredOption('-o, --out <dir>', 'directory for the merged results.jsonl, summary.csv and plots')
     .option('--no-plots', 'skip the SVG plots')
-    .action(async (dirs: string[], o: { out: string; plots: boolean }) => {
-      const res = await mergeSweeps(dirs, o.out, { plots: o.plots });
+    .option('--skip-corrupt', 'skip results.jsonl lines that are not sweep records (a warning each) instead of refusing them; their points count as missing')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 merged (points with no result yet are a warning), 2 bad input: directories of
+different sweeps, a directory or shard given twice, a point with results in two directories, or a
+line of a results.jsonl that is not a record (file and line named; see --skip-corrupt). An
+unterminated last line (a shard killed mid-write, or still running) is left out with a warning.`,
+    )
+    .action(async (dirs: string[], o: { out: string; plots: boolean; skipCorrupt?: boolean }) => {
+      checkOutputLocation('--out', o.out, 'directory');
+      // Shown only when the merge succeeds: a refusal is one line (README "Exit codes").
+      const warnings: string[] = [];
+      const res = await mergeSweeps(dirs, o.out, { plots: o.plots, skipCorrupt: o.skipCorrupt === true, warn: (m) => warnings.push(m) });
+      for (const w of warnings) process.stderr.write(`fpsolve: warning: ${w}\n`);
       const failed = res.records.filter((r) => r.status === 'failed').length;
       process.stdout.write(`merged ${dirs.length} director${dirs.length === 1 ? 'y' : 'ies'}: ${res.records.length} of ${res.manifest.points} points (${failed} failed)\n`);
       if (res.missing > 0) process.stderr.write(`fpsolve: warning: ${res.missing} points have no result yet; rerun their shards and merge again\n`);
@@ -87,7 +101,8 @@ Examples:
 
 Rerunning the same command resumes: points already in results.jsonl are skipped.
 Exit codes: 0 every point has a result (failed points included, see summary.csv), 2 bad input
-(or every point failed validation),
+(or every point failed validation, or another sweep is running into the same --out), 74 writing
+into --out failed (disk full),
 130/143 interrupted by SIGINT/SIGTERM (finished points are kept).`,
     )
     .action(async (file: string, o: SweepCliOptions) => {
@@ -102,6 +117,7 @@ Exit codes: 0 every point has a result (failed points included, see summary.csv)
         return;
       }
       if (o.out === undefined) throw new InputError('sweep: --out <dir> is required (where results.jsonl and summary.csv go)');
+      checkOutputLocation('--out', o.out, 'directory');
       buildPoints(spec.axes, spec.zip); // fail fast on bad axes before any output exists
       const controller = new AbortController();
       let signalCode = 0;

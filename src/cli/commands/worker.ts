@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import { EXIT, FpsolveError } from '../../errors.js';
 import { reportJson } from '../../report/write.js';
-import { setExitCode } from '../shared.js';
+import { oneLine, setExitCode, USAGE_HINT } from '../shared.js';
 import { executeRun, runCommand, type RunCliOptions } from './run.js';
 
 export interface WorkerRequest {
@@ -47,7 +47,8 @@ function parseRunArgs(req: WorkerRequest): { file: string; opts: RunCliOptions }
   try {
     cmd.parse(argv, { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) throw new ParseFailure(e.exitCode === 0 ? EXIT.ok : EXIT.badInput, stderr.trim() || e.message);
+    // Worded as `fpsolve run` words it (src/cli/main.ts): one line with the usage hint.
+    if (e instanceof CommanderError) throw new ParseFailure(e.exitCode === 0 ? EXIT.ok : EXIT.badInput, stderr.trim() ? `${oneLine(stderr)} ${USAGE_HINT}` : e.message);
     throw e;
   }
   if (!parsed) throw new ParseFailure(EXIT.badInput, 'no scenario file given');
