@@ -10,7 +10,7 @@ import { wasmFor } from './wasm/arena.js';
  *
  * ρ-form (what we time-step): dρ_i/dt = Σ_j c_ij [B(ψ_i − ψ_j) ρ_j − B(ψ_j − ψ_i) ρ_i] = (Aρ)_i,
  * c_ij = D_σ / h², the exponential-fitting (Scharfetter–Gummel) flux. With u = ρ/π this is
- * M u' = −K u of DESIGN.md §2 with a_σ = D_σ π_i B(ψ_j − ψ_i); every coefficient is O(1)
+ * M u' = −K u of docs/design.md §2 with a_σ = D_σ π_i B(ψ_j − ψ_i); every coefficient is O(1)
  * because only differences of ψ appear, so no π is ever formed.
  *
  * Symmetric form: v = ρ / √π gives v' = S v, S_ij = c_ij (z/2)/sinh(z/2) (z = ψ_j − ψ_i),

@@ -23,7 +23,7 @@ import type { PointFunction } from './quadrature.js';
  *   triangles (apex at the minimum, one per edge), and an adaptive Gauss rule in the angle.
  * - 1-D, ĉ > 0: ξ = √(2ĉ/λ) tan θ turns the integrand into ĉ^−α √(2ĉ/λ) cos^(2α−2) θ.
  * The 3-D floor (ĉ > 0) and the non-integrable cases (ĉ = 0 with d ≤ 2α) are left to the Gauss
- * rule: the latter is a grid artifact by nature (the density collapses, DESIGN.md §1).
+ * rule: the latter is a grid artifact by nature (the density collapses, docs/design.md §1).
  */
 
 /** Gauss–Legendre nodes and weights on [−1, 1] (Newton on the three-term recurrence). */

@@ -68,7 +68,7 @@ describe("the project's regression gate: baselines/rates.yaml", () => {
     // §3 gap min k = 1 (64² grid: within 1%).
     expect(Math.abs((v('pearson-1d', 'gap') as number) - 1)).toBeLessThan(1e-3);
     expect(Math.abs((v('ou-2d', 'gap') as number) - 1)).toBeLessThan(0.01);
-    // An independent method: the long-time χ rate of a converging run is λ₁ (DESIGN.md §4), here
+    // An independent method: the long-time χ rate of a converging run is λ₁ (docs/design.md §4), here
     // fitted over t ∈ [5, 1000] from the time series, against the eigen-solver's λ₁ on the same grid.
     expect(Math.abs((v('double-well-1d', 'gap') as number) / (v('double-well-1d', 'rates.chi') as number) - 1)).toBeLessThan(1e-3);
     // 2-D double well: barrier hopping is far slower than the in-well relaxation (scenario comment: λ₁ ≈ 1e-5).

@@ -1,5 +1,5 @@
 /**
- * Acceptance tests of the core issue against exact solutions (../shared/reference/oracles.md;
+ * Acceptance tests of the core issue against exact solutions (docs/oracles.md;
  * the values used are restated next to each test).
  */
 import { describe, expect, it } from 'vitest';

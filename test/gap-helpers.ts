@@ -1,7 +1,7 @@
 /** Independent reference eigen-solvers for the gap tests (not used by the library). */
 import type { FvOperator } from '../solvers/operator.js';
 
-/** Dense −S built entry by entry from the operator's face arrays (symmetric form, DESIGN.md §2). */
+/** Dense −S built entry by entry from the operator's face arrays (symmetric form, docs/design.md §2). */
 export function denseNegS(op: FvOperator): number[][] {
   const g = op.grid;
   const n = g.size;

@@ -1,5 +1,5 @@
 /**
- * The integrability dichotomy per component of the zero set (DESIGN.md §1 and §4; docs/oracles.md
+ * The integrability dichotomy per component of the zero set (docs/design.md §1 and §4; docs/oracles.md
  * §4 Integrability): near a zero where vol{f < δ} ~ δ^e, π = f^−α is integrable iff α < e
  * (α = 1 + 2/(ησ); the boundary α = e is not). A quadratic zero of codimension k has e = k/2, so
  * it is integrable iff ησ > 4/(k − 2).

@@ -739,12 +739,7 @@ describe('whole-CLI fuzz (issue #16): every case keeps the exit-code table', () 
   it('600 in-process cases of validate, gap, check, sweep and simulate', async () => {
     await fc.assert(
       fc.asyncProperty(otherCase, async (c) => {
-        // Finding for their owners (issue #16): `gap --out /proc/x` and `simulate --out /proc/x` hang
-        // in mkdirSync (Node's recursive mkdir spins on /proc, synchronously, so no timer can
-        // catch it) because those commands do not call checkOutputLocation yet. Until they do,
-        // those two get a writable --out instead of a pseudo-filesystem one.
-        const hangs = (c.command === 'gap' || c.command === 'simulate') && /^\/(proc|sys)\//.test(c.out);
-        const f = caseFiles(hangs ? 'fresh' : c.out);
+        const f = caseFiles(c.out);
         const before = new Set(walk(f.dir));
         const args = otherArgs(c, f);
         const t0 = performance.now();

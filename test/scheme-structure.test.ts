@@ -1,5 +1,5 @@
 /**
- * Structural properties of the finite-volume scheme (DESIGN.md §2): each is a property the
+ * Structural properties of the finite-volume scheme (docs/design.md §2): each is a property the
  * scheme guarantees on every grid, so each test would fail on a wrong coefficient or sign.
  */
 import { describe, expect, it } from 'vitest';

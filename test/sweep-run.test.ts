@@ -83,7 +83,7 @@ describe('sweep on one machine', () => {
     }
   });
 
-  it('points with the same ησ give identical results (η and σ enter only through ησ, DESIGN.md §1)', () => {
+  it('points with the same ησ give identical results (η and σ enter only through ησ, docs/design.md §1)', () => {
     const byProduct = new Map<number, SweepRecord[]>();
     for (const r of reference.filter((x) => x.status === 'ok')) {
       const p = Math.round((r.params['noise.eta'] as number) * (r.params['noise.sigma'] as number) * 1e9) / 1e9;

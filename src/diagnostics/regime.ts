@@ -197,7 +197,7 @@ function judge(z: ZeroAnalysis, alpha: number, etaSigma: number, grid: Grid): Re
 }
 
 /**
- * Tells whether π is a probability density on the box (DESIGN.md §1 and §4, oracles.md §4,
+ * Tells whether π is a probability density on the box (docs/design.md §1 and §4, oracles.md §4,
  * docs/regime.md). Multiplicative noise without floor: π = f^−α is integrable near a zero of f
  * iff α < e, where vol{f < δ} ~ δ^e there (e = k/2 for a quadratic zero of codimension k; the
  * boundary α = e is not integrable). Each component of the zero set is judged on its own; π is a

@@ -28,7 +28,7 @@ export interface Estimates {
   bounds: BoundsReport;
 }
 
-/** Analytic estimates around a computed λ₁ (DESIGN.md §4). None is given as if π existed when it does not. */
+/** Analytic estimates around a computed λ₁ (docs/design.md §4). None is given as if π existed when it does not. */
 export function computeBounds(input: EstimatorInput, lambda1: number | null): BoundsReport {
   const { op, regime, compiled } = input;
   const notes: string[] = [];
@@ -94,7 +94,7 @@ export function rateUncertainty(fit: RateFit): number {
 }
 
 /**
- * Compares the run's fitted χ rate with λ₁: for t → ∞, χ(t)^(1/2) ∝ e^{−λ₁t} (DESIGN.md §4), so the
+ * Compares the run's fitted χ rate with λ₁: for t → ∞, χ(t)^(1/2) ∝ e^{−λ₁t} (docs/design.md §4), so the
  * ratio should be 1 once the tail is exponential.
  */
 export function compareRate(gap: GapReport, chi: RateFit | null, endTime: number): void {

@@ -3,7 +3,7 @@
  * Float64Array per axis), with reflecting walls at the box:
  *     multiplicative: dθ = −∇f dt + sqrt(ησ (f + ε)) dW      (D = (ησ/2)(f + ε), Itô)
  *     additive:       dθ = −∇f dt + sqrt(2D) dW
- * These are the SDEs whose Fokker–Planck equation is ∂t ρ = ∇·(ρ∇f + ∇(Dρ)) (DESIGN.md §1).
+ * These are the SDEs whose Fokker–Planck equation is ∂t ρ = ∇·(ρ∇f + ∇(Dρ)) (docs/design.md §1).
  */
 import type { NoiseModel } from '../../solvers/problem.js';
 import type { PointFunction } from '../../solvers/quadrature.js';

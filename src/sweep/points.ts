@@ -6,11 +6,11 @@
  * values and written back as JSON (a subset of YAML), so a point's override round-trips exactly
  * through the scenario loader.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../errors.js';
-import { parseOverride, showValue } from '../scenario/load.js';
+import { MAX_SCENARIO_BYTES, parseOverride, showValue } from '../scenario/load.js';
+import { readLimitedText } from '../io/read-limited.js';
 
 export type JsonValue = number | string | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
@@ -224,7 +224,8 @@ export function parseSweepFile(doc: unknown, file: string): SweepFile {
 /** Reads a YAML document; returns undefined when it cannot be parsed (the scenario loader then gives the precise error). */
 export function readYamlDoc(file: string): unknown {
   try {
-    return parseYaml(readFileSync(file, 'utf8'));
+    // Bounded like the scenario loader's read: a FIFO or /dev/zero must not block here first.
+    return parseYaml(readLimitedText(file, { maxBytes: MAX_SCENARIO_BYTES, what: 'scenario' }));
   } catch {
     return undefined;
   }

@@ -4,7 +4,7 @@
  * to results.jsonl the moment it finishes; at the end summary.csv and the plots are rewritten from
  * every record in the directory.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { asOutputError, InputError } from '../errors.js';
 import { appendLine, readJsonLines, truncateTornTail } from '../io/atomic.js';
@@ -13,7 +13,8 @@ import { mapPool } from '../parallel/pool.js';
 import type { ChildRunResult } from '../parallel/run-request.js';
 import { WorkerPool } from '../parallel/worker-pool.js';
 import { packageVersion } from '../paths.js';
-import { loadScenario } from '../scenario/load.js';
+import { loadScenario, MAX_SCENARIO_BYTES } from '../scenario/load.js';
+import { readLimitedText } from '../io/read-limited.js';
 import { canonicalJson, invalidPointKey, pointKey, sha256 } from './key.js';
 import { claimDirectory, pointsHash, RESULTS_FILE, type SweepManifest } from './manifest.js';
 import { buildPoints, type SweepAxis, type SweepPoint } from './points.js';
@@ -68,7 +69,7 @@ interface PreparedPoint {
 
 function readBaseText(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readLimitedText(file, { maxBytes: MAX_SCENARIO_BYTES, what: 'scenario' });
   } catch {
     // loadScenario words the error (no such file, directory, permission).
     loadScenario(file);

@@ -11,6 +11,7 @@ import { packageVersion } from '../../paths.js';
 import type { BoundsReport, GapReport } from '../../report/types.js';
 import type { RegimeName } from '../../diagnostics/regime.js';
 import { setOption } from '../shared.js';
+import { checkOutputLocation } from '../../io/out-path.js';
 import { EXIT, InputError } from '../../errors.js';
 
 export interface GapCliOptions {
@@ -67,6 +68,8 @@ Exit codes: 0 ok, 2 bad input, 3 numerical fault, 130/143 interrupted by SIGINT/
     )
     .action(async (file: string, o: GapCliOptions) => {
       const started = performance.now();
+      // Before the solve, which can take minutes (and Node's recursive mkdir spins on /proc).
+      if (o.out !== undefined) checkOutputLocation('--out', o.out, 'directory');
       const loaded = loadScenario(file, o.set);
       const setup = setUp(loaded);
       if (o.modes > setup.grid.size - 2) throw new InputError(`--modes must be at most ${setup.grid.size - 2} on this ${setup.grid.n.join('×')} grid (got ${o.modes})`);
@@ -99,7 +102,7 @@ Exit codes: 0 ok, 2 bad input, 3 numerical fault, 130/143 interrupted by SIGINT/
         bounds,
       };
       let written: string | null = null;
-      if (o.out) {
+      if (o.out !== undefined) {
         mkdirSync(o.out, { recursive: true });
         written = join(o.out, 'gap.json');
         writeFileAtomic(written, reportJson(result));

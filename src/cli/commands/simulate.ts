@@ -6,6 +6,7 @@ import { writeSimulateOutputs } from '../../simulate/output.js';
 import { reportJson } from '../../report/write.js';
 import type { SimMethod, SimulateReport } from '../../simulate/types.js';
 import { setOption } from '../shared.js';
+import { checkOutputLocation } from '../../io/out-path.js';
 
 export interface SimulateCliOptions {
   particles: number;
@@ -82,6 +83,8 @@ L1/floor near 1 means agreement to within sampling error. Exit codes: 0 ok, 2 ba
 3 numerical fault.`,
     )
     .action(async (file: string, o: SimulateCliOptions) => {
+      // Before the PDE run and the particles (and Node's recursive mkdir spins on /proc).
+      if (o.out !== undefined) checkOutputLocation('--out', o.out, 'directory');
       const loaded = loadScenario(file, o.set);
       // Refused before the PDE run, which may itself take a while.
       if (o.dt !== undefined) checkParticleBudget(loaded.scenario.time.end, o.dt, o.particles, { option: '--dt' });
@@ -95,7 +98,7 @@ L1/floor near 1 means agreement to within sampling error. Exit codes: 0 ok, 2 ba
         onProgress: progress ? (m) => process.stderr.write(`\r${m}\x1b[K`) : undefined,
       });
       if (progress) process.stderr.write('\r\x1b[K');
-      const written = o.out ? await writeSimulateOutputs(o.out, result, { plots: o.plots }) : [];
+      const written = o.out !== undefined ? await writeSimulateOutputs(o.out, result, { plots: o.plots }) : [];
       if (o.json) process.stdout.write(reportJson(result.report));
       else {
         process.stdout.write(formatSimulateSummary(result.report) + '\n');
