@@ -5,7 +5,13 @@ const fmt = (v: number | null | undefined, p = 6): string => (v === null || v ==
 /** Text lines for a gap report (used by `gap` and by the `run` summary). */
 export function formatGapLines(g: GapReport, opts: { allModes?: boolean } = {}): string[] {
   const lines: string[] = [];
-  const head = g.label === 'spectral gap' ? 'spectral gap λ₁' : 'grid value of λ₁ (not a property of the SDE: collapsing regime)';
+  const nearZero = g.extrapolated?.secondOrder === false || g.notes.some((n) => n.startsWith('grid value: f has a zero'));
+  const head =
+    g.label === 'spectral gap'
+      ? 'spectral gap λ₁'
+      : nearZero
+        ? 'grid value of λ₁ (converges slowly near the zero of f; the continuum λ₁ may be far lower)'
+        : 'grid value of λ₁ (not a property of the SDE: collapsing regime)';
   // The accuracy shown is a bound (Demmel–Kahan in 1-D, Kato–Temple from residual and Ritz gap in
   // n-D); an unconverged solve has none worth printing beside its residual.
   const acc = g.converged === false ? 'NOT CONVERGED' : `error ≤ ${(g.relativeAccuracy * g.value).toExponential(1)} (relative ${g.relativeAccuracy.toExponential(1)})`;
@@ -20,7 +26,11 @@ export function formatGapLines(g: GapReport, opts: { allModes?: boolean } = {}):
   }
   if (g.extrapolated) {
     const e = g.extrapolated;
-    lines.push(`  Richardson: λ₁(h) = ${fmt(e.coarse, 10)}, λ₁(h/2) = ${fmt(e.fine, 10)} → ${fmt(e.value, 10)} ± ${fmt(e.errorEstimate, 2)}`);
+    const mode = e.mode ? ` (${e.mode} mode)` : '';
+    // Near a zero of f the difference of two grids is not an error bound: no ± there.
+    const tail = e.errorEstimate === null ? '  (not second order near the zero of f; no error bound; a grid value)' : ` ± ${fmt(e.errorEstimate, 2)}`;
+    lines.push(`  Richardson${mode}: λ(h) = ${fmt(e.coarse, 10)}, λ(h/2) = ${fmt(e.fine, 10)} → ${fmt(e.value, 10)}${tail}`);
+    if (e.identityChanged) lines.push('  λ₁ CHANGES IDENTITY between h and h/2: the extrapolated λ₁ is the least same-mode extrapolation (see notes)');
   }
   if (g.rateRatio !== null) lines.push(`  rates.chi / λ₁ = ${fmt(g.rateRatio, 5)}`);
   return lines;

@@ -1,11 +1,11 @@
-import { Problem, isFault } from '../../solvers/problem.js';
 import { FvOperator } from '../../solvers/operator.js';
 import type { Preconditioner } from '../../solvers/linear.js';
-import { EigenInterrupted, generatorModesSteps, runAsync, runSync, type GeneratorModes, type Steps } from '../../solvers/eigen/index.js';
+import { EigenInterrupted, runAsync, runSync, type GeneratorModes, type Steps } from '../../solvers/eigen/index.js';
 import type { PointFunction } from '../../solvers/quadrature.js';
 import type { Regime } from '../diagnostics/regime.js';
-import { EXIT, FpsolveError, NumericalFault } from '../errors.js';
+import { EXIT, FpsolveError } from '../errors.js';
 import type { GapReport } from '../report/types.js';
+import { refineSteps, solveModes, zeroOfF } from './gap-refine.js';
 
 export interface GapOptions {
   /** Number of modes λ₁..λ_k (default 1). */
@@ -39,18 +39,6 @@ export class GapInterrupted extends FpsolveError {
   }
 }
 
-function* solve(op: FvOperator, k: number, o: GapOptions): Steps<GeneratorModes> {
-  let r: GeneratorModes;
-  try {
-    r = yield* generatorModesSteps(op, { modes: k, preconditioner: o.preconditioner?.(op) });
-  } catch (e) {
-    if (e instanceof RangeError || e instanceof FpsolveError) throw e;
-    throw new NumericalFault(`the eigen-solver failed: ${(e as Error).message}`);
-  }
-  if (r.values.some((v) => !Number.isFinite(v) || v < 0)) throw new NumericalFault(`the eigen-solver returned ${r.values.join(', ')} for the spectral gap (${r.method})`);
-  return r;
-}
-
 /**
  * λ₁..λ_k of the discrete generator, and with `refine` the Richardson extrapolation of λ₁ over
  * h and h/2 (second-order scheme: λ_ext = (4λ_{h/2} − λ_h)/3, error estimate |λ_ext − λ_{h/2}|).
@@ -77,7 +65,7 @@ function* computeGapSteps(input: GapInput, o: GapOptions): Steps<GapResult> {
   const k = o.modes ?? 1;
   const maxModes = op.grid.size - 2;
   if (!(Number.isInteger(k) && k >= 1 && k <= Math.min(50, maxModes))) throw new RangeError(`modes must be an integer from 1 to ${Math.min(50, maxModes)}`);
-  const modes = yield* solve(op, k, o);
+  const modes = yield* solveModes(op, k, o);
   const notes: string[] = [];
   // 'undecided' is read like 'collapsing': π may not exist, so the gap is a grid value.
   const collapsing = regime.regime !== 'converging';
@@ -93,16 +81,15 @@ function* computeGapSteps(input: GapInput, o: GapOptions): Steps<GapResult> {
   }
   if (modes.check?.foundLower) notes.push('the final check found a mode below the converged ones; it was added and the iteration resumed');
   let extrapolated: GapReport['extrapolated'] = null;
+  // A zero of f inside the box with multiplicative noise and no floor: π = f^−α is singular there and
+  // the discrete λ₁ converges far slower than h² (docs/gap.md, oracles.md §4), so neither the grid
+  // value nor a Richardson extrapolation is an accurate continuum gap.
+  const zero = !collapsing ? zeroOfF(op, regime) : null;
+  if (zero) notes.push(zero.note);
   if (o.refine) {
-    const fineGrid = op.grid.refined(2);
-    const built = Problem.build(fineGrid, input.landscape, op.problem.noise);
-    if (isFault(built)) throw new NumericalFault(`the landscape fails on the refined grid ${fineGrid.n.join('×')} (${built.reason} at ${built.point.join(', ')})`);
-    const fineModes = yield* solve(new FvOperator(built), 1, o);
-    const fine = fineModes.values[0];
-    const coarse = modes.values[0];
-    const value = (4 * fine - coarse) / 3;
-    extrapolated = { value, coarse, fine, errorEstimate: Math.abs(value - fine), fineCells: fineGrid.n.slice() };
-    if (!fineModes.converged) notes.push('not converged on the refined grid: the extrapolation inherits its residual-sized error');
+    const r = yield* refineSteps(input, modes, k, o, zero !== null);
+    extrapolated = r.extrapolated;
+    notes.push(...r.notes);
     if (collapsing) notes.push('the extrapolation of a grid value has no continuum limit in the collapsing regime; it is reported only to show the drift with h');
   }
   return {
@@ -117,7 +104,7 @@ function* computeGapSteps(input: GapInput, o: GapOptions): Steps<GapResult> {
       innerIterations: modes.innerIterations,
       relativeAccuracy: modes.relativeAccuracy,
       extrapolated,
-      label: collapsing ? 'grid value' : 'spectral gap',
+      label: collapsing || zero ? 'grid value' : 'spectral gap',
       rateRatio: null,
       notes,
     },

@@ -29,7 +29,27 @@ export interface GapReport {
   /** Set when the run's fitted rate lies below λ₁ by more than the fit's uncertainty: why λ₁ is in doubt. */
   doubt?: string | null;
   /** Richardson extrapolation over this grid and one twice as fine, when asked. */
-  extrapolated: { value: number; coarse: number; fine: number; errorEstimate: number; fineCells?: number[] } | null;
+  /**
+   * Richardson over h and h/2 of the same mode (matched by overlap after prolongation; docs/gap.md).
+   * errorEstimate is null where the extrapolation is not second order (a zero of f in the box).
+   */
+  extrapolated: {
+    value: number;
+    coarse: number;
+    fine: number;
+    errorEstimate: number | null;
+    fineCells?: number[];
+    /** Symmetry class of the extrapolated mode (reflections of the box). */
+    mode?: string;
+    /** True when λ₁ on h and λ₁ on h/2 are different modes. */
+    identityChanged?: boolean;
+    /** Same-mode pairs extrapolated; value is the least of theirs. */
+    pairs?: { mode: string; coarse: number; fine: number; value: number; overlap: number }[];
+    /** False near a zero of f (no error bound); true otherwise. */
+    secondOrder?: boolean;
+    /** log2 of successive differences over 2h, h, h/2 (only computed near a zero of f). */
+    observedOrder?: number | null;
+  } | null;
   /** 'spectral gap' when π is integrable; 'grid value' in the collapsing regime. */
   label: 'spectral gap' | 'grid value';
   /** rates.chi / λ₁ when a run report has both. */
