@@ -37,7 +37,7 @@ export function zeroOfF(op: FvOperator, regime: Regime): ZeroOfF | null {
   const noise = op.problem.noise;
   if (noise.kind !== 'multiplicative' || noise.eps > 0) return null;
   const comps = regime.components ?? [];
-  if (comps.length === 0 && !(regime.infF <= 0) && regime.sublevelExponent === undefined) return null;
+  if (comps.length === 0 && regime.sublevelExponent === undefined) return null;
   const es = noise.etaSigma;
   let bottom = '';
   // oracles.md §4: at an isotropic quadratic zero of codimension k the continuum spectrum starts at
