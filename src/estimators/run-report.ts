@@ -13,7 +13,7 @@ export async function attachEstimates(report: RunReport, setup: Setup, signal?: 
   try {
     const input = { op: setup.op, regime: setup.regime, landscape: setup.landscape.evalPoints, compiled: setup.landscape.compiled };
     const { gap, bounds } = await estimateAsync(input, {}, signal);
-    if (report.regime === 'converging') compareRate(gap, report.rates.chi, report.final.t);
+    if (report.regime === 'converging') compareRate(gap, report.rates.chi, report.final.t, report.integrator);
     report.gap = gap;
     report.bounds = bounds;
   } catch (e) {
