@@ -50,7 +50,7 @@ export interface GapReport {
     /** log2 of successive differences over 2h, h, h/2 (only computed near a zero of f). */
     observedOrder?: number | null;
   } | null;
-  /** 'spectral gap' when π is integrable; 'grid value' in the collapsing regime. */
+  /** 'spectral gap' when π is integrable; 'grid value' in the collapsing regime or near a zero of f (multiplicative, ε = 0). */
   label: 'spectral gap' | 'grid value';
   /** rates.chi / λ₁ when a run report has both. */
   rateRatio: number | null;

@@ -50,7 +50,7 @@ export function gapCommand(): Command {
     .argument('<scenario>', 'scenario file (.yaml, .yml or .json)')
     .addOption(setOption())
     .option('-k, --modes <k>', `number of eigenvalues λ₁..λ_k (1 to ${MAX_MODES})`, parseModes, 1)
-    .option('--refine', 'also solve on the grid twice as fine and Richardson-extrapolate λ₁ (second order)')
+    .option('--refine', 'also solve on the grid twice as fine and Richardson-extrapolate λ₁ (same mode on both grids; no error bound near a zero of f)')
     .option('--json', 'print gap.json to stdout instead of the text summary')
     .option('-o, --out <dir>', 'write gap.json into <dir>')
     .addHelpText(
