@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildOperator, pointFn } from './helpers/problems.js';
+import { fpsolve } from './helpers/cli.js';
 import { classLowest } from './gap-helpers.js';
 import { computeGap } from '../src/estimators/gap.js';
 import { formatGapLines } from '../src/estimators/format.js';
@@ -101,6 +102,17 @@ time: { end: 1, reportEvery: 0.1 }
     expect(text).not.toMatch(/±/);
     expect(text).toMatch(/^grid value of λ₁/);
     expect(text).toMatch(/no error bound/);
+    // The same through the built CLI: gap.json and the text summary.
+    const j = fpsolve(['gap', file, '--refine', '--json']);
+    expect(j.code).toBe(0);
+    const gj = JSON.parse(j.stdout).gap;
+    expect(gj.label).toBe('grid value');
+    expect(gj.extrapolated.errorEstimate).toBeNull();
+    expect(Math.abs(gj.extrapolated.value - e.value)).toBeLessThan(1e-9 * e.value);
+    const t = fpsolve(['gap', file, '--refine']);
+    expect(t.code).toBe(0);
+    expect(t.stdout).not.toMatch(/±/);
+    expect(t.stdout).toMatch(/not second order near the zero of f; no error bound/);
   });
 });
 
