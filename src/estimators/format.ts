@@ -26,7 +26,7 @@ export function formatGapLines(g: GapReport, opts: { allModes?: boolean } = {}):
   }
   if (g.extrapolated) {
     const e = g.extrapolated;
-    const mode = e.mode ? ` (${e.mode} mode)` : '';
+    const mode = e.mode ? ` (mode: ${e.mode})` : '';
     // Near a zero of f the difference of two grids is not an error bound: no ± there.
     const tail = e.errorEstimate === null ? '  (not second order near the zero of f; no error bound; a grid value)' : ` ± ${fmt(e.errorEstimate, 2)}`;
     lines.push(`  Richardson${mode}: λ(h) = ${fmt(e.coarse, 10)}, λ(h/2) = ${fmt(e.fine, 10)} → ${fmt(e.value, 10)}${tail}`);

@@ -122,7 +122,7 @@ function clusters(g: Grid, m: GeneratorModes): Cluster[] {
     const clsName = (cls: number): string =>
       g.dim === 1 ? (cls ? 'odd' : 'even') : AXES.slice(0, g.dim).map((a, k) => `${(cls >> k) & 1 ? 'odd' : 'even'} in ${a}`).join(', ');
     const mult = c.idx.length > 1 ? ` (${c.idx.length}-fold)` : '';
-    if (total < 0.95 * c.idx.length || classes.length > c.idx.length) c.name = `mode at ${c.value.toPrecision(6)}${mult}, no reflection symmetry`;
+    if (total < 0.95 * c.idx.length || classes.length > c.idx.length) c.name = `λ ≈ ${c.value.toPrecision(6)}${mult}, no reflection symmetry`;
     else c.name = classes.map((e) => clsName(e.cls)).join(' | ') + mult;
   }
   return out;
@@ -211,15 +211,15 @@ export function* refineSteps(
     const f = fm.values[0];
     pairs.push({ mode: mt.coarse[0].name, coarse: c, fine: f, value: (4 * f - c) / 3, overlap: mt.ov[0][0] });
     notes.push(
-      `refine: λ₁ on h and h/2 could not be matched as one mode (overlap of the eigenvectors ${mt.ov[0][0].toPrecision(2)} < ${SAME} within ${m} modes); the extrapolation of λ₁(h) with λ₁(h/2) may mix two modes`,
+      `refine: λ₁ on h and h/2 could not be matched as one mode (best overlap of the eigenvectors ${Math.max(...mt.ov[0]).toFixed(3)} < ${SAME} within ${m} modes); the extrapolation of λ₁(h) with λ₁(h/2) may mix two modes`,
     );
   }
   const best = pairs.reduce((b, p) => (p.value < b.value ? p : b), pairs[0]);
   const identityChanged = !unmatched && pc !== 0;
   if (identityChanged) {
     notes.push(
-      `refine: λ₁ changes identity between the grids: on h it is the ${mt.coarse[0].name} mode (${mt.coarse[0].value.toPrecision(6)}), on h/2 the ${mt.fine[0].name} mode (${mt.fine[0].value.toPrecision(6)}); ` +
-        `each mode was extrapolated with its own partner (${pairs.map((p) => `${p.mode}: ${p.coarse.toPrecision(6)}, ${p.fine.toPrecision(6)} → ${p.value.toPrecision(6)}`).join('; ')}) and the extrapolated λ₁ is the least of these`,
+      `refine: λ₁ changes identity between the grids: on h it is the mode [${mt.coarse[0].name}] (${mt.coarse[0].value.toPrecision(6)}), on h/2 the mode [${mt.fine[0].name}] (${mt.fine[0].value.toPrecision(6)}); ` +
+        `each mode was extrapolated with its own partner (${pairs.map((p) => `[${p.mode}]: ${p.coarse.toPrecision(6)}, ${p.fine.toPrecision(6)} → ${p.value.toPrecision(6)}`).join('; ')}) and the extrapolated λ₁ is the least of these`,
     );
   }
   if (!fm.converged) notes.push('not converged on the refined grid: the extrapolation inherits its residual-sized error');
