@@ -10,7 +10,7 @@ import { refineSteps, solveModes, zeroOfF } from './gap-refine.js';
 export interface GapOptions {
   /** Number of modes λ₁..λ_k (default 1). */
   modes?: number;
-  /** Also solve on the grid twice as fine and Richardson-extrapolate λ₁. */
+  /** Also solve on the grid twice as fine and Richardson-extrapolate λ₁, mode by mode (gap-refine.ts). */
   refine?: boolean;
   /** Preconditioner for the n-D solves (default Jacobi); built per operator. */
   preconditioner?: (op: FvOperator) => Preconditioner;
@@ -40,8 +40,9 @@ export class GapInterrupted extends FpsolveError {
 }
 
 /**
- * λ₁..λ_k of the discrete generator, and with `refine` the Richardson extrapolation of λ₁ over
- * h and h/2 (second-order scheme: λ_ext = (4λ_{h/2} − λ_h)/3, error estimate |λ_ext − λ_{h/2}|).
+ * λ₁..λ_k of the discrete generator, and with `refine` the Richardson extrapolation over h and h/2
+ * of the same mode (second-order scheme: λ_ext = (4λ_{h/2} − λ_h)/3, error estimate |λ_ext − λ_{h/2}|,
+ * none near a zero of f where the scheme's λ₁ is not second order).
  */
 export function computeGap(input: GapInput, o: GapOptions = {}): GapResult {
   return runSync(computeGapSteps(input, o));
