@@ -65,6 +65,8 @@ export interface ZeroAnalysis {
    * (num − rankUncertain)/den and num/den.
    */
   rankUncertain: number;
+  /** ∇²f is not finite here, or f reaches 0 only as a power below 1 (a cusp): e measured directly. */
+  nonSmooth?: boolean;
 }
 
 export interface ZeroSetResult {
@@ -76,7 +78,6 @@ export interface ZeroSetResult {
 }
 
 const MAX_COMPONENTS = 32;
-const MAX_SEEDS_PER_SET = 16;
 
 // ---------------------------------------------------------------------------------------------
 // Small linear algebra (d ≤ 3)
@@ -377,20 +378,6 @@ function connectedSets(grid: Grid, mark: Uint8Array, fc: Float64Array): number[]
   return sets.map((s) => ({ s, m: minOf(s) })).sort((a, b) => a.m - b.m).map((x) => x.s);
 }
 
-/** Cells of a set that are ≤ all their neighbours in the set: where the zeros of the set sit. */
-function seedsOf(grid: Grid, set: readonly number[], fc: Float64Array): number[] {
-  const inSet = new Set(set);
-  const steps = neighbourSteps(grid.dim);
-  const seeds = set.filter((c) => {
-    let low = true;
-    forEachNeighbour(grid, c, steps, (j) => {
-      if (inSet.has(j) && fc[j] < fc[c]) low = false;
-    });
-    return low;
-  });
-  return seeds.sort((a, b) => fc[a] - fc[b]).slice(0, MAX_SEEDS_PER_SET);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Local analysis of one zero
 
@@ -422,6 +409,7 @@ export function rayExponent(
   hi: readonly number[],
   R: number,
   count?: number,
+  floor = 0,
 ): { value: number; uncertainty: number; scales: [number, number] } | null {
   const s = basis.length;
   if (s === 0) return null;
@@ -449,7 +437,9 @@ export function rayExponent(
   const dTop = top.length > 0 ? top[Math.floor(top.length / 2)] : 0;
   if (!(dTop > 0) || !Number.isFinite(dTop)) return null;
   const levels = 9;
-  const decades = 8;
+  // Levels stay well above `floor` (f at a point known only to the resolution of x).
+  const decades = floor > 0 ? Math.min(8, Math.log10(dTop / floor)) : 8;
+  if (!(decades >= 1)) return null;
   const deltas = Array.from({ length: levels }, (_, j) => dTop * 10 ** (-(decades * j) / (levels - 1)));
   const radius = (u: readonly number[], rmax: number, delta: number): number => {
     if (rmax <= 0) return 0;
@@ -508,6 +498,24 @@ export function rayExponent(
   return { value: low, uncertainty, scales: [med(levels - 1), med(0)] };
 }
 
+/**
+ * A measurement at radius R, and where its power law has not settled there (another landscape
+ * takes over a few cells out, as in a min of two), again 10 and 100 times further in: the one with
+ * the smallest uncertainty, which is what a finer grid would measure.
+ */
+function settledExponent(
+  measure: (R: number) => ReturnType<typeof rayExponent>,
+  R: number,
+): ReturnType<typeof rayExponent> {
+  let best = measure(R);
+  for (const shrink of [10, 100]) {
+    if (best !== null && best.uncertainty <= 0.05) break;
+    const m = measure(R / shrink);
+    if (m !== null && (best === null || m.uncertainty < best.uncertainty)) best = m;
+  }
+  return best;
+}
+
 function rank(values: readonly number[], ref: number, tol: number): number {
   return values.filter((v) => Math.abs(v) > tol * ref).length;
 }
@@ -527,7 +535,7 @@ function complement(d: number, vs: readonly number[][]): number[][] {
   return out;
 }
 
-function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: number[], zeroTol: number, fScale: number): ZeroAnalysis {
+function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: number[], zeroTol: number, fScale: number, cusp: boolean): ZeroAnalysis {
   const d = grid.dim;
   const span = grid.hi.map((hi, k) => hi - grid.lo[k]);
   const hmin = Math.min(...grid.h);
@@ -541,6 +549,30 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
   }
   const g = lf.grad(x);
   const H = lf.hess(x);
+  if (cusp || !g.every(Number.isFinite) || !H.every((row) => row.every(Number.isFinite))) {
+    // f is not C² here (|x − x₀|^p, p < 2 non-integer, or a kink): no rank, no exact exponent and
+    // no quadratic bound; e is what f does along rays, measured above the level f already has here
+    // (the point is known only to the resolution of x).
+    const identity = x.map((_, k) => x.map((__, j) => (j === k ? 1 : 0)));
+    const R = 2 * Math.sqrt(d) * Math.max(...grid.h);
+    return {
+      location: x,
+      fAtLocation: v,
+      type: 'degenerate',
+      nonSmooth: true,
+      hessianEigenvalues: [],
+      hessianSource: lf.symbolic ? 'symbolic' : 'finite differences',
+      codimension: null,
+      zeroSetDimension: 0,
+      walls,
+      linearWallAxes: [],
+      exactExponent: null,
+      measuredExponent: settledExponent((r) => rayExponent(lf.f, x, identity, grid.lo, grid.hi, r, undefined, v > 0 ? 1e3 * v : 0), R),
+      exponentUpperBound: null,
+      cells,
+      rankUncertain: 0,
+    };
+  }
   const eig = symmetricEigen(H);
   // Rank tolerance: round-off of a symbolic Hessian is ~1e-15 of its entries; differences carry ~1e-8.
   const tol = lf.symbolic ? 1e-8 : 1e-4;
@@ -623,7 +655,7 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
       const w = lf.f(p);
       return range.length === 0 ? w : newtonPolish(lf, p, w, range).v;
     };
-    const eg = rayExponent(reduced, x, degen, grid.lo, grid.hi, R, 24);
+    const eg = settledExponent((r) => rayExponent(reduced, x, degen, grid.lo, grid.hi, r, 24), R);
     const add = linearWallAxes.length + kT / 2;
     measured = eg === null ? null : { value: add + eg.value, uncertainty: eg.uncertainty, scales: eg.scales };
   }
@@ -646,72 +678,302 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
   };
 }
 
+/** Cells whose value is ≤ every one of their 3^d neighbours: each basin of f the grid resolves has one. */
+function discreteMinima(grid: Grid, fc: Float64Array): number[] {
+  const d = grid.dim;
+  const steps = neighbourSteps(d);
+  const out: number[] = [];
+  const idx = new Array<number>(d).fill(0);
+  for (let i = 0; i < grid.size; i++) {
+    const v = fc[i];
+    // Axis neighbours first: cheap, and rule out almost every cell.
+    let low = true;
+    for (let k = 0; k < d && low; k++) {
+      const s = grid.strides[k];
+      if (idx[k] > 0 && fc[i - s] < v) low = false;
+      else if (idx[k] < grid.n[k] - 1 && fc[i + s] < v) low = false;
+    }
+    if (low) {
+      for (const st of steps) {
+        let j = i;
+        let ok = true;
+        for (let k = 0; k < d; k++) {
+          const m = idx[k] + st[k];
+          if (m < 0 || m >= grid.n[k]) {
+            ok = false;
+            break;
+          }
+          j += st[k] * grid.strides[k];
+        }
+        if (ok && fc[j] < v) {
+          low = false;
+          break;
+        }
+      }
+      if (low) out.push(i);
+    }
+    for (let k = d - 1; k >= 0; k--) {
+      if (++idx[k] < grid.n[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return out.sort((a, b) => fc[a] - fc[b]);
+}
+
+/**
+ * Marks, among the `budget` lowest unmarked cells, those whose centre is within `reach` of a zero
+ * by the Newton distance 2f/|∇f| with the exact gradient: grid differences across a kink (a
+ * min of two landscapes) can miss a zero whose basin is narrower than a cell.
+ */
+function markBySymbolicGradient(grid: Grid, lf: LocalF, fc: Float64Array, mark: Uint8Array, reach: number, budget: number): void {
+  const order: number[] = [];
+  for (let i = 0; i < grid.size; i++) if (mark[i] === 0 && Number.isFinite(fc[i])) order.push(i);
+  if (order.length > budget) {
+    order.sort((a, b) => fc[a] - fc[b]);
+    order.length = budget;
+  }
+  for (const i of order) {
+    const g = lf.grad(grid.centre(i));
+    const gn = Math.hypot(...g);
+    if (Number.isFinite(gn) && 2 * fc[i] <= reach * gn) mark[i] = 1;
+  }
+}
+
+/**
+ * Minimum of f over the box of a cell widened by a quarter cell on each side (clipped to the
+ * domain), from its centre; null when it sits on a widened face inside the domain: f's minimum
+ * near this cell is in another cell, whose own search finds it.
+ */
+function cellMinimum(grid: Grid, lf: LocalF, c: number): number[] | null {
+  const centre = grid.centre(c);
+  const lo = centre.map((x, k) => Math.max(grid.lo[k], x - 0.75 * grid.h[k]));
+  const hi = centre.map((x, k) => Math.min(grid.hi[k], x + 0.75 * grid.h[k]));
+  const boxed: LocalF = { ...lf, lo, hi };
+  let x = centre;
+  let v = lf.f(x);
+  let step = grid.h.map((h) => h / 4);
+  for (let iter = 0; iter < 400 && step.some((s, k) => s > 1e-3 * grid.h[k]); iter++) {
+    let improved = false;
+    for (let k = 0; k < lf.dim && !improved; k++) {
+      for (const sgn of [1, -1]) {
+        const y = x.slice();
+        y[k] = Math.min(hi[k], Math.max(lo[k], y[k] + sgn * step[k]));
+        const w = boxed.f(y);
+        if (w < v) {
+          x = y;
+          v = w;
+          improved = true;
+          break;
+        }
+      }
+    }
+    if (!improved) step = step.map((s) => s / 2);
+  }
+  const onInnerFace = x.some(
+    (xk, k) => (xk - lo[k] <= 2e-3 * grid.h[k] && lo[k] > grid.lo[k]) || (hi[k] - xk <= 2e-3 * grid.h[k] && hi[k] < grid.hi[k]),
+  );
+  return onInnerFace ? null : x;
+}
+
+/**
+ * Is the end point of a search, where f = v > 0 above the zero threshold, a zero the search could
+ * not reach exactly (a cusp |x − x₀|^p with p < 1: no Newton step, and the compass search stops at
+ * the resolution of x)? It is when f falls off by a power law toward it, min over the axis
+ * directions of f(x ± r e_k) ~ c r^p for r from h/10 down over at least three decades, and that
+ * power law continued to the resolution of x (a few 1e-15 of the box) reaches v. A positive minimum
+ * v₀ flattens out at v₀ instead (f − v₀ ~ r² gives a slope of 0 once c r² < v₀).
+ */
+function powerLawZero(grid: Grid, lf: LocalF, x: readonly number[], v: number): boolean {
+  if (!(v > 0) || !Number.isFinite(v)) return false;
+  const hbar = Math.max(...grid.h);
+  const span = Math.max(...grid.hi.map((hi, k) => hi - grid.lo[k]));
+  const g: number[] = [];
+  for (let k = 1; k <= 14; k++) {
+    const r = hbar * 10 ** -k;
+    let m = Infinity;
+    for (let a = 0; a < lf.dim; a++) {
+      for (const sgn of [1, -1]) {
+        const y = x.slice();
+        y[a] += sgn * r;
+        if (y[a] < grid.lo[a] || y[a] > grid.hi[a]) continue;
+        m = Math.min(m, lf.f(y));
+      }
+    }
+    if (!(m >= 100 * v) || !Number.isFinite(m)) break;
+    g.push(m);
+  }
+  if (g.length < 4) return false;
+  // Decade slopes: each must show f still falling (not a plateau at v₀).
+  const slopes = g.slice(1).map((gk, i) => Math.log10(g[i] / gk));
+  if (slopes.some((s) => !(s > 0.05))) return false;
+  const p = Math.min(...slopes.slice(-2));
+  const kLast = g.length;
+  const kRes = Math.log10(hbar / (4e-15 * span));
+  return v <= 10 * g[kLast - 1] * 10 ** (-p * Math.max(0, kRes - kLast));
+}
+
+/**
+ * Are the zeros found at p and q on one connected piece of the zero set? Points every quarter
+ * cell along the segment, each pulled onto the zero set by Newton, must reach f ≈ 0 within a
+ * quarter cell of where they started (a valley, straight or gently curved); between two distinct
+ * zeros the middle points are pulled half the separation away, or not to 0 at all.
+ */
+function connected(grid: Grid, lf: LocalF, p: readonly number[], q: readonly number[], vmax: number): boolean {
+  const dist = Math.hypot(...p.map((pk, k) => (pk - q[k]) / grid.h[k]));
+  const n = Math.max(2, Math.ceil(dist * 4));
+  for (let i = 1; i < n; i++) {
+    const t = i / n;
+    const y = p.map((pk, k) => pk + t * (q[k] - pk));
+    const pol = newtonPolish(lf, y, lf.f(y));
+    if (!(pol.v <= vmax)) return false;
+    if (Math.hypot(...pol.x.map((xk, k) => (xk - y[k]) / grid.h[k])) > 0.3) return false;
+  }
+  return true;
+}
+
+const MAX_SEARCHES = 2000;
+const SYMBOLIC_MARK_BUDGET = 100000;
+
 /**
  * Every component of {f = 0} the grid can see, each analysed locally. `fc` holds f at the cell
  * centres; `fScale` is a typical size of f on the box (for the zero and rank thresholds).
+ *
+ * Candidates: every discrete local minimum of the cell values, then every cell whose centre is
+ * within about a cell of the zero set (Newton distance with grid and, where there is one, exact
+ * gradients), closest first. Each candidate's own neighbourhood is searched (a minimum on its
+ * widened box, refined only when inside it), so a zero whose basin is lost in a neighbour's
+ * descent (a flat quartic zero beside a steep quadratic one) is still found from its own cells.
  */
 export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Array, fScale: number, derivs?: LandscapeDerivatives): ZeroSetResult {
   const lf = makeLocal(grid, f, derivs);
   // f ≤ 1e-12 of its size on the box: a zero up to the round-off of evaluating f.
   const zeroTol = 1e-12 * fScale;
+  const reach = 1.5 * Math.sqrt(grid.dim) * Math.max(...grid.h);
   const mark = nearZeroCells(grid, fc, zeroTol);
-  // The lowest cell always seeds a set: a zero between centres must not go unexamined.
-  let best = 0;
-  for (let i = 1; i < fc.length; i++) if (fc[i] < fc[best]) best = i;
-  mark[best] = 1;
-  const sets = connectedSets(grid, mark, fc);
-  const components: ZeroAnalysis[] = [];
+  if (lf.symbolic) markBySymbolicGradient(grid, lf, fc, mark, reach, SYMBOLIC_MARK_BUDGET);
+  const minima = discreteMinima(grid, fc);
+  // Near-zero cells, closest to the zero set first (Newton distance over the grid gradient is not
+  // stored: the value itself orders cells of one basin the same way).
+  const near: number[] = [];
+  for (let i = 0; i < grid.size; i++) if (mark[i] === 1) near.push(i);
+  near.sort((a, b) => fc[a] - fc[b]);
+  const queued = new Uint8Array(grid.size);
+  const candidates: number[] = [];
+  for (const c of [...minima, ...near]) {
+    if (queued[c] === 0) {
+      queued[c] = 1;
+      candidates.push(c);
+    }
+  }
+  const primary = candidates.length;
+  // Then every other cell, lowest first, while the search budget lasts: a zero whose basin is
+  // narrower than the distance to the nearest centre (a min of two landscapes) shows in no cell
+  // value or gradient, but a search on the cell's own box falls into it.
+  const rest: number[] = [];
+  for (let i = 0; i < grid.size; i++) if (queued[i] === 0) rest.push(i);
+  rest.sort((a, b) => fc[a] - fc[b]);
+  candidates.push(...rest.slice(0, Math.max(0, MAX_SEARCHES - primary)));
+  const comps = new Map<number, ZeroAnalysis>();
+  let nextId = 0;
+  const zeroPoints: { x: number[]; v: number; comp: number }[] = [];
+  /** Every point a refined search ended on (zeros, positive minima): candidates beside one add nothing. */
+  const visited: number[][] = [];
+  const cellDist = (a: readonly number[], b: readonly number[]): number => Math.hypot(...a.map((ak, k) => (ak - b[k]) / grid.h[k]));
+  const flatTol = lf.symbolic ? 1e-8 : 1e-4;
+  const spanMax = Math.max(...grid.hi.map((hi, k) => hi - grid.lo[k]));
+  let searches = 0;
   let unanalysed = 0;
-  for (const set of sets) {
-    if (components.length >= MAX_COMPONENTS) {
-      unanalysed += set.length;
+  for (const [ci, c] of candidates.entries()) {
+    const centre = grid.centre(c);
+    if (visited.some((p) => cellDist(p, centre) < 1)) continue;
+    if (searches >= MAX_SEARCHES || new Set(zeroPoints.map((zp) => zp.comp)).size >= MAX_COMPONENTS) {
+      if (ci < primary) unanalysed++;
       continue;
     }
-    const found: ZeroAnalysis[] = [];
-    for (const seed of seedsOf(grid, set, fc)) {
-      const start = grid.centre(seed);
-      const cm = compassMin(lf, start, grid.h.map((h) => h / 2));
-      const pol = newtonPolish(lf, cm.x, cm.v);
-      if (!(pol.v <= zeroTol)) {
-        // A positive minimum with a non-degenerate Hessian is exactly that (π bounded there). A
-        // tiny value along a flat direction may be a zero the search crawls towards too slowly.
-        if (pol.v <= 1e-6 * fScale && found.length === 0) {
-          const z = analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale);
-          const flat = z.hessianEigenvalues.some((lam) => Math.abs(lam) <= (lf.symbolic ? 1e-8 : 1e-4) * Math.max(...z.hessianEigenvalues.map(Math.abs), fScale / Math.max(...grid.hi.map((hi, k) => hi - grid.lo[k])) ** 2));
-          if (flat && components.length < MAX_COMPONENTS) found.push({ ...z, unresolved: true });
-        }
-        continue;
-      }
-      if (found.some((c) => c.unresolved)) found.length = 0;
-      // Seeds of a valley, or of a zero already found, describe the same component.
-      if (found.some((c) => c.zeroSetDimension > 0 || c.type === 'degenerate')) break;
-      // The search may also wander out of its set onto a zero another set already owns.
-      const near = [...components, ...found].some((c) => Math.hypot(...c.location.map((xk, k) => (xk - pol.x[k]) / grid.h[k])) < 0.5);
-      if (near) continue;
-      if (components.length + found.length >= MAX_COMPONENTS) break;
-      found.push(analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale));
+    searches++;
+    const start = cellMinimum(grid, lf, c);
+    if (start === null) continue;
+    const cm = compassMin(lf, start, grid.h.map((h) => h / 8));
+    const pol = newtonPolish(lf, cm.x, cm.v);
+    visited.push(pol.x);
+    const exact = pol.v <= zeroTol;
+    const cusp = !exact && powerLawZero(grid, lf, pol.x, pol.v);
+    if (!exact && !cusp) {
+      // A positive minimum with a non-degenerate Hessian is exactly that (π bounded there). A
+      // tiny value along a flat direction may be a zero the search crawls towards too slowly.
+      if (!(pol.v <= 1e-6 * fScale)) continue;
+      const z = analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale, false);
+      const refEig = Math.max(...z.hessianEigenvalues.map(Math.abs), fScale / spanMax ** 2);
+      const flat = z.hessianEigenvalues.some((lam) => !(Math.abs(lam) > flatTol * refEig));
+      if (flat && ![...comps.values()].some((o) => cellDist(o.location, pol.x) < 2)) comps.set(nextId++, { ...z, unresolved: true });
+      continue;
     }
-    if (found.length === 0) continue;
-    // Cells: a single component owns its set; several isolated zeros in one set split it by nearest zero.
-    if (found.length === 1) found[0].cells = set;
-    else {
-      for (const c of set) {
-        const p = grid.centre(c);
-        let best = 0;
-        let bestD = Infinity;
-        found.forEach((z, i) => {
-          const dist = Math.hypot(...z.location.map((xk, k) => (xk - p[k]) / grid.h[k]));
-          if (dist < bestD) {
-            bestD = dist;
-            best = i;
-          }
-        });
-        found[best].cells.push(c);
-      }
+    // One component per connected piece of the zero set: the zero points found so far that this one
+    // joins (the same point, or a short stretch of the same valley); pieces it bridges merge, so a
+    // curved valley met from many cells stays one component.
+    const vmax = Math.max(zeroTol, 10 * pol.v);
+    const joined = new Set<number>();
+    for (const zp of zeroPoints) {
+      if (joined.has(zp.comp)) continue;
+      const dist = cellDist(zp.x, pol.x);
+      if (dist < 0.5 || (dist < 3 && connected(grid, lf, zp.x, pol.x, Math.max(vmax, 10 * zp.v)))) joined.add(zp.comp);
     }
-    components.push(...found);
+    if (joined.size > 0) {
+      const [keep, ...drop] = [...joined].sort((a, b) => a - b);
+      for (const zp of zeroPoints) if (drop.includes(zp.comp)) zp.comp = keep;
+      zeroPoints.push({ x: pol.x, v: pol.v, comp: keep });
+      continue;
+    }
+    // A zero beside an undecided tiny minimum settles it: that one was the search crawling to this.
+    for (const [id, z] of comps) if (z.unresolved && cellDist(z.location, pol.x) < 2) comps.delete(id);
+    const id = nextId++;
+    comps.set(id, analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale, cusp));
+    zeroPoints.push({ x: pol.x, v: pol.v, comp: id });
   }
+  const live = new Set(zeroPoints.map((zp) => zp.comp));
+  const components = [...comps.entries()].filter(([id, z]) => z.unresolved || live.has(id)).map(([, z]) => z);
+  assignCells(grid, fc, mark, components);
   return { components, unanalysed, zeroTol };
+}
+
+/**
+ * Cells of each component, for mass tracking: the connected near-zero set holding it, split by
+ * nearest component when a set holds several; a component outside every set gets its own cell.
+ */
+function assignCells(grid: Grid, fc: Float64Array, mark: Uint8Array, components: ZeroAnalysis[]): void {
+  if (components.length === 0) return;
+  const m = Uint8Array.from(mark, (v) => (v === 1 ? 1 : 0));
+  const sets = connectedSets(grid, m, fc);
+  const setOf = new Int32Array(grid.size).fill(-1);
+  sets.forEach((s, i) => s.forEach((c) => (setOf[c] = i)));
+  const cellOf = (x: readonly number[]): number =>
+    x.reduce((acc, xk, k) => acc + Math.min(grid.n[k] - 1, Math.max(0, Math.floor((xk - grid.lo[k]) / grid.h[k]))) * grid.strides[k], 0);
+  const owners = new Map<number, number[]>();
+  components.forEach((z, i) => {
+    z.cells = [];
+    const home = cellOf(z.location);
+    const s = setOf[home];
+    if (s < 0) {
+      z.cells.push(home);
+      return;
+    }
+    owners.set(s, [...(owners.get(s) ?? []), i]);
+  });
+  for (const [s, own] of owners) {
+    for (const c of sets[s]) {
+      const p = grid.centre(c);
+      let best = own[0];
+      let bestD = Infinity;
+      for (const i of own) {
+        const dist = Math.hypot(...components[i].location.map((xk, k) => (xk - p[k]) / grid.h[k]));
+        if (dist < bestD) {
+          bestD = dist;
+          best = i;
+        }
+      }
+      components[best].cells.push(c);
+    }
+  }
 }
 
 /** The local minimum of f reached from `start` by a compass search in the box (for inf f when there is no zero). */
