@@ -71,7 +71,10 @@ export interface ZeroAnalysis {
 
 export interface ZeroSetResult {
   components: ZeroAnalysis[];
-  /** Cells in the near-zero set that no analysed component claimed (beyond the cap). */
+  /**
+   * Candidate cells left unsearched (beyond the search budget) plus components found but not
+   * analysed (beyond MAX_COMPONENTS): when > 0 a non-integrable zero may have gone unexamined.
+   */
   unanalysed: number;
   /** The zero threshold used: f ≤ zeroTol counts as f = 0. */
   zeroTol: number;
@@ -745,7 +748,6 @@ function markBySymbolicGradient(grid: Grid, lf: LocalF, fc: Float64Array, mark: 
  * near this cell is in another cell, whose own search finds it.
  */
 function cellMinimum(grid: Grid, lf: LocalF, c: number): number[] | null {
-  const centre = grid.centre(c);
   const lo = centre.map((x, k) => Math.max(grid.lo[k], x - 0.75 * grid.h[k]));
   const hi = centre.map((x, k) => Math.min(grid.hi[k], x + 0.75 * grid.h[k]));
   const boxed: LocalF = { ...lf, lo, hi };
@@ -873,20 +875,41 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
   for (let i = 0; i < grid.size; i++) if (queued[i] === 0) rest.push(i);
   rest.sort((a, b) => fc[a] - fc[b]);
   candidates.push(...rest.slice(0, Math.max(0, MAX_SEARCHES - primary)));
-  const comps = new Map<number, ZeroAnalysis>();
-  let nextId = 0;
-  const zeroPoints: { x: number[]; v: number; comp: number }[] = [];
-  /** Every point a refined search ended on (zeros, positive minima): candidates beside one add nothing. */
-  const visited: number[][] = [];
-  const cellDist = (a: readonly number[], b: readonly number[]): number => Math.hypot(...a.map((ak, k) => (ak - b[k]) / grid.h[k]));
+  const zeroPoints: { x: number[]; v: number; comp: number; cusp: boolean }[] = [];
+  let nextComp = 0;
+  const tiny: ZeroAnalysis[] = [];
+  const cellDist = (a: readonly number[], b: readonly number[]): number => {
+    let q = 0;
+    for (let k = 0; k < a.length; k++) q += ((a[k] - b[k]) / grid.h[k]) ** 2;
+    return Math.sqrt(q);
+  };
+  const cellIdx = (x: readonly number[]): number[] => x.map((xk, k) => Math.min(grid.n[k] - 1, Math.max(0, Math.floor((xk - grid.lo[k]) / grid.h[k]))));
+  /** Cells whose centre is within `radius` cells of x (a box of multi-indices, filtered). */
+  const cellsAround = (x: readonly number[], radius: number): number[] => {
+    const base = cellIdx(x);
+    const r = Math.ceil(radius) + 1;
+    const out: number[] = [];
+    const rec = (k: number, flat: number): void => {
+      if (k === grid.dim) {
+        if (cellDist(grid.centre(flat), x) < radius) out.push(flat);
+        return;
+      }
+      for (let m = Math.max(0, base[k] - r); m <= Math.min(grid.n[k] - 1, base[k] + r); m++) rec(k + 1, flat + m * grid.strides[k]);
+    };
+    rec(0, 0);
+    return out;
+  };
+  // Cells near an end point already searched, and the zero points filed by cell: O(1) look-ups.
+  const covered = new Uint8Array(grid.size);
+  const pointsByCell = new Map<number, number[]>();
+  const fileCell = (x: readonly number[]): number => cellIdx(x).reduce((a, m, k) => a + m * grid.strides[k], 0);
   const flatTol = lf.symbolic ? 1e-8 : 1e-4;
   const spanMax = Math.max(...grid.hi.map((hi, k) => hi - grid.lo[k]));
   let searches = 0;
   let unanalysed = 0;
   for (const [ci, c] of candidates.entries()) {
-    const centre = grid.centre(c);
-    if (visited.some((p) => cellDist(p, centre) < 1)) continue;
-    if (searches >= MAX_SEARCHES || new Set(zeroPoints.map((zp) => zp.comp)).size >= MAX_COMPONENTS) {
+    if (covered[c] === 1) continue;
+    if (searches >= MAX_SEARCHES) {
       if (ci < primary) unanalysed++;
       continue;
     }
@@ -895,17 +918,17 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
     if (start === null) continue;
     const cm = compassMin(lf, start, grid.h.map((h) => h / 8));
     const pol = newtonPolish(lf, cm.x, cm.v);
-    visited.push(pol.x);
+    for (const j of cellsAround(pol.x, 1)) covered[j] = 1;
     const exact = pol.v <= zeroTol;
     const cusp = !exact && powerLawZero(grid, lf, pol.x, pol.v);
     if (!exact && !cusp) {
       // A positive minimum with a non-degenerate Hessian is exactly that (π bounded there). A
       // tiny value along a flat direction may be a zero the search crawls towards too slowly.
-      if (!(pol.v <= 1e-6 * fScale)) continue;
+      if (!(pol.v <= 1e-6 * fScale) || tiny.some((o) => cellDist(o.location, pol.x) < 2)) continue;
       const z = analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale, false);
       const refEig = Math.max(...z.hessianEigenvalues.map(Math.abs), fScale / spanMax ** 2);
       const flat = z.hessianEigenvalues.some((lam) => !(Math.abs(lam) > flatTol * refEig));
-      if (flat && ![...comps.values()].some((o) => cellDist(o.location, pol.x) < 2)) comps.set(nextId++, { ...z, unresolved: true });
+      if (flat) tiny.push({ ...z, unresolved: true });
       continue;
     }
     // One component per connected piece of the zero set: the zero points found so far that this one
@@ -913,25 +936,36 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
     // curved valley met from many cells stays one component.
     const vmax = Math.max(zeroTol, 10 * pol.v);
     const joined = new Set<number>();
-    for (const zp of zeroPoints) {
+    const nearby = cellsAround(pol.x, 3.5).flatMap((j) => pointsByCell.get(j) ?? []);
+    for (const zp of nearby.map((i) => zeroPoints[i])) {
       if (joined.has(zp.comp)) continue;
       const dist = cellDist(zp.x, pol.x);
       if (dist < 0.5 || (dist < 3 && connected(grid, lf, zp.x, pol.x, Math.max(vmax, 10 * zp.v)))) joined.add(zp.comp);
     }
+    let comp = nextComp;
     if (joined.size > 0) {
       const [keep, ...drop] = [...joined].sort((a, b) => a - b);
       for (const zp of zeroPoints) if (drop.includes(zp.comp)) zp.comp = keep;
-      zeroPoints.push({ x: pol.x, v: pol.v, comp: keep });
+      comp = keep;
+    } else nextComp++;
+    zeroPoints.push({ x: pol.x, v: pol.v, comp, cusp });
+    const home = fileCell(pol.x);
+    pointsByCell.set(home, [...(pointsByCell.get(home) ?? []), zeroPoints.length - 1]);
+  }
+  // Analysed once the pieces are known, at the first point found on each (the lowest start).
+  const components: ZeroAnalysis[] = [];
+  const done = new Set<number>();
+  for (const zp of zeroPoints) {
+    if (done.has(zp.comp)) continue;
+    done.add(zp.comp);
+    if (components.length >= MAX_COMPONENTS) {
+      unanalysed++;
       continue;
     }
-    // A zero beside an undecided tiny minimum settles it: that one was the search crawling to this.
-    for (const [id, z] of comps) if (z.unresolved && cellDist(z.location, pol.x) < 2) comps.delete(id);
-    const id = nextId++;
-    comps.set(id, analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale, cusp));
-    zeroPoints.push({ x: pol.x, v: pol.v, comp: id });
+    components.push(analyseZero(grid, lf, zp.x, zp.v, [], zeroTol, fScale, zp.cusp));
   }
-  const live = new Set(zeroPoints.map((zp) => zp.comp));
-  const components = [...comps.entries()].filter(([id, z]) => z.unresolved || live.has(id)).map(([, z]) => z);
+  // A zero beside an undecided tiny minimum settles it: that one was the search crawling to this.
+  for (const z of tiny) if (!zeroPoints.some((zp) => cellDist(zp.x, z.location) < 2) && components.length < MAX_COMPONENTS) components.push(z);
   assignCells(grid, fc, mark, components);
   return { components, unanalysed, zeroTol };
 }
