@@ -748,6 +748,7 @@ function markBySymbolicGradient(grid: Grid, lf: LocalF, fc: Float64Array, mark: 
  * near this cell is in another cell, whose own search finds it.
  */
 function cellMinimum(grid: Grid, lf: LocalF, c: number): number[] | null {
+  const centre = grid.centre(c);
   const lo = centre.map((x, k) => Math.max(grid.lo[k], x - 0.75 * grid.h[k]));
   const hi = centre.map((x, k) => Math.min(grid.hi[k], x + 0.75 * grid.h[k]));
   const boxed: LocalF = { ...lf, lo, hi };
