@@ -215,12 +215,14 @@ function makeLocal(grid: Grid, f: PointFunction, derivs: LandscapeDerivatives | 
 const clip = (lf: LocalF, p: number[]): number[] => p.map((v, k) => Math.min(lf.hi[k], Math.max(lf.lo[k], v)));
 
 /** Compass search inside the box: robust for any continuous f, whatever its degeneracy. */
-function compassMin(lf: LocalF, start: readonly number[], step0: readonly number[]): { x: number[]; v: number } {
+function compassMin(lf: LocalF, start: readonly number[], step0: readonly number[], toUlp = false): { x: number[]; v: number } {
   let x = start.slice();
   let v = lf.f(x);
   let step = step0.slice();
   const span = lf.hi.map((hi, k) => hi - lf.lo[k]);
-  for (let iter = 0; iter < 4000 && step.some((s, k) => s > 1e-15 * span[k]); iter++) {
+  // Smallest step: 1e-15 of the box, or (toUlp) a couple of units in the last place of x.
+  const minStep = (k: number): number => (toUlp ? 2 * Number.EPSILON * Math.max(Math.abs(x[k]), 1e-3 * span[k]) : 1e-15 * span[k]);
+  for (let iter = 0; iter < 4000 && step.some((s, k) => s > minStep(k)); iter++) {
     let improved = false;
     for (let k = 0; k < lf.dim && !improved; k++) {
       for (const sgn of [1, -1]) {
@@ -789,7 +791,6 @@ function cellMinimum(grid: Grid, lf: LocalF, c: number): number[] | null {
 function powerLawZero(grid: Grid, lf: LocalF, x: readonly number[], v: number): boolean {
   if (!(v > 0) || !Number.isFinite(v)) return false;
   const hbar = Math.max(...grid.h);
-  const span = Math.max(...grid.hi.map((hi, k) => hi - grid.lo[k]));
   const g: number[] = [];
   for (let k = 1; k <= 14; k++) {
     const r = hbar * 10 ** -k;
@@ -811,8 +812,10 @@ function powerLawZero(grid: Grid, lf: LocalF, x: readonly number[], v: number): 
   if (slopes.some((s) => !(s > 0.05))) return false;
   const p = Math.min(...slopes.slice(-2));
   const kLast = g.length;
-  const kRes = Math.log10(hbar / (4e-15 * span));
-  return v <= 10 * g[kLast - 1] * 10 ** (-p * Math.max(0, kRes - kLast));
+  // The search ends within a few units in the last place of x of the zero.
+  const res = 4 * Number.EPSILON * Math.max(...x.map((xk, k) => Math.max(Math.abs(xk), 1e-3 * (grid.hi[k] - grid.lo[k]))));
+  const kRes = Math.log10(hbar / res);
+  return v <= 2 * g[kLast - 1] * 10 ** (-p * Math.max(0, kRes - kLast));
 }
 
 /**
@@ -920,8 +923,18 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
     const cm = compassMin(lf, start, grid.h.map((h) => h / 8));
     const pol = newtonPolish(lf, cm.x, cm.v);
     for (const j of cellsAround(pol.x, 1)) covered[j] = 1;
-    const exact = pol.v <= zeroTol;
-    const cusp = !exact && powerLawZero(grid, lf, pol.x, pol.v);
+    let exact = pol.v <= zeroTol;
+    let cusp = false;
+    if (!exact) {
+      // Down to the last bits of x: a cusp keeps falling there, a positive minimum does not.
+      const fine = compassMin(lf, pol.x, pol.x.map((xk, k) => 1e-13 * (grid.hi[k] - grid.lo[k])), true);
+      if (fine.v < pol.v) {
+        pol.x = fine.x;
+        pol.v = fine.v;
+      }
+      exact = pol.v <= zeroTol;
+      cusp = !exact && powerLawZero(grid, lf, pol.x, pol.v);
+    }
     if (!exact && !cusp) {
       // A positive minimum with a non-degenerate Hessian is exactly that (π bounded there). A
       // tiny value along a flat direction may be a zero the search crawls towards too slowly.
@@ -956,9 +969,30 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
   // Analysed once the pieces are known, at the first point found on each (the lowest start).
   const components: ZeroAnalysis[] = [];
   const done = new Set<number>();
+  const setOf = nearZeroSetOf(grid, fc, mark);
+  const hessRank = (x: readonly number[]): number => {
+    const ev = symmetricEigen(lf.hess(x)).values;
+    const top = Math.max(...ev.map(Math.abs));
+    return ev.filter((lam) => Math.abs(lam) > flatTol * top).length;
+  };
   for (const zp of zeroPoints) {
     if (done.has(zp.comp)) continue;
     done.add(zp.comp);
+    // A stretch of a valley the searches did not link up (a long line or a surface met from cells
+    // more than 3 apart): same near-zero set, same transverse rank, so the same component (and the
+    // same exact exponent: merging cannot change a verdict).
+    const home = setOf[fileCell(zp.x)];
+    const valley = components.find(
+      (z) =>
+        z.zeroSetDimension > 0 &&
+        !z.nonSmooth &&
+        z.linearWallAxes.length === 0 &&
+        home >= 0 &&
+        setOf[fileCell(z.location)] === home &&
+        !zp.cusp &&
+        hessRank(zp.x) === z.codimension,
+    );
+    if (valley) continue;
     if (components.length >= MAX_COMPONENTS) {
       unanalysed++;
       continue;
@@ -975,6 +1009,14 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
  * Cells of each component, for mass tracking: the connected near-zero set holding it, split by
  * nearest component when a set holds several; a component outside every set gets its own cell.
  */
+/** Index of the connected near-zero set (3^d adjacency) of each cell, −1 outside them. */
+function nearZeroSetOf(grid: Grid, fc: Float64Array, mark: Uint8Array): Int32Array {
+  const m = Uint8Array.from(mark, (v) => (v === 1 ? 1 : 0));
+  const setOf = new Int32Array(grid.size).fill(-1);
+  connectedSets(grid, m, fc).forEach((s, i) => s.forEach((c) => (setOf[c] = i)));
+  return setOf;
+}
+
 function assignCells(grid: Grid, fc: Float64Array, mark: Uint8Array, components: ZeroAnalysis[]): void {
   if (components.length === 0) return;
   const m = Uint8Array.from(mark, (v) => (v === 1 ? 1 : 0));

@@ -1,0 +1,134 @@
+/**
+ * Regression tests for zeros the grid search used to miss or misread (an independent verifier's
+ * findings A, B, C, F3). The verdict rule is oracles.md §4 Integrability and the collapse threshold:
+ * π = f^−α (α = 1 + 2/(ησ)) is integrable near a zero where vol{f < δ} ~ δ^e iff α < e (the
+ * boundary is not), and for |x − x₀|^p in d dimensions e = d/p. Every expected verdict below is
+ * computed in the test from the exact e derived in its comment, never read off the code.
+ */
+import { describe, expect, it } from 'vitest';
+import { Grid } from '../solvers/grid.js';
+import { classifyRegime, type Regime, type RegimeComponent } from '../src/diagnostics/regime.js';
+import { compileExpr } from '../src/landscape/expr.js';
+
+const mult = (etaSigma: number) => ({ kind: 'multiplicative' as const, etaSigma, eps: 0 });
+
+function classify(src: string, half: number, d: number, n: number, etaSigma: number): Regime {
+  const c = compileExpr(src, {}, d);
+  const bounds = Array.from({ length: d }, (): [number, number] => [-half, half]);
+  return classifyRegime(new Grid(bounds, new Array<number>(d).fill(n)), (co, out) => c.evalPoints(co, out), mult(etaSigma), c);
+}
+
+/** oracles.md §4: integrable iff α < e, with α = 1 + 2/(ησ); the whole box collapses if any zero does. */
+const exactVerdict = (es: readonly number[], etaSigma: number): 'converging' | 'collapsing' =>
+  es.every((e) => 1 + 2 / etaSigma < e) ? 'converging' : 'collapsing';
+
+function componentAt(r: Regime, x: readonly number[], tol: number): RegimeComponent | undefined {
+  return r.components?.find((c) => c.location.every((v, k) => Math.abs(v - x[k]) <= tol));
+}
+
+describe('A: a second zero next to a first is searched from its own cells', () => {
+  // f = ((x−a)² + y² + z²)·((x+a)⁴ + y² + z²). At (a, 0, 0) the second factor is (2a)⁴ > 0, so the
+  // zero is quadratic of codimension 3: e = 3/2. At (−a, 0, 0) the first factor is 4a² > 0 and
+  // f ≈ 4a²(u⁴ + y² + z²) (u = x + a): vol{f < δ} = ∫ over u⁴ + y² + z² < δ' ~ δ^(1/4 + 1/2 + 1/2),
+  // e = 5/4. ησ = 6: α = 4/3 > 5/4, so the quartic zero collapses (and 4/3 < 3/2: the quadratic one alone would not).
+  const cases: { src: string; n: number; quad: number[]; quartic: number[] }[] = [
+    { src: '((x-0.3)^2+y^2+z^2)*((x+0.3)^4+y^2+z^2)', n: 16, quad: [0.3, 0, 0], quartic: [-0.3, 0, 0] },
+    { src: '((x-0.15)^2+y^2+z^2)*((x+0.15)^4+y^2+z^2)', n: 16, quad: [0.15, 0, 0], quartic: [-0.15, 0, 0] },
+    { src: '((x-0.15)^2+y^2+z^2)*((x+0.15)^4+y^2+z^2)', n: 24, quad: [0.15, 0, 0], quartic: [-0.15, 0, 0] },
+    { src: '((x-0.4)^2+y^2+z^2)*((x+0.4)^4+y^2+z^2)', n: 16, quad: [0.4, 0, 0], quartic: [-0.4, 0, 0] },
+    { src: '((x-0.5)^2+y^2+z^2)*((x+0.5)^4+y^2+z^2)', n: 16, quad: [0.5, 0, 0], quartic: [-0.5, 0, 0] },
+    // min of a shallow quadratic well (zero at (1,0,0), e = 3/2) and a quartic one (zero at (−0.5,0,0), e = 5/4).
+    { src: 'min(0.01*((x-1)^2+y^2+z^2), (x+0.5)^4+y^2+z^2)', n: 16, quad: [1, 0, 0], quartic: [-0.5, 0, 0] },
+    { src: 'min(0.01*((x-1)^2+y^2+z^2), (x+0.5)^4+y^2+z^2)', n: 8, quad: [1, 0, 0], quartic: [-0.5, 0, 0] },
+  ];
+  for (const c of cases) {
+    it(`${c.n}³: ${c.src}: both zeros named, collapsing at ησ = 6`, () => {
+      const r = classify(c.src, 1.5, 3, c.n, 6);
+      expect(r.regime).toBe(exactVerdict([3 / 2, 5 / 4], 6));
+      expect(r.components).toHaveLength(2);
+      const q = componentAt(r, c.quad, 1e-6);
+      expect(q?.exponentExact).toBe('3/2');
+      const d = componentAt(r, c.quartic, 1e-2);
+      expect(d, 'the quartic zero').toBeDefined();
+      expect(d!.type).toBe('degenerate');
+      expect(Math.abs(d!.exponent! - 5 / 4)).toBeLessThanOrEqual(d!.exponentMeasured!.uncertainty);
+      expect(d!.verdict).toBe('not integrable');
+    });
+  }
+
+  it('a point zero beside a valley: f = ((x−0.3)² + y² + z²)((x+0.3)² + y²): point e = 3/2 and a line of codimension 2, e = 1', () => {
+    // On x = −0.3, y = 0 (all z) the second factor vanishes quadratically in (x, y) and the first is
+    // 0.36 + z² > 0: a valley with e = 2/2 = 1 ≤ 1 < α. At (0.3, 0, 0): quadratic, e = 3/2.
+    const r = classify('((x-0.3)^2+y^2+z^2)*((x+0.3)^2+y^2)', 1.5, 3, 16, 6);
+    expect(r.regime).toBe(exactVerdict([3 / 2, 1], 6));
+    expect(r.components).toHaveLength(2);
+    expect(componentAt(r, [0.3, 0, 0], 1e-6)?.exponentExact).toBe('3/2');
+    const v = r.components!.find((c) => c.type === 'valley');
+    expect(v?.zeroSetDimension).toBe(1);
+    expect(v?.exponentExact).toBe('1');
+    expect(Math.abs(v!.location[0] + 0.3)).toBeLessThan(1e-6);
+  });
+});
+
+describe('B: cusp zeros |x − x₀|^p, p < 1: found, and e = d/p measured, never "codimension 0"', () => {
+  // oracles.md §4: for |x − x₀|^p in d dimensions, vol{f < δ} = vol{|x − x₀| < δ^(1/p)} ∝ δ^(d/p): e = d/p.
+  const cases: { src: string; d: number; n: number; x0: number[]; p: number; etaSigma: number }[] = [
+    { src: 'sqrt(abs(x-0.1234))', d: 1, n: 200, x0: [0.1234], p: 1 / 2, etaSigma: 1 }, // e = 2 < α = 3: collapsing
+    { src: 'sqrt(sqrt(x^2+y^2))', d: 2, n: 32, x0: [0, 0], p: 1 / 2, etaSigma: 1 }, // e = 4 > α = 3: converging
+    { src: '(x^2+y^2+z^2)^0.25', d: 3, n: 12, x0: [0, 0, 0], p: 1 / 2, etaSigma: 0.2 }, // e = 6 < α = 11: collapsing
+  ];
+  for (const c of cases) {
+    const e = c.d / c.p;
+    it(`${c.d}-D ${c.src}, ησ = ${c.etaSigma}: e = ${e}, α = ${1 + 2 / c.etaSigma}: ${exactVerdict([e], c.etaSigma)}`, () => {
+      const r = classify(c.src, 1, c.d, c.n, c.etaSigma);
+      expect(r.regime).toBe(exactVerdict([e], c.etaSigma));
+      expect(r.components).toHaveLength(1);
+      const z = r.components![0];
+      z.location.forEach((v, k) => expect(Math.abs(v - c.x0[k])).toBeLessThan(1e-6));
+      expect(z.codimension).toBeNull();
+      expect(z.exponentExact).toBeNull();
+      expect(Math.abs(z.exponent! - e)).toBeLessThanOrEqual(z.exponentMeasured!.uncertainty + 1e-9);
+      expect(z.exponentMeasured!.uncertainty).toBeLessThan(0.1);
+      expect(z.reason).not.toMatch(/codimension 0|NaN/);
+    });
+  }
+
+  it('a cusp lifted by 1e-3 is a positive minimum, not a zero: inf f = 1e-3 > 0, converging', () => {
+    // f ≥ 1e-3 everywhere, so π = f^−α ≤ 1e3α is bounded: integrable whatever α.
+    for (const src of ['sqrt(abs(x-0.1234)) + 1e-3', 'sqrt(abs(x-0.1234)) + 1e-7']) {
+      const r = classify(src, 1, 1, 200, 1);
+      expect(r.regime, src).toBe('converging');
+      expect(r.components ?? []).toHaveLength(0);
+    }
+  });
+});
+
+describe('C: a zero whose basin is narrower than a cell', () => {
+  it('min(0.01((x−1)² + y² + z²) + 0.001, (x+0.5)² + y² + z²), 16³, ησ = 3: the zero at (−0.5, 0, 0) is found, e = 3/2 < α = 5/3', () => {
+    // The first branch is ≥ 0.001 > 0; the second vanishes quadratically at (−0.5, 0, 0) and is the
+    // smaller there (0 < 0.01·2.25 + 0.001): an isolated quadratic zero, e = 3/2. Its basin
+    // {second < first} has radius ≈ 0.15 < h = 3/16, so no cell centre sees it below the first branch.
+    const r = classify('min(0.01*((x-1)^2+y^2+z^2)+0.001, (x+0.5)^2+y^2+z^2)', 1.5, 3, 16, 3);
+    expect(r.regime).toBe(exactVerdict([3 / 2], 3));
+    const z = componentAt(r, [-0.5, 0, 0], 1e-6);
+    expect(z?.exponentExact).toBe('3/2');
+    expect(r.components).toHaveLength(1);
+  });
+});
+
+describe('F3: a straight valley is one component', () => {
+  it('min(0.01((x−0.3)² + y² + z²), (x+0.3)² + y²): a point zero and one line x = −0.3, y = 0', () => {
+    // The second branch vanishes on the whole line {x = −0.3, y = 0}, |z| ≤ 1.5, where it is below the
+    // first (0.01(0.36 + z²) > 0): one connected zero set of dimension 1, codimension 2, e = 1.
+    // The point (0.3, 0, 0) is the first branch's zero (second = 0.36 there), e = 3/2.
+    const r = classify('min(0.01*((x-0.3)^2+y^2+z^2), (x+0.3)^2+y^2)', 1.5, 3, 16, 6);
+    expect(r.regime).toBe(exactVerdict([3 / 2, 1], 6));
+    expect(r.components).toHaveLength(2);
+    const valleys = r.components!.filter((c) => c.type === 'valley');
+    expect(valleys).toHaveLength(1);
+    expect(valleys[0].zeroSetDimension).toBe(1);
+    expect(Math.abs(valleys[0].location[0] + 0.3)).toBeLessThan(1e-6);
+    expect(Math.abs(valleys[0].location[1])).toBeLessThan(1e-6);
+    expect(componentAt(r, [0.3, 0, 0], 1e-6)?.exponentExact).toBe('3/2');
+  });
+});
