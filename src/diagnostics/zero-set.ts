@@ -987,10 +987,11 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
         z.zeroSetDimension > 0 &&
         !z.nonSmooth &&
         z.linearWallAxes.length === 0 &&
-        home >= 0 &&
-        setOf[fileCell(z.location)] === home &&
         !zp.cusp &&
-        hessRank(zp.x) === z.codimension,
+        hessRank(zp.x) === z.codimension &&
+        ((home >= 0 && setOf[fileCell(z.location)] === home) ||
+          // A straight stretch whose middle the cell values do not show (another branch of a min is lower at the centres).
+          (cellDist(z.location, zp.x) <= 64 && connected(grid, lf, z.location, zp.x, Math.max(zeroTol, 10 * zp.v, 10 * z.fAtLocation)))),
     );
     if (valley) continue;
     if (components.length >= MAX_COMPONENTS) {
