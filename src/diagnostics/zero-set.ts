@@ -969,7 +969,7 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
   // Analysed once the pieces are known, at the first point found on each (the lowest start).
   const components: ZeroAnalysis[] = [];
   const done = new Set<number>();
-  const setOf = nearZeroSetOf(grid, fc, mark);
+  const setOf = zeroPoints.length > 0 ? nearZeroSetOf(grid, fc, mark) : new Int32Array(0);
   const hessRank = (x: readonly number[]): number => {
     const ev = symmetricEigen(lf.hess(x)).values;
     const top = Math.max(...ev.map(Math.abs));
