@@ -691,8 +691,8 @@ function discreteMinima(grid: Grid, fc: Float64Array): number[] {
   const idx = new Array<number>(d).fill(0);
   for (let i = 0; i < grid.size; i++) {
     const v = fc[i];
-    // Axis neighbours first: cheap, and rule out almost every cell.
-    let low = true;
+    // Axis neighbours first: cheap, and rule out almost every cell. A non-finite value starts nothing.
+    let low = Number.isFinite(v);
     for (let k = 0; k < d && low; k++) {
       const s = grid.strides[k];
       if (idx[k] > 0 && fc[i - s] < v) low = false;
