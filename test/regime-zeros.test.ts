@@ -93,6 +93,26 @@ describe('B: cusp zeros |x − x₀|^p, p < 1: found, and e = d/p measured, neve
     });
   }
 
+  it('the same cusps from point values only (difference-quotient "Hessians" are finite there, and wrong)', () => {
+    // At a cusp |x|^p the second difference is 2s^(p−2) > 0: finite, so it would pass for a
+    // quadratic zero (e = d/2). The exact e = d/p decides, as above.
+    const pts: { fn: (p: number[]) => number; d: number; n: number; e: number; etaSigma: number }[] = [
+      { fn: ([x]) => Math.sqrt(Math.abs(x - 0.1234)), d: 1, n: 200, e: 2, etaSigma: 1 },
+      { fn: ([x, y]) => Math.sqrt(Math.hypot(x, y)), d: 2, n: 32, e: 4, etaSigma: 1 },
+      { fn: ([x, y, z]) => Math.sqrt(Math.hypot(x, y, z)), d: 3, n: 12, e: 6, etaSigma: 0.2 },
+    ];
+    for (const c of pts) {
+      const f = (co: readonly Float64Array[], out: Float64Array): void => {
+        for (let i = 0; i < out.length; i++) out[i] = c.fn(co.map((a) => a[i]));
+      };
+      const bounds = Array.from({ length: c.d }, (): [number, number] => [-1, 1]);
+      const r = classifyRegime(new Grid(bounds, new Array<number>(c.d).fill(c.n)), f, mult(c.etaSigma));
+      expect(r.regime, `${c.d}-D`).toBe(exactVerdict([c.e], c.etaSigma));
+      expect(r.components![0].exponentExact).toBeNull();
+      expect(Math.abs(r.components![0].exponent! - c.e)).toBeLessThanOrEqual(r.components![0].exponentMeasured!.uncertainty + 1e-9);
+    }
+  });
+
   it('a cusp lifted by 1e-3 is a positive minimum, not a zero: inf f = 1e-3 > 0, converging', () => {
     // f ≥ 1e-3 everywhere, so π = f^−α ≤ 1e3α is bounded: integrable whatever α.
     for (const src of ['sqrt(abs(x-0.1234)) + 1e-3', 'sqrt(abs(x-0.1234)) + 1e-7']) {

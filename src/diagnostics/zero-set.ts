@@ -554,12 +554,24 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
   }
   const g = lf.grad(x);
   const H = lf.hess(x);
-  if (cusp || !g.every(Number.isFinite) || !H.every((row) => row.every(Number.isFinite))) {
-    // f is not C² here (|x − x₀|^p, p < 2 non-integer, or a kink): no rank, no exact exponent and
-    // no quadratic bound; e is what f does along rays, measured above the level f already has here
-    // (the point is known only to the resolution of x).
+  // f is not C² here (|x − x₀|^p, p < 2 non-integer, or a kink): no rank, no exact exponent and
+  // no quadratic bound; e is what f does along rays, measured above the level f already has here
+  // (the point is known only to the resolution of x).
+  const nonSmooth = (): ZeroAnalysis => {
     const identity = x.map((_, k) => x.map((__, j) => (j === k ? 1 : 0)));
     const R = 2 * Math.sqrt(d) * Math.max(...grid.h);
+    // Levels above f at the point and above f a thousand units in the last place of x away: radii
+    // below that are rounded to the floating-point grid of x and bend the fit.
+    let floor = 1e3 * Math.max(v, 0);
+    x.forEach((xk, k) => {
+      const r = 4e3 * Number.EPSILON * Math.max(Math.abs(xk), 1e-3 * span[k]);
+      for (const sgn of [1, -1]) {
+        const y = x.slice();
+        y[k] = Math.min(grid.hi[k], Math.max(grid.lo[k], xk + sgn * r));
+        const w = lf.f(y) - v;
+        if (Number.isFinite(w)) floor = Math.max(floor, w);
+      }
+    });
     return {
       location: x,
       fAtLocation: v,
@@ -572,16 +584,20 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
       walls,
       linearWallAxes: [],
       exactExponent: null,
-      measuredExponent: settledExponent((r) => rayExponent(lf.f, x, identity, grid.lo, grid.hi, r, undefined, v > 0 ? 1e3 * v : 0), R),
+      measuredExponent: settledExponent((r) => rayExponent(lf.f, x, identity, grid.lo, grid.hi, r, undefined, floor), R),
       exponentUpperBound: null,
       cells,
       rankUncertain: 0,
     };
-  }
+  };
+  if (cusp || !g.every(Number.isFinite) || !H.every((row) => row.every(Number.isFinite))) return nonSmooth();
   const eig = symmetricEigen(H);
   // Rank tolerance: round-off of a symbolic Hessian is ~1e-15 of its entries; differences carry ~1e-8.
   const tol = lf.symbolic ? 1e-8 : 1e-4;
   const ref = Math.max(...eig.values.map(Math.abs), fScale / Math.max(...span) ** 2);
+  // At a minimum of a C² function ∇²f ≥ 0: a clearly negative eigenvalue is a difference
+  // quotient straddling a cusp (f'' of |x|^p, p < 1, is −∞ beside it), not a Hessian.
+  if (eig.values.some((lam) => lam < -1e-2 * ref)) return nonSmooth();
   // f vanishing linearly at a wall: the normal derivative points into the box and is not round-off.
   const gTol = (lf.symbolic ? 1e-10 : 1e-5) * Math.max(fScale / Math.max(...span), ref * Math.max(...span));
   const linearWallAxes: number[] = [];
@@ -641,6 +657,11 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
   let measured: ZeroAnalysis['measuredExponent'];
   if (degenerateDirs === 0) {
     measured = rayExponent(lf.f, x, slice, grid.lo, grid.hi, R);
+    // A point zero where f itself disagrees with the Hessian's exponent (a difference-quotient
+    // "Hessian" of a cusp is finite and positive, 2s^(p−2)): trust f, measured in all directions.
+    if (exact && measured && zeroSetDimension === 0 && linearWallAxes.length === 0 && Math.abs(measured.value - exact.num / exact.den) > Math.max(3 * measured.uncertainty, 0.25)) {
+      return nonSmooth();
+    }
   } else {
     // Splitting lemma: near the zero f ≈ Q(z) + g(y) with Q the non-degenerate quadratic part
     // (range of the Hessian, rank kT) and g(y) = min over z of f: then vol{f < δ} ~ δ^(kT/2 + e_g)
