@@ -152,3 +152,18 @@ describe('F3: a straight valley is one component', () => {
     expect(componentAt(r, [0.3, 0, 0], 1e-6)?.exponentExact).toBe('3/2');
   });
 });
+
+describe('more zeros than the search budget: undecided, never an unexamined "converging"', () => {
+  it('sin²(2πx) + sin²(2πy) + sin²(2πz) on [−1.25, 1.25]³, 20³: 125 quadratic zeros, each e = 3/2 > α = 4/3', () => {
+    // Zeros at every (i, j, k)/2, |i|,|j|,|k| ≤ 2: 5³ = 125 of them, each with ∇²f = 8π²·I (e = 3/2,
+    // integrable at ησ = 6). Beyond the 32 analysed components the others are not examined, so the
+    // code cannot know they are like the first: it must say undecided, with what would decide.
+    const r = classify('sin(2*pi*x)^2+sin(2*pi*y)^2+sin(2*pi*z)^2', 1.25, 3, 20, 6);
+    expect(r.regime).toBe('undecided');
+    expect(r.reason).toMatch(/beyond the search budget/);
+    for (const c of r.components!) {
+      expect(c.exponentExact).toBe('3/2');
+      c.location.forEach((v) => expect(Math.abs(2 * v - Math.round(2 * v))).toBeLessThan(1e-9));
+    }
+  });
+});
