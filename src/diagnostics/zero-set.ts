@@ -746,19 +746,26 @@ function discreteMinima(grid: Grid, fc: Float64Array): number[] {
   return out.sort((a, b) => fc[a] - fc[b]);
 }
 
+/** The k cells with the lowest finite values among those `keep` accepts, lowest first (a typed sort finds the cut). */
+function lowestCells(size: number, keep: (i: number) => boolean, fc: Float64Array, k: number): number[] {
+  if (k <= 0) return [];
+  let n = 0;
+  const vals = new Float64Array(size);
+  for (let i = 0; i < size; i++) if (keep(i) && Number.isFinite(fc[i])) vals[n++] = fc[i];
+  const sorted = vals.subarray(0, n).sort();
+  const cut = n > k ? sorted[k - 1] : Infinity;
+  const out: number[] = [];
+  for (let i = 0; i < size; i++) if (keep(i) && fc[i] <= cut) out.push(i);
+  return out.sort((a, b) => fc[a] - fc[b]).slice(0, k);
+}
+
 /**
  * Marks, among the `budget` lowest unmarked cells, those whose centre is within `reach` of a zero
  * by the Newton distance 2f/|∇f| with the exact gradient: grid differences across a kink (a
  * min of two landscapes) can miss a zero whose basin is narrower than a cell.
  */
 function markBySymbolicGradient(grid: Grid, lf: LocalF, fc: Float64Array, mark: Uint8Array, reach: number, budget: number): void {
-  const order: number[] = [];
-  for (let i = 0; i < grid.size; i++) if (mark[i] === 0 && Number.isFinite(fc[i])) order.push(i);
-  if (order.length > budget) {
-    order.sort((a, b) => fc[a] - fc[b]);
-    order.length = budget;
-  }
-  for (const i of order) {
+  for (const i of lowestCells(grid.size, (i) => mark[i] === 0, fc, budget)) {
     const g = lf.grad(grid.centre(i));
     const gn = Math.hypot(...g);
     if (Number.isFinite(gn) && 2 * fc[i] <= reach * gn) mark[i] = 1;
@@ -859,7 +866,7 @@ function connected(grid: Grid, lf: LocalF, p: readonly number[], q: readonly num
 }
 
 const MAX_SEARCHES = 2000;
-const SYMBOLIC_MARK_BUDGET = 100000;
+const SYMBOLIC_MARK_BUDGET = 20000;
 
 /**
  * Every component of {f = 0} the grid can see, each analysed locally. `fc` holds f at the cell
@@ -896,10 +903,7 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
   // Then every other cell, lowest first, while the search budget lasts: a zero whose basin is
   // narrower than the distance to the nearest centre (a min of two landscapes) shows in no cell
   // value or gradient, but a search on the cell's own box falls into it.
-  const rest: number[] = [];
-  for (let i = 0; i < grid.size; i++) if (queued[i] === 0) rest.push(i);
-  rest.sort((a, b) => fc[a] - fc[b]);
-  candidates.push(...rest.slice(0, Math.max(0, MAX_SEARCHES - primary)));
+  candidates.push(...lowestCells(grid.size, (i) => queued[i] === 0, fc, Math.max(0, MAX_SEARCHES - primary)));
   const zeroPoints: { x: number[]; v: number; comp: number; cusp: boolean }[] = [];
   let nextComp = 0;
   const tiny: ZeroAnalysis[] = [];
