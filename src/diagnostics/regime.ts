@@ -94,7 +94,7 @@ function describeType(z: ZeroAnalysis): string {
     case 'valley':
       return `valley: a zero set of dimension ${z.zeroSetDimension}${wall}, codimension ${(z.codimension ?? 0) + z.linearWallAxes.length} (${eig})`;
     case 'degenerate':
-      if (z.nonSmooth) return `non-smooth zero${wall} (∇²f is not finite there or f vanishes slower than linearly: no rank, e measured along rays)`;
+      if (z.nonSmooth) return `non-smooth zero${wall} (f is not C² there, e.g. a cusp |x − x₀|^p with p < 1: no Hessian rank, e measured along rays)`;
       return `degenerate zero${wall} (${eig}: f vanishes faster than quadratically along ${z.hessianEigenvalues.length - (z.codimension ?? 0)} direction(s))`;
   }
 }
