@@ -995,25 +995,39 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
   const components: ZeroAnalysis[] = [];
   const done = new Set<number>();
   const setOf = zeroPoints.length > 0 ? nearZeroSetOf(grid, fc, mark) : new Int32Array(0);
-  const hessRank = (x: readonly number[]): number => {
-    const ev = symmetricEigen(lf.hess(x)).values;
-    const top = Math.max(...ev.map(Math.abs));
-    return ev.filter((lam) => Math.abs(lam) > flatTol * top).length;
+  // Transverse rank at x, if the zero set goes on through x along a null direction of ∇²f (one
+  // cell along it, Newton across lands on f ≈ 0): a stretch of valley, not a degenerate point.
+  const valleyRank = (x: readonly number[], v: number): number | null => {
+    const { values, vectors } = symmetricEigen(lf.hess(x));
+    const top = Math.max(...values.map(Math.abs));
+    const nullAt = values.findIndex((lam) => !(Math.abs(lam) > flatTol * top));
+    if (nullAt < 0) return null;
+    const u = vectors[nullAt];
+    const hmin = Math.min(...grid.h);
+    for (const sgn of [1, -1]) {
+      const p = x.map((xk, k) => xk + sgn * hmin * u[k]);
+      if (p.some((pk, k) => pk < grid.lo[k] || pk > grid.hi[k])) continue;
+      const pol = newtonPolish(lf, p, lf.f(p), complement(grid.dim, [u]));
+      return pol.v <= Math.max(zeroTol, 10 * v) ? values.length - values.filter((lam) => !(Math.abs(lam) > flatTol * top)).length : null;
+    }
+    return null;
   };
   for (const zp of zeroPoints) {
     if (done.has(zp.comp)) continue;
     done.add(zp.comp);
     // A stretch of a valley the searches did not link up (a long line or a surface met from cells
-    // more than 3 apart): same near-zero set, same transverse rank, so the same component (and the
-    // same exact exponent: merging cannot change a verdict).
+    // more than 3 apart): itself on a valley of the same transverse rank, in the same near-zero set
+    // or on a straight chord to it, so the same component (and the same exact exponent: merging
+    // cannot change a verdict).
     const home = setOf[fileCell(zp.x)];
+    const rankHere = zp.cusp || !components.some((z) => z.zeroSetDimension > 0) ? null : valleyRank(zp.x, zp.v);
     const valley = components.find(
       (z) =>
         z.zeroSetDimension > 0 &&
         !z.nonSmooth &&
         z.linearWallAxes.length === 0 &&
-        !zp.cusp &&
-        hessRank(zp.x) === z.codimension &&
+        rankHere !== null &&
+        rankHere === z.codimension &&
         ((home >= 0 && setOf[fileCell(z.location)] === home) ||
           // A straight stretch whose middle the cell values do not show (another branch of a min is lower at the centres).
           (cellDist(z.location, zp.x) <= 64 && connected(grid, lf, z.location, zp.x, Math.max(zeroTol, 10 * zp.v, 10 * z.fAtLocation)))),
