@@ -167,3 +167,25 @@ describe('more zeros than the search budget: undecided, never an unexamined "con
     }
   });
 });
+
+describe('a degenerate point zero beside a line valley keeps its own component and its own exponent', () => {
+  it('(x² + y²)((x − 0.6)² + y² + z⁴): the line x = y = 0 (e = 1) and the point (0.6, 0, 0) with e = 1/2 + 1/2 + 1/4', () => {
+    // Near (0.6, 0, 0) the first factor is 0.36 > 0 and f ≈ 0.36(u² + y² + z⁴): by the splitting
+    // lemma vol{f < δ} ~ δ^(1/2 + 1/2 + 1/4), e = 5/4 (oracles.md §4, |z|^4 in one dimension: 1/4).
+    // The line x = y = 0 is a valley of codimension 2: e = 1. The exact e of the point must come out
+    // on each grid: the reduced function min over (x, y) of f may not slide onto the line (where it is 0).
+    for (const n of [8, 12, 16]) {
+      for (const es of [6, 12]) {
+        const r = classify('(x^2+y^2)*((x-0.6)^2+y^2+z^4)', 1, 3, n, es);
+        expect(r.regime).toBe(exactVerdict([1, 5 / 4], es));
+        expect(r.components, `${n}³`).toHaveLength(2);
+        const p = componentAt(r, [0.6, 0, 0], 1e-3)!;
+        expect(p.type).toBe('degenerate');
+        expect(Math.abs(p.exponent! - 5 / 4), `${n}³`).toBeLessThanOrEqual(p.exponentMeasured!.uncertainty);
+        // ησ = 12: α = 7/6 < 5/4, so this zero alone is integrable; ησ = 6: α = 4/3 > 5/4.
+        expect(p.verdict).toBe(1 + 2 / es < 5 / 4 ? 'integrable' : 'not integrable');
+        expect(r.components!.find((c) => c.type === 'valley')?.exponentExact).toBe('1');
+      }
+    }
+  });
+});

@@ -248,7 +248,7 @@ function compassMin(lf: LocalF, start: readonly number[], step0: readonly number
  * box, kept only while f decreases: converges quadratically onto a quadratic zero or valley, so
  * the Hessian is then taken on the zero set and not 1e-8 beside it.
  */
-function newtonPolish(lf: LocalF, x0: readonly number[], v0: number, basis?: readonly (readonly number[])[]): { x: number[]; v: number } {
+function newtonPolish(lf: LocalF, x0: readonly number[], v0: number, basis?: readonly (readonly number[])[], maxDist = Infinity): { x: number[]; v: number } {
   let x = x0.slice();
   let v = v0;
   const B = basis ?? x.map((_, k) => x.map((__, j) => (j === k ? 1 : 0)));
@@ -272,6 +272,8 @@ function newtonPolish(lf: LocalF, x0: readonly number[], v0: number, basis?: rea
     let moved = false;
     for (let t = 1; t > 1e-6; t /= 2) {
       const y = clip(lf, x.map((xi, k) => xi + t * step[k]));
+      // maxDist: stay in the neighbourhood asked about (not slide to another zero set nearby).
+      if (Math.hypot(...y.map((yk, k) => yk - x0[k])) > maxDist) continue;
       const w = lf.f(y);
       if (w < v) {
         x = y;
@@ -494,6 +496,9 @@ export function rayExponent(
   const high = slope(1, 0, mid);
   const coarse = slope(2, mid, levels - 1);
   if (!Number.isFinite(low)) return null;
+  // Every ray still below the lowest level where the box or R ends: nothing was resolved (a slope
+  // of 0 from clipped radii is not a measurement).
+  if (rs[levels - 1].every((r, i) => r >= room[i] * (1 - 1e-12))) return null;
   // An unusable half (all radii 0 or clipped) leaves the power law unchecked: say so, not NaN.
   const uncertainty = Math.max(Number.isFinite(high) ? Math.abs(low - high) : 0.5, Number.isFinite(coarse) && s > 1 ? Math.abs(low - coarse) : 0, 0.01);
   const med = (j: number): number => {
@@ -677,9 +682,13 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
         range.push(u);
       }
     });
+    // min over the range directions near p only: within half the distance from x, so that the
+    // minimum taken is the local one and not another zero set a few cells across (a line beside
+    // a degenerate point would make g ≡ 0).
     const reduced = (p: readonly number[]): number => {
       const w = lf.f(p);
-      return range.length === 0 ? w : newtonPolish(lf, p, w, range).v;
+      const reachP = 0.5 * Math.hypot(...p.map((pk, k) => pk - x[k]));
+      return range.length === 0 ? w : newtonPolish(lf, p, w, range, reachP).v;
     };
     const eg = settledExponent((r) => rayExponent(reduced, x, degen, grid.lo, grid.hi, r, 24), R);
     const add = linearWallAxes.length + kT / 2;
