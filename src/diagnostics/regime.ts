@@ -94,6 +94,7 @@ function describeType(z: ZeroAnalysis): string {
     case 'valley':
       return `valley: a zero set of dimension ${z.zeroSetDimension}${wall}, codimension ${(z.codimension ?? 0) + z.linearWallAxes.length} (${eig})`;
     case 'degenerate':
+      if (z.nonSmooth) return `non-smooth zero${wall} (f is not C² there, e.g. a cusp |x − x₀|^p with p < 1: no Hessian rank, e measured along rays)`;
       return `degenerate zero${wall} (${eig}: f vanishes faster than quadratically along ${z.hessianEigenvalues.length - (z.codimension ?? 0)} direction(s))`;
   }
 }
@@ -235,6 +236,16 @@ export function classifyRegime(grid: Grid, landscape: PointFunction, noise: Nois
   const zs = findZeroComponents(grid, landscape, fc, fScale, derivs);
   const components = zs.components.map((z) => judge(z, alpha, noise.etaSigma, grid));
   const componentCells = zs.components.map((z) => z.cells);
+  if (components.length === 0 && zs.unanalysed > 0) {
+    const m = refined();
+    return {
+      regime: 'undecided',
+      reason: `no zero found by the local searches that ran, but ${zs.unanalysed} candidate cells near small values of f were beyond the search budget: undecided on this grid (a coarser grid or a smaller box lets every candidate be searched); inf f found = ${m.infF.toPrecision(4)} at x = ${point(m.argminF)}`,
+      alpha,
+      ...m,
+      ...none,
+    };
+  }
   if (components.length === 0) {
     const m = refined();
     return {
@@ -250,7 +261,9 @@ export function classifyRegime(grid: Grid, landscape: PointFunction, noise: Nois
   const order = components.map((c, i) => i).sort((a, b) => rankOf(components[a]) - rankOf(components[b]) || (components[a].exponent ?? 0) - (components[b].exponent ?? 0));
   const lead = components[order[0]];
   const leadZ = zs.components[order[0]];
-  const regime: RegimeName = lead.verdict === 'not integrable' ? 'collapsing' : lead.verdict === 'undecided' ? 'undecided' : 'converging';
+  // Unexamined candidates or components could hide a non-integrable zero: no 'converging' then.
+  const regime: RegimeName =
+    lead.verdict === 'not integrable' ? 'collapsing' : lead.verdict === 'undecided' || zs.unanalysed > 0 ? 'undecided' : 'converging';
   const n = components.length;
   const list = components.map((c, i) => `[${i + 1}] at x = ${point(c.location)}: ${c.reason}`).join('; ');
   const head = `inf f = 0: ${n} component${n > 1 ? 's' : ''} of the zero set, π = f^−α with α = 1 + 2/(ησ) = ${alpha.toPrecision(4)} (ησ = ${fmt(noise.etaSigma, 6)}) is integrable iff α < e at every one`;
@@ -258,9 +271,12 @@ export function classifyRegime(grid: Grid, landscape: PointFunction, noise: Nois
     regime === 'collapsing'
       ? '. The density collapses onto the non-integrable zeros instead of converging; the discrete π is a grid artifact (it concentrates on the cells nearest the zero set as h → 0), so distances to it and its spectral gap are grid values, not properties of the SDE.'
       : regime === 'undecided'
-        ? `. Undecided on this grid: ${lead.refinement ?? ''}. Until then treat the grid's π as possibly an artifact (as in the collapsing regime).`
+        ? `. Undecided on this grid: ${lead.verdict === 'undecided' ? (lead.refinement ?? '') : 'not every candidate cell was searched'}. Until then treat the grid's π as possibly an artifact (as in the collapsing regime).`
         : '.';
-  const skipped = zs.unanalysed > 0 ? ` (${zs.unanalysed} further near-zero cells beyond the first ${n} components were not analysed)` : '';
+  const skipped =
+    zs.unanalysed > 0
+      ? ` (${zs.unanalysed} further candidate cells or components were beyond the search budget and not examined${regime === 'undecided' && lead.verdict !== 'undecided' ? ': undecided, since one of them may not be integrable; a coarser grid, or a smaller box around the zeros, lets every candidate be searched' : ''})`
+      : '';
   return {
     regime,
     reason: `${head}: ${list}${skipped}${tail}`,

@@ -65,18 +65,22 @@ export interface ZeroAnalysis {
    * (num − rankUncertain)/den and num/den.
    */
   rankUncertain: number;
+  /** ∇²f is not finite here, or f reaches 0 only as a power below 1 (a cusp): e measured directly. */
+  nonSmooth?: boolean;
 }
 
 export interface ZeroSetResult {
   components: ZeroAnalysis[];
-  /** Cells in the near-zero set that no analysed component claimed (beyond the cap). */
+  /**
+   * Candidate cells left unsearched (beyond the search budget) plus components found but not
+   * analysed (beyond MAX_COMPONENTS): when > 0 a non-integrable zero may have gone unexamined.
+   */
   unanalysed: number;
   /** The zero threshold used: f ≤ zeroTol counts as f = 0. */
   zeroTol: number;
 }
 
 const MAX_COMPONENTS = 32;
-const MAX_SEEDS_PER_SET = 16;
 
 // ---------------------------------------------------------------------------------------------
 // Small linear algebra (d ≤ 3)
@@ -211,12 +215,14 @@ function makeLocal(grid: Grid, f: PointFunction, derivs: LandscapeDerivatives | 
 const clip = (lf: LocalF, p: number[]): number[] => p.map((v, k) => Math.min(lf.hi[k], Math.max(lf.lo[k], v)));
 
 /** Compass search inside the box: robust for any continuous f, whatever its degeneracy. */
-function compassMin(lf: LocalF, start: readonly number[], step0: readonly number[]): { x: number[]; v: number } {
+function compassMin(lf: LocalF, start: readonly number[], step0: readonly number[], toUlp = false): { x: number[]; v: number } {
   let x = start.slice();
   let v = lf.f(x);
   let step = step0.slice();
   const span = lf.hi.map((hi, k) => hi - lf.lo[k]);
-  for (let iter = 0; iter < 4000 && step.some((s, k) => s > 1e-15 * span[k]); iter++) {
+  // Smallest step: 1e-15 of the box, or (toUlp) a couple of units in the last place of x.
+  const minStep = (k: number): number => (toUlp ? 2 * Number.EPSILON * Math.max(Math.abs(x[k]), 1e-3 * span[k]) : 1e-15 * span[k]);
+  for (let iter = 0; iter < 4000 && step.some((s, k) => s > minStep(k)); iter++) {
     let improved = false;
     for (let k = 0; k < lf.dim && !improved; k++) {
       for (const sgn of [1, -1]) {
@@ -242,7 +248,7 @@ function compassMin(lf: LocalF, start: readonly number[], step0: readonly number
  * box, kept only while f decreases: converges quadratically onto a quadratic zero or valley, so
  * the Hessian is then taken on the zero set and not 1e-8 beside it.
  */
-function newtonPolish(lf: LocalF, x0: readonly number[], v0: number, basis?: readonly (readonly number[])[]): { x: number[]; v: number } {
+function newtonPolish(lf: LocalF, x0: readonly number[], v0: number, basis?: readonly (readonly number[])[], maxDist = Infinity): { x: number[]; v: number } {
   let x = x0.slice();
   let v = v0;
   const B = basis ?? x.map((_, k) => x.map((__, j) => (j === k ? 1 : 0)));
@@ -266,6 +272,8 @@ function newtonPolish(lf: LocalF, x0: readonly number[], v0: number, basis?: rea
     let moved = false;
     for (let t = 1; t > 1e-6; t /= 2) {
       const y = clip(lf, x.map((xi, k) => xi + t * step[k]));
+      // maxDist: stay in the neighbourhood asked about (not slide to another zero set nearby).
+      if (Math.hypot(...y.map((yk, k) => yk - x0[k])) > maxDist) continue;
       const w = lf.f(y);
       if (w < v) {
         x = y;
@@ -377,20 +385,6 @@ function connectedSets(grid: Grid, mark: Uint8Array, fc: Float64Array): number[]
   return sets.map((s) => ({ s, m: minOf(s) })).sort((a, b) => a.m - b.m).map((x) => x.s);
 }
 
-/** Cells of a set that are ≤ all their neighbours in the set: where the zeros of the set sit. */
-function seedsOf(grid: Grid, set: readonly number[], fc: Float64Array): number[] {
-  const inSet = new Set(set);
-  const steps = neighbourSteps(grid.dim);
-  const seeds = set.filter((c) => {
-    let low = true;
-    forEachNeighbour(grid, c, steps, (j) => {
-      if (inSet.has(j) && fc[j] < fc[c]) low = false;
-    });
-    return low;
-  });
-  return seeds.sort((a, b) => fc[a] - fc[b]).slice(0, MAX_SEEDS_PER_SET);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Local analysis of one zero
 
@@ -422,6 +416,7 @@ export function rayExponent(
   hi: readonly number[],
   R: number,
   count?: number,
+  floor = 0,
 ): { value: number; uncertainty: number; scales: [number, number] } | null {
   const s = basis.length;
   if (s === 0) return null;
@@ -449,7 +444,9 @@ export function rayExponent(
   const dTop = top.length > 0 ? top[Math.floor(top.length / 2)] : 0;
   if (!(dTop > 0) || !Number.isFinite(dTop)) return null;
   const levels = 9;
-  const decades = 8;
+  // Levels stay well above `floor` (f at a point known only to the resolution of x).
+  const decades = floor > 0 ? Math.min(8, Math.log10(dTop / floor)) : 8;
+  if (!(decades >= 1)) return null;
   const deltas = Array.from({ length: levels }, (_, j) => dTop * 10 ** (-(decades * j) / (levels - 1)));
   const radius = (u: readonly number[], rmax: number, delta: number): number => {
     if (rmax <= 0) return 0;
@@ -499,6 +496,9 @@ export function rayExponent(
   const high = slope(1, 0, mid);
   const coarse = slope(2, mid, levels - 1);
   if (!Number.isFinite(low)) return null;
+  // Every ray still below the lowest level where the box or R ends: nothing was resolved (a slope
+  // of 0 from clipped radii is not a measurement).
+  if (rs[levels - 1].every((r, i) => r >= room[i] * (1 - 1e-12))) return null;
   // An unusable half (all radii 0 or clipped) leaves the power law unchecked: say so, not NaN.
   const uncertainty = Math.max(Number.isFinite(high) ? Math.abs(low - high) : 0.5, Number.isFinite(coarse) && s > 1 ? Math.abs(low - coarse) : 0, 0.01);
   const med = (j: number): number => {
@@ -506,6 +506,24 @@ export function rayExponent(
     return v.length > 0 ? v[Math.floor(v.length / 2)] : 0;
   };
   return { value: low, uncertainty, scales: [med(levels - 1), med(0)] };
+}
+
+/**
+ * A measurement at radius R, and where its power law has not settled there (another landscape
+ * takes over a few cells out, as in a min of two), again 10 and 100 times further in: the one with
+ * the smallest uncertainty, which is what a finer grid would measure.
+ */
+function settledExponent(
+  measure: (R: number) => ReturnType<typeof rayExponent>,
+  R: number,
+): ReturnType<typeof rayExponent> {
+  let best = measure(R);
+  for (const shrink of [10, 100]) {
+    if (best !== null && best.uncertainty <= 0.05) break;
+    const m = measure(R / shrink);
+    if (m !== null && (best === null || m.uncertainty < best.uncertainty)) best = m;
+  }
+  return best;
 }
 
 function rank(values: readonly number[], ref: number, tol: number): number {
@@ -527,7 +545,7 @@ function complement(d: number, vs: readonly number[][]): number[][] {
   return out;
 }
 
-function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: number[], zeroTol: number, fScale: number): ZeroAnalysis {
+function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: number[], zeroTol: number, fScale: number, cusp: boolean): ZeroAnalysis {
   const d = grid.dim;
   const span = grid.hi.map((hi, k) => hi - grid.lo[k]);
   const hmin = Math.min(...grid.h);
@@ -541,10 +559,50 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
   }
   const g = lf.grad(x);
   const H = lf.hess(x);
+  // f is not C² here (|x − x₀|^p, p < 2 non-integer, or a kink): no rank, no exact exponent and
+  // no quadratic bound; e is what f does along rays, measured above the level f already has here
+  // (the point is known only to the resolution of x).
+  const nonSmooth = (): ZeroAnalysis => {
+    const identity = x.map((_, k) => x.map((__, j) => (j === k ? 1 : 0)));
+    const R = 2 * Math.sqrt(d) * Math.max(...grid.h);
+    // Levels above f at the point and above f a thousand units in the last place of x away: radii
+    // below that are rounded to the floating-point grid of x and bend the fit.
+    let floor = 1e3 * Math.max(v, 0);
+    x.forEach((xk, k) => {
+      const r = 4e3 * Number.EPSILON * Math.max(Math.abs(xk), 1e-3 * span[k]);
+      for (const sgn of [1, -1]) {
+        const y = x.slice();
+        y[k] = Math.min(grid.hi[k], Math.max(grid.lo[k], xk + sgn * r));
+        const w = lf.f(y) - v;
+        if (Number.isFinite(w)) floor = Math.max(floor, w);
+      }
+    });
+    return {
+      location: x,
+      fAtLocation: v,
+      type: 'degenerate',
+      nonSmooth: true,
+      hessianEigenvalues: [],
+      hessianSource: lf.symbolic ? 'symbolic' : 'finite differences',
+      codimension: null,
+      zeroSetDimension: 0,
+      walls,
+      linearWallAxes: [],
+      exactExponent: null,
+      measuredExponent: settledExponent((r) => rayExponent(lf.f, x, identity, grid.lo, grid.hi, r, undefined, floor), R),
+      exponentUpperBound: null,
+      cells,
+      rankUncertain: 0,
+    };
+  };
+  if (cusp || !g.every(Number.isFinite) || !H.every((row) => row.every(Number.isFinite))) return nonSmooth();
   const eig = symmetricEigen(H);
   // Rank tolerance: round-off of a symbolic Hessian is ~1e-15 of its entries; differences carry ~1e-8.
   const tol = lf.symbolic ? 1e-8 : 1e-4;
   const ref = Math.max(...eig.values.map(Math.abs), fScale / Math.max(...span) ** 2);
+  // At a minimum of a C² function ∇²f ≥ 0: a clearly negative eigenvalue is a difference
+  // quotient straddling a cusp (f'' of |x|^p, p < 1, is −∞ beside it), not a Hessian.
+  if (eig.values.some((lam) => lam < -1e-2 * ref)) return nonSmooth();
   // f vanishing linearly at a wall: the normal derivative points into the box and is not round-off.
   const gTol = (lf.symbolic ? 1e-10 : 1e-5) * Math.max(fScale / Math.max(...span), ref * Math.max(...span));
   const linearWallAxes: number[] = [];
@@ -604,6 +662,11 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
   let measured: ZeroAnalysis['measuredExponent'];
   if (degenerateDirs === 0) {
     measured = rayExponent(lf.f, x, slice, grid.lo, grid.hi, R);
+    // A point zero where f itself disagrees with the Hessian's exponent (a difference-quotient
+    // "Hessian" of a cusp is finite and positive, 2s^(p−2)): trust f, measured in all directions.
+    if (exact && measured && zeroSetDimension === 0 && linearWallAxes.length === 0 && Math.abs(measured.value - exact.num / exact.den) > Math.max(3 * measured.uncertainty, 0.25)) {
+      return nonSmooth();
+    }
   } else {
     // Splitting lemma: near the zero f ≈ Q(z) + g(y) with Q the non-degenerate quadratic part
     // (range of the Hessian, rank kT) and g(y) = min over z of f: then vol{f < δ} ~ δ^(kT/2 + e_g)
@@ -619,11 +682,15 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
         range.push(u);
       }
     });
+    // min over the range directions near p only: within half the distance from x, so that the
+    // minimum taken is the local one and not another zero set a few cells across (a line beside
+    // a degenerate point would make g ≡ 0).
     const reduced = (p: readonly number[]): number => {
       const w = lf.f(p);
-      return range.length === 0 ? w : newtonPolish(lf, p, w, range).v;
+      const reachP = 0.5 * Math.hypot(...p.map((pk, k) => pk - x[k]));
+      return range.length === 0 ? w : newtonPolish(lf, p, w, range, reachP).v;
     };
-    const eg = rayExponent(reduced, x, degen, grid.lo, grid.hi, R, 24);
+    const eg = settledExponent((r) => rayExponent(reduced, x, degen, grid.lo, grid.hi, r, 24), R);
     const add = linearWallAxes.length + kT / 2;
     measured = eg === null ? null : { value: add + eg.value, uncertainty: eg.uncertainty, scales: eg.scales };
   }
@@ -646,72 +713,393 @@ function analyseZero(grid: Grid, lf: LocalF, x: number[], v: number, cells: numb
   };
 }
 
+/** Cells whose value is ≤ every one of their 3^d neighbours: each basin of f the grid resolves has one. */
+function discreteMinima(grid: Grid, fc: Float64Array): number[] {
+  const d = grid.dim;
+  const steps = neighbourSteps(d);
+  const out: number[] = [];
+  const idx = new Array<number>(d).fill(0);
+  for (let i = 0; i < grid.size; i++) {
+    const v = fc[i];
+    // Axis neighbours first: cheap, and rule out almost every cell. A non-finite value starts nothing.
+    let low = Number.isFinite(v);
+    for (let k = 0; k < d && low; k++) {
+      const s = grid.strides[k];
+      if (idx[k] > 0 && fc[i - s] < v) low = false;
+      else if (idx[k] < grid.n[k] - 1 && fc[i + s] < v) low = false;
+    }
+    if (low) {
+      for (const st of steps) {
+        let j = i;
+        let ok = true;
+        for (let k = 0; k < d; k++) {
+          const m = idx[k] + st[k];
+          if (m < 0 || m >= grid.n[k]) {
+            ok = false;
+            break;
+          }
+          j += st[k] * grid.strides[k];
+        }
+        if (ok && fc[j] < v) {
+          low = false;
+          break;
+        }
+      }
+      if (low) out.push(i);
+    }
+    for (let k = d - 1; k >= 0; k--) {
+      if (++idx[k] < grid.n[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return out.sort((a, b) => fc[a] - fc[b]);
+}
+
+/** The k cells with the lowest finite values among those `keep` accepts, lowest first (a typed sort finds the cut). */
+function lowestCells(size: number, keep: (i: number) => boolean, fc: Float64Array, k: number): number[] {
+  if (k <= 0) return [];
+  let n = 0;
+  const vals = new Float64Array(size);
+  for (let i = 0; i < size; i++) if (keep(i) && Number.isFinite(fc[i])) vals[n++] = fc[i];
+  const sorted = vals.subarray(0, n).sort();
+  const cut = n > k ? sorted[k - 1] : Infinity;
+  const out: number[] = [];
+  for (let i = 0; i < size; i++) if (keep(i) && fc[i] <= cut) out.push(i);
+  return out.sort((a, b) => fc[a] - fc[b]).slice(0, k);
+}
+
+/**
+ * Marks, among the `budget` lowest unmarked cells, those whose centre is within `reach` of a zero
+ * by the Newton distance 2f/|∇f| with the exact gradient: grid differences across a kink (a
+ * min of two landscapes) can miss a zero whose basin is narrower than a cell.
+ */
+function markBySymbolicGradient(grid: Grid, lf: LocalF, fc: Float64Array, mark: Uint8Array, reach: number, budget: number): void {
+  for (const i of lowestCells(grid.size, (i) => mark[i] === 0, fc, budget)) {
+    const g = lf.grad(grid.centre(i));
+    const gn = Math.hypot(...g);
+    if (Number.isFinite(gn) && 2 * fc[i] <= reach * gn) mark[i] = 1;
+  }
+}
+
+/**
+ * Minimum of f over the box of a cell widened by a quarter cell on each side (clipped to the
+ * domain), from its centre; null when it sits on a widened face inside the domain: f's minimum
+ * near this cell is in another cell, whose own search finds it.
+ */
+function cellMinimum(grid: Grid, lf: LocalF, c: number): number[] | null {
+  const centre = grid.centre(c);
+  const lo = centre.map((x, k) => Math.max(grid.lo[k], x - 0.75 * grid.h[k]));
+  const hi = centre.map((x, k) => Math.min(grid.hi[k], x + 0.75 * grid.h[k]));
+  const boxed: LocalF = { ...lf, lo, hi };
+  let x = centre;
+  let v = lf.f(x);
+  let step = grid.h.map((h) => h / 4);
+  for (let iter = 0; iter < 400 && step.some((s, k) => s > 1e-3 * grid.h[k]); iter++) {
+    let improved = false;
+    for (let k = 0; k < lf.dim && !improved; k++) {
+      for (const sgn of [1, -1]) {
+        const y = x.slice();
+        y[k] = Math.min(hi[k], Math.max(lo[k], y[k] + sgn * step[k]));
+        const w = boxed.f(y);
+        if (w < v) {
+          x = y;
+          v = w;
+          improved = true;
+          break;
+        }
+      }
+    }
+    if (!improved) step = step.map((s) => s / 2);
+  }
+  const onInnerFace = x.some(
+    (xk, k) => (xk - lo[k] <= 2e-3 * grid.h[k] && lo[k] > grid.lo[k]) || (hi[k] - xk <= 2e-3 * grid.h[k] && hi[k] < grid.hi[k]),
+  );
+  return onInnerFace ? null : x;
+}
+
+/**
+ * Is the end point of a search, where f = v > 0 above the zero threshold, a zero the search could
+ * not reach exactly (a cusp |x − x₀|^p with p < 1: no Newton step, and the compass search stops at
+ * the resolution of x)? It is when f falls off by a power law toward it, min over the axis
+ * directions of f(x ± r e_k) ~ c r^p for r from h/10 down over at least three decades, and that
+ * power law continued to the resolution of x (a few 1e-15 of the box) reaches v. A positive minimum
+ * v₀ flattens out at v₀ instead (f − v₀ ~ r² gives a slope of 0 once c r² < v₀).
+ */
+function powerLawZero(grid: Grid, lf: LocalF, x: readonly number[], v: number): boolean {
+  if (!(v > 0) || !Number.isFinite(v)) return false;
+  const hbar = Math.max(...grid.h);
+  const g: number[] = [];
+  for (let k = 1; k <= 14; k++) {
+    const r = hbar * 10 ** -k;
+    let m = Infinity;
+    for (let a = 0; a < lf.dim; a++) {
+      for (const sgn of [1, -1]) {
+        const y = x.slice();
+        y[a] += sgn * r;
+        if (y[a] < grid.lo[a] || y[a] > grid.hi[a]) continue;
+        m = Math.min(m, lf.f(y));
+      }
+    }
+    if (!(m >= 100 * v) || !Number.isFinite(m)) break;
+    g.push(m);
+  }
+  if (g.length < 4) return false;
+  // Decade slopes: each must show f still falling (not a plateau at v₀).
+  const slopes = g.slice(1).map((gk, i) => Math.log10(g[i] / gk));
+  if (slopes.some((s) => !(s > 0.05))) return false;
+  const p = Math.min(...slopes.slice(-2));
+  const kLast = g.length;
+  // The search ends within a few units in the last place of x of the zero.
+  const res = 4 * Number.EPSILON * Math.max(...x.map((xk, k) => Math.max(Math.abs(xk), 1e-3 * (grid.hi[k] - grid.lo[k]))));
+  const kRes = Math.log10(hbar / res);
+  return v <= 2 * g[kLast - 1] * 10 ** (-p * Math.max(0, kRes - kLast));
+}
+
+/**
+ * Are the zeros found at p and q on one connected piece of the zero set? Points every quarter
+ * cell along the segment, each pulled onto the zero set by Newton, must reach f ≈ 0 within a
+ * quarter cell of where they started (a valley, straight or gently curved); between two distinct
+ * zeros the middle points are pulled half the separation away, or not to 0 at all.
+ */
+function connected(grid: Grid, lf: LocalF, p: readonly number[], q: readonly number[], vmax: number): boolean {
+  const dist = Math.hypot(...p.map((pk, k) => (pk - q[k]) / grid.h[k]));
+  const n = Math.max(2, Math.ceil(dist * 4));
+  for (let i = 1; i < n; i++) {
+    const t = i / n;
+    const y = p.map((pk, k) => pk + t * (q[k] - pk));
+    const pol = newtonPolish(lf, y, lf.f(y));
+    if (!(pol.v <= vmax)) return false;
+    if (Math.hypot(...pol.x.map((xk, k) => (xk - y[k]) / grid.h[k])) > 0.3) return false;
+  }
+  return true;
+}
+
+const MAX_SEARCHES = 2000;
+const SYMBOLIC_MARK_BUDGET = 20000;
+
 /**
  * Every component of {f = 0} the grid can see, each analysed locally. `fc` holds f at the cell
  * centres; `fScale` is a typical size of f on the box (for the zero and rank thresholds).
+ *
+ * Candidates: every discrete local minimum of the cell values, then every cell whose centre is
+ * within about a cell of the zero set (Newton distance with grid and, where there is one, exact
+ * gradients), closest first. Each candidate's own neighbourhood is searched (a minimum on its
+ * widened box, refined only when inside it), so a zero whose basin is lost in a neighbour's
+ * descent (a flat quartic zero beside a steep quadratic one) is still found from its own cells.
  */
 export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Array, fScale: number, derivs?: LandscapeDerivatives): ZeroSetResult {
   const lf = makeLocal(grid, f, derivs);
   // f ≤ 1e-12 of its size on the box: a zero up to the round-off of evaluating f.
   const zeroTol = 1e-12 * fScale;
+  const reach = 1.5 * Math.sqrt(grid.dim) * Math.max(...grid.h);
   const mark = nearZeroCells(grid, fc, zeroTol);
-  // The lowest cell always seeds a set: a zero between centres must not go unexamined.
-  let best = 0;
-  for (let i = 1; i < fc.length; i++) if (fc[i] < fc[best]) best = i;
-  mark[best] = 1;
-  const sets = connectedSets(grid, mark, fc);
-  const components: ZeroAnalysis[] = [];
+  if (lf.symbolic) markBySymbolicGradient(grid, lf, fc, mark, reach, SYMBOLIC_MARK_BUDGET);
+  const minima = discreteMinima(grid, fc);
+  // Near-zero cells, closest to the zero set first (Newton distance over the grid gradient is not
+  // stored: the value itself orders cells of one basin the same way).
+  const near: number[] = [];
+  for (let i = 0; i < grid.size; i++) if (mark[i] === 1) near.push(i);
+  near.sort((a, b) => fc[a] - fc[b]);
+  const queued = new Uint8Array(grid.size);
+  const candidates: number[] = [];
+  for (const c of [...minima, ...near]) {
+    if (queued[c] === 0) {
+      queued[c] = 1;
+      candidates.push(c);
+    }
+  }
+  const primary = candidates.length;
+  // Then every other cell, lowest first, while the search budget lasts: a zero whose basin is
+  // narrower than the distance to the nearest centre (a min of two landscapes) shows in no cell
+  // value or gradient, but a search on the cell's own box falls into it.
+  candidates.push(...lowestCells(grid.size, (i) => queued[i] === 0, fc, Math.max(0, MAX_SEARCHES - primary)));
+  const zeroPoints: { x: number[]; v: number; comp: number; cusp: boolean }[] = [];
+  let nextComp = 0;
+  const tiny: ZeroAnalysis[] = [];
+  const cellDist = (a: readonly number[], b: readonly number[]): number => {
+    let q = 0;
+    for (let k = 0; k < a.length; k++) q += ((a[k] - b[k]) / grid.h[k]) ** 2;
+    return Math.sqrt(q);
+  };
+  const cellIdx = (x: readonly number[]): number[] => x.map((xk, k) => Math.min(grid.n[k] - 1, Math.max(0, Math.floor((xk - grid.lo[k]) / grid.h[k]))));
+  /** Cells whose centre is within `radius` cells of x (a box of multi-indices, filtered). */
+  const cellsAround = (x: readonly number[], radius: number): number[] => {
+    const base = cellIdx(x);
+    const r = Math.ceil(radius) + 1;
+    const out: number[] = [];
+    const rec = (k: number, flat: number): void => {
+      if (k === grid.dim) {
+        if (cellDist(grid.centre(flat), x) < radius) out.push(flat);
+        return;
+      }
+      for (let m = Math.max(0, base[k] - r); m <= Math.min(grid.n[k] - 1, base[k] + r); m++) rec(k + 1, flat + m * grid.strides[k]);
+    };
+    rec(0, 0);
+    return out;
+  };
+  // Cells near an end point already searched, and the zero points filed by cell: O(1) look-ups.
+  const covered = new Uint8Array(grid.size);
+  const pointsByCell = new Map<number, number[]>();
+  const fileCell = (x: readonly number[]): number => cellIdx(x).reduce((a, m, k) => a + m * grid.strides[k], 0);
+  const flatTol = lf.symbolic ? 1e-8 : 1e-4;
+  const spanMax = Math.max(...grid.hi.map((hi, k) => hi - grid.lo[k]));
+  let searches = 0;
   let unanalysed = 0;
-  for (const set of sets) {
-    if (components.length >= MAX_COMPONENTS) {
-      unanalysed += set.length;
+  for (const [ci, c] of candidates.entries()) {
+    if (covered[c] === 1) continue;
+    if (searches >= MAX_SEARCHES) {
+      if (ci < primary) unanalysed++;
       continue;
     }
-    const found: ZeroAnalysis[] = [];
-    for (const seed of seedsOf(grid, set, fc)) {
-      const start = grid.centre(seed);
-      const cm = compassMin(lf, start, grid.h.map((h) => h / 2));
-      const pol = newtonPolish(lf, cm.x, cm.v);
-      if (!(pol.v <= zeroTol)) {
-        // A positive minimum with a non-degenerate Hessian is exactly that (π bounded there). A
-        // tiny value along a flat direction may be a zero the search crawls towards too slowly.
-        if (pol.v <= 1e-6 * fScale && found.length === 0) {
-          const z = analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale);
-          const flat = z.hessianEigenvalues.some((lam) => Math.abs(lam) <= (lf.symbolic ? 1e-8 : 1e-4) * Math.max(...z.hessianEigenvalues.map(Math.abs), fScale / Math.max(...grid.hi.map((hi, k) => hi - grid.lo[k])) ** 2));
-          if (flat && components.length < MAX_COMPONENTS) found.push({ ...z, unresolved: true });
-        }
-        continue;
+    searches++;
+    const start = cellMinimum(grid, lf, c);
+    if (start === null) continue;
+    const cm = compassMin(lf, start, grid.h.map((h) => h / 8));
+    const pol = newtonPolish(lf, cm.x, cm.v);
+    for (const j of cellsAround(pol.x, 1)) covered[j] = 1;
+    let exact = pol.v <= zeroTol;
+    let cusp = false;
+    if (!exact) {
+      // Down to the last bits of x: a cusp keeps falling there, a positive minimum does not.
+      const fine = compassMin(lf, pol.x, pol.x.map((xk, k) => 1e-13 * (grid.hi[k] - grid.lo[k])), true);
+      if (fine.v < pol.v) {
+        pol.x = fine.x;
+        pol.v = fine.v;
       }
-      if (found.some((c) => c.unresolved)) found.length = 0;
-      // Seeds of a valley, or of a zero already found, describe the same component.
-      if (found.some((c) => c.zeroSetDimension > 0 || c.type === 'degenerate')) break;
-      // The search may also wander out of its set onto a zero another set already owns.
-      const near = [...components, ...found].some((c) => Math.hypot(...c.location.map((xk, k) => (xk - pol.x[k]) / grid.h[k])) < 0.5);
-      if (near) continue;
-      if (components.length + found.length >= MAX_COMPONENTS) break;
-      found.push(analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale));
+      exact = pol.v <= zeroTol;
+      cusp = !exact && powerLawZero(grid, lf, pol.x, pol.v);
     }
-    if (found.length === 0) continue;
-    // Cells: a single component owns its set; several isolated zeros in one set split it by nearest zero.
-    if (found.length === 1) found[0].cells = set;
-    else {
-      for (const c of set) {
-        const p = grid.centre(c);
-        let best = 0;
-        let bestD = Infinity;
-        found.forEach((z, i) => {
-          const dist = Math.hypot(...z.location.map((xk, k) => (xk - p[k]) / grid.h[k]));
-          if (dist < bestD) {
-            bestD = dist;
-            best = i;
-          }
-        });
-        found[best].cells.push(c);
-      }
+    if (!exact && !cusp) {
+      // A positive minimum with a non-degenerate Hessian is exactly that (π bounded there). A
+      // tiny value along a flat direction may be a zero the search crawls towards too slowly.
+      if (!(pol.v <= 1e-6 * fScale) || tiny.some((o) => cellDist(o.location, pol.x) < 2)) continue;
+      const z = analyseZero(grid, lf, pol.x, pol.v, [], zeroTol, fScale, false);
+      const refEig = Math.max(...z.hessianEigenvalues.map(Math.abs), fScale / spanMax ** 2);
+      const flat = z.hessianEigenvalues.some((lam) => !(Math.abs(lam) > flatTol * refEig));
+      if (flat) tiny.push({ ...z, unresolved: true });
+      continue;
     }
-    components.push(...found);
+    // One component per connected piece of the zero set: the zero points found so far that this one
+    // joins (the same point, or a short stretch of the same valley); pieces it bridges merge, so a
+    // curved valley met from many cells stays one component.
+    const vmax = Math.max(zeroTol, 10 * pol.v);
+    const joined = new Set<number>();
+    const nearby = cellsAround(pol.x, 3.5).flatMap((j) => pointsByCell.get(j) ?? []);
+    for (const zp of nearby.map((i) => zeroPoints[i])) {
+      if (joined.has(zp.comp)) continue;
+      const dist = cellDist(zp.x, pol.x);
+      if (dist < 0.5 || (dist < 3 && connected(grid, lf, zp.x, pol.x, Math.max(vmax, 10 * zp.v)))) joined.add(zp.comp);
+    }
+    let comp = nextComp;
+    if (joined.size > 0) {
+      const [keep, ...drop] = [...joined].sort((a, b) => a - b);
+      for (const zp of zeroPoints) if (drop.includes(zp.comp)) zp.comp = keep;
+      comp = keep;
+    } else nextComp++;
+    zeroPoints.push({ x: pol.x, v: pol.v, comp, cusp });
+    const home = fileCell(pol.x);
+    pointsByCell.set(home, [...(pointsByCell.get(home) ?? []), zeroPoints.length - 1]);
   }
+  // Analysed once the pieces are known, at the first point found on each (the lowest start).
+  const components: ZeroAnalysis[] = [];
+  const done = new Set<number>();
+  const setOf = zeroPoints.length > 0 ? nearZeroSetOf(grid, fc, mark) : new Int32Array(0);
+  // Transverse rank at x, if the zero set goes on through x along a null direction of ∇²f (one
+  // cell along it, Newton across lands on f ≈ 0): a stretch of valley, not a degenerate point.
+  const valleyRank = (x: readonly number[], v: number): number | null => {
+    const { values, vectors } = symmetricEigen(lf.hess(x));
+    const top = Math.max(...values.map(Math.abs));
+    const nullAt = values.findIndex((lam) => !(Math.abs(lam) > flatTol * top));
+    if (nullAt < 0) return null;
+    const u = vectors[nullAt];
+    const hmin = Math.min(...grid.h);
+    for (const sgn of [1, -1]) {
+      const p = x.map((xk, k) => xk + sgn * hmin * u[k]);
+      if (p.some((pk, k) => pk < grid.lo[k] || pk > grid.hi[k])) continue;
+      const pol = newtonPolish(lf, p, lf.f(p), complement(grid.dim, [u]));
+      return pol.v <= Math.max(zeroTol, 10 * v) ? values.length - values.filter((lam) => !(Math.abs(lam) > flatTol * top)).length : null;
+    }
+    return null;
+  };
+  for (const zp of zeroPoints) {
+    if (done.has(zp.comp)) continue;
+    done.add(zp.comp);
+    // A stretch of a valley the searches did not link up (a long line or a surface met from cells
+    // more than 3 apart): itself on a valley of the same transverse rank, in the same near-zero set
+    // or on a straight chord to it, so the same component (and the same exact exponent: merging
+    // cannot change a verdict).
+    const home = setOf[fileCell(zp.x)];
+    const rankHere = zp.cusp || !components.some((z) => z.zeroSetDimension > 0) ? null : valleyRank(zp.x, zp.v);
+    const valley = components.find(
+      (z) =>
+        z.zeroSetDimension > 0 &&
+        !z.nonSmooth &&
+        z.linearWallAxes.length === 0 &&
+        rankHere !== null &&
+        rankHere === z.codimension &&
+        ((home >= 0 && setOf[fileCell(z.location)] === home) ||
+          // A straight stretch whose middle the cell values do not show (another branch of a min is lower at the centres).
+          (cellDist(z.location, zp.x) <= 64 && connected(grid, lf, z.location, zp.x, Math.max(zeroTol, 10 * zp.v, 10 * z.fAtLocation)))),
+    );
+    if (valley) continue;
+    if (components.length >= MAX_COMPONENTS) {
+      unanalysed++;
+      continue;
+    }
+    components.push(analyseZero(grid, lf, zp.x, zp.v, [], zeroTol, fScale, zp.cusp));
+  }
+  // A zero beside an undecided tiny minimum settles it: that one was the search crawling to this.
+  for (const z of tiny) if (!zeroPoints.some((zp) => cellDist(zp.x, z.location) < 2) && components.length < MAX_COMPONENTS) components.push(z);
+  assignCells(grid, fc, mark, components);
   return { components, unanalysed, zeroTol };
+}
+
+/**
+ * Cells of each component, for mass tracking: the connected near-zero set holding it, split by
+ * nearest component when a set holds several; a component outside every set gets its own cell.
+ */
+/** Index of the connected near-zero set (3^d adjacency) of each cell, −1 outside them. */
+function nearZeroSetOf(grid: Grid, fc: Float64Array, mark: Uint8Array): Int32Array {
+  const m = Uint8Array.from(mark, (v) => (v === 1 ? 1 : 0));
+  const setOf = new Int32Array(grid.size).fill(-1);
+  connectedSets(grid, m, fc).forEach((s, i) => s.forEach((c) => (setOf[c] = i)));
+  return setOf;
+}
+
+function assignCells(grid: Grid, fc: Float64Array, mark: Uint8Array, components: ZeroAnalysis[]): void {
+  if (components.length === 0) return;
+  const m = Uint8Array.from(mark, (v) => (v === 1 ? 1 : 0));
+  const sets = connectedSets(grid, m, fc);
+  const setOf = new Int32Array(grid.size).fill(-1);
+  sets.forEach((s, i) => s.forEach((c) => (setOf[c] = i)));
+  const cellOf = (x: readonly number[]): number =>
+    x.reduce((acc, xk, k) => acc + Math.min(grid.n[k] - 1, Math.max(0, Math.floor((xk - grid.lo[k]) / grid.h[k]))) * grid.strides[k], 0);
+  const owners = new Map<number, number[]>();
+  components.forEach((z, i) => {
+    z.cells = [];
+    const home = cellOf(z.location);
+    const s = setOf[home];
+    if (s < 0) {
+      z.cells.push(home);
+      return;
+    }
+    owners.set(s, [...(owners.get(s) ?? []), i]);
+  });
+  for (const [s, own] of owners) {
+    for (const c of sets[s]) {
+      const p = grid.centre(c);
+      let best = own[0];
+      let bestD = Infinity;
+      for (const i of own) {
+        const dist = Math.hypot(...components[i].location.map((xk, k) => (xk - p[k]) / grid.h[k]));
+        if (dist < bestD) {
+          bestD = dist;
+          best = i;
+        }
+      }
+      components[best].cells.push(c);
+    }
+  }
 }
 
 /** The local minimum of f reached from `start` by a compass search in the box (for inf f when there is no zero). */
