@@ -158,7 +158,7 @@ export function parseOverride(spec: string): Override {
     checkYamlShape(doc, valueText, SCENARIO_SHAPE, '--set');
     value = doc.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (err) {
-    const reason = err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? '') : err instanceof InputError ? err.message.replace(/^--set: /, '') : String(err);
+    const reason = err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? '') : err instanceof InputError ? err.message.replace(/^--set: /, '') : ((err as Error | undefined)?.message ?? String(err)); // the message, not "ReferenceError: …" (an unknown alias *x)
     badSet(spec, `the value is not valid YAML (${reason.replace(/\s*at line \d+, column \d+:?\s*$/, '')})`);
   }
   return { spec, path, value };
