@@ -29,6 +29,11 @@ export function escapeControls(s: string): string {
   });
 }
 
+/** User text echoed unquoted (where a message's style has no quotes): escaped and cut to `max` characters + "…". */
+export function clipText(s: string, max = MAX_ECHO): string {
+  return escapeControls(s.length > max ? `${s.slice(0, max)}…` : s);
+}
+
 /**
  * User text as echoed in a message: quoted, control characters escaped, at most `max` characters
  * (+ "…") so that a 100 000-character argument does not become a 100 KB error line.

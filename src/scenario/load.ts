@@ -11,7 +11,7 @@ import { dirname, extname, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { pointerToPath, schemaPath, schemaValidator } from '../schema.js';
 import { parseDocument, YAMLParseError } from 'yaml';
-import { escapeControls, fieldLabel, InputError, showText } from '../errors.js';
+import { clipText, escapeControls, fieldLabel, InputError, showText } from '../errors.js';
 import { resolveLandscape } from '../landscape/builtins.js';
 import type { Bounds, DiagnosticsSpec, FromDataNoiseSpec, InitialSpec, LandscapeSpec, LoadedScenario, NoiseSpec, Scenario, TimeSpec } from './types.js';
 import { deriveNoiseFromData } from '../data/noise.js';
@@ -439,7 +439,7 @@ function blameOverride(err: InputError, overrides: readonly Override[]): InputEr
   if (culprit === undefined) return err;
   const prefix = [err.file === undefined ? undefined : escapeControls(err.file), fieldLabel(field)].filter(Boolean).join(': ') + ': ';
   const bare = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
-  return new InputError(`${bare} (from --set ${showText(culprit.spec)})`, { file: err.file, field });
+  return new InputError(`${bare} (from --set ${clipText(culprit.spec)})`, { file: err.file, field });
 }
 
 /** Parse, override, validate and complete a scenario given as text. `file` names it in messages and picks JSON vs YAML. */

@@ -8,7 +8,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { InputError, showText } from '../errors.js';
+import { clipText, InputError, showText } from '../errors.js';
 import { MAX_SCENARIO_BYTES, parseOverride, SCENARIO_SHAPE, showValue } from '../scenario/load.js';
 import { readLimitedText } from '../io/read-limited.js';
 
@@ -86,7 +86,7 @@ export function parseValues(text: string, where: string): JsonValue[] {
   let values: JsonValue[];
   const call = /^([A-Za-z_]\w*)\s*\(/.exec(t);
   if (range) values = parseRange(range[1]!, range[2]!, where);
-  else if (call) throw new InputError(`${where}: unknown value generator ${showText(call[1]!)} (allowed: linspace(a,b,n), logspace(a,b,n))`);
+  else if (call) throw new InputError(`${where}: unknown value generator '${clipText(call[1]!)}' (allowed: linspace(a,b,n), logspace(a,b,n))`);
   else if (t.startsWith('[')) {
     let parsed: unknown;
     try {
