@@ -18,7 +18,6 @@ export const MAX_ECHO = 80;
 
 // C0 and C1 controls, DEL, and the Unicode line/paragraph separators: each would break the one-line
 // promise or carry a terminal escape (ESC [31m …) into the user's terminal or CI log.
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /** Control characters written JSON-style (\n, \u001b), so that echoed text stays on one line and inert. */
