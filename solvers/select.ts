@@ -31,6 +31,8 @@ export interface IntegratorRequest {
 
 /** RKL2's default step when none is given: the stability interval of 20 stages. */
 const RKL2_DEFAULT_STAGES = 20;
+/** That default step in units of the explicit limit, (s² + s − 2)/4; src/run/budget.ts bounds the work it implies. */
+export const RKL2_DEFAULT_STEP_FACTOR = (RKL2_DEFAULT_STAGES * RKL2_DEFAULT_STAGES + RKL2_DEFAULT_STAGES - 2) / 4;
 
 export function preconditioner(op: FvOperator, choice: PreconditionerChoice): Preconditioner {
   // Multigrid keeps the iteration count per solve nearly flat in the grid size (docs/performance.md).
@@ -75,8 +77,7 @@ export function selectIntegrator(op: FvOperator, req: IntegratorRequest, backend
     case 'explicit':
       return new DeviceExplicitEuler(backend, op, req.dt);
     case 'rkl2': {
-      const s = RKL2_DEFAULT_STAGES;
-      return new DeviceRkl2(backend, op, req.dt ?? Math.min(req.reportEvery, ((s * s + s - 2) / 4) * op.explicitLimit()));
+      return new DeviceRkl2(backend, op, req.dt ?? Math.min(req.reportEvery, RKL2_DEFAULT_STEP_FACTOR * op.explicitLimit()));
     }
     case 'backward-euler':
       checkFloat32SymmetricForm(backend, op, choice);

@@ -13,6 +13,41 @@ export const EXIT = {
   terminated: 143,
 } as const;
 
+/** Longest piece of user text (a key, a path, a --set argument) echoed into a message. */
+export const MAX_ECHO = 80;
+
+// C0 and C1 controls, DEL, and the Unicode line/paragraph separators: each would break the one-line
+// promise or carry a terminal escape (ESC [31m …) into the user's terminal or CI log.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Control characters written JSON-style (\n, \u001b), so that echoed text stays on one line and inert. */
+export function escapeControls(s: string): string {
+  return s.replace(CONTROL, (c) => {
+    const j = JSON.stringify(c);
+    return j.length === 4 ? j.slice(1, -1) : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** User text echoed unquoted (where a message's style has no quotes): escaped and cut to `max` characters + "…". */
+export function clipText(s: string, max = MAX_ECHO): string {
+  return escapeControls(s.length > max ? `${s.slice(0, max)}…` : s);
+}
+
+/**
+ * User text as echoed in a message: quoted, control characters escaped, at most `max` characters
+ * (+ "…") so that a 100 000-character argument does not become a 100 KB error line.
+ */
+export function showText(s: string, max = MAX_ECHO): string {
+  const cut = s.length > max ? `${s.slice(0, max)}…` : s;
+  return escapeControls(JSON.stringify(cut));
+}
+
+/** How a message names a field: `field 'noise.eta'`, with a user-made key escaped and cut to MAX_ECHO. */
+export function fieldLabel(field: string): string {
+  const cut = field.length > MAX_ECHO ? `${field.slice(0, MAX_ECHO)}…` : field;
+  return `field '${escapeControls(cut)}'`;
+}
+
 export class FpsolveError extends Error {
   readonly exitCode: number;
   constructor(message: string, exitCode: number) {
@@ -29,7 +64,7 @@ export class InputError extends FpsolveError {
   /** Dotted path of the offending field, e.g. `noise.eta`. */
   readonly field?: string;
   constructor(message: string, opts: { file?: string; field?: string } = {}) {
-    const where = [opts.file, opts.field ? `field '${opts.field}'` : undefined].filter(Boolean).join(': ');
+    const where = [opts.file === undefined ? undefined : escapeControls(opts.file), opts.field ? fieldLabel(opts.field) : undefined].filter(Boolean).join(': ');
     super(where ? `${where}: ${message}` : message, EXIT.badInput);
     this.name = 'InputError';
     this.file = opts.file;

@@ -259,8 +259,9 @@ describe('item 7: fixed steps that amount to a hang are refused with the step co
     const dir = tmp({ 's.yaml': scenario() });
     expect(expectRefused(['run', join(dir, 's.yaml'), '--set', 'time.integrator=backward-euler', '--set', 'time.dt=1e-11'])).toContain('1.00e+12 steps');
     // The class: every fixed-step integrator, the steps counted independently as end/dt.
+    // (A dt below 1e-300, e.g. 5e-324, is refused by the schema: test/hostile-input-2 F9.)
     for (const integrator of ['backward-euler', 'rkl2', 'explicit']) {
-      for (const dt of [1e-11, 1e-300, 5e-324, 1e-3]) {
+      for (const dt of [1e-11, 1e-300, 1e-3]) {
         const loaded = parseScenarioText(scenario({ time: `{ end: 10, reportEvery: 0.1, integrator: ${integrator}, dt: ${dt} }` }), 's.yaml');
         const limit = setUp(loaded).op.explicitLimit();
         const steps = 10 / dt;

@@ -73,6 +73,9 @@ export interface ExponentialFallback {
 
 type IntervalResult = { ok: true } | { ok: false; fallback?: string };
 
+/** Shortest interval attempted; shorter remainders are round-off and are skipped. */
+const MIN_INTERVAL = 1e-300;
+
 /**
  * ρ(t + τ) = exp(τA) ρ(t) by a shift-and-invert Krylov method (van den Eshof & Hochbruck 2006;
  * Moret & Novati 2004): Lanczos on B = (I − γA)⁻¹, which is self-adjoint in the 1/π-weighted
@@ -291,12 +294,18 @@ export class DeviceExponential extends DeviceIntegrator {
 
   protected async steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
     let t = t0;
-    let tau = Math.min(this.tauNext ?? this.opts.dtMax, this.opts.dtMax);
+    // Intervals below 1e-300 (the scenario's floor for times) leave float64's normal range once scaled, which turns the Krylov estimate into NaN.
+    let tau = Math.max(MIN_INTERVAL, Math.min(this.tauNext ?? this.opts.dtMax, this.opts.dtMax));
     // After a handed-over interval, one failed try is enough to hand over again.
     let halvings = this.handedOver ? 0 : HALVINGS;
     this.handedOver = false;
     while (t < t1) {
       const remaining = t1 - t;
+      // A round-off sliver (t a few thousand ulps short of t1) is no interval: exp(τA) is the identity there to float64 precision.
+      if (remaining <= 1e-12 * Math.abs(t1) || remaining < MIN_INTERVAL) {
+        t = t1;
+        break;
+      }
       const landing = tau >= remaining * (1 - 1e-12);
       const h = landing ? remaining : tau;
       const r = await this.interval(h);

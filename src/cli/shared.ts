@@ -1,3 +1,4 @@
+import { escapeControls } from '../errors.js';
 import { Option } from 'commander';
 
 /** `--set path=value`, repeatable; values are parsed as YAML by the scenario loader. */
@@ -27,7 +28,14 @@ export function takeExitCode(): number {
 /** Appended to a usage error, on the same line: every exit 2 is one line on stderr. */
 export const USAGE_HINT = '(add --help for usage)';
 
-/** The exit-code table promises one line on stderr: a multi-line message is folded. */
+/** Longest message printed: a guard behind the per-site truncation (showText) for text echoed unquoted. */
+export const MAX_MESSAGE = 2000;
+
+/**
+ * The exit-code table promises one line on stderr: a multi-line message is folded, any other
+ * control character (a terminal escape in a key or a --set) is escaped, and the length is capped.
+ */
 export function oneLine(s: string): string {
-  return s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  const line = escapeControls(s.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ').trim());
+  return line.length <= MAX_MESSAGE ? line : `${line.slice(0, MAX_MESSAGE)}…`;
 }

@@ -5,6 +5,7 @@
  * sweeps and CI jobs sit until their own timeout and report nothing.
  */
 import { InputError } from '../errors.js';
+import { RKL2_DEFAULT_STEP_FACTOR } from '../../solvers/select.js';
 import type { LoadedScenario, TimeSpec } from '../scenario/types.js';
 
 /** Explicit Euler steps beyond which a run cannot finish in any useful time (each step is one stencil pass). */
@@ -39,15 +40,19 @@ export function checkReportCount(time: Pick<TimeSpec, 'end' | 'reportEvery'>, fi
   }
 }
 
-const fmt = (x: number): string => x.toExponential(2);
+// A count past float64's range (time.end = 1e308 over a small step) reads as a bound, never as "Infinity".
+const fmt = (x: number): string => (Number.isFinite(x) ? x.toExponential(2) : 'more than 1e308');
 
 /**
  * Refuses fixed-step settings that amount to a hang on this grid's stiffness. `limit` is the
  * explicit (positivity) step limit of the operator. TR-BDF2 and the exponential integrator adapt
  * their steps (time.dt is only the first one), so only the fixed-step integrators are bounded here.
+ * `autoIs` says what `auto` became on the chosen backend (RKL2 on float32).
  */
-export function checkStepBudget(loaded: LoadedScenario, limit: number): void {
+export function checkStepBudget(loaded: LoadedScenario, limit: number, autoIs?: { integrator: 'rkl2'; backend: string }): void {
   const time = loaded.scenario.time;
+  // `auto` on a float32 backend is RKL2 (solvers/select.ts): run passes that in once the backend is known.
+  const integrator = time.integrator === 'auto' && autoIs !== undefined ? autoIs.integrator : time.integrator;
   const fail = (field: string, msg: string): never => {
     throw new InputError(msg, { file: loaded.file, field });
   };
@@ -57,22 +62,30 @@ export function checkStepBudget(loaded: LoadedScenario, limit: number): void {
     if (!(steps <= MAX_EXPLICIT_STEPS)) {
       fail(time.dt === undefined ? 'time.integrator' : 'time.dt', `explicit Euler would take ${fmt(steps)} steps to reach time.end = ${time.end} (step ${dt.toExponential(3)}, positivity limit ${limit.toExponential(3)} on this grid; at most ${fmt(MAX_EXPLICIT_STEPS)}): use integrator auto, fewer cells or a shorter time.end`);
     }
-  } else if (time.integrator === 'rkl2' && time.dt !== undefined) {
+  } else if (integrator === 'rkl2') {
+    // Without time.dt RKL2 steps min(reportEvery, RKL2_DEFAULT_STEP_FACTOR · limit) (solvers/select.ts):
+    // on a stiff grid or a long time.end that is as much a hang as a tiny fixed step.
+    const dt = time.dt ?? Math.min(time.reportEvery, RKL2_DEFAULT_STEP_FACTOR * limit);
+    const field = time.dt !== undefined ? 'time.dt' : integrator === time.integrator ? 'time.integrator' : 'time.end';
+    const given = time.dt !== undefined ? `time.dt = ${time.dt}` : `the default step ${dt.toExponential(3)} (${integrator === time.integrator ? 'rkl2' : `integrator auto, which is RKL2 on ${autoIs!.backend}`})`;
     // (s² + s − 2)/4 · limit ≥ dt  ⇒  s ≈ 2√(dt/limit)
-    const stages = Math.max(2, 2 * Math.sqrt(time.dt / limit));
+    const stages = Math.max(2, 2 * Math.sqrt(dt / limit));
     if (!(stages <= MAX_RKL2_STAGES)) {
-      fail('time.dt', `RKL2 would need ~${fmt(stages)} stages per step for time.dt = ${time.dt} (explicit limit ${limit.toExponential(3)} on this grid; at most ${MAX_RKL2_STAGES} are useful): use a smaller time.dt or integrator auto`);
+      fail(field, `RKL2 would need ~${fmt(stages)} stages per step for ${given} (explicit limit ${limit.toExponential(3)} on this grid; at most ${MAX_RKL2_STAGES} are useful): use a smaller time.dt or integrator auto`);
     }
-    const steps = time.end / Math.min(time.dt, time.reportEvery);
+    const steps = time.end / Math.min(dt, time.reportEvery);
     if (!(steps * stages <= MAX_RKL2_WORK)) {
-      fail('time.dt', `RKL2 would take ${fmt(steps)} steps of ~${Math.ceil(stages)} stages (${fmt(steps * stages)} stencil passes, at most ${fmt(MAX_RKL2_WORK)}) to reach time.end = ${time.end} with time.dt = ${time.dt}: use a larger time.dt or integrator auto`);
+      fail(field, `RKL2 would take ${fmt(steps)} steps of ~${Math.ceil(stages)} stages (${fmt(steps * stages)} stencil passes, at most ${fmt(MAX_RKL2_WORK)}) to reach time.end = ${time.end} with ${given}, explicit limit ${limit.toExponential(3)} on this grid: use a shorter time.end, fewer cells, or integrator auto on the CPU backend`);
     }
-  } else if (time.integrator === 'backward-euler') {
+  } else if (integrator === 'backward-euler') {
     // Without time.dt backward Euler takes min(reportEvery, end/100): at most 100 · MAX_REPORT_TIMES steps.
     const dt = Math.min(time.dt ?? Math.min(time.reportEvery, time.end / 100), time.reportEvery);
     const steps = time.end / dt;
     if (!(steps <= MAX_IMPLICIT_STEPS)) {
-      fail('time.dt', `backward Euler would take ${fmt(steps)} steps (one linear solve each) to reach time.end = ${time.end} with time.dt = ${dt}; at most ${fmt(MAX_IMPLICIT_STEPS)}: use a larger time.dt (it is unconditionally stable) or integrator auto`);
+      // Name what the user set: without time.dt the step comes from time.end and time.reportEvery.
+      const field = time.dt !== undefined ? 'time.dt' : 'time.end';
+      const given = time.dt !== undefined ? `time.dt = ${time.dt}` : `the default step min(time.reportEvery, time.end/100) = ${dt} (time.reportEvery = ${time.reportEvery})`;
+      fail(field, `backward Euler would take ${fmt(steps)} steps (one linear solve each) to reach time.end = ${time.end} with ${given}; at most ${fmt(MAX_IMPLICIT_STEPS)}: use a larger time.dt (it is unconditionally stable) or integrator auto`);
     }
   }
 }

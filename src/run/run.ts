@@ -196,6 +196,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     if (e instanceof BackendUnavailable) throw new InputError(`--backend ${opts.backend ?? 'auto'}: ${e.message}`);
     throw e;
   }
+  if (time.integrator === 'auto' && resolved.backend.info.precision === 'float32') checkStepBudget(loaded, op.explicitLimit(), { integrator: 'rkl2', backend: resolved.backend.info.name });
   let integrator: AsyncIntegrator;
   try {
     const req = { choice: time.integrator, dt: time.dt, tolerance: time.tolerance, reportEvery: time.reportEvery, end: time.end };

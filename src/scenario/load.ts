@@ -11,7 +11,7 @@ import { dirname, extname, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { pointerToPath, schemaPath, schemaValidator } from '../schema.js';
 import { parseDocument, YAMLParseError } from 'yaml';
-import { InputError } from '../errors.js';
+import { clipText, escapeControls, fieldLabel, InputError, showText } from '../errors.js';
 import { resolveLandscape } from '../landscape/builtins.js';
 import type { Bounds, DiagnosticsSpec, FromDataNoiseSpec, InitialSpec, LandscapeSpec, LoadedScenario, NoiseSpec, Scenario, TimeSpec } from './types.js';
 import { deriveNoiseFromData } from '../data/noise.js';
@@ -40,7 +40,7 @@ export function showValue(v: unknown, max = 60): string {
       s = String(v);
     }
   }
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+  return escapeControls(s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 }
 
 const got = (v: unknown): string => ` (got ${showValue(v)})`;
@@ -125,7 +125,7 @@ const INDEX_SEGMENT = /^(0|[1-9][0-9]*)$/;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 function badSet(spec: string, why: string): never {
-  throw new InputError(`malformed --set ${showValue(spec, 200)}: ${why}; expected PATH=VALUE, e.g. noise.eta=0.05 or domain.cells=[512,512]`);
+  throw new InputError(`malformed --set ${showText(spec)}: ${why}; expected PATH=VALUE, e.g. noise.eta=0.05 or domain.cells=[512,512]`);
 }
 
 /** Parse one `--set path=value` argument; the value is YAML (numbers, strings, [lists], {maps}). */
@@ -135,11 +135,16 @@ export function parseOverride(spec: string): Override {
   const pathText = spec.slice(0, eq).trim();
   const valueText = spec.slice(eq + 1).trim();
   if (pathText === '') badSet(spec, 'empty path');
+  // Counted before splitting or building anything: a path of thousands of segments would nest the
+  // scenario past the file limit (and overflow the stack where it is shown) and take quadratic time to apply.
+  let segments = 1;
+  for (let i = 0; i < pathText.length; i++) if (pathText.charCodeAt(i) === 46) segments++;
+  if (segments > SCENARIO_SHAPE.maxDepth) badSet(spec, `the path has ${segments} segments, at most ${SCENARIO_SHAPE.maxDepth} (the nesting limit of a scenario file)`);
   const path: PathSegment[] = [];
   for (const seg of pathText.split('.')) {
     if (INDEX_SEGMENT.test(seg)) path.push(Number(seg));
     else if (KEY_SEGMENT.test(seg) && !FORBIDDEN_KEYS.has(seg)) path.push(seg);
-    else badSet(spec, `bad path segment ${JSON.stringify(seg)} (segments are field names or list indices, joined by '.')`);
+    else badSet(spec, `bad path segment ${showText(seg)} (segments are field names or list indices, joined by '.')`);
   }
   if (typeof path[0] === 'number') badSet(spec, 'the path must start with a field name');
   if (valueText === '') badSet(spec, 'empty value');
@@ -153,7 +158,7 @@ export function parseOverride(spec: string): Override {
     checkYamlShape(doc, valueText, SCENARIO_SHAPE, '--set');
     value = doc.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (err) {
-    const reason = err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? '') : err instanceof InputError ? err.message.replace(/^--set: /, '') : String(err);
+    const reason = err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? '') : err instanceof InputError ? err.message.replace(/^--set: /, '') : ((err as Error | undefined)?.message ?? String(err)); // the message, not "ReferenceError: …" (an unknown alias *x)
     badSet(spec, `the value is not valid YAML (${reason.replace(/\s*at line \d+, column \d+:?\s*$/, '')})`);
   }
   return { spec, path, value };
@@ -432,9 +437,9 @@ function blameOverride(err: InputError, overrides: readonly Override[]): InputEr
     return field === p || field.startsWith(`${p}.`) || p.startsWith(`${field}.`);
   });
   if (culprit === undefined) return err;
-  const prefix = [err.file, `field '${field}'`].filter(Boolean).join(': ') + ': ';
+  const prefix = [err.file === undefined ? undefined : escapeControls(err.file), fieldLabel(field)].filter(Boolean).join(': ') + ': ';
   const bare = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
-  return new InputError(`${bare} (from --set ${culprit.spec})`, { file: err.file, field });
+  return new InputError(`${bare} (from --set ${clipText(culprit.spec)})`, { file: err.file, field });
 }
 
 /** Parse, override, validate and complete a scenario given as text. `file` names it in messages and picks JSON vs YAML. */

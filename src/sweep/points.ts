@@ -8,8 +8,8 @@
  */
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { InputError } from '../errors.js';
-import { MAX_SCENARIO_BYTES, parseOverride, showValue } from '../scenario/load.js';
+import { clipText, InputError, showText } from '../errors.js';
+import { MAX_SCENARIO_BYTES, parseOverride, SCENARIO_SHAPE, showValue } from '../scenario/load.js';
 import { readLimitedText } from '../io/read-limited.js';
 
 export type JsonValue = number | string | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -64,13 +64,13 @@ export function logspace(a: number, b: number, n: number): number[] {
 function parseRange(kind: string, argText: string, where: string): number[] {
   const usage = `${kind}(a,b,n) needs finite numbers a, b and an integer n from 1 to ${MAX_POINTS}`;
   const args = argText.split(',').map((s) => s.trim());
-  if (args.length !== 3 || args.some((s) => s === '')) throw new InputError(`${where}: ${usage} (got ${kind}(${argText}))`);
+  if (args.length !== 3 || args.some((s) => s === '')) throw new InputError(`${where}: ${usage} (got ${showText(`${kind}(${argText})`)})`);
   const [a, b, n] = args.map(Number) as [number, number, number];
   if (!Number.isFinite(a) || !Number.isFinite(b) || !Number.isInteger(n) || n < 1 || n > MAX_POINTS) {
-    throw new InputError(`${where}: ${usage} (got ${kind}(${argText}))`);
+    throw new InputError(`${where}: ${usage} (got ${showText(`${kind}(${argText})`)})`);
   }
   const values = kind === 'linspace' ? linspace(a, b, n) : logspace(a, b, n);
-  if (values.some((v) => !Number.isFinite(v))) throw new InputError(`${where}: ${kind}(${argText}) overflows the float64 range`);
+  if (values.some((v) => !Number.isFinite(v))) throw new InputError(`${where}: ${showText(`${kind}(${argText})`)} overflows the float64 range`);
   return values;
 }
 
@@ -86,7 +86,7 @@ export function parseValues(text: string, where: string): JsonValue[] {
   let values: JsonValue[];
   const call = /^([A-Za-z_]\w*)\s*\(/.exec(t);
   if (range) values = parseRange(range[1]!, range[2]!, where);
-  else if (call) throw new InputError(`${where}: unknown value generator '${call[1]}' (allowed: linspace(a,b,n), logspace(a,b,n))`);
+  else if (call) throw new InputError(`${where}: unknown value generator '${clipText(call[1]!)}' (allowed: linspace(a,b,n), logspace(a,b,n))`);
   else if (t.startsWith('[')) {
     let parsed: unknown;
     try {
@@ -99,7 +99,7 @@ export function parseValues(text: string, where: string): JsonValue[] {
   } else {
     values = t.split(',').map((part) => {
       const p = part.trim();
-      if (p === '') throw new InputError(`${where}: empty entry in the comma list ${JSON.stringify(t)}`);
+      if (p === '') throw new InputError(`${where}: empty entry in the comma list ${showText(t)}`);
       let v: unknown;
       try {
         v = parseYaml(p);
@@ -119,7 +119,7 @@ function checkPath(path: string, where: string): void {
   try {
     parseOverride(`${path}=0`);
   } catch (e) {
-    if (e instanceof InputError) throw new InputError(`${where}: bad scenario path ${JSON.stringify(path)} (segments are field names or list indices joined by '.', e.g. noise.eta)`);
+    if (e instanceof InputError) throw new InputError(`${where}: bad scenario path ${showText(path)} (at most ${SCENARIO_SHAPE.maxDepth} segments, each a field name or list index, joined by '.', e.g. noise.eta)`);
     throw e;
   }
 }
@@ -127,7 +127,7 @@ function checkPath(path: string, where: string): void {
 /** One `--set path=values` argument → an axis. */
 export function parseSetArg(spec: string): SweepAxis {
   const eq = spec.indexOf('=');
-  const where = `--set ${JSON.stringify(spec)}`;
+  const where = `--set ${showText(spec)}`;
   if (eq <= 0) throw new InputError(`${where}: expected PATH=VALUES, e.g. noise.eta=logspace(-2,0,9) or noise.sigma=1,2,4`);
   const path = spec.slice(0, eq).trim();
   checkPath(path, where);

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { EXIT, InputError } from '../../errors.js';
+import { EXIT, InputError, showText } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { checkOutputLocation } from '../../io/out-path.js';
 import { loadBaselines } from '../../check/load.js';
@@ -27,9 +27,15 @@ function positiveInteger(v: string): number {
   return x;
 }
 
+/**
+ * Node's timers hold at most 2³¹−1 ms (~24.8 days); a longer delay fires after 1 ms with a
+ * TimeoutOverflowWarning, which would kill every case at once and report false regressions.
+ */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 function positiveSeconds(v: string): number {
   const x = Number(v);
-  if (!(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`must be a positive number of seconds (got '${v}')`);
+  if (!(x > 0) || !(x <= MAX_TIMEOUT_SECONDS)) throw new InvalidArgumentError(`must be a number of seconds in (0, ${MAX_TIMEOUT_SECONDS}] (got ${showText(v)})`);
   return x;
 }
 

@@ -1,3 +1,4 @@
+import { EXIT } from '../../errors.js';
 import { checkParticleBudget } from '../../run/budget.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
@@ -90,13 +91,27 @@ L1/floor near 1 means agreement to within sampling error. Exit codes: 0 ok, 2 ba
       if (o.dt !== undefined) checkParticleBudget(loaded.scenario.time.end, o.dt, o.particles, { option: '--dt' });
       const methods: SimMethod[] | undefined = o.method === 'both' ? ['sde', 'sgd'] : o.method ? [o.method] : undefined;
       const progress = !o.quiet && !o.json && process.stderr.isTTY;
-      const result = await simulateScenario(loaded, {
-        particles: o.particles,
-        seed: o.seed,
-        methods,
-        dt: o.dt,
-        onProgress: progress ? (m) => process.stderr.write(`\r${m}\x1b[K`) : undefined,
-      });
+      // Like run, an interrupted simulate says so in one line (Node's default would exit silently);
+      // the outputs are written only after the particles, so there is nothing partial to keep.
+      const onSignal = (sig: NodeJS.Signals): void => {
+        process.stderr.write(`${progress ? '\r\x1b[K' : ''}fpsolve: simulate interrupted by ${sig} before its outputs were written\n`);
+        process.exit(sig === 'SIGINT' ? EXIT.interrupted : EXIT.terminated);
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      let result: Awaited<ReturnType<typeof simulateScenario>>;
+      try {
+        result = await simulateScenario(loaded, {
+          particles: o.particles,
+          seed: o.seed,
+          methods,
+          dt: o.dt,
+          onProgress: progress ? (m) => process.stderr.write(`\r${m}\x1b[K`) : undefined,
+        });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
       if (progress) process.stderr.write('\r\x1b[K');
       const written = o.out !== undefined ? await writeSimulateOutputs(o.out, result, { plots: o.plots }) : [];
       if (o.json) process.stdout.write(reportJson(result.report));
