@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Whole-process CLI tests: they spawn bin/fpsolve.js (or run the CLI end to end) and take most of the
- * suite's time. `npm test` runs the rest in under five minutes on the 2-core CI machine;
+ * Whole-process CLI tests: they spawn bin/fpsolve.js (or run the CLI end to end, or load the machine)
+ * and take most of the suite's time. `npm test` runs the rest in under five minutes on the 2-core CI machine;
  * `npm run test:e2e` runs these; CI (.ci/run) runs both.
  */
 export const E2E = [
@@ -12,6 +12,13 @@ export const E2E = [
   'test/sweep-run.test.ts',
   'test/report-cli.test.ts',
   'test/gap-run.test.ts',
+  // Whole-CLI fuzz, output locations and sweeps, hostile inputs through the built CLI.
+  'test/reliability-fuzz.test.ts',
+  'test/outputs.test.ts',
+  'test/hostile-input.test.ts',
+  'test/hostile-input-2.test.ts',
+  // Spawns busy processes on purpose: it would slow every test running beside it.
+  'test/reproducibility.test.ts',
 ];
 
 export default defineConfig({
