@@ -184,6 +184,13 @@ describe('λ₁ in doubt when the fitted rate is below it', () => {
     compareRate(high, fit(1.3), 10);
     expect(high.doubt).toBeNull();
   });
+  it('a λ₁ of 0 gives no ratio and no "Infinity" in the notes', () => {
+    const fit = { value: 0.5, window: [1, 5] as [number, number], r2: 0.99999, points: 40 };
+    const zero = { ...gap(), value: 0 };
+    compareRate(zero, fit, 10);
+    expect(zero.rateRatio).toBeNull();
+    expect(zero.notes.join(' ')).not.toMatch(/Infinity|NaN/);
+  });
 });
 
 describe('a signal during the gap stops it (issue #16 item 1)', () => {

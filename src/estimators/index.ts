@@ -134,6 +134,13 @@ export function compareRate(gap: GapReport, fitted: RateFit | null, endTime: num
     gap.notes.push(`rates.chi = ${(Math.log1p(mapped * dt) / dt).toPrecision(6)} mapped back through backward Euler's (1 + λΔt)^−n decay (Δt = ${dt}) to λ = ${mapped.toPrecision(6)} before comparing with λ₁`);
   }
   gap.rateRatio = chi.value / gap.value;
+  if (!Number.isFinite(gap.rateRatio)) {
+    // λ₁ is 0 (or below float64's range) on this grid: there is no ratio to print, only the reason.
+    gap.rateRatio = null;
+    gap.doubt = null;
+    gap.notes.push(`rates.chi is not compared with λ₁ = ${gap.value.toPrecision(4)}: the ratio is not a finite number`);
+    return;
+  }
   const off = Math.abs(gap.rateRatio - 1);
   // χ(t)^(1/2) decays at the slowest mode present in the data, never faster than λ₁ allows
   // (Poincaré): a well-fitted rate clearly below λ₁ means the solver's λ₁ is not the lowest mode.

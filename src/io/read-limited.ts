@@ -60,7 +60,7 @@ export function readLimited(path: string, opts: LimitedReadOptions): Buffer {
   }
   const bad = notRegular(st);
   if (bad) refuse(opts, path, bad);
-  if (st.size > opts.maxBytes) refuse(opts, path, `it is ${sizeText(st.size)}, more than the ${sizeText(opts.maxBytes)} allowed for a ${opts.what}`);
+  if (st.size > opts.maxBytes) refuse(opts, path, `it is ${st.size} bytes, more than the ${sizeText(opts.maxBytes)} (${opts.maxBytes} bytes) allowed for a ${opts.what}`);
   let fd: number;
   try {
     // O_NONBLOCK: if the path was swapped for a FIFO after the stat, open still returns at once.
