@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FvOperator } from '../operator.js';
 import { CpuBackend } from './cpu.js';
 import type { Backend, BackendInfo } from './types.js';
@@ -91,6 +93,34 @@ async function probeHeadlessGl(): Promise<GpuProbe> {
   return { mode: 'headlessgl', device: `WebGL (headless-gl): ${renderer}`, software: SOFTWARE.test(renderer), missing: [] };
 }
 
+/**
+ * GPU device nodes under `devDir`: NVIDIA's /dev/nvidia<N> and the DRM render nodes
+ * /dev/dri/renderD<N> (AMD, Intel, and NVIDIA too) that every Vulkan or GL driver opens. Without
+ * one no hardware GPU can be reached, and a Dawn probe would only print Vulkan loader warnings
+ * and native stack frames on stderr, so `auto` does not probe.
+ */
+export function gpuDeviceNodes(devDir = '/dev'): string[] {
+  const list = (dir: string): string[] => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  return [
+    ...list(devDir).filter((n) => /^nvidia\d+$/.test(n)).map((n) => join(devDir, n)),
+    ...list(join(devDir, 'dri')).filter((n) => /^renderD\d+$/.test(n)).map((n) => join(devDir, 'dri', n)),
+  ];
+}
+
+/**
+ * Whether `--backend auto` may probe for a GPU: a device node exists, or CI_SOFT_GPU asks for the
+ * software renderer (which needs none). `--backend gpu` always probes: the user asked for it.
+ */
+export function autoMayProbeGpu(devDir = '/dev', env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.CI_SOFT_GPU) || gpuDeviceNodes(devDir).length > 0;
+}
+
 /** Looks for a usable hardware GPU: WebGPU first (gpujs.md §6), then headless-gl. */
 export async function probeGpu(): Promise<GpuProbe> {
   const missing: string[] = [];
@@ -149,6 +179,7 @@ export async function resolveBackend(choice: BackendChoice, op: FvOperator, opts
     if (opts.integrator === 'trbdf2' || opts.integrator === 'exponential') {
       return cpu(`auto: integrator ${opts.integrator} stays in float64 on the CPU (on a GPU its CG tolerance is limited to 1e-5 by float32)`);
     }
+    if (!autoMayProbeGpu()) return cpu('auto: no GPU device node (/dev/nvidia<N>, /dev/dri/renderD<N>), so float64 on the CPU without probing');
   }
   const probe = await probeGpu();
   if (!probe.mode) {
