@@ -227,6 +227,16 @@ describe('F7: --backend auto does not probe for a GPU without a device node', ()
   });
 });
 
+describe('F7: a probe that finds no GPU says so in one line', () => {
+  it.skipIf(autoMayProbeGpu())('--backend gpu without a GPU: exit 2, one line on stderr, no native frames', () => {
+    const r = fpsolve(['run', 'scenarios/pearson-1d.yaml', '-q', '--no-gap', '--backend', 'gpu', '--set', 'time.integrator=rkl2', '-o', tmp()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^fpsolve: --backend gpu: no GPU backend is usable: [^\n]*\n$/);
+    expect(r.stderr).not.toContain('Vulkan:');
+    expect(r.stderr).not.toContain('at operator()');
+  });
+});
+
 // readNpy is the entry point the run uses; it must add only the path (the user's text) to the decoder's message.
 it('readNpy on a non-.npy file names the path and nothing of the content', () => {
   const f = join(tmp(), 'env');
