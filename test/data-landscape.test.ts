@@ -20,10 +20,10 @@ describe('dataset CSV', () => {
   it('errors name the file, line and column', () => {
     expectInputError(() => parseDatasetCsv('x,y\n1,2\n3,abc\n', { x: 'x', y: 'y' }, 'd.csv', 'columns'), {
       file: 'd.csv',
-      includes: ['line 3, column 2 ("y")', 'finite number', '"abc"'],
+      includes: ['line 3, column 2 ("y")', 'finite number', 'text that is not a number'],
     });
     expectInputError(() => parseDatasetCsv('x,y\n1,2,3\n', { x: 'x', y: 'y' }, 'd.csv', 'columns'), { includes: ['line 2: 3 fields', 'header has 2'] });
-    expectInputError(() => parseDatasetCsv('a,b\n1,2\n', { x: 'x', y: 'b' }, 'd.csv', 'columns'), { includes: ['no column named "x"', '"a", "b"'] });
+    expectInputError(() => parseDatasetCsv('a,b\n1,2\n', { x: 'x', y: 'b' }, 'd.csv', 'columns'), { includes: ['no column named "x"', 'has 2 columns'] });
     expectInputError(() => parseDatasetCsv('x,y\n', { x: 'x', y: 'y' }, 'd.csv', 'columns'), { includes: ['no rows'] });
   });
 });

@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FvOperator } from '../operator.js';
 import { CpuBackend } from './cpu.js';
 import type { Backend, BackendInfo } from './types.js';
@@ -80,6 +83,32 @@ export function installWebGpu(): Promise<GpuProbe> {
   return webgpuInstalled;
 }
 
+/**
+ * Runs installWebGpu in a child process first. Dawn writes its loader warnings and native stack
+ * frames ("Couldn't load Vulkan …", "at operator() (…BackendVk.cpp)") straight to fd 2, so a
+ * probe that finds nothing would litter the user's stderr; in a child they are captured and
+ * dropped, and Dawn is loaded here only once the child has seen an adapter. Costs one Node start
+ * (about 0.3 s), paid only when a probe is due at all (autoMayProbeGpu, or --backend gpu).
+ */
+export function probeWebGpuInChild(): GpuProbe | undefined {
+  if (!import.meta.url.endsWith('.js')) return undefined;
+  const script = `import(${JSON.stringify(import.meta.url)}).then((m) => m.installWebGpu()).then((r) => process.stdout.write(JSON.stringify(r)))`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  try {
+    const found = JSON.parse(r.stdout) as GpuProbe;
+    return Array.isArray(found.missing) ? found : undefined;
+  } catch {
+    // No answer (this module run from TypeScript source, where a plain Node child cannot import it,
+    // or a child that crashed): the caller probes in-process as before.
+    return undefined;
+  }
+}
+
+async function probeWebGpu(): Promise<GpuProbe> {
+  const child = probeWebGpuInChild();
+  return child && !child.mode ? child : installWebGpu();
+}
+
 async function probeHeadlessGl(): Promise<GpuProbe> {
   const gl = await optionalImport('gl');
   const create = typeof gl === 'string' ? undefined : (gl.default as ((w: number, h: number) => unknown) | undefined);
@@ -91,15 +120,43 @@ async function probeHeadlessGl(): Promise<GpuProbe> {
   return { mode: 'headlessgl', device: `WebGL (headless-gl): ${renderer}`, software: SOFTWARE.test(renderer), missing: [] };
 }
 
+/**
+ * GPU device nodes under `devDir`: NVIDIA's /dev/nvidia<N> and the DRM render nodes
+ * /dev/dri/renderD<N> (AMD, Intel, and NVIDIA too) that every Vulkan or GL driver opens. Without
+ * one no hardware GPU can be reached, and a Dawn probe would only print Vulkan loader warnings
+ * and native stack frames on stderr, so `auto` does not probe.
+ */
+export function gpuDeviceNodes(devDir = '/dev'): string[] {
+  const list = (dir: string): string[] => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  return [
+    ...list(devDir).filter((n) => /^nvidia\d+$/.test(n)).map((n) => join(devDir, n)),
+    ...list(join(devDir, 'dri')).filter((n) => /^renderD\d+$/.test(n)).map((n) => join(devDir, 'dri', n)),
+  ];
+}
+
+/**
+ * Whether `--backend auto` may probe for a GPU: a device node exists, or CI_SOFT_GPU asks for the
+ * software renderer (which needs none). `--backend gpu` always probes: the user asked for it.
+ */
+export function autoMayProbeGpu(devDir = '/dev', env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.CI_SOFT_GPU) || gpuDeviceNodes(devDir).length > 0;
+}
+
 /** Looks for a usable hardware GPU: WebGPU first (gpujs.md §6), then headless-gl. */
 export async function probeGpu(): Promise<GpuProbe> {
   const missing: string[] = [];
-  for (const probe of [installWebGpu, probeHeadlessGl]) {
+  for (const probe of [probeWebGpu, probeHeadlessGl]) {
     let r: GpuProbe;
     try {
       r = await probe();
     } catch (e) {
-      r = { missing: [`${probe === installWebGpu ? 'WebGPU' : 'WebGL'}: ${(e as Error).message}`] };
+      r = { missing: [`${probe === probeWebGpu ? 'WebGPU' : 'WebGL'}: ${(e as Error).message}`] };
     }
     if (r.mode && (!r.software || process.env.CI_SOFT_GPU)) return { ...r, missing };
     missing.push(...r.missing);
@@ -149,6 +206,7 @@ export async function resolveBackend(choice: BackendChoice, op: FvOperator, opts
     if (opts.integrator === 'trbdf2' || opts.integrator === 'exponential') {
       return cpu(`auto: integrator ${opts.integrator} stays in float64 on the CPU (on a GPU its CG tolerance is limited to 1e-5 by float32)`);
     }
+    if (!autoMayProbeGpu()) return cpu('auto: no GPU device node (/dev/nvidia<N>, /dev/dri/renderD<N>), so float64 on the CPU without probing');
   }
   const probe = await probeGpu();
   if (!probe.mode) {

@@ -6,8 +6,9 @@
  * `baselines/rates.yaml: cases[2].tolerance.rel: must be a number ≥ 0 (got "x")`, because these
  * messages are read in CI logs.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { isInside, withConfinement } from '../io/confine.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { pointerToPath, schemaPath, schemaValidator } from '../schema.js';
 import { type Document, parseDocument } from 'yaml';
@@ -187,20 +188,6 @@ export function projectRoot(file: string): string {
   }
 }
 
-function realOrSelf(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolve(path);
-  }
-}
-
-/** Whether `path` (symbolic links resolved) lies inside `root`. */
-function isInside(root: string, path: string): boolean {
-  const rel = relative(realOrSelf(root), realOrSelf(path));
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-}
-
 /** Validates baselines text; `file` names it in messages and anchors relative scenario paths. */
 export function parseBaselinesText(text: string, file: string, opts: BaselinesOptions = {}): LoadedBaselines {
   const { doc, data } = parse(text, file);
@@ -254,8 +241,9 @@ export function parseBaselinesText(text: string, file: string, opts: BaselinesOp
 
     const set = c.set ?? [];
     try {
-      // Catches a bad override or a broken scenario before any run starts, with the entry named.
-      loadScenario(scenarioPath, set);
+      // Catches a bad override or a broken scenario before any run starts, with the entry named;
+      // files the scenario names must lie in the same root as the scenario (nothing outside is opened).
+      withConfinement(opts.root, () => loadScenario(scenarioPath, set));
     } catch (e) {
       if (e instanceof InputError) fail(file, at(), `${JSON.stringify(c.name)}: ${e.message}`);
       throw e;

@@ -47,7 +47,8 @@ export function parseDatasetCsv(text: string, columns: { x: string; y: string },
   const header = lines[headerLine]!.split(',').map(unquote);
   const find = (name: string, role: string): number => {
     const k = header.indexOf(name);
-    if (k < 0) fail(`line ${headerLine + 1}: no column named ${JSON.stringify(name)} for ${role} (columns: ${header.map((h) => JSON.stringify(h)).join(', ')}); set data.columns`);
+    // The header's own names are the file's text (the path may name any file), so only their count is said.
+    if (k < 0) fail(`line ${headerLine + 1}: no column named ${JSON.stringify(name)} for ${role} (the header line has ${header.length} column${header.length === 1 ? '' : 's'}, none of them named so); set data.columns`);
     return k;
   };
   const kx = find(columns.x, 'the input x');
@@ -64,7 +65,8 @@ export function parseDatasetCsv(text: string, columns: { x: string; y: string },
     const num = (k: number): number => {
       const s = cells[k]!.trim();
       const v = s === '' ? NaN : Number(s);
-      if (!Number.isFinite(v)) fail(`line ${i + 1}, column ${k + 1} (${JSON.stringify(header[k])}): must be a finite number (got ${JSON.stringify(s)})`);
+      // header[k] is the name the scenario asked for; the cell's text is not quoted.
+      if (!Number.isFinite(v)) fail(`line ${i + 1}, column ${k + 1} (${JSON.stringify(header[k])}): must be a finite number (got ${s === '' ? 'an empty field' : 'text that is not a number'})`);
       return v;
     };
     xs.push(num(kx));

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import type { CompiledExpr } from '../landscape/expr.js';
 import type { DataLandscapeSpec, DataParamName } from '../scenario/types.js';
+import { assertConfined } from '../io/confine.js';
 import { readDatasetCsv, teacherDataset, type Dataset } from './dataset.js';
 import { MODELS, PARAM_DEFAULTS, PARAM_INDEX, PARAM_NAMES } from './models.js';
 import { EmpiricalRisk, riskExpr } from './risk.js';
@@ -52,6 +53,7 @@ export function resolveDataLandscape(spec: DataLandscapeSpec, dim: number, file?
   let data: Dataset;
   if (d.file !== undefined) {
     const path = resolve(dataBaseDir(file), d.file);
+    assertConfined(path, { file, field: 'landscape.data.file' });
     data = readDatasetCsv(path, d.columns ?? { x: 'x', y: 'y' }, file, 'landscape.data.file');
   } else {
     const t = d.teacher!;

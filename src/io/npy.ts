@@ -120,7 +120,8 @@ export function decodeNpy(bytes: Uint8Array, file = '<npy bytes>'): NpyArray {
     throw new InputError(msg, { file });
   };
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    fail(`not a .npy file: bad magic (expected "\\x93NUMPY", got ${JSON.stringify(latin1(bytes.subarray(0, 6)))})`);
+    // Never quote the bytes found: the path may name any file (a secret), and the message reaches logs.
+    fail('not a .npy file (bad magic: a .npy file starts with "\\x93NUMPY")');
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6]!;
@@ -146,18 +147,19 @@ export function decodeNpy(bytes: Uint8Array, file = '<npy bytes>'): NpyArray {
   try {
     header = parsePyLiteral(headerText);
   } catch (err) {
-    return fail(`.npy header is not a valid dict literal: ${(err as Error).message}`);
+    // The parser's message quotes header text; keep only the kind of problem and its column.
+    return fail(`.npy header is not a valid dict (${(err as PyLiteralError).reason} at byte ${(err as PyLiteralError).column} of the header)`);
   }
-  if (!(header instanceof Map)) return fail(`.npy header is not a dict: ${clip(headerText.trim())}`);
+  if (!(header instanceof Map)) return fail('.npy header is not a valid dict');
   const keys = [...header.keys()].sort();
   if (keys.join(',') !== 'descr,fortran_order,shape') {
-    fail(`.npy header must have exactly the keys 'descr', 'fortran_order', 'shape'; got ${keys.map((k) => `'${k}'`).join(', ') || 'none'}`);
+    fail(`.npy header must have exactly the keys 'descr', 'fortran_order', 'shape'; it has ${keys.length} key${keys.length === 1 ? '' : 's'}${keys.length === 3 ? ', not these three' : ''}`);
   }
 
   const descr = header.get('descr')!;
   const dtype = checkDtype(descr, fail);
   const fortran = header.get('fortran_order');
-  if (typeof fortran !== 'boolean') return fail(`.npy header 'fortran_order' must be True or False, got ${pyRepr(fortran ?? null)}`);
+  if (typeof fortran !== 'boolean') return fail(`.npy header 'fortran_order' must be True or False, got ${article(kindOf(fortran ?? null))}`);
   const shape = checkShape(header.get('shape')!, fail);
 
   let count = 1;
@@ -224,29 +226,33 @@ function fortranToC(src: Float64Array, shape: readonly number[]): Float64Array {
 
 function checkDtype(descr: PyValue, fail: (msg: string) => never): NpyDtype {
   if (typeof descr !== 'string') {
-    return fail(`unsupported dtype ${clip(pyRepr(descr))} (structured arrays are not supported; supported: '<f8', '<f4', '<i4', '<i8')`);
+    return fail(`unsupported dtype (${article(kindOf(descr))}: structured arrays are not supported; supported: '<f8', '<f4', '<i4', '<i8')`);
   }
   if (descr in ITEM_SIZE) return descr as NpyDtype;
-  if (descr.startsWith('>')) {
-    return fail(`unsupported big-endian dtype '${descr}'; re-save little-endian, e.g. np.save(path, arr.astype('<${descr.slice(1)}'))`);
+  // Only the dtypes we know are echoed; any other descr text is the file's content, not ours to print.
+  const big = `<${descr.slice(1)}`;
+  if (descr.startsWith('>') && (big in ITEM_SIZE || big === '<f2')) {
+    return fail(`unsupported big-endian dtype '${descr}'; re-save little-endian, e.g. np.save(path, arr.astype('${big}'))`);
   }
-  return fail(`unsupported dtype '${clip(descr)}' (supported: '<f8', '<f4', '<i4', '<i8')`);
+  // A numpy type string (at most four characters from a fixed alphabet) says what to convert from and reveals nothing.
+  const named = /^[<>|=]?[biufcmMOSUV]\d{1,2}$/.test(descr) ? ` '${descr}'` : '';
+  return fail(`unsupported dtype${named} (supported: '<f8', '<f4', '<i4', '<i8')`);
 }
 
 function checkShape(shape: PyValue, fail: (msg: string) => never): number[] {
-  if (!Array.isArray(shape)) return fail(`.npy header 'shape' must be a tuple of integers, got ${clip(pyRepr(shape))}`);
+  if (!Array.isArray(shape)) return fail(`.npy header 'shape' must be a tuple of integers, got ${article(kindOf(shape))}`);
   const out: number[] = [];
   let total = 1;
   for (const d of shape) {
     if (typeof d !== 'bigint') {
-      return fail(`.npy header 'shape' has a non-integer entry ${clip(pyRepr(d))} in ${clip(pyRepr(shape))}`);
+      return fail(`.npy header 'shape' has a non-integer entry (${article(kindOf(d))})`);
     }
-    if (d < 0n) return fail(`.npy header 'shape' has a negative entry ${d} in ${pyRepr(shape)}`);
+    if (d < 0n) return fail(`.npy header 'shape' has a negative entry ${d}`);
     if (d > BigInt(Number.MAX_SAFE_INTEGER)) return fail(`.npy header 'shape' entry ${d} is too large`);
     out.push(Number(d));
     total *= Number(d);
   }
-  if (!Number.isSafeInteger(total)) return fail(`.npy header 'shape' ${pyRepr(shape)} is too large`);
+  if (!Number.isSafeInteger(total)) return fail(`.npy header 'shape' (${out.join(', ')}) is too large`);
   return out;
 }
 
@@ -254,8 +260,31 @@ function latin1(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
-function clip(s: string, max = 200): string {
-  return s.length > max ? `${s.slice(0, max)}...` : s;
+/** Names the kind of a header value for messages, which must not quote the file's own text. */
+function kindOf(v: PyValue): string {
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'bigint') return 'int';
+  if (typeof v === 'number') return 'float';
+  if (typeof v === 'string') return 'string';
+  if (Array.isArray(v)) return 'tuple';
+  return 'dict';
+}
+
+function article(kind: string): string {
+  return kind === 'None' ? kind : `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
+}
+
+/** A syntax error in a Python literal. `reason` never contains the literal's text, so callers may show it for untrusted input. */
+export class PyLiteralError extends Error {
+  constructor(
+    readonly reason: string,
+    /** 1-based character position of the problem. */
+    readonly column: number,
+  ) {
+    super(`${reason} at column ${column}`);
+    this.name = 'PyLiteralError';
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,12 +296,12 @@ export type PyValue = string | bigint | number | boolean | null | PyValue[] | Ma
 
 /**
  * Parses a Python literal: dict, tuple, list, str, int, float, True/False/None.
- * @throws Error with the column of the problem.
+ * @throws PyLiteralError with the column of the problem (and no text of the literal).
  */
 export function parsePyLiteral(text: string): PyValue {
   let pos = 0;
   const err: (msg: string) => never = (msg) => {
-    throw new Error(`${msg} at column ${pos + 1} in ${JSON.stringify(clip(text.trim(), 120))}`);
+    throw new PyLiteralError(msg, pos + 1);
   };
   const ws = (): void => {
     while (pos < text.length && ' \t\r\n'.includes(text[pos]!)) pos++;
@@ -298,7 +327,7 @@ export function parsePyLiteral(text: string): PyValue {
       pos += word.length;
       return word === 'True' ? true : word === 'False' ? false : null;
     }
-    return err(ch === '' ? 'unexpected end of text' : `unexpected ${JSON.stringify(word ?? ch)}`);
+    return err(ch === '' ? 'unexpected end of text' : word !== undefined ? 'unexpected name' : 'unexpected character');
   };
 
   const dict = (depth: number): Map<string, PyValue> => {

@@ -2,6 +2,7 @@ import { Grid } from '../../solvers/grid.js';
 import { normalInterval } from '../../solvers/special.js';
 import type { InitialSpec } from '../scenario/types.js';
 import { InputError } from '../errors.js';
+import { assertConfined } from '../io/confine.js';
 import { npyByteBound, readNpy } from '../io/npy.js';
 import { resolve } from 'node:path';
 
@@ -36,6 +37,7 @@ export function initialDensity(grid: Grid, spec: InitialSpec, ctx: { file: strin
     fillProduct(grid, perAxis, rho);
   } else {
     const path = resolve(ctx.baseDir, spec.file);
+    assertConfined(path, { file: ctx.file, field: 'initial.file' });
     const arr = readNpy(path, { maxBytes: npyByteBound(grid.size) });
     const want = grid.n.join('×');
     if (arr.shape.length !== grid.dim || arr.shape.some((s, k) => s !== grid.n[k])) {

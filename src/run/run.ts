@@ -266,6 +266,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     yieldAt = done + YIELD_WORK;
     return lookUp(at, done);
   };
+  // Set-up is synchronous (tens of seconds on 10⁷ cells): let a signal that came during it be seen before the first step.
+  await new Promise<void>((r) => setImmediate(r));
   for (const tNext of reportTimes) {
     const stop = stopReason(t);
     if (stop) {

@@ -11,6 +11,7 @@ import { dirname, extname, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { pointerToPath, schemaPath, schemaValidator } from '../schema.js';
 import { parseDocument, YAMLParseError } from 'yaml';
+import { assertConfined } from '../io/confine.js';
 import { clipText, escapeControls, fieldLabel, InputError, showText } from '../errors.js';
 import { resolveLandscape } from '../landscape/builtins.js';
 import type { Bounds, DiagnosticsSpec, FromDataNoiseSpec, InitialSpec, LandscapeSpec, LoadedScenario, NoiseSpec, Scenario, TimeSpec } from './types.js';
@@ -299,7 +300,7 @@ function describeAjvError(e: ErrorObject): Problem {
       const extra = String(params['additionalProperty']);
       const allowed = Object.keys(schemaOf(parent['properties']));
       return {
-        field: [...path, extra].join('.'),
+        field: [...path, shownKey(extra)].join('.'),
         message: `unknown field (allowed here: ${allowed.join(', ')})${didYouMean(extra, allowed)}`,
       };
     }
@@ -410,6 +411,7 @@ function checkSemantics(s: RawScenario, file: string, baseDir: string): void {
     }
   } else {
     const path = resolve(baseDir, init.file);
+    assertConfined(path, { file, field: 'initial.file' });
     let isFile = false;
     try {
       isFile = statSync(path).isFile();
@@ -423,6 +425,36 @@ function checkSemantics(s: RawScenario, file: string, baseDir: string): void {
   checkReportCount(s.time, file);
 
   resolveLandscape(s.landscape, dim, file);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Is this a scenario at all?
+
+/** Top-level fields of schema/scenario.schema.json (a test keeps the two in step). */
+export const SCENARIO_TOP_LEVEL_FIELDS: readonly string[] = ['name', 'description', 'landscape', 'domain', 'noise', 'initial', 'time', 'diagnostics'];
+
+/**
+ * Refuses a mapping that is not a scenario before any message could quote it. A wrong path (or a
+ * baselines case pointing at /proc/self/status or a config file) would otherwise get "unknown
+ * field 'API_KEY'": the file's own text. Decided on the file alone, before overrides, so that a
+ * case's `set:` cannot dress another file up as a scenario.
+ */
+export function assertLooksLikeScenario(raw: Record<string, unknown>, file: string): void {
+  const keys = Object.keys(raw);
+  if (!Object.hasOwn(raw, 'landscape') || !Object.hasOwn(raw, 'domain')) {
+    throw new InputError("not a scenario file: no 'landscape'/'domain' fields at the top level (a scenario has fields name, landscape, domain, noise, initial, time)", { file });
+  }
+  const known = keys.filter((k) => SCENARIO_TOP_LEVEL_FIELDS.includes(k)).length;
+  if (2 * known <= keys.length) {
+    throw new InputError(`not a scenario file: ${keys.length - known} of its ${keys.length} top-level fields are not scenario fields`, { file });
+  }
+}
+
+/** A key from the file for a field path: kept when it looks like a field name (typos are worth naming), else escaped and cut short. */
+function shownKey(key: string): string {
+  if (/^[A-Za-z_][A-Za-z0-9_-]{0,39}$/.test(key)) return key;
+  const cut = key.length > 24 ? `${key.slice(0, 24)}…` : key;
+  return JSON.stringify(cut);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,6 +484,7 @@ export function parseScenarioText(text: string, file: string, overrides: readonl
     const kind = raw === null || raw === undefined ? 'an empty document' : Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
     throw new InputError(`a scenario must be a mapping with fields name, landscape, domain, noise, initial, time (got ${kind})`, { file });
   }
+  assertLooksLikeScenario(raw, file);
   try {
     applyOverrides(raw, parsedOverrides);
     const validate = getValidator();
