@@ -158,6 +158,18 @@ describe('F3: a file that is not a scenario is refused without quoting it', () =
     for (const leak of ['s3cr3t', 'API_KEY', 'abcdef']) expect(msg).not.toContain(leak);
   });
 
+  it('a duplicated key in a file that is not ours is not named (YAML and JSON); one in a scenario section is', () => {
+    for (const [text, file] of [
+      [`${SECRET}: 1\n${SECRET}: 2\n`, 'creds.yaml'],
+      [`{"${SECRET}": 1, "${SECRET}": 2}`, 'creds.json'],
+    ] as const) {
+      const msg = messageOf(() => parseScenarioText(text, file));
+      expect(msg).toContain('duplicate top-level key');
+      expect(msg).not.toContain(SECRET);
+    }
+    expect(messageOf(() => parseScenarioText('name: a\nname: b\n', 's.yaml'))).toContain('duplicate key "name"');
+  });
+
   it('/proc/self/status-like text', () => {
     const msg = messageOf(() => parseScenarioText(`Name:\tnode\nUmask:\t0022\nState:\tR (running)\nTgid:\t4242\n`, 'status'));
     expect(msg).toContain('not a scenario file');

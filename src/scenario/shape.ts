@@ -36,8 +36,18 @@ function tooDeep(limits: ShapeLimits, file: string, path: readonly Seg[]): never
   throw new InputError(`is nested more than ${limits.maxDepth} levels deep (mappings and lists); a valid file needs a few`, { file, field });
 }
 
+/**
+ * Top-level fields of the files this module checks (scenario.schema.json, baselines.schema.json).
+ * A duplicate key is named only inside one of these sections: in a file that is not ours (a
+ * credentials file passed as a scenario) the keys themselves may be secrets.
+ */
+const OUR_TOP_LEVEL_FIELDS: ReadonlySet<string> = new Set(['name', 'description', 'landscape', 'domain', 'noise', 'initial', 'time', 'diagnostics', 'version', 'tolerance', 'cases']);
+
 function duplicate(file: string, path: readonly Seg[], key: string, text: string, first: number, again: number): never {
-  throw new InputError(`duplicate key ${JSON.stringify(key.length > 40 ? `${key.slice(0, 39)}…` : key)} (lines ${lineOf(text, first)} and ${lineOf(text, again)}); each key may appear once`, {
+  const lines = `(lines ${lineOf(text, first)} and ${lineOf(text, again)}); each key may appear once`;
+  const top = path.length === 0 ? key : path[0];
+  if (file !== '--set' && (typeof top !== 'string' || !OUR_TOP_LEVEL_FIELDS.has(top))) throw new InputError(`duplicate top-level key ${lines} (not named: the file does not look like a scenario or baselines file)`, { file });
+  throw new InputError(`duplicate key ${JSON.stringify(key.length > 40 ? `${key.slice(0, 39)}…` : key)} ${lines}`, {
     file,
     field: dottedPath([...path, key]),
   });
