@@ -165,7 +165,9 @@ describe('F8/F10: echoed user text is escaped and bounded', () => {
     const key = fc.array(fc.oneof(ctrl, fc.constantFrom('a', 'Z', '[', '3', 'm')), { minLength: 1, maxLength: 12 }).map((a) => `k${a.join('')}`);
     await fc.assert(
       fc.asyncProperty(key, async (k) => {
-        const file = tmpFile('k.json', JSON.stringify({ name: 'p', [k]: 1 }));
+        // A scenario (landscape and domain present) with one unknown key, so the key is named (escaped);
+        // a file of foreign keys is refused as "not a scenario file" without naming any (test/hostile-leaks).
+        const file = tmpFile('k.json', JSON.stringify({ name: 'p', landscape: { expr: 'x^2' }, domain: { bounds: [[0, 1]], cells: [4] }, [k]: 1 }));
         const r = await runCli(['validate', file]);
         expect(r.exitCode).toBe(2);
         const line = expectOneLine(r, JSON.stringify(k));
