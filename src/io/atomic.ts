@@ -90,7 +90,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 }
 
 /** Makes a rename durable. Best effort: some platforms (Windows) and filesystems refuse fsync on a directory. */
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');

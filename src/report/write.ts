@@ -1,7 +1,7 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { asOutputError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { fsyncDir, writeFileAtomic } from '../io/atomic.js';
 import { writeCsv } from '../io/csv.js';
 import { writeFieldBundle } from '../io/npy.js';
 import type { RunResult } from '../run/run.js';
@@ -118,21 +118,10 @@ function swapInto(outDir: string, stage: string, staged: readonly string[]): str
   }
   const written = staged.filter((r) => r !== 'report.json').map(move);
   written.push(move('report.json'));
-  fsyncDirectory(outDir);
+  fsyncDir(outDir);
   return written;
 }
 
-function fsyncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Best effort, as in writeFileAtomic: the renames have happened.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 function writeRunFiles(outDir: string, result: RunResult, opts: RunOutputOptions): string[] {
   const { report, density, setup } = result;
