@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { asOutputError } from '../errors.js';
+import { asOutputError, OutputError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../io/atomic.js';
 import { writeCsv } from '../io/csv.js';
 import { writeFieldBundle } from '../io/npy.js';
@@ -110,6 +110,21 @@ function swapInto(outDir: string, stage: string, staged: readonly string[]): str
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw asOutputError(e, path);
     }
   };
+  // Nothing is removed before every destination is known to be movable into: a sub-directory the
+  // run writes into (figures/) that exists as a file, a link (into /proc, say) or a device would fail
+  // part way and leave the earlier run's outputs half replaced.
+  for (const rel of staged) {
+    for (let dir = dirname(rel); dir !== '.' && dir !== ''; dir = dirname(dir)) {
+      const at = join(outDir, dir);
+      let st;
+      try {
+        st = lstatSync(at);
+      } catch {
+        continue; // absent: created by the move
+      }
+      if (!st.isDirectory()) throw new OutputError(at, `exists and is not a directory (${st.isSymbolicLink() ? 'a symbolic link' : 'a file or device'}); the earlier outputs were left as they were`);
+    }
+  }
   drop(join(outDir, 'report.json'));
   for (const name of readdirSync(outDir)) if (RUN_OUTPUT.test(name) && !fresh.has(name)) drop(join(outDir, name));
   const figDir = join(outDir, 'figures');

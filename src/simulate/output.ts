@@ -1,5 +1,6 @@
 /** Writes the outputs of `fpsolve simulate`; every file atomically, report.json last. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { asOutputError } from '../errors.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
@@ -12,7 +13,14 @@ import { comparisonFigure } from './plot.js';
  * times.npy; compare.svg (unless plots are off). Returns the paths written.
  */
 export async function writeSimulateOutputs(outDir: string, result: SimulateResult, opts: { plots?: boolean } = {}): Promise<string[]> {
-  mkdirSync(outDir, { recursive: true });
+  try {
+    mkdirSync(outDir, { recursive: true });
+    // report.json vouches for the files beside it: remove an earlier run's before writing any new
+    // file, so a write that fails part way (disk full) never leaves it beside this run's files.
+    rmSync(join(outDir, 'report.json'), { force: true });
+  } catch (e) {
+    throw asOutputError(e, join(outDir, 'report.json'));
+  }
   const { grid, report } = result;
   const shape = [report.times.length, ...grid.n];
   const written: string[] = [];

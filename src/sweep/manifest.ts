@@ -2,7 +2,7 @@
  * sweep.json: what a sweep directory holds, so that a rerun and `sweep merge` can refuse to mix
  * results of different sweeps (another base scenario, other points, another fpsolve version).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -42,8 +42,26 @@ export function manifestMismatch(a: SweepManifest, b: SweepManifest): keyof Swee
   return IDENTITY.find((f) => canonicalJson(a[f]) !== canonicalJson(b[f]));
 }
 
+/**
+ * A sweep's own files (sweep.json, results.jsonl, the lock) are regular files that fpsolve wrote.
+ * Anything else under those names — a FIFO (opening it blocks forever), a link to /dev/zero or
+ * /dev/full, a directory — is refused before it is opened.
+ */
+export function assertOwnFile(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return; // absent (or unreadable: the read itself reports that)
+  }
+  if (st.isFile()) return;
+  const kind = st.isSymbolicLink() ? 'a symbolic link' : st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isSocket() ? 'a socket' : 'a device';
+  throw new InputError(`is ${kind}, not a regular file: fpsolve keeps a sweep's files as regular files it wrote itself; remove it`, { file: path });
+}
+
 export function readManifest(dir: string): SweepManifest | undefined {
   const path = join(dir, MANIFEST_FILE);
+  assertOwnFile(path);
   if (!existsSync(path)) return undefined;
   let parsed: unknown;
   try {

@@ -3,14 +3,14 @@
  * self-contained lines, so merging is concatenation plus one record per key; the manifests
  * decide whether the directories belong to the same sweep.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { asOutputError, InputError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { manifestMismatch, readManifest, writeManifest, RESULTS_FILE, type SweepManifest } from './manifest.js';
+import { assertOwnFile, manifestMismatch, MANIFEST_FILE, readManifest, writeManifest, RESULTS_FILE, type SweepManifest } from './manifest.js';
 import { dedupeRecords, isSweepRecord, recordLine, type SweepRecord } from './record.js';
 import { writeSweepOutputs } from './runner.js';
-import { lockDirectory } from './lock.js';
+import { LOCK_FILE, lockDirectory } from './lock.js';
 
 export interface MergeOutcome {
   manifest: SweepManifest;
@@ -37,6 +37,7 @@ export interface MergeOptions {
  */
 export function readShardRecords(dir: string, opts: MergeOptions = {}): SweepRecord[] {
   const path = join(dir, RESULTS_FILE);
+  assertOwnFile(path);
   if (!existsSync(path)) return [];
   let text: string;
   try {
@@ -79,6 +80,17 @@ export async function mergeSweeps(dirs: readonly string[], out: string, opts: Me
     if (prev !== undefined) throw new InputError(`is given twice (also as ${JSON.stringify(prev)}); merge each shard once`, { file: d });
     seen.set(r, d);
   }
+  // Merging into one of the inputs would rewrite that shard (its manifest and results) in place.
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const outReal = real(out);
+  for (const d of dirs) if (real(d) === outReal) throw new InputError(`is also given as --out: merge into a new directory, not into one of the shards`, { file: d });
+  for (const f of [MANIFEST_FILE, RESULTS_FILE, LOCK_FILE]) assertOwnFile(join(out, f));
   const inputs = dirs.map((d) => {
     const m = readManifest(d);
     if (m === undefined) {

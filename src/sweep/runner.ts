@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { asOutputError, InputError } from '../errors.js';
 import { appendLine, readJsonLines, truncateTornTail } from '../io/atomic.js';
-import { lockDirectory } from './lock.js';
+import { LOCK_FILE, lockDirectory } from './lock.js';
 import { mapPool } from '../parallel/pool.js';
 import type { ChildRunResult } from '../parallel/run-request.js';
 import { WorkerPool } from '../parallel/worker-pool.js';
@@ -16,7 +16,7 @@ import { packageVersion } from '../paths.js';
 import { loadScenario, MAX_SCENARIO_BYTES } from '../scenario/load.js';
 import { readLimitedText } from '../io/read-limited.js';
 import { canonicalJson, invalidPointKey, pointKey, sha256 } from './key.js';
-import { claimDirectory, pointsHash, RESULTS_FILE, type SweepManifest } from './manifest.js';
+import { assertOwnFile, claimDirectory, MANIFEST_FILE, pointsHash, RESULTS_FILE, type SweepManifest } from './manifest.js';
 import { buildPoints, type SweepAxis, type SweepPoint } from './points.js';
 import { silentProgress, type ProgressSink } from './progress.js';
 import { dedupeRecords, failedRecord, isFinal, isSweepRecord, recordFromChild, recordLine, type PointIdentity, type SweepRecord } from './record.js';
@@ -144,6 +144,7 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<Swe
   } catch (e) {
     throw asOutputError(e, opts.out);
   }
+  for (const f of [MANIFEST_FILE, RESULTS_FILE, LOCK_FILE]) assertOwnFile(join(opts.out, f));
   // Held to the end: a second sweep into this directory would run every point again.
   const release = lockDirectory(opts.out, 'sweep');
   try {
