@@ -71,6 +71,21 @@ describe("a sweep's own files that are not regular files are refused before they
     const fifo = await runCli(['sweep', 'merge', a, f, '--no-plots', '--out', join(dir, 'm-out')]);
     expect(fifo.exitCode).toBe(2);
     expect(oneLine(fifo.stderr)).toMatch(/results\.jsonl.*not a regular file/);
+    // A record outside the sweep (index 99 of 2 points), and a foreign point under an existing index.
+    for (const [tag, edit] of [
+      ['outside', (r: Record<string, unknown>) => ({ ...r, index: 99 })],
+      ['foreign', (r: Record<string, unknown>) => ({ ...r, key: 'deadbeef'.repeat(8) })],
+    ] as const) {
+      const c = join(dir, `m-${tag}`);
+      mkdirSync(c);
+      // The foreign line sits in a copy of shard 2/2 (shard 1/2 given twice is refused on its own).
+      writeFileSync(join(c, 'sweep.json'), readFileSync(join(tag === 'outside' ? a : b, 'sweep.json')));
+      const line = JSON.parse(readFileSync(join(a, 'results.jsonl'), 'utf8').split('\n')[0]!) as Record<string, unknown>;
+      writeFileSync(join(c, 'results.jsonl'), JSON.stringify(edit(line)) + '\n');
+      const bad = await runCli(['sweep', 'merge', tag === 'outside' ? c : a, ...(tag === 'outside' ? [b] : [c]), '--no-plots', '--out', join(dir, `m-out-${tag}`)]);
+      expect(bad.exitCode, `${tag}: ${bad.stderr}`).toBe(2);
+      expect(oneLine(bad.stderr)).toMatch(tag === 'outside' ? /outside this sweep's points 0\.\.1/ : /two different points under index/);
+    }
   }, 120_000);
 });
 

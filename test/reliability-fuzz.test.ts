@@ -682,7 +682,8 @@ describe('whole-CLI fuzz (issue #16): every case keeps the exit-code table', () 
         let overlapHits = false;
         if (c.extra === 'overlap') {
           const p = (JSON.parse(readFileSync(join(dirs[0]!, 'sweep.json'), 'utf8')) as { shard: { k: number } }).shard.k - 1;
-          overlapHits = firstDirPoints.has(p);
+          // A record whose index lies outside the sweep's points is not a record of this sweep: refused.
+          overlapHits = firstDirPoints.has(p) || p >= c.points;
           expected.add(p);
         }
         refused ||= c.extra === 'same-dir' || c.extra === 'copy' || c.extra === 'other-sweep' || c.extra === 'not-a-sweep' || overlapHits || (corrupt > 0 && !c.skip);

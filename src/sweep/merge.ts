@@ -143,6 +143,20 @@ export async function mergeSweeps(dirs: readonly string[], out: string, opts: Me
       }
       all.push(...recs);
     }
+    // Every record must be one of this sweep's points: an index outside it, or two different points
+    // under one index (a hand-edited or foreign line), would otherwise merge silently.
+    const keyOfIndex = new Map<number, string>();
+    for (const r of all) {
+      const n = first.manifest.points;
+      if (!(Number.isInteger(r.index) && r.index >= 0 && r.index < n)) {
+        throw new InputError(`holds a record for point ${r.index}, outside this sweep's points 0..${n - 1}: not a record of this sweep`, { file: join(owner.get(r.key) ?? out, RESULTS_FILE) });
+      }
+      const k = keyOfIndex.get(r.index);
+      if (k !== undefined && k !== r.key) {
+        throw new InputError(`holds two different points under index ${r.index} (keys ${k.slice(0, 12)}… and ${r.key.slice(0, 12)}…): not records of one sweep`, { file: join(owner.get(r.key) ?? out, RESULTS_FILE) });
+      }
+      keyOfIndex.set(r.index, r.key);
+    }
     const records = dedupeRecords(all);
     const manifest: SweepManifest = { ...first.manifest, shard: null, mergedFrom: [...new Set([...(existing?.mergedFrom ?? []), ...sources])] };
     writeFileAtomic(join(out, RESULTS_FILE), records.map((r) => recordLine(r) + '\n').join(''));
