@@ -1,3 +1,4 @@
+import { solveDense } from './eigen/dense.js';
 import { Grid } from './grid.js';
 import type { PointFunction } from './quadrature.js';
 
@@ -185,25 +186,9 @@ function choleskyOk(H: readonly number[][]): boolean {
   return true;
 }
 
+/** H x = g by the one dense elimination (solvers/eigen/dense.ts); NaN where H is singular, which the Newton loop rejects. */
 function solve(H: readonly number[][], g: readonly number[]): number[] {
-  const d = g.length;
-  const a = H.map((r, i) => [...r, g[i]]);
-  for (let p = 0; p < d; p++) {
-    let best = p;
-    for (let r = p + 1; r < d; r++) if (Math.abs(a[r][p]) > Math.abs(a[best][p])) best = r;
-    [a[p], a[best]] = [a[best], a[p]];
-    for (let r = p + 1; r < d; r++) {
-      const m = a[r][p] / a[p][p];
-      for (let c2 = p; c2 <= d; c2++) a[r][c2] -= m * a[p][c2];
-    }
-  }
-  const x = new Array<number>(d).fill(0);
-  for (let r = d - 1; r >= 0; r--) {
-    let s = a[r][d];
-    for (let c2 = r + 1; c2 < d; c2++) s -= a[r][c2] * x[c2];
-    x[r] = s / a[r][r];
-  }
-  return x;
+  return solveDense(H, g) ?? g.map(() => NaN);
 }
 
 /** f at points given in grid units. */
