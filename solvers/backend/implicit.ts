@@ -8,9 +8,8 @@ import type { Backend, Field } from './types.js';
 /**
  * The implicit integrators, written once against the Backend: each step solves with I − θA
  * through a ShiftedSolver (the backend's direct solve in 1-D on the CPU, else PCG with the
- * backend's preconditioner). On the float64 CPU backend every operation is the one the former
- * synchronous integrators did, in the same order, so results and iteration counts are unchanged
- * to the last bit (test/gpu-integrators.test.ts checks this against test/helpers/reference-implicit.ts).
+ * backend's preconditioner). test/gpu-integrators.test.ts checks each step against band-LU solves
+ * of a generator assembled in the test.
  */
 
 /** Backward Euler with a fixed step: unconditionally positive and mass-conserving (M-matrix). */

@@ -5,9 +5,8 @@ import type { Backend, Field } from './types.js';
 /**
  * The integrator contract and the stencil-only integrators (explicit Euler, RKL2 super-time-
  * stepping), written once against the async Backend; the implicit ones (backward Euler, TR-BDF2)
- * are in implicit.ts. On the float64 CPU backend they repeat the arithmetic of the plain loops in
- * test/helpers/reference-integrators.ts operation for operation (to the last bit, see
- * test/gpu-integrators.test.ts); on gpu.js the state stays on the device between report times.
+ * are in implicit.ts. test/gpu-integrators.test.ts checks them against the methods' closed forms
+ * on a generator assembled in the test; on gpu.js the state stays on the device between report times.
  */
 
 /** Linear-solver counters, as the report reads them (report.integrator.linearSolver/…). */
