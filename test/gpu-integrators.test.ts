@@ -50,7 +50,7 @@ function rkl2Step(gen: Generator, s: number, dt: number, v: Float64Array): Float
     for (let i = 0; i < p.length; i++) ap[i] = p[i] + w1 * dt * ap[i];
     return ap;
   };
-  let prev = v.slice(); // P_0
+  let prev: Float64Array = v.slice(); // P_0
   let cur = x(v); // P_1
   for (let k = 1; k < s; k++) {
     const xp = x(cur);
@@ -99,7 +99,7 @@ describe('generic integrators on the float64 CPU backend against the generator w
       // the product's choice of step (0.9 of the limit) covers [0, tE] in equal steps
       expect(m).toBe(Math.ceil(tE / (0.9 * limit) - 1e-9));
       const dtE = tE / m;
-      let ref = rho.slice();
+      let ref: Float64Array = rho.slice();
       for (let k = 0; k < m; k++) {
         const ar = gen.apply(ref);
         ref = ref.map((v, i) => v + dtE * ar[i]);
@@ -117,7 +117,7 @@ describe('generic integrators on the float64 CPU backend against the generator w
       const steps = 4;
       await devR.advance(r, 0, steps * dtR);
       expect(devR.stats.steps).toBe(steps);
-      let refR = rho.slice();
+      let refR: Float64Array = rho.slice();
       for (let k = 0; k < steps; k++) refR = rkl2Step(gen, s, dtR, refR);
       expect(maxAbsDiff(refR, rho)).toBeGreaterThan(1e-3 * scale);
       expect(maxAbsDiff(r, refR)).toBeLessThan(1e-11 * scale);
@@ -139,7 +139,7 @@ describe('generic integrators on the float64 CPU backend against the generator w
       await devB.advance(b, 0, steps * dt);
       expect(devB.stats.steps).toBe(steps);
       const lu = gen.shiftedLu(dt);
-      let refB = rho.slice();
+      let refB: Float64Array = rho.slice();
       for (let k = 0; k < steps; k++) refB = lu.solve(refB);
       expect(maxAbsDiff(refB, rho)).toBeGreaterThan(1e-3 * scale);
       expect(maxAbsDiff(b, refB)).toBeLessThan(1e-9 * scale);
@@ -150,7 +150,7 @@ describe('generic integrators on the float64 CPU backend against the generator w
       for (let k = 0; k < steps; k++) await devT.advance(t, k * dt, (k + 1) * dt);
       expect(devT.stats.steps).toBe(steps);
       expect(devT.stats.rejected).toBe(0);
-      let refT = rho.slice();
+      let refT: Float64Array = rho.slice();
       for (let k = 0; k < steps; k++) refT = trbdf2Step(gen, dt, refT);
       expect(maxAbsDiff(t, refT)).toBeLessThan(1e-9 * scale);
       // second order against first: TR-BDF2 lands much nearer the exact flow than backward Euler
@@ -226,7 +226,7 @@ describe('generic integrators on the float64 CPU backend against the generator w
     expect(dev.stats.steps).toBe(10);
     expect(dev.solver.iterations).toBeGreaterThan(0);
     const lu = gen.shiftedLu(dt);
-    let ref = rho.slice();
+    let ref: Float64Array = rho.slice();
     for (let k = 0; k < 10; k++) ref = lu.solve(ref);
     const scale = maxAbs(ref);
     expect(maxAbsDiff(ref, b) / scale).toBeLessThan(1e-8);

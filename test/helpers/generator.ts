@@ -94,7 +94,7 @@ export class Generator {
     const norm = 2 * Math.max(...this.outflow);
     const m = Math.max(1, Math.ceil(2 * t * norm));
     const h = t / m;
-    let x = v.slice();
+    let x: Float64Array = v.slice();
     const term = new Float64Array(this.n);
     const next = new Float64Array(this.n);
     for (let s = 0; s < m; s++) {
