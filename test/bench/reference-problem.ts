@@ -1,7 +1,7 @@
 /**
- * The 2-D reference problem of reference/peers.md (double well, ησ = 0.5, t = 1) built from
+ * The 2-D reference problem of docs/peers.md (double well, ησ = 0.5, t = 1) built from
  * scenarios/double-well-2d.yaml, integrated with a chosen integrator, with the L1 distance to the
- * shipped reference density when ../shared is present.
+ * reference density kept in bench/data (docs/peers.md "Reference densities").
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +16,8 @@ import { DeviceExponential, exponentialCgSettings } from '../../solvers/backend/
 import { CpuBackend } from '../../solvers/backend/cpu.js';
 import { cpuBackend } from '../../solvers/select.js';
 
-/** shared/ sits beside the checkout (README "Development"); FPSOLVE_SHARED_REF points elsewhere. */
-export const SHARED_REF = process.env.FPSOLVE_SHARED_REF ?? join(packageRoot(), '..', 'shared', 'reference');
+/** bench/ of the checkout: data/ holds the reference densities, baseline/ the peers' SciPy script. */
+export const REFERENCE_DIR = join(packageRoot(), 'bench');
 
 export type Method =
   | { kind: 'trbdf2'; tolerance: number; linearTol: number; pre?: 'mg' | 'jacobi' | 'auto'; dtMax?: number }
@@ -86,7 +86,7 @@ export function buildIntegrator(setup: Setup, m: Method): AsyncIntegrator {
 }
 
 export function referenceDensity(n: number): Float64Array | null {
-  const file = join(SHARED_REF, 'data', `ref-2d-${n}-t1.npy`);
+  const file = join(REFERENCE_DIR, 'data', `ref-2d-${n}-t1.npy`);
   if (!existsSync(file)) return null;
   return Float64Array.from(readNpy(file).data);
 }

@@ -12,7 +12,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { packageRoot } from '../../src/paths.js';
-import { SHARED_REF, type Method, type RefRun } from './reference-problem.js';
+import { REFERENCE_DIR, type Method, type RefRun } from './reference-problem.js';
 import { kernelBench, type KernelResult } from './kernels.js';
 import { iterationCounts, type CountResult } from './counts.js';
 import { tradeOff, type TradeOffRow } from './tradeoff.js';
@@ -56,7 +56,7 @@ interface ScipyRun {
 }
 
 function scipyRun(n: number, dt: number): ScipyRun | null {
-  const script = join(SHARED_REF, 'baseline', 'sg_scipy.py');
+  const script = join(REFERENCE_DIR, 'baseline', 'sg_scipy.py');
   if (!existsSync(script)) return null;
   const r = spawnSync('python3', [script, '--problem', '2d', '--n', String(n), '--dt', String(dt), '--solver', 'splu'], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) return null;
@@ -155,7 +155,7 @@ const md: string[] = [];
 md.push('# fpsolve benchmark results', '');
 md.push(`Machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB; Node ${results.machine.node}; ${results.machine.date}.`);
 md.push(`Load average at start ${results.loadAverage.start.join(' / ')}, at end ${results.loadAverage.end.join(' / ')} (1/5/15 min; ${results.machine.cores} cores: above ${results.machine.cores} the machine was shared). Medians of ${repeat} runs; ratios measured in this one run.`, '');
-md.push('## 2-D reference problem (peers.md) to t = 1: fpsolve vs the SciPy script (sparse LU, backward Euler dt 0.01)', '');
+md.push('## 2-D reference problem (docs/peers.md) to t = 1: fpsolve vs the SciPy script (sparse LU, backward Euler dt 0.01)', '');
 md.push('| grid | fpsolve method | steps | PCG iterations | fpsolve wall s | of which setup s | L1 vs ref | SciPy wall s | SciPy L1 | speed-up |', '|---|---|---|---|---|---|---|---|---|---|');
 for (const c of comparisons) {
   const r = c.fpsolve[0];

@@ -12,7 +12,7 @@ export interface TradeOffRow {
   l1Ref: number | null;
 }
 
-/** Averages an n×n field onto (n/f)×(n/f) cells (what peers.md did for the 256² reference). */
+/** Averages an n×n field onto (n/f)×(n/f) cells (how the 256² reference of docs/peers.md was made from the 512² one). */
 function coarseGrain(a: Float64Array, n: number, f: number): Float64Array {
   const m = n / f;
   const out = new Float64Array(m * m);
