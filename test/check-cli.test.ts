@@ -48,23 +48,23 @@ describe("the project's regression gate: baselines/rates.yaml", () => {
       const e = doc.cases.find((c) => c.name === name)!.expect[q]!;
       return typeof e === 'object' ? e.expected : e;
     };
-    // reference/oracles.md §1 (Pearson, b = 0.5, ησ = 1): gap 2b = 1, so χ = ‖ρ/π − 1‖ decays at 1 and
+    // docs/oracles.md §1 (Pearson, b = 0.5, ησ = 1): gap 2b = 1, so χ = ‖ρ/π − 1‖ decays at 1 and
     // KL ≈ χ²/2 at 2; E θ² relaxes at λ₂ = b(4 − ησ) = 1.5. The box [−10, 10] shifts these slightly.
     expect(v('pearson-1d', 'rates.chi')).toBeCloseTo(1, 1);
     expect(Math.abs((v('pearson-1d', 'rates.chi') as number) - 1)).toBeLessThan(0.01);
     expect(Math.abs((v('pearson-1d', 'rates.kl') as number) - 2)).toBeLessThan(0.02);
     expect(Math.abs((v('pearson-1d', 'rates.meanLoss') as number) - 1.5)).toBeLessThan(0.03);
-    // oracles.md §2 (GBM, ησ = 1): E f decays at 2 − ησ/2 = 1.5 and the law collapses.
+    // docs/oracles.md §2 (GBM, ησ = 1): E f decays at 2 − ησ/2 = 1.5 and the law collapses.
     expect(Math.abs((v('gbm-collapse-1d', 'rates.meanLoss') as number) - 1.5)).toBeLessThan(0.015);
     expect(v('gbm-collapse-1d', 'regime')).toBe('collapsing');
-    // oracles.md §3 (OU, k = (1, 2)): gap min k = 1; E f relaxes at 2κ₁ = 2 (the squared mean along x). 64² grid.
+    // docs/oracles.md §3 (OU, k = (1, 2)): gap min k = 1; E f relaxes at 2κ₁ = 2 (the squared mean along x). 64² grid.
     expect(Math.abs((v('ou-2d', 'rates.chi') as number) - 1)).toBeLessThan(0.01);
     expect(Math.abs((v('ou-2d', 'rates.meanLoss') as number) - 2)).toBeLessThan(0.02);
-    // oracles.md §5 (Mori et al.): symmetric double well, λ₁ ≈ 2κ; scenarios/double-well-1d.yaml quotes ≈ 5e-3.
+    // docs/oracles.md §5 (Mori et al.): symmetric double well, λ₁ ≈ 2κ; scenarios/double-well-1d.yaml quotes ≈ 5e-3.
     expect(v('double-well-1d', 'rates.chi') as number).toBeGreaterThan(3e-3);
     expect(v('double-well-1d', 'rates.chi') as number).toBeLessThan(8e-3);
     for (const c of ['pearson-1d', 'ou-2d', 'double-well-1d', 'double-well-2d']) expect(v(c, 'regime')).toBe('converging');
-    // Spectral gaps λ₁ (report.gap.value): oracles.md §1 gap 2b = 1 (a box shift of a few 1e-4 here);
+    // Spectral gaps λ₁ (report.gap.value): docs/oracles.md §1 gap 2b = 1 (a box shift of a few 1e-4 here);
     // §3 gap min k = 1 (64² grid: within 1%).
     expect(Math.abs((v('pearson-1d', 'gap') as number) - 1)).toBeLessThan(1e-3);
     expect(Math.abs((v('ou-2d', 'gap') as number) - 1)).toBeLessThan(0.01);
@@ -105,7 +105,7 @@ describe('acceptance: perturb, then --update', () => {
     expect(rec.stdout).toContain('4 value(s) recorded, 0 within tolerance kept');
     const recorded = parseYaml(readFileSync(file, 'utf8')) as { cases: { expect: Record<string, unknown> }[] };
     const before = recorded.cases[0]!.expect['rates.meanLoss'] as number;
-    // oracles.md §1: λ₂ = b(4 − ησ) = 0.5·(4 − 1) = 1.5 (box and grid shift it by about 1%).
+    // docs/oracles.md §1: λ₂ = b(4 − ησ) = 0.5·(4 − 1) = 1.5 (box and grid shift it by about 1%).
     expect(Math.abs(before - 1.5)).toBeLessThan(0.03);
 
     // Perturb: eta 0.1 → 0.12 (ησ = 1.2).
@@ -123,7 +123,7 @@ describe('acceptance: perturb, then --update', () => {
     const m = /expected (\S+), got (\S+):/.exec(failing.failure!.message);
     expect(m, failing.failure!.message).not.toBeNull();
     expect(Number(m![1])).toBe(before);
-    // oracles.md §1 with ησ = 1.2: λ₂ = 0.5·(4 − 1.2) = 1.4; heavier tails feel the box more (≈ 4%).
+    // docs/oracles.md §1 with ησ = 1.2: λ₂ = 0.5·(4 − 1.2) = 1.4; heavier tails feel the box more (≈ 4%).
     const gotRate = Number(m![2]);
     expect(Math.abs(gotRate - 1.4) / 1.4).toBeLessThan(0.05);
     expect(failing.failure!['#text']).toContain(`expected: ${before}`);

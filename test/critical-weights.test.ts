@@ -5,7 +5,7 @@
  * (a radial substitution about each zero, closed-form antiderivatives), never from the solver.
  *
  * Near an isolated quadratic zero in 3-D, ∫ f^−α over a ball of radius R goes like
- * R^(3−2α)/(3−2α) (oracles.md §7 "The critical-noise limit"; §4 for the integrability limit
+ * R^(3−2α)/(3−2α) (docs/oracles.md §7 "The critical-noise limit"; §4 for the integrability limit
  * α < 3/2): at ησ = 4.5 the exponent is 1/9, so most of a basin's mass sits at scales far below
  * any cell and the former weights (cell average of f)^−α miss most of it.
  */
@@ -129,7 +129,7 @@ function build(grid: Grid, f: (...x: number[]) => number, noise: NoiseModel): Pr
   return p;
 }
 
-describe('3-D, two isolated zeros at ησ = 4.5 (α = 1.444, oracles.md §7)', () => {
+describe('3-D, two isolated zeros at ησ = 4.5 (α = 1.444, docs/oracles.md §7)', () => {
   const noise: NoiseModel = { kind: 'multiplicative', etaSigma: ETA_SIGMA, eps: 0 };
   const m1 = basinMass([-1, -1, -1], [0, 1, 1], za, A, B, sepAB, 28, 32);
   const m2 = basinMass([0, -1, -1], [1, 1, 1], zb, B, A, sepAB.map((v) => -v), 28, 32);
@@ -272,7 +272,7 @@ describe('2-D with a floor: f = x²/2 + y², ε = 1e-5, ησ = 1 (α = 3)', () =
 });
 
 describe('where f is bounded away from 0 the weights stay (at least) second order', () => {
-  // Pearson (oracles.md §1), f = 1/2 + x²/2, ησ = 1: exact cell averages of f^−3 by interval1.
+  // Pearson (docs/oracles.md §1), f = 1/2 + x²/2, ησ = 1: exact cell averages of f^−3 by interval1.
   const err = (n: number, weights: 'new' | 'old'): number => {
     const grid = new Grid([[-3, 3]], [n]);
     const f = (x: number): number => 0.5 + 0.5 * x * x;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { moment1d, runBundled } from './helpers/run-inline.js';
 import { normalInterval } from '../solvers/special.js';
 
-describe('Pearson diffusion f = c + b x², multiplicative, ησ = 1 (oracles.md §1)', () => {
+describe('Pearson diffusion f = c + b x², multiplicative, ησ = 1 (docs/oracles.md §1)', () => {
   // Whole-line facts: gap 2b (ησ < 4), λ₂ = b(4 − ησ); E θ_t = E θ₀ e^(−2bt);
   // E θ_t² = m∞ + (E θ₀² − m∞) e^(−b(4−ησ)t), m∞ = ησ c / (b (4 − ησ)).
   const b = 0.5;
@@ -37,7 +37,7 @@ describe('Pearson diffusion f = c + b x², multiplicative, ησ = 1 (oracles.md 
   });
 });
 
-describe('geometric Brownian motion f = x²/2, ησ = 1 (oracles.md §2)', () => {
+describe('geometric Brownian motion f = x²/2, ησ = 1 (docs/oracles.md §2)', () => {
   // log θ_t ~ N(log θ₀ − (1 + ησ/4) t, (ησ/2) t); E f(θ_t) = f(θ₀) e^(−(2 − ησ/2) t); no invariant density.
   const es = 1;
   const mu0 = 1;
@@ -79,7 +79,7 @@ describe('geometric Brownian motion f = x²/2, ησ = 1 (oracles.md §2)', () =>
   });
 });
 
-describe('additive Ornstein–Uhlenbeck in 2-D (oracles.md §3)', () => {
+describe('additive Ornstein–Uhlenbeck in 2-D (docs/oracles.md §3)', () => {
   // From N(m₀, s₀²) per axis: N(m₀ e^(−κt), s₀² e^(−2κt) + (D/κ)(1 − e^(−2κt))), axes independent.
   it('the density at t = 1 matches the exact Gaussian in L1 below 1e-3 on a 256² grid', async () => {
     const { density, setup } = await runBundled('ou-2d', ['domain.cells=[256,256]', 'time.end=1', 'time.reportEvery=0.25']);

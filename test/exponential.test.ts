@@ -419,7 +419,7 @@ describe('exponential integrator on metastable starts (issue #15.3) against TR-B
     const ex = new DeviceExponential(cpuBackend(op), op, { tolerance: tol, dtMax: 0.1 }, exponentialCgSettings(tol));
     const x = rho.slice();
     for (let k = 0; k < 10; k++) await ex.advance(x, k / 10, (k + 1) / 10);
-    // oracles.md §5 Kramers' law (additive, 1-D): κ = sqrt(f''(1)|f''(0)|)/(2π) e^(−Δf/D)
+    // docs/oracles.md §5 Kramers' law (additive, 1-D): κ = sqrt(f''(1)|f''(0)|)/(2π) e^(−Δf/D)
     // = sqrt(8·4)/(2π) e^(−20) ≈ 1.9e-9, so by t = 1 at most ~1e-8 of the mass has crossed to x < 0
     // (π has half of it there). The Gaussian start itself has e^(−50) there.
     const kappa = (Math.sqrt(8 * 4) / (2 * Math.PI)) * Math.exp(-1 / 0.05);

@@ -25,7 +25,7 @@ function setupExpr(expr: string, bounds: [number, number][], cells: number[], no
   return { compiled, grid, op: new FvOperator(p), regime };
 }
 
-describe('Muckenhoupt bracket 1/(4B) ≤ λ₁ ≤ 2/B (oracles.md §6)', () => {
+describe('Muckenhoupt bracket 1/(4B) ≤ λ₁ ≤ 2/B (docs/oracles.md §6)', () => {
   const dir = 'scenarios';
   const oneD = readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
@@ -45,7 +45,7 @@ describe('Muckenhoupt bracket 1/(4B) ≤ λ₁ ≤ 2/B (oracles.md §6)', () => 
     expect(m.upper / m.lower).toBeCloseTo(8, 12);
   });
 
-  it('B from the grid converges to the continuous B of oracles.md §6 (Pearson, by quadrature)', () => {
+  it('B from the grid converges to the continuous B of docs/oracles.md §6 (Pearson, by quadrature)', () => {
     // Continuous: μ = π dx normalized, A π with A = ησf/2; B₊ = sup_x μ(x, ∞)·∫_0^x dy/(Aπ) (median 0 by symmetry).
     const c = 1, b = 1, es = 1, L = 8;
     const Bh = [1600, 3200].map((N) => muckenhouptBracket(buildOperator([[-L, L]], [N], (x) => c + b * x * x, { kind: 'multiplicative', etaSigma: es, eps: 0 }))!.B);
@@ -73,7 +73,7 @@ describe('Muckenhoupt bracket 1/(4B) ≤ λ₁ ≤ 2/B (oracles.md §6)', () => 
 });
 
 describe('Bakry–Émery (additive noise, convex f)', () => {
-  it('OU f = (x² + 2y²)/2: λ₁ ≥ κ = min(k₁, k₂) = 1, tight (oracles.md §3: gap κ)', () => {
+  it('OU f = (x² + 2y²)/2: λ₁ ≥ κ = min(k₁, k₂) = 1, tight (docs/oracles.md §3: gap κ)', () => {
     const s = setupExpr('(x^2 + 2*y^2)/2', [[-2, 2], [-2, 2]], [24, 24], { kind: 'additive', D: 0.2 });
     const be = bakryEmery(s.grid, s.compiled, { kind: 'additive', D: 0.2 });
     expect('lower' in be && be.lower).toBeCloseTo(1, 12);
@@ -85,7 +85,7 @@ describe('Bakry–Émery (additive noise, convex f)', () => {
   });
 });
 
-describe('Kramers (oracles.md §5)', () => {
+describe('Kramers (docs/oracles.md §5)', () => {
   const ratios = (noises: NoiseModel[], expr: string) =>
     noises.map((noise) => {
       const s = setupExpr(expr, [[-2.5, 2.5]], [800], noise);

@@ -27,8 +27,8 @@ describe('1-D: bisection on the bidiagonal factor', () => {
     for (const res of r.residuals) expect(res).toBeLessThan(1e-11 * dense[dense.length - 1]);
   });
 
-  it('Pearson f = 1 + x², ησ = 0.5: λ₁ → 2b, λ₂ → 3.5b as the box grows (oracles.md §1)', () => {
-    // oracles.md §1, check values (b, c, ησ) = (1, 1, 0.5): spectrum {0, 2, 3.5, 4.5, 5} ∪ [5.0625, ∞).
+  it('Pearson f = 1 + x², ησ = 0.5: λ₁ → 2b, λ₂ → 3.5b as the box grows (docs/oracles.md §1)', () => {
+    // docs/oracles.md §1, check values (b, c, ησ) = (1, 1, 0.5): spectrum {0, 2, 3.5, 4.5, 5} ∪ [5.0625, ∞).
     // At fixed h = 1/40, Richardson over h and h/2 leaves ~3e-6; the box shift is bounded by
     // comparing boxes L and 2L and must shrink as L grows.
     const ext = (L: number): number[] => {
@@ -48,7 +48,7 @@ describe('1-D: bisection on the bidiagonal factor', () => {
   });
 
   it('on a fixed box the extrapolated λ₁ equals the dense-solve extrapolation to 1e-8', () => {
-    // oracles.md §1 (box caveat): compare with an independent eigen-solve on the same box.
+    // docs/oracles.md §1 (box caveat): compare with an independent eigen-solve on the same box.
     const f = (x: number): number => 1 + x * x;
     const coarse = buildOperator([[-4, 4]], [60], f, mult(0.5));
     const fine = buildOperator([[-4, 4]], [120], f, mult(0.5));
@@ -58,7 +58,7 @@ describe('1-D: bisection on the bidiagonal factor', () => {
     expect(r.report.extrapolated).not.toBeNull();
     expect(Math.abs(r.report.extrapolated!.value - denseExt) / denseExt).toBeLessThan(1e-8);
     expect(r.report.extrapolated!.errorEstimate).toBeGreaterThan(0);
-    // the extrapolation moves λ₁ towards the whole-line value 2 (oracles.md §1)
+    // the extrapolation moves λ₁ towards the whole-line value 2 (docs/oracles.md §1)
     expect(Math.abs(r.report.extrapolated!.value - 2)).toBeLessThan(Math.abs(r.report.value - 2));
   });
 
@@ -120,8 +120,8 @@ describe('n-D: shift-invert subspace iteration', () => {
     expect(Math.abs(Math.sqrt(res) - r.residuals[0])).toBeLessThan(1e-9 + 1e-3 * r.residuals[0]);
   });
 
-  it('2-D additive OU f = (x² + 2y²)/2: extrapolated λ₁ = min(k₁, k₂) = 1 within 1e-4 (oracles.md §3)', () => {
-    // oracles.md §3: spectrum {n κ}; anisotropic: {n k₁ + m k₂}, gap min(k₁, k₂) = 1 for any D.
+  it('2-D additive OU f = (x² + 2y²)/2: extrapolated λ₁ = min(k₁, k₂) = 1 within 1e-4 (docs/oracles.md §3)', () => {
+    // docs/oracles.md §3: spectrum {n κ}; anisotropic: {n k₁ + m k₂}, gap min(k₁, k₂) = 1 for any D.
     const f = (x: number, y: number): number => (x * x + 2 * y * y) / 2;
     const op = buildOperator([[-2, 2], [-2, 2]], [48, 48], f, add(0.1));
     const r = computeGap({ op, regime: converging, landscape: pointFn(f) }, { refine: true, modes: 2 });

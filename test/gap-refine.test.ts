@@ -72,7 +72,7 @@ describe('--refine extrapolates the same mode on both grids', () => {
 });
 
 describe('a zero of f in the box: the gap is a grid value and the extrapolation has no ±', () => {
-  it('3-D |x|² on [-2,2]³, ησ = 6 (8³ → 16³): label "grid value", errorEstimate null, continuum bottom from oracles.md §4', () => {
+  it('3-D |x|² on [-2,2]³, ησ = 6 (8³ → 16³): label "grid value", errorEstimate null, continuum bottom from docs/oracles.md §4', () => {
     const file = scenarioFile(
       'zero3d',
       `name: zero3d
@@ -86,7 +86,7 @@ time: { end: 1, reportEvery: 0.1 }
     const s = setUp(loadScenario(file, []));
     expect(s.regime.regime).toBe('converging');
     const r = computeGap({ op: s.op, regime: s.regime, landscape: s.landscape.evalPoints }, { refine: true }).report;
-    // oracles.md §4 (critical slowing down): f = h|x|²/2 with h = 2, codimension k = 3, ησ = 6 gives the
+    // docs/oracles.md §4 (critical slowing down): f = h|x|²/2 with h = 2, codimension k = 3, ησ = 6 gives the
     // bottom of the continuum spectrum h(ησ(k − 2) − 4)²/(16ησ) = 1/12.
     const bottom = (2 * (6 * (3 - 2) - 4) ** 2) / (16 * 6);
     const e = r.extrapolated!;

@@ -21,10 +21,10 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
 }
 
 describe('rates.chi against λ₁ in the run report', () => {
-  it('pearson-1d: rates.chi / λ₁ within 2%, λ₁ near 2b = 1 (oracles.md §1), bracket contains λ₁', async () => {
+  it('pearson-1d: rates.chi / λ₁ within 2%, λ₁ near 2b = 1 (docs/oracles.md §1), bracket contains λ₁', async () => {
     const { report } = await runScenario(loadScenario('scenarios/pearson-1d.yaml', []));
     const gap = report.gap!;
-    // oracles.md §1: gap 2b = 1 on the whole line (b = 0.5, ησ = 1 < 4); box and h shift it by < 1e-3.
+    // docs/oracles.md §1: gap 2b = 1 on the whole line (b = 0.5, ησ = 1 < 4); box and h shift it by < 1e-3.
     expect(Math.abs(gap.value - 1)).toBeLessThan(1e-3);
     expect(Math.abs(gap.rateRatio! - 1)).toBeLessThan(0.02);
     expect(gap.label).toBe('spectral gap');
@@ -34,7 +34,7 @@ describe('rates.chi against λ₁ in the run report', () => {
     expect(m.contains).toBe(true);
   });
 
-  it('ou-2d (48²): rates.chi / λ₁ within 2%, λ₁ near k₁ = 1 (oracles.md §3), Bakry–Émery bound κ = 1', async () => {
+  it('ou-2d (48²): rates.chi / λ₁ within 2%, λ₁ near k₁ = 1 (docs/oracles.md §3), Bakry–Émery bound κ = 1', async () => {
     const { report } = await runScenario(loadScenario('scenarios/ou-2d.yaml', ['domain.cells=[48,48]']));
     const gap = report.gap!;
     // 48² leaves an O(h²) shift of ~1% (the extrapolated check is in gap-eigen)
@@ -61,7 +61,7 @@ describe('fpsolve gap', () => {
     const file = JSON.parse(readFileSync(join(out, 'gap.json'), 'utf8'));
     expect(file.gap.modes).toHaveLength(3);
     expect(file.gap.modes[0]).toBeLessThan(file.gap.modes[1]);
-    // oracles.md §5 (Mori et al.): 2κ = 2·sqrt(2)/(2π)·6^(−2.5) for ησ = 1, f_s/f_m = 0.3/0.05
+    // docs/oracles.md §5 (Mori et al.): 2κ = 2·sqrt(2)/(2π)·6^(−2.5) for ησ = 1, f_s/f_m = 0.3/0.05
     expect(file.bounds.kramers.predictedGap).toBeCloseTo(2 * (Math.SQRT2 / (2 * Math.PI)) * 6 ** -2.5, 10);
     expect(existsSync(join(out, 'gap.json.tmp'))).toBe(false);
   });
@@ -72,7 +72,7 @@ describe('fpsolve gap', () => {
     const e = JSON.parse(r.stdout).gap.extrapolated;
     expect(e.value).toBeCloseTo((4 * e.fine - e.coarse) / 3, 14);
     expect(e.errorEstimate).toBeCloseTo(Math.abs(e.value - e.fine), 14);
-    // the extrapolated gap is closer to the whole-line 2b = 1 (oracles.md §1) than the coarse one
+    // the extrapolated gap is closer to the whole-line 2b = 1 (docs/oracles.md §1) than the coarse one
     expect(Math.abs(e.value - 1)).toBeLessThan(Math.abs(e.coarse - 1));
   });
 

@@ -1,7 +1,7 @@
 /**
- * The gpu.js backend's primitives and resources under mode 'webasm' (tier 1, gpujs.md §5), and
+ * The gpu.js backend's primitives and resources under mode 'webasm' (tier 1, docs/gpujs.md §5), and
  * backend selection. References: the float64 CpuBackend on the same operator (float32 agreement
- * ~1e-6 relative, gpujs.md §2 "Accuracy"), exact invariants (Σ Aρ = 0), and the leak bound of
+ * ~1e-6 relative, docs/gpujs.md §2 "Accuracy"), exact invariants (Σ Aρ = 0), and the leak bound of
  * issue 4 §3 (1000 steps, RSS growth < 100 MB).
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
- * Tier 1 of issue 4 (gpujs.md §5): the gpu.js kernels under mode 'webasm' (float32 WebAssembly,
- * bit-identical to the WGSL path per gpujs.md §2) against the float64 CPU path, run end to end
+ * Tier 1 of issue 4 (docs/gpujs.md §5): the gpu.js kernels under mode 'webasm' (float32 WebAssembly,
+ * bit-identical to the WGSL path per docs/gpujs.md §2) against the float64 CPU path, run end to end
  * through runScenario. The backend throws if gpu.js runs any kernel class other than
  * WebAssemblyKernel (its silent fallback), so a passing run is a webasm run; the test also
  * checks the report says so. Grids are coarser and ends shorter than the bundled scenarios to

@@ -1,5 +1,5 @@
 /**
- * Tier 2 of issue 4 (gpujs.md §3, §5): the real WGSL shader path through the `webgpu` package
+ * Tier 2 of issue 4 (docs/gpujs.md §3, §5): the real WGSL shader path through the `webgpu` package
  * (Dawn) on Mesa's software renderer, no GPU needed. Needs `npm i -D webgpu@^0.6.2` and Mesa's
  * libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri; run with
  *   CI_SOFT_GPU=1 XDG_RUNTIME_DIR=$(mktemp -d) EGL_PLATFORM=surfaceless npx vitest run test/gpu-webgpu.test.ts

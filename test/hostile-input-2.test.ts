@@ -23,7 +23,7 @@ import { fpsolve } from './helpers/cli.js';
 
 const CLI_TIMEOUT = 60_000;
 
-/** The base scenario: 200-cell 1-D c + b x² (oracles.md §1 Pearson), multiplicative noise. */
+/** The base scenario: 200-cell 1-D c + b x² (docs/oracles.md §1 Pearson), multiplicative noise. */
 const BASE = [
   'name: hostile2',
   'landscape: { expr: "c + b*x^2", params: { c: 0.1, b: 0.5 } }',

@@ -80,7 +80,7 @@ describe('item 1: landscapes whose scale float64 cannot carry are refused at set
   });
 
   it('f = s·(x² + 1) is refused exactly when s·f leaves the normal range or the flux rate s·r₁ leaves [1e-150, 1e150]', () => {
-    // Independent law (oracles.md, notation: L g = (ησ/2) f Δg − ∇f·∇g): scaling f by s scales the
+    // Independent law (docs/oracles.md, notation: L g = (ησ/2) f Δg − ∇f·∇g): scaling f by s scales the
     // multiplicative generator, hence every flux rate of the scheme (D ∝ f, ψ differences unchanged), by s.
     const base = setUp(parseScenarioText(scenario({ expr: 'x^2 + 1', params: '{}', cells: 50 }), 's.yaml'));
     const r1 = 1 / base.op.explicitLimit();

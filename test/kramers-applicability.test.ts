@@ -1,9 +1,9 @@
 /**
  * Kramers / Mori predictions only where the formulas apply (issue #15 item 6): non-degenerate
  * minima and index-1 saddles inside the box. Elsewhere "not applicable" with the reason; where
- * they apply, the prediction agrees with the exact 1-D mean transition time (oracles.md §6,
+ * they apply, the prediction agrees with the exact 1-D mean transition time (docs/oracles.md §6,
  * quadrature written here) and with λ₁ (Sturm bisection written here) to within the asymptotic
- * error, which shrinks with the noise (oracles.md §5 Kramers' law).
+ * error, which shrinks with the noise (docs/oracles.md §5 Kramers' law).
  */
 import { describe, expect, it } from 'vitest';
 import { kramersPrediction } from '../src/estimators/kramers.js';
@@ -49,7 +49,7 @@ describe('Kramers: not applicable, with the reason', () => {
 });
 
 /**
- * Mean time to reach b from x₀ with a reflecting end at a (oracles.md §6):
+ * Mean time to reach b from x₀ with a reflecting end at a (docs/oracles.md §6):
  * T = ∫_{x₀}^{b} dy/(A π)(y) ∫_a^y π(z) dz, midpoint rule in y with a running inner sum.
  */
 function meanExitTime(A: (x: number) => number, logPi: (x: number) => number, a: number, x0: number, b: number, n = 400000): number {

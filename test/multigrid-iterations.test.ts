@@ -2,7 +2,7 @@
  * The multigrid preconditioner (solvers/multigrid.ts): the properties PCG needs (symmetric,
  * positive definite), the Galerkin construction (coarse operator = Pᵀ(I − θS)P, null vector kept),
  * PCG solutions that match a band-LU solve of the generator written in the test
- * (test/helpers/generator.ts), and iteration counts that stay flat (±30 %) from 128² to 512² on the 2-D reference problem of reference/peers.md, whose
+ * (test/helpers/generator.ts), and iteration counts that stay flat (±30 %) from 128² to 512² on the 2-D reference problem of docs/peers.md, whose
  * coefficients span ~10^12 (π ∝ f^−5 with f from 0.05 to 13). Counts only: no timing assertions.
  */
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { Generator, maxAbs, maxAbsDiff } from './helpers/generator.js';
 import { MultigridPreconditioner } from '../solvers/multigrid.js';
 import type { FvOperator } from '../solvers/operator.js';
 
-// peers.md "The reference problems", 2-D: f = 0.05 + (x² − 1)² + y² on [−2, 2]², ησ = 0.5.
+// docs/peers.md "The reference problems", 2-D: f = 0.05 + (x² − 1)² + y² on [−2, 2]², ησ = 0.5.
 const doubleWell = (n: number): FvOperator =>
   buildOperator([[-2, 2], [-2, 2]], [n, n], (x, y) => 0.05 + (x * x - 1) ** 2 + y * y, { kind: 'multiplicative', etaSigma: 0.5, eps: 0 });
 const quad3d = (): FvOperator =>

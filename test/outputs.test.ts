@@ -2,7 +2,7 @@
  * Issue #16 items 4, 6, 8, 9 and 11: output locations, runs that never mix, locked sweep
  * directories and strict merges. Commands run in-process through runCli (the CLI's own entry
  * point, same parser and exit codes as bin/fpsolve.js) except where two processes must race.
- * Runs are the 1-D Pearson diffusion f = c + b x² (oracles.md §1 Pearson) on ≤ 200 cells.
+ * Runs are the 1-D Pearson diffusion f = c + b x² (docs/oracles.md §1 Pearson) on ≤ 200 cells.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';

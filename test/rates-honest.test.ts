@@ -2,7 +2,7 @@
  * Honest rates (issue #15 item 6): a fit with poor r², a negative rate, a plateau at round-off or
  * the tail of an alternating error is never reported as a rate; the report says why instead.
  * Synthetic series have exact rates by construction; the run checks compare with eigenvalues
- * of the generator from a Sturm bisection written here, and with oracles.md §1 Pearson.
+ * of the generator from a Sturm bisection written here, and with docs/oracles.md §1 Pearson.
  */
 import { describe, expect, it } from 'vitest';
 import { fitRate, fitTailRate, reportRates } from '../src/diagnostics/rates.js';
@@ -100,7 +100,7 @@ describe('rates of runs against eigenvalues of the generator', () => {
     if (Math.abs(c.value / lambda2 - 1) > 0.015) expect(c.note).toMatch(/may not resolve/);
   });
 
-  it('pearson-1d run into the KL round-off plateau: KL rate 2λ₁ (oracles.md §1 Pearson: gap 2b = 1)', async () => {
+  it('pearson-1d run into the KL round-off plateau: KL rate 2λ₁ (docs/oracles.md §1 Pearson: gap 2b = 1)', async () => {
     const { report } = await runBundled('pearson-1d', ['domain.cells=[500]', 'time.end=40', 'time.reportEvery=0.5']);
     const lambda1 = sturmEigenvalue(setUp(loadBundled('pearson-1d', ['domain.cells=[500]'])).op, 1);
     expect(Math.abs(lambda1 - 1)).toBeLessThan(0.01);

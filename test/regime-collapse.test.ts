@@ -16,8 +16,8 @@ import { runBundled, SCENARIOS } from './helpers/run-inline.js';
 
 const mult = (etaSigma: number, eps = 0) => ({ kind: 'multiplicative' as const, etaSigma, eps });
 
-describe('collapse diagnostics: E log f, its drift, and the mass near each zero (oracles.md §2)', () => {
-  // oracles.md §2: in d dimensions, f = b|x|², log|θ_t| ~ N(log|θ₀| + b(ησ(d−2)/2 − 2)t, ησ b t),
+describe('collapse diagnostics: E log f, its drift, and the mass near each zero (docs/oracles.md §2)', () => {
+  // docs/oracles.md §2: in d dimensions, f = b|x|², log|θ_t| ~ N(log|θ₀| + b(ησ(d−2)/2 − 2)t, ησ b t),
   // so d/dt E log f = 2b(ησ(d−2)/2 − 2) exactly, for every start law.
   const logDrift = (b: number, d: number, es: number): number => 2 * b * ((es * (d - 2)) / 2 - 2);
 

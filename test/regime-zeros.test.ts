@@ -1,6 +1,6 @@
 /**
  * Regression tests for zeros the grid search used to miss or misread (an independent verifier's
- * findings A, B, C, F3). The verdict rule is oracles.md §4 Integrability and the collapse threshold:
+ * findings A, B, C, F3). The verdict rule is docs/oracles.md §4 Integrability and the collapse threshold:
  * π = f^−α (α = 1 + 2/(ησ)) is integrable near a zero where vol{f < δ} ~ δ^e iff α < e (the
  * boundary is not), and for |x − x₀|^p in d dimensions e = d/p. Every expected verdict below is
  * computed in the test from the exact e derived in its comment, never read off the code.
@@ -18,7 +18,7 @@ function classify(src: string, half: number, d: number, n: number, etaSigma: num
   return classifyRegime(new Grid(bounds, new Array<number>(d).fill(n)), (co, out) => c.evalPoints(co, out), mult(etaSigma), c);
 }
 
-/** oracles.md §4: integrable iff α < e, with α = 1 + 2/(ησ); the whole box collapses if any zero does. */
+/** docs/oracles.md §4: integrable iff α < e, with α = 1 + 2/(ησ); the whole box collapses if any zero does. */
 const exactVerdict = (es: readonly number[], etaSigma: number): 'converging' | 'collapsing' =>
   es.every((e) => 1 + 2 / etaSigma < e) ? 'converging' : 'collapsing';
 
@@ -71,7 +71,7 @@ describe('A: a second zero next to a first is searched from its own cells', () =
 });
 
 describe('B: cusp zeros |x − x₀|^p, p < 1: found, and e = d/p measured, never "codimension 0"', () => {
-  // oracles.md §4: for |x − x₀|^p in d dimensions, vol{f < δ} = vol{|x − x₀| < δ^(1/p)} ∝ δ^(d/p): e = d/p.
+  // docs/oracles.md §4: for |x − x₀|^p in d dimensions, vol{f < δ} = vol{|x − x₀| < δ^(1/p)} ∝ δ^(d/p): e = d/p.
   const cases: { src: string; d: number; n: number; x0: number[]; p: number; etaSigma: number }[] = [
     { src: 'sqrt(abs(x-0.1234))', d: 1, n: 200, x0: [0.1234], p: 1 / 2, etaSigma: 1 }, // e = 2 < α = 3: collapsing
     { src: 'sqrt(sqrt(x^2+y^2))', d: 2, n: 32, x0: [0, 0], p: 1 / 2, etaSigma: 1 }, // e = 4 > α = 3: converging
@@ -171,7 +171,7 @@ describe('more zeros than the search budget: undecided, never an unexamined "con
 describe('a degenerate point zero beside a line valley keeps its own component and its own exponent', () => {
   it('(x² + y²)((x − 0.6)² + y² + z⁴): the line x = y = 0 (e = 1) and the point (0.6, 0, 0) with e = 1/2 + 1/2 + 1/4', () => {
     // Near (0.6, 0, 0) the first factor is 0.36 > 0 and f ≈ 0.36(u² + y² + z⁴): by the splitting
-    // lemma vol{f < δ} ~ δ^(1/2 + 1/2 + 1/4), e = 5/4 (oracles.md §4, |z|^4 in one dimension: 1/4).
+    // lemma vol{f < δ} ~ δ^(1/2 + 1/2 + 1/4), e = 5/4 (docs/oracles.md §4, |z|^4 in one dimension: 1/4).
     // The line x = y = 0 is a valley of codimension 2: e = 1. The exact e of the point must come out
     // on each grid: the reduced function min over (x, y) of f may not slide onto the line (where it is 0).
     for (const n of [8, 12, 16]) {

@@ -23,7 +23,7 @@ function classify(src: string, bounds: [number, number][], cells: number[], etaS
   return classifyRegime(new Grid(bounds, cells), (co, out) => c.evalPoints(co, out), mult(etaSigma), c);
 }
 
-/** oracles.md §4: a quadratic zero of codimension k is integrable iff ησ(k − 2) > 4 (strictly). */
+/** docs/oracles.md §4: a quadratic zero of codimension k is integrable iff ησ(k − 2) > 4 (strictly). */
 const exactQuadratic = (k: number, etaSigma: number): 'converging' | 'collapsing' => (etaSigma * (k - 2) > 4 ? 'converging' : 'collapsing');
 
 const B3: [number, number][] = [

@@ -21,7 +21,7 @@ import { packageRoot } from '../src/paths.js';
 const ROOT = packageRoot();
 const BIN = join(ROOT, 'bin', 'fpsolve.js');
 
-// Pearson diffusion (oracles.md §1) in 1-D and the OU process (oracles.md §3) in 2-D: smooth
+// Pearson diffusion (docs/oracles.md §1) in 1-D and the OU process (docs/oracles.md §3) in 2-D: smooth
 // converging cases. Two report intervals each, so most steps lie inside one long interval,
 // where the old loop paused by the clock.
 const scenario1d = (time: string): string => `name: repro-1d

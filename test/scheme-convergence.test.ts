@@ -1,7 +1,7 @@
 /**
  * Second-order convergence under grid refinement against an exact solution.
  * Additive OU, f = κx²/2, noise D: from N(m₀, s₀²) the law at t is
- * N(m₀e^{−κt}, s₀²e^{−2κt} + (D/κ)(1 − e^{−2κt})) (oracles.md §3, extended to a Gaussian start
+ * N(m₀e^{−κt}, s₀²e^{−2κt} + (D/κ)(1 − e^{−2κt})) (docs/oracles.md §3, extended to a Gaussian start
  * by linearity of the Gaussian transition law).
  */
 import { describe, expect, it } from 'vitest';

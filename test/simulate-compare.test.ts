@@ -26,7 +26,7 @@ describe('SDE histograms against the PDE', () => {
       // E[f]: Monte Carlo and PDE within 4 standard errors plus the PDE's O(h²) cell-average error.
       expect(Math.abs(c.meanLoss.mc - c.meanLoss.pde)).toBeLessThan(4 * c.meanLoss.mcStdErr + 1e-3 * c.meanLoss.pde);
     }
-    // E θ_t = E θ₀ e^(−2bt) on the whole line (oracles.md §1, Forman & Sørensen 2008); the box [−10, 10] barely matters by t = 0.6.
+    // E θ_t = E θ₀ e^(−2bt) on the whole line (docs/oracles.md §1, Forman & Sørensen 2008); the box [−10, 10] barely matters by t = 0.6.
     const x = new Float64Array(r.grid.n[0]!).map((_, i) => r.grid.lo[0]! + (i + 0.5) * r.grid.h[0]!);
     const h = r.histograms.sde!.subarray(2 * r.grid.size);
     const meanMc = x.reduce((a, xi, i) => a + xi * h[i]! * r.grid.h[0]!, 0);

@@ -21,7 +21,7 @@ const BIN = join(ROOT, 'bin', 'fpsolve.js');
 let dir: string;
 let scenario: string;
 
-// Pearson diffusion f = c + b x² (oracles.md §1): a smooth converging case whose runs take well under a second.
+// Pearson diffusion f = c + b x² (docs/oracles.md §1): a smooth converging case whose runs take well under a second.
 const SCENARIO = `
 name: sweep-test
 landscape: { expr: "c + b*x^2", params: { c: 0.1, b: 0.5 } }

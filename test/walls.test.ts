@@ -1,6 +1,6 @@
 /**
  * The walls diagnostic (issue #15 item 6): mass of π and ρ in the outer cells and the mass a
- * whole-space π has beyond the box, against the Student-t law of oracles.md §1 Pearson
+ * whole-space π has beyond the box, against the Student-t law of docs/oracles.md §1 Pearson
  * (b = c = ησ = 1: π ∝ (1 + x²)^−3, heavy tails), whose tail masses are computed here by
  * quadrature.
  */
@@ -28,7 +28,7 @@ function studentMass(a: number, b: number): number {
   return (s * h) / 3;
 }
 
-describe('walls: Pearson (oracles.md §1 Pearson, Student-t π ∝ (1 + x²)^−3)', () => {
+describe('walls: Pearson (docs/oracles.md §1 Pearson, Student-t π ∝ (1 + x²)^−3)', () => {
   it.each([
     [5, 1000, true],
     [50, 2000, false],

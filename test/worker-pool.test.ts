@@ -11,7 +11,7 @@ import { WorkerPool } from '../src/parallel/worker-pool.js';
 import { runInChild } from './helpers/child-run.js';
 import type { ChildRunRequest, ChildRunResult } from '../src/parallel/run-request.js';
 
-// Pearson diffusion f = c + b x², ησ = 1 (oracles.md §1): spectral gap 2b = 1 on the whole line.
+// Pearson diffusion f = c + b x², ησ = 1 (docs/oracles.md §1): spectral gap 2b = 1 on the whole line.
 const SCENARIO = `
 name: pool-test
 landscape: { expr: "c + b*x^2", params: { c: 0.1, b: 0.5 } }
@@ -59,7 +59,7 @@ describe('WorkerPool', () => {
       expect(viaPool.ok && viaPool.exitCode).toBe(0);
       expect(untimed(viaPool)).toEqual(untimed(viaChild));
     }
-    // The gap run is a real solve: ησ = 1, gap 2b = 1 on the whole line (oracles.md §1), lowered a few % by the reflecting box [−10, 10].
+    // The gap run is a real solve: ησ = 1, gap 2b = 1 on the whole line (docs/oracles.md §1), lowered a few % by the reflecting box [−10, 10].
     const r = await pool.run(reqs[0]!);
     expect(r.ok && r.report.gap?.value).toBeGreaterThan(0.95);
     expect(r.ok && r.report.gap?.value).toBeLessThan(1.01);

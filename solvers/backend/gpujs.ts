@@ -53,7 +53,7 @@ export const FLOAT32_SYMMETRIC_PSI_MAX = 170;
 /**
  * gpu.js backend with device-resident float32 state. Every kernel runs with pipeline:true and
  * immutable:true, so results stay on the device (textures on GL, buffers on WebGPU); a field that
- * receives a new value deletes its old one at once (gpujs.md §1: without delete() memory grows by
+ * receives a new value deletes its old one at once (docs/gpujs.md §1: without delete() memory grows by
  * one field per step). The operator's coefficients are uploaded once, as float32: they are the
  * log-space form (face rates c·B(ψ_j − ψ_i) from differences of ψ, all O(1/h²)); π itself is never
  * formed on the device. Reductions read back one partial sum per row of L cells and finish in
@@ -165,7 +165,7 @@ export class GpuJsBackend implements Backend {
     return x as GpuField;
   }
 
-  /** Replaces a field's value, freeing the old device buffer (the leak gpujs.md §1 measured). */
+  /** Replaces a field's value, freeing the old device buffer (the leak docs/gpujs.md §1 measured). */
   private put(x: Field, v: KernelValue): void {
     const f = this.f(x);
     const old = f.value;

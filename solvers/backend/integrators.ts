@@ -16,7 +16,7 @@ export interface SolverStats {
   solves: number;
 }
 
-/** float64 mass corrections of a float32 state (gpujs.md §4.4). */
+/** float64 mass corrections of a float32 state (docs/gpujs.md §4.4). */
 export interface MassCorrection {
   /** Report times (or stops) at which the host copy was rescaled in float64. */
   count: number;

@@ -68,7 +68,7 @@ export function kernelSources(dim: number): KernelSources {
     jacobi: fn('r, sym, theta', `return r[i] / (1.0 + theta * sym[i * this.constants.KS + ${dim}]);`),
     mul: fn('x, w', 'return x[i] * w[i];'),
     // Partial sums over rows of L contiguous cells (a constant-bounded loop, never truncated);
-    // the host adds the rows in float64 (gpujs.md §4.4, method B).
+    // the host adds the rows in float64 (docs/gpujs.md §4.4, method B).
     rowDot: fn('x, y', rowLoop('let s = 0.0;', 's += x[j] * y[j];', 's')),
     rowSum: fn('x', rowLoop('let s = 0.0;', 's += x[j];', 's')),
     rowAbsSum: fn('x', rowLoop('let s = 0.0;', 's += Math.abs(x[j]);', 's')),

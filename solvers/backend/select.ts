@@ -51,7 +51,7 @@ interface Adapter {
 let webgpuInstalled: Promise<GpuProbe> | undefined;
 
 /**
- * Makes navigator.gpu available from the `webgpu` package (Dawn) as gpujs.md §3 describes.
+ * Makes navigator.gpu available from the `webgpu` package (Dawn) as docs/gpujs.md §3 describes.
  * CI_SOFT_GPU=1 selects Dawn's OpenGL ES backend in compatibility mode (Mesa llvmpipe), the
  * software path CI uses; otherwise Dawn picks Vulkan (the NVIDIA/AMD ICD on a GPU server).
  */
@@ -148,7 +148,7 @@ export function autoMayProbeGpu(devDir = '/dev', env: NodeJS.ProcessEnv = proces
   return Boolean(env.CI_SOFT_GPU) || gpuDeviceNodes(devDir).length > 0;
 }
 
-/** Looks for a usable hardware GPU: WebGPU first (gpujs.md §6), then headless-gl. */
+/** Looks for a usable hardware GPU: WebGPU first (docs/gpujs.md §6), then headless-gl. */
 export async function probeGpu(): Promise<GpuProbe> {
   const missing: string[] = [];
   for (const probe of [probeWebGpu, probeHeadlessGl]) {
