@@ -1,13 +1,15 @@
 /**
- * The import-cycle counter of test/bench/cycles.ts (docs/architecture.md reads its numbers): the
- * parser against import edges written out by hand for a small tree, and Tarjan's components against
- * components found by brute-force reachability on random graphs.
+ * The measurements behind docs/architecture.md: the import-cycle counter of test/bench/cycles.ts (the
+ * parser against import edges written out by hand for a small tree, Tarjan's components against
+ * components found by brute-force reachability on random graphs) and the line counter of
+ * test/bench/architecture.ts against lines classified by hand.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cycleReport, cycles, importGraph } from './bench/cycles.js';
+import { countLines } from './bench/architecture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fpsolve-cycles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,5 +85,30 @@ describe('strongly connected components', () => {
       expected.sort((a, b) => b.length - a.length || a[0].localeCompare(b[0]));
       expect(cycles(g)).toEqual(expected);
     }
+  });
+});
+
+describe('line counter', () => {
+  it('counts all lines and code lines (not blank, not only comment) of .ts files, not .d.ts', () => {
+    // code lines marked C, the rest blank or comment
+    const text = [
+      '/**', //
+      ' * doc', //
+      ' */', //
+      'const a = 1; // C', //
+      '', //
+      '   // note', //
+      '/* one */ const b = 2; // C', //
+      '/* one-liner */', //
+      'const c = `/* not a comment', // C (a template literal: counted as code, good enough)
+      'x */`;', // C
+      '/* open', //
+      'still */ const d = 4; // C', //
+    ].join('\n') + '\n';
+    put('m/a.ts', text);
+    put('m/sub/b.ts', 'export {};\n'); // C
+    put('m/c.d.ts', 'declare const z: number;\n');
+    put('m/readme.md', 'const no = 1;\n');
+    expect(countLines(join(dir, 'm'))).toEqual({ files: 2, lines: 13, code: 6 });
   });
 });
