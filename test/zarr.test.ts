@@ -17,6 +17,10 @@ import { runCli } from '../src/cli/main.js';
 import { EXIT } from '../src/errors.js';
 import { readNpy } from '../src/io/npy.js';
 import { writeZarr } from '../src/io/zarr.js';
+import { everyReportTime, pickSnapshots } from '../src/io/density-zarr.js';
+import { runScenario } from '../src/run/run.js';
+import { loadScenario } from '../src/scenario/load.js';
+import { snapshotTimes } from '../src/plot/run-figures.js';
 import { packageRoot } from '../src/paths.js';
 
 const ROOT = packageRoot();
@@ -141,6 +145,29 @@ describe('density.zarr read back with zarrita', () => {
     await expect(writeZarr(path, [{ name: 'a', dims: ['t', 'x'], shape: [2, 3], data: [new Float64Array(3)] }])).rejects.toThrow(/needs 2 arrays of 3 values/);
     expect(existsSync(path)).toBe(false);
     expect(readdirSync(dir).filter((n) => n.includes('bad.zarr'))).toEqual([]);
+  });
+});
+
+describe('snapshot times', () => {
+  it('everyReportTime catches each report time once, also when time.end is not a multiple of reportEvery', async () => {
+    for (const end of [0.25, 0.24, 0.3]) {
+      const loaded = loadScenario(scenario('pearson-1d'), ['domain.cells=[40]', `time.end=${end}`, 'time.reportEvery=0.1']);
+      const r = await runScenario(loaded, { gap: false, snapshots: everyReportTime(loaded.scenario.time) });
+      expect(r.snapshots!.map((s) => s.t)).toEqual(r.report.series.map((p) => p.t));
+    }
+  });
+
+  it('figures picked out of every report time are the snapshots a run asked only for the figure times keeps', async () => {
+    const loaded = loadScenario(scenario('pearson-1d'), ['domain.cells=[40]', 'time.end=1', 'time.reportEvery=0.1']);
+    const figureTimes = snapshotTimes(1);
+    const alone = await runScenario(loaded, { gap: false, snapshots: figureTimes });
+    const both = await runScenario(loaded, { gap: false, snapshots: [...figureTimes, ...everyReportTime(loaded.scenario.time)] });
+    expect(both.snapshots!.length).toBe(11);
+    const picked = pickSnapshots(both.snapshots!, figureTimes);
+    expect(picked.map((s) => s.t)).toEqual(alone.snapshots!.map((s) => s.t));
+    // 0.02 and 0.1 fall on the same report time: four figures' worth, not five.
+    expect(picked).toHaveLength(4);
+    picked.forEach((s, i) => expect(Array.from(s.density)).toEqual(Array.from(alone.snapshots![i]!.density)));
   });
 });
 
