@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { asOutputError, OutputError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../io/atomic.js';
@@ -106,9 +106,11 @@ function swapInto(outDir: string, stage: string, staged: readonly string[]): str
     }
     return to;
   };
-  const drop = (path: string): void => {
+  // Only a store is removed as a tree: a directory the user named like a file output is refused, not emptied.
+  const drop = (path: string, tree = false): void => {
     try {
-      rmSync(path, { recursive: true });
+      if (tree) rmSync(path, { recursive: true });
+      else unlinkSync(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw asOutputError(e, path);
     }
@@ -130,7 +132,7 @@ function swapInto(outDir: string, stage: string, staged: readonly string[]): str
   }
   drop(join(outDir, 'report.json'));
   // A directory (density.zarr) cannot be renamed over an earlier one: that goes first, fresh or not.
-  for (const name of readdirSync(outDir)) if (RUN_OUTPUT.test(name) && (!fresh.has(name) || name.endsWith('.zarr'))) drop(join(outDir, name));
+  for (const name of readdirSync(outDir)) if (RUN_OUTPUT.test(name) && (!fresh.has(name) || name.endsWith('.zarr'))) drop(join(outDir, name), name.endsWith('.zarr'));
   const figDir = join(outDir, 'figures');
   if (existsSync(figDir) && statSync(figDir).isDirectory()) {
     for (const name of readdirSync(figDir)) if (name.endsWith('.svg') && !fresh.has(`figures/${name}`)) drop(join(figDir, name));
