@@ -9,6 +9,9 @@ import { readLimited } from './read-limited.js';
 import { basename, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import ndarray from 'ndarray';
+import ops from 'ndarray-ops';
+import { cStrides } from '../field/field.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 /** numpy pads headers so the data starts 64-byte aligned (allows mmap with SIMD-friendly alignment). */
@@ -198,29 +201,12 @@ function readElements(view: DataView, start: number, count: number, dtype: NpyDt
   return out;
 }
 
-/** Reorders column-major data to row-major. */
+/** Reorders column-major data to row-major: the file's bytes viewed with Fortran strides, assigned into a C-order array. */
 function fortranToC(src: Float64Array, shape: readonly number[]): Float64Array {
-  const nd = shape.length;
-  const cStride = new Array<number>(nd);
-  let s = 1;
-  for (let k = nd - 1; k >= 0; k--) {
-    cStride[k] = s;
-    s *= shape[k]!;
-  }
   const out = new Float64Array(src.length);
-  const idx = new Array<number>(nd).fill(0);
-  let c = 0;
-  // Walk the source in storage order (axis 0 fastest), tracking the matching C offset incrementally.
-  for (let f = 0; f < src.length; f++) {
-    out[c] = src[f]!;
-    for (let k = 0; k < nd; k++) {
-      idx[k]!++;
-      c += cStride[k]!;
-      if (idx[k]! < shape[k]!) break;
-      c -= idx[k]! * cStride[k]!;
-      idx[k] = 0;
-    }
-  }
+  if (src.length === 0) return out;
+  const fortran = cStrides([...shape].reverse()).reverse();
+  ops.assign(ndarray(out, shape.slice(), cStrides(shape)), ndarray(src, shape.slice(), fortran));
   return out;
 }
 

@@ -5,7 +5,10 @@
  * ParaView would interpolate them as if they sat on the cell corners, shifting the picture by
  * half a cell.
  */
+import ndarray from 'ndarray';
+import ops from 'ndarray-ops';
 import { writeFileAtomic } from './atomic.js';
+import { cStrides } from '../field/field.js';
 
 export interface VtiOptions {
   /**
@@ -93,18 +96,15 @@ export function writeVti(
   writeFileAtomic(path, encodeVti(field, shape, origin, spacing, name, opts));
 }
 
-/** VTK image arrays run x fastest (i + nx*(j + ny*k)); ours run the last axis fastest. */
+/**
+ * VTK image arrays run x fastest (i + nx*(j + ny*k)); ours run the last axis fastest. The output is
+ * the same shape viewed with Fortran strides, so one element-wise assign transposes.
+ */
 function toVtkOrder(field: Float64Array, shape: readonly number[]): Float64Array {
   if (shape.length === 1) return field;
-  const [nx, ny, nz = 1] = shape as [number, number, number?];
   const out = new Float64Array(field.length);
-  for (let i = 0; i < nx; i++) {
-    for (let j = 0; j < ny; j++) {
-      for (let k = 0; k < nz; k++) {
-        out[i + nx * (j + ny * k)] = field[(i * ny + j) * nz + k]!;
-      }
-    }
-  }
+  const fortran = cStrides([...shape].reverse()).reverse();
+  ops.assign(ndarray(out, shape.slice(), fortran), ndarray(field, shape.slice(), cStrides(shape)));
   return out;
 }
 

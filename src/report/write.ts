@@ -7,6 +7,7 @@ import { writeFieldBundle } from '../io/npy.js';
 import type { RunResult } from '../run/run.js';
 import { seriesTable, type SeriesPoint } from '../diagnostics/distances.js';
 import { writeVti } from '../io/vti.js';
+import { writeRunZarr } from '../io/density-zarr.js';
 import type { Figure } from '../plot/common.js';
 
 export const SERIES_COLUMNS: readonly (keyof SeriesPoint)[] = ['t', 'mass', 'minDensity', 'meanLoss', 'l1', 'kl', 'chi2', 'log10Chi2', 'massBelowDelta'];
@@ -23,6 +24,8 @@ export interface RunOutputOptions {
   figures?: readonly Figure[];
   /** report.html text to write. */
   html?: string;
+  /** Also write density.zarr (docs/outputs.md); snapshots: ρ at every snapshot the run kept, not only the final one. */
+  zarr?: { snapshots: boolean };
 }
 
 /** density.vti and pi.vti: ρ(t_final) and π as cell data on the run's grid. */
@@ -55,7 +58,7 @@ export function writeFigures(outDir: string, figures: readonly Figure[]): string
 }
 
 /** Names of files an earlier run may have left in an output directory (figures/ aside). */
-const RUN_OUTPUT = /^(series\.csv|report\.json|report\.html|(density|pi)(\.npy|\.json|\.vti|-axis\d+\.npy))$/;
+const RUN_OUTPUT = /^(series\.csv|report\.json|report\.html|density\.zarr|(density|pi)(\.npy|\.json|\.vti|-axis\d+\.npy))$/;
 
 /** Prefix of the staging directory inside --out; starts with a dot so that globs skip it. */
 export const STAGING_PREFIX = '.fpsolve-staging-';
@@ -70,7 +73,7 @@ export const STAGING_PREFIX = '.fpsolve-staging-';
  * the files beside it are its run's.
  * @throws OutputError (exit 74) naming the file that could not be written.
  */
-export function writeRunOutputs(outDir: string, result: RunResult, opts: RunOutputOptions = {}): string[] {
+export async function writeRunOutputs(outDir: string, result: RunResult, opts: RunOutputOptions = {}): Promise<string[]> {
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (e) {
@@ -83,7 +86,7 @@ export function writeRunOutputs(outDir: string, result: RunResult, opts: RunOutp
     throw asOutputError(e, outDir);
   }
   try {
-    const staged = writeRunFiles(stage, result, opts).map((p) => relative(stage, p));
+    const staged = (await writeRunFiles(stage, result, opts)).map((p) => relative(stage, p));
     return swapInto(outDir, stage, staged);
   } finally {
     rmSync(stage, { recursive: true, force: true });
@@ -103,9 +106,11 @@ function swapInto(outDir: string, stage: string, staged: readonly string[]): str
     }
     return to;
   };
-  const drop = (path: string): void => {
+  // Only a store is removed as a tree: a directory the user named like a file output is refused, not emptied.
+  const drop = (path: string, tree = false): void => {
     try {
-      unlinkSync(path);
+      if (tree) rmSync(path, { recursive: true });
+      else unlinkSync(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw asOutputError(e, path);
     }
@@ -126,7 +131,8 @@ function swapInto(outDir: string, stage: string, staged: readonly string[]): str
     }
   }
   drop(join(outDir, 'report.json'));
-  for (const name of readdirSync(outDir)) if (RUN_OUTPUT.test(name) && !fresh.has(name)) drop(join(outDir, name));
+  // A directory (density.zarr) cannot be renamed over an earlier one: that goes first, fresh or not.
+  for (const name of readdirSync(outDir)) if (RUN_OUTPUT.test(name) && (!fresh.has(name) || name.endsWith('.zarr'))) drop(join(outDir, name), name.endsWith('.zarr'));
   const figDir = join(outDir, 'figures');
   if (existsSync(figDir) && statSync(figDir).isDirectory()) {
     for (const name of readdirSync(figDir)) if (name.endsWith('.svg') && !fresh.has(`figures/${name}`)) drop(join(figDir, name));
@@ -138,7 +144,7 @@ function swapInto(outDir: string, stage: string, staged: readonly string[]): str
 }
 
 
-function writeRunFiles(outDir: string, result: RunResult, opts: RunOutputOptions): string[] {
+async function writeRunFiles(outDir: string, result: RunResult, opts: RunOutputOptions): Promise<string[]> {
   const { report, density, setup } = result;
   const grid = setup.grid;
   const written: string[] = [];
@@ -152,6 +158,7 @@ function writeRunFiles(outDir: string, result: RunResult, opts: RunOutputOptions
   written.push(...writeFieldBundle(outDir, 'density', density, grid.n.slice(), axes, { ...meta, quantity: 'rho(t_final)' }));
   written.push(...writeFieldBundle(outDir, 'pi', setup.problem.pi(), grid.n.slice(), axes, { ...meta, quantity: 'discrete invariant density pi (normalized on the grid)' }));
   if (opts.vti) written.push(...writeVtiFields(outDir, result));
+  if (opts.zarr) written.push(await writeRunZarr(outDir, result, opts.zarr));
   if (opts.figures) written.push(...writeFigures(outDir, opts.figures));
   if (opts.html !== undefined) {
     const htmlPath = join(outDir, 'report.html');

@@ -5,6 +5,9 @@ import { InputError } from '../errors.js';
 import { assertConfined } from '../io/confine.js';
 import { npyByteBound, readNpy } from '../io/npy.js';
 import { resolve } from 'node:path';
+import ndarray from 'ndarray';
+import ops from 'ndarray-ops';
+import { fieldView } from '../field/field.js';
 
 /**
  * The initial density as exact cell averages, normalized to mass 1 on the grid. Gaussians are
@@ -51,11 +54,11 @@ export function initialDensity(grid: Grid, spec: InitialSpec, ctx: { file: strin
       rho[i] = v;
     }
   }
-  let mass = 0;
-  for (let i = 0; i < rho.length; i++) mass += rho[i];
-  mass *= grid.cellVolume;
+  const field = fieldView(grid, rho);
+  // ops.sum adds in memory order, as a flat loop would: the mass (and so every cell) keeps its bits.
+  const mass = ops.sum(field) * grid.cellVolume;
   if (!(mass >= 1e-290 && mass <= 1e290)) return normalizeScaled(rho, grid, ctx.file);
-  for (let i = 0; i < rho.length; i++) rho[i] /= mass;
+  ops.divseq(field, mass);
   return rho;
 }
 
@@ -64,8 +67,8 @@ export function initialDensity(grid: Grid, spec: InitialSpec, ctx: { file: strin
  * dividing by it loses bits (subnormal values): a density's scale is arbitrary, so sum ρ/max ρ.
  */
 function normalizeScaled(rho: Float64Array, grid: Grid, file: string): Float64Array {
-  let max = 0;
-  for (let i = 0; i < rho.length; i++) if (rho[i] > max) max = rho[i];
+  const field = fieldView(grid, rho);
+  const max = ops.sup(field);
   if (!(max > 0)) {
     throw new InputError('initial density has no mass inside the domain (is it outside domain.bounds, or all zero?)', { file, field: 'initial' });
   }
@@ -76,17 +79,20 @@ function normalizeScaled(rho: Float64Array, grid: Grid, file: string): Float64Ar
   if (!(mass > 0 && Number.isFinite(mass))) {
     throw new InputError(`the initial density's total mass (max ρ × Σρ/max ρ × cell volume ${grid.cellVolume}) is outside the float64 range`, { file, field: 'initial' });
   }
-  for (let i = 0; i < rho.length; i++) rho[i] = rho[i] / max / mass;
+  ops.divseq(field, max);
+  ops.divseq(field, mass);
   return rho;
 }
 
 /** out_i = Π_k perAxis[k][i_k], multiplied in axis order; one row of the innermost axis at a time. */
 function fillProduct(grid: Grid, perAxis: Float64Array[], out: Float64Array): void {
-  const last = perAxis[grid.dim - 1];
-  const n = last.length;
-  for (let row = 0; row < grid.size; row += n) {
+  const last = ndarray(perAxis[grid.dim - 1]);
+  const n = grid.n[grid.dim - 1];
+  // The field as rows of the innermost axis; the row's multi-index gives the other axes' factors.
+  const rows = ndarray(out, [grid.size / n, n]);
+  for (let r = 0; r < rows.shape[0]; r++) {
     let v = 1;
-    for (let k = 0; k < grid.dim - 1; k++) v *= perAxis[k][Math.floor(row / grid.strides[k]) % grid.n[k]];
-    for (let j = 0; j < n; j++) out[row + j] = v * last[j];
+    for (let k = 0; k < grid.dim - 1; k++) v *= perAxis[k][Math.floor((r * n) / grid.strides[k]) % grid.n[k]];
+    ops.muls(rows.pick(r), last, v);
   }
 }

@@ -71,12 +71,4 @@ export function l1NoiseFloor(probabilities: Float64Array, N: number): number {
 }
 
 /** Marginal density along `axis` (integrated over the other axes), length grid.n[axis]. */
-export function marginal(grid: Grid, rho: Float64Array, axis: number): Float64Array {
-  const n = grid.n[axis]!;
-  const out = new Float64Array(n);
-  const stride = grid.strides[axis]!;
-  for (let i = 0; i < rho.length; i++) out[Math.floor(i / stride) % n]! += rho[i]!;
-  const w = grid.cellVolume / grid.h[axis]!;
-  for (let j = 0; j < n; j++) out[j]! *= w;
-  return out;
-}
+export { marginal } from '../field/marginal.js';

@@ -13,6 +13,7 @@ import { setExitCode, setOption } from '../shared.js';
 import { maxMemoryOption } from '../../resources/options.js';
 import type { MemoryLimit } from '../../resources/memory.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../../solvers/backend/select.js';
+import { everyReportTime, pickSnapshots } from '../../io/density-zarr.js';
 
 export interface RunCliOptions {
   out?: string;
@@ -26,6 +27,9 @@ export interface RunCliOptions {
   plots?: boolean;
   html?: boolean;
   vti?: boolean;
+  /** --zarr: density.zarr; --snapshots: with ρ at every report time (implies --zarr). */
+  zarr?: boolean;
+  snapshots?: boolean;
   backend?: BackendChoice;
 }
 
@@ -48,7 +52,7 @@ export async function executeRun(
 ): Promise<RunExecution> {
   // Before the solve: a user must not wait for the run to learn that --out is /sys or a file.
   if (o.out !== undefined) checkOutputLocation('--out', o.out, 'directory');
-  for (const flag of ['plots', 'html', 'vti'] as const) {
+  for (const flag of ['plots', 'html', 'vti', 'zarr', 'snapshots'] as const) {
     if (o[flag] && !o.out) throw new InputError(`--${flag} writes into the output directory: add --out <dir>`);
   }
   const loaded = loadScenario(file, o.set);
@@ -61,6 +65,7 @@ export async function executeRun(
     backend: o.backend,
     onProgress: ctl.onProgress,
     ...(figuresWanted && loaded.scenario.domain.cells.length === 1 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),
+    ...(o.snapshots ? { snapshots: [...(figuresWanted ? snapshotTimes(loaded.scenario.time.end) : []), ...everyReportTime(loaded.scenario.time)] } : {}),
   });
   const status = result.report.status;
   const reason: unknown = ctl.signal?.reason;
@@ -77,6 +82,8 @@ export function runCommand(): Command {
     .option('--plots', 'also write SVG figures into <dir>/figures (needs --out)')
     .option('--html', 'also write <dir>/report.html, summary and figures in one offline file; implies --plots (needs --out)')
     .option('--vti', 'also write density.vti and pi.vti (VTK image data, for ParaView) (needs --out)')
+    .option('--zarr', 'also write density.zarr (Zarr v2: ρ, π, coordinates and metadata; xarray.open_zarr reads it) (needs --out)')
+    .option('--snapshots', 'density.zarr holds ρ at every report time, not only the final one; implies --zarr (needs --out)')
     .option('--json', 'print report.json to stdout instead of the summary')
     .option('-q, --quiet', 'no progress output')
     .option('--no-gap', 'skip the spectral gap and analytic bounds (report.gap and report.bounds are then absent)')
@@ -122,14 +129,14 @@ in --out are kept), 130/143 interrupted by SIGINT/SIGTERM (report kept, status "
         let figures: Figure[] = [];
         if (figuresWanted) {
           try {
-            figures = await buildRunFigures(result, { snapshots: result.snapshots });
+            figures = await buildRunFigures(result, { snapshots: result.snapshots && pickSnapshots(result.snapshots, snapshotTimes(result.report.scenario.time.end)) });
           } catch (e) {
             // A plotting failure must not cost the run's numbers: write everything else.
             process.stderr.write(`fpsolve: figures not written: ${(e as Error).message}\n`);
           }
         }
         const written = o.out !== undefined
-          ? writeRunOutputs(o.out, result, { vti: o.vti, figures, ...(o.html ? { html: renderHtmlReport(result.report, figures) } : {}) })
+          ? await writeRunOutputs(o.out, result, { vti: o.vti, figures, ...(o.html ? { html: renderHtmlReport(result.report, figures) } : {}), ...(o.zarr || o.snapshots ? { zarr: { snapshots: Boolean(o.snapshots) } } : {}) })
           : [];
         const wrote = written.length ? `wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n` : '';
         if (o.json) {
