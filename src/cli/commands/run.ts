@@ -60,7 +60,7 @@ export async function executeRun(
     memoryLimit: o.maxMemory,
     backend: o.backend,
     onProgress: ctl.onProgress,
-    ...(figuresWanted && loaded.scenario.domain.cells.length === 1 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),
+    ...(figuresWanted && loaded.scenario.domain.cells.length <= 2 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),
   });
   const status = result.report.status;
   const reason: unknown = ctl.signal?.reason;
@@ -120,16 +120,18 @@ in --out are kept), 130/143 interrupted by SIGINT/SIGTERM (report kept, status "
         const { result, exitCode } = await executeRun(file, o, { signal: controller.signal, onProgress: (p) => progress.update(p) });
         progress.stop();
         let figures: Figure[] = [];
+        const figureNotes: string[] = [];
         if (figuresWanted) {
           try {
             figures = await buildRunFigures(result, { snapshots: result.snapshots });
           } catch (e) {
             // A plotting failure must not cost the run's numbers: write everything else.
-            process.stderr.write(`fpsolve: figures not written: ${(e as Error).message}\n`);
+            figureNotes.push(`figures not written: ${(e as Error).message}`);
+            process.stderr.write(`fpsolve: ${figureNotes[0]}\n`);
           }
         }
         const written = o.out !== undefined
-          ? writeRunOutputs(o.out, result, { vti: o.vti, figures, ...(o.html ? { html: renderHtmlReport(result.report, figures) } : {}) })
+          ? writeRunOutputs(o.out, result, { vti: o.vti, figures, ...(o.html ? { html: renderHtmlReport(result.report, figures, figureNotes) } : {}) })
           : [];
         const wrote = written.length ? `wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n` : '';
         if (o.json) {
