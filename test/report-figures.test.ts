@@ -292,6 +292,10 @@ describe('log colour rule and layout (synthetic fields)', () => {
     expect(rowsOf(heatmapSpec([panels(1, 2)], 't'))).toEqual([3]);
     // each group starts a row
     expect(rowsOf(heatmapSpec([panels(1, 2), panels(1, 2)], 't'))).toEqual([3, 3]);
+    // five 240-px panels on a shared scale: four fit a row, so rows of 3 and 2, not 4 and 1
+    const five = [0, 1, 2, 3, 4].map((k) => ({ title: `p${k}`, plane: plane(1, 1), scale: 'sequential' as const, legend: 'ρ', max: 1 }));
+    expect(rowsOf(heatmapSpec([five], 't', { size: 240, sharedColour: true }))).toEqual([3, 2]);
+    expect(rowsOf(heatmapSpec([five], 't', { size: 240, sharedColour: true, columns: 4 }))).toEqual([4, 1]);
   });
 });
 

@@ -231,7 +231,7 @@ function panelSpec(p: HeatmapPanel, size: number, id: string, sayLog: boolean): 
 export interface HeatmapLayout {
   /** Longer side of a panel in px (default PANEL_SIZE). */
   size?: number;
-  /** Panels per row (default: as many as fit in about 1200 px, 1 to 5). */
+  /** Panels per row (default: as many as fit in about 1200 px, 1 to 5, rows as even as that allows). */
   columns?: number;
   /**
    * One colour scale and legend for all panels (small multiples; give each panel the same `max`
@@ -249,10 +249,13 @@ export function heatmapSpec(groups: readonly (readonly HeatmapPanel[])[], title:
   const widest = Math.max(size / 2, ...groups.flat().map((p) => panelDims(p.plane, size).width));
   // The report's page is 1280 px wide; each panel needs about 60 px more for its y axis, and
   // 50 more for its legend unless the legend is shared.
-  const columns = Math.max(1, layout.columns ?? Math.min(5, Math.floor(1200 / (widest + (layout.sharedColour ? 60 : 110)))));
+  const fit = Math.max(1, layout.columns ?? Math.min(5, Math.floor(1200 / (widest + (layout.sharedColour ? 60 : 110)))));
+  // Rows as even as the fit allows: five panels four to a row would leave one alone below.
+  const columnsFor = (n: number): number => (layout.columns !== undefined ? fit : Math.ceil(n / Math.ceil(n / fit)));
   const colour = layout.sharedColour ? 'shared' : 'independent';
   const rows: Record<string, unknown>[] = [];
   for (const g of groups) {
+    const columns = columnsFor(g.length);
     for (let k = 0; k < g.length; k += columns) {
       const row = g.slice(k, k + columns).map((p, j) => panelSpec(p, size, p.id ?? `${rows.length}_${j}`, !layout.sharedColour));
       rows.push({ hconcat: row, resolve: { scale: { color: colour } } });
