@@ -196,6 +196,15 @@ describe('fpsolve run --html on a collapsing 2-D run (feng-tu-2d without its flo
     const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
   });
+
+  it.skipIf(!chromium)('opens in headless Chromium without console errors, Notes and figures shown', () => {
+    const url = `file://${join(out, 'report.html')}`;
+    const dom = spawnSync(chromium!, [...chromiumArgs(), '--enable-logging=stderr', '--v=0', '--dump-dom', url], { encoding: 'utf8', timeout: 60_000 });
+    expect(dom.status).toBe(0);
+    expect(dom.stderr.split('\n').filter((l) => /CONSOLE|Refused to|Uncaught/.test(l))).toEqual([]);
+    expect((dom.stdout.match(/<figure\b/g) ?? []).length).toBe(3);
+    expect(dom.stdout).toContain('<h2 id="notes">Notes</h2>');
+  });
 });
 
 describe('CLI errors', () => {
