@@ -184,8 +184,8 @@ describe('fpsolve run --html on a collapsing 2-D run (feng-tu-2d without its flo
     expect(htmlText(pre![1])).toBe(summary);
   });
 
-  it('figures: 480-px fields on log colour scales, ρ at every kept report time as small multiples, distances', () => {
-    expect((html.match(/<svg\b/g) ?? []).length).toBe(3);
+  it('figures: 480-px fields on log colour scales, ρ at every kept report time as small multiples, marginals, distances', () => {
+    expect((html.match(/<svg\b/g) ?? []).length).toBe(4);
     expect(existsSync(join(out, 'figures', 'density-time.svg'))).toBe(true);
     // the kept times: for each asked time, the first report time at or after it (report.json's series)
     const times = (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { series: { t: number }[] }).series.map((p) => p.t);
@@ -199,10 +199,11 @@ describe('fpsolve run --html on a collapsing 2-D run (feng-tu-2d without its flo
 
   it.skipIf(!chromium)('opens in headless Chromium without console errors, Notes and figures shown', () => {
     const url = `file://${join(out, 'report.html')}`;
-    const dom = spawnSync(chromium!, [...chromiumArgs(), '--enable-logging=stderr', '--v=0', '--dump-dom', url], { encoding: 'utf8', timeout: 60_000 });
+    // The page is over 1 MB: spawnSync's default maxBuffer would cut the DOM short.
+    const dom = spawnSync(chromium!, [...chromiumArgs(), '--enable-logging=stderr', '--v=0', '--dump-dom', url], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
     expect(dom.status).toBe(0);
     expect(dom.stderr.split('\n').filter((l) => /CONSOLE|Refused to|Uncaught/.test(l))).toEqual([]);
-    expect((dom.stdout.match(/<figure\b/g) ?? []).length).toBe(3);
+    expect((dom.stdout.match(/<figure\b/g) ?? []).length).toBe(4);
     expect(dom.stdout).toContain('<h2 id="notes">Notes</h2>');
   });
 });

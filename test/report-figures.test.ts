@@ -10,6 +10,7 @@ import { runScenario, type RunResult } from '../src/run/run.js';
 import ndarray from 'ndarray';
 import { buildRunFigures, runFigureSpecs, snapshotTimes, timePanels } from '../src/plot/run-figures.js';
 import { distanceRows, distancesSpec } from '../src/plot/distances.js';
+import { marginal } from '../src/plot/marginals.js';
 import { coarsenPlane, extractPlane, fieldView, heatmapRows, heatmapSpec, panelDims, wantsLogColour, LOG_COLOUR_FLOOR, LOG_COLOUR_RATIO, PANEL_SIZE, type Plane } from '../src/plot/heatmap.js';
 import { plotSpec } from '../src/sweep/summary.js';
 import type { SweepRecord } from '../src/sweep/record.js';
@@ -144,7 +145,7 @@ describe('2-D figures (ou-2d, 48×48)', async () => {
   const h: [number, number] = [g.h[0], g.h[1]];
 
   it('fields: heatmaps of ρ, π and log(ρ/π), one rect per cell; non-blank PNG', () => {
-    expect(figs.map((f) => f.name)).toEqual(['fields', 'density-time', 'distances']);
+    expect(figs.map((f) => f.name)).toEqual(['fields', 'density-time', 'marginals', 'distances']);
     const f = byName(figs, 'fields');
     const groups = markGroups(f.svg, 'heatmap_0_\\d');
     expect(groups).toHaveLength(3);
@@ -198,6 +199,37 @@ describe('2-D figures (ou-2d, 48×48)', async () => {
     expectNonBlank(svg);
   });
 
+  it('marginals: ∫ρ dy and ∫ρ dx at each kept time and π\'s, equal to sums over the grid done here', () => {
+    const snaps = result.snapshots!;
+    const spec = specs.find((s) => s.name === 'marginals')!.spec as unknown as { hconcat: { name: string; data: { values: { x: number; y: number; series: string; kind: string }[] } }[] };
+    expect(spec.hconcat.map((p) => p.name)).toEqual(['series_0', 'series_1']);
+    const piField = result.setup.problem.pi();
+    for (const axis of [0, 1]) {
+      const rows = spec.hconcat[axis].data.values;
+      const sums = (f: Float64Array): number[] =>
+        Array.from({ length: 48 }, (_, i) => {
+          let s = 0;
+          for (let j = 0; j < 48; j++) s += axis === 0 ? f[i * 48 + j] : f[j * 48 + i];
+          return s * h[1 - axis];
+        });
+      const check = (label: string, f: Float64Array, normalize: boolean): void => {
+        let m = sums(f);
+        const mass = m.reduce((a, b) => a + b, 0) * h[axis];
+        if (normalize) m = m.map((v) => v / mass);
+        const got = rows.filter((r) => r.series === label);
+        expect(got).toHaveLength(48);
+        got.forEach((r, i) => {
+          expect(r.x).toBeCloseTo(lo[axis] + (i + 0.5) * h[axis], 12);
+          expect(Math.abs(r.y - m[i])).toBeLessThanOrEqual(1e-12 * Math.max(...m));
+        });
+      };
+      snaps.forEach((sn) => check(`ρ at t = ${+sn.t.toPrecision(4)}`, sn.density, true));
+      check('π', piField, false);
+    }
+    expect(markGroups(byName(figs, 'marginals').svg, 'series_\\d')).toHaveLength(2 * (snaps.length + 1));
+    expectNonBlank(byName(figs, 'marginals').svg);
+  });
+
   it('distances figure for 2-D has the four measured series plus fits and the gap line', () => {
     const f = byName(figs, 'distances');
     const fits = Object.values(result.report.rates).filter((r) => r !== null).length;
@@ -206,7 +238,7 @@ describe('2-D figures (ou-2d, 48×48)', async () => {
   });
 
   it('without snapshots there is no density-time figure (and nothing fails)', () => {
-    expect(runFigureSpecs(result).map((s) => s.name)).toEqual(['fields', 'distances']);
+    expect(runFigureSpecs(result).map((s) => s.name)).toEqual(['fields', 'marginals', 'distances']);
   });
 });
 
@@ -332,6 +364,13 @@ describe('heatmap helpers', () => {
     for (const axis of [0, 1, 2]) {
       const at = [2, 3, 4][axis];
       expect(Array.from(extractPlane(view, grid, { axis, at }).values)).toEqual(Array.from(extractPlane(fieldView(field, grid), grid, { axis, at }).values));
+    }
+    // marginals through the same two layouts: sums over the other two axes, written out here
+    for (const axis of [0, 1, 2]) {
+      const want = new Array(n[axis]).fill(0);
+      for (let k = 0; k < 120; k++) want[[Math.floor(k / 30), Math.floor(k / 6) % 5, k % 6][axis]] += field[k];
+      expect(Array.from(marginal(view, grid, axis))).toEqual(want);
+      expect(Array.from(marginal(fieldView(field, grid), grid, axis))).toEqual(want);
     }
     expect(() => extractPlane(ndarray(field, [4, 30]), grid, { axis: 0, at: 0 })).toThrow(/shape 4×30/);
     expect(() => fieldView(field.subarray(1), grid)).toThrow(/119 values/);

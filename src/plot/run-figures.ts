@@ -1,7 +1,7 @@
 /**
  * The figures of one run: ρ(t) against π (1-D), heatmaps of ρ, π, log(ρ/π) (2-D; 3-D as
- * mid-slices), ρ at the kept report times as small multiples (2-D; 3-D as the z mid-slice), and
- * the distances against t (any dimension).
+ * mid-slices), the marginals of ρ along each axis against π's (2-D, 3-D), ρ at the kept report
+ * times as small multiples (2-D; 3-D as the z mid-slice), and the distances against t (any dimension).
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunResult } from '../run/run.js';
@@ -9,6 +9,7 @@ import { fmtNum, renderFigure, type Figure } from './common.js';
 import { densitySpec, type DensitySnapshot } from './density.js';
 import { coarsenPlane, extractPlane, fieldView, heatmapSpec, planeMax, wantsLogColour, SMALL_PANEL_SIZE, type GridShape, type HeatmapPanel, type Plane } from './heatmap.js';
 import { distancesSpec } from './distances.js';
+import { marginalsSpec } from './marginals.js';
 
 /** Heatmaps are block-averaged to at most this many cells per axis (SVG size stays ~1 MB). */
 export const MAX_HEATMAP_CELLS = 80;
@@ -99,6 +100,10 @@ export function runFigureSpecs(result: RunResult, opts: RunFigureOptions = {}): 
       const tTitle = `${name}: ρ at ${snaps.length} report time${snaps.length > 1 ? 's' : ''}${where}, one colour scale`;
       specs.push({ name: 'density-time', title: tTitle, spec: heatmapSpec([timePanels(snaps, grid, report.regime)], tTitle, { size: SMALL_PANEL_SIZE, sharedColour: true }) });
     }
+    const kept = opts.snapshots && opts.snapshots.length > 0 ? opts.snapshots : [{ t: report.final.t, density }];
+    const mTitle = `${name}: marginal densities of ρ(t) against π's`;
+    const snapshotViews = kept.map((s) => ({ t: s.t, density: fieldView(s.density, grid) }));
+    specs.push({ name: 'marginals', title: mTitle, spec: marginalsSpec({ grid, pi: fieldView(setup.problem.pi(), grid), snapshots: snapshotViews, title: mTitle }) });
   }
   const dTitle = `${name}: distances to π and E[f] against t`;
   specs.push({ name: 'distances', title: dTitle, spec: distancesSpec({ ...report, title: dTitle }) });
