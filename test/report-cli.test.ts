@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fpsolve } from './helpers/cli.js';
 import { XMLParser } from 'fast-xml-parser';
-import { decodePng, pixelStats } from './report-helpers.js';
+import { decodePng, markGroups, pixelStats } from './report-helpers.js';
+import { snapshotTimes } from '../src/plot/run-figures.js';
 
 const made: string[] = [];
 afterAll(() => {
@@ -140,6 +141,70 @@ print(json.dumps({'ver': list(ver), 'shape': list(shape), 'fortran': fortran, 'd
     const vti = Array.from({ length: count }, (_, k) => raw.readDoubleLE(8 + 8 * k));
     const p = spawnSync('python3', ['-c', 'import sys, json, numpy as np; print(json.dumps(np.load(sys.argv[1]).T.ravel().tolist()))', join(out, 'density.npy')], { encoding: 'utf8' });
     expect(vti).toEqual(JSON.parse(p.stdout));
+  });
+});
+
+/** Text of an HTML fragment with its entities decoded (the page escapes &, <, >, " and '). */
+function htmlText(s: string): string {
+  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+}
+
+describe('fpsolve run --html on a collapsing 2-D run (feng-tu-2d without its floor, 32×48)', () => {
+  const out = join(tempDir(), 'run');
+  const end = 0.5;
+  const r = cli(['run', 'scenarios/feng-tu-2d.yaml', '--set', 'landscape.params.floor=0', '--set', 'domain.cells=[32,48]', '--set', `time.end=${end}`, '--set', 'time.reportEvery=0.05', '--out', out, '--html']);
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  const summary = r.stdout.split('\nwrote:\n')[0];
+  const notesHtml = html.slice(html.indexOf('<h2 id="notes">'), html.indexOf('</ul>', html.indexOf('<h2 id="notes">')));
+  const items = [...notesHtml.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((m) => htmlText(m[1]));
+
+  it('every note, refusal and verdict the console printed is in the Notes section', () => {
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = summary.split('\n');
+    const consoleNotes = lines.filter((l) => l.startsWith('note: ')).map((l) => l.slice('note: '.length));
+    expect(consoleNotes.length).toBeGreaterThanOrEqual(4);
+    for (const n of consoleNotes) expect(items).toContain(n);
+    // the regime verdict and its reason (the line after 'regime: collapsing')
+    const at = lines.indexOf('regime: collapsing');
+    expect(at).toBeGreaterThan(0);
+    expect(items).toContain(`regime "collapsing": ${lines[at + 1].trim()}`);
+    // refused rates and the unconverged eigen-solve, printed outside the 'note:' lines
+    const refusals = lines.map((l) => /–\s+no rate: (.*)$/.exec(l)?.[1]).filter((x): x is string => x !== undefined);
+    expect(refusals.length).toBeGreaterThan(0);
+    for (const why of refusals) expect(items.some((i) => i.startsWith('no rate for ') && i.endsWith(why))).toBe(true);
+    for (const flag of ['NOT CONVERGED', 'IN DOUBT', 'CHANGES IDENTITY', 'OUTSIDE']) {
+      if (summary.includes(flag)) expect(items.some((i) => i.includes(flag))).toBe(true);
+    }
+  });
+
+  it('the console summary is in the page verbatim', () => {
+    const pre = /<pre class="console">([\s\S]*?)<\/pre>/.exec(html);
+    expect(pre).not.toBeNull();
+    expect(htmlText(pre![1])).toBe(summary);
+  });
+
+  it('figures: 480-px fields on log colour scales, ρ at every kept report time as small multiples, marginals, distances', () => {
+    expect((html.match(/<svg\b/g) ?? []).length).toBe(4);
+    expect(existsSync(join(out, 'figures', 'density-time.svg'))).toBe(true);
+    // the kept times: for each asked time, the first report time at or after it (report.json's series)
+    const times = (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { series: { t: number }[] }).series.map((p) => p.t);
+    const kept = new Set(snapshotTimes(end).map((t) => times.find((x) => x >= t - 1e-12 * end)));
+    const svg = readFileSync(join(out, 'figures', 'density-time.svg'), 'utf8');
+    expect(markGroups(svg, 'heatmap_t\\d')).toEqual(new Array(kept.size).fill(32 * 48));
+    expect(html).toContain('log colour scale: values below 1e-6·max');
+    const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it.skipIf(!chromium)('opens in headless Chromium without console errors, Notes and figures shown', () => {
+    const url = `file://${join(out, 'report.html')}`;
+    // The page is over 1 MB: spawnSync's default maxBuffer would cut the DOM short.
+    const dom = spawnSync(chromium!, [...chromiumArgs(), '--enable-logging=stderr', '--v=0', '--dump-dom', url], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
+    expect(dom.status).toBe(0);
+    expect(dom.stderr.split('\n').filter((l) => /CONSOLE|Refused to|Uncaught/.test(l))).toEqual([]);
+    expect((dom.stdout.match(/<figure\b/g) ?? []).length).toBe(4);
+    expect(dom.stdout).toContain('<h2 id="notes">Notes</h2>');
   });
 });
 

@@ -1,13 +1,18 @@
 /**
- * Figures (issue 8 §1): each figure type is produced for a bundled scenario, rendered to PNG
- * (resvg), non-blank, and has the expected number of series.
+ * Figures (issue 8 §1, issue 20 §5): each figure type is produced for a bundled scenario, rendered
+ * to PNG (resvg), non-blank, and has the expected number of series; the heatmaps' data are the
+ * density itself (indexed in the test from the cell edges), the small multiples share one colour
+ * scale, and the log colour scale is chosen exactly when the rule computed here says so.
  */
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../src/scenario/load.js';
 import { runScenario, type RunResult } from '../src/run/run.js';
-import { buildRunFigures, snapshotTimes } from '../src/plot/run-figures.js';
+import ndarray from 'ndarray';
+import { buildRunFigures, runFigureSpecs, snapshotTimes, timePanels } from '../src/plot/run-figures.js';
 import { distanceRows, distancesSpec } from '../src/plot/distances.js';
-import { coarsenPlane, extractPlane } from '../src/plot/heatmap.js';
+import { marginal } from '../src/plot/marginals.js';
+import { coarsenPlane, extractPlane, heatmapRows, heatmapSpec, panelDims, wantsLogColour, LOG_COLOUR_FLOOR, LOG_COLOUR_RATIO, PANEL_SIZE, type Plane } from '../src/plot/heatmap.js';
+import { fieldView } from '../src/field/field.js';
 import { plotSpec } from '../src/sweep/summary.js';
 import type { SweepRecord } from '../src/sweep/record.js';
 import { renderFigure, type Figure } from '../src/plot/common.js';
@@ -15,6 +20,56 @@ import { markGroups, pixelStats, svgToPixels } from './report-helpers.js';
 
 async function run(file: string, sets: string[], snapshots?: number[]): Promise<RunResult> {
   return runScenario(loadScenario(file, sets), snapshots ? { snapshots } : {});
+}
+
+/** A heatmap panel of a spec, as vega-lite receives it. */
+interface PanelSpec {
+  name: string;
+  width: number;
+  height: number;
+  title: string | { text: string };
+  data: { values: { a0: number; a1: number; b0: number; b1: number; v: number }[] };
+  encoding: { color: { scale: { type?: string; domain?: number[] } } };
+}
+
+/** Every heatmap panel of a spec, in order (walks vconcat/hconcat). */
+function panelsOf(spec: unknown): PanelSpec[] {
+  const out: PanelSpec[] = [];
+  const walk = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (typeof o.name === 'string' && o.name.startsWith('heatmap_')) out.push(o as unknown as PanelSpec);
+    for (const k of ['vconcat', 'hconcat']) if (Array.isArray(o[k])) (o[k] as unknown[]).forEach(walk);
+  };
+  walk(spec);
+  return out;
+}
+
+/**
+ * Checks that a panel draws `field` (C order, shape n) cell by cell: each rect's cell is found
+ * from its lower edges, and its value is the field there (floored as the log scale says).
+ */
+function expectPanelIsField(p: PanelSpec, field: Float64Array, n: [number, number], lo: [number, number], h: [number, number], floor = -Infinity): void {
+  const seen = new Set<number>();
+  for (const r of p.data.values) {
+    const i = Math.round((r.a0 - lo[0]) / h[0]);
+    const j = Math.round((r.b0 - lo[1]) / h[1]);
+    expect(Math.abs(r.a0 - (lo[0] + i * h[0]))).toBeLessThan(1e-12);
+    expect(Math.abs(r.b0 - (lo[1] + j * h[1]))).toBeLessThan(1e-12);
+    const k = i * n[1] + j;
+    expect(seen.has(k)).toBe(false);
+    seen.add(k);
+    expect(r.v).toBe(Math.max(field[k], floor));
+  }
+  expect(seen.size).toBe(field.filter((v) => Number.isFinite(v)).length);
+}
+
+/** The rule, written out: log when collapsing, or when max exceeds 10³ × the mean of max(v, 0). */
+function ruleSaysLog(values: ArrayLike<number>, regime: string): boolean {
+  const finite = Array.from(values).filter((v) => Number.isFinite(v));
+  const max = Math.max(0, ...finite);
+  const mean = finite.reduce((a, v) => a + Math.max(v, 0), 0) / finite.length;
+  return max > 0 && (regime === 'collapsing' || max / mean > 1e3);
 }
 
 function byName(figs: Figure[], name: string): Figure {
@@ -83,11 +138,15 @@ describe('1-D figures (pearson-1d, 200 cells)', async () => {
 });
 
 describe('2-D figures (ou-2d, 48×48)', async () => {
-  const result = await run('scenarios/ou-2d.yaml', ['domain.cells=[48,48]', 'time.end=0.5']);
-  const figs = await buildRunFigures(result);
+  const result = await run('scenarios/ou-2d.yaml', ['domain.cells=[48,48]', 'time.end=0.5'], snapshotTimes(0.5));
+  const figs = await buildRunFigures(result, { snapshots: result.snapshots });
+  const specs = runFigureSpecs(result, { snapshots: result.snapshots });
+  const g = result.report.grid;
+  const lo: [number, number] = [g.bounds[0][0], g.bounds[1][0]];
+  const h: [number, number] = [g.h[0], g.h[1]];
 
   it('fields: heatmaps of ρ, π and log(ρ/π), one rect per cell; non-blank PNG', () => {
-    expect(figs.map((f) => f.name)).toEqual(['fields', 'distances']);
+    expect(figs.map((f) => f.name)).toEqual(['fields', 'density-time', 'marginals', 'distances']);
     const f = byName(figs, 'fields');
     const groups = markGroups(f.svg, 'heatmap_0_\\d');
     expect(groups).toHaveLength(3);
@@ -100,11 +159,176 @@ describe('2-D figures (ou-2d, 48×48)', async () => {
     expectNonBlank(f.svg);
   });
 
+  it('the ρ heatmap is the density reshaped, at least 480 px on a square box, on the scale the rule picks', () => {
+    const [rho, pi] = panelsOf(specs.find((s) => s.name === 'fields')!.spec);
+    expect(rho.name).toBe('heatmap_0_0');
+    const log = ruleSaysLog(result.density, result.report.regime);
+    expect(rho.encoding.color.scale.type === 'log').toBe(log);
+    let max = 0;
+    for (const v of result.density) max = Math.max(max, v);
+    expectPanelIsField(rho, result.density, [48, 48], lo, h, log ? LOG_COLOUR_FLOOR * max : -Infinity);
+    // π: exp of ln π, the same cells
+    const piField = result.setup.problem.pi();
+    expect(pi.data.values).toHaveLength(48 * 48);
+    for (const r of pi.data.values) {
+      const k = Math.round((r.a0 - lo[0]) / h[0]) * 48 + Math.round((r.b0 - lo[1]) / h[1]);
+      expect(Math.abs(r.v - piField[k])).toBeLessThanOrEqual(1e-12 * Math.max(...piField));
+    }
+    expect([rho.width, rho.height]).toEqual([PANEL_SIZE, PANEL_SIZE]);
+    expect(PANEL_SIZE).toBeGreaterThanOrEqual(480);
+  });
+
+  it('density-time: one panel per kept snapshot, each the snapshot reshaped, on one shared colour scale', () => {
+    const snaps = result.snapshots!;
+    expect(snaps.length).toBeGreaterThanOrEqual(3);
+    const spec = specs.find((s) => s.name === 'density-time')!.spec as unknown as { resolve: { scale: { color: string } } };
+    const panels = panelsOf(spec);
+    expect(panels).toHaveLength(snaps.length);
+    expect(spec.resolve.scale.color).toBe('shared');
+    let max = 0;
+    for (const s of snaps) for (const v of s.density) max = Math.max(max, v);
+    const log = snaps.some((s) => ruleSaysLog(s.density, result.report.regime));
+    panels.forEach((p, k) => {
+      expect(p.title).toBe(`t = ${+snaps[k].t.toPrecision(4)}`);
+      expect(p.encoding.color.scale.domain).toEqual(log ? [LOG_COLOUR_FLOOR * max, max] : [0, max]);
+      expectPanelIsField(p, snaps[k].density, [48, 48], lo, h, log ? LOG_COLOUR_FLOOR * max : -Infinity);
+    });
+    const svg = byName(figs, 'density-time').svg;
+    expect(markGroups(svg, 'heatmap_t\\d')).toEqual(new Array(snaps.length).fill(48 * 48));
+    // one legend for all panels
+    expect((svg.match(/role-legend"/g) ?? []).length).toBe(1);
+    expectNonBlank(svg);
+  });
+
+  it('marginals: ∫ρ dy and ∫ρ dx at each kept time and π\'s, equal to sums over the grid done here', () => {
+    const snaps = result.snapshots!;
+    const spec = specs.find((s) => s.name === 'marginals')!.spec as unknown as { hconcat: { name: string; data: { values: { x: number; y: number; series: string; kind: string }[] } }[] };
+    expect(spec.hconcat.map((p) => p.name)).toEqual(['series_0', 'series_1']);
+    const piField = result.setup.problem.pi();
+    for (const axis of [0, 1]) {
+      const rows = spec.hconcat[axis].data.values;
+      const sums = (f: Float64Array): number[] =>
+        Array.from({ length: 48 }, (_, i) => {
+          let s = 0;
+          for (let j = 0; j < 48; j++) s += axis === 0 ? f[i * 48 + j] : f[j * 48 + i];
+          return s * h[1 - axis];
+        });
+      const check = (label: string, f: Float64Array, normalize: boolean): void => {
+        let m = sums(f);
+        const mass = m.reduce((a, b) => a + b, 0) * h[axis];
+        if (normalize) m = m.map((v) => v / mass);
+        const got = rows.filter((r) => r.series === label);
+        expect(got).toHaveLength(48);
+        got.forEach((r, i) => {
+          expect(r.x).toBeCloseTo(lo[axis] + (i + 0.5) * h[axis], 12);
+          expect(Math.abs(r.y - m[i])).toBeLessThanOrEqual(1e-12 * Math.max(...m));
+        });
+      };
+      snaps.forEach((sn) => check(`ρ at t = ${+sn.t.toPrecision(4)}`, sn.density, true));
+      check('π', piField, false);
+    }
+    expect(markGroups(byName(figs, 'marginals').svg, 'series_\\d')).toHaveLength(2 * (snaps.length + 1));
+    expectNonBlank(byName(figs, 'marginals').svg);
+  });
+
   it('distances figure for 2-D has the four measured series plus fits and the gap line', () => {
     const f = byName(figs, 'distances');
     const fits = Object.values(result.report.rates).filter((r) => r !== null).length;
     expect(markGroups(f.svg, 'series')).toHaveLength(4 + fits + (result.report.gap ? 1 : 0));
     expectNonBlank(f.svg);
+  });
+
+  it('without snapshots there is no density-time figure (and nothing fails)', () => {
+    expect(runFigureSpecs(result).map((s) => s.name)).toEqual(['fields', 'marginals', 'distances']);
+  });
+});
+
+describe('2-D collapse (feng-tu-2d without its floor, 32×48): log colour scales, said on the figure', async () => {
+  const result = await run('scenarios/feng-tu-2d.yaml', ['landscape.params.floor=0', 'domain.cells=[32,48]', 'time.end=0.5', 'time.reportEvery=0.05'], snapshotTimes(0.5));
+  const specs = runFigureSpecs(result, { snapshots: result.snapshots });
+  const g = result.report.grid;
+
+  it('regime collapsing → ρ and π on log scales floored at 1e-6·max; log(ρ/π) stays diverging', async () => {
+    expect(result.report.regime).toBe('collapsing');
+    const [rho, pi, ratio] = panelsOf(specs.find((s) => s.name === 'fields')!.spec);
+    expect(rho.encoding.color.scale.type).toBe('log');
+    expect(pi.encoding.color.scale.type).toBe('log');
+    expect(ratio.encoding.color.scale.type).toBeUndefined();
+    let max = 0;
+    for (const v of result.density) max = Math.max(max, v);
+    expect(rho.encoding.color.scale.domain).toEqual([LOG_COLOUR_FLOOR * max, max]);
+    expectPanelIsField(rho, result.density, [32, 48], [g.bounds[0][0], g.bounds[1][0]], [g.h[0], g.h[1]], LOG_COLOUR_FLOOR * max);
+    // a tall box (2 × 4): 480 px high, 240 wide
+    expect([rho.width, rho.height]).toEqual([PANEL_SIZE / 2, PANEL_SIZE]);
+    const svg = (await renderFigure('fields', 'f', specs.find((s) => s.name === 'fields')!.spec)).svg;
+    expect(svg).toContain('log colour scale: values below 1e-6·max');
+    expect(svg).toContain('ρ (log colour scale)');
+    expectNonBlank(svg);
+  });
+
+  it('the small multiples are all on one log scale too, and say so once', async () => {
+    const panels = panelsOf(specs.find((s) => s.name === 'density-time')!.spec);
+    expect(panels).toHaveLength(result.snapshots!.length);
+    for (const p of panels) expect(p.encoding.color.scale.type).toBe('log');
+    const svg = (await renderFigure('density-time', 't', specs.find((s) => s.name === 'density-time')!.spec)).svg;
+    // once as text (the aria label of the subtitle repeats it, escaped as an attribute)
+    expect(svg.match(/>log colour scale: values below/g)).toHaveLength(1);
+    expect(svg).not.toContain('(log colour scale)');
+  });
+});
+
+describe('log colour rule and layout (synthetic fields)', () => {
+  const spike = (n: number, rest: number): Float64Array => Float64Array.from({ length: n }, (_, k) => (k === 0 ? 1 : rest));
+
+  it('log exactly when max > 10³ × mean of the non-negative part, or the regime is collapsing', () => {
+    expect(LOG_COLOUR_RATIO).toBe(1e3);
+    const cases: [Float64Array, string][] = [
+      [spike(500, 0), 'converging'], // ratio 500
+      [spike(2000, 0), 'converging'], // ratio 2000
+      [spike(500, -1), 'converging'], // negatives are not mass: still 500 (a raw mean would be < 0)
+      [spike(1200, 1e-5), 'converging'], // mean (1 + 0.01199)/1200: ratio 1186
+      [spike(1000, 1e-4), 'converging'], // ratio 1000/1.0999 < 10³
+      [Float64Array.from([1, 1, 1, NaN]), 'collapsing'],
+      [new Float64Array(10), 'collapsing'], // nothing to show on a log scale
+      [Float64Array.from([NaN, 2, 2]), 'undecided'],
+    ];
+    const got = cases.map(([v, r]) => wantsLogColour(v, r));
+    expect(got).toEqual(cases.map(([v, r]) => ruleSaysLog(v, r)));
+    expect(got).toEqual([false, true, false, true, false, true, false, false]);
+  });
+
+  it('small multiples: one peaked snapshot puts every panel on the log scale, with one shared top', () => {
+    const grid = { n: [40, 40], lo: [0, 0], h: [0.025, 0.025] };
+    const flat = new Float64Array(1600).fill(1);
+    const peaked = new Float64Array(1600);
+    peaked[41 * 20] = 1600;
+    const panels = timePanels([{ t: 0, density: flat }, { t: 1, density: peaked }], grid, 'converging');
+    expect(panels.map((p) => [p.log, p.max])).toEqual([[true, 1600], [true, 1600]]);
+    const lin = timePanels([{ t: 0, density: flat }, { t: 1, density: flat.map((v) => 2 * v) }], grid, 'converging');
+    expect(lin.map((p) => [p.log, p.max])).toEqual([[false, 2], [false, 2]]);
+    // the peaked panel: zeros drawn at the floor, the peak as it is
+    const rows = heatmapRows(panels[1], 240, 240);
+    expect(rows.filter((r) => r.v === 1600)).toHaveLength(1);
+    expect(rows.filter((r) => r.v === LOG_COLOUR_FLOOR * 1600)).toHaveLength(1599);
+  });
+
+  it('panels keep the box aspect with the longer side at PANEL_SIZE; default columns fit the page', () => {
+    const plane = (ea: number, eb: number): Plane => ({ edgesA: Float64Array.from([0, ea]), edgesB: Float64Array.from([0, eb]), values: Float64Array.from([1]), labelA: 'x', labelB: 'y' });
+    expect(panelDims(plane(4, 2), 480)).toEqual({ width: 480, height: 240 });
+    expect(panelDims(plane(1, 3), 480)).toEqual({ width: 160, height: 480 });
+    expect(panelDims(plane(100, 1), 480)).toEqual({ width: 480, height: 60 });
+    const panels = (ea: number, eb: number) => [0, 1, 2].map((k) => ({ title: `p${k}`, plane: plane(ea, eb), scale: 'sequential' as const, legend: 'ρ' }));
+    const rowsOf = (spec: unknown): number[] => (spec as { vconcat: { hconcat: unknown[] }[] }).vconcat.map((r) => r.hconcat.length);
+    // square 480-px panels: two per row (3 × 590 px would overflow the 1280-px page)
+    expect(rowsOf(heatmapSpec([panels(1, 1)], 't'))).toEqual([2, 1]);
+    // tall boxes (240 px wide) fit three to a row
+    expect(rowsOf(heatmapSpec([panels(1, 2)], 't'))).toEqual([3]);
+    // each group starts a row
+    expect(rowsOf(heatmapSpec([panels(1, 2), panels(1, 2)], 't'))).toEqual([3, 3]);
+    // five 240-px panels on a shared scale: four fit a row, so rows of 3 and 2, not 4 and 1
+    const five = [0, 1, 2, 3, 4].map((k) => ({ title: `p${k}`, plane: plane(1, 1), scale: 'sequential' as const, legend: 'ρ', max: 1 }));
+    expect(rowsOf(heatmapSpec([five], 't', { size: 240, sharedColour: true }))).toEqual([3, 2]);
+    expect(rowsOf(heatmapSpec([five], 't', { size: 240, sharedColour: true, columns: 4 }))).toEqual([4, 1]);
   });
 });
 
@@ -127,10 +351,30 @@ describe('heatmap helpers', () => {
   const grid = { n, lo: [0, 0, 0], h: [1, 1, 1] };
 
   it('extractPlane holds the fixed axis and keeps the others in order', () => {
-    const p = extractPlane(field, grid, { axis: 1, at: 3 });
+    const p = extractPlane(fieldView(grid, field), grid, { axis: 1, at: 3 });
     expect([p.labelA, p.labelB]).toEqual(['x', 'z']);
     expect(p.values.length).toBe(4 * 6);
     for (let i = 0; i < 4; i++) for (let k = 0; k < 6; k++) expect(p.values[i * 6 + k]).toBe(100 * i + 30 + k);
+  });
+
+  it('extractPlane reads a view through its strides: the same field stored x-fastest gives the same planes', () => {
+    // Fortran order: cell (i, j, k) at i + 4 j + 20 k
+    const fortran = new Float64Array(120);
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 5; j++) for (let k = 0; k < 6; k++) fortran[i + 4 * j + 20 * k] = field[i * 30 + j * 6 + k];
+    const view = ndarray(fortran, [4, 5, 6], [1, 4, 20]);
+    for (const axis of [0, 1, 2]) {
+      const at = [2, 3, 4][axis];
+      expect(Array.from(extractPlane(view, grid, { axis, at }).values)).toEqual(Array.from(extractPlane(fieldView(grid, field), grid, { axis, at }).values));
+    }
+    // marginals through the same two layouts: sums over the other two axes, written out here
+    for (const axis of [0, 1, 2]) {
+      const want = new Array(n[axis]).fill(0);
+      for (let k = 0; k < 120; k++) want[[Math.floor(k / 30), Math.floor(k / 6) % 5, k % 6][axis]] += field[k];
+      expect(Array.from(marginal(view, grid, axis))).toEqual(want);
+      expect(Array.from(marginal(fieldView(grid, field), grid, axis))).toEqual(want);
+    }
+    expect(() => extractPlane(ndarray(field, [4, 30]), grid, { axis: 0, at: 0 })).toThrow(/shape 4×30/);
+    expect(() => fieldView(grid, field.subarray(1))).toThrow(/119 values/);
   });
 
   it('coarsenPlane: block means conserve the total; logmeanexp is ln of the block mean of e^v', () => {

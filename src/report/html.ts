@@ -6,6 +6,8 @@
 import type { Figure } from '../plot/common.js';
 import type { RateFit } from '../diagnostics/rates.js';
 import type { RunReport } from './types.js';
+import { reportNotes } from './html-notes.js';
+import { formatSummary } from './summary.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -47,7 +49,7 @@ export function summaryRows(r: RunReport): [string, string][] {
     ['landscape', r.landscape.source],
     ['grid', `${r.cells.join(' × ')} (${r.grid.size} cells), h = ${r.grid.h.map((h) => fmt(h, 3)).join(', ')}`],
     ['integrator', `${r.integrator.description}; ${r.steps} steps${r.integrator.rejectedSteps ? ` (+${r.integrator.rejectedSteps} rejected)` : ''}`],
-    ['backend', `${r.backend} ${r.precision}, ${r.device}`],
+    ['backend', `${r.backend} ${r.precision}, ${r.device}${r.backendReason ? ` (${r.backendReason})` : ''}`],
     ['wall time', `${r.wallSeconds.toFixed(2)} s`],
     ['final time', fmt(f.t)],
     ['l1 (= 2·TV)', fmt(f.l1, 3)],
@@ -69,22 +71,29 @@ export function summaryRows(r: RunReport): [string, string][] {
 }
 
 const STYLE = `
-body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+body { font-family: 'DejaVu Sans', Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1280px; color: #222; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 2em; }
 table { border-collapse: collapse; font-size: 0.9em; }
 th, td { text-align: left; vertical-align: top; padding: 0.25em 0.8em; border-bottom: 1px solid #ddd; }
 th { white-space: nowrap; color: #555; font-weight: normal; }
 .status-ok { color: #176b2c; } .status-bad { color: #a11; font-weight: bold; }
 figure { margin: 1em 0; overflow-x: auto; } figcaption { color: #555; font-size: 0.9em; }
-ul.notes { font-size: 0.9em; color: #444; }`;
+ul.notes { font-size: 0.9em; color: #444; }
+pre.console { font-size: 0.8em; background: #f6f6f6; padding: 0.6em; overflow-x: auto; }`;
 
-/** The whole page. Figures appear in the order given. */
-export function renderHtmlReport(report: RunReport, figures: readonly Figure[]): string {
+/**
+ * The whole page. Figures appear in the order given. `extraNotes`: what the command printed
+ * beside the report (e.g. why figures are missing), shown first among the notes.
+ */
+export function renderHtmlReport(report: RunReport, figures: readonly Figure[], extraNotes: readonly string[] = []): string {
   const title = `fpsolve: ${report.scenario.name}`;
   const rows = summaryRows(report)
     .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td${k === 'status' ? ` class="${report.status === 'ok' ? 'status-ok' : 'status-bad'}"` : ''}>${escapeHtml(v)}</td></tr>`)
     .join('\n');
-  const notes = report.notes.length ? `<h2>Notes</h2>\n<ul class="notes">${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
+  const noteList = [...extraNotes, ...reportNotes(report)];
+  const notes = noteList.length ? `<h2 id="notes">Notes</h2>\n<ul class="notes">${noteList.map((n) => `<li>${escapeHtml(n)}</li>`).join('\n')}</ul>` : '';
+  // The console summary verbatim: the page then holds every line the terminal showed.
+  const consoleText = `<details><summary>Console summary (as <code>fpsolve run</code> prints it)</summary>\n<pre class="console">${escapeHtml(formatSummary(report))}</pre></details>`;
   const figs = figures
     .map((f) => `<figure id="figure-${escapeHtml(f.name)}">\n${scopeSvgIds(f.svg, `fig-${f.name}`)}\n<figcaption>${escapeHtml(f.title)} (figures/${escapeHtml(f.name)}.svg)</figcaption>\n</figure>`)
     .join('\n');
@@ -105,6 +114,7 @@ ${report.scenario.description ? `<p>${escapeHtml(report.scenario.description)}</
 ${rows}
 </table>
 ${notes}
+${consoleText}
 ${figures.length ? `<h2>Figures</h2>\n${figs}` : ''}
 </body>
 </html>

@@ -64,7 +64,7 @@ export async function executeRun(
     memoryLimit: o.maxMemory,
     backend: o.backend,
     onProgress: ctl.onProgress,
-    ...(figuresWanted && loaded.scenario.domain.cells.length === 1 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),
+    ...(figuresWanted && loaded.scenario.domain.cells.length <= 2 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),
     ...(o.snapshots ? { snapshots: [...(figuresWanted ? snapshotTimes(loaded.scenario.time.end) : []), ...everyReportTime(loaded.scenario.time)] } : {}),
   });
   const status = result.report.status;
@@ -127,16 +127,18 @@ in --out are kept), 130/143 interrupted by SIGINT/SIGTERM (report kept, status "
         const { result, exitCode } = await executeRun(file, o, { signal: controller.signal, onProgress: (p) => progress.update(p) });
         progress.stop();
         let figures: Figure[] = [];
+        const figureNotes: string[] = [];
         if (figuresWanted) {
           try {
             figures = await buildRunFigures(result, { snapshots: result.snapshots && pickSnapshots(result.snapshots, snapshotTimes(result.report.scenario.time.end)) });
           } catch (e) {
             // A plotting failure must not cost the run's numbers: write everything else.
-            process.stderr.write(`fpsolve: figures not written: ${(e as Error).message}\n`);
+            figureNotes.push(`figures not written: ${(e as Error).message}`);
+            process.stderr.write(`fpsolve: ${figureNotes[0]}\n`);
           }
         }
         const written = o.out !== undefined
-          ? await writeRunOutputs(o.out, result, { vti: o.vti, figures, ...(o.html ? { html: renderHtmlReport(result.report, figures) } : {}), ...(o.zarr || o.snapshots ? { zarr: { snapshots: Boolean(o.snapshots) } } : {}) })
+          ? await writeRunOutputs(o.out, result, { vti: o.vti, figures, ...(o.html ? { html: renderHtmlReport(result.report, figures, figureNotes) } : {}), ...(o.zarr || o.snapshots ? { zarr: { snapshots: Boolean(o.snapshots) } } : {}) })
           : [];
         const wrote = written.length ? `wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n` : '';
         if (o.json) {
