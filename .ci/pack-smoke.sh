@@ -55,6 +55,13 @@ grep -q 'spectral gap' run.out || { cat run.out >&2; fail "no spectral gap in th
 if grep -Eiq 'vulkan|dawn|webgpu' run.err; then cat run.err >&2; fail "a CPU run printed GPU-probe messages"; fi
 node -e 'const r = JSON.parse(require("fs").readFileSync("run/report.json", "utf8")); if (r.status !== "ok" || !(Math.abs(r.gap.value - 1) < 2e-3)) { console.error(`report.json: status ${r.status}, gap ${r.gap && r.gap.value} (exact 2b = 1, docs/oracles.md §1)`); process.exit(1); }' || fail "report.json of the installed run"
 
+# Asking for a gpu.js backend in this CPU-only install: one line saying what to install, exit 2.
+set +e
+npx --no-install fpsolve run node_modules/fpsolve/scenarios/pearson-1d.yaml -q --no-gap --backend webasm --out webasm >webasm.out 2>webasm.err
+code=$?
+set -e
+if [ "$code" != 2 ] || [ "$(wc -l <webasm.err)" != 1 ] || ! grep -q 'npm install gpu.js' webasm.err; then cat webasm.err >&2; fail "--backend webasm without gpu.js: exit $code, expected 2 and one line naming the packages to install"; fi
+
 # The library example, importing 'fpsolve' from node_modules.
 node node_modules/fpsolve/examples/library.mjs || fail "examples/library.mjs against the installed package"
 
