@@ -22,7 +22,7 @@ tgz="$work/$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync
 # Contents: what the README and docs point at, the compiled CLI and library, and no tests or maps.
 node - "$work/pack.json" <<'EOF' || fail "tarball contents (above)"
 const files = new Set(JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'))[0].files.map((f) => f.path));
-const need = ['README.md', 'LICENSE', 'package.json', 'bin/fpsolve.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js',
+const need = ['README.md', 'LICENSE', 'package.json', 'bin/fpsolve.js', 'dist/src/library/index.js', 'dist/src/library/index.d.ts', 'dist/src/cli/main.js',
   'dist/schema/scenario.validate.cjs', 'schema/scenario.schema.json', 'scenarios/pearson-1d.yaml', 'baselines/rates.yaml',
   'docs/library.md', 'docs/oracles.md', 'examples/library.mjs'];
 const problems = need.filter((f) => !files.has(f)).map((f) => `missing ${f}`);

@@ -1,4 +1,4 @@
-// The library API (src/index.ts, docs/library.md) and the package around it (#20.1, #20.2).
+// The library API (src/library/index.ts, docs/library.md) and the package around it (#20.1, #20.2).
 // Numbers are checked against results that do not come from fpsolve: the OU gap and the
 // Gaussian invariant law (docs/oracles.md §3), cell averages by Gauss–Legendre quadrature here.
 import { spawnSync } from 'node:child_process';
@@ -17,7 +17,7 @@ import {
   setUp,
   spectralGap,
   type ScenarioInput,
-} from '../src/index.js';
+} from '../src/library/index.js';
 import { ROOT } from './helpers/cli.js';
 import { expectInputError, tempDir } from './scenario-helpers.js';
 
@@ -178,7 +178,7 @@ describe('the package', () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const files = new Set((JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
-    for (const f of ['README.md', 'LICENSE', 'docs/library.md', 'examples/library.mjs', 'scenarios/pearson-1d.yaml', 'schema/scenario.schema.json', 'baselines/rates.yaml', 'bin/fpsolve.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/solvers/grid.js', 'dist/schema/scenario.validate.cjs']) {
+    for (const f of ['README.md', 'LICENSE', 'docs/library.md', 'examples/library.mjs', 'scenarios/pearson-1d.yaml', 'schema/scenario.schema.json', 'baselines/rates.yaml', 'bin/fpsolve.js', 'dist/src/library/index.js', 'dist/src/library/index.d.ts', 'dist/src/cli/main.js', 'dist/solvers/grid.js', 'dist/schema/scenario.validate.cjs']) {
       expect(files.has(f), f).toBe(true);
     }
     expect([...files].filter((f) => f.startsWith('dist/test/') || f.startsWith('test/') || f.endsWith('.map'))).toEqual([]);

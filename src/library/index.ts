@@ -1,20 +1,22 @@
 /**
- * fpsolve as a library: `import { loadScenario, runScenario, densityView } from 'fpsolve'`.
+ * fpsolve as a library: `import { loadScenario, runScenario, densityView } from 'fpsolve'` (package.json
+ * "exports" points here; it lives in src/library/ rather than src/ so that no module of src/ and
+ * none of its subfolders import each other both ways).
  * docs/library.md documents every export with an example; this file only gathers them, plus the
  * few helpers a script needs that the CLI does not (a scenario from an object, ndarray views of
  * ρ and π, the spectral gap of a built problem). Everything exported here is the public API: the
  * rest of dist/ may change between versions.
  */
 import { join, resolve } from 'node:path';
-import { parseScenarioText } from './scenario/load.js';
-import type { DiagnosticsSpec, DomainSpec, FromDataNoiseSpec, InitialSpec, LandscapeSpec, LoadedScenario, NoiseSpec, TimeSpec } from './scenario/types.js';
-import { setUp, type RunResult, type Setup } from './run/run.js';
-import { computeGapAsync, type GapOptions } from './estimators/gap.js';
-import type { GapReport } from './report/types.js';
-import { fieldView, type FieldView } from './library/fields.js';
+import { parseScenarioText } from '../scenario/load.js';
+import type { DiagnosticsSpec, DomainSpec, FromDataNoiseSpec, InitialSpec, LandscapeSpec, LoadedScenario, NoiseSpec, TimeSpec } from '../scenario/types.js';
+import { setUp, type RunResult, type Setup } from '../run/run.js';
+import { computeGapAsync, type GapOptions } from '../estimators/gap.js';
+import type { GapReport } from '../report/types.js';
+import { fieldView, type FieldView } from './fields.js';
 
 // Scenarios ----------------------------------------------------------------------------------
-export { loadScenario, parseScenarioText, scenarioSchemaPath, DEFAULTS as SCENARIO_DEFAULTS } from './scenario/load.js';
+export { loadScenario, parseScenarioText, scenarioSchemaPath, DEFAULTS as SCENARIO_DEFAULTS } from '../scenario/load.js';
 export type {
   Bounds,
   DataLandscapeSpec,
@@ -30,23 +32,23 @@ export type {
   NoiseSpec,
   Scenario,
   TimeSpec,
-} from './scenario/types.js';
+} from '../scenario/types.js';
 
 // Building and running -----------------------------------------------------------------------
-export { setUp, runScenario, type Setup, type SetupOptions, type RunOptions, type RunResult, type ProgressInfo } from './run/run.js';
-export type { RunReport, RunStatus, GapReport, BoundsReport } from './report/types.js';
-export type { SeriesPoint } from './diagnostics/distances.js';
-export type { Regime, RegimeName, RegimeComponent } from './diagnostics/regime.js';
-export type { BackendChoice } from '../solvers/backend/select.js';
-export type { GapOptions } from './estimators/gap.js';
-export { Grid } from '../solvers/grid.js';
+export { setUp, runScenario, type Setup, type SetupOptions, type RunOptions, type RunResult, type ProgressInfo } from '../run/run.js';
+export type { RunReport, RunStatus, GapReport, BoundsReport } from '../report/types.js';
+export type { SeriesPoint } from '../diagnostics/distances.js';
+export type { Regime, RegimeName, RegimeComponent } from '../diagnostics/regime.js';
+export type { BackendChoice } from '../../solvers/backend/select.js';
+export type { GapOptions } from '../estimators/gap.js';
+export { Grid } from '../../solvers/grid.js';
 
 // Fields as ndarrays -------------------------------------------------------------------------
-export { fieldView, AXIS_NAMES, type FieldView } from './library/fields.js';
+export { fieldView, AXIS_NAMES, type FieldView } from './fields.js';
 
 // Errors ---------------------------------------------------------------------------------------
-export { EXIT, FpsolveError, InputError, NumericalFault, OutputError } from './errors.js';
-export { packageVersion } from './paths.js';
+export { EXIT, FpsolveError, InputError, NumericalFault, OutputError } from '../errors.js';
+export { packageVersion } from '../paths.js';
 
 /**
  * A scenario as a plain object, before validation and defaults: the fields of a scenario file
