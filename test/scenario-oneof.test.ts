@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { encodeNpy } from '../src/io/npy.js';
-import { parseScenarioText } from '../src/scenario/load.js';
-import { clearOtherAlternatives, exclusiveBlocks, scenarioExclusiveBlocks } from '../src/scenario/oneof.js';
+import { applyOverrides, parseOverride, parseScenarioText } from '../src/scenario/load.js';
+import { clearOtherAlternatives, exclusiveBlocks, scenarioExclusiveBlocks, scenarioVariantBlocks, switchVariant, variantBlocks } from '../src/scenario/oneof.js';
 import { schemaPath, schemaValidator } from '../src/schema.js';
 import { expectInputError, tempDir } from './scenario-helpers.js';
 
@@ -201,3 +201,93 @@ describe('--set on a block with alternatives', () => {
   });
 });
 
+/** Per value-selected block, per variant: the block in that variant, and the --set values the variant needs besides the selector. */
+const VARIANTS: Record<string, Record<string, { block: Json; sets: Record<string, unknown> }>> = {
+  noise: {
+    multiplicative: { block: { model: 'multiplicative', eta: 0.1, sigma: 2, eps: 0.01 }, sets: { eta: 0.2, sigma: 1 } },
+    additive: { block: { model: 'additive', D: 0.3 }, sets: { D: 0.1 } },
+    'from-data': { block: { model: 'from-data', eta: 0.1, batch: 4, eps: 0 }, sets: { eta: 0.05, batch: 8 } },
+  },
+};
+
+/** Counted from the schema text: allOf lists of if/then whose if tests one field against a const. */
+function schemaVariantCount(): number {
+  let n = 0;
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (typeof v === 'object' && v !== null) {
+      const o = v as Json;
+      if (Array.isArray(o['allOf']) && (o['allOf'] as Json[]).some((p) => typeof p['if'] === 'object' && typeof p['then'] === 'object')) n++;
+      Object.values(o).forEach(visit);
+    }
+  };
+  visit(JSON.parse(readFileSync(schemaPath('scenario'), 'utf8')));
+  return n;
+}
+
+describe('--set of the field that selects a variant (noise.model)', () => {
+  const blocks = scenarioVariantBlocks();
+  const validate = schemaValidator('scenario');
+
+  it('finds every value-selected block of the schema, and the fixtures cover each variant', () => {
+    expect(blocks).toHaveLength(schemaVariantCount());
+    for (const b of blocks) expect(Object.keys(b.variants).sort()).toEqual(Object.keys(VARIANTS[b.path.join('.')] ?? {}).sort());
+  });
+
+  for (const [path, variants] of Object.entries(VARIANTS)) {
+    for (const [from, { block }] of Object.entries(variants)) {
+      for (const [to, { sets }] of Object.entries(variants)) {
+        if (from === to) continue;
+        it(`${path}: from ${from}, --set ${path}.model=${to} drops what ${to} does not take`, () => {
+          const raw = scenario();
+          raw[path] = structuredClone(block);
+          expect(validate(structuredClone(raw)), JSON.stringify(validate.errors)).toBe(true);
+          const specs = [`${path}.model=${to}`, ...Object.entries(sets).map(([k, v]) => `${path}.${k}=${JSON.stringify(v)}`)];
+          // The plain merge keeps the old variant's fields, which the new one refuses.
+          const merged = structuredClone(raw);
+          Object.assign(merged[path] as Json, { model: to, ...sets });
+          expect(validate(merged)).toBe(false);
+          applyOverrides(raw, specs.map(parseOverride));
+          // The schema alone judges (from-data also needs a data landscape, a semantic check).
+          expect(validate(raw), JSON.stringify(validate.errors)).toBe(true);
+          const allowed = blocks.find((b) => b.path.join('.') === path)!.variants[to]!;
+          for (const k of Object.keys(raw[path] as Json)) expect(allowed, k).toContain(k);
+          // Fields both variants take keep their values unless set again (eps from multiplicative to from-data).
+          for (const [k, v] of Object.entries(block)) if (k !== 'model' && allowed.includes(k) && !(k in sets)) expect((raw[path] as Json)[k]).toEqual(v);
+        });
+      }
+    }
+  }
+
+  it('the same variant, or a value the schema does not know, leaves the block alone', () => {
+    const same = { model: 'multiplicative', eta: 0.1, sigma: 2 };
+    switchVariant(same, ['noise'], 'model', 'multiplicative');
+    expect(same).toEqual({ model: 'multiplicative', eta: 0.1, sigma: 2 });
+    const unknown = { model: 'multiplicative', eta: 0.1, sigma: 2 };
+    switchVariant(unknown, ['noise'], 'model', 'brownian');
+    expect(unknown).toEqual({ model: 'multiplicative', eta: 0.1, sigma: 2 });
+    const msg = expectInputError(() => parseScenarioText(stringify({ ...scenario(), noise: { model: 'additive', D: 0.2 } }), join(dir, 'v.yaml'), ['noise.model=brownian']), { field: 'noise.model' });
+    expect(msg).toContain('multiplicative, additive, from-data');
+  });
+
+  it('reads variants from a schema by the selector field and its const values only', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        shape: {
+          type: 'object',
+          allOf: [
+            { if: { properties: { kind: { const: 'box' } } }, then: { properties: { kind: {}, w: {}, h: {} } } },
+            { if: { properties: { kind: { const: 'disc' } } }, then: { $ref: '#/definitions/disc' } },
+          ],
+        },
+      },
+      definitions: { disc: { properties: { kind: {}, r: {} } } },
+    };
+    const found = variantBlocks(schema);
+    expect(found).toEqual([{ path: ['shape'], discriminator: 'kind', variants: { box: ['kind', 'w', 'h'], disc: ['kind', 'r'] } }]);
+    const shape = { kind: 'box', w: 1, h: 2 };
+    switchVariant(shape, ['shape'], 'kind', 'disc', found);
+    expect(shape).toEqual({ kind: 'box' });
+  });
+});

@@ -11,8 +11,9 @@
  * the optional ones declared beside the alternatives (landscape.params, landscape.data.columns),
  * whose meaning depends on the alternative (an expression's params are not a builtin's, and a
  * data landscape takes none). A `--set` within the current alternative merges as before.
- * Value-discriminated unions (`if`/`then` on a `const`, e.g. noise.model) are not alternatives in
- * this sense: there one field names the variant.
+ * Value-selected blocks (`if`/`then` on a `const`, e.g. noise.model) are the other kind: there one
+ * field's value names the variant, and `--set` of that field to another variant drops the fields
+ * the new one does not allow (switchVariant).
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
@@ -58,33 +59,79 @@ function alternativesOf(node: Json): string[][] | undefined {
   return undefined;
 }
 
-/** Every block with alternatives in `schema`, outermost first. */
-export function exclusiveBlocks(schema: Json): ExclusiveBlock[] {
-  const out: ExclusiveBlock[] = [];
+/** Calls `visit` on every subschema reachable through properties, items and additionalProperties, with its field path. */
+function visitSchema(schema: Json, visit: (node: Json, path: string[]) => void): void {
   // A recursive $ref (not in the scenario schema today) would otherwise walk forever; no scenario is nested deeper.
   const walk = (raw: Json, path: string[], depth: number): void => {
     if (depth > 32) return;
     const node = resolveRef(schema, raw);
-    const alternatives = alternativesOf(node);
-    if (alternatives) {
-      const named = new Set(alternatives.flat());
-      const required = Array.isArray(node['required']) ? node['required'].filter((r): r is string => typeof r === 'string' && !named.has(r)) : [];
-      out.push({ path, alternatives, required });
-    }
+    visit(node, path);
     if (isObj(node['properties'])) for (const [k, v] of Object.entries(node['properties'])) if (isObj(v)) walk(v, [...path, k], depth + 1);
     if (isObj(node['items'])) walk(node['items'], [...path, '*'], depth + 1);
     if (isObj(node['additionalProperties'])) walk(node['additionalProperties'], [...path, '*'], depth + 1);
   };
   walk(schema, [], 0);
+}
+
+/** Every block with alternatives in `schema`, outermost first. */
+export function exclusiveBlocks(schema: Json): ExclusiveBlock[] {
+  const out: ExclusiveBlock[] = [];
+  visitSchema(schema, (node, path) => {
+    const alternatives = alternativesOf(node);
+    if (!alternatives) return;
+    const named = new Set(alternatives.flat());
+    const required = Array.isArray(node['required']) ? node['required'].filter((r): r is string => typeof r === 'string' && !named.has(r)) : [];
+    out.push({ path, alternatives, required });
+  });
   return out;
 }
 
-let scenarioBlocks: ExclusiveBlock[] | undefined;
+/** A block whose variant is named by the value of one of its fields (`allOf` of `if: { properties: { F: { const } } }, then`). */
+export interface VariantBlock {
+  readonly path: readonly string[];
+  /** The field whose value names the variant (noise.model). */
+  readonly discriminator: string;
+  /** The fields each variant allows, by the discriminator's value. */
+  readonly variants: Readonly<Record<string, readonly string[]>>;
+}
 
-/** The blocks of schema/scenario.schema.json (read once). */
+/** Every block of `schema` whose variant one field's value selects. */
+export function variantBlocks(schema: Json): VariantBlock[] {
+  const out: VariantBlock[] = [];
+  visitSchema(schema, (node, path) => {
+    if (!Array.isArray(node['allOf'])) return;
+    let discriminator: string | undefined;
+    const variants: Record<string, string[]> = {};
+    for (const part of node['allOf']) {
+      if (!isObj(part) || !isObj(part['if']) || !isObj(part['then']) || !isObj(part['if']['properties'])) continue;
+      const tests = Object.entries(part['if']['properties']);
+      const [field, test] = tests[0] ?? [];
+      if (tests.length !== 1 || field === undefined || !isObj(test) || typeof test['const'] !== 'string') continue;
+      if (discriminator !== undefined && discriminator !== field) return; // variants keyed by two fields: not one choice
+      discriminator = field;
+      const then = resolveRef(schema, part['then']);
+      variants[test['const']] = isObj(then['properties']) ? Object.keys(then['properties']) : [];
+    }
+    if (discriminator !== undefined && Object.keys(variants).length > 1) out.push({ path, discriminator, variants });
+  });
+  return out;
+}
+
+let scenarioSchema: Json | undefined;
+const readScenarioSchema = (): Json => (scenarioSchema ??= JSON.parse(readFileSync(schemaPath('scenario'), 'utf8')) as Json);
+let scenarioBlocks: ExclusiveBlock[] | undefined;
+let scenarioVariants: VariantBlock[] | undefined;
+
+/** The blocks with alternatives of schema/scenario.schema.json (read once). */
 export function scenarioExclusiveBlocks(): ExclusiveBlock[] {
-  scenarioBlocks ??= exclusiveBlocks(JSON.parse(readFileSync(schemaPath('scenario'), 'utf8')) as Json);
+  scenarioBlocks ??= exclusiveBlocks(readScenarioSchema());
   return scenarioBlocks;
+}
+
+/** The value-selected blocks of schema/scenario.schema.json (read once). */
+export function scenarioVariantBlocks(): VariantBlock[] {
+  scenarioVariants ??= variantBlocks(readScenarioSchema());
+  return scenarioVariants;
 }
 
 const matches = (pattern: readonly string[], path: readonly (string | number)[]): boolean =>
@@ -124,4 +171,24 @@ export function clearOtherAlternatives(
   }
   if (present.every((k) => keep.has(k))) return; // already this alternative (or none yet): merge
   for (const k of Object.keys(block)) if (!keep.has(k) && !required.includes(k)) delete block[k];
+}
+
+/**
+ * Before `--set` writes `value` into the field `key` of `block`: when `key` names the variant of a
+ * value-selected block (noise.model) and the value moves it to another known variant, drops the
+ * fields that variant does not allow (`--set noise.model=additive` on a multiplicative block drops
+ * eta, sigma and eps; D then comes from another --set). The same variant, or a value the schema
+ * does not know (which it then refuses by name), leaves the block as it is.
+ */
+export function switchVariant(
+  block: Record<string, unknown>,
+  blockPath: readonly (string | number)[],
+  key: string,
+  value: unknown,
+  blocks: readonly VariantBlock[] = scenarioVariantBlocks(),
+): void {
+  const found = blocks.find((b) => b.discriminator === key && matches(b.path, blockPath));
+  if (found === undefined || typeof value !== 'string' || block[key] === value || !Object.hasOwn(found.variants, value)) return;
+  const allowed = found.variants[value]!;
+  for (const k of Object.keys(block)) if (k !== key && !allowed.includes(k)) delete block[k];
 }
