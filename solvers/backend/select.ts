@@ -167,7 +167,10 @@ export async function probeGpu(): Promise<GpuProbe> {
 
 async function gpuJsBackend(op: FvOperator, mode: GpuJsMode, device?: string): Promise<Backend> {
   const { GpuJsBackend } = await import('./gpujs.js');
-  const gpujs = (await import('gpu.js')) as unknown as { GPU?: unknown; default?: { GPU: unknown } };
+  // gpu.js (and the Dawn binaries it pulls in) is an optional peer: a CPU-only install lacks it.
+  const loaded = await optionalImport('gpu.js');
+  if (typeof loaded === 'string') throw new BackendUnavailable(`the npm package gpu.js is ${loaded}; GPU and webasm backends need \`npm install gpu.js webgpu@^0.6.2\` beside fpsolve (docs/gpu.md)`);
+  const gpujs = loaded as { GPU?: unknown; default?: { GPU: unknown } };
   const GPU = (gpujs.GPU ?? gpujs.default?.GPU) as new (s: { mode: string }) => unknown;
   return GpuJsBackend.create(GPU, op, mode, device ? { device } : {});
 }

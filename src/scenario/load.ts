@@ -19,6 +19,7 @@ import { deriveNoiseFromData } from '../data/noise.js';
 import { checkReportCount } from '../run/budget.js';
 import { readLimitedText } from '../io/read-limited.js';
 import { checkFlowNesting, checkJsonShape, checkYamlShape } from './shape.js';
+import { clearOtherAlternatives, switchVariant } from './oneof.js';
 
 export const INLINE_FILE = '<inline>';
 
@@ -168,7 +169,12 @@ export function parseOverride(spec: string): Override {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const dotted = (path: readonly PathSegment[]): string => path.join('.');
 
-/** Apply parsed overrides to a raw (unvalidated) scenario object, in order. Mutates `raw`. */
+/**
+ * Apply parsed overrides to a raw (unvalidated) scenario object, in order. Mutates `raw`. A path
+ * naming a field of another alternative of a one-of block (initial, landscape, landscape.data)
+ * replaces that alternative's fields instead of merging into them, and so does a new noise.model
+ * for the fields the new model does not take (oneof.ts).
+ */
 export function applyOverrides(raw: Record<string, unknown>, overrides: readonly Override[]): void {
   for (const { spec, path, value } of overrides) {
     let cur: Record<string, unknown> | unknown[] = raw;
@@ -188,7 +194,9 @@ export function applyOverrides(raw: Record<string, unknown>, overrides: readonly
         if (next === undefined) cur[seg] = next = typeof path[i + 1] === 'number' ? [] : {};
       } else {
         const key = String(seg);
+        clearOtherAlternatives(cur, path.slice(0, i), key, spec);
         if (last) {
+          switchVariant(cur, path.slice(0, i), key, value);
           cur[key] = value;
           break;
         }
