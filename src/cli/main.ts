@@ -8,7 +8,7 @@ import { checkCommand } from './commands/check.js';
 import { sweepCommand } from './commands/sweep.js';
 import { simulateCommand } from './commands/simulate.js';
 import { workerCommand } from './commands/worker.js';
-import { oneLine, takeExitCode, USAGE_HINT } from './shared.js';
+import { oneLine, takeExitCode, USAGE_HINT } from './commands/shared.js';
 
 export function buildProgram(): Command {
   const program = new Command('fpsolve')

@@ -8,7 +8,7 @@
 import type { NoiseModel } from '../../solvers/problem.js';
 import type { PointFunction } from '../../solvers/quadrature.js';
 import { NumericalFault } from '../errors.js';
-import type { Xoshiro128 } from './rng.js';
+import type { Xoshiro128 } from '../data/rng.js';
 
 export interface SdeSystem {
   readonly lo: readonly number[];

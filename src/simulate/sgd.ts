@@ -7,7 +7,7 @@
 import type { EmpiricalRisk } from '../data/risk.js';
 import { NumericalFault } from '../errors.js';
 import { reflect } from './em.js';
-import type { Xoshiro128 } from './rng.js';
+import type { Xoshiro128 } from '../data/rng.js';
 
 export interface SgdSettings {
   readonly eta: number;

@@ -9,7 +9,7 @@ import { RunProgress } from '../../report/progress.js';
 import { buildRunFigures, snapshotTimes } from '../../plot/run-figures.js';
 import type { Figure } from '../../plot/common.js';
 import { renderHtmlReport } from '../../report/html.js';
-import { setExitCode, setOption } from '../shared.js';
+import { setExitCode, setOption } from './shared.js';
 import { maxMemoryOption } from '../../resources/options.js';
 import type { MemoryLimit } from '../../resources/memory.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../../solvers/backend/select.js';

@@ -7,7 +7,7 @@ import { parseShard, inShard, type Shard } from '../../sweep/shard.js';
 import { planSweep, runSweep, type SweepSpec } from '../../sweep/runner.js';
 import { mergeSweeps } from '../../sweep/merge.js';
 import { createProgress, silentProgress } from '../../sweep/progress.js';
-import { collect, setExitCode } from '../shared.js';
+import { collect, setExitCode } from './shared.js';
 
 interface SweepCliOptions {
   set: string[];

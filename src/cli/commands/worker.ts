@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import { EXIT, FpsolveError } from '../../errors.js';
 import { reportJson } from '../../report/write.js';
-import { oneLine, setExitCode, USAGE_HINT } from '../shared.js';
+import { oneLine, setExitCode, USAGE_HINT } from './shared.js';
 import { executeRun, runCommand, type RunCliOptions } from './run.js';
 
 export interface WorkerRequest {
