@@ -22,7 +22,9 @@ export function* solveModes(op: FvOperator, k: number, o: SolveOptions): Steps<G
     if (e instanceof RangeError || e instanceof FpsolveError || e instanceof InfrastructureFailure) throw e;
     throw new NumericalFault(`the eigen-solver failed: ${(e as Error).message}`, e instanceof SolverFailure ? e.reason : undefined);
   }
-  if (r.values.some((v) => !Number.isFinite(v) || v < 0)) throw new NumericalFault(`the eigen-solver returned ${r.values.join(', ')} for the spectral gap (${r.method})`);
+  if (r.values.some((v) => !Number.isFinite(v) || v < 0)) {
+    throw new NumericalFault(`the eigen-solver returned ${r.values.join(', ')} for the spectral gap (${r.method})`, r.values.every(Number.isFinite) ? 'diverged' : 'non-finite');
+  }
   return r;
 }
 
