@@ -19,6 +19,9 @@ import { EXIT, NumericalFault } from '../src/errors.js';
 import { parseScenarioText } from '../src/scenario/load.js';
 import { runScenario, setUp } from '../src/run/run.js';
 import { ROOT } from './helpers/cli.js';
+import { isFinal, isRetryable, recordFromChild } from '../src/sweep/record.js';
+import type { ChildRunResult } from '../src/parallel/run-request.js';
+import type { RunReport } from '../src/report/types.js';
 import { runCli } from '../src/cli/main.js';
 import { withFault } from './failure-helpers.js';
 
@@ -259,5 +262,36 @@ describe('infrastructure failures', () => {
     expect(rep.failure.kind).toBe('numerical');
     expect(['non-finite', 'diverged']).toContain(rep.failure.reason);
     expect(r.stderr).toContain(`numerical fault (${rep.failure.reason})`);
+  });
+});
+
+describe('the retry rule of sweeps (docs/reliability.md "Typed failures and retries")', () => {
+  const id = { key: 'k', index: 0, params: {}, fpsolve: '0', scenario: 's' };
+  const report = (failure: unknown): RunReport => ({ status: 'failed', error: 'x', failure, regime: 'converging', rates: {}, final: { l1: 0, kl: 0, chi2: 0, meanLoss: 0, massBelowDelta: 0 } }) as unknown as RunReport;
+
+  it('retries infrastructure failures and dead workers, never numerical faults, input errors or our own abort', () => {
+    const cases: [ChildRunResult, boolean, boolean][] = [
+      [{ ok: true, report: report({ kind: 'infrastructure', reason: 'thread-lost', detail: 'd' }), exitCode: 75, wallSeconds: 1 }, false, true],
+      [{ ok: true, report: report({ kind: 'numerical', reason: 'non-finite' }), exitCode: 3, wallSeconds: 1 }, false, false],
+      [{ ok: false, error: 'out of memory', exitCode: 75, wallSeconds: 1 }, false, true],
+      [{ ok: false, error: 'f must be ≥ 0', exitCode: 2, wallSeconds: 1 }, false, false],
+      [{ ok: false, error: 'numerical', exitCode: 3, wallSeconds: 1 }, false, false],
+      [{ ok: false, error: 'killed by SIGKILL', exitCode: null, wallSeconds: 1 }, false, true],
+      [{ ok: false, error: 'killed by SIGKILL', exitCode: null, wallSeconds: 1 }, true, false],
+      [{ ok: true, report: report({ kind: 'infrastructure', reason: 'thread-lost', detail: 'd' }), exitCode: 75, wallSeconds: 1 }, true, false],
+    ];
+    for (const [res, aborted, retry] of cases) expect(isRetryable(res, aborted), JSON.stringify(res)).toBe(retry);
+  });
+
+  it('records an infrastructure failure as such, and a rerun of the sweep tries it again', () => {
+    const fromReport = recordFromChild(id, { ok: true, report: report({ kind: 'infrastructure', reason: 'out-of-memory', detail: 'd' }), exitCode: 75, wallSeconds: 1 }, false)!;
+    const fromExit = recordFromChild(id, { ok: false, error: 'fpsolve: infrastructure failure (out-of-memory): …', exitCode: 75, wallSeconds: 1 }, false)!;
+    for (const r of [fromReport, fromExit]) {
+      expect(r.errorKind).toBe('infrastructure');
+      expect(isFinal(r)).toBe(false);
+    }
+    const numerical = recordFromChild(id, { ok: true, report: report({ kind: 'numerical', reason: 'diverged' }), exitCode: 3, wallSeconds: 1 }, false)!;
+    expect(numerical.errorKind).toBe('numerical');
+    expect(isFinal(numerical)).toBe(true);
   });
 });
