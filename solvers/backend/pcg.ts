@@ -1,5 +1,4 @@
 import type { FvOperator } from '../operator.js';
-import type { ShiftedSolver } from './shifted.js';
 import type { Backend, Field } from './types.js';
 import { SolverFailure } from '../failures.js';
 
@@ -29,9 +28,10 @@ type Work = 'bs' | 'y' | 'r' | 'z' | 'p' | 'q' | 's';
  * component along √π; since √π is an eigenvector of (I − θS) with eigenvalue 1, adding that
  * component of the true residual back (y += ⟨√π, r⟩/‖√π‖² √π) restores Σx = Σb to round-off and
  * only shrinks the residual. Throws when the tolerance is not reached (after the correction, so
- * x holds the last iterate).
+ * x holds the last iterate). A ShiftedSolver (shifted.ts), checked where shiftedSolver returns it:
+ * no import back from shifted.ts, which imports this file.
  */
-export class Pcg implements ShiftedSolver {
+export class Pcg {
   readonly name: string;
   iterations = 0;
   solves = 0;
