@@ -235,7 +235,7 @@ export class ThreadTeam {
     const B = this.blocks;
     // Test-only (FPSOLVE_TEST_FAULT=thread-exit): wait for the threads, so that the thread that ends
     // itself at its first kernel is met whatever the machine's load.
-    if (T > 1 && THREAD_EXIT_TEST) while (!this.ready() && Atomics.load(this.control, FAILED) !== LOST) Atomics.wait(this.control, FAILED, 0, 1);
+    for (const t0 = Date.now(); T > 1 && THREAD_EXIT_TEST && !this.ready() && Atomics.load(this.control, FAILED) !== LOST && Date.now() - t0 < STALL_MS; ) Atomics.wait(this.control, FAILED, 0, 1);
     const edges = splitRanges(size, align, B);
     const kernel = RANGE_KERNELS[name];
     // Until every worker runs its loop, the blocks run here one after the other: blocking on a
