@@ -19,6 +19,8 @@ export const E2E = [
   'test/hostile-input-2.test.ts',
   // Spawns busy processes on purpose: it would slow every test running beside it.
   'test/reproducibility.test.ts',
+  // Typed failures through whole processes: a 512² run with a dying kernel thread, sweeps that retry.
+  'test/failures-e2e.test.ts',
 ];
 
 export default defineConfig({

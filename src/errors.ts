@@ -1,3 +1,5 @@
+import type { SolverFailureReason } from '../solvers/failures.js';
+
 /**
  * Errors that reach the user. Every failure the CLI reports goes through one of these so that
  * the exit code says what kind of failure it was (see README "Exit codes").
@@ -9,6 +11,11 @@ export const EXIT = {
   numericalFault: 3,
   /** EX_IOERR of sysexits.h: writing an output failed part way (disk full, I/O error). */
   ioError: 74,
+  /**
+   * EX_TEMPFAIL of sysexits.h: the machine, not the numerics, failed the run (a kernel thread or
+   * device lost, memory refused; solvers/failures.ts): the same input may well succeed if run again.
+   */
+  infrastructure: 75,
   interrupted: 130,
   terminated: 143,
 } as const;
@@ -72,11 +79,16 @@ export class InputError extends FpsolveError {
   }
 }
 
-/** The numerics went wrong (NaN, negative density, mass drift). Exit code 3. */
+/**
+ * The numerics went wrong (NaN, negative density, mass drift). Exit code 3. `reason` classifies it
+ * as a solver's SolverFailure does (src/failure-report.ts puts it in report.json `failure`).
+ */
 export class NumericalFault extends FpsolveError {
-  constructor(message: string) {
+  readonly reason?: SolverFailureReason;
+  constructor(message: string, reason?: SolverFailureReason) {
     super(message, EXIT.numericalFault);
     this.name = 'NumericalFault';
+    this.reason = reason;
   }
 }
 

@@ -4,11 +4,10 @@
  * text and options. src/schema.ts uses one only when the fingerprint matches, so an edited schema
  * is never checked by a stale validator: it is compiled at run time instead.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Ajv } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
-import { writeFileAtomic } from './io/atomic.js';
 import { ajvOptions, precompiledPath, schemaFingerprint, schemaPath, type SchemaName } from './schema.js';
 
 for (const name of ['scenario', 'baselines'] as SchemaName[]) {
@@ -19,5 +18,10 @@ for (const name of ['scenario', 'baselines'] as SchemaName[]) {
   const code = standalone.default(ajv, validate);
   const file = precompiledPath(name);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileAtomic(file, `${code}\nmodule.exports.validate = module.exports;\nmodule.exports.fingerprint = ${JSON.stringify(schemaFingerprint(name, text))};\n`);
+  // Write then rename, so a run started during the build never loads half a validator. Not
+  // src/io/atomic.ts: files at the root of src/ import no subdirectory (no directory-level cycles),
+  // and a build step needs neither its fsync nor its OutputError.
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${code}\nmodule.exports.validate = module.exports;\nmodule.exports.fingerprint = ${JSON.stringify(schemaFingerprint(name, text))};\n`);
+  renameSync(tmp, file);
 }

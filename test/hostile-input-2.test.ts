@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/main.js';
 import { escapeControls, InputError, MAX_ECHO } from '../src/errors.js';
-import { MAX_MESSAGE } from '../src/cli/shared.js';
+import { MAX_MESSAGE } from '../src/cli/commands/shared.js';
 import { checkStepBudget, MAX_RKL2_WORK } from '../src/run/budget.js';
 import { parseOverride, parseScenarioText, SCENARIO_SHAPE } from '../src/scenario/load.js';
 import { setUp } from '../src/run/run.js';

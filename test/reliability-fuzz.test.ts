@@ -356,10 +356,10 @@ describe('.npy fuzz: decodeNpy returns a consistent array or one InputError', ()
 // process per case costs ~0.5 s), a few hundred as real processes of bin/fpsolve.js. Each case
 // is held to README "Exit codes":
 //  - the code is one of the documented ones (never 70);
-//  - codes 2, 3 and 74 print exactly one line on stderr (the `wrote:` list aside), 0 at most one;
+//  - codes 2, 3, 74 and 75 print exactly one line on stderr (the `wrote:` list aside), 0 at most one;
 //  - no stack trace, no "internal error";
 //  - a report that says ok has no NaN/Infinity;
-//  - report.json is in --out iff the run produced a report (0, 3), and then every output beside
+//  - report.json is in --out iff the run produced a report (0, 3, 75), and then every output beside
 //    it is this run's (series.csv rows = report.series, density shape = the grid);
 //  - exit 2 leaves an earlier run's outputs in --out byte for byte;
 //  - nothing is written outside --out, and no temp, staging or lock file stays behind.
@@ -367,7 +367,7 @@ describe('.npy fuzz: decodeNpy returns a consistent array or one InputError', ()
 
 const BIN = join(ROOT, 'bin', 'fpsolve.js');
 const PEARSON = join(SCENARIOS, 'pearson-1d.yaml');
-const DOCUMENTED = new Set([0, 1, 2, 3, 74, 130, 143]);
+const DOCUMENTED = new Set([0, 1, 2, 3, 74, 75, 130, 143]);
 
 interface CaseFiles {
   /** The case's directory; everything the case may write is under `out`. */
@@ -422,10 +422,10 @@ function checkContract(label: string, args: readonly string[], r: { exitCode: nu
   expect(DOCUMENTED.has(r.exitCode), ctx).toBe(true);
   expect(r.stderr, ctx).not.toMatch(/^\s+at \S+|internal error|\[object Object\]/m);
   const msgs = messageLines(r.stderr);
-  if (r.exitCode === 2 || r.exitCode === 3 || r.exitCode === 74) expect(msgs, ctx).toHaveLength(1);
+  if (r.exitCode === 2 || r.exitCode === 3 || r.exitCode === 74 || r.exitCode === 75) expect(msgs, ctx).toHaveLength(1);
   if (r.exitCode === 0) expect(msgs.filter((l) => !/^fpsolve: warning: /.test(l)).length, ctx).toBeLessThanOrEqual(1);
   const isRun = args[0] === 'run';
-  if (isRun && args.includes('--json') && (r.exitCode === 0 || r.exitCode === 3)) {
+  if (isRun && args.includes('--json') && (r.exitCode === 0 || r.exitCode === 3 || r.exitCode === 75)) {
     const report = JSON.parse(r.stdout) as { status: string };
     if (report.status === 'ok') expect(r.stdout, ctx).not.toMatch(/NaN|Infinity/);
   }
@@ -442,7 +442,7 @@ function checkContract(label: string, args: readonly string[], r: { exitCode: nu
   }
   if (!isRun || f.out === undefined || outRel === undefined) return;
   const reportPath = join(f.out, 'report.json');
-  if (r.exitCode === 0 || r.exitCode === 3) {
+  if (r.exitCode === 0 || r.exitCode === 3 || r.exitCode === 75) {
     expect(existsSync(reportPath), ctx).toBe(true);
     const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { status: string; series: unknown[]; final: { t: number } };
     if (r.exitCode === 0) expect(['ok', 'incomplete'], ctx).toContain(report.status);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Xoshiro128 } from '../src/simulate/rng.js';
+import { Xoshiro128 } from '../src/data/rng.js';
 import { binomialMeanAbsDeviation, l1NoiseFloor, lnGamma, histogramCounts } from '../src/simulate/histogram.js';
 import { reflect } from '../src/simulate/em.js';
 import { Grid } from '../solvers/grid.js';

@@ -3,6 +3,7 @@ import { record, substeps } from '../integrators.js';
 import { DeviceIntegrator, type Checkpoint } from './integrators.js';
 import { FLOAT32_CG_TOL, type CgSettings } from './pcg.js';
 import { shiftedSolver, type ShiftedSolver } from './shifted.js';
+import { SolverFailure } from '../failures.js';
 import type { Backend, Field } from './types.js';
 
 /**
@@ -202,7 +203,10 @@ export class DeviceTrBdf2 extends DeviceIntegrator {
       } else {
         this.stats.rejected++;
         rejectsInRow++;
-        if (rejectsInRow > 60 || h < 1e-14 * Math.max(1, Math.abs(t))) throw new Error(await this.underflowMessage(t, h, err, rejectsInRow));
+        if (rejectsInRow > 60 || h < 1e-14 * Math.max(1, Math.abs(t))) {
+          const u = await this.underflow(t, h, err, rejectsInRow);
+          throw new SolverFailure(u.nonFinite ? 'non-finite' : 'step-underflow', u.message, { solver: this.name, step: this.stats.steps, time: t, dt: h, residual: err, cell: u.cell });
+        }
         dt = h * Math.max(0.1, Math.min(0.5, 0.9 * Math.pow(err, -1 / 3)));
       }
     }
@@ -211,11 +215,11 @@ export class DeviceTrBdf2 extends DeviceIntegrator {
   }
 
   /**
-   * Why the last attempt failed, and where: the cell where the filtered error estimate is largest
+   * Why the last attempt failed, and where (the message and the cell): the cell where the filtered error estimate is largest
    * (or first not finite), or, when negativity rejected it, the most negative cell. Read from the
    * fields the attempt left behind; only on this failure path, so the download costs nothing.
    */
-  private async underflowMessage(t: number, h: number, err: number, rejects: number): Promise<string> {
+  private async underflow(t: number, h: number, err: number, rejects: number): Promise<{ message: string; cell: number; nonFinite: boolean }> {
     const b = this.backend;
     const grid = this.op.grid;
     const host = new Float64Array(b.size);
@@ -225,16 +229,22 @@ export class DeviceTrBdf2 extends DeviceIntegrator {
       return -1;
     };
     let where: string;
+    let cell: number;
+    // A·ρ not finite: no step size can help, the operator itself failed (not the step control).
+    let nonFinite = false;
     let cause = 'a tolerance below what float64 and the linear solves can reach (raise time.tolerance)';
     await b.download(this.f.f0, host);
     const bad = firstNonFinite();
     if (bad >= 0) {
+      cell = bad;
+      nonFinite = true;
       where = `A·ρ is ${host[bad]} in ${at(bad)}, so no step can pass`;
       cause = 'the operator is not finite there: f/D or ψ overflowed float64 (check the landscape\'s scale and the noise there)';
     } else if (this.lastNegative > this.tolerance && (2 * this.lastNegative) / this.tolerance >= this.lastEstimate) {
       await b.download(this.f.y1, host);
       let worst = 0;
       for (let i = 1; i < host.length; i++) if (host[i] < host[worst]) worst = i;
+      cell = worst;
       where = `the step made the density negative, ${host[worst].toExponential(3)} (${this.lastNegative.toExponential(3)} of max ρ), most in ${at(worst)}`;
       cause = 'a noise floor too small for the grid there (raise noise.eps or refine the grid), or a tolerance too tight for it';
     } else {
@@ -245,10 +255,11 @@ export class DeviceTrBdf2 extends DeviceIntegrator {
         for (let i = 1; i < host.length; i++) if (Math.abs(host[i]) > Math.abs(host[worst])) worst = i;
       }
       const v = host[worst];
+      cell = worst;
       where = Number.isFinite(v) ? `the local error estimate is largest, ${Math.abs(v).toExponential(3)}, in ${at(worst)}` : `the local error estimate is ${v} from ${at(worst)} on (a linear solve was not finite)`;
     }
     const why = rejects > 60 ? `${rejects} rejected attempts in a row` : 'dt below 1e-14·max(1, t)';
-    return `adaptive step size underflow by step ${this.stats.steps}, t = ${t} (${why}; the last attempt had dt = ${h.toExponential(3)}, error ratio ${err.toExponential(3)} at tolerance ${this.tolerance}): ${where}; likely cause: ${cause}`;
+    return { cell, nonFinite, message: `adaptive step size underflow by step ${this.stats.steps}, t = ${t} (${why}; the last attempt had dt = ${h.toExponential(3)}, error ratio ${err.toExponential(3)} at tolerance ${this.tolerance}): ${where}; likely cause: ${cause}` };
   }
 
   describe(): string {

@@ -1,6 +1,7 @@
 import type { FvOperator } from '../operator.js';
 import { newStats, record, substeps, type IntegratorStats } from '../integrators.js';
 import type { Backend, Field } from './types.js';
+import { injectInfrastructureFault } from '../fault-injection.js';
 
 /**
  * The integrator contract and the stencil-only integrators (explicit Euler, RKL2 super-time-
@@ -91,6 +92,7 @@ export abstract class DeviceIntegrator implements AsyncIntegrator {
   abstract describe(): string;
 
   async advance(rho: Float64Array, t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
+    injectInfrastructureFault();
     const b = this.backend;
     if (this.host !== rho) {
       await b.upload(this.x, rho);

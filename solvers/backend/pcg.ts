@@ -1,6 +1,6 @@
 import type { FvOperator } from '../operator.js';
-import type { ShiftedSolver } from './shifted.js';
 import type { Backend, Field } from './types.js';
+import { SolverFailure } from '../failures.js';
 
 export interface CgSettings {
   /** Relative residual ‖r‖/‖b/√π‖ in the symmetric form. */
@@ -28,9 +28,10 @@ type Work = 'bs' | 'y' | 'r' | 'z' | 'p' | 'q' | 's';
  * component along √π; since √π is an eigenvector of (I − θS) with eigenvalue 1, adding that
  * component of the true residual back (y += ⟨√π, r⟩/‖√π‖² √π) restores Σx = Σb to round-off and
  * only shrinks the residual. Throws when the tolerance is not reached (after the correction, so
- * x holds the last iterate).
+ * x holds the last iterate). A ShiftedSolver (shifted.ts), checked where shiftedSolver returns it:
+ * no import back from shifted.ts, which imports this file.
  */
-export class Pcg implements ShiftedSolver {
+export class Pcg {
   readonly name: string;
   iterations = 0;
   solves = 0;
@@ -96,13 +97,18 @@ export class Pcg implements ShiftedSolver {
     const stop = tol * deviation;
     let rnorm = Math.sqrt(await B.dot(r, r));
     let it = 0;
+    // ⟨p, (I − θS) p⟩ ≤ 0 was met: the operator is not SPD in floating point here.
+    let breakdown = false;
     if (rnorm > stop) {
       await B.precondition(theta, r, z);
       await B.copy(z, p);
       let rz = await B.dot(r, z);
       while (it < this.maxIterations) {
         await B.shifted(theta, p, q);
-        const alpha = rz / (await B.dot(p, q));
+        const pq = await B.dot(p, q);
+        // Noted, not acted on: iterating on keeps today's arithmetic; it names the failure if the solve fails.
+        if (!(pq > 0) && Number.isFinite(pq)) breakdown = true;
+        const alpha = rz / pq;
         rnorm = Math.sqrt(await B.cgUpdate(alpha, p, q, y, r));
         it++;
         if (rnorm <= stop || !Number.isFinite(rnorm)) break;
@@ -122,7 +128,10 @@ export class Pcg implements ShiftedSolver {
     this.iterations += it;
     this.solves++;
     if (!(rnorm <= stop)) {
-      throw new Error(`CG did not reach tolerance ${tol} in ${it} iterations (residual ${(rnorm / deviation).toExponential(2)} relative to the right-hand side's deviation from equilibrium)`);
+      const context = { solver: this.name, iterations: it, residual: rnorm / deviation };
+      if (!Number.isFinite(rnorm)) throw new SolverFailure('non-finite', `CG's residual became ${rnorm} after ${it} iterations (the right-hand side or the operator is not finite)`, context);
+      if (breakdown) throw new SolverFailure('breakdown', `CG broke down after ${it} iterations: ⟨p, (I − θS)p⟩ ≤ 0, the shifted operator is not positive definite in floating point here (residual ${(rnorm / deviation).toExponential(2)})`, context);
+      throw new SolverFailure('iteration-limit', `CG did not reach tolerance ${tol} in ${it} iterations (residual ${(rnorm / deviation).toExponential(2)} relative to the right-hand side's deviation from equilibrium)`, context);
     }
   }
 

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { RANGE_KERNELS } from '../range-kernels.js';
 import { attachThreadArena, threadArenaView } from '../wasm/arena.js';
 import { KERNEL_NAMES, LEAVE_LOOP, SLOTS, STOP, type RegisterMessage, type TeamShared } from './team.js';
+import { testFault } from '../fault-injection.js';
 
 const shared = workerData as TeamShared;
 if (shared.memory) attachThreadArena(shared.memory);
@@ -16,6 +17,14 @@ const partials = new Float64Array(shared.partials);
 const me = shared.index;
 const floats: Float64Array[] = [];
 const ints: Int32Array[] = [];
+// A thread that ends while the team still runs (an uncaught error, process.exit) says so on its way
+// out, so the caller throws 'thread-lost' at once instead of waiting for it (team.ts LOST).
+process.on('exit', () => {
+  if (Atomics.load(control, SLOTS.KERNEL) === STOP) return;
+  Atomics.store(control, SLOTS.FAILED, SLOTS.LOST);
+  finish();
+});
+const exitAtFirstKernel = me === 1 && testFault('thread-exit') !== undefined;
 // From 0, not the current generation: a kernel signalled before this thread started must still run.
 let seen = 0;
 
@@ -46,6 +55,7 @@ function loop(): void {
     const first = control[SLOTS.RANGES + 2 * me];
     const end = control[SLOTS.RANGES + 2 * me + 1];
     const kernel = RANGE_KERNELS[KERNEL_NAMES[k]];
+    if (exitAtFirstKernel) process.exit(1);
     try {
       for (let b = first; b < end; b++) partials[b] = kernel(a, is, p, control[SLOTS.EDGES + b], control[SLOTS.EDGES + b + 1]);
     } catch {

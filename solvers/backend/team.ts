@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
+import { InfrastructureFailure } from '../failures.js';
+import { testFault } from '../fault-injection.js';
 
 /**
  * Kernel threads for the float64 CPU backend: the calling thread and `threads − 1` workers each
@@ -37,8 +39,10 @@ const RANGES = INT_IDS + MAX_INTS;
 const MAX_THREADS = 8;
 /** One flag per worker, set once it is running its wait loop. */
 const READY = RANGES + 2 * MAX_THREADS;
-/** Set by a worker whose kernel threw (the kernel's range is then unfinished). */
+/** Set by a worker whose kernel threw (the kernel's range is then unfinished), or to LOST when a thread ended. */
 const FAILED = READY + MAX_THREADS;
+/** FAILED's value once a worker thread has ended (set by the thread on its way out, or by its 'exit' event). */
+const LOST = 2;
 /** The blocks' cell edges, e_0 … e_B. */
 const EDGES = FAILED + 1;
 const MAX_BLOCKS = 64;
@@ -55,6 +59,7 @@ export const KERNEL_BLOCKS = 8;
  * better an error than a run that hangs.
  */
 const STALL_MS = 60_000;
+const THREAD_EXIT_TEST = testFault('thread-exit') !== undefined;
 const MAX_PARAMS = 16;
 
 /** Kernel index in the control block: negative values are commands to the worker loop. */
@@ -142,6 +147,10 @@ export class ThreadTeam {
       const worker = new Worker(script, { workerData: shared });
       // Idle workers must not keep a finished run's process alive.
       worker.unref();
+      // A thread that ends while the team is open is an InfrastructureFailure of the next kernel
+      // (not a crash of this process: 'error' is followed by 'exit').
+      worker.on('error', () => undefined);
+      worker.on('exit', () => this.closed || Atomics.store(this.control, FAILED, LOST));
       this.workers.push(worker);
     }
   }
@@ -174,18 +183,25 @@ export class ThreadTeam {
     const need = this.threads - 1;
     const t0 = Date.now();
     for (let spins = 0; Atomics.load(this.control, DONE) < need; spins++) {
+      if (Atomics.load(this.control, FAILED) === LOST) this.lost();
       if (spins > 2000) {
         Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE), 1);
         if (Date.now() - t0 > STALL_MS) {
           this.close();
-          throw new Error(`a kernel thread stopped answering for ${STALL_MS / 1000} s (set FPSOLVE_THREADS=1 to run on one thread)`);
+          throw new InfrastructureFailure('thread-lost', `a kernel thread stopped answering for ${STALL_MS / 1000} s (set FPSOLVE_THREADS=1 to run on one thread)`);
         }
       }
     }
+    if (Atomics.load(this.control, FAILED) === LOST) this.lost();
     if (Atomics.load(this.control, FAILED) !== 0) {
       this.close();
       throw new Error('a kernel thread failed (set FPSOLVE_THREADS=1 to run on one thread)');
     }
+  }
+
+  private lost(): never {
+    this.close();
+    throw new InfrastructureFailure('thread-lost', 'a kernel thread ended during the run (set FPSOLVE_THREADS=1 to run on one thread)');
   }
 
   private signal(kernel: number): void {
@@ -211,11 +227,15 @@ export class ThreadTeam {
    */
   run(name: RangeKernelName, arrays: readonly Float64Array[], ints: readonly Int32Array[], params: readonly number[], size: number, align = 1): number {
     if (this.closed) throw new Error('ThreadTeam is closed');
+    if (Atomics.load(this.control, FAILED) === LOST) this.lost();
     if (arrays.length > MAX_ARRAYS || ints.length > MAX_INTS || params.length > MAX_PARAMS) {
       throw new Error(`ThreadTeam: ${name} passes more arrays or parameters than the control block holds`);
     }
     const T = this.threads;
     const B = this.blocks;
+    // Test-only (FPSOLVE_TEST_FAULT=thread-exit): wait for the threads, so that the thread that ends
+    // itself at its first kernel is met whatever the machine's load.
+    for (const t0 = Date.now(); T > 1 && THREAD_EXIT_TEST && !this.ready() && Atomics.load(this.control, FAILED) !== LOST && Date.now() - t0 < STALL_MS; ) Atomics.wait(this.control, FAILED, 0, 1);
     const edges = splitRanges(size, align, B);
     const kernel = RANGE_KERNELS[name];
     // Until every worker runs its loop, the blocks run here one after the other: blocking on a
@@ -275,4 +295,4 @@ export class ThreadTeam {
 }
 
 /** Slot positions, shared with the worker script. */
-export const SLOTS = { GEN, DONE, KERNEL, N_ARRAYS, N_INTS, N_PARAMS, ARRAY_IDS, INT_IDS, RANGES, READY, FAILED, EDGES } as const;
+export const SLOTS = { GEN, DONE, KERNEL, N_ARRAYS, N_INTS, N_PARAMS, ARRAY_IDS, INT_IDS, RANGES, READY, FAILED, LOST, EDGES } as const;

@@ -1,6 +1,7 @@
 import type { FvOperator } from '../operator.js';
 import { DirichletForm } from './dirichlet.js';
 import { runSync, type Steps } from './steps.js';
+import { SolverFailure } from '../failures.js';
 
 /**
  * 1-D spectral gap to high relative accuracy.
@@ -85,7 +86,8 @@ export function* tridiagonalGapSteps(op: FvOperator, k: number): Steps<Tridiagon
   let e2max = 0;
   for (let s = 0; s < faces; s++) e2max = Math.max(e2max, op.fwd[0][s], op.bwd[0][s]);
   if (!(e2max > 0) || !Number.isFinite(e2max)) {
-    throw new Error(`the face coefficients of the generator are ${e2max === 0 ? 'all zero' : 'not finite'}: no spectral gap can be computed`);
+    const what = `the face coefficients of the generator are ${e2max === 0 ? 'all zero' : 'not finite'}: no spectral gap can be computed`;
+    throw e2max === 0 ? new Error(what) : new SolverFailure('non-finite', what, { solver: 'Sturm bisection' });
   }
   const ex = Math.floor(Math.log2(e2max));
   const [d1, d2] = pow2(-ex);

@@ -8,7 +8,19 @@ import { checkCommand } from './commands/check.js';
 import { sweepCommand } from './commands/sweep.js';
 import { simulateCommand } from './commands/simulate.js';
 import { workerCommand } from './commands/worker.js';
-import { oneLine, takeExitCode, USAGE_HINT } from './shared.js';
+import { oneLine, takeExitCode, USAGE_HINT } from './commands/shared.js';
+import { describeFailure } from '../failure-report.js';
+import { asInfrastructureFailure, SolverFailure } from '../../solvers/failures.js';
+
+/**
+ * A typed failure that escaped a command (a gap solve, a simulation, set-up running out of memory):
+ * its one-line message and exit code (3 numerical, 75 infrastructure), else undefined.
+ */
+function typedFailure(e: unknown): { message: string; exitCode: number } | undefined {
+  if (!(e instanceof SolverFailure) && !asInfrastructureFailure(e)) return undefined;
+  const f = describeFailure(e);
+  return { message: f.message, exitCode: f.exitCode };
+}
 
 export function buildProgram(): Command {
   const program = new Command('fpsolve')
@@ -38,10 +50,11 @@ export function buildProgram(): Command {
 export function installLastResortHandlers(): void {
   const die = (e: unknown): void => {
     const io = !(e instanceof FpsolveError) && isIoFailure(e);
-    const msg = e instanceof FpsolveError ? e.message : io ? `${e.path ?? 'an output'}: cannot write: ${errnoReason(e)}` : `internal error: ${(e as Error)?.message ?? String(e)}`;
+    const typed = typedFailure(e);
+    const msg = e instanceof FpsolveError ? e.message : io ? `${e.path ?? 'an output'}: cannot write: ${errnoReason(e)}` : typed ? typed.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
     process.stderr.write(`fpsolve: ${oneLine(msg)}\n`);
     if (process.env.FPSOLVE_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
-    process.exit(e instanceof FpsolveError ? e.exitCode : io ? EXIT.ioError : 70);
+    process.exit(e instanceof FpsolveError ? e.exitCode : io ? EXIT.ioError : typed ? typed.exitCode : 70);
   };
   process.on('uncaughtException', die);
   process.on('unhandledRejection', die);
@@ -64,6 +77,11 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof FpsolveError) {
       process.stderr.write(`fpsolve: ${oneLine(e.message)}\n`);
       return e.exitCode;
+    }
+    const typed = typedFailure(e);
+    if (typed) {
+      process.stderr.write(`fpsolve: ${oneLine(typed.message)}\n`);
+      return typed.exitCode;
     }
     if (isIoFailure(e)) {
       // A write that bypassed the output helpers still failed for the storage's sake, not ours.

@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import { readLimitedText } from '../io/read-limited.js';
 import { InputError } from '../errors.js';
-import { Xoshiro128 } from '../simulate/rng.js';
+import { Xoshiro128 } from './rng.js';
 import { MODELS, PARAM_DEFAULTS, type ModelName } from './models.js';
 import type { DataParamName } from '../scenario/types.js';
 

@@ -5,6 +5,7 @@ import { generatorModesSteps, parityComponent, type GeneratorModes, type Steps }
 import type { PointFunction } from '../../solvers/quadrature.js';
 import type { Regime } from '../diagnostics/regime.js';
 import { FpsolveError, NumericalFault } from '../errors.js';
+import { InfrastructureFailure, SolverFailure } from '../../solvers/failures.js';
 import type { GapReport } from '../report/types.js';
 import type { Preconditioner } from '../../solvers/linear.js';
 
@@ -17,10 +18,13 @@ export function* solveModes(op: FvOperator, k: number, o: SolveOptions): Steps<G
   try {
     r = yield* generatorModesSteps(op, { modes: k, preconditioner: o.preconditioner?.(op) });
   } catch (e) {
-    if (e instanceof RangeError || e instanceof FpsolveError) throw e;
-    throw new NumericalFault(`the eigen-solver failed: ${(e as Error).message}`);
+    // A lost thread or refused memory stays an infrastructure failure (exit 75, src/failure-report.ts).
+    if (e instanceof RangeError || e instanceof FpsolveError || e instanceof InfrastructureFailure) throw e;
+    throw new NumericalFault(`the eigen-solver failed: ${(e as Error).message}`, e instanceof SolverFailure ? e.reason : undefined);
   }
-  if (r.values.some((v) => !Number.isFinite(v) || v < 0)) throw new NumericalFault(`the eigen-solver returned ${r.values.join(', ')} for the spectral gap (${r.method})`);
+  if (r.values.some((v) => !Number.isFinite(v) || v < 0)) {
+    throw new NumericalFault(`the eigen-solver returned ${r.values.join(', ')} for the spectral gap (${r.method})`, r.values.every(Number.isFinite) ? 'diverged' : 'non-finite');
+  }
   return r;
 }
 

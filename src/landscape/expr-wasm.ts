@@ -1,6 +1,6 @@
 import { assemble, loop, op, type Code, type ImportDef } from '../../solvers/wasm/assemble.js';
 import { arenaAddress, arenaMemory, MAX_PAGES, wasmKernelsEnabled } from '../../solvers/wasm/arena.js';
-import { countParents, type IR } from './expr.js';
+import { countParents, type IR } from './ir.js';
 
 /**
  * A landscape expression's IR compiled to one WebAssembly loop over points, for evalPoints on

@@ -15,6 +15,7 @@ import { parse } from 'mathjs/number';
 import { compileWasmPoints, type WasmPointFunction } from './expr-wasm.js';
 import type { ConstantNode, FunctionNode, MathNode, OperatorNode, ParenthesisNode, SymbolNode } from 'mathjs';
 import { InputError } from '../errors.js';
+import { countParents, type BinaryOp, type IR, type UnaryFn } from './ir.js';
 
 export interface CompiledExpr {
   /** Expression text (after builtin expansion). Derivatives print theirs from the IR, or say "d/dx of ..." when that text would be huge. */
@@ -57,12 +58,6 @@ const HOLE = '_fpsolve_group';
 export const VARIABLES = ['x', 'y', 'z'] as const;
 export const CONSTANTS: Readonly<Record<string, number>> = { pi: Math.PI, e: Math.E };
 
-type UnaryFn =
-  | 'sin' | 'cos' | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'tanh'
-  | 'exp' | 'log' | 'log10' | 'log2' | 'log1p' | 'expm1' | 'sqrt' | 'cbrt'
-  | 'abs' | 'sign' | 'floor' | 'ceil' | 'sigmoid';
-type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'atan2' | 'min' | 'max';
-
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
 const UNARY: Readonly<Record<UnaryFn, (v: number) => number>> = {
@@ -98,13 +93,6 @@ const OPERATORS: Readonly<Record<string, BinaryOp | 'neg' | 'plus'>> = {
 // IR and its smart constructors. Folding keeps derivative trees small (d/dy of an x-only term is
 // 0, not 0*stuff). The rewrites are exact in floating point except two: 0*u → 0, which is the
 // right answer for a derivative even where u is infinite, and c*(d*u) → (c*d)*u, off by an ulp.
-
-export type IR =
-  | { readonly k: 'num'; readonly v: number }
-  | { readonly k: 'var'; readonly i: number }
-  | { readonly k: 'neg'; readonly a: IR }
-  | { readonly k: 'un'; readonly f: UnaryFn; readonly a: IR }
-  | { readonly k: 'bin'; readonly op: BinaryOp; readonly a: IR; readonly b: IR };
 
 const num = (v: number): IR => ({ k: 'num', v });
 const ZERO = num(0);
@@ -585,23 +573,6 @@ const NEG: UnaryLoop = (a, o, n) => { for (let i = 0; i < n; i++) o[i] = -a[i]!;
 
 /** A buffer of our own, or null when the child's owned buffer can be overwritten instead. */
 const ownBuffer = (childOwned: boolean): Float64Array | null => (childOwned ? null : new Float64Array(CHUNK));
-
-/** How many parents reference each node (a node used twice is evaluated once and cached). */
-export function countParents(root: IR): Map<IR, number> {
-  const parents = new Map<IR, number>();
-  const visit = (e: IR): void => {
-    const seen = parents.has(e);
-    if (!seen) parents.set(e, 0);
-    if (seen) return;
-    const kids = e.k === 'neg' || e.k === 'un' ? [e.a] : e.k === 'bin' ? [e.a, e.b] : [];
-    for (const c of kids) {
-      visit(c);
-      parents.set(c, parents.get(c)! + 1);
-    }
-  };
-  visit(root);
-  return parents;
-}
 
 /**
  * Closures for a DAG: nodes with several parents compute once per chunk (keyed by ctx.epoch) and

@@ -3,6 +3,7 @@ import type { RateFit } from '../diagnostics/rates.js';
 import type { WallsReport } from '../diagnostics/walls.js';
 import type { RegimeComponent, RegimeName } from '../diagnostics/regime.js';
 import type { Scenario } from '../scenario/types.js';
+import type { ReportFailure } from '../failure-report.js';
 
 /** Spectral gap of the discrete generator (issue: Poincaré-rate estimates). */
 export interface GapReport {
@@ -84,6 +85,8 @@ export interface RunReport {
   status: RunStatus;
   /** Why the run stopped early (status ≠ ok). */
   error?: string;
+  /** Why a "failed" run failed: kind (numerical, exit 3 / infrastructure, exit 75), reason and where (src/failure-report.ts). */
+  failure?: ReportFailure;
   scenarioFile: string;
   scenario: Scenario;
   landscape: { source: string; doc?: string };

@@ -22,6 +22,7 @@ import { BackendUnavailable, resolveBackend, type BackendChoice, type ResolvedBa
 import type { AsyncIntegrator, Checkpoint } from '../../solvers/backend/integrators.js';
 import { WorkCounter, YIELD_WORK, healthWork } from './checkpoints.js';
 import { Pcg } from '../../solvers/backend/pcg.js';
+import { describeStepFailure, type ReportFailure } from '../failure-report.js';
 
 export function noiseModel(spec: NoiseSpec): NoiseModel {
   return spec.model === 'multiplicative'
@@ -131,6 +132,7 @@ function checkHealth(rho: Float64Array, grid: Grid, t: number, steps: number, ne
       throw new NumericalFault(
         `density became ${v} in cell ${i} at x = (${grid.centre(i).map((c) => +c.toPrecision(6)).join(', ')}) by step ${steps}, t = ${t}: ` +
           'likely cause: time step above the stability limit (use integrator auto or a smaller time.dt), or a landscape that is not finite',
+        'non-finite',
       );
     }
     if (v > maxV) maxV = v;
@@ -144,12 +146,13 @@ function checkHealth(rho: Float64Array, grid: Grid, t: number, steps: number, ne
           .centre(i)
           .map((c) => +c.toPrecision(6))
           .join(', ')}) by step ${steps}, t = ${t}: likely cause: explicit step above the positivity limit, or a noise floor too small for the grid`,
+        'diverged',
       );
     }
   }
   mass *= grid.cellVolume;
   if (Math.abs(mass - mass0) > 1e-9 * mass0) {
-    throw new NumericalFault(`mass drifted from ${mass0} to ${mass} by step ${steps}, t = ${t}: likely cause: a linear solve that did not converge`);
+    throw new NumericalFault(`mass drifted from ${mass0} to ${mass} by step ${steps}, t = ${t}: likely cause: a linear solve that did not converge`, 'diverged');
   }
 }
 
@@ -220,6 +223,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   keepSnapshot(0);
   let status: RunStatus = 'ok';
   let error: string | undefined;
+  let failure: ReportFailure | undefined;
   const nReports = Math.max(1, Math.round(time.end / time.reportEvery));
   const reportTimes = Array.from({ length: nReports }, (_, k) => (k + 1 === nReports ? time.end : (k + 1) * time.reportEvery));
   if (reportTimes.length > 1 && reportTimes[reportTimes.length - 2] >= time.end) reportTimes.pop();
@@ -281,10 +285,11 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       checkHealth(rho, grid, reached, integrator.stats.steps, negTol, mass0);
     } catch (e) {
       status = 'failed';
-      const msg = (e as Error).message;
+      const f = describeStepFailure(e, Math.max(t, goodT), tNext);
+      failure = f.failure;
       error =
-        (e instanceof NumericalFault ? msg : `numerical failure between t = ${Math.max(t, goodT)} and ${tNext}: ${msg}`) +
-        faultHint(integrator, time, op.explicitLimit()) +
+        f.message +
+        (f.failure.kind === 'numerical' ? faultHint(integrator, time, op.explicitLimit()) : '') +
         ` (last healthy state: step ${goodSteps}, t = ${goodT}; the report stops there)`;
       rho.set(good);
       if (goodT > t) series.push(tracker.measure(goodT, rho));
@@ -310,6 +315,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     await new Promise<void>((r) => setImmediate(r));
   }
   const report = buildReport({ loaded, setup, integrator, series, status, error, delta, tracker, wallSeconds: (performance.now() - started) / 1000, backend: resolved });
+  if (failure) report.failure = failure;
   attachWalls(report, setup, rho);
   integrator.dispose();
   // A stopped run's budget is spent: the gap estimate (seconds to minutes on big grids) is skipped.

@@ -15,7 +15,7 @@ import { packageVersion } from '../paths.js';
 import type { LoadedScenario } from '../scenario/types.js';
 import type { PointFunction } from '../../solvers/quadrature.js';
 import type { CompiledExpr } from '../landscape/expr.js';
-import { Xoshiro128 } from './rng.js';
+import { Xoshiro128 } from '../data/rng.js';
 import { advanceSde, type SdeSystem } from './em.js';
 import { sgdSteps } from './sgd.js';
 import { sampleInitial } from './initial.js';

@@ -8,7 +8,7 @@
 import type { NoiseModel } from '../../solvers/problem.js';
 import type { PointFunction } from '../../solvers/quadrature.js';
 import { NumericalFault } from '../errors.js';
-import type { Xoshiro128 } from './rng.js';
+import type { Xoshiro128 } from '../data/rng.js';
 
 export interface SdeSystem {
   readonly lo: readonly number[];
@@ -72,6 +72,7 @@ export function advanceSde(sys: SdeSystem, x: Float64Array[], rng: Xoshiro128, t
           if (!Number.isFinite(v)) {
             throw new NumericalFault(
               `particle ${i} left the reals at t ≈ ${(t0 + s * dt).toPrecision(4)} (gradient ${gk[i]} at θ_${k} = ${xk[i]}): the landscape is not finite there`,
+              'non-finite',
             );
           }
           v = reflect(v, lo, hi);

@@ -6,7 +6,7 @@
 import type { Grid } from '../../solvers/grid.js';
 import { normalInterval } from '../../solvers/special.js';
 import type { InitialSpec } from '../scenario/types.js';
-import type { Xoshiro128 } from './rng.js';
+import type { Xoshiro128 } from '../data/rng.js';
 
 /** Below this acceptance rate per axis, rejection would crawl: sample from the cell masses instead. */
 const MIN_ACCEPTANCE = 1e-3;

@@ -7,7 +7,7 @@
 import type { EmpiricalRisk } from '../data/risk.js';
 import { NumericalFault } from '../errors.js';
 import { reflect } from './em.js';
-import type { Xoshiro128 } from './rng.js';
+import type { Xoshiro128 } from '../data/rng.js';
 
 export interface SgdSettings {
   readonly eta: number;
@@ -40,7 +40,7 @@ export function sgdSteps(risk: EmpiricalRisk, x: Float64Array[], rng: Xoshiro128
       for (let k = 0; k < d; k++) {
         let v = x[k]![i]! - scale * acc[k]!;
         if (!(v >= s.lo[k]! && v <= s.hi[k]!)) {
-          if (!Number.isFinite(v)) throw new NumericalFault(`SGD run ${i} diverged at step ${step} (θ_${k} = ${v})`);
+          if (!Number.isFinite(v)) throw new NumericalFault(`SGD run ${i} diverged at step ${step} (θ_${k} = ${v})`, 'non-finite');
           v = reflect(v, s.lo[k]!, s.hi[k]!);
         }
         x[k]![i] = v;

@@ -7,6 +7,8 @@ import cliProgress from 'cli-progress';
 export interface ProgressSink {
   start(total: number, alreadyDone: number): void;
   pointDone(failed: boolean, message?: string): void;
+  /** A point is run a second time after an infrastructure failure (src/sweep/runner.ts). */
+  retrying?(message: string): void;
   stop(): void;
 }
 
@@ -85,6 +87,9 @@ class LineProgress implements ProgressSink {
       const eta = rate > 0 ? (this.total - this.done) / rate : Infinity;
       this.stream.write(`sweep: ${this.done}/${this.total} done, ${this.failed} failed, ${formatSeconds(elapsed)} elapsed, ETA ${formatSeconds(eta)}\n`);
     }
+  }
+  retrying(message: string): void {
+    this.stream.write(`sweep: ${message}\n`);
   }
   stop(): void {}
 }

@@ -2,6 +2,7 @@
  * One line of results.jsonl: everything about a finished point, self-contained so shards merge
  * by concatenation and a line can be read without the sweep's other files.
  */
+import { EXIT } from '../errors.js';
 import type { ChildRunResult } from '../parallel/run-request.js';
 import type { RateFit } from '../diagnostics/rates.js';
 import type { JsonValue } from './points.js';
@@ -13,10 +14,11 @@ export interface RateSummary {
 
 /**
  * Why a point failed. `input` (the scenario loader or set-up refused it) and `numerical` (the run
- * ended in a NumericalFault) repeat identically for the same key, so a rerun keeps them; `timeout`
- * and `crash` may not, so a rerun tries those points again.
+ * ended in a NumericalFault or SolverFailure) repeat identically for the same key, so a rerun keeps
+ * them; `timeout`, `crash` and `infrastructure` (exit 75: a kernel thread or device lost, memory
+ * refused) may not, so a rerun tries those points again (and runSweep already retried the last two once).
  */
-export type FailureKind = 'input' | 'numerical' | 'timeout' | 'crash';
+export type FailureKind = 'input' | 'numerical' | 'timeout' | 'crash' | 'infrastructure';
 
 export interface SweepRecord {
   key: string;
@@ -64,7 +66,7 @@ export function recordFromChild(id: PointIdentity, res: ChildRunResult, aborted:
     // 130/143: the child was interrupted (a signal to the whole job); null: killed outright, which
     // is our doing after an abort and a crash (e.g. the OOM killer) otherwise.
     if (res.exitCode === 130 || res.exitCode === 143 || (res.exitCode === null && aborted)) return null;
-    const kind: FailureKind = res.exitCode === 2 ? 'input' : res.exitCode === 3 ? 'numerical' : 'crash';
+    const kind: FailureKind = res.exitCode === EXIT.badInput ? 'input' : res.exitCode === EXIT.numericalFault ? 'numerical' : res.exitCode === EXIT.infrastructure ? 'infrastructure' : 'crash';
     return failedRecord(id, kind === 'crash' ? crashLine(res.error) : firstLine(res.error), kind, res.wallSeconds);
   }
   const r = res.report;
@@ -79,8 +81,20 @@ export function recordFromChild(id: PointIdentity, res: ChildRunResult, aborted:
     wallSeconds: res.wallSeconds,
   };
   if (r.status === 'ok') return { ...base, status: 'ok', error: null, errorKind: null };
-  const kind: FailureKind = r.status === 'incomplete' ? 'timeout' : 'numerical';
+  const kind: FailureKind = r.status === 'incomplete' ? 'timeout' : r.failure?.kind === 'infrastructure' ? 'infrastructure' : 'numerical';
   return { ...base, status: 'failed', error: firstLine(r.error ?? `run ended with status ${r.status}`), errorKind: kind };
+}
+
+/**
+ * Whether a point's result says nothing about the point, so that one more try is worth it: an
+ * infrastructure failure (exit 75, or a report whose failure.kind is "infrastructure") or a worker
+ * killed outright (by the OOM killer, say; not by our own abort). A numerical fault would repeat
+ * bit for bit and is never retried; a timeout would only spend the budget again.
+ */
+export function isRetryable(res: ChildRunResult, aborted: boolean): boolean {
+  if (aborted) return false;
+  if (res.ok) return res.report.status === 'failed' && res.report.failure?.kind === 'infrastructure';
+  return res.exitCode === EXIT.infrastructure || res.exitCode === null;
 }
 
 /** Node's uncaught-error output starts with a source location; the `XxxError: …` line says what happened. */

@@ -19,7 +19,7 @@ import { canonicalJson, invalidPointKey, pointKey, sha256 } from './key.js';
 import { assertOwnFile, claimDirectory, MANIFEST_FILE, pointsHash, RESULTS_FILE, type SweepManifest } from './manifest.js';
 import { buildPoints, type SweepAxis, type SweepPoint } from './points.js';
 import { silentProgress, type ProgressSink } from './progress.js';
-import { dedupeRecords, failedRecord, isFinal, isSweepRecord, recordFromChild, recordLine, type PointIdentity, type SweepRecord } from './record.js';
+import { dedupeRecords, failedRecord, isFinal, isRetryable, isSweepRecord, recordFromChild, recordLine, type PointIdentity, type SweepRecord } from './record.js';
 import { inShard, type Shard } from './shard.js';
 import { writePlots, writeSummaryCsv } from './summary.js';
 
@@ -54,6 +54,8 @@ export interface SweepOutcome {
   /** Points finished by this invocation (ok or failed). */
   finished: number;
   failed: number;
+  /** Points run a second time after an infrastructure failure or a dead worker. */
+  retried: number;
   interrupted: boolean;
   /** Deduplicated records of this shard, in point order (empty when interrupted). */
   records: SweepRecord[];
@@ -154,6 +156,12 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<Swe
   }
 }
 
+/** What a retried point hit, in a few words for the progress line. */
+function describeChildFailure(res: ChildRunResult): string {
+  if (res.ok) return `an infrastructure failure (${res.report.failure?.kind === 'infrastructure' ? res.report.failure.reason : 'unknown'})`;
+  return res.exitCode === null ? 'a worker process that died' : `an infrastructure failure (exit ${res.exitCode})`;
+}
+
 async function runLocked(spec: SweepSpec, opts: SweepOptions, manifest: SweepManifest, points: SweepPoint[]): Promise<SweepOutcome> {
   const runArgs = opts.runArgs ?? [];
   claimDirectory(opts.out, manifest);
@@ -165,7 +173,7 @@ async function runLocked(spec: SweepSpec, opts: SweepOptions, manifest: SweepMan
   const doneKeys = new Set(readRecords(opts.out).filter(isFinal).map((r) => r.key));
   const todo = mine.filter((p) => !doneKeys.has(p.id.key));
   const progress = opts.progress ?? silentProgress;
-  const outcome: SweepOutcome = { total: points.length, shardPoints: mine.length, skipped: mine.length - todo.length, finished: 0, failed: 0, interrupted: false, records: [], written: [] };
+  const outcome: SweepOutcome = { total: points.length, shardPoints: mine.length, skipped: mine.length - todo.length, finished: 0, failed: 0, retried: 0, interrupted: false, records: [], written: [] };
 
   const save = (r: SweepRecord): void => {
     appendLine(resultsPath, recordLine(r));
@@ -185,8 +193,17 @@ async function runLocked(spec: SweepSpec, opts: SweepOptions, manifest: SweepMan
       await mapPool(
         runnable,
         opts.jobs,
-        async (p): Promise<ChildRunResult | null> =>
-          opts.signal?.aborted ? null : pool.run({ scenarioFile: spec.scenarioFile, overrides: p.point.overrides, extraArgs, signal: opts.signal }),
+        async (p): Promise<ChildRunResult | null> => {
+          if (opts.signal?.aborted) return null;
+          const req = { scenarioFile: spec.scenarioFile, overrides: p.point.overrides, extraArgs, signal: opts.signal };
+          const first = await pool.run(req);
+          // Once, and only for a failure of the machine (docs/reliability.md "Sweeps and retries"):
+          // a numerical fault would repeat bit for bit.
+          if (!isRetryable(first, opts.signal?.aborted ?? false)) return first;
+          outcome.retried++;
+          progress.retrying?.(`point ${p.point.index} hit ${describeChildFailure(first)}: retrying it once`);
+          return pool.run(req);
+        },
         (res, p) => {
           if (res === null) return;
           const r = recordFromChild(p.id, res, opts.signal?.aborted ?? false);

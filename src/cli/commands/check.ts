@@ -8,7 +8,7 @@ import { exitCodeOf, runChecks } from '../../check/run.js';
 import { formatTable, formatNumber, summaryLine } from '../../check/table.js';
 import { junitXml } from '../../check/junit.js';
 import { planUpdate, writeUpdate } from '../../check/update.js';
-import { collect, setExitCode } from '../shared.js';
+import { collect, setExitCode } from './shared.js';
 
 export interface CheckCliOptions {
   junit?: string;

@@ -10,7 +10,7 @@ import { reportJson } from '../../report/write.js';
 import { packageVersion } from '../../paths.js';
 import type { BoundsReport, GapReport } from '../../report/types.js';
 import type { RegimeName } from '../../diagnostics/regime.js';
-import { setOption } from '../shared.js';
+import { setOption } from './shared.js';
 import { checkOutputLocation } from '../../io/out-path.js';
 import { EXIT, InputError } from '../../errors.js';
 

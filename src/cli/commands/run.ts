@@ -4,12 +4,13 @@ import { runScenario, type ProgressInfo, type RunResult } from '../../run/run.js
 import { writeRunOutputs, reportJson } from '../../report/write.js';
 import { formatSummary } from '../../report/summary.js';
 import { EXIT, InputError } from '../../errors.js';
+import { failedRunExitCode } from '../../failure-report.js';
 import { checkOutputLocation } from '../../io/out-path.js';
 import { RunProgress } from '../../report/progress.js';
 import { buildRunFigures, snapshotTimes } from '../../plot/run-figures.js';
 import type { Figure } from '../../plot/common.js';
 import { renderHtmlReport } from '../../report/html.js';
-import { setExitCode, setOption } from '../shared.js';
+import { setExitCode, setOption } from './shared.js';
 import { maxMemoryOption } from '../../resources/options.js';
 import type { MemoryLimit } from '../../resources/memory.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../../solvers/backend/select.js';
@@ -35,7 +36,7 @@ export interface RunCliOptions {
 
 export interface RunExecution {
   result: RunResult;
-  /** 0 ok (also "incomplete"), 3 numerical fault, 130/143 interrupted. */
+  /** 0 ok (also "incomplete"), 3 numerical fault, 75 infrastructure failure, 130/143 interrupted. */
   exitCode: number;
 }
 
@@ -69,7 +70,7 @@ export async function executeRun(
   });
   const status = result.report.status;
   const reason: unknown = ctl.signal?.reason;
-  const exitCode = status === 'failed' ? EXIT.numericalFault : status === 'interrupted' ? (typeof reason === 'number' ? reason : EXIT.interrupted) : EXIT.ok;
+  const exitCode = status === 'failed' ? failedRunExitCode(result.report.failure) : status === 'interrupted' ? (typeof reason === 'number' ? reason : EXIT.interrupted) : EXIT.ok;
   return { result, exitCode };
 }
 
@@ -112,7 +113,8 @@ Examples:
 
 Exit codes: 0 ok (also when --max-wall stopped it: status "incomplete"), 2 bad input
 (an unusable --out included, found before the solve) or over --max-memory, 3 numerical fault
-(report kept, status "failed"), 74 writing the outputs failed (disk full; the earlier outputs
+(report kept, status "failed"), 75 the machine failed the run (a kernel thread lost, out of
+memory: report kept, status "failed", failure.kind "infrastructure"; run it again), 74 writing the outputs failed (disk full; the earlier outputs
 in --out are kept), 130/143 interrupted by SIGINT/SIGTERM (report kept, status "interrupted").`,
     )
     .action(async (file: string, o: RunCliOptions) => {

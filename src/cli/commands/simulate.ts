@@ -6,7 +6,7 @@ import { simulateScenario, MAX_PARTICLES, MIN_PARTICLES } from '../../simulate/c
 import { writeSimulateOutputs } from '../../simulate/output.js';
 import { reportJson } from '../../report/write.js';
 import type { SimMethod, SimulateReport } from '../../simulate/types.js';
-import { setOption } from '../shared.js';
+import { setOption } from './shared.js';
 import { checkOutputLocation } from '../../io/out-path.js';
 
 export interface SimulateCliOptions {

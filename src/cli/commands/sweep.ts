@@ -7,7 +7,7 @@ import { parseShard, inShard, type Shard } from '../../sweep/shard.js';
 import { planSweep, runSweep, type SweepSpec } from '../../sweep/runner.js';
 import { mergeSweeps } from '../../sweep/merge.js';
 import { createProgress, silentProgress } from '../../sweep/progress.js';
-import { collect, setExitCode } from '../shared.js';
+import { collect, setExitCode } from './shared.js';
 
 interface SweepCliOptions {
   set: string[];
@@ -148,7 +148,7 @@ into --out failed (disk full),
         const failed = res.records.filter((r) => r.status === 'failed').length;
         const scope = shard ? ` (shard ${shard.k}/${shard.n} of ${res.total})` : '';
         process.stdout.write(
-          `sweep: ${res.records.length} point${res.records.length === 1 ? '' : 's'}${scope}: ${res.records.length - failed} ok, ${failed} failed; ${res.finished} run now, ${res.skipped} already done\n`,
+          `sweep: ${res.records.length} point${res.records.length === 1 ? '' : 's'}${scope}: ${res.records.length - failed} ok, ${failed} failed; ${res.finished} run now, ${res.skipped} already done${res.retried ? `, ${res.retried} retried after an infrastructure failure` : ''}\n`,
         );
         if (res.written.length) process.stdout.write(`wrote:\n${res.written.map((p) => `  ${p}`).join('\n')}\n`);
         // Every point rejected by validation is almost always a typo in a --set path or the base scenario.

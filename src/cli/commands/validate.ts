@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
 import { setUp } from '../../run/run.js';
-import { setOption } from '../shared.js';
+import { setOption } from './shared.js';
 import { checkStepBudget } from '../../run/budget.js';
 
 export function validateCommand(): Command {

@@ -13,8 +13,11 @@
 import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import { EXIT, FpsolveError } from '../../errors.js';
+import { describeFailure } from '../../failure-report.js';
+import { asInfrastructureFailure, SolverFailure } from '../../../solvers/failures.js';
+import { firstTime, testFault } from '../../../solvers/fault-injection.js';
 import { reportJson } from '../../report/write.js';
-import { oneLine, setExitCode, USAGE_HINT } from '../shared.js';
+import { oneLine, setExitCode, USAGE_HINT } from './shared.js';
 import { executeRun, runCommand, type RunCliOptions } from './run.js';
 
 export interface WorkerRequest {
@@ -84,6 +87,11 @@ async function answer(req: WorkerRequest, signal: AbortSignal): Promise<WorkerRe
   } catch (e) {
     if (e instanceof ParseFailure) return { id: req.id, exitCode: e.exitCode, error: e.message };
     if (e instanceof FpsolveError) return { id: req.id, exitCode: e.exitCode, error: e.message };
+    // Out of memory in set-up, say: exit 75 as `fpsolve run` would, so that the sweep retries it.
+    if (e instanceof SolverFailure || asInfrastructureFailure(e)) {
+      const f = describeFailure(e);
+      return { id: req.id, exitCode: f.exitCode, error: f.message };
+    }
     return { id: req.id, exitCode: 70, error: `internal error: ${(e as Error)?.message ?? String(e)}` };
   }
 }
@@ -133,6 +141,9 @@ export async function serveWorker(): Promise<void> {
         process.stderr.write(`fpsolve worker: ignored a malformed request line\n`);
         continue;
       }
+      // Test-only (FPSOLVE_TEST_FAULT=worker-exit-once:<file>): this process dies as the OOM killer would end it.
+      const dieOnce = testFault('worker-exit-once');
+      if (dieOnce && firstTime(dieOnce)) process.kill(process.pid, 'SIGKILL');
       running = new AbortController();
       const res = await answer(req, running.signal);
       running = null;

@@ -5,6 +5,9 @@
  * >>> territory, so it is fast in JS and gives the same stream on every platform. Normals come
  * from Marsaglia's polar method (no trigonometry, both variates of a pair are used).
  *
+ * Used by src/data (sampled data sets) and src/simulate; it lives in src/data so that simulate → data is
+ * the only edge between the two directories.
+ *
  * Same seed, same stream: reports of `fpsolve simulate` depend on nothing else.
  */
 

@@ -1,4 +1,4 @@
-import { escapeControls } from '../errors.js';
+import { escapeControls } from '../../errors.js';
 import { Option } from 'commander';
 
 /** `--set path=value`, repeatable; values are parsed as YAML by the scenario loader. */
