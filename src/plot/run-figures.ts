@@ -2,7 +2,7 @@
  * The figures of one run: ρ(t) against π (1-D), heatmaps of ρ, π, log(ρ/π) (2-D; 3-D as
  * mid-slices), and the distances against t (any dimension).
  */
-import type { RunResult } from '../run/run.js';
+import type { RunResult } from '../run/types.js';
 import { renderFigure, type Figure } from './common.js';
 import { densitySpec, type DensitySnapshot } from './density.js';
 import { coarsenPlane, extractPlane, heatmapSpec, type HeatmapPanel, type Plane } from './heatmap.js';
