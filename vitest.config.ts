@@ -19,6 +19,8 @@ export const E2E = [
   'test/hostile-input-2.test.ts',
   // Spawns busy processes on purpose: it would slow every test running beside it.
   'test/reproducibility.test.ts',
+  // Stop/resume through the CLI, six integrator cases.
+  'test/resume.test.ts',
 ];
 
 export default defineConfig({
