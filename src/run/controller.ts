@@ -1,5 +1,5 @@
 /**
- * The run controller (docs/design.md, run loop): advances the time stepper from report time to
+ * The run controller (docs/design.md §5): advances the time stepper from report time to
  * report time and calls the trackers when they are due. It owns only the order of events; what
  * happens at them is the trackers' (trackers.ts). Mid-interval looks come after amounts of work
  * fixed by the problem (checkpoints.ts), never by the clock: continuing past one changes no bit,

@@ -1,5 +1,5 @@
 /**
- * The run loop's built-in trackers (docs/design.md, run loop): each does one job on its own
+ * The run loop's built-in trackers (docs/design.md §5): each does one job on its own
  * schedule, in simulated time (report times) or in counted work, never in wall time — except
  * the wall limit, which only decides to stop. The controller (controller.ts) composes them.
  */

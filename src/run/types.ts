@@ -1,6 +1,6 @@
 /**
  * The run's option, result and tracker types, in a leaf module: report/, plot/, estimators/ and the
- * library API import them from here without pulling in the run loop (docs/design.md, run loop).
+ * library API import them from here without pulling in the run loop (docs/design.md §5).
  * Type-only imports; no run code.
  */
 import type { Grid } from '../../solvers/grid.js';
