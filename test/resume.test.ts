@@ -105,6 +105,19 @@ describe('run --stop-after then --resume equals one uninterrupted run', () => {
     });
   }
 
+  it('1-D figures: the snapshots taken before the stop travel in the checkpoint, so the resumed run has them all', async () => {
+    const set = ['domain.cells=[200]', 'time.end=1', 'time.reportEvery=0.05'];
+    const wanted = [0, 0.02, 0.1, 0.3, 1];
+    const whole = await runScenario(loadScenario(PEARSON, set), { gap: false, snapshots: wanted });
+    const cdir = join(dir, 'snapshots-lib', 'checkpoint');
+    await runScenario(loadScenario(PEARSON, set), { gap: false, snapshots: wanted, checkpointDir: cdir, stopAfter: 0.2 });
+    const cp = readCheckpoint(cdir);
+    expect(cp.state.snapshots.map((s) => s.t)).toEqual(whole.snapshots?.filter((s) => s.t <= 0.2).map((s) => s.t));
+    const resumed = await runScenario(cp.loaded, { gap: false, snapshots: wanted, resume: cp.state });
+    expect(resumed.snapshots?.map((s) => s.t)).toEqual(whole.snapshots?.map((s) => s.t));
+    resumed.snapshots?.forEach((s, k) => expect(Buffer.from(s.density.buffer).equals(Buffer.from((whole.snapshots ?? [])[k].density.buffer))).toBe(true));
+  });
+
   it('2-D: two stops and two resumes (the resumed run checkpoints too), with the scenario file given again', async () => {
     const c = CASES.find((k) => k.name === '2-D trbdf2') as Case;
     const parts = join(dir, 'twice');
@@ -114,9 +127,11 @@ describe('run --stop-after then --resume equals one uninterrupted run', () => {
     const b = fpsolve(['run', c.file, ...setArgs(c.set), '--no-gap', '--quiet', '--resume', parts, '--stop-after', '0.35']);
     expect(b.code, b.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(parts, 'report.json'), 'utf8')).final.t).toBeCloseTo(0.4, 12);
-    const d = fpsolve(['run', '--resume', parts, '--no-gap', '--quiet', '--json']);
+    // The checkpoint folder itself names the run too (outputs still go to the run's directory).
+    const d = fpsolve(['run', '--resume', join(parts, 'checkpoint'), '--no-gap', '--quiet', '--json']);
     expect(d.code, d.stderr).toBe(0);
     expect(withoutClock(d.stdout)).toEqual(withoutClock(reportJson(result.report)));
+    expect(withoutClock(readFileSync(join(parts, 'report.json'), 'utf8'))).toEqual(withoutClock(reportJson(result.report)));
     // Resuming the finished run: says so, exit 0, outputs untouched.
     const before = readFileSync(join(parts, 'report.json'));
     const e = fpsolve(['run', '--resume', parts, '--quiet']);

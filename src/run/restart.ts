@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { decodeNpy, encodeNpy, npyByteBound } from '../io/npy.js';
@@ -152,6 +152,11 @@ export interface LoadedCheckpoint {
   hash: string;
 }
 
+/** The run directory of a checkpoint given either as the run's --out or as its checkpoint/ folder. */
+export function runDirOf(dir: string): string {
+  return existsSync(join(dir, STATE_FILE)) && basename(resolve(dir)) === CHECKPOINT_DIR ? dirname(resolve(dir)) : dir;
+}
+
 /**
  * Reads <dir>/checkpoint (or `dir` itself when it holds state.json).
  * @throws InputError (exit 2) naming the file when it is missing, unreadable, inconsistent or from another format.
@@ -229,9 +234,4 @@ export function scenarioDifferences(a: unknown, b: unknown, path = '', out: stri
   const show = (v: unknown): string => (v === undefined ? '(absent)' : (JSON.stringify(v) ?? String(v)).slice(0, 60));
   out.push(`${path || '(scenario)'}: checkpoint ${show(a)}, given ${show(b)}`);
   return out;
-}
-
-/** Removes a checkpoint directory (a finished run keeps it; a user may drop it). */
-export function removeCheckpoint(dir: string): void {
-  rmSync(join(dir, CHECKPOINT_DIR), { recursive: true, force: true });
 }

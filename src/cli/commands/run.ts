@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
 import { runScenario } from '../../run/run.js';
 import type { PhaseInfo, ProgressInfo, RestartState, RunResult } from '../../run/types.js';
-import { CHECKPOINT_DIR, readCheckpoint, scenarioDifferences } from '../../run/restart.js';
+import { CHECKPOINT_DIR, readCheckpoint, runDirOf, scenarioDifferences } from '../../run/restart.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import { join } from 'node:path';
 import { writeRunOutputs, reportJson } from '../../report/write.js';
@@ -90,7 +90,7 @@ export async function executeRun(
 
 /** Where the outputs go: --out, else the directory a run resumes from. */
 export function outDirOf(o: RunCliOptions): string | undefined {
-  return o.out ?? o.resume;
+  return o.out ?? (o.resume !== undefined ? runDirOf(o.resume) : undefined);
 }
 
 /**
