@@ -145,7 +145,7 @@ describe('run controller and trackers', () => {
     const phases: PhaseInfo[] = [];
     await runScenario(loadBundled('pearson-1d', SMALL), { onPhase: (p) => phases.push(p) });
     const steps = phases.filter((p) => p.phase === 'setup').map((p) => p.step);
-    expect(steps).toEqual(['landscape on the grid', 'π and the flux coefficients', 'regime classification', 'initial density', 'backend and integrator']);
+    expect(steps).toEqual(['landscape on the grid', 'π and the flux coefficients', 'regime classification', 'initial density', 'backend and integrator', 'done, stepping to the first report time']);
     const gap = phases.filter((p) => p.phase === 'gap');
     expect(gap.length).toBeGreaterThan(0);
     const counts = gap.map((p) => (p.phase === 'gap' ? (p.iterations ?? 0) : 0));

@@ -54,7 +54,7 @@ describe('progress', () => {
     expect(p.shown).toBe(false);
   });
 
-  it('writes nothing at all to a non-terminal or with quiet', () => {
+  it('writes nothing at all to a non-terminal or with quiet (phases included)', () => {
     for (const [tty, quiet] of [
       [false, false],
       [true, true],
@@ -63,7 +63,9 @@ describe('progress', () => {
       const s = new FakeStream(tty);
       const p = new RunProgress({ stream: s, quiet, now: () => clock });
       clock = 5000;
+      p.phase({ phase: 'setup', step: 'regime classification' });
       p.update(info(1, 20));
+      p.phase({ phase: 'gap', step: 'spectral gap', iterations: 3 });
       p.update(info(2, 40));
       p.stop();
       expect(s.text).toBe('');
@@ -79,13 +81,10 @@ describe('progress', () => {
     let clock = 0;
     const s = new FakeStream(true);
     const p = new RunProgress({ stream: s, now: () => clock, delayMs: 1000 });
-    // Within the delay nothing is shown (quick runs stay quiet).
-    clock = 999;
-    p.phase({ phase: 'setup', step: 'landscape on the grid' });
-    expect(s.text).toBe('');
-    clock = 4000;
+    // No delay for phases: set-up is synchronous, a phase not shown at its start would stay hidden.
     p.phase({ phase: 'setup', step: 'π and the flux coefficients' });
     expect(s.text).toBe('\r\x1b[Kset-up: π and the flux coefficients');
+    clock = 4000;
     p.phase({ phase: 'setup', step: 'regime classification' });
     expect(s.text.endsWith('\r\x1b[Kset-up: regime classification')).toBe(true);
     // The bar replaces the line.
@@ -104,7 +103,6 @@ describe('progress', () => {
     let clock = 0;
     const s = new FakeStream(false);
     const p = new RunProgress({ stream: s, force: true, now: () => clock });
-    clock = 5000;
     p.phase({ phase: 'setup', step: 'regime classification' });
     p.phase({ phase: 'gap', step: 'spectral gap', iterations: 1 });
     clock += 500;

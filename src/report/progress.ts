@@ -2,8 +2,8 @@
  * Progress for long runs, on stderr: the set-up phases and the spectral gap as one status line,
  * the stepping as a bar (simulated time, steps, current distance and an ETA). Drawn only on a
  * terminal (a redirected stderr gets no escape codes) unless --progress asks for it (then plain
- * lines), and only once a run has taken longer than a second, so quick runs and scripts stay
- * quiet. Never on stdout, which may carry --json.
+ * lines); the bar only once a run has taken longer than a second, and the phase line is
+ * cleared, so quick runs leave nothing behind. Never on stdout, which may carry --json.
  */
 import cliProgress from 'cli-progress';
 import type { PhaseInfo, ProgressInfo } from '../run/types.js';
@@ -69,8 +69,7 @@ export class RunProgress {
   }
 
   /**
-   * A set-up or gap phase (runScenario's onPhase). Set-up is synchronous, so the line is written
-   * at once, not on a timer. On a terminal one line is rewritten in place; otherwise a new line
+   * A set-up or gap phase (runScenario's onPhase), written at once, not on a timer. On a terminal one line is rewritten in place; otherwise a new line
    * per phase, and gap checkpoints at most every 2 s.
    */
   phase(p: PhaseInfo): void {
@@ -81,8 +80,10 @@ export class RunProgress {
       this.bar.stop();
       this.bar = null;
     }
+    // No delay here, unlike the bar: set-up is synchronous, so a phase not shown when it starts
+    // would stay hidden for all of its (possibly long) duration. On a terminal the line is
+    // rewritten in place and cleared, so a quick run leaves nothing behind.
     const now = this.now();
-    if (now - this.started < this.delayMs) return;
     const text = phaseLine(p);
     if (text === this.line) return;
     const sameStep = this.line.split(',')[0] === text.split(',')[0];

@@ -95,6 +95,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     trackers.push(...(opts.trackers ?? []));
     if (opts.stopAfter !== undefined) trackers.push(new StopAfterTracker(opts.stopAfter, opts.checkpointDir !== undefined ? `; continue with --resume` : ''));
     const reportTimes = reportTimesOf(time).filter((r) => r > t0);
+    // The bar appears at the first report time, which on a big grid can be minutes away.
+    opts.onPhase?.({ phase: 'setup', step: 'done, stepping to the first report time' });
     const outcome = await runController({
       setup,
       integrator,
