@@ -71,8 +71,11 @@ describe('run --stop-after then --resume equals one uninterrupted run', () => {
       expect(result.report.status).toBe('ok');
       writeRunOutputs(whole, result);
 
-      const first = fpsolve(['run', c.file, ...setArgs(c.set), '--no-gap', '--quiet', '--json', '--out', parts, '--stop-after', String(c.stopAfter)]);
+      // --progress on a pipe: phase lines on stderr, stdout still report.json alone (parsed below).
+      const first = fpsolve(['run', c.file, ...setArgs(c.set), '--no-gap', '--progress', '--json', '--out', parts, '--stop-after', String(c.stopAfter)]);
       expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).toContain('set-up: π and the flux coefficients\n');
+      expect(first.stderr).not.toContain('\x1b');
       const stopped = JSON.parse(first.stdout) as { status: string; final: { t: number } };
       expect(stopped.status).toBe('incomplete');
       expect(stopped.final.t).toBeGreaterThanOrEqual(c.stopAfter);
