@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { decodeNpy, encodeNpy, npyByteBound } from '../io/npy.js';
 import { readLimited, readLimitedText } from '../io/read-limited.js';
 import { packageVersion } from '../paths.js';
+import { canonicalJson } from '../sweep/key.js';
 import type { SeriesPoint } from '../diagnostics/distances.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
 import type { IntegratorStateJson, RestartState, Snapshot, Tracker, TrackerContext } from './types.js';
@@ -26,22 +27,8 @@ export const STATE_FILE = 'state.json';
 const FORMAT = 'fpsolve-checkpoint';
 const VERSION = 1;
 
-/** Canonical JSON (keys sorted) so that the hash does not depend on key order. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
 export function scenarioHash(s: Scenario): string {
-  return createHash('sha256').update(canonical(s)).digest('hex');
+  return createHash('sha256').update(canonicalJson(s)).digest('hex');
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -224,7 +211,7 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
 /** The first fields (dotted paths) where two scenarios differ, for the resume refusal. */
 export function scenarioDifferences(a: unknown, b: unknown, path = '', out: string[] = []): string[] {
   if (out.length >= 3) return out;
-  if (canonical(a) === canonical(b)) return out;
+  if (canonicalJson(a) === canonicalJson(b)) return out;
   if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
     const ao = a as Record<string, unknown>;
     const bo = b as Record<string, unknown>;
