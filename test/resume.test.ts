@@ -6,7 +6,7 @@
  * made in-process here and written with the same writer; the stopped and resumed runs are
  * whole `fpsolve` processes. Bad resume inputs are one-line exit-2 errors naming the file.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -176,6 +176,8 @@ describe('bad resume inputs', () => {
   });
 
   it('corrupt checkpoint files are refused naming the file (read in-process: the CLI maps InputError to exit 2)', () => {
+    // The run of the test above, unless this test runs alone.
+    if (!existsSync(join(src, 'checkpoint', 'state.json'))) make();
     const cdir = join(src, 'checkpoint');
     const stateFile = join(cdir, 'state.json');
     const good = readFileSync(stateFile, 'utf8');
