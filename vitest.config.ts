@@ -21,6 +21,8 @@ export const E2E = [
   'test/reproducibility.test.ts',
   // Typed failures through whole processes: a 512² run with a dying kernel thread, sweeps that retry.
   'test/failures-e2e.test.ts',
+  // Stop/resume through the CLI, six integrator cases.
+  'test/resume.test.ts',
 ];
 
 export default defineConfig({

@@ -1,7 +1,7 @@
 /** Progress bar (issue 8 §3): drawn on a terminal after a second, never on a pipe or with --quiet. */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { RunProgress, progressEnabled } from '../src/report/progress.js';
+import { RunProgress, phaseLine, progressEnabled } from '../src/report/progress.js';
 import type { ProgressInfo } from '../src/run/run.js';
 
 class FakeStream extends Writable {
@@ -54,7 +54,7 @@ describe('progress', () => {
     expect(p.shown).toBe(false);
   });
 
-  it('writes nothing at all to a non-terminal or with quiet', () => {
+  it('writes nothing at all to a non-terminal or with quiet (phases included)', () => {
     for (const [tty, quiet] of [
       [false, false],
       [true, true],
@@ -63,10 +63,59 @@ describe('progress', () => {
       const s = new FakeStream(tty);
       const p = new RunProgress({ stream: s, quiet, now: () => clock });
       clock = 5000;
+      p.phase({ phase: 'setup', step: 'regime classification' });
       p.update(info(1, 20));
+      p.phase({ phase: 'gap', step: 'spectral gap', iterations: 3 });
       p.update(info(2, 40));
       p.stop();
       expect(s.text).toBe('');
     }
+  });
+
+  it('--progress (force) enables it on a non-terminal, never with --quiet', () => {
+    expect(progressEnabled({ stream: { isTTY: false }, force: true })).toBe(true);
+    expect(progressEnabled({ stream: { isTTY: false }, force: true, quiet: true })).toBe(false);
+  });
+
+  it('set-up and gap phases: one line rewritten in place on a terminal, cleared before the bar and at the end', () => {
+    let clock = 0;
+    const s = new FakeStream(true);
+    const p = new RunProgress({ stream: s, now: () => clock, delayMs: 1000 });
+    // No delay for phases: set-up is synchronous, a phase not shown at its start would stay hidden.
+    p.phase({ phase: 'setup', step: 'π and the flux coefficients' });
+    expect(s.text).toBe('\r\x1b[Kset-up: π and the flux coefficients');
+    clock = 4000;
+    p.phase({ phase: 'setup', step: 'regime classification' });
+    expect(s.text.endsWith('\r\x1b[Kset-up: regime classification')).toBe(true);
+    // The bar replaces the line.
+    p.update(info(1, 20));
+    expect(s.text).toContain('\r\x1b[K');
+    expect(p.shown).toBe(true);
+    // The gap's line replaces the bar (the stepping is over).
+    p.phase({ phase: 'gap', step: 'spectral gap', iterations: 7 });
+    expect(p.shown).toBe(false);
+    expect(s.text.endsWith('gap: spectral gap, 7 solver checkpoints')).toBe(true);
+    p.stop();
+    expect(s.text.endsWith('\r\x1b[K')).toBe(true);
+  });
+
+  it('with --progress on a pipe: plain lines, no escape codes, gap counts at most every 2 s', () => {
+    let clock = 0;
+    const s = new FakeStream(false);
+    const p = new RunProgress({ stream: s, force: true, now: () => clock });
+    p.phase({ phase: 'setup', step: 'regime classification' });
+    p.phase({ phase: 'gap', step: 'spectral gap', iterations: 1 });
+    clock += 500;
+    p.phase({ phase: 'gap', step: 'spectral gap', iterations: 2 });
+    clock += 2000;
+    p.phase({ phase: 'gap', step: 'spectral gap', iterations: 3 });
+    p.stop();
+    expect(s.text).toBe('set-up: regime classification\ngap: spectral gap, 1 solver checkpoints\ngap: spectral gap, 3 solver checkpoints\n');
+    expect(s.text).not.toContain('\x1b');
+  });
+
+  it('phase lines name the phase, the step and the counts given', () => {
+    expect(phaseLine({ phase: 'setup', step: 'initial density' })).toBe('set-up: initial density');
+    expect(phaseLine({ phase: 'gap', step: 'spectral gap', converged: 1, wanted: 3 })).toBe('gap: spectral gap, 1/3 modes converged');
   });
 });

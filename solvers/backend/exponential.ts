@@ -1,7 +1,7 @@
 import type { FvOperator } from '../operator.js';
 import { record } from '../integrators.js';
 import { symmetricEigen } from '../eigen/dense.js';
-import { DeviceIntegrator, type AsyncIntegrator, type Checkpoint } from './integrators.js';
+import { DeviceIntegrator, type AsyncIntegrator, type Checkpoint, type IntegratorState } from './integrators.js';
 import { DeviceTrBdf2, FLOAT32_STEP_TOL } from './implicit.js';
 import type { CgSettings } from './pcg.js';
 import { shiftedSolver, type ShiftedSolver } from './shifted.js';
@@ -331,6 +331,32 @@ export class DeviceExponential extends DeviceIntegrator {
     }
     this.tauNext = tau;
     return t;
+  }
+
+  override saveState(): IntegratorState {
+    const f = this.fallback;
+    return {
+      ...super.saveState(),
+      tauNext: this.tauNext ?? null,
+      handedOver: this.handedOver,
+      fallback: f ? { intervals: f.intervals, time: f.time, steps: f.steps, from: f.from, to: f.to, reason: f.reason } : null,
+      // Only the step proposal of the TR-BDF2 it hands over to carries over (its counters are read as differences).
+      fallbackDtNext: this.fallbackIntegrator ? ((this.fallbackIntegrator.saveState().dtNext as number | null) ?? null) : null,
+    };
+  }
+
+  override restoreState(st: IntegratorState): void {
+    super.restoreState(st);
+    if (typeof st.tauNext === 'number') this.tauNext = st.tauNext;
+    this.handedOver = st.handedOver === true;
+    const f = st.fallback;
+    if (f && typeof f === 'object' && typeof f.reason === 'string') {
+      this.fallback = { intervals: Number(f.intervals), time: Number(f.time), steps: Number(f.steps), from: Number(f.from), to: Number(f.to), reason: f.reason };
+    }
+    if (typeof st.fallbackDtNext === 'number') {
+      this.fallbackIntegrator = new DeviceTrBdf2(this.backend, this.op, { tolerance: this.opts.tolerance, dtMax: this.opts.dtMax }, this.fallbackCg);
+      this.fallbackIntegrator.restoreState({ dtNext: st.fallbackDtNext });
+    }
   }
 
   /** TR-BDF2 from t to t1 on the same backend; its solves are counted in this.solver. */

@@ -1,6 +1,6 @@
 import type { FvOperator } from '../operator.js';
 import { record, substeps } from '../integrators.js';
-import { DeviceIntegrator, type Checkpoint } from './integrators.js';
+import { DeviceIntegrator, type Checkpoint, type IntegratorState } from './integrators.js';
 import { FLOAT32_CG_TOL, type CgSettings } from './pcg.js';
 import { shiftedSolver, type ShiftedSolver } from './shifted.js';
 import { SolverFailure } from '../failures.js';
@@ -176,6 +176,16 @@ export class DeviceTrBdf2 extends DeviceIntegrator {
     await this.restoreSum(this.x, total);
     // A·ρ = A·y1 up to the round-off rescaling of restoreSum: the next attempt's f0.
     [this.f.f0, this.f.f1] = [this.f.f1, this.f.f0];
+  }
+
+  override saveState(): IntegratorState {
+    return { ...super.saveState(), dtNext: this.dtNext ?? null };
+  }
+
+  override restoreState(st: IntegratorState): void {
+    super.restoreState(st);
+    // The step proposal carried across report times: without it the resumed steps differ.
+    if (typeof st.dtNext === 'number') this.dtNext = st.dtNext;
   }
 
   protected async steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {

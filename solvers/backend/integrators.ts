@@ -63,8 +63,22 @@ export interface AsyncIntegrator {
   peek(out: Float64Array): Promise<void>;
   /** A human description of the step choice, for the report. */
   describe(): string;
+  /**
+   * What a restart needs beyond ρ to continue on the same steps (counters, the adaptive step
+   * proposal), JSON-safe; `restoreState` puts it back before the first advance of a resumed run.
+   */
+  saveState(): IntegratorState;
+  restoreState(s: IntegratorState): void;
   dispose(): void;
 }
+
+/** An integrator's restart state: numbers, flags and nested records only (written as JSON; non-finite numbers as null). */
+export interface IntegratorState {
+  [key: string]: number | boolean | string | null | IntegratorState;
+}
+
+const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+const numberOr = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : dflt);
 
 
 /** Host mass drift below this (relative) is left alone; above it a float32 state is rescaled in float64. */
@@ -99,13 +113,54 @@ export abstract class DeviceIntegrator implements AsyncIntegrator {
       this.host = rho;
       let m = 0;
       for (let i = 0; i < rho.length; i++) m += rho[i];
-      this.mass0 = m;
+      this.mass0 = this.resumedMass0 ?? m;
+      this.resumedMass0 = undefined;
     }
     const reached = await this.steps(t0, t1, checkpoint);
     await b.download(this.x, rho);
     if (b.info.precision === 'float32') await this.renormalize(rho);
     return reached;
   }
+
+  saveState(): IntegratorState {
+    const s = this.stats;
+    const solver = (this as AsyncIntegrator).solver;
+    const m = this.massCorrection;
+    return {
+      name: this.name,
+      steps: s.steps,
+      rejected: s.rejected,
+      dtMin: finiteOrNull(s.dtMin),
+      dtMax: s.dtMax,
+      solves: solver?.solves ?? 0,
+      iterations: solver?.iterations ?? 0,
+      mass0: finiteOrNull(this.mass0),
+      massCorrection: { count: m.count, maxRelativeDrift: m.maxRelativeDrift, maxStepDrift: m.maxStepDrift },
+    };
+  }
+
+  restoreState(st: IntegratorState): void {
+    this.stats.steps = numberOr(st.steps, 0);
+    this.stats.rejected = numberOr(st.rejected, 0);
+    this.stats.dtMin = numberOr(st.dtMin, Infinity);
+    this.stats.dtMax = numberOr(st.dtMax, 0);
+    const solver = (this as AsyncIntegrator).solver;
+    if (solver) {
+      solver.solves = numberOr(st.solves, 0);
+      solver.iterations = numberOr(st.iterations, 0);
+    }
+    const m = st.massCorrection;
+    if (m && typeof m === 'object') {
+      this.massCorrection.count = numberOr(m.count, 0);
+      this.massCorrection.maxRelativeDrift = numberOr(m.maxRelativeDrift, 0);
+      this.massCorrection.maxStepDrift = numberOr(m.maxStepDrift, 0);
+    }
+    // float32 states are rescaled to the mass of the run's initial state, not the resumed one's.
+    if (typeof st.mass0 === 'number') this.resumedMass0 = st.mass0;
+  }
+
+  /** Set by restoreState: the first upload keeps this mass instead of the uploaded state's. */
+  private resumedMass0: number | undefined;
 
   async peek(out: Float64Array): Promise<void> {
     await this.backend.download(this.x, out);

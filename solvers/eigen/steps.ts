@@ -21,14 +21,16 @@ export function runSync<T>(steps: Steps<T>): T {
   }
 }
 
-export async function runAsync<T>(steps: Steps<T>, signal?: AbortSignal): Promise<T> {
-  for (;;) {
+/** `onCheckpoint(n)`: after the n-th checkpoint (progress output; it cannot change the result). */
+export async function runAsync<T>(steps: Steps<T>, signal?: AbortSignal, onCheckpoint?: (n: number) => void): Promise<T> {
+  for (let n = 1; ; n++) {
     if (signal?.aborted) {
       steps.return(undefined as never);
       throw new EigenInterrupted();
     }
     const r = steps.next();
     if (r.done) return r.value;
+    onCheckpoint?.(n);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

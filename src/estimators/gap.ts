@@ -14,6 +14,8 @@ export interface GapOptions {
   refine?: boolean;
   /** Preconditioner for the n-D solves (default Jacobi); built per operator. */
   preconditioner?: (op: FvOperator) => Preconditioner;
+  /** Called after each work-counted checkpoint of the async solve (progress output only). */
+  onCheckpoint?: (n: number) => void;
 }
 
 export interface GapInput {
@@ -54,7 +56,7 @@ export function computeGap(input: GapInput, o: GapOptions = {}): GapResult {
  */
 export async function computeGapAsync(input: GapInput, o: GapOptions = {}, signal?: AbortSignal): Promise<GapResult> {
   try {
-    return await runAsync(computeGapSteps(input, o), signal);
+    return await runAsync(computeGapSteps(input, o), signal, o.onCheckpoint);
   } catch (e) {
     if (e instanceof EigenInterrupted) throw new GapInterrupted(signal?.reason);
     throw e;

@@ -4,7 +4,7 @@
  * times as small multiples (2-D; 3-D as the z mid-slice), and the distances against t (any dimension).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { RunResult } from '../run/run.js';
+import type { RunResult } from '../run/types.js';
 import { fmtNum, renderFigure, type Figure } from './common.js';
 import { densitySpec, type DensitySnapshot } from './density.js';
 import { coarsenPlane, extractPlane, heatmapSpec, planeMax, wantsLogColour, SMALL_PANEL_SIZE, type GridShape, type HeatmapPanel, type Plane } from './heatmap.js';

@@ -1,10 +1,12 @@
 /**
- * Progress bar for long runs, on stderr: simulated time, steps, current distance and an ETA.
- * Drawn only on a terminal (a redirected stderr gets no escape codes) and only once a run has
- * taken longer than a second, so quick runs and scripts stay quiet.
+ * Progress for long runs, on stderr: the set-up phases and the spectral gap as one status line,
+ * the stepping as a bar (simulated time, steps, current distance and an ETA). Drawn only on a
+ * terminal (a redirected stderr gets no escape codes) unless --progress asks for it (then plain
+ * lines); the bar only once a run has taken longer than a second, and the phase line is
+ * cleared, so quick runs leave nothing behind. Never on stdout, which may carry --json.
  */
 import cliProgress from 'cli-progress';
-import type { ProgressInfo } from '../run/run.js';
+import type { PhaseInfo, ProgressInfo } from '../run/types.js';
 
 /** The stream the bar draws on; process.stderr in the CLI, a fake terminal in tests. */
 export interface ProgressStream extends NodeJS.WritableStream {
@@ -16,6 +18,8 @@ export interface ProgressOptions {
   stream?: ProgressStream;
   /** --quiet. */
   quiet?: boolean;
+  /** --progress: also when the stream is not a terminal (plain lines, no escape codes). */
+  force?: boolean;
   /** Wall time before the bar first appears (default 1000 ms). */
   delayMs?: number;
   /** Clock (ms); injectable for tests. */
@@ -23,8 +27,17 @@ export interface ProgressOptions {
 }
 
 /** Whether a bar may be drawn at all: never with --quiet, never when the stream is not a terminal. */
-export function progressEnabled(opts: { quiet?: boolean; stream: { isTTY?: boolean } }): boolean {
-  return !opts.quiet && opts.stream.isTTY === true;
+export function progressEnabled(opts: { quiet?: boolean; force?: boolean; stream: { isTTY?: boolean } }): boolean {
+  return !opts.quiet && (opts.stream.isTTY === true || opts.force === true);
+}
+
+/** One line saying what a set-up or gap phase is doing. */
+export function phaseLine(p: PhaseInfo): string {
+  if (p.phase === 'setup') return `set-up: ${p.step}`;
+  const parts = [`gap: ${p.step}`];
+  if (p.iterations !== undefined) parts.push(`${p.iterations} solver checkpoints`);
+  if (p.converged !== undefined) parts.push(`${p.converged}${p.wanted !== undefined ? `/${p.wanted}` : ''} modes converged`);
+  return parts.join(', ');
 }
 
 const num = (v: number): string => (Number.isFinite(v) ? v.toPrecision(4) : String(v));
@@ -36,10 +49,15 @@ export class RunProgress {
   private readonly now: () => number;
   private readonly started: number;
   private bar: cliProgress.SingleBar | null = null;
+  private readonly tty: boolean;
+  /** The phase line now on screen (a terminal: rewritten in place), '' when none. */
+  private line = '';
+  private lastLineAt = -Infinity;
 
   constructor(opts: ProgressOptions = {}) {
     this.stream = opts.stream ?? process.stderr;
-    this.enabled = progressEnabled({ quiet: opts.quiet, stream: this.stream });
+    this.enabled = progressEnabled({ quiet: opts.quiet, force: opts.force, stream: this.stream });
+    this.tty = this.stream.isTTY === true;
     this.delayMs = opts.delayMs ?? 1000;
     this.now = opts.now ?? (() => performance.now());
     this.started = this.now();
@@ -50,9 +68,45 @@ export class RunProgress {
     return this.bar !== null;
   }
 
+  /**
+   * A set-up or gap phase (runScenario's onPhase), written at once, not on a timer. On a terminal one line is rewritten in place; otherwise a new line
+   * per phase, and gap checkpoints at most every 2 s.
+   */
+  phase(p: PhaseInfo): void {
+    if (!this.enabled) return;
+    if (this.bar) {
+      // The stepping is over when the gap starts: its bar gives way to the gap's line.
+      if (p.phase !== 'gap') return;
+      this.bar.stop();
+      this.bar = null;
+    }
+    // No delay here, unlike the bar: set-up is synchronous, so a phase not shown when it starts
+    // would stay hidden for all of its (possibly long) duration. On a terminal the line is
+    // rewritten in place and cleared, so a quick run leaves nothing behind.
+    const now = this.now();
+    const text = phaseLine(p);
+    if (text === this.line) return;
+    const sameStep = this.line.split(',')[0] === text.split(',')[0];
+    if (this.tty) {
+      this.stream.write(`\r\x1b[K${text}`);
+    } else {
+      if (sameStep && now - this.lastLineAt < 2000) return;
+      this.stream.write(`${text}\n`);
+    }
+    this.line = text;
+    this.lastLineAt = now;
+  }
+
+  /** Clears the phase line on a terminal. */
+  private clearLine(): void {
+    if (this.line !== '' && this.tty) this.stream.write('\r\x1b[K');
+    this.line = '';
+  }
+
   /** Call at every report time (runScenario's onProgress). */
   update(p: ProgressInfo): void {
     if (!this.enabled) return;
+    this.clearLine();
     const payload = { t: num(p.t), end: num(p.end), steps: p.steps, l1: p.point.l1.toExponential(2), loss: num(p.point.meanLoss) };
     if (!this.bar) {
       if (this.now() - this.started < this.delayMs) return;
@@ -66,6 +120,9 @@ export class RunProgress {
           gracefulExit: false,
           etaBuffer: 20,
           fps: 5,
+          // --progress on a pipe or file: plain redraws at most every 2 s.
+          noTTYOutput: !this.tty,
+          notTTYSchedule: 2000,
         },
         cliProgress.Presets.shades_classic,
       );
@@ -77,6 +134,7 @@ export class RunProgress {
 
   /** Removes the bar (the summary follows on a clean line). */
   stop(): void {
+    this.clearLine();
     if (this.bar) {
       this.bar.stop();
       this.bar = null;

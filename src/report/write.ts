@@ -4,7 +4,7 @@ import { asOutputError, OutputError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../io/atomic.js';
 import { writeCsv } from '../io/csv.js';
 import { writeFieldBundle } from '../io/npy.js';
-import type { RunResult } from '../run/run.js';
+import type { RunResult } from '../run/types.js';
 import { seriesTable, type SeriesPoint } from '../diagnostics/distances.js';
 import { writeVti } from '../io/vti.js';
 import { writeRunZarr } from '../io/density-zarr.js';

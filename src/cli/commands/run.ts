@@ -1,6 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
-import { runScenario, type ProgressInfo, type RunResult } from '../../run/run.js';
+import { runScenario } from '../../run/run.js';
+import type { PhaseInfo, ProgressInfo, RestartState, RunResult } from '../../run/types.js';
+import { CHECKPOINT_DIR, readCheckpoint, runDirOf, scenarioDifferences } from '../../run/restart.js';
+import type { LoadedScenario } from '../../scenario/types.js';
+import { join } from 'node:path';
 import { writeRunOutputs, reportJson } from '../../report/write.js';
 import { formatSummary } from '../../report/summary.js';
 import { EXIT, InputError } from '../../errors.js';
@@ -32,6 +36,14 @@ export interface RunCliOptions {
   zarr?: boolean;
   snapshots?: boolean;
   backend?: BackendChoice;
+  /** --checkpoints: a restart checkpoint in <out>/checkpoint at every report time. */
+  checkpoints?: boolean;
+  /** --stop-after <time>: stop at the first report time ≥ it, checkpoint written (implies --checkpoints). */
+  stopAfter?: number;
+  /** --resume <dir>: continue the run whose checkpoint is in <dir>/checkpoint (outputs go to <dir> unless --out). */
+  resume?: string;
+  /** --progress: progress output even when stderr is not a terminal. */
+  progress?: boolean;
 }
 
 export interface RunExecution {
@@ -47,17 +59,21 @@ export interface RunExecution {
  * `signal`'s abort reason, when a number, is the exit code of the interrupted run (130 SIGINT, 143 SIGTERM).
  */
 export async function executeRun(
-  file: string,
+  file: string | undefined,
   o: RunCliOptions,
-  ctl: { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void } = {},
+  ctl: { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void; onPhase?: (p: PhaseInfo) => void } = {},
 ): Promise<RunExecution> {
+  const out = outDirOf(o);
   // Before the solve: a user must not wait for the run to learn that --out is /sys or a file.
-  if (o.out !== undefined) checkOutputLocation('--out', o.out, 'directory');
-  for (const flag of ['plots', 'html', 'vti', 'zarr', 'snapshots'] as const) {
-    if (o[flag] && !o.out) throw new InputError(`--${flag} writes into the output directory: add --out <dir>`);
+  if (out !== undefined) checkOutputLocation(o.out !== undefined ? '--out' : '--resume', out, 'directory');
+  for (const flag of ['plots', 'html', 'vti', 'zarr', 'snapshots', 'checkpoints'] as const) {
+    if (o[flag] && !out) throw new InputError(`--${flag} writes into the output directory: add --out <dir>`);
   }
-  const loaded = loadScenario(file, o.set);
+  if (o.stopAfter !== undefined && !out) throw new InputError('--stop-after writes a checkpoint into the output directory to continue from: add --out <dir>');
+  const { loaded, resume } = scenarioToRun(file, o);
   const figuresWanted = Boolean(o.plots || o.html);
+  // A resumed run keeps checkpointing: it may be stopped and resumed again.
+  const checkpointing = Boolean(o.checkpoints || o.stopAfter !== undefined || resume);
   const result = await runScenario(loaded, {
     signal: ctl.signal,
     maxWallSeconds: o.maxWall,
@@ -65,6 +81,10 @@ export async function executeRun(
     memoryLimit: o.maxMemory,
     backend: o.backend,
     onProgress: ctl.onProgress,
+    onPhase: ctl.onPhase,
+    ...(checkpointing && out !== undefined ? { checkpointDir: join(out, CHECKPOINT_DIR) } : {}),
+    ...(o.stopAfter !== undefined ? { stopAfter: o.stopAfter } : {}),
+    ...(resume ? { resume } : {}),
     ...(figuresWanted && loaded.scenario.domain.cells.length <= 2 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),
     ...(o.snapshots ? { snapshots: [...(figuresWanted ? snapshotTimes(loaded.scenario.time.end) : []), ...everyReportTime(loaded.scenario.time)] } : {}),
   });
@@ -74,10 +94,43 @@ export async function executeRun(
   return { result, exitCode };
 }
 
+/** Where the outputs go: --out, else the directory a run resumes from. */
+export function outDirOf(o: RunCliOptions): string | undefined {
+  return o.out ?? (o.resume !== undefined ? runDirOf(o.resume) : undefined);
+}
+
+/**
+ * The scenario of a run: the file (with --set), or with --resume the one recorded in the
+ * checkpoint; when both are given they must agree, else exit 2 naming the fields that differ.
+ */
+function scenarioToRun(file: string | undefined, o: RunCliOptions): { loaded: LoadedScenario; resume?: RestartState } {
+  if (o.resume === undefined) {
+    if (file === undefined) throw new InputError('missing the scenario file (or --resume <dir>)');
+    return { loaded: loadScenario(file, o.set) };
+  }
+  const cp = readCheckpoint(o.resume);
+  if (file !== undefined) {
+    const given = loadScenario(file, o.set);
+    const diffs = scenarioDifferences(cp.loaded.scenario, given.scenario);
+    if (diffs.length > 0) throw new InputError(`the scenario differs from the one the checkpoint was run with: ${diffs.join('; ')}`, { file: cp.state.file });
+  } else if (o.set.length > 0) {
+    throw new InputError('--set with --resume needs the scenario file, to check the run is the same: give it before --resume');
+  }
+  return { loaded: cp.loaded, resume: cp.state };
+}
+
+/** A resume of a run that already reached its end time: nothing to do (exit 0). */
+function finishedMessage(o: RunCliOptions): string | undefined {
+  if (o.resume === undefined) return undefined;
+  const cp = readCheckpoint(o.resume);
+  const end = cp.loaded.scenario.time.end;
+  return cp.state.t >= end ? `the run in ${o.resume} is finished (t = ${cp.state.t} = time.end); nothing to resume, its outputs are in place` : undefined;
+}
+
 export function runCommand(): Command {
   return new Command('run')
     .description('solve the Fokker–Planck equation of a scenario and report convergence to π')
-    .argument('<scenario>', 'scenario file (.yaml, .yml or .json)')
+    .argument('[scenario]', 'scenario file (.yaml, .yml or .json); optional with --resume')
     .addOption(setOption())
     .option('-o, --out <dir>', 'write report.json, series.csv, density.npy and pi.npy (+ axes) into <dir>')
     .option('--plots', 'also write SVG figures into <dir>/figures (needs --out)')
@@ -93,6 +146,14 @@ export function runCommand(): Command {
       if (!(x > 0)) throw new InvalidArgumentError('must be a positive number of seconds');
       return x;
     })
+    .option('--checkpoints', 'write a restart checkpoint into <dir>/checkpoint at every report time (needs --out; see --resume)')
+    .option('--stop-after <time>', 'run to the first report time ≥ <time>, write its checkpoint and stop (status "incomplete"); continue with --resume', (v) => {
+      const x = Number(v);
+      if (!(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError('must be a positive simulated time');
+      return x;
+    })
+    .option('--resume <dir>', 'continue the run whose checkpoint is in <dir>/checkpoint to its end time, writing the outputs into <dir> (or --out); same numbers as an uninterrupted run')
+    .option('--progress', 'show progress (set-up, stepping, gap) on stderr even when it is not a terminal')
     .addOption(maxMemoryOption())
     .option(
       '--backend <backend>',
@@ -110,23 +171,31 @@ Examples:
   $ fpsolve run scenarios/double-well-1d.yaml --out runs/dw1
   $ fpsolve run scenarios/pearson-1d.yaml --set noise.eta=0.05 --set 'domain.cells=[4000]'
   $ fpsolve run scenarios/ou-2d.yaml --json | jq .rates
+  $ fpsolve run scenarios/ou-2d.yaml --out runs/ou --stop-after 2 && fpsolve run --resume runs/ou
 
 Exit codes: 0 ok (also when --max-wall stopped it: status "incomplete"), 2 bad input
 (an unusable --out included, found before the solve) or over --max-memory, 3 numerical fault
 (report kept, status "failed"), 75 the machine failed the run (a kernel thread lost, out of
 memory: report kept, status "failed", failure.kind "infrastructure"; run it again), 74 writing the outputs failed (disk full; the earlier outputs
-in --out are kept), 130/143 interrupted by SIGINT/SIGTERM (report kept, status "interrupted").`,
+in --out are kept), 130/143 interrupted by SIGINT/SIGTERM (report kept, status "interrupted").
+--resume of a finished run says so and exits 0; a missing or corrupt checkpoint, or a scenario
+that differs from the checkpoint's, is exit 2.`,
     )
-    .action(async (file: string, o: RunCliOptions) => {
+    .action(async (file: string | undefined, o: RunCliOptions) => {
+      const done = finishedMessage(o);
+      if (done !== undefined) {
+        process.stderr.write(`fpsolve: ${done}\n`);
+        return;
+      }
       const controller = new AbortController();
       // The abort reason is the exit code of an interrupted run (see executeRun).
       const onSignal = (sig: NodeJS.Signals): void => controller.abort(sig === 'SIGINT' ? EXIT.interrupted : EXIT.terminated);
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      const progress = new RunProgress({ quiet: o.quiet });
+      const progress = new RunProgress({ quiet: o.quiet, force: o.progress });
       const figuresWanted = Boolean(o.plots || o.html);
       try {
-        const { result, exitCode } = await executeRun(file, o, { signal: controller.signal, onProgress: (p) => progress.update(p) });
+        const { result, exitCode } = await executeRun(file, o, { signal: controller.signal, onProgress: (p) => progress.update(p), onPhase: (p) => progress.phase(p) });
         progress.stop();
         let figures: Figure[] = [];
         const figureNotes: string[] = [];
@@ -139,8 +208,9 @@ in --out are kept), 130/143 interrupted by SIGINT/SIGTERM (report kept, status "
             process.stderr.write(`fpsolve: ${figureNotes[0]}\n`);
           }
         }
-        const written = o.out !== undefined
-          ? await writeRunOutputs(o.out, result, { vti: o.vti, figures, ...(o.html ? { html: renderHtmlReport(result.report, figures, figureNotes) } : {}), ...(o.zarr || o.snapshots ? { zarr: { snapshots: Boolean(o.snapshots) } } : {}) })
+        const out = outDirOf(o);
+        const written = out !== undefined
+          ? await writeRunOutputs(out, result, { vti: o.vti, figures, ...(o.html ? { html: renderHtmlReport(result.report, figures, figureNotes) } : {}), ...(o.zarr || o.snapshots ? { zarr: { snapshots: Boolean(o.snapshots) } } : {}) })
           : [];
         const wrote = written.length ? `wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n` : '';
         if (o.json) {

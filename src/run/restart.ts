@@ -1,0 +1,224 @@
+/**
+ * Restart checkpoints (issue #20.3, docs/outputs.md "Checkpoints"): at report times the run
+ * writes into <out>/checkpoint the density (.npy), the snapshots taken so far, and state.json
+ * holding the time, the integrator's state (step counters, the adaptive step proposal), the
+ * series so far, the resolved scenario and its hash. A resumed run starts from them on the same
+ * steps as an uninterrupted one, so it ends on the same bits.
+ *
+ * Crash safety: each file is written atomically under a name carrying the report index, then
+ * state.json (atomically) names them with their SHA-256, then older files go. Whatever moment a
+ * run is killed, state.json names files that exist and match it.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { decodeNpy, encodeNpy, npyByteBound } from '../io/npy.js';
+import { readLimited, readLimitedText } from '../io/read-limited.js';
+import { packageVersion } from '../paths.js';
+import { canonicalJson } from '../sweep/key.js';
+import type { SeriesPoint } from '../diagnostics/distances.js';
+import type { LoadedScenario, Scenario } from '../scenario/types.js';
+import type { IntegratorStateJson, RestartState, Snapshot, Tracker, TrackerContext } from './types.js';
+
+export const CHECKPOINT_DIR = 'checkpoint';
+export const STATE_FILE = 'state.json';
+const FORMAT = 'fpsolve-checkpoint';
+const VERSION = 1;
+
+export function scenarioHash(s: Scenario): string {
+  return createHash('sha256').update(canonicalJson(s)).digest('hex');
+}
+
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** JSON has no NaN or ±Infinity; series points may hold them (kl of a state with empty cells). */
+const encodeNumber = (_k: string, v: unknown): unknown => (typeof v === 'number' && !Number.isFinite(v) ? { nonFinite: String(v) } : v);
+function decodeNumbers(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(decodeNumbers);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && keys[0] === 'nonFinite' && typeof o.nonFinite === 'string') return Number(o.nonFinite);
+    return Object.fromEntries(keys.map((k) => [k, decodeNumbers(o[k])]));
+  }
+  return v;
+}
+
+interface StateJson {
+  format: string;
+  version: number;
+  fpsolve: string;
+  t: number;
+  index: number;
+  scenarioFile: string;
+  baseDir: string;
+  scenario: Scenario;
+  scenarioHash: string;
+  backend: string;
+  integrator: IntegratorStateJson;
+  series: unknown[];
+  wallSeconds: number;
+  density: { file: string; sha256: string; cells: number };
+  snapshots: { file: string; sha256: string; times: number[] } | null;
+}
+
+export interface CheckpointWriterOptions {
+  dir: string;
+  loaded: LoadedScenario;
+  backend: string;
+  /** Snapshots taken so far (kept in the checkpoint so a resumed run's figures are whole). */
+  snapshots: () => readonly Snapshot[];
+  /** Wall seconds of this run so far plus those before a resume. */
+  wallSeconds: () => number;
+}
+
+/** Writes a restart checkpoint at every report time (or every `interval` of simulated time). */
+export class CheckpointTracker implements Tracker {
+  readonly name = 'checkpoints';
+  readonly interval?: number;
+  private readonly o: CheckpointWriterOptions;
+  private readonly hash: string;
+
+  constructor(o: CheckpointWriterOptions, interval?: number) {
+    this.o = o;
+    this.hash = scenarioHash(o.loaded.scenario);
+    if (interval !== undefined) this.interval = interval;
+  }
+
+  report(ctx: TrackerContext): void {
+    writeCheckpoint(this.o, this.hash, ctx);
+  }
+}
+
+function writeCheckpoint(o: CheckpointWriterOptions, hash: string, ctx: TrackerContext): void {
+  const index = ctx.series.length - 1;
+  const cells = ctx.setup.grid.n.slice();
+  const density = encodeNpy(ctx.rho, cells);
+  const densityFile = `density-${index}.npy`;
+  writeFileAtomic(join(o.dir, densityFile), density);
+  const snaps = o.snapshots();
+  let snapshots: StateJson['snapshots'] = null;
+  if (snaps.length > 0) {
+    const all = new Float64Array(snaps.length * ctx.rho.length);
+    snaps.forEach((s, k) => all.set(s.density, k * ctx.rho.length));
+    const bytes = encodeNpy(all, [snaps.length, ctx.rho.length]);
+    const file = `snapshots-${index}.npy`;
+    writeFileAtomic(join(o.dir, file), bytes);
+    snapshots = { file, sha256: sha256(bytes), times: snaps.map((s) => s.t) };
+  }
+  const state: StateJson = {
+    format: FORMAT,
+    version: VERSION,
+    fpsolve: packageVersion(),
+    t: ctx.t,
+    index,
+    scenarioFile: o.loaded.file,
+    baseDir: o.loaded.baseDir,
+    scenario: o.loaded.scenario,
+    scenarioHash: hash,
+    backend: o.backend,
+    integrator: ctx.integrator.saveState(),
+    series: [...ctx.series],
+    wallSeconds: o.wallSeconds(),
+    density: { file: densityFile, sha256: sha256(density), cells: ctx.rho.length },
+    snapshots,
+  };
+  writeFileAtomic(join(o.dir, STATE_FILE), JSON.stringify(state, encodeNumber, 1) + '\n');
+  // Only now are the older files unreferenced; removing them is tidying, not needed for safety.
+  for (const name of readdirSync(o.dir)) {
+    if (/^(density|snapshots)-\d+\.npy$/.test(name) && name !== densityFile && name !== snapshots?.file) rmSync(join(o.dir, name), { force: true });
+  }
+}
+
+/** A checkpoint as read: the scenario it recorded and the state to continue from. */
+export interface LoadedCheckpoint {
+  loaded: LoadedScenario;
+  state: RestartState;
+  hash: string;
+}
+
+/** The run directory of a checkpoint given either as the run's --out or as its checkpoint/ folder. */
+export function runDirOf(dir: string): string {
+  return existsSync(join(dir, STATE_FILE)) && basename(resolve(dir)) === CHECKPOINT_DIR ? dirname(resolve(dir)) : dir;
+}
+
+/**
+ * Reads <dir>/checkpoint (or `dir` itself when it holds state.json).
+ * @throws InputError (exit 2) naming the file when it is missing, unreadable, inconsistent or from another format.
+ */
+export function readCheckpoint(dir: string): LoadedCheckpoint {
+  const cdir = existsSync(join(dir, STATE_FILE)) ? dir : join(dir, CHECKPOINT_DIR);
+  const file = join(cdir, STATE_FILE);
+  if (!existsSync(file)) {
+    throw new InputError(`no checkpoint to resume from (${existsSync(dir) ? 'the run was not started with --checkpoints or --stop-after' : 'no such directory'})`, { file });
+  }
+  const bad = (what: string, f = file): never => {
+    throw new InputError(`corrupt checkpoint: ${what}`, { file: f });
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readLimitedText(file, { maxBytes: 256 * 1024 * 1024, what: 'checkpoint state' }));
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    return bad(`not JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  const s = raw as Partial<StateJson>;
+  if (!s || typeof s !== 'object' || s.format !== FORMAT) return bad(`not an fpsolve checkpoint (format must be "${FORMAT}")`);
+  if (s.version !== VERSION) return bad(`checkpoint version ${String(s.version)}, this fpsolve reads version ${VERSION}`);
+  const num = (v: unknown, name: string): number => (typeof v === 'number' && Number.isFinite(v) ? v : bad(`${name} must be a finite number`));
+  const t = num(s.t, 't');
+  if (!s.scenario || typeof s.scenario !== 'object') return bad('scenario missing');
+  if (typeof s.scenarioHash !== 'string' || scenarioHash(s.scenario) !== s.scenarioHash) return bad('the recorded scenario does not match its hash (edited by hand?)');
+  if (typeof s.backend !== 'string' || !s.integrator || typeof s.integrator !== 'object') return bad('backend or integrator state missing');
+  if (!Array.isArray(s.series) || s.series.length === 0) return bad('series missing');
+  const series = decodeNumbers(s.series) as SeriesPoint[];
+  if (series.some((p) => !p || typeof p !== 'object' || typeof p.t !== 'number') || series[series.length - 1].t !== t) return bad('series does not end at the checkpoint time');
+  if (!s.density || typeof s.density.file !== 'string' || !/^density-\d+\.npy$/.test(s.density.file)) return bad('density file missing');
+  const cells = num(s.density.cells, 'density.cells');
+  const readNpyChecked = (name: string, hash: unknown, n: number): Float64Array => {
+    const f = join(cdir, name);
+    if (!existsSync(f) || !statSync(f).isFile()) return bad('file missing', f);
+    const bytes = readLimited(f, { maxBytes: npyByteBound(n), what: 'checkpoint array' });
+    if (sha256(bytes) !== hash) return bad(`does not match ${STATE_FILE} (SHA-256 differs)`, f);
+    const a = decodeNpy(bytes, f).data;
+    if (a.length !== n) return bad(`holds ${a.length} values, ${STATE_FILE} says ${n}`, f);
+    return a;
+  };
+  const density = readNpyChecked(s.density.file, s.density.sha256, cells);
+  const snapshots: Snapshot[] = [];
+  if (s.snapshots) {
+    const times = s.snapshots.times;
+    if (!Array.isArray(times) || typeof s.snapshots.file !== 'string' || !/^snapshots-\d+\.npy$/.test(s.snapshots.file)) return bad('snapshots malformed');
+    const all = readNpyChecked(s.snapshots.file, s.snapshots.sha256, times.length * cells);
+    times.forEach((tk, k) => snapshots.push({ t: num(tk, 'snapshots.times'), density: all.slice(k * cells, (k + 1) * cells) }));
+  }
+  const loaded: LoadedScenario = { scenario: s.scenario, file: typeof s.scenarioFile === 'string' ? s.scenarioFile : '<checkpoint>', baseDir: typeof s.baseDir === 'string' ? s.baseDir : cdir };
+  const state: RestartState = {
+    t,
+    density,
+    series,
+    integrator: s.integrator,
+    snapshots,
+    wallSeconds: typeof s.wallSeconds === 'number' ? s.wallSeconds : 0,
+    backend: s.backend,
+    file,
+  };
+  return { loaded, state, hash: s.scenarioHash };
+}
+
+/** The first fields (dotted paths) where two scenarios differ, for the resume refusal. */
+export function scenarioDifferences(a: unknown, b: unknown, path = '', out: string[] = []): string[] {
+  if (out.length >= 3) return out;
+  if (canonicalJson(a) === canonicalJson(b)) return out;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    const ao = a as Record<string, unknown>;
+    const bo = b as Record<string, unknown>;
+    for (const k of [...new Set([...Object.keys(ao), ...Object.keys(bo)])].sort()) scenarioDifferences(ao[k], bo[k], path ? `${path}.${k}` : k, out);
+    return out;
+  }
+  const show = (v: unknown): string => (v === undefined ? '(absent)' : (JSON.stringify(v) ?? String(v)).slice(0, 60));
+  out.push(`${path || '(scenario)'}: checkpoint ${show(a)}, given ${show(b)}`);
+  return out;
+}
