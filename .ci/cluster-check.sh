@@ -59,10 +59,9 @@ ln -s "$repo/node_modules" "$clone/node_modules"
 reference() {
   if [ ! -f "$work/reference/sweep.json" ]; then
     say "reference: the same sweep unsharded on this machine"
-    (cd "$clone" && npx fpsolve sweep "${sweep_args[@]}" --jobs "$(nproc)" --quiet --out "$work/reference") \
+    (cd "$clone" && npx fpsolve sweep "${sweep_args[@]}" --jobs "$(nproc)" --quiet --out "$work/reference" >&2) \
       || fail "the single-machine reference sweep exited $?"
   fi
-  echo "$work/reference"
 }
 
 show_jobs() {
@@ -118,9 +117,8 @@ check_slurm() {
   bad=$(scontrol -o show job "$array" | grep -vc 'JobState=COMPLETED .*ExitCode=0:0' || true)
   [ "$tasks" -eq 16 ] && [ "$bad" -eq 0 ] || slurm_failure "array $array: $tasks tasks, $bad not completed with exit 0" "$array"
   say "slurm: 16 tasks and the merge completed in $((SECONDS - deadline + timeout_s))s"
-  local ref
-  ref=$(reference)
-  node "$repo/.ci/compare-sweeps.mjs" "$ref" "$clone/sweeps/dw" || slurm_failure "Slurm's merged sweep differs from the reference"
+  reference
+  node "$repo/.ci/compare-sweeps.mjs" "$work/reference" "$clone/sweeps/dw" || slurm_failure "Slurm's merged sweep differs from the reference"
 
   slurm_down "$slurm_dir"
   slurm_started=""
@@ -135,9 +133,8 @@ check_parallel() {
   local t0=$SECONDS
   (cd "$clone" && bash examples/gnu-parallel-sweep.sh) || fail "examples/gnu-parallel-sweep.sh exited $?"
   say "parallel: 4 shards and the merge in $((SECONDS - t0))s"
-  local ref
-  ref=$(reference)
-  node "$repo/.ci/compare-sweeps.mjs" "$ref" "$clone/sweeps/dw" || fail "GNU parallel's merged sweep differs from the reference"
+  reference
+  node "$repo/.ci/compare-sweeps.mjs" "$work/reference" "$clone/sweeps/dw" || fail "GNU parallel's merged sweep differs from the reference"
 }
 
 if [ "$what" = slurm ] || [ "$what" = all ]; then check_slurm; fi
