@@ -34,7 +34,15 @@ slurm_started=""
 cleanup() {
   local rc=$?
   if [ -n "$slurm_started" ]; then slurm_down "$slurm_dir"; fi
-  if [ -n "${FPSOLVE_CLUSTER_KEEP:-}" ]; then say "kept $work"; else rm -rf "$work"; fi
+  if [ -n "${FPSOLVE_CLUSTER_KEEP:-}" ]; then say "kept $work"; else
+    # npx remembered the clone as an installed package (~/.npm/_npx/<hash>): forget only that one.
+    local cache f
+    cache=$(npm config get cache 2>/dev/null || true)
+    for f in "$cache"/_npx/*/package.json; do
+      [ -f "$f" ] && grep -qF "\"$work/clone\"" "$f" && rm -rf "$(dirname "$f")"
+    done
+    rm -rf "$work"
+  fi
   exit "$rc"
 }
 trap cleanup EXIT
