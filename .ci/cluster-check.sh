@@ -76,7 +76,7 @@ show_jobs() {
   local id line
   for id in "$@"; do
     scontrol -o show job "$id" 2>/dev/null | while read -r line; do
-      echo "  $(grep -oE '(JobId|ArrayTaskId|JobName|JobState|Reason|ExitCode)=[^ ]+' <<<"$line" | paste -sd' ')" >&2
+      echo "  $(grep -oE '(^| )(JobId|ArrayTaskId|JobName|JobState|Reason|ExitCode)=[^ ]+' <<<"$line" | paste -sd' ')" >&2
     done
   done
 }
@@ -116,6 +116,10 @@ check_slurm() {
       PENDING|CONFIGURING|RUNNING|COMPLETING|SUSPENDED|"") ;;
       *) slurm_failure "merge job $merge ended $state (a failed array task cancels it)" "$array" "$merge" ;;
     esac
+    # Slurm cancels the merge only once the whole array has ended; a failed task is known sooner.
+    if scontrol -o show job "$array" 2>/dev/null | grep -qE 'JobState=(FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED)'; then
+      slurm_failure "a task of array $array failed" "$array" "$merge"
+    fi
     [ $SECONDS -lt $deadline ] || slurm_failure "array $array and merge $merge not finished after ${timeout_s}s" "$array" "$merge"
     sleep 2
   done

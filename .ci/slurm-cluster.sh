@@ -49,7 +49,8 @@ slurm_up() {
   # Slurm only checks a request against RealMemory, so never declare less than one task needs.
   [ "$memmb" -ge 4096 ] || memmb=4096
   mkdir -p "$dir/state" "$dir/spool"
-  chmod 700 "$dir"
+  # Clients reach munge through a socket in $dir; other users may submit too.
+  chmod 755 "$dir"
 
   # munge refuses a key readable by others; 1024 random bytes is what mungekey makes.
   head -c 1024 /dev/urandom > "$dir/munge.key"
