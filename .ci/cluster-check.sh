@@ -28,6 +28,16 @@ cannot_run() {
   say "skipped: $*"
 }
 
+# What can run here, decided before anything is cloned or built.
+do_slurm="" do_parallel=""
+if [ "$what" = slurm ] || [ "$what" = all ]; then
+  if why=$(slurm_missing); then do_slurm=1; else cannot_run "Slurm: $why"; fi
+fi
+if [ "$what" = parallel ] || [ "$what" = all ]; then
+  if command -v parallel >/dev/null 2>&1; then do_parallel=1; else cannot_run "GNU parallel is not installed"; fi
+fi
+[ -n "$do_slurm$do_parallel" ] || exit 0
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/fpsolve-cluster.XXXXXX")
 slurm_dir="$work/slurm"
 slurm_started=""
@@ -95,8 +105,6 @@ slurm_failure() {
 }
 
 check_slurm() {
-  local why
-  if ! why=$(slurm_missing); then cannot_run "Slurm: $why"; return 0; fi
   slurm_started=1
   slurm_up "$slurm_dir" || fail "Slurm did not start (above: why, and the daemons' logs)"
 
@@ -137,7 +145,6 @@ check_slurm() {
 }
 
 check_parallel() {
-  if ! command -v parallel >/dev/null 2>&1; then cannot_run "GNU parallel is not installed"; return 0; fi
   # Back to a fresh clone: no outputs of an earlier example, nothing untracked.
   rm -rf "$clone/sweeps" "$clone/logs" "$clone"/fpsolve-sweep-*.out
   [ -z "$(git -C "$clone" status --porcelain)" ] || fail "the clone is not clean before the GNU parallel example: $(git -C "$clone" status --porcelain | head -5)"
@@ -149,6 +156,6 @@ check_parallel() {
   node "$repo/.ci/compare-sweeps.mjs" "$work/reference" "$clone/sweeps/dw" || fail "GNU parallel's merged sweep differs from the reference"
 }
 
-if [ "$what" = slurm ] || [ "$what" = all ]; then check_slurm; fi
-if [ "$what" = parallel ] || [ "$what" = all ]; then check_parallel; fi
+if [ "$do_slurm" ]; then check_slurm; fi
+if [ "$do_parallel" ]; then check_parallel; fi
 say "done"
