@@ -13,8 +13,9 @@
 #
 # If a task fails, the merge is cancelled rather than left pending forever (--kill-on-invalid-dep).
 # A task that hits its time limit gets SIGTERM, keeps its finished points and exits 143;
-# resubmitting (or `sbatch --array=<failed ids> examples/slurm-sweep.sh`) resumes where each task
-# stopped, and `npx fpsolve sweep merge sweeps/dw-*/ --out sweeps/dw` can be rerun at any time.
+# `bash examples/slurm-sweep.sh` again resumes: every task skips the points it has finished, and
+# the merge runs again. Resubmit the whole array, not some ids (--array=3,7): --shard auto counts
+# the tasks of the array it is in, so a smaller array means other shards (refused, exit 2).
 #SBATCH --job-name=fpsolve-sweep
 #SBATCH --array=1-16
 #SBATCH --cpus-per-task=2
