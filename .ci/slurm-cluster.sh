@@ -43,7 +43,8 @@ slurm_up() {
   local dir=$1
   local host cpus memmb
   host=$(hostname -s)
-  cpus=$(nproc)
+  # The CPUs Slurm may hand out (FPSOLVE_SLURM_CPUS; default: the machine's cores).
+  cpus=${FPSOLVE_SLURM_CPUS:-$(nproc)}
   memmb=$(awk '/^MemTotal:/ { print int($2 / 1024 * 0.9) }' /proc/meminfo)
   # The example asks for 2 CPUs x 2G per task; with memory not a consumable resource (CR_Core)
   # Slurm only checks a request against RealMemory, so never declare less than one task needs.
