@@ -39,6 +39,7 @@ fi
 [ -n "$do_slurm$do_parallel" ] || exit 0
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fpsolve-cluster.XXXXXX")
+chmod 755 "$work" # munge wants its socket reachable by every user
 slurm_dir="$work/slurm"
 slurm_started=""
 cleanup() {
