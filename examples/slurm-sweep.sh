@@ -24,8 +24,8 @@
 #SBATCH --output=fpsolve-sweep-%A_%a.out
 set -euo pipefail
 
-if [ -z "${SLURM_JOB_ID:-}" ]; then
-  # Submitting (run by hand, not by Slurm).
+if [ -z "${SLURM_ARRAY_TASK_ID:-}" ]; then
+  # Submitting: run by hand (also from inside an salloc session, which is a job but no array task).
   mkdir -p logs
   # Fail now rather than in 16 queued tasks when fpsolve is not built or installed here. The
   # first `npx fpsolve` in a clone also installs it into npx's cache; doing it once here keeps the

@@ -80,9 +80,12 @@ function runExample(clone: { dir: string; bin: string }, env: Record<string, str
 }
 
 describe('examples/slurm-sweep.sh', () => {
-  it('submitted by hand: makes logs/ before sbatch, then the array and an afterok merge on its id', () => {
+  it.each([
+    ['from a login shell', {}],
+    ['from inside an salloc session (a job, but no array task)', { SLURM_JOB_ID: '12' }],
+  ])('submitted by hand %s: makes logs/ before sbatch, then the array and an afterok merge on its id', (_where, env: Record<string, string>) => {
     const clone = fakeClone();
-    const r = runExample(clone, {});
+    const r = runExample(clone, env);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const calls = clone.calls();
