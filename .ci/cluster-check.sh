@@ -64,14 +64,17 @@ trap 'exit 143' TERM
 sweep_args=(scenarios/double-well-1d.yaml --set 'noise.eta=logspace(-2,0,9)' --set 'noise.sigma=1,2,4')
 
 # --- a fresh clone, set up as the README says (npm ci: dependencies, then the build) -------------
-[ -z "$(git -C "$repo" status --porcelain --untracked-files=no)" ] \
+# safe.directory: CI's root may clone a checkout another user owns.
+git_repo() { git -c safe.directory="$repo" -c safe.directory="$repo/.git" "$@"; }
+[ -z "$(git_repo -C "$repo" status --porcelain --untracked-files=no)" ] \
   || say "note: testing the committed HEAD; uncommitted changes in $repo are not in the clone"
-git clone -q "$repo" "$work/clone"
+git_repo clone -q "$repo" "$work/clone"
 clone="$work/clone"
 say "clone of $(git -C "$clone" rev-parse --short HEAD) in $clone"
 # The dependencies npm ci installed in this checkout (same package-lock), instead of a second install.
+[ -d "$repo/node_modules" ] || fail "no node_modules in $repo: run npm ci there first"
 ln -s "$repo/node_modules" "$clone/node_modules"
-(cd "$clone" && npm run --silent build >/dev/null)
+(cd "$clone" && npm run --silent build >&2) || fail "npm run build failed in the clone"
 
 # The same sweep unsharded on this machine; made after the first example ran, so that the example
 # meets the clone as a user would (npx has not installed fpsolve from it yet).
