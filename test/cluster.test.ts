@@ -5,9 +5,9 @@
  * stand-ins for sbatch and npx that record what a real Slurm would see, and the comparison script
  * against sweeps whose differences the test made itself.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync as mkdtempRaw, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
@@ -16,6 +16,16 @@ const ROOT = packageRoot();
 const SLURM_EXAMPLE = join(ROOT, 'examples', 'slurm-sweep.sh');
 const COMPARE = join(ROOT, '.ci', 'compare-sweeps.mjs');
 const CHECK = join(ROOT, '.ci', 'cluster-check.sh');
+
+const made: string[] = [];
+function mkdtempSync(prefix: string): string {
+  const d = mkdtempRaw(prefix);
+  made.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 interface Call {
   tool: string;
