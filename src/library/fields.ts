@@ -1,4 +1,5 @@
-import ndarray, { type NdArray } from 'ndarray';
+import type { NdArray } from 'ndarray';
+import { fieldView as gridView } from '../field/field.js';
 import type { Grid } from '../../solvers/grid.js';
 import { InputError } from '../errors.js';
 
@@ -32,7 +33,7 @@ export function fieldView(grid: Grid, values: Float64Array): FieldView {
   }
   const coords = grid.n.map((_, k) => grid.centres(k));
   return {
-    array: ndarray(values, grid.n.slice(), grid.strides.slice()),
+    array: gridView(grid, values),
     values,
     coords,
     axes: AXIS_NAMES.slice(0, grid.dim),

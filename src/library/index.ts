@@ -36,6 +36,15 @@ export type {
 
 // Building and running -----------------------------------------------------------------------
 export { setUp, runScenario, type Setup, type SetupOptions, type RunOptions, type RunResult, type ProgressInfo } from '../run/run.js';
+// The run loop's pieces (src/run/controller.ts, trackers.ts): a script passes its own `Tracker`s in RunOptions.trackers.
+export type { PhaseInfo, Tracker, TrackerContext, LookContext, TrackerAnswer, StopRequest, Snapshot, RestartState } from '../run/types.js';
+export { SeriesTracker, HealthTracker, SnapshotTracker, ProgressTracker, SignalTracker, WallLimitTracker, StopAfterTracker } from '../run/trackers.js';
+export { runController, reportTimesOf } from '../run/controller.js';
+// Restart: `const cp = readCheckpoint(dir); await runScenario(cp.loaded, { resume: cp.state })`.
+export { readCheckpoint, scenarioHash, CheckpointTracker, type LoadedCheckpoint } from '../run/restart.js';
+export { buildReport } from '../report/build.js';
+export type { ReportFailure } from '../failure-report.js';
+export { SolverFailure, InfrastructureFailure } from '../../solvers/failures.js';
 export type { RunReport, RunStatus, GapReport, BoundsReport } from '../report/types.js';
 export type { SeriesPoint } from '../diagnostics/distances.js';
 export type { Regime, RegimeName, RegimeComponent } from '../diagnostics/regime.js';
@@ -45,6 +54,8 @@ export { Grid } from '../../solvers/grid.js';
 
 // Fields as ndarrays -------------------------------------------------------------------------
 export { fieldView, AXIS_NAMES, type FieldView } from './fields.js';
+export { marginal, slice, midSlices } from '../field/marginal.js';
+export { writeZarr } from '../io/zarr.js';
 
 // Errors ---------------------------------------------------------------------------------------
 export { EXIT, FpsolveError, InputError, NumericalFault, OutputError } from '../errors.js';

@@ -77,9 +77,9 @@ function isRequest(v: unknown): v is WorkerRequest {
 async function answer(req: WorkerRequest, signal: AbortSignal): Promise<WorkerResponse> {
   try {
     const { file, opts } = parseRunArgs(req);
-    for (const flag of ['out', 'plots', 'html', 'vti'] as const) {
+    for (const flag of ['out', 'plots', 'html', 'vti', 'zarr', 'snapshots', 'checkpoints', 'stopAfter', 'resume'] as const) {
       // Every point of a sweep would write into the same directory: refuse rather than overwrite.
-      if (opts[flag]) throw new ParseFailure(EXIT.badInput, `--${flag} cannot be used for a sweep point or check case (each run reports by JSON)`);
+      if (opts[flag] !== undefined && opts[flag] !== false) throw new ParseFailure(EXIT.badInput, `--${flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} cannot be used for a sweep point or check case (each run reports by JSON)`);
     }
     const { result, exitCode } = await executeRun(file, opts, { signal });
     // Parsed back so the pool gets exactly the object `fpsolve run --json` prints (non-finite numbers as null).
