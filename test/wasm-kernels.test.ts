@@ -73,7 +73,7 @@ describe('WebAssembly kernels give the JavaScript loops\' bits', () => {
   const size3 = n3[0] * n3[1] * n3[2];
 
   const cases: { name: RangeKernelName; size: number; arrays: () => Float64Array[]; ints?: () => Int32Array[]; params: number[]; out: number[] }[] = [
-    { name: 'symmetric2', size: size2, arrays: () => [...wallWeights(n2, 1), filled(size2, 3, true), filled(size2, 4), sharedFloat64(size2)], params: [n2[1], size2], out: [4] },
+    { name: 'sym2', size: size2, arrays: () => [...wallWeights(n2, 1), filled(size2, 3, true), filled(size2, 4), sharedFloat64(size2)], params: [n2[1], size2], out: [4] },
     { name: 'shifted2', size: size2, arrays: () => [...wallWeights(n2, 1), filled(size2, 3, true), filled(size2, 4), sharedFloat64(size2)], params: [0.37, n2[1], size2], out: [4] },
     { name: 'shifted3', size: size3, arrays: () => [...wallWeights(n3, 1), filled(size3, 5, true), filled(size3, 6), sharedFloat64(size3)], params: [0.37, n3[1] * n3[2], n3[2], size3], out: [5] },
     {
@@ -87,7 +87,7 @@ describe('WebAssembly kernels give the JavaScript loops\' bits', () => {
       params: [n2[1], size2],
       out: [6],
     },
-    { name: 'dotRange', size: size2, arrays: () => [filled(size2, 1), filled(size2, 2)], params: [], out: [] },
+    { name: 'dot', size: size2, arrays: () => [filled(size2, 1), filled(size2, 2)], params: [], out: [] },
     { name: 'cgUpdate', size: size2, arrays: () => [filled(size2, 1), filled(size2, 2), filled(size2, 3), filled(size2, 4)], params: [0.731], out: [2, 3] },
     { name: 'lincomb', size: size2, arrays: () => [filled(size2, 1), filled(size2, 2), sharedFloat64(size2)], params: [0.3, -1.7], out: [2] },
     { name: 'scaleBy', size: size2, arrays: () => [filled(size2, 1, true), filled(size2, 2), sharedFloat64(size2)], params: [], out: [2] },

@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import type { FvOperator } from '../operator.js';
 import { TridiagonalSolver, type Preconditioner } from '../linear.js';
 import { ConditionedPreconditioner } from '../preconditioner.js';
-import { max, min, norm1, sum } from '../vec.js';
+import { max, min } from '../vec.js';
 import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
 import { sharedFloat64 } from '../shared-memory.js';
 import { defaultThreads, KERNEL_BLOCKS, ThreadTeam } from './team.js';
@@ -52,11 +52,16 @@ export class CpuBackend implements Backend {
   private pre: Preconditioner | undefined;
   /** Kernel threads (null: this thread only). */
   private readonly team: ThreadTeam | null;
+  /** The generated stencils for this grid's dimension, chosen once. */
+  private readonly applyName: RangeKernelName;
+  private readonly shiftedName: RangeKernelName;
 
   /** `preconditioner` defaults to the Jacobi/multigrid switch by conditioning. */
   constructor(op: FvOperator, preconditioner?: Preconditioner, opts: CpuBackendOptions = {}) {
     this.op = op;
     this.size = op.grid.size;
+    this.applyName = `apply${op.grid.dim}` as RangeKernelName;
+    this.shiftedName = `shifted${op.grid.dim}` as RangeKernelName;
     this.tmp = sharedFloat64(this.size);
     const blocks = opts.blocks ?? (this.size >= THREADED_MIN_CELLS && op.grid.dim > 1 ? KERNEL_BLOCKS : 1);
     this.team = blocks > 1 ? ThreadTeam.create(opts.threads ?? defaultThreads(), blocks) : null;
@@ -123,15 +128,9 @@ export class CpuBackend implements Backend {
     return this.team ? this.team.run(name, arrays, [], params, this.size) : RANGE_KERNELS[name](arrays, [], params, 0, this.size);
   }
 
-  /** out = A x: in 2-D the operator's own stencil kernel, split across the team when there is one. */
+  /** out = A x: the operator's generated stencil, split across the team when there is one. */
   private applyTo(x: Float64Array, out: Float64Array): void {
-    const g = this.op.grid;
-    if (g.dim === 2) {
-      const { fwd, bwd, outflow } = this.op;
-      this.par('apply2', [fwd[0], bwd[0], fwd[1], bwd[1], outflow, x, out], [g.strides[0], this.size]);
-    } else {
-      this.op.apply(x, out);
-    }
+    this.par(this.applyName, this.op.applyArrays(x, out), this.op.strideParams());
   }
 
   async apply(x: Field, out: Field): Promise<void> {
@@ -146,33 +145,20 @@ export class CpuBackend implements Backend {
     this.par('lincomb', [xs, k, o], [1, dt]);
   }
   async rkl2Stage(c: Rkl2StageCoefficients, y1: Field, y2: Field, y0: Field, l0: Field, out: Field): Promise<void> {
-    const [a1, a2, a0, l, o] = [this.d(y1), this.d(y2), this.d(y0), this.d(l0), this.d(out)];
+    const a1 = this.d(y1);
     const lj = this.tmp;
     this.applyTo(a1, lj);
     const { mu, nu, a, g } = c;
-    for (let i = 0; i < o.length; i++) o[i] = mu * a1[i] + nu * a2[i] + (1 - mu - nu) * a0[i] + a * lj[i] + g * l[i];
+    this.par('rkl2Combine', [a1, this.d(y2), this.d(y0), lj, this.d(l0), this.d(out)], [mu, nu, 1 - mu - nu, a, g]);
   }
   async lincomb(a: number, x: Field, b: number, y: Field, out: Field): Promise<void> {
     this.par('lincomb', [this.d(x), this.d(y), this.d(out)], [a, b]);
   }
   async scale(a: number, x: Field): Promise<void> {
-    const xs = this.d(x);
-    for (let i = 0; i < xs.length; i++) xs[i] *= a;
+    this.par('scale', [this.d(x)], [a]);
   }
   async shifted(theta: number, v: Field, out: Field): Promise<void> {
-    const [vs, o] = [this.d(v), this.d(out)];
-    const g = this.op.grid;
-    if (g.dim === 2) {
-      this.par('shifted2', [this.op.sym[0], this.op.sym[1], this.op.outflow, vs, o], [theta, g.strides[0], this.size]);
-      return;
-    }
-    if (g.dim === 3) {
-      const [w0, w1, w2] = this.op.sym;
-      this.par('shifted3', [w0, w1, w2, this.op.outflow, vs, o], [theta, g.strides[0], g.strides[1], this.size]);
-      return;
-    }
-    this.op.applySymmetric(vs, o);
-    for (let i = 0; i < o.length; i++) o[i] = vs[i] - theta * o[i];
+    this.par(this.shiftedName, [...this.op.sym, this.op.outflow, this.d(v), this.d(out)], [theta, ...this.op.strideParams()]);
   }
   async zero(x: Field): Promise<void> {
     this.d(x).fill(0);
@@ -188,21 +174,19 @@ export class CpuBackend implements Backend {
     pre.apply(this.d(r), this.d(out));
   }
   async toSymmetric(x: Field, out: Field): Promise<void> {
-    const [xs, o, s] = [this.d(x), this.d(out), this.op.sqrtPi];
-    for (let i = 0; i < o.length; i++) o[i] = xs[i] / s[i];
+    this.par('divide', [this.d(x), this.op.sqrtPi, this.d(out)]);
   }
   async fromSymmetric(y: Field, out: Field): Promise<void> {
-    const [ys, o, s] = [this.d(y), this.d(out), this.op.sqrtPi];
-    for (let i = 0; i < o.length; i++) o[i] = ys[i] * s[i];
+    this.par('multiply', [this.d(y), this.op.sqrtPi, this.d(out)]);
   }
   async dot(x: Field, y: Field): Promise<number> {
-    return this.par('dotRange', [this.d(x), this.d(y)]);
+    return this.par('dot', [this.d(x), this.d(y)]);
   }
   async sum(x: Field): Promise<number> {
-    return sum(this.d(x));
+    return this.par('sum', [this.d(x)]);
   }
   async norm1(x: Field): Promise<number> {
-    return norm1(this.d(x));
+    return this.par('norm1', [this.d(x)]);
   }
   async min(x: Field): Promise<number> {
     return min(this.d(x));
