@@ -11,7 +11,7 @@ export type { RangeKernel } from './kernels/registry.js';
 const generated = <N extends string>(names: readonly N[]): Record<N, RangeKernel> => Object.fromEntries(names.map((n) => [n, rangeKernel(n)])) as Record<N, RangeKernel>;
 
 export const RANGE_KERNELS = {
-  ...generated(['sym1', 'sym2', 'sym3', 'shifted1', 'shifted2', 'shifted3', 'apply1', 'apply2', 'apply3', 'dot', 'cgUpdate', 'lincomb', 'scaleBy', 'zero', 'prolongAdd', 'rkl2Combine', 'scale', 'divide', 'multiply', 'sum', 'norm1']),
+  ...generated(['sym1', 'sym2', 'sym3', 'shifted1', 'shifted2', 'shifted3', 'apply1', 'apply2', 'apply3', 'rkl2Stage1', 'rkl2Stage2', 'rkl2Stage3', 'dot', 'cgUpdate', 'lincomb', 'scaleBy', 'zero', 'prolongAdd', 'scale', 'divide', 'multiply', 'sum', 'norm1']),
   restrictAfterFirstSweep,
   gaussSeidelBlock,
 } as const;

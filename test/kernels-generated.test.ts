@@ -136,6 +136,15 @@ for (const backend of backends) {
         const th = 0.37;
         kernel('shifted', d, backend).range([...w, arena(b.od), v, sv], [], [th, ...p], 0, b.size);
         expectClose(sv, Array.from(Sv, (x, i) => v[i] - th * x));
+        // the fused RKL2 stage and the convex Euler step, with A y1 from the matrix
+        const [y2, y0, l0] = [vector(b.size, 23), vector(b.size, 25), vector(b.size, 27)];
+        const [mu, nu, ca, g] = [1.3, -0.4, 0.05, -0.02];
+        const coef = [...b.fw.flatMap((f, k) => [arena(f), arena(b.bw[k])]), arena(b.od)];
+        const Ay = matvec(b.A, rho, b.size);
+        kernel('rkl2Stage', d, backend).range([...coef, rho, y2, y0, l0, out], [], [mu, nu, 1 - mu - nu, ca, g, ...p], 0, b.size);
+        expectClose(out, Array.from(rho, (y, i) => mu * y + nu * y2[i] + (1 - mu - nu) * y0[i] + ca * Ay[i] + g * l0[i]));
+        kernel('eulerConvex', d, backend).range([...coef, rho, out], [], [0.01, ...p], 0, b.size);
+        expectClose(out, Array.from(rho, (y, i) => y + 0.01 * Ay[i]));
         // any split of the range gives the same values (the threads' blocks, checked ends inside)
         const pieces = sharedFloat64(b.size);
         const cuts = [0, 1, Math.floor(b.size / 3), b.size - 2, b.size].filter((c, i, a) => c >= 0 && c <= b.size && (i === 0 || c > a[i - 1]));
@@ -201,7 +210,7 @@ for (const backend of backends) {
 
   describe(`vector kernels and reductions against plain loops (${backend})`, () => {
     const size = 1001;
-    const [x, y, z, u, w] = [1, 2, 3, 4, 5].map((s) => vector(size, s));
+    const [x, y, z, u] = [1, 2, 3, 4].map((s) => vector(size, s));
     const pos = vector(size, 6, 0.5, 2);
     const run = (name: string, a: Float64Array[], p: number[] = []): number => kernel(name, null, backend).range(a, [], p, 0, size);
     const loop = (f: (i: number) => number): Float64Array => Float64Array.from({ length: size }, (_, i) => f(i));
@@ -210,13 +219,15 @@ for (const backend of backends) {
       for (let i = 0; i < size; i++) s += f(i);
       return s;
     };
-    it('dot, sum, |·| sum', () => {
+    it('dot, sum, |·| sum, min, max', () => {
+      expect(run('minimum', [x])).toBe(Math.min(...x));
+      expect(run('maximum', [x])).toBe(Math.max(...x));
       expect(run('dot', [x, y])).toBeCloseTo(plainSum((i) => x[i] * y[i]), 12);
       expect(run('sum', [x])).toBeCloseTo(plainSum((i) => x[i]), 12);
       expect(run('norm1', [x])).toBeCloseTo(plainSum((i) => Math.abs(x[i])), 12);
       expect(run('norm1', [x])).toBeGreaterThan(Math.abs(run('sum', [x])));
     });
-    it('maps: lincomb, scaleBy, scale, divide, multiply, accumulate, zero, the RKL2 combination', () => {
+    it('maps: lincomb, scaleBy, scale, divide, multiply, accumulate, fill, zero, Jacobi on I − θS', () => {
       const out = sharedFloat64(size);
       run('lincomb', [x, y, out], [0.3, -1.7]);
       expectClose(out, loop((i) => 0.3 * x[i] - 1.7 * y[i]));
@@ -231,9 +242,10 @@ for (const backend of backends) {
       expectClose(acc, loop((i) => y[i] + 0.25 * x[i]));
       run('scale', [acc], [-2]);
       expectClose(acc, loop((i) => -2 * (y[i] + 0.25 * x[i])));
-      const [mu, nu, a, g] = [1.3, -0.4, 0.05, -0.02];
-      run('rkl2Combine', [x, y, z, u, w, out], [mu, nu, 1 - mu - nu, a, g]);
-      expectClose(out, loop((i) => mu * x[i] + nu * y[i] + (1 - mu - nu) * z[i] + a * u[i] + g * w[i]));
+      run('fill', [out], [2.5]);
+      expect(out.every((v) => v === 2.5)).toBe(true);
+      run('jacobiShifted', [pos, x, out], [0.3]);
+      expectClose(out, loop((i) => x[i] / (1 + 0.3 * pos[i])));
       run('zero', [out]);
       expect(out.every((v) => v === 0)).toBe(true);
     });

@@ -48,8 +48,8 @@ export interface KernelDesc {
   /** The parameter holding the array length, needed when any read has an offset. */
   size?: string;
   body: Stmt[];
-  /** A reduction over the range, returned as the kernel's partial result (else 0). */
-  reduce?: { op: 'sum'; v: Expr };
+  /** A reduction over the range, returned as the kernel's partial result (else 0); min/max start at ±∞. */
+  reduce?: { op: 'sum' | 'min' | 'max'; v: Expr };
   /** Cells in decreasing order (a backward Gauss–Seidel sweep). */
   backward?: boolean;
 }

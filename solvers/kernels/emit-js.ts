@@ -75,7 +75,10 @@ function stmt(s: Stmt, checked: boolean, carry: { arr: string; off: number } | n
 
 function cell(d: KernelDesc, checked: boolean, carry: { arr: string; off: number } | null): string {
   const body = d.body.map((s) => stmt(s, checked, carry));
-  if (d.reduce) body.push(`$$acc = $$acc + ${expr(d.reduce.v, checked, carry)};`);
+  if (d.reduce) {
+    const v = expr(d.reduce.v, checked, carry);
+    body.push(d.reduce.op === 'sum' ? `$$acc = $$acc + ${v};` : `$$acc = Math.${d.reduce.op}($$acc, ${v});`);
+  }
   return body.join(' ');
 }
 
@@ -107,7 +110,8 @@ export function emitJs(d: KernelDesc, wasm?: WasmLookup): JsKernel {
   if (hasOffsets && !d.size) throw new Error(`kernel ${d.name}: reads at offsets need a size parameter`);
   const c = carried(d);
   const carry = c ? { arr: c, off: d.backward ? 1 : -1 } : null;
-  const red = d.reduce ? 'let $$acc = 0;' : '';
+  const red = d.reduce ? `let $$acc = ${d.reduce.op === 'sum' ? '0' : d.reduce.op === 'min' ? 'Infinity' : '-Infinity'};` : '';
+  const join = d.reduce?.op === 'min' || d.reduce?.op === 'max' ? `$$acc = Math.${d.reduce.op}($$acc, $$part);` : '$$acc = $$acc + $$part;';
   const ret = d.reduce ? 'return $$acc;' : 'return 0;';
   const prevInit = carry ? `let $$prev = ${ident(carry.arr)}[${d.backward ? 'hi' : 'lo - 1'}];` : '';
   const interiorSrc = `${unpack(d)}\nif (hi <= lo) return 0;\n${red}\n${prevInit}\n${loop(d, 'lo', 'hi', cell(d, false, carry))}\n${ret}`;
@@ -124,7 +128,7 @@ export function emitJs(d: KernelDesc, wasm?: WasmLookup): JsKernel {
   return $$k ? $$k(${wasmArgs.join(', ')}) : $$interior(a, ints, p, $$i0, $$i1);`;
   const uncheckedSrc = `${unpack(d)}\nconst $$i0 = lo;\nconst $$i1 = hi;\n${dispatch}`;
   const unchecked = new Function('$$interior', '$$wasm', `return function ${d.name}Unchecked(a, ints, p, lo, hi) {\n${uncheckedSrc}\n};`)(interior, wasm ?? null) as RangeKernel;
-  const mid = `{ const $$part = $$unchecked(a, ints, p, $$i0, $$i1); ${d.reduce ? '$$acc = $$acc + $$part;' : ''} }`;
+  const mid = `{ const $$part = $$unchecked(a, ints, p, $$i0, $$i1); ${d.reduce ? join : ''} }`;
   const rangeSrc = `${unpack(d)}
 const $$size = ${size};
 const $$i0 = Math.min(Math.max(lo, ${low}), hi);

@@ -78,10 +78,13 @@ export function emitWasm(d: KernelDesc): FunctionDef {
       body.push(...op.store(a, op.fadd(op.load(a), ex(s.v))));
     }
   }
-  if (d.reduce) body.push(...op.set(acc, op.fadd(op.get(acc), ex(d.reduce.v))));
+  if (d.reduce) {
+    const f = { sum: op.fadd, min: fmin, max: fmax }[d.reduce.op];
+    body.push(...op.set(acc, f(op.get(acc), ex(d.reduce.v))));
+  }
   const prologue: Code = [];
   for (const [s, k] of strideLocals) prologue.push(...op.set(k, op.shl(get(s), op.i32(3))));
-  if (d.reduce) prologue.push(...op.set(acc, op.f64(0)));
+  if (d.reduce) prologue.push(...op.set(acc, op.f64(d.reduce.op === 'sum' ? 0 : d.reduce.op === 'min' ? Infinity : -Infinity)));
   if (carry) {
     const at = d.backward ? get('hi') : op.sub(get('lo'), op.i32(1));
     // Read only when the range is not empty (x[lo − 1] may not exist otherwise).

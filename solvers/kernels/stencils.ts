@@ -56,8 +56,48 @@ export const apply = (d: number): KernelDesc => ({
   params: [...strides(d), 'size'],
   strides: strides(d),
   size: 'size',
-  body: [store('out', sub(sum(...neighbours(d, (k) => [`b${k}`, `f${k}`], 'r')), mul(rd('od'), rd('r'))))],
+  body: [store('out', applyExpr(d, 'r'))],
 });
+
+/** The in-flow Σ_k b_k[i] ρ[i + s_k] + f_k[i − s_k] ρ[i − s_k] and (A ρ)_i: the apply stencil's terms. */
+const inflow = (d: number, r: string): Expr => sum(...neighbours(d, (k) => [`b${k}`, `f${k}`], r));
+const applyExpr = (d: number, r: string): Expr => sub(inflow(d, r), mul(rd('od'), rd(r)));
+const applyArrays = (d: number): string[] => [...range(d).flatMap((k) => [`f${k}`, `b${k}`]), 'od'];
+
+/**
+ * One RKL2 stage fused with its apply: out = μ y1 + ν y2 + (1 − μ − ν) y0 + a·(A y1) + γ·(A y0),
+ * A y0 given. a: [f0, b0, …, od, y1, y2, y0, l0, out], p: [μ, ν, 1 − μ − ν, a, γ, s0 … s(d−2), size].
+ */
+export const rkl2Stage = (d: number): KernelDesc => ({
+  name: `rkl2Stage${d}`,
+  arrays: [...applyArrays(d), 'y1', 'y2', 'y0', 'l0', 'out'],
+  params: ['mu', 'nu', 'c0', 'a', 'g', ...strides(d), 'size'],
+  strides: strides(d),
+  size: 'size',
+  body: [store('out', sum(mul(par('mu'), rd('y1')), mul(par('nu'), rd('y2')), mul(par('c0'), rd('y0')), mul(par('a'), applyExpr(d, 'y1')), mul(par('g'), rd('l0'))))],
+});
+
+/**
+ * Explicit Euler written as the convex combination ρ(1 − dt·od) + dt·in-flow, nonnegative in
+ * float32 too for dt ≤ 1/max od (the gpu.js backends). a: [f0, b0, …, od, r, out], p: [dt, s…, size].
+ */
+export const eulerConvex = (d: number): KernelDesc => ({
+  name: `eulerConvex${d}`,
+  arrays: [...applyArrays(d), 'r', 'out'],
+  params: ['dt', ...strides(d), 'size'],
+  strides: strides(d),
+  size: 'size',
+  body: [store('out', add(mul(rd('r'), sub(lit(1), mul(par('dt'), rd('od')))), mul(par('dt'), inflow(d, 'r'))))],
+});
+
+/** out = r / (1 + θ(−S_ii)): Jacobi on I − θS without a stored inverse (the gpu.js backends). */
+export const jacobiShifted: KernelDesc = { name: 'jacobiShifted', arrays: ['d', 'r', 'out'], params: ['th'], body: [store('out', div(rd('r'), add(lit(1), mul(par('th'), rd('d')))))] };
+
+/** Every cell = v. */
+export const fill: KernelDesc = { name: 'fill', arrays: ['out'], params: ['v'], body: [store('out', par('v'))] };
+
+export const minimum: KernelDesc = { name: 'minimum', arrays: ['x'], params: [], body: [], reduce: { op: 'min', v: rd('x') } };
+export const maximum: KernelDesc = { name: 'maximum', arrays: ['x'], params: [], body: [], reduce: { op: 'max', v: rd('x') } };
 
 export const dot: KernelDesc = { name: 'dot', arrays: ['x', 'y'], params: [], body: [], reduce: { op: 'sum', v: mul(rd('x'), rd('y')) } };
 
@@ -130,14 +170,6 @@ export const gaussSeidel = (d: number, forward: boolean): KernelDesc => {
   };
 };
 
-/** RKL2 stage: out = μ y1 + ν y2 + (1 − μ − ν) y0 + a·(A y1) + γ·(A y0); p: [μ, ν, 1 − μ − ν, a, γ]. */
-export const rkl2Combine: KernelDesc = {
-  name: 'rkl2Combine',
-  arrays: ['y1', 'y2', 'y0', 'ly', 'l0', 'out'],
-  params: ['mu', 'nu', 'c0', 'a', 'g'],
-  body: [store('out', sum(mul(par('mu'), rd('y1')), mul(par('nu'), rd('y2')), mul(par('c0'), rd('y0')), mul(par('a'), rd('ly')), mul(par('g'), rd('l0'))))],
-};
-
 /** acc += w x: the quadrature's accumulation of a node (solvers/quadrature.ts). */
 export const accumulate: KernelDesc = { name: 'accumulate', arrays: ['acc', 'x'], params: ['w'], body: [store('acc', add(rd('acc'), mul(par('w'), rd('x'))))] };
 
@@ -152,14 +184,17 @@ export const norm1: KernelDesc = { name: 'norm1', arrays: ['x'], params: [], bod
 
 /** Every description, each once: what the registry compiles and the WebAssembly module holds. */
 export const ALL_KERNELS: readonly KernelDesc[] = [
-  ...[1, 2, 3].flatMap((d) => [symmetric(d), shifted(d), apply(d)]),
+  ...[1, 2, 3].flatMap((d) => [symmetric(d), shifted(d), apply(d), rkl2Stage(d), eulerConvex(d)]),
+  jacobiShifted,
+  fill,
+  minimum,
+  maximum,
   dot,
   cgUpdate,
   lincomb,
   scaleBy,
   zero,
   prolongAdd,
-  rkl2Combine,
   accumulate,
   scale,
   divide,
