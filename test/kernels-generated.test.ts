@@ -267,3 +267,53 @@ describe('the description language', () => {
     expect(() => emitJs(badName)).toThrow(/bad name/);
   });
 });
+
+describe('gpu.js sources (solvers/backend/kernels.ts, generated) in gpu.js CPU mode against the same matrices', async () => {
+  const gpujs = (await import('gpu.js')).default as unknown as { GPU: new (s: { mode: string }) => { createKernel(src: string, settings: Record<string, unknown>): (...args: unknown[]) => Float32Array | Float64Array; destroy(): void } };
+  const { kernelSources } = await import('../solvers/backend/kernels.js');
+  for (const n of [[13], [7, 5], [5, 4, 3]]) {
+    it(`${n.join('×')}: apply, Euler, RKL2, (I − θS), Jacobi, products and row reductions`, () => {
+      const d = n.length;
+      const b = box(n, 31 + d);
+      const gpu = new gpujs.GPU({ mode: 'cpu' });
+      const L = 16;
+      const rows = Math.ceil(b.size / L);
+      const constants: Record<string, number> = { size: b.size, K: 2 * d + 1, KS: d + 1, L };
+      for (let k = 0; k < d; k++) constants[`s${k}`] = b.strides[k];
+      const src = kernelSources(d);
+      const make = (name: keyof typeof src, output = b.size) => gpu.createKernel(src[name], { constants, output: [output], precision: 'single' });
+      const coef = new Float64Array(b.size * (2 * d + 1));
+      const sym = new Float64Array(b.size * (d + 1));
+      for (let i = 0; i < b.size; i++) {
+        for (let k = 0; k < d; k++) {
+          coef[i * (2 * d + 1) + 2 * k] = b.fw[k][i];
+          coef[i * (2 * d + 1) + 2 * k + 1] = b.bw[k][i];
+          sym[i * (d + 1) + k] = b.sym[k][i];
+        }
+        coef[i * (2 * d + 1) + 2 * d] = b.od[i];
+        sym[i * (d + 1) + d] = b.od[i];
+      }
+      const r = Array.from(vector(b.size, 41, 0.1, 2));
+      const [y2, y0, l0] = [43, 45, 47].map((s) => Array.from(vector(b.size, s)));
+      const Ar = matvec(b.A, r, b.size);
+      const Sr = matvec(b.S, r, b.size);
+      const tol = 1e-5;
+      expectClose(make('apply')(r, coef), Ar, tol);
+      expectClose(make('euler')(r, coef, 0.01), r.map((v, i) => v + 0.01 * Ar[i]), tol);
+      expectClose(make('rkl2')(r, y2, y0, l0, coef, 1.3, -0.4, 0.1, 0.05, -0.02), r.map((v, i) => 1.3 * v - 0.4 * y2[i] + 0.1 * y0[i] + 0.05 * Ar[i] - 0.02 * l0[i]), tol);
+      expectClose(make('shifted')(r, sym, 0.37), r.map((v, i) => v - 0.37 * Sr[i]), tol);
+      expectClose(make('jacobi')(r, sym, 0.37), r.map((v, i) => v / (1 + 0.37 * b.od[i])), tol);
+      expectClose(make('mul')(r, y2), r.map((v, i) => v * y2[i]), tol);
+      expectClose(make('lincomb')(0.5, r, -2, y2), r.map((v, i) => 0.5 * v - 2 * y2[i]), tol);
+      const rowsOf = (f: (lo: number, hi: number) => number): number[] => Array.from({ length: rows }, (_, k) => f(k * L, Math.min(b.size, (k + 1) * L)));
+      const part = (xs: number[], lo: number, hi: number) => xs.slice(lo, hi);
+      expectClose(make('rowDot', rows)(r, y2), rowsOf((lo, hi) => part(r, lo, hi).reduce((s, v, j) => s + v * y2[lo + j], 0)), tol);
+      expectClose(make('rowSum', rows)(y2), rowsOf((lo, hi) => part(y2, lo, hi).reduce((s, v) => s + v, 0)), tol);
+      expectClose(make('rowAbsSum', rows)(y2), rowsOf((lo, hi) => part(y2, lo, hi).reduce((s, v) => s + Math.abs(v), 0)), tol);
+      expectClose(make('rowMin', rows)(y2), rowsOf((lo, hi) => Math.min(...part(y2, lo, hi))), tol);
+      expectClose(make('rowMax', rows)(y2), rowsOf((lo, hi) => Math.max(...part(y2, lo, hi))), tol);
+      expect(Array.from(make('fill')(1.5))).toEqual(new Array(b.size).fill(1.5));
+      gpu.destroy();
+    });
+  }
+});
