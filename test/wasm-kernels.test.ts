@@ -281,25 +281,37 @@ describe('the JavaScript fallback, in fresh processes', () => {
     const { wasmKernelsEnabled } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/wasm/arena.js'))});
     const setup = setUpReference(80);
     const rho = initialDensity(setup.grid, setup.scenario.initial, { file: setup.file, baseDir: ${JSON.stringify(ROOT)} });
-    const integ = new DeviceTrBdf2(cpuBackend(setup.op, 'multigrid'), setup.op, { tolerance: 1e-4, dtMax: 0.2 }, cgSettings(1e-4));
+    const backend = cpuBackend(setup.op, 'multigrid');
+    const integ = new DeviceTrBdf2(backend, setup.op, { tolerance: 1e-4, dtMax: 0.2 }, cgSettings(1e-4));
     await integ.advance(rho, 0, 0.2);
     integ.dispose();
     const { createHash } = await import('node:crypto');
-    console.log(JSON.stringify({ wasm: wasmKernelsEnabled(), its: integ.solver.iterations, hash: createHash('sha256').update(new Uint8Array(rho.buffer)).digest('hex') }));
+    console.log(JSON.stringify({ notes: backend.info.notes ?? [], wasm: wasmKernelsEnabled(), its: integ.solver.iterations, hash: createHash('sha256').update(new Uint8Array(rho.buffer)).digest('hex') }));
   `;
-  const run = (env: NodeJS.ProcessEnv): { wasm: boolean; its: number; hash: string } => {
+  interface Outcome {
+    notes: string[];
+    wasm: boolean;
+    its: number;
+    hash: string;
+  }
+  const run = (env: NodeJS.ProcessEnv): Outcome => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { wasm: boolean; its: number; hash: string };
+    return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Outcome;
   };
-  it('an arena too small for the grid (the arrays fall back to SharedArrayBuffers, as beyond 4 GiB) and FPSOLVE_WASM=0 give the same bits', () => {
+  it('an arena too small for the grid (the arrays fall back to SharedArrayBuffers, as beyond 4 GiB) and FPSOLVE_WASM=0 give the same bits, and the backend says why it ran JavaScript', () => {
     const base = run({});
     expect(base.wasm).toBe(true);
     expect(base.its).toBeGreaterThan(0);
+    expect(base.notes).toEqual([]);
     // 1 MiB holds a few of the 51 KiB grid arrays; the rest fall back, so kernels see mixed arrays
-    expect(run({ FPSOLVE_ARENA_MAX_MIB: '1' })).toEqual(base);
+    const small = run({ FPSOLVE_ARENA_MAX_MIB: '1' });
+    expect({ ...small, notes: [] }).toEqual(base);
+    expect(small.notes).toHaveLength(1);
+    expect(small.notes[0]).toMatch(/did not fit the WebAssembly arena \(at most 1 MiB\): the kernels ran as JavaScript/);
     const js = run({ FPSOLVE_WASM: '0' });
     expect(js.wasm).toBe(false);
-    expect({ ...js, wasm: true }).toEqual(base);
+    expect(js.notes[0]).toMatch(/FPSOLVE_WASM=0/);
+    expect({ ...js, wasm: true, notes: [] }).toEqual(base);
   });
 });

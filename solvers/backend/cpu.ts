@@ -5,6 +5,7 @@ import { ConditionedPreconditioner } from '../preconditioner.js';
 import { max, min } from '../vec.js';
 import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
 import { sharedFloat64 } from '../shared-memory.js';
+import { arenaLimitMiB, inArena, wasmKernelsEnabled } from '../wasm/arena.js';
 import { defaultThreads, KERNEL_BLOCKS, ThreadTeam } from './team.js';
 import type { Backend, BackendInfo, DirectShiftedSolver, Field, Rkl2StageCoefficients } from './types.js';
 
@@ -27,6 +28,21 @@ export interface CpuBackendOptions {
 }
 
 const OWNER = Symbol('cpu64');
+
+/**
+ * Why the kernels run as JavaScript when they do: the grid's arrays did not fit the WebAssembly
+ * arena (wasm32 stops at 4 GiB; FPSOLVE_ARENA_MAX_MIB lowers it), or WebAssembly kernels are off.
+ * Same results either way, 2.5–3× slower (docs/performance.md), so the report says so.
+ */
+function arenaNotes(op: FvOperator, arrays: readonly Float64Array[]): string[] {
+  if (process.env.FPSOLVE_WASM === '0') return ['WebAssembly kernels are off (FPSOLVE_WASM=0): the kernels ran as JavaScript (same results, slower).'];
+  if (!wasmKernelsEnabled()) return ['WebAssembly threads are unavailable in this runtime: the kernels ran as JavaScript (same results, slower).'];
+  if (!arrays.every(inArena)) {
+    const mib = Math.ceil((op.grid.size * 8 * (4 * op.grid.dim + 6)) / 2 ** 20);
+    return [`the grid's arrays (about ${mib} MiB) did not fit the WebAssembly arena (at most ${arenaLimitMiB()} MiB): the kernels ran as JavaScript (same results, slower).`];
+  }
+  return [];
+}
 
 interface CpuField extends Field {
   readonly data: Float64Array;
@@ -76,6 +92,9 @@ export class CpuBackend implements Backend {
       device: `CPU (${cpus()[0]?.model ?? 'unknown'}, Node.js ${process.version}${this.team && this.team.threads > 1 ? `, ${this.team.threads} kernel threads` : ''})`,
       precision: 'float64',
     };
+    // Only when there is something to say, so that reports of ordinary runs do not change.
+    const notes = arenaNotes(op, [...op.fwd, ...op.bwd, ...op.sym, op.outflow, op.sqrtPi, this.tmp]);
+    if (notes.length) this.info.notes = notes;
   }
 
   /** The 1-D direct solve; its two work arrays are allocated on the first solve. */

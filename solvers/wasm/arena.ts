@@ -25,6 +25,11 @@ function maxPages(): number {
   return Number.isFinite(mib) && mib > 0 ? Math.max(1, Math.min(MAX_PAGES, Math.floor(mib * 16))) : MAX_PAGES;
 }
 
+/** The arena's largest size in MiB (4096 unless FPSOLVE_ARENA_MAX_MIB lowers it). */
+export function arenaLimitMiB(): number {
+  return maxPages() / 16;
+}
+
 interface Block {
   at: number;
   size: number;
