@@ -3,8 +3,8 @@ import type { Preconditioner } from './linear.js';
 import { sharedFloat64, sharedInt32 } from './shared-memory.js';
 import { gaussSeidel, restrictResidual, type LevelStencil } from './multigrid-kernels.js';
 import { RANGE_KERNELS } from './range-kernels.js';
-import { wasmFor } from './wasm/arena.js';
-import { splitRanges, type ThreadTeam } from './backend/team.js';
+import { wasmKernels as wasmFor } from './kernels/wasm-module.js';
+import { splitRanges, type ThreadTeam } from './exec/team.js';
 
 /**
  * Geometric multigrid for (I − θS) in the symmetric form, used as a CG preconditioner.

@@ -3,7 +3,7 @@ import { Grid } from './grid.js';
 import { Problem } from './problem.js';
 import { sharedFloat64 } from './shared-memory.js';
 import { rangeKernel } from './kernels/registry.js';
-import { wasmFor } from './wasm/arena.js';
+import { wasmKernels as wasmFor } from './kernels/wasm-module.js';
 
 /**
  * The finite-volume generator in two equivalent forms.

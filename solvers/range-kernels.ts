@@ -5,6 +5,8 @@
  */
 import { rangeKernel, type RangeKernel } from './kernels/registry.js';
 import { gaussSeidelBlock, restrictAfterFirstSweep } from './multigrid-kernels.js';
+import { useKernelTable } from './exec/team.js';
+import { fileURLToPath } from 'node:url';
 
 export type { RangeKernel } from './kernels/registry.js';
 
@@ -16,5 +18,8 @@ export const RANGE_KERNELS = {
   gaussSeidelBlock,
 } as const;
 export type RangeKernelName = keyof typeof RANGE_KERNELS;
+
+// Teams (solvers/exec/team.ts) run these; their workers import this file for them.
+useKernelTable(fileURLToPath(import.meta.url), RANGE_KERNELS);
 
 export const scaleBy: RangeKernel = RANGE_KERNELS.scaleBy;

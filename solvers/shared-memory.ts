@@ -1,4 +1,6 @@
-import { arenaFloat64, arenaInt32 } from './wasm/arena.js';
+import { arenaFloat64, arenaInt32 } from './exec/arena.js';
+// The arena instantiates the kernel module this provides: it must be known before the first array.
+import './kernels/wasm-module.js';
 
 /**
  * Grid-sized arrays live in shared memory so that kernel threads (solvers/backend/team.ts) can

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { kernel, type KernelBackend } from '../solvers/kernels/registry.js';
-import { inArena, wasmKernelsEnabled } from '../solvers/wasm/arena.js';
+import { inArena, wasmKernelsEnabled } from '../solvers/exec/arena.js';
 import { sharedFloat64, sharedInt32 } from '../solvers/shared-memory.js';
 import { emitJs } from '../solvers/kernels/emit-js.js';
 import { lit, rd, store, type KernelDesc } from '../solvers/kernels/describe.js';

@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { KERNEL_BLOCKS, ThreadTeam, splitRanges } from '../solvers/backend/team.js';
+import { KERNEL_BLOCKS, ThreadTeam, splitRanges } from '../solvers/exec/team.js';
 import { RANGE_KERNELS } from '../solvers/range-kernels.js';
 import { sharedFloat64, sharedInt32 } from '../solvers/shared-memory.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';

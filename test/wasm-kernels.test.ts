@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RANGE_KERNELS, type RangeKernelName } from '../solvers/range-kernels.js';
 import { gaussSeidel, restrictResidual, type LevelStencil } from '../solvers/multigrid-kernels.js';
-import { arenaStats, inArena, setWasmKernels, wasmFor, wasmKernelsEnabled } from '../solvers/wasm/arena.js';
+import { arenaStats, inArena, setWasmKernels, wasmFor, wasmKernelsEnabled } from '../solvers/exec/arena.js';
 import { sharedFloat64, sharedInt32 } from '../solvers/shared-memory.js';
 import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exponential.js';
 import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
@@ -278,7 +278,7 @@ describe('the JavaScript fallback, in fresh processes', () => {
     const { initialDensity } = await import(${JSON.stringify(join(ROOT, 'dist/src/run/initial.js'))});
     const { DeviceTrBdf2 } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/backend/implicit.js'))});
     const { cgSettings, cpuBackend } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/select.js'))});
-    const { wasmKernelsEnabled } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/wasm/arena.js'))});
+    const { wasmKernelsEnabled } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/exec/arena.js'))});
     const setup = setUpReference(80);
     const rho = initialDensity(setup.grid, setup.scenario.initial, { file: setup.file, baseDir: ${JSON.stringify(ROOT)} });
     const backend = cpuBackend(setup.op, 'multigrid');

@@ -5,8 +5,8 @@ import { ConditionedPreconditioner } from '../preconditioner.js';
 import { max, min } from '../vec.js';
 import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
 import { sharedFloat64 } from '../shared-memory.js';
-import { arenaLimitMiB, inArena, wasmKernelsEnabled } from '../wasm/arena.js';
-import { defaultThreads, KERNEL_BLOCKS, ThreadTeam } from './team.js';
+import { arenaLimitMiB, inArena, wasmKernelsEnabled } from '../exec/arena.js';
+import { defaultThreads, KERNEL_BLOCKS, ThreadTeam } from '../exec/team.js';
 import type { Backend, BackendInfo, DirectShiftedSolver, Field, Rkl2StageCoefficients } from './types.js';
 
 /**

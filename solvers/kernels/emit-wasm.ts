@@ -6,7 +6,7 @@
  * (test/wasm-kernels.test.ts); V8 runs these 2.5–3× faster than the JavaScript loops, whose
  * typed-array accesses each reload base and length (docs/performance.md).
  */
-import { loop, op, type Code, type FunctionDef, type ValType } from '../wasm/assemble.js';
+import { loop, op, type Code, type FunctionDef, type ValType } from '../exec/assemble.js';
 import { carried, wasmSignature, type Expr, type KernelDesc, type Offset } from './describe.js';
 
 const fmin = (a: Code, b: Code): Code => [...a, ...b, 0xa4];

@@ -6,7 +6,8 @@
  * the same bits (one description, one order of operations). Kernel threads look the same
  * kernels up by name (solvers/range-kernels.ts).
  */
-import { wasmFor } from '../wasm/arena.js';
+import { wasmFor } from '../exec/arena.js';
+import './wasm-module.js';
 import type { KernelDesc } from './describe.js';
 import { emitJs, type JsKernel, type RangeKernel, type WasmLookup } from './emit-js.js';
 import { ALL_KERNELS } from './stencils.js';
@@ -15,7 +16,7 @@ export type { RangeKernel } from './emit-js.js';
 export type KernelBackend = 'js' | 'wasm';
 
 const wasmLookup: WasmLookup = (name, arrays) => {
-  const k = wasmFor(...arrays) as unknown as Record<string, (...args: number[]) => number> | null;
+  const k = wasmFor(...arrays);
   return k ? k[name] : null;
 };
 

@@ -1,5 +1,5 @@
-import { assemble, loop, op, type Code, type ImportDef } from '../../solvers/wasm/assemble.js';
-import { arenaAddress, arenaMemory, MAX_PAGES, wasmKernelsEnabled } from '../../solvers/wasm/arena.js';
+import { assemble, loop, op, type Code, type ImportDef } from '../../solvers/exec/assemble.js';
+import { arenaAddress, arenaMemory, MAX_PAGES, wasmKernelsEnabled } from '../../solvers/exec/arena.js';
 import { countParents, type IR } from './expr.js';
 
 /**

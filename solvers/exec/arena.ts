@@ -1,8 +1,7 @@
-import { instantiateKernels, type WasmKernels } from './kernels.js';
-
 /**
  * Grid-sized arrays in one shared WebAssembly memory, so that the WebAssembly kernels
- * (solvers/wasm/kernels.ts) and the kernel threads (solvers/backend/team.ts) work on them in place.
+ * (solvers/kernels/wasm-module.ts provides the module) and the kernel threads
+ * (solvers/exec/team.ts) work on them in place. Execution only: nothing here knows a stencil.
  *
  * Blocks are handed out first-fit from a free list and returned when their array is garbage
  * collected (FinalizationRegistry): the memory never shrinks, but a process that builds many
@@ -10,6 +9,30 @@ import { instantiateKernels, type WasmKernels } from './kernels.js';
  * addresses stop at 4 GiB) or WebAssembly is unavailable or disabled (FPSOLVE_WASM=0), arrays
  * come from plain SharedArrayBuffers and the kernels run their JavaScript loops: same results.
  */
+
+/** The instantiated kernel module's exports (typed where they are used: solvers/kernels/wasm-module.ts). */
+export type WasmExports = Record<string, (...args: number[]) => number>;
+
+/** What the arena instantiates on its memory: module bytes importing env.mem and `imports`. */
+export interface KernelModuleSource {
+  bytes: () => Uint8Array;
+  imports: Record<string, (v: number) => number>;
+}
+
+let source: KernelModuleSource | null = null;
+let compiled: WebAssembly.Module | null = null;
+
+/** Called once by the module that generates the kernels, before any arena array exists. */
+export function provideKernelModule(s: KernelModuleSource): void {
+  source = s;
+  compiled = null;
+}
+
+function instantiate(memory: WebAssembly.Memory): WasmExports | null {
+  if (!source) return null;
+  compiled ??= new WebAssembly.Module(source.bytes());
+  return new WebAssembly.Instance(compiled, { env: { mem: memory, ...source.imports } }).exports as unknown as WasmExports;
+}
 
 const PAGE = 65536;
 /** wasm32: 65536 pages of 64 KiB = 4 GiB of addresses. */
@@ -45,7 +68,7 @@ export interface ArenaStats {
 
 class Arena {
   readonly memory: WebAssembly.Memory;
-  readonly kernels: WasmKernels;
+  readonly kernels: WasmExports | null;
   private readonly maxPages: number;
   /** Free blocks, sorted by address, coalesced. */
   private free: Block[] = [];
@@ -58,7 +81,7 @@ class Arena {
   constructor() {
     this.maxPages = maxPages();
     this.memory = new WebAssembly.Memory({ initial: Math.min(16, this.maxPages), maximum: this.maxPages, shared: true });
-    this.kernels = instantiateKernels(this.memory, MAX_PAGES);
+    this.kernels = instantiate(this.memory);
     // Address 0 stays unused, so that a zero address is never a live array.
     this.free.push({ at: ALIGN, size: this.memory.buffer.byteLength - ALIGN });
   }
@@ -153,7 +176,7 @@ const buffers = new WeakSet<ArrayBufferLike>();
 
 let arena: Arena | null | undefined;
 /** In a kernel thread: the kernels on the arena memory the team passed. */
-let threadKernels: WasmKernels | null = null;
+let threadKernels: WasmExports | null = null;
 let enabled = process.env.FPSOLVE_WASM !== '0';
 
 function theArena(): Arena | null {
@@ -189,7 +212,7 @@ export function arenaStats(): ArenaStats | null {
  * The WebAssembly kernels when every array is in this thread's arena view and they are enabled;
  * else null (the caller runs its JavaScript loop).
  */
-export function wasmFor(...arrays: (Float64Array | Int32Array)[]): WasmKernels | null {
+export function wasmFor(...arrays: (Float64Array | Int32Array)[]): WasmExports | null {
   const k = threadKernels ?? arena?.kernels;
   if (!enabled || !k) return null;
   for (const a of arrays) if (!views.has(a)) return null;
@@ -207,7 +230,7 @@ export function wasmKernelsEnabled(): boolean {
 
 /** In a kernel thread: attach to the team's arena memory. */
 export function attachThreadArena(memory: WebAssembly.Memory): void {
-  threadKernels = instantiateKernels(memory, MAX_PAGES);
+  threadKernels = instantiate(memory);
   threadMemory = memory;
 }
 

@@ -1,7 +1,8 @@
-import { assemble, loop, op, prod, type Code, type FunctionDef, type ValType } from './assemble.js';
-import { ALL_KERNELS } from '../kernels/stencils.js';
-import { emitWasm } from '../kernels/emit-wasm.js';
-import { EXP_COEFFS, EXP_SERIES_D, LOG_COEFFS, LOG_SERIES_U } from '../series.js';
+import { assemble, loop, op, prod, type Code, type FunctionDef, type ValType } from '../exec/assemble.js';
+import { MAX_PAGES, provideKernelModule, wasmFor } from '../exec/arena.js';
+import { ALL_KERNELS } from './stencils.js';
+import { emitWasm } from './emit-wasm.js';
+import { EXP_COEFFS, EXP_SERIES_D, LOG_COEFFS, LOG_SERIES_U } from './series.js';
 
 /**
  * The WebAssembly module of the arena: the stencil and vector kernels generated from their
@@ -276,13 +277,14 @@ export interface WasmKernels {
   logMeanNode(m: number, s: number, x: number, lo: number, hi: number, w: number, a: number, e: number): void;
 }
 
-let moduleBytes: Uint8Array | undefined;
+// The arena (solvers/exec/arena.ts) instantiates this module on its memory, in every thread that
+// imports this file (the kernel threads do, through the kernel table).
+provideKernelModule({
+  bytes: () => assemble([...ALL_KERNELS.map(emitWasm), ...SETUP_DEFS, ...OPERATOR_DEFS], MAX_PAGES, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' }))),
+  imports: Object.fromEntries(MATH_IMPORTS.map((m) => [m.name, m.fn])),
+});
 
-/** The kernels instantiated on a memory (the arena's, in this thread). */
-export function instantiateKernels(memory: WebAssembly.Memory, maxPages: number): WasmKernels {
-  moduleBytes ??= assemble([...ALL_KERNELS.map(emitWasm), ...SETUP_DEFS, ...OPERATOR_DEFS], maxPages, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' })));
-  const mod = new WebAssembly.Module(moduleBytes);
-  const env: Record<string, unknown> = { mem: memory };
-  for (const m of MATH_IMPORTS) env[m.name] = m.fn;
-  return new WebAssembly.Instance(mod, { env }).exports as unknown as WasmKernels;
+/** The set-up kernels, when every array is in this thread's arena and WebAssembly kernels are on. */
+export function wasmKernels(...arrays: (Float64Array | Int32Array)[]): WasmKernels | null {
+  return wasmFor(...arrays) as unknown as WasmKernels | null;
 }
