@@ -223,7 +223,7 @@ function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: Mul
   const ss = sharedFloat64(cs);
   const sc = sharedFloat64(cs);
   const pw = sharedFloat64(lv.size);
-  // The same loops as WebAssembly when the arrays are in the arena (solvers/wasm/kernels.ts):
+  // The same loops as WebAssembly when the arrays are in the arena (solvers/kernels/wasm-module.ts):
   // they run once per problem, mostly before V8 would have optimized them.
   const k = wasmFor(s, agg, sMax, ss, sc, pw, lv.d);
   if (k) {

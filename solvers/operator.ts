@@ -52,7 +52,7 @@ export class FvOperator {
       const D = problem.faceD[k];
       // Interior faces only: blocks of (n − 1)·stride faces, skipping each block's upper wall.
       // Once per problem, mostly before V8 optimizes it: as WebAssembly where the arrays allow
-      // (solvers/wasm/kernels.ts, the same branches and order, so the same bits).
+      // (solvers/kernels/wasm-module.ts, the same branches and order, so the same bits).
       const kf = wasmFor(D, psi, fw, bw, sy, this.outflow);
       if (kf) kf.operatorFaces(D.byteOffset, psi.byteOffset, fw.byteOffset, bw.byteOffset, sy.byteOffset, this.outflow.byteOffset, stride, n, 0, g.size, inv);
       else for (let outer = 0; outer < g.size; outer += stride * n) {

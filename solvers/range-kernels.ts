@@ -1,5 +1,5 @@
 /**
- * The kernels a thread of solvers/backend/team.ts may be asked to run, by name: the generated
+ * The kernels a thread of solvers/exec/team.ts may be asked to run, by name: the generated
  * ones (solvers/kernels/registry.ts) and the multigrid's two block drivers. Every kernel has the
  * shape (arrays, ints, params, lo, hi) → partial result, over a range of cells.
  */

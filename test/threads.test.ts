@@ -1,5 +1,5 @@
 /**
- * Kernel threads of the float64 CPU backend (solvers/backend/team.ts): each range kernel split
+ * Kernel threads of the float64 CPU backend (solvers/exec/team.ts): each range kernel split
  * into the team's fixed blocks must equal the single-threaded kernel (elementwise kernels to the
  * bit, dot products to round-off of the block sums) and give the same bits for any number of
  * threads (issue #15 item 5: sweeps with --jobs 1 and 2 hand their runs different thread counts);

@@ -1,15 +1,17 @@
 /**
- * The WebAssembly kernels (solvers/wasm/kernels.ts) against the JavaScript loops they replace
- * (solvers/range-kernels.ts, solvers/multigrid-kernels.ts), on arrays in the arena: the same
- * expressions in the same order of evaluation must give the same bits, so every earlier result
- * (and the bit-identity tests of the integrators) stands whichever path runs. Then whole solves
- * with the kernels on and off, and the arena's allocation.
+ * The WebAssembly kernels against their JavaScript twins, on arrays in the arena: every
+ * description's two generated forms (solvers/kernels/emit-wasm.ts, emit-js.ts), and the set-up
+ * loops of solvers/kernels/wasm-module.ts against operator.ts, multigrid.ts and quadrature.ts.
+ * The same expressions in the same order of evaluation must give the same bits (a promise: runs
+ * do not depend on whether WebAssembly is available). Then whole solves with the kernels on and
+ * off, and the arena's allocation.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RANGE_KERNELS, type RangeKernelName } from '../solvers/range-kernels.js';
 import { gaussSeidel, restrictResidual, type LevelStencil } from '../solvers/multigrid-kernels.js';
 import { arenaStats, inArena, setWasmKernels, wasmFor, wasmKernelsEnabled } from '../solvers/exec/arena.js';
 import { sharedFloat64, sharedInt32 } from '../solvers/shared-memory.js';
+import { descriptions, kernel } from '../solvers/kernels/registry.js';
 import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exponential.js';
 import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
 import { cgSettings, cpuBackend } from '../solvers/select.js';
@@ -157,6 +159,39 @@ describe('WebAssembly kernels give the JavaScript loops\' bits', () => {
       }
       const rr = bothPaths([filled(size, 1), filled(size, 2), sharedFloat64(coarse)], ([b, x, bc]) => restrictResidual(st, 0.37, b, x, agg, filled(size, 6, true), bc));
       expect(bits(rr.wasmArrays[2])).toBe(bits(rr.jsArrays[2]));
+    });
+  }
+});
+
+describe('every description: the JavaScript and WebAssembly kernels give the same bits', () => {
+  const shapes: Record<number, number[]> = { 1: [13], 2: [9, 7], 3: [5, 4, 3] };
+  for (const d of descriptions()) {
+    it(d.name, () => {
+      const dim = (d.strides ?? []).length + 1;
+      const n = shapes[dim];
+      const size = n.reduce((a, b) => a * b, 1);
+      const strides = n.map((_, k) => n.slice(k + 1).reduce((a, b) => a * b, 1));
+      const inputs = d.arrays.map((_, k) => filled(size, 3 * k + 1, true));
+      const agg = sharedInt32(size);
+      for (let i = 0; i < size; i++) agg[i] = (i * 7) % size;
+      const params = d.params.map((p, k) => (p === d.size ? size : (d.strides ?? []).includes(p) ? strides[Number(p.slice(1))] : 0.3 + 0.1 * k));
+      const runOn = (backend: 'js' | 'wasm') => {
+        const arrays = inputs.map((a) => {
+          const c = sharedFloat64(a.length);
+          c.set(a);
+          return c;
+        });
+        const result = kernel(d.name, null, backend).range(arrays, d.ints ? [agg] : [], params, 0, size);
+        return { result, arrays };
+      };
+      setWasmKernels(true);
+      const js = runOn('js');
+      const wasm = runOn('wasm');
+      expect(wasmFor(...wasm.arrays, agg)).not.toBeNull(); // the WebAssembly twin really ran
+      expect(Object.is(js.result, wasm.result)).toBe(true);
+      for (let k = 0; k < inputs.length; k++) expect(bits(wasm.arrays[k]), d.arrays[k]).toBe(bits(js.arrays[k]));
+      // and something happened
+      expect(d.reduce ? js.result !== 0 : js.arrays.some((a, k) => bits(a) !== bits(inputs[k]))).toBe(true);
     });
   }
 });

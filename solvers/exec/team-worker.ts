@@ -1,5 +1,5 @@
 /**
- * A kernel thread of solvers/backend/team.ts: waits for a generation, runs its blocks of the named
+ * A kernel thread of solvers/exec/team.ts: waits for a generation, runs its blocks of the named
  * kernel on shared arrays, posts their partial results. New arrays arrive by message, which is read
  * only when the team asks the thread to leave its wait loop.
  */

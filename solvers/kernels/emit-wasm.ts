@@ -1,6 +1,6 @@
 /**
  * WebAssembly from a kernel description (solvers/kernels/describe.ts), through the in-house
- * assembler (solvers/wasm/assemble.ts): the interior loop only, over arrays passed as byte
+ * assembler (solvers/exec/assemble.ts): the interior loop only, over arrays passed as byte
  * addresses in the arena's memory. Each expression node becomes the one instruction JavaScript
  * would execute for it, in the same order, so the two give the same bits
  * (test/wasm-kernels.test.ts); V8 runs these 2.5–3× faster than the JavaScript loops, whose

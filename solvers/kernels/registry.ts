@@ -1,7 +1,7 @@
 /**
  * The one table of CPU kernels: every description of solvers/kernels/stencils.ts compiled once
  * per backend, keyed by (operation, dimension, backend). `wasm` runs each kernel's interior as
- * WebAssembly when its arrays lie in the arena (solvers/wasm/arena.ts) and WebAssembly kernels
+ * WebAssembly when its arrays lie in the arena (solvers/exec/arena.ts) and WebAssembly kernels
  * are on, and as the generated JavaScript otherwise; `js` always runs the JavaScript. Both give
  * the same bits (one description, one order of operations). Kernel threads look the same
  * kernels up by name (solvers/range-kernels.ts).
