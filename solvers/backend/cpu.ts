@@ -77,9 +77,9 @@ export class CpuBackend implements Backend {
   constructor(op: FvOperator, preconditioner?: Preconditioner, opts: CpuBackendOptions = {}) {
     this.op = op;
     this.size = op.grid.size;
-    this.applyName = `apply${op.grid.dim}` as RangeKernelName;
-    this.shiftedName = `shifted${op.grid.dim}` as RangeKernelName;
-    this.rkl2Name = `rkl2Stage${op.grid.dim}` as RangeKernelName;
+    this.applyName = `apply${op.grid.dim}`;
+    this.shiftedName = `shifted${op.grid.dim}`;
+    this.rkl2Name = `rkl2Stage${op.grid.dim}`;
     this.tmp = sharedFloat64(this.size);
     const blocks = opts.blocks ?? (this.size >= THREADED_MIN_CELLS && op.grid.dim > 1 ? KERNEL_BLOCKS : 1);
     this.team = blocks > 1 ? ThreadTeam.create(opts.threads ?? defaultThreads(), blocks) : null;
