@@ -304,6 +304,33 @@ describe('arena', () => {
     const spans = [...arrays, ints].map((a) => [a.byteOffset, a.byteOffset + a.byteLength]).sort((p, q) => p[0] - q[0]);
     for (let k = 1; k < spans.length; k++) expect(spans[k][0]).toBeGreaterThanOrEqual(spans[k - 1][1]);
   });
+
+  it('a backend returns its fields to the arena on dispose(), not when they are collected, and refuses use afterwards', async () => {
+    const op = setupOf('double-well-2d', ['domain.cells=[40,33]']).setup.op;
+    const backend = cpuBackend(op, 'jacobi');
+    const fields = [backend.field(), backend.field(), backend.field()];
+    await backend.upload(fields[0], Float64Array.from({ length: op.grid.size }, (_, i) => i));
+    // From here to `after` no await: no finalization callback can run in between, so what comes
+    // back is what dispose() returned: the three fields and the backend's work array.
+    const held = arenaStats()!;
+    backend.dispose();
+    const after = arenaStats()!;
+    const block = Math.ceil((8 * op.grid.size) / 64) * 64;
+    expect(held.used - after.used).toBe(4 * block);
+    expect(held.blocks - after.blocks).toBe(4);
+    await expect(backend.apply(fields[0], fields[1])).rejects.toThrow(/after dispose/);
+    const again = arenaStats()!;
+    backend.dispose(); // twice is harmless: nothing is returned twice
+    expect(arenaStats()!.used).toBe(again.used);
+    // the next run gets the same memory back, zeroed
+    const next = cpuBackend(op, 'jacobi');
+    const f = next.field();
+    const out = new Float64Array(op.grid.size);
+    await next.download(f, out);
+    expect(out.every((v) => v === 0)).toBe(true);
+    expect(arenaStats()!.capacity).toBe(after.capacity);
+    next.dispose();
+  });
 });
 
 describe('the JavaScript fallback, in fresh processes', () => {

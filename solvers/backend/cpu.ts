@@ -5,7 +5,7 @@ import { ConditionedPreconditioner } from '../preconditioner.js';
 import { max, min } from '../vec.js';
 import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
 import { sharedFloat64 } from '../shared-memory.js';
-import { arenaLimitMiB, inArena, wasmKernelsEnabled } from '../exec/arena.js';
+import { ArenaLease, arenaLimitMiB, inArena, wasmKernelsEnabled } from '../exec/arena.js';
 import { defaultThreads, KERNEL_BLOCKS, ThreadTeam } from '../exec/team.js';
 import type { Backend, BackendInfo, DirectShiftedSolver, Field, Rkl2StageCoefficients } from './types.js';
 
@@ -68,6 +68,9 @@ export class CpuBackend implements Backend {
   private pre: Preconditioner | undefined;
   /** Kernel threads (null: this thread only). */
   private readonly team: ThreadTeam | null;
+  /** The arena blocks of this backend's fields, returned on dispose(). */
+  private readonly lease = new ArenaLease();
+  private disposed = false;
   /** The generated stencils for this grid's dimension, chosen once. */
   private readonly applyName: RangeKernelName;
   private readonly shiftedName: RangeKernelName;
@@ -80,7 +83,7 @@ export class CpuBackend implements Backend {
     this.applyName = `apply${op.grid.dim}`;
     this.shiftedName = `shifted${op.grid.dim}`;
     this.rkl2Name = `rkl2Stage${op.grid.dim}`;
-    this.tmp = sharedFloat64(this.size);
+    this.tmp = sharedFloat64(this.size, this.lease);
     const blocks = opts.blocks ?? (this.size >= THREADED_MIN_CELLS && op.grid.dim > 1 ? KERNEL_BLOCKS : 1);
     this.team = blocks > 1 ? ThreadTeam.create(opts.threads ?? defaultThreads(), blocks) : null;
     this.pre = preconditioner;
@@ -123,11 +126,13 @@ export class CpuBackend implements Backend {
 
   private d(f: Field): Float64Array {
     if (f.owner !== OWNER) throw new Error('field belongs to another backend');
+    // Its memory may already hold another run's arrays.
+    if (this.disposed) throw new Error('CpuBackend: used after dispose()');
     return (f as CpuField).data;
   }
 
   field(): Field {
-    const f: CpuField = { owner: OWNER, data: sharedFloat64(this.size) };
+    const f: CpuField = { owner: OWNER, data: sharedFloat64(this.size, this.lease) };
     return f;
   }
   async upload(f: Field, data: Float64Array): Promise<void> {
@@ -215,6 +220,9 @@ export class CpuBackend implements Backend {
     return max(this.d(x));
   }
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.team?.close();
+    this.lease.release();
   }
 }

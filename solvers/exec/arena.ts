@@ -146,6 +146,13 @@ class Arena {
     }
   }
 
+  /** Returns an array's block now (its owner promises not to touch the array again). */
+  releaseView(a: Float64Array | Int32Array, b: Block): void {
+    if (!this.registry.unregister(b)) return; // already returned
+    views.delete(a);
+    this.release(b);
+  }
+
   release(b: Block): void {
     this.used -= b.size;
     this.live--;
@@ -153,14 +160,15 @@ class Arena {
   }
 
   /** A zeroed array of n elements in a fresh block, or null when the memory cannot hold it. */
-  view<A extends Float64Array | Int32Array>(kind: { new (buffer: ArrayBufferLike, at: number, n: number): A; readonly BYTES_PER_ELEMENT: number }, n: number): A | null {
+  view<A extends Float64Array | Int32Array>(kind: { new (buffer: ArrayBufferLike, at: number, n: number): A; readonly BYTES_PER_ELEMENT: number }, n: number, lease?: ArenaLease): A | null {
     const b = this.take(kind.BYTES_PER_ELEMENT * n);
     if (!b) return null;
     const a = new kind(this.memory.buffer, b.at, n);
     buffers.add(a.buffer);
     this.clean(b, a);
-    this.registry.register(a, b);
+    this.registry.register(a, b, b);
     views.add(a);
+    lease?.held.push({ a, b });
     return a;
   }
 
@@ -190,9 +198,24 @@ function theArena(): Arena | null {
   return arena;
 }
 
-/** A zeroed grid array, in the arena when it can hold it. */
-export function arenaFloat64(n: number): Float64Array | null {
-  return theArena()?.view(Float64Array, n) ?? null;
+/**
+ * Arrays a run owns (its backend's fields): returned to the arena when the run disposes of its
+ * backend, not whenever the garbage collector gets to them, so that back-to-back runs in one
+ * process (a sweep, a test file) reuse the memory instead of growing it.
+ */
+export class ArenaLease {
+  /** @internal */
+  readonly held: { a: Float64Array | Int32Array; b: Block }[] = [];
+
+  /** Returns every array of the lease to the arena; none of them may be used afterwards. */
+  release(): void {
+    for (const { a, b } of this.held.splice(0)) arena?.releaseView(a, b);
+  }
+}
+
+/** A zeroed grid array, in the arena when it can hold it (owned by `lease` when given). */
+export function arenaFloat64(n: number, lease?: ArenaLease): Float64Array | null {
+  return theArena()?.view(Float64Array, n, lease) ?? null;
 }
 
 export function arenaInt32(n: number): Int32Array | null {
