@@ -143,8 +143,10 @@ for (const backend of backends) {
         const Ay = matvec(b.A, rho, b.size);
         kernel('rkl2Stage', d, backend).range([...coef, rho, y2, y0, l0, out], [], [mu, nu, 1 - mu - nu, ca, g, ...p], 0, b.size);
         expectClose(out, Array.from(rho, (y, i) => mu * y + nu * y2[i] + (1 - mu - nu) * y0[i] + ca * Ay[i] + g * l0[i]));
-        kernel('eulerConvex', d, backend).range([...coef, rho, out], [], [0.01, ...p], 0, b.size);
-        expectClose(out, Array.from(rho, (y, i) => y + 0.01 * Ay[i]));
+        for (const euler of ['eulerConvex', 'eulerStep']) {
+          kernel(euler, d, backend).range([...coef, rho, out], [], [0.01, ...p], 0, b.size);
+          expectClose(out, Array.from(rho, (y, i) => y + 0.01 * Ay[i]));
+        }
         // any split of the range gives the same values (the threads' blocks, checked ends inside)
         const pieces = sharedFloat64(b.size);
         const cuts = [0, 1, Math.floor(b.size / 3), b.size - 2, b.size].filter((c, i, a) => c >= 0 && c <= b.size && (i === 0 || c > a[i - 1]));

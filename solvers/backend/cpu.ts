@@ -64,7 +64,6 @@ export class CpuBackend implements Backend {
   readonly size: number;
   readonly directShiftedSolver?: DirectShiftedSolver;
   private readonly op: FvOperator;
-  private readonly tmp: Float64Array;
   private pre: Preconditioner | undefined;
   /** Kernel threads (null: this thread only). */
   private readonly team: ThreadTeam | null;
@@ -75,6 +74,7 @@ export class CpuBackend implements Backend {
   private readonly applyName: RangeKernelName;
   private readonly shiftedName: RangeKernelName;
   private readonly rkl2Name: RangeKernelName;
+  private readonly eulerName: RangeKernelName;
 
   /** `preconditioner` defaults to the Jacobi/multigrid switch by conditioning. */
   constructor(op: FvOperator, preconditioner?: Preconditioner, opts: CpuBackendOptions = {}) {
@@ -83,7 +83,7 @@ export class CpuBackend implements Backend {
     this.applyName = `apply${op.grid.dim}`;
     this.shiftedName = `shifted${op.grid.dim}`;
     this.rkl2Name = `rkl2Stage${op.grid.dim}`;
-    this.tmp = sharedFloat64(this.size, this.lease);
+    this.eulerName = `eulerStep${op.grid.dim}`;
     const blocks = opts.blocks ?? (this.size >= THREADED_MIN_CELLS && op.grid.dim > 1 ? KERNEL_BLOCKS : 1);
     this.team = blocks > 1 ? ThreadTeam.create(opts.threads ?? defaultThreads(), blocks) : null;
     this.pre = preconditioner;
@@ -96,7 +96,7 @@ export class CpuBackend implements Backend {
       precision: 'float64',
     };
     // Only when there is something to say, so that reports of ordinary runs do not change.
-    const notes = arenaNotes(op, [...op.fwd, ...op.bwd, ...op.sym, op.outflow, op.sqrtPi, this.tmp]);
+    const notes = arenaNotes(op, [...op.fwd, ...op.bwd, ...op.sym, op.outflow, op.sqrtPi]);
     if (notes.length) this.info.notes = notes;
   }
 
@@ -163,12 +163,8 @@ export class CpuBackend implements Backend {
     this.applyTo(this.d(x), this.d(out));
   }
   async eulerStep(dt: number, x: Field, out: Field): Promise<void> {
-    const xs = this.d(x);
-    const o = this.d(out);
-    const k = this.tmp;
-    this.applyTo(xs, k);
-    // 1·x is exact: the same bits as x + dt·k.
-    this.par('lincomb', [xs, k, o], [1, dt]);
+    // One pass with the apply inside: x + dt·(A x) per cell, the same bits as apply then 1·x + dt·k.
+    this.par(this.eulerName, this.op.applyArrays(this.d(x), this.d(out)), [dt, ...this.op.strideParams()]);
   }
   async rkl2Stage(c: Rkl2StageCoefficients, y1: Field, y2: Field, y0: Field, l0: Field, out: Field): Promise<void> {
     // One pass with the apply of y1 inside: its value per cell is exactly A y1's, so the same bits.

@@ -77,6 +77,16 @@ export const rkl2Stage = (d: number): KernelDesc => ({
   body: [store('out', sum(mul(par('mu'), rd('y1')), mul(par('nu'), rd('y2')), mul(par('c0'), rd('y0')), mul(par('a'), applyExpr(d, 'y1')), mul(par('g'), rd('l0'))))],
 });
 
+/** Explicit Euler fused with its apply: out = ρ + dt·(A ρ), the same bits as the two passes. a: [f0, b0, …, od, r, out], p: [dt, s…, size]. */
+export const eulerStep = (d: number): KernelDesc => ({
+  name: `eulerStep${d}`,
+  arrays: [...applyArrays(d), 'r', 'out'],
+  params: ['dt', ...strides(d), 'size'],
+  strides: strides(d),
+  size: 'size',
+  body: [store('out', add(rd('r'), mul(par('dt'), applyExpr(d, 'r'))))],
+});
+
 /**
  * Explicit Euler written as the convex combination ρ(1 − dt·od) + dt·in-flow, nonnegative in
  * float32 too for dt ≤ 1/max od (the gpu.js backends). a: [f0, b0, …, od, r, out], p: [dt, s…, size].
@@ -184,7 +194,7 @@ export const norm1: KernelDesc = { name: 'norm1', arrays: ['x'], params: [], bod
 
 /** Every description, each once: what the registry compiles and the WebAssembly module holds. */
 export const ALL_KERNELS: readonly KernelDesc[] = [
-  ...[1, 2, 3].flatMap((d) => [symmetric(d), shifted(d), apply(d), rkl2Stage(d), eulerConvex(d)]),
+  ...[1, 2, 3].flatMap((d) => [symmetric(d), shifted(d), apply(d), rkl2Stage(d), eulerStep(d), eulerConvex(d)]),
   jacobiShifted,
   fill,
   minimum,
