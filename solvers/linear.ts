@@ -1,5 +1,5 @@
 import { FvOperator } from './operator.js';
-import type { ThreadTeam } from './backend/team.js';
+import type { ThreadTeam } from './exec/team.js';
 import { scaleBy } from './range-kernels.js';
 import { sharedFloat64 } from './shared-memory.js';
 

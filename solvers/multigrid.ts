@@ -3,8 +3,8 @@ import type { Preconditioner } from './linear.js';
 import { sharedFloat64, sharedInt32 } from './shared-memory.js';
 import { gaussSeidel, restrictResidual, type LevelStencil } from './multigrid-kernels.js';
 import { RANGE_KERNELS } from './range-kernels.js';
-import { wasmFor } from './wasm/arena.js';
-import { splitRanges, type ThreadTeam } from './backend/team.js';
+import { wasmKernels as wasmFor } from './kernels/wasm-module.js';
+import { splitRanges, type ThreadTeam } from './exec/team.js';
 
 /**
  * Geometric multigrid for (I − θS) in the symmetric form, used as a CG preconditioner.
@@ -223,7 +223,7 @@ function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: Mul
   const ss = sharedFloat64(cs);
   const sc = sharedFloat64(cs);
   const pw = sharedFloat64(lv.size);
-  // The same loops as WebAssembly when the arrays are in the arena (solvers/wasm/kernels.ts):
+  // The same loops as WebAssembly when the arrays are in the arena (solvers/kernels/wasm-module.ts):
   // they run once per problem, mostly before V8 would have optimized them.
   const k = wasmFor(s, agg, sMax, ss, sc, pw, lv.d);
   if (k) {

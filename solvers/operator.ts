@@ -2,8 +2,8 @@ import { bernoulli, symmetricWeight } from './bernoulli.js';
 import { Grid } from './grid.js';
 import { Problem } from './problem.js';
 import { sharedFloat64 } from './shared-memory.js';
-import { apply2, symmetric2 } from './range-kernels.js';
-import { wasmFor } from './wasm/arena.js';
+import { rangeKernel } from './kernels/registry.js';
+import { wasmKernels as wasmFor } from './kernels/wasm-module.js';
 
 /**
  * The finite-volume generator in two equivalent forms.
@@ -52,7 +52,7 @@ export class FvOperator {
       const D = problem.faceD[k];
       // Interior faces only: blocks of (n − 1)·stride faces, skipping each block's upper wall.
       // Once per problem, mostly before V8 optimizes it: as WebAssembly where the arrays allow
-      // (solvers/wasm/kernels.ts, the same branches and order, so the same bits).
+      // (solvers/kernels/wasm-module.ts, the same branches and order, so the same bits).
       const kf = wasmFor(D, psi, fw, bw, sy, this.outflow);
       if (kf) kf.operatorFaces(D.byteOffset, psi.byteOffset, fw.byteOffset, bw.byteOffset, sy.byteOffset, this.outflow.byteOffset, stride, n, 0, g.size, inv);
       else for (let outer = 0; outer < g.size; outer += stride * n) {
@@ -84,50 +84,26 @@ export class FvOperator {
   }
 
   /**
-   * out = A ρ (ρ-form). Mass is conserved face by face: the same product fw·ρ_i leaves i and
-   * enters j. One fused pass per cell (each face's flux is formed from both sides) moves each
-   * array once instead of once per axis; faces on upper walls carry zero coefficients, so only
-   * the first and last `maxStride` cells need bounds checks.
+   * out = A ρ (ρ-form): one fused pass per cell (each face's flux formed from both sides), so
+   * each array moves once instead of once per axis (solvers/kernels/stencils.ts, apply).
    */
   apply(rho: Float64Array, out: Float64Array): void {
-    const g = this.grid;
-    if (g.dim === 2) {
-      apply2([this.fwd[0], this.bwd[0], this.fwd[1], this.bwd[1], this.outflow, rho, out], [], [g.strides[0], g.size], 0, g.size);
-      return;
-    }
-    out.fill(0);
-    for (let k = 0; k < g.dim; k++) {
-      const stride = g.strides[k];
-      const fw = this.fwd[k];
-      const bw = this.bwd[k];
-      const last = g.size - stride;
-      for (let i = 0; i < last; i++) {
-        const flux = fw[i] * rho[i] - bw[i] * rho[i + stride];
-        out[i] -= flux;
-        out[i + stride] += flux;
-      }
-    }
+    rangeKernel('apply', this.grid.dim)(this.applyArrays(rho, out), [], this.strideParams(), 0, this.grid.size);
   }
 
-  /** out = S v (symmetric form), one fused pass in 2-D (see apply). */
+  /** out = S v (symmetric form), one fused pass (solvers/kernels/stencils.ts, symmetric). */
   applySymmetric(v: Float64Array, out: Float64Array): void {
-    const g = this.grid;
-    const d = this.outflow;
-    if (g.dim === 2) {
-      symmetric2([this.sym[0], this.sym[1], d, v, out], [], [g.strides[0], g.size], 0, g.size);
-      return;
-    }
-    for (let i = 0; i < g.size; i++) out[i] = -d[i] * v[i];
-    for (let k = 0; k < g.dim; k++) {
-      const stride = g.strides[k];
-      const sy = this.sym[k];
-      const last = g.size - stride;
-      for (let i = 0; i < last; i++) {
-        const w = sy[i];
-        out[i] += w * v[i + stride];
-        out[i + stride] += w * v[i];
-      }
-    }
+    rangeKernel('sym', this.grid.dim)([...this.sym, this.outflow, v, out], [], this.strideParams(), 0, this.grid.size);
+  }
+
+  /** The arrays of the generated A ρ kernel: [f0, b0, …, −A_ii, ρ, out]. */
+  applyArrays(rho: Float64Array, out: Float64Array): Float64Array[] {
+    return [...this.fwd.flatMap((f, k) => [f, this.bwd[k]]), this.outflow, rho, out];
+  }
+
+  /** The generated stencils' parameters: the strides of all axes but the innermost, and the size. */
+  strideParams(): number[] {
+    return [...this.grid.strides.slice(0, -1), this.grid.size];
   }
 
   /** Largest step for which explicit Euler keeps ρ ≥ 0 (and is stable): 1 / max_i (−A_ii). */

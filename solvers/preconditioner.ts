@@ -1,7 +1,7 @@
 import { FvOperator } from './operator.js';
 import { JacobiPreconditioner, type Preconditioner } from './linear.js';
 import { MultigridPreconditioner } from './multigrid.js';
-import type { ThreadTeam } from './backend/team.js';
+import type { ThreadTeam } from './exec/team.js';
 
 /**
  * Jacobi when I − θS is well conditioned, multigrid when it is not. cond(I − θS) ≤ 1 + 2θ·max(−S_ii),

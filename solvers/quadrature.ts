@@ -1,7 +1,7 @@
 import { Grid } from './grid.js';
 import { sharedFloat64 } from './shared-memory.js';
-import { wasmFor } from './wasm/arena.js';
-import { powUnit } from './series.js';
+import { wasmKernels as wasmFor } from './kernels/wasm-module.js';
+import { powUnit } from './kernels/series.js';
 
 /** Evaluates a scalar function at many points: coords[k][i] is coordinate k of point i. */
 export type PointFunction = (coords: readonly Float64Array[], out: Float64Array) => void;

@@ -14,7 +14,7 @@ import { Grid } from '../solvers/grid.js';
 import { Problem, isFault, type NoiseModel } from '../solvers/problem.js';
 import { FvOperator } from '../solvers/operator.js';
 import { cellAverages } from '../solvers/quadrature.js';
-import { setWasmKernels } from '../solvers/wasm/arena.js';
+import { setWasmKernels } from '../solvers/exec/arena.js';
 import { DeviceBackwardEuler } from '../solvers/backend/implicit.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
 import { cgSettings } from '../solvers/select.js';

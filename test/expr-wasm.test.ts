@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileExpr } from '../src/landscape/expr.js';
 import { sharedFloat64 } from '../solvers/shared-memory.js';
-import { arenaAddress } from '../solvers/wasm/arena.js';
+import { arenaAddress } from '../solvers/exec/arena.js';
 import { rng } from './scenario-helpers.js';
 
 const bits = (a: Float64Array): string => Buffer.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).toString('hex');

@@ -12,7 +12,7 @@ import { Problem, isFault } from '../solvers/problem.js';
 import { FvOperator } from '../solvers/operator.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
 import { Pcg } from '../solvers/backend/pcg.js';
-import { ThreadTeam } from '../solvers/backend/team.js';
+import { ThreadTeam } from '../solvers/exec/team.js';
 import { InfrastructureFailure, SolverFailure, asInfrastructureFailure } from '../solvers/failures.js';
 import { describeFailure, describeStepFailure } from '../src/failure-report.js';
 import { EXIT, NumericalFault } from '../src/errors.js';

@@ -3,11 +3,10 @@
  * from the definitions: lexicographic Gauss–Seidel on (I − θS)x = b with explicit bounds tests,
  * and the restricted residual Pᵀ(b − (I − θS)x). Odd sizes, thin boxes and 3-D included, since
  * the kernels' branch-free interiors rely on zero wall weights and on index ranges. The half-stencil
- * restriction is the range kernel of solvers/range-kernels.ts (the one the kernel threads run).
+ * restriction is the block driver the kernel threads run (solvers/multigrid-kernels.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { gaussSeidel, restrictResidual, type LevelStencil } from '../solvers/multigrid-kernels.js';
-import { gaussSeidelBlock, restrictAfterFirstSweep } from '../solvers/range-kernels.js';
+import { gaussSeidel, restrictResidual, gaussSeidelBlock, restrictAfterFirstSweep, type LevelStencil } from '../solvers/multigrid-kernels.js';
 
 const TH = 0.7;
 

@@ -1,22 +1,24 @@
 /**
- * The fused 2-D stencil passes of FvOperator.apply / applySymmetric (a performance change for the
- * multigrid-PCG path) must equal the face-by-face definition (operator.ts header: flux
- * fw·ρ_i − bw·ρ_j through each face; S_ij = sym on each face, S_ii = −outflow) to round-off,
- * including the degenerate shapes where a whole axis has one or two cells.
+ * The fused stencil passes of FvOperator.apply / applySymmetric (generated from
+ * solvers/kernels/stencils.ts, in 1-D, 2-D and 3-D) must equal the face-by-face definition
+ * (operator.ts header: flux fw·ρ_i − bw·ρ_j through each face; S_ij = sym on each face,
+ * S_ii = −outflow) to round-off, including the degenerate shapes where a whole axis has one or two
+ * cells.
  */
 import { describe, expect, it } from 'vitest';
 import { buildOperator } from './helpers/problems.js';
 
-const shapes: [number, number][] = [[1, 9], [9, 1], [2, 7], [7, 2], [33, 17]];
+const shapes: number[][] = [[1, 9], [9, 1], [2, 7], [7, 2], [33, 17], [9], [2], [3, 4, 5], [5, 1, 3], [1, 1, 6]];
+const bounds: [number, number][] = [[-2, 2], [-1.5, 2], [-1, 1.5]];
 
-describe.each(shapes)('fused 2-D kernels on %i×%i cells', (n0, n1) => {
-  const op = buildOperator([[-2, 2], [-1.5, 2]], [n0, n1], (x, y) => 0.05 + (x * x - 1) ** 2 + y * y, { kind: 'multiplicative', etaSigma: 0.5, eps: 0 });
+describe.each(shapes.map((n) => [n.join('×'), n] as const))('fused kernels on %s cells', (_name, n) => {
+  const op = buildOperator(bounds.slice(0, n.length), n, (...x) => 0.05 + (x[0] * x[0] - 1) ** 2 + x.slice(1).reduce((a, y) => a + y * y, 0), { kind: 'multiplicative', etaSigma: 0.5, eps: 0 });
   const g = op.grid;
   const rho = Float64Array.from({ length: g.size }, (_, i) => 1 + Math.sin(1.7 * i) ** 2);
 
   it('apply equals the face-by-face flux sum and conserves mass', () => {
     const ref = new Float64Array(g.size);
-    for (let k = 0; k < 2; k++) {
+    for (let k = 0; k < g.dim; k++) {
       const s = g.strides[k];
       for (let i = 0; i + s < g.size; i++) {
         if (Math.floor(i / s) % g.n[k] === g.n[k] - 1) continue;
@@ -40,7 +42,7 @@ describe.each(shapes)('fused 2-D kernels on %i×%i cells', (n0, n1) => {
   it('applySymmetric equals −outflow·v plus the face weights times the neighbours', () => {
     const ref = new Float64Array(g.size);
     for (let i = 0; i < g.size; i++) ref[i] = -op.outflow[i] * rho[i];
-    for (let k = 0; k < 2; k++) {
+    for (let k = 0; k < g.dim; k++) {
       const s = g.strides[k];
       for (let i = 0; i + s < g.size; i++) {
         if (Math.floor(i / s) % g.n[k] === g.n[k] - 1) continue;

@@ -1,5 +1,5 @@
 /**
- * Kernel threads of the float64 CPU backend (solvers/backend/team.ts): each range kernel split
+ * Kernel threads of the float64 CPU backend (solvers/exec/team.ts): each range kernel split
  * into the team's fixed blocks must equal the single-threaded kernel (elementwise kernels to the
  * bit, dot products to round-off of the block sums) and give the same bits for any number of
  * threads (issue #15 item 5: sweeps with --jobs 1 and 2 hand their runs different thread counts);
@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { KERNEL_BLOCKS, ThreadTeam, splitRanges } from '../solvers/backend/team.js';
+import { KERNEL_BLOCKS, ThreadTeam, splitRanges } from '../solvers/exec/team.js';
 import { RANGE_KERNELS } from '../solvers/range-kernels.js';
 import { sharedFloat64, sharedInt32 } from '../solvers/shared-memory.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
@@ -51,20 +51,20 @@ describe('ThreadTeam', () => {
     team.run('lincomb', [v, d, a], [], [0.5, -2], size);
     RANGE_KERNELS.lincomb([v, d, b], [], [0.5, -2], 0, size);
     expect(a).toEqual(b);
-    const serial = RANGE_KERNELS.dotRange([v, d], [], [], 0, size);
-    const split = team.run('dotRange', [v, d], [], [], size);
+    const serial = RANGE_KERNELS.dot([v, d], [], [], 0, size);
+    const split = team.run('dot', [v, d], [], [], size);
     expect(Math.abs(split - serial)).toBeLessThan(1e-13 * size);
     // The blocks' partial sums, added in block order here: the same bits for any thread count.
     const edges = splitRanges(size, 1, KERNEL_BLOCKS);
     let byBlock = 0;
-    for (let k = 0; k < KERNEL_BLOCKS; k++) byBlock += RANGE_KERNELS.dotRange([v, d], [], [], edges[k], edges[k + 1]);
+    for (let k = 0; k < KERNEL_BLOCKS; k++) byBlock += RANGE_KERNELS.dot([v, d], [], [], edges[k], edges[k + 1]);
     expect(split).toBe(byBlock);
     const one = ThreadTeam.create(1);
     expect(one.threads).toBe(1);
-    expect(one.run('dotRange', [v, d], [], [], size)).toBe(split);
+    expect(one.run('dot', [v, d], [], [], size)).toBe(split);
     const three = ThreadTeam.create(3);
     await vi.waitFor(() => expect(three.ready()).toBe(true), { timeout: 10000 });
-    expect(three.run('dotRange', [v, d], [], [], size)).toBe(split);
+    expect(three.run('dot', [v, d], [], [], size)).toBe(split);
     three.close();
     // The multigrid restriction writes aggregates: ranges must hold whole ones (align 2·n1).
     const agg = sharedInt32(size);
@@ -108,7 +108,7 @@ describe('ThreadTeam', () => {
     const [bx, by] = [sharedFloat64(N), sharedFloat64(N)];
     mg.apply(x, bx);
     mg.apply(y, by);
-    const d = (u: Float64Array, v: Float64Array): number => RANGE_KERNELS.dotRange([u, v], [], [], 0, N);
+    const d = (u: Float64Array, v: Float64Array): number => RANGE_KERNELS.dot([u, v], [], [], 0, N);
     expect(Math.abs(d(bx, y) - d(x, by))).toBeLessThan(1e-12 * Math.sqrt(d(bx, bx) * d(y, y)));
     expect(d(bx, x)).toBeGreaterThan(0);
     // A different smoother from the serial cycle's, yet a preconditioner of the same quality.
@@ -162,9 +162,9 @@ describe('ThreadTeam', () => {
     const N = 5000;
     const [u, v] = [fill(N, 1), fill(N, 2)];
     // Called at once, before the worker can have started (~30 ms): the ranges run in turn here.
-    const early = t.run('dotRange', [u, v], [], [], N);
+    const early = t.run('dot', [u, v], [], [], N);
     await vi.waitFor(() => expect(t.ready()).toBe(true), { timeout: 10000 });
-    expect(t.run('dotRange', [u, v], [], [], N)).toBe(early);
+    expect(t.run('dot', [u, v], [], [], N)).toBe(early);
     t.close();
   });
 
@@ -175,7 +175,7 @@ describe('ThreadTeam', () => {
     const x = fill(1000, 1);
     // lincomb needs three arrays: with one, both ranges throw.
     expect(() => t.run('lincomb', [x], [], [1, 2], 1000)).toThrow(/kernel thread failed/);
-    expect(() => t.run('dotRange', [x, x], [], [], 1000)).toThrow(/closed/);
+    expect(() => t.run('dot', [x, x], [], [], 1000)).toThrow(/closed/);
   });
 
   it('does not keep a process alive that never disposes its backend', () => {

@@ -1,15 +1,17 @@
 /**
- * The WebAssembly kernels (solvers/wasm/kernels.ts) against the JavaScript loops they replace
- * (solvers/range-kernels.ts, solvers/multigrid-kernels.ts), on arrays in the arena: the same
- * expressions in the same order of evaluation must give the same bits, so every earlier result
- * (and the bit-identity tests of the integrators) stands whichever path runs. Then whole solves
- * with the kernels on and off, and the arena's allocation.
+ * The WebAssembly kernels against their JavaScript twins, on arrays in the arena: every
+ * description's two generated forms (solvers/kernels/emit-wasm.ts, emit-js.ts), and the set-up
+ * loops of solvers/kernels/wasm-module.ts against operator.ts, multigrid.ts and quadrature.ts.
+ * The same expressions in the same order of evaluation must give the same bits (a promise: runs
+ * do not depend on whether WebAssembly is available). Then whole solves with the kernels on and
+ * off, and the arena's allocation.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RANGE_KERNELS, type RangeKernelName } from '../solvers/range-kernels.js';
 import { gaussSeidel, restrictResidual, type LevelStencil } from '../solvers/multigrid-kernels.js';
-import { arenaStats, inArena, setWasmKernels, wasmFor, wasmKernelsEnabled } from '../solvers/wasm/arena.js';
+import { arenaStats, inArena, setWasmKernels, wasmFor, wasmKernelsEnabled } from '../solvers/exec/arena.js';
 import { sharedFloat64, sharedInt32 } from '../solvers/shared-memory.js';
+import { descriptions, kernel } from '../solvers/kernels/registry.js';
 import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exponential.js';
 import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
 import { cgSettings, cpuBackend } from '../solvers/select.js';
@@ -73,7 +75,7 @@ describe('WebAssembly kernels give the JavaScript loops\' bits', () => {
   const size3 = n3[0] * n3[1] * n3[2];
 
   const cases: { name: RangeKernelName; size: number; arrays: () => Float64Array[]; ints?: () => Int32Array[]; params: number[]; out: number[] }[] = [
-    { name: 'symmetric2', size: size2, arrays: () => [...wallWeights(n2, 1), filled(size2, 3, true), filled(size2, 4), sharedFloat64(size2)], params: [n2[1], size2], out: [4] },
+    { name: 'sym2', size: size2, arrays: () => [...wallWeights(n2, 1), filled(size2, 3, true), filled(size2, 4), sharedFloat64(size2)], params: [n2[1], size2], out: [4] },
     { name: 'shifted2', size: size2, arrays: () => [...wallWeights(n2, 1), filled(size2, 3, true), filled(size2, 4), sharedFloat64(size2)], params: [0.37, n2[1], size2], out: [4] },
     { name: 'shifted3', size: size3, arrays: () => [...wallWeights(n3, 1), filled(size3, 5, true), filled(size3, 6), sharedFloat64(size3)], params: [0.37, n3[1] * n3[2], n3[2], size3], out: [5] },
     {
@@ -87,7 +89,7 @@ describe('WebAssembly kernels give the JavaScript loops\' bits', () => {
       params: [n2[1], size2],
       out: [6],
     },
-    { name: 'dotRange', size: size2, arrays: () => [filled(size2, 1), filled(size2, 2)], params: [], out: [] },
+    { name: 'dot', size: size2, arrays: () => [filled(size2, 1), filled(size2, 2)], params: [], out: [] },
     { name: 'cgUpdate', size: size2, arrays: () => [filled(size2, 1), filled(size2, 2), filled(size2, 3), filled(size2, 4)], params: [0.731], out: [2, 3] },
     { name: 'lincomb', size: size2, arrays: () => [filled(size2, 1), filled(size2, 2), sharedFloat64(size2)], params: [0.3, -1.7], out: [2] },
     { name: 'scaleBy', size: size2, arrays: () => [filled(size2, 1, true), filled(size2, 2), sharedFloat64(size2)], params: [], out: [2] },
@@ -157,6 +159,39 @@ describe('WebAssembly kernels give the JavaScript loops\' bits', () => {
       }
       const rr = bothPaths([filled(size, 1), filled(size, 2), sharedFloat64(coarse)], ([b, x, bc]) => restrictResidual(st, 0.37, b, x, agg, filled(size, 6, true), bc));
       expect(bits(rr.wasmArrays[2])).toBe(bits(rr.jsArrays[2]));
+    });
+  }
+});
+
+describe('every description: the JavaScript and WebAssembly kernels give the same bits', () => {
+  const shapes: Record<number, number[]> = { 1: [13], 2: [9, 7], 3: [5, 4, 3] };
+  for (const d of descriptions()) {
+    it(d.name, () => {
+      const dim = (d.strides ?? []).length + 1;
+      const n = shapes[dim];
+      const size = n.reduce((a, b) => a * b, 1);
+      const strides = n.map((_, k) => n.slice(k + 1).reduce((a, b) => a * b, 1));
+      const inputs = d.arrays.map((_, k) => filled(size, 3 * k + 1, true));
+      const agg = sharedInt32(size);
+      for (let i = 0; i < size; i++) agg[i] = (i * 7) % size;
+      const params = d.params.map((p, k) => (p === d.size ? size : (d.strides ?? []).includes(p) ? strides[Number(p.slice(1))] : 0.3 + 0.1 * k));
+      const runOn = (backend: 'js' | 'wasm') => {
+        const arrays = inputs.map((a) => {
+          const c = sharedFloat64(a.length);
+          c.set(a);
+          return c;
+        });
+        const result = kernel(d.name, null, backend).range(arrays, d.ints ? [agg] : [], params, 0, size);
+        return { result, arrays };
+      };
+      setWasmKernels(true);
+      const js = runOn('js');
+      const wasm = runOn('wasm');
+      expect(wasmFor(...wasm.arrays, agg)).not.toBeNull(); // the WebAssembly twin really ran
+      expect(Object.is(js.result, wasm.result)).toBe(true);
+      for (let k = 0; k < inputs.length; k++) expect(bits(wasm.arrays[k]), d.arrays[k]).toBe(bits(js.arrays[k]));
+      // and something happened
+      expect(d.reduce ? js.result !== 0 : js.arrays.some((a, k) => bits(a) !== bits(inputs[k]))).toBe(true);
     });
   }
 });
@@ -269,6 +304,33 @@ describe('arena', () => {
     const spans = [...arrays, ints].map((a) => [a.byteOffset, a.byteOffset + a.byteLength]).sort((p, q) => p[0] - q[0]);
     for (let k = 1; k < spans.length; k++) expect(spans[k][0]).toBeGreaterThanOrEqual(spans[k - 1][1]);
   });
+
+  it('a backend returns its fields to the arena on dispose(), not when they are collected, and refuses use afterwards', async () => {
+    const op = setupOf('double-well-2d', ['domain.cells=[40,33]']).setup.op;
+    const backend = cpuBackend(op, 'jacobi');
+    const fields = [backend.field(), backend.field(), backend.field()];
+    await backend.upload(fields[0], Float64Array.from({ length: op.grid.size }, (_, i) => i));
+    // From here to `after` no await: no finalization callback can run in between, so what comes
+    // back is what dispose() returned: the three fields.
+    const held = arenaStats()!;
+    backend.dispose();
+    const after = arenaStats()!;
+    const block = Math.ceil((8 * op.grid.size) / 64) * 64;
+    expect(held.used - after.used).toBe(3 * block);
+    expect(held.blocks - after.blocks).toBe(3);
+    await expect(backend.apply(fields[0], fields[1])).rejects.toThrow(/after dispose/);
+    const again = arenaStats()!;
+    backend.dispose(); // twice is harmless: nothing is returned twice
+    expect(arenaStats()!.used).toBe(again.used);
+    // the next run gets the same memory back, zeroed
+    const next = cpuBackend(op, 'jacobi');
+    const f = next.field();
+    const out = new Float64Array(op.grid.size);
+    await next.download(f, out);
+    expect(out.every((v) => v === 0)).toBe(true);
+    expect(arenaStats()!.capacity).toBe(after.capacity);
+    next.dispose();
+  });
 });
 
 describe('the JavaScript fallback, in fresh processes', () => {
@@ -278,28 +340,40 @@ describe('the JavaScript fallback, in fresh processes', () => {
     const { initialDensity } = await import(${JSON.stringify(join(ROOT, 'dist/src/run/initial.js'))});
     const { DeviceTrBdf2 } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/backend/implicit.js'))});
     const { cgSettings, cpuBackend } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/select.js'))});
-    const { wasmKernelsEnabled } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/wasm/arena.js'))});
+    const { wasmKernelsEnabled } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/exec/arena.js'))});
     const setup = setUpReference(80);
     const rho = initialDensity(setup.grid, setup.scenario.initial, { file: setup.file, baseDir: ${JSON.stringify(ROOT)} });
-    const integ = new DeviceTrBdf2(cpuBackend(setup.op, 'multigrid'), setup.op, { tolerance: 1e-4, dtMax: 0.2 }, cgSettings(1e-4));
+    const backend = cpuBackend(setup.op, 'multigrid');
+    const integ = new DeviceTrBdf2(backend, setup.op, { tolerance: 1e-4, dtMax: 0.2 }, cgSettings(1e-4));
     await integ.advance(rho, 0, 0.2);
     integ.dispose();
     const { createHash } = await import('node:crypto');
-    console.log(JSON.stringify({ wasm: wasmKernelsEnabled(), its: integ.solver.iterations, hash: createHash('sha256').update(new Uint8Array(rho.buffer)).digest('hex') }));
+    console.log(JSON.stringify({ notes: backend.info.notes ?? [], wasm: wasmKernelsEnabled(), its: integ.solver.iterations, hash: createHash('sha256').update(new Uint8Array(rho.buffer)).digest('hex') }));
   `;
-  const run = (env: NodeJS.ProcessEnv): { wasm: boolean; its: number; hash: string } => {
+  interface Outcome {
+    notes: string[];
+    wasm: boolean;
+    its: number;
+    hash: string;
+  }
+  const run = (env: NodeJS.ProcessEnv): Outcome => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(r.stdout.trim().split('\n').pop() as string) as { wasm: boolean; its: number; hash: string };
+    return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Outcome;
   };
-  it('an arena too small for the grid (the arrays fall back to SharedArrayBuffers, as beyond 4 GiB) and FPSOLVE_WASM=0 give the same bits', () => {
+  it('an arena too small for the grid (the arrays fall back to SharedArrayBuffers, as beyond 4 GiB) and FPSOLVE_WASM=0 give the same bits, and the backend says why it ran JavaScript', () => {
     const base = run({});
     expect(base.wasm).toBe(true);
     expect(base.its).toBeGreaterThan(0);
+    expect(base.notes).toEqual([]);
     // 1 MiB holds a few of the 51 KiB grid arrays; the rest fall back, so kernels see mixed arrays
-    expect(run({ FPSOLVE_ARENA_MAX_MIB: '1' })).toEqual(base);
+    const small = run({ FPSOLVE_ARENA_MAX_MIB: '1' });
+    expect({ ...small, notes: [] }).toEqual(base);
+    expect(small.notes).toHaveLength(1);
+    expect(small.notes[0]).toMatch(/did not fit the WebAssembly arena \(at most 1 MiB\): the kernels ran as JavaScript/);
     const js = run({ FPSOLVE_WASM: '0' });
     expect(js.wasm).toBe(false);
-    expect({ ...js, wasm: true }).toEqual(base);
+    expect(js.notes[0]).toMatch(/FPSOLVE_WASM=0/);
+    expect({ ...js, wasm: true, notes: [] }).toEqual(base);
   });
 });

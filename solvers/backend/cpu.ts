@@ -2,10 +2,11 @@ import { cpus } from 'node:os';
 import type { FvOperator } from '../operator.js';
 import { TridiagonalSolver, type Preconditioner } from '../linear.js';
 import { ConditionedPreconditioner } from '../preconditioner.js';
-import { max, min, norm1, sum } from '../vec.js';
+import { max, min } from '../vec.js';
 import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
 import { sharedFloat64 } from '../shared-memory.js';
-import { defaultThreads, KERNEL_BLOCKS, ThreadTeam } from './team.js';
+import { ArenaLease, arenaLimitMiB, inArena, wasmKernelsEnabled } from '../exec/arena.js';
+import { defaultThreads, KERNEL_BLOCKS, ThreadTeam } from '../exec/team.js';
 import type { Backend, BackendInfo, DirectShiftedSolver, Field, Rkl2StageCoefficients } from './types.js';
 
 /**
@@ -28,6 +29,21 @@ export interface CpuBackendOptions {
 
 const OWNER = Symbol('cpu64');
 
+/**
+ * Why the kernels run as JavaScript when they do: the grid's arrays did not fit the WebAssembly
+ * arena (wasm32 stops at 4 GiB; FPSOLVE_ARENA_MAX_MIB lowers it), or WebAssembly kernels are off.
+ * Same results either way, 2.5–3× slower (docs/performance.md), so the report says so.
+ */
+function arenaNotes(op: FvOperator, arrays: readonly Float64Array[]): string[] {
+  if (process.env.FPSOLVE_WASM === '0') return ['WebAssembly kernels are off (FPSOLVE_WASM=0): the kernels ran as JavaScript (same results, slower).'];
+  if (!wasmKernelsEnabled()) return ['WebAssembly threads are unavailable in this runtime: the kernels ran as JavaScript (same results, slower).'];
+  if (!arrays.every(inArena)) {
+    const mib = Math.ceil((op.grid.size * 8 * (4 * op.grid.dim + 6)) / 2 ** 20);
+    return [`the grid's arrays (about ${mib} MiB) did not fit the WebAssembly arena (at most ${arenaLimitMiB()} MiB): the kernels ran as JavaScript (same results, slower).`];
+  }
+  return [];
+}
+
 interface CpuField extends Field {
   readonly data: Float64Array;
 }
@@ -48,16 +64,26 @@ export class CpuBackend implements Backend {
   readonly size: number;
   readonly directShiftedSolver?: DirectShiftedSolver;
   private readonly op: FvOperator;
-  private readonly tmp: Float64Array;
   private pre: Preconditioner | undefined;
   /** Kernel threads (null: this thread only). */
   private readonly team: ThreadTeam | null;
+  /** The arena blocks of this backend's fields, returned on dispose(). */
+  private readonly lease = new ArenaLease();
+  private disposed = false;
+  /** The generated stencils for this grid's dimension, chosen once. */
+  private readonly applyName: RangeKernelName;
+  private readonly shiftedName: RangeKernelName;
+  private readonly rkl2Name: RangeKernelName;
+  private readonly eulerName: RangeKernelName;
 
   /** `preconditioner` defaults to the Jacobi/multigrid switch by conditioning. */
   constructor(op: FvOperator, preconditioner?: Preconditioner, opts: CpuBackendOptions = {}) {
     this.op = op;
     this.size = op.grid.size;
-    this.tmp = sharedFloat64(this.size);
+    this.applyName = `apply${op.grid.dim}`;
+    this.shiftedName = `shifted${op.grid.dim}`;
+    this.rkl2Name = `rkl2Stage${op.grid.dim}`;
+    this.eulerName = `eulerStep${op.grid.dim}`;
     const blocks = opts.blocks ?? (this.size >= THREADED_MIN_CELLS && op.grid.dim > 1 ? KERNEL_BLOCKS : 1);
     this.team = blocks > 1 ? ThreadTeam.create(opts.threads ?? defaultThreads(), blocks) : null;
     this.pre = preconditioner;
@@ -69,6 +95,9 @@ export class CpuBackend implements Backend {
       device: `CPU (${cpus()[0]?.model ?? 'unknown'}, Node.js ${process.version}${this.team && this.team.threads > 1 ? `, ${this.team.threads} kernel threads` : ''})`,
       precision: 'float64',
     };
+    // Only when there is something to say, so that reports of ordinary runs do not change.
+    const notes = arenaNotes(op, [...op.fwd, ...op.bwd, ...op.sym, op.outflow, op.sqrtPi]);
+    if (notes.length) this.info.notes = notes;
   }
 
   /** The 1-D direct solve; its two work arrays are allocated on the first solve. */
@@ -97,11 +126,13 @@ export class CpuBackend implements Backend {
 
   private d(f: Field): Float64Array {
     if (f.owner !== OWNER) throw new Error('field belongs to another backend');
+    // Its memory may already hold another run's arrays.
+    if (this.disposed) throw new Error('CpuBackend: used after dispose()');
     return (f as CpuField).data;
   }
 
   field(): Field {
-    const f: CpuField = { owner: OWNER, data: sharedFloat64(this.size) };
+    const f: CpuField = { owner: OWNER, data: sharedFloat64(this.size, this.lease) };
     return f;
   }
   async upload(f: Field, data: Float64Array): Promise<void> {
@@ -123,56 +154,32 @@ export class CpuBackend implements Backend {
     return this.team ? this.team.run(name, arrays, [], params, this.size) : RANGE_KERNELS[name](arrays, [], params, 0, this.size);
   }
 
-  /** out = A x: in 2-D the operator's own stencil kernel, split across the team when there is one. */
+  /** out = A x: the operator's generated stencil, split across the team when there is one. */
   private applyTo(x: Float64Array, out: Float64Array): void {
-    const g = this.op.grid;
-    if (g.dim === 2) {
-      const { fwd, bwd, outflow } = this.op;
-      this.par('apply2', [fwd[0], bwd[0], fwd[1], bwd[1], outflow, x, out], [g.strides[0], this.size]);
-    } else {
-      this.op.apply(x, out);
-    }
+    this.par(this.applyName, this.op.applyArrays(x, out), this.op.strideParams());
   }
 
   async apply(x: Field, out: Field): Promise<void> {
     this.applyTo(this.d(x), this.d(out));
   }
   async eulerStep(dt: number, x: Field, out: Field): Promise<void> {
-    const xs = this.d(x);
-    const o = this.d(out);
-    const k = this.tmp;
-    this.applyTo(xs, k);
-    // 1·x is exact: the same bits as x + dt·k.
-    this.par('lincomb', [xs, k, o], [1, dt]);
+    // One pass with the apply inside: x + dt·(A x) per cell, the same bits as apply then 1·x + dt·k.
+    this.par(this.eulerName, this.op.applyArrays(this.d(x), this.d(out)), [dt, ...this.op.strideParams()]);
   }
   async rkl2Stage(c: Rkl2StageCoefficients, y1: Field, y2: Field, y0: Field, l0: Field, out: Field): Promise<void> {
-    const [a1, a2, a0, l, o] = [this.d(y1), this.d(y2), this.d(y0), this.d(l0), this.d(out)];
-    const lj = this.tmp;
-    this.applyTo(a1, lj);
+    // One pass with the apply of y1 inside: its value per cell is exactly A y1's, so the same bits.
     const { mu, nu, a, g } = c;
-    for (let i = 0; i < o.length; i++) o[i] = mu * a1[i] + nu * a2[i] + (1 - mu - nu) * a0[i] + a * lj[i] + g * l[i];
+    const coef = this.op.applyArrays(this.d(y1), this.d(out)).slice(0, -2);
+    this.par(this.rkl2Name, [...coef, this.d(y1), this.d(y2), this.d(y0), this.d(l0), this.d(out)], [mu, nu, 1 - mu - nu, a, g, ...this.op.strideParams()]);
   }
   async lincomb(a: number, x: Field, b: number, y: Field, out: Field): Promise<void> {
     this.par('lincomb', [this.d(x), this.d(y), this.d(out)], [a, b]);
   }
   async scale(a: number, x: Field): Promise<void> {
-    const xs = this.d(x);
-    for (let i = 0; i < xs.length; i++) xs[i] *= a;
+    this.par('scale', [this.d(x)], [a]);
   }
   async shifted(theta: number, v: Field, out: Field): Promise<void> {
-    const [vs, o] = [this.d(v), this.d(out)];
-    const g = this.op.grid;
-    if (g.dim === 2) {
-      this.par('shifted2', [this.op.sym[0], this.op.sym[1], this.op.outflow, vs, o], [theta, g.strides[0], this.size]);
-      return;
-    }
-    if (g.dim === 3) {
-      const [w0, w1, w2] = this.op.sym;
-      this.par('shifted3', [w0, w1, w2, this.op.outflow, vs, o], [theta, g.strides[0], g.strides[1], this.size]);
-      return;
-    }
-    this.op.applySymmetric(vs, o);
-    for (let i = 0; i < o.length; i++) o[i] = vs[i] - theta * o[i];
+    this.par(this.shiftedName, [...this.op.sym, this.op.outflow, this.d(v), this.d(out)], [theta, ...this.op.strideParams()]);
   }
   async zero(x: Field): Promise<void> {
     this.d(x).fill(0);
@@ -188,21 +195,19 @@ export class CpuBackend implements Backend {
     pre.apply(this.d(r), this.d(out));
   }
   async toSymmetric(x: Field, out: Field): Promise<void> {
-    const [xs, o, s] = [this.d(x), this.d(out), this.op.sqrtPi];
-    for (let i = 0; i < o.length; i++) o[i] = xs[i] / s[i];
+    this.par('divide', [this.d(x), this.op.sqrtPi, this.d(out)]);
   }
   async fromSymmetric(y: Field, out: Field): Promise<void> {
-    const [ys, o, s] = [this.d(y), this.d(out), this.op.sqrtPi];
-    for (let i = 0; i < o.length; i++) o[i] = ys[i] * s[i];
+    this.par('multiply', [this.d(y), this.op.sqrtPi, this.d(out)]);
   }
   async dot(x: Field, y: Field): Promise<number> {
-    return this.par('dotRange', [this.d(x), this.d(y)]);
+    return this.par('dot', [this.d(x), this.d(y)]);
   }
   async sum(x: Field): Promise<number> {
-    return sum(this.d(x));
+    return this.par('sum', [this.d(x)]);
   }
   async norm1(x: Field): Promise<number> {
-    return norm1(this.d(x));
+    return this.par('norm1', [this.d(x)]);
   }
   async min(x: Field): Promise<number> {
     return min(this.d(x));
@@ -211,6 +216,9 @@ export class CpuBackend implements Backend {
     return max(this.d(x));
   }
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.team?.close();
+    this.lease.release();
   }
 }

@@ -26,6 +26,11 @@ export interface BackendInfo {
   executor: string;
   device: string;
   precision: Precision;
+  /**
+   * What the user should know about how it ran, one sentence each (e.g. that the grid did not
+   * fit the WebAssembly arena and the kernels ran as JavaScript); the report prints them.
+   */
+  notes?: string[];
 }
 
 /** RKL2 stage coefficients; a and g already include dt (computed in float64 on the host). */

@@ -1,10 +1,10 @@
-import { assemble, loop, op, type Code, type ImportDef } from '../../solvers/wasm/assemble.js';
-import { arenaAddress, arenaMemory, MAX_PAGES, wasmKernelsEnabled } from '../../solvers/wasm/arena.js';
+import { assemble, loop, op, type Code, type ImportDef } from '../../solvers/exec/assemble.js';
+import { arenaAddress, arenaMemory, MAX_PAGES, wasmKernelsEnabled } from '../../solvers/exec/arena.js';
 import { countParents, type IR } from './ir.js';
 
 /**
  * A landscape expression's IR compiled to one WebAssembly loop over points, for evalPoints on
- * arrays in the arena (solvers/wasm/arena.ts). The vectorized closures of expr.ts evaluate the
+ * arrays in the arena (solvers/exec/arena.ts). The vectorized closures of expr.ts evaluate the
  * same operations per point, and each is the same IEEE operation here (+ − × ÷, negation,
  * √, |·|, floor, ceil natively; every other function through the very Math function the closures
  * call), so both give the same bits (test/expr-wasm.test.ts). Why: the problem's cell and face

@@ -127,7 +127,7 @@ export class WorkerPool {
 
   private spawnWorker(): Worker {
     const bin = join(packageRoot(), 'bin', 'fpsolve.js');
-    // Runs side by side share the cores: each gets its share of kernel threads (solvers/backend/team.ts)
+    // Runs side by side share the cores: each gets its share of kernel threads (solvers/exec/team.ts)
     // unless the user chose a count.
     const env = { ...process.env, FPSOLVE_THREADS: process.env.FPSOLVE_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / this.size))) };
     const child = spawn(process.execPath, [bin, 'worker'], { stdio: ['pipe', 'pipe', 'pipe'], env });

@@ -1,8 +1,9 @@
 /** Operator apply vs a copy-scale loop over arrays of the same length, in one process. */
 import { buildOperator } from '../helpers/problems.js';
-import { defaultThreads, ThreadTeam } from '../../solvers/backend/team.js';
+import { defaultThreads, ThreadTeam } from '../../solvers/exec/team.js';
 import { sharedFloat64 } from '../../solvers/shared-memory.js';
-import { setWasmKernels, wasmKernelsEnabled } from '../../solvers/wasm/arena.js';
+import '../../solvers/range-kernels.js';
+import { setWasmKernels, wasmKernelsEnabled } from '../../solvers/exec/arena.js';
 
 export interface KernelResult {
   n: number;

@@ -1,15 +1,15 @@
-import { arenaMemory, inArena } from '../wasm/arena.js';
+import { arenaMemory, inArena } from './arena.js';
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
 import { InfrastructureFailure } from '../failures.js';
 import { testFault } from '../fault-injection.js';
 
 /**
  * Kernel threads for the float64 CPU backend: the calling thread and `threads − 1` workers each
- * run one range of a kernel from solvers/range-kernels.ts on arrays in shared memory, then the
+ * run one range of a kernel of the kernel table (solvers/range-kernels.ts registers it with
+ * useKernelTable; this module knows no kernel) on arrays in shared memory, then the
  * caller adds the partial results. Dispatch is a generation counter in a shared Int32Array
  * (Atomics.wait/notify), ~20 µs per kernel: worth it only for grids of ~512² cells and more,
  * where a kernel takes milliseconds.
@@ -62,8 +62,29 @@ const STALL_MS = 60_000;
 const THREAD_EXIT_TEST = testFault('thread-exit') !== undefined;
 const MAX_PARAMS = 16;
 
-/** Kernel index in the control block: negative values are commands to the worker loop. */
-export const KERNEL_NAMES = Object.keys(RANGE_KERNELS) as RangeKernelName[];
+/** A kernel over the cells [lo, hi) of its arrays, returning its range's partial result. */
+export type RangeKernel = (a: readonly Float64Array[], ints: readonly Int32Array[], p: readonly number[], lo: number, hi: number) => number;
+
+interface KernelTable {
+  /** The module exporting the table as RANGE_KERNELS: the workers import it. */
+  file: string;
+  kernels: Readonly<Record<string, RangeKernel>>;
+  /** Kernel index in the control block = position here. */
+  names: string[];
+}
+let table: KernelTable | null = null;
+
+/** Registers the kernels teams run (`file` exports them as RANGE_KERNELS, in the same order). */
+export function useKernelTable(file: string, kernels: Readonly<Record<string, RangeKernel>>): void {
+  table = { file, kernels, names: Object.keys(kernels) };
+}
+
+function theTable(): KernelTable {
+  if (!table) throw new Error('ThreadTeam: no kernel table registered (import solvers/range-kernels.js)');
+  return table;
+}
+
+/** Negative kernel indices in the control block are commands to the worker loop. */
 export const LEAVE_LOOP = -1;
 export const STOP = -2;
 
@@ -72,8 +93,10 @@ export interface TeamShared {
   params: SharedArrayBuffer;
   partials: SharedArrayBuffer;
   index: number;
-  /** The arena's memory (solvers/wasm/arena.ts), when arrays live there: threads run its kernels too. */
+  /** The arena's memory (solvers/exec/arena.ts), when arrays live there: threads run its kernels too. */
   memory: WebAssembly.Memory | null;
+  /** The kernel table's module (a file path), which the worker imports. */
+  table: string;
 }
 
 /** Message that hands a worker shared arrays (ids are positions in its table). */
@@ -100,10 +123,17 @@ export function defaultThreads(): number {
   return Math.max(1, Math.min(MAX_THREADS, n));
 }
 
+/** The compiled form of a module of this repository (its dist/ twin when running from TypeScript sources). */
+function compiled(file: string): string {
+  const here = fileURLToPath(import.meta.url);
+  if (!here.endsWith('.ts') || !file.endsWith('.ts')) return file;
+  const root = here.replace(/\/solvers\/exec\/team\.ts$/, '');
+  return `${root}/dist${file.slice(root.length).replace(/\.ts$/, '.js')}`;
+}
+
 /** The compiled worker script; absent when running from TypeScript sources without a build. */
 function workerScript(): string | null {
-  const here = fileURLToPath(import.meta.url);
-  const js = here.endsWith('.ts') ? here.replace(/\/solvers\/backend\/team\.ts$/, '/dist/solvers/backend/team-worker.js') : here.replace(/team\.js$/, 'team-worker.js');
+  const js = compiled(fileURLToPath(import.meta.url).replace(/team\.(ts|js)$/, 'team-worker.$1'));
   return existsSync(js) ? js : null;
 }
 
@@ -142,8 +172,9 @@ export class ThreadTeam {
     this.params = new Float64Array(shared(8 * MAX_PARAMS));
     this.partials = new Float64Array(shared(8 * MAX_BLOCKS));
     if (!script) return;
+    const tableFile = compiled(theTable().file);
     for (let w = 1; w < threads; w++) {
-      const shared: TeamShared = { control: this.control.buffer as SharedArrayBuffer, params: this.params.buffer as SharedArrayBuffer, partials: this.partials.buffer as SharedArrayBuffer, index: w, memory: arenaMemory() };
+      const shared: TeamShared = { control: this.control.buffer as SharedArrayBuffer, params: this.params.buffer as SharedArrayBuffer, partials: this.partials.buffer as SharedArrayBuffer, index: w, memory: arenaMemory(), table: tableFile };
       const worker = new Worker(script, { workerData: shared });
       // Idle workers must not keep a finished run's process alive.
       worker.unref();
@@ -225,7 +256,7 @@ export class ThreadTeam {
    * Runs a kernel over [0, size) split into `blocks` ranges at multiples of `align`, and returns
    * the sum of the ranges' results, added in block order.
    */
-  run(name: RangeKernelName, arrays: readonly Float64Array[], ints: readonly Int32Array[], params: readonly number[], size: number, align = 1): number {
+  run(name: string, arrays: readonly Float64Array[], ints: readonly Int32Array[], params: readonly number[], size: number, align = 1): number {
     if (this.closed) throw new Error('ThreadTeam is closed');
     if (Atomics.load(this.control, FAILED) === LOST) this.lost();
     if (arrays.length > MAX_ARRAYS || ints.length > MAX_INTS || params.length > MAX_PARAMS) {
@@ -237,7 +268,9 @@ export class ThreadTeam {
     // itself at its first kernel is met whatever the machine's load.
     for (const t0 = Date.now(); T > 1 && THREAD_EXIT_TEST && !this.ready() && Atomics.load(this.control, FAILED) !== LOST && Date.now() - t0 < STALL_MS; ) Atomics.wait(this.control, FAILED, 0, 1);
     const edges = splitRanges(size, align, B);
-    const kernel = RANGE_KERNELS[name];
+    const t = theTable();
+    const kernel = t.kernels[name];
+    if (!kernel) throw new Error(`ThreadTeam: no kernel ${name}`);
     // Until every worker runs its loop, the blocks run here one after the other: blocking on a
     // thread that is still starting could wait for this thread's event loop (seen with `node -e`),
     // and the same blocks added in the same order give the same bits as the threads will.
@@ -264,7 +297,7 @@ export class ThreadTeam {
       c[RANGES + 2 * t + 1] = groups[t + 1];
     }
     const p = this.partials;
-    this.signal(KERNEL_NAMES.indexOf(name));
+    this.signal(t.names.indexOf(name));
     try {
       for (let k = groups[0]; k < groups[1]; k++) p[k] = kernel(arrays, ints, params, edges[k], edges[k + 1]);
     } finally {

@@ -1,5 +1,6 @@
 /**
- * A small WebAssembly assembler: just what the grid kernels of solvers/wasm/kernels.ts need
+ * A small WebAssembly assembler: just what the generated grid kernels (solvers/kernels/emit-wasm.ts),
+ * the set-up loops (solvers/kernels/wasm-module.ts) and the landscape compiler (src/landscape/expr-wasm.ts) need
  * (i32 index arithmetic, f64 loads, stores and arithmetic, one loop per kernel), so that they are
  * written as expressions in TypeScript instead of as bytes, and the module is built at start-up
  * with no toolchain. Encoding: WebAssembly Core Specification 2.0, §5 (binary format).

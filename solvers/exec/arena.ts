@@ -1,8 +1,7 @@
-import { instantiateKernels, type WasmKernels } from './kernels.js';
-
 /**
  * Grid-sized arrays in one shared WebAssembly memory, so that the WebAssembly kernels
- * (solvers/wasm/kernels.ts) and the kernel threads (solvers/backend/team.ts) work on them in place.
+ * (solvers/kernels/wasm-module.ts provides the module) and the kernel threads
+ * (solvers/exec/team.ts) work on them in place. Execution only: nothing here knows a stencil.
  *
  * Blocks are handed out first-fit from a free list and returned when their array is garbage
  * collected (FinalizationRegistry): the memory never shrinks, but a process that builds many
@@ -10,6 +9,30 @@ import { instantiateKernels, type WasmKernels } from './kernels.js';
  * addresses stop at 4 GiB) or WebAssembly is unavailable or disabled (FPSOLVE_WASM=0), arrays
  * come from plain SharedArrayBuffers and the kernels run their JavaScript loops: same results.
  */
+
+/** The instantiated kernel module's exports (typed where they are used: solvers/kernels/wasm-module.ts). */
+export type WasmExports = Record<string, (...args: number[]) => number>;
+
+/** What the arena instantiates on its memory: module bytes importing env.mem and `imports`. */
+export interface KernelModuleSource {
+  bytes: () => Uint8Array;
+  imports: Record<string, (v: number) => number>;
+}
+
+let source: KernelModuleSource | null = null;
+let compiled: WebAssembly.Module | null = null;
+
+/** Called once by the module that generates the kernels, before any arena array exists. */
+export function provideKernelModule(s: KernelModuleSource): void {
+  source = s;
+  compiled = null;
+}
+
+function instantiate(memory: WebAssembly.Memory): WasmExports | null {
+  if (!source) return null;
+  compiled ??= new WebAssembly.Module(source.bytes());
+  return new WebAssembly.Instance(compiled, { env: { mem: memory, ...source.imports } }).exports as unknown as WasmExports;
+}
 
 const PAGE = 65536;
 /** wasm32: 65536 pages of 64 KiB = 4 GiB of addresses. */
@@ -23,6 +46,11 @@ const ALIGN = 64;
 function maxPages(): number {
   const mib = Number(process.env.FPSOLVE_ARENA_MAX_MIB);
   return Number.isFinite(mib) && mib > 0 ? Math.max(1, Math.min(MAX_PAGES, Math.floor(mib * 16))) : MAX_PAGES;
+}
+
+/** The arena's largest size in MiB (4096 unless FPSOLVE_ARENA_MAX_MIB lowers it). */
+export function arenaLimitMiB(): number {
+  return maxPages() / 16;
 }
 
 interface Block {
@@ -40,7 +68,7 @@ export interface ArenaStats {
 
 class Arena {
   readonly memory: WebAssembly.Memory;
-  readonly kernels: WasmKernels;
+  readonly kernels: WasmExports | null;
   private readonly maxPages: number;
   /** Free blocks, sorted by address, coalesced. */
   private free: Block[] = [];
@@ -53,7 +81,7 @@ class Arena {
   constructor() {
     this.maxPages = maxPages();
     this.memory = new WebAssembly.Memory({ initial: Math.min(16, this.maxPages), maximum: this.maxPages, shared: true });
-    this.kernels = instantiateKernels(this.memory, MAX_PAGES);
+    this.kernels = instantiate(this.memory);
     // Address 0 stays unused, so that a zero address is never a live array.
     this.free.push({ at: ALIGN, size: this.memory.buffer.byteLength - ALIGN });
   }
@@ -118,6 +146,13 @@ class Arena {
     }
   }
 
+  /** Returns an array's block now (its owner promises not to touch the array again). */
+  releaseView(a: Float64Array | Int32Array, b: Block): void {
+    if (!this.registry.unregister(b)) return; // already returned
+    views.delete(a);
+    this.release(b);
+  }
+
   release(b: Block): void {
     this.used -= b.size;
     this.live--;
@@ -125,14 +160,15 @@ class Arena {
   }
 
   /** A zeroed array of n elements in a fresh block, or null when the memory cannot hold it. */
-  view<A extends Float64Array | Int32Array>(kind: { new (buffer: ArrayBufferLike, at: number, n: number): A; readonly BYTES_PER_ELEMENT: number }, n: number): A | null {
+  view<A extends Float64Array | Int32Array>(kind: { new (buffer: ArrayBufferLike, at: number, n: number): A; readonly BYTES_PER_ELEMENT: number }, n: number, lease?: ArenaLease): A | null {
     const b = this.take(kind.BYTES_PER_ELEMENT * n);
     if (!b) return null;
     const a = new kind(this.memory.buffer, b.at, n);
     buffers.add(a.buffer);
     this.clean(b, a);
-    this.registry.register(a, b);
+    this.registry.register(a, b, b);
     views.add(a);
+    lease?.held.push({ a, b });
     return a;
   }
 
@@ -148,7 +184,7 @@ const buffers = new WeakSet<ArrayBufferLike>();
 
 let arena: Arena | null | undefined;
 /** In a kernel thread: the kernels on the arena memory the team passed. */
-let threadKernels: WasmKernels | null = null;
+let threadKernels: WasmExports | null = null;
 let enabled = process.env.FPSOLVE_WASM !== '0';
 
 function theArena(): Arena | null {
@@ -162,9 +198,24 @@ function theArena(): Arena | null {
   return arena;
 }
 
-/** A zeroed grid array, in the arena when it can hold it. */
-export function arenaFloat64(n: number): Float64Array | null {
-  return theArena()?.view(Float64Array, n) ?? null;
+/**
+ * Arrays a run owns (its backend's fields): returned to the arena when the run disposes of its
+ * backend, not whenever the garbage collector gets to them, so that back-to-back runs in one
+ * process (a sweep, a test file) reuse the memory instead of growing it.
+ */
+export class ArenaLease {
+  /** @internal */
+  readonly held: { a: Float64Array | Int32Array; b: Block }[] = [];
+
+  /** Returns every array of the lease to the arena; none of them may be used afterwards. */
+  release(): void {
+    for (const { a, b } of this.held.splice(0)) arena?.releaseView(a, b);
+  }
+}
+
+/** A zeroed grid array, in the arena when it can hold it (owned by `lease` when given). */
+export function arenaFloat64(n: number, lease?: ArenaLease): Float64Array | null {
+  return theArena()?.view(Float64Array, n, lease) ?? null;
 }
 
 export function arenaInt32(n: number): Int32Array | null {
@@ -184,7 +235,7 @@ export function arenaStats(): ArenaStats | null {
  * The WebAssembly kernels when every array is in this thread's arena view and they are enabled;
  * else null (the caller runs its JavaScript loop).
  */
-export function wasmFor(...arrays: (Float64Array | Int32Array)[]): WasmKernels | null {
+export function wasmFor(...arrays: (Float64Array | Int32Array)[]): WasmExports | null {
   const k = threadKernels ?? arena?.kernels;
   if (!enabled || !k) return null;
   for (const a of arrays) if (!views.has(a)) return null;
@@ -202,7 +253,7 @@ export function wasmKernelsEnabled(): boolean {
 
 /** In a kernel thread: attach to the team's arena memory. */
 export function attachThreadArena(memory: WebAssembly.Memory): void {
-  threadKernels = instantiateKernels(memory, MAX_PAGES);
+  threadKernels = instantiate(memory);
   threadMemory = memory;
 }
 

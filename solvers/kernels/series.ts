@@ -1,6 +1,6 @@
 /**
  * Short series for z^a = exp(a ln z) with z ∈ (0, 1] close to 1, shared by the JavaScript and the
- * WebAssembly cell-average loops (solvers/quadrature.ts, solvers/wasm/kernels.ts) so that both
+ * WebAssembly cell-average loops (solvers/quadrature.ts, solvers/kernels/wasm-module.ts) so that both
  * give the same bits. The set-up evaluates z^a at every Gauss node of every cell; through
  * Math.log and Math.exp (imports, for WebAssembly) that was most of its cost.
  *
@@ -18,7 +18,7 @@ export const EXP_COEFFS: readonly number[] = (() => {
 
 /**
  * Σ c_k x^k by Estrin's scheme: pairs c_{2j} + c_{2j+1}·x, then the same on the pairs with x², …
- * The WebAssembly kernel (solvers/wasm/kernels.ts, estrin) performs the same operations in the same
+ * The WebAssembly kernel (solvers/kernels/wasm-module.ts, estrin) performs the same operations in the same
  * order. A tree instead of Horner's chain: the chain's latency, not its arithmetic, was the cost.
  */
 export function estrin(x: number, coeffs: readonly number[]): number {

@@ -1,15 +1,19 @@
 /**
- * A kernel thread of solvers/backend/team.ts: waits for a generation, runs its blocks of the named
+ * A kernel thread of solvers/exec/team.ts: waits for a generation, runs its blocks of the named
  * kernel on shared arrays, posts their partial results. New arrays arrive by message, which is read
  * only when the team asks the thread to leave its wait loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { RANGE_KERNELS } from '../range-kernels.js';
-import { attachThreadArena, threadArenaView } from '../wasm/arena.js';
-import { KERNEL_NAMES, LEAVE_LOOP, SLOTS, STOP, type RegisterMessage, type TeamShared } from './team.js';
+import { pathToFileURL } from 'node:url';
+import { attachThreadArena, threadArenaView } from './arena.js';
+import { LEAVE_LOOP, SLOTS, STOP, type RangeKernel, type RegisterMessage, type TeamShared } from './team.js';
 import { testFault } from '../fault-injection.js';
 
 const shared = workerData as TeamShared;
+// The kernel table (and, through it, the WebAssembly module the arena instantiates) comes from
+// the module the team names, so that this execution layer imports no numerics.
+const { RANGE_KERNELS } = (await import(pathToFileURL(shared.table).href)) as { RANGE_KERNELS: Record<string, RangeKernel> };
+const KERNEL_NAMES = Object.keys(RANGE_KERNELS);
 if (shared.memory) attachThreadArena(shared.memory);
 const control = new Int32Array(shared.control);
 const params = new Float64Array(shared.params);

@@ -1,15 +1,16 @@
-import { assemble, loop, op, prod, sum, type Code, type FunctionDef, type ValType } from './assemble.js';
-import { EXP_COEFFS, EXP_SERIES_D, LOG_COEFFS, LOG_SERIES_U } from '../series.js';
+import { assemble, loop, op, prod, type Code, type FunctionDef, type ValType } from '../exec/assemble.js';
+import { MAX_PAGES, provideKernelModule, wasmFor } from '../exec/arena.js';
+import { ALL_KERNELS } from './stencils.js';
+import { emitWasm } from './emit-wasm.js';
+import { EXP_COEFFS, EXP_SERIES_D, LOG_COEFFS, LOG_SERIES_U } from './series.js';
 
 /**
- * The interior loops of the CPU kernels (solvers/range-kernels.ts, solvers/multigrid-kernels.ts)
- * as WebAssembly over the arena's memory (solvers/wasm/arena.ts). V8 runs these 2.5–3× faster
- * than the same loops in JavaScript, whose typed-array accesses each reload the array's base and
- * length (docs/performance.md). Each expression here is the JavaScript kernel's, term for term
- * and in its order of evaluation, so both paths give the same bits (test/wasm-kernels.test.ts).
- *
- * Arrays are passed as byte addresses, strides in cells, ranges as cell indices [lo, hi). The
- * JavaScript kernels keep the bounds-checked cells near the ends and call these for the rest.
+ * The WebAssembly module of the arena: the stencil and vector kernels generated from their
+ * descriptions (solvers/kernels/stencils.ts, emit-wasm.ts), and, written here with the small
+ * helper below, the set-up loops that run once per problem (operator faces, √π, the multigrid
+ * hierarchy's coarsening, the quadrature's nodes), which have branches and calls the kernel
+ * description does not need. Each set-up loop is its JavaScript twin's expressions in the same
+ * order, so both paths give the same bits (test/wasm-kernels.test.ts).
  */
 
 /** Kernel signatures: i32 names are addresses or integers, f64 names scalars. */
@@ -93,144 +94,6 @@ function kernel(name: string, sig: Sig, body: (c: Ctx) => Code): FunctionDef {
 function cells(c: Ctx, body: Code, down = false): Code {
   return loop(c.l.i, c.get('lo'), c.get('hi'), [...op.set(c.l.P, op.shl(op.get(c.l.i), op.i32(3))), ...body], down);
 }
-
-const DEFS: FunctionDef[] = [
-  // out = S v (2-D): symmetric2
-  kernel('sym2', { i32: ['w0', 'w1', 'd', 'v', 'out', 's', 'lo', 'hi'], f64: [] }, (c) =>
-    cells(c, op.store(c.addr('out'), op.fsub(sum(op.fmul(c.at('w1'), c.at('v', 1)), op.fmul(c.at('w1', -1), c.at('v', -1)), op.fmul(c.at('w0'), c.at('v', '+s')), op.fmul(c.at('w0', '-s'), c.at('v', '-s'))), op.fmul(c.at('d'), c.at('v'))))),
-  ),
-  // out = v − θ S v (2-D): shifted2
-  kernel('shifted2', { i32: ['w0', 'w1', 'd', 'v', 'out', 's', 'lo', 'hi'], f64: ['th'] }, (c) =>
-    cells(
-      c,
-      op.store(
-        c.addr('out'),
-        op.fsub(c.at('v'), op.fmul(c.get('th'), op.fsub(sum(op.fmul(c.at('w1'), c.at('v', 1)), op.fmul(c.at('w1', -1), c.at('v', -1)), op.fmul(c.at('w0'), c.at('v', '+s')), op.fmul(c.at('w0', '-s'), c.at('v', '-s'))), op.fmul(c.at('d'), c.at('v'))))),
-      ),
-    ),
-  ),
-  // out = v − θ S v (3-D): shifted3
-  kernel('shifted3', { i32: ['w0', 'w1', 'w2', 'd', 'v', 'out', 's0', 's1', 'lo', 'hi'], f64: ['th'] }, (c) =>
-    cells(
-      c,
-      op.store(
-        c.addr('out'),
-        op.fsub(
-          c.at('v'),
-          op.fmul(
-            c.get('th'),
-            op.fsub(
-              sum(
-                op.fmul(c.at('w2'), c.at('v', 1)),
-                op.fmul(c.at('w2', -1), c.at('v', -1)),
-                op.fmul(c.at('w1'), c.at('v', '+s1')),
-                op.fmul(c.at('w1', '-s1'), c.at('v', '-s1')),
-                op.fmul(c.at('w0'), c.at('v', '+s0')),
-                op.fmul(c.at('w0', '-s0'), c.at('v', '-s0')),
-              ),
-              op.fmul(c.at('d'), c.at('v')),
-            ),
-          ),
-        ),
-      ),
-    ),
-  ),
-  // out = A ρ (2-D ρ-form): apply2
-  kernel('apply2', { i32: ['f0', 'b0', 'f1', 'b1', 'od', 'r', 'out', 's', 'lo', 'hi'], f64: [] }, (c) =>
-    cells(c, op.store(c.addr('out'), op.fsub(sum(op.fmul(c.at('b1'), c.at('r', 1)), op.fmul(c.at('f1', -1), c.at('r', -1)), op.fmul(c.at('b0'), c.at('r', '+s')), op.fmul(c.at('f0', '-s'), c.at('r', '-s'))), op.fmul(c.at('od'), c.at('r'))))),
-  ),
-  // Σ x y: dotRange
-  kernel('dot', { i32: ['x', 'y', 'lo', 'hi'], f64: [], acc: ['acc'], result: 'f64' }, (c) => cells(c, op.set(c.l.acc, op.fadd(c.get('acc'), op.fmul(c.at('x'), c.at('y')))))),
-  // y += α p; r −= α q; Σ r²: cgUpdate
-  kernel('cgUpdate', { i32: ['p', 'q', 'y', 'r', 'lo', 'hi'], f64: ['alpha'], acc: ['acc'], result: 'f64' }, (c) =>
-    cells(c, [
-      ...op.store(c.addr('y'), op.fadd(c.at('y'), op.fmul(c.get('alpha'), c.at('p')))),
-      ...op.store(c.addr('r'), op.fsub(c.at('r'), op.fmul(c.get('alpha'), c.at('q')))),
-      ...op.set(c.l.acc, op.fadd(c.get('acc'), op.fmul(c.at('r'), c.at('r')))),
-    ]),
-  ),
-  // out = a x + b y: lincomb
-  kernel('lincomb', { i32: ['x', 'y', 'out', 'lo', 'hi'], f64: ['ca', 'cb'] }, (c) => cells(c, op.store(c.addr('out'), op.fadd(op.fmul(c.get('ca'), c.at('x')), op.fmul(c.get('cb'), c.at('y')))))),
-  // acc += w x: the quadrature's accumulation (solvers/quadrature.ts)
-  kernel('accumulate', { i32: ['acc', 'x', 'lo', 'hi'], f64: ['w'] }, (c) => cells(c, op.store(c.addr('acc'), op.fadd(c.at('acc'), op.fmul(c.get('w'), c.at('x')))))),
-  // out = inv r: scaleBy
-  kernel('scaleBy', { i32: ['inv', 'r', 'out', 'lo', 'hi'], f64: [] }, (c) => cells(c, op.store(c.addr('out'), op.fmul(c.at('inv'), c.at('r'))))),
-  // x += c pw xc[agg]: prolongAdd
-  kernel('prolongAdd', { i32: ['pw', 'xc', 'x', 'agg', 'lo', 'hi'], f64: ['c'] }, (c) => cells(c, op.store(c.addr('x'), op.fadd(c.at('x'), prod(c.get('c'), c.at('pw'), c.gather('xc', c.int('agg'))))))),
-  // bc[agg] += θ pw (wb x[i+1] + wa x[i+so]): restrictAfterFirstSweep, 2-D
-  kernel('restrictSweep2', { i32: ['pw', 'x', 'bc', 'wa', 'wb', 'agg', 'so', 'lo', 'hi'], f64: ['th'] }, (c) =>
-    cells(c, gatherAdd(c, prod(c.get('th'), c.at('pw'), op.fadd(op.fmul(c.at('wb'), c.at('x', 1)), op.fmul(c.at('wa'), c.at('x', '+so')))))),
-  ),
-  kernel('restrictSweep3', { i32: ['pw', 'x', 'bc', 'wa', 'wb', 'wc', 'agg', 'so', 'sb', 'lo', 'hi'], f64: ['th'] }, (c) =>
-    cells(c, gatherAdd(c, prod(c.get('th'), c.at('pw'), sum(op.fmul(c.at('wc'), c.at('x', 1)), op.fmul(c.at('wb'), c.at('x', '+sb')), op.fmul(c.at('wa'), c.at('x', '+so')))))),
-  ),
-  // bc[agg] += pw (b − diag x + θ Σ w x): restrictResidual, 2-D
-  kernel('restrictResidual2', { i32: ['b', 'x', 'diag', 'pw', 'bc', 'wa', 'wb', 'agg', 'sa', 'lo', 'hi'], f64: ['th'] }, (c) =>
-    cells(
-      c,
-      gatherAdd(
-        c,
-        op.fmul(c.at('pw'), op.fadd(op.fsub(c.at('b'), op.fmul(c.at('diag'), c.at('x'))), op.fmul(c.get('th'), sum(op.fmul(c.at('wb'), c.at('x', 1)), op.fmul(c.at('wb', -1), c.at('x', -1)), op.fmul(c.at('wa'), c.at('x', '+sa')), op.fmul(c.at('wa', '-sa'), c.at('x', '-sa')))))),
-      ),
-    ),
-  ),
-  // Gauss–Seidel, 2-D: interiorSweep (prev carried in a local, entering last)
-  kernel('gsForward2', { i32: ['b', 'x', 'inv', 'wa', 'wb', 'sa', 'lo', 'hi'], f64: ['th'], acc: ['prev', 'q'] }, (c) => [
-    ...op.set(c.l.prev, op.load(op.add(c.get('x'), op.shl(op.sub(c.get('lo'), op.i32(1)), op.i32(3))))),
-    ...cells(c, [
-      ...op.set(c.l.q, op.fmul(c.get('th'), c.at('inv'))),
-      ...op.store(c.addr('x'), op.tee(c.l.prev, sum(op.fmul(c.at('b'), c.at('inv')), op.fmul(c.get('q'), sum(op.fmul(c.at('wb'), c.at('x', 1)), op.fmul(c.at('wa'), c.at('x', '+sa')), op.fmul(c.at('wa', '-sa'), c.at('x', '-sa')))), prod(c.get('q'), c.at('wb', -1), c.get('prev'))))),
-    ]),
-  ]),
-  kernel('gsBackward2', { i32: ['b', 'x', 'inv', 'wa', 'wb', 'sa', 'lo', 'hi'], f64: ['th'], acc: ['prev', 'q'] }, (c) => [
-    ...op.set(c.l.prev, op.load(op.add(c.get('x'), op.shl(c.get('hi'), op.i32(3))))),
-    ...cells(
-      c,
-      [
-        ...op.set(c.l.q, op.fmul(c.get('th'), c.at('inv'))),
-        ...op.store(c.addr('x'), op.tee(c.l.prev, sum(op.fmul(c.at('b'), c.at('inv')), op.fmul(c.get('q'), sum(op.fmul(c.at('wb', -1), c.at('x', -1)), op.fmul(c.at('wa'), c.at('x', '+sa')), op.fmul(c.at('wa', '-sa'), c.at('x', '-sa')))), prod(c.get('q'), c.at('wb'), c.get('prev'))))),
-      ],
-      true,
-    ),
-  ]),
-  // Gauss–Seidel, 3-D
-  kernel('gsForward3', { i32: ['b', 'x', 'inv', 'wa', 'wb', 'wc', 'sa', 'sb', 'lo', 'hi'], f64: ['th'], acc: ['prev', 'q'] }, (c) => [
-    ...op.set(c.l.prev, op.load(op.add(c.get('x'), op.shl(op.sub(c.get('lo'), op.i32(1)), op.i32(3))))),
-    ...cells(c, [
-      ...op.set(c.l.q, op.fmul(c.get('th'), c.at('inv'))),
-      ...op.store(
-        c.addr('x'),
-        op.tee(
-          c.l.prev,
-          op.fadd(
-            op.fadd(op.fmul(c.at('b'), c.at('inv')), op.fmul(c.get('q'), sum(op.fmul(c.at('wc'), c.at('x', 1)), op.fmul(c.at('wb'), c.at('x', '+sb')), op.fmul(c.at('wb', '-sb'), c.at('x', '-sb')), op.fmul(c.at('wa'), c.at('x', '+sa')), op.fmul(c.at('wa', '-sa'), c.at('x', '-sa'))))),
-            prod(c.get('q'), c.at('wc', -1), c.get('prev')),
-          ),
-        ),
-      ),
-    ]),
-  ]),
-  kernel('gsBackward3', { i32: ['b', 'x', 'inv', 'wa', 'wb', 'wc', 'sa', 'sb', 'lo', 'hi'], f64: ['th'], acc: ['prev', 'q'] }, (c) => [
-    ...op.set(c.l.prev, op.load(op.add(c.get('x'), op.shl(c.get('hi'), op.i32(3))))),
-    ...cells(
-      c,
-      [
-        ...op.set(c.l.q, op.fmul(c.get('th'), c.at('inv'))),
-        ...op.store(
-          c.addr('x'),
-          op.tee(
-            c.l.prev,
-            op.fadd(
-              op.fadd(op.fmul(c.at('b'), c.at('inv')), op.fmul(c.get('q'), sum(op.fmul(c.at('wc', -1), c.at('x', -1)), op.fmul(c.at('wb'), c.at('x', '+sb')), op.fmul(c.at('wb', '-sb'), c.at('x', '-sb')), op.fmul(c.at('wa'), c.at('x', '+sa')), op.fmul(c.at('wa', '-sa'), c.at('x', '-sa'))))),
-              prod(c.get('q'), c.at('wc'), c.get('prev')),
-            ),
-          ),
-        ),
-      ],
-      true,
-    ),
-  ]),
-];
 
 /** Address of element j (an i32 expression) of an f64 array. */
 const elem = (c: Ctx, arr: string, j: Code): Code => op.add(c.get(arr), op.shl(j, op.i32(3)));
@@ -384,7 +247,7 @@ const OPERATOR_DEFS: FunctionDef[] = [
 ];
 
 /**
- * Σ c_k x^k by Estrin's scheme: the operations of solvers/series.ts (estrin) in the same order, so
+ * Σ c_k x^k by Estrin's scheme: the operations of solvers/kernels/series.ts (estrin) in the same order, so
  * the same bits. The powers x, x², x⁴, … are expressions (recomputed where used, same values).
  */
 function estrin(x: Code, coeffs: readonly number[]): Code {
@@ -399,22 +262,8 @@ function estrin(x: Code, coeffs: readonly number[]): Code {
   return terms[0];
 }
 
-/** bc[agg[i]] += v */
-function gatherAdd(c: Ctx, v: Code): Code {
-  const a = op.add(c.get('bc'), op.shl(c.int('agg'), op.i32(3)));
-  return op.store(a, op.fadd(op.load(a), v));
-}
-
-/** The exported kernels, by name, with their JavaScript signatures. */
+/** The hand-written set-up exports; the generated kernels are looked up by name (solvers/kernels/registry.ts). */
 export interface WasmKernels {
-  sym2(w0: number, w1: number, d: number, v: number, out: number, s: number, lo: number, hi: number): void;
-  shifted2(w0: number, w1: number, d: number, v: number, out: number, s: number, lo: number, hi: number, th: number): void;
-  shifted3(w0: number, w1: number, w2: number, d: number, v: number, out: number, s0: number, s1: number, lo: number, hi: number, th: number): void;
-  apply2(f0: number, b0: number, f1: number, b1: number, od: number, r: number, out: number, s: number, lo: number, hi: number): void;
-  dot(x: number, y: number, lo: number, hi: number): number;
-  cgUpdate(p: number, q: number, y: number, r: number, lo: number, hi: number, alpha: number): number;
-  lincomb(x: number, y: number, out: number, lo: number, hi: number, ca: number, cb: number): void;
-  scaleBy(inv: number, r: number, out: number, lo: number, hi: number): void;
   accumulate(acc: number, x: number, lo: number, hi: number, w: number): void;
   coarsenAgg(rt: number, agg: number, mx: number, n1: number, n2: number, c1: number, c2: number, f0: number, f1: number, f2: number, lo: number, hi: number): void;
   coarsenSS(rt: number, agg: number, mx: number, qq: number, lo: number, hi: number): void;
@@ -426,23 +275,16 @@ export interface WasmKernels {
   operatorFaces(dd: number, psi: number, fw: number, bw: number, sy: number, od: number, st: number, n: number, lo: number, hi: number, inv: number): void;
   sqrtPi(psi: number, out: number, lo: number, hi: number): void;
   logMeanNode(m: number, s: number, x: number, lo: number, hi: number, w: number, a: number, e: number): void;
-  prolongAdd(pw: number, xc: number, x: number, agg: number, lo: number, hi: number, c: number): void;
-  restrictSweep2(pw: number, x: number, bc: number, wa: number, wb: number, agg: number, so: number, lo: number, hi: number, th: number): void;
-  restrictSweep3(pw: number, x: number, bc: number, wa: number, wb: number, wc: number, agg: number, so: number, sb: number, lo: number, hi: number, th: number): void;
-  restrictResidual2(b: number, x: number, diag: number, pw: number, bc: number, wa: number, wb: number, agg: number, sa: number, lo: number, hi: number, th: number): void;
-  gsForward2(b: number, x: number, inv: number, wa: number, wb: number, sa: number, lo: number, hi: number, th: number): void;
-  gsBackward2(b: number, x: number, inv: number, wa: number, wb: number, sa: number, lo: number, hi: number, th: number): void;
-  gsForward3(b: number, x: number, inv: number, wa: number, wb: number, wc: number, sa: number, sb: number, lo: number, hi: number, th: number): void;
-  gsBackward3(b: number, x: number, inv: number, wa: number, wb: number, wc: number, sa: number, sb: number, lo: number, hi: number, th: number): void;
 }
 
-let moduleBytes: Uint8Array | undefined;
+// The arena (solvers/exec/arena.ts) instantiates this module on its memory, in every thread that
+// imports this file (the kernel threads do, through the kernel table).
+provideKernelModule({
+  bytes: () => assemble([...ALL_KERNELS.map(emitWasm), ...SETUP_DEFS, ...OPERATOR_DEFS], MAX_PAGES, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' }))),
+  imports: Object.fromEntries(MATH_IMPORTS.map((m) => [m.name, m.fn])),
+});
 
-/** The kernels instantiated on a memory (the arena's, in this thread). */
-export function instantiateKernels(memory: WebAssembly.Memory, maxPages: number): WasmKernels {
-  moduleBytes ??= assemble([...DEFS, ...SETUP_DEFS, ...OPERATOR_DEFS], maxPages, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' })));
-  const mod = new WebAssembly.Module(moduleBytes);
-  const env: Record<string, unknown> = { mem: memory };
-  for (const m of MATH_IMPORTS) env[m.name] = m.fn;
-  return new WebAssembly.Instance(mod, { env }).exports as unknown as WasmKernels;
+/** The set-up kernels, when every array is in this thread's arena and WebAssembly kernels are on. */
+export function wasmKernels(...arrays: (Float64Array | Int32Array)[]): WasmKernels | null {
+  return wasmFor(...arrays) as unknown as WasmKernels | null;
 }
