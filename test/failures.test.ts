@@ -13,6 +13,7 @@ import { FvOperator } from '../solvers/operator.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
 import { Pcg } from '../solvers/backend/pcg.js';
 import { ThreadTeam } from '../solvers/exec/team.js';
+import '../solvers/range-kernels.js'; // registers the kernel table the threads run
 import { InfrastructureFailure, SolverFailure, asInfrastructureFailure } from '../solvers/failures.js';
 import { describeFailure, describeStepFailure } from '../src/failure-report.js';
 import { EXIT, NumericalFault } from '../src/errors.js';
@@ -217,7 +218,7 @@ describe('infrastructure failures', () => {
     const x = new Float64Array(new SharedArrayBuffer(8 * 1000)).fill(1);
     let err: unknown;
     try {
-      t.run('dotRange', [x, x], [], [], 1000);
+      t.run('dot', [x, x], [], [], 1000);
     } catch (e) {
       err = e;
     }
@@ -230,13 +231,13 @@ describe('infrastructure failures', () => {
     await vi.waitFor(() => expect(t.ready()).toBe(true), { timeout: 10000 });
     const x = new Float64Array(new SharedArrayBuffer(8 * 1000)).fill(2);
     // Healthy first: the threads compute Σ x·x = 4000.
-    expect(t.run('dotRange', [x, x], [], [], 1000)).toBe(4000);
+    expect(t.run('dot', [x, x], [], [], 1000)).toBe(4000);
     const worker = (t as unknown as { workers: import('node:worker_threads').Worker[] }).workers[0]!;
     await new Promise<void>((resolve) => {
       worker.once('exit', () => resolve());
       void worker.terminate();
     });
-    expect(() => t.run('dotRange', [x, x], [], [], 1000)).toThrow(InfrastructureFailure);
+    expect(() => t.run('dot', [x, x], [], [], 1000)).toThrow(InfrastructureFailure);
   });
 
   it('fpsolve run with an injected device loss exits 75; the same run again (marker left) succeeds', async () => {
