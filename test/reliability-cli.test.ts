@@ -130,7 +130,9 @@ describe('limits and faults through the CLI', () => {
     expect(r.stderr).toMatch(/fpsolve: incomplete: stopped at t = [\d.e-]+ after the wall-clock limit of 1 s \(--max-wall\)/);
     const rep = readReport(out);
     expect(rep.status).toBe('incomplete');
-    expect(rep.final.t).toBeGreaterThan(0);
+    // How far it got depends on the machine's speed and load (set-up alone may use the second): only
+    // that it stopped short of the end, with a consistent partial report, is a promise.
+    expect(rep.final.t).toBeGreaterThanOrEqual(0);
     expect(rep.final.t).toBeLessThan(1000);
     expect(rep.gap).toBeUndefined();
     noDebris(out);
