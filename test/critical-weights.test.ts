@@ -17,7 +17,7 @@ import { cellAverages } from '../solvers/quadrature.js';
 import { setWasmKernels } from '../solvers/exec/arena.js';
 import { DeviceBackwardEuler } from '../solvers/backend/implicit.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
-import { cgSettings } from '../solvers/select.js';
+import { cgSettings } from '../solvers/backend/choose.js';
 import { gaussianBump, mass, pointFn } from './helpers/problems.js';
 
 /** Gauss–Legendre on [−1, 1] (Newton on the recurrence), written here independently of the solver. */

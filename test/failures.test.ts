@@ -14,7 +14,7 @@ import { CpuBackend } from '../solvers/backend/cpu.js';
 import { Pcg } from '../solvers/backend/pcg.js';
 import { ThreadTeam } from '../solvers/exec/team.js';
 import '../solvers/range-kernels.js'; // registers the kernel table the threads run
-import { InfrastructureFailure, SolverFailure, asInfrastructureFailure } from '../solvers/failures.js';
+import { InfrastructureFailure, SolverFailure, asInfrastructureFailure } from '../solvers/base/failures.js';
 import { describeFailure, describeStepFailure } from '../src/failure-report.js';
 import { EXIT, NumericalFault } from '../src/errors.js';
 import { parseScenarioText } from '../src/scenario/load.js';

@@ -9,7 +9,7 @@ import { buildOperator, gaussianBump, mass } from './helpers/problems.js';
 import { DeviceExplicitEuler, DeviceRkl2 } from '../solvers/backend/integrators.js';
 import { DeviceBackwardEuler, DeviceTrBdf2 } from '../solvers/backend/implicit.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
-import { cgSettings } from '../solvers/select.js';
+import { cgSettings } from '../solvers/backend/choose.js';
 import { DistanceTracker } from '../src/diagnostics/distances.js';
 import type { FvOperator } from '../solvers/operator.js';
 import { Generator } from './helpers/generator.js';

@@ -14,7 +14,7 @@ import { sharedFloat64, sharedInt32 } from '../solvers/shared-memory.js';
 import { descriptions, kernel } from '../solvers/kernels/registry.js';
 import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exponential.js';
 import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
-import { cgSettings, cpuBackend } from '../solvers/select.js';
+import { cgSettings, cpuBackend } from '../solvers/backend/choose.js';
 import { setupOf } from './gpu-helpers.js';
 import { MultigridPreconditioner } from '../solvers/multigrid.js';
 import type { FvOperator } from '../solvers/operator.js';
@@ -339,7 +339,7 @@ describe('the JavaScript fallback, in fresh processes', () => {
     const { setUpReference } = await import(${JSON.stringify(join(ROOT, 'dist/test/bench/reference-problem.js'))});
     const { initialDensity } = await import(${JSON.stringify(join(ROOT, 'dist/src/run/initial.js'))});
     const { DeviceTrBdf2 } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/backend/implicit.js'))});
-    const { cgSettings, cpuBackend } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/select.js'))});
+    const { cgSettings, cpuBackend } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/backend/choose.js'))});
     const { wasmKernelsEnabled } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/exec/arena.js'))});
     const setup = setUpReference(80);
     const rho = initialDensity(setup.grid, setup.scenario.initial, { file: setup.file, baseDir: ${JSON.stringify(ROOT)} });
