@@ -1,6 +1,6 @@
 import { FvOperator } from './operator.js';
 import type { Preconditioner } from './linear.js';
-import { sharedFloat64, sharedInt32 } from './shared-memory.js';
+import { ArenaLease, sharedFloat64, sharedInt32 } from './shared-memory.js';
 import { gaussSeidel, restrictResidual, type LevelStencil } from './multigrid-kernels.js';
 import { RANGE_KERNELS } from './range-kernels.js';
 import { wasmKernels as wasmFor } from './kernels/wasm-module.js';
@@ -86,6 +86,9 @@ export class MultigridPreconditioner implements Preconditioner {
   private theta = NaN;
   /** Dense Cholesky factor (row-major lower triangle) of the coarsest I − θS. */
   private chol: Float64Array = EMPTY;
+  /** The arena blocks of the levels (the finest level's weights and diagonal are the operator's). */
+  private readonly lease = new ArenaLease();
+  private disposed = false;
 
   constructor(op: FvOperator, opts: Partial<MultigridOptions> = {}) {
     this.opts = { ...DEFAULT_MULTIGRID, ...opts };
@@ -103,6 +106,7 @@ export class MultigridPreconditioner implements Preconditioner {
       s = built.s;
       this.levels.push(lv);
     }
+    for (const l of this.levels) this.lease.adopt(...l.w, l.d, l.inv, l.b, l.x, ...(l.agg ? [l.agg] : []), ...(l.pw ? [l.pw] : []), ...l.stencil.w, l.stencil.diag);
     const cycle = this.opts.cycle === 'W' && this.opts.fineV ? 'W below the finest level' : this.opts.cycle;
     this.name = `multigrid (${this.levels.length} levels, Galerkin aggregation, ${cycle}(${this.opts.sweeps},${this.opts.sweeps}) symmetric Gauss–Seidel)`;
   }
@@ -114,8 +118,18 @@ export class MultigridPreconditioner implements Preconditioner {
     this.team = team;
   }
 
+  /** Returns the levels' arrays to the arena; the preconditioner must not be used afterwards. */
+  dispose(): void {
+    this.disposed = true;
+    this.lease.release();
+    this.ghosts.clear();
+    this.theta = NaN;
+  }
+
   setup(theta: number): void {
     if (theta === this.theta) return;
+    // Its memory may already hold another run's arrays.
+    if (this.disposed) throw new Error('MultigridPreconditioner: used after dispose()');
     this.theta = theta;
     for (const lv of this.levels) {
       const { d, inv } = lv;
@@ -151,7 +165,7 @@ export class MultigridPreconditioner implements Preconditioner {
     const edges = splitRanges(lv.size, 2 * so, team.blocks);
     let ghosts = this.ghosts.get(lv);
     if (ghosts?.length !== 2 * so * (edges.length - 2)) {
-      ghosts = sharedFloat64(2 * so * (edges.length - 2));
+      ghosts = sharedFloat64(2 * so * (edges.length - 2), this.lease);
       this.ghosts.set(lv, ghosts);
     }
     for (let j = 1; j < edges.length - 1; j++) {

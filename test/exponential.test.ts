@@ -17,6 +17,7 @@ import { setupOf } from './gpu-helpers.js';
 import { parseScenarioText } from '../src/scenario/load.js';
 import { runScenario, setUp } from '../src/run/run.js';
 import { initialDensity } from '../src/run/initial.js';
+import { applyS } from '../solvers/kernels/operator-kernels.js';
 
 /** The dense symmetric form S, column by column: S e_j by the operator's own stencil. */
 function denseS(op: FvOperator): number[][] {
@@ -27,7 +28,7 @@ function denseS(op: FvOperator): number[][] {
   for (let j = 0; j < n; j++) {
     e.fill(0);
     e[j] = 1;
-    op.applySymmetric(e, col);
+    applyS(op, e, col);
     for (let i = 0; i < n; i++) s[i][j] = col[i];
   }
   return s;

@@ -25,6 +25,7 @@ import type { ChildRunResult } from '../src/parallel/run-request.js';
 import type { RunReport } from '../src/report/types.js';
 import { runCli } from '../src/cli/main.js';
 import { withFault } from './failure-helpers.js';
+import { applyA } from '../solvers/kernels/operator-kernels.js';
 
 let dir: string;
 beforeAll(() => {
@@ -50,7 +51,7 @@ function denseSolve(op: FvOperator, theta: number, b: Float64Array): Float64Arra
   for (let j = 0; j < n; j++) {
     e.fill(0);
     e[j] = 1;
-    op.apply(e, col);
+    applyA(op, e, col);
     for (let i = 0; i < n; i++) m[i]![j] = (i === j ? 1 : 0) - theta * col[i]!;
   }
   for (let i = 0; i < n; i++) m[i]![n] = b[i]!;
