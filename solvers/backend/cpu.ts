@@ -134,6 +134,12 @@ export class CpuBackend implements Backend {
 
   field(): Field {
     const f: CpuField = { owner: OWNER, data: sharedFloat64(this.size, this.lease) };
+    // The fields come after the operator: when the arena fills only here, the report must still say
+    // that kernels touching this field ran as JavaScript.
+    if (!this.info.notes?.length && !inArena(f.data)) {
+      const notes = arenaNotes(this.op, [f.data]);
+      if (notes.length) this.info.notes = notes;
+    }
     return f;
   }
   async upload(f: Field, data: Float64Array): Promise<void> {
