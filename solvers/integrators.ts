@@ -1,7 +1,7 @@
 /**
  * Step bookkeeping shared by every integrator. The integrators themselves are written once
  * against the Backend: solvers/backend/integrators.ts (explicit Euler, RKL2) and
- * solvers/backend/implicit.ts (backward Euler, TR-BDF2); solvers/select.ts picks one.
+ * solvers/backend/implicit.ts (backward Euler, TR-BDF2); solvers/backend/choose.ts picks one.
  */
 
 export interface IntegratorStats {

@@ -1,7 +1,7 @@
 import { FvOperator } from './operator.js';
 import type { ThreadTeam } from './exec/team.js';
 import { scaleBy } from './range-kernels.js';
-import { sharedFloat64 } from './shared-memory.js';
+import { ArenaLease, sharedFloat64 } from './shared-memory.js';
 
 /**
  * Host-side pieces of the implicit solves: the 1-D direct solve and the Preconditioner interface
@@ -59,6 +59,8 @@ export interface Preconditioner {
   readonly name: string;
   /** Lets the grid-sized passes run on the CPU backend's kernel threads (null: none). */
   useTeam?(team: ThreadTeam | null): void;
+  /** Returns its grid arrays to the arena (the backend that uses it calls this on its own dispose()). */
+  dispose?(): void;
 }
 
 export class JacobiPreconditioner implements Preconditioner {
@@ -67,15 +69,24 @@ export class JacobiPreconditioner implements Preconditioner {
   private readonly inv: Float64Array;
   private theta = NaN;
   private team: ThreadTeam | null = null;
+  private readonly lease = new ArenaLease();
   constructor(op: FvOperator) {
     this.outflow = op.outflow;
-    this.inv = sharedFloat64(op.grid.size);
+    this.inv = sharedFloat64(op.grid.size, this.lease);
+  }
+  private disposed = false;
+  dispose(): void {
+    this.disposed = true;
+    this.lease.release();
+    this.theta = NaN;
   }
   useTeam(team: ThreadTeam | null): void {
     this.team = team;
   }
   setup(theta: number): void {
     if (theta === this.theta) return;
+    // Its memory may already hold another run's arrays.
+    if (this.disposed) throw new Error('JacobiPreconditioner: used after dispose()');
     this.theta = theta;
     for (let i = 0; i < this.inv.length; i++) this.inv[i] = 1 / (1 + theta * this.outflow[i]);
   }

@@ -1,6 +1,6 @@
 import { FvOperator } from './operator.js';
 import type { Preconditioner } from './linear.js';
-import { sharedFloat64, sharedInt32 } from './shared-memory.js';
+import { ArenaLease, sharedFloat64, sharedInt32 } from './shared-memory.js';
 import { gaussSeidel, restrictResidual, type LevelStencil } from './multigrid-kernels.js';
 import { RANGE_KERNELS } from './range-kernels.js';
 import { wasmKernels as wasmFor } from './kernels/wasm-module.js';
@@ -86,6 +86,9 @@ export class MultigridPreconditioner implements Preconditioner {
   private theta = NaN;
   /** Dense Cholesky factor (row-major lower triangle) of the coarsest I − θS. */
   private chol: Float64Array = EMPTY;
+  /** The arena blocks of the levels (the finest level's weights and diagonal are the operator's). */
+  private readonly lease = new ArenaLease();
+  private disposed = false;
 
   constructor(op: FvOperator, opts: Partial<MultigridOptions> = {}) {
     this.opts = { ...DEFAULT_MULTIGRID, ...opts };
@@ -96,13 +99,19 @@ export class MultigridPreconditioner implements Preconditioner {
     const fine = withStencil({ n, size: g.size, w, d: op.outflow as Float64Array, inv: sharedFloat64(g.size), b: EMPTY, x: EMPTY }, g.dim);
     this.levels.push(fine);
     let s: Float64Array<ArrayBufferLike> = op.sqrtPi;
+    // Each level's s is needed only to build the next one: back to the arena then, not at the next collection.
+    let sLease: ArenaLease | null = null;
     let lv = fine;
     while (lv.size > this.opts.coarsestSize && lv.n.some((m) => m > 1)) {
       const built = coarsen(lv, s, g.dim);
+      sLease?.release();
       lv = built.level;
       s = built.s;
+      sLease = built.sLease;
       this.levels.push(lv);
     }
+    sLease?.release();
+    for (const l of this.levels) this.lease.adopt(...l.w, l.d, l.inv, l.b, l.x, ...(l.agg ? [l.agg] : []), ...(l.pw ? [l.pw] : []), ...l.stencil.w, l.stencil.diag);
     const cycle = this.opts.cycle === 'W' && this.opts.fineV ? 'W below the finest level' : this.opts.cycle;
     this.name = `multigrid (${this.levels.length} levels, Galerkin aggregation, ${cycle}(${this.opts.sweeps},${this.opts.sweeps}) symmetric Gauss–Seidel)`;
   }
@@ -114,8 +123,18 @@ export class MultigridPreconditioner implements Preconditioner {
     this.team = team;
   }
 
+  /** Returns the levels' arrays to the arena; the preconditioner must not be used afterwards. */
+  dispose(): void {
+    this.disposed = true;
+    this.lease.release();
+    this.ghosts.clear();
+    this.theta = NaN;
+  }
+
   setup(theta: number): void {
     if (theta === this.theta) return;
+    // Its memory may already hold another run's arrays.
+    if (this.disposed) throw new Error('MultigridPreconditioner: used after dispose()');
     this.theta = theta;
     for (const lv of this.levels) {
       const { d, inv } = lv;
@@ -151,7 +170,7 @@ export class MultigridPreconditioner implements Preconditioner {
     const edges = splitRanges(lv.size, 2 * so, team.blocks);
     let ghosts = this.ghosts.get(lv);
     if (ghosts?.length !== 2 * so * (edges.length - 2)) {
-      ghosts = sharedFloat64(2 * so * (edges.length - 2));
+      ghosts = sharedFloat64(2 * so * (edges.length - 2), this.lease);
       this.ghosts.set(lv, ghosts);
     }
     for (let j = 1; j < edges.length - 1; j++) {
@@ -212,16 +231,18 @@ export class MultigridPreconditioner implements Preconditioner {
  * s-weighted Galerkin stencil. Weights use ŝ_i = s_i / s_I ∈ [0, 1], so nothing overflows even
  * where √π is tiny.
  */
-function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: MultigridLevel; s: Float64Array } {
+function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: MultigridLevel; s: Float64Array; sLease: ArenaLease } {
   const [n0, n1, n2] = lv.n;
   const c0 = n0 > 1 ? Math.ceil(n0 / 2) : 1;
   const c1 = n1 > 1 ? Math.ceil(n1 / 2) : 1;
   const c2 = n2 > 1 ? Math.ceil(n2 / 2) : 1;
   const cs = c0 * c1 * c2;
   const agg = sharedInt32(lv.size);
-  const sMax = sharedFloat64(cs);
-  const ss = sharedFloat64(cs);
-  const sc = sharedFloat64(cs);
+  const scratch = new ArenaLease();
+  const sMax = sharedFloat64(cs, scratch);
+  const ss = sharedFloat64(cs, scratch);
+  const sLease = new ArenaLease();
+  const sc = sharedFloat64(cs, sLease);
   const pw = sharedFloat64(lv.size);
   // The same loops as WebAssembly when the arrays are in the arena (solvers/kernels/wasm-module.ts):
   // they run once per problem, mostly before V8 would have optimized them.
@@ -234,7 +255,8 @@ function coarsen(lv: MultigridLevel, s: Float64Array, dim: number): { level: Mul
   } else coarsenTransfer(lv, s, agg, sMax, ss, sc, pw);
   fixUnderflowedAggregates(agg, pw, sc);
   const level = coarseStencil(lv, agg, pw, [c0, c1, c2], cs, dim);
-  return { level, s: sc };
+  scratch.release();
+  return { level, s: sc, sLease };
 }
 
 /** agg, the s-maxima per aggregate, the weight normalizers sc and the transfer weights pw (JavaScript loops). */

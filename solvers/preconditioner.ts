@@ -60,4 +60,10 @@ export class ConditionedPreconditioner implements Preconditioner {
   apply(r: Float64Array, z: Float64Array): void {
     this.active.apply(r, z);
   }
+
+  dispose(): void {
+    this.jacobi.dispose();
+    this.multigrid?.dispose();
+    this.multigrid = undefined;
+  }
 }

@@ -1,6 +1,6 @@
 import { Grid } from './grid.js';
 import { cellAverages, cellAveragesAndLogMeans, faceAverages, type PointFunction } from './quadrature.js';
-import { sharedFloat64 } from './shared-memory.js';
+import { ArenaLease, sharedFloat64 } from './shared-memory.js';
 import { correctSingularCells } from './singular.js';
 
 /**
@@ -56,6 +56,8 @@ export class Problem {
   readonly psiShift: number;
   /** D on the upper face of each cell, per axis (see faceAverages for indexing). */
   readonly faceD: Float64Array[];
+  /** The arena blocks of f, ψ and the face D (built by quadrature, which knows no run). */
+  readonly lease = new ArenaLease();
 
   private constructor(grid: Grid, noise: NoiseModel, f: Float64Array, psi: Float64Array, psiShift: number, faceD: Float64Array[]) {
     this.grid = grid;
@@ -64,6 +66,12 @@ export class Problem {
     this.psi = psi;
     this.psiShift = psiShift;
     this.faceD = faceD;
+    this.lease.adopt(f, psi, ...faceD);
+  }
+
+  /** Returns the grid arrays to the arena; the problem must not be used afterwards. */
+  dispose(): void {
+    this.lease.release();
   }
 
   /**

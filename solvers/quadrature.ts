@@ -1,5 +1,5 @@
 import { Grid } from './grid.js';
-import { sharedFloat64 } from './shared-memory.js';
+import { ArenaLease, sharedFloat64 } from './shared-memory.js';
 import { wasmKernels as wasmFor } from './kernels/wasm-module.js';
 import { powUnit } from './kernels/series.js';
 
@@ -65,8 +65,10 @@ function visitOffset(
   // matching it keeps the coordinates in cache (16384 measured ~20 % slower at 256²).
   const CHUNK = 4096;
   // In the arena, so that compiled landscapes evaluate them as WebAssembly (src/landscape/expr-wasm.ts).
-  const coords = Array.from({ length: grid.dim }, () => sharedFloat64(CHUNK));
-  const out = sharedFloat64(CHUNK);
+  // Returned at the end: a run's arena holds only what the run keeps (solvers/exec/arena.ts).
+  const scratch = new ArenaLease();
+  const coords = Array.from({ length: grid.dim }, () => sharedFloat64(CHUNK, scratch));
+  const out = sharedFloat64(CHUNK, scratch);
   // Along axis k the coordinate is constant over runs of strides[k] points (one native fill each),
   // and the innermost axis repeats one row (native copies): this runs once per offset per
   // problem, mostly before V8 has optimized it, so the per-point work is left to native code and
@@ -100,6 +102,7 @@ function visitOffset(
     f(cs, o);
     consume(start, o, out);
   }
+  scratch.release();
 }
 
 /** Cell averages of f (3^d-point Gauss rule per cell). */
@@ -121,7 +124,8 @@ export function cellAverages(grid: Grid, f: PointFunction): Float64Array {
 export function cellAveragesAndLogMeans(grid: Grid, f: PointFunction, alpha: number, eps: number): { avg: Float64Array; psi: Float64Array } {
   const acc = sharedFloat64(grid.size);
   const m = sharedFloat64(grid.size).fill(Infinity);
-  const s = sharedFloat64(grid.size);
+  const scratch = new ArenaLease();
+  const s = sharedFloat64(grid.size, scratch);
   const { offsets, weights } = tensorRule(grid.dim);
   const centre = (offsets.length - 1) / 2;
   const order = [centre, ...offsets.keys()].filter((q, k) => k === 0 || q !== centre);
@@ -149,6 +153,7 @@ export function cellAveragesAndLogMeans(grid: Grid, f: PointFunction, alpha: num
     });
   }
   for (let i = 0; i < grid.size; i++) m[i] = m[i] > 0 ? alpha * Math.log(m[i]) - Math.log(s[i]) : -Infinity;
+  scratch.release();
   return { avg: acc, psi: m };
 }
 

@@ -1,4 +1,5 @@
 import { arenaFloat64, arenaInt32, type ArenaLease } from './exec/arena.js';
+export { ArenaLease } from './exec/arena.js';
 // The arena instantiates the kernel module this provides: it must be known before the first array.
 import './kernels/wasm-module.js';
 
@@ -13,6 +14,6 @@ export function sharedFloat64(n: number, lease?: ArenaLease): Float64Array {
   return arenaFloat64(n, lease) ?? new Float64Array(new SharedArrayBuffer(8 * n));
 }
 
-export function sharedInt32(n: number): Int32Array {
-  return arenaInt32(n) ?? new Int32Array(new SharedArrayBuffer(4 * n));
+export function sharedInt32(n: number, lease?: ArenaLease): Int32Array {
+  return arenaInt32(n, lease) ?? new Int32Array(new SharedArrayBuffer(4 * n));
 }

@@ -1,4 +1,4 @@
-import { solveDense } from './eigen/dense.js';
+import { solveDense } from './dense.js';
 import { Grid } from './grid.js';
 import type { PointFunction } from './quadrature.js';
 
@@ -186,7 +186,7 @@ function choleskyOk(H: readonly number[][]): boolean {
   return true;
 }
 
-/** H x = g by the one dense elimination (solvers/eigen/dense.ts); NaN where H is singular, which the Newton loop rejects. */
+/** H x = g by the one dense elimination (solvers/dense.ts); NaN where H is singular, which the Newton loop rejects. */
 function solve(H: readonly number[][], g: readonly number[]): number[] {
   return solveDense(H, g) ?? g.map(() => NaN);
 }

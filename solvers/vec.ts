@@ -1,23 +1,31 @@
-/** Small float64 vector kernels shared by the integrators and solvers. */
+/**
+ * Small float64 vector kernels shared by the integrators and solvers. The sums are the registry's
+ * generated reductions (solvers/kernels/stencils.ts: dot, sum, norm1) over the whole range: one
+ * sequential accumulation, as WebAssembly when the arrays lie in the arena, with the same bits as
+ * the JavaScript loop.
+ */
+import { rangeKernel } from './kernels/registry.js';
+
+const NO_INTS: readonly Int32Array[] = [];
+const NONE: readonly number[] = [];
 
 export function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
+  return rangeKernel('dot')([a, b], NO_INTS, NONE, 0, a.length);
 }
 
 export function sum(a: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i];
-  return s;
+  return rangeKernel('sum')([a], NO_INTS, NONE, 0, a.length);
 }
 
 export function norm1(a: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]);
-  return s;
+  return rangeKernel('norm1')([a], NO_INTS, NONE, 0, a.length);
 }
 
+/**
+ * min and max skip NaN (a NaN entry never compares smaller): the generated minimum/maximum
+ * propagate it (Math.min, f64.min), which the callers' health checks do not expect, so these stay
+ * as written here.
+ */
 export function min(a: Float64Array): number {
   let m = Infinity;
   for (let i = 0; i < a.length; i++) if (a[i] < m) m = a[i];

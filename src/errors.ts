@@ -1,4 +1,4 @@
-import type { SolverFailureReason } from '../solvers/failures.js';
+import type { SolverFailureReason } from '../solvers/base/failures.js';
 
 /**
  * Errors that reach the user. Every failure the CLI reports goes through one of these so that
@@ -13,7 +13,7 @@ export const EXIT = {
   ioError: 74,
   /**
    * EX_TEMPFAIL of sysexits.h: the machine, not the numerics, failed the run (a kernel thread or
-   * device lost, memory refused; solvers/failures.ts): the same input may well succeed if run again.
+   * device lost, memory refused; solvers/base/failures.ts): the same input may well succeed if run again.
    */
   infrastructure: 75,
   interrupted: 130,

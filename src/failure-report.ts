@@ -3,7 +3,7 @@
  * `failure` object and the one-line message (docs/reliability.md "Exit codes"). One function for
  * the run controller's catch and one for the CLI's last catch, so both classify alike.
  *
- * - SolverFailure (solvers/failures.ts) and NumericalFault: kind 'numerical', exit 3, never retried.
+ * - SolverFailure (solvers/base/failures.ts) and NumericalFault: kind 'numerical', exit 3, never retried.
  * - InfrastructureFailure, and the platform's allocation RangeErrors: kind 'infrastructure', exit
  *   75 (EX_TEMPFAIL), retried once by sweeps.
  * - Any other error thrown while stepping stays a numerical fault (exit 3) as before, with reason
@@ -11,7 +11,7 @@
  *   still to be typed rather than guessing.
  */
 import { EXIT, NumericalFault } from './errors.js';
-import { asInfrastructureFailure, SolverFailure, type InfrastructureReason, type SolverFailureReason } from '../solvers/failures.js';
+import { asInfrastructureFailure, SolverFailure, type InfrastructureReason, type SolverFailureReason } from '../solvers/base/failures.js';
 
 export type FailureKind = 'numerical' | 'infrastructure';
 

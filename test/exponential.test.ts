@@ -4,19 +4,20 @@
  *
  * The exact solution of the semi-discrete system dρ/dt = Aρ is taken in the symmetric form
  * u = ρ/√π, u' = S u with S symmetric (solvers/operator.ts): S = V diag(λ) Vᵀ by the dense Jacobi
- * eigen-solver (solvers/eigen/dense.ts), u(t) = V diag(e^(λt)) Vᵀ u(0), ρ(t) = √π u(t). This is
+ * eigen-solver (solvers/dense.ts), u(t) = V diag(e^(λt)) Vᵀ u(0), ρ(t) = √π u(t). This is
  * the quantity the integrator approximates (no spatial error enters the comparison).
  */
 import { describe, expect, it } from 'vitest';
 import { DeviceExponential, EXPONENTIAL_MAX_BASIS, exponentialCgSettings, exponentialNotes } from '../solvers/backend/exponential.js';
 import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
-import { symmetricEigen } from '../solvers/eigen/dense.js';
+import { symmetricEigen } from '../solvers/dense.js';
 import type { FvOperator } from '../solvers/operator.js';
-import { cgSettings, cpuBackend, selectIntegrator } from '../solvers/select.js';
+import { cgSettings, cpuBackend, selectIntegrator } from '../solvers/backend/choose.js';
 import { setupOf } from './gpu-helpers.js';
 import { parseScenarioText } from '../src/scenario/load.js';
 import { runScenario, setUp } from '../src/run/run.js';
 import { initialDensity } from '../src/run/initial.js';
+import { applyS } from '../solvers/kernels/operator-kernels.js';
 
 /** The dense symmetric form S, column by column: S e_j by the operator's own stencil. */
 function denseS(op: FvOperator): number[][] {
@@ -27,7 +28,7 @@ function denseS(op: FvOperator): number[][] {
   for (let j = 0; j < n; j++) {
     e.fill(0);
     e[j] = 1;
-    op.applySymmetric(e, col);
+    applyS(op, e, col);
     for (let i = 0; i < n; i++) s[i][j] = col[i];
   }
   return s;

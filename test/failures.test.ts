@@ -14,7 +14,7 @@ import { CpuBackend } from '../solvers/backend/cpu.js';
 import { Pcg } from '../solvers/backend/pcg.js';
 import { ThreadTeam } from '../solvers/exec/team.js';
 import '../solvers/range-kernels.js'; // registers the kernel table the threads run
-import { InfrastructureFailure, SolverFailure, asInfrastructureFailure } from '../solvers/failures.js';
+import { InfrastructureFailure, SolverFailure, asInfrastructureFailure } from '../solvers/base/failures.js';
 import { describeFailure, describeStepFailure } from '../src/failure-report.js';
 import { EXIT, NumericalFault } from '../src/errors.js';
 import { parseScenarioText } from '../src/scenario/load.js';
@@ -25,10 +25,11 @@ import type { ChildRunResult } from '../src/parallel/run-request.js';
 import type { RunReport } from '../src/report/types.js';
 import { runCli } from '../src/cli/main.js';
 import { withFault } from './failure-helpers.js';
+import { applyA } from '../solvers/kernels/operator-kernels.js';
 
 let dir: string;
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'solvers', 'backend', 'team-worker.js'))) throw new Error('build first: npx tsc -p . (kernel threads run dist/)');
+  if (!existsSync(join(ROOT, 'dist', 'solvers', 'exec', 'team-worker.js'))) throw new Error('build first: npx tsc -p . (kernel threads run dist/)');
   dir = mkdtempSync(join(tmpdir(), 'fps-failures-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,7 +51,7 @@ function denseSolve(op: FvOperator, theta: number, b: Float64Array): Float64Arra
   for (let j = 0; j < n; j++) {
     e.fill(0);
     e[j] = 1;
-    op.apply(e, col);
+    applyA(op, e, col);
     for (let i = 0; i < n; i++) m[i]![j] = (i === j ? 1 : 0) - theta * col[i]!;
   }
   for (let i = 0; i < n; i++) m[i]![n] = b[i]!;

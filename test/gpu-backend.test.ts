@@ -9,7 +9,7 @@ import gpujs from 'gpu.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
 import { GpuJsBackend } from '../solvers/backend/gpujs.js';
 import { DeviceBackwardEuler, FLOAT32_STEP_TOL } from '../solvers/backend/implicit.js';
-import { selectIntegrator } from '../solvers/select.js';
+import { selectIntegrator } from '../solvers/backend/choose.js';
 import { AUTO_GPU_MIN_CELLS, resolveBackend } from '../solvers/backend/select.js';
 import { fpsolve } from './helpers/cli.js';
 import { leakRun, relDiff, setupOf } from './gpu-helpers.js';

@@ -18,7 +18,7 @@ import { setUp } from '../src/run/run.js';
 import { initialDensity } from '../src/run/initial.js';
 import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exponential.js';
 import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
-import { cpuBackend, RKL2_DEFAULT_STEP_FACTOR } from '../solvers/select.js';
+import { cpuBackend, RKL2_DEFAULT_STEP_FACTOR } from '../solvers/backend/choose.js';
 import { fpsolve } from './helpers/cli.js';
 
 const CLI_TIMEOUT = 60_000;

@@ -12,6 +12,7 @@ import { HostPcg } from './helpers/host-pcg.js';
 import { Generator, maxAbs, maxAbsDiff } from './helpers/generator.js';
 import { MultigridPreconditioner } from '../solvers/multigrid.js';
 import type { FvOperator } from '../solvers/operator.js';
+import { applyS } from '../solvers/kernels/operator-kernels.js';
 
 // docs/peers.md "The reference problems", 2-D: f = 0.05 + (x² − 1)² + y² on [−2, 2]², ησ = 0.5.
 const doubleWell = (n: number): FvOperator =>
@@ -28,7 +29,7 @@ function dot(a: Float64Array, b: Float64Array): number {
 /** y = (I − θS) x */
 function shifted(op: FvOperator, theta: number, x: Float64Array): Float64Array {
   const y = new Float64Array(x.length);
-  op.applySymmetric(x, y);
+  applyS(op, x, y);
   for (let i = 0; i < y.length; i++) y[i] = x[i] - theta * y[i];
   return y;
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildOperator, gaussianBump } from './helpers/problems.js';
 import { HostPcg } from './helpers/host-pcg.js';
 import { Generator, maxAbs, maxAbsDiff } from './helpers/generator.js';
-import { cgSettings, preconditioner } from '../solvers/select.js';
+import { cgSettings, preconditioner } from '../solvers/backend/choose.js';
 import { ConditionedPreconditioner } from '../solvers/preconditioner.js';
 
 describe('ConditionedPreconditioner', () => {

@@ -22,7 +22,7 @@ import {
 import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from '../solvers/backend/integrators.js';
 import { DeviceBackwardEuler, DeviceTrBdf2 } from '../solvers/backend/implicit.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
-import { cgSettings } from '../solvers/select.js';
+import { cgSettings } from '../solvers/backend/choose.js';
 import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exponential.js';
 import { expectInputError } from './scenario-helpers.js';
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildOperator } from './helpers/problems.js';
 import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
-import { cgSettings } from '../solvers/select.js';
+import { cgSettings } from '../solvers/backend/choose.js';
 import { initialDensity } from '../src/run/initial.js';
 import { normalInterval } from '../solvers/special.js';
 

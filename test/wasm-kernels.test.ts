@@ -14,7 +14,7 @@ import { sharedFloat64, sharedInt32 } from '../solvers/shared-memory.js';
 import { descriptions, kernel } from '../solvers/kernels/registry.js';
 import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exponential.js';
 import { DeviceTrBdf2 } from '../solvers/backend/implicit.js';
-import { cgSettings, cpuBackend } from '../solvers/select.js';
+import { cgSettings, cpuBackend } from '../solvers/backend/choose.js';
 import { setupOf } from './gpu-helpers.js';
 import { MultigridPreconditioner } from '../solvers/multigrid.js';
 import type { FvOperator } from '../solvers/operator.js';
@@ -305,19 +305,19 @@ describe('arena', () => {
     for (let k = 1; k < spans.length; k++) expect(spans[k][0]).toBeGreaterThanOrEqual(spans[k - 1][1]);
   });
 
-  it('a backend returns its fields to the arena on dispose(), not when they are collected, and refuses use afterwards', async () => {
+  it('a backend returns its fields and its preconditioner\'s arrays to the arena on dispose(), not when they are collected, and refuses use afterwards', async () => {
     const op = setupOf('double-well-2d', ['domain.cells=[40,33]']).setup.op;
     const backend = cpuBackend(op, 'jacobi');
     const fields = [backend.field(), backend.field(), backend.field()];
     await backend.upload(fields[0], Float64Array.from({ length: op.grid.size }, (_, i) => i));
     // From here to `after` no await: no finalization callback can run in between, so what comes
-    // back is what dispose() returned: the three fields.
+    // back is what dispose() returned: the three fields and the Jacobi preconditioner's 1/(1 + θd).
     const held = arenaStats()!;
     backend.dispose();
     const after = arenaStats()!;
     const block = Math.ceil((8 * op.grid.size) / 64) * 64;
-    expect(held.used - after.used).toBe(3 * block);
-    expect(held.blocks - after.blocks).toBe(3);
+    expect(held.used - after.used).toBe(4 * block);
+    expect(held.blocks - after.blocks).toBe(4);
     await expect(backend.apply(fields[0], fields[1])).rejects.toThrow(/after dispose/);
     const again = arenaStats()!;
     backend.dispose(); // twice is harmless: nothing is returned twice
@@ -339,7 +339,7 @@ describe('the JavaScript fallback, in fresh processes', () => {
     const { setUpReference } = await import(${JSON.stringify(join(ROOT, 'dist/test/bench/reference-problem.js'))});
     const { initialDensity } = await import(${JSON.stringify(join(ROOT, 'dist/src/run/initial.js'))});
     const { DeviceTrBdf2 } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/backend/implicit.js'))});
-    const { cgSettings, cpuBackend } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/select.js'))});
+    const { cgSettings, cpuBackend } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/backend/choose.js'))});
     const { wasmKernelsEnabled } = await import(${JSON.stringify(join(ROOT, 'dist/solvers/exec/arena.js'))});
     const setup = setUpReference(80);
     const rho = initialDensity(setup.grid, setup.scenario.initial, { file: setup.file, baseDir: ${JSON.stringify(ROOT)} });

@@ -5,6 +5,7 @@ import { ConditionedPreconditioner } from '../preconditioner.js';
 import { max, min } from '../vec.js';
 import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
 import { sharedFloat64 } from '../shared-memory.js';
+import { applyArrays, strideParams } from '../kernels/operator-kernels.js';
 import { ArenaLease, arenaLimitMiB, inArena, wasmKernelsEnabled } from '../exec/arena.js';
 import { defaultThreads, KERNEL_BLOCKS, ThreadTeam } from '../exec/team.js';
 import type { Backend, BackendInfo, DirectShiftedSolver, Field, Rkl2StageCoefficients } from './types.js';
@@ -133,6 +134,12 @@ export class CpuBackend implements Backend {
 
   field(): Field {
     const f: CpuField = { owner: OWNER, data: sharedFloat64(this.size, this.lease) };
+    // The fields come after the operator: when the arena fills only here, the report must still say
+    // that kernels touching this field ran as JavaScript.
+    if (!this.info.notes?.length && !inArena(f.data)) {
+      const notes = arenaNotes(this.op, [f.data]);
+      if (notes.length) this.info.notes = notes;
+    }
     return f;
   }
   async upload(f: Field, data: Float64Array): Promise<void> {
@@ -156,7 +163,7 @@ export class CpuBackend implements Backend {
 
   /** out = A x: the operator's generated stencil, split across the team when there is one. */
   private applyTo(x: Float64Array, out: Float64Array): void {
-    this.par(this.applyName, this.op.applyArrays(x, out), this.op.strideParams());
+    this.par(this.applyName, applyArrays(this.op, x, out), strideParams(this.op));
   }
 
   async apply(x: Field, out: Field): Promise<void> {
@@ -164,13 +171,13 @@ export class CpuBackend implements Backend {
   }
   async eulerStep(dt: number, x: Field, out: Field): Promise<void> {
     // One pass with the apply inside: x + dt·(A x) per cell, the same bits as apply then 1·x + dt·k.
-    this.par(this.eulerName, this.op.applyArrays(this.d(x), this.d(out)), [dt, ...this.op.strideParams()]);
+    this.par(this.eulerName, applyArrays(this.op, this.d(x), this.d(out)), [dt, ...strideParams(this.op)]);
   }
   async rkl2Stage(c: Rkl2StageCoefficients, y1: Field, y2: Field, y0: Field, l0: Field, out: Field): Promise<void> {
     // One pass with the apply of y1 inside: its value per cell is exactly A y1's, so the same bits.
     const { mu, nu, a, g } = c;
-    const coef = this.op.applyArrays(this.d(y1), this.d(out)).slice(0, -2);
-    this.par(this.rkl2Name, [...coef, this.d(y1), this.d(y2), this.d(y0), this.d(l0), this.d(out)], [mu, nu, 1 - mu - nu, a, g, ...this.op.strideParams()]);
+    const coef = applyArrays(this.op, this.d(y1), this.d(out)).slice(0, -2);
+    this.par(this.rkl2Name, [...coef, this.d(y1), this.d(y2), this.d(y0), this.d(l0), this.d(out)], [mu, nu, 1 - mu - nu, a, g, ...strideParams(this.op)]);
   }
   async lincomb(a: number, x: Field, b: number, y: Field, out: Field): Promise<void> {
     this.par('lincomb', [this.d(x), this.d(y), this.d(out)], [a, b]);
@@ -179,7 +186,7 @@ export class CpuBackend implements Backend {
     this.par('scale', [this.d(x)], [a]);
   }
   async shifted(theta: number, v: Field, out: Field): Promise<void> {
-    this.par(this.shiftedName, [...this.op.sym, this.op.outflow, this.d(v), this.d(out)], [theta, ...this.op.strideParams()]);
+    this.par(this.shiftedName, [...this.op.sym, this.op.outflow, this.d(v), this.d(out)], [theta, ...strideParams(this.op)]);
   }
   async zero(x: Field): Promise<void> {
     this.d(x).fill(0);
@@ -219,6 +226,8 @@ export class CpuBackend implements Backend {
     if (this.disposed) return;
     this.disposed = true;
     this.team?.close();
+    // The preconditioner is this backend's (it runs on its threads): its levels go back too.
+    this.pre?.dispose?.();
     this.lease.release();
   }
 }

@@ -1,6 +1,6 @@
 import type { FvOperator } from '../operator.js';
 import { record } from '../integrators.js';
-import { symmetricEigen } from '../eigen/dense.js';
+import { symmetricEigen } from '../dense.js';
 import { DeviceIntegrator, type AsyncIntegrator, type Checkpoint, type IntegratorState } from './integrators.js';
 import { DeviceTrBdf2, FLOAT32_STEP_TOL } from './implicit.js';
 import type { CgSettings } from './pcg.js';
@@ -33,7 +33,7 @@ const DEFAULT_SHIFT_RATIO = 0.15;
 /**
  * CG settings for the exponential integrator: the solves need about one digit more than the
  * tolerance. Each Krylov vector's solve error enters the result with that vector's (small,
- * decaying) coefficient, so this is looser than TR-BDF2's 10⁻³ ratio (solvers/select.ts): on the
+ * decaying) coefficient, so this is looser than TR-BDF2's 10⁻³ ratio (solvers/backend/choose.ts): on the
  * 256² reference problem at tolerance 1e-2 (γ = 0.1τ), ratios 10⁻¹ and 10⁻² gave L1 errors
  * 3.66e-3 and 3.58e-3 against the peers' reference, whose spatial floor there is ~3.5e-3.
  */

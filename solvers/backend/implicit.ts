@@ -3,7 +3,7 @@ import { record, substeps } from '../integrators.js';
 import { DeviceIntegrator, type Checkpoint, type IntegratorState } from './integrators.js';
 import { FLOAT32_CG_TOL, type CgSettings } from './pcg.js';
 import { shiftedSolver, type ShiftedSolver } from './shifted.js';
-import { SolverFailure } from '../failures.js';
+import { SolverFailure } from '../base/failures.js';
 import type { Backend, Field } from './types.js';
 
 /**

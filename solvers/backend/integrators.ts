@@ -1,7 +1,7 @@
 import type { FvOperator } from '../operator.js';
 import { newStats, record, substeps, type IntegratorStats } from '../integrators.js';
 import type { Backend, Field } from './types.js';
-import { injectInfrastructureFault } from '../fault-injection.js';
+import { injectInfrastructureFault } from '../base/fault-injection.js';
 
 /**
  * The integrator contract and the stencil-only integrators (explicit Euler, RKL2 super-time-

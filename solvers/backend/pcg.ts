@@ -1,6 +1,6 @@
 import type { FvOperator } from '../operator.js';
 import type { Backend, Field } from './types.js';
-import { SolverFailure } from '../failures.js';
+import { SolverFailure } from '../base/failures.js';
 
 export interface CgSettings {
   /** Relative residual ‖r‖/‖b/√π‖ in the symmetric form. */

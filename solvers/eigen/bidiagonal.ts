@@ -1,7 +1,7 @@
 import type { FvOperator } from '../operator.js';
 import { DirichletForm } from './dirichlet.js';
 import { runSync, type Steps } from './steps.js';
-import { SolverFailure } from '../failures.js';
+import { SolverFailure } from '../base/failures.js';
 
 /**
  * 1-D spectral gap to high relative accuracy.

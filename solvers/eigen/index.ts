@@ -4,7 +4,7 @@ import { tridiagonalGapSteps } from './bidiagonal.js';
 import { shiftInvertSteps, type FinalCheck } from './shift-invert.js';
 import { runAsync, runSync, type Steps } from './steps.js';
 
-export { symmetricEigen, solveDense, type DenseEigen } from './dense.js';
+export { symmetricEigen, solveDense, type DenseEigen } from '../dense.js';
 export { DirichletForm } from './dirichlet.js';
 export { SingularPcg } from './pcg.js';
 export { tridiagonalGap, tridiagonalGapSteps, type TridiagonalGap } from './bidiagonal.js';

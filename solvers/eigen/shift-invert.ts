@@ -3,7 +3,7 @@ import type { Grid } from '../grid.js';
 import { JacobiPreconditioner, type Preconditioner } from '../linear.js';
 import { MultigridPreconditioner } from '../multigrid.js';
 import { dot } from '../vec.js';
-import { symmetricEigen } from './dense.js';
+import { symmetricEigen } from '../dense.js';
 import { DirichletForm } from './dirichlet.js';
 import { SingularPcg } from './pcg.js';
 import { runSync, type Steps } from './steps.js';

@@ -3,9 +3,10 @@
  * (solvers/kernels/wasm-module.ts provides the module) and the kernel threads
  * (solvers/exec/team.ts) work on them in place. Execution only: nothing here knows a stencil.
  *
- * Blocks are handed out first-fit from a free list and returned when their array is garbage
- * collected (FinalizationRegistry): the memory never shrinks, but a process that builds many
- * problems (a test run, an in-process sweep) reuses it. When the memory cannot grow (wasm32
+ * Blocks are handed out first-fit from a free list and returned when their owner's ArenaLease is
+ * released (dispose() of the problem, operator, preconditioner or backend), or, for arrays no
+ * lease holds, when they are garbage collected (FinalizationRegistry): the memory never shrinks,
+ * but a process that builds many problems (a test run, an in-process sweep) reuses it. When the memory cannot grow (wasm32
  * addresses stop at 4 GiB) or WebAssembly is unavailable or disabled (FPSOLVE_WASM=0), arrays
  * come from plain SharedArrayBuffers and the kernels run their JavaScript loops: same results.
  */
@@ -150,6 +151,8 @@ class Arena {
   releaseView(a: Float64Array | Int32Array, b: Block): void {
     if (!this.registry.unregister(b)) return; // already returned
     views.delete(a);
+    blocks.delete(a);
+    claimed.delete(a);
     this.release(b);
   }
 
@@ -168,7 +171,9 @@ class Arena {
     this.clean(b, a);
     this.registry.register(a, b, b);
     views.add(a);
+    blocks.set(a, b);
     lease?.held.push({ a, b });
+    if (lease) claimed.add(a);
     return a;
   }
 
@@ -179,6 +184,10 @@ class Arena {
 
 /** Arrays of this thread that lie in the arena's memory (their byteOffset is their address). */
 const views = new WeakSet<Float64Array | Int32Array>();
+/** The block of each array the arena handed out in this thread, for a lease that adopts it. */
+const blocks = new WeakMap<Float64Array | Int32Array, Block>();
+/** Arrays some lease owns: a second lease must not adopt them (two releases of one block). */
+const claimed = new WeakSet<Float64Array | Int32Array>();
 /** The arena memory's buffer objects seen in this thread (one per size it had), for subarrays. */
 const buffers = new WeakSet<ArrayBufferLike>();
 
@@ -199,13 +208,36 @@ function theArena(): Arena | null {
 }
 
 /**
- * Arrays a run owns (its backend's fields): returned to the arena when the run disposes of its
- * backend, not whenever the garbage collector gets to them, so that back-to-back runs in one
- * process (a sweep, a test file) reuse the memory instead of growing it.
+ * Arrays one owner of a run holds (a problem's ψ and face D, an operator's coefficients, a
+ * preconditioner's levels, a backend's fields): returned to the arena when the owner is disposed,
+ * not whenever the garbage collector gets to them, so that back-to-back runs in one process (a
+ * sweep, a test file) reuse the memory instead of growing it. Arrays no lease holds still go back
+ * through the garbage collector.
  */
 export class ArenaLease {
   /** @internal */
   readonly held: { a: Float64Array | Int32Array; b: Block }[] = [];
+
+  /**
+   * Takes ownership of arrays built elsewhere (by code that does not know the run, such as
+   * quadrature). Arrays outside the arena, and arrays another lease holds, are left alone: the
+   * fine multigrid level shares the operator's coefficients, which the operator's lease returns.
+   */
+  adopt(...arrays: readonly (Float64Array | Int32Array)[]): void {
+    for (const a of arrays) {
+      const b = blocks.get(a);
+      if (!b || claimed.has(a)) continue;
+      claimed.add(a);
+      this.held.push({ a, b });
+    }
+  }
+
+  /** Bytes of arena memory this lease holds. */
+  get bytes(): number {
+    let n = 0;
+    for (const { b } of this.held) n += b.size;
+    return n;
+  }
 
   /** Returns every array of the lease to the arena; none of them may be used afterwards. */
   release(): void {
@@ -218,8 +250,8 @@ export function arenaFloat64(n: number, lease?: ArenaLease): Float64Array | null
   return theArena()?.view(Float64Array, n, lease) ?? null;
 }
 
-export function arenaInt32(n: number): Int32Array | null {
-  return theArena()?.view(Int32Array, n) ?? null;
+export function arenaInt32(n: number, lease?: ArenaLease): Int32Array | null {
+  return theArena()?.view(Int32Array, n, lease) ?? null;
 }
 
 /** The arena's memory (for kernel threads, which may be started before any array exists), if there is one. */

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { attachThreadArena, threadArenaView } from './arena.js';
 import { LEAVE_LOOP, SLOTS, STOP, type RangeKernel, type RegisterMessage, type TeamShared } from './team.js';
-import { testFault } from '../fault-injection.js';
+import { testFault } from '../base/fault-injection.js';
 
 const shared = workerData as TeamShared;
 // The kernel table (and, through it, the WebAssembly module the arena instantiates) comes from

@@ -3,8 +3,8 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { InfrastructureFailure } from '../failures.js';
-import { testFault } from '../fault-injection.js';
+import { InfrastructureFailure } from '../base/failures.js';
+import { testFault } from '../base/fault-injection.js';
 
 /**
  * Kernel threads for the float64 CPU backend: the calling thread and `threads − 1` workers each

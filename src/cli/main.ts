@@ -10,7 +10,7 @@ import { simulateCommand } from './commands/simulate.js';
 import { workerCommand } from './commands/worker.js';
 import { oneLine, takeExitCode, USAGE_HINT } from './commands/shared.js';
 import { describeFailure } from '../failure-report.js';
-import { asInfrastructureFailure, SolverFailure } from '../../solvers/failures.js';
+import { asInfrastructureFailure, SolverFailure } from '../../solvers/base/failures.js';
 
 /**
  * A typed failure that escaped a command (a gap solve, a simulation, set-up running out of memory):

@@ -13,7 +13,7 @@ import { InputError } from '../errors.js';
 import type { DomainSpec, FromDataNoiseSpec, LandscapeSpec, NoiseFromData, NoiseSpec } from '../scenario/types.js';
 import { resolveDataLandscape } from './landscape.js';
 import type { EmpiricalRisk } from './risk.js';
-import { symmetricEigen } from '../../solvers/eigen/dense.js';
+import { symmetricEigen } from '../../solvers/dense.js';
 
 /** Cells per axis of the fit grid: the fit needs the shape of Σ over the box, not the solver's resolution. */
 export const FIT_CELLS_PER_AXIS = 48;

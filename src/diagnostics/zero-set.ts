@@ -9,7 +9,7 @@
  * null directions (a valley), and, for degenerate zeros, the exponent measured along rays at
  * sub-grid scales.
  */
-import { symmetricEigen } from '../../solvers/eigen/dense.js';
+import { symmetricEigen } from '../../solvers/dense.js';
 import type { Grid } from '../../solvers/grid.js';
 import type { PointFunction } from '../../solvers/quadrature.js';
 

@@ -1,5 +1,5 @@
 import type { Grid } from '../../solvers/grid.js';
-import { solveDense, symmetricEigen } from '../../solvers/eigen/dense.js';
+import { solveDense, symmetricEigen } from '../../solvers/dense.js';
 import type { CompiledExpr } from '../landscape/expr.js';
 
 /** A critical point of f, located on the grid and refined by Newton on ∇f. */

@@ -5,7 +5,7 @@ import { generatorModesSteps, parityComponent, type GeneratorModes, type Steps }
 import type { PointFunction } from '../../solvers/quadrature.js';
 import type { Regime } from '../diagnostics/regime.js';
 import { FpsolveError, NumericalFault } from '../errors.js';
-import { InfrastructureFailure, SolverFailure } from '../../solvers/failures.js';
+import { InfrastructureFailure, SolverFailure } from '../../solvers/base/failures.js';
 import type { GapReport } from '../report/types.js';
 import type { Preconditioner } from '../../solvers/linear.js';
 

@@ -44,7 +44,7 @@ export { runController, reportTimesOf } from '../run/controller.js';
 export { readCheckpoint, scenarioHash, CheckpointTracker, type LoadedCheckpoint } from '../run/restart.js';
 export { buildReport } from '../report/build.js';
 export type { ReportFailure } from '../failure-report.js';
-export { SolverFailure, InfrastructureFailure } from '../../solvers/failures.js';
+export { SolverFailure, InfrastructureFailure } from '../../solvers/base/failures.js';
 export type { RunReport, RunStatus, GapReport, BoundsReport } from '../report/types.js';
 export type { SeriesPoint } from '../diagnostics/distances.js';
 export type { Regime, RegimeName, RegimeComponent } from '../diagnostics/regime.js';

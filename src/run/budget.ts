@@ -5,7 +5,7 @@
  * sweeps and CI jobs sit until their own timeout and report nothing.
  */
 import { InputError } from '../errors.js';
-import { RKL2_DEFAULT_STEP_FACTOR } from '../../solvers/select.js';
+import { RKL2_DEFAULT_STEP_FACTOR } from '../../solvers/backend/choose.js';
 import type { LoadedScenario, TimeSpec } from '../scenario/types.js';
 
 /** Explicit Euler steps beyond which a run cannot finish in any useful time (each step is one stencil pass). */

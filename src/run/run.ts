@@ -4,7 +4,7 @@
  * in types.ts, set-up in setup.ts; both are re-exported here for the callers that import them
  * from this module.
  */
-import { selectIntegrator } from '../../solvers/select.js';
+import { selectIntegrator } from '../../solvers/backend/choose.js';
 import { DistanceTracker } from '../diagnostics/distances.js';
 import { attachWalls } from '../diagnostics/walls.js';
 import { InputError } from '../errors.js';

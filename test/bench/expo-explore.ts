@@ -4,7 +4,7 @@ import { setUp } from '../../src/run/run.js';
 import { initialDensity } from '../../src/run/initial.js';
 import { DeviceExponential, exponentialCgSettings } from '../../solvers/backend/exponential.js';
 import { DeviceTrBdf2 } from '../../solvers/backend/implicit.js';
-import { cpuBackend } from '../../solvers/select.js';
+import { cpuBackend } from '../../solvers/backend/choose.js';
 
 const cases: Record<string, string> = {
   dw1a: `name: x

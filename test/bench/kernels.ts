@@ -4,6 +4,7 @@ import { defaultThreads, ThreadTeam } from '../../solvers/exec/team.js';
 import { sharedFloat64 } from '../../solvers/shared-memory.js';
 import '../../solvers/range-kernels.js';
 import { setWasmKernels, wasmKernelsEnabled } from '../../solvers/exec/arena.js';
+import { applyA, applyS } from '../../solvers/kernels/operator-kernels.js';
 
 export interface KernelResult {
   n: number;
@@ -49,15 +50,15 @@ export function kernelBench(n: number, reps: number): KernelResult {
   const js: number[] = [];
   for (let w = 0; w < 3; w++) {
     copyScale();
-    op.apply(a, b);
-    op.applySymmetric(a, b);
+    applyA(op, a, b);
+    applyS(op, a, b);
   }
   for (let r = 0; r < reps; r++) {
     cs.push(time(copyScale, inner));
-    ap.push(time(() => op.apply(a, b), inner));
-    sy.push(time(() => op.applySymmetric(a, b), inner));
+    ap.push(time(() => applyA(op, a, b), inner));
+    sy.push(time(() => applyS(op, a, b), inner));
     setWasmKernels(false);
-    js.push(time(() => op.apply(a, b), inner));
+    js.push(time(() => applyA(op, a, b), inner));
     setWasmKernels(true);
   }
   const team = ThreadTeam.create(defaultThreads());

@@ -14,7 +14,7 @@ import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from '../../sol
 import { DeviceBackwardEuler, DeviceTrBdf2 } from '../../solvers/backend/implicit.js';
 import { DeviceExponential, exponentialCgSettings } from '../../solvers/backend/exponential.js';
 import { CpuBackend } from '../../solvers/backend/cpu.js';
-import { cpuBackend } from '../../solvers/select.js';
+import { cpuBackend } from '../../solvers/backend/choose.js';
 
 /** bench/ of the checkout: data/ holds the reference densities, baseline/ the peers' SciPy script. */
 export const REFERENCE_DIR = join(packageRoot(), 'bench');

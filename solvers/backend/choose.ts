@@ -1,15 +1,15 @@
-import { FvOperator } from './operator.js';
-import { CpuBackend } from './backend/cpu.js';
-import { FLOAT32_SYMMETRIC_PSI_MAX } from './backend/gpujs.js';
-import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from './backend/integrators.js';
-import { DeviceBackwardEuler, DeviceTrBdf2 } from './backend/implicit.js';
-import { DeviceExponential, exponentialCgSettings } from './backend/exponential.js';
-import type { CgSettings } from './backend/pcg.js';
-import { BackendUnavailable } from './backend/select.js';
-import type { Backend } from './backend/types.js';
-import { JacobiPreconditioner, type Preconditioner } from './linear.js';
-import { MultigridPreconditioner } from './multigrid.js';
-import { ConditionedPreconditioner } from './preconditioner.js';
+import { FvOperator } from '../operator.js';
+import { CpuBackend } from './cpu.js';
+import { FLOAT32_SYMMETRIC_PSI_MAX } from './gpujs.js';
+import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from './integrators.js';
+import { DeviceBackwardEuler, DeviceTrBdf2 } from './implicit.js';
+import { DeviceExponential, exponentialCgSettings } from './exponential.js';
+import type { CgSettings } from './pcg.js';
+import { BackendUnavailable } from './select.js';
+import type { Backend } from './types.js';
+import { JacobiPreconditioner, type Preconditioner } from '../linear.js';
+import { MultigridPreconditioner } from '../multigrid.js';
+import { ConditionedPreconditioner } from '../preconditioner.js';
 
 /**
  * CG preconditioner for 2-D/3-D implicit solves on the CPU: `auto` (default: Jacobi or multigrid
