@@ -51,7 +51,7 @@ const fmt = (x: number): string => (Number.isFinite(x) ? x.toExponential(2) : 'm
  */
 export function checkStepBudget(loaded: LoadedScenario, limit: number, autoIs?: { integrator: 'rkl2'; backend: string }): void {
   const time = loaded.scenario.time;
-  // `auto` on a float32 backend is RKL2 (solvers/select.ts): run passes that in once the backend is known.
+  // `auto` on a float32 backend is RKL2 (solvers/backend/choose.ts): run passes that in once the backend is known.
   const integrator = time.integrator === 'auto' && autoIs !== undefined ? autoIs.integrator : time.integrator;
   const fail = (field: string, msg: string): never => {
     throw new InputError(msg, { file: loaded.file, field });
@@ -63,7 +63,7 @@ export function checkStepBudget(loaded: LoadedScenario, limit: number, autoIs?: 
       fail(time.dt === undefined ? 'time.integrator' : 'time.dt', `explicit Euler would take ${fmt(steps)} steps to reach time.end = ${time.end} (step ${dt.toExponential(3)}, positivity limit ${limit.toExponential(3)} on this grid; at most ${fmt(MAX_EXPLICIT_STEPS)}): use integrator auto, fewer cells or a shorter time.end`);
     }
   } else if (integrator === 'rkl2') {
-    // Without time.dt RKL2 steps min(reportEvery, RKL2_DEFAULT_STEP_FACTOR · limit) (solvers/select.ts):
+    // Without time.dt RKL2 steps min(reportEvery, RKL2_DEFAULT_STEP_FACTOR · limit) (solvers/backend/choose.ts):
     // on a stiff grid or a long time.end that is as much a hang as a tiny fixed step.
     const dt = time.dt ?? Math.min(time.reportEvery, RKL2_DEFAULT_STEP_FACTOR * limit);
     const field = time.dt !== undefined ? 'time.dt' : integrator === time.integrator ? 'time.integrator' : 'time.end';
