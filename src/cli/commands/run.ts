@@ -164,7 +164,7 @@ export function runCommand(): Command {
       if (!(x > 0)) throw new InvalidArgumentError('must be a positive number of seconds');
       return x;
     })
-    .option('--checkpoints', 'write a restart checkpoint into <dir>/checkpoint at every report time (needs --out; see --resume)')
+    .option('--checkpoints', 'write a restart checkpoint into <dir>/checkpoint at every report time, against kill -9 (needs --out; a run with --out stopped by a signal or --max-wall writes one anyway; see --resume)')
     .option('--stop-after <time>', 'run to the first report time ≥ <time>, write its checkpoint and stop (status "incomplete"); continue with --resume', (v) => {
       const x = Number(v);
       if (!(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError('must be a positive simulated time');
@@ -196,6 +196,8 @@ Exit codes: 0 ok (also when --max-wall stopped it: status "incomplete"), 2 bad i
 (report kept, status "failed"), 75 the machine failed the run (a kernel thread lost, out of
 memory: report kept, status "failed", failure.kind "infrastructure"; run it again), 74 writing the outputs failed (disk full; the earlier outputs
 in --out are kept), 130/143 interrupted by SIGINT/SIGTERM (report kept, status "interrupted").
+A run with --out stopped by SIGTERM/SIGINT or --max-wall saves its last report time's state:
+continue it with --resume <dir> (a failed run saves none).
 --resume of a finished run says so and exits 0; a missing or corrupt checkpoint, or a scenario
 that differs from the checkpoint's, is exit 2.`,
     )
