@@ -15,7 +15,8 @@ import { loadScenario } from '../src/scenario/load.js';
 import { reportJson, writeRunOutputs } from '../src/report/write.js';
 import { readCheckpoint } from '../src/run/restart.js';
 import { InputError } from '../src/errors.js';
-import { fpsolve, ROOT } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, fpsolve, ROOT } from './helpers/cli.js';
 import { executeRun } from '../src/cli/commands/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fpsolve-resume-'));
@@ -211,5 +212,74 @@ describe('bad resume inputs', () => {
     const r = fpsolve(['run', '--resume', src]);
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toContain(densityFile);
+  });
+});
+
+const readCheckpointT = (out: string): number => readCheckpoint(out).state.t;
+
+/**
+ * A run with --out stopped early by a signal or --max-wall (no --checkpoints) writes the last
+ * report time's state (test/restart-stop.test.ts checks the roll-back through the library); the
+ * resumed run must end on an uninterrupted run's outputs. The signal is sent once the CLI says it
+ * is stepping: whatever step it lands on, the resumed numbers must be the same.
+ */
+describe('CLI: SIGTERM and --max-wall with --out leave a resumable run', () => {
+  // Long enough (seconds) that a signal sent when stepping starts lands well before the end.
+  const SET = ['domain.cells=[80,80]', 'time.end=2.5', 'time.reportEvery=0.25', 'time.integrator=trbdf2'];
+
+  it('SIGTERM once stepping: exit 143, the stderr line says how to resume, and the resumed outputs equal an uninterrupted run’s', async () => {
+    const out = join(dir, 'term');
+    const child = spawn(process.execPath, [BIN, 'run', OU, ...setArgs(SET), '--no-gap', '--progress', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.resume();
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // The phase line is written when set-up is over and the stepping begins (not on a timer).
+      if (!sent && stderr.includes('set-up: done, stepping')) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    });
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(sent, stderr).toBe(true);
+    expect(code, stderr).toBe(143);
+    const line = stderr.split('\n').find((l) => l.startsWith('fpsolve: interrupted:'));
+    expect(line, stderr).toMatch(/state at (the last report time, )?t = [\d.e-]+ saved, resume with: fpsolve run --resume /);
+    expect(line!.endsWith(`--resume ${out}`), line).toBe(true);
+    const stopped = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { status: string; final: { t: number } };
+    expect(stopped.status).toBe('interrupted');
+    // Not vacuous: the signal came before the end.
+    expect(readCheckpointT(out)).toBeLessThan(2.5);
+
+    const resumed = fpsolve(['run', '--resume', out, '--no-gap', '-q']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const whole = join(dir, 'term-whole');
+    const result = await runScenario(loadScenario(OU, SET), { gap: false });
+    await writeRunOutputs(whole, result);
+    expect(withoutClock(readFileSync(join(out, 'report.json'), 'utf8'))).toEqual(withoutClock(readFileSync(join(whole, 'report.json'), 'utf8')));
+    for (const f of ['series.csv', 'density.npy']) expect(readFileSync(join(out, f)).equals(readFileSync(join(whole, f))), f).toBe(true);
+  });
+
+  it('--max-wall: exit 0 "incomplete", resumable; a fresh run into the same --out clears the old checkpoint', async () => {
+    const set = ['domain.cells=[300]', 'time.end=0.5', 'time.reportEvery=0.1'];
+    const out = join(dir, 'wall');
+    // 1 µs: past at the first look, before any report time (the checkpoint is the initial state).
+    const first = fpsolve(['run', PEARSON, ...setArgs(set), '--no-gap', '-q', '--max-wall', '0.000001', '--out', out]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/^fpsolve: incomplete: .*--max-wall\); state at t = 0 saved, resume with: fpsolve run --resume \S+$/m);
+    const resumed = fpsolve(['run', '--resume', out, '--no-gap', '-q', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const whole = await runScenario(loadScenario(PEARSON, set), { gap: false });
+    expect(withoutClock(resumed.stdout)).toEqual(withoutClock(reportJson(whole.report)));
+
+    // The resumed run kept checkpointing; a fresh run to the end in the same directory must clear that checkpoint.
+    expect(existsSync(join(out, 'checkpoint', 'state.json'))).toBe(true);
+    const fresh = fpsolve(['run', PEARSON, ...setArgs(set), '--no-gap', '-q', '--out', out]);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(existsSync(join(out, 'checkpoint'))).toBe(false);
+    const none = fpsolve(['run', '--resume', out]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no checkpoint to resume from/);
   });
 });

@@ -74,36 +74,125 @@ export interface CheckpointWriterOptions {
   wallSeconds: () => number;
 }
 
+/** What a checkpoint holds, taken at a report time (or the start). */
+interface CheckpointData {
+  t: number;
+  /** The report index (names the files). */
+  index: number;
+  rho: Float64Array;
+  shape: number[];
+  integrator: IntegratorStateJson;
+  series: readonly SeriesPoint[];
+  snapshots: readonly Snapshot[];
+}
+
+const dataAt = (ctx: TrackerContext, snapshots: readonly Snapshot[]): CheckpointData => ({
+  t: ctx.t,
+  index: ctx.series.length - 1,
+  rho: ctx.rho,
+  shape: ctx.setup.grid.n.slice(),
+  integrator: ctx.integrator.saveState(),
+  series: ctx.series,
+  snapshots,
+});
+
+/** The time of the last checkpoint written into a directory by this run (shared by the periodic and the stop writer). */
+export interface CheckpointLog {
+  lastT: number | undefined;
+}
+
 /** Writes a restart checkpoint at every report time (or every `interval` of simulated time). */
 export class CheckpointTracker implements Tracker {
   readonly name = 'checkpoints';
   readonly interval?: number;
   private readonly o: CheckpointWriterOptions;
   private readonly hash: string;
+  private readonly log: CheckpointLog;
 
-  constructor(o: CheckpointWriterOptions, interval?: number) {
+  constructor(o: CheckpointWriterOptions, interval?: number, log: CheckpointLog = { lastT: undefined }) {
     this.o = o;
     this.hash = scenarioHash(o.loaded.scenario);
+    this.log = log;
     if (interval !== undefined) this.interval = interval;
   }
 
   report(ctx: TrackerContext): void {
-    writeCheckpoint(this.o, this.hash, ctx);
+    writeCheckpoint(this.o, this.hash, dataAt(ctx, this.o.snapshots()));
+    this.log.lastT = ctx.t;
   }
 }
 
-function writeCheckpoint(o: CheckpointWriterOptions, hash: string, ctx: TrackerContext): void {
-  const index = ctx.series.length - 1;
-  const cells = ctx.setup.grid.n.slice();
-  const density = encodeNpy(ctx.rho, cells);
+/**
+ * The restart point of a run that stops early (issue #20.3, docs/outputs.md "Checkpoints and
+ * restart"): keeps in memory a copy of the state at the start and at every report time (ρ, the
+ * integrator's counters and step proposal, how many series points and snapshots there were) and,
+ * when the run stops early, writes it as a checkpoint. A stop inside a report interval rolls back
+ * to the last report time: the integrator's step sequence from there is the uninterrupted run's,
+ * whereas continuing from the stop point would start an interval at a time that run never
+ * started one at, and so take other steps. The cost is one copy of ρ per report time, no disk.
+ */
+export class StopCheckpoint implements Tracker {
+  readonly name = 'stop-checkpoint';
+  private readonly o: CheckpointWriterOptions;
+  private readonly hash: string;
+  private readonly log: CheckpointLog;
+  private rho: Float64Array | undefined;
+  private kept: Omit<CheckpointData, 'rho' | 'series' | 'snapshots'> & { points: number; snaps: number } | undefined;
+  private series: readonly SeriesPoint[] = [];
+
+  constructor(o: CheckpointWriterOptions, log: CheckpointLog = { lastT: undefined }) {
+    this.o = o;
+    this.hash = scenarioHash(o.loaded.scenario);
+    this.log = log;
+  }
+
+  start(ctx: TrackerContext): void {
+    this.keep(ctx);
+  }
+
+  report(ctx: TrackerContext): void {
+    this.keep(ctx);
+  }
+
+  private keep(ctx: TrackerContext): void {
+    if (!this.rho || this.rho.length !== ctx.rho.length) this.rho = new Float64Array(ctx.rho.length);
+    this.rho.set(ctx.rho);
+    this.series = ctx.series;
+    this.kept = { t: ctx.t, index: ctx.series.length - 1, shape: ctx.setup.grid.n.slice(), integrator: ctx.integrator.saveState(), points: ctx.series.length, snaps: this.o.snapshots().length };
+  }
+
+  /** The time of the kept state (undefined before the run started). */
+  get t(): number | undefined {
+    return this.kept?.t;
+  }
+
+  /**
+   * Writes the kept state as the checkpoint, unless the periodic writer already wrote that time.
+   * @returns the checkpoint's time, or undefined when there was nothing to keep.
+   */
+  write(): number | undefined {
+    const k = this.kept;
+    if (!k || !this.rho) return undefined;
+    if (this.log.lastT !== k.t) {
+      const { points, snaps, ...rest } = k;
+      writeCheckpoint(this.o, this.hash, { ...rest, rho: this.rho, series: this.series.slice(0, points), snapshots: this.o.snapshots().slice(0, snaps) });
+      this.log.lastT = k.t;
+    }
+    return k.t;
+  }
+}
+
+function writeCheckpoint(o: CheckpointWriterOptions, hash: string, d: CheckpointData): void {
+  const { index } = d;
+  const density = encodeNpy(d.rho, d.shape);
   const densityFile = `density-${index}.npy`;
   writeFileAtomic(join(o.dir, densityFile), density);
-  const snaps = o.snapshots();
+  const snaps = d.snapshots;
   let snapshots: StateJson['snapshots'] = null;
   if (snaps.length > 0) {
-    const all = new Float64Array(snaps.length * ctx.rho.length);
-    snaps.forEach((s, k) => all.set(s.density, k * ctx.rho.length));
-    const bytes = encodeNpy(all, [snaps.length, ctx.rho.length]);
+    const all = new Float64Array(snaps.length * d.rho.length);
+    snaps.forEach((s, k) => all.set(s.density, k * d.rho.length));
+    const bytes = encodeNpy(all, [snaps.length, d.rho.length]);
     const file = `snapshots-${index}.npy`;
     writeFileAtomic(join(o.dir, file), bytes);
     snapshots = { file, sha256: sha256(bytes), times: snaps.map((s) => s.t) };
@@ -112,17 +201,17 @@ function writeCheckpoint(o: CheckpointWriterOptions, hash: string, ctx: TrackerC
     format: FORMAT,
     version: VERSION,
     fpsolve: packageVersion(),
-    t: ctx.t,
+    t: d.t,
     index,
     scenarioFile: o.loaded.file,
     baseDir: o.loaded.baseDir,
     scenario: o.loaded.scenario,
     scenarioHash: hash,
     backend: o.backend,
-    integrator: ctx.integrator.saveState(),
-    series: [...ctx.series],
+    integrator: d.integrator,
+    series: [...d.series],
     wallSeconds: o.wallSeconds(),
-    density: { file: densityFile, sha256: sha256(density), cells: ctx.rho.length },
+    density: { file: densityFile, sha256: sha256(density), cells: d.rho.length },
     snapshots,
   };
   writeFileAtomic(join(o.dir, STATE_FILE), JSON.stringify(state, encodeNumber, 1) + '\n');
@@ -130,6 +219,17 @@ function writeCheckpoint(o: CheckpointWriterOptions, hash: string, ctx: TrackerC
   for (const name of readdirSync(o.dir)) {
     if (/^(density|snapshots)-\d+\.npy$/.test(name) && name !== densityFile && name !== snapshots?.file) rmSync(join(o.dir, name), { force: true });
   }
+}
+
+/**
+ * Removes the checkpoint files (ours only: state.json, density-k.npy, snapshots-k.npy) from `cdir`,
+ * then the folder if that left it empty. state.json goes first, so a kill midway leaves no checkpoint rather than a broken one.
+ */
+export function clearCheckpoint(cdir: string): void {
+  if (!existsSync(join(cdir, STATE_FILE))) return;
+  rmSync(join(cdir, STATE_FILE), { force: true });
+  for (const name of readdirSync(cdir)) if (/^(density|snapshots)-\d+\.npy$/.test(name)) rmSync(join(cdir, name), { force: true });
+  if (readdirSync(cdir).length === 0) rmSync(cdir, { recursive: true, force: true });
 }
 
 /** A checkpoint as read: the scenario it recorded and the state to continue from. */
@@ -152,7 +252,7 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
   const cdir = existsSync(join(dir, STATE_FILE)) ? dir : join(dir, CHECKPOINT_DIR);
   const file = join(cdir, STATE_FILE);
   if (!existsSync(file)) {
-    throw new InputError(`no checkpoint to resume from (${existsSync(dir) ? 'the run was not started with --checkpoints or --stop-after' : 'no such directory'})`, { file });
+    throw new InputError(`no checkpoint to resume from (${existsSync(dir) ? 'a run writes one when it stops early (signal, --max-wall, --stop-after) or with --checkpoints; a finished or failed run leaves none' : 'no such directory'})`, { file });
   }
   const bad = (what: string, f = file): never => {
     throw new InputError(`corrupt checkpoint: ${what}`, { file: f });

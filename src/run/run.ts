@@ -17,7 +17,7 @@ import type { AsyncIntegrator } from '../../solvers/backend/integrators.js';
 import { defaultDelta, initialDensityFor, setUp } from './setup.js';
 import { reportTimesOf, runController } from './controller.js';
 import { HealthTracker, ProgressTracker, SeriesTracker, SignalTracker, SnapshotTracker, StopAfterTracker, WallLimitTracker, negativeTolerance } from './trackers.js';
-import { CheckpointTracker } from './restart.js';
+import { CheckpointTracker, StopCheckpoint, type CheckpointLog } from './restart.js';
 import type { RunOptions, RunResult, Tracker } from './types.js';
 
 export { noiseModel, setUp } from './setup.js';
@@ -88,10 +88,15 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     if (opts.onProgress) trackers.push(new ProgressTracker(opts.onProgress));
     if (opts.signal) trackers.push(new SignalTracker(opts.signal));
     if (opts.maxWallSeconds !== undefined) trackers.push(new WallLimitTracker(opts.maxWallSeconds, started));
-    if (opts.checkpointDir !== undefined) {
-      const wallSeconds = (): number => priorWall + (performance.now() - started) / 1000;
-      trackers.push(new CheckpointTracker({ dir: opts.checkpointDir, loaded, backend: resolved.backend.info.name, snapshots: () => snaps.snapshots, wallSeconds }));
-    }
+    const wallSeconds = (): number => priorWall + (performance.now() - started) / 1000;
+    const writer = (dir: string) => ({ dir, loaded, backend: resolved.backend.info.name, snapshots: () => snaps.snapshots, wallSeconds });
+    const stopDir = opts.stopCheckpointDir ?? opts.checkpointDir;
+    // Shared, so that a stop right at a report time whose checkpoint was just written does not write it twice.
+    const log: CheckpointLog = { lastT: undefined };
+    // After the series and snapshots: it keeps how many of each there are at the report time.
+    const stopPoint = stopDir !== undefined ? new StopCheckpoint(writer(stopDir), log) : undefined;
+    if (stopPoint) trackers.push(stopPoint);
+    if (opts.checkpointDir !== undefined) trackers.push(new CheckpointTracker(writer(opts.checkpointDir), undefined, stopDir === opts.checkpointDir ? log : undefined));
     trackers.push(...(opts.trackers ?? []));
     if (opts.stopAfter !== undefined) trackers.push(new StopAfterTracker(opts.stopAfter, opts.checkpointDir !== undefined ? `; continue with --resume` : ''));
     const reportTimes = reportTimesOf(time).filter((r) => r > t0);
@@ -110,8 +115,18 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       faultHint: () => faultHint(integrator, time, op.explicitLimit()),
     });
     const { status, error } = outcome;
-    const wallSeconds = priorWall + (performance.now() - started) / 1000;
-    const report = buildReport({ loaded, setup, integrator, series: series.series, status, error, delta, tracker: distances, wallSeconds, backend: resolved });
+    // A failed run writes none: its last healthy state would step into the same fault again (docs/outputs.md).
+    let checkpoint: RunResult['checkpoint'];
+    if (stopPoint && stopDir !== undefined && (status === 'interrupted' || status === 'incomplete')) {
+      try {
+        const at = stopPoint.write();
+        if (at !== undefined) checkpoint = { dir: stopDir, t: at };
+      } catch (e) {
+        // Disk full, say: the stopped run's report is still worth writing.
+        checkpoint = { dir: stopDir, t: stopPoint.t ?? t0, error: (e as Error).message };
+      }
+    }
+    const report = buildReport({ loaded, setup, integrator, series: series.series, status, error, delta, tracker: distances, wallSeconds: wallSeconds(), backend: resolved });
     if (outcome.failure) report.failure = outcome.failure;
     attachWalls(report, setup, rho);
     integrator.dispose();
@@ -120,7 +135,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
       opts.onPhase?.({ phase: 'gap', step: 'spectral gap' });
       await attachEstimates(report, setup, opts.signal, opts.onPhase);
     }
-    return { report, density: rho, setup, ...(opts.snapshots ? { snapshots: snaps.snapshots } : {}) };
+    return { report, density: rho, setup, ...(opts.snapshots ? { snapshots: snaps.snapshots } : {}), ...(checkpoint ? { checkpoint } : {}) };
   } catch (e) {
     integrator.dispose();
     throw e;

@@ -119,8 +119,13 @@ export interface RunOptions {
   backend?: BackendChoice;
   /** More trackers, called after the built-in ones at each point (library API). */
   trackers?: readonly Tracker[];
-  /** Write a restart checkpoint into this directory at every report time (`run --out`: <out>/checkpoint). */
+  /** Write a restart checkpoint into this directory at every report time (`run --checkpoints`: <out>/checkpoint); also a stop's, as stopCheckpointDir. */
   checkpointDir?: string;
+  /**
+   * When the run stops early (signal, wall limit, a tracker's request), write a restart checkpoint
+   * of the last report time's state into this directory (`run --out`: <out>/checkpoint). Default: checkpointDir.
+   */
+  stopCheckpointDir?: string;
   /** Stop (status 'incomplete') at the first report time ≥ this, after its checkpoint (`run --stop-after`). */
   stopAfter?: number;
   /** Continue from this restart checkpoint instead of the initial condition (`run --resume`). */
@@ -139,6 +144,8 @@ export interface RunResult {
   setup: Setup;
   /** ρ at the report times asked for by RunOptions.snapshots (present only when asked). */
   snapshots?: Snapshot[];
+  /** The checkpoint a stopped run wrote (stopCheckpointDir): where, the time it resumes from, and why it could not be written if it was not. */
+  checkpoint?: { dir: string; t: number; error?: string };
 }
 
 /** JSON-safe integrator state carried between report intervals (what a restart needs beyond ρ). */

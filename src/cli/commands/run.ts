@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
 import { runScenario } from '../../run/run.js';
 import type { PhaseInfo, ProgressInfo, RestartState, RunResult } from '../../run/types.js';
-import { CHECKPOINT_DIR, readCheckpoint, runDirOf, scenarioDifferences } from '../../run/restart.js';
+import { CHECKPOINT_DIR, clearCheckpoint, readCheckpoint, runDirOf, scenarioDifferences } from '../../run/restart.js';
 import type { LoadedScenario } from '../../scenario/types.js';
 import { join } from 'node:path';
 import { writeRunOutputs, reportJson } from '../../report/write.js';
@@ -71,6 +71,8 @@ export async function executeRun(
   }
   if (o.stopAfter !== undefined && !out) throw new InputError('--stop-after writes a checkpoint into the output directory to continue from: add --out <dir>');
   const { loaded, resume } = scenarioToRun(file, o);
+  // A fresh run in a directory that holds another run's checkpoint: --resume must not later continue that one over these outputs.
+  if (!resume && out !== undefined) clearCheckpoint(join(out, CHECKPOINT_DIR));
   const figuresWanted = Boolean(o.plots || o.html);
   // A resumed run keeps checkpointing: it may be stopped and resumed again.
   const checkpointing = Boolean(o.checkpoints || o.stopAfter !== undefined || resume);
@@ -83,6 +85,8 @@ export async function executeRun(
     onProgress: ctl.onProgress,
     onPhase: ctl.onPhase,
     ...(checkpointing && out !== undefined ? { checkpointDir: join(out, CHECKPOINT_DIR) } : {}),
+    // Any run with --out that stops early (SIGTERM from Slurm, SIGINT, --max-wall) can be resumed.
+    ...(out !== undefined ? { stopCheckpointDir: join(out, CHECKPOINT_DIR) } : {}),
     ...(o.stopAfter !== undefined ? { stopAfter: o.stopAfter } : {}),
     ...(resume ? { resume } : {}),
     ...(figuresWanted && loaded.scenario.domain.cells.length <= 2 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),
@@ -119,6 +123,20 @@ function scenarioToRun(file: string | undefined, o: RunCliOptions): { loaded: Lo
   return { loaded: cp.loaded, resume: cp.state };
 }
 
+/** How to continue a stopped run, for its stderr line: the checkpoint's time and the command. */
+export function resumeHint(result: RunResult, out: string | undefined): string {
+  const c = result.checkpoint;
+  if (!c || out === undefined) return '';
+  if (c.error !== undefined) return `; its checkpoint could not be written (${c.error}), so it cannot be resumed`;
+  const from = c.t < result.report.final.t ? `the last report time, t = ${c.t}` : `t = ${c.t}`;
+  return `; state at ${from} saved, resume with: fpsolve run --resume ${shellWord(out)}`;
+}
+
+/** `s` as one shell word (quoted only when it needs to be), so the printed command can be pasted. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 /** A resume of a run that already reached its end time: nothing to do (exit 0). */
 function finishedMessage(o: RunCliOptions): string | undefined {
   if (o.resume === undefined) return undefined;
@@ -146,7 +164,7 @@ export function runCommand(): Command {
       if (!(x > 0)) throw new InvalidArgumentError('must be a positive number of seconds');
       return x;
     })
-    .option('--checkpoints', 'write a restart checkpoint into <dir>/checkpoint at every report time (needs --out; see --resume)')
+    .option('--checkpoints', 'write a restart checkpoint into <dir>/checkpoint at every report time, against kill -9 (needs --out; a run with --out stopped by a signal or --max-wall writes one anyway; see --resume)')
     .option('--stop-after <time>', 'run to the first report time ≥ <time>, write its checkpoint and stop (status "incomplete"); continue with --resume', (v) => {
       const x = Number(v);
       if (!(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError('must be a positive simulated time');
@@ -178,6 +196,8 @@ Exit codes: 0 ok (also when --max-wall stopped it: status "incomplete"), 2 bad i
 (report kept, status "failed"), 75 the machine failed the run (a kernel thread lost, out of
 memory: report kept, status "failed", failure.kind "infrastructure"; run it again), 74 writing the outputs failed (disk full; the earlier outputs
 in --out are kept), 130/143 interrupted by SIGINT/SIGTERM (report kept, status "interrupted").
+A run with --out stopped by SIGTERM/SIGINT or --max-wall saves its last report time's state:
+continue it with --resume <dir> (a failed run saves none).
 --resume of a finished run says so and exits 0; a missing or corrupt checkpoint, or a scenario
 that differs from the checkpoint's, is exit 2.`,
     )
@@ -222,7 +242,7 @@ that differs from the checkpoint's, is exit 2.`,
         }
         const status = result.report.status;
         // stdout may be a pipe into jq or a file: the reason a run stopped early also goes to stderr, one line.
-        if (status !== 'ok' && result.report.error) process.stderr.write(`fpsolve: ${status}: ${result.report.error}\n`);
+        if (status !== 'ok' && result.report.error) process.stderr.write(`fpsolve: ${status}: ${result.report.error}${resumeHint(result, out)}\n`);
         setExitCode(exitCode);
       } finally {
         progress.stop();
