@@ -60,6 +60,24 @@ export const KERNEL_BLOCKS = 8;
  */
 const STALL_MS = 60_000;
 const THREAD_EXIT_TEST = testFault('thread-exit') !== undefined;
+/**
+ * Test-only (FPSOLVE_TEST_FAULT=block-order:<seed>): every kernel runs its blocks on the calling
+ * thread in a seeded random order, or (with workers running) is handed to the workers, as a seeded
+ * coin decides, so that the mixes of ordering that machine load produces (a worker still
+ * starting, the caller finishing its blocks before or after the others) happen deterministically.
+ * Results must not change: a kernel whose blocks read what other blocks write is a bug.
+ */
+const BLOCK_ORDER_SEED = testFault('block-order');
+let blockOrderState = BLOCK_ORDER_SEED === undefined ? 0 : Number(BLOCK_ORDER_SEED) >>> 0 || 1;
+/** xorshift32: the hook's random stream (one per process, advanced per kernel call). */
+function blockOrderRandom(): number {
+  let x = blockOrderState;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  blockOrderState = x >>> 0;
+  return blockOrderState / 2 ** 32;
+}
 const MAX_PARAMS = 16;
 
 /** A kernel over the cells [lo, hi) of its arrays, returning its range's partial result. */
@@ -274,6 +292,18 @@ export class ThreadTeam {
     // Until every worker runs its loop, the blocks run here one after the other: blocking on a
     // thread that is still starting could wait for this thread's event loop (seen with `node -e`),
     // and the same blocks added in the same order give the same bits as the threads will.
+    if (BLOCK_ORDER_SEED !== undefined && (T === 1 || !this.ready() || blockOrderRandom() < 0.5)) {
+      const order = Array.from({ length: B }, (_, k) => k);
+      for (let k = B - 1; k > 0; k--) {
+        const j = Math.floor(blockOrderRandom() * (k + 1));
+        [order[k], order[j]] = [order[j], order[k]];
+      }
+      const part = new Array<number>(B);
+      for (const k of order) part[k] = kernel(arrays, ints, params, edges[k], edges[k + 1]);
+      let sum = 0;
+      for (let k = 0; k < B; k++) sum += part[k];
+      return sum;
+    }
     if (T === 1 || !this.ready()) {
       let sum = 0;
       for (let k = 0; k < B; k++) sum += kernel(arrays, ints, params, edges[k], edges[k + 1]);
