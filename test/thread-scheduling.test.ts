@@ -11,11 +11,19 @@
  * a restriction adding into another block's coarse cells), a reduction added in completion
  * order, or scratch shared between threads, gives other bits under some order and fails here.
  * Runs are child processes (test/helpers/schedule-run.ts, compiled), as the hook is read at start.
+ *
+ * Under vitest this thread runs the TypeScript sources and the kernel threads their dist/ build:
+ * a stale or concurrently rewritten dist/ gave 2 threads other bits than 1 (PCG 372 iterations
+ * against 369, once, in a full run). The team refuses such a build (staleBuild, checked here on
+ * a scratch tree with set file times).
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/paths.js';
+import { staleBuild } from '../solvers/exec/team.js';
 
 interface RunLine {
   threads: number;
@@ -59,4 +67,39 @@ describe('thread-count bit identity under forced scheduling mixes', () => {
       for (const r of disturbed) expect({ threads: r.threads, iterations: r.iterations, hash: r.hash }).toEqual({ threads: r.threads, iterations: base.iterations, hash: base.hash });
     });
   }
+});
+
+describe('staleBuild: threads from TypeScript sources need dist/ to be their build', () => {
+  it('accepts a build newer than its sources and older than the process, and names a source edited since, a missing twin or a rebuild during the run', () => {
+    const root = mkdtempSync(join(tmpdir(), 'fpsolve-stale-'));
+    try {
+      mkdirSync(join(root, 'solvers', 'exec'), { recursive: true });
+      mkdirSync(join(root, 'dist', 'solvers', 'exec'), { recursive: true });
+      const files = ['solvers/a.ts', 'solvers/exec/b.ts'];
+      const at = (rel: string, seconds: number): void => {
+        writeFileSync(join(root, rel), '');
+        utimesSync(join(root, rel), seconds, seconds);
+      };
+      const t0 = 1_700_000_000;
+      const started = (t0 + 100) * 1000;
+      for (const f of files) at(f, t0);
+      for (const f of files) at(`dist/${f.replace(/\.ts$/, '.js')}`, t0 + 10);
+      writeFileSync(join(root, 'solvers', 'exec', 'types.d.ts'), '');
+      expect(staleBuild(root, started)).toBeNull();
+      at('solvers/exec/b.ts', t0 + 20);
+      expect(staleBuild(root, started)).toBe('solvers/exec/b.ts is newer than its build');
+      at('dist/solvers/exec/b.js', t0 + 200);
+      expect(staleBuild(root, started)).toBe('solvers/exec/b.ts was rebuilt after this process started');
+      at('dist/solvers/exec/b.js', t0 + 30);
+      expect(staleBuild(root, started)).toBeNull();
+      at('solvers/c.ts', t0);
+      expect(staleBuild(root, started)).toBe('solvers/c.ts is not built');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('holds for this checkout (the suite builds before it runs)', () => {
+    expect(staleBuild(packageRoot(), performance.timeOrigin)).toBeNull();
+  });
 });

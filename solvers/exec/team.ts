@@ -1,6 +1,6 @@
 import { arenaMemory, inArena } from './arena.js';
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InfrastructureFailure } from '../failures.js';
@@ -149,10 +149,47 @@ function compiled(file: string): string {
   return `${root}/dist${file.slice(root.length).replace(/\.ts$/, '.js')}`;
 }
 
+/**
+ * From TypeScript sources (the tests) this thread runs solvers/**.ts while the workers import
+ * the dist/ twins, so a dist/ that is not the build of these sources runs other kernels on the
+ * threads and changes the last bits, silently: a full test run once gave PCG 372 iterations on 2
+ * threads against 369 on 1, rerunning passed. A twin older than its source (edited, not rebuilt),
+ * or written after this process started (a build during the run), is refused (workerScript, once
+ * per process); built runs (dist/ on every thread) skip this. Returns what is stale, or null.
+ */
+export function staleBuild(root: string, started: number): string | null {
+  const walk = (dir: string): string | null => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const src = `${dir}/${e.name}`;
+      if (e.isDirectory()) {
+        const found = walk(src);
+        if (found) return found;
+      } else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
+        const js = `${root}/dist${src.slice(root.length).replace(/\.ts$/, '.js')}`;
+        const built = existsSync(js) ? statSync(js).mtimeMs : -1;
+        const rel = src.slice(root.length + 1);
+        if (built < 0) return `${rel} is not built`;
+        if (built < statSync(src).mtimeMs) return `${rel} is newer than its build`;
+        if (built > started) return `${rel} was rebuilt after this process started`;
+      }
+    }
+    return null;
+  };
+  return walk(`${root}/solvers`);
+}
+let buildChecked = false;
+
 /** The compiled worker script; absent when running from TypeScript sources without a build. */
 function workerScript(): string | null {
-  const js = compiled(fileURLToPath(import.meta.url).replace(/team\.(ts|js)$/, 'team-worker.$1'));
-  return existsSync(js) ? js : null;
+  const here = fileURLToPath(import.meta.url);
+  const js = compiled(here.replace(/team\.(ts|js)$/, 'team-worker.$1'));
+  if (!existsSync(js)) return null;
+  if (here.endsWith('.ts') && !buildChecked) {
+    const stale = staleBuild(here.replace(/\/solvers\/exec\/team\.ts$/, ''), performance.timeOrigin);
+    if (stale) throw new Error(`kernel threads run dist/, which is not the build of these sources (${stale}): run \`npx tsc -p tsconfig.json\` first, and not during the tests`);
+    buildChecked = true;
+  }
+  return js;
 }
 
 export class ThreadTeam {
