@@ -28,7 +28,7 @@ import { withFault } from './failure-helpers.js';
 
 let dir: string;
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'solvers', 'backend', 'team-worker.js'))) throw new Error('build first: npx tsc -p . (kernel threads run dist/)');
+  if (!existsSync(join(ROOT, 'dist', 'solvers', 'exec', 'team-worker.js'))) throw new Error('build first: npx tsc -p . (kernel threads run dist/)');
   dir = mkdtempSync(join(tmpdir(), 'fps-failures-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
