@@ -4,6 +4,8 @@
  * faults are real where they can be (a kernel thread really ends, a worker process really exits);
  * only 'infrastructure-once' is a thrown stand-in, for a device loss no test machine can cause.
  * - `thread-exit`: kernel thread 1 ends itself (process.exit in the thread) at its first kernel;
+ * - `block-order:<seed>`: kernel teams run blocks in seeded random orders and mixes of threads
+ *   (solvers/exec/team.ts), to show results do not depend on scheduling;
  * - `infrastructure-once:<file>`: the first advance of a run throws InfrastructureFailure
  *   ('device-lost') unless <file> exists, and creates it, so a retry succeeds;
  * - `worker-exit-once:<file>`: a sweep worker process exits at its first run request unless <file>
@@ -12,7 +14,7 @@
 import { openSync, closeSync } from 'node:fs';
 import { InfrastructureFailure } from './failures.js';
 
-export type TestFaultName = 'thread-exit' | 'infrastructure-once' | 'worker-exit-once';
+export type TestFaultName = 'thread-exit' | 'block-order' | 'infrastructure-once' | 'worker-exit-once';
 
 /** The fault asked for, if it is `name`: its argument ('' when none). */
 export function testFault(name: TestFaultName): string | undefined {

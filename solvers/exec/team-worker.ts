@@ -29,6 +29,19 @@ process.on('exit', () => {
   finish();
 });
 const exitAtFirstKernel = me === 1 && testFault('thread-exit') !== undefined;
+// Test-only (FPSOLVE_TEST_FAULT=block-order:<seed>, team.ts): this thread sometimes starts its
+// blocks late, by a seeded 0–2 ms, so the caller's blocks run before, beside or after them.
+const delaySeed = testFault('block-order');
+let delayState = delaySeed === undefined ? 0 : ((Number(delaySeed) >>> 0) * 2654435761 + me) >>> 0 || 1;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function testDelay(): void {
+  let x = delayState;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  delayState = x >>> 0;
+  if (delayState % 4 === 0) Atomics.wait(sleeper, 0, 0, (delayState >>> 8) % 3);
+}
 // From 0, not the current generation: a kernel signalled before this thread started must still run.
 let seen = 0;
 
@@ -60,6 +73,7 @@ function loop(): void {
     const end = control[SLOTS.RANGES + 2 * me + 1];
     const kernel = RANGE_KERNELS[KERNEL_NAMES[k]];
     if (exitAtFirstKernel) process.exit(1);
+    if (delaySeed !== undefined) testDelay();
     try {
       for (let b = first; b < end; b++) partials[b] = kernel(a, is, p, control[SLOTS.EDGES + b], control[SLOTS.EDGES + b + 1]);
     } catch {

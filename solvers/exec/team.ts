@@ -1,6 +1,6 @@
 import { arenaMemory, inArena } from './arena.js';
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InfrastructureFailure } from '../base/failures.js';
@@ -60,6 +60,24 @@ export const KERNEL_BLOCKS = 8;
  */
 const STALL_MS = 60_000;
 const THREAD_EXIT_TEST = testFault('thread-exit') !== undefined;
+/**
+ * Test-only (FPSOLVE_TEST_FAULT=block-order:<seed>): every kernel runs its blocks on the calling
+ * thread in a seeded random order, or (with workers running) is handed to the workers, as a seeded
+ * coin decides, so that the mixes of ordering that machine load produces (a worker still
+ * starting, the caller finishing its blocks before or after the others) happen deterministically.
+ * Results must not change: a kernel whose blocks read what other blocks write is a bug.
+ */
+const BLOCK_ORDER_SEED = testFault('block-order');
+let blockOrderState = BLOCK_ORDER_SEED === undefined ? 0 : Number(BLOCK_ORDER_SEED) >>> 0 || 1;
+/** xorshift32: the hook's random stream (one per process, advanced per kernel call). */
+function blockOrderRandom(): number {
+  let x = blockOrderState;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  blockOrderState = x >>> 0;
+  return blockOrderState / 2 ** 32;
+}
 const MAX_PARAMS = 16;
 
 /** A kernel over the cells [lo, hi) of its arrays, returning its range's partial result. */
@@ -131,10 +149,47 @@ function compiled(file: string): string {
   return `${root}/dist${file.slice(root.length).replace(/\.ts$/, '.js')}`;
 }
 
+/**
+ * From TypeScript sources (the tests) this thread runs solvers/**.ts while the workers import
+ * the dist/ twins, so a dist/ that is not the build of these sources runs other kernels on the
+ * threads and changes the last bits, silently: a full test run once gave PCG 372 iterations on 2
+ * threads against 369 on 1, rerunning passed. A twin older than its source (edited, not rebuilt),
+ * or written after this process started (a build during the run), is refused (workerScript, once
+ * per process); built runs (dist/ on every thread) skip this. Returns what is stale, or null.
+ */
+export function staleBuild(root: string, started: number): string | null {
+  const walk = (dir: string): string | null => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const src = `${dir}/${e.name}`;
+      if (e.isDirectory()) {
+        const found = walk(src);
+        if (found) return found;
+      } else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
+        const js = `${root}/dist${src.slice(root.length).replace(/\.ts$/, '.js')}`;
+        const built = existsSync(js) ? statSync(js).mtimeMs : -1;
+        const rel = src.slice(root.length + 1);
+        if (built < 0) return `${rel} is not built`;
+        if (built < statSync(src).mtimeMs) return `${rel} is newer than its build`;
+        if (built > started) return `${rel} was rebuilt after this process started`;
+      }
+    }
+    return null;
+  };
+  return walk(`${root}/solvers`);
+}
+let buildChecked = false;
+
 /** The compiled worker script; absent when running from TypeScript sources without a build. */
 function workerScript(): string | null {
-  const js = compiled(fileURLToPath(import.meta.url).replace(/team\.(ts|js)$/, 'team-worker.$1'));
-  return existsSync(js) ? js : null;
+  const here = fileURLToPath(import.meta.url);
+  const js = compiled(here.replace(/team\.(ts|js)$/, 'team-worker.$1'));
+  if (!existsSync(js)) return null;
+  if (here.endsWith('.ts') && !buildChecked) {
+    const stale = staleBuild(here.replace(/\/solvers\/exec\/team\.ts$/, ''), performance.timeOrigin);
+    if (stale) throw new Error(`kernel threads run dist/, which is not the build of these sources (${stale}): run \`npx tsc -p tsconfig.json\` first, and not during the tests`);
+    buildChecked = true;
+  }
+  return js;
 }
 
 export class ThreadTeam {
@@ -274,6 +329,18 @@ export class ThreadTeam {
     // Until every worker runs its loop, the blocks run here one after the other: blocking on a
     // thread that is still starting could wait for this thread's event loop (seen with `node -e`),
     // and the same blocks added in the same order give the same bits as the threads will.
+    if (BLOCK_ORDER_SEED !== undefined && (T === 1 || !this.ready() || blockOrderRandom() < 0.5)) {
+      const order = Array.from({ length: B }, (_, k) => k);
+      for (let k = B - 1; k > 0; k--) {
+        const j = Math.floor(blockOrderRandom() * (k + 1));
+        [order[k], order[j]] = [order[j], order[k]];
+      }
+      const part = new Array<number>(B);
+      for (const k of order) part[k] = kernel(arrays, ints, params, edges[k], edges[k + 1]);
+      let sum = 0;
+      for (let k = 0; k < B; k++) sum += part[k];
+      return sum;
+    }
     if (T === 1 || !this.ready()) {
       let sum = 0;
       for (let k = 0; k < B; k++) sum += kernel(arrays, ints, params, edges[k], edges[k + 1]);
