@@ -1,0 +1,149 @@
+/**
+ * Red team of issue #20 (restart): hand-edited or damaged checkpoints must be refused up front as
+ * one-line exit-2 errors naming state.json, never run. Found by editing a real checkpoint:
+ * `integrator.dtNext = 0` made `run --resume` spin forever (the step never grows from 0), a negative
+ * step proposal or a non-finite density came out as a "numerical fault" (exit 3) blaming the solver,
+ * a float32 density was silently widened (then failed on mass drift), and a time before 0 or after
+ * time.end was resumed from. Each case edits one field of a checkpoint that reads back cleanly
+ * (the control), so a refusal is caused by that field alone.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../src/run/run.js';
+import { loadScenario } from '../src/scenario/load.js';
+import { readCheckpoint } from '../src/run/restart.js';
+import { decodeNpy, encodeNpy } from '../src/io/npy.js';
+import { InputError } from '../src/errors.js';
+import { fpsolve, ROOT } from './helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'fpsolve-red20-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const PEARSON = join(ROOT, 'scenarios', 'pearson-1d.yaml');
+const SET = ['domain.cells=[100]', 'time.end=1', 'time.reportEvery=0.1'];
+const pristine = join(dir, 'pristine');
+
+type State = Record<string, unknown> & { integrator: Record<string, unknown>; series: Array<Record<string, unknown>>; density: { file: string; sha256: string; cells: number } };
+
+beforeAll(async () => {
+  mkdirSync(pristine);
+  await runScenario(loadScenario(PEARSON, SET), { gap: false, checkpointDir: pristine, stopAfter: 0.3 });
+});
+
+let n = 0;
+/** A copy of the pristine checkpoint with `edit` applied to state.json (and to the density file). */
+function edited(edit: (s: State, densityPath: string) => void): string {
+  const d = join(dir, `case-${n++}`);
+  mkdirSync(d);
+  const s = JSON.parse(readFileSync(join(pristine, 'state.json'), 'utf8')) as State;
+  copyFileSync(join(pristine, s.density.file), join(d, s.density.file));
+  edit(s, join(d, s.density.file));
+  writeFileSync(join(d, 'state.json'), JSON.stringify(s));
+  return d;
+}
+
+/** Rewrites the density file and its hash in state.json, as someone who knows the format would. */
+function rewriteDensity(s: State, path: string, bytes: Uint8Array): void {
+  writeFileSync(path, bytes);
+  s.density.sha256 = createHash('sha256').update(bytes).digest('hex');
+}
+
+function refusal(d: string): InputError {
+  try {
+    readCheckpoint(d);
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    const err = e as InputError;
+    expect(err.message.split('\n')).toHaveLength(1);
+    expect(err.file).toBe(join(d, 'state.json'));
+    return err;
+  }
+  throw new Error(`readCheckpoint(${d}) accepted it`);
+}
+
+describe('checkpoint state that cannot be resumed from is refused before the run', () => {
+  it('control: the unedited checkpoint reads back at t = 0.3 with a positive step proposal', () => {
+    const cp = readCheckpoint(edited(() => {}));
+    expect(cp.state.t).toBeCloseTo(0.3, 12);
+    expect(cp.state.integrator.dtNext).toBeGreaterThan(0);
+    expect(cp.state.density).toHaveLength(100);
+  });
+
+  for (const [what, v] of [
+    ['zero', 0],
+    ['negative', -0.1],
+    ['a string', 'x'],
+  ] as const) {
+    it(`integrator.dtNext ${what}`, () => {
+      expect(refusal(edited((s) => (s.integrator.dtNext = v))).message).toMatch(/dtNext/);
+    });
+  }
+
+  it('a time before 0', () => {
+    const err = refusal(
+      edited((s) => {
+        s.t = -1;
+        s.series[s.series.length - 1].t = -1;
+      }),
+    );
+    expect(err.message).toMatch(/\bt\b.*time\.end/);
+  });
+
+  it('a time after time.end', () => {
+    refusal(
+      edited((s) => {
+        s.t = 1e308;
+        s.series[s.series.length - 1].t = 1e308;
+      }),
+    );
+  });
+
+  it('a float32 density (checkpoints are float64; widening changes the bits the run continues from)', () => {
+    const err = refusal(
+      edited((s, p) => {
+        const a = decodeNpy(readFileSync(p)).data;
+        rewriteDensity(s, p, encodeNpy(a, [a.length], { dtype: '<f4' }));
+      }),
+    );
+    expect(err.message).toMatch(/float64/);
+  });
+
+  it('a density holding NaN', () => {
+    const err = refusal(
+      edited((s, p) => {
+        const a = decodeNpy(readFileSync(p)).data;
+        a[7] = Number.NaN;
+        rewriteDensity(s, p, encodeNpy(a, [a.length]));
+      }),
+    );
+    expect(err.message).toMatch(/finite/);
+  });
+});
+
+describe('through the CLI', () => {
+  it('--resume of a checkpoint with dtNext = 0 is one line, exit 2, within the timeout (it used to spin)', () => {
+    const out = join(dir, 'cli-run');
+    mkdirSync(out);
+    const cdir = join(out, 'checkpoint');
+    const src = edited((s) => (s.integrator.dtNext = 0));
+    mkdirSync(cdir);
+    const s = JSON.parse(readFileSync(join(src, 'state.json'), 'utf8')) as State;
+    copyFileSync(join(src, 'state.json'), join(cdir, 'state.json'));
+    copyFileSync(join(src, s.density.file), join(cdir, s.density.file));
+    const r = fpsolve(['run', '--resume', out], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/state\.json.*dtNext/);
+  });
+
+  it('--resume naming a file says it is not a directory', () => {
+    const r = fpsolve(['run', '--resume', PEARSON]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/not a directory/);
+    expect(r.stderr).not.toMatch(/not started with --checkpoints/);
+  });
+});
