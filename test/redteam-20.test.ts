@@ -58,7 +58,7 @@ function refusal(d: string): InputError {
     expect(e).toBeInstanceOf(InputError);
     const err = e as InputError;
     expect(err.message.split('\n')).toHaveLength(1);
-    expect(err.file).toBe(join(d, 'state.json'));
+    expect(err.file?.startsWith(d)).toBe(true);
     return err;
   }
   throw new Error(`readCheckpoint(${d}) accepted it`);
