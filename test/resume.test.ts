@@ -69,7 +69,7 @@ describe('run --stop-after then --resume equals one uninterrupted run', () => {
       const parts = join(dir, `${c.name.replace(/\W+/g, '-')}-parts`);
       const result = await runScenario(loadScenario(c.file, c.set), { gap: false });
       expect(result.report.status).toBe('ok');
-      writeRunOutputs(whole, result);
+      await writeRunOutputs(whole, result);
 
       // --progress on a pipe: phase lines on stderr, stdout still report.json alone (parsed below).
       const first = fpsolve(['run', c.file, ...setArgs(c.set), '--no-gap', '--progress', '--json', '--out', parts, '--stop-after', String(c.stopAfter)]);
