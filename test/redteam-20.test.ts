@@ -7,7 +7,7 @@
  * time.end was resumed from. Each case edits one field of a checkpoint that reads back cleanly
  * (the control), so a refusal is caused by that field alone.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { loadScenario } from '../src/scenario/load.js';
 import { readCheckpoint } from '../src/run/restart.js';
 import { decodeNpy, encodeNpy } from '../src/io/npy.js';
 import { InputError } from '../src/errors.js';
+import { writeZarr } from '../src/io/zarr.js';
 import { fpsolve, ROOT } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fpsolve-red20-'));
@@ -145,5 +146,18 @@ describe('through the CLI', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/not a directory/);
     expect(r.stderr).not.toMatch(/not started with --checkpoints/);
+  });
+});
+
+describe('density.zarr is as readable as the other outputs', () => {
+  // The store was staged with mkdtemp (mode 0700) and renamed into place as is: on a shared
+  // cluster directory a group member could read density.npy but not density.zarr.
+  it('the store directory gets the mode a plain mkdir gets under this umask', async () => {
+    const out = join(dir, 'zarr-mode');
+    mkdirSync(out);
+    const plain = join(out, 'plain');
+    mkdirSync(plain);
+    const store = await writeZarr(join(out, 'density.zarr'), [{ name: 'a', dims: ['x'], shape: [2], data: new Float64Array([1, 2]) }]);
+    expect((statSync(store).mode & 0o777).toString(8)).toBe((statSync(plain).mode & 0o777).toString(8));
   });
 });
