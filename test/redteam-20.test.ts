@@ -161,3 +161,37 @@ describe('density.zarr is as readable as the other outputs', () => {
     expect((statSync(store).mode & 0o777).toString(8)).toBe((statSync(plain).mode & 0o777).toString(8));
   });
 });
+
+describe('library RunOptions from plain JavaScript are checked before the run', () => {
+  // Each used to be accepted: stopAfter NaN stopped at the first report time as if asked to,
+  // backend 'bogus' ran on the CPU, a tracker with interval 0 was called at every report time.
+  const small = (): ReturnType<typeof loadScenario> => loadScenario(PEARSON, ['domain.cells=[40]', 'time.end=0.3', 'time.reportEvery=0.1']);
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['stopAfter', { stopAfter: Number.NaN }],
+    ['stopAfter', { stopAfter: -1 }],
+    ['maxWallSeconds', { maxWallSeconds: Number.NaN }],
+    ['backend', { backend: 'bogus' }],
+    ['snapshots.1', { snapshots: [0, Number.NaN] }],
+    ['trackers.0.interval', { trackers: [{ name: 'x', interval: 0, report: () => undefined }] }],
+    ['trackers.0.work', { trackers: [{ name: 'x', work: -1, look: () => undefined }] }],
+  ];
+  for (const [field, opts] of cases) {
+    it(`${field} = ${String(Object.values(opts)[0])}`, async () => {
+      const err = await runScenario(small(), { gap: false, ...(opts as object) }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as InputError).field).toBe(field);
+      expect((err as InputError).message.split('\n')).toHaveLength(1);
+    });
+  }
+
+  it('control: valid values of the same options run, stopAfter at the first report time at or after it', async () => {
+    let calls = 0;
+    const r = await runScenario(small(), { gap: false, stopAfter: 0.15, maxWallSeconds: 600, backend: 'cpu', snapshots: [0], trackers: [{ name: 'x', interval: 0.1, report: () => void calls++ }] });
+    expect(r.report.status).toBe('incomplete');
+    expect(r.report.final.t).toBeCloseTo(0.2, 12);
+    expect(calls).toBe(2);
+  });
+});
