@@ -16,7 +16,8 @@ export function checkRunOptions(opts: RunOptions): void {
     throw new InputError(`run option ${field} must be ${allowed} (got ${typeof got === 'number' ? String(got) : typeof got})`, { file: '<RunOptions>', field });
   };
   if (opts.stopAfter !== undefined && !positive(opts.stopAfter)) bad('stopAfter', 'a positive finite simulated time', opts.stopAfter);
-  if (opts.maxWallSeconds !== undefined && !positive(opts.maxWallSeconds)) bad('maxWallSeconds', 'a positive finite number of seconds', opts.maxWallSeconds);
+  // Infinity is no limit, as the CLI's --max-wall Infinity.
+  if (opts.maxWallSeconds !== undefined && !(typeof opts.maxWallSeconds === 'number' && opts.maxWallSeconds > 0)) bad('maxWallSeconds', 'a positive number of seconds', opts.maxWallSeconds);
   if (opts.backend !== undefined && !BACKEND_CHOICES.includes(opts.backend)) bad('backend', `one of ${BACKEND_CHOICES.join(', ')}`, opts.backend);
   if (opts.snapshots !== undefined) {
     if (!Array.isArray(opts.snapshots)) bad('snapshots', 'a list of times >= 0', opts.snapshots);
