@@ -7,7 +7,9 @@
  * time.end was resumed from. Each case edits one field of a checkpoint that reads back cleanly
  * (the control), so a refusal is caused by that field alone.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import { readCheckpoint } from '../src/run/restart.js';
 import { decodeNpy, encodeNpy } from '../src/io/npy.js';
 import { InputError } from '../src/errors.js';
 import { writeZarr } from '../src/io/zarr.js';
+import { STAGING_PREFIX, writeRunOutputs } from '../src/report/write.js';
 import { fpsolve, ROOT } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fpsolve-red20-'));
@@ -193,5 +196,25 @@ describe('library RunOptions from plain JavaScript are checked before the run', 
     expect(r.report.status).toBe('incomplete');
     expect(r.report.final.t).toBeCloseTo(0.2, 12);
     expect(calls).toBe(2);
+  });
+});
+
+describe('a run killed while writing its outputs leaves no staging directory behind for good', () => {
+  // kill -9 during the (minutes-long, with --snapshots over 1e5 report times) output writing left
+  // <out>/.fpsolve-staging-* with every chunk in it, and later runs into the same --out kept it.
+  it("the next run into the same --out removes a dead process's staging, and keeps a live one's", async () => {
+    const out = join(dir, 'stale-stage');
+    mkdirSync(out);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const deadStage = join(out, `${STAGING_PREFIX}${hostname()}-${dead}-abc123`);
+    const liveStage = join(out, `${STAGING_PREFIX}${hostname()}-${process.pid}-def456`);
+    mkdirSync(deadStage);
+    writeFileSync(join(deadStage, 'density.npy'), 'partial');
+    mkdirSync(liveStage);
+    const r = await runScenario(loadScenario(PEARSON, ['domain.cells=[30]', 'time.end=0.1', 'time.reportEvery=0.1']), { gap: false });
+    await writeRunOutputs(out, r);
+    expect(existsSync(deadStage)).toBe(false);
+    expect(existsSync(liveStage)).toBe(true);
+    expect(readdirSync(out).filter((n) => n.startsWith(STAGING_PREFIX))).toEqual([`${STAGING_PREFIX}${hostname()}-${process.pid}-def456`]);
   });
 });
