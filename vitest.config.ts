@@ -23,6 +23,8 @@ export const E2E = [
   'test/failures-e2e.test.ts',
   // Stop/resume through the CLI, six integrator cases.
   'test/resume.test.ts',
+  // Red team of #20: hand-edited checkpoints, one of which used to hang `run --resume`.
+  'test/redteam-20.test.ts',
 ];
 
 export default defineConfig({

@@ -12,7 +12,8 @@
  * Atomic: the store is written into a temporary directory beside its path and renamed into place;
  * an earlier store at the path is replaced only once the new one is complete.
  */
-import { closeSync, fsyncSync, lstatSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
@@ -51,7 +52,10 @@ export async function writeZarr(path: string, variables: readonly ZarrVariable[]
   const parent = dirname(path);
   let tmp: string;
   try {
-    tmp = mkdtempSync(join(parent, `.${basename(path)}.tmp-`));
+    // Not mkdtemp: its 0700 would be renamed into place, and the store must be as readable as
+    // the files beside it (a group's shared run directory); mkdir applies the umask.
+    tmp = join(parent, `.${basename(path)}.tmp-${randomBytes(6).toString('hex')}`);
+    mkdirSync(tmp);
   } catch (e) {
     throw asOutputError(e, path);
   }

@@ -1,4 +1,5 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { asOutputError, OutputError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../io/atomic.js';
@@ -79,9 +80,11 @@ export async function writeRunOutputs(outDir: string, result: RunResult, opts: R
   } catch (e) {
     throw asOutputError(e, outDir);
   }
+  removeDeadStaging(outDir);
   let stage: string;
   try {
-    stage = mkdtempSync(join(outDir, STAGING_PREFIX));
+    // Host and pid in the name: a later run can tell a killed run's staging from a live one's.
+    stage = mkdtempSync(join(outDir, `${STAGING_PREFIX}${hostname()}-${process.pid}-`));
   } catch (e) {
     throw asOutputError(e, outDir);
   }
@@ -90,6 +93,28 @@ export async function writeRunOutputs(outDir: string, result: RunResult, opts: R
     return swapInto(outDir, stage, staged);
   } finally {
     rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A run killed (kill -9, OOM) while writing leaves its staging directory, possibly large; the next
+ * run into the same directory removes those of processes on this host that no longer exist.
+ * Another host's, or a live process's, are left alone: that run may still be writing.
+ */
+function removeDeadStaging(outDir: string): void {
+  const mine = `${STAGING_PREFIX}${hostname()}-`;
+  for (const name of readdirSync(outDir)) {
+    if (!name.startsWith(mine)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(mine.length))?.[1]);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue;
+    } catch (e) {
+      // EPERM: alive, someone else's.
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    rmSync(join(outDir, name), { recursive: true, force: true });
   }
 }
 

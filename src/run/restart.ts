@@ -252,7 +252,12 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
   const cdir = existsSync(join(dir, STATE_FILE)) ? dir : join(dir, CHECKPOINT_DIR);
   const file = join(cdir, STATE_FILE);
   if (!existsSync(file)) {
-    throw new InputError(`no checkpoint to resume from (${existsSync(dir) ? 'a run writes one when it stops early (signal, --max-wall, --stop-after) or with --checkpoints; a finished or failed run leaves none' : 'no such directory'})`, { file });
+    const why = !existsSync(dir)
+      ? 'no such directory'
+      : !statSync(dir).isDirectory()
+        ? "not a directory: give the run's --out directory"
+        : 'a run writes one when it stops early (signal, --max-wall, --stop-after) or with --checkpoints; a finished or failed run leaves none';
+    throw new InputError(`no checkpoint to resume from (${why})`, { file });
   }
   const bad = (what: string, f = file): never => {
     throw new InputError(`corrupt checkpoint: ${what}`, { file: f });
@@ -271,7 +276,16 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
   const t = num(s.t, 't');
   if (!s.scenario || typeof s.scenario !== 'object') return bad('scenario missing');
   if (typeof s.scenarioHash !== 'string' || scenarioHash(s.scenario) !== s.scenarioHash) return bad('the recorded scenario does not match its hash (edited by hand?)');
-  if (typeof s.backend !== 'string' || !s.integrator || typeof s.integrator !== 'object') return bad('backend or integrator state missing');
+  // Before 0 or past time.end no report time is left to plan the steps from (t = end is a finished run).
+  const end = (s.scenario as Partial<Scenario>).time?.end;
+  if (!(t >= 0) || typeof end !== 'number' || t > end) return bad(`t = ${t} is outside [0, time.end = ${String(end)}]`);
+  if (typeof s.backend !== 'string' || !s.integrator || typeof s.integrator !== 'object' || Array.isArray(s.integrator)) return bad('backend or integrator state missing');
+  // A step proposal of 0 never grows (the resumed run spins forever); a negative one fails as a
+  // numerical fault that blames the solver. Saved proposals are positive numbers or null.
+  for (const key of ['dtNext', 'tauNext', 'fallbackDtNext']) {
+    const v = s.integrator[key];
+    if (v !== undefined && v !== null && !(typeof v === 'number' && v > 0 && Number.isFinite(v))) return bad(`integrator.${key} must be a positive number or null`);
+  }
   if (!Array.isArray(s.series) || s.series.length === 0) return bad('series missing');
   const series = decodeNumbers(s.series) as SeriesPoint[];
   if (series.some((p) => !p || typeof p !== 'object' || typeof p.t !== 'number') || series[series.length - 1].t !== t) return bad('series does not end at the checkpoint time');
@@ -282,8 +296,12 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
     if (!existsSync(f) || !statSync(f).isFile()) return bad('file missing', f);
     const bytes = readLimited(f, { maxBytes: npyByteBound(n), what: 'checkpoint array' });
     if (sha256(bytes) !== hash) return bad(`does not match ${STATE_FILE} (SHA-256 differs)`, f);
+    // Checkpoints are written as float64: another dtype would be widened to other bits than the run's.
+    if (!/'descr':\s*'<f8'/.test(new TextDecoder('latin1').decode(bytes.subarray(0, Math.min(bytes.length, 256))))) return bad('not a float64 (<f8) array', f);
     const a = decodeNpy(bytes, f).data;
     if (a.length !== n) return bad(`holds ${a.length} values, ${STATE_FILE} says ${n}`, f);
+    // A checkpoint is taken from a healthy state: a NaN/Inf is damage, not a numerical fault to report.
+    if (!a.every(Number.isFinite)) return bad('holds non-finite values', f);
     return a;
   };
   const density = readNpyChecked(s.density.file, s.density.sha256, cells);

@@ -4,6 +4,7 @@
  * in types.ts, set-up in setup.ts; both are re-exported here for the callers that import them
  * from this module.
  */
+import { checkRunOptions } from './check-options.js';
 import { selectIntegrator } from '../../solvers/backend/choose.js';
 import { DistanceTracker } from '../diagnostics/distances.js';
 import { attachWalls } from '../diagnostics/walls.js';
@@ -33,6 +34,7 @@ function faultHint(integrator: Pick<AsyncIntegrator, 'name'>, time: Scenario['ti
 
 /** Runs a scenario to its end time (or, with `resume`, from a checkpoint to it), measuring at every report time. */
 export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {}): Promise<RunResult> {
+  checkRunOptions(opts);
   const started = performance.now();
   const resume = opts.resume;
   const setup = setUp(loaded, { memoryLimit: opts.memoryLimit, memoryEstimate: { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0 }, onPhase: opts.onPhase });
