@@ -25,6 +25,10 @@ export const E2E = [
   'test/resume.test.ts',
   // Red team of #20: hand-edited checkpoints, one of which used to hang `run --resume`.
   'test/redteam-20.test.ts',
+  // Child processes: sweep worker pools, thread scheduling forced per seed, the CLI without gpu.js.
+  'test/worker-pool.test.ts',
+  'test/thread-scheduling.test.ts',
+  'test/gpu-lazy.test.ts',
 ];
 
 export default defineConfig({
