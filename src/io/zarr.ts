@@ -4,10 +4,10 @@
  * Format: Zarr v2 with xarray's `_ARRAY_DIMENSIONS` attribute on every array, and consolidated
  * metadata (`.zmetadata`). v2 because zarr-python 2.x (Debian's python3-zarr 2.13, which
  * xarray 2023.x uses) cannot read Zarr v3; zarr-python 3 and every other v2 reader open it too.
- * zarrita creates only v3 metadata, so the small v2 JSON documents are written here and the
- * array data is chunked, encoded and written by zarrita through @zarrita/storage's
- * FileSystemStore. Chunks are uncompressed little-endian float64, so values are exact and a
- * reader needs no codec library.
+ * zarrita creates only v3 metadata, so the small v2 JSON documents are written here; whole-array
+ * variables are encoded and written by zarrita, per-time ones (density) in ~1 MiB chunks along
+ * time by writeIndexChunks, all through @zarrita/storage's FileSystemStore. Chunks are
+ * uncompressed little-endian float64, so values are exact and a reader needs no codec library.
  *
  * Atomic: the store is written into a temporary directory beside its path and renamed into place;
  * an earlier store at the path is replaced only once the new one is complete.
