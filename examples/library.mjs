@@ -4,10 +4,10 @@
 //
 // Pearson diffusion f = c + b x² with multiplicative noise ησ = 1: π ∝ f^−α with α = 1 + 2/(ησ) = 3,
 // spectral gap λ₁ = 2b exactly on the whole line; the box [−10, 10] moves it by a few 1e-4.
-import { fileURLToPath } from 'node:url';
-import { loadScenario, runScenario, spectralGap, densityView, invariantDensityView } from 'fpsolve';
+import { loadScenario, bundledScenario, runScenario, spectralGap, densityView, invariantDensityView } from 'fpsolve';
 
-const scenarioFile = fileURLToPath(new URL('../scenarios/pearson-1d.yaml', import.meta.url));
+// The scenario shipped in the package, wherever it is installed and whatever the working directory.
+const scenarioFile = bundledScenario('pearson-1d');
 // --set-style overrides, applied before validation: a coarser grid keeps the example quick.
 const loaded = loadScenario(scenarioFile, ['domain.cells=[1000]']);
 const { c, b } = loaded.scenario.landscape.params;

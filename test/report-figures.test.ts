@@ -319,7 +319,7 @@ describe('log colour rule and layout (synthetic fields)', () => {
     expect(panelDims(plane(100, 1), 480)).toEqual({ width: 480, height: 60 });
     const panels = (ea: number, eb: number) => [0, 1, 2].map((k) => ({ title: `p${k}`, plane: plane(ea, eb), scale: 'sequential' as const, legend: 'ρ' }));
     const rowsOf = (spec: unknown): number[] => (spec as { vconcat: { hconcat: unknown[] }[] }).vconcat.map((r) => r.hconcat.length);
-    // square 480-px panels: two per row (3 × 590 px would overflow the 1280-px page)
+    // square 480-px panels: two per row (3 × 560 px would overflow FIGURE_MAX_WIDTH, 1160 px)
     expect(rowsOf(heatmapSpec([panels(1, 1)], 't'))).toEqual([2, 1]);
     // tall boxes (240 px wide) fit three to a row
     expect(rowsOf(heatmapSpec([panels(1, 2)], 't'))).toEqual([3]);

@@ -16,7 +16,7 @@ import FileSystemStore from '@zarrita/storage/fs';
 import { runCli } from '../src/cli/main.js';
 import { EXIT } from '../src/errors.js';
 import { readNpy } from '../src/io/npy.js';
-import { writeZarr } from '../src/io/zarr.js';
+import { CHUNK_BYTES, timeChunkLength, writeZarr } from '../src/io/zarr.js';
 import { everyReportTime, pickSnapshots } from '../src/io/density-zarr.js';
 import { runScenario } from '../src/run/run.js';
 import { loadScenario } from '../src/scenario/load.js';
@@ -122,13 +122,16 @@ describe('density.zarr read back with zarrita', () => {
 
   it('a later run replaces the store, or removes it when it writes none; --zarr/--snapshots without --out is exit 2', async () => {
     const out = join(dir, 'again');
-    await run('pearson-1d', out, ['--set', 'domain.cells=[100]', '--set', 'time.end=0.5', '--snapshots']);
+    // 2501 report times of 100 cells: two chunks (timeChunkLength(100) = 1310).
+    await run('pearson-1d', out, ['--set', 'domain.cells=[100]', '--set', 'time.end=0.5', '--set', 'time.reportEvery=0.0002', '--snapshots']);
     const first = (await readArray(join(out, 'density.zarr'), 'density')).shape;
-    expect(first).toEqual([6, 100]);
+    expect(first).toEqual([2501, 100]);
+    expect(readdirSync(join(out, 'density.zarr', 'density')).filter((n) => !n.startsWith('.')).sort()).toEqual(['0.0', '1.0']);
     await run('pearson-1d', out, ['--set', 'domain.cells=[50]', '--set', 'time.end=0.2', '--snapshots']);
     expect((await readArray(join(out, 'density.zarr'), 'density')).shape).toEqual([3, 50]);
-    // The earlier run's 6 time chunks are gone, not left beside the new 3.
-    expect(readdirSync(join(out, 'density.zarr', 'density')).filter((n) => !n.startsWith('.')).sort()).toEqual(['0.0', '1.0', '2.0']);
+    // The earlier run's second chunk is gone, not left beside the new one, which holds just the 3 times.
+    expect(readdirSync(join(out, 'density.zarr', 'density')).filter((n) => !n.startsWith('.')).sort()).toEqual(['0.0']);
+    expect(readFileSync(join(out, 'density.zarr', 'density', '0.0')).length).toBe(3 * 50 * 8);
     await run('pearson-1d', out, ['--set', 'domain.cells=[50]', '--set', 'time.end=0.2']);
     expect(existsSync(join(out, 'density.zarr'))).toBe(false);
     for (const flag of ['--zarr', '--snapshots']) {
@@ -169,6 +172,92 @@ describe('snapshot times', () => {
     expect(picked).toHaveLength(4);
     picked.forEach((s, i) => expect(Array.from(s.density)).toEqual(Array.from(alone.snapshots![i]!.density)));
   });
+});
+
+// --- many report times: ~1 MiB chunks along time ----------------------------------------------
+
+/** Store files below `store`, metadata included. */
+function storeFiles(store: string): string[] {
+  return readdirSync(store, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+/** Deterministic values that differ at every (time, cell): a chunk written at the wrong offset shows. */
+function pattern(times: number, cells: number): Float64Array[] {
+  return Array.from({ length: times }, (_, t) => Float64Array.from({ length: cells }, (_, i) => Math.sin(1 + t * 0.37 + i * 1e-3) * (t + 1) + i / 7));
+}
+
+describe('density chunks along time', () => {
+  it('timeChunkLength: chunks of at most 1 MiB, at least one time, as many as fit', () => {
+    for (const cells of [1, 50, 100, 12345, 131072, 131073, 1 << 20]) {
+      const k = timeChunkLength(cells);
+      expect(k).toBeGreaterThanOrEqual(1);
+      if (8 * cells <= CHUNK_BYTES) {
+        expect(8 * cells * k).toBeLessThanOrEqual(CHUNK_BYTES);
+        expect(8 * cells * (k + 1)).toBeGreaterThan(CHUNK_BYTES);
+      } else expect(k).toBe(1);
+    }
+    expect(timeChunkLength(50)).toBe(2621);
+    // Never longer than the array: a store of 3 times is one chunk of 3, not 3 times padded to 1 MiB.
+    expect(timeChunkLength(50, 3)).toBe(3);
+    expect(timeChunkLength(50, 2621)).toBe(2621);
+    expect(timeChunkLength(50, 2622)).toBe(2621);
+  });
+
+  it('writeZarr: 3 chunks of 2 times for 5 times (a partial last one); zarrita reads every time back exactly, the shape hides the padding', async () => {
+    const [nx, ny] = [256, 256]; // 65536 cells: timeChunkLength = 2
+    expect(timeChunkLength(nx * ny)).toBe(2);
+    const parts = pattern(5, nx * ny);
+    const path = join(dir, 'chunks.zarr');
+    await writeZarr(path, [{ name: 'density', dims: ['time', 'x', 'y'], shape: [5, nx, ny], data: parts }]);
+    const meta = JSON.parse(readFileSync(join(path, 'density', '.zarray'), 'utf8')) as { chunks: number[]; shape: number[] };
+    expect(meta).toMatchObject({ shape: [5, nx, ny], chunks: [2, nx, ny] });
+    expect(readdirSync(join(path, 'density')).filter((n) => !n.startsWith('.')).sort()).toEqual(['0.0.0', '1.0.0', '2.0.0']);
+    // Zarr v2 chunks are full-size on disk, the last one too.
+    for (const c of ['0.0.0', '1.0.0', '2.0.0']) expect(readFileSync(join(path, 'density', c)).length).toBe(2 * nx * ny * 8);
+    const back = await readArray(path, 'density');
+    expect(back.shape).toEqual([5, nx, ny]);
+    for (let t = 0; t < 5; t++) expect(back.data.subarray(t * nx * ny, (t + 1) * nx * ny)).toEqual(parts[t]);
+    // One time alone (the partial chunk's), as a reader slicing the store gets it.
+    const arr = await zarr.open.v2(zarr.root(new FileSystemStore(path)).resolve('density'), { kind: 'array' });
+    const last = await zarr.get(arr, [4, null, null]);
+    expect(last.data).toEqual(parts[4]);
+  });
+
+  it('run --snapshots with 10⁴ report times of 50 cells: about times/k chunk files, not one per time; every time equals the uninterrupted run', async () => {
+    const out = join(dir, 'many');
+    const sets = ['domain.cells=[50]', 'time.end=10', 'time.reportEvery=0.001'];
+    const report = await run('pearson-1d', out, [...sets.flatMap((s) => ['--set', s]), '--snapshots']);
+    const times = report.series.length;
+    expect(times).toBe(10001);
+    const k = timeChunkLength(50);
+    // 10001 = 3·2621 + 2138: a partial last chunk, and more than one.
+    expect(times % k).not.toBe(0);
+    const chunks = Math.ceil(times / k);
+    expect(chunks).toBe(4);
+    const store = join(out, 'density.zarr');
+    expect(readdirSync(join(store, 'density')).filter((n) => !n.startsWith('.')).sort()).toEqual(['0.0', '1.0', '2.0', '3.0']);
+    // Metadata: .zgroup, .zattrs, .zmetadata, and .zarray + .zattrs for density, pi, x, time; one chunk each for pi, x, time.
+    expect(storeFiles(store)).toHaveLength(3 + 4 * 2 + 3 + chunks);
+
+    // The same run, in this process, keeping every report time in memory: the store must hold exactly those densities.
+    const loaded = loadScenario(scenario('pearson-1d'), sets);
+    const direct = await runScenario(loaded, { gap: false, snapshots: everyReportTime(loaded.scenario.time) });
+    expect(direct.snapshots!).toHaveLength(times);
+    const density = await readArray(store, 'density');
+    expect(density.shape).toEqual([times, 50]);
+    expect(Array.from((await readArray(store, 'time')).data)).toEqual(direct.snapshots!.map((s) => s.t));
+    for (let t = 0; t < times; t++) {
+      const got = density.data.subarray(t * 50, (t + 1) * 50);
+      if (!got.every((v, i) => v === direct.snapshots![t]!.density[i])) throw new Error(`density at time index ${t} (t = ${direct.snapshots![t]!.t}) differs`);
+    }
+    const pi = await readArray(store, 'pi');
+    const vol = report.grid.h[0]!;
+    for (const t of [0, k - 1, k, 2 * k + 5, times - 1]) {
+      const got = l1AndMass(density.data.subarray(t * 50, (t + 1) * 50), pi.data, vol);
+      expect(got.l1).toBeCloseTo(report.series[t]!.l1, 10);
+      expect(got.mass).toBeCloseTo(report.series[t]!.mass, 12);
+    }
+  }, 60_000);
 });
 
 // --- xarray ---------------------------------------------------------------------------------
@@ -215,13 +304,53 @@ describe('density.zarr opened by xarray (Debian python3-xarray + python3-zarr)',
     await run('ou-2d', out2, ['--set', 'domain.cells=[12,10]', '--set', 'time.end=0.5', '--snapshots']);
     const out1 = join(dir, 'xr-1d');
     await run('pearson-1d', out1, ['--set', 'domain.cells=[80]', '--set', 'time.end=0.3', '--snapshots']);
-    for (const [out, dims] of [[out2, 'x,y'], [out1, 'x']] as const) {
+    // 10⁴ report times: four chunks along time, the last partial (the run test above counts them).
+    const out3 = join(dir, 'xr-many');
+    await run('pearson-1d', out3, ['--set', 'domain.cells=[50]', '--set', 'time.end=10', '--set', 'time.reportEvery=0.001', '--snapshots']);
+    for (const [out, dims] of [[out2, 'x,y'], [out1, 'x'], [out3, 'x']] as const) {
       const r = spawnSync(PYTHON, [script, out, dims], { encoding: 'utf8' });
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
       // No "falling back to non-consolidated metadata" or other warning.
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/^ok /);
     }
+  });
+});
+
+const CHECK_CHUNKS_PY = String.raw`
+import sys
+import numpy as np, xarray as xr
+store, raw = sys.argv[1], sys.argv[2]
+want = np.fromfile(raw, dtype='=f8').reshape(5, 256, 256)
+ds = xr.open_zarr(store)
+assert ds.density.shape == (5, 256, 256), ds.density.shape
+assert ds.density.encoding['chunks'] == (2, 256, 256), ds.density.encoding
+assert np.array_equal(ds.density.values, want)
+for t in range(5):
+    assert np.array_equal(ds.density.isel(time=t).values, want[t]), t
+print('ok')
+`;
+
+describe('chunked density read by xarray', () => {
+  it('xr.open_zarr of 5 times in chunks of 2 (partial last chunk): every time equals what was written', async (ctx) => {
+    if (xarrayMissing !== undefined) {
+      if (process.env.CI) throw new Error(`CI must check density.zarr with xarray: ${xarrayMissing}`);
+      console.log(`skipped: ${xarrayMissing}`);
+      ctx.skip();
+    }
+    const parts = pattern(5, 256 * 256);
+    const path = join(dir, 'xr-chunks.zarr');
+    await writeZarr(path, [{ name: 'density', dims: ['time', 'x', 'y'], shape: [5, 256, 256], data: parts }]);
+    const raw = join(dir, 'xr-chunks.f8');
+    const all = new Float64Array(5 * 256 * 256);
+    parts.forEach((p, t) => all.set(p, t * p.length));
+    writeFileSync(raw, new Uint8Array(all.buffer));
+    const script = join(dir, 'check-chunks.py');
+    writeFileSync(script, CHECK_CHUNKS_PY);
+    const r = spawnSync(PYTHON, [script, path, raw], { encoding: 'utf8' });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('ok');
   });
 });
 
@@ -249,7 +378,7 @@ describe.skipIf(!canMount)('a disk that fills while density.zarr is written (roo
         Object.fromEntries(readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => [join(e.parentPath, e.name), readFileSync(join(e.parentPath, e.name)).toString('base64')]));
       const before = snapshot(out);
       // tmpfs takes a 4 KiB page per file: room for the .npy, .json and .csv files (8 pages) but not
-      // for the store (10 metadata files and 21 chunks of 200 cells, a page each).
+      // for the store (10 metadata files a page each, 3 one-page chunks, and 21 times of 200 cells in one 9-page chunk).
       const s = statfsSync(disk);
       writeFileSync(join(disk, 'filler'), Buffer.alloc(Math.max(0, s.bavail * s.bsize - 64 * 1024)));
       const r = await runCli(args(['--snapshots']));

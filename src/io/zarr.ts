@@ -4,10 +4,10 @@
  * Format: Zarr v2 with xarray's `_ARRAY_DIMENSIONS` attribute on every array, and consolidated
  * metadata (`.zmetadata`). v2 because zarr-python 2.x (Debian's python3-zarr 2.13, which
  * xarray 2023.x uses) cannot read Zarr v3; zarr-python 3 and every other v2 reader open it too.
- * zarrita creates only v3 metadata, so the small v2 JSON documents are written here and the
- * array data is chunked, encoded and written by zarrita through @zarrita/storage's
- * FileSystemStore. Chunks are uncompressed little-endian float64, so values are exact and a
- * reader needs no codec library.
+ * zarrita creates only v3 metadata, so the small v2 JSON documents are written here; whole-array
+ * variables are encoded and written by zarrita, per-time ones (density) in ~1 MiB chunks along
+ * time by writeIndexChunks, all through @zarrita/storage's FileSystemStore. Chunks are
+ * uncompressed little-endian float64, so values are exact and a reader needs no codec library.
  *
  * Atomic: the store is written into a temporary directory beside its path and renamed into place;
  * an earlier store at the path is replaced only once the new one is complete.
@@ -31,13 +31,32 @@ export interface ZarrVariable {
   shape: readonly number[];
   /**
    * Values in C order: one array holding the whole variable, or one array per index of the first
-   * axis (e.g. one density per time), each then stored as its own chunk.
+   * axis (e.g. one density per time), then stored {@link timeChunkLength} indices to a chunk.
    */
   data: Float64Array | readonly Float64Array[];
   attrs?: Record<string, JsonValue>;
 }
 
 const V2_FLOAT64 = '<f8';
+
+/** Bytes a chunk of a per-index variable aims at (docs/outputs.md "density.zarr"). */
+export const CHUNK_BYTES = 2 ** 20;
+
+/**
+ * How many first-axis indices (report times) one chunk holds when each has `cellsPerIndex`
+ * float64 values: about {@link CHUNK_BYTES}, at least one. One chunk file per report time made
+ * `--snapshots` cost a file creation and an fsync per time (10⁴ times of 50 cells: 10⁴ files);
+ * ~1 MiB chunks make the cost proportional to the bytes, and stay small enough for a reader
+ * slicing one time to load little it did not ask for. `indices`: the array's length along the
+ * first axis, which caps the chunk.
+ */
+export function timeChunkLength(cellsPerIndex: number, indices = Infinity): number {
+  // No longer than the array: v2 chunks are full-size on disk, and one time padded to 1 MiB is waste.
+  return Math.max(1, Math.min(indices, Math.floor(CHUNK_BYTES / (8 * cellsPerIndex))));
+}
+
+// Zarr '<f8' is little-endian; a Float64Array's bytes are the host's order.
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
 /**
  * Writes `variables` as a Zarr v2 group at `path` (see the module comment), atomically.
@@ -80,7 +99,7 @@ async function writeStore(dir: string, variables: readonly ZarrVariable[], attrs
   // Consolidated metadata: xr.open_zarr reads it first and otherwise warns that it fell back.
   const meta: Record<string, unknown> = { '.zgroup': { zarr_format: 2 }, '.zattrs': attrs };
   for (const v of variables) {
-    const chunks = Array.isArray(v.data) ? [1, ...v.shape.slice(1)] : v.shape.slice();
+    const chunks = Array.isArray(v.data) ? [timeChunkLength(v.shape.slice(1).reduce((a, b) => a * b, 1), v.shape[0]), ...v.shape.slice(1)] : v.shape.slice();
     meta[`${v.name}/.zarray`] = {
       zarr_format: 2,
       shape: v.shape,
@@ -96,20 +115,43 @@ async function writeStore(dir: string, variables: readonly ZarrVariable[], attrs
   }
   for (const [key, value] of Object.entries(meta)) await store.set(`/${key}`, json(value));
   for (const v of variables) {
-    const arr = await zarr.open.v2(zarr.root(store).resolve(v.name), { kind: 'array' });
-    if (!arr.is('float64')) throw new Error(`writeZarr: ${v.name} did not open as float64`);
-    const tail = v.shape.slice(1);
     if (Array.isArray(v.data)) {
-      const parts = v.data as readonly Float64Array[];
-      for (let i = 0; i < parts.length; i++) {
-        await zarr.set(arr, [i, ...tail.map(() => null)], { data: parts[i]!, shape: tail.slice(), stride: cStride(tail) });
-      }
+      await writeIndexChunks(store, v.name, v.shape, v.data as readonly Float64Array[]);
     } else {
+      const arr = await zarr.open.v2(zarr.root(store).resolve(v.name), { kind: 'array' });
+      if (!arr.is('float64')) throw new Error(`writeZarr: ${v.name} did not open as float64`);
       const data = v.data as Float64Array;
       await zarr.set(arr, null, { data, shape: v.shape.slice(), stride: cStride(v.shape) });
     }
   }
   await store.set('/.zmetadata', json({ metadata: meta, zarr_consolidated_format: 1 }));
+}
+
+/**
+ * The chunks of a variable given one array per first-axis index, {@link timeChunkLength} indices
+ * each, written here rather than through zarrita (which would read back the partial last chunk
+ * it cannot find, and set one index at a time). Zarr v2 chunks are full-size on disk: the last
+ * one's indices past the shape are padded with 0, which no reader returns (fill_value is null,
+ * so 0 is no value xarray masks).
+ */
+async function writeIndexChunks(store: FileSystemStore, name: string, shape: readonly number[], parts: readonly Float64Array[]): Promise<void> {
+  const each = parts[0]?.length ?? 0;
+  const k = timeChunkLength(each, parts.length);
+  // Chunk keys are "c.0.0…": the chunk spans every other axis whole; '.' is v2's default separator.
+  const rest = shape.slice(1).map(() => '.0').join('');
+  for (let c = 0; c * k < parts.length; c++) {
+    const buf = new Float64Array(k * each);
+    for (let i = 0; i < k && c * k + i < parts.length; i++) buf.set(parts[c * k + i]!, i * each);
+    await store.set(`/${name}/${c}${rest}`, littleEndianBytes(buf));
+  }
+}
+
+function littleEndianBytes(a: Float64Array): Uint8Array {
+  if (HOST_LITTLE_ENDIAN) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const out = new Uint8Array(a.byteLength);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < a.length; i++) view.setFloat64(8 * i, a[i]!, true);
+  return out;
 }
 
 function checkVariable(v: ZarrVariable): void {

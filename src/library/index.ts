@@ -17,6 +17,7 @@ import { fieldView, type FieldView } from './fields.js';
 
 // Scenarios ----------------------------------------------------------------------------------
 export { loadScenario, parseScenarioText, scenarioSchemaPath, DEFAULTS as SCENARIO_DEFAULTS } from '../scenario/load.js';
+export { bundledScenario, bundledScenarios } from './scenarios.js';
 export type {
   Bounds,
   DataLandscapeSpec,

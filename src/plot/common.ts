@@ -17,6 +17,13 @@ export const PLOT_WIDTH = 520;
 export const PLOT_HEIGHT = 320;
 
 /**
+ * The widest a rendered figure should be (px): report.html's page is at most 1280 px wide, and
+ * in a 1200-px window, less a vertical scrollbar, about 1180 px. (The page also scales a wider
+ * SVG down, but then its text shrinks too.)
+ */
+export const FIGURE_MAX_WIDTH = 1160;
+
+/**
  * Layer names, so a rendered SVG's mark groups say what they draw (vega puts the name in the
  * group's class, e.g. `<g class="mark-line role-mark series_marks">`): one path per series.
  */

@@ -4,7 +4,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { NdArray } from 'ndarray';
-import { BASE_CONFIG, MARK } from './common.js';
+import { BASE_CONFIG, FIGURE_MAX_WIDTH, MARK } from './common.js';
 
 /** A field on a 2-D plane of cells, row-major with axis `a` slowest: value(i, j) = values[i*nb + j]. */
 export interface Plane {
@@ -187,7 +187,7 @@ export function panelDims(plane: Plane, size: number): { width: number; height: 
 export const LOG_COLOUR_NOTE = `log colour scale: values below ${LOG_COLOUR_FLOOR.toExponential()}·max (zeros too) are shown at ${LOG_COLOUR_FLOOR.toExponential()}·max`;
 
 /** One heatmap: rect marks spanning each cell; non-finite values are left out (background shows). */
-function panelSpec(p: HeatmapPanel, size: number, id: string, sayLog: boolean): Record<string, unknown> {
+function panelSpec(p: HeatmapPanel, size: number, id: string, sayLog: boolean, legendBelow: boolean): Record<string, unknown> {
   const { edgesA, edgesB } = p.plane;
   const nb = edgesB.length - 1;
   const { width, height } = panelDims(p.plane, size);
@@ -202,6 +202,10 @@ function panelSpec(p: HeatmapPanel, size: number, id: string, sayLog: boolean): 
       : log
         ? { field: 'v', type: 'quantitative', title: `${p.legend} (log)`, scale: { type: 'log', scheme: 'viridis', domain: [LOG_COLOUR_FLOOR * max, max], clamp: true } }
         : { field: 'v', type: 'quantitative', title: p.legend, scale: { scheme: 'viridis', ...(p.max !== undefined ? { domain: [0, p.max], clamp: true } : { zero: true }) } };
+  // A legend beside each panel made two 480-px panels wider than the page (the second one's
+  // legend cut off, a horizontal scrollbar); below the panel it costs height, not width. Its
+  // gradient stays within the panel so a narrow (tall-box) panel is not widened by it.
+  const legend = legendBelow ? { legend: { orient: 'bottom', direction: 'horizontal', gradientLength: Math.max(60, Math.min(200, width - 20)) } } : {};
   // The plane's first axis goes horizontally, like imshow(field.T, origin='lower').
   return {
     // The figure itself says that the scale is logarithmic and where it is cut off.
@@ -216,7 +220,7 @@ function panelSpec(p: HeatmapPanel, size: number, id: string, sayLog: boolean): 
       x2: { field: 'a1' },
       y: { field: 'b0', type: 'quantitative', title: p.plane.labelB, scale: { domain: [edgesB[0], edgesB[nb]], nice: false, zero: false, padding: 0 }, axis: { grid: false } },
       y2: { field: 'b1' },
-      color: colour,
+      color: { ...colour, ...legend },
     },
   };
 }
@@ -240,9 +244,10 @@ export interface HeatmapLayout {
 export function heatmapSpec(groups: readonly (readonly HeatmapPanel[])[], title: string, layout: HeatmapLayout = {}): TopLevelSpec {
   const size = layout.size ?? PANEL_SIZE;
   const widest = Math.max(size / 2, ...groups.flat().map((p) => panelDims(p.plane, size).width));
-  // The report's page is 1280 px wide; each panel needs about 60 px more for its y axis, and
-  // 50 more for its legend unless the legend is shared.
-  const fit = Math.max(1, layout.columns ?? Math.min(5, Math.floor(1200 / (widest + (layout.sharedColour ? 60 : 110)))));
+  // Figures must fit FIGURE_MAX_WIDTH; each panel needs about 60 px more for its y axis (and
+  // the gap to the next), and its own legend goes below it. A shared legend sits right of the
+  // last column: 60 px more per panel than needed, which leaves room for it.
+  const fit = Math.max(1, layout.columns ?? Math.min(5, Math.floor(FIGURE_MAX_WIDTH / (widest + (layout.sharedColour ? 60 : 80)))));
   // Rows as even as the fit allows: five panels four to a row would leave one alone below.
   const columnsFor = (n: number): number => (layout.columns !== undefined ? fit : Math.ceil(n / Math.ceil(n / fit)));
   const colour = layout.sharedColour ? 'shared' : 'independent';
@@ -250,7 +255,7 @@ export function heatmapSpec(groups: readonly (readonly HeatmapPanel[])[], title:
   for (const g of groups) {
     const columns = columnsFor(g.length);
     for (let k = 0; k < g.length; k += columns) {
-      const row = g.slice(k, k + columns).map((p, j) => panelSpec(p, size, p.id ?? `${rows.length}_${j}`, !layout.sharedColour));
+      const row = g.slice(k, k + columns).map((p, j) => panelSpec(p, size, p.id ?? `${rows.length}_${j}`, !layout.sharedColour, !layout.sharedColour));
       rows.push({ hconcat: row, resolve: { scale: { color: colour } } });
     }
   }

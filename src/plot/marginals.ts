@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { NdArray } from 'ndarray';
-import { BASE_CONFIG, MARK } from './common.js';
+import { BASE_CONFIG, FIGURE_MAX_WIDTH, MARK } from './common.js';
 import { densitySpec, type DensitySnapshot } from './density.js';
 import type { GridShape } from './heatmap.js';
 
@@ -46,7 +46,8 @@ export interface MarginalsInput {
 export function marginalsSpec(input: MarginalsInput): TopLevelSpec {
   const { grid } = input;
   const d = grid.n.length;
-  const width = Math.floor(1000 / d);
+  // Within FIGURE_MAX_WIDTH: ~70 px per panel for its y axis, ~160 for the shared legend.
+  const width = Math.floor((FIGURE_MAX_WIDTH - 160) / d) - 70;
   const panels = grid.n.map((n, axis) => {
     const x = Float64Array.from({ length: n }, (_, i) => grid.lo[axis] + (i + 0.5) * grid.h[axis]);
     const snapshots: DensitySnapshot[] = input.snapshots.map((s) => ({ t: s.t, density: marginal(s.density, grid, axis) }));

@@ -77,7 +77,8 @@ table { border-collapse: collapse; font-size: 0.9em; }
 th, td { text-align: left; vertical-align: top; padding: 0.25em 0.8em; border-bottom: 1px solid #ddd; }
 th { white-space: nowrap; color: #555; font-weight: normal; }
 .status-ok { color: #176b2c; } .status-bad { color: #a11; font-weight: bold; }
-figure { margin: 1em 0; overflow-x: auto; } figcaption { color: #555; font-size: 0.9em; }
+figure { margin: 1em 0; } figcaption { color: #555; font-size: 0.9em; }
+figure svg { max-width: 100%; height: auto; }
 ul.notes { font-size: 0.9em; color: #444; }
 pre.console { font-size: 0.8em; background: #f6f6f6; padding: 0.6em; overflow-x: auto; }`;
 
