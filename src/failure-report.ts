@@ -11,23 +11,13 @@
  *   still to be typed rather than guessing.
  */
 import { EXIT, NumericalFault } from './errors.js';
-import { asInfrastructureFailure, SolverFailure, type InfrastructureReason, type SolverFailureReason } from '../solvers/base/failures.js';
+import { asInfrastructureFailure, SolverFailure, type InfrastructureReason, type SolverFailureContext, type SolverFailureReason } from '../solvers/base/failures.js';
 
 export type FailureKind = 'numerical' | 'infrastructure';
 
 /** report.json `failure` (present when status is "failed"). */
 export type ReportFailure =
-  | {
-      kind: 'numerical';
-      reason: SolverFailureReason | 'unclassified';
-      solver?: string;
-      step?: number;
-      time?: number;
-      iterations?: number;
-      cell?: number;
-      residual?: number;
-      dt?: number;
-    }
+  | ({ kind: 'numerical'; reason: SolverFailureReason | 'unclassified' } & SolverFailureContext)
   | { kind: 'infrastructure'; reason: InfrastructureReason; detail: string };
 
 export interface FailureOutcome {

@@ -13,6 +13,7 @@
  * an earlier store at the path is replaced only once the new one is complete.
  */
 import { randomBytes } from 'node:crypto';
+import { cStrides } from '../field/field.js';
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as zarr from 'zarrita';
@@ -121,7 +122,7 @@ async function writeStore(dir: string, variables: readonly ZarrVariable[], attrs
       const arr = await zarr.open.v2(zarr.root(store).resolve(v.name), { kind: 'array' });
       if (!arr.is('float64')) throw new Error(`writeZarr: ${v.name} did not open as float64`);
       const data = v.data as Float64Array;
-      await zarr.set(arr, null, { data, shape: v.shape.slice(), stride: cStride(v.shape) });
+      await zarr.set(arr, null, { data, shape: v.shape.slice(), stride: cStrides(v.shape) });
     }
   }
   await store.set('/.zmetadata', json({ metadata: meta, zarr_consolidated_format: 1 }));
@@ -170,16 +171,6 @@ function checkVariable(v: ZarrVariable): void {
   } else if ((v.data as Float64Array).length !== total) {
     throw new RangeError(`writeZarr: ${v.name} shape (${v.shape.join(', ')}) holds ${total} values, data has ${(v.data as Float64Array).length}`);
   }
-}
-
-function cStride(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let step = 1;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    s[k] = step;
-    step *= shape[k]!;
-  }
-  return s;
 }
 
 /** FileSystemStore does not fsync; the store is renamed into place only once its bytes are on disk. */
