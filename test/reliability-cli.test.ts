@@ -4,14 +4,13 @@
  * argument vectors. Exit codes as in docs/reliability.md: 0 ok (and --max-wall: "incomplete"),
  * 2 bad input or over the memory limit, 3 numerical fault, 130 SIGINT, 143 SIGTERM.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNpy } from '../src/io/npy.js';
-import { BIN, ROOT, fpsolve } from './helpers/cli.js';
+import { ROOT, fpsolve, signalWhenStepping } from './helpers/cli.js';
 
 const OU = join(ROOT, 'scenarios', 'ou-2d.yaml');
 let dir: string;
@@ -54,26 +53,10 @@ function noDebris(out: string): void {
  * place by then; a CPU-time or wall-clock wait is not a safe marker on a loaded machine).
  */
 async function interrupt(signal: 'SIGTERM' | 'SIGINT', out: string): Promise<{ code: number | null; sig: string | null; stderr: string }> {
-  // --progress on a pipe prints the phase line 'set-up: done, stepping' when stepping begins (not on a
-  // timer): the signal is sent then, so it lands mid-run however loaded the machine is.
-  const child = spawn(process.execPath, [BIN, 'run', OU, '--set', 'time.end=1000', '--set', 'time.reportEvery=1000', '--set', 'domain.cells=[96,96]', '--out', out, '--progress'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  let sent = false;
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    if (!sent && stderr.includes('set-up: done, stepping')) {
-      sent = true;
-      child.kill(signal);
-    }
-  });
-  child.stdout.resume();
-  const r = await new Promise<{ code: number | null; sig: string | null }>((res) => child.on('exit', (code, sig) => res({ code, sig })));
-  expect(sent, stderr).toBe(true);
+  const r = await signalWhenStepping(['run', OU, '--set', 'time.end=1000', '--set', 'time.reportEvery=1000', '--set', 'domain.cells=[96,96]', '--out', out], signal);
+  expect(r.sent, r.stderr).toBe(true);
   // The report's lines only: progress phase lines go to stderr too.
-  return { ...r, stderr: stderr.split('\n').filter((l) => l.startsWith('fpsolve:')).join('\n') + '\n' };
+  return { code: r.code, sig: r.sig, stderr: r.stderr.split('\n').filter((l) => l.startsWith('fpsolve:')).join('\n') + '\n' };
 }
 
 describe('signals mid-run with --out (issue 10 §4)', () => {

@@ -15,8 +15,7 @@ import { loadScenario } from '../src/scenario/load.js';
 import { reportJson, writeRunOutputs } from '../src/report/write.js';
 import { readCheckpoint } from '../src/run/restart.js';
 import { InputError } from '../src/errors.js';
-import { spawn } from 'node:child_process';
-import { BIN, fpsolve, ROOT } from './helpers/cli.js';
+import { fpsolve, ROOT, signalWhenStepping } from './helpers/cli.js';
 import { executeRun } from '../src/cli/commands/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fpsolve-resume-'));
@@ -229,19 +228,8 @@ describe('CLI: SIGTERM and --max-wall with --out leave a resumable run', () => {
 
   it('SIGTERM once stepping: exit 143, the stderr line says how to resume, and the resumed outputs equal an uninterrupted run’s', async () => {
     const out = join(dir, 'term');
-    const child = spawn(process.execPath, [BIN, 'run', OU, ...setArgs(SET), '--no-gap', '--progress', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.resume();
-    let stderr = '';
-    let sent = false;
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      // The phase line is written when set-up is over and the stepping begins (not on a timer).
-      if (!sent && stderr.includes('set-up: done, stepping')) {
-        sent = true;
-        child.kill('SIGTERM');
-      }
-    });
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    // Sent when the run prints its 'set-up: done, stepping' phase line (not on a timer).
+    const { code, stderr, sent } = await signalWhenStepping(['run', OU, ...setArgs(SET), '--no-gap', '--out', out], 'SIGTERM');
     expect(sent, stderr).toBe(true);
     expect(code, stderr).toBe(143);
     const line = stderr.split('\n').find((l) => l.startsWith('fpsolve: interrupted:'));

@@ -12,6 +12,9 @@ export interface Shaped {
   readonly n: readonly number[];
 }
 
+/** Names of the grid axes in array-axis order (scenario domain.bounds, .npy axes, Zarr dimensions). */
+export const AXIS_NAMES = ['x', 'y', 'z'] as const;
+
 /** C-order strides of `shape` (last axis fastest), as solvers/grid.ts lays fields out. */
 export function cStrides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);

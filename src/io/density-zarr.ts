@@ -3,10 +3,10 @@
  * metadata in one Zarr store that `xr.open_zarr` opens as a Dataset (docs/outputs.md "density.zarr").
  */
 import { join } from 'node:path';
+import { AXIS_NAMES } from '../field/field.js';
 import { writeZarr, type JsonValue, type ZarrVariable } from './zarr.js';
 
-/** Dimension names of the grid axes, in array-axis order. */
-export const AXIS_NAMES = ['x', 'y', 'z'] as const;
+export { AXIS_NAMES };
 
 /** What the store needs of a grid (solvers/grid.ts's Grid has it). */
 export interface StoreGrid {

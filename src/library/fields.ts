@@ -1,10 +1,9 @@
 import type { NdArray } from 'ndarray';
-import { fieldView as gridView } from '../field/field.js';
+import { AXIS_NAMES, fieldView as gridView } from '../field/field.js';
 import type { Grid } from '../../solvers/grid.js';
 import { InputError } from '../errors.js';
 
-/** Axis names in the order of `Grid` axes (and of scenario `domain.bounds`). */
-export const AXIS_NAMES = ['x', 'y', 'z'] as const;
+export { AXIS_NAMES };
 
 /**
  * A cell field on the scenario grid as an ndarray of shape `domain.cells`, with the cell-centre

@@ -2,6 +2,7 @@
  * 2-D figures: heatmaps of ρ, π and log(ρ/π) on the grid; a 3-D field is shown as its three
  * mid-slices (the planes through the middle cell of each axis).
  */
+import { AXIS_NAMES } from '../field/field.js';
 import type { TopLevelSpec } from 'vega-lite';
 import type { NdArray } from 'ndarray';
 import { BASE_CONFIG, FIGURE_MAX_WIDTH, MARK } from './common.js';
@@ -23,7 +24,6 @@ export interface GridShape {
   h: readonly number[];
 }
 
-const AXIS_NAMES = ['x', 'y', 'z'];
 
 function edges(lo: number, h: number, n: number): Float64Array {
   return Float64Array.from({ length: n + 1 }, (_, i) => lo + i * h);

@@ -3,13 +3,13 @@
  * density panels side by side: where the mass sits along each axis, against π's marginal. They show
  * what a heatmap hides, e.g. the mass drifting along a valley or the tails of a collapse.
  */
+import { AXIS_NAMES } from '../field/field.js';
 import type { TopLevelSpec } from 'vega-lite';
 import type { NdArray } from 'ndarray';
 import { BASE_CONFIG, FIGURE_MAX_WIDTH, MARK } from './common.js';
 import { densitySpec, type DensitySnapshot } from './density.js';
 import type { GridShape } from './heatmap.js';
 
-const AXIS_NAMES = ['x', 'y', 'z'];
 
 /**
  * The marginal density along `axis`: m[i] = Σ over the other axes of field(…, i, …) · Π h_other,
