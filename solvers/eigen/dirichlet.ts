@@ -1,4 +1,8 @@
 import type { FvOperator } from '../operator.js';
+import type { Preconditioner } from '../linear.js';
+import { symmetricEigen } from '../dense.js';
+import { dot } from '../vec.js';
+import { SingularPcg } from './pcg.js';
 
 /**
  * −S = Gᵀ G, G the face-difference operator: (G v)_σ = √fwd_σ v_i − √bwd_σ v_j for the face σ
@@ -83,4 +87,204 @@ export class DirichletForm {
     for (let i = 0; i < gv.length; i++) s += gv[i] * gw[i];
     return s;
   }
+}
+
+/**
+ * −S restricted to the cells with inside[i] = 1, all others absorbing (ρ = 0 there): the killed
+ * generator of a first-exit problem, in the symmetric form v = ρ/√π. It is P Gᵀ G P (P zeroes
+ * the absorbed cells), so the faces between an inside and an absorbed cell keep their term and
+ * carry the killing, and vᵀ(−S_II)v = ‖G P v‖² stays accurate relative to its (tiny) bottom
+ * eigenvalue for the same reason as in DirichletForm. Unlike −S it is nonsingular whenever some
+ * inside cell touches an absorbed one.
+ *
+ * Vectors passed in must vanish on absorbed cells; results are zeroed there.
+ */
+export class RestrictedDirichletForm extends DirichletForm {
+  readonly inside: Uint8Array;
+  /** Number of inside cells. */
+  readonly insideCount: number;
+
+  constructor(op: FvOperator, inside: Uint8Array) {
+    super(op);
+    if (inside.length !== op.grid.size) throw new RangeError(`inside mask has ${inside.length} entries, the grid ${op.grid.size} cells`);
+    this.inside = inside;
+    let c = 0;
+    for (let i = 0; i < inside.length; i++) if (inside[i]) c++;
+    this.insideCount = c;
+  }
+
+  /** v ← P v. */
+  mask(v: Float64Array): void {
+    const m = this.inside;
+    for (let i = 0; i < v.length; i++) if (!m[i]) v[i] = 0;
+  }
+
+  override apply(v: Float64Array, out: Float64Array): void {
+    super.apply(v, out);
+    this.mask(out);
+  }
+}
+
+/**
+ * Jacobi for −S_II: z = r / diag(−S), zero on absorbed cells. SingularPcg multiplies the result
+ * by θ = 1/shift; it is built with shift 1 so that z is used as is.
+ */
+export class RestrictedJacobi implements Preconditioner {
+  readonly name = 'Jacobi';
+  private readonly inv: Float64Array;
+  constructor(op: FvOperator, inside: Uint8Array) {
+    this.inv = new Float64Array(op.grid.size);
+    for (let i = 0; i < this.inv.length; i++) this.inv[i] = inside[i] && op.outflow[i] > 0 ? 1 / op.outflow[i] : 0;
+  }
+  setup(): void {}
+  apply(r: Float64Array, z: Float64Array): void {
+    const inv = this.inv;
+    for (let i = 0; i < z.length; i++) z[i] = inv[i] * r[i];
+  }
+}
+
+/** The bottom of the spectrum of −S_II (RestrictedDirichletForm). */
+export interface PrincipalDirichletMode {
+  /** λ: the smallest eigenvalue of −S_II, the exit rate of the QSD. */
+  value: number;
+  /** Its unit eigenvector in the symmetric form (≥ 0, zero on absorbed cells): the QSD is √π·vector. */
+  vector: Float64Array;
+  /** ‖(−S_II)v − λv‖, which bounds the distance from λ to the spectrum. */
+  residual: number;
+  /** Shift-invert solves and CG iterations they took. */
+  solves: number;
+  innerIterations: number;
+  converged: boolean;
+  method: string;
+}
+
+export interface PrincipalModeOptions {
+  /** Target residual relative to λ (default 1e-9). */
+  tol?: number;
+  /** Shift-invert steps at most (default 200). */
+  maxSolves?: number;
+  /** CG iterations per solve at most (default 50 000). */
+  maxInner?: number;
+}
+
+const EPS = 2 ** -52;
+/** Solves without halving the residual after which the iteration gives up (converged: false). */
+const STALL_SOLVES = 8;
+
+/**
+ * Smallest eigenvalue of −S_II by inverse iteration with Rayleigh–Ritz on the last iterate and
+ * its shift-invert image, from √π on the inside cells (the QSD of a deep well is √π there up to
+ * the boundary layer, so a metastable well converges in two or three solves: the rate is λ₁/λ₂).
+ * Each solve is the eigen module's PCG (−S_II is SPD: its projection is void with a zero null
+ * vector) with Jacobi on −S_II. The Ritz values are Gram matrices of face differences, so λ keeps
+ * its relative accuracy however small it is against ‖S‖.
+ *
+ * The eigenvector is positive on each connected part of the inside set (Perron–Frobenius); with
+ * several parts λ is the smallest of their principal eigenvalues.
+ */
+export function principalDirichletMode(op: FvOperator, inside: Uint8Array, opts: PrincipalModeOptions = {}): PrincipalDirichletMode {
+  const A = new RestrictedDirichletForm(op, inside);
+  const n = A.size;
+  if (A.insideCount === 0) throw new RangeError('the inside set is empty: no cell to exit from');
+  if (A.insideCount === n) throw new RangeError('the inside set is the whole grid: nothing absorbs, so there is no exit (the walls reflect)');
+  const tol = opts.tol ?? 1e-9;
+  const maxSolves = opts.maxSolves ?? 200;
+  const maxInner = opts.maxInner ?? 50000;
+  const pcg = new SingularPcg(A, new Float64Array(n), new RestrictedJacobi(op, inside), 1);
+  let v = new Float64Array(n);
+  for (let i = 0; i < n; i++) v[i] = inside[i] ? op.sqrtPi[i] : 0;
+  // √π underflows only ~1490 units of ψ above the global minimum: a basin that high starts flat.
+  if (!(unit(v) > 0)) {
+    for (let i = 0; i < n; i++) v[i] = inside[i] ? 1 : 0;
+    unit(v);
+  }
+  const gv = new Float64Array(A.faceCount);
+  const gx = new Float64Array(A.faceCount);
+  const av = new Float64Array(n);
+  let lambda = rayleigh(A, v, gv);
+  let residual = Infinity;
+  let converged = false;
+  let solves = 0;
+  let best = Infinity;
+  let lastGain = 0;
+  const residualOf = (): number => {
+    A.gradT(gv, av);
+    A.mask(av);
+    let r2 = 0;
+    for (let i = 0; i < n; i++) r2 += (av[i] - lambda * v[i]) ** 2;
+    return Math.sqrt(r2);
+  };
+  residual = residualOf();
+  while (solves < maxSolves) {
+    // Below this the residual is round-off: each face difference of a unit v rounds at ε√‖S‖ and
+    // Gᵀ multiplies by √‖S‖ again. The eigenvalue error is then ≤ floor²/(λ₂ − λ) (Kato–Temple).
+    const floor = 1e2 * EPS * (A.normBound + lambda);
+    if (residual <= tol * lambda + floor) {
+      converged = true;
+      break;
+    }
+    if (residual < 0.5 * best) {
+      best = residual;
+      lastGain = solves;
+    } else if (solves - lastGain >= STALL_SOLVES) break;
+    // Inverse iteration's new direction (−S_II)⁻¹v − v/λ = (−S_II)⁻¹(v − (−S_II)v/λ), solved for
+    // from zero: its right-hand side is the eigen-residual, so a fixed relative tolerance keeps
+    // the correction accurate however small the residual gets (solving for (−S_II)⁻¹v itself
+    // would bury the correction under the solve's error on the huge v/λ).
+    const rhs = new Float64Array(n);
+    for (let i = 0; i < n; i++) rhs[i] = v[i] - av[i] / lambda;
+    const x = new Float64Array(n);
+    pcg.solve(rhs, x, 1e-3, 0, maxInner);
+    solves++;
+    A.mask(x);
+    // Rayleigh–Ritz on span{v, x}, which holds the inverse-iteration iterate.
+    const before = Math.sqrt(dot(x, x));
+    const c = dot(x, v);
+    for (let i = 0; i < n; i++) x[i] -= c * v[i];
+    if (!(unit(x) > 1e-10 * before)) {
+      // x ∥ v: v is already an eigenvector to working precision.
+      converged = residual <= Math.sqrt(tol) * lambda + floor;
+      break;
+    }
+    A.grad(x, gx);
+    const h00 = A.form(gv, gv);
+    const h01 = A.form(gv, gx);
+    const h11 = A.form(gx, gx);
+    const e = symmetricEigen([
+      [h00, h01],
+      [h01, h11],
+    ]);
+    const [a, b] = e.vectors[0];
+    const next = new Float64Array(n);
+    for (let i = 0; i < n; i++) next[i] = a * v[i] + b * x[i];
+    unit(next);
+    v = next;
+    lambda = rayleigh(A, v, gv);
+    residual = residualOf();
+  }
+  let s = 0;
+  for (let i = 0; i < n; i++) s += v[i];
+  if (s < 0) for (let i = 0; i < n; i++) v[i] = -v[i];
+  return {
+    value: lambda,
+    vector: v,
+    residual,
+    solves,
+    innerIterations: pcg.iterations,
+    converged,
+    method: `inverse iteration with two-vector Rayleigh–Ritz on the Dirichlet form restricted to ${A.insideCount} inside cells (absorbing elsewhere), ${pcg.name} solves`,
+  };
+}
+
+/** x ← x/‖x‖; returns ‖x‖. */
+function unit(x: Float64Array): number {
+  const nx = Math.sqrt(dot(x, x));
+  if (nx > 0 && Number.isFinite(nx)) for (let i = 0; i < x.length; i++) x[i] /= nx;
+  return nx;
+}
+
+/** ‖G v‖² for unit v, leaving G v in gv. */
+function rayleigh(A: DirichletForm, v: Float64Array, gv: Float64Array): number {
+  A.grad(v, gv);
+  return A.form(gv, gv);
 }

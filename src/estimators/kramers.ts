@@ -129,7 +129,7 @@ export const WALL_WIDTHS = 3;
  * sqrt(D/|λ|) for the softest Hessian eigenvalue λ, with D the diffusion coefficient at the
  * point (additive D; multiplicative (ησ/2)(f + ε)), the worst direction.
  */
-function wallCut(p: CriticalPoint, grid: Grid, noise: NoiseModel): string | null {
+export function wallCut(p: CriticalPoint, grid: Grid, noise: NoiseModel): string | null {
   const soft = Math.min(...p.hessianEigenvalues.map(Math.abs));
   const D = diffusivity(noise, p.f);
   const width = Math.sqrt(D / soft);
