@@ -3,8 +3,9 @@
  * killed outside the basin, its QSD, and the Kramers/Mori prediction beside it.
  * Independent checks: a dense eigen-solve of the killed matrix assembled here from the
  * Scharfetter–Gummel formula; the exact 1-D mean exit time (docs/oracles.md §6 "Mean exit time")
- * averaged over the QSD; the asymptotic laws (docs/oracles.md §5 "Kramers' law") whose ratio to the
- * computed rate must tend to 1 as the noise decreases.
+ * averaged over the QSD, which must be 1/λ (oracles.md §9 "Quasi-stationary distribution"); the
+ * asymptotic laws (oracles.md §5 "Kramers' law", §9 "Escape over a pass into an absorbing set")
+ * whose ratio to the computed rate must tend to 1 as the noise decreases.
  */
 import { describe, expect, it } from 'vitest';
 import { exitRate } from '../src/estimators/exit-prediction.js';

@@ -1,9 +1,11 @@
 /**
  * Monte-Carlo first passage (src/simulate/first-passage.ts) against exact results:
- * the 1-D splitting probability from the scale function and the 1-D mean exit time
- * (docs/oracles.md §6 "Splitting through the scale function", "Mean exit time"), the symmetry
- * value 1/2 in 2-D, and the exit rate of the QSD (principal Dirichlet eigenvalue, exit-prediction.ts)
- * against Monte-Carlo exit times from QSD samples. Seeded: every number here is reproducible.
+ * the 1-D splitting probability from the scale function (docs/oracles.md §9 "Splitting through the
+ * scale function"), the 1-D mean exit time (oracles.md §6 "Mean exit time"), the symmetry value 1/2
+ * in 2-D (oracles.md §9 "Symmetric sets"), and the QSD's exit rate (principal Dirichlet eigenvalue,
+ * exit-prediction.ts) against Monte-Carlo exit times from QSD samples (oracles.md §9 "Quasi-stationary
+ * distribution": the exit time from the QSD is exponential with mean 1/λ). Wilson interval: oracles.md §9.
+ * Seeded: every number here is reproducible.
  */
 import { describe, expect, it } from 'vitest';
 import { firstPassage, normalQuantile, startsFromDensity, wilsonInterval } from '../src/simulate/first-passage.js';
