@@ -137,6 +137,9 @@ describe('exit rate: principal Dirichlet eigenvalue', () => {
     expect(r.converged).toBe(true);
     expect(Math.abs(r.meanExitFromQsd * r.rate - 1)).toBeLessThan(1e-7);
     expect(r.qsd.every((v) => v >= 0)).toBe(true);
+    // The default multigrid-preconditioned solves and plain Jacobi reach the same eigenpair.
+    const j = exitRate(problem, inside, { preconditioner: 'jacobi' });
+    expect(Math.abs(j.rate / r.rate - 1)).toBeLessThan(1e-10);
   });
 });
 
@@ -145,6 +148,7 @@ describe('exit rate beside the Kramers / Mori prediction (oracles.md §5)', () =
     const ratios = [0.1, 0.06, 0.035].map((D) => {
       const { problem, expr } = problemOf('(x^2-1)^2/4', [[-2.5, 2.5]], [500], { kind: 'additive', D });
       const r = exitRate(problem, maskWhere(problem.grid, ([x]) => x < 1), { expr });
+      expect(r.converged).toBe(true);
       expect(r.prediction.law, r.prediction.note).toBe('kramers');
       return r.prediction.ratio!;
     });
@@ -158,6 +162,7 @@ describe('exit rate beside the Kramers / Mori prediction (oracles.md §5)', () =
     const ratios = [0.5, 0.3, 0.18].map((etaSigma) => {
       const { problem, expr } = problemOf('(x^2-1)^2/4 + 0.1', [[-2.5, 2.5]], [500], { kind: 'multiplicative', etaSigma, eps: 0 });
       const r = exitRate(problem, maskWhere(problem.grid, ([x]) => x < 1), { expr });
+      expect(r.converged).toBe(true);
       expect(r.prediction.law, r.prediction.note).toBe('mori');
       return r.prediction.ratio!;
     });
@@ -165,6 +170,23 @@ describe('exit rate beside the Kramers / Mori prediction (oracles.md §5)', () =
     expect(err[1]).toBeLessThan(err[0]);
     expect(err[2]).toBeLessThan(err[1]);
     expect(err[2]).toBeLessThan(0.15);
+  });
+
+  it('additive 2-D double well with different curvatures across the pass: computed/Kramers → 1 as D decreases (3 noise levels)', () => {
+    // f = (x²−1)²/4 + (1 + x²)y²/2: H = diag(2, 2) at the minima (±1, 0), diag(−1, 1) at the saddle, so
+    // the n-D prefactor |λ₋|/(2π)·sqrt(det H_m/|det H_s|) = 2/(2π) differs from the 1-D one.
+    const ratios = [0.1, 0.06, 0.035].map((D) => {
+      const { problem, expr } = problemOf('(x^2-1)^2/4 + (1 + x^2)*y^2/2', [[-2.5, 2.5], [-1.5, 1.5]], [100, 60], { kind: 'additive', D });
+      const r = exitRate(problem, maskWhere(problem.grid, ([x]) => x < 1), { expr });
+      expect(r.converged).toBe(true);
+      expect(r.prediction.law, r.prediction.note).toBe('kramers');
+      expect(r.prediction.saddle!.x[0]).toBeCloseTo(0, 8);
+      return r.prediction.ratio!;
+    });
+    const err = ratios.map((q) => Math.abs(q - 1));
+    expect(err[1]).toBeLessThan(err[0]);
+    expect(err[2]).toBeLessThan(err[1]);
+    expect(err[2]).toBeLessThan(0.12);
   });
 
   it.each([

@@ -1,4 +1,5 @@
-import type { FvOperator } from '../operator.js';
+import { FvOperator } from '../operator.js';
+import { MultigridPreconditioner } from '../multigrid.js';
 import type { Preconditioner } from '../linear.js';
 import { symmetricEigen } from '../dense.js';
 import { dot } from '../vec.js';
@@ -126,6 +127,89 @@ export class RestrictedDirichletForm extends DirichletForm {
 }
 
 /**
+ * A multigrid preconditioner for −S_II: the multigrid of the time stepping built on a copy of the
+ * operator whose faces into absorbed cells keep their out-flow (the killing, on the diagonal) but
+ * lose their coupling, so that it approximates (I + θ(−S_II)) ⊕ (I + θD) on inside ⊕ absorbed
+ * cells; its output is masked (P M P, symmetric as M is). With θ = 1/σ and σ near the bottom of
+ * the spectrum, θ·M ≈ (σ − S_II)⁻¹: SingularPcg's scaling.
+ */
+class RestrictedMultigrid implements Preconditioner {
+  readonly name: string;
+  private readonly mg: MultigridPreconditioner;
+  private readonly killed: FvOperator;
+  private readonly inside: Uint8Array;
+  constructor(op: FvOperator, inside: Uint8Array) {
+    this.inside = inside;
+    this.killed = new FvOperator(op.problem);
+    const g = op.grid;
+    for (let k = 0; k < g.dim; k++) {
+      const stride = g.strides[k];
+      const sym = this.killed.sym[k];
+      for (let i = 0; i + stride < g.size; i++) if (!inside[i] || !inside[i + stride]) sym[i] = 0;
+    }
+    this.mg = new MultigridPreconditioner(this.killed);
+    this.name = this.mg.name;
+  }
+  setup(theta: number): void {
+    this.mg.setup(theta);
+  }
+  apply(r: Float64Array, z: Float64Array): void {
+    this.mg.apply(r, z);
+    const m = this.inside;
+    for (let i = 0; i < z.length; i++) if (!m[i]) z[i] = 0;
+  }
+  dispose(): void {
+    this.mg.dispose();
+    this.killed.dispose();
+  }
+}
+
+/** The solver of −S_II x = b: CG with multigrid (2-D/3-D) or Jacobi (1-D). */
+export interface RestrictedSolver {
+  readonly form: RestrictedDirichletForm;
+  readonly name: string;
+  /** x ← solution (x: the initial guess, zero outside); `shift` σ > 0 near the bottom of the spectrum tunes the multigrid. Returns the residual norm. */
+  solve(b: Float64Array, x: Float64Array, relTol: number, shift: number, maxIterations?: number): number;
+  readonly iterations: number;
+  dispose(): void;
+}
+
+export type RestrictedPreconditioner = 'multigrid' | 'jacobi';
+
+export function restrictedSolver(op: FvOperator, inside: Uint8Array, kind: RestrictedPreconditioner = op.grid.dim >= 2 ? 'multigrid' : 'jacobi'): RestrictedSolver {
+  const form = new RestrictedDirichletForm(op, inside);
+  const zero = new Float64Array(form.size);
+  const pre: Preconditioner = kind === 'multigrid' ? new RestrictedMultigrid(op, inside) : new RestrictedJacobi(op, inside);
+  // One PCG per shift (SingularPcg fixes θ = 1/shift at construction); −S_II is SPD, so its null vector is 0 and the projection void.
+  const pcgs = new Map<number, SingularPcg>();
+  let done = 0;
+  return {
+    form,
+    name: `PCG (${pre.name})`,
+    get iterations(): number {
+      let s = done;
+      for (const p of pcgs.values()) s += p.iterations;
+      return s;
+    },
+    solve(b, x, relTol, shift, maxIterations = 50000) {
+      // Jacobi ignores θ: one solver serves every shift.
+      const key = kind === 'jacobi' ? 1 : shift;
+      let pcg = pcgs.get(key);
+      if (!pcg) {
+        for (const p of pcgs.values()) done += p.iterations;
+        pcgs.clear();
+        pcg = new SingularPcg(form, zero, pre, key);
+        pcgs.set(key, pcg);
+      }
+      return pcg.solve(b, x, relTol, 0, maxIterations);
+    },
+    dispose() {
+      pre.dispose?.();
+    },
+  };
+}
+
+/**
  * Jacobi for −S_II: z = r / diag(−S), zero on absorbed cells. SingularPcg multiplies the result
  * by θ = 1/shift; it is built with shift 1 so that z is used as is.
  */
@@ -165,6 +249,8 @@ export interface PrincipalModeOptions {
   maxSolves?: number;
   /** CG iterations per solve at most (default 50 000). */
   maxInner?: number;
+  /** Preconditioner of the solves (default multigrid in 2-D/3-D, Jacobi in 1-D). */
+  preconditioner?: RestrictedPreconditioner;
 }
 
 const EPS = 2 ** -52;
@@ -176,21 +262,29 @@ const STALL_SOLVES = 8;
  * its shift-invert image, from √π on the inside cells (the QSD of a deep well is √π there up to
  * the boundary layer, so a metastable well converges in two or three solves: the rate is λ₁/λ₂).
  * Each solve is the eigen module's PCG (−S_II is SPD: its projection is void with a zero null
- * vector) with Jacobi on −S_II. The Ritz values are Gram matrices of face differences, so λ keeps
+ * vector) preconditioned by restrictedSolver's multigrid or Jacobi. The Ritz values are Gram matrices of face differences, so λ keeps
  * its relative accuracy however small it is against ‖S‖.
  *
  * The eigenvector is positive on each connected part of the inside set (Perron–Frobenius); with
  * several parts λ is the smallest of their principal eigenvalues.
  */
 export function principalDirichletMode(op: FvOperator, inside: Uint8Array, opts: PrincipalModeOptions = {}): PrincipalDirichletMode {
-  const A = new RestrictedDirichletForm(op, inside);
+  const solver = restrictedSolver(op, inside, opts.preconditioner);
+  try {
+    return principalMode(op, inside, solver, opts);
+  } finally {
+    solver.dispose();
+  }
+}
+
+function principalMode(op: FvOperator, inside: Uint8Array, solver: RestrictedSolver, opts: PrincipalModeOptions): PrincipalDirichletMode {
+  const A = solver.form;
   const n = A.size;
   if (A.insideCount === 0) throw new RangeError('the inside set is empty: no cell to exit from');
   if (A.insideCount === n) throw new RangeError('the inside set is the whole grid: nothing absorbs, so there is no exit (the walls reflect)');
   const tol = opts.tol ?? 1e-9;
   const maxSolves = opts.maxSolves ?? 200;
   const maxInner = opts.maxInner ?? 50000;
-  const pcg = new SingularPcg(A, new Float64Array(n), new RestrictedJacobi(op, inside), 1);
   let v = new Float64Array(n);
   for (let i = 0; i < n; i++) v[i] = inside[i] ? op.sqrtPi[i] : 0;
   // √π underflows only ~1490 units of ψ above the global minimum: a basin that high starts flat.
@@ -234,7 +328,7 @@ export function principalDirichletMode(op: FvOperator, inside: Uint8Array, opts:
     const rhs = new Float64Array(n);
     for (let i = 0; i < n; i++) rhs[i] = v[i] - av[i] / lambda;
     const x = new Float64Array(n);
-    pcg.solve(rhs, x, 1e-3, 0, maxInner);
+    solver.solve(rhs, x, 1e-3, lambda, maxInner);
     solves++;
     A.mask(x);
     // Rayleigh–Ritz on span{v, x}, which holds the inverse-iteration iterate.
@@ -270,9 +364,9 @@ export function principalDirichletMode(op: FvOperator, inside: Uint8Array, opts:
     vector: v,
     residual,
     solves,
-    innerIterations: pcg.iterations,
+    innerIterations: solver.iterations,
     converged,
-    method: `inverse iteration with two-vector Rayleigh–Ritz on the Dirichlet form restricted to ${A.insideCount} inside cells (absorbing elsewhere), ${pcg.name} solves`,
+    method: `inverse iteration with two-vector Rayleigh–Ritz on the Dirichlet form restricted to ${A.insideCount} inside cells (absorbing elsewhere), ${solver.name} solves`,
   };
 }
 

@@ -8,8 +8,7 @@
 import { FvOperator } from '../../solvers/operator.js';
 import type { Grid } from '../../solvers/grid.js';
 import { diffusivity, potential, type Problem } from '../../solvers/problem.js';
-import { principalDirichletMode, RestrictedDirichletForm, RestrictedJacobi, type PrincipalModeOptions } from '../../solvers/eigen/dirichlet.js';
-import { SingularPcg } from '../../solvers/eigen/pcg.js';
+import { principalDirichletMode, restrictedSolver, type PrincipalModeOptions, type RestrictedPreconditioner } from '../../solvers/eigen/dirichlet.js';
 import type { CompiledExpr } from '../landscape/expr.js';
 import { kramersIssue, refineCriticalPoint } from './critical-points.js';
 import { escapeRate, MIN_DEPTH_PSI, WALL_WIDTHS, wallCut } from './kramers.js';
@@ -72,7 +71,7 @@ export function exitRate(problem: Problem, inside: Uint8Array, opts: ExitRateOpt
     }
     mass *= g.cellVolume;
     for (let i = 0; i < g.size; i++) qsd[i] /= mass;
-    const meanExitFromQsd = meanExitFrom(op, inside, v);
+    const meanExitFromQsd = meanExitFrom(op, inside, v, mode.value, opts.preconditioner);
     const prediction = opts.expr ? predictExit(g, opts.expr, problem, inside, qsd, mode.value) : notApplicable('no symbolic landscape was given, so the minimum and saddle cannot be refined');
     return { rate: mode.value, qsd, meanExitFromQsd, prediction, residual: mode.residual, converged: mode.converged, method: mode.method };
   } finally {
@@ -86,22 +85,24 @@ export function exitRate(problem: Problem, inside: Uint8Array, opts: ExitRateOpt
  * (no division by a small √π). Solved by the eigen module's PCG to 1e-12: T is smooth across the
  * basin, so the face differences of w = √π T, and the solve, keep their relative accuracy.
  */
-function meanExitFrom(op: FvOperator, inside: Uint8Array, v: Float64Array): number {
-  const A = new RestrictedDirichletForm(op, inside);
-  const n = A.size;
-  const b = new Float64Array(n);
-  for (let i = 0; i < n; i++) b[i] = inside[i] ? op.sqrtPi[i] : 0;
-  // −S_II is SPD: a zero null vector makes SingularPcg's projection void.
-  const pcg = new SingularPcg(A, new Float64Array(n), new RestrictedJacobi(op, inside), 1);
-  const w = new Float64Array(n);
-  pcg.solve(b, w, 1e-12, 0, 100000);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += v[i] * w[i];
-    den += b[i] * v[i];
+function meanExitFrom(op: FvOperator, inside: Uint8Array, v: Float64Array, rate: number, preconditioner?: RestrictedPreconditioner): number {
+  const solver = restrictedSolver(op, inside, preconditioner);
+  try {
+    const n = solver.form.size;
+    const b = new Float64Array(n);
+    for (let i = 0; i < n; i++) b[i] = inside[i] ? op.sqrtPi[i] : 0;
+    const w = new Float64Array(n);
+    solver.solve(b, w, 1e-12, rate, 100000);
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < n; i++) {
+      num += v[i] * w[i];
+      den += b[i] * v[i];
+    }
+    return num / den;
+  } finally {
+    solver.dispose();
   }
-  return num / den;
 }
 
 function notApplicable(why: string): ExitPrediction {
