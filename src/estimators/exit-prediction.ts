@@ -70,6 +70,11 @@ export function exitRate(problem: Problem, inside: Uint8Array, opts: ExitRateOpt
       mass += qsd[i];
     }
     mass *= g.cellVolume;
+    if (!(mass > 0) || !Number.isFinite(mass)) {
+      throw new RangeError(
+        'the QSD has no representable mass: the basin lies so far above the global minimum of −ln π (more than ~1400) that √π underflows there, and the symmetric form cannot carry its density',
+      );
+    }
     for (let i = 0; i < g.size; i++) qsd[i] /= mass;
     const meanExitFromQsd = meanExitFrom(op, inside, v, mode.value, opts.preconditioner);
     const prediction = opts.expr ? predictExit(g, opts.expr, problem, inside, qsd, mode.value) : notApplicable('no symbolic landscape was given, so the minimum and saddle cannot be refined');
