@@ -13,6 +13,7 @@ import { compileExpr } from '../src/landscape/expr.js';
 import { Grid } from '../solvers/grid.js';
 import { Problem, isFault, type NoiseModel } from '../solvers/problem.js';
 import { symmetricEigen } from '../solvers/dense.js';
+import { SolverFailure } from '../solvers/base/failures.js';
 
 function problemOf(expr: string, bounds: [number, number][], cells: number[], noise: NoiseModel) {
   const e = compileExpr(expr, {}, bounds.length);
@@ -202,5 +203,25 @@ describe('exit rate beside the Kramers / Mori prediction (oracles.md §5)', () =
     expect(r.prediction.ratio).toBeNull();
     expect(r.prediction.note).toMatch(why);
     expect(r.rate).toBeGreaterThan(0);
+  });
+});
+
+describe('exit rate: refusals', () => {
+  const { problem } = problemOf('(x^2-1)^2/4', [[-2, 2]], [60], { kind: 'additive', D: 0.1 });
+  it('an empty basin, a basin without absorbing cells, a mask of the wrong size', () => {
+    expect(() => exitRate(problem, new Uint8Array(60))).toThrow(/inside set is empty/);
+    expect(() => exitRate(problem, new Uint8Array(60).fill(1))).toThrow(/nothing absorbs/);
+    expect(() => exitRate(problem, new Uint8Array(59).fill(1))).toThrow(/59 entries, the grid 60 cells/);
+  });
+  it('CG that cannot converge in the allowed iterations is a SolverFailure, not a wrong number', () => {
+    const inside = maskWhere(problem.grid, ([x]) => x < 0.5);
+    let err: unknown;
+    try {
+      exitRate(problem, inside, { maxInner: 2 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SolverFailure);
+    expect((err as SolverFailure).reason).toBe('iteration-limit');
   });
 });

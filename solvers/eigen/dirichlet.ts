@@ -4,6 +4,7 @@ import type { Preconditioner } from '../linear.js';
 import { symmetricEigen } from '../dense.js';
 import { dot } from '../vec.js';
 import { SingularPcg } from './pcg.js';
+import { SolverFailure } from '../base/failures.js';
 
 /**
  * −S = Gᵀ G, G the face-difference operator: (G v)_σ = √fwd_σ v_i − √bwd_σ v_j for the face σ
@@ -168,7 +169,10 @@ class RestrictedMultigrid implements Preconditioner {
 export interface RestrictedSolver {
   readonly form: RestrictedDirichletForm;
   readonly name: string;
-  /** x ← solution (x: the initial guess, zero outside); `shift` σ > 0 near the bottom of the spectrum tunes the multigrid. Returns the residual norm. */
+  /**
+   * x ← solution from a zero start; `shift` σ > 0 near the bottom of the spectrum tunes the
+   * multigrid. Returns the residual norm; throws SolverFailure when relTol·‖b‖ is not reached.
+   */
   solve(b: Float64Array, x: Float64Array, relTol: number, shift: number, maxIterations?: number): number;
   readonly iterations: number;
   dispose(): void;
@@ -201,7 +205,16 @@ export function restrictedSolver(op: FvOperator, inside: Uint8Array, kind: Restr
         pcg = new SingularPcg(form, zero, pre, key);
         pcgs.set(key, pcg);
       }
-      return pcg.solve(b, x, relTol, 0, maxIterations);
+      x.fill(0);
+      const before = pcg.iterations;
+      const rnorm = pcg.solve(b, x, relTol, 0, maxIterations);
+      const bnorm = Math.sqrt(dot(b, b));
+      if (!(rnorm <= relTol * bnorm)) {
+        const context = { solver: `PCG (${pre.name})`, iterations: pcg.iterations - before, residual: rnorm / bnorm };
+        if (!Number.isFinite(rnorm)) throw new SolverFailure('non-finite', `CG on the killed generator: residual ${rnorm} (the operator or right-hand side is not finite)`, context);
+        throw new SolverFailure('iteration-limit', `CG on the killed generator did not reach ${relTol} in ${maxIterations} iterations (residual ${(rnorm / bnorm).toExponential(2)})`, context);
+      }
+      return rnorm;
     },
     dispose() {
       pre.dispose?.();

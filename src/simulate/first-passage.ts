@@ -15,7 +15,7 @@ import { Xoshiro128 } from '../data/rng.js';
 import { advanceSde, type SdeSystem } from './em.js';
 import { sampleFromCells } from './initial.js';
 
-/** A target set: a mask over the grid's cells, or a predicate on a point (θ_0, …, θ_{d−1}). */
+/** A target set: a mask over the grid's cells (nonzero = in the set), or a predicate on a point (θ_0, …, θ_{d−1}). */
 export type TargetSet = Uint8Array | ((x: readonly number[]) => boolean);
 
 export interface FirstPassageOptions {
@@ -115,7 +115,7 @@ function membership(set: TargetSet, grid: Grid | undefined, name: string): (x: F
       const i = Math.min(grid.n[k] - 1, Math.max(0, Math.floor((x[k][p] - grid.lo[k]) / grid.h[k])));
       flat += i * grid.strides[k];
     }
-    return set[flat] === 1;
+    return set[flat] !== 0;
   };
 }
 
