@@ -4,7 +4,8 @@
  * scale function"), the 1-D mean exit time (oracles.md §6 "Mean exit time"), the symmetry value 1/2
  * in 2-D (oracles.md §9 "Symmetric sets"), and the QSD's exit rate (principal Dirichlet eigenvalue,
  * exit-prediction.ts) against Monte-Carlo exit times from QSD samples (oracles.md §9 "Quasi-stationary
- * distribution": the exit time from the QSD is exponential with mean 1/λ). Wilson interval: oracles.md §9.
+ * distribution": the exit time from the QSD is exponential with mean 1/λ), and a tilted 2-D committor
+ * solved in the test from the finite-volume backward equation. Wilson interval: oracles.md §9.
  * Seeded: every number here is reproducible.
  */
 import { describe, expect, it } from 'vitest';
@@ -15,6 +16,8 @@ import { compileExpr } from '../src/landscape/expr.js';
 import { Grid } from '../solvers/grid.js';
 import { Problem, isFault, type NoiseModel } from '../solvers/problem.js';
 import { erfc } from '../solvers/special.js';
+import { FvOperator } from '../solvers/operator.js';
+import { restrictedSolver } from '../solvers/eigen/dirichlet.js';
 
 function system(expr: string, bounds: [number, number][], noise: NoiseModel): SdeSystem {
   const e = compileExpr(expr, {}, bounds.length);
@@ -149,6 +152,55 @@ describe('first passage: 2-D', () => {
     expect(mc.unfinished).toBe(0);
     const m = mc.meanTime!;
     expect(Math.abs(m.estimate - 1 / r.rate)).toBeLessThan(normalQuantile(0.5 + CONF / 2) * m.stdErr);
+  });
+});
+
+describe('first passage: the committor of a tilted 2-D double well', () => {
+  it('P(B before A) from the cell at (0.1, 0.2) lies in the Wilson interval around the finite-volume committor', () => {
+    // Committor q: Lq = 0 off A ∪ B, q = 1 on B, 0 on A. In the symmetric form w = √π q this is
+    // −S_II w = S_IB √π_B on the cells I outside A ∪ B, solved here with the killed generator's CG.
+    const noise: NoiseModel = { kind: 'additive', D: 0.12 };
+    const expr = '(x^2-1)^2/4 + 0.15*x + (1 + x^2)*y^2/2';
+    const bounds: [number, number][] = [
+      [-2, 2],
+      [-1.5, 1.5],
+    ];
+    const e = compileExpr(expr, {}, 2);
+    const grid = new Grid(bounds, [80, 60]);
+    const p = Problem.build(grid, (c, o) => e.evalPoints(c, o), noise);
+    if (isFault(p)) throw new Error('landscape fault');
+    const A = maskWhere(grid, ([x]) => x < -0.9);
+    const B = maskWhere(grid, ([x]) => x > 0.9);
+    const inside = new Uint8Array(grid.size).map((_, i) => (A[i] || B[i] ? 0 : 1));
+    const op = new FvOperator(p);
+    const solver = restrictedSolver(op, inside);
+    const rhs = new Float64Array(grid.size);
+    for (let k = 0; k < grid.dim; k++) {
+      const st = grid.strides[k];
+      for (let i = 0; i + st < grid.size; i++) {
+        const j = i + st;
+        if (inside[i] && B[j]) rhs[i] += op.sym[k][i] * op.sqrtPi[j];
+        if (inside[j] && B[i]) rhs[j] += op.sym[k][i] * op.sqrtPi[i];
+      }
+    }
+    const w = new Float64Array(grid.size);
+    solver.solve(rhs, w, 1e-12, 1e-3);
+    const x0 = [0.1, 0.2];
+    const cell = Math.floor((x0[0] + 2) / grid.h[0]) * grid.strides[0] + Math.floor((x0[1] + 1.5) / grid.h[1]) * grid.strides[1];
+    // Particles start at the centre of the cell holding x0, where the cell value of q lives.
+    const qCentre = w[cell] / op.sqrtPi[cell];
+    solver.dispose();
+    op.dispose();
+    const N = 3000;
+    const start = [new Float64Array(N).fill(grid.centre(cell)[0]), new Float64Array(N).fill(grid.centre(cell)[1])];
+    const r = firstPassage(system(expr, bounds, noise), start, { grid, a: A, b: B, dt: 0.004, maxTime: 200, seed: 23, confidence: CONF });
+    expect(r.unfinished).toBe(0);
+    const pb = r.probabilityB!;
+    expect(qCentre).toBeGreaterThan(pb.low);
+    expect(qCentre).toBeLessThan(pb.high);
+    // Not a trivial 0 or 1: the start is in the transition region.
+    expect(qCentre).toBeGreaterThan(0.15);
+    expect(qCentre).toBeLessThan(0.85);
   });
 });
 
