@@ -264,6 +264,8 @@ export interface PrincipalModeOptions {
   maxInner?: number;
   /** Preconditioner of the solves (default multigrid in 2-D/3-D, Jacobi in 1-D). */
   preconditioner?: RestrictedPreconditioner;
+  /** A solver already built for this operator and mask (reused, not disposed here). */
+  solver?: RestrictedSolver;
 }
 
 const EPS = 2 ** -52;
@@ -282,6 +284,7 @@ const STALL_SOLVES = 8;
  * several parts λ is the smallest of their principal eigenvalues.
  */
 export function principalDirichletMode(op: FvOperator, inside: Uint8Array, opts: PrincipalModeOptions = {}): PrincipalDirichletMode {
+  if (opts.solver) return principalMode(op, inside, opts.solver, opts);
   const solver = restrictedSolver(op, inside, opts.preconditioner);
   try {
     return principalMode(op, inside, solver, opts);

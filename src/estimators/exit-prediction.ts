@@ -8,7 +8,7 @@
 import { FvOperator } from '../../solvers/operator.js';
 import type { Grid } from '../../solvers/grid.js';
 import { diffusivity, potential, type Problem } from '../../solvers/problem.js';
-import { principalDirichletMode, restrictedSolver, type PrincipalModeOptions, type RestrictedPreconditioner } from '../../solvers/eigen/dirichlet.js';
+import { principalDirichletMode, restrictedSolver, type PrincipalModeOptions, type RestrictedSolver } from '../../solvers/eigen/dirichlet.js';
 import type { CompiledExpr } from '../landscape/expr.js';
 import { kramersIssue, refineCriticalPoint } from './critical-points.js';
 import { escapeRate, MIN_DEPTH_PSI, WALL_WIDTHS, wallCut } from './kramers.js';
@@ -42,7 +42,7 @@ export interface ExitRateResult {
   method: string;
 }
 
-export interface ExitRateOptions extends PrincipalModeOptions {
+export interface ExitRateOptions extends Omit<PrincipalModeOptions, 'solver'> {
   /** The symbolic landscape: without it there is no Kramers/Mori prediction (critical points need ∇f and ∇²f). */
   expr?: CompiledExpr;
   /** An operator already built for `problem` (else one is built and disposed here). */
@@ -58,8 +58,11 @@ export interface ExitRateOptions extends PrincipalModeOptions {
 export function exitRate(problem: Problem, inside: Uint8Array, opts: ExitRateOptions = {}): ExitRateResult {
   const own = !opts.op;
   const op = opts.op ?? new FvOperator(problem);
+  let solver: RestrictedSolver | null = null;
   try {
-    const mode = principalDirichletMode(op, inside, opts);
+    // One solver (and one multigrid hierarchy) for the eigen-solve and the mean exit time.
+    solver = restrictedSolver(op, inside, opts.preconditioner);
+    const mode = principalDirichletMode(op, inside, { ...opts, solver });
     const g = problem.grid;
     const v = mode.vector;
     const qsd = new Float64Array(g.size);
@@ -76,38 +79,34 @@ export function exitRate(problem: Problem, inside: Uint8Array, opts: ExitRateOpt
       );
     }
     for (let i = 0; i < g.size; i++) qsd[i] /= mass;
-    const meanExitFromQsd = meanExitFrom(op, inside, v, mode.value, opts.preconditioner);
+    const meanExitFromQsd = meanExitFrom(op, solver, inside, v, mode.value);
     const prediction = opts.expr ? predictExit(g, opts.expr, problem, inside, qsd, mode.value) : notApplicable('no symbolic landscape was given, so the minimum and saddle cannot be refined');
     return { rate: mode.value, qsd, meanExitFromQsd, prediction, residual: mode.residual, converged: mode.converged, method: mode.method };
   } finally {
+    solver?.dispose();
     if (own) op.dispose();
   }
 }
 
 /**
- * Mean exit time from the start density √π·v: the backward equation −Lᵀ T = 1 on the inside
- * cells becomes −S_II w = √π with w = √π T, and E[τ] = Σ ρ_i T_i / Σ ρ_i = Σ v_i w_i / Σ √π_i v_i
+ * Mean exit time from the start density √π·v: the backward equation −L T = 1 on the inside cells
+ * (L = Aᵀ, A the ρ-form matrix, T = 0 on absorbed cells) becomes −S_II w = √π with w = √π T, and E[τ] = Σ ρ_i T_i / Σ ρ_i = Σ v_i w_i / Σ √π_i v_i
  * (no division by a small √π). Solved by the eigen module's PCG to 1e-12: T is smooth across the
  * basin, so the face differences of w = √π T, and the solve, keep their relative accuracy.
  */
-function meanExitFrom(op: FvOperator, inside: Uint8Array, v: Float64Array, rate: number, preconditioner?: RestrictedPreconditioner): number {
-  const solver = restrictedSolver(op, inside, preconditioner);
-  try {
-    const n = solver.form.size;
-    const b = new Float64Array(n);
-    for (let i = 0; i < n; i++) b[i] = inside[i] ? op.sqrtPi[i] : 0;
-    const w = new Float64Array(n);
-    solver.solve(b, w, 1e-12, rate, 100000);
-    let num = 0;
-    let den = 0;
-    for (let i = 0; i < n; i++) {
-      num += v[i] * w[i];
-      den += b[i] * v[i];
-    }
-    return num / den;
-  } finally {
-    solver.dispose();
+function meanExitFrom(op: FvOperator, solver: RestrictedSolver, inside: Uint8Array, v: Float64Array, rate: number): number {
+  const n = solver.form.size;
+  const b = new Float64Array(n);
+  for (let i = 0; i < n; i++) b[i] = inside[i] ? op.sqrtPi[i] : 0;
+  const w = new Float64Array(n);
+  solver.solve(b, w, 1e-12, rate, 100000);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += v[i] * w[i];
+    den += b[i] * v[i];
   }
+  return num / den;
 }
 
 function notApplicable(why: string): ExitPrediction {
