@@ -65,7 +65,8 @@ describe('committor in 2-D', () => {
       expect(res.converged).toBe(true);
       const a = Math.max(...xs.filter((x) => x <= -1));
       const b = Math.min(...xs.filter((x) => x >= 0.9));
-      const scale = c.noise.kind === 'multiplicative' ? (x: number): number => Math.pow(c.g(x), 2 / c.noise.etaSigma) : (x: number): number => Math.exp(c.g(x) / (c.noise as { D: number }).D);
+      const noise = c.noise;
+      const scale = noise.kind === 'multiplicative' ? (x: number): number => Math.pow(c.g(x), 2 / noise.etaSigma) : (x: number): number => Math.exp(c.g(x) / noise.D);
       const total = simpson(scale, a, b);
       let worst = 0;
       for (let i = 0; i < nx; i++) {
