@@ -180,41 +180,37 @@ export function solveAbsorbing(op: FvOperator, absorbed: Uint8Array, source: Flo
 
 /**
  * 1-D: the rows of L itself, Σ_j rate(i→j)(u_j − u_i) = −s_i, by elimination. They need no √π
- * (rates are O(D/h²) differences-of-ψ coefficients) and form a diagonally dominant M-matrix, so
- * Thomas without pivoting is stable; the multigrid has no 1-D kernels.
+ * (rates are O(D/h²) coefficients formed from differences of ψ), and the multigrid has no 1-D
+ * kernels. Plain Thomas would form the pivot −(up + down) − down·c with c → −1 behind a
+ * reflecting wall, cancelling to 0 when up ≪ down (a near-zero of D); carrying e = 1 + c instead
+ * gives the pivot −up − down·e, a sum of terms of one sign, so no cancellation at any ratio.
  */
 function solveTridiagonal(op: FvOperator, absorbed: Uint8Array, source: Float64Array | null, boundary: Float64Array | null): AbsorbingResult {
   const n = op.grid.size;
   const up = op.fwd[0]; // rate i → i+1
   const down = op.bwd[0]; // bwd[i]: rate i+1 → i
-  // Row i: lo_i u_{i−1} + di_i u_i + hi_i u_{i+1} = rhs_i
   const c = new Float64Array(n);
   const d = new Float64Array(n);
   const u = new Float64Array(n);
-  let prevC = 0;
-  let prevD = 0;
+  let ePrev = 0;
+  let dPrev = 0;
   for (let i = 0; i < n; i++) {
-    let lo = 0;
-    let di: number;
-    let hi = 0;
-    let rhs: number;
     if (absorbed[i]) {
-      di = 1;
-      rhs = boundary ? boundary[i] : 0;
-    } else {
-      const rUp = i + 1 < n ? up[i] : 0;
-      const rDown = i > 0 ? down[i - 1] : 0;
-      lo = rDown;
-      hi = rUp;
-      di = -(rUp + rDown);
-      rhs = source ? -source[i] : 0;
+      c[i] = 0;
+      d[i] = boundary ? boundary[i] : 0;
+      ePrev = 1;
+      dPrev = d[i];
+      continue;
     }
-    const denom = di - lo * prevC;
-    if (!(denom !== 0)) throw new RangeError('solveAbsorbing: a free cell reaches no absorbed cell (singular system)');
-    c[i] = hi / denom;
-    d[i] = (rhs - lo * prevD) / denom;
-    prevC = c[i];
-    prevD = d[i];
+    const rUp = i + 1 < n ? up[i] : 0;
+    const rDown = i > 0 ? down[i - 1] : 0;
+    // Row i: rDown u_{i−1} − (rUp + rDown) u_i + rUp u_{i+1} = −s_i, with u_{i−1} = d_{i−1} − c_{i−1} u_i.
+    const pivot = -rUp - rDown * ePrev;
+    if (!(pivot < 0)) throw new RangeError('solveAbsorbing: a free cell reaches no absorbed cell (singular system)');
+    c[i] = rUp / pivot;
+    d[i] = ((source ? -source[i] : 0) - rDown * dPrev) / pivot;
+    ePrev = (-rDown * ePrev) / pivot;
+    dPrev = d[i];
   }
   u[n - 1] = d[n - 1];
   for (let i = n - 2; i >= 0; i--) u[i] = d[i] - c[i] * u[i + 1];

@@ -8,13 +8,23 @@ import { InputError } from '../errors.js';
  * behind it never reaches a set on the other side and the Dirichlet system is singular there.
  */
 
-/** For each cell, whether it is joined to cell `to` through a positive face (-1: none). */
+/**
+ * Faces whose D is below this fraction of the largest face D count as D = 0: f evaluated on a face
+ * through a zero of f gives (round-off)² ~ 1e-32, not 0, and the process cannot cross there.
+ */
+export const ZERO_FACE_D = 1e-14;
+
+/** Calls visit(i, j) for each face between cells i < j that probability can cross. */
 function forFaces(op: FvOperator, visit: (i: number, j: number) => void): void {
   const g = op.grid;
+  let maxD = 0;
+  for (const fd of op.problem.faceD) for (const v of fd) if (v > maxD) maxD = v;
+  const floor = ZERO_FACE_D * maxD;
   for (let k = 0; k < g.dim; k++) {
     const s = g.strides[k];
     const w = op.sym[k];
-    for (let i = 0; i + s < g.size; i++) if (w[i] > 0 && Math.floor(i / s) % g.n[k] < g.n[k] - 1) visit(i, i + s);
+    const fd = op.problem.faceD[k];
+    for (let i = 0; i + s < g.size; i++) if (w[i] > 0 && fd[i] > floor && Math.floor(i / s) % g.n[k] < g.n[k] - 1) visit(i, i + s);
   }
 }
 
