@@ -1,7 +1,6 @@
 /**
  * The figure of `fpsolve committor` / `fpsolve escape`: the solved field as a line (1-D), a
- * heatmap (2-D) or its three mid-slices (3-D), with the sets' cells marked where the field is
- * fixed by the Dirichlet data.
+ * heatmap (2-D) or three axis slices (3-D) through a set's point.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { Grid } from '../../solvers/grid.js';
@@ -20,6 +19,8 @@ export interface FieldFigureInput {
   values: Float64Array;
   /** Log colour for a field spanning decades (mean exit times). */
   logScale?: boolean;
+  /** 3-D: the slices pass through this point (a set's point), else through the middle cells. */
+  through?: number[];
 }
 
 function lineSpec(input: FieldFigureInput): TopLevelSpec {
@@ -48,7 +49,8 @@ function panelsOf(input: FieldFigureInput): HeatmapPanel[] {
     g.dim === 2
       ? [{ plane: extractPlane(view, g), where: '' }]
       : [0, 1, 2].map((axis) => {
-          const at = Math.floor(g.n[axis] / 2);
+          const p = input.through?.[axis];
+          const at = p === undefined ? Math.floor(g.n[axis] / 2) : Math.min(g.n[axis] - 1, Math.max(0, Math.floor((p - g.lo[axis]) / g.h[axis])));
           const x = g.lo[axis] + (at + 0.5) * g.h[axis];
           return { plane: extractPlane(view, g, { axis, at }), where: ` at ${AXIS_NAMES[axis]} = ${+x.toPrecision(4)}` };
         });

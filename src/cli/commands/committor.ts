@@ -86,7 +86,7 @@ Exit codes: 0 ok, 2 bad input (sets empty, overlapping, outside the box or unrea
           fields[k] = `${base}.npy`;
           if (o.figure) {
             const { fieldFigure } = await import('../../escape/figure.js');
-            const fig = await fieldFigure({ name: base, title: `committor: P(reach ${t.set.label} first)`, label: 'q', grid: setup.grid, values: t.q });
+            const fig = await fieldFigure({ name: base, title: `committor: P(reach ${t.set.label} first)`, label: 'q', grid: setup.grid, values: t.q, through: t.set.point });
             writeFileSync(join(o.out, `${base}.svg`), fig.svg);
           }
         }

@@ -109,7 +109,7 @@ discretized by the run's scheme (docs/escape.md). Exit codes: 0 ok, 2 bad input,
         field = 'mfpt.npy';
         if (o.figure) {
           const { fieldFigure } = await import('../../escape/figure.js');
-          const fig = await fieldFigure({ name: 'mfpt', title: `mean first-passage time to ${res.to.label}`, label: 'T', grid: setup.grid, values: res.T, logScale: true });
+          const fig = await fieldFigure({ name: 'mfpt', title: `mean first-passage time to ${res.to.label}`, label: 'T', grid: setup.grid, values: res.T, logScale: true, through: res.to.basinExit ? res.from.point : res.to.point });
           writeFileSync(join(o.out, 'mfpt.svg'), fig.svg);
         }
       }
