@@ -95,7 +95,8 @@ discretized by the run's scheme (docs/escape.md). Exit codes: 0 ok, 2 bad input,
       let qsd: QsdReport | null = null;
       let qsdNote: string | undefined;
       try {
-        const e = exitRate(setup.problem, res.inside);
+        // The symbolic landscape lets it refine the minimum and saddle for the Kramers/Mori prediction; the operator is reused.
+        const e = exitRate(setup.problem, res.inside, { expr: setup.landscape.compiled, op: setup.op });
         qsd = { rate: e.rate, meanExitFromQsd: e.meanExitFromQsd, prediction: e.prediction };
       } catch (err) {
         // The mean first-passage time stands on its own; the eigen-solve's failure is reported beside it.
