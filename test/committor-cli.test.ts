@@ -52,7 +52,7 @@ describe('fpsolve committor / escape through the CLI', () => {
     const dir = tempDir({ 'cut.yaml': scenario('x^2', '[[-1, 1]]', '[40]', '[0.5]', '[0.1]') });
     for (const args of [
       ['committor', 'cut.yaml', '--from', 'x=-0.9:radius=0.05', '--to', 'x=-0.5:radius=0.05'],
-      ['escape', 'cut.yaml', '--from', 'x=0.5:radius=0.1'],
+      ['escape', 'cut.yaml', '--from', 'x=0.5:radius=0.1', '--to', 'basin'],
     ]) {
       const r = fpsolve(args, { cwd: dir });
       expect(r.code).toBe(2);

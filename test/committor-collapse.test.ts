@@ -101,6 +101,8 @@ describe('bad input is one line on stderr, exit 2, naming the option', () => {
     { name: 'no --from with one target', run: () => computeCommittor(input(dw), undefined, 'min2'), option: '--from', words: /required unless --to is 'each'/ },
     { name: 'a target behind a zero-diffusion face (escape)', run: () => computeEscape(input(cut), 'x=-0.5:radius=0.1', 'x=0.5:radius=0.1'), option: '--to', words: /cannot reach/ },
     { name: 'a region reaching neither set (committor)', run: () => computeCommittor(input(cut), 'x=-0.9:radius=0.05', 'x=-0.5:radius=0.05'), option: '--to', words: /cannot reach/ },
+    { name: 'a basin that is the whole box (--to basin)', run: () => computeEscape(input(cut), 'x=0.5:radius=0.1', 'basin'), option: '--to', words: /whole box/ },
+    { name: 'no other well to reach (escape without --to)', run: () => computeEscape(input(buildOperator([[-1, 1]], [40], (x) => 1 + x * x, { kind: 'multiplicative', etaSigma: 1, eps: 0 })), 'min1', undefined), option: '--from', words: /only minimum/ },
     { name: 'a target enclosed by the other set', run: () => computeCommittor(input(cut), 'x=0.5:radius=0.3', 'x=0.5:radius=0.3'), option: '--to', words: /overlaps/ },
   ];
   for (const c of cases) {

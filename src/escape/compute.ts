@@ -161,7 +161,7 @@ export function descentBasin(op: FvOperator, seed: number): Uint8Array {
 
 export interface EscapeResult {
   from: SetInfo;
-  /** The absorbing set: --to, or everything outside the descent basin of --from. */
+  /** The absorbing set: --to, every other well (no --to), or everything outside the descent basin of --from (`--to basin`). */
   to: SetInfo & { basinExit: boolean };
   /** Mean first-passage time to the absorbing set, per cell (0 on it). */
   T: Float64Array;
@@ -177,8 +177,12 @@ export interface EscapeResult {
 }
 
 /**
- * Mean first-passage time from --from to --to, or, without --to, out of the descent basin of
- * --from's point (the first time the process crosses the basin boundary).
+ * Mean first-passage time from --from to a target: `--to SET`; `--to basin`: out of the descent
+ * basin of --from's point (the first crossing of the basin boundary, about half the transition
+ * time: the committor is 1/2 at the saddle); no --to: to any other well, i.e. the union of the
+ * default sets of every other zero component (or, when f has none, every other minimum). The last
+ * is the transition Kramers' and Mori's laws describe: the saddle lies inside the region the
+ * process is confined to, and the exit rate of its quasi-stationary distribution is their rate.
  */
 export function computeEscape(input: EscapeInput, from: string, to: string | undefined): EscapeResult {
   const op = input.op;
@@ -188,20 +192,33 @@ export function computeEscape(input: EscapeInput, from: string, to: string | und
   const fromSet = resolveSet('--from', parseSetSpec('--from', from, grid.dim), grid, f, all);
   let target: ResolvedSet;
   let basinExit = false;
-  if (to === undefined || to.trim() === '') {
+  let blame: '--from' | '--to' = '--to';
+  const t = to?.trim() ?? '';
+  if (t === 'basin') {
     const basin = descentBasin(op, nearestCell(grid, fromSet));
     for (let i = 0; i < grid.size; i++) if (fromSet.mask[i]) basin[i] = 1;
     const mask = Uint8Array.from(basin, (b) => 1 - b);
     let cells = 0;
     for (const v of mask) cells += v;
-    if (cells === 0) throw new InputError(`--from: the descent basin of '${fromSet.label}' is the whole box, so there is nowhere to escape to: give a target with --to`);
+    if (cells === 0) throw new InputError(`--to: the descent basin of --from '${fromSet.label}' is the whole box, so there is no basin boundary to cross: give a target set`);
     target = { label: `outside the basin of ${fromSet.label}`, mask, cells, point: fromSet.point };
     basinExit = true;
+  } else if (t === '') {
+    const others = eachSet(all).filter((s) => !fromSet.mask[s.cell]);
+    if (others.length === 0) throw new InputError(`--from: '${fromSet.label}' is the only ${all.some((s) => s.kind === 'zero') ? 'zero component' : 'minimum'} on this grid, so there is no other well to reach: give --to (a set, or 'basin' for the time to leave its basin)`);
+    const sets = others.map((s) => resolveSet('--to', parseSetSpec('--to', s.name, grid.dim), grid, f, all));
+    const mask = new Uint8Array(grid.size);
+    for (const s of sets) for (let i = 0; i < grid.size; i++) if (s.mask[i]) mask[i] = 1;
+    let cells = 0;
+    for (const v of mask) cells += v;
+    target = { label: `any other well (${others.map((s) => s.name).join(', ')})`, mask, cells, point: sets[0].point };
+    checkDisjoint(grid, { option: '--from', set: fromSet }, { option: '--from', set: target });
+    blame = '--from';
   } else {
-    target = resolveSet('--to', parseSetSpec('--to', to, grid.dim), grid, f, all);
+    target = resolveSet('--to', parseSetSpec('--to', t, grid.dim), grid, f, all);
     checkDisjoint(grid, { option: '--from', set: fromSet }, { option: '--to', set: target });
   }
-  checkReachable(op, target.mask, [{ option: basinExit ? '--from' : '--to', label: target.label, mask: target.mask }]);
+  checkReachable(op, target.mask, [{ option: blame, label: target.label, mask: target.mask }]);
   const t0 = performance.now();
   const r = checked(solveAbsorbing(op, target.mask, new Float64Array(grid.size).fill(1), null, input.solver), `mean first-passage time to '${target.label}'`);
   const seconds = (performance.now() - t0) / 1000;

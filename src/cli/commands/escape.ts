@@ -43,7 +43,7 @@ export interface EscapeFile {
   cells: number[];
   regime: string;
   from: SetInfo;
-  /** The absorbing set: --to, or (basinExit) every cell outside the descent basin of --from. */
+  /** The absorbing set: --to, every other well (no --to), or (basinExit, `--to basin`) every cell outside the descent basin of --from. */
   to: SetInfo & { basinExit: boolean };
   meanExitTime: {
     /** E T from the scenario's initial density. */
@@ -67,7 +67,7 @@ export function escapeCommand(): Command {
     .argument('<scenario>', 'scenario file (.yaml, .yml or .json)')
     .addOption(setOption())
     .addOption(new Option('--from <set>', 'the set (basin) the process starts in').makeOptionMandatory())
-    .option('--to <set>', 'the target set (default: everything outside the descent basin of --from)')
+    .option('--to <set>', "the target set, or 'basin' for the time to leave the descent basin of --from (default: any other well: every other zero component, or minimum when f has none)")
     .option('--tol <r>', 'relative residual of the CG solve (1e-14 to 1e-2)', parseTolerance, 1e-10)
     .option('--json', 'print report.json to stdout instead of the text summary')
     .option('-o, --out <dir>', 'write report.json, mfpt.npy (+ axes and manifest) and mfpt.svg into <dir>')
@@ -80,6 +80,7 @@ ${SET_SYNTAX_HELP}
 Examples:
   $ fpsolve escape scenarios/double-well-2d.yaml --from min1
   $ fpsolve escape scenarios/double-well-2d.yaml --from min2 --to 'min1:radius=0.2' -o out/
+  $ fpsolve escape scenarios/double-well-2d.yaml --from min1 --to basin
   $ fpsolve escape scenarios/pearson-1d.yaml --from 'x=0:radius=0.1' --to 'x=2:radius=0.1' --json | jq .meanExitTime
 
 What is solved: L T = −1 off the target, T = 0 on it, L the generator of the SDE (backward operator)
