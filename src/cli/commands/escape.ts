@@ -63,7 +63,7 @@ export interface EscapeFile {
 
 export function escapeCommand(): Command {
   return new Command('escape')
-    .description('mean first-passage time T(θ) out of a basin (or to a target set), from ρ₀ and from the basin, with the exit rate of the quasi-stationary distribution and the Kramers/Mori prediction')
+    .description('mean first-passage time T(θ) from a well to any other (or to a target set, or out of its basin), from ρ₀ and from the well, with the exit rate of the quasi-stationary distribution and the Kramers/Mori prediction')
     .argument('<scenario>', 'scenario file (.yaml, .yml or .json)')
     .addOption(setOption())
     .addOption(new Option('--from <set>', 'the set (basin) the process starts in').makeOptionMandatory())
