@@ -29,6 +29,8 @@ export const E2E = [
   'test/worker-pool.test.ts',
   'test/thread-scheduling.test.ts',
   'test/gpu-lazy.test.ts',
+  // fpsolve committor / escape through the built CLI (three spawns).
+  'test/committor-cli.test.ts',
 ];
 
 export default defineConfig({

@@ -8,6 +8,8 @@ import { checkCommand } from './commands/check.js';
 import { sweepCommand } from './commands/sweep.js';
 import { simulateCommand } from './commands/simulate.js';
 import { workerCommand } from './commands/worker.js';
+import { committorCommand } from './commands/committor.js';
+import { escapeCommand } from './commands/escape.js';
 import { oneLine, takeExitCode, USAGE_HINT } from './commands/shared.js';
 import { describeFailure } from '../failure-report.js';
 import { asInfrastructureFailure, SolverFailure } from '../../solvers/base/failures.js';
@@ -30,7 +32,7 @@ export function buildProgram(): Command {
     // Options after a command name belong to that command: `sweep merge … --out d` must not give --out to `sweep`.
     .enablePositionalOptions()
     .addHelpText('after', '\nRun `fpsolve <command> --help` for each command\'s options and examples.');
-  for (const cmd of [runCommand(), validateCommand(), gapCommand(), sweepCommand(), checkCommand(), simulateCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [runCommand(), validateCommand(), gapCommand(), sweepCommand(), checkCommand(), simulateCommand(), committorCommand(), escapeCommand()]) program.addCommand(cmd.exitOverride());
   // Internal: the persistent process of src/parallel/worker-pool.ts, not for users.
   program.addCommand(workerCommand().exitOverride(), { hidden: true });
   // A usage error is one line on stderr like every exit 2 (the hint folded in); addCommand does not pass settings down, so each command gets it.

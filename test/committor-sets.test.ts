@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { Grid } from '../solvers/grid.js';
+import { discreteMinima, namedSets, parseSetSpec, resolveSet } from '../src/sets/sets.js';
+import { descentBasin } from '../src/escape/compute.js';
+import { buildOperator } from './helpers/problems.js';
+
+/** Set specs resolved on the grid, against sets computed here from their definitions. */
+
+function fOn(grid: Grid, fn: (...x: number[]) => number): Float64Array {
+  return Float64Array.from({ length: grid.size }, (_, i) => fn(...grid.centre(i)));
+}
+
+describe('set specs', () => {
+  const grid = new Grid([[-2, 2]], [400]);
+  // Tilted double well: minima near x = −1 (deeper) and x = +1.
+  const fn = (x: number): number => (x * x - 1) ** 2 + 0.3 * x + 1;
+  const f = fOn(grid, fn);
+  const named = namedSets(grid, f, []);
+
+  it('minima are named lowest first', () => {
+    expect(named.map((s) => s.name)).toEqual(['min1', 'min2']);
+    expect(named[0].point[0]).toBeLessThan(0);
+    expect(named[1].point[0]).toBeGreaterThan(0);
+    expect(f[named[0].cell]).toBeLessThan(f[named[1].cell]);
+  });
+
+  it('sublevel=C is the interval around the minimum where f ≤ f(min) + C (bisection on f here)', () => {
+    const c = 0.5;
+    const s = resolveSet('--to', parseSetSpec('--to', `min2:sublevel=${c}`, 1), grid, f, named);
+    const level = f[named[1].cell] + c;
+    // The interval's ends by bisection on the continuous f from the minimum outwards.
+    const end = (from: number, to: number): number => {
+      let a = from;
+      let b = to;
+      for (let k = 0; k < 60; k++) {
+        const m = (a + b) / 2;
+        if (fn(m) <= level) a = m;
+        else b = m;
+      }
+      return a;
+    };
+    const x0 = named[1].point[0];
+    const lo = end(x0, 0);
+    const hi = end(x0, 2);
+    const xs = grid.centres(0);
+    for (let i = 0; i < grid.size; i++) {
+      // Cells whose centre is clearly inside / outside (a half-cell margin for the cell-average/centre difference).
+      if (xs[i] > lo + grid.h[0] && xs[i] < hi - grid.h[0]) expect(s.mask[i]).toBe(1);
+      if (xs[i] < lo - grid.h[0] || xs[i] > hi + grid.h[0]) expect(s.mask[i]).toBe(0);
+    }
+  });
+
+  it('radius=R is the cells with centre within R of the point', () => {
+    const s = resolveSet('--from', parseSetSpec('--from', 'x=0.3:radius=0.05', 1), grid, f, named);
+    const xs = grid.centres(0);
+    for (let i = 0; i < grid.size; i++) expect(s.mask[i]).toBe(Math.abs(xs[i] - 0.3) <= 0.05 ? 1 : 0);
+    expect(s.cells).toBe(10);
+  });
+
+  it('a flat pair of minima on a symmetric grid is one minimum, and its descent basin is the whole well', () => {
+    const g2 = new Grid([[-2, 2], [-2, 2]], [128, 128]);
+    const op = buildOperator([[-2, 2], [-2, 2]], [128, 128], (x, y) => 0.05 + (x * x - 1) ** 2 + y * y, { kind: 'multiplicative', etaSigma: 0.5, eps: 0 });
+    const mins = discreteMinima(g2, op.problem.f);
+    expect(mins.length).toBe(2);
+    const basin = descentBasin(op, mins[0]);
+    let count = 0;
+    for (let i = 0; i < g2.size; i++) {
+      count += basin[i];
+      // The separatrix is x = 0: every cell on the minimum's side is in its basin.
+      const [x] = g2.centre(i);
+      expect(basin[i]).toBe(Math.sign(x) === Math.sign(g2.centre(mins[0])[0]) ? 1 : 0);
+    }
+    expect(count).toBe(g2.size / 2);
+  });
+});
