@@ -11,6 +11,7 @@ import { attachWalls } from '../diagnostics/walls.js';
 import { InputError } from '../errors.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
 import { attachEstimates } from '../estimators/run-report.js';
+import { attachCriticalLimit } from '../estimators/critical-limit.js';
 import { buildReport } from '../report/build.js';
 import { checkStepBudget } from './budget.js';
 import { BackendUnavailable, resolveBackend, type ResolvedBackend } from '../../solvers/backend/select.js';
@@ -131,6 +132,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     const report = buildReport({ loaded, setup, integrator, series: series.series, status, error, delta, tracker: distances, wallSeconds: wallSeconds(), backend: resolved });
     if (outcome.failure) report.failure = outcome.failure;
     attachWalls(report, setup, rho);
+    attachCriticalLimit(report, setup);
     integrator.dispose();
     // A stopped run's budget is spent: the gap estimate (seconds to minutes on big grids) is skipped.
     if (opts.gap !== false && status !== 'interrupted' && status !== 'incomplete') {
