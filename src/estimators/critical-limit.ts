@@ -464,3 +464,35 @@ export function attachCriticalLimit(report: RunReport, setup: Setup): void {
     report.notes.push(`criticalLimit: not computed (${(e as Error).message})`);
   }
 }
+
+/** Rows of report.html's summary table: the threshold line and one row per component. */
+export function criticalLimitRows(c: CriticalLimitReport): [string, string][] {
+  const [head, ...rest] = formatCriticalLimitLines(c);
+  return [['critical-noise limit', head.replace(/^critical-noise limit: /, '')], ...rest.map((l): [string, string] => {
+    const m = /^\s*\[(\d+)\] (.*)$/.exec(l);
+    return m ? [`  component ${m[1]}`, m[2]] : ['', l.trim()];
+  })];
+}
+
+/** What a sweep keeps of a point's criticalLimit (results.jsonl `critical`): enough for summary.csv and the phase diagram. */
+export interface CriticalSummary {
+  etaSigma: number;
+  threshold: number | null;
+  codimension: number | null;
+  expectedDisagreement: number | null;
+  maxDeviation: number | null;
+  slowingDown: { h: number; value: number } | null;
+  components: { location: number[]; piMass: number; piFraction: number | null; predictedWeight: number | null }[];
+}
+
+export function criticalSummary(c: CriticalLimitReport): CriticalSummary {
+  return {
+    etaSigma: c.etaSigma,
+    threshold: c.threshold,
+    codimension: c.codimension,
+    expectedDisagreement: c.expectedDisagreement,
+    maxDeviation: c.maxDeviation,
+    slowingDown: c.slowingDown,
+    components: c.components.map((k) => ({ location: k.location, piMass: k.piMass, piFraction: k.piFraction, predictedWeight: k.predictedWeight })),
+  };
+}
