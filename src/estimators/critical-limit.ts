@@ -113,10 +113,21 @@ export type HessianAt = (p: readonly number[]) => number[][];
 export function hessianOf(compiled: { at(p: readonly number[]): number; hessian?(): readonly (readonly { at(p: readonly number[]): number }[])[] }, grid: Grid): HessianAt {
   try {
     const H = compiled.hessian?.();
-    if (H) return (p) => H.map((row) => row.map((h) => h.at(p)));
+    if (H) {
+      const fd = differences(compiled, grid);
+      // A quotient such as 1/(1/q₁ + 1/q₂) has 0/0 in its symbolic second derivatives at a zero.
+      return (p) => {
+        const v = H.map((row) => row.map((h) => h.at(p)));
+        return v.every((row) => row.every(Number.isFinite)) ? v : fd(p);
+      };
+    }
   } catch {
     // A landscape without symbolic second derivatives: differences below.
   }
+  return differences(compiled, grid);
+}
+
+function differences(compiled: { at(p: readonly number[]): number }, grid: Grid): HessianAt {
   const s = grid.hi.map((hi, k) => 1e-4 * (hi - grid.lo[k]));
   return (p) => {
     const d = p.length;
@@ -436,28 +447,33 @@ export function formatCriticalLimitLines(c: CriticalLimitReport): string[] {
   return lines;
 }
 
+/** The criticalLimit of a set-up problem (its grid π, regime and landscape), or null without zeros of f. */
+export function criticalLimitOf(setup: Pick<Setup, 'grid' | 'problem' | 'regime' | 'landscape'>): CriticalLimitReport | null {
+  const { grid, problem, regime, landscape } = setup;
+  const compiled = landscape.compiled;
+  let gradientAt: ((p: readonly number[]) => number[]) | undefined;
+  try {
+    const g = compiled.gradient();
+    gradientAt = (p) => g.map((gk) => gk.at(p));
+  } catch {
+    gradientAt = undefined;
+  }
+  return criticalLimit({
+    grid,
+    noise: problem.noise,
+    regime,
+    f: problem.f,
+    logPi: problem.logPi(),
+    fAt: (p) => compiled.at(p),
+    hessianAt: hessianOf(compiled, grid),
+    ...(gradientAt ? { gradientAt } : {}),
+  });
+}
+
 /** Adds `criticalLimit` to a run report when f has zeros for π to concentrate on. */
 export function attachCriticalLimit(report: RunReport, setup: Setup): void {
   try {
-    const { grid, problem, regime, landscape } = setup;
-    const compiled = landscape.compiled;
-    let gradientAt: ((p: readonly number[]) => number[]) | undefined;
-    try {
-      const g = compiled.gradient();
-      gradientAt = (p) => g.map((gk) => gk.at(p));
-    } catch {
-      gradientAt = undefined;
-    }
-    const c = criticalLimit({
-      grid,
-      noise: problem.noise,
-      regime,
-      f: problem.f,
-      logPi: problem.logPi(),
-      fAt: (p) => compiled.at(p),
-      hessianAt: hessianOf(compiled, grid),
-      ...(gradientAt ? { gradientAt } : {}),
-    });
+    const c = criticalLimitOf(setup);
     if (c) report.criticalLimit = c;
   } catch (e) {
     // A diagnostic must not cost the run its report.
