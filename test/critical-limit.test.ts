@@ -6,7 +6,6 @@
  * quadrature of ∫ f^−α written here, and a Monte Carlo of Gaussian orthant probabilities.
  */
 import { describe, expect, it } from 'vitest';
-import { Grid } from '../solvers/grid.js';
 import { Problem, isFault, type NoiseModel } from '../solvers/problem.js';
 import { parseScenarioText } from '../src/scenario/load.js';
 import { setUp } from '../src/run/setup.js';
