@@ -29,6 +29,8 @@ export const E2E = [
   'test/worker-pool.test.ts',
   'test/thread-scheduling.test.ts',
   'test/gpu-lazy.test.ts',
+  // The critical-noise recipe through `fpsolve run --html` and a two-point `fpsolve sweep`.
+  'test/critical-limit-cli.test.ts',
 ];
 
 export default defineConfig({
