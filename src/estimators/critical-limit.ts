@@ -163,22 +163,29 @@ export function basinMasses(grid: Grid, f: Float64Array, logPi: Float64Array, co
     for (const s of [-1, 0, 1]) rec([...pre, s]);
   };
   rec([]);
+  // Flat offsets of the neighbours; the multi-index runs along with i (last axis fastest), so no
+  // per-cell allocation on grids of millions of cells.
+  const offsets = steps.map((st) => st.reduce((a, v, k) => a + v * grid.strides[k], 0));
+  const idx = new Array<number>(d).fill(0);
   const next = new Int32Array(grid.size);
   for (let i = 0; i < grid.size; i++) {
-    const idx = grid.index(i);
     let best = i;
-    for (const st of steps) {
-      let j = 0;
+    for (let q = 0; q < steps.length; q++) {
+      const st = steps[q];
       let ok = true;
       for (let k = 0; k < d && ok; k++) {
         const m = idx[k] + st[k];
-        if (m < 0 || m >= grid.n[k]) ok = false;
-        else j += m * grid.strides[k];
+        ok = m >= 0 && m < grid.n[k];
       }
+      const j = i + offsets[q];
       // Strictly lower only: the descent always ends.
       if (ok && f[j] < f[best]) best = j;
     }
     next[i] = best;
+    for (let k = d - 1; k >= 0; k--) {
+      if (++idx[k] < grid.n[k]) break;
+      idx[k] = 0;
+    }
   }
   const owner = new Int32Array(grid.size).fill(-2);
   componentCells.forEach((cells, c) => cells.forEach((i) => (owner[i] = c)));
