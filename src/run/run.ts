@@ -132,8 +132,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     const report = buildReport({ loaded, setup, integrator, series: series.series, status, error, delta, tracker: distances, wallSeconds: wallSeconds(), backend: resolved });
     if (outcome.failure) report.failure = outcome.failure;
     attachWalls(report, setup, rho);
-    attachCriticalLimit(report, setup);
     integrator.dispose();
+    // After the integrator's buffers are freed: it allocates about 20 bytes per cell.
+    attachCriticalLimit(report, setup);
     // A stopped run's budget is spent: the gap estimate (seconds to minutes on big grids) is skipped.
     if (opts.gap !== false && status !== 'interrupted' && status !== 'incomplete') {
       opts.onPhase?.({ phase: 'gap', step: 'spectral gap' });
