@@ -311,3 +311,21 @@ describe('a valley in 3-D, f = e^x (y² + z²)/2: codimension 2, no critical noi
     expect(formatCriticalLimitLines(c)[0]).toContain('none');
   });
 });
+
+describe('a degenerate zero whose measured exponent is within its uncertainty of 3/2', () => {
+  // f ~ q_b^0.9999 near b: e = 1.5/0.9999 = 1.50015, measured ± 0.04; next to an exact 3/2 at a.
+  const qa = '(0.5*((x+0.4)^2+(y-0.1)^2+z^2))';
+  const qb = '((x-0.5)^2+(y+0.2)^2+(z-0.1)^2)^0.9999';
+  const s = setUp(parseScenarioText(scenario(`${qa}*${qb}/(${qa}+${qb})`, 5, 12), 'degenerate.yaml'));
+
+  it('withholds the prediction instead of giving the degenerate zero weight 0', () => {
+    const c = criticalLimitOf(s)!;
+    const types = c.components.map((k) => k.type).sort();
+    expect(types).toEqual(['degenerate', 'isolated quadratic']);
+    for (const k of c.components) {
+      expect(k.predictedWeight).toBeNull();
+      expect(k.why).toContain('not all isolated quadratic zeros');
+    }
+    expect(c.maxDeviation).toBeNull();
+  });
+});

@@ -334,7 +334,11 @@ export function criticalLimit(inp: CriticalLimitInput): CriticalLimitReport | nu
   const exps = comps.map((c) => c.exponent);
   const known = exps.every((e): e is number => e !== null);
   const eMin = known ? Math.min(...(exps as number[])) : null;
-  const atMin = (c: RegimeComponent): boolean => eMin !== null && c.exponent !== null && Math.abs(c.exponent - eMin) <= 1e-9 * Math.max(1, eMin);
+  // A measured exponent is only known to its uncertainty: within it of e_min, a component leads too.
+  const spread = (c: RegimeComponent): number => (c.exponentExact === null ? (c.exponentMeasured?.uncertainty ?? 0) : 0);
+  const argMin = eMin === null ? undefined : comps.find((c) => c.exponent === eMin);
+  const atMin = (c: RegimeComponent): boolean =>
+    eMin !== null && c.exponent !== null && c.exponent - eMin <= 1e-9 * Math.max(1, eMin) + spread(c) + (argMin ? spread(argMin) : 0);
   const leaders = comps.filter(atMin);
   const leadersQuadratic = leaders.length > 0 && leaders.every(isLeadingCandidate);
   const k = leadersQuadratic ? leaders[0].codimension : null;
