@@ -329,3 +329,32 @@ describe('a degenerate zero whose measured exponent is within its uncertainty of
     expect(c.maxDeviation).toBeNull();
   });
 });
+
+describe('a zero on the edge x = y = −1: the orthant share of N(0, A⁻¹) (oracles.md §9)', () => {
+  const zw = [-1, -1, -0.0777];
+  const zb = [0.5311, -0.2222, 0.1];
+  const sep = zb.map((v, k) => v - zw[k]);
+  const s = setUp(parseScenarioText(scenario(pairExpr(zw, zb), 4.5, 16), 'edge.yaml'));
+  // Sheppard: 1/4 + arcsin(ρ)/(2π), ρ the correlation of x and y under A⁻¹ (cofactors: Σ ∝ adj A).
+  const adj01 = -(A[1][0] * A[2][2] - A[1][2] * A[2][0]);
+  const adj00 = A[1][1] * A[2][2] - A[1][2] * A[2][1];
+  const adj11 = A[0][0] * A[2][2] - A[0][2] * A[2][0];
+  const omega = 0.25 + Math.asin(adj01 / Math.sqrt(adj00 * adj11)) / (2 * Math.PI);
+  const a = omega * det3(A) ** -0.5;
+  const b = det3(B) ** -0.5;
+
+  it('predicts ω·det(A)^−1/2 against det(B)^−1/2, and the grid π holds the exact share of x < 0 (cone quadrature)', () => {
+    const c = criticalLimitOf(s)!;
+    const k = c.components.find((q) => q.location[0] === -1 && q.location[1] === -1)!;
+    expect(Math.abs(k.wallFactor! - omega)).toBeLessThan(1e-12);
+    expect(Math.abs(k.predictedWeight! - a / (a + b))).toBeLessThan(1e-9);
+    const alpha = alphaOf(4.5);
+    const ma = coneIntegral([-1, -1, -1], [0, 1, 1], zw, pairNear(A, B, sep), alpha);
+    const mb = coneIntegral([0, -1, -1], [1, 1, 1], zb, pairNear(B, A, sep.map((v) => -v)), alpha);
+    const lp = s.problem.logPi();
+    let left = 0;
+    for (let i = 0; i < s.grid.size; i++) if (Math.floor(i / s.grid.strides[0]) < s.grid.n[0] / 2) left += Math.exp(lp[i]) * s.grid.cellVolume;
+    // Measured 4e-6 at 16³: the zero is located on both walls and its cells integrated through the model.
+    expect(Math.abs(left - ma / (ma + mb))).toBeLessThan(1e-4);
+  });
+});
