@@ -289,6 +289,9 @@ function locateMinimum(grid: Grid, f: PointFunction, start: readonly number[], e
     if (size < 1e-13 && s <= 1e-3 && mu === 0) break;
     s = Math.max(1e-3, Math.min(s / 4, 4 * size));
   }
+  // Converged to within rounding of a wall from inside: on it. The model integral then skips the
+  // face through the zero instead of integrating a face 1e-16 away, scaled by 1/|u|.
+  xi = xi.map((v, k) => (Math.abs(v) <= 1e-9 ? 0 : Math.abs(v - grid.n[k]) <= 1e-9 ? grid.n[k] : v));
   const { H, f0 } = derivatives(grid, f, xi, 1e-2);
   if (!choleskyOk(H) || !Number.isFinite(f0)) return null;
   return { xi, c: Math.max(0, f0) + eps, H };
