@@ -344,7 +344,8 @@ export function criticalLimit(inp: CriticalLimitInput): CriticalLimitReport | nu
   const k = leadersQuadratic ? leaders[0].codimension : null;
   const threshold = eMin !== null && eMin > 1 ? 2 / (eMin - 1) : null;
   const predictable = leadersQuadratic && threshold !== null;
-  // Relative order of the corrections: (d − 2α)/(d) is the size of the R^(d−2α) factor's spread over the basin.
+  // The radial factor R^(d−2α) changes across a basin by a relative amount of order d − 2α: that is
+  // the size of the corrections to the limit weights (oracles.md §7).
   const expectedDisagreement = eMin !== null && threshold !== null ? 2 * (eMin - alpha) : null;
   const components: CriticalLimitComponent[] = comps.map((c, i) => {
     const base = { component: i + 1, location: c.location.slice(), type: c.type, piMass: masses[i] };
@@ -368,7 +369,7 @@ export function criticalLimit(inp: CriticalLimitInput): CriticalLimitReport | nu
       };
     }
     const isolated = c.type === 'isolated quadratic';
-    const det = isolated ? H.length === d ? split(H, d).detPerp : null : null;
+    const det = isolated && H.length === d ? split(H, d).detPerp : null;
     const sides: { axis: number; sign: 1 | -1 }[] = [];
     c.location.forEach((v, a) => {
       const span = grid.hi[a] - grid.lo[a];
