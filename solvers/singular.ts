@@ -277,12 +277,21 @@ function locateMinimum(grid: Grid, f: PointFunction, start: readonly number[], e
     // Damped: on a coarse grid f need not be quadratic over a cell, and a full step may overshoot.
     const damp = Math.min(1, 0.5 / Math.max(...step.map(Math.abs)));
     for (let k = 0; k < step.length; k++) step[k] *= damp;
-    xi = xi.map((v, k) => v - step[k]);
+    // A zero on a wall: the early steps (wide difference stencils) land a little outside the box.
+    // Pulled back onto the wall, Newton converges onto it, and the model integral then skips the
+    // face through the zero (the cell holds the half of the zero's ball inside the box).
+    xi = xi.map((v, k) => {
+      const w = v - step[k];
+      return w < 0 && w >= -0.01 ? 0 : w > grid.n[k] && w <= grid.n[k] + 0.01 ? grid.n[k] : w;
+    });
     if (!xi.every((v, k) => Math.abs(v - start[k]) <= 1.5 && v >= 0 && v <= grid.n[k])) return null;
     const size = Math.max(...step.map(Math.abs));
     if (size < 1e-13 && s <= 1e-3 && mu === 0) break;
     s = Math.max(1e-3, Math.min(s / 4, 4 * size));
   }
+  // Converged to within rounding of a wall from inside: on it. The model integral then skips the
+  // face through the zero instead of integrating a face 1e-16 away, scaled by 1/|u|.
+  xi = xi.map((v, k) => (Math.abs(v) <= 1e-9 ? 0 : Math.abs(v - grid.n[k]) <= 1e-9 ? grid.n[k] : v));
   const { H, f0 } = derivatives(grid, f, xi, 1e-2);
   if (!choleskyOk(H) || !Number.isFinite(f0)) return null;
   return { xi, c: Math.max(0, f0) + eps, H };

@@ -8,7 +8,14 @@ export type Quantity =
   | { kind: 'rate'; name: string; rate: RateField }
   | { kind: 'final'; name: string; field: FinalField }
   | { kind: 'regime'; name: string }
-  | { kind: 'gap'; name: string; mode: number | null };
+  | { kind: 'gap'; name: string; mode: number | null }
+  | { kind: 'critical'; name: string; field: CriticalTop }
+  | { kind: 'criticalComponent'; name: string; component: number; field: CriticalField };
+
+const CRITICAL_TOP = ['maxDeviation', 'expectedDisagreement', 'threshold'] as const;
+const CRITICAL_FIELDS = ['piMass', 'piFraction', 'predictedWeight'] as const;
+export type CriticalTop = (typeof CRITICAL_TOP)[number];
+export type CriticalField = (typeof CRITICAL_FIELDS)[number];
 
 const RATES = ['chi', 'kl', 'meanLoss'] as const;
 const FINALS = ['l1', 'kl', 'chi2', 'log10Chi2', 'meanLoss', 'massBelowDelta', 'mass', 'minDensity'] as const;
@@ -22,9 +29,12 @@ export const QUANTITY_NAMES: readonly string[] = [
   'regime',
   'gap',
   'gap.modes[i]',
+  ...CRITICAL_TOP.map((f) => `criticalLimit.${f}`),
+  ...CRITICAL_FIELDS.map((f) => `criticalLimit.components[i].${f}`),
 ];
 
 const MODE = /^gap\.modes\[(0|[1-9][0-9]{0,3})\]$/;
+const CRITICAL_COMPONENT = /^criticalLimit\.components\[(0|[1-9][0-9]{0,2})\]\.([A-Za-z]+)$/;
 
 /** The quantity a name denotes, or undefined if it names none. */
 export function parseQuantity(name: string): Quantity | undefined {
@@ -40,6 +50,12 @@ export function parseQuantity(name: string): Quantity | undefined {
   if (name === 'gap') return { kind: 'gap', name, mode: null };
   const m = MODE.exec(name);
   if (m) return { kind: 'gap', name, mode: Number(m[1]) };
+  if (name.startsWith('criticalLimit.')) {
+    const top = name.slice('criticalLimit.'.length);
+    if ((CRITICAL_TOP as readonly string[]).includes(top)) return { kind: 'critical', name, field: top as CriticalTop };
+    const c = CRITICAL_COMPONENT.exec(name);
+    if (c && (CRITICAL_FIELDS as readonly string[]).includes(c[2])) return { kind: 'criticalComponent', name, component: Number(c[1]), field: c[2] as CriticalField };
+  }
   return undefined;
 }
 
@@ -83,6 +99,17 @@ export function extractQuantity(report: RunReport, q: Quantity): Extracted {
         return missing(`${q.name} is λ${q.mode + 1}, but this run report holds ${modes.length} mode(s) (λ1..λ${modes.length})`);
       }
       return finiteOr(modes[q.mode], q.name);
+    }
+    case 'critical':
+    case 'criticalComponent': {
+      const c = report.criticalLimit;
+      if (!c) return missing('this run report has no criticalLimit (f has no zero in the box, the noise is additive or has a floor, or this fpsolve predates it)');
+      if (q.kind === 'critical') return finiteOr(c[q.field], q.name);
+      const comps = Array.isArray(c.components) ? c.components : [];
+      if (q.component >= comps.length) return missing(`${q.name}: this run report has ${comps.length} zero-set component(s) (indices 0..${comps.length - 1})`);
+      const v = comps[q.component][q.field];
+      if (v === null && q.field !== 'piMass') return missing(`${q.name} is null: ${comps[q.component].why}`);
+      return finiteOr(v, q.name);
     }
   }
 }

@@ -30,6 +30,6 @@ export function reportNotes(r: RunReport): string[] {
     out.push(`${r.precision} backend: mass renormalized ${m.count} times (largest relative drift ${m.maxRelativeDrift.toExponential(2)} at report times, ${m.maxStepDrift.toExponential(2)} per step)`);
   }
   // The 'note:' lines of the console summary, in its order.
-  out.push(...(r.gap?.notes ?? []), ...(r.bounds?.notes ?? []), ...r.notes);
+  out.push(...(r.gap?.notes ?? []), ...(r.bounds?.notes ?? []), ...(r.criticalLimit?.notes ?? []), ...r.notes);
   return out;
 }

@@ -8,6 +8,7 @@ import type { RateFit } from '../diagnostics/rates.js';
 import type { RunReport } from './types.js';
 import { reportNotes } from './html-notes.js';
 import { formatSummary } from './summary.js';
+import { criticalLimitRows } from '../estimators/critical-limit.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -66,6 +67,7 @@ export function summaryRows(r: RunReport): [string, string][] {
   if (r.gap) rows.push([r.gap.label === 'spectral gap' ? 'spectral gap λ₁' : 'λ₁ (grid value)', gapCell(r.gap)]);
   if (r.gap?.doubt) rows.push(['λ₁ IN DOUBT', r.gap.doubt]);
   if (r.bounds?.muckenhoupt) rows.push(['Muckenhoupt bracket', `${fmt(r.bounds.muckenhoupt.lower, 4)} ≤ λ₁ ≤ ${fmt(r.bounds.muckenhoupt.upper, 4)}`]);
+  if (r.criticalLimit) rows.push(...criticalLimitRows(r.criticalLimit));
   rows.push(['fpsolve', `${r.fpsolve}, ${r.createdAt}`]);
   return rows;
 }

@@ -4,6 +4,7 @@ import type { WallsReport } from '../diagnostics/walls.js';
 import type { RegimeComponent, RegimeName } from '../diagnostics/regime.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ReportFailure } from '../failure-report.js';
+import type { CriticalLimitReport } from '../estimators/critical-limit.js';
 
 /** Spectral gap of the discrete generator (issue: Poincaré-rate estimates). */
 export interface GapReport {
@@ -140,6 +141,8 @@ export interface RunReport {
   rateRefusals?: { chi?: string; kl?: string; meanLoss?: string };
   /** Mass near and beyond the walls (src/diagnostics/walls.ts); absent in reports of older versions. */
   walls?: WallsReport;
+  /** Limit weights det(H_i)^−1/2 at the critical noise beside π's basin masses (docs/regime.md); absent without zeros of f. */
+  criticalLimit?: CriticalLimitReport;
   /** Added by the gap estimator; null when not computed (e.g. --no-gap). */
   gap?: GapReport | null;
   bounds?: BoundsReport | null;

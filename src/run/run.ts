@@ -11,6 +11,7 @@ import { attachWalls } from '../diagnostics/walls.js';
 import { InputError } from '../errors.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
 import { attachEstimates } from '../estimators/run-report.js';
+import { attachCriticalLimit } from '../estimators/critical-limit.js';
 import { buildReport } from '../report/build.js';
 import { checkStepBudget } from './budget.js';
 import { BackendUnavailable, resolveBackend, type ResolvedBackend } from '../../solvers/backend/select.js';
@@ -132,6 +133,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     if (outcome.failure) report.failure = outcome.failure;
     attachWalls(report, setup, rho);
     integrator.dispose();
+    // After the integrator's buffers are freed: it allocates about 20 bytes per cell.
+    attachCriticalLimit(report, setup);
     // A stopped run's budget is spent: the gap estimate (seconds to minutes on big grids) is skipped.
     if (opts.gap !== false && status !== 'interrupted' && status !== 'incomplete') {
       opts.onPhase?.({ phase: 'gap', step: 'spectral gap' });

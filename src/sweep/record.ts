@@ -6,6 +6,7 @@ import { EXIT } from '../errors.js';
 import type { ChildRunResult } from '../parallel/run-request.js';
 import type { RateFit } from '../diagnostics/rates.js';
 import type { JsonValue } from './points.js';
+import { criticalSummary, type CriticalSummary } from '../estimators/critical-limit.js';
 
 export interface RateSummary {
   value: number;
@@ -31,6 +32,8 @@ export interface SweepRecord {
   rates: { chi: RateSummary | null; kl: RateSummary | null; meanLoss: RateSummary | null };
   gap: number | null;
   final: { l1: number; kl: number; chi2: number | null; meanLoss: number; massBelowDelta: number } | null;
+  /** The run's criticalLimit, condensed (absent without zeros of f, or in records of older versions). */
+  critical?: CriticalSummary;
   /** Wall time of the point in its worker process. */
   wallSeconds: number;
   fpsolve: string;
@@ -78,6 +81,7 @@ export function recordFromChild(id: PointIdentity, res: ChildRunResult, aborted:
     rates: { chi: rate(r.rates.chi), kl: rate(r.rates.kl), meanLoss: rate(r.rates.meanLoss) },
     gap: r.gap?.value ?? null,
     final: { l1: f.l1, kl: f.kl, chi2: f.chi2, meanLoss: f.meanLoss, massBelowDelta: f.massBelowDelta },
+    ...(r.criticalLimit ? { critical: criticalSummary(r.criticalLimit) } : {}),
     wallSeconds: res.wallSeconds,
   };
   if (r.status === 'ok') return { ...base, status: 'ok', error: null, errorKind: null };

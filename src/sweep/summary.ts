@@ -7,6 +7,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { writeCsv, type CsvCell } from '../io/csv.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { renderSvg } from '../plot/vega.js';
+import { writePhaseDiagram } from '../plot/phase.js';
 import type { SweepRecord } from './record.js';
 import type { JsonValue } from './points.js';
 
@@ -19,7 +20,30 @@ function paramCell(v: JsonValue | undefined): CsvCell {
   return typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-export function summaryColumns(paramPaths: readonly string[]): string[] {
+/** Most zero-set components any record's criticalLimit has: one pair of columns each. */
+export function criticalComponentCount(records: readonly SweepRecord[]): number {
+  return records.reduce((m, r) => Math.max(m, r.critical?.components.length ?? 0), 0);
+}
+
+/** Critical-noise columns (docs/regime.md): present only when some point has a criticalLimit. */
+function criticalColumns(n: number): string[] {
+  if (n === 0) return [];
+  return ['etaSigma', 'critical_threshold', 'critical_expectedDisagreement', 'critical_maxDeviation', ...Array.from({ length: n }, (_, k) => [`piFraction_${k + 1}`, `limitWeight_${k + 1}`]).flat()];
+}
+
+function criticalCells(r: SweepRecord, n: number): CsvCell[] {
+  if (n === 0) return [];
+  const c = r.critical;
+  return [
+    c?.etaSigma ?? null,
+    c?.threshold ?? null,
+    c?.expectedDisagreement ?? null,
+    c?.maxDeviation ?? null,
+    ...Array.from({ length: n }, (_, k) => [c?.components[k]?.piFraction ?? null, c?.components[k]?.predictedWeight ?? null]).flat(),
+  ];
+}
+
+export function summaryColumns(paramPaths: readonly string[], criticalComponents = 0): string[] {
   return [
     'index',
     ...paramPaths,
@@ -28,13 +52,14 @@ export function summaryColumns(paramPaths: readonly string[]): string[] {
     ...RATE_NAMES.flatMap((n) => [`rate_${n}`, `rate_${n}_t0`, `rate_${n}_t1`]),
     'gap',
     ...FINAL_NAMES.map((n) => `final_${n}`),
+    ...criticalColumns(criticalComponents),
     'wallSeconds',
     'error',
     'key',
   ];
 }
 
-export function summaryRows(records: readonly SweepRecord[], paramPaths: readonly string[]): CsvCell[][] {
+export function summaryRows(records: readonly SweepRecord[], paramPaths: readonly string[], criticalComponents = 0): CsvCell[][] {
   return [...records]
     .sort((a, b) => a.index - b.index)
     .map((r) => [
@@ -48,6 +73,7 @@ export function summaryRows(records: readonly SweepRecord[], paramPaths: readonl
       }),
       r.gap,
       ...FINAL_NAMES.map((n) => r.final?.[n] ?? null),
+      ...criticalCells(r, criticalComponents),
       r.wallSeconds,
       r.error,
       r.key,
@@ -56,7 +82,8 @@ export function summaryRows(records: readonly SweepRecord[], paramPaths: readonl
 
 export function writeSummaryCsv(dir: string, records: readonly SweepRecord[], paramPaths: readonly string[]): string {
   const path = join(dir, 'summary.csv');
-  writeCsv(path, summaryColumns(paramPaths), summaryRows(records, paramPaths));
+  const n = criticalComponentCount(records);
+  writeCsv(path, summaryColumns(paramPaths, n), summaryRows(records, paramPaths, n));
   return path;
 }
 
@@ -138,5 +165,7 @@ export async function writePlots(dir: string, records: readonly SweepRecord[], p
     writeFileAtomic(file, await renderSvg(spec));
     written.push(file);
   }
+  const phase = await writePhaseDiagram(dir, records);
+  if (phase !== null) written.push(phase);
   return written;
 }
