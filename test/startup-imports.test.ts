@@ -42,7 +42,7 @@ Module._resolveFilename = function (...args) {
   );
   const r = fpsolve(args, { env: { NODE_OPTIONS: `--import ${pathToFileURL(join(dir, 'register.mjs')).href}` } });
   const files = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean).map((u) => (u.startsWith('file:') ? new URL(u).pathname : u)))];
-  return { code: r.code, stderr: r.stderr, files };
+  return { code: r.code ?? -1, stderr: r.stderr, files };
 }
 
 /** The npm packages among the loaded files, with how many files of each. */
