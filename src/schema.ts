@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Ajv, type Options, type ValidateFunction } from 'ajv';
+import type { Ajv as AjvClass, Options, ValidateFunction } from 'ajv';
 import { packageRoot } from './paths.js';
 
 export type SchemaName = 'scenario' | 'baselines';
@@ -47,12 +47,22 @@ function precompiled(name: SchemaName, text: string): ValidateFunction | undefin
   return mod.fingerprint === schemaFingerprint(name, text) ? mod.validate : undefined;
 }
 
+/**
+ * Compiles a schema at run time, for a build without its precompiled validator (or a schema edited
+ * since). ajv's compiler is loaded only here: a process that finds the precompiled validator loads
+ * only the few ajv runtime helpers that validator requires.
+ */
+function compileNow(name: SchemaName, text: string): ValidateFunction {
+  const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
+  return new Ajv(ajvOptions(name)).compile(JSON.parse(text) as Record<string, unknown>);
+}
+
 /** The compiled validator of a shipped schema. */
 export function schemaValidator(name: SchemaName): ValidateFunction {
   let v = compiled.get(name);
   if (v === undefined) {
     const text = readFileSync(schemaPath(name), 'utf8');
-    v = precompiled(name, text) ?? new Ajv(ajvOptions(name)).compile(JSON.parse(text) as Record<string, unknown>);
+    v = precompiled(name, text) ?? compileNow(name, text);
     compiled.set(name, v);
   }
   return v;

@@ -226,11 +226,15 @@ describe('compileExpr rejects what is outside the grammar', () => {
   });
 
   it('never hands scenario text to mathjs evaluate/compile', () => {
-    // The guarantee is structural: only `parse` is imported from mathjs, and nodes are never compiled.
+    // The guarantee is structural: expr.ts takes only `parse` (mathjs's, built by expr-parse.ts) and
+    // no mathjs value, and neither module compiles or evaluates a node.
     const text = readFileSync(new URL('../src/landscape/expr.ts', import.meta.url), 'utf8');
-    const imports = [...text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'mathjs(?:\/number)?'/g)].map((m) => m[1]!.trim());
-    expect(imports).toEqual(['parse']);
-    expect(text).not.toMatch(/\.(compile|evaluate)\s*\(/);
-    expect(text).not.toMatch(/new Function|\beval\s*\(/);
+    const parser = readFileSync(new URL('../src/landscape/expr-parse.ts', import.meta.url), 'utf8');
+    const imports = [...text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(mathjs(?:\/number)?|\.\/expr-parse\.js)'/g)].map((m) => `${m[2]}: ${m[1]!.trim()}`);
+    expect(imports).toEqual(['./expr-parse.js: parse']);
+    for (const t of [text, parser]) {
+      expect(t).not.toMatch(/\.(compile|evaluate)\s*\(/);
+      expect(t).not.toMatch(/new Function|\beval\s*\(/);
+    }
   });
 });

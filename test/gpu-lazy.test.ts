@@ -53,6 +53,16 @@ describe('GPU packages load only when a GPU backend is asked for', () => {
     expect(report.backendReason).toContain('no GPU device node');
   });
 
+  it('--version and validate never try to load them (start-up, #19.4)', () => {
+    const hidden = withoutGpuPackages();
+    for (const args of [['--version'], ['validate', 'scenarios/pearson-1d.yaml', 'scenarios/ou-2d.yaml']]) {
+      const r = fpsolve(args, { env: hidden.env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+    }
+    expect(hidden.attempts()).toEqual([]);
+  });
+
   it('the hook does hide an installed package (so the run above proves something)', () => {
     const hidden = withoutGpuPackages();
     const r = fpsolve(['run', 'scenarios/pearson-1d.yaml', '-q', '--no-gap', '--backend', 'webasm', '--set', 'domain.cells=[200]', '--set', 'time.end=0.1', '--set', 'time.reportEvery=0.1', '-o', mkdtempSync(join(tmpdir(), 'fpsolve-gpu-lazy-w-'))], {

@@ -1,15 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { errnoReason, EXIT, FpsolveError, isIoFailure } from '../errors.js';
 import { packageVersion } from '../paths.js';
-import { runCommand } from './commands/run.js';
-import { validateCommand } from './commands/validate.js';
-import { gapCommand } from './commands/gap.js';
-import { checkCommand } from './commands/check.js';
-import { sweepCommand } from './commands/sweep.js';
-import { simulateCommand } from './commands/simulate.js';
-import { workerCommand } from './commands/worker.js';
-import { committorCommand } from './commands/committor.js';
-import { escapeCommand } from './commands/escape.js';
 import { oneLine, takeExitCode, USAGE_HINT } from './commands/shared.js';
 import { describeFailure } from '../failure-report.js';
 import { asInfrastructureFailure, SolverFailure } from '../../solvers/base/failures.js';
@@ -24,7 +15,41 @@ function typedFailure(e: unknown): { message: string; exitCode: number } | undef
   return { message: f.message, exitCode: f.exitCode };
 }
 
-export function buildProgram(): Command {
+/**
+ * Every command, in the order `--help` lists them, with the import that defines it. A command's
+ * module pulls in what its action needs (the scenario loader, the solvers, mathjs's parser, ajv's
+ * validators, zarrita…), so a process imports only the module of the command it runs and
+ * `--version` imports none (test/startup-imports.test.ts). A new command is one line here.
+ */
+const COMMANDS: readonly { name: string; hidden?: true; load: () => Promise<Command> }[] = [
+  { name: 'run', load: async () => (await import('./commands/run.js')).runCommand() },
+  { name: 'validate', load: async () => (await import('./commands/validate.js')).validateCommand() },
+  { name: 'gap', load: async () => (await import('./commands/gap.js')).gapCommand() },
+  { name: 'sweep', load: async () => (await import('./commands/sweep.js')).sweepCommand() },
+  { name: 'check', load: async () => (await import('./commands/check.js')).checkCommand() },
+  { name: 'simulate', load: async () => (await import('./commands/simulate.js')).simulateCommand() },
+  { name: 'committor', load: async () => (await import('./commands/committor.js')).committorCommand() },
+  { name: 'escape', load: async () => (await import('./commands/escape.js')).escapeCommand() },
+  // Internal: the persistent process of src/parallel/worker-pool.ts, not for users.
+  { name: 'worker', hidden: true, load: async () => (await import('./commands/worker.js')).workerCommand() },
+];
+
+/**
+ * The commands a command line needs defined: the one it names; none for a bare `--version`; all of
+ * them for help, a mistyped name (commander suggests the nearest) or no command at all. The
+ * program's own options (-V/--version, -h/--help) take no value, so the first word that is not an
+ * option is the command's name.
+ */
+function commandsFor(args: readonly string[]): typeof COMMANDS {
+  const word = args.find((a) => !a.startsWith('-'));
+  const named = COMMANDS.filter((c) => c.name === word);
+  if (named.length > 0) return named;
+  const versionOnly = word === undefined && args.some((a) => a === '-V' || a === '--version') && !args.some((a) => a === '-h' || a === '--help');
+  return versionOnly ? [] : COMMANDS;
+}
+
+/** The program, with the commands that `argv` (process.argv: node, script, args…) needs defined; all of them by default. */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('fpsolve')
     .description('Finite-volume solver for the Fokker–Planck equations of SGD: convergence to π, rates, spectral gaps')
     .version(packageVersion())
@@ -32,9 +57,9 @@ export function buildProgram(): Command {
     // Options after a command name belong to that command: `sweep merge … --out d` must not give --out to `sweep`.
     .enablePositionalOptions()
     .addHelpText('after', '\nRun `fpsolve <command> --help` for each command\'s options and examples.');
-  for (const cmd of [runCommand(), validateCommand(), gapCommand(), sweepCommand(), checkCommand(), simulateCommand(), committorCommand(), escapeCommand()]) program.addCommand(cmd.exitOverride());
-  // Internal: the persistent process of src/parallel/worker-pool.ts, not for users.
-  program.addCommand(workerCommand().exitOverride(), { hidden: true });
+  const wanted = argv === undefined ? COMMANDS : commandsFor(argv.slice(2));
+  const commands = await Promise.all(wanted.map(async (c) => ({ cmd: await c.load(), hidden: c.hidden === true })));
+  for (const { cmd, hidden } of commands) program.addCommand(cmd.exitOverride(), { hidden });
   // A usage error is one line on stderr like every exit 2 (the hint folded in); addCommand does not pass settings down, so each command gets it.
   const oneLineErrors = (c: Command): void => {
     c.configureOutput({ outputError: (str, write) => write(`${oneLine(str)} ${USAGE_HINT}\n`) });
@@ -66,8 +91,9 @@ export function installLastResortHandlers(): void {
 
 /** Runs the CLI and returns the exit code; never lets a stack trace reach the user. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    // Inside the try: a command module that fails to load (a broken install) is reported like any other failure.
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return takeExitCode();
   } catch (e) {

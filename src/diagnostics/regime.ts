@@ -204,7 +204,26 @@ function judge(z: ZeroAnalysis, alpha: number, etaSigma: number, grid: Grid): Re
  * boundary α = e is not integrable). Each component of the zero set is judged on its own; π is a
  * density iff every component is integrable.
  */
-export function classifyRegime(grid: Grid, landscape: PointFunction, noise: NoiseModel, derivs?: LandscapeDerivatives): Regime {
+/**
+ * The last zero-set analysis and what it was of. The analysis depends on the landscape and the
+ * grid only, not on the noise, so the points of a noise sweep run in one worker
+ * (src/parallel/worker-pool.ts) share it: it was about half of such a point's CPU time
+ * (bench/results-sweep.md). Only callers that can name the landscape completely pass a key.
+ */
+let lastZeroSet: { key: string; result: ReturnType<typeof findZeroComponents> } | undefined;
+
+function zeroSetOf(key: string | undefined, compute: () => ReturnType<typeof findZeroComponents>): ReturnType<typeof findZeroComponents> {
+  if (key !== undefined && lastZeroSet?.key === key) return lastZeroSet.result;
+  const result = compute();
+  if (key !== undefined) lastZeroSet = { key, result };
+  return result;
+}
+
+/**
+ * `zeroSetKey`: a text that determines the landscape (expression or builtin with its params) and
+ * the grid (bounds and cells) completely; a repeated key reuses the previous zero-set analysis.
+ */
+export function classifyRegime(grid: Grid, landscape: PointFunction, noise: NoiseModel, derivs?: LandscapeDerivatives, zeroSetKey?: string): Regime {
   const fc = Float64Array.from(centreValues(grid, landscape));
   let best = 0;
   for (let i = 1; i < fc.length; i++) if (fc[i] < fc[best]) best = i;
@@ -233,7 +252,7 @@ export function classifyRegime(grid: Grid, landscape: PointFunction, noise: Nois
   for (let i = 0; i < fc.length; i += stride) sample.push(Math.abs(fc[i]));
   sample.sort((a, b) => a - b);
   const fScale = Math.max(sample[Math.floor(sample.length / 2)], fc[best], 1e-300);
-  const zs = findZeroComponents(grid, landscape, fc, fScale, derivs);
+  const zs = zeroSetOf(zeroSetKey, () => findZeroComponents(grid, landscape, fc, fScale, derivs));
   const components = zs.components.map((z) => judge(z, alpha, noise.etaSigma, grid));
   const componentCells = zs.components.map((z) => z.cells);
   if (components.length === 0 && zs.unanalysed > 0) {

@@ -16,8 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { cStrides } from '../field/field.js';
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import * as zarr from 'zarrita';
-import FileSystemStore from '@zarrita/storage/fs';
+import type FileSystemStore from '@zarrita/storage/fs';
 import { asOutputError } from '../errors.js';
 import { fsyncDir } from './atomic.js';
 
@@ -93,7 +92,9 @@ export async function writeZarr(path: string, variables: readonly ZarrVariable[]
 }
 
 async function writeStore(dir: string, variables: readonly ZarrVariable[], attrs: Record<string, JsonValue>): Promise<void> {
-  const store = new FileSystemStore(dir);
+  // Loaded here, not at the top: zarrita is ~40 modules, and only runs that write a .zarr need it.
+  const [zarr, { default: Store }] = await Promise.all([import('zarrita'), import('@zarrita/storage/fs')]);
+  const store = new Store(dir);
   // zarr-python 2 decodes metadata as ASCII: everything else goes as \u escapes (as Python's json.dumps writes).
   const json = (value: unknown): Uint8Array =>
     new TextEncoder().encode(`${JSON.stringify(value, null, 2).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`);

@@ -11,7 +11,7 @@
  * sign, floor, ceil, min, max, atan2, log2, log1p, expm1 or sigmoid, all of which we allow, and
  * staying on the IR means derivatives never go back through text.
  */
-import { parse } from 'mathjs/number';
+import { parse } from './expr-parse.js';
 import { compileWasmPoints, type WasmPointFunction } from './expr-wasm.js';
 import type { ConstantNode, FunctionNode, MathNode, OperatorNode, ParenthesisNode, SymbolNode } from 'mathjs';
 import { InputError } from '../errors.js';

@@ -5,8 +5,12 @@
  * lines); the bar only once a run has taken longer than a second, and the phase line is
  * cleared, so quick runs leave nothing behind. Never on stdout, which may carry --json.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import type { PhaseInfo, ProgressInfo } from '../run/types.js';
+
+/** cli-progress (17 modules) is required when a bar is first drawn: most runs never draw one. */
+const cliProgress = (): typeof cliProgressModule => createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
 
 /** The stream the bar draws on; process.stderr in the CLI, a fake terminal in tests. */
 export interface ProgressStream extends NodeJS.WritableStream {
@@ -48,7 +52,7 @@ export class RunProgress {
   private readonly delayMs: number;
   private readonly now: () => number;
   private readonly started: number;
-  private bar: cliProgress.SingleBar | null = null;
+  private bar: cliProgressModule.SingleBar | null = null;
   private readonly tty: boolean;
   /** The phase line now on screen (a terminal: rewritten in place), '' when none. */
   private line = '';
@@ -110,7 +114,7 @@ export class RunProgress {
     const payload = { t: num(p.t), end: num(p.end), steps: p.steps, l1: p.point.l1.toExponential(2), loss: num(p.point.meanLoss) };
     if (!this.bar) {
       if (this.now() - this.started < this.delayMs) return;
-      this.bar = new cliProgress.SingleBar(
+      this.bar = new (cliProgress().SingleBar)(
         {
           stream: this.stream,
           format: '{bar} {percentage}% | ETA {eta_formatted} | t {t}/{end} | {steps} steps | l1 {l1} | E[f] {loss}',
@@ -124,7 +128,7 @@ export class RunProgress {
           noTTYOutput: !this.tty,
           notTTYSchedule: 2000,
         },
-        cliProgress.Presets.shades_classic,
+        cliProgress().Presets.shades_classic,
       );
       this.bar.start(p.end, p.t, payload);
       return;

@@ -51,8 +51,17 @@ export function setUp(loaded: LoadedScenario, opts: SetupOptions & { onPhase?: (
   }
   checkLandscapeScale(built, op, file);
   phase('regime classification');
-  const regime = classifyRegime(grid, evalPoints, noise, land.compiled);
+  const regime = classifyRegime(grid, evalPoints, noise, land.compiled, zeroSetKey(scenario));
   return { scenario, file, grid, problem: built, op, regime, landscape: { source: land.source, doc: land.doc, evalPoints, compiled: land.compiled } };
+}
+
+/**
+ * What determines the zero-set analysis (classifyRegime): the landscape and the grid. A data
+ * landscape's file may change between runs of one process, so it gets no key (no reuse).
+ */
+function zeroSetKey(scenario: LoadedScenario['scenario']): string | undefined {
+  const l = scenario.landscape;
+  return 'data' in l ? undefined : JSON.stringify([l, scenario.domain.bounds, scenario.domain.cells]);
 }
 
 /** Errors of the .npy reader name only the .npy file; the user needs the scenario and field that pointed there. */

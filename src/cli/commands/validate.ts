@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
-import { setUp } from '../../run/run.js';
+import { setUp } from '../../run/setup.js';
 import { setOption } from './shared.js';
 import { checkStepBudget } from '../../run/budget.js';
 
