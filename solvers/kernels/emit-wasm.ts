@@ -7,7 +7,7 @@
  * typed-array accesses each reload base and length (docs/performance.md).
  */
 import { loop, op, type Code, type FunctionDef, type ValType } from '../exec/assemble.js';
-import { carried, wasmSignature, type Expr, type KernelDesc, type Offset } from './describe.js';
+import { carried, scatterCarried, wasmSignature, type Expr, type KernelDesc, type Offset } from './describe.js';
 
 const fmin = (a: Code, b: Code): Code => [...a, ...b, 0xa4];
 const fmax = (a: Code, b: Code): Code => [...a, ...b, 0xa5];
@@ -30,6 +30,10 @@ export function emitWasm(d: KernelDesc): FunctionDef {
   const prev = carry ? addLocal('$prev', 'f64') : -1;
   const acc = d.reduce ? addLocal('$acc', 'f64') : -1;
   for (const s of d.body) if (s.k === 'let') addLocal(s.name, 'f64');
+  const sc = scatterCarried(d);
+  const J = sc ? addLocal('$J', 'i32') : -1;
+  const Jn = sc ? addLocal('$Jn', 'i32') : -1;
+  const S = sc ? addLocal('$S', 'f64') : -1;
   // Strides arrive in cells; each gets a local holding it in bytes, set once before the loop.
   const strideLocals = new Map<string, number>();
   for (const s of d.strides ?? []) strideLocals.set(s, addLocal(`$S_${s}`, 'i32'));
@@ -73,7 +77,13 @@ export function emitWasm(d: KernelDesc): FunctionDef {
   for (const s of d.body) {
     if (s.k === 'let') body.push(...op.set(l[s.name], ex(s.v)));
     else if (s.k === 'store') body.push(...op.store(base(s.arr), s.arr === carry ? op.tee(prev, ex(s.v)) : ex(s.v)));
-    else {
+    else if (sc) {
+      // The target's running sum stays in a local while the index repeats (see scatterCarried).
+      const at = (j: number): Code => op.add(get(s.arr), op.shl(op.get(j), op.i32(3)));
+      body.push(...op.set(Jn, index(s.idx)));
+      body.push(...op.when(op.ne(op.get(Jn), op.get(J)), [...op.when(op.geS(op.get(J), op.i32(0)), op.store(at(J), op.get(S))), ...op.set(J, op.get(Jn)), ...op.set(S, op.load(at(Jn)))]));
+      body.push(...op.set(S, op.fadd(op.get(S), ex(s.v))));
+    } else {
       const a = op.add(get(s.arr), op.shl(index(s.idx), op.i32(3)));
       body.push(...op.store(a, op.fadd(op.load(a), ex(s.v))));
     }
@@ -90,7 +100,9 @@ export function emitWasm(d: KernelDesc): FunctionDef {
     // Read only when the range is not empty (x[lo − 1] may not exist otherwise).
     prologue.push(...op.when(op.ltS(get('lo'), get('hi')), op.set(prev, op.load(op.add(get(carry), op.shl(at, op.i32(3)))))));
   }
-  const code = [...prologue, ...loop(I, get('lo'), get('hi'), body, d.backward)];
+  if (sc) prologue.push(...op.set(J, op.i32(-1)));
+  const flush: Code = sc ? op.when(op.geS(op.get(J), op.i32(0)), op.store(op.add(get(sc), op.shl(op.get(J), op.i32(3))), op.get(S))) : [];
+  const code = [...prologue, ...loop(I, get('lo'), get('hi'), body, d.backward), ...flush];
   return {
     name: d.name,
     params: [...sig.i32.map((): ValType => 'i32'), ...sig.f64.map((): ValType => 'f64')],
