@@ -125,6 +125,27 @@ export function scatterCarried(d: KernelDesc): string | null {
   return reads(d).some((r) => r.arr === target) || gathers.includes(target) ? null : target;
 }
 
+/**
+ * Arrays a kernel reads at two or more literal offsets within −1 … 1 and never stores to: an
+ * emitter may keep the values in locals that slide with the cell (the value read at i + 1 is the
+ * next cell's i and the one after's i − 1), loading one value per array per cell instead of up
+ * to three. The values are the same loads, so the bits do not change. Arrays the kernel writes
+ * (through a store or a scatter) are left out: a slid value could be stale.
+ */
+export function windows(d: KernelDesc): Map<string, [number, number]> {
+  const written = new Set(d.body.filter((s) => s.k !== 'let').map((s) => s.arr as string));
+  const offs = new Map<string, Set<number>>();
+  for (const r of reads(d)) {
+    if (typeof r.off !== 'number' || r.off < -1 || r.off > 1 || written.has(r.arr)) continue;
+    const set = offs.get(r.arr) ?? new Set<number>();
+    set.add(r.off);
+    offs.set(r.arr, set);
+  }
+  const out = new Map<string, [number, number]>();
+  for (const [arr, set] of offs) if (set.size >= 2) out.set(arr, [Math.min(...set), Math.max(...set)]);
+  return out;
+}
+
 /** The WebAssembly export's arguments: array addresses, strides, lo, hi, then the f64 scalars. */
 export function wasmSignature(d: KernelDesc): { i32: string[]; f64: string[] } {
   const strides = d.strides ?? [];

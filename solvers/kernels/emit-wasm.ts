@@ -7,7 +7,7 @@
  * typed-array accesses each reload base and length (docs/performance.md).
  */
 import { loop, op, type Code, type FunctionDef, type ValType } from '../exec/assemble.js';
-import { carried, scatterCarried, wasmSignature, type Expr, type KernelDesc, type Offset } from './describe.js';
+import { carried, scatterCarried, wasmSignature, windows, type Expr, type KernelDesc, type Offset } from './describe.js';
 
 const fmin = (a: Code, b: Code): Code => [...a, ...b, 0xa4];
 const fmax = (a: Code, b: Code): Code => [...a, ...b, 0xa5];
@@ -34,6 +34,13 @@ export function emitWasm(d: KernelDesc): FunctionDef {
   const J = sc ? addLocal('$J', 'i32') : -1;
   const Jn = sc ? addLocal('$Jn', 'i32') : -1;
   const S = sc ? addLocal('$S', 'f64') : -1;
+  // Sliding windows (see windows()): one local per offset, the newest loaded per cell.
+  const win = new Map<string, { lo: number; hi: number; local: Map<number, number> }>();
+  for (const [arr, [lo, hi]] of windows(d)) {
+    const local = new Map<number, number>();
+    for (let o = lo; o <= hi; o++) local.set(o, addLocal(`$W_${arr}_${o + 1}`, 'f64'));
+    win.set(arr, { lo, hi, local });
+  }
   // Strides arrive in cells; each gets a local holding it in bytes, set once before the loop.
   const strideLocals = new Map<string, number>();
   for (const s of d.strides ?? []) strideLocals.set(s, addLocal(`$S_${s}`, 'i32'));
@@ -56,8 +63,11 @@ export function emitWasm(d: KernelDesc): FunctionDef {
   const behind = d.backward ? 1 : -1;
   const ex = (e: Expr): Code => {
     switch (e.k) {
-      case 'read':
-        return carry && e.arr === carry && e.off === behind ? op.get(prev) : load(e.arr, e.off);
+      case 'read': {
+        if (carry && e.arr === carry && e.off === behind) return op.get(prev);
+        const w = typeof e.off === 'number' ? win.get(e.arr)?.local.get(e.off) : undefined;
+        return w !== undefined ? op.get(w) : load(e.arr, e.off);
+      }
       case 'gather':
         return op.load(op.add(get(e.arr), op.shl(index(e.idx), op.i32(3))));
       case 'param':
@@ -74,6 +84,11 @@ export function emitWasm(d: KernelDesc): FunctionDef {
     }
   };
   const body: Code = [...op.set(P, op.shl(op.get(I), op.i32(3)))];
+  // The window's newest value enters; the others were loaded by earlier cells (or the prologue).
+  for (const [arr, w] of win) {
+    const o = d.backward ? w.lo : w.hi;
+    body.push(...op.set(w.local.get(o) as number, load(arr, o)));
+  }
   for (const s of d.body) {
     if (s.k === 'let') body.push(...op.set(l[s.name], ex(s.v)));
     else if (s.k === 'store') body.push(...op.store(base(s.arr), s.arr === carry ? op.tee(prev, ex(s.v)) : ex(s.v)));
@@ -92,6 +107,11 @@ export function emitWasm(d: KernelDesc): FunctionDef {
     const f = { sum: op.fadd, min: fmin, max: fmax }[d.reduce.op];
     body.push(...op.set(acc, f(op.get(acc), ex(d.reduce.v))));
   }
+  // Slide: the next cell's offset o is this cell's o + 1 (forward) or o − 1 (backward).
+  for (const w of win.values()) {
+    if (d.backward) for (let o = w.hi; o > w.lo; o--) body.push(...op.set(w.local.get(o) as number, op.get(w.local.get(o - 1) as number)));
+    else for (let o = w.lo; o < w.hi; o++) body.push(...op.set(w.local.get(o) as number, op.get(w.local.get(o + 1) as number)));
+  }
   const prologue: Code = [];
   for (const [s, k] of strideLocals) prologue.push(...op.set(k, op.shl(get(s), op.i32(3))));
   if (d.reduce) prologue.push(...op.set(acc, op.f64(d.reduce.op === 'sum' ? 0 : d.reduce.op === 'min' ? Infinity : -Infinity)));
@@ -101,6 +121,20 @@ export function emitWasm(d: KernelDesc): FunctionDef {
     prologue.push(...op.when(op.ltS(get('lo'), get('hi')), op.set(prev, op.load(op.add(get(carry), op.shl(at, op.i32(3)))))));
   }
   if (sc) prologue.push(...op.set(J, op.i32(-1)));
+  if (win.size) {
+    // The first cell's older offsets (lo, or hi − 1 going backward); only for a non-empty range,
+    // whose reads the caller guarantees stay in the arrays.
+    const first = d.backward ? op.sub(get('hi'), op.i32(1)) : get('lo');
+    const pre: Code = [];
+    for (const [arr, w] of win) {
+      for (let o = w.lo; o <= w.hi; o++) {
+        if (o === (d.backward ? w.lo : w.hi)) continue;
+        const a = op.add(get(arr), op.shl(first, op.i32(3)));
+        pre.push(...op.set(w.local.get(o) as number, o >= 0 ? op.load(a, 8 * o) : op.load(op.sub(a, op.i32(-8 * o)))));
+      }
+    }
+    prologue.push(...op.when(op.ltS(get('lo'), get('hi')), pre));
+  }
   const flush: Code = sc ? op.when(op.geS(op.get(J), op.i32(0)), op.store(op.add(get(sc), op.shl(op.get(J), op.i32(3))), op.get(S))) : [];
   const code = [...prologue, ...loop(I, get('lo'), get('hi'), body, d.backward), ...flush];
   return {
