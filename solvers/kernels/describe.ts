@@ -101,6 +101,51 @@ export function carried(d: KernelDesc): string | null {
   return reads(d).some((r) => r.arr === stored[0] && r.off === behind) ? stored[0] : null;
 }
 
+/**
+ * The target of a kernel's one scatter-add when emitters may keep its running sum in a local
+ * while consecutive cells hit the same index (an aggregate's cells along the innermost axis):
+ * a store and a reload per cell become one per run of equal indices, and the store-to-load
+ * chain through memory goes. The additions happen in the same order, so the bits do not change.
+ * Null when the kernel has several scatters or reads its target.
+ */
+export function scatterCarried(d: KernelDesc): string | null {
+  const sc = d.body.filter((s) => s.k === 'scatterAdd');
+  if (sc.length !== 1 || d.body.length !== 1) return null;
+  const target = sc[0].arr;
+  const gathers: string[] = [];
+  const walk = (e: Expr): void => {
+    if (e.k === 'gather') gathers.push(e.arr);
+    else if (e.k === 'bin') {
+      walk(e.a);
+      walk(e.b);
+    } else if (e.k === 'abs') walk(e.a);
+  };
+  walk(sc[0].v);
+  if (d.reduce) walk(d.reduce.v);
+  return reads(d).some((r) => r.arr === target) || gathers.includes(target) ? null : target;
+}
+
+/**
+ * Arrays a kernel reads at two or more literal offsets within −1 … 1 and never stores to: an
+ * emitter may keep the values in locals that slide with the cell (the value read at i + 1 is the
+ * next cell's i and the one after's i − 1), loading one value per array per cell instead of up
+ * to three. The values are the same loads, so the bits do not change. Arrays the kernel writes
+ * (through a store or a scatter) are left out: a slid value could be stale.
+ */
+export function windows(d: KernelDesc): Map<string, [number, number]> {
+  const written = new Set(d.body.filter((s) => s.k !== 'let').map((s) => s.arr as string));
+  const offs = new Map<string, Set<number>>();
+  for (const r of reads(d)) {
+    if (typeof r.off !== 'number' || r.off < -1 || r.off > 1 || written.has(r.arr)) continue;
+    const set = offs.get(r.arr) ?? new Set<number>();
+    set.add(r.off);
+    offs.set(r.arr, set);
+  }
+  const out = new Map<string, [number, number]>();
+  for (const [arr, set] of offs) if (set.size >= 2) out.set(arr, [Math.min(...set), Math.max(...set)]);
+  return out;
+}
+
 /** The WebAssembly export's arguments: array addresses, strides, lo, hi, then the f64 scalars. */
 export function wasmSignature(d: KernelDesc): { i32: string[]; f64: string[] } {
   const strides = d.strides ?? [];

@@ -8,7 +8,7 @@
  * Expressions are printed fully parenthesized in the tree's order, so JavaScript rounds exactly
  * as the WebAssembly emitter does (emit-wasm.ts).
  */
-import { carried, reads, wasmSignature, type Expr, type KernelDesc, type Offset, type Stmt } from './describe.js';
+import { carried, reads, scatterCarried, wasmSignature, type Expr, type KernelDesc, type Offset, type Stmt } from './describe.js';
 
 /** What every CPU kernel looks like to its callers and to the kernel threads. */
 export type RangeKernel = (a: readonly Float64Array[], ints: readonly Int32Array[], p: readonly number[], lo: number, hi: number) => number;
@@ -65,16 +65,18 @@ function expr(e: Expr, checked: boolean, carry: { arr: string; off: number } | n
   }
 }
 
-function stmt(s: Stmt, checked: boolean, carry: { arr: string; off: number } | null): string {
+function stmt(s: Stmt, checked: boolean, carry: { arr: string; off: number } | null, scatter = false): string {
   const v = expr(s.v, checked, carry);
   if (s.k === 'let') return `const ${ident(s.name)} = ${v};`;
+  // The running sum of the target stays in $$S while the index repeats (describe.ts, scatterCarried).
+  if (s.k === 'scatterAdd' && scatter) return `{ const $$j = ${ident(s.idx)}[i]; if ($$j !== $$J) { if ($$J >= 0) ${ident(s.arr)}[$$J] = $$S; $$J = $$j; $$S = ${ident(s.arr)}[$$j]; } $$S = $$S + ${v}; }`;
   if (s.k === 'scatterAdd') return `{ const $$j = ${ident(s.idx)}[i]; ${ident(s.arr)}[$$j] = ${ident(s.arr)}[$$j] + ${v}; }`;
   if (carry && s.arr === carry.arr) return `$$prev = ${v}; ${ident(s.arr)}[i] = $$prev;`;
   return `${ident(s.arr)}[i] = ${v};`;
 }
 
-function cell(d: KernelDesc, checked: boolean, carry: { arr: string; off: number } | null): string {
-  const body = d.body.map((s) => stmt(s, checked, carry));
+function cell(d: KernelDesc, checked: boolean, carry: { arr: string; off: number } | null, scatter = false): string {
+  const body = d.body.map((s) => stmt(s, checked, carry, scatter));
   if (d.reduce) {
     const v = expr(d.reduce.v, checked, carry);
     body.push(d.reduce.op === 'sum' ? `$$acc = $$acc + ${v};` : `$$acc = Math.${d.reduce.op}($$acc, ${v});`);
@@ -114,7 +116,10 @@ export function emitJs(d: KernelDesc, wasm?: WasmLookup): JsKernel {
   const join = d.reduce?.op === 'min' || d.reduce?.op === 'max' ? `$$acc = Math.${d.reduce.op}($$acc, $$part);` : '$$acc = $$acc + $$part;';
   const ret = d.reduce ? 'return $$acc;' : 'return 0;';
   const prevInit = carry ? `let $$prev = ${ident(carry.arr)}[${d.backward ? 'hi' : 'lo - 1'}];` : '';
-  const interiorSrc = `${unpack(d)}\nif (hi <= lo) return 0;\n${red}\n${prevInit}\n${loop(d, 'lo', 'hi', cell(d, false, carry))}\n${ret}`;
+  const sc = scatterCarried(d);
+  const scInit = sc ? 'let $$J = -1; let $$S = 0;' : '';
+  const scFlush = sc ? `if ($$J >= 0) ${ident(sc)}[$$J] = $$S;` : '';
+  const interiorSrc = `${unpack(d)}\nif (hi <= lo) return 0;\n${red}\n${prevInit}\n${scInit}\n${loop(d, 'lo', 'hi', cell(d, false, carry, sc !== null))}\n${scFlush}\n${ret}`;
   const interior = new Function('a', 'ints', 'p', 'lo', 'hi', interiorSrc) as RangeKernel;
   const { low, high } = reach(d);
   const size = d.size ? ident(d.size) : 'hi';
