@@ -16,6 +16,7 @@
  * The order of the operations is exactly that of the loops it replaced, so the time-stepping
  * runs are bit-for-bit unchanged.
  */
+import { dot } from './vec.js';
 
 export type Awaitable<T> = T | PromiseLike<T>;
 
@@ -147,11 +148,7 @@ export function pcgSync<T>(steps: PcgSteps<T>): T {
 
 /** Host-array kernels for PcgOps (x, r updated in one pass with ‖r‖²; p ← z + βp). */
 export const HOST_KERNELS = {
-  dot(a: Float64Array, b: Float64Array): number {
-    let s = 0;
-    for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-    return s;
-  },
+  dot,
   copy(from: Float64Array, to: Float64Array): void {
     to.set(from);
   },

@@ -45,10 +45,11 @@ export class SingularPcg {
     this.ops = {
       ...HOST_KERNELS,
       apply: (p, q) => A.apply(p, q),
-      precondition: (r, z) => {
-        pre.apply(r, z);
-        this.project(z);
-      },
+      // z = M⁻¹r unprojected: r stays ⊥ √π (−S is symmetric with −S√π = 0), so ⟨r, z⟩ and
+      // −S p see only z's part on the complement, and CG's iterates there are those of the
+      // projected preconditioner P M⁻¹ P (Kaasschieter 1988); x's drift along √π is projected
+      // out at the end. Saves a dot product and an update per iteration.
+      precondition: (r, z) => pre.apply(r, z),
     };
   }
 
