@@ -93,8 +93,9 @@ const MAX_CHECK_SOLVES = 12;
 const MAX_CHECKS = 4;
 /**
  * Relative residual of the final check's solves. Inverse iteration with an inexact solve is
- * preconditioned inverse iteration (Knyazev–Neymeyr): it still amplifies a missed low mode by
- * about λ_k/λ_missed per step, and its Rayleigh quotient is exact for the vector it has.
+ * preconditioned inverse iteration (Knyazev–Neymeyr): a missed low mode still grows against the
+ * rest at every step (by up to ~λ_{k+1}/λ_missed, capped near 1/CHECK_TOL per step), and the
+ * Rayleigh quotient it is judged by is exact for the vector it has.
  */
 const CHECK_TOL = 1e-2;
 /** Relative residual of the guard vectors' solves (see the solve loop). */
