@@ -472,8 +472,11 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     while (solves < MAX_CHECK_SOLVES) {
       orthogonalize(x, claimed);
       if (!(normalize(x) > 0)) break;
-      const next = new Float64Array(n);
-      yield* pcg.solveSteps(x, next, CHECK_TOL, 0, maxInner);
+      // Warm start from x/ρ (x is near an eigenvector of Rayleigh quotient ρ once the check
+      // settles), stopping at ‖r‖ ≤ CHECK_TOL·‖x‖ = CHECK_TOL: the same accuracy as a cold start
+      // to a relative CHECK_TOL, in fewer iterations as the iteration settles.
+      const next = Number.isFinite(rq) && rq > 0 ? Float64Array.from(x, (v) => v / rq) : new Float64Array(n);
+      yield* pcg.solveSteps(x, next, 0, CHECK_TOL, maxInner);
       solves++;
       orthogonalize(next, claimed);
       const nn = normalize(next);
