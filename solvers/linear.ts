@@ -5,8 +5,9 @@ import { ArenaLease, sharedFloat64 } from './shared-memory.js';
 
 /**
  * Host-side pieces of the implicit solves: the 1-D direct solve and the Preconditioner interface
- * with its Jacobi floor. The CG iteration itself is solvers/backend/pcg.ts, written once against
- * the Backend (the CPU backend applies these preconditioners in place).
+ * with its Jacobi floor. The CG iteration itself is solvers/pcg.ts, the one loop of the code: the
+ * time steps run it against the Backend (solvers/backend/pcg.ts; the CPU backend applies these
+ * preconditioners in place), the spectral gap on host arrays (solvers/eigen/pcg.ts).
  */
 
 /**

@@ -1,6 +1,7 @@
 import type { FvOperator } from '../operator.js';
 import type { Backend, Field } from './types.js';
 import { SolverFailure } from '../base/failures.js';
+import { pcgAsync, pcgLoop, type PcgOps } from '../pcg.js';
 
 export interface CgSettings {
   /** Relative residual ‖r‖/‖b/√π‖ in the symmetric form. */
@@ -95,30 +96,18 @@ export class Pcg {
     await B.lincomb(1, bs, -1, q, r);
     tol = Math.max(tol, this.tolFloor);
     const stop = tol * deviation;
-    let rnorm = Math.sqrt(await B.dot(r, r));
-    let it = 0;
-    // ⟨p, (I − θS) p⟩ ≤ 0 was met: the operator is not SPD in floating point here.
-    let breakdown = false;
-    if (rnorm > stop) {
-      await B.precondition(theta, r, z);
-      await B.copy(z, p);
-      let rz = await B.dot(r, z);
-      while (it < this.maxIterations) {
-        await B.shifted(theta, p, q);
-        const pq = await B.dot(p, q);
-        // Noted, not acted on: iterating on keeps today's arithmetic; it names the failure if the solve fails.
-        if (!(pq > 0) && Number.isFinite(pq)) breakdown = true;
-        const alpha = rz / pq;
-        rnorm = Math.sqrt(await B.cgUpdate(alpha, p, q, y, r));
-        it++;
-        if (rnorm <= stop || !Number.isFinite(rnorm)) break;
-        await B.precondition(theta, r, z);
-        const rzNew = await B.dot(r, z);
-        const beta = rzNew / rz;
-        rz = rzNew;
-        await B.lincomb(1, z, beta, p, p);
-      }
-    }
+    const r0 = Math.sqrt(await B.dot(r, r));
+    // The one PCG loop (solvers/pcg.ts) on the backend's fields; ⟨p, (I − θS) p⟩ ≤ 0 is noted,
+    // not acted on: iterating on keeps today's arithmetic; it names the failure if the solve fails.
+    const ops: PcgOps<Field> = {
+      apply: (pp, qq) => B.shifted(theta, pp, qq),
+      precondition: (rr, zz) => B.precondition(theta, rr, zz),
+      dot: (a, c) => B.dot(a, c),
+      copy: (from, to) => B.copy(from, to),
+      update: (alpha, pp, qq, xx, rr) => B.cgUpdate(alpha, pp, qq, xx, rr),
+      direction: (zz, beta, pp) => B.lincomb(1, zz, beta, pp, pp),
+    };
+    const { iterations: it, rnorm, breakdown } = await pcgAsync(pcgLoop(ops, { x: y, r, z, p, q }, r0, { stop, maxIterations: this.maxIterations, onBreakdown: 'note' }));
     // Mass with the true residual (the recursive one drifts): ⟨√π, b/√π − (I − θS) y⟩ / ‖√π‖².
     await B.shifted(theta, y, q);
     await B.lincomb(1, bs, -1, q, z);

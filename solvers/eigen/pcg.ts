@@ -1,5 +1,6 @@
 import type { Preconditioner } from '../linear.js';
 import { dot } from '../vec.js';
+import { HOST_KERNELS, pcgCheckpoints, pcgLoop, type PcgOps } from '../pcg.js';
 import type { DirichletForm } from './dirichlet.js';
 import { runSync, type Steps } from './steps.js';
 
@@ -7,13 +8,15 @@ import { runSync, type Steps } from './steps.js';
 const YIELD_EVERY = 4;
 
 /**
- * Preconditioned CG for the singular consistent system (−S) x = b with b ⊥ √π, iterates kept
- * ⊥ √π. −S is SPD on that complement, so CG converges there; the preconditioned residual is
- * projected back each step, which makes P M⁻¹ P the (symmetric) preconditioner on the subspace.
+ * The singular consistent system (−S) x = b with b ⊥ √π, solved by the one PCG loop
+ * (solvers/pcg.ts) with iterates kept ⊥ √π. −S is SPD on that complement, so CG converges there;
+ * the preconditioned residual is projected back each step, which makes P M⁻¹ P the (symmetric)
+ * preconditioner on the subspace.
  *
- * The preconditioner is any solvers/linear.ts Preconditioner for (I − θS) (Jacobi now,
- * multigrid later): with θ = 1/σ, θ(I − θS)⁻¹ = (σ − S)⁻¹ approximates (−S)⁺ away from the
- * null vector, which is what the projection removes.
+ * The preconditioner is any solvers/linear.ts Preconditioner for (I − θS) (multigrid in 2-D/3-D):
+ * with θ = 1/σ, θ(I − θS)⁻¹ = (σ − S)⁻¹ approximates (−S)⁺ away from the null vector, which is
+ * what the projection removes. The factor θ is not applied: CG's iterates do not change when the
+ * preconditioner is scaled by a constant, and leaving it out saves a pass over the grid.
  */
 export class SingularPcg {
   private readonly A: DirichletForm;
@@ -24,6 +27,7 @@ export class SingularPcg {
   private readonly z: Float64Array;
   private readonly p: Float64Array;
   private readonly q: Float64Array;
+  private readonly ops: PcgOps<Float64Array>;
   iterations = 0;
   solves = 0;
 
@@ -38,6 +42,15 @@ export class SingularPcg {
     this.z = new Float64Array(n);
     this.p = new Float64Array(n);
     this.q = new Float64Array(n);
+    this.ops = {
+      ...HOST_KERNELS,
+      apply: (p, q) => A.apply(p, q),
+      // z = M⁻¹r unprojected: r stays ⊥ √π (−S is symmetric with −S√π = 0), so ⟨r, z⟩ and
+      // −S p see only z's part on the complement, and CG's iterates there are those of the
+      // projected preconditioner P M⁻¹ P (Kaasschieter 1988); x's drift along √π is projected
+      // out at the end. Saves a dot product and an update per iteration.
+      precondition: (r, z) => pre.apply(r, z),
+    };
   }
 
   get name(): string {
@@ -63,62 +76,17 @@ export class SingularPcg {
     const { r, z, p, q } = this;
     this.project(x);
     this.A.apply(x, q);
-    diff(b, q, r);
+    for (let i = 0; i < r.length; i++) r[i] = b[i] - q[i];
     this.project(r);
-    let rnorm = Math.sqrt(dot(r, r));
-    const stop = Math.max(relTol * rnorm, absTol);
+    const r0 = Math.sqrt(dot(r, r));
     this.pre.setup(this.theta);
     yield;
-    let it = 0;
-    if (rnorm > stop) {
-      this.precondition(r, z);
-      p.set(z);
-      let rz = dot(r, z);
-      while (it < maxIterations) {
-        this.A.apply(p, q);
-        const pq = dot(p, q);
-        if (!(pq > 0)) break;
-        cgStep(rz / pq, p, q, x, r);
-        it++;
-        if (it % YIELD_EVERY === 0) yield;
-        rnorm = Math.sqrt(dot(r, r));
-        if (rnorm <= stop || !Number.isFinite(rnorm)) break;
-        this.precondition(r, z);
-        const rzNew = dot(r, z);
-        const beta = rzNew / rz;
-        rz = rzNew;
-        xpby(z, beta, p);
-      }
-    }
+    const res = yield* pcgCheckpoints(
+      pcgLoop(this.ops, { x, r, z, p, q }, r0, { stop: Math.max(relTol * r0, absTol), maxIterations, onBreakdown: 'stop', checkpointEvery: YIELD_EVERY }),
+    );
     this.project(x);
-    this.iterations += it;
+    this.iterations += res.iterations;
     this.solves++;
-    return rnorm;
+    return res.rnorm;
   }
-
-  private precondition(r: Float64Array, z: Float64Array): void {
-    this.pre.apply(r, z);
-    const t = this.theta;
-    for (let i = 0; i < z.length; i++) z[i] *= t;
-    this.project(z);
-  }
-}
-
-// The vector updates live outside the generator: V8 does not optimize loops inside a generator
-// body (no on-stack replacement there).
-function cgStep(alpha: number, p: Float64Array, q: Float64Array, x: Float64Array, r: Float64Array): void {
-  for (let i = 0; i < x.length; i++) {
-    x[i] += alpha * p[i];
-    r[i] -= alpha * q[i];
-  }
-}
-
-/** p ← z + β·p. */
-function xpby(z: Float64Array, beta: number, p: Float64Array): void {
-  for (let i = 0; i < p.length; i++) p[i] = z[i] + beta * p[i];
-}
-
-/** r ← b − q. */
-function diff(b: Float64Array, q: Float64Array, r: Float64Array): void {
-  for (let i = 0; i < r.length; i++) r[i] = b[i] - q[i];
 }

@@ -12,7 +12,7 @@ export interface GapOptions {
   modes?: number;
   /** Also solve on the grid twice as fine and Richardson-extrapolate λ₁, mode by mode (gap-refine.ts). */
   refine?: boolean;
-  /** Preconditioner for the n-D solves (default Jacobi); built per operator. */
+  /** Preconditioner for the n-D solves (default: multigrid V-cycles, solvers/eigen/shift-invert.ts); built per operator. */
   preconditioner?: (op: FvOperator) => Preconditioner;
   /** Called after each work-counted checkpoint of the async solve (progress output only). */
   onCheckpoint?: (n: number) => void;

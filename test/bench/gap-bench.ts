@@ -1,85 +1,148 @@
 /**
- * Benchmark (issue 3, not a unit test): λ₁ of the 2-D double well 0.05 + (x²−1)² + y² on [−2, 2]²,
- * ησ = 0.5 (scenarios/double-well-2d.yaml), at 256² and 512². Targets: < 5 s and < 30 s.
- * Build with `npx tsc -p .`, run `node dist/test/bench/gap-bench.js [--mg]`; writes bench/results-gap.md.
+ * Benchmark (issue #19 item 3, not a unit test): λ₁ (and λ₁, λ₂) of the 2-D reference problem
+ * f = 0.05 + (x²−1)² + y² on [−2, 2]², ησ = 0.5 (scenarios/double-well-2d.yaml) at 512²: in-process
+ * (operator built, then generatorModes timed) and whole process (`fpsolve gap`), for this build and
+ * optionally a baseline build (another checkout, e.g. the main branch, built with `npx tsc -p .`),
+ * measured alternately so that both see the same machine load. Target: λ₁ in < 1.5 s.
+ *
+ *   npx tsc -p . && node dist/test/bench/gap-bench.js [--base <checkout>] [--reps 2] [--cells 512]
+ *
+ * Each measurement runs in a fresh Node process (no JIT or heap shared between builds) and records
+ * wall and CPU time (user + system): on a shared machine the CPU time is the steadier number.
+ * Writes bench/results-gap.md.
  */
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { mkdirSync } from 'node:fs';
-import { buildOperator } from '../helpers/problems.js';
-import { generatorModes } from '../../solvers/eigen/index.js';
-import { JacobiPreconditioner, type Preconditioner } from '../../solvers/linear.js';
-import { MultigridPreconditioner } from '../../solvers/multigrid.js';
-import type { FvOperator } from '../../solvers/operator.js';
-import { writeFileAtomic } from '../../src/io/atomic.js';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-interface Row {
-  n: number;
-  preconditioner: string;
-  lambda1: number;
-  residual: number;
-  outer: number;
+interface Measured {
+  build: string;
+  kind: 'in-process' | 'fpsolve gap';
+  modes: number;
+  values: number[];
+  relativeAccuracy: number;
   cg: number;
   setupSeconds: number;
-  solveSeconds: number;
-  target: number;
+  wallSeconds: number;
+  cpuSeconds: number;
 }
 
-const pres: Record<string, (op: FvOperator) => Preconditioner> = {
-  Jacobi: (op) => new JacobiPreconditioner(op),
-  multigrid: (op) => new MultigridPreconditioner(op),
-};
-const which = process.argv.includes('--mg') ? ['Jacobi', 'multigrid'] : ['Jacobi'];
-const rows: Row[] = [];
-for (const [n, target] of [
-  [256, 5],
-  [512, 30],
-] as const) {
-  for (const name of which) {
-    const t0 = performance.now();
-    const op = buildOperator([[-2, 2], [-2, 2]], [n, n], (x, y) => 0.05 + (x * x - 1) ** 2 + y * y, { kind: 'multiplicative', etaSigma: 0.5, eps: 0 });
-    const t1 = performance.now();
-    const r = generatorModes(op, { modes: 1, preconditioner: pres[name](op) });
-    const t2 = performance.now();
-    const row = { n, preconditioner: name, lambda1: r.values[0], residual: r.residuals[0], outer: r.iterations, cg: r.innerIterations, setupSeconds: (t1 - t0) / 1000, solveSeconds: (t2 - t1) / 1000, target };
-    rows.push(row);
-    console.log(JSON.stringify(row));
-  }
+const here = dirname(fileURLToPath(import.meta.url));
+/** The checkout this script was built in (dist/test/bench → root). */
+const selfRoot = resolve(here, '../../..');
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
 }
-let model = cpus()[0]?.model ?? 'unknown';
-try {
-  model = execSync("lscpu | sed -n 's/^Model name: *//p'", { encoding: 'utf8' }).trim() || model;
-} catch {
-  // lscpu missing: keep os.cpus()
+
+const cellsArg = Number(arg('--cells', '512'));
+
+/** Child mode: one in-process measurement with the build at `root`, printed as JSON. */
+async function child(root: string, modes: number, cells: number): Promise<void> {
+  const problems = (await import(pathToFileURL(join(root, 'dist/test/helpers/problems.js')).href)) as typeof import('../helpers/problems.js');
+  const eigen = (await import(pathToFileURL(join(root, 'dist/solvers/eigen/index.js')).href)) as typeof import('../../solvers/eigen/index.js');
+  const t0 = performance.now();
+  const op = problems.buildOperator([[-2, 2], [-2, 2]], [cells, cells], (x, y) => 0.05 + (x * x - 1) ** 2 + y * y, { kind: 'multiplicative', etaSigma: 0.5, eps: 0 });
+  const t1 = performance.now();
+  const c0 = process.cpuUsage();
+  const r = eigen.generatorModes(op, { modes });
+  const c = process.cpuUsage(c0);
+  const t2 = performance.now();
+  console.log(
+    JSON.stringify({ values: r.values, relativeAccuracy: r.relativeAccuracy, cg: r.innerIterations, setupSeconds: (t1 - t0) / 1000, wallSeconds: (t2 - t1) / 1000, cpuSeconds: (c.user + c.system) / 1e6 }),
+  );
 }
-const lines = [
-  '# Spectral-gap benchmark (issue 3)',
-  '',
-  `Date: ${new Date().toISOString()}  `,
-  `Machine: ${model}, ${cpus().length} cores (as seen by Node), Node.js ${process.version}  `,
-  'Problem: f = 0.05 + (x²−1)² + y² on [−2, 2]², multiplicative noise ησ = 0.5 (scenarios/double-well-2d.yaml), λ₁ only.  ',
-  'Method: shift-invert subspace iteration, PCG on the deflated singular system (solvers/eigen).  ',
-  'Command: `npx tsc -p . && node dist/test/bench/gap-bench.js [--mg]`',
-  '',
-  '| grid | preconditioner | λ₁ | residual | outer | CG iterations | operator setup (s) | eigen-solve (s) | target (s) |',
-  '|---|---|---|---|---|---|---|---|---|',
-  ...rows.map(
-    (r) =>
-      `| ${r.n}² | ${r.preconditioner} | ${r.lambda1.toPrecision(10)} | ${r.residual.toExponential(2)} | ${r.outer} | ${r.cg} | ${r.setupSeconds.toFixed(2)} | ${r.solveSeconds.toFixed(2)} | ${r.target} |`,
-  ),
-  '',
-  'The timings are wall-clock on a shared machine; the load average at the time is part of the record:',
-  `load average ${execSafe('cat /proc/loadavg')}`,
-  '',
-];
-mkdirSync('bench', { recursive: true });
-writeFileAtomic('bench/results-gap.md', lines.join('\n'));
-console.log('wrote bench/results-gap.md');
+
+function inProcess(root: string, label: string, modes: number): Measured {
+  const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', root, String(modes), '--cells', String(cellsArg)], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`child failed: ${out.stderr}`);
+  const j = JSON.parse(out.stdout.trim().split('\n').pop() as string) as Omit<Measured, 'build' | 'kind' | 'modes'>;
+  return { build: label, kind: 'in-process', modes, ...j };
+}
+
+/** `fpsolve gap` as a user runs it; CPU time of the child from /usr/bin/time when present. */
+function wholeProcess(root: string, label: string): Measured {
+  const args = [join(root, 'bin/fpsolve.js'), 'gap', join(selfRoot, 'scenarios/double-well-2d.yaml'), '--set', `domain.cells=[${cellsArg},${cellsArg}]`, '--json'];
+  const haveTime = spawnSync('/usr/bin/time', ['-f', '%U', 'true']).status === 0;
+  const t0 = performance.now();
+  const out = haveTime
+    ? spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, ...args], { encoding: 'utf8' })
+    : spawnSync(process.execPath, args, { encoding: 'utf8' });
+  const wall = (performance.now() - t0) / 1000;
+  if (out.status !== 0) throw new Error(`fpsolve gap failed: ${out.stderr}`);
+  const cpuLine = /CPU ([\d.]+) ([\d.]+)/.exec(out.stderr);
+  const j = JSON.parse(out.stdout) as { gap?: { modes: number[]; relativeAccuracy: number; innerIterations: number } };
+  const g = j.gap ?? (j as unknown as { modes: number[]; relativeAccuracy: number; innerIterations: number });
+  return {
+    build: label,
+    kind: 'fpsolve gap',
+    modes: 1,
+    values: g.modes,
+    relativeAccuracy: g.relativeAccuracy,
+    cg: g.innerIterations,
+    setupSeconds: NaN,
+    wallSeconds: wall,
+    cpuSeconds: cpuLine ? Number(cpuLine[1]) + Number(cpuLine[2]) : NaN,
+  };
+}
 
 function execSafe(cmd: string): string {
   try {
-    return execSync(cmd, { encoding: 'utf8' }).trim();
+    return execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return 'unknown';
   }
 }
+
+async function main(): Promise<void> {
+  const ci = process.argv.indexOf('--child');
+  if (ci >= 0) {
+    await child(process.argv[ci + 1], Number(process.argv[ci + 2]), cellsArg);
+    return;
+  }
+  const base = process.argv.includes('--base') ? resolve(arg('--base', '')) : null;
+  const reps = Number(arg('--reps', '2'));
+  const builds: [string, string][] = [...(base ? ([[base, 'baseline']] as [string, string][]) : []), [selfRoot, 'this build']];
+  const loadStart = execSafe('cat /proc/loadavg');
+  const started = new Date().toISOString();
+  const rows: Measured[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    for (const [root, label] of builds) {
+      for (const m of [inProcess(root, label, 1), wholeProcess(root, label), ...(rep === 0 ? [inProcess(root, label, 2)] : [])]) {
+        rows.push(m);
+        console.log(JSON.stringify(m));
+      }
+    }
+  }
+  const loadEnd = execSafe('cat /proc/loadavg');
+  const model = execSafe("lscpu | sed -n 's/^Model name: *//p'") || (cpus()[0]?.model ?? 'unknown');
+  const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '–');
+  const lines = [
+    '# Spectral-gap benchmark (issue #19 item 3)',
+    '',
+    `Date: ${started} (UTC)  `,
+    `Machine: ${model}, ${cpus().length} cores as seen by Node, Node.js ${process.version}; shared with other jobs (see the load)  `,
+    `Load average at start: ${loadStart}  `,
+    `Load average at end: ${loadEnd}  `,
+    `Problem: f = 0.05 + (x²−1)² + y² on [−2, 2]², multiplicative noise ησ = 0.5 (scenarios/double-well-2d.yaml), ${cellsArg}².  `,
+    `Builds: ${builds.map(([r, l]) => `${l} = ${r === selfRoot ? 'this checkout' : r} (${execSafe(`git -C ${r} rev-parse --short HEAD`)})`).join('; ')}.  `,
+    'Command: `npx tsc -p . && node dist/test/bench/gap-bench.js [--base <checkout>] [--reps N]`; each row is a fresh Node process; builds alternate.',
+    '',
+    '| build | what | modes | λ values | relative accuracy of λ₁ | CG iterations | operator setup (s) | eigen-solve / process wall (s) | CPU (s) |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.build} | ${r.kind} | ${r.modes} | ${r.values.map((v) => v.toPrecision(10)).join(', ')} | ${r.relativeAccuracy.toExponential(1)} | ${r.cg} | ${fmt(r.setupSeconds)} | ${fmt(r.wallSeconds)} | ${fmt(r.cpuSeconds)} |`,
+    ),
+    '',
+  ];
+  mkdirSync(join(selfRoot, 'bench'), { recursive: true });
+  const { writeFileAtomic } = (await import(pathToFileURL(join(selfRoot, 'dist/src/io/atomic.js')).href)) as typeof import('../../src/io/atomic.js');
+  writeFileAtomic(join(selfRoot, 'bench/results-gap.md'), lines.join('\n') + '\n' + (process.env.GAP_BENCH_NOTES ?? ''));
+  console.log('wrote bench/results-gap.md');
+}
+
+await main();
