@@ -1,6 +1,7 @@
 import type { CollapseReport, SeriesPoint } from '../diagnostics/distances.js';
 import type { RateFit } from '../diagnostics/rates.js';
 import type { WallsReport } from '../diagnostics/walls.js';
+import type { BasinsReport } from '../diagnostics/basins.js';
 import type { RegimeComponent, RegimeName } from '../diagnostics/regime.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ReportFailure } from '../failure-report.js';
@@ -140,6 +141,8 @@ export interface RunReport {
   rateRefusals?: { chi?: string; kl?: string; meanLoss?: string };
   /** Mass near and beyond the walls (src/diagnostics/walls.ts); absent in reports of older versions. */
   walls?: WallsReport;
+  /** Basins of attraction: definitions, final and π masses, valley marginals (src/diagnostics/basins.ts); absent in older reports. */
+  basins?: BasinsReport;
   /** Added by the gap estimator; null when not computed (e.g. --no-gap). */
   gap?: GapReport | null;
   bounds?: BoundsReport | null;
