@@ -303,7 +303,7 @@ export class BasinMeter {
     this.labels = basinLabels(grid, problem.f, seeds);
     this.reported = Math.min(this.labels.basins.length, MAX_REPORTED_BASINS);
     this.valleys = valleySeeds.map(({ seed, component }) => {
-      const curve = valleyCurve(grid, seeds[seed].cells);
+      const curve = valleyCurve(grid, seeds[seed].cells, problem.f);
       if ('reason' in curve) return { basin: seed + 1, component, map: null, note: curve.reason };
       return { basin: seed + 1, component, map: valleyMap(grid, curve, this.labels.label, seed) };
     });
@@ -403,4 +403,20 @@ export function basinSeriesColumns(series: readonly { massBasin?: number[]; vall
     ...Array.from({ length: nv }, (_, k) => [p.valleyMean?.[k] ?? null, p.valleySpread?.[k] ?? null]).flat(),
   ]);
   return { columns, rows };
+}
+
+const short = (v: number, p = 3): string => (Math.abs(v) < 1e-12 ? '0' : String(+v.toPrecision(p)));
+const at = (x: readonly number[]): string => `(${x.map((v) => short(v, 4)).join(', ')})`;
+
+/** The text summary's lines: "mass by basin: …" and one line per valley. */
+export function basinSummaryLines(b: BasinsReport | undefined): string[] {
+  if (!b || b.basins.length === 0) return [];
+  const parts = b.basins.map((x) => `${x.id} at ${at(x.x)} ${short(x.finalMass)}${x.piMass !== null ? ` (π ${short(x.piMass)})` : ''}`);
+  const lines = [`mass by basin: ${parts.join(', ')}${b.unreported > 0 ? `; ${b.unreported} more not reported` : ''}`];
+  for (const v of b.valleys) {
+    if (v.note) continue;
+    const pi = v.piMean !== null && v.piMean !== undefined ? ` (π ${short(v.piMean)} ± ${short(v.piSpread ?? NaN)})` : '';
+    lines.push(`  valley of basin ${v.basin} from ${at(v.ends![0])} to ${at(v.ends![1])}, length ${short(v.length!)}: mean position along it ${short(v.finalMean ?? NaN)} ± ${short(v.finalSpread ?? NaN)}${pi}`);
+  }
+  return lines;
 }

@@ -10,6 +10,9 @@ import type { Grid } from '../../solvers/grid.js';
 import type { PointFunction } from '../../solvers/quadrature.js';
 import { findZeroComponents, type LandscapeDerivatives } from './zero-set.js';
 
+/** Centroid passes that move the shortest path onto the band's mid-line (a diagonal stretch of the path needs a few). */
+const CENTROID_PASSES = 8;
+
 export interface ValleyCurve {
   /** Points of the curve (smoothed cell centres of the path), from one end to the other. */
   points: number[][];
@@ -30,7 +33,7 @@ export interface ValleyMap {
 }
 
 /** Euclidean shortest paths through a cell set (3^d adjacency). */
-function dijkstra(grid: Grid, inSet: Uint8Array, from: number): { dist: Float64Array; prev: Int32Array } {
+function dijkstra(grid: Grid, inSet: Uint8Array, from: number, cost?: (i: number, j: number) => number): { dist: Float64Array; prev: Int32Array } {
   const n = grid.size;
   const dist = new Float64Array(n).fill(Infinity);
   const prev = new Int32Array(n).fill(-1);
@@ -87,7 +90,7 @@ function dijkstra(grid: Grid, inSet: Uint8Array, from: number): { dist: Float64A
         q += (o * grid.h[k]) ** 2;
       }
       if (!ok || q === 0 || inSet[j] === 0) continue;
-      const nd = di + Math.sqrt(q);
+      const nd = di + Math.sqrt(q) * (cost ? cost(i, j) : 1);
       if (nd < dist[j]) {
         dist[j] = nd;
         prev[j] = i;
@@ -132,28 +135,61 @@ export function projectOnCurve(curve: ValleyCurve, p: readonly number[]): { s: n
 
 /**
  * The curve through a valley's cells: the shortest path between the two ends found by a double
- * sweep (farthest cell from any cell, then farthest from that), moved twice to the centroids of
+ * sweep (farthest cell from any cell, then farthest from that), moved CENTROID_PASSES times to the centroids of
  * the cells nearest each of its points and smoothed by a 3-point average.
  * Returns a reason instead when the cells are not a simple open curve: a cell farther from the
  * path than the band's width allows (a loop's other half, a branch).
  */
-export function valleyCurve(grid: Grid, cells: readonly number[]): ValleyCurve | { reason: string } {
+export function valleyCurve(grid: Grid, cells: readonly number[], fc?: Float64Array): ValleyCurve | { reason: string } {
   if (cells.length < 2) return { reason: 'the valley covers fewer than 2 cells on this grid' };
   const inSet = new Uint8Array(grid.size);
   for (const c of cells) inSet[c] = 1;
   const first = dijkstra(grid, inSet, Math.min(...cells));
   if (cells.some((c) => first.dist[c] === Infinity)) return { reason: "the valley's cells are not connected on this grid" };
-  const a = farthest(cells, first.dist);
-  const fromA = dijkstra(grid, inSet, a);
-  const b = farthest(cells, fromA.dist);
+  const a0 = farthest(cells, first.dist);
+  const fromA0 = dijkstra(grid, inSet, a0);
+  const b0 = farthest(cells, fromA0.dist);
+  // The sweep's ends are corners of the band; the lowest cell at each end lies on its floor.
+  const reach = 2 * Math.sqrt(grid.dim) * Math.max(...grid.h);
+  const fromB0 = dijkstra(grid, inSet, b0);
+  const lowestWhere = (keep: (c: number) => boolean, fallback: number): number => {
+    if (!fc) return fallback;
+    let best = -1;
+    for (const c of cells) if (keep(c) && (best < 0 || fc[c] < fc[best] || (fc[c] === fc[best] && c < best))) best = c;
+    return best < 0 ? fallback : best;
+  };
+  const a = lowestWhere((c) => fromB0.dist[c] >= fromB0.dist[a0] - reach, a0);
+  const b = lowestWhere((c) => fromA0.dist[c] >= fromA0.dist[b0] - reach, b0);
+  // Along the floor: steps cost more where f is higher across the band.
+  let lo = Infinity;
+  let hi = -Infinity;
+  if (fc) for (const c of cells) (lo = Math.min(lo, fc[c])), (hi = Math.max(hi, fc[c]));
+  const band = hi - lo;
+  const cost = fc && band > 0 ? (i: number, j: number) => 1 + (fc[i] + fc[j] - 2 * lo) / band : undefined;
+  const fromA = dijkstra(grid, inSet, a, cost);
   const path: number[] = [];
   for (let c = b; c >= 0; c = fromA.prev[c]) path.push(c);
   path.reverse();
   let points = path.map((c) => grid.centre(c));
+  // A simple open curve: every cell of the valley near the floor path (the band's width allows
+  // a few cells). A loop's other half or a branch lies far from it.
+  {
+    const raw: ValleyCurve = { points, s: [0], length: 0 };
+    for (let m = 1; m < points.length; m++) raw.s.push(raw.s[m - 1] + Math.hypot(...points[m].map((v, k) => v - points[m - 1][k])));
+    raw.length = raw.s[raw.s.length - 1];
+    const allowed = Math.max(reach, 0.15 * raw.length);
+    let worst = 0;
+    for (const c of cells) worst = Math.max(worst, projectOnCurve(raw, grid.centre(c)).d);
+    if (worst > allowed) {
+      return {
+        reason: `the valley is not a simple open curve on this grid (a closed loop or branches: some of its cells lie ${+worst.toPrecision(3)} from the longest path along its floor, ${+raw.length.toPrecision(3)} long)`,
+      };
+    }
+  }
   // The shortest path hugs one side of a band several cells wide and runs corner to corner; the
   // centroids of the cells nearest each of its points lie on the band's mid-line.
   const centres = cells.map((c) => grid.centre(c));
-  for (let pass = 0; pass < 2; pass++) {
+  for (let pass = 0; pass < CENTROID_PASSES; pass++) {
     const sum = points.map(() => new Array<number>(grid.dim).fill(0));
     const count = new Array<number>(points.length).fill(0);
     for (const p of centres) {
@@ -173,23 +209,44 @@ export function valleyCurve(grid: Grid, cells: readonly number[]): ValleyCurve |
     const moved = points.map((q, m) => (count[m] > 0 ? sum[m].map((v) => v / count[m]) : q));
     points = moved.map((p, m) => (m === 0 || m === moved.length - 1 ? p : p.map((v, k) => (moved[m - 1][k] + 2 * v + moved[m + 1][k]) / 4)));
   }
+  // The ends' centroids lean to the corner the path started from: continue the mid-line instead.
+  const last = points.length - 1;
+  if (last >= 3) {
+    points[0] = points[1].map((v, k) => 2 * v - points[2][k]);
+    points[last] = points[last - 1].map((v, k) => 2 * v - points[last - 2][k]);
+  }
+  // Stretched along the end segments until every cell of the valley projects inside the curve (the
+  // floor path may stop a cell or two short of the valley's ends, where f rises along it).
+  if (points.length >= 2) {
+    for (const end of [0, points.length - 1]) {
+      const p = points[end];
+      const q = points[end === 0 ? 1 : end - 1];
+      const dir = p.map((v, k) => v - q[k]);
+      const len = Math.hypot(...dir);
+      if (!(len > 0)) continue;
+      let beyond = 0;
+      for (const c of centres) {
+        let dot = 0;
+        for (let k = 0; k < grid.dim; k++) dot += (c[k] - p[k]) * dir[k];
+        beyond = Math.max(beyond, dot / len);
+      }
+      // Not beyond the box: a valley that leaves it ends at the wall.
+      let t = beyond / len;
+      for (let k = 0; k < grid.dim; k++) {
+        if (dir[k] > 0) t = Math.min(t, (grid.hi[k] - p[k]) / dir[k]);
+        if (dir[k] < 0) t = Math.min(t, (grid.lo[k] - p[k]) / dir[k]);
+      }
+      points[end] = p.map((v, k) => v + Math.max(0, t) * dir[k]);
+    }
+  }
   // Oriented from the end with the smaller coordinates (x first), so that s grows with x along a valley in x.
-  const a0 = points[0];
-  const b0 = points[points.length - 1];
-  const firstDiff = a0.findIndex((v, k) => Math.abs(v - b0[k]) > 1e-12 * (grid.hi[k] - grid.lo[k]));
-  if (firstDiff >= 0 && a0[firstDiff] > b0[firstDiff]) points.reverse();
+  const pa = points[0];
+  const pb = points[points.length - 1];
+  const firstDiff = pa.findIndex((v, k) => Math.abs(v - pb[k]) > 1e-12 * (grid.hi[k] - grid.lo[k]));
+  if (firstDiff >= 0 && pa[firstDiff] > pb[firstDiff]) points.reverse();
   const s = [0];
   for (let m = 1; m < points.length; m++) s.push(s[m - 1] + Math.hypot(...points[m].map((v, k) => v - points[m - 1][k])));
   const curve: ValleyCurve = { points, s, length: s[s.length - 1] };
-  const hmax = Math.max(...grid.h);
-  const allowed = Math.max(2 * Math.sqrt(grid.dim) * hmax, 0.15 * curve.length);
-  let worst = 0;
-  for (const c of cells) worst = Math.max(worst, projectOnCurve(curve, grid.centre(c)).d);
-  if (worst > allowed) {
-    return {
-      reason: `the valley is not a simple open curve on this grid (a closed loop or branches: some of its cells lie ${+worst.toPrecision(3)} from the longest path through it, ${+curve.length.toPrecision(3)} long)`,
-    };
-  }
   return curve;
 }
 
