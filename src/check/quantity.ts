@@ -8,7 +8,8 @@ export type Quantity =
   | { kind: 'rate'; name: string; rate: RateField }
   | { kind: 'final'; name: string; field: FinalField }
   | { kind: 'regime'; name: string }
-  | { kind: 'gap'; name: string; mode: number | null };
+  | { kind: 'gap'; name: string; mode: number | null }
+  | { kind: 'basin'; name: string; field: 'mass' | 'valleyMean'; index: number };
 
 const RATES = ['chi', 'kl', 'meanLoss'] as const;
 const FINALS = ['l1', 'kl', 'chi2', 'log10Chi2', 'meanLoss', 'massBelowDelta', 'mass', 'minDensity'] as const;
@@ -22,9 +23,13 @@ export const QUANTITY_NAMES: readonly string[] = [
   'regime',
   'gap',
   'gap.modes[i]',
+  'basins.mass[k]',
+  'basins.valleyMean[k]',
 ];
 
 const MODE = /^gap\.modes\[(0|[1-9][0-9]{0,3})\]$/;
+/** basins.mass[k]: final mass fraction of basin id k; basins.valleyMean[k]: final mean position along the k-th valley (both from 1). */
+const BASIN = /^basins\.(mass|valleyMean)\[([1-9][0-9]{0,3})\]$/;
 
 /** The quantity a name denotes, or undefined if it names none. */
 export function parseQuantity(name: string): Quantity | undefined {
@@ -40,6 +45,8 @@ export function parseQuantity(name: string): Quantity | undefined {
   if (name === 'gap') return { kind: 'gap', name, mode: null };
   const m = MODE.exec(name);
   if (m) return { kind: 'gap', name, mode: Number(m[1]) };
+  const b = BASIN.exec(name);
+  if (b) return { kind: 'basin', name, field: b[1] as 'mass' | 'valleyMean', index: Number(b[2]) };
   return undefined;
 }
 
@@ -83,6 +90,19 @@ export function extractQuantity(report: RunReport, q: Quantity): Extracted {
         return missing(`${q.name} is λ${q.mode + 1}, but this run report holds ${modes.length} mode(s) (λ1..λ${modes.length})`);
       }
       return finiteOr(modes[q.mode], q.name);
+    }
+    case 'basin': {
+      const b = report.basins;
+      if (!b) return missing('this run report has no basins (written by an fpsolve without them)');
+      if (q.field === 'mass') {
+        const basin = b.basins.find((x) => x.id === q.index);
+        if (!basin) return missing(`${q.name}: this run has ${b.basins.length} reported basin(s) (ids 1..${b.basins.length})`);
+        return finiteOr(basin.finalMass, q.name);
+      }
+      const v = b.valleys[q.index - 1];
+      if (!v) return missing(`${q.name}: this run has ${b.valleys.length} valley(s) of minimizers`);
+      if (v.note) return missing(`${q.name}: no position along the valley (${v.note})`);
+      return finiteOr(v.finalMean, q.name);
     }
   }
 }

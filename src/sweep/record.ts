@@ -31,6 +31,8 @@ export interface SweepRecord {
   rates: { chi: RateSummary | null; kl: RateSummary | null; meanLoss: RateSummary | null };
   gap: number | null;
   final: { l1: number; kl: number; chi2: number | null; meanLoss: number; massBelowDelta: number } | null;
+  /** Final mass fraction per basin (by id, from 1) and mean position along each valley; absent in older records. */
+  basins?: { mass: number[]; valleyMean: (number | null)[] } | null;
   /** Wall time of the point in its worker process. */
   wallSeconds: number;
   fpsolve: string;
@@ -78,6 +80,7 @@ export function recordFromChild(id: PointIdentity, res: ChildRunResult, aborted:
     rates: { chi: rate(r.rates.chi), kl: rate(r.rates.kl), meanLoss: rate(r.rates.meanLoss) },
     gap: r.gap?.value ?? null,
     final: { l1: f.l1, kl: f.kl, chi2: f.chi2, meanLoss: f.meanLoss, massBelowDelta: f.massBelowDelta },
+    basins: r.basins ? { mass: r.basins.basins.map((b) => b.finalMass), valleyMean: r.basins.valleys.map((v) => v.finalMean ?? null) } : null,
     wallSeconds: res.wallSeconds,
   };
   if (r.status === 'ok') return { ...base, status: 'ok', error: null, errorKind: null };
