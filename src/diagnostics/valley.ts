@@ -152,14 +152,18 @@ export function valleyCurve(grid: Grid, cells: readonly number[], fc?: Float64Ar
   // The sweep's ends are corners of the band; the lowest cell at each end lies on its floor.
   const reach = 2 * Math.sqrt(grid.dim) * Math.max(...grid.h);
   const fromB0 = dijkstra(grid, inSet, b0);
-  const lowestWhere = (keep: (c: number) => boolean, fallback: number): number => {
-    if (!fc) return fallback;
+  // Lowest f within half a reach of the far end; ties to the farther cell, then the lower index.
+  const lowestWhere = (from: Float64Array, far: number): number => {
+    if (!fc) return far;
     let best = -1;
-    for (const c of cells) if (keep(c) && (best < 0 || fc[c] < fc[best] || (fc[c] === fc[best] && c < best))) best = c;
-    return best < 0 ? fallback : best;
+    for (const c of cells) {
+      if (!(from[c] >= from[far] - reach / 2)) continue;
+      if (best < 0 || fc[c] < fc[best] || (fc[c] === fc[best] && (from[c] > from[best] || (from[c] === from[best] && c < best)))) best = c;
+    }
+    return best < 0 ? far : best;
   };
-  const a = lowestWhere((c) => fromB0.dist[c] >= fromB0.dist[a0] - reach, a0);
-  const b = lowestWhere((c) => fromA0.dist[c] >= fromA0.dist[b0] - reach, b0);
+  const a = lowestWhere(fromB0.dist, a0);
+  const b = lowestWhere(fromA0.dist, b0);
   // Along the floor: steps cost more where f is higher across the band.
   let lo = Infinity;
   let hi = -Infinity;
@@ -177,7 +181,7 @@ export function valleyCurve(grid: Grid, cells: readonly number[], fc?: Float64Ar
     const raw: ValleyCurve = { points, s: [0], length: 0 };
     for (let m = 1; m < points.length; m++) raw.s.push(raw.s[m - 1] + Math.hypot(...points[m].map((v, k) => v - points[m - 1][k])));
     raw.length = raw.s[raw.s.length - 1];
-    const allowed = Math.max(reach, 0.15 * raw.length);
+    const allowed = Math.max(2 * reach, 0.15 * raw.length);
     let worst = 0;
     for (const c of cells) worst = Math.max(worst, projectOnCurve(raw, grid.centre(c)).d);
     if (worst > allowed) {
