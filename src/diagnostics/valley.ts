@@ -152,13 +152,14 @@ export function valleyCurve(grid: Grid, cells: readonly number[], fc?: Float64Ar
   // The sweep's ends are corners of the band; the lowest cell at each end lies on its floor.
   const reach = 2 * Math.sqrt(grid.dim) * Math.max(...grid.h);
   const fromB0 = dijkstra(grid, inSet, b0);
-  // Lowest f within half a reach of the far end; ties to the farther cell, then the lower index.
+  // Lowest f within a reach of the far end (ties to the lower index: both ends then fall on the
+  // same side of a band whose floor is two cells wide, and the floor path runs straight).
   const lowestWhere = (from: Float64Array, far: number): number => {
     if (!fc) return far;
     let best = -1;
     for (const c of cells) {
-      if (!(from[c] >= from[far] - reach / 2)) continue;
-      if (best < 0 || fc[c] < fc[best] || (fc[c] === fc[best] && (from[c] > from[best] || (from[c] === from[best] && c < best)))) best = c;
+      if (!(from[c] >= from[far] - reach)) continue;
+      if (best < 0 || fc[c] < fc[best] || (fc[c] === fc[best] && c < best)) best = c;
     }
     return best < 0 ? far : best;
   };

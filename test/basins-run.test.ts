@@ -1,0 +1,141 @@
+/**
+ * Basin masses and the valley marginal in runs (issue #17 item 1, item 5): against quadratures
+ * of π written here (docs/oracles.md §9 Basin masses and the Feng–Tu valley marginal), symmetry,
+ * and the outputs that carry them (series.csv columns, report.json, summary, check, sweep).
+ */
+import { describe, expect, it } from 'vitest';
+import { BasinMeter, basinSeriesColumns } from '../src/diagnostics/basins.js';
+import { seriesTable } from '../src/diagnostics/distances.js';
+import { setUp } from '../src/run/run.js';
+import { formatSummary } from '../src/report/summary.js';
+import { extractQuantity, parseQuantity } from '../src/check/quantity.js';
+import { recordFromChild } from '../src/sweep/record.js';
+import { summaryColumns, summaryRows } from '../src/sweep/summary.js';
+import { loadBundled, runBundled } from './helpers/run-inline.js';
+
+/** Composite Simpson of g on [a, b] with n (even) panels. */
+function simpson(g: (x: number) => number, a: number, b: number, n = 4000): number {
+  const h = (b - a) / n;
+  let s = g(a) + g(b);
+  for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * g(a + i * h);
+  return (s * h) / 3;
+}
+
+/** A root of g in [a, b] by bisection (g changes sign there). */
+function bisect(g: (x: number) => number, a: number, b: number): number {
+  let lo = a;
+  let hi = b;
+  for (let k = 0; k < 200; k++) {
+    const m = (lo + hi) / 2;
+    if (Math.sign(g(m)) === Math.sign(g(lo))) lo = m;
+    else hi = m;
+  }
+  return (lo + hi) / 2;
+}
+
+const DW = (expr: string, extra: string[] = []): string[] => [`landscape={expr: "${expr}"}`, 'domain.cells=[500]', ...extra];
+
+describe('basin masses in 1-D double wells (oracles.md §9 Basin masses)', () => {
+  it('symmetric well started symmetric: equal masses at every report time; π gives each half 1/2; they sum to 1', async () => {
+    const { report } = await runBundled('double-well-1d', DW('(x^2-1)^2/4 + 0.05', ['initial={gaussian: {mean: [0], std: [0.3]}}', 'time.end=20', 'time.reportEvery=5']));
+    const b = report.basins!;
+    expect(b.basins.length).toBe(2);
+    for (const p of report.series) {
+      const [m1, m2] = p.massBasin!;
+      expect(Math.abs(m1 - m2)).toBeLessThan(1e-10);
+      expect(Math.abs(m1 + m2 - 1)).toBeLessThan(1e-14);
+    }
+    // π = f^−α, α = 1 + 2/(ησ) = 3; each half by quadrature.
+    const pi = (x: number): number => ((x * x - 1) ** 2 / 4 + 0.05) ** -3;
+    const left = simpson(pi, -2.5, 0);
+    const right = simpson(pi, 0, 2.5);
+    expect(left / (left + right)).toBeCloseTo(0.5, 12);
+    for (const x of b.basins) expect(Math.abs(x.piMass! - left / (left + right))).toBeLessThan(1e-12);
+    expect(formatSummary(report)).toMatch(/mass by basin: 1 at \(-?0\.995\) 0\.5 \(π 0\.5\), 2 at \(-?0\.995\) 0\.5 \(π 0\.5\)/);
+  });
+
+  it("asymmetric well: π's basin masses as quadratures split at the exact barrier; ρ tends to them", async () => {
+    // f = (x² − 1)²/4 + 0.1x + 0.2 > 0: the barrier x* solves f′ = x³ − x + 0.1 = 0 near 0.1.
+    const f = (x: number): number => (x * x - 1) ** 2 / 4 + 0.1 * x + 0.2;
+    const xs = bisect((x) => x ** 3 - x + 0.1, -0.5, 0.5);
+    // ησ = 2 (α = 2): hops are quick, so t = 60 is near equilibrium.
+    const { report } = await runBundled('double-well-1d', DW('(x^2-1)^2/4 + 0.1*x + 0.2', ['noise={model: multiplicative, eta: 0.1, sigma: 20}', 'time.end=60', 'time.reportEvery=10']));
+    const pi = (x: number): number => f(x) ** -2;
+    const left = simpson(pi, -2.5, xs);
+    const right = simpson(pi, xs, 2.5);
+    const b = report.basins!;
+    expect(b.basins.length).toBe(2);
+    // Deepest first: the left well (f(−1) ≈ 0.1) is basin 1.
+    expect(b.basins[0].x[0]).toBeLessThan(0);
+    const exact = [left / (left + right), right / (left + right)];
+    // The grid splits at a cell face within h/2 of x*, where π is small: measured 8.1e-5 (π) and 8.3e-5 (ρ at t = 60).
+    b.basins.forEach((x, k) => expect(Math.abs(x.piMass! - exact[k])).toBeLessThan(4e-4));
+    b.basins.forEach((x, k) => expect(Math.abs(x.finalMass - exact[k])).toBeLessThan(5e-4));
+    for (const p of report.series) expect(Math.abs(p.massBasin!.reduce((a, v) => a + v, 0) - 1)).toBeLessThan(1e-14);
+    // series.csv carries one massBasin_<id> column per basin, equal to the series values.
+    const table = seriesTable(report.series);
+    const col = table.columns.indexOf('massBasin_1');
+    expect(col).toBeGreaterThan(0);
+    expect(table.rows.map((r) => r[col])).toEqual(report.series.map((p) => p.massBasin![0]));
+    // The check quantity and the sweep's summary columns read the same final mass.
+    const q = parseQuantity('basins.mass[1]')!;
+    expect(extractQuantity(report, q)).toEqual({ ok: true, value: b.basins[0].finalMass });
+    expect(extractQuantity(report, parseQuantity('basins.mass[3]')!).ok).toBe(false);
+    const rec = recordFromChild({ key: 'k', index: 0, params: { 'noise.sigma': 20 }, fpsolve: 'x', scenario: 's' }, { ok: true, report, exitCode: 0, wallSeconds: 1 }, false)!;
+    const cols = summaryColumns(['noise.sigma'], [rec]);
+    const row = summaryRows([rec], ['noise.sigma'])[0];
+    expect(row[cols.indexOf('basin_mass_2')]).toBe(b.basins[1].finalMass);
+  });
+});
+
+describe('valley marginal (oracles.md §9 Feng–Tu valley marginal)', () => {
+  it("feng-tu-2d: π's marginal along the valley y = 0 is the quadrature across it at each x", () => {
+    const setup = setUp(loadBundled('feng-tu-2d'));
+    const meter = new BasinMeter(setup);
+    const pi = setup.problem.pi();
+    const rep = meter.report(pi, true, () => pi);
+    expect(rep.basins.length).toBe(1);
+    expect(rep.basins[0].kind).toBe('valley of minimizers');
+    expect(rep.valleys.length).toBe(1);
+    const v = rep.valleys[0];
+    expect(v.note).toBeUndefined();
+    // The valley runs along y = 0 from the first to the last column of cells (h = 1/32).
+    const h = 1 / 32;
+    expect(v.ends![0][0]).toBeCloseTo(-1 + h / 2, 2);
+    expect(v.ends![1][0]).toBeCloseTo(1 - h / 2, 2);
+    expect(Math.abs(v.ends![0][1]) + Math.abs(v.ends![1][1])).toBeLessThan(h / 4);
+    // π ∝ (e^{2x} y²/2 + 0.2)^−2 (α = 2); its mass in the column of cells at x, by quadrature.
+    const density = (x: number, y: number): number => (Math.exp(2 * x) * y * y / 2 + 0.2) ** -2;
+    const column = (x: number): number => simpson((xx) => simpson((y) => density(xx, y), -2, 2, 400), x - h / 2, x + h / 2, 8);
+    const xsCols = Array.from({ length: 64 }, (_, k) => -1 + (k + 0.5) * h);
+    const masses = xsCols.map(column);
+    const z = masses.reduce((a, b) => a + b, 0);
+    expect(v.piMass!.length).toBe(64);
+    let worst = 0;
+    v.binCentres!.forEach((s, k) => {
+      const x = v.ends![0][0] + s;
+      const col = Math.round((x + 1) / h - 0.5);
+      expect(col).toBe(k);
+      worst = Math.max(worst, Math.abs(v.piMass![k] / (masses[k] / z) - 1));
+    });
+    // Both are quadratures of the same π over the same columns (measured 1.6e-11): a bin holding a
+    // cell of the wrong column would be off by the column-to-column change of π, ~1e-2.
+    expect(worst).toBeLessThan(1e-6);
+    // The mean position along the valley, against the quadrature's.
+    const mean = xsCols.reduce((a, x, k) => a + (x - xsCols[0]) * masses[k], 0) / z;
+    expect(Math.abs(v.piMean! - mean)).toBeLessThan(1e-6);
+  });
+
+  it('a ring of zeros (collapse regime) is one basin; no marginal, a note says why', () => {
+    const setup = setUp(loadBundled('feng-tu-2d', ['landscape={expr: "(x^2+y^2-1)^2"}', 'domain.bounds=[[-2,2],[-2,2]]', 'domain.cells=[48,48]']));
+    expect(setup.regime.regime).toBe('collapsing');
+    const meter = new BasinMeter(setup);
+    expect(meter.labels.basins.length).toBe(1);
+    expect(meter.labels.basins[0].kind).toBe('zero component');
+    const rep = meter.report(setup.problem.f, false, () => setup.problem.pi());
+    expect(rep.basins[0].piMass).toBeNull();
+    expect(rep.valleys[0].note).toMatch(/closed loop or branches/);
+    expect(rep.notes.join(' ')).toMatch(/no marginal along it/);
+    expect(basinSeriesColumns([meter.measure(setup.problem.f)]).columns).toEqual(['massBasin_1', 'valleyMean_1', 'valleySpread_1']);
+  });
+});
