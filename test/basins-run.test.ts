@@ -11,6 +11,8 @@ import { formatSummary } from '../src/report/summary.js';
 import { extractQuantity, parseQuantity } from '../src/check/quantity.js';
 import { recordFromChild } from '../src/sweep/record.js';
 import { summaryColumns, summaryRows } from '../src/sweep/summary.js';
+import { basinFigureSpecs, basinMassRows } from '../src/plot/basins.js';
+import { summaryRows as htmlSummaryRows } from '../src/report/html.js';
 import { loadBundled, runBundled } from './helpers/run-inline.js';
 
 /** Composite Simpson of g on [a, b] with n (even) panels. */
@@ -85,6 +87,13 @@ describe('basin masses in 1-D double wells (oracles.md §9 Basin masses)', () =>
     const cols = summaryColumns(['noise.sigma'], [rec]);
     const row = summaryRows([rec], ['noise.sigma'])[0];
     expect(row[cols.indexOf('basin_mass_2')]).toBe(b.basins[1].finalMass);
+    // The figure: ρ's mass per basin at every report time and π's level; the HTML table's row.
+    const figs = basinFigureSpecs('dw', report.series, b);
+    expect(figs.map((f) => f.name)).toEqual(['basins']);
+    const rows = basinMassRows(report.series, b);
+    expect(rows.filter((r) => r.kind === 'ρ').length).toBe(2 * report.series.length);
+    expect(rows.filter((r) => r.kind === 'π').map((r) => r.mass)).toEqual([b.basins[0].piMass, b.basins[0].piMass, b.basins[1].piMass, b.basins[1].piMass]);
+    expect(htmlSummaryRows(report).find(([k]) => k === 'mass by basin')?.[1]).toMatch(/^1 at \(-1\.0\d+\) 0\.\d+ \(π 0\.\d+\), 2 at/);
   });
 });
 
