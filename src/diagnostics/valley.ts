@@ -255,15 +255,68 @@ export function valleyCurve(grid: Grid, cells: readonly number[], fc?: Float64Ar
   return curve;
 }
 
+/** Nearest point of the curve to p among the segments touching points m − 2 … m + 2. */
+function projectNear(curve: ValleyCurve, p: readonly number[], m: number): { s: number; d: number } {
+  const pts = curve.points;
+  if (pts.length === 1) return { s: 0, d: Math.hypot(...p.map((v, k) => v - pts[0][k])) };
+  let best = { s: 0, d: Infinity };
+  for (let j = Math.max(0, m - 2); j < Math.min(pts.length - 1, m + 2); j++) {
+    const { d, u } = toSegment(p, pts[j], pts[j + 1]);
+    if (d < best.d) best = { s: curve.s[j] + u * (curve.s[j + 1] - curve.s[j]), d };
+  }
+  return best;
+}
+
 /**
  * Arc-length coordinates of the cells with `label[i] === basin`: each goes to the nearest point of
- * the curve (over all its segments; set-up cost cells × path points, once per run).
+ * the curve. A breadth-first search through the basin from the cells holding the curve's points
+ * gives each cell a nearby curve point; the projection is onto the segments around it (cells the
+ * search does not reach are projected onto the whole curve). Cost: the basin's cells × a few
+ * segments, not × the curve's length.
  */
 export function valleyMap(grid: Grid, curve: ValleyCurve, label: Int32Array, basin: number): ValleyMap {
   const cells: number[] = [];
   for (let i = 0; i < grid.size; i++) if (label[i] === basin) cells.push(i);
+  const near = new Int32Array(grid.size).fill(-1);
+  let frontier: number[] = [];
+  curve.points.forEach((p, m) => {
+    let c = 0;
+    for (let k = 0; k < grid.dim; k++) c += Math.min(grid.n[k] - 1, Math.max(0, Math.floor((p[k] - grid.lo[k]) / grid.h[k]))) * grid.strides[k];
+    if (label[c] === basin && near[c] < 0) {
+      near[c] = m;
+      frontier.push(c);
+    }
+  });
+  const idx = new Array<number>(grid.dim);
+  while (frontier.length > 0) {
+    const next: number[] = [];
+    for (const i of frontier) {
+      for (let k = 0; k < grid.dim; k++) idx[k] = Math.floor(i / grid.strides[k]) % grid.n[k];
+      for (let k = 0; k < grid.dim; k++) {
+        for (const o of [-1, 1]) {
+          const c = idx[k] + o;
+          if (c < 0 || c >= grid.n[k]) continue;
+          const j = i + o * grid.strides[k];
+          if (near[j] >= 0 || label[j] !== basin) continue;
+          near[j] = near[i];
+          next.push(j);
+        }
+      }
+    }
+    frontier = next;
+  }
   const s = new Float64Array(cells.length);
-  cells.forEach((c, m) => (s[m] = projectOnCurve(curve, grid.centre(c)).s));
+  cells.forEach((c, m) => {
+    const p = grid.centre(c);
+    // The search's curve point is near, not always nearest: refine over its neighbourhood, and
+    // over the whole curve when the cell is farther from it than from the curve's ends.
+    let pr = near[c] >= 0 ? projectNear(curve, p, near[c]) : projectOnCurve(curve, p);
+    if (near[c] >= 0) {
+      const ends = [curve.points[0], curve.points[curve.points.length - 1]].map((q) => Math.hypot(...p.map((v, k) => v - q[k])));
+      if (pr.d > Math.min(...ends)) pr = projectOnCurve(curve, p);
+    }
+    s[m] = pr.s;
+  });
   const hAlong = Math.min(...grid.h);
   const nBins = Math.max(1, Math.round(curve.length / hAlong)) + 1;
   const binWidth = curve.length / (nBins - 1 || 1);
