@@ -295,7 +295,7 @@ export class BasinMeter {
     if (comps.length === 0 && grid.dim >= 2) {
       const derivs = setup.landscape.compiled as LandscapeDerivatives | undefined;
       const hasDerivs = derivs !== undefined && typeof derivs.at === 'function' && typeof derivs.gradient === 'function';
-      for (const v of minimizerValleys(grid, setup.landscape.evalPoints, problem.f, regime.infF, hasDerivs ? derivs : undefined)) {
+      for (const v of minimizerValleys(grid, setup.landscape.evalPoints, problem.f, regime.infF, hasDerivs ? derivs : undefined, regime.argminF)) {
         valleySeeds.push({ seed: seeds.length, component: null });
         seeds.push({ cells: v.cells, location: v.location, f: regime.infF, kind: 'valley of minimizers', component: null });
       }

@@ -8,6 +8,7 @@
  */
 import type { Grid } from '../../solvers/grid.js';
 import type { PointFunction } from '../../solvers/quadrature.js';
+import { symmetricEigen } from '../../solvers/dense.js';
 import { findZeroComponents, type LandscapeDerivatives } from './zero-set.js';
 
 /** Centroid passes that move the shortest path onto the band's mid-line (a diagonal stretch of the path needs a few). */
@@ -362,8 +363,16 @@ export interface ValleyCells {
  * positive minimum): the zero components of the regime do not see them, so the zero-set search
  * runs on the shifted landscape. Only 1-D valleys in 2-D/3-D are returned.
  */
-export function minimizerValleys(grid: Grid, f: PointFunction, fc: Float64Array, infF: number, derivs?: LandscapeDerivatives): ValleyCells[] {
+export function minimizerValleys(grid: Grid, f: PointFunction, fc: Float64Array, infF: number, derivs?: LandscapeDerivatives, argmin?: readonly number[]): ValleyCells[] {
   if (grid.dim < 2 || !Number.isFinite(infF)) return [];
+  // The zero-set search costs seconds on big grids: run it only where the minimum found has a flat
+  // direction (a non-degenerate minimum is isolated; a valley through it makes ∇²f singular there).
+  if (derivs && argmin) {
+    const H = derivs.hessian().map((row) => row.map((e) => e.at(argmin)));
+    const { values } = symmetricEigen(H);
+    const top = Math.max(...values.map(Math.abs));
+    if (values.every((v) => Number.isFinite(v)) && top > 0 && Math.min(...values.map(Math.abs)) > 1e-6 * top) return [];
+  }
   const shifted: PointFunction = (coords, out) => {
     f(coords, out);
     for (let i = 0; i < out.length; i++) out[i] = Math.max(0, out[i] - infF);
