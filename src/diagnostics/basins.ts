@@ -395,8 +395,13 @@ export function basinSeriesColumns(series: readonly { massBasin?: number[]; vall
   columns: string[];
   rows: (number | null)[][];
 } {
-  const nb = series[0]?.massBasin?.length ?? 0;
-  const nv = series[0]?.valleyMean?.length ?? 0;
+  // The widest point: a run resumed from a checkpoint written before basins existed has early points without them.
+  let nb = 0;
+  let nv = 0;
+  for (const p of series) {
+    nb = Math.max(nb, p.massBasin?.length ?? 0);
+    nv = Math.max(nv, p.valleyMean?.length ?? 0);
+  }
   const columns = [...Array.from({ length: nb }, (_, k) => `massBasin_${k + 1}`), ...Array.from({ length: nv }, (_, k) => [`valleyMean_${k + 1}`, `valleySpread_${k + 1}`]).flat()];
   const rows = series.map((p) => [
     ...Array.from({ length: nb }, (_, k) => p.massBasin?.[k] ?? null),
@@ -408,15 +413,16 @@ export function basinSeriesColumns(series: readonly { massBasin?: number[]; vall
 const short = (v: number, p = 3): string => (Math.abs(v) < 1e-12 ? '0' : String(+v.toPrecision(p)));
 const at = (x: readonly number[]): string => `(${x.map((v) => short(v, 4)).join(', ')})`;
 
-/** The text summary's lines: "mass by basin: …" and one line per valley. */
+/** The text summary's lines: "mass by basin: …" (two or more basins) and one line per valley with a marginal. */
 export function basinSummaryLines(b: BasinsReport | undefined): string[] {
   if (!b || b.basins.length === 0) return [];
   const parts = b.basins.map((x) => `${x.id} at ${at(x.x)} ${short(x.finalMass)}${x.piMass !== null ? ` (π ${short(x.piMass)})` : ''}`);
-  const lines = [`mass by basin: ${parts.join(', ')}${b.unreported > 0 ? `; ${b.unreported} more not reported` : ''}`];
+  // One basin holds all the mass: nothing to say beyond its valley, if any.
+  const lines = b.basins.length >= 2 ? [`mass by basin: ${parts.join(', ')}${b.unreported > 0 ? `; ${b.unreported} more not reported` : ''}`] : [];
   for (const v of b.valleys) {
     if (v.note) continue;
     const pi = v.piMean !== null && v.piMean !== undefined ? ` (π ${short(v.piMean)} ± ${short(v.piSpread ?? NaN)})` : '';
-    lines.push(`  valley of basin ${v.basin} from ${at(v.ends![0])} to ${at(v.ends![1])}, length ${short(v.length!)}: mean position along it ${short(v.finalMean ?? NaN)} ± ${short(v.finalSpread ?? NaN)}${pi}`);
+    lines.push(`${lines.length > 0 ? '  ' : ''}valley of basin ${v.basin} from ${at(v.ends![0])} to ${at(v.ends![1])}, length ${short(v.length!)}: mean position along it ${short(v.finalMean ?? NaN)} ± ${short(v.finalSpread ?? NaN)}${pi}`);
   }
   return lines;
 }
