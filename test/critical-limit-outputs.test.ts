@@ -81,8 +81,8 @@ describe('the bundled recipe: three zeros, det H = 1, 8, 64', () => {
   it('summary.csv has ησ, the threshold and a π fraction and limit weight per component', () => {
     const n = criticalComponentCount(records);
     expect(n).toBe(3);
-    const cols = summaryColumns(['noise.sigma'], n);
-    const rows = summaryRows(records, ['noise.sigma'], n);
+    const cols = summaryColumns(['noise.sigma'], records);
+    const rows = summaryRows(records, ['noise.sigma']);
     const col = (name: string): number => cols.indexOf(name);
     rows.forEach((row, i) => {
       expect(row[col('etaSigma')]).toBe(ETAS[i]);

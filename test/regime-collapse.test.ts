@@ -43,7 +43,8 @@ describe('collapse diagnostics: E log f, its drift, and the mass near each zero 
     // E f decays here (2 − ησ/2 > 0): no growth note.
     expect(report.notes.join(' ')).not.toMatch(/E f grows/);
     const table = seriesTable(report.series);
-    expect(table.columns.slice(-2)).toEqual(['meanLogLoss', 'massNearZero_1']);
+    // Then the basin columns (src/diagnostics/basins.ts): one basin, the zero component's.
+    expect(table.columns.slice(-3)).toEqual(['meanLogLoss', 'massNearZero_1', 'massBasin_1']);
   }, 60000);
 
   // 40³ on [−3.5, 3.5]³: the shell of mass is a few cells thick; the tolerances below cover its sampling.

@@ -184,8 +184,10 @@ describe('fpsolve run --html on a collapsing 2-D run (feng-tu-2d without its flo
     expect(htmlText(pre![1])).toBe(summary);
   });
 
-  it('figures: 480-px fields on log colour scales, ρ at every kept report time as small multiples, marginals, distances', () => {
-    expect((html.match(/<svg\b/g) ?? []).length).toBe(4);
+  it('figures: 480-px fields on log colour scales, ρ at every kept report time as small multiples, marginals, distances, the valley marginal', () => {
+    // The fifth: the marginal along the valley y = 0 (one basin, so no basin-mass figure).
+    expect((html.match(/<svg\b/g) ?? []).length).toBe(5);
+    expect(existsSync(join(out, 'figures', 'valley-1.svg'))).toBe(true);
     expect(existsSync(join(out, 'figures', 'density-time.svg'))).toBe(true);
     // the kept times: for each asked time, the first report time at or after it (report.json's series)
     const times = (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { series: { t: number }[] }).series.map((p) => p.t);
@@ -203,7 +205,7 @@ describe('fpsolve run --html on a collapsing 2-D run (feng-tu-2d without its flo
     const dom = spawnSync(chromium!, [...chromiumArgs(), '--enable-logging=stderr', '--v=0', '--dump-dom', url], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
     expect(dom.status).toBe(0);
     expect(dom.stderr.split('\n').filter((l) => /CONSOLE|Refused to|Uncaught/.test(l))).toEqual([]);
-    expect((dom.stdout.match(/<figure\b/g) ?? []).length).toBe(4);
+    expect((dom.stdout.match(/<figure\b/g) ?? []).length).toBe(5);
     expect(dom.stdout).toContain('<h2 id="notes">Notes</h2>');
   });
 });

@@ -10,7 +10,8 @@ export type Quantity =
   | { kind: 'regime'; name: string }
   | { kind: 'gap'; name: string; mode: number | null }
   | { kind: 'critical'; name: string; field: CriticalTop }
-  | { kind: 'criticalComponent'; name: string; component: number; field: CriticalField };
+  | { kind: 'criticalComponent'; name: string; component: number; field: CriticalField }
+  | { kind: 'basin'; name: string; field: 'mass' | 'valleyMean'; index: number };
 
 const CRITICAL_TOP = ['maxDeviation', 'expectedDisagreement', 'threshold'] as const;
 const CRITICAL_FIELDS = ['piMass', 'piFraction', 'predictedWeight'] as const;
@@ -31,10 +32,14 @@ export const QUANTITY_NAMES: readonly string[] = [
   'gap.modes[i]',
   ...CRITICAL_TOP.map((f) => `criticalLimit.${f}`),
   ...CRITICAL_FIELDS.map((f) => `criticalLimit.components[i].${f}`),
+  'basins.mass[k]',
+  'basins.valleyMean[k]',
 ];
 
 const MODE = /^gap\.modes\[(0|[1-9][0-9]{0,3})\]$/;
 const CRITICAL_COMPONENT = /^criticalLimit\.components\[(0|[1-9][0-9]{0,2})\]\.([A-Za-z]+)$/;
+/** basins.mass[k]: final mass fraction of basin id k; basins.valleyMean[k]: final mean position along the k-th valley (both from 1). */
+const BASIN = /^basins\.(mass|valleyMean)\[([1-9][0-9]{0,3})\]$/;
 
 /** The quantity a name denotes, or undefined if it names none. */
 export function parseQuantity(name: string): Quantity | undefined {
@@ -56,6 +61,8 @@ export function parseQuantity(name: string): Quantity | undefined {
     const c = CRITICAL_COMPONENT.exec(name);
     if (c && (CRITICAL_FIELDS as readonly string[]).includes(c[2])) return { kind: 'criticalComponent', name, component: Number(c[1]), field: c[2] as CriticalField };
   }
+  const b = BASIN.exec(name);
+  if (b) return { kind: 'basin', name, field: b[1] as 'mass' | 'valleyMean', index: Number(b[2]) };
   return undefined;
 }
 
@@ -110,6 +117,19 @@ export function extractQuantity(report: RunReport, q: Quantity): Extracted {
       const v = comps[q.component][q.field];
       if (v === null && q.field !== 'piMass') return missing(`${q.name} is null: ${comps[q.component].why}`);
       return finiteOr(v, q.name);
+    }
+    case 'basin': {
+      const b = report.basins;
+      if (!b) return missing('this run report has no basins (written by an fpsolve without them)');
+      if (q.field === 'mass') {
+        const basin = b.basins.find((x) => x.id === q.index);
+        if (!basin) return missing(`${q.name}: this run has ${b.basins.length} reported basin(s) (ids 1..${b.basins.length})`);
+        return finiteOr(basin.finalMass, q.name);
+      }
+      const v = b.valleys[q.index - 1];
+      if (!v) return missing(`${q.name}: this run has ${b.valleys.length} valley(s) of minimizers`);
+      if (v.note) return missing(`${q.name}: no position along the valley (${v.note})`);
+      return finiteOr(v.finalMean, q.name);
     }
   }
 }

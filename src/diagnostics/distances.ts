@@ -1,6 +1,7 @@
 import type { Problem } from '../../solvers/problem.js';
 import type { PointFunction } from '../../solvers/quadrature.js';
 import { linearFit } from './rates.js';
+import { basinSeriesColumns } from './basins.js';
 
 /** One row of the time series (report.json `series`, series.csv). */
 export interface SeriesPoint {
@@ -29,6 +30,11 @@ export interface SeriesPoint {
    * nearest component.
    */
   massNearZero?: number[];
+  /** Fraction of the mass in each basin of attraction (report.json `basins.basins`, same order; src/diagnostics/basins.ts). */
+  massBasin?: number[];
+  /** Mean arc-length position along each valley (report.json `basins.valleys`, same order) and its standard deviation. */
+  valleyMean?: (number | null)[];
+  valleySpread?: (number | null)[];
 }
 
 /**
@@ -215,12 +221,16 @@ export function collapseReport(series: readonly SeriesPoint[]): CollapseReport {
   return { logLossDrift: drift, meanLossGrowth: growth, finalMassNearZero: last?.massNearZero?.slice() ?? [], notes };
 }
 
-/** series.csv: the scalar columns, then one massNearZero_<k> column per component (k from 1). */
+/**
+ * series.csv: the scalar columns, then one massNearZero_<k> column per component (k from 1), then
+ * the basin columns (basinSeriesColumns).
+ */
 export function seriesTable(series: readonly SeriesPoint[]): { columns: string[]; rows: (number | null)[][] } {
   const scalar = ['t', 'mass', 'minDensity', 'meanLoss', 'l1', 'kl', 'chi2', 'log10Chi2', 'massBelowDelta', 'meanLogLoss'] as const;
   const n = series[0]?.massNearZero?.length ?? 0;
-  const columns = [...scalar, ...Array.from({ length: n }, (_, k) => `massNearZero_${k + 1}`)];
-  const rows = series.map((p) => [...scalar.map((c) => p[c] ?? null), ...Array.from({ length: n }, (_, k) => p.massNearZero?.[k] ?? null)]);
+  const basins = basinSeriesColumns(series);
+  const columns = [...scalar, ...Array.from({ length: n }, (_, k) => `massNearZero_${k + 1}`), ...basins.columns];
+  const rows = series.map((p, r) => [...scalar.map((c) => p[c] ?? null), ...Array.from({ length: n }, (_, k) => p.massNearZero?.[k] ?? null), ...basins.rows[r]]);
   return { columns, rows };
 }
 

@@ -11,6 +11,7 @@ import { coarsenPlane, extractPlane, heatmapSpec, planeMax, wantsLogColour, SMAL
 import { fieldView } from '../field/field.js';
 import { distancesSpec } from './distances.js';
 import { marginalsSpec } from './marginals.js';
+import { basinFigureSpecs } from './basins.js';
 
 /** Heatmaps are block-averaged to at most this many cells per axis (SVG size stays ~1 MB). */
 export const MAX_HEATMAP_CELLS = 80;
@@ -108,6 +109,7 @@ export function runFigureSpecs(result: RunResult, opts: RunFigureOptions = {}): 
   }
   const dTitle = `${name}: distances to π and E[f] against t`;
   specs.push({ name: 'distances', title: dTitle, spec: distancesSpec({ ...report, title: dTitle }) });
+  specs.push(...basinFigureSpecs(name, report.series, report.basins));
   return specs;
 }
 

@@ -9,6 +9,7 @@ import type { RunReport } from './types.js';
 import { reportNotes } from './html-notes.js';
 import { formatSummary } from './summary.js';
 import { criticalLimitRows } from '../estimators/critical-limit.js';
+import { basinSummaryLines } from '../diagnostics/basins.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -64,6 +65,10 @@ export function summaryRows(r: RunReport): [string, string][] {
   ];
   if (r.regime !== 'converging') rows.push([`mass in {f < ${fmt(r.delta, 3)}}`, fmt(f.massBelowDelta, 4)]);
   if (r.walls) rows.push(['walls: mass in the outer cells', `π ${fmt(r.walls.piOuterMass, 3)}, beyond the box ≈ ${fmt(r.walls.piBeyondBox, 3)}; final ρ ${fmt(r.walls.rhoOuterMass, 3)}`]);
+  for (const line of basinSummaryLines(r.basins)) {
+    const [k, ...v] = line.trim().split(': ');
+    rows.push([k, v.join(': ')]);
+  }
   if (r.gap) rows.push([r.gap.label === 'spectral gap' ? 'spectral gap λ₁' : 'λ₁ (grid value)', gapCell(r.gap)]);
   if (r.gap?.doubt) rows.push(['λ₁ IN DOUBT', r.gap.doubt]);
   if (r.bounds?.muckenhoupt) rows.push(['Muckenhoupt bracket', `${fmt(r.bounds.muckenhoupt.lower, 4)} ≤ λ₁ ≤ ${fmt(r.bounds.muckenhoupt.upper, 4)}`]);

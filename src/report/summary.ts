@@ -2,6 +2,7 @@ import type { RunReport } from './types.js';
 import type { RateFit } from '../diagnostics/rates.js';
 import { formatBoundsLines, formatGapLines } from '../estimators/format.js';
 import { formatCriticalLimitLines } from '../estimators/critical-limit.js';
+import { basinSummaryLines } from '../diagnostics/basins.js';
 
 const fmt = (v: number | null | undefined, p = 4): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toPrecision(p));
 
@@ -37,6 +38,7 @@ export function formatSummary(r: RunReport): string {
     rateLine('meanLoss', r.rates.meanLoss, r.rateRefusals?.meanLoss),
     wallsLine(r),
     ...(r.criticalLimit ? formatCriticalLimitLines(r.criticalLimit) : []),
+    ...basinSummaryLines(r.basins),
     ...(r.gap ? formatGapLines(r.gap) : []),
     ...(r.bounds ? formatBoundsLines(r.bounds, r.gap?.value ?? null) : []),
     ...[...(r.gap?.notes ?? []), ...(r.bounds?.notes ?? []), ...(r.criticalLimit?.notes ?? [])].map((n) => `note: ${n}`),

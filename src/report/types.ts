@@ -1,6 +1,7 @@
 import type { CollapseReport, SeriesPoint } from '../diagnostics/distances.js';
 import type { RateFit } from '../diagnostics/rates.js';
 import type { WallsReport } from '../diagnostics/walls.js';
+import type { BasinsReport } from '../diagnostics/basins.js';
 import type { RegimeComponent, RegimeName } from '../diagnostics/regime.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ReportFailure } from '../failure-report.js';
@@ -143,6 +144,8 @@ export interface RunReport {
   walls?: WallsReport;
   /** Limit weights det(H_i)^−1/2 at the critical noise beside π's basin masses (docs/regime.md); absent without zeros of f. */
   criticalLimit?: CriticalLimitReport;
+  /** Basins of attraction: definitions, final and π masses, valley marginals (src/diagnostics/basins.ts); absent in older reports. */
+  basins?: BasinsReport;
   /** Added by the gap estimator; null when not computed (e.g. --no-gap). */
   gap?: GapReport | null;
   bounds?: BoundsReport | null;

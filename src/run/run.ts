@@ -8,6 +8,7 @@ import { checkRunOptions } from './check-options.js';
 import { selectIntegrator } from '../../solvers/backend/choose.js';
 import { DistanceTracker } from '../diagnostics/distances.js';
 import { attachWalls } from '../diagnostics/walls.js';
+import { attachBasins, BasinMeter } from '../diagnostics/basins.js';
 import { InputError } from '../errors.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
 import { attachEstimates } from '../estimators/run-report.js';
@@ -82,7 +83,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     const t0 = resume?.t ?? 0;
     const delta = scenario.diagnostics.delta ?? defaultDelta(problem);
     const distances = new DistanceTracker(problem, delta, setup.regime.componentCells, setup.landscape.evalPoints);
-    const series = new SeriesTracker(distances, resume ? [...resume.series] : undefined);
+    const basins = new BasinMeter(setup);
+    const series = new SeriesTracker(distances, resume ? [...resume.series] : undefined, (r) => basins.measure(r));
     const health = new HealthTracker(rho, grid, negativeTolerance(integrator, integrator.tolerance ?? time.tolerance), { t: t0, steps: integrator.stats.steps });
     const snaps = new SnapshotTracker(opts.snapshots ?? [], resume ? [...resume.snapshots] : undefined, t0);
     const priorWall = resume?.wallSeconds ?? 0;
@@ -132,6 +134,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     const report = buildReport({ loaded, setup, integrator, series: series.series, status, error, delta, tracker: distances, wallSeconds: wallSeconds(), backend: resolved });
     if (outcome.failure) report.failure = outcome.failure;
     attachWalls(report, setup, rho);
+    attachBasins(report, basins, rho, () => setup.problem.pi());
     integrator.dispose();
     // After the integrator's buffers are freed: it allocates about 20 bytes per cell.
     attachCriticalLimit(report, setup);

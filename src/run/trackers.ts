@@ -17,25 +17,29 @@ export class SeriesTracker implements Tracker {
   readonly series: SeriesPoint[];
   readonly distances: DistanceTracker;
   private readonly resumed: boolean;
+  /** Further per-point measurements (the basin masses, src/diagnostics/basins.ts). */
+  private readonly extra?: (rho: Float64Array) => Partial<SeriesPoint>;
 
   /** `series`: the points of a resumed run so far (then start measures nothing). */
-  constructor(distances: DistanceTracker, series?: SeriesPoint[]) {
+  constructor(distances: DistanceTracker, series?: SeriesPoint[], extra?: (rho: Float64Array) => Partial<SeriesPoint>) {
     this.distances = distances;
     this.resumed = series !== undefined;
     this.series = series ?? [];
+    this.extra = extra;
   }
 
   start(ctx: TrackerContext): void {
-    if (!this.resumed) this.series.push(this.distances.measure(ctx.t, ctx.rho));
+    if (!this.resumed) this.measure(ctx.t, ctx.rho);
   }
 
   report(ctx: TrackerContext): void {
-    this.series.push(this.distances.measure(ctx.t, ctx.rho));
+    this.measure(ctx.t, ctx.rho);
   }
 
   /** The point where a run stopped or failed between report times. */
   measure(t: number, rho: Float64Array): void {
-    this.series.push(this.distances.measure(t, rho));
+    const p = this.distances.measure(t, rho);
+    this.series.push(this.extra ? { ...p, ...this.extra(rho) } : p);
   }
 }
 

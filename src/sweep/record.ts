@@ -34,6 +34,8 @@ export interface SweepRecord {
   final: { l1: number; kl: number; chi2: number | null; meanLoss: number; massBelowDelta: number } | null;
   /** The run's criticalLimit, condensed (absent without zeros of f, or in records of older versions). */
   critical?: CriticalSummary;
+  /** Final mass fraction per basin (by id, from 1) and mean position along each valley; absent in older records. */
+  basins?: { mass: number[]; valleyMean: (number | null)[] } | null;
   /** Wall time of the point in its worker process. */
   wallSeconds: number;
   fpsolve: string;
@@ -82,6 +84,7 @@ export function recordFromChild(id: PointIdentity, res: ChildRunResult, aborted:
     gap: r.gap?.value ?? null,
     final: { l1: f.l1, kl: f.kl, chi2: f.chi2, meanLoss: f.meanLoss, massBelowDelta: f.massBelowDelta },
     ...(r.criticalLimit ? { critical: criticalSummary(r.criticalLimit) } : {}),
+    basins: r.basins ? { mass: r.basins.basins.map((b) => b.finalMass), valleyMean: r.basins.valleys.map((v) => v.finalMean ?? null) } : null,
     wallSeconds: res.wallSeconds,
   };
   if (r.status === 'ok') return { ...base, status: 'ok', error: null, errorKind: null };

@@ -43,7 +43,24 @@ function criticalCells(r: SweepRecord, n: number): CsvCell[] {
   ];
 }
 
-export function summaryColumns(paramPaths: readonly string[], criticalComponents = 0): string[] {
+/** How many basin and valley columns the records need (points may differ: a swept parameter can add a minimum). */
+function basinCounts(records: readonly SweepRecord[]): { basins: number; valleys: number } {
+  let basins = 0;
+  let valleys = 0;
+  for (const r of records) {
+    basins = Math.max(basins, r.basins?.mass.length ?? 0);
+    valleys = Math.max(valleys, r.basins?.valleyMean.length ?? 0);
+  }
+  return { basins, valleys };
+}
+
+/** basin_mass_<id> (final mass fraction of basin id, docs/outputs.md) and valley_mean_<k>, after the other columns. */
+function basinColumns(records: readonly SweepRecord[]): string[] {
+  const n = basinCounts(records);
+  return [...Array.from({ length: n.basins }, (_, k) => `basin_mass_${k + 1}`), ...Array.from({ length: n.valleys }, (_, k) => `valley_mean_${k + 1}`)];
+}
+
+export function summaryColumns(paramPaths: readonly string[], records: readonly SweepRecord[] = []): string[] {
   return [
     'index',
     ...paramPaths,
@@ -52,14 +69,17 @@ export function summaryColumns(paramPaths: readonly string[], criticalComponents
     ...RATE_NAMES.flatMap((n) => [`rate_${n}`, `rate_${n}_t0`, `rate_${n}_t1`]),
     'gap',
     ...FINAL_NAMES.map((n) => `final_${n}`),
-    ...criticalColumns(criticalComponents),
+    ...criticalColumns(criticalComponentCount(records)),
     'wallSeconds',
     'error',
     'key',
+    ...basinColumns(records),
   ];
 }
 
-export function summaryRows(records: readonly SweepRecord[], paramPaths: readonly string[], criticalComponents = 0): CsvCell[][] {
+export function summaryRows(records: readonly SweepRecord[], paramPaths: readonly string[]): CsvCell[][] {
+  const n = basinCounts(records);
+  const criticalComponents = criticalComponentCount(records);
   return [...records]
     .sort((a, b) => a.index - b.index)
     .map((r) => [
@@ -77,13 +97,14 @@ export function summaryRows(records: readonly SweepRecord[], paramPaths: readonl
       r.wallSeconds,
       r.error,
       r.key,
+      ...Array.from({ length: n.basins }, (_, k) => r.basins?.mass[k] ?? null),
+      ...Array.from({ length: n.valleys }, (_, k) => r.basins?.valleyMean[k] ?? null),
     ]);
 }
 
 export function writeSummaryCsv(dir: string, records: readonly SweepRecord[], paramPaths: readonly string[]): string {
   const path = join(dir, 'summary.csv');
-  const n = criticalComponentCount(records);
-  writeCsv(path, summaryColumns(paramPaths, n), summaryRows(records, paramPaths, n));
+  writeCsv(path, summaryColumns(paramPaths, records), summaryRows(records, paramPaths));
   return path;
 }
 
