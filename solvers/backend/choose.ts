@@ -27,6 +27,63 @@ export interface IntegratorRequest {
   /** The report interval: no step is longer. */
   reportEvery: number;
   end: number;
+  /** What `auto` decides from besides the above (autoIntegrator); without it auto is TR-BDF2. */
+  auto?: AutoContext;
+}
+
+/** What the run asks of `auto` beyond the time block. */
+export interface AutoContext {
+  /** Report intervals still to cover (each is at least one exponential interval). */
+  intervals: number;
+  /**
+   * Whether A is linear and does not depend on t, so that ρ(t + τ) = exp(τA)ρ(t). True for every
+   * scenario today (landscapes are functions of x, y, z only; noise models have constant
+   * parameters); a time-dependent landscape or noise must pass false.
+   */
+  linearTimeIndependent: boolean;
+  /** The regime of setup.regime: a collapsing law leaves Krylov's reach as χ² to the grid π grows. */
+  collapsing: boolean;
+  /** Whether the exponential integrator's extra Krylov vectors fit the memory limit. */
+  exponentialFits: boolean;
+  /** The integrator a resumed run's checkpoint was written with: auto keeps it (same numbers as uninterrupted). */
+  resumedWith?: string;
+}
+
+/**
+ * Report intervals above which auto prefers TR-BDF2 to the exponential integrator. Each
+ * exponential interval costs a Krylov basis of its own (≥ 2 solves, 5–10 away from π) while
+ * TR-BDF2's steps span several intervals' worth of work only when the intervals are long. On the
+ * bundled 2-D/3-D scenarios (docs/performance.md, "time.integrator: auto") the exponential
+ * integrator needed fewer CG iterations at 3, 20 and 30 intervals (403 vs 3118, 1240 vs 3515,
+ * 3153 vs 3877) and more at 60 (ou-2d: 7530 vs 6131).
+ */
+export const AUTO_EXPONENTIAL_MAX_INTERVALS = 40;
+
+/** The integrator auto runs, and why (one phrase, for report.json's integrator.reason). */
+export interface AutoChoice {
+  choice: Exclude<IntegratorChoice, 'auto'>;
+  reason: string;
+}
+
+/**
+ * `time.integrator: auto`: RKL2 on float32 backends (stencil work only, no float32 CG); otherwise
+ * the exponential integrator, which covers a whole report interval with a handful of solves, when
+ * the operator is linear and time-independent, the report intervals are few, π is representable
+ * in the symmetric form, the law does not collapse and its Krylov vectors fit in memory; else
+ * adaptive TR-BDF2.
+ */
+export function autoIntegrator(op: FvOperator, req: IntegratorRequest, precision: 'float64' | 'float32'): AutoChoice {
+  if (precision === 'float32') return { choice: 'rkl2', reason: 'auto: RKL2 on a float32 backend (stencil work only; float32 CG would cap the accuracy of implicit steps)' };
+  const a = req.auto;
+  const trbdf2 = (why: string): AutoChoice => ({ choice: 'trbdf2', reason: `auto: TR-BDF2 because ${why}` });
+  if (!a) return trbdf2('no run context was given');
+  if (a.resumedWith === 'trbdf2' || a.resumedWith === 'exponential') return { choice: a.resumedWith, reason: `auto: ${a.resumedWith === 'trbdf2' ? 'TR-BDF2' : 'exponential'}, as the checkpoint's run chose` };
+  if (!a.linearTimeIndependent) return trbdf2('the operator depends on time (exp(τA) does not apply)');
+  if (!op.symmetricFormUsable()) return trbdf2('π spans more than float64 holds in the symmetric form ρ/√π the Krylov method needs');
+  if (a.collapsing) return trbdf2('the law collapses (χ² to the grid π outgrows what Krylov vectors in ρ/√π resolve)');
+  if (a.intervals > AUTO_EXPONENTIAL_MAX_INTERVALS) return trbdf2(`${a.intervals} report intervals (> ${AUTO_EXPONENTIAL_MAX_INTERVALS}) make TR-BDF2's steps cheaper than one Krylov basis per interval`);
+  if (!a.exponentialFits) return trbdf2('the exponential integrator\'s Krylov vectors exceed the memory limit');
+  return { choice: 'exponential', reason: `auto: exponential, the operator is linear and time-independent and ${a.intervals} report interval${a.intervals === 1 ? '' : 's'} (≤ ${AUTO_EXPONENTIAL_MAX_INTERVALS}) are few` };
 }
 
 /** RKL2's default step when none is given: the stability interval of 20 stages. */
@@ -65,14 +122,17 @@ function checkFloat32SymmetricForm(backend: Backend, op: FvOperator, choice: Int
 }
 
 /**
- * Builds the integrator a scenario asks for on a backend (default: float64 on the CPU). `auto` is
- * adaptive TR-BDF2 in float64: a run to equilibrium then costs a number of steps that grows slowly
- * with the end time, not end/explicit-limit. On a float32 (gpu.js) backend `auto` is RKL2: stencil
- * work only, what a GPU does well, and no float32 CG, whose tolerance floor would cap the accuracy
- * of the adaptive steps.
+ * Builds the integrator a scenario asks for on a backend (default: float64 on the CPU); `auto` as
+ * autoIntegrator decides. The integrator's `reason` says which and why.
  */
 export function selectIntegrator(op: FvOperator, req: IntegratorRequest, backend: Backend = new CpuBackend(op)): AsyncIntegrator {
-  const choice = req.choice === 'auto' ? (backend.info.precision === 'float32' ? 'rkl2' : 'trbdf2') : req.choice;
+  const auto = req.choice === 'auto' ? autoIntegrator(op, req, backend.info.precision) : undefined;
+  const integrator = build(op, req, auto?.choice ?? (req.choice as Exclude<IntegratorChoice, 'auto'>), backend);
+  integrator.reason = auto?.reason ?? `time.integrator: ${req.choice}`;
+  return integrator;
+}
+
+function build(op: FvOperator, req: IntegratorRequest, choice: Exclude<IntegratorChoice, 'auto'>, backend: Backend): AsyncIntegrator {
   switch (choice) {
     case 'explicit':
       return new DeviceExplicitEuler(backend, op, req.dt);
