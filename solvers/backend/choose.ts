@@ -59,10 +59,24 @@ export interface AutoContext {
  */
 export const AUTO_EXPONENTIAL_MAX_INTERVALS = 40;
 
+/**
+ * auto runs the exponential integrator at this multiple of `time.tolerance` (at most 0.1). The two
+ * tolerances bound different things (TR-BDF2: each step's local error; exponential: each report
+ * interval's change between Krylov approximations), and at equal values the exponential
+ * integrator is far more accurate: in the tolerance study (docs/performance.md, "Default
+ * tolerance") TR-BDF2 at 1e-6 reached relative errors up to 4.7e-3 in the distances and 7e-4 in
+ * the rates, the exponential integrator at 1e-4 1.4e-4 and 8e-5, at 1e-3 1.0e-3 and 1.1e-3 (over
+ * the stated 1e-3 for rates). So `time.tolerance` keeps one meaning under auto, the accuracy of
+ * TR-BDF2 at that tolerance, and the default 1e-6 runs the exponential integrator at 1e-4.
+ */
+export const AUTO_EXPONENTIAL_TOLERANCE_RATIO = 100;
+
 /** The integrator auto runs, and why (one phrase, for report.json's integrator.reason). */
 export interface AutoChoice {
   choice: Exclude<IntegratorChoice, 'auto'>;
   reason: string;
+  /** The tolerance it runs at, where that is not time.tolerance. */
+  tolerance?: number;
 }
 
 /**
@@ -83,7 +97,12 @@ export function autoIntegrator(op: FvOperator, req: IntegratorRequest, precision
   if (a.collapsing) return trbdf2('the law collapses (χ² to the grid π outgrows what Krylov vectors in ρ/√π resolve)');
   if (a.intervals > AUTO_EXPONENTIAL_MAX_INTERVALS) return trbdf2(`${a.intervals} report intervals (> ${AUTO_EXPONENTIAL_MAX_INTERVALS}) make TR-BDF2's steps cheaper than one Krylov basis per interval`);
   if (!a.exponentialFits) return trbdf2('the exponential integrator\'s Krylov vectors exceed the memory limit');
-  return { choice: 'exponential', reason: `auto: exponential, the operator is linear and time-independent and ${a.intervals} report interval${a.intervals === 1 ? '' : 's'} (≤ ${AUTO_EXPONENTIAL_MAX_INTERVALS}) are few` };
+  const tolerance = Math.min(0.1, AUTO_EXPONENTIAL_TOLERANCE_RATIO * req.tolerance);
+  return {
+    choice: 'exponential',
+    tolerance,
+    reason: `auto: exponential at tolerance ${+tolerance.toPrecision(6)} (${AUTO_EXPONENTIAL_TOLERANCE_RATIO} × time.tolerance, as accurate), the operator is linear and time-independent and ${a.intervals} report interval${a.intervals === 1 ? '' : 's'} (≤ ${AUTO_EXPONENTIAL_MAX_INTERVALS}) are few`,
+  };
 }
 
 /** RKL2's default step when none is given: the stability interval of 20 stages. */
@@ -127,7 +146,7 @@ function checkFloat32SymmetricForm(backend: Backend, op: FvOperator, choice: Int
  */
 export function selectIntegrator(op: FvOperator, req: IntegratorRequest, backend: Backend = new CpuBackend(op)): AsyncIntegrator {
   const auto = req.choice === 'auto' ? autoIntegrator(op, req, backend.info.precision) : undefined;
-  const integrator = build(op, req, auto?.choice ?? (req.choice as Exclude<IntegratorChoice, 'auto'>), backend);
+  const integrator = build(op, auto?.tolerance !== undefined ? { ...req, tolerance: auto.tolerance } : req, auto?.choice ?? (req.choice as Exclude<IntegratorChoice, 'auto'>), backend);
   integrator.reason = auto?.reason ?? `time.integrator: ${req.choice}`;
   return integrator;
 }

@@ -22,7 +22,8 @@ import type { RunReport } from '../../src/report/types.js';
 export const STATED = {
   /**
    * Each distance at each report time, relative to its tight value; E f relative to its distance
-   * to E_π f, or to MEAN_LOSS_FLOOR × E_π f where it crosses E_π f.
+   * to E_π f, or to MEAN_LOSS_FLOOR × E_π f where it crosses E_π f; the mass below δ relative to
+   * itself or MASS_FLOOR, whichever is larger.
    */
   distance: 1e-2,
   /** Each fitted rate, relative. */
@@ -33,6 +34,9 @@ export const STATED = {
 
 /** Distances below this are round-off of the diagnostics (a χ² of 1e-14 is a deviation of 1e-7). */
 const DISTANCE_FLOOR = 1e-12;
+
+/** Mass fractions (mass below δ) are stated to this absolute accuracy × STATED.distance when smaller. */
+const MASS_FLOOR = 1e-4;
 
 /** E f − E_π f changes sign in the double wells: near the crossing its error is stated relative to E_π f. */
 const MEAN_LOSS_FLOOR = 1e-4;
@@ -75,7 +79,7 @@ export function compareReports(a: RunReport, tight: RunReport, rhoA: Float64Arra
       if (typeof want !== 'number' || typeof got !== 'number') continue;
       // meanLoss is compared as its distance to E_π f, which is what decays.
       const eq = tight.equilibrium.meanLoss;
-      const ref = q === 'meanLoss' ? Math.max(Math.abs(want - eq), MEAN_LOSS_FLOOR * Math.abs(eq)) : Math.abs(want);
+      const ref = q === 'meanLoss' ? Math.max(Math.abs(want - eq), MEAN_LOSS_FLOOR * Math.abs(eq)) : q === 'massBelowDelta' ? Math.max(Math.abs(want), MASS_FLOOR) : Math.abs(want);
       if (ref < DISTANCE_FLOOR) continue;
       const d = Math.abs(got - want) / ref;
       if (d > distance) {
