@@ -32,8 +32,11 @@ describe('auto chooses the integrator from what the run asks', () => {
     expect(autoIntegrator(dw.op, req(ctx({ collapsing: true })), 'float64')).toMatchObject({ choice: 'trbdf2', reason: expect.stringMatching(/collapses/) });
     expect(autoIntegrator(dw.op, req(ctx({ exponentialFits: false })), 'float64')).toMatchObject({ choice: 'trbdf2', reason: expect.stringMatching(/memory/) });
     expect(autoIntegrator(dw.op, req(), 'float64').choice).toBe('trbdf2');
-    // A resumed run keeps the checkpoint's integrator, whatever the rule would say now.
-    expect(autoIntegrator(dw.op, req(ctx({ intervals: 1000, resumedWith: 'exponential' })), 'float64').choice).toBe('exponential');
+    // A resumed run keeps the checkpoint's integrator and tolerance, whatever the rule would say now.
+    expect(autoIntegrator(dw.op, req(ctx({ intervals: 1000, resumedWith: 'exponential' })), 'float64')).toMatchObject({ choice: 'exponential', tolerance: AUTO_EXPONENTIAL_TOLERANCE_RATIO * 1e-6 });
+    expect(autoIntegrator(dw.op, req(ctx({ resumedWith: 'trbdf2' })), 'float64')).toMatchObject({ choice: 'trbdf2', reason: expect.stringMatching(/checkpoint/) });
+    // Where the rule agrees, the reason is the rule's: the resumed report.json equals the uninterrupted one.
+    expect(autoIntegrator(dw.op, req(ctx({ resumedWith: 'exponential' })), 'float64')).toEqual(autoIntegrator(dw.op, req(ctx()), 'float64'));
     // float32 backends: RKL2 (no float32 CG).
     expect(autoIntegrator(dw.op, req(ctx()), 'float32').choice).toBe('rkl2');
   });

@@ -89,9 +89,17 @@ export interface AutoChoice {
 export function autoIntegrator(op: FvOperator, req: IntegratorRequest, precision: 'float64' | 'float32'): AutoChoice {
   if (precision === 'float32') return { choice: 'rkl2', reason: 'auto: RKL2 on a float32 backend (stencil work only; float32 CG would cap the accuracy of implicit steps)' };
   const a = req.auto;
+  const rule = a ? byRule(op, req, a) : { choice: 'trbdf2' as const, reason: 'auto: TR-BDF2 because no run context was given' };
+  const tolerance = Math.min(0.1, AUTO_EXPONENTIAL_TOLERANCE_RATIO * req.tolerance);
+  // The rule reads the scenario only, so a resumed run normally gets the checkpoint's choice again; where
+  // it would not (another --max-memory), the checkpoint's integrator at the same tolerance keeps its numbers.
+  if (a?.resumedWith === 'trbdf2' && rule.choice !== 'trbdf2') return { choice: 'trbdf2', reason: "auto: TR-BDF2, as the checkpoint's run chose" };
+  if (a?.resumedWith === 'exponential' && rule.choice !== 'exponential') return { choice: 'exponential', tolerance, reason: `auto: exponential at tolerance ${+tolerance.toPrecision(6)}, as the checkpoint's run chose` };
+  return rule;
+}
+
+function byRule(op: FvOperator, req: IntegratorRequest, a: AutoContext): AutoChoice {
   const trbdf2 = (why: string): AutoChoice => ({ choice: 'trbdf2', reason: `auto: TR-BDF2 because ${why}` });
-  if (!a) return trbdf2('no run context was given');
-  if (a.resumedWith === 'trbdf2' || a.resumedWith === 'exponential') return { choice: a.resumedWith, reason: `auto: ${a.resumedWith === 'trbdf2' ? 'TR-BDF2' : 'exponential'}, as the checkpoint's run chose` };
   if (!a.linearTimeIndependent) return trbdf2('the operator depends on time (exp(τA) does not apply)');
   if (!op.symmetricFormUsable()) return trbdf2('π spans more than float64 holds in the symmetric form ρ/√π the Krylov method needs');
   if (a.collapsing) return trbdf2('the law collapses (χ² to the grid π outgrows what Krylov vectors in ρ/√π resolve)');
