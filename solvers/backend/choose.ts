@@ -33,7 +33,7 @@ export interface IntegratorRequest {
 
 /** What the run asks of `auto` beyond the time block. */
 export interface AutoContext {
-  /** Report intervals still to cover (each is at least one exponential interval). */
+  /** Report intervals of the whole run, also when resuming (each is at least one exponential interval). */
   intervals: number;
   /**
    * Whether A is linear and does not depend on t, so that ρ(t + τ) = exp(τA)ρ(t). True for every
