@@ -12,6 +12,7 @@ import { runScenario, setUp } from '../src/run/run.js';
 import { autoContext } from '../src/run/setup.js';
 import type { RunReport } from '../src/report/types.js';
 import { loadBundled } from './helpers/run-inline.js';
+import { parseScenarioText } from '../src/scenario/load.js';
 
 const ctx = (over: Partial<AutoContext> = {}): AutoContext => ({ intervals: 10, linearTimeIndependent: true, collapsing: false, exponentialFits: true, ...over });
 const req = (auto?: AutoContext) => ({ choice: 'auto' as const, tolerance: 1e-6, reportEvery: 0.1, end: 1, ...(auto ? { auto } : {}) });
@@ -54,6 +55,40 @@ describe('auto chooses the integrator from what the run asks', () => {
     const big = setUp(loadBundled('double-well-2d', ['domain.cells=[256,256]']));
     expect(autoContext(big, { memoryLimit: { bytes: 16 * 2 ** 20, source: 'test' } }).exponentialFits).toBe(false);
     expect(autoContext(big, {}).exponentialFits).toBe(true);
+  });
+
+  it('a start whose ρ/√π overflows float64 goes to TR-BDF2 (found by the CLI fuzz: neuron-1d at η = 0.38)', async () => {
+    const loaded = loadBundled('neuron-1d', ['domain.cells=[100]', 'time.end=1', 'time.reportEvery=0.1', 'noise.eta=0.3820911144542302']);
+    const s = setUp(loaded);
+    expect(s.op.symmetricFormUsable()).toBe(true);
+    const { report } = await runScenario(loaded, { gap: false });
+    // The norm, summed here: Σ (ρ₀/√π)² overflows.
+    const { initialDensityFor } = await import('../src/run/setup.js');
+    const rho0 = initialDensityFor(loaded, s.grid);
+    expect(rho0.reduce((a, v, i) => a + (v / s.op.sqrtPi[i]) ** 2, 0)).toBe(Infinity);
+    expect(report.integrator.name).toBe('trbdf2');
+    expect(report.integrator.reason).toMatch(/overflows float64/);
+    expect(JSON.stringify(report)).not.toMatch(/NaN|Infinity/);
+  });
+
+  it('a run that lands on π to the last bit reports a finite log10 χ² (found by the scenario fuzz)', async () => {
+    // f is nearly constant on this sliver, so π is nearly uniform and the exponential integrator,
+    // which carries the equilibrium component exactly, returns π itself after one interval.
+    const text = `name: flat
+landscape: { expr: "c + - y + e", params: { c: 8.380713248534342e-134 } }
+domain: { bounds: [[3.144280363568278e-299, 0.010000000000000018], [-10, -9.99]], cells: [10, 20] }
+noise: { model: multiplicative, eta: 0.06830343544009777, sigma: 4.872044964637891, eps: 6.251345465688137e-177 }
+initial: { uniform: {} }
+time: { end: 0.0010000000000000022, reportEvery: 0.001, dt: 0.00001000000000000001 }
+diagnostics: { delta: 0.000001000000000000002 }
+`;
+    const { report } = await runScenario(parseScenarioText(text, 'flat.yaml'), { gap: false });
+    expect(report.integrator.name).toBe('exponential');
+    for (const p of report.series) {
+      expect(Number.isFinite(p.log10Chi2)).toBe(true);
+      // Consistent with χ² itself (0 when below the smallest double, where log10 says -323.3).
+      expect(10 ** p.log10Chi2).toBeCloseTo(p.chi2 ?? NaN, 12);
+    }
   });
 });
 

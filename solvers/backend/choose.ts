@@ -43,6 +43,8 @@ export interface AutoContext {
   linearTimeIndependent: boolean;
   /** The regime of setup.regime: a collapsing law leaves Krylov's reach as χ² to the grid π grows. */
   collapsing: boolean;
+  /** Whether ‖ρ₀/√π‖² is finite (a start far in π's tail overflows it: the Krylov vectors cannot hold it). */
+  startFits?: boolean;
   /** Whether the exponential integrator's extra Krylov vectors fit the memory limit. */
   exponentialFits: boolean;
   /** The integrator a resumed run's checkpoint was written with: auto keeps it (same numbers as uninterrupted). */
@@ -102,6 +104,7 @@ function byRule(op: FvOperator, req: IntegratorRequest, a: AutoContext): AutoCho
   const trbdf2 = (why: string): AutoChoice => ({ choice: 'trbdf2', reason: `auto: TR-BDF2 because ${why}` });
   if (!a.linearTimeIndependent) return trbdf2('the operator depends on time (exp(τA) does not apply)');
   if (!op.symmetricFormUsable()) return trbdf2('π spans more than float64 holds in the symmetric form ρ/√π the Krylov method needs');
+  if (a.startFits === false) return trbdf2('the starting density overflows float64 in the symmetric form ρ/√π');
   if (a.collapsing) return trbdf2('the law collapses (χ² to the grid π outgrows what Krylov vectors in ρ/√π resolve)');
   if (a.intervals > AUTO_EXPONENTIAL_MAX_INTERVALS) return trbdf2(`${a.intervals} report intervals (> ${AUTO_EXPONENTIAL_MAX_INTERVALS}) make TR-BDF2's steps cheaper than one Krylov basis per interval`);
   if (!a.exponentialFits) return trbdf2('the exponential integrator\'s Krylov vectors exceed the memory limit');

@@ -83,16 +83,25 @@ export function defaultDelta(problem: Problem): number {
  * check that setUp made counted auto as TR-BDF2, the smaller of the two: the exponential
  * integrator's Krylov vectors are checked here against the same limit.
  */
-export function autoContext(setup: Setup, opts: RunOptions): AutoContext {
+export function autoContext(setup: Setup, opts: RunOptions, rho?: Float64Array): AutoContext {
   const { scenario } = setup;
   const estimate = estimateRunMemory(scenario.domain.cells, 'exponential', { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0, reports: reportCount(scenario.time) });
   const resumed = opts.resume?.integrator.name;
+  let startFits = true;
+  if (rho) {
+    // ‖ρ/√π‖², the norm the exponential integrator's first Krylov vector is scaled by.
+    const s = setup.op.sqrtPi;
+    let norm2 = 0;
+    for (let i = 0; i < rho.length; i++) norm2 += (rho[i] / s[i]) ** 2;
+    startFits = Number.isFinite(norm2);
+  }
   return {
     // All of them, also when resuming: the choice must not depend on where a run was stopped.
     intervals: reportTimesOf(scenario.time).length,
     // Landscapes are functions of x, y, z and the noise parameters are constants (schema/scenario.schema.json).
     linearTimeIndependent: true,
     collapsing: setup.regime.regime === 'collapsing',
+    startFits,
     exponentialFits: estimate.bytes <= (opts.memoryLimit ?? defaultMemoryLimit()).bytes,
     ...(typeof resumed === 'string' ? { resumedWith: resumed } : {}),
   };
