@@ -65,7 +65,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   }
   let integrator: AsyncIntegrator;
   try {
-    const req = { choice: time.integrator, dt: time.dt, tolerance: time.tolerance, reportEvery: time.reportEvery, end: time.end, auto: autoContext(setup, opts, rho) };
+    const req = { choice: time.integrator, dt: time.dt, tolerance: time.tolerance, reportEvery: time.reportEvery, end: time.end, auto: autoContext(setup, opts, resume ? initialDensityFor(loaded, grid) : rho) };
     integrator = selectIntegrator(op, req, resolved.backend);
   } catch (e) {
     resolved.backend.dispose();

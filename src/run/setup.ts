@@ -83,16 +83,17 @@ export function defaultDelta(problem: Problem): number {
  * check that setUp made counted auto as TR-BDF2, the smaller of the two: the exponential
  * integrator's Krylov vectors are checked here against the same limit.
  */
-export function autoContext(setup: Setup, opts: RunOptions, rho?: Float64Array): AutoContext {
+/** `rho0`: the scenario's initial density (also when resuming: the choice must be the uninterrupted run's). */
+export function autoContext(setup: Setup, opts: RunOptions, rho0?: Float64Array): AutoContext {
   const { scenario } = setup;
   const estimate = estimateRunMemory(scenario.domain.cells, 'exponential', { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0, reports: reportCount(scenario.time) });
   const resumed = opts.resume?.integrator.name;
   let startFits = true;
-  if (rho) {
-    // ‖ρ/√π‖², the norm the exponential integrator's first Krylov vector is scaled by.
+  if (rho0) {
+    // ‖ρ₀/√π‖², the norm the exponential integrator's first Krylov vector is scaled by.
     const s = setup.op.sqrtPi;
     let norm2 = 0;
-    for (let i = 0; i < rho.length; i++) norm2 += (rho[i] / s[i]) ** 2;
+    for (let i = 0; i < rho0.length; i++) norm2 += (rho0[i] / s[i]) ** 2;
     startFits = Number.isFinite(norm2);
   }
   return {
