@@ -27,6 +27,93 @@ export interface IntegratorRequest {
   /** The report interval: no step is longer. */
   reportEvery: number;
   end: number;
+  /** What `auto` decides from besides the above (autoIntegrator); without it auto is TR-BDF2. */
+  auto?: AutoContext;
+}
+
+/** What the run asks of `auto` beyond the time block. */
+export interface AutoContext {
+  /** Report intervals of the whole run, also when resuming (each is at least one exponential interval). */
+  intervals: number;
+  /**
+   * Whether A is linear and does not depend on t, so that ρ(t + τ) = exp(τA)ρ(t). True for every
+   * scenario today (landscapes are functions of x, y, z only; noise models have constant
+   * parameters); a time-dependent landscape or noise must pass false.
+   */
+  linearTimeIndependent: boolean;
+  /** The regime of setup.regime: a collapsing law leaves Krylov's reach as χ² to the grid π grows. */
+  collapsing: boolean;
+  /** Whether ‖ρ₀/√π‖² is finite (a start far in π's tail overflows it: the Krylov vectors cannot hold it). */
+  startFits?: boolean;
+  /** Whether the exponential integrator's extra Krylov vectors fit the memory limit. */
+  exponentialFits: boolean;
+  /** The integrator a resumed run's checkpoint was written with: auto keeps it (same numbers as uninterrupted). */
+  resumedWith?: string;
+}
+
+/**
+ * Report intervals above which auto prefers TR-BDF2 to the exponential integrator. Each
+ * exponential interval costs a Krylov basis of its own (≥ 2 solves, 5–10 away from π) while
+ * TR-BDF2's steps span several intervals' worth of work only when the intervals are long. On the
+ * bundled 2-D/3-D scenarios (docs/performance.md, "time.integrator: auto") the exponential
+ * integrator needed fewer CG iterations at 3, 20 and 30 intervals (403 vs 3118, 1240 vs 3515,
+ * 3153 vs 3877) and more at 60 (ou-2d: 7530 vs 6131).
+ */
+export const AUTO_EXPONENTIAL_MAX_INTERVALS = 40;
+
+/**
+ * auto runs the exponential integrator at this multiple of `time.tolerance` (at most 0.1). The two
+ * tolerances bound different things (TR-BDF2: each step's local error; exponential: each report
+ * interval's change between Krylov approximations), and at equal values the exponential
+ * integrator is far more accurate: in the tolerance study (docs/performance.md, "Default
+ * tolerance") TR-BDF2 at 1e-6 reached relative errors up to 4.7e-3 in the distances and 7e-4 in
+ * the rates, the exponential integrator at 1e-4 1.4e-4 and 8e-5, at 1e-3 1.0e-3 and 1.1e-3 (over
+ * the stated 1e-3 for rates). So `time.tolerance` keeps one meaning under auto, the accuracy of
+ * TR-BDF2 at that tolerance, and the default 1e-6 runs the exponential integrator at 1e-4.
+ */
+export const AUTO_EXPONENTIAL_TOLERANCE_RATIO = 100;
+
+/** The integrator auto runs, and why (one phrase, for report.json's integrator.reason). */
+export interface AutoChoice {
+  choice: Exclude<IntegratorChoice, 'auto'>;
+  reason: string;
+  /** The tolerance it runs at, where that is not time.tolerance. */
+  tolerance?: number;
+}
+
+/**
+ * `time.integrator: auto`: RKL2 on float32 backends (stencil work only, no float32 CG); otherwise
+ * the exponential integrator, which covers a whole report interval with a handful of solves, when
+ * the operator is linear and time-independent, the report intervals are few, π is representable
+ * in the symmetric form, the law does not collapse and its Krylov vectors fit in memory; else
+ * adaptive TR-BDF2.
+ */
+export function autoIntegrator(op: FvOperator, req: IntegratorRequest, precision: 'float64' | 'float32'): AutoChoice {
+  if (precision === 'float32') return { choice: 'rkl2', reason: 'auto: RKL2 on a float32 backend (stencil work only; float32 CG would cap the accuracy of implicit steps)' };
+  const a = req.auto;
+  const rule = a ? byRule(op, req, a) : { choice: 'trbdf2' as const, reason: 'auto: TR-BDF2 because no run context was given' };
+  const tolerance = Math.min(0.1, AUTO_EXPONENTIAL_TOLERANCE_RATIO * req.tolerance);
+  // The rule reads the scenario only, so a resumed run normally gets the checkpoint's choice again; where
+  // it would not (another --max-memory), the checkpoint's integrator at the same tolerance keeps its numbers.
+  if (a?.resumedWith === 'trbdf2' && rule.choice !== 'trbdf2') return { choice: 'trbdf2', reason: "auto: TR-BDF2, as the checkpoint's run chose" };
+  if (a?.resumedWith === 'exponential' && rule.choice !== 'exponential') return { choice: 'exponential', tolerance, reason: `auto: exponential at tolerance ${+tolerance.toPrecision(6)}, as the checkpoint's run chose` };
+  return rule;
+}
+
+function byRule(op: FvOperator, req: IntegratorRequest, a: AutoContext): AutoChoice {
+  const trbdf2 = (why: string): AutoChoice => ({ choice: 'trbdf2', reason: `auto: TR-BDF2 because ${why}` });
+  if (!a.linearTimeIndependent) return trbdf2('the operator depends on time (exp(τA) does not apply)');
+  if (!op.symmetricFormUsable()) return trbdf2('π spans more than float64 holds in the symmetric form ρ/√π the Krylov method needs');
+  if (a.startFits === false) return trbdf2('the starting density overflows float64 in the symmetric form ρ/√π');
+  if (a.collapsing) return trbdf2('the law collapses (χ² to the grid π outgrows what Krylov vectors in ρ/√π resolve)');
+  if (a.intervals > AUTO_EXPONENTIAL_MAX_INTERVALS) return trbdf2(`${a.intervals} report intervals (> ${AUTO_EXPONENTIAL_MAX_INTERVALS}) make TR-BDF2's steps cheaper than one Krylov basis per interval`);
+  if (!a.exponentialFits) return trbdf2('the exponential integrator\'s Krylov vectors exceed the memory limit');
+  const tolerance = Math.min(0.1, AUTO_EXPONENTIAL_TOLERANCE_RATIO * req.tolerance);
+  return {
+    choice: 'exponential',
+    tolerance,
+    reason: `auto: exponential at tolerance ${+tolerance.toPrecision(6)} (${AUTO_EXPONENTIAL_TOLERANCE_RATIO} × time.tolerance, as accurate), the operator is linear and time-independent and ${a.intervals} report interval${a.intervals === 1 ? '' : 's'} (≤ ${AUTO_EXPONENTIAL_MAX_INTERVALS}) are few`,
+  };
 }
 
 /** RKL2's default step when none is given: the stability interval of 20 stages. */
@@ -65,14 +152,17 @@ function checkFloat32SymmetricForm(backend: Backend, op: FvOperator, choice: Int
 }
 
 /**
- * Builds the integrator a scenario asks for on a backend (default: float64 on the CPU). `auto` is
- * adaptive TR-BDF2 in float64: a run to equilibrium then costs a number of steps that grows slowly
- * with the end time, not end/explicit-limit. On a float32 (gpu.js) backend `auto` is RKL2: stencil
- * work only, what a GPU does well, and no float32 CG, whose tolerance floor would cap the accuracy
- * of the adaptive steps.
+ * Builds the integrator a scenario asks for on a backend (default: float64 on the CPU); `auto` as
+ * autoIntegrator decides. The integrator's `reason` says which and why.
  */
 export function selectIntegrator(op: FvOperator, req: IntegratorRequest, backend: Backend = new CpuBackend(op)): AsyncIntegrator {
-  const choice = req.choice === 'auto' ? (backend.info.precision === 'float32' ? 'rkl2' : 'trbdf2') : req.choice;
+  const auto = req.choice === 'auto' ? autoIntegrator(op, req, backend.info.precision) : undefined;
+  const integrator = build(op, auto?.tolerance !== undefined ? { ...req, tolerance: auto.tolerance } : req, auto?.choice ?? (req.choice as Exclude<IntegratorChoice, 'auto'>), backend);
+  integrator.reason = auto?.reason ?? `time.integrator: ${req.choice}`;
+  return integrator;
+}
+
+function build(op: FvOperator, req: IntegratorRequest, choice: Exclude<IntegratorChoice, 'auto'>, backend: Backend): AsyncIntegrator {
   switch (choice) {
     case 'explicit':
       return new DeviceExplicitEuler(backend, op, req.dt);

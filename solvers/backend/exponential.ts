@@ -183,7 +183,7 @@ export class DeviceExponential extends DeviceIntegrator {
     const ce = await b.dot(e, q0);
     await b.lincomb(1, q0, -ce, e, q0);
     const beta0 = Math.sqrt(await b.dot(q0, q0));
-    if (!Number.isFinite(beta0) || !Number.isFinite(ce)) return { ok: false, fallback: `the state is not finite in the symmetric form ρ/√π (‖ρ/√π‖ = ${beta0})` };
+    if (!Number.isFinite(beta0) || !Number.isFinite(ce)) return { ok: false, fallback: 'the state overflows float64 in the symmetric form ρ/√π' };
     if (beta0 === 0) return { ok: true }; // exactly π
     // β₀/|ce| = √χ² (u = ce ê + β₀ q₀ and mass = ce ‖√π‖₂).
     const needed = (0.1 * tol * Math.abs(ce)) / beta0;

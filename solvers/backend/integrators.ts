@@ -44,6 +44,8 @@ export interface AsyncIntegrator {
   readonly tolerance?: number;
   readonly backend: Backend;
   readonly massCorrection: MassCorrection;
+  /** Why this integrator runs (set by selectIntegrator: the scenario named it, or what auto saw). */
+  reason?: string;
   /**
    * Advances ρ from t0 to exactly t1 (report times are always hit) and returns t1. The steps of
    * [t0, t1) are planned from t0, t1 and the integrator's own state only. With `checkpoint`,
@@ -90,6 +92,7 @@ export abstract class DeviceIntegrator implements AsyncIntegrator {
   readonly stats = newStats();
   readonly backend: Backend;
   readonly massCorrection: MassCorrection = { count: 0, maxRelativeDrift: 0, maxStepDrift: 0 };
+  reason?: string;
   protected readonly op: FvOperator;
   /** The device state. Subclasses may swap it with a scratch field. */
   protected x: Field;

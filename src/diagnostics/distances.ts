@@ -131,7 +131,8 @@ export class DistanceTracker {
       l1: l1 * vol,
       kl: Math.max(0, kl * vol),
       chi2: Number.isFinite(chi2) ? chi2 : null,
-      log10Chi2: logChi2 / Math.LN10,
+      // χ² = 0 in float64 (ρ equal to π to the last bit, as the exponential integrator can leave it): below the smallest double.
+      log10Chi2: logChi2 > -Infinity ? logChi2 / Math.LN10 : Math.log10(Number.MIN_VALUE),
       massBelowDelta: below * vol,
       meanLogLoss: logF ? meanLog * vol : null,
       massNearZero: near.map((m) => m * vol),

@@ -83,6 +83,7 @@ export function buildReport(r: ReportInput): RunReport {
     integrator: {
       name: integrator.name,
       description: integrator.describe(),
+      ...(integrator.reason ? { reason: integrator.reason } : {}),
       steps: s.steps,
       rejectedSteps: s.rejected,
       dtMin: Number.isFinite(s.dtMin) ? s.dtMin : null,

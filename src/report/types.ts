@@ -121,6 +121,8 @@ export interface RunReport {
   integrator: {
     name: string;
     description: string;
+    /** Why this integrator: the scenario named it, or what `auto` saw (solvers/backend/choose.ts). */
+    reason?: string;
     steps: number;
     rejectedSteps: number;
     dtMin: number | null;

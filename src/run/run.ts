@@ -17,7 +17,7 @@ import { buildReport } from '../report/build.js';
 import { checkStepBudget } from './budget.js';
 import { BackendUnavailable, resolveBackend, type ResolvedBackend } from '../../solvers/backend/select.js';
 import type { AsyncIntegrator } from '../../solvers/backend/integrators.js';
-import { defaultDelta, initialDensityFor, setUp } from './setup.js';
+import { autoContext, defaultDelta, initialDensityFor, setUp } from './setup.js';
 import { reportTimesOf, runController } from './controller.js';
 import { HealthTracker, ProgressTracker, SeriesTracker, SignalTracker, SnapshotTracker, StopAfterTracker, WallLimitTracker, negativeTolerance } from './trackers.js';
 import { CheckpointTracker, StopCheckpoint, type CheckpointLog } from './restart.js';
@@ -67,7 +67,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   }
   let integrator: AsyncIntegrator;
   try {
-    const req = { choice: time.integrator, dt: time.dt, tolerance: time.tolerance, reportEvery: time.reportEvery, end: time.end };
+    const req = { choice: time.integrator, dt: time.dt, tolerance: time.tolerance, reportEvery: time.reportEvery, end: time.end, auto: autoContext(setup, opts, resume ? initialDensityFor(loaded, grid) : rho) };
     integrator = selectIntegrator(op, req, resolved.backend);
   } catch (e) {
     resolved.backend.dispose();

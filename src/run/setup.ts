@@ -8,8 +8,10 @@ import type { LoadedScenario, NoiseSpec } from '../scenario/types.js';
 import { initialDensity } from './initial.js';
 import { reportCount } from './budget.js';
 import { checkLandscapeScale } from '../landscape/check.js';
-import { checkMemory, estimateRunMemory } from '../resources/memory.js';
-import type { PhaseInfo, Setup, SetupOptions } from './types.js';
+import { checkMemory, defaultMemoryLimit, estimateRunMemory } from '../resources/memory.js';
+import type { AutoContext } from '../../solvers/backend/choose.js';
+import { reportTimesOf } from './controller.js';
+import type { PhaseInfo, RunOptions, Setup, SetupOptions } from './types.js';
 
 export function noiseModel(spec: NoiseSpec): NoiseModel {
   return spec.model === 'multiplicative'
@@ -83,4 +85,34 @@ export function defaultDelta(problem: Problem): number {
     if (v > hi) hi = v;
   }
   return lo + 1e-3 * (hi - lo);
+}
+
+/**
+ * What `time.integrator: auto` decides from (solvers/backend/choose.ts autoIntegrator). The memory
+ * check that setUp made counted auto as TR-BDF2, the smaller of the two: the exponential
+ * integrator's Krylov vectors are checked here against the same limit.
+ */
+/** `rho0`: the scenario's initial density (also when resuming: the choice must be the uninterrupted run's). */
+export function autoContext(setup: Setup, opts: RunOptions, rho0?: Float64Array): AutoContext {
+  const { scenario } = setup;
+  const estimate = estimateRunMemory(scenario.domain.cells, 'exponential', { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0, reports: reportCount(scenario.time) });
+  const resumed = opts.resume?.integrator.name;
+  let startFits = true;
+  if (rho0) {
+    // ‖ρ₀/√π‖², the norm the exponential integrator's first Krylov vector is scaled by.
+    const s = setup.op.sqrtPi;
+    let norm2 = 0;
+    for (let i = 0; i < rho0.length; i++) norm2 += (rho0[i] / s[i]) ** 2;
+    startFits = Number.isFinite(norm2);
+  }
+  return {
+    // All of them, also when resuming: the choice must not depend on where a run was stopped.
+    intervals: reportTimesOf(scenario.time).length,
+    // Landscapes are functions of x, y, z and the noise parameters are constants (schema/scenario.schema.json).
+    linearTimeIndependent: true,
+    collapsing: setup.regime.regime === 'collapsing',
+    startFits,
+    exponentialFits: estimate.bytes <= (opts.memoryLimit ?? defaultMemoryLimit()).bytes,
+    ...(typeof resumed === 'string' ? { resumedWith: resumed } : {}),
+  };
 }
