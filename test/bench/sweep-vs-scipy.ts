@@ -15,11 +15,11 @@
  *   npx tsc -p . && node dist/test/bench/sweep-vs-scipy.js [--points 16] [--rounds 2] [--be-points 2]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot, packageVersion } from '../../src/paths.js';
-import { writeFileAtomic } from '../../src/io/atomic.js';
+import { writeSection } from './sweep-section.js';
 
 const argAt = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -169,12 +169,6 @@ Accuracy (time error: max over the report times of |d(t) − d_ref(t)|, d = L1 d
 ${fpErr.map((f, i) => `| ${f.eta} | ${e(f.error)} | ${e(f.finalL1)} | ${e(pyErr[i]!.bdf)} | ${e(pyErr[i]!.bdfFinal)} | ${e(pyErr[i]!.be)} | ${e(pyErr[i]!.beFinal)} |`).join('\n')}
 `;
 const file = join(root, 'bench', 'results-sweep.md');
-const BEGIN = '<!-- sweep-vs-scipy.ts: begin -->';
-const END = '<!-- sweep-vs-scipy.ts: end -->';
-const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
-const i = old.indexOf(BEGIN);
-const j = old.indexOf(END);
-const section = `${BEGIN}\n${md}${END}\n`;
-writeFileAtomic(file, i >= 0 && j > i ? `${old.slice(0, i)}${section}${old.slice(j + END.length + 1)}` : `${old}\n${section}`);
+writeSection(file, 'sweep-vs-scipy.ts', md);
 process.stdout.write(md);
 log(`wrote ${file}`);
