@@ -89,6 +89,14 @@ describe('start-up loads only what the command needs', () => {
     expect(r.files.filter((f) => HEAVY_ENTRY.test(f))).toEqual([]);
   });
 
+  it('a sweep logged to a file (no terminal, no plots) draws no bar: no cli-progress, in it or its workers', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fpsolve-startup-imports-sweep-'));
+    const r = loadedBy(['sweep', 'scenarios/pearson-1d.yaml', '--set', 'noise.eta=0.05,0.1', ...SHORT_RUN.filter((a) => a !== '--no-gap'), '--run-arg=--no-gap', '--jobs', '1', '--no-plots', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const pk = packages(r.files);
+    for (const p of NEVER_AT_START) expect(pk.has(p), p).toBe(false);
+  });
+
   it('the record sees a package that is loaded when asked for (so the checks above can fail)', () => {
     const out = mkdtempSync(join(tmpdir(), 'fpsolve-startup-imports-zarr-'));
     const r = loadedBy(['run', 'scenarios/pearson-1d.yaml', '-q', ...SHORT_RUN, '--zarr', '-o', out]);

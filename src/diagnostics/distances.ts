@@ -44,6 +44,8 @@ export interface SeriesPoint {
 export class DistanceTracker {
   private readonly problem: Problem;
   private readonly logPi: Float64Array;
+  /** exp(ln π) per cell, kept: every report needs it (the same bits as computing it there). */
+  private readonly pi: Float64Array;
   readonly delta: number;
   /** E_π[f]: the equilibrium mean loss of the discrete π. */
   readonly meanLossPi: number;
@@ -60,6 +62,7 @@ export class DistanceTracker {
   constructor(problem: Problem, delta: number, componentCells: readonly (readonly number[])[] = [], landscape?: PointFunction) {
     this.problem = problem;
     this.logPi = problem.logPi();
+    this.pi = this.logPi.map((v) => Math.exp(v));
     this.delta = delta;
     this.nComponents = Math.min(componentCells.length, 127);
     this.label = this.nComponents > 0 ? basins(problem, delta, componentCells.slice(0, this.nComponents)) : null;
@@ -68,7 +71,7 @@ export class DistanceTracker {
     this.logF = positive ? cellLogAverages(problem, landscape) : null;
     let m = 0;
     const vol = problem.grid.cellVolume;
-    for (let i = 0; i < problem.f.length; i++) m += Math.exp(this.logPi[i]) * problem.f[i] * vol;
+    for (let i = 0; i < problem.f.length; i++) m += this.pi[i] * problem.f[i] * vol;
     this.meanLossPi = m;
   }
 
@@ -76,6 +79,7 @@ export class DistanceTracker {
     const vol = this.problem.grid.cellVolume;
     const f = this.problem.f;
     const lp = this.logPi;
+    const piCell = this.pi;
     let mass = 0;
     let minD = Infinity;
     for (let i = 0; i < rho.length; i++) {
@@ -99,7 +103,7 @@ export class DistanceTracker {
     for (let i = 0; i < rho.length; i++) {
       const r = rho[i] > 0 ? rho[i] : 0;
       const rn = r * invMass;
-      const pi = Math.exp(lp[i]);
+      const pi = piCell[i];
       meanLoss += rn * f[i];
       if (f[i] < this.delta) below += rho[i];
       if (logF) meanLog += rn * logF[i];

@@ -2,7 +2,11 @@
  * Sweep progress on stderr: a bar with ETA and done/failed counts on a terminal; on anything
  * else (CI logs, Slurm output files) plain lines now and then, with no escape codes.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
+
+/** cli-progress (17 modules) is required only when a bar is drawn: sweeps logged to a file or run by a script never draw one. */
+const cliProgress = (): typeof cliProgressModule => createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
 
 export interface ProgressSink {
   start(total: number, alreadyDone: number): void;
@@ -33,13 +37,14 @@ export function createProgress(opts: ProgressOptions = {}): ProgressSink {
 export const silentProgress: ProgressSink = { start() {}, pointDone() {}, stop() {} };
 
 class BarProgress implements ProgressSink {
-  private readonly bar: cliProgress.SingleBar;
+  private readonly bar: cliProgressModule.SingleBar;
   private done = 0;
   private failed = 0;
   constructor(stream: NodeJS.WriteStream) {
-    this.bar = new cliProgress.SingleBar(
+    const bars = cliProgress();
+    this.bar = new bars.SingleBar(
       { stream, format: 'sweep {bar} {value}/{total} points | failed {failed} | {duration_formatted} elapsed | ETA {eta_formatted}', hideCursor: true, etaBuffer: 20 },
-      cliProgress.Presets.shades_classic,
+      bars.Presets.shades_classic,
     );
   }
   start(total: number, alreadyDone: number): void {

@@ -1,7 +1,7 @@
 /**
  * Sweep throughput benchmark (a script, not a test): points per minute of a 1-D sweep with
  * --jobs 1 and --jobs 2, alternating rounds so that a change in machine load hits both alike.
- * Writes bench/results-sweep.md.
+ * Writes its section of bench/results-sweep.md (between its markers; the rest is sweep-vs-scipy.ts's and notes).
  *
  *   npx tsc -p . && node dist/test/bench/sweep-bench.js [--points 12] [--rounds 2]
  */
@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot, packageVersion } from '../../src/paths.js';
-import { writeFileAtomic } from '../../src/io/atomic.js';
+import { writeSection } from './sweep-section.js';
 import { runSweep } from '../../src/sweep/runner.js';
 import { parseSetArg } from '../../src/sweep/points.js';
 
@@ -132,6 +132,6 @@ function loadNote(): string {
 }
 
 const file = join(packageRoot(), 'bench', 'results-sweep.md');
-writeFileAtomic(file, md);
+writeSection(file, 'sweep-bench.ts', md);
 process.stdout.write(md);
 process.stderr.write(`wrote ${file}\n`);
