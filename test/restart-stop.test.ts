@@ -44,16 +44,19 @@ function stopAtReport(k: number): Tracker {
   return { name: 'test-stop-report', report: (): StopRequest | undefined => (++n === k ? { status: 'incomplete', error: `test stop at report ${k}` } : undefined) };
 }
 
-// Adaptive TR-BDF2 (its step proposal must survive the roll-back) and the 1-D default.
+// Adaptive TR-BDF2 (its step proposal must survive the roll-back), in 2-D and on 1-D's tridiagonal path.
+// (auto picks the exponential integrator for these few report intervals, which looks only at report
+// times: its stop is tested at a report time below.)
 const TWO_D = { file: OU, set: ['domain.cells=[64,64]', 'time.end=0.8', 'time.reportEvery=0.2', 'time.integrator=trbdf2'] };
-const ONE_D = { file: PEARSON, set: ['domain.cells=[20000]', 'time.end=0.5', 'time.reportEvery=0.1'] };
+const ONE_D = { file: PEARSON, set: ['domain.cells=[20000]', 'time.end=0.5', 'time.reportEvery=0.1', 'time.integrator=trbdf2'] };
+const ONE_D_AUTO = { file: PEARSON, set: ['domain.cells=[20000]', 'time.end=0.5', 'time.reportEvery=0.1'] };
 
 describe('library: a stop writes the last report time’s state to stopCheckpointDir; resume equals one uninterrupted run', () => {
   // Which look: one inside the second report interval for these grids (about t = 0.28 and 0.27;
   // asserted below, so the test cannot pass on a stop before the first report time).
   for (const [name, c, look] of [
     ['2-D trbdf2', TWO_D, 16],
-    ['1-D auto', ONE_D, 8],
+    ['1-D trbdf2', ONE_D, 8],
   ] as const) {
     it(`${name}: stop inside an interval rolls back to the last report time`, async () => {
       const whole = await runScenario(loadScenario(c.file, c.set), { gap: false });
@@ -80,16 +83,20 @@ describe('library: a stop writes the last report time’s state to stopCheckpoin
     });
   }
 
-  it('2-D trbdf2: a stop at a report time saves that time; with --checkpoints-style periodic writes too', async () => {
-    const c = TWO_D;
+  for (const [name, c] of [
+    ['2-D trbdf2', TWO_D],
+    ['1-D auto (exponential)', ONE_D_AUTO],
+  ] as const)
+  it(`${name}: a stop at a report time saves that time; with --checkpoints-style periodic writes too`, async () => {
     const whole = await runScenario(loadScenario(c.file, c.set), { gap: false });
+    if (c === ONE_D_AUTO) expect(whole.report.integrator?.name).toBe('exponential');
     for (const periodic of [false, true]) {
-      const cdir = join(dir, `report-stop-${periodic}`);
+      const cdir = join(dir, `report-stop-${name.replace(/\W+/g, '-')}-${periodic}`);
       const opts = periodic ? { checkpointDir: cdir } : { stopCheckpointDir: cdir };
       const stopped = await runScenario(loadScenario(c.file, c.set), { gap: false, ...opts, trackers: [stopAtReport(2)] });
       expect(stopped.report.status).toBe('incomplete');
       const cp = readCheckpoint(cdir);
-      expect(cp.state.t).toBeCloseTo(0.4, 12);
+      expect(cp.state.t).toBeCloseTo(c === TWO_D ? 0.4 : 0.2, 12);
       expect(stopped.report.final.t).toBe(cp.state.t);
       expect(sameBits(cp.state.density, stopped.density)).toBe(true);
       const resumed = await runScenario(cp.loaded, { gap: false, resume: cp.state });
