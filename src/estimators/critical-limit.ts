@@ -68,7 +68,7 @@ export interface CriticalLimitReport {
   notes: string[];
 }
 
-const BASIN = 'steepest descent on the cell values of f (3^d neighbours), each discrete minimum given to the component holding it or within 2 cells of it';
+const BASIN = 'the basins of report.json basins (src/diagnostics/basins.ts): steepest descent per unit length over the 3^d neighbours of the cell values of f, each zero component one basin';
 
 const fmt = (v: number, p = 4): string => String(+v.toPrecision(p));
 
