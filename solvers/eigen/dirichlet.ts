@@ -217,8 +217,8 @@ const STALL_SOLVES = 8;
  * Smallest eigenvalue of −S_II by inverse iteration with Rayleigh–Ritz on the last iterate and
  * its shift-invert image, from √π on the inside cells (the QSD of a deep well is √π there up to
  * the boundary layer, so a metastable well converges in two or three solves: the rate is λ₁/λ₂).
- * Each solve is the eigen module's PCG (−S_II is SPD: its projection is void with a zero null
- * vector) preconditioned by restrictedSolver's multigrid or Jacobi. The Ritz values are Gram matrices of face differences, so λ keeps
+ * Each solve is restrictedSolver's (the one restricted solver of solvers/absorbing.ts: multigrid
+ * or Jacobi on the cut operator, the one PCG loop). The Ritz values are Gram matrices of face differences, so λ keeps
  * its relative accuracy however small it is against ‖S‖.
  *
  * The eigenvector is positive on each connected part of the inside set (Perron–Frobenius); with
