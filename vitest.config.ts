@@ -31,6 +31,8 @@ export const E2E = [
   'test/gpu-lazy.test.ts',
   // fpsolve committor / escape through the built CLI (three spawns).
   'test/committor-cli.test.ts',
+  // committor against simulate --first-passage through the built CLI (e2e: spawns).
+  'test/committor-simulate.test.ts',
   // The critical-noise recipe through `fpsolve run --html` and a two-point `fpsolve sweep`.
   'test/critical-limit-cli.test.ts',
 ];

@@ -1,10 +1,10 @@
 import { FvOperator } from './operator.js';
 import { MultigridPreconditioner } from './multigrid.js';
 import type { Preconditioner } from './linear.js';
-import { DirichletForm } from './eigen/dirichlet.js';
-import { SingularPcg } from './eigen/pcg.js';
+import { hostPcg } from './pcg.js';
 import { sharedFloat64 } from './shared-memory.js';
 import { applyS } from './kernels/operator-kernels.js';
+import { SolverFailure } from './base/failures.js';
 
 /**
  * Dirichlet problems of the backward generator: L u = −s in the free cells, u = g on the absorbed
@@ -21,11 +21,13 @@ import { applyS } from './kernels/operator-kernels.js';
  * part of F touches an absorbed cell (the caller checks that: src/sets/reach.ts): the data on
  * the absorbed cells C move to the right-hand side, (−S)_FF w_F = √π s_F + S_FC w_C.
  *
- * The multigrid of the time stepping is built on a copy of the operator in which the faces
- * between F and C are cut (their weight kept in the free cell's diagonal, which is (−S)_FF's) and
- * every absorbed cell is an isolated diagonal row; the Galerkin coarse levels of that SPD
- * matrix are SPD, so it stays a valid preconditioner, restricted to F. The CG is the one the
- * eigen-solvers use (solvers/eigen/pcg.ts) with no null vector to project out.
+ * This file holds the one solver of (−S)_FF x = b (restrictedSolve), shared by the committor and
+ * first-passage solves here and by the killed generator's eigen-solve (eigen/dirichlet.ts, which
+ * passes its own apply): the multigrid of the time stepping built on a copy of the operator in
+ * which every face touching an absorbed cell is cut (its weight kept in the free cell's
+ * diagonal, which is (−S)_FF's), so every absorbed cell is an isolated diagonal row; the Galerkin
+ * coarse levels of that SPD matrix are SPD, so it stays a valid preconditioner, restricted to F.
+ * The CG is the one PCG loop (solvers/pcg.ts hostPcg): (−S)_FF is SPD, nothing to project out.
  */
 
 export interface AbsorbingOptions {
@@ -34,7 +36,7 @@ export interface AbsorbingOptions {
   /** CG iterations (default 2000). */
   maxIterations?: number;
   /** Preconditioner (default: multigrid on the cut operator). */
-  preconditioner?: 'multigrid' | 'jacobi';
+  preconditioner?: RestrictedPreconditioner;
 }
 
 export interface AbsorbingResult {
@@ -47,86 +49,146 @@ export interface AbsorbingResult {
   solver: string;
 }
 
-/**
- * −S restricted to the free cells, extended by 0, applied as −S_cut (one fused stencil pass, the
- * generated kernel of the time stepping). CG's vectors are zero on the absorbed cells (b, the
- * start and every preconditioned residual are), and there S_cut v = S_FF v_F on F and 0 on the
- * absorbed cells, so no copy or masking is needed. The Gram form GᵀG of DirichletForm, which the
- * eigen-solvers need for gaps far below round-off of ‖S‖, is not: the Dirichlet problem has no
- * null vector, and its smallest eigenvalue (~1/T) is what CG resolves.
- */
-class RestrictedForm extends DirichletForm {
-  private readonly cut: FvOperator;
-  constructor(op: FvOperator, cut: FvOperator) {
-    super(op);
-    this.cut = cut;
-  }
-  override apply(v: Float64Array, out: Float64Array): void {
-    applyS(this.cut, v, out);
-    for (let i = 0; i < out.length; i++) out[i] = -out[i];
-    this.applications++;
-  }
-}
+export type RestrictedPreconditioner = 'multigrid' | 'jacobi';
 
-/** The cut operator the multigrid is built on (see the file comment); shares everything else with op. */
-function cutOperator(op: FvOperator, absorbed: Uint8Array): FvOperator {
+/**
+ * The cut operator the multigrid is built on (see the file comment): a view of op with its own
+ * face weights and diagonal, sharing everything else (no second FvOperator).
+ */
+function cutOperator(op: FvOperator, inside: Uint8Array): FvOperator {
   const g = op.grid;
   const sym = op.sym.map((w, k) => {
     const s = g.strides[k];
+    // Arena arrays, so the multigrid's WebAssembly kernels run on them.
     const out = sharedFloat64(g.size);
     out.set(w);
-    for (let i = 0; i + s < g.size; i++) if (absorbed[i] !== absorbed[i + s]) out[i] = 0;
+    for (let i = 0; i + s < g.size; i++) if (!inside[i] || !inside[i + s]) out[i] = 0;
     return out;
   });
-  // Arena arrays, so the multigrid's WebAssembly kernels run on them (its lease returns them on dispose).
   const outflow = sharedFloat64(g.size);
   outflow.set(op.outflow);
   let maxOut = 0;
   for (const v of outflow) if (v > maxOut) maxOut = v;
   // An absorbed row only has to be positive; the largest diagonal keeps the coarse matrices' scale.
-  for (let i = 0; i < g.size; i++) if (absorbed[i]) outflow[i] = maxOut;
+  for (let i = 0; i < g.size; i++) if (!inside[i]) outflow[i] = maxOut;
   const view = Object.create(op) as FvOperator;
   Object.defineProperty(view, 'sym', { value: sym });
   Object.defineProperty(view, 'outflow', { value: outflow });
   return view;
 }
 
-/** Zeroes the preconditioned residual on the absorbed cells, so CG stays in the free subspace. */
-class RestrictedPreconditioner implements Preconditioner {
+/**
+ * Multigrid on the cut operator, output zeroed on the absorbed cells (P M P, symmetric as M is),
+ * so CG stays in the free subspace. With θ = 1/σ it approximates θ⁻¹(σ − S_FF)⁻¹ on F; CG is
+ * invariant under a constant scaling of the preconditioner, so θ is not applied.
+ */
+class RestrictedMultigrid implements Preconditioner {
   readonly name: string;
-  private readonly inner: Preconditioner;
-  private readonly absorbed: Uint8Array;
-  constructor(inner: Preconditioner, absorbed: Uint8Array) {
-    this.inner = inner;
-    this.absorbed = absorbed;
-    this.name = inner.name;
+  private readonly mg: MultigridPreconditioner;
+  private readonly inside: Uint8Array;
+  constructor(cut: FvOperator, inside: Uint8Array) {
+    this.inside = inside;
+    this.mg = new MultigridPreconditioner(cut);
+    this.name = this.mg.name;
   }
   setup(theta: number): void {
-    this.inner.setup(theta);
+    this.mg.setup(theta);
   }
   apply(r: Float64Array, z: Float64Array): void {
-    this.inner.apply(r, z);
-    const a = this.absorbed;
-    for (let i = 0; i < z.length; i++) if (a[i]) z[i] = 0;
+    this.mg.apply(r, z);
+    const m = this.inside;
+    for (let i = 0; i < z.length; i++) if (!m[i]) z[i] = 0;
   }
   dispose(): void {
-    this.inner.dispose?.();
+    this.mg.dispose();
   }
 }
 
-class DiagonalPreconditioner implements Preconditioner {
+/** Jacobi for −S_FF: z = r / diag(−S), zero on absorbed cells. */
+export class RestrictedJacobi implements Preconditioner {
   readonly name = 'Jacobi';
-  private readonly d: Float64Array;
-  private theta = 1;
-  constructor(d: Float64Array) {
-    this.d = d;
+  private readonly inv: Float64Array;
+  constructor(op: FvOperator, inside: Uint8Array) {
+    this.inv = new Float64Array(op.grid.size);
+    for (let i = 0; i < this.inv.length; i++) this.inv[i] = inside[i] && op.outflow[i] > 0 ? 1 / op.outflow[i] : 0;
   }
-  setup(theta: number): void {
-    this.theta = theta;
-  }
+  setup(): void {}
   apply(r: Float64Array, z: Float64Array): void {
-    for (let i = 0; i < r.length; i++) z[i] = r[i] / (1 + this.theta * this.d[i]);
+    const inv = this.inv;
+    for (let i = 0; i < z.length; i++) z[i] = inv[i] * r[i];
   }
+}
+
+/** One solve's outcome: ‖r‖, ‖b‖ and the CG iterations it took. */
+export interface RestrictedSolveResult {
+  rnorm: number;
+  bnorm: number;
+  iterations: number;
+}
+
+/** The solver of (−S)_FF x = b (F: inside[i] = 1), one preconditioner for all its solves. */
+export interface RestrictedSolve {
+  readonly name: string;
+  /** CG iterations over all solves so far. */
+  readonly iterations: number;
+  /**
+   * x ← solution from a zero start (b and x vanish on absorbed cells). `shift` σ > 0 tunes the
+   * multigrid: it approximates (σ − S_FF)⁻¹, so σ near or below the bottom of the spectrum.
+   * Stops at ‖r‖ ≤ relTol·‖b‖ or maxIterations; the caller judges convergence.
+   */
+  solve(b: Float64Array, x: Float64Array, relTol: number, shift: number, maxIterations: number): RestrictedSolveResult;
+  dispose(): void;
+}
+
+/**
+ * The restricted solver. `apply` is out = (−S)_FF v extended by zero. Absent, it is the fused
+ * stencil pass of the time stepping on the cut operator (CG's vectors vanish on the absorbed
+ * cells, and there −S_cut v = (−S)_FF v on F and 0 elsewhere, so no masking is needed); the
+ * eigen-solve passes its Gram form instead (eigen/dirichlet.ts says why).
+ */
+export function restrictedSolve(
+  op: FvOperator,
+  inside: Uint8Array,
+  kind: RestrictedPreconditioner = op.grid.dim >= 2 ? 'multigrid' : 'jacobi',
+  apply?: (v: Float64Array, out: Float64Array) => void,
+): RestrictedSolve {
+  const n = op.grid.size;
+  if (inside.length !== n) throw new RangeError(`inside mask has ${inside.length} entries, the grid ${n} cells`);
+  const needCut = kind === 'multigrid' || !apply;
+  const cut = needCut ? cutOperator(op, inside) : null;
+  const pre: Preconditioner = kind === 'multigrid' ? new RestrictedMultigrid(cut!, inside) : new RestrictedJacobi(op, inside);
+  const A =
+    apply ??
+    ((v: Float64Array, out: Float64Array): void => {
+      applyS(cut!, v, out);
+      for (let i = 0; i < out.length; i++) out[i] = -out[i];
+    });
+  const precondition = (r: Float64Array, z: Float64Array): void => pre.apply(r, z);
+  let iterations = 0;
+  return {
+    name: `PCG (${pre.name})`,
+    get iterations(): number {
+      return iterations;
+    },
+    solve(b, x, relTol, shift, maxIterations) {
+      pre.setup(1 / shift);
+      x.fill(0);
+      const r = hostPcg(A, precondition, b, x, { relTol, maxIterations });
+      iterations += r.iterations;
+      return { rnorm: r.rnorm, bnorm: r.rnorm0, iterations: r.iterations };
+    },
+    dispose() {
+      pre.dispose?.();
+    },
+  };
+}
+
+/** Throws SolverFailure when a restricted solve missed relTol (what: the system, for the message). */
+export function requireConverged(r: RestrictedSolveResult, relTol: number, maxIterations: number, solver: string, what: string): void {
+  if (r.rnorm <= relTol * r.bnorm) return;
+  const context = { solver, iterations: r.iterations, residual: r.rnorm / r.bnorm };
+  if (!Number.isFinite(r.rnorm)) throw new SolverFailure('non-finite', `CG on ${what}: residual ${r.rnorm} (the operator or right-hand side is not finite)`, context);
+  throw new SolverFailure('iteration-limit', `CG on ${what} did not reach ${relTol} in ${maxIterations} iterations (residual ${(r.rnorm / r.bnorm).toExponential(2)})`, context);
 }
 
 /**
@@ -157,29 +219,26 @@ export function solveAbsorbing(op: FvOperator, absorbed: Uint8Array, source: Flo
       }
     }
   }
-  const cut = cutOperator(op, absorbed);
-  const form = new RestrictedForm(op, cut);
-  const inner: Preconditioner = opts.preconditioner === 'jacobi' ? new DiagonalPreconditioner(cut.outflow) : new MultigridPreconditioner(cut);
-  const pre = new RestrictedPreconditioner(inner, absorbed);
-  // The preconditioner approximates (σ − S_cut)⁻¹; σ far below the Dirichlet problem's smallest
-  // eigenvalue (≥ ~1/max T) makes that (−S_cut)⁻¹. A larger lowest mode than σ only costs CG a step.
-  const shift = 1e-14 * form.normBound;
-  const cg = new SingularPcg(form, new Float64Array(n), pre, shift);
-  const w = new Float64Array(n);
-  let bnorm = 0;
-  for (let i = 0; i < n; i++) bnorm += b[i] * b[i];
-  bnorm = Math.sqrt(bnorm);
+  const inside = new Uint8Array(n);
+  for (let i = 0; i < n; i++) inside[i] = absorbed[i] ? 0 : 1;
+  const solver = restrictedSolve(op, inside, opts.preconditioner ?? 'multigrid');
+  // σ far below the Dirichlet problem's smallest eigenvalue (≥ ~1/max T) makes the multigrid
+  // approximate (−S_FF)⁻¹. A larger lowest mode than σ only costs CG a step.
+  let maxOut = 0;
+  for (let i = 0; i < n; i++) if (op.outflow[i] > maxOut) maxOut = op.outflow[i];
+  const shift = 2e-14 * maxOut;
   const tol = opts.tol ?? 1e-10;
-  let rnorm = 0;
+  const w = new Float64Array(n);
+  let r: RestrictedSolveResult;
   try {
-    rnorm = bnorm > 0 ? cg.solve(b, w, tol, 0, opts.maxIterations ?? 2000) : 0;
+    r = solver.solve(b, w, tol, shift, opts.maxIterations ?? 2000);
   } finally {
-    pre.dispose();
+    solver.dispose();
   }
   const u = new Float64Array(n);
   for (let i = 0; i < n; i++) u[i] = absorbed[i] ? (boundary ? boundary[i] : 0) : w[i] / s[i];
-  const residual = bnorm > 0 ? rnorm / bnorm : 0;
-  return { u, iterations: cg.iterations, residual, converged: residual <= tol, solver: cg.name };
+  const residual = r.bnorm > 0 ? r.rnorm / r.bnorm : 0;
+  return { u, iterations: r.iterations, residual, converged: residual <= tol, solver: solver.name };
 }
 
 /**

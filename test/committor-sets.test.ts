@@ -72,4 +72,22 @@ describe('set specs', () => {
     }
     expect(count).toBe(g2.size / 2);
   });
+
+  it('a flat shelf with a way down is no minimum (the run report\'s basins), and the one well\'s basin is the whole box', () => {
+    // f = min(1, (x − 1)²) + y²: for x < 0 the x-part is the constant 1, a shelf that drains towards
+    // x = 1 across x = 0; the only minimum of f is (1, 0) (exact, by inspection).
+    const b: [number, number][] = [
+      [-2, 2],
+      [-1, 1],
+    ];
+    const g2 = new Grid(b, [40, 20]);
+    const op = buildOperator(b, [40, 20], (x, y) => Math.min(1, (x - 1) ** 2) + y * y, { kind: 'additive', D: 0.2 });
+    const mins = discreteMinima(g2, op.problem.f);
+    expect(mins.length).toBe(1);
+    const [x, y] = g2.centre(mins[0]);
+    expect(Math.abs(x - 1)).toBeLessThanOrEqual(g2.h[0]);
+    expect(Math.abs(y)).toBeLessThanOrEqual(g2.h[1]);
+    const basin = descentBasin(op, mins[0]);
+    expect(basin.every((v) => v === 1)).toBe(true);
+  });
 });

@@ -1,10 +1,7 @@
 import { FvOperator } from '../operator.js';
-import { MultigridPreconditioner } from '../multigrid.js';
-import type { Preconditioner } from '../linear.js';
 import { symmetricEigen } from '../dense.js';
 import { dot } from '../vec.js';
-import { SingularPcg } from './pcg.js';
-import { SolverFailure } from '../base/failures.js';
+import { requireConverged, restrictedSolve, RestrictedJacobi, type RestrictedPreconditioner } from '../absorbing.js';
 
 /**
  * −S = Gᵀ G, G the face-difference operator: (G v)_σ = √fwd_σ v_i − √bwd_σ v_j for the face σ
@@ -141,44 +138,6 @@ export class RestrictedDirichletForm extends DirichletForm {
   }
 }
 
-/**
- * A multigrid preconditioner for −S_II: the multigrid of the time stepping built on a copy of the
- * operator whose faces into absorbed cells keep their out-flow (the killing, on the diagonal) but
- * lose their coupling, so that it approximates (I + θ(−S_II)) ⊕ (I + θD) on inside ⊕ absorbed
- * cells; its output is masked (P M P, symmetric as M is). With θ = 1/σ and σ near the bottom of
- * the spectrum, θ·M ≈ (σ − S_II)⁻¹: SingularPcg's scaling.
- */
-class RestrictedMultigrid implements Preconditioner {
-  readonly name: string;
-  private readonly mg: MultigridPreconditioner;
-  private readonly killed: FvOperator;
-  private readonly inside: Uint8Array;
-  constructor(op: FvOperator, inside: Uint8Array) {
-    this.inside = inside;
-    this.killed = new FvOperator(op.problem);
-    const g = op.grid;
-    for (let k = 0; k < g.dim; k++) {
-      const stride = g.strides[k];
-      const sym = this.killed.sym[k];
-      for (let i = 0; i + stride < g.size; i++) if (!inside[i] || !inside[i + stride]) sym[i] = 0;
-    }
-    this.mg = new MultigridPreconditioner(this.killed);
-    this.name = this.mg.name;
-  }
-  setup(theta: number): void {
-    this.mg.setup(theta);
-  }
-  apply(r: Float64Array, z: Float64Array): void {
-    this.mg.apply(r, z);
-    const m = this.inside;
-    for (let i = 0; i < z.length; i++) if (!m[i]) z[i] = 0;
-  }
-  dispose(): void {
-    this.mg.dispose();
-    this.killed.dispose();
-  }
-}
-
 /** The solver of −S_II x = b: CG with multigrid (2-D/3-D) or Jacobi (1-D). */
 export interface RestrictedSolver {
   readonly form: RestrictedDirichletForm;
@@ -192,66 +151,34 @@ export interface RestrictedSolver {
   dispose(): void;
 }
 
-export type RestrictedPreconditioner = 'multigrid' | 'jacobi';
-
-export function restrictedSolver(op: FvOperator, inside: Uint8Array, kind: RestrictedPreconditioner = op.grid.dim >= 2 ? 'multigrid' : 'jacobi'): RestrictedSolver {
-  const form = new RestrictedDirichletForm(op, inside);
-  const zero = new Float64Array(form.size);
-  const pre: Preconditioner = kind === 'multigrid' ? new RestrictedMultigrid(op, inside) : new RestrictedJacobi(op, inside);
-  // One PCG per shift (SingularPcg fixes θ = 1/shift at construction); −S_II is SPD, so its null vector is 0 and the projection void.
-  const pcgs = new Map<number, SingularPcg>();
-  let done = 0;
-  return {
-    form,
-    name: `PCG (${pre.name})`,
-    get iterations(): number {
-      let s = done;
-      for (const p of pcgs.values()) s += p.iterations;
-      return s;
-    },
-    solve(b, x, relTol, shift, maxIterations = 50000) {
-      // Jacobi ignores θ: one solver serves every shift.
-      const key = kind === 'jacobi' ? 1 : shift;
-      let pcg = pcgs.get(key);
-      if (!pcg) {
-        for (const p of pcgs.values()) done += p.iterations;
-        pcgs.clear();
-        pcg = new SingularPcg(form, zero, pre, key);
-        pcgs.set(key, pcg);
-      }
-      x.fill(0);
-      const before = pcg.iterations;
-      const rnorm = pcg.solve(b, x, relTol, 0, maxIterations);
-      const bnorm = Math.sqrt(dot(b, b));
-      if (!(rnorm <= relTol * bnorm)) {
-        const context = { solver: `PCG (${pre.name})`, iterations: pcg.iterations - before, residual: rnorm / bnorm };
-        if (!Number.isFinite(rnorm)) throw new SolverFailure('non-finite', `CG on the killed generator: residual ${rnorm} (the operator or right-hand side is not finite)`, context);
-        throw new SolverFailure('iteration-limit', `CG on the killed generator did not reach ${relTol} in ${maxIterations} iterations (residual ${(rnorm / bnorm).toExponential(2)})`, context);
-      }
-      return rnorm;
-    },
-    dispose() {
-      pre.dispose?.();
-    },
-  };
-}
+export type { RestrictedPreconditioner };
+export { RestrictedJacobi };
 
 /**
- * Jacobi for −S_II: z = r / diag(−S), zero on absorbed cells. SingularPcg multiplies the result
- * by θ = 1/shift; it is built with shift 1 so that z is used as is.
+ * The restricted solver of solvers/absorbing.ts (one cut operator, one multigrid, one PCG loop)
+ * applying −S_II through the Gram form GᵀG rather than the stencil: the inverse iteration's
+ * right-hand side is the eigen-residual v − (−S_II)v/λ, which becomes far smaller than ‖S‖‖v‖ as
+ * it converges; the stencil's round-off ε‖S‖‖v‖ would swamp it (and λ itself, ~1e-12 ‖S‖ for a
+ * deep well), while the face differences keep their accuracy relative to it.
  */
-export class RestrictedJacobi implements Preconditioner {
-  readonly name = 'Jacobi';
-  private readonly inv: Float64Array;
-  constructor(op: FvOperator, inside: Uint8Array) {
-    this.inv = new Float64Array(op.grid.size);
-    for (let i = 0; i < this.inv.length; i++) this.inv[i] = inside[i] && op.outflow[i] > 0 ? 1 / op.outflow[i] : 0;
-  }
-  setup(): void {}
-  apply(r: Float64Array, z: Float64Array): void {
-    const inv = this.inv;
-    for (let i = 0; i < z.length; i++) z[i] = inv[i] * r[i];
-  }
+export function restrictedSolver(op: FvOperator, inside: Uint8Array, kind: RestrictedPreconditioner = op.grid.dim >= 2 ? 'multigrid' : 'jacobi'): RestrictedSolver {
+  const form = new RestrictedDirichletForm(op, inside);
+  const core = restrictedSolve(op, inside, kind, (v, out) => form.apply(v, out));
+  return {
+    form,
+    name: core.name,
+    get iterations(): number {
+      return core.iterations;
+    },
+    solve(b, x, relTol, shift, maxIterations = 50000) {
+      const r = core.solve(b, x, relTol, shift, maxIterations);
+      requireConverged(r, relTol, maxIterations, core.name, 'the killed generator');
+      return r.rnorm;
+    },
+    dispose() {
+      core.dispose();
+    },
+  };
 }
 
 /** The bottom of the spectrum of −S_II (RestrictedDirichletForm). */
@@ -290,8 +217,8 @@ const STALL_SOLVES = 8;
  * Smallest eigenvalue of −S_II by inverse iteration with Rayleigh–Ritz on the last iterate and
  * its shift-invert image, from √π on the inside cells (the QSD of a deep well is √π there up to
  * the boundary layer, so a metastable well converges in two or three solves: the rate is λ₁/λ₂).
- * Each solve is the eigen module's PCG (−S_II is SPD: its projection is void with a zero null
- * vector) preconditioned by restrictedSolver's multigrid or Jacobi. The Ritz values are Gram matrices of face differences, so λ keeps
+ * Each solve is restrictedSolver's (the one restricted solver of solvers/absorbing.ts: multigrid
+ * or Jacobi on the cut operator, the one PCG loop). The Ritz values are Gram matrices of face differences, so λ keeps
  * its relative accuracy however small it is against ‖S‖.
  *
  * The eigenvector is positive on each connected part of the inside set (Perron–Frobenius); with

@@ -320,6 +320,15 @@ interface SetupLike {
   landscape: { evalPoints: PointFunction; compiled?: unknown };
 }
 
+/**
+ * The zero components of f as basin seeds (ids 1..n in report order), the one definition shared by
+ * the run's basins and the critical limit's π masses (src/estimators/critical-limit.ts), so the
+ * two report the same numbers.
+ */
+export function zeroComponentSeeds(comps: readonly { location: readonly number[] }[], cellsOf: readonly (readonly number[])[]): BasinSeed[] {
+  return comps.map((c, k) => ({ cells: cellsOf[k] ?? [], location: c.location, f: 0, kind: 'zero component', component: k + 1 }));
+}
+
 /** Labels and valley maps of a run, built once at set-up; `measure` is called at every report time. */
 export class BasinMeter {
   readonly labels: BasinLabels;
@@ -332,7 +341,7 @@ export class BasinMeter {
     this.grid = grid;
     const comps = regime.components ?? [];
     const cellsOf = regime.componentCells ?? [];
-    const seeds: BasinSeed[] = comps.map((c, k) => ({ cells: cellsOf[k] ?? [], location: c.location, f: 0, kind: 'zero component', component: k + 1 }));
+    const seeds = zeroComponentSeeds(comps, cellsOf);
     const valleySeeds: { seed: number; component: number | null }[] = comps.flatMap((c, k) => (c.type === 'valley' && c.zeroSetDimension === 1 && grid.dim >= 2 ? [{ seed: k, component: k + 1 }] : []));
     if (comps.length === 0 && grid.dim >= 2) {
       const derivs = setup.landscape.compiled as LandscapeDerivatives | undefined;

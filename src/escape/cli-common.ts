@@ -17,7 +17,7 @@ export function parseTolerance(v: string): number {
 
 export const SET_SYNTAX_HELP = `Sets: NAME or a point, optionally with ':radius=R' (cells whose centre is within R) or
 ':sublevel=C' (the connected part of {f ≤ f(seed) + C} around it):
-  min1, min2, …    discrete minima of f on the grid, lowest first
+  min1, min2, …    minima of f on the grid (the bottoms of the run report's basins), lowest first
   zero1, zero2, …  components of the zero set of f, numbered as the regime line of 'fpsolve run' prints them
   x=..,y=..,z=..   a point of the box
 Without radius or sublevel a zero component is its own cells, a minimum or point a ball of 2 cells.`;

@@ -1,8 +1,9 @@
 import type { FvOperator } from '../../solvers/operator.js';
 import { solveAbsorbing, type AbsorbingOptions, type AbsorbingResult } from '../../solvers/absorbing.js';
 import { InputError, NumericalFault } from '../errors.js';
-import { checkDisjoint, eachSet, forNeighbours, namedSets, parseSetSpec, resolveSet, type NamedSet, type ResolvedSet } from '../sets/sets.js';
+import { checkDisjoint, eachSet, namedSets, parseSetSpec, resolveSet, type NamedSet, type ResolvedSet } from '../sets/sets.js';
 import { checkReachable } from '../sets/reach.js';
+import { basinLabels, zeroComponentSeeds } from '../diagnostics/basins.js';
 
 /**
  * The committor and escape computations behind `fpsolve committor` / `fpsolve escape`, free of
@@ -125,38 +126,14 @@ export function computeCommittor(input: EscapeInput, from: string | undefined, t
 }
 
 /**
- * Basin of attraction of a cell under discrete steepest descent (each cell flows to its lowest
- * axis neighbour when that is lower): the cells that flow to the same bottom cell.
+ * Basin of attraction of a cell: its basin in src/diagnostics/basins.ts basinLabels (steepest
+ * descent over the 3^d neighbours, seeded by the zero components), the partition the run reports
+ * masses for, so `--to basin` leaves the same basin report.json counts.
  */
-export function descentBasin(op: FvOperator, seed: number): Uint8Array {
-  const grid = op.grid;
-  const f = op.problem.f;
-  const n = grid.size;
-  const next = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = i;
-    // Ties broken by index: a total order, so a flat pair of minima (a symmetric grid puts two
-    // cells at the same height) drains into one bottom instead of splitting the basin.
-    forNeighbours(grid, i, (j) => {
-      if (f[j] < f[best] || (f[j] === f[best] && j < best)) best = j;
-    });
-    next[i] = best;
-  }
-  const root = new Int32Array(n).fill(-1);
-  const path: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let c = i;
-    while (root[c] < 0 && next[c] !== c) {
-      path.push(c);
-      c = next[c];
-    }
-    const r = root[c] >= 0 ? root[c] : c;
-    root[c] = r;
-    for (const p of path) root[p] = r;
-    path.length = 0;
-  }
-  const target = root[seed];
-  return Uint8Array.from(root, (r) => (r === target ? 1 : 0));
+export function descentBasin(op: FvOperator, seed: number, zeros: readonly { location: number[]; cells: number[] }[] = []): Uint8Array {
+  const { label } = basinLabels(op.grid, op.problem.f, zeroComponentSeeds(zeros, zeros.map((z) => z.cells)));
+  const target = label[seed];
+  return Uint8Array.from(label, (l) => (l === target ? 1 : 0));
 }
 
 export interface EscapeResult {
@@ -195,7 +172,7 @@ export function computeEscape(input: EscapeInput, from: string, to: string | und
   let blame: '--from' | '--to' = '--to';
   const t = to?.trim() ?? '';
   if (t === 'basin') {
-    const basin = descentBasin(op, nearestCell(grid, fromSet));
+    const basin = descentBasin(op, nearestCell(grid, fromSet), input.zeros);
     for (let i = 0; i < grid.size; i++) if (fromSet.mask[i]) basin[i] = 1;
     const mask = Uint8Array.from(basin, (b) => 1 - b);
     let cells = 0;

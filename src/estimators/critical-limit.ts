@@ -11,6 +11,7 @@
 import { symmetricEigen } from '../../solvers/dense.js';
 import type { Grid } from '../../solvers/grid.js';
 import type { NoiseModel } from '../../solvers/problem.js';
+import { basinLabels, massPerBasin, zeroComponentSeeds } from '../diagnostics/basins.js';
 import type { Regime, RegimeComponent } from '../diagnostics/regime.js';
 import type { ComponentType } from '../diagnostics/zero-set.js';
 import type { RunReport } from '../report/types.js';
@@ -67,7 +68,7 @@ export interface CriticalLimitReport {
   notes: string[];
 }
 
-const BASIN = 'steepest descent on the cell values of f (3^d neighbours), each discrete minimum given to the component holding it or within 2 cells of it';
+const BASIN = 'the basins of report.json basins (src/diagnostics/basins.ts): steepest descent per unit length over the 3^d neighbours of the cell values of f, each zero component one basin';
 
 const fmt = (v: number, p = 4): string => String(+v.toPrecision(p));
 
@@ -148,87 +149,17 @@ function differences(compiled: { at(p: readonly number[]): number }, grid: Grid)
 }
 
 /**
- * π's mass in the basin of each component: every cell follows its lowest neighbour (3^d) down to
- * a discrete minimum; a minimum inside a component's cells, or within 2 cells of its location,
- * belongs to it. Returns the masses and what fell in no component's basin.
+ * π's mass in the basin of each component, by the run's basin partition (src/diagnostics/basins.ts
+ * basinLabels seeded by the zero components), so these are report.json basins' π masses. Returns
+ * the masses and what fell in no component's basin (positive local minima).
  */
 export function basinMasses(grid: Grid, f: Float64Array, logPi: Float64Array, components: readonly { location: readonly number[] }[], componentCells: readonly (readonly number[])[]): { masses: number[]; other: number } {
-  const d = grid.dim;
-  const steps: number[][] = [];
-  const rec = (pre: number[]): void => {
-    if (pre.length === d) {
-      if (pre.some((s) => s !== 0)) steps.push(pre);
-      return;
-    }
-    for (const s of [-1, 0, 1]) rec([...pre, s]);
-  };
-  rec([]);
-  // Flat offsets of the neighbours; the multi-index runs along with i (last axis fastest), so no
-  // per-cell allocation on grids of millions of cells.
-  const offsets = steps.map((st) => st.reduce((a, v, k) => a + v * grid.strides[k], 0));
-  const idx = new Array<number>(d).fill(0);
-  const next = new Int32Array(grid.size);
-  for (let i = 0; i < grid.size; i++) {
-    let best = i;
-    for (let q = 0; q < steps.length; q++) {
-      const st = steps[q];
-      let ok = true;
-      for (let k = 0; k < d && ok; k++) {
-        const m = idx[k] + st[k];
-        ok = m >= 0 && m < grid.n[k];
-      }
-      const j = i + offsets[q];
-      // Strictly lower only: the descent always ends.
-      if (ok && f[j] < f[best]) best = j;
-    }
-    next[i] = best;
-    for (let k = d - 1; k >= 0; k--) {
-      if (++idx[k] < grid.n[k]) break;
-      idx[k] = 0;
-    }
-  }
-  const owner = new Int32Array(grid.size).fill(-2);
-  componentCells.forEach((cells, c) => cells.forEach((i) => (owner[i] = c)));
-  const root = new Int32Array(grid.size).fill(-1);
-  const find = (i: number): number => {
-    const path: number[] = [];
-    let j = i;
-    while (root[j] < 0 && next[j] !== j) {
-      path.push(j);
-      j = next[j];
-    }
-    const r = root[j] >= 0 ? root[j] : j;
-    root[j] = r;
-    for (const p of path) root[p] = r;
-    return r;
-  };
-  const label = new Map<number, number>();
-  const labelOf = (m: number): number => {
-    const known = label.get(m);
-    if (known !== undefined) return known;
-    let c = owner[m] >= 0 ? owner[m] : -1;
-    if (c < 0) {
-      const x = grid.centre(m);
-      let bestD = 2;
-      components.forEach((z, k) => {
-        const dist = Math.hypot(...z.location.map((zk, a) => (zk - x[a]) / grid.h[a]));
-        if (dist <= bestD) {
-          bestD = dist;
-          c = k;
-        }
-      });
-    }
-    label.set(m, c);
-    return c;
-  };
-  const masses = new Array<number>(components.length).fill(0);
+  const { label, basins } = basinLabels(grid, f, zeroComponentSeeds(components, componentCells));
+  const pi = Float64Array.from(logPi, Math.exp);
+  const all = massPerBasin(label, basins.length, pi, grid.cellVolume);
+  const masses = all.slice(0, components.length);
   let other = 0;
-  for (let i = 0; i < grid.size; i++) {
-    const w = Math.exp(logPi[i]) * grid.cellVolume;
-    const c = labelOf(find(i));
-    if (c >= 0) masses[c] += w;
-    else other += w;
-  }
+  for (let k = components.length; k < all.length; k++) other += all[k];
   return { masses, other };
 }
 

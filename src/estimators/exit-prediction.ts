@@ -91,7 +91,7 @@ export function exitRate(problem: Problem, inside: Uint8Array, opts: ExitRateOpt
 /**
  * Mean exit time from the start density √π·v: the backward equation −L T = 1 on the inside cells
  * (L = Aᵀ, A the ρ-form matrix, T = 0 on absorbed cells) becomes −S_II w = √π with w = √π T, and E[τ] = Σ ρ_i T_i / Σ ρ_i = Σ v_i w_i / Σ √π_i v_i
- * (no division by a small √π). Solved by the eigen module's PCG to 1e-12: T is smooth across the
+ * (no division by a small √π). Solved by restrictedSolver (solvers/absorbing.ts's restricted solve, Gram-form apply) to 1e-12: T is smooth across the
  * basin, so the face differences of w = √π T, and the solve, keep their relative accuracy.
  */
 function meanExitFrom(op: FvOperator, solver: RestrictedSolver, inside: Uint8Array, v: Float64Array, rate: number): number {

@@ -1,6 +1,7 @@
 import type { Grid } from '../../solvers/grid.js';
 import { AXIS_NAMES } from '../field/field.js';
 import { InputError } from '../errors.js';
+import { basinLabels } from '../diagnostics/basins.js';
 
 /**
  * Target sets of the committor and escape commands, on the grid's cells.
@@ -71,42 +72,15 @@ export function forNeighbours(grid: Grid, i: number, visit: (j: number) => void)
 }
 
 /**
- * Discrete local minima of the cell values (no axis neighbour lower), a flat patch of them
- * counted once (its lowest cell), lowest first, at most MAX_NAMED_MINIMA.
+ * The minima of the cell values of f: the bottoms of the basins of src/diagnostics/basins.ts
+ * basinLabels (steepest descent over the 3^d neighbours; a flat patch of sinks is one minimum, its
+ * lowest cell; a shelf with a way down is none), so minN names the run report's basin N when f
+ * has no zeros. Lowest first (ties by cell index), at most MAX_NAMED_MINIMA.
  */
 export function discreteMinima(grid: Grid, f: Float64Array): number[] {
-  const n = grid.size;
-  const isMin = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    let ok = true;
-    const v = f[i];
-    forNeighbours(grid, i, (j) => {
-      if (f[j] < v) ok = false;
-    });
-    if (ok) isMin[i] = 1;
-  }
-  const seen = new Uint8Array(n);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (!isMin[i] || seen[i]) continue;
-    // A plateau of equal minima: one representative, its lowest cell.
-    let best = i;
-    const stack = [i];
-    seen[i] = 1;
-    while (stack.length > 0) {
-      const c = stack.pop() as number;
-      if (f[c] < f[best]) best = c;
-      forNeighbours(grid, c, (j) => {
-        if (isMin[j] && !seen[j]) {
-          seen[j] = 1;
-          stack.push(j);
-        }
-      });
-    }
-    out.push(best);
-  }
-  out.sort((a, b) => f[a] - f[b] || a - b);
-  return out.slice(0, MAX_NAMED_MINIMA);
+  return basinLabels(grid, f)
+    .basins.slice(0, MAX_NAMED_MINIMA)
+    .map((b) => cellOf(grid, b.x));
 }
 
 /** The named sets of a problem: zero components (when inf f = 0) and discrete minima. */

@@ -48,7 +48,7 @@ export const MAX_PARTICLES = 10_000_000;
 const pf = (e: CompiledExpr): PointFunction => (coords, out) => e.evalPoints(coords, out);
 
 /** Largest |∂²f/∂θ_k²| over the cell centres of a grid of at most 128 cells per axis (sets the explicit step). */
-function maxCurvature(compiled: CompiledExpr, grid: Grid): number {
+export function maxCurvature(compiled: CompiledExpr, grid: Grid): number {
   const coarse = new Grid(
     grid.lo.map((lo, k) => [lo, grid.hi[k]!] as [number, number]),
     grid.n.map((n) => Math.min(n, 128)),

@@ -1,4 +1,8 @@
-import { EXIT } from '../../errors.js';
+import { EXIT, InputError } from '../../errors.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { packageVersion } from '../../paths.js';
 import { checkParticleBudget } from '../../run/budget.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadScenario } from '../../scenario/load.js';
@@ -19,6 +23,19 @@ export interface SimulateCliOptions {
   json?: boolean;
   quiet?: boolean;
   plots: boolean;
+  firstPassage?: boolean;
+  from?: string;
+  to?: string;
+  maxTime?: number;
+  confidence?: number;
+}
+
+function positive(name: string): (v: string) => number {
+  return (v) => {
+    const x = Number(v);
+    if (!(x > 0) || !Number.isFinite(x)) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return x;
+  };
 }
 
 function integerIn(name: string, lo: number, hi: number): (v: string) => number {
@@ -70,6 +87,15 @@ export function simulateCommand(): Command {
     .option('--no-plots', 'do not render compare.svg')
     .option('--json', 'print report.json to stdout instead of the summary')
     .option('-q, --quiet', 'no progress output')
+    .option('--first-passage', 'instead of densities: run the particles from ρ₀ until they enter --from or --to, and print P(--to first) with its Wilson interval and the mean hitting time (the Monte-Carlo check of fpsolve committor)')
+    .option('--from <set>', 'with --first-passage: the set the paths may hit first instead of --to (set syntax of fpsolve committor)')
+    .option('--to <set>', 'with --first-passage: the target set')
+    .option('--max-time <t>', 'with --first-passage: paths stop at this time (default: the scenario time.end)', positive('--max-time'))
+    .option('--confidence <c>', 'with --first-passage: of the Wilson interval, in (0, 1) (default 0.95)', (v) => {
+      const x = Number(v);
+      if (!(x > 0 && x < 1)) throw new InvalidArgumentError('--confidence must be a number in (0, 1)');
+      return x;
+    })
     .addHelpText(
       'after',
       `
@@ -77,6 +103,7 @@ Examples:
   $ fpsolve simulate scenarios/pearson-1d.yaml --particles 100000 --seed 1 --out runs/mc
   $ fpsolve simulate scenarios/neuron-1d.yaml --method both --particles 20000
   $ fpsolve simulate scenarios/double-well-2d.yaml --set time.end=0.5 --json | jq '.methods[0].comparisons'
+  $ fpsolve simulate scenarios/double-well-2d.yaml --first-passage --from min1 --to min2 --max-time 50 -n 20000
 
 L1 is Σ|ρ̂ − ρ|·|K| between the histogram and the PDE density at each report time; "floor" is the
 L1 expected from Monte-Carlo noise alone (N particles drawn from the PDE density itself), so
@@ -86,6 +113,10 @@ L1/floor near 1 means agreement to within sampling error. Exit codes: 0 ok, 2 ba
     .action(async (file: string, o: SimulateCliOptions) => {
       // Before the PDE run and the particles (and Node's recursive mkdir spins on /proc).
       if (o.out !== undefined) checkOutputLocation('--out', o.out, 'directory');
+      if (o.firstPassage || o.from !== undefined || o.to !== undefined || o.maxTime !== undefined || o.confidence !== undefined) {
+        await firstPassageAction(file, o);
+        return;
+      }
       const loaded = loadScenario(file, o.set);
       // Refused before the PDE run, which may itself take a while.
       if (o.dt !== undefined) checkParticleBudget(loaded.scenario.time.end, o.dt, o.particles, { option: '--dt' });
@@ -120,4 +151,26 @@ L1/floor near 1 means agreement to within sampling error. Exit codes: 0 ok, 2 ba
         if (written.length) process.stdout.write(`wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n`);
       }
     });
+}
+
+/** `simulate --first-passage` (src/escape/simulate-passage.ts). */
+async function firstPassageAction(file: string, o: SimulateCliOptions): Promise<void> {
+  if (!o.firstPassage) throw new InputError('--from, --to, --max-time and --confidence belong to --first-passage: add it, or leave them out for the density comparison');
+  if (o.from === undefined || o.to === undefined) throw new InputError('--first-passage needs both --from SET and --to SET (set syntax: fpsolve committor --help)');
+  if (o.method !== undefined && o.method !== 'sde') throw new InputError('--first-passage runs the SDE paths only: leave out --method or give --method sde');
+  const { setUp } = await import('../../run/run.js');
+  const { initialDensityFor } = await import('../../run/setup.js');
+  const { escapeInput } = await import('../../escape/cli-common.js');
+  const { simulateFirstPassage, formatFirstPassage } = await import('../../escape/simulate-passage.js');
+  const loaded = loadScenario(file, o.set);
+  const setup = setUp(loaded);
+  const input = escapeInput(setup, initialDensityFor(loaded, setup.grid));
+  const report = simulateFirstPassage(setup, input, { from: o.from, to: o.to, particles: o.particles, seed: o.seed, dt: o.dt, maxTime: o.maxTime, confidence: o.confidence });
+  const full = { fpsolve: packageVersion(), createdAt: new Date().toISOString(), scenarioFile: loaded.file, ...report };
+  if (o.out !== undefined) {
+    mkdirSync(o.out, { recursive: true });
+    writeFileAtomic(join(o.out, 'report.json'), reportJson(full));
+  }
+  if (o.json) process.stdout.write(reportJson(full));
+  else process.stdout.write(formatFirstPassage(report) + (o.out !== undefined ? `\nwrote: ${join(o.out, 'report.json')}` : '') + '\n');
 }
