@@ -27,7 +27,8 @@ const dir = mkdtempSync(join(tmpdir(), 'fpsolve-red20-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const PEARSON = join(ROOT, 'scenarios', 'pearson-1d.yaml');
-const SET = ['domain.cells=[100]', 'time.end=1', 'time.reportEvery=0.1'];
+// TR-BDF2 named: its checkpoint carries a step proposal (dtNext) whose refusals are tested below.
+const SET = ['domain.cells=[100]', 'time.end=1', 'time.reportEvery=0.1', 'time.integrator=trbdf2'];
 const pristine = join(dir, 'pristine');
 
 type State = Record<string, unknown> & { integrator: Record<string, unknown>; series: Array<Record<string, unknown>>; density: { file: string; sha256: string; cells: number } };
