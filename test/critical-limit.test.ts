@@ -11,32 +11,11 @@ import { parseScenarioText } from '../src/scenario/load.js';
 import { setUp } from '../src/run/setup.js';
 import { criticalLimit, criticalLimitOf, formatCriticalLimitLines, hessianOf, wallFactor, type CriticalLimitReport } from '../src/estimators/critical-limit.js';
 import type { Setup } from '../src/run/types.js';
+import { gaussLegendre } from './helpers/gauss-legendre.js';
 
 type M3 = number[][];
 const det3 = (H: M3): number =>
   H[0][0] * (H[1][1] * H[2][2] - H[1][2] * H[2][1]) - H[0][1] * (H[1][0] * H[2][2] - H[1][2] * H[2][0]) + H[0][2] * (H[1][0] * H[2][1] - H[1][1] * H[2][0]);
-
-/** Gauss–Legendre on [−1, 1] (Newton on the recurrence). */
-function gaussLegendre(n: number): { x: number[]; w: number[] } {
-  const x: number[] = [];
-  const w: number[] = [];
-  for (let i = 1; i <= n; i++) {
-    let z = Math.cos((Math.PI * (i - 0.25)) / (n + 0.5));
-    let dp = 1;
-    for (let it = 0; it < 100; it++) {
-      let p0 = 1;
-      let p1 = z;
-      for (let k = 2; k <= n; k++) [p0, p1] = [p1, ((2 * k - 1) * z * p1 - (k - 1) * p0) / k];
-      dp = (n * (z * p1 - p0)) / (z * z - 1);
-      const dz = p1 / dp;
-      z -= dz;
-      if (Math.abs(dz) < 1e-16) break;
-    }
-    x.push(z);
-    w.push(2 / ((1 - z * z) * dp * dp));
-  }
-  return { x, w };
-}
 
 const quad = (H: M3, d: readonly number[]): number => {
   let s = 0;
