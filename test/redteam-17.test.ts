@@ -1,0 +1,343 @@
+import { describe, expect, it } from 'vitest';
+import { buildOperator } from './helpers/problems.js';
+import { Generator } from './helpers/generator.js';
+import { computeCommittor, computeEscape, type EscapeInput } from '../src/escape/compute.js';
+import { exitRate } from '../src/estimators/exit-prediction.js';
+import type { FvOperator } from '../solvers/operator.js';
+import type { NoiseModel } from '../solvers/problem.js';
+import { namedSets, parseSetSpec, resolveSet } from '../src/sets/sets.js';
+
+/**
+ * Red team of issue #17: every committor / escape number checked against a dense solve of the
+ * scheme's own generator, assembled in this file from the flux formula (test/helpers/generator.ts
+ * reads only ψ and the face diffusion, never the product's kernels or solvers), on coarse grids
+ * and in the cases that break iterative methods: metastable wells (exit rates far below 1e-6, so
+ * that π spans many orders and the symmetric form's relative residual says little about T in
+ * the cells where π is small), zeros of f at walls and corners, 1-D, 2-D and 3-D, additive and
+ * multiplicative noise. The exact discrete identity of oracles.md §9 "Quasi-stationary
+ * distribution" (mean exit time from the QSD = 1/λ, for any killed generator matrix) ties the
+ * exit rate to the mean first-passage time.
+ */
+
+/** Rows of the backward generator L = Aᵀ: (L u)_i = Σ_j rate(i→j)(u_j − u_i). */
+function denseL(op: FvOperator): number[][] {
+  const gen = new Generator(op.problem);
+  const n = gen.n;
+  const L = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (const { i, j, up, down } of gen.faces) {
+    // flux i→j is up·ρ_i − down·ρ_j: the jump rate i→j is `up`, j→i is `down`.
+    L[i][j] += up;
+    L[i][i] -= up;
+    L[j][i] += down;
+    L[j][j] -= down;
+  }
+  return L;
+}
+
+/**
+ * Dense Dirichlet solve of L u = −s off `absorbed`, u = g on it, by Grassmann–Taksar–Heyman
+ * elimination: free cells are eliminated one by one, the rates between the survivors updated as
+ * r_ij += r_ik r_kj / out_k, and each pivot out_k formed as a sum of positive rates (to the other
+ * free cells plus the accumulated rate into the absorbing set), never by subtraction. Every step
+ * adds and multiplies positive numbers, so u is accurate to a few ulps per cell however metastable
+ * the chain (plain LU loses ~cond·ε: 1e-3 relative on T ≈ 7e16, found here). Needs s ≥ 0, g ≥ 0.
+ */
+function denseDirichlet(L: number[][], absorbed: Uint8Array, s: number | Float64Array | null, g: Float64Array | null): Float64Array {
+  const n = L.length;
+  const free: number[] = [];
+  for (let i = 0; i < n; i++) if (!absorbed[i]) free.push(i);
+  const m = free.length;
+  const r = free.map((i) => free.map((j) => (i === j ? 0 : L[i][j])));
+  const kill = free.map((i) => {
+    let k = 0;
+    for (let j = 0; j < n; j++) if (absorbed[j]) k += L[i][j];
+    return k;
+  });
+  const src = free.map((i) => {
+    let v = s === null ? 0 : typeof s === 'number' ? s : s[i];
+    if (g) for (let j = 0; j < n; j++) if (absorbed[j]) v += L[i][j] * g[j];
+    return v;
+  });
+  const out = new Array<number>(m).fill(0);
+  for (let k = 0; k < m; k++) {
+    let o = kill[k];
+    for (let j = k + 1; j < m; j++) o += r[k][j];
+    out[k] = o;
+    for (let i = k + 1; i < m; i++) {
+      const rik = r[i][k];
+      if (rik === 0) continue;
+      const f = rik / o;
+      for (let j = k + 1; j < m; j++) if (j !== i) r[i][j] += f * r[k][j];
+      kill[i] += f * kill[k];
+      src[i] += f * src[k];
+    }
+  }
+  const w = new Array<number>(m).fill(0);
+  for (let k = m - 1; k >= 0; k--) {
+    let v = src[k];
+    for (let j = k + 1; j < m; j++) v += r[k][j] * w[j];
+    w[k] = v / out[k];
+  }
+  const u = new Float64Array(n);
+  for (let j = 0; j < n; j++) if (absorbed[j] && g) u[j] = g[j];
+  free.forEach((i, k) => (u[i] = w[k]));
+  return u;
+}
+
+/**
+ * Principal eigenpair of −L killed on `absorbed`: inverse iteration, each step one positive
+ * Dirichlet solve (denseDirichlet with source φ), giving the right eigenvector φ; the QSD is the
+ * left one, ν_i ∝ π_i φ_i, because the scheme's rates satisfy detailed balance with respect to
+ * π_i = e^{−ψ_i} (π_i·rate(i→j) = π_j·rate(j→i) for the Scharfetter–Gummel fluxes).
+ */
+function denseQsd(L: number[][], absorbed: Uint8Array, psi: Float64Array): { lambda: number; nu: Float64Array } {
+  const n = L.length;
+  let phi = Float64Array.from(absorbed, (a) => (a ? 0 : 1));
+  let lambda = 0;
+  for (let it = 0; it < 200; it++) {
+    const next = denseDirichlet(L, absorbed, phi, null);
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < n; i++) {
+      a += phi[i];
+      b += next[i];
+    }
+    const est = a / b;
+    phi = next.map((v) => v / b);
+    if (Math.abs(est - lambda) <= 1e-15 * est) {
+      lambda = est;
+      break;
+    }
+    lambda = est;
+  }
+  const nu = Float64Array.from(phi, (v, i) => (absorbed[i] ? 0 : v * Math.exp(-psi[i])));
+  return { lambda, nu };
+}
+
+function maxRel(a: Float64Array, b: Float64Array, mask?: Uint8Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (mask && !mask[i]) continue;
+    const d = Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-300);
+    worst = Math.max(worst, d);
+  }
+  return worst;
+}
+
+function maxAbs(a: Float64Array, b: Float64Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+function bump(op: FvOperator, mean: number[], std: number): Float64Array {
+  const g = op.grid;
+  return Float64Array.from({ length: g.size }, (_, i) => {
+    const c = g.centre(i);
+    let r2 = 0;
+    for (let k = 0; k < g.dim; k++) r2 += (c[k] - mean[k]) ** 2;
+    return Math.exp(-r2 / (2 * std * std));
+  });
+}
+
+function weighted(u: Float64Array, w: Float64Array): number {
+  let n = 0;
+  let d = 0;
+  for (let i = 0; i < u.length; i++) {
+    n += u[i] * w[i];
+    d += w[i];
+  }
+  return n / d;
+}
+
+interface Case {
+  name: string;
+  bounds: [number, number][];
+  cells: number[];
+  f: (...x: number[]) => number;
+  noise: NoiseModel;
+  from: string;
+  to: string;
+  start: number[];
+}
+
+const mult = (etaSigma: number, eps = 0): NoiseModel => ({ kind: 'multiplicative', etaSigma, eps });
+
+const metastable: Case[] = [
+  {
+    name: '2-D metastable double well, multiplicative ησ = 0.25 (π ∝ f^−9), 16²',
+    bounds: [
+      [-2, 2],
+      [-2, 2],
+    ],
+    cells: [16, 16],
+    f: (x, y) => 0.05 + (x * x - 1) ** 2 + y * y,
+    noise: mult(0.25),
+    from: 'min1',
+    to: 'min2',
+    start: [0.9, 0.3],
+  },
+  {
+    name: '2-D metastable double well, additive D = 0.05 (barrier 20 kT), 14×10',
+    bounds: [
+      [-1.8, 1.8],
+      [-1.2, 1.2],
+    ],
+    cells: [14, 10],
+    f: (x, y) => (x * x - 1) ** 2 + 0.3 * x + y * y,
+    noise: { kind: 'additive', D: 0.05 },
+    from: 'min1',
+    to: 'min2',
+    start: [0.2, 0],
+  },
+];
+
+const cases: Case[] = [
+  {
+    name: '2-D asymmetric three wells with a tilt, multiplicative ησ = 1, 12²',
+    bounds: [
+      [-2, 2],
+      [-2, 2],
+    ],
+    cells: [12, 12],
+    f: (x, y) => 0.1 + ((x * x - 1) ** 2) * (1 + 0.2 * y) + (y * y - 1) ** 2 * 0.5 + 0.1 * x * y,
+    noise: mult(1),
+    from: 'min1',
+    to: 'min2',
+    start: [0, 0],
+  },
+  {
+    name: '3-D two tilted wells, multiplicative ησ = 1, 8³',
+    bounds: [
+      [-1.5, 1.5],
+      [-1.5, 1.5],
+      [-1.5, 1.5],
+    ],
+    cells: [8, 8, 8],
+    f: (x, y, z) => 0.02 + (x * x - 1) ** 2 + (y - 0.3 * x) ** 2 + 2 * z * z,
+    noise: mult(1),
+    from: 'min1',
+    to: 'min2',
+    start: [0, 0, 0],
+  },
+  {
+    // The 1-D path is a different solver (elimination on the generator's rows).
+    name: '1-D zeros at both walls, x²(1 − x)², ησ = 1, 8 cells, point sets at the walls',
+    bounds: [[0, 1]],
+    cells: [8],
+    f: (x) => x * x * (1 - x) ** 2,
+    noise: mult(1),
+    from: 'x=0:radius=0.07',
+    to: 'x=1:radius=0.07',
+    start: [0.3],
+  },
+  {
+    name: '1-D metastable tilted double well, additive D = 0.03, 12 cells',
+    bounds: [[-1.7, 1.7]],
+    cells: [12],
+    f: (x) => (x * x - 1) ** 2 + 0.2 * x,
+    noise: { kind: 'additive', D: 0.03 },
+    from: 'min1',
+    to: 'min2',
+    start: [0.1],
+  },
+];
+
+/** Every committor / escape / exit-rate number of one case against the dense references. */
+function checkCase(c: Case, qTol: number, tTol: number): void {
+  const op = buildOperator(c.bounds, c.cells, c.f, c.noise);
+  const rho0 = bump(op, c.start, 0.3);
+  const input: EscapeInput = { op, zeros: [], rho0 };
+  const L = denseL(op);
+  const both = absorbedCells(op, c.from, c.to);
+
+  // Exit rate of the QSD on the inside (the process killed on --to): dense inverse iteration, and
+  // the exact discrete identity E_ν T = 1/λ (oracles.md §9 "Quasi-stationary distribution"),
+  // which also validates the dense references against each other.
+  const Tdense = denseDirichlet(L, both.to, 1, null);
+  const qsd = denseQsd(L, both.to, op.problem.psi);
+  expect(Math.abs(weighted(Tdense, qsd.nu) * qsd.lambda - 1)).toBeLessThan(1e-12);
+  const inside = Uint8Array.from(both.to, (b) => 1 - b);
+  const e = exitRate(op.problem, inside, { op });
+  expect(Math.abs(e.rate / qsd.lambda - 1)).toBeLessThan(1e-8);
+  expect(Math.abs(e.meanExitFromQsd * qsd.lambda - 1)).toBeLessThan(1e-8);
+
+  // Mean first-passage time: relative, in every cell (T spans orders), and the report's averages.
+  const esc = computeEscape(input, c.from, c.to);
+  expect(maxRel(esc.T, Tdense, inside)).toBeLessThan(tTol);
+  expect(Math.abs(esc.meanFromRho0 / weighted(Tdense, rho0) - 1)).toBeLessThan(tTol);
+  const piFrom = Float64Array.from(op.problem.psi, (p, i) => (both.from[i] ? Math.exp(-p) : 0));
+  expect(Math.abs(esc.meanFromSet / weighted(Tdense, piFrom) - 1)).toBeLessThan(tTol);
+  // The same identity through the product's own T: 1/λ beside E_ν T in one report must agree.
+  expect(Math.abs(weighted(esc.T, qsd.nu) * e.rate - 1)).toBeLessThan(tTol);
+
+  // Committor: absolute (a probability), per cell and averaged over ρ₀.
+  const com = computeCommittor(input, c.from, c.to);
+  const t = com.targets[0];
+  const qDense = denseDirichlet(L, both.any, null, Float64Array.from(both.to));
+  expect(maxAbs(t.q, qDense)).toBeLessThan(qTol);
+  expect(Math.abs(t.probability - weighted(qDense, rho0))).toBeLessThan(qTol);
+  expect(Math.abs(com.fromProbability - (1 - weighted(qDense, rho0)))).toBeLessThan(qTol);
+}
+
+describe('committor, mean first-passage time and exit rate against dense solves of the same generator', () => {
+  for (const c of cases) it(c.name, () => checkCase(c, 1e-9, 1e-8));
+});
+
+describe('metastable 2-D wells (exit rate ~1e-11): the Dirichlet solve of solvers/absorbing.ts', () => {
+  // DEFECT (solvers/absorbing.ts, route to its owner): solveAbsorbing applies −S as
+  // outflow·v − Σ sym·v (RestrictedForm), whose round-off ε‖S‖ is not small against the Dirichlet
+  // problem's smallest eigenvalue λ ≈ 1/T. Its T is then off by a constant factor that no --tol
+  // removes (measured: −8.4e-7 at λ = 3.7e-11, −1.1e-5 at λ = 1.5e-11; the same at --tol 1e-14),
+  // so `fpsolve escape` prints a mean exit time from the QSD (1/λ, exact to 1e-15 through
+  // exitRate's Gram-form solver) that disagrees with E_ν T of its own T field, and q is off by
+  // up to 1.8e-6. With a barrier of 50 kT (next test) CG breaks down outright.
+  for (const c of metastable) it.fails(c.name, () => checkCase(c, 1e-9, 1e-8));
+  // The loose bound these cases meet today (a regression guard until the fix lands).
+  for (const c of metastable) it(`${c.name}: within 1e-4 today`, () => checkCase(c, 1e-5, 1e-4));
+
+  it.fails('additive D = 0.02 (barrier ~65 kT, ψ up to 260): the escape solve converges and matches the dense one', () => {
+    // DEFECT (solvers/absorbing.ts): PCG stops with "relative residual 1.00e+0 after 0 iterations"
+    // (multigrid) or 1.8e8 (Jacobi): exit 3 for a legitimate metastable problem whose π spans
+    // e^260, far inside the e^1400 that symmetricFormUsable() admits. exitRate's solver handles it.
+    const c: Case = { ...metastable[1], noise: { kind: 'additive', D: 0.02 } };
+    const op = buildOperator(c.bounds, c.cells, c.f, c.noise);
+    const both = absorbedCells(op, c.from, c.to);
+    const Tdense = denseDirichlet(denseL(op), both.to, 1, null);
+    const esc = computeEscape({ op, zeros: [], rho0: bump(op, c.start, 0.3) }, c.from, c.to);
+    expect(maxRel(esc.T, Tdense, Uint8Array.from(both.to, (b) => 1 - b))).toBeLessThan(1e-6);
+  });
+
+  it('additive D = 0.02: the exit rate of the QSD (exitRate) still matches the dense eigenvalue', () => {
+    const c: Case = { ...metastable[1], noise: { kind: 'additive', D: 0.02 } };
+    const op = buildOperator(c.bounds, c.cells, c.f, c.noise);
+    const both = absorbedCells(op, c.from, c.to);
+    const qsd = denseQsd(denseL(op), both.to, op.problem.psi);
+    const e = exitRate(op.problem, Uint8Array.from(both.to, (b) => 1 - b), { op });
+    // Measured 6.1e-6 relative at λ ≈ 1e-28 (the Gram form's limit there); 1e-8 at λ ≈ 1e-11 above.
+    expect(Math.abs(e.rate / qsd.lambda - 1)).toBeLessThan(1e-4);
+  });
+});
+
+/**
+ * The absorbed cells of `--from A --to B` as the product resolves them (the sets themselves are
+ * checked against their definition below; here the solves are under test).
+ */
+function absorbedCells(op: FvOperator, from: string, to: string): { from: Uint8Array; to: Uint8Array; any: Uint8Array } {
+  const g = op.grid;
+  const all = namedSets(g, op.problem.f, []);
+  const A = resolveSet('--from', parseSetSpec('--from', from, g.dim), g, op.problem.f, all).mask;
+  const B = resolveSet('--to', parseSetSpec('--to', to, g.dim), g, op.problem.f, all).mask;
+  return { from: A, to: B, any: Uint8Array.from(A, (a, i) => a | B[i]) };
+}
+
+function multi(g: FvOperator['grid'], i: number): number[] {
+  const out: number[] = [];
+  let rest = i;
+  for (let k = 0; k < g.dim; k++) {
+    const s = g.strides[k];
+    out.push(Math.floor(rest / s));
+    rest -= out[k] * s;
+  }
+  return out;
+}
