@@ -8,8 +8,8 @@ import type { NoiseModel } from '../solvers/problem.js';
 import { namedSets, parseSetSpec, resolveSet } from '../src/sets/sets.js';
 import { join } from 'node:path';
 import { tempDir } from './scenario-helpers.js';
-import { loadScenario } from '../src/scenario/load.js';
-import { setUp } from '../src/run/run.js';
+import { loadScenario, parseScenarioText } from '../src/scenario/load.js';
+import { runScenario, setUp } from '../src/run/run.js';
 import { initialDensityFor } from '../src/run/setup.js';
 import { escapeInput } from '../src/escape/cli-common.js';
 import { InputError } from '../src/errors.js';
@@ -452,3 +452,72 @@ describe('the collapse regime: zeros in opposite corners of the box', () => {
     for (const v of t) expect(Number.isFinite(v)).toBe(false);
   });
 });
+
+describe('basin masses over time on a coarse 2-D grid (oracles.md §11 Basin masses)', () => {
+  it('tilted wells at 12²: masses per basin at every report time against ρ(t) = e^{tA}ρ₀ from the dense generator, π masses by the definition of the basins', async () => {
+    // Wells at generic positions (no ties), the basin boundaries diagonal to the grid.
+    const yaml = [
+      'name: three',
+      'landscape: { expr: "0.2 + (x^2 - 1)^2 + (y - 0.4*x)^2 + 0.3*exp(-4*((x-0.2)^2 + (y+1)^2)) - 0.5*exp(-3*((x-0.1)^2 + (y+1.3)^2))" }',
+      'domain: { bounds: [[-2, 2], [-2, 2]], cells: [12, 12] }',
+      'noise: { model: multiplicative, eta: 0.1, sigma: 10 }',
+      'initial: { gaussian: { mean: [0.2, 0.1], std: [0.5, 0.5] } }',
+      'time: { end: 2, reportEvery: 0.5, tolerance: 1e-9 }',
+    ].join('\n');
+    const loaded = parseScenarioText(yaml, 'three.yaml', []);
+    const { report } = await runScenario(loaded, { gap: false });
+    const setup = setUp(loaded);
+    const g = setup.grid;
+    const f = setup.problem.f;
+    // Labels from the definition (docs/outputs.md basins): each cell points to the neighbour of
+    // its 3^d with the steepest descent (f_i − f_j)/|x_i − x_j| > 0, ties to the lowest index.
+    const next = new Int32Array(g.size);
+    for (let i = 0; i < g.size; i++) {
+      const ci = [Math.floor(i / g.strides[0]), Math.floor(i / g.strides[1]) % g.n[1]];
+      let best = i;
+      let slope = 0;
+      for (let a = -1; a <= 1; a++) {
+        for (let b = -1; b <= 1; b++) {
+          const p = ci[0] + a;
+          const q = ci[1] + b;
+          if ((a === 0 && b === 0) || p < 0 || q < 0 || p >= g.n[0] || q >= g.n[1]) continue;
+          const j = p * g.strides[0] + q * g.strides[1];
+          const s = (f[i] - f[j]) / Math.hypot(a * g.h[0], b * g.h[1]);
+          if (s > slope || (s === slope && s > 0 && j < best)) {
+            slope = s;
+            best = j;
+          }
+        }
+      }
+      next[i] = best;
+    }
+    const sink = (i: number): number => (next[i] === i ? i : sink(next[i]));
+    const b = report.basins!;
+    const sinks = new Set(Array.from({ length: g.size }, (_, i) => sink(i)));
+    expect(sinks.size).toBeGreaterThanOrEqual(2);
+    expect(b.basins.length).toBe(sinks.size);
+    const cellsOf = b.basins.map((x) => {
+      const s = g.size > 0 ? cellIndex(g, x.x) : -1;
+      return Uint8Array.from({ length: g.size }, (_, i) => (sink(i) === s ? 1 : 0));
+    });
+    // Every cell in exactly one reported basin.
+    for (let i = 0; i < g.size; i++) expect(cellsOf.reduce((a, m) => a + m[i], 0)).toBe(1);
+    const pi = setup.problem.pi();
+    const z = pi.reduce((a, v) => a + v, 0);
+    b.basins.forEach((x, k) => expect(Math.abs(x.piMass! - cellsOf[k].reduce((a, m, i) => a + m * pi[i], 0) / z)).toBeLessThan(1e-12));
+    // ρ(t) by the Taylor-series exponential of the generator written in test/helpers/generator.ts.
+    const gen = new Generator(setup.problem);
+    const rho0 = initialDensityFor(loaded, g);
+    for (const p of report.series) {
+      const rho = gen.expmv(p.t, rho0);
+      const tot = rho.reduce((a, v) => a + v, 0);
+      p.massBasin!.forEach((m, k) => expect(Math.abs(m - cellsOf[k].reduce((a, c, i) => a + c * rho[i], 0) / tot)).toBeLessThan(2e-6));
+    }
+  });
+});
+
+function cellIndex(g: FvOperator['grid'], x: readonly number[]): number {
+  let flat = 0;
+  for (let k = 0; k < g.dim; k++) flat += Math.min(g.n[k] - 1, Math.floor((x[k] - g.lo[k]) / g.h[k])) * g.strides[k];
+  return flat;
+}
