@@ -13,6 +13,7 @@ import { runScenario, setUp } from '../src/run/run.js';
 import { initialDensityFor } from '../src/run/setup.js';
 import { escapeInput } from '../src/escape/cli-common.js';
 import { InputError } from '../src/errors.js';
+import { criticalLimitOf } from '../src/estimators/critical-limit.js';
 
 /**
  * Red team of issue #17: every committor / escape number checked against a dense solve of the
@@ -521,3 +522,77 @@ function cellIndex(g: FvOperator['grid'], x: readonly number[]): number {
   for (let k = 0; k < g.dim; k++) flat += Math.min(g.n[k] - 1, Math.floor((x[k] - g.lo[k]) / g.h[k])) * g.strides[k];
   return flat;
 }
+
+describe('critical-noise limit weights (oracles.md §7, §10)', () => {
+  it('3-D, an interior zero with a non-diagonal Hessian and a zero on a wall, ησ = 4.5, 16³: predicted weights by closed form, π fractions by summing the grid π over the exact basins', async () => {
+    // f = q1·q2/(q1 + q2): zeros exactly at the minima of q1 and q2, with their Hessians H1, H2.
+    // q1 = ½ XᵀH1X at (−0.5, 0, 0), H1 = [[2, .5, 0], [.5, 1, 0], [0, 0, 1]] (det 1.75);
+    // q2 = ½ YᵀH2Y at (1, 0, 0) on the wall x = 1, H2 = 4I (det 64, wall factor 1/2, §10 one wall).
+    const q1 = '((x+0.5)^2 + 0.5*(x+0.5)*y + 0.5*y^2 + 0.5*z^2)';
+    const q2 = '(2*((x-1)^2 + y^2 + z^2))';
+    const yaml = [
+      'name: crit',
+      `landscape: { expr: "${q1}*${q2}/(${q1} + ${q2})" }`,
+      'domain: { bounds: [[-1.5, 1], [-1, 1], [-1, 1]], cells: [16, 16, 16] }',
+      'noise: { model: multiplicative, eta: 0.45, sigma: 10 }',
+      'initial: { gaussian: { mean: [0, 0, 0], std: [0.3, 0.3, 0.3] } }',
+      'time: { end: 0.1, reportEvery: 0.1 }',
+    ].join('\n');
+    const loaded = parseScenarioText(yaml, 'crit.yaml', []);
+    const setup = setUp(loaded);
+    const c = criticalLimitOf(setup);
+    expect(c).not.toBeNull();
+    const comps = c!.components;
+    expect(comps.length).toBe(2);
+    const interior = comps.find((k) => k.location[0] < 0)!;
+    const wall = comps.find((k) => k.location[0] > 0)!;
+    expect(interior.detH!).toBeCloseTo(1.75, 3);
+    expect(wall.detH!).toBeCloseTo(64, 1);
+    expect(interior.wallFactor).toBeCloseTo(1, 12);
+    expect(wall.wallFactor).toBeCloseTo(0.5, 12);
+    const w1 = 1 / Math.sqrt(1.75);
+    const w2 = 0.5 / 8;
+    expect(interior.predictedWeight!).toBeCloseTo(w1 / (w1 + w2), 4);
+    expect(wall.predictedWeight!).toBeCloseTo(w2 / (w1 + w2), 4);
+    // π's mass per basin: the gradient flow of f = q1q2/(q1+q2) goes to zero 1 exactly where
+    // q1 < q2 (∇f = (q2²∇q1 + q1²∇q2)/(q1+q2)² and f is increasing in each q); the grid's
+    // steepest descent may move a cell across that surface, where π is smallest.
+    const g = setup.grid;
+    const pi = setup.problem.pi();
+    const Q1 = (p: number[]): number => (p[0] + 0.5) ** 2 + 0.5 * (p[0] + 0.5) * p[1] + 0.5 * p[1] ** 2 + 0.5 * p[2] ** 2;
+    const Q2 = (p: number[]): number => 2 * ((p[0] - 1) ** 2 + p[1] ** 2 + p[2] ** 2);
+    let m1 = 0;
+    let m2 = 0;
+    for (let i = 0; i < g.size; i++) {
+      const p = g.centre(i);
+      if (Q1(p) < Q2(p)) m1 += pi[i];
+      else m2 += pi[i];
+    }
+    expect(Math.abs(interior.piFraction! - m1 / (m1 + m2))).toBeLessThan(5e-3);
+    expect(Math.abs(wall.piFraction! - m2 / (m1 + m2))).toBeLessThan(5e-3);
+    expect(Math.abs(interior.piFraction! + wall.piFraction! - 1)).toBeLessThan(1e-12);
+  });
+
+  it('3-D, a zero on an edge with a non-diagonal Hessian: the wall factor is Sheppard\'s quadrant probability (oracles.md §10 two walls)', () => {
+    // Zero at (1, 1, 0) on the edge x = y = 1, H = [[4, 1, 0], [1, 4, 0], [0, 0, 4]]: inward normals
+    // −x, −y, Σ = H⁻¹ has Σxy/√(ΣxxΣyy) = −1/4, so ω = 1/4 + arcsin(−1/4)/(2π) = 0.20978.
+    const q1 = '((x+0.5)^2 + y^2 + z^2)/2';
+    const q2 = '(2*(x-1)^2 + (x-1)*(y-1) + 2*(y-1)^2 + 2*z^2)';
+    const yaml = [
+      'name: edge',
+      `landscape: { expr: "${q1}*${q2}/(${q1} + ${q2})" }`,
+      'domain: { bounds: [[-1.5, 1], [-1, 1], [-1, 1]], cells: [12, 12, 12] }',
+      'noise: { model: multiplicative, eta: 0.45, sigma: 10 }',
+      'initial: { gaussian: { mean: [0, 0, 0], std: [0.3, 0.3, 0.3] } }',
+      'time: { end: 0.1, reportEvery: 0.1 }',
+    ].join('\n');
+    const c = criticalLimitOf(setUp(parseScenarioText(yaml, 'edge.yaml', [])));
+    const edge = c!.components.find((k) => k.location[0] > 0)!;
+    const omega = 0.25 + Math.asin(-0.25) / (2 * Math.PI);
+    expect(edge.detH!).toBeCloseTo(60, 1);
+    expect(Math.abs(edge.wallFactor! - omega)).toBeLessThan(1e-6);
+    const w1 = 1;
+    const w2 = omega / Math.sqrt(60);
+    expect(edge.predictedWeight!).toBeCloseTo(w2 / (w1 + w2), 5);
+  });
+});
