@@ -646,3 +646,34 @@ describe('multiplicative committor from a point against Euler–Maruyama paths w
     expect(Math.abs(qGrid - pHat)).toBeLessThan(4 * se + 0.02);
   });
 });
+
+describe('the Kramers / Mori prediction beside the exit rate (oracles.md §5)', () => {
+  // f = c + (x² − 1)² + y² on [−2, 2]²: minima (±1, 0) with H = diag(8, 2), saddle (0, 0) with
+  // H = diag(−4, 2); |λ₋| = 4, √(det H_m/|det H_s|) = √2. Escape from the left well into the right one.
+  const prefactor = (4 / (2 * Math.PI)) * Math.SQRT2;
+  const cases = [
+    { name: 'additive D = 0.08 (Kramers)', c: 0, noise: 'noise: { model: additive, D: 0.08 }', law: 'kramers', rate: prefactor * Math.exp(-1 / 0.08) },
+    // Mori: exponent α − d/2 with α = 1 + 2/(ησ) = 9 at ησ = 0.25 (at 0.5 the saddle is within 3
+    // thermal widths of the other well's set at 48² and the law is, rightly, not applied).
+    { name: 'multiplicative ησ = 0.25 (Mori et al.)', c: 0.05, noise: 'noise: { model: multiplicative, eta: 0.025, sigma: 10 }', law: 'mori', rate: prefactor * (1.05 / 0.05) ** -(9 - 1) },
+  ];
+  for (const k of cases) {
+    it(k.name, () => {
+      const yaml = [
+        'name: kr',
+        `landscape: { expr: "${k.c} + (x^2 - 1)^2 + y^2" }`,
+        'domain: { bounds: [[-2, 2], [-2, 2]], cells: [48, 48] }',
+        k.noise,
+        'initial: { gaussian: { mean: [-1, 0], std: [0.2, 0.2] } }',
+        'time: { end: 1, reportEvery: 0.5 }',
+      ].join('\n');
+      const loaded = parseScenarioText(yaml, 'kr.yaml', []);
+      const setup = setUp(loaded);
+      const esc = computeEscape(escapeInput(setup, initialDensityFor(loaded, setup.grid)), 'min1', undefined);
+      const e = exitRate(setup.problem, esc.inside, { expr: setup.landscape.compiled, op: setup.op });
+      expect(e.prediction.law).toBe(k.law);
+      expect(Math.abs(e.prediction.rate! / k.rate - 1)).toBeLessThan(1e-4);
+      expect(Math.abs(e.prediction.ratio! - e.rate / k.rate)).toBeLessThan(1e-4 * e.prediction.ratio!);
+    });
+  }
+});
