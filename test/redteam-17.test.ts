@@ -707,4 +707,24 @@ describe('small multiplicative noise on the reference double well: silent wrong 
       expect(maxAbs(r.targets[0].q, qd)).toBeLessThan(1e-6);
     });
   }
+
+  it.fails('ησ = 0.1: escape --from min1 solves (it stops with exit 3) and matches the dense T', () => {
+    // DEFECT (solvers/absorbing.ts): "PCG … did not converge (relative residual 1.00e+0 after 0
+    // iterations)" at 24²; through the CLI on scenarios/double-well-2d.yaml with
+    // noise.eta=0.01 at 64²: exit 3 after 2000 iterations. ψ spans only 108 here.
+    const op = buildOperator(
+      [
+        [-2, 2],
+        [-2, 2],
+      ],
+      [24, 24],
+      (x, y) => 0.05 + (x * x - 1) ** 2 + y * y,
+      mult(0.1),
+    );
+    const e = computeEscape({ op, zeros: [], rho0: bump(op, [-1, 0], 0.2) }, 'min1', undefined);
+    const both = absorbedCells(op, 'min1', 'min2');
+    const Td = denseDirichlet(denseL(op), both.to, 1, null);
+    expect(maxRel(e.T, Td, Uint8Array.from(both.to, (b) => 1 - b))).toBeLessThan(1e-6);
+  });
 });
+
