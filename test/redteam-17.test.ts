@@ -728,3 +728,4 @@ describe('small multiplicative noise on the reference double well: silent wrong 
   });
 });
 
+
