@@ -729,3 +729,46 @@ describe('small multiplicative noise on the reference double well: silent wrong 
 });
 
 
+
+describe('valley marginal on a coarse grid (oracles.md §11 Feng–Tu valley marginal)', () => {
+  /** π's marginal along the valley y = 0 of feng-tu-2d on an 8-column grid, against Simpson per column. */
+  async function check(ny: number): Promise<void> {
+    const { BasinMeter } = await import('../src/diagnostics/basins.js');
+    const { loadBundled } = await import('./helpers/run-inline.js');
+    const setup = setUp(loadBundled('feng-tu-2d', [`domain.cells=[8,${ny}]`]));
+    const pi = setup.problem.pi();
+    const rep = new BasinMeter(setup).report(pi, true, () => pi);
+    expect(rep.valleys.length).toBe(1);
+    const v = rep.valleys[0];
+    expect(v.note).toBeUndefined();
+    expect(v.piMass?.length).toBe(8);
+    // π ∝ (e^{2x} y²/2 + 0.2)^−2 (α = 1 + 2/(ησ) = 2); its mass in each column of cells, by
+    // Simpson in y over the whole box height and in x over the column.
+    const simpson = (g: (t: number) => number, a: number, b: number, n: number): number => {
+      const h = (b - a) / n;
+      let s = g(a) + g(b);
+      for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * g(a + i * h);
+      return (s * h) / 3;
+    };
+    const h = 2 / 8;
+    const masses = Array.from({ length: 8 }, (_, k) => {
+      const x0 = -1 + k * h;
+      return simpson((x) => simpson((y) => (Math.exp(2 * x) * y * y / 2 + 0.2) ** -2, -2, 2, 800), x0, x0 + h, 40);
+    });
+    const z = masses.reduce((a, b) => a + b, 0);
+    // The grid's π is the cell average of f^−α by a Gauss rule (docs/scheme.md): its error at
+    // h = 0.25 is far below the column-to-column change of the marginal (~40 %).
+    masses.forEach((m, k) => expect(Math.abs(v.piMass![k] / (m / z) - 1)).toBeLessThan(2e-3));
+    // Flat end wins (oracles.md §11): the marginal decreases along +x.
+    for (let k = 1; k < 8; k++) expect(v.piMass![k]).toBeLessThan(v.piMass![k - 1]);
+  }
+
+  it('8×16 (the valley y = 0 on cell faces)', () => check(16));
+
+  it.fails('8×15 (the valley through cell centres) gives the marginal too', () => check(15));
+  // DEFECT (src/diagnostics/valley.ts minimizerValleys / the zero-set search on f − inf f): with
+  // an odd number of cells across the valley, the row of cells on it has cell averages
+  // 0.2 + e^{2x}h²/24, rising along x, and the valley is reported as "the valley covers fewer
+  // than 2 cells on this grid", so no marginal at any resolution: measured for 8×15, 16×31,
+  // 32×63 (even counts 8×16 … 64×128 work). Not in the files under edit, but not a one-line fix.
+});
