@@ -35,6 +35,8 @@ export const E2E = [
   'test/committor-simulate.test.ts',
   // The critical-noise recipe through `fpsolve run --html` and a two-point `fpsolve sweep`.
   'test/critical-limit-cli.test.ts',
+  // Red team of #17: hostile set specs, the memory refusal and --json through the built CLI.
+  'test/redteam-17-cli.test.ts',
 ];
 
 export default defineConfig({

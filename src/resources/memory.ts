@@ -92,6 +92,8 @@ export interface EstimateOptions {
   snapshots?: number;
   /** Report times (series points): each is held as an object, then as report.json and series.csv text. */
   reports?: number;
+  /** Grid-sized arrays of a command's own (e.g. the QSD eigen-solve of `fpsolve escape`), named in the breakdown. */
+  extra?: { arrays: number; what: string };
 }
 
 /**
@@ -108,8 +110,9 @@ export function estimateRunMemory(cells: readonly number[], integrator: Integrat
   const integ = integratorArrays(integrator, dim);
   const gap = opts.gap === false ? 0 : (GAP_ARRAYS[dim] ?? GAP_ARRAYS[3]);
   const snaps = opts.snapshots ?? 0;
-  const arrays = base + integ.arrays + gap + snaps;
-  const parts = [`problem, operator and run ${base}`, integ.what, ...(gap ? [`spectral gap ${gap}`] : []), ...(snaps ? [`snapshots ${snaps}`] : [])];
+  const extra = opts.extra?.arrays ?? 0;
+  const arrays = base + integ.arrays + gap + snaps + extra;
+  const parts = [`problem, operator and run ${base}`, integ.what, ...(gap ? [`spectral gap ${gap}`] : []), ...(snaps ? [`snapshots ${snaps}`] : []), ...(extra ? [`${opts.extra?.what} ${extra}`] : [])];
   const reports = opts.reports ?? 0;
   const seriesBytes = reports * SERIES_BYTES_PER_REPORT;
   const series = reports > 0 ? ` + ${formatBytes(seriesBytes)} for ${formatCount(reports)} report times` : '';

@@ -10,12 +10,15 @@ import { reportJson } from '../../report/write.js';
 import { packageVersion } from '../../paths.js';
 import { checkOutputLocation } from '../../io/out-path.js';
 import { setOption } from './shared.js';
+import { maxMemoryOption } from '../../resources/options.js';
+import type { MemoryLimit } from '../../resources/memory.js';
 import { computeEscape, type EscapeInput, type SetInfo, type SolveInfo } from '../../escape/compute.js';
 import { escapeInput, parseTolerance, SET_SYNTAX_HELP } from '../../escape/cli-common.js';
 import { exitRate } from '../../estimators/exit-prediction.js';
 
 export interface EscapeCliOptions {
   set: string[];
+  maxMemory?: MemoryLimit;
   from: string;
   to?: string;
   tol: number;
@@ -66,6 +69,7 @@ export function escapeCommand(): Command {
     .description('mean first-passage time T(θ) from a well to any other (or to a target set, or out of its basin), from ρ₀ and from the well, with the exit rate of the quasi-stationary distribution and the Kramers/Mori prediction')
     .argument('<scenario>', 'scenario file (.yaml, .yml or .json)')
     .addOption(setOption())
+    .addOption(maxMemoryOption())
     .addOption(new Option('--from <set>', 'the set (basin) the process starts in').makeOptionMandatory())
     .option('--to <set>', "the target set, or 'basin' for the time to leave the descent basin of --from (default: any other well: every other zero component, or minimum when f has none)")
     .option('--tol <r>', 'relative residual of the CG solve (1e-14 to 1e-2)', parseTolerance, 1e-10)
@@ -90,7 +94,9 @@ discretized by the run's scheme (docs/escape.md). Exit codes: 0 ok, 2 bad input,
       const started = performance.now();
       if (o.out !== undefined) checkOutputLocation('--out', o.out, 'directory');
       const loaded = loadScenario(file, o.set);
-      const setup = setUp(loaded);
+      // One linear solve and the QSD's eigen-solve, no spectral gap: the run's estimate with the gap's
+      // 160 arrays refused 256³ (25 GiB); measured peak at 96³: 58 arrays + Node.
+      const setup = setUp(loaded, { memoryLimit: o.maxMemory, memoryEstimate: { gap: false, extra: { arrays: 24, what: 'exit-rate eigen-solve' } } });
       const input: EscapeInput = { ...escapeInput(setup, initialDensityFor(loaded, setup.grid)), solver: { tol: o.tol } };
       const res = computeEscape(input, o.from, o.to);
       let qsd: QsdReport | null = null;
