@@ -52,6 +52,11 @@ export interface ExponentialOptions {
   maxBasis?: number;
   /** The shift γ as a fraction of the interval: the solves are with I − γτA. */
   shiftRatio?: number;
+  /**
+   * Whether a report time is evaluated from the basis of the ones before it (default). false: a
+   * fresh basis per report interval, as before issue #19 (kept for comparisons).
+   */
+  oneBasis?: boolean;
   /** The run's end time: a basis started at t0 may serve the report times up to it, so its shift is chosen for that span. */
   horizon?: number;
   /** CG settings of the TR-BDF2 that takes the intervals the Krylov method cannot (default: 10⁻³ × tolerance). */
@@ -171,7 +176,7 @@ export class DeviceExponential extends DeviceIntegrator {
     this.solveTol = backend.directShiftedSolver ? undefined : cg.tol;
     this.fallbackCg = opts.fallbackCg ?? { tol: Math.max(1e-10, opts.tolerance * 1e-3), maxIterations: cg.maxIterations };
     this.tolerance = backend.info.precision === 'float32' ? Math.max(opts.tolerance, FLOAT32_STEP_TOL) : opts.tolerance;
-    this.opts = { tolerance: this.tolerance, dtMax: opts.dtMax, maxBasis: opts.maxBasis ?? EXPONENTIAL_MAX_BASIS, shiftRatio: opts.shiftRatio ?? DEFAULT_SHIFT_RATIO, horizon: opts.horizon };
+    this.opts = { tolerance: this.tolerance, dtMax: opts.dtMax, maxBasis: opts.maxBasis ?? EXPONENTIAL_MAX_BASIS, shiftRatio: opts.shiftRatio ?? DEFAULT_SHIFT_RATIO, horizon: opts.horizon, oneBasis: opts.oneBasis ?? true };
     this.tauNext = opts.dt0;
     this.rho = backend.field();
     this.y = backend.field();
@@ -414,7 +419,7 @@ export class DeviceExponential extends DeviceIntegrator {
     let t = t0;
     // The basis of the report times before, if it reaches this one: no new space, usually no solve.
     const span = this.span;
-    if (span && span.at === t0 && t1 > t0) {
+    if (span && span.at === t0 && t1 > t0 && this.opts.oneBasis) {
       const r = await this.evaluate(t1 - span.t);
       if (r.ok) {
         span.at = t1;
@@ -439,7 +444,7 @@ export class DeviceExponential extends DeviceIntegrator {
       const landing = tau >= remaining * (1 - 1e-12);
       const h = landing ? remaining : tau;
       // A whole report interval starts a span meant for the report times after it too; pieces keep γ = ratio·τ.
-      const gamma = landing && t === t0 ? this.spanShift(t, h) : this.opts.shiftRatio * h;
+      const gamma = landing && t === t0 && this.opts.oneBasis ? this.spanShift(t, h) : this.opts.shiftRatio * h;
       const r = await this.interval(t, h, gamma);
       if (r.ok) {
         t = landing ? t1 : t + h;
