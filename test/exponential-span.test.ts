@@ -4,7 +4,7 @@
  * and evaluates exp((t_k − t_0)A)ρ(t_0) for the report times after it from that space, extending
  * it only while the error control asks for more. Checked against the semi-discrete exact solution
  * (a dense eigen-decomposition of the symmetric form S = Π^(−1/2) A Π^(1/2), written here:
- * ρ(t) = √π V e^(tΛ) Vᵀ (ρ₀/√π), oracles.md §"Semi-discrete exact solution"), against the
+ * ρ(t) = √π V e^(tΛ) Vᵀ (ρ₀/√π), oracles.md §12 Semi-discrete exact solution by eigen-expansion), against the
  * per-interval integrator (a fresh basis per report interval, the method before #19), and by
  * counting solves on the 2-D reference problem.
  */
