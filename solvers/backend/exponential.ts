@@ -140,6 +140,14 @@ const MIN_INTERVAL = 1e-300;
  *   its first failure if the last one was handed over. Mass and positivity are checked on every
  *   accepted interval as before.
  *
+ * One basis for many report times (issue #19). The space built at a start t_s serves every later
+ * report time t_k as exp((t_k − t_s)A)ρ(t_s): only the small T's exponential changes, and the
+ * space grows only while the error control above, applied at t_k, asks for more, never below the
+ * vector count an earlier report time took (`Span.used`). A failure (24 vectors, or negativity)
+ * starts a fresh space at the current report time under the per-interval rules. The span's
+ * start density is in saveState, so a resumed run rebuilds the same space and its numbers equal
+ * the uninterrupted run's whether or not a checkpoint was written.
+ *
  * Positivity is not structural here, as with TR-BDF2: a result negative beyond the tolerance
  * (relative to max ρ) takes more vectors, then a shorter interval.
  */
@@ -568,7 +576,7 @@ export class DeviceExponential extends DeviceIntegrator {
   }
 
   describe(): string {
-    return `shift-and-invert Krylov exponential (tolerance ${this.tolerance}, γ = ${this.opts.shiftRatio}·τ, at most ${this.opts.maxBasis} vectors), ${this.solver.describe()} on ${this.backend.info.name}`;
+    return `shift-and-invert Krylov exponential (tolerance ${this.tolerance}, γ = ${this.opts.shiftRatio}·τ, at most ${this.opts.maxBasis} vectors${this.opts.oneBasis ? `; report times after a basis's start evaluated from it, its shift ${this.opts.shiftRatio}·√(τ₁·(end − start))` : ''}), ${this.solver.describe()} on ${this.backend.info.name}`;
   }
 }
 
