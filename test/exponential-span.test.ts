@@ -182,4 +182,27 @@ describe('checkpoint and resume with a basis kept across report times', () => {
     expect(second.solver.iterations).toBe(whole.solver.iterations);
     expect(second.stats.steps).toBe(whole.stats.steps);
   });
+
+  it('a span start that does not match the checkpoint (edited state.json) is dropped: a fresh basis from the checkpointed density, still within the tolerance', async () => {
+    const { op, rho } = problem(cases[1].text);
+    const tol = 1e-6;
+    const at = exact(op, rho);
+    const first = integrator(op, tol, 0.1, 1, true);
+    const x = rho.slice();
+    for (let k = 0; k < 4; k++) await first.advance(x, k / 10, (k + 1) / 10);
+    const saved = first.saveState();
+    const span = saved.span as { origin: string };
+    // Twice the mass: a start that cannot have led to this state.
+    const origin = new Float64Array(new Uint8Array(Buffer.from(span.origin, 'base64')).buffer);
+    for (let i = 0; i < origin.length; i++) origin[i] *= 2;
+    span.origin = Buffer.from(origin.buffer).toString('base64');
+    const second = integrator(op, tol, 0.1, 1, true);
+    second.restoreState(saved);
+    const y = x.slice();
+    for (let k = 4; k < 10; k++) {
+      await second.advance(y, k / 10, (k + 1) / 10);
+      // Had the doubled start been used, the mass restore would have been refused and the state doubled.
+      expect(relL1(y, at((k + 1) / 10))).toBeLessThan(10 * tol);
+    }
+  });
 });

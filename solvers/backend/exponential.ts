@@ -538,8 +538,10 @@ export class DeviceExponential extends DeviceIntegrator {
 
   override async advance(rho: Float64Array, t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
     const p = this.pendingSpan;
-    if (p) {
-      this.pendingSpan = undefined;
+    this.pendingSpan = undefined;
+    // A span whose start is not a density of the checkpoint's mass (an edited state.json) is
+    // dropped: the run goes on from the checkpointed density with a fresh basis, still correct.
+    if (p && p.t <= t0 && p.at === t0 && plausibleOrigin(p.origin, rho)) {
       const f = await this.startSpan(p.t, p.gamma, p.origin);
       if (!f && this.span) {
         this.span.at = p.at;
@@ -578,6 +580,19 @@ export class DeviceExponential extends DeviceIntegrator {
   describe(): string {
     return `shift-and-invert Krylov exponential (tolerance ${this.tolerance}, γ = ${this.opts.shiftRatio}·τ, at most ${this.opts.maxBasis} vectors${this.opts.oneBasis ? `; report times after a basis's start evaluated from it, its shift ${this.opts.shiftRatio}·√(τ₁·(end − start))` : ''}), ${this.solver.describe()} on ${this.backend.info.name}`;
   }
+}
+
+/** Finite, non-negative, and of the same mass as the state to round-off. */
+function plausibleOrigin(origin: Float64Array, rho: Float64Array): boolean {
+  let m0 = 0;
+  let m = 0;
+  for (let i = 0; i < origin.length; i++) {
+    const v = origin[i];
+    if (!(v >= 0) || v === Infinity) return false;
+    m0 += v;
+    m += rho[i];
+  }
+  return Number.isFinite(m0) && Math.abs(m0 - m) <= 1e-6 * Math.abs(m);
 }
 
 /** The report's note on intervals the exponential integrator handed to TR-BDF2 (none for other integrators). */
