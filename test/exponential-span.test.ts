@@ -62,8 +62,8 @@ function relL1(a: Float64Array, b: Float64Array): number {
   return d / n;
 }
 
-function integrator(op: FvOperator, tolerance: number, dtMax: number, end: number, oneBasis: boolean): DeviceExponential {
-  return new DeviceExponential(cpuBackend(op), op, { tolerance, dtMax, horizon: end, oneBasis }, exponentialCgSettings(tolerance));
+function integrator(op: FvOperator, tolerance: number, dtMax: number, oneBasis: boolean): DeviceExponential {
+  return new DeviceExponential(cpuBackend(op), op, { tolerance, dtMax, oneBasis }, exponentialCgSettings(tolerance));
 }
 
 /** The states at the report times k·end/n, k = 1..n. */
@@ -104,8 +104,8 @@ describe('one Krylov basis for all report times against the exact eigen-expansio
       // Not vacuous: the state moves by O(1) between the first and the last report.
       expect(relL1(refs[0], refs[c.n - 1])).toBeGreaterThan(0.05);
       for (const tol of [1e-4, 1e-8]) {
-        const one = integrator(op, tol, c.end / c.n, c.end, true);
-        const per = integrator(op, tol, c.end / c.n, c.end, false);
+        const one = integrator(op, tol, c.end / c.n, true);
+        const per = integrator(op, tol, c.end / c.n, false);
         const a = await reports(one, rho, c.end, c.n);
         const b = await reports(per, rho, c.end, c.n);
         let worst = 0;
@@ -137,11 +137,11 @@ describe('solve counts on the 2-D reference problem (bench/reference-2d.yaml) at
     const op = setup.op;
     const counts: Record<string, number> = {};
     for (const tol of [1e-2, 1e-4]) {
-      const single = integrator(op, tol, 1, 1, true);
+      const single = integrator(op, tol, 1, true);
       await reports(single, rho, 1, 1);
-      const ten = integrator(op, tol, 0.1, 1, true);
+      const ten = integrator(op, tol, 0.1, true);
       await reports(ten, rho, 1, 10);
-      const per = integrator(op, tol, 0.1, 1, false);
+      const per = integrator(op, tol, 0.1, false);
       await reports(per, rho, 1, 10);
       counts[`one ${tol}`] = single.solver.solves;
       counts[`ten ${tol}`] = ten.solver.solves;
@@ -160,10 +160,10 @@ describe('checkpoint and resume with a basis kept across report times', () => {
   it('a run restored from the state at a report time inside a span continues bit for bit, with the same counts', async () => {
     const { op, rho } = problem(cases[1].text);
     const tol = 1e-6;
-    const whole = integrator(op, tol, 0.1, 1, true);
+    const whole = integrator(op, tol, 0.1, true);
     const a = await reports(whole, rho, 1, 10);
     // Stop after the fourth report time: the state there plus saveState(), through JSON as in state.json.
-    const first = integrator(op, tol, 0.1, 1, true);
+    const first = integrator(op, tol, 0.1, true);
     const x = rho.slice();
     for (let k = 0; k < 4; k++) await first.advance(x, k / 10, (k + 1) / 10);
     const saved = JSON.parse(JSON.stringify(first.saveState())) as ReturnType<DeviceExponential['saveState']>;
@@ -171,7 +171,7 @@ describe('checkpoint and resume with a basis kept across report times', () => {
     const span = saved.span as { t: number; built: number };
     expect(span.t).toBeLessThan(0.4);
     expect(span.built).toBeGreaterThan(0);
-    const second = integrator(op, tol, 0.1, 1, true);
+    const second = integrator(op, tol, 0.1, true);
     second.restoreState(saved);
     const y = x.slice();
     for (let k = 4; k < 10; k++) {
@@ -187,7 +187,7 @@ describe('checkpoint and resume with a basis kept across report times', () => {
     const { op, rho } = problem(cases[1].text);
     const tol = 1e-6;
     const at = exact(op, rho);
-    const first = integrator(op, tol, 0.1, 1, true);
+    const first = integrator(op, tol, 0.1, true);
     const x = rho.slice();
     for (let k = 0; k < 4; k++) await first.advance(x, k / 10, (k + 1) / 10);
     const saved = first.saveState();
@@ -196,7 +196,7 @@ describe('checkpoint and resume with a basis kept across report times', () => {
     const origin = new Float64Array(new Uint8Array(Buffer.from(span.origin, 'base64')).buffer);
     for (let i = 0; i < origin.length; i++) origin[i] *= 2;
     span.origin = Buffer.from(origin.buffer).toString('base64');
-    const second = integrator(op, tol, 0.1, 1, true);
+    const second = integrator(op, tol, 0.1, true);
     second.restoreState(saved);
     const y = x.slice();
     for (let k = 4; k < 10; k++) {

@@ -178,6 +178,6 @@ function build(op: FvOperator, req: IntegratorRequest, choice: Exclude<Integrato
       return new DeviceTrBdf2(backend, op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery }, cgSettings(req.tolerance));
     case 'exponential':
       checkFloat32SymmetricForm(backend, op, choice);
-      return new DeviceExponential(backend, op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery, horizon: req.end, fallbackCg: cgSettings(req.tolerance) }, exponentialCgSettings(req.tolerance));
+      return new DeviceExponential(backend, op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery, fallbackCg: cgSettings(req.tolerance) }, exponentialCgSettings(req.tolerance));
   }
 }
