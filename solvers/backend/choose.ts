@@ -52,8 +52,9 @@ export interface AutoContext {
 }
 
 /**
- * Report intervals above which auto prefers TR-BDF2 to the exponential integrator. Each
- * exponential interval costs a Krylov basis of its own (≥ 2 solves, 5–10 away from π) while
+ * Report intervals above which auto prefers TR-BDF2 to the exponential integrator. Measured when
+ * each exponential interval cost a Krylov basis of its own (≥ 2 solves, 5–10 away from π; since
+ * issue #19 report times share one, so this limit is conservative, not re-measured) while
  * TR-BDF2's steps span several intervals' worth of work only when the intervals are long. On the
  * bundled 2-D/3-D scenarios (docs/performance.md, "time.integrator: auto") the exponential
  * integrator needed fewer CG iterations at 3, 20 and 30 intervals (403 vs 3118, 1240 vs 3515,
