@@ -105,6 +105,27 @@ describe('library: a stop writes the last report time’s state to stopCheckpoin
     }
   });
 
+  it('exponential: a stop between the shift-invert solves of an interval keeps the interval start; resume equals one uninterrupted run', async () => {
+    // Before, the exponential integrator ran a whole report interval before a stop was seen (minutes on large grids).
+    const c = { file: OU, set: ['domain.cells=[64,64]', 'time.end=0.8', 'time.reportEvery=0.2', 'time.integrator=exponential'] };
+    const whole = await runScenario(loadScenario(c.file, c.set), { gap: false });
+    expect(whole.report.status).toBe('ok');
+    const cdir = join(dir, 'exponential-mid');
+    let looks = 0;
+    const stop: Tracker = { name: 'test-stop-look', work: 1, look: (): StopRequest | undefined => (++looks === 2 ? { status: 'interrupted', error: 'test stop at look 2' } : undefined) };
+    const stopped = await runScenario(loadScenario(c.file, c.set), { gap: false, stopCheckpointDir: cdir, trackers: [stop] });
+    expect(stopped.report.status).toBe('interrupted');
+    // Stopped inside the first interval: its start is the state kept, untouched by the solves so far.
+    expect(stopped.report.final.t).toBe(0);
+    const cp = readCheckpoint(cdir);
+    expect(cp.state.t).toBe(0);
+    expect(sameBits(cp.state.density, stopped.density)).toBe(true);
+    expect(cp.state.series).toEqual(JSON.parse(reportJson(whole.report)).series.slice(0, 1));
+    const resumed = await runScenario(cp.loaded, { gap: false, resume: cp.state });
+    expect(withoutClock(reportJson(resumed.report))).toEqual(withoutClock(reportJson(whole.report)));
+    expect(sameBits(resumed.density, whole.density)).toBe(true);
+  });
+
   it('a failed run (numerical fault) writes no checkpoint; a finished one neither', async () => {
     const cdir = join(dir, 'failed');
     let n = 0;

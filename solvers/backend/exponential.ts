@@ -150,6 +150,9 @@ const MIN_INTERVAL = 1e-300;
  * Positivity is not structural here, as with TR-BDF2: a result negative beyond the tolerance
  * (relative to max ρ) takes more vectors, then a shorter interval.
  */
+/** Thrown from inside a Krylov extension when the run asked to stop; caught in steps(). */
+const STOP_INSIDE: unique symbol = Symbol('stop inside an exponential interval');
+
 export class DeviceExponential extends DeviceIntegrator {
   readonly name = 'exponential';
   readonly solver: ShiftedSolver;
@@ -172,6 +175,13 @@ export class DeviceExponential extends DeviceIntegrator {
   private handedOver = false;
   /** The Krylov space the state came from, reused for the next report time while it suffices. */
   private span: Span | undefined;
+  /**
+   * Asked between the shift-invert solves of a report interval (the run's checkpoint at the
+   * interval's start): a stop (a signal, --max-wall) must not wait for a whole interval, which
+   * takes minutes on large grids. The state is then still the interval's start, valid and
+   * mass-restored, so the integrator stops there; the basis built so far is dropped.
+   */
+  private stopCheck: (() => Promise<boolean>) | undefined;
 
   constructor(backend: Backend, op: FvOperator, opts: ExponentialOptions, cg: CgSettings) {
     super(backend, op);
@@ -283,6 +293,7 @@ export class DeviceExponential extends DeviceIntegrator {
     await b.fromSymmetric(qk, this.rho);
     await b.zero(this.y);
     await this.solver.solve(span.gamma, this.rho, this.y, span.solveTol);
+    if (!replay && this.stopCheck && (await this.stopCheck())) throw STOP_INSIDE;
     await b.toSymmetric(this.y, w);
     // Classical Gram–Schmidt twice: exact orthogonality is what makes T a projection of B.
     for (let pass = 0; pass < 2; pass++) {
@@ -421,6 +432,20 @@ export class DeviceExponential extends DeviceIntegrator {
   }
 
   protected async steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
+    this.stopCheck = checkpoint ? async () => checkpoint(t0) : undefined;
+    try {
+      return await this.stepsFrom(t0, t1, checkpoint);
+    } catch (e) {
+      if (e !== STOP_INSIDE) throw e;
+      // Stopped between solves: the state is still t0's (evaluate writes it only on success).
+      this.span = undefined;
+      return t0;
+    } finally {
+      this.stopCheck = undefined;
+    }
+  }
+
+  private async stepsFrom(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
     let t = t0;
     // The basis of the report times before, if it reaches this one: no new space, usually no solve.
     const span = this.span;
