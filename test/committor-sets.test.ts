@@ -91,3 +91,59 @@ describe('set specs', () => {
     expect(basin.every((v) => v === 1)).toBe(true);
   });
 });
+
+describe('mirror-image wells get mirror-image sets (oracles.md §9 "Symmetric sets")', () => {
+  // f = (x² − 1)² + Σ c_k y_k² is even in x; the box is symmetric, so x → −x maps cell i_x to
+  // n_x − 1 − i_x. Cell centres and values of mirror cells agree only up to round-off, and
+  // radii of whole cells put centres exactly on the sphere: each case below has such ties.
+  const cases: { name: string; bounds: [number, number][]; cells: number[] }[] = [
+    { name: '1-D, 30 cells', bounds: [[-1.8, 1.8]], cells: [30] },
+    { name: '2-D, 14×10', bounds: [[-1.8, 1.8], [-1.2, 1.2]], cells: [14, 10] },
+    { name: '2-D anisotropic, 22×7', bounds: [[-1.7, 1.7], [-1.3, 1.3]], cells: [22, 7] },
+    { name: '3-D, 14×9×6', bounds: [[-1.8, 1.8], [-1.1, 1.1], [-0.7, 0.7]], cells: [14, 9, 6] },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: default, radius and sublevel sets of min1 / min2 and of mirror points`, () => {
+      const grid = new Grid(c.bounds, c.cells);
+      const f = fOn(grid, (x, ...ys) => (x * x - 1) ** 2 + ys.reduce((a, y, k) => a + (k + 1.3) * y * y, 0));
+      const named = namedSets(grid, f, []);
+      expect(named.map((s) => s.name)).toEqual(['min1', 'min2']);
+      const sx = grid.strides[0];
+      const mirror = (i: number): number => i + (grid.n[0] - 1 - 2 * (Math.floor(i / sx) % grid.n[0])) * sx;
+      const [m1, m2] = named;
+      expect(m2.cell).toBe(mirror(m1.cell));
+      const idx = (i: number): number[] => grid.n.map((n, k) => Math.floor(i / grid.strides[k]) % n);
+      const hMax = Math.max(...grid.h);
+      // Ball membership by integer cell offsets (centres differ by whole multiples of h): no
+      // coordinates of centres enter, so no round-off of them.
+      const inBall = (seed: number, i: number, rCells: number): boolean => {
+        const a = idx(seed);
+        const b = idx(i);
+        const d2 = a.reduce((s, v, k) => s + ((b[k] - v) * (grid.h[k] / hMax)) ** 2, 0);
+        return d2 <= rCells * rCells * (1 + 1e-12);
+      };
+      const pointSpec = (p: number[], r: string): string => `${p.map((v, k) => `${'xyz'[k]}=${v}`).join(',')}${r}`;
+      const p1 = m1.point;
+      const p2 = [-p1[0], ...p1.slice(1)];
+      // A sublevel whose level is exactly the value of a cell two cells from min1 (a tie).
+      const tieCell = m1.cell + 2 * sx;
+      const level = f[tieCell] - f[m1.cell];
+      const pairs: [string, string, number | null][] = [
+        ['min1', 'min2', 2],
+        ['min1:radius=' + 3 * hMax, 'min2:radius=' + 3 * hMax, 3],
+        [pointSpec(p1, `:radius=${hMax}`), pointSpec(p2, `:radius=${hMax}`), 1],
+        ['min1:sublevel=' + level, 'min2:sublevel=' + level, null],
+      ];
+      for (const [a, b, rCells] of pairs) {
+        const A = resolveSet('--from', parseSetSpec('--from', a, grid.dim), grid, f, named);
+        const B = resolveSet('--to', parseSetSpec('--to', b, grid.dim), grid, f, named);
+        expect(B.cells, `${a} / ${b}`).toBe(A.cells);
+        for (let i = 0; i < grid.size; i++) expect(B.mask[mirror(i)], `${b} at cell ${i}`).toBe(A.mask[i]);
+        if (rCells !== null) for (let i = 0; i < grid.size; i++) expect(A.mask[i], `${a} at cell ${i}`).toBe(inBall(m1.cell, i, rCells) ? 1 : 0);
+      }
+      // The tie cell is in the sublevel set, and so is its mirror image in min2's.
+      const S = resolveSet('--to', parseSetSpec('--to', 'min2:sublevel=' + level, grid.dim), grid, f, named);
+      expect(S.mask[mirror(tieCell)]).toBe(1);
+    });
+  }
+});

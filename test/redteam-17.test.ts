@@ -369,7 +369,7 @@ describe('symmetric sets (oracles.md §9 "Symmetric sets")', () => {
     expect(Math.abs(r.targets[0].probability - 0.5)).toBeLessThan(1e-8);
   });
 
-  it.fails('default sets min1 / min2 of a mirror-symmetric well are mirror images (q + q(mirror) = 1)', () => {
+  it('default sets min1 / min2 of a mirror-symmetric well are mirror images (q + q(mirror) = 1)', () => {
     // DEFECT (src/sets/sets.ts ballCells, route to its owner): the default ball of radius 2h keeps
     // the cells at distance exactly 2h by a float comparison d² ≤ r², so a cell at −2h from the
     // minimum is in and the one at +2h is out, or the reverse, by round-off of the centres
