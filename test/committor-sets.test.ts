@@ -3,6 +3,15 @@ import { Grid } from '../solvers/grid.js';
 import { discreteMinima, namedSets, parseSetSpec, resolveSet } from '../src/sets/sets.js';
 import { descentBasin } from '../src/escape/compute.js';
 import { buildOperator } from './helpers/problems.js';
+import { join } from 'node:path';
+import { Generator } from './helpers/generator.js';
+import { tempDir } from './scenario-helpers.js';
+import { loadScenario } from '../src/scenario/load.js';
+import { setUp } from '../src/run/run.js';
+import { initialDensityFor } from '../src/run/setup.js';
+import { escapeInput } from '../src/escape/cli-common.js';
+import { computeEscape, type EscapeInput } from '../src/escape/compute.js';
+import { InputError } from '../src/errors.js';
 
 /** Set specs resolved on the grid, against sets computed here from their definitions. */
 
@@ -146,4 +155,95 @@ describe('mirror-image wells get mirror-image sets (oracles.md §9 "Symmetric se
       expect(S.mask[mirror(tieCell)]).toBe(1);
     });
   }
+});
+
+describe('escape in the collapse regime (oracles.md §2, §4): infinite T is refused, finite T still printed', () => {
+  // f = |θ|²·|θ − 1|² on [0, 1]^d: quadratic zeros in two corners. Codimension d, so they are
+  // collapsing for every ησ in 2-D and integrable in 3-D for ησ > 4 (oracles.md §4).
+  const corners = (d: number, n: number, etaSigma: number): EscapeInput => {
+    const ax = ['x', 'y', 'z'].slice(0, d);
+    const expr = `(${ax.map((a) => `${a}^2`).join(' + ')})*(${ax.map((a) => `(${a} - 1)^2`).join(' + ')})`;
+    const yaml = `name: t\nlandscape: { expr: "${expr}" }\ndomain: { bounds: [${ax.map(() => '[0, 1]').join(', ')}], cells: [${ax.map(() => n).join(', ')}] }\nnoise: { model: multiplicative, eta: ${etaSigma / 10}, sigma: 10 }\ninitial: { gaussian: { mean: [${ax.map(() => 0.5).join(', ')}], std: [${ax.map(() => 0.2).join(', ')}] } }\ntime: { end: 1, reportEvery: 0.5 }\n`;
+    const loaded = loadScenario(join(tempDir({ 's.yaml': yaml }), 's.yaml'), []);
+    const setup = setUp(loaded);
+    return escapeInput(setup, initialDensityFor(loaded, setup.grid));
+  };
+  /** Mean first-passage time by plain Gaussian elimination on the dense generator (test/helpers/generator.ts rates). */
+  const denseT = (input: EscapeInput, target: Uint8Array): Float64Array => {
+    const gen = new Generator(input.op.problem);
+    const n = gen.n;
+    const L = Array.from({ length: n }, () => new Float64Array(n));
+    for (const { i, j, up, down } of gen.faces) {
+      L[i][j] += up;
+      L[i][i] -= up;
+      L[j][i] += down;
+      L[j][j] -= down;
+    }
+    const free = [...Array(n).keys()].filter((i) => !target[i]);
+    const m = free.length;
+    const A = free.map((i) => Float64Array.from([...free.map((j) => L[i][j]), -1]));
+    for (let k = 0; k < m; k++) {
+      let p = k;
+      for (let i = k + 1; i < m; i++) if (Math.abs(A[i][k]) > Math.abs(A[p][k])) p = i;
+      [A[k], A[p]] = [A[p], A[k]];
+      for (let i = k + 1; i < m; i++) {
+        const fct = A[i][k] / A[k][k];
+        if (fct !== 0) for (let j = k; j <= m; j++) A[i][j] -= fct * A[k][j];
+      }
+    }
+    const u = new Float64Array(m);
+    for (let k = m - 1; k >= 0; k--) {
+      let v = A[k][m];
+      for (let j = k + 1; j < m; j++) v -= A[k][j] * u[j];
+      u[k] = v / A[k][k];
+    }
+    const T = new Float64Array(n);
+    free.forEach((i, k) => (T[i] = u[k]));
+    return T;
+  };
+
+  it('2-D, ησ = 1, 8² / 12² / 24²: escape from a collapsing zero, or to a target that leaves one out, is refused in one line on every grid', () => {
+    for (const n of [8, 12, 24]) {
+      const input = corners(2, n, 1);
+      expect(input.zeros.map((z) => z.verdict)).toEqual(['not integrable', 'not integrable']);
+      for (const [from, to] of [
+        ['zero1', undefined],
+        ['zero2', 'basin'],
+        ['x=0.5,y=0.5', 'zero2'],
+      ] as const) {
+        let err: unknown = null;
+        try {
+          computeEscape(input, from, to);
+        } catch (e) {
+          err = e;
+        }
+        expect(err, `${n}², --from ${from} --to ${to}`).toBeInstanceOf(InputError);
+        const msg = (err as Error).message;
+        expect(msg).not.toContain('\n');
+        expect(msg).toMatch(/infinite/);
+        expect(msg).toMatch(/oracles\.md §2, §4/);
+      }
+    }
+  });
+
+  it('2-D, ησ = 1, 12²: a target holding both collapsing zeros is reached in finite time (against a dense solve)', () => {
+    const input = corners(2, 12, 1);
+    const r = computeEscape(input, 'x=0.5,y=0.5', undefined);
+    expect(r.collapseNote).toBeUndefined();
+    const T = denseT(input, Uint8Array.from(r.inside, (v) => 1 - v));
+    let worst = 0;
+    for (let i = 0; i < T.length; i++) worst = Math.max(worst, Math.abs(r.T[i] - T[i]) / Math.max(T[i], 1e-300));
+    expect(worst).toBeLessThan(1e-6);
+    expect(Number.isFinite(r.meanFromSet) && r.meanFromSet > 0).toBe(true);
+  });
+
+  it('3-D, ησ = 6 > 4 (integrable zeros), 8³: escape from zero1 is finite and matches a dense solve', () => {
+    const input = corners(3, 8, 6);
+    expect(input.zeros.map((z) => z.verdict)).toEqual(['integrable', 'integrable']);
+    const r = computeEscape(input, 'zero1', undefined);
+    const T = denseT(input, Uint8Array.from(r.inside, (v) => 1 - v));
+    let worst = 0;
+    for (let i = 0; i < T.length; i++) if (r.inside[i]) worst = Math.max(worst, Math.abs(r.T[i] / T[i] - 1));
+    expect(worst).toBeLessThan(1e-6);
+  });
 });
