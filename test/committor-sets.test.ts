@@ -12,6 +12,7 @@ import { initialDensityFor } from '../src/run/setup.js';
 import { escapeInput } from '../src/escape/cli-common.js';
 import { computeEscape, type EscapeInput } from '../src/escape/compute.js';
 import { InputError } from '../src/errors.js';
+import { fpsolve } from './helpers/cli.js';
 
 /** Set specs resolved on the grid, against sets computed here from their definitions. */
 
@@ -223,6 +224,21 @@ describe('escape in the collapse regime (oracles.md §2, §4): infinite T is ref
         expect(msg).toMatch(/infinite/);
         expect(msg).toMatch(/oracles\.md §2, §4/);
       }
+    }
+  });
+
+  it('CLI: fpsolve escape --from zero1 exits 2 with one line and prints no T; --json prints nothing on stdout', () => {
+    const dir = tempDir({
+      'c.yaml': 'name: c\nlandscape: { expr: "(x^2 + y^2)*((x - 1)^2 + (y - 1)^2)" }\ndomain: { bounds: [[0, 1], [0, 1]], cells: [12, 12] }\nnoise: { model: multiplicative, eta: 0.1, sigma: 10 }\ninitial: { gaussian: { mean: [0.5, 0.5], std: [0.2, 0.2] } }\ntime: { end: 1, reportEvery: 0.5 }\n',
+    });
+    for (const extra of [[], ['--json']]) {
+      const r = fpsolve(['escape', join(dir, 'c.yaml'), '--from', 'zero1', ...extra]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trim().split('\n');
+      expect(lines.length).toBe(1);
+      expect(lines[0]).toMatch(/--from: .*infinite \(exit rate 0\).*zero1/);
+      expect(r.stderr).not.toMatch(/\bat \S+:\d+/);
     }
   });
 
