@@ -13,6 +13,7 @@ import { escapeInput } from '../src/escape/cli-common.js';
 import { computeEscape, type EscapeInput } from '../src/escape/compute.js';
 import { InputError } from '../src/errors.js';
 import { fpsolve } from './helpers/cli.js';
+import { collapseGuard } from '../src/escape/collapse-guard.js';
 
 /** Set specs resolved on the grid, against sets computed here from their definitions. */
 
@@ -240,6 +241,15 @@ describe('escape in the collapse regime (oracles.md §2, §4): infinite T is ref
       expect(lines[0]).toMatch(/--from: .*infinite \(exit rate 0\).*zero1/);
       expect(r.stderr).not.toMatch(/\bat \S+:\d+/);
     }
+  });
+
+  it('the guard by verdict: a collapsing zero inside the target is harmless, one cell of it outside is not; undecided gives a note with the suggestion', () => {
+    const target = Uint8Array.from([0, 0, 1, 1, 1, 0]);
+    expect(collapseGuard([{ cells: [2, 3], verdict: 'not integrable' }], target, 'A', 'B')).toBeUndefined();
+    expect(() => collapseGuard([{ cells: [4, 5], verdict: 'not integrable' }], target, 'A', 'B')).toThrow(InputError);
+    expect(collapseGuard([{ cells: [0], verdict: 'integrable' }], target, 'A', 'B')).toBeUndefined();
+    const note = collapseGuard([{ cells: [2], verdict: 'undecided', refinement: 'x' }, { cells: [0], verdict: 'undecided', refinement: 'refine to 64 cells' }], target, 'A', 'B');
+    expect(note).toMatch(/^undecided: zero2 .*refine to 64 cells$/);
   });
 
   it('2-D, ησ = 1, 12²: a target holding both collapsing zeros is reached in finite time (against a dense solve)', () => {
