@@ -135,6 +135,54 @@ describe('valley marginal (oracles.md §11 Feng–Tu valley marginal)', () => {
     expect(Math.abs(v.piMean! - mean)).toBeLessThan(1e-6);
   });
 
+  // A valley through cell centres (odd cell counts across it) sits at a strict minimum of the cell
+  // values across it, where the zero-set search's gradient test fails: it used to report "the
+  // valley covers fewer than 2 cells" there. π ∝ (e^{2x}(y − y₀)²/2 + 0.2)^−2 (α = 2) per column of
+  // cells by Simpson, at offsets y₀ on a centre row, on a face and in between, odd and even counts.
+  // Bins are min(h) wide: h_x ≤ h_y makes them the columns of cells.
+  for (const [y0, nx, ny] of [
+    [0, 8, 15],
+    [0, 8, 16],
+    [0, 16, 31],
+    [0.1, 8, 15],
+    [0.1, 8, 16],
+    [-0.3, 12, 21],
+  ] as const) {
+    it(`valley y = ${y0} on ${nx}×${ny}: the marginal per column against Simpson, the curve on the line`, () => {
+      const setup = setUp(loadBundled('feng-tu-2d', [`landscape={expr: "exp(2*x)*(y - (${y0}))^2/2 + 0.2"}`, `domain.cells=[${nx},${ny}]`]));
+      const pi = setup.problem.pi();
+      const rep = new BasinMeter(setup).report(pi, true, () => pi);
+      expect(rep.valleys.length).toBe(1);
+      const v = rep.valleys[0];
+      expect(v.note).toBeUndefined();
+      const hy = 4 / ny;
+      for (const e of v.ends!) expect(Math.abs(e[1] - y0)).toBeLessThan(hy / 2);
+      expect(v.piMass!.length).toBe(nx);
+      const h = 2 / nx;
+      const masses = Array.from({ length: nx }, (_, k) =>
+        simpson((x) => simpson((y) => (Math.exp(2 * x) * (y - y0) ** 2 / 2 + 0.2) ** -2, -2, 2, 800), -1 + k * h, -1 + (k + 1) * h, 40),
+      );
+      const z = masses.reduce((a, b) => a + b, 0);
+      // The grid's π is a Gauss-rule cell average of f^−α: far closer than the ~40 % change per column.
+      masses.forEach((m, k) => expect(Math.abs(v.piMass![k] / (m / z) - 1)).toBeLessThan(3e-3));
+    });
+  }
+
+  it('a tilted valley y = x/2 (12×15 and 12×16): found, and its curve within a cell of the line', () => {
+    for (const ny of [15, 16]) {
+      const setup = setUp(loadBundled('feng-tu-2d', ['landscape={expr: "exp(x)*(y - x/2)^2/2 + 0.2"}', `domain.cells=[12,${ny}]`]));
+      const pi = setup.problem.pi();
+      const rep = new BasinMeter(setup).report(pi, true, () => pi);
+      expect(rep.valleys.length).toBe(1);
+      const v = rep.valleys[0];
+      expect(v.note, `12×${ny}`).toBeUndefined();
+      // Distance of the curve's ends from the line y = x/2, against one cell's height.
+      for (const e of v.ends!) expect(Math.abs(e[1] - e[0] / 2) / Math.hypot(1, 0.5)).toBeLessThan(4 / ny);
+      // The curve runs along the line: its ends span most of the box in x.
+      expect(v.ends![1][0] - v.ends![0][0]).toBeGreaterThan(1.5);
+    }
+  });
+
   it('a ring of zeros (collapse regime) is one basin; no marginal, a note says why', () => {
     const setup = setUp(loadBundled('feng-tu-2d', ['landscape={expr: "(x^2+y^2-1)^2"}', 'domain.bounds=[[-2,2],[-2,2]]', 'domain.cells=[48,48]']));
     expect(setup.regime.regime).toBe('collapsing');

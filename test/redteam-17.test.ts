@@ -369,8 +369,8 @@ describe('symmetric sets (oracles.md §9 "Symmetric sets")', () => {
     expect(Math.abs(r.targets[0].probability - 0.5)).toBeLessThan(1e-8);
   });
 
-  it.fails('default sets min1 / min2 of a mirror-symmetric well are mirror images (q + q(mirror) = 1)', () => {
-    // DEFECT (src/sets/sets.ts ballCells, route to its owner): the default ball of radius 2h keeps
+  it('default sets min1 / min2 of a mirror-symmetric well are mirror images (q + q(mirror) = 1)', () => {
+    // Was a DEFECT, fixed by a relative tolerance on ties (src/sets/sets.ts TIE_TOL): the default ball of radius 2h keeps
     // the cells at distance exactly 2h by a float comparison d² ≤ r², so a cell at −2h from the
     // minimum is in and the one at +2h is out, or the reverse, by round-off of the centres
     // (14×10 on [−1.8, 1.8]: min2 gets (0.386, −0.12) but not (1.414, −0.12)). The two wells'
@@ -433,8 +433,8 @@ describe('the collapse regime: zeros in opposite corners of the box', () => {
     });
   }
 
-  it.fails('escape --from a zero component in the collapse regime is refused or infinite, not a grid-dependent number', () => {
-    // DEFECT (src/escape/compute.ts / fpsolve escape, route to its owner): a path started at (or
+  it('escape --from a zero component in the collapse regime is refused or infinite, not a grid-dependent number', () => {
+    // Was a DEFECT, fixed by src/escape/collapse-guard.ts (an InputError): a path started at (or
     // near) a zero of f that collapses there never leaves (oracles.md §2: θ_t → 0 almost surely;
     // §4), so the continuum mean exit time from zero1 to zero2 is infinite. The grid gives a
     // finite T that grows ~15× per halving of h with no limit (CLI, this landscape in 2-D, ησ = 1:
@@ -765,8 +765,8 @@ describe('valley marginal on a coarse grid (oracles.md §11 Feng–Tu valley mar
 
   it('8×16 (the valley y = 0 on cell faces)', () => check(16));
 
-  it.fails('8×15 (the valley through cell centres) gives the marginal too', () => check(15));
-  // DEFECT (src/diagnostics/valley.ts minimizerValleys / the zero-set search on f − inf f): with
+  it('8×15 (the valley through cell centres) gives the marginal too', () => check(15));
+  // Was a DEFECT, fixed by src/diagnostics/valley.ts valleyFloorCells: with
   // an odd number of cells across the valley, the row of cells on it has cell averages
   // 0.2 + e^{2x}h²/24, rising along x, and the valley is reported as "the valley covers fewer
   // than 2 cells on this grid", so no marginal at any resolution: measured for 8×15, 16×31,

@@ -141,7 +141,8 @@ export function projectOnCurve(curve: ValleyCurve, p: readonly number[]): { s: n
  * Returns a reason instead when the cells are not a simple open curve: a cell farther from the
  * path than the band's width allows (a loop's other half, a branch).
  */
-export function valleyCurve(grid: Grid, cells: readonly number[], fc?: Float64Array): ValleyCurve | { reason: string } {
+export function valleyCurve(grid: Grid, cellsIn: readonly number[], fc?: Float64Array): ValleyCurve | { reason: string } {
+  const cells = fc ? valleyFloorCells(grid, fc, cellsIn) : cellsIn;
   if (cells.length < 2) return { reason: 'the valley covers fewer than 2 cells on this grid' };
   const inSet = new Uint8Array(grid.size);
   for (const c of cells) inSet[c] = 1;
@@ -254,6 +255,92 @@ export function valleyCurve(grid: Grid, cells: readonly number[], fc?: Float64Ar
   for (let m = 1; m < points.length; m++) s.push(s[m - 1] + Math.hypot(...points[m].map((v, k) => v - points[m - 1][k])));
   const curve: ValleyCurve = { points, s, length: s[s.length - 1] };
   return curve;
+}
+
+/**
+ * The floor of a valley: those of its cells nearest the valley line, and the like cells connected
+ * to them (3^d adjacency). The zero-set search hands over a band several cells wide (every cell
+ * within its reach of the valley), whose shortest path wanders across it; the one or two rows
+ * nearest the line give a curve on the line at any offset. Falls back to the given cells.
+ *
+ * A valley through cell centres (an odd cell count across it) puts its row of cells at a strict
+ * minimum of the cell values across the valley, where the centred difference is 0, so the
+ * zero-set search's test (value ≤ reach × |gradient|) misses the row and the component keeps only
+ * its home cell. Here each axis gets a quadratic model through the cell and its two neighbours,
+ * v + g t + c t²/2: its minimum, less the cell-averaging offset c h²/24 of a parabola, is the floor
+ * value across the valley at t* = −g/c, exact for f = a(t − t₀)² + m at any offset t₀. A cell is on
+ * the floor when some axis puts t* within 3/4 of a cell (the one or two rows nearest the valley,
+ * whatever the offset) and that floor value is the valley's own, up to a quarter of the cell's
+ * height above it (round-off and the higher orders of f are far below that).
+ */
+export function valleyFloorCells(grid: Grid, fc: Float64Array, cells: readonly number[]): number[] {
+  if (cells.length === 0) return [];
+  const d = grid.dim;
+  const idx = new Array<number>(d);
+  const floorAt = (i: number): { value: number; onFloor: (floor: number) => boolean } => {
+    for (let k = 0; k < d; k++) idx[k] = Math.floor(i / grid.strides[k]) % grid.n[k];
+    const v = fc[i];
+    const models: { m: number }[] = [];
+    for (let k = 0; k < d; k++) {
+      if (idx[k] === 0 || idx[k] === grid.n[k] - 1) continue;
+      const s = grid.strides[k];
+      const h = grid.h[k];
+      const g = (fc[i + s] - fc[i - s]) / (2 * h);
+      const c = (fc[i + s] + fc[i - s] - 2 * v) / (h * h);
+      if (!(c > 0) || Math.abs(g / c) > 0.75 * h) continue;
+      models.push({ m: v - (g * g) / (2 * c) - (c * h * h) / 24 });
+    }
+    const value = Math.min(v, ...models.map((q) => q.m));
+    return { value, onFloor: (floor) => v - floor <= 0 || models.some((q) => q.m - floor <= 0.25 * (v - floor)) };
+  };
+  // The valley's floor: the lowest modelled value over its own cells (they lie on it).
+  let floor = Infinity;
+  for (const c of cells) floor = Math.min(floor, floorAt(c).value);
+  if (!Number.isFinite(floor)) return cells.slice();
+  const inSet = new Uint8Array(grid.size);
+  const seen = new Uint8Array(grid.size);
+  const stack: number[] = [];
+  for (const c of cells) {
+    seen[c] = 1;
+    if (!floorAt(c).onFloor(floor)) continue;
+    inSet[c] = 1;
+    stack.push(c);
+  }
+  const total = 3 ** d;
+  while (stack.length > 0) {
+    const i = stack.pop() as number;
+    for (let k = 0; k < d; k++) idx[k] = Math.floor(i / grid.strides[k]) % grid.n[k];
+    const base = idx.slice();
+    for (let m = 0; m < total; m++) {
+      let j = i;
+      let r = m;
+      let ok = true;
+      for (let k = 0; k < d; k++) {
+        const o = (r % 3) - 1;
+        r = Math.floor(r / 3);
+        const c = base[k] + o;
+        if (c < 0 || c >= grid.n[k]) ok = false;
+        j += o * grid.strides[k];
+      }
+      if (!ok || seen[j]) continue;
+      seen[j] = 1;
+      if (floorAt(j).onFloor(floor)) {
+        inSet[j] = 1;
+        stack.push(j);
+      }
+    }
+  }
+  const out: number[] = [];
+  for (let i = 0; i < grid.size; i++) if (inSet[i]) out.push(i);
+  // Where the line runs diagonal to every axis (a ring), no axis model may hold a cell and the
+  // floor breaks into pieces: the given band is then the better valley.
+  if (out.length < 2 || !connected(grid, inSet, out[0], out.length)) return cells.slice();
+  return out;
+}
+
+/** Whether the `count` cells of `inSet` are one set under 3^d adjacency. */
+function connected(grid: Grid, inSet: Uint8Array, from: number, count: number): boolean {
+  return dijkstra(grid, inSet, from).dist.reduce((n, d, i) => n + (inSet[i] && d < Infinity ? 1 : 0), 0) === count;
 }
 
 /** Nearest point of the curve to p among the segments touching points m − 2 … m + 2. */

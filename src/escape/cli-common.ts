@@ -6,7 +6,7 @@ import type { EscapeInput } from './compute.js';
 export function escapeInput(setup: Setup, rho0: Float64Array): EscapeInput {
   const comps = setup.regime.components ?? [];
   const cells = setup.regime.componentCells ?? [];
-  return { op: setup.op, zeros: comps.map((c, k) => ({ location: c.location, cells: cells[k] ?? [] })), rho0 };
+  return { op: setup.op, zeros: comps.map((c, k) => ({ location: c.location, cells: cells[k] ?? [], verdict: c.verdict, refinement: c.refinement })), rho0 };
 }
 
 export function parseTolerance(v: string): number {

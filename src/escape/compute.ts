@@ -4,6 +4,8 @@ import { InputError, NumericalFault } from '../errors.js';
 import { checkDisjoint, eachSet, namedSets, parseSetSpec, resolveSet, type NamedSet, type ResolvedSet } from '../sets/sets.js';
 import { checkReachable } from '../sets/reach.js';
 import { basinLabels, zeroComponentSeeds } from '../diagnostics/basins.js';
+import type { ComponentVerdict } from '../diagnostics/regime.js';
+import { collapseGuard } from './collapse-guard.js';
 
 /**
  * The committor and escape computations behind `fpsolve committor` / `fpsolve escape`, free of
@@ -13,7 +15,7 @@ import { basinLabels, zeroComponentSeeds } from '../diagnostics/basins.js';
 export interface EscapeInput {
   op: FvOperator;
   /** Zero-set components as the regime diagnostic found them (numbered zero1, zero2, … in this order). */
-  zeros: readonly { location: number[]; cells: number[] }[];
+  zeros: readonly { location: number[]; cells: number[]; verdict?: ComponentVerdict; refinement?: string }[];
   /** Initial density ρ₀ per cell (any normalization; only ratios are used). */
   rho0: Float64Array;
   solver?: AbsorbingOptions;
@@ -151,6 +153,8 @@ export interface EscapeResult {
   /** 1 where the process has not yet been absorbed: the domain of the quasi-stationary distribution. */
   inside: Uint8Array;
   solve: SolveInfo;
+  /** Undecided zero components outside the target: T may be infinite (src/escape/collapse-guard.ts). */
+  collapseNote?: string;
 }
 
 /**
@@ -196,6 +200,7 @@ export function computeEscape(input: EscapeInput, from: string, to: string | und
     checkDisjoint(grid, { option: '--from', set: fromSet }, { option: '--to', set: target });
   }
   checkReachable(op, target.mask, [{ option: blame, label: target.label, mask: target.mask }]);
+  const collapseNote = collapseGuard(input.zeros, target.mask, fromSet.label, target.label);
   const t0 = performance.now();
   const r = checked(solveAbsorbing(op, target.mask, new Float64Array(grid.size).fill(1), null, input.solver), `mean first-passage time to '${target.label}'`);
   const seconds = (performance.now() - t0) / 1000;
@@ -219,6 +224,7 @@ export function computeEscape(input: EscapeInput, from: string, to: string | und
     atPoint: r.u[nearestCell(grid, fromSet)],
     inside,
     solve: solveInfo(r, seconds),
+    ...(collapseNote ? { collapseNote } : {}),
   };
 }
 

@@ -170,7 +170,9 @@ export function resolveSet(option: string, spec: SetSpec, grid: Grid, f: Float64
   const mask = new Uint8Array(grid.size);
   const seed = cellOf(grid, point);
   if (spec.sublevel !== undefined) {
-    const level = f[seed] + spec.sublevel;
+    // Mirror-image cells carry values equal up to round-off of their quadrature; a relative
+    // tolerance keeps such ties on the same side, so that symmetric wells get mirror-image sets.
+    const level = f[seed] + spec.sublevel + TIE_TOL * (Math.abs(f[seed]) + spec.sublevel);
     const stack = [seed];
     mask[seed] = 1;
     while (stack.length > 0) {
@@ -198,17 +200,26 @@ export function resolveSet(option: string, spec: SetSpec, grid: Grid, f: Float64
   return { label: spec.text, mask, cells, point: point.slice() };
 }
 
+/**
+ * Relative tolerance on the set comparisons (d² ≤ r², f ≤ level). Cell centres and cell averages
+ * of mirror-image cells differ by round-off, and a radius of whole cells (the default 2h) puts
+ * centres exactly on the sphere: without it one well's set keeps a cell its mirror image drops.
+ */
+export const TIE_TOL = 1e-9;
+
 /** Marks the cells whose centre lies within r of x (scans only the bounding box of the ball). */
 function ballCells(grid: Grid, x: readonly number[], r: number, mask: Uint8Array): void {
   const lo: number[] = [];
   const hi: number[] = [];
   for (let k = 0; k < grid.dim; k++) {
-    lo.push(Math.max(0, Math.floor((x[k] - r - grid.lo[k]) / grid.h[k] - 0.5)));
-    hi.push(Math.min(grid.n[k] - 1, Math.ceil((x[k] + r - grid.lo[k]) / grid.h[k] - 0.5)));
+    // One cell of slack each way: the tolerance below may admit a centre just past the ball.
+    lo.push(Math.max(0, Math.floor((x[k] - r - grid.lo[k]) / grid.h[k] - 0.5) - 1));
+    hi.push(Math.min(grid.n[k] - 1, Math.ceil((x[k] + r - grid.lo[k]) / grid.h[k] - 0.5) + 1));
   }
+  const r2 = r * r * (1 + TIE_TOL);
   const rec = (k: number, flat: number, d2: number): void => {
     if (k === grid.dim) {
-      if (d2 <= r * r) mask[flat] = 1;
+      if (d2 <= r2) mask[flat] = 1;
       return;
     }
     for (let i = lo[k]; i <= hi[k]; i++) {

@@ -60,6 +60,8 @@ export interface EscapeFile {
   /** null when unavailable; qsdNote says why. */
   qsd: QsdReport | null;
   qsdNote?: string;
+  /** Undecided zero components outside the target: T may be infinite (docs/escape.md "Collapsing zeros"). */
+  collapseNote?: string;
   field: string | null;
   wallSeconds: number;
 }
@@ -135,6 +137,7 @@ discretized by the run's scheme (docs/escape.md). Exit codes: 0 ok, 2 bad input,
         solve: res.solve,
         qsd,
         ...(qsdNote !== undefined ? { qsdNote } : {}),
+        ...(res.collapseNote !== undefined ? { collapseNote: res.collapseNote } : {}),
         field,
         wallSeconds: (performance.now() - started) / 1000,
       };
@@ -156,6 +159,7 @@ discretized by the run's scheme (docs/escape.md). Exit codes: 0 ok, 2 bad input,
                 : `prediction: none${qsd.prediction.note ? ` (${qsd.prediction.note})` : ''}`,
             ]
           : [`exit rate: not available (${qsdNote ?? 'unknown'})`]),
+        ...(res.collapseNote !== undefined ? [`note: ${res.collapseNote}`] : []),
         ...(o.out !== undefined ? [`wrote: ${join(o.out, 'report.json')}`] : []),
       ];
       process.stdout.write(lines.join('\n') + '\n');
