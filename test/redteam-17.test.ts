@@ -300,7 +300,7 @@ describe('metastable 2-D wells (exit rate ~1e-11): the Dirichlet solve of solver
   // so `fpsolve escape` prints a mean exit time from the QSD (1/λ, exact to 1e-15 through
   // exitRate's Gram-form solver) that disagrees with E_ν T of its own T field, and q is off by
   // up to 1.8e-6. With a barrier of 50 kT (next test) CG breaks down outright.
-  for (const c of metastable) it.fails(c.name, () => checkCase(c, 1e-9, 1e-8));
+  for (const c of metastable) it(c.name, () => checkCase(c, 1e-9, 1e-8));
   // The loose bound these cases meet today (a regression guard until the fix lands).
   for (const c of metastable) it(`${c.name}: within 1e-4 today`, () => checkCase(c, 1e-5, 1e-4));
 
@@ -689,7 +689,7 @@ describe('small multiplicative noise on the reference double well: silent wrong 
   // symmetricFormUsable() admits. `fpsolve committor scenarios/double-well-2d.yaml --from min1
   // --to min2 --set domain.cells=[24,24] --set noise.eta=0.0025` prints it with exit 0.
   for (const es of [0.1, 0.025]) {
-    it.fails(`ησ = ${es}: q in every cell and ∫qρ₀ match the dense solve`, () => {
+    it(`ησ = ${es}: q in every cell and ∫qρ₀ match the dense solve`, () => {
       const op = buildOperator(
         [
           [-2, 2],
