@@ -304,7 +304,7 @@ describe('metastable 2-D wells (exit rate ~1e-11): the Dirichlet solve of solver
   // The loose bound these cases meet today (a regression guard until the fix lands).
   for (const c of metastable) it(`${c.name}: within 1e-4 today`, () => checkCase(c, 1e-5, 1e-4));
 
-  it.fails('additive D = 0.02 (barrier ~65 kT, ψ up to 260): the escape solve converges and matches the dense one', () => {
+  it('additive D = 0.02 (barrier ~65 kT, ψ up to 260): the escape solve converges and matches the dense one', () => {
     // DEFECT (solvers/absorbing.ts): PCG stops with "relative residual 1.00e+0 after 0 iterations"
     // (multigrid) or 1.8e8 (Jacobi): exit 3 for a legitimate metastable problem whose π spans
     // e^260, far inside the e^1400 that symmetricFormUsable() admits. exitRate's solver handles it.
@@ -708,7 +708,7 @@ describe('small multiplicative noise on the reference double well: silent wrong 
     });
   }
 
-  it.fails('ησ = 0.1: escape --from min1 solves (it stops with exit 3) and matches the dense T', () => {
+  it('ησ = 0.1: escape --from min1 solves (it stops with exit 3) and matches the dense T', () => {
     // DEFECT (solvers/absorbing.ts): "PCG … did not converge (relative residual 1.00e+0 after 0
     // iterations)" at 24²; through the CLI on scenarios/double-well-2d.yaml with
     // noise.eta=0.01 at 64²: exit 3 after 2000 iterations. ψ spans only 108 here.
