@@ -256,13 +256,15 @@ export function solveAbsorbing(op: FvOperator, absorbed: Uint8Array, source: Flo
       bound = rowResidual(op, absorbed, source, u, res);
       if (bound <= tol && change <= CHANGE_TOL) break;
       if (bound < 0.5 * best || change < 0.5 * lastChange) {
-        best = bound;
+        best = Math.min(best, bound);
         stalled = 0;
       } else if (++stalled >= 4) break;
       for (let i = 0; i < n; i++) res[i] *= s[i];
       let r: RestrictedSolveResult;
+      // Corrections only need a few digits each (the next step fixes the rest): at 512² this took
+      // the committor from 56 to 42 CG iterations over all steps.
       try {
-        r = solver.solve(res, w, 1e-10, shift, Math.max(1, maxIterations - iterations));
+        r = solver.solve(res, w, step === 0 ? 1e-10 : 1e-6, shift, Math.max(1, maxIterations - iterations));
       } catch (e) {
         if (e instanceof SolverFailure) break;
         throw e;
