@@ -62,7 +62,7 @@ function solveInfo(r: AbsorbingResult, seconds: number): SolveInfo {
 }
 
 function checked(r: AbsorbingResult, what: string): AbsorbingResult {
-  if (!r.converged) throw new NumericalFault(`${what}: ${r.solver} did not converge (relative residual ${r.residual.toExponential(2)} after ${r.iterations} iterations)`, 'iteration-limit');
+  if (!r.converged) throw new NumericalFault(`${what}: ${r.solver} did not converge (row residual ${r.residual.toExponential(2)} after ${r.iterations} iterations; docs/escape.md "Solver"): π spans too many orders on this grid for the solve, try a larger noise (noise.eta) or another grid (domain.cells)`, 'iteration-limit');
   for (const v of r.u) if (!Number.isFinite(v)) throw new NumericalFault(`${what}: the solution is not finite (${v})`, 'non-finite');
   return r;
 }
