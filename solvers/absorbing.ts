@@ -5,7 +5,7 @@ import { hostPcg } from './pcg.js';
 import { sharedFloat64 } from './shared-memory.js';
 import { applyS } from './kernels/operator-kernels.js';
 import { SolverFailure } from './base/failures.js';
-import { RestrictedDirichletForm } from './eigen/dirichlet.js';
+import { RestrictedDirichletForm } from './dirichlet-form.js';
 
 /**
  * Dirichlet problems of the backward generator: L u = −s in the free cells, u = g on the absorbed
