@@ -10,12 +10,11 @@
  */
 import { symmetricEigen } from '../../solvers/dense.js';
 import type { Grid } from '../../solvers/grid.js';
-import type { NoiseModel } from '../../solvers/problem.js';
+import type { NoiseModel, Problem } from '../../solvers/problem.js';
 import { basinLabels, massPerBasin, zeroComponentSeeds } from '../diagnostics/basins.js';
 import type { Regime, RegimeComponent } from '../diagnostics/regime.js';
 import type { ComponentType } from '../diagnostics/zero-set.js';
-import type { RunReport } from '../report/types.js';
-import type { Setup } from '../run/types.js';
+import type { CompiledExpr } from '../landscape/expr.js';
 
 /** One zero-set component, in the order of report.json `regimeDetails.components`. */
 export interface CriticalLimitComponent {
@@ -391,7 +390,7 @@ export function formatCriticalLimitLines(c: CriticalLimitReport): string[] {
 }
 
 /** The criticalLimit of a set-up problem (its grid π, regime and landscape), or null without zeros of f. */
-export function criticalLimitOf(setup: Pick<Setup, 'grid' | 'problem' | 'regime' | 'landscape'>): CriticalLimitReport | null {
+export function criticalLimitOf(setup: { grid: Grid; problem: Problem; regime: Regime; landscape: { compiled: CompiledExpr } }): CriticalLimitReport | null {
   const { grid, problem, regime, landscape } = setup;
   const compiled = landscape.compiled;
   let gradientAt: ((p: readonly number[]) => number[]) | undefined;
@@ -411,17 +410,6 @@ export function criticalLimitOf(setup: Pick<Setup, 'grid' | 'problem' | 'regime'
     hessianAt: hessianOf(compiled, grid),
     ...(gradientAt ? { gradientAt } : {}),
   });
-}
-
-/** Adds `criticalLimit` to a run report when f has zeros for π to concentrate on. */
-export function attachCriticalLimit(report: RunReport, setup: Setup): void {
-  try {
-    const c = criticalLimitOf(setup);
-    if (c) report.criticalLimit = c;
-  } catch (e) {
-    // A diagnostic must not cost the run its report.
-    report.notes.push(`criticalLimit: not computed (${(e as Error).message})`);
-  }
 }
 
 /** Rows of report.html's summary table: the threshold line and one row per component. */

@@ -12,7 +12,7 @@ import { attachBasins, BasinMeter } from '../diagnostics/basins.js';
 import { InputError } from '../errors.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
 import { attachEstimates } from '../estimators/run-report.js';
-import { attachCriticalLimit } from '../estimators/critical-limit.js';
+import { criticalLimitOf } from '../estimators/critical-limit.js';
 import { buildReport } from '../report/build.js';
 import { checkStepBudget } from './budget.js';
 import { BackendUnavailable, resolveBackend, type ResolvedBackend } from '../../solvers/backend/select.js';
@@ -137,7 +137,13 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     attachBasins(report, basins, rho, () => setup.problem.pi());
     integrator.dispose();
     // After the integrator's buffers are freed: it allocates about 20 bytes per cell.
-    attachCriticalLimit(report, setup);
+    try {
+      const c = criticalLimitOf(setup);
+      if (c) report.criticalLimit = c;
+    } catch (e) {
+      // A diagnostic must not cost the run its report.
+      report.notes.push(`criticalLimit: not computed (${(e as Error).message})`);
+    }
     // A stopped run's budget is spent: the gap estimate (seconds to minutes on big grids) is skipped.
     if (opts.gap !== false && status !== 'interrupted' && status !== 'incomplete') {
       opts.onPhase?.({ phase: 'gap', step: 'spectral gap' });

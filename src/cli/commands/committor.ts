@@ -53,7 +53,7 @@ export function committorCommand(): Command {
     .addOption(maxMemoryOption())
     .addOption(new Option('--to <set>', "target set, or 'each' for every zero component (every minimum when f has no zero)").makeOptionMandatory())
     .option('--from <set>', "the set the targets compete with (required unless --to each)")
-    .option('--tol <r>', 'relative residual of the CG solve (1e-14 to 1e-2)', parseTolerance, 1e-10)
+    .option('--tol <r>', 'largest generator-row residual relative to max|u|, per cell scaled by its rate out (1e-14 to 1e-2; docs/escape.md "Solver")', parseTolerance, 1e-10)
     .option('--json', 'print report.json to stdout instead of the text summary')
     .option('-o, --out <dir>', 'write report.json, committor.npy (+ axes and manifest) and committor.svg into <dir>')
     .option('--no-figure', 'with --out: skip the figure')

@@ -74,7 +74,7 @@ export function escapeCommand(): Command {
     .addOption(maxMemoryOption())
     .addOption(new Option('--from <set>', 'the set (basin) the process starts in').makeOptionMandatory())
     .option('--to <set>', "the target set, or 'basin' for the time to leave the descent basin of --from (default: any other well: every other zero component, or minimum when f has none)")
-    .option('--tol <r>', 'relative residual of the CG solve (1e-14 to 1e-2)', parseTolerance, 1e-10)
+    .option('--tol <r>', 'largest generator-row residual relative to max|u|, per cell scaled by its rate out (1e-14 to 1e-2; docs/escape.md "Solver")', parseTolerance, 1e-10)
     .option('--json', 'print report.json to stdout instead of the text summary')
     .option('-o, --out <dir>', 'write report.json, mfpt.npy (+ axes and manifest) and mfpt.svg into <dir>')
     .option('--no-figure', 'with --out: skip the figure')
