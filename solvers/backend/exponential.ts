@@ -182,6 +182,8 @@ export class DeviceExponential extends DeviceIntegrator {
    * mass-restored, so the integrator stops there; the basis built so far is dropped.
    */
   private stopCheck: (() => Promise<boolean>) | undefined;
+  /** The time the state holds inside steps(): where a stop between solves leaves the run. */
+  private tNow = 0;
 
   constructor(backend: Backend, op: FvOperator, opts: ExponentialOptions, cg: CgSettings) {
     super(backend, op);
@@ -432,14 +434,15 @@ export class DeviceExponential extends DeviceIntegrator {
   }
 
   protected async steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
-    this.stopCheck = checkpoint ? async () => checkpoint(t0) : undefined;
+    this.tNow = t0;
+    this.stopCheck = checkpoint ? async () => checkpoint(this.tNow) : undefined;
     try {
       return await this.stepsFrom(t0, t1, checkpoint);
     } catch (e) {
       if (e !== STOP_INSIDE) throw e;
-      // Stopped between solves: the state is still t0's (evaluate writes it only on success).
+      // Stopped between solves: the state is still the current interval's start (evaluate writes it only on success).
       this.span = undefined;
-      return t0;
+      return this.tNow;
     } finally {
       this.stopCheck = undefined;
     }
@@ -480,6 +483,7 @@ export class DeviceExponential extends DeviceIntegrator {
       const r = await this.interval(t, h, this.opts.shiftRatio * h);
       if (r.ok) {
         t = landing ? t1 : t + h;
+        this.tNow = t;
         if (this.span) this.span.at = t;
         record(this.stats, h);
         // Few vectors: the interval could have been longer.
@@ -497,6 +501,7 @@ export class DeviceExponential extends DeviceIntegrator {
         this.handedOver = true;
         tau = this.opts.dtMax;
         t = reached;
+        this.tNow = t;
         if (t < t1) break; // stopped at a checkpoint inside TR-BDF2
       }
     }
