@@ -295,19 +295,28 @@ function ritzPairs(
 /** Σ_l c_l Q_l, four basis vectors per sweep (one pass over y for every four, as in orthogonalizeCgs2). */
 function combine(Q: readonly Float64Array[], c: readonly number[], n: number): Float64Array {
   const y = new Float64Array(n);
+  addCombination(y, Q, c, 1);
+  return y;
+}
+
+/**
+ * out += sign · Σ_l c_l Q_l, four vectors per pass over out. sign is ±1: x + (−e) and x − e are the
+ * same float64 number, so subtracting a projection this way gives the bits of writing `x −= …`.
+ */
+function addCombination(out: Float64Array, Q: readonly Float64Array[], c: ArrayLike<number>, sign: 1 | -1): void {
   const m = Q.length;
+  const n = out.length;
   for (let l = 0; l < m; l += 4) {
     const q0 = Q[l];
     const q1 = Q[Math.min(l + 1, m - 1)];
     const q2 = Q[Math.min(l + 2, m - 1)];
     const q3 = Q[Math.min(l + 3, m - 1)];
-    const c0 = c[l];
-    const c1 = l + 1 < m ? c[l + 1] : 0;
-    const c2 = l + 2 < m ? c[l + 2] : 0;
-    const c3 = l + 3 < m ? c[l + 3] : 0;
-    for (let i = 0; i < n; i++) y[i] += c0 * q0[i] + c1 * q1[i] + c2 * q2[i] + c3 * q3[i];
+    const c0 = sign * c[l];
+    const c1 = l + 1 < m ? sign * c[l + 1] : 0;
+    const c2 = l + 2 < m ? sign * c[l + 2] : 0;
+    const c3 = l + 3 < m ? sign * c[l + 3] : 0;
+    for (let i = 0; i < n; i++) out[i] += c0 * q0[i] + c1 * q1[i] + c2 * q2[i] + c3 * q3[i];
   }
-  return y;
 }
 
 /** Ritz vectors (and their face differences G·y) for the given eigenvectors of the Ritz matrix. */
@@ -368,17 +377,7 @@ export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[]):
       if (l + 2 < m) c[l + 2] = s2;
       if (l + 3 < m) c[l + 3] = s3;
     }
-    for (let l = 0; l < m; l += 4) {
-      const q0 = qs[l];
-      const q1 = qs[Math.min(l + 1, m - 1)];
-      const q2 = qs[Math.min(l + 2, m - 1)];
-      const q3 = qs[Math.min(l + 3, m - 1)];
-      const c0 = c[l];
-      const c1 = l + 1 < m ? c[l + 1] : 0;
-      const c2 = l + 2 < m ? c[l + 2] : 0;
-      const c3 = l + 3 < m ? c[l + 3] : 0;
-      for (let i = 0; i < n; i++) x[i] -= c0 * q0[i] + c1 * q1[i] + c2 * q2[i] + c3 * q3[i];
-    }
+    addCombination(x, qs, c, -1);
   }
 }
 
