@@ -11,7 +11,7 @@
 import { symmetricEigen } from '../../solvers/dense.js';
 import type { Grid } from '../../solvers/grid.js';
 import type { NoiseModel, Problem } from '../../solvers/problem.js';
-import { basinLabels, massPerBasin, zeroComponentSeeds } from '../diagnostics/basins.js';
+import { basinLabels, massPerBasin, zeroComponentSeeds, type BasinLabels } from '../diagnostics/basins.js';
 import type { Regime, RegimeComponent } from '../diagnostics/regime.js';
 import type { ComponentType } from '../diagnostics/zero-set.js';
 import type { CompiledExpr } from '../landscape/expr.js';
@@ -152,8 +152,16 @@ function differences(compiled: { at(p: readonly number[]): number }, grid: Grid)
  * basinLabels seeded by the zero components), so these are report.json basins' π masses. Returns
  * the masses and what fell in no component's basin (positive local minima).
  */
-export function basinMasses(grid: Grid, f: Float64Array, logPi: Float64Array, components: readonly { location: readonly number[] }[], componentCells: readonly (readonly number[])[]): { masses: number[]; other: number } {
-  const { label, basins } = basinLabels(grid, f, zeroComponentSeeds(components, componentCells));
+export function basinMasses(
+  grid: Grid,
+  f: Float64Array,
+  logPi: Float64Array,
+  components: readonly { location: readonly number[] }[],
+  componentCells: readonly (readonly number[])[],
+  labels?: BasinLabels,
+): { masses: number[]; other: number } {
+  // A run has labelled its basins already (BasinMeter, seeded by the same components): reuse them.
+  const { label, basins } = labels ?? basinLabels(grid, f, zeroComponentSeeds(components, componentCells));
   const pi = Float64Array.from(logPi, Math.exp);
   const all = massPerBasin(label, basins.length, pi, grid.cellVolume);
   const masses = all.slice(0, components.length);
@@ -240,6 +248,8 @@ export interface CriticalLimitInput {
   fAt: (p: readonly number[]) => number;
   hessianAt: HessianAt;
   gradientAt?: (p: readonly number[]) => number[];
+  /** The run's basin labels (BasinMeter), seeded by the zero components; computed here when absent. */
+  labels?: BasinLabels;
 }
 
 const isLeadingCandidate = (c: RegimeComponent): boolean => c.type === 'isolated quadratic' && c.exponentExact !== null && c.verdict !== 'undecided';
@@ -260,7 +270,7 @@ export function criticalLimit(inp: CriticalLimitInput): CriticalLimitReport | nu
   const cellsOf = regime.componentCells ?? comps.map(() => []);
   const sorted = Float64Array.from(inp.f, Math.abs).sort();
   const fScale = Math.max(sorted[Math.floor(sorted.length / 2)], 1e-300);
-  const { masses, other } = basinMasses(grid, inp.f, inp.logPi, comps, cellsOf);
+  const { masses, other } = basinMasses(grid, inp.f, inp.logPi, comps, cellsOf, inp.labels);
   const exps = comps.map((c) => c.exponent);
   const known = exps.every((e): e is number => e !== null);
   const eMin = known ? Math.min(...(exps as number[])) : null;
@@ -390,7 +400,7 @@ export function formatCriticalLimitLines(c: CriticalLimitReport): string[] {
 }
 
 /** The criticalLimit of a set-up problem (its grid π, regime and landscape), or null without zeros of f. */
-export function criticalLimitOf(setup: { grid: Grid; problem: Problem; regime: Regime; landscape: { compiled: CompiledExpr } }): CriticalLimitReport | null {
+export function criticalLimitOf(setup: { grid: Grid; problem: Problem; regime: Regime; landscape: { compiled: CompiledExpr } }, labels?: BasinLabels): CriticalLimitReport | null {
   const { grid, problem, regime, landscape } = setup;
   const compiled = landscape.compiled;
   let gradientAt: ((p: readonly number[]) => number[]) | undefined;
@@ -409,6 +419,7 @@ export function criticalLimitOf(setup: { grid: Grid; problem: Problem; regime: R
     fAt: (p) => compiled.at(p),
     hessianAt: hessianOf(compiled, grid),
     ...(gradientAt ? { gradientAt } : {}),
+    ...(labels ? { labels } : {}),
   });
 }
 

@@ -138,7 +138,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     integrator.dispose();
     // After the integrator's buffers are freed: it allocates about 20 bytes per cell.
     try {
-      const c = criticalLimitOf(setup);
+      const c = criticalLimitOf(setup, basins.labels);
       if (c) report.criticalLimit = c;
     } catch (e) {
       // A diagnostic must not cost the run its report.
