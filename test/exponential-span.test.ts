@@ -12,9 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exponential.js';
 import { cpuBackend } from '../solvers/backend/choose.js';
-import { symmetricEigen } from '../solvers/dense.js';
+import { exactSolution, relL1 } from './helpers/exact-semidiscrete.js';
 import type { FvOperator } from '../solvers/operator.js';
-import { applyS } from '../solvers/kernels/operator-kernels.js';
 import { loadScenario, parseScenarioText } from '../src/scenario/load.js';
 import { setUp } from '../src/run/run.js';
 import { initialDensity } from '../src/run/initial.js';
@@ -25,41 +24,9 @@ function problem(text: string): { op: FvOperator; rho: Float64Array } {
   return { op: setup.op, rho: initialDensity(setup.grid, setup.scenario.initial, loaded) };
 }
 
-/** ρ(t) = √π V e^(tΛ) Vᵀ (ρ₀/√π) with S = VΛVᵀ assembled column by column from the stencil. */
+/** ρ(t) = √π V e^(tΛ) Vᵀ (ρ₀/√π) with S = VΛVᵀ assembled from the stencil (test/helpers/exact-semidiscrete.ts). */
 function exact(op: FvOperator, rho0: Float64Array): (t: number) => Float64Array {
-  const n = op.grid.size;
-  const e = new Float64Array(n);
-  const col = new Float64Array(n);
-  const s: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
-  for (let j = 0; j < n; j++) {
-    e.fill(0);
-    e[j] = 1;
-    applyS(op, e, col);
-    for (let i = 0; i < n; i++) s[i][j] = col[i];
-  }
-  const { values, vectors } = symmetricEigen(s);
-  const u0 = Array.from(rho0, (r, i) => r / op.sqrtPi[i]);
-  const c = vectors.map((v) => v.reduce((acc, vi, i) => acc + vi * u0[i], 0));
-  return (t) => {
-    const u = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      const ck = c[k] * Math.exp(values[k] * t);
-      for (let i = 0; i < n; i++) u[i] += ck * vectors[k][i];
-    }
-    for (let i = 0; i < n; i++) u[i] *= op.sqrtPi[i];
-    return u;
-  };
-}
-
-/** Σ|a − b| / Σ|b|. */
-function relL1(a: Float64Array, b: Float64Array): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += Math.abs(a[i] - b[i]);
-    n += Math.abs(b[i]);
-  }
-  return d / n;
+  return exactSolution(op, rho0).at;
 }
 
 function integrator(op: FvOperator, tolerance: number, dtMax: number, oneBasis: boolean): DeviceExponential {
