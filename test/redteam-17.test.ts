@@ -293,7 +293,7 @@ describe('committor, mean first-passage time and exit rate against dense solves 
 });
 
 describe('metastable 2-D wells (exit rate ~1e-11): the Dirichlet solve of solvers/absorbing.ts', () => {
-  // DEFECT (solvers/absorbing.ts, route to its owner): solveAbsorbing applies −S as
+  // Was a DEFECT, now fixed (see FIXED below): solveAbsorbing applies −S as
   // outflow·v − Σ sym·v (RestrictedForm), whose round-off ε‖S‖ is not small against the Dirichlet
   // problem's smallest eigenvalue λ ≈ 1/T. Its T is then off by a constant factor that no --tol
   // removes (measured: −8.4e-7 at λ = 3.7e-11, −1.1e-5 at λ = 1.5e-11; the same at --tol 1e-14),
@@ -304,7 +304,7 @@ describe('metastable 2-D wells (exit rate ~1e-11): the Dirichlet solve of solver
   for (const c of metastable) it(c.name, () => checkCase(c, 1e-9, 1e-8));
 
   it('additive D = 0.02 (barrier ~65 kT, ψ up to 260): the escape solve converges and matches the dense one', () => {
-    // DEFECT (solvers/absorbing.ts): PCG stops with "relative residual 1.00e+0 after 0 iterations"
+    // Was a DEFECT, fixed by the Gram-form apply and the row refinement (docs/escape.md "Solver"): PCG stops with "relative residual 1.00e+0 after 0 iterations"
     // (multigrid) or 1.8e8 (Jacobi): exit 3 for a legitimate metastable problem whose π spans
     // e^260, far inside the e^1400 that symmetricFormUsable() admits. exitRate's solver handles it.
     const c: Case = { ...metastable[1], noise: { kind: 'additive', D: 0.02 } };
@@ -678,7 +678,7 @@ describe('the Kramers / Mori prediction beside the exit rate (oracles.md §5)', 
 });
 
 describe('small multiplicative noise on the reference double well: silent wrong committors', () => {
-  // DEFECT (solvers/absorbing.ts, route to its owner; the most serious finding): f = 0.05 +
+  // Was a DEFECT, fixed by the refinement on the generator rows (docs/escape.md "Solver"; the most serious finding): f = 0.05 +
   // (x² − 1)² + y² on [−2, 2]² at 24², --from min1 --to min2. CG on the symmetric form stops by
   // ‖r‖/‖b‖ ≤ 1e-10 with r, b weighted by √π, which spans e^{−ψmax/2}: the cells where π is small
   // carry no weight in the test, so CG "converges" after 1–3 iterations with q wrong there, and
@@ -708,7 +708,7 @@ describe('small multiplicative noise on the reference double well: silent wrong 
   }
 
   it('ησ = 0.1: escape --from min1 solves (it stops with exit 3) and matches the dense T', () => {
-    // DEFECT (solvers/absorbing.ts): "PCG … did not converge (relative residual 1.00e+0 after 0
+    // Was a DEFECT, fixed by the Gram-form apply (docs/escape.md "Solver"): "PCG … did not converge (relative residual 1.00e+0 after 0
     // iterations)" at 24²; through the CLI on scenarios/double-well-2d.yaml with
     // noise.eta=0.01 at 64²: exit 3 after 2000 iterations. ψ spans only 108 here.
     const op = buildOperator(
