@@ -123,5 +123,24 @@ export function psdSqrt(m: ArrayLike<number>, d: number, out: Float64Array): voi
     out[0] = sqrtPositive(m[0]!);
     return;
   }
+  if (d === 2) {
+    // Closed form for a PSD 2×2 matrix: sqrt(M) = (M + √det·I)/√(tr + 2√det) (Cayley–Hamilton); the Euler–Maruyama step takes one per particle.
+    const a = m[0]!;
+    const b = 0.5 * (m[1]! + m[2]!);
+    const c = m[3]!;
+    const det = a * c - b * b;
+    const tr = a + c;
+    if (det >= 0 && tr >= 0 && Number.isFinite(det)) {
+      const sd = Math.sqrt(det);
+      const t = Math.sqrt(tr + 2 * sd);
+      if (t === 0) out.fill(0, 0, 4);
+      else {
+        out[0] = (a + sd) / t;
+        out[1] = out[2] = b / t;
+        out[3] = (c + sd) / t;
+      }
+      return;
+    }
+  }
   spectralMap(m, d, sqrtPositive, out);
 }
