@@ -161,6 +161,17 @@ describe('hessian model', () => {
     expect(sawIndefinite).toBe(true);
   });
 
+  it('the batch evaluator the grid check uses gives evalD bit for bit; a negative f (scale loss) is refused by the PSD check', () => {
+    const s = build('{ model: hessian, eta: 0.1, sigma: 4, eps: 0.05 }', { landscape: `{ expr: "${fExpr}" }`, bounds: '[[-2, 2], [-2, 2]]' });
+    const many = (s.field as DiffusionField & { evalMany(c: readonly Float64Array[], o: readonly Float64Array[]): void }).evalMany.bind(s.field);
+    const pts = [[0.1, 0.3], [-0.4, -0.5], [1.3, 0.2], [-1.6, 0.8]];
+    const coords = [Float64Array.from(pts, (p) => p[0]!), Float64Array.from(pts, (p) => p[1]!)];
+    const out = Array.from({ length: 4 }, () => new Float64Array(pts.length));
+    many(coords, out);
+    pts.forEach((p, q) => expect(out.map((o) => o[q]!)).toEqual(D(s.field, p)));
+    expectInputError(() => build('{ model: hessian, eta: 0.1, sigma: 1 }', { landscape: '{ expr: "x^2 + y^2 - 0.5" }' }), { file: 's.yaml', field: 'noise.model', includes: ['not positive semi-definite'] });
+  });
+
   it('scale: constant drops the loss factor; 3-D', () => {
     const s = build('{ model: hessian, eta: 0.5, sigma: 2, scale: constant }', { dim: 3, landscape: '{ expr: "x^2*y^2 + y^2 + z^2 + x*z + x^4" }' });
     const f3 = ([x, y, z]: number[]): number => x! ** 2 * y! ** 2 + y! ** 2 + z! ** 2 + x! * z! + x! ** 4;
