@@ -242,6 +242,8 @@ describe('refusals: one line, exit 2, naming the field', () => {
     expectInputError(() => scenario('{ model: matrix, D: [[1, 0], [0]] }'), { file: 's.yaml', field: 'noise.D.1', includes: ['2 entries'] });
     expectInputError(() => scenario('{ model: low-rank, eta: 1, sigma: 1, vectors: [[1, 0], [1]] }'), { file: 's.yaml', field: 'noise.vectors.1' });
     expectInputError(() => scenario('{ model: matrix, D: [[1]] }'), { file: 's.yaml', field: 'noise.D' });
+    expectInputError(() => scenario('{ model: matrix, D: [[true, 0], [0, 1]] }'), { file: 's.yaml', field: 'noise.D.0.0', includes: ['finite number or a non-empty expression'] });
+    expectInputError(() => scenario('{ model: matrix, D: [[.inf, 0], [0, 1]] }'), { file: 's.yaml', field: 'noise.D.0.0', includes: ['(got Infinity)'] });
   });
 
   it('names: unknown names, unused or colliding params', () => {
