@@ -172,6 +172,19 @@ describe('hessian model', () => {
     expectInputError(() => build('{ model: hessian, eta: 0.1, sigma: 1 }', { landscape: '{ expr: "x^2 + y^2 - 0.5" }' }), { file: 's.yaml', field: 'noise.model', includes: ['not positive semi-definite'] });
   });
 
+  it('1-D: D = (ησ/2)(f + ε)·max(f″, 0), with the kink where f″ changes sign', () => {
+    const s = build('{ model: hessian, eta: 0.2, sigma: 1 }', { dim: 1, landscape: '{ expr: "(x^2 - 0.25)^2 + 0.1" }' });
+    for (const x of [-0.9, -0.1, 0.2, 0.7]) {
+      const f = (x * x - 0.25) ** 2 + 0.1;
+      const f2 = 12 * x * x - 1;
+      const f3 = 24 * x;
+      expectClose(D(s.field, [x]), [0.1 * f * Math.max(f2, 0)], 1e-14);
+      // d/dx (f·max(f″, 0)) = f′f″ + f f‴ where f″ > 0, and 0 where f″ < 0.
+      const f1 = 4 * x * (x * x - 0.25);
+      expectClose(divD(s.field, [x]), [f2 > 0 ? 0.1 * (f1 * f2 + f * f3) : 0], 1e-13, 1e-15);
+    }
+  });
+
   it('scale: constant drops the loss factor; 3-D', () => {
     const s = build('{ model: hessian, eta: 0.5, sigma: 2, scale: constant }', { dim: 3, landscape: '{ expr: "x^2*y^2 + y^2 + z^2 + x*z + x^4" }' });
     const f3 = ([x, y, z]: number[]): number => x! ** 2 * y! ** 2 + y! ** 2 + z! ** 2 + x! * z! + x! ** 4;
@@ -228,6 +241,18 @@ describe('data model', () => {
       sum += s.traceField(p) / 2 / (0.5 * 0.1 * risk.value(p));
     }
     expect(sum / fitGrid.size).toBeCloseTo(fit.sigma, 10);
+  });
+
+  it('hessian noise over a data landscape: the exact Hessian of the risk, ∇·D by central differences (no third derivatives), said so', () => {
+    const loaded = scenario('{ model: hessian, eta: 0.1, sigma: 2, eps: 0.01 }', { landscape, bounds });
+    const s = buildDiffusion(loaded, new Grid(loaded.scenario.domain.bounds, loaded.scenario.domain.cells));
+    expect(s.divergence).toContain('central differences');
+    const { risk } = resolveDataLandscape(loaded.scenario.landscape as DataLandscapeSpec, 2);
+    for (const p of [[0.5, -0.5], [1.5, 0.3]]) {
+      const H = [0, 1, 2, 3].map((q) => risk.hessianComponent(p, Math.floor(q / 2), q % 2));
+      expectClose(D(s.field, p), positivePartDense(H, 2).map((v) => 0.1 * (risk.value(p) + 0.01) * v), 1e-12);
+      expectClose(divD(s.field, p), fdDivergence(s.field, p, 1e-3), 1e-5);
+    }
   });
 
   it('needs a data landscape; f in expressions over a data landscape is refused', () => {
