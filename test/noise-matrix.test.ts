@@ -16,6 +16,7 @@ import { resolveDataLandscape } from '../src/data/landscape.js';
 import { FIT_CELLS_PER_AXIS, fitNoiseFromData } from '../src/data/noise.js';
 import type { DataLandscapeSpec, LoadedScenario } from '../src/scenario/types.js';
 import { expectInputError } from './scenario-helpers.js';
+import { densityAttrs } from '../src/io/density-zarr.js';
 
 const AXES = ['[[-1, 1]]', '[[-1, 1], [-1, 1]]', '[[-1, 1], [-1, 1], [-1, 1]]'];
 const CELLS = ['[8]', '[8, 8]', '[6, 6, 6]'];
@@ -313,6 +314,12 @@ describe('refusals: one line, exit 2, naming the field', () => {
     expect(() => build('{ model: matrix, D: [[1e300, 0], [0, 1e300]] }')).not.toThrow();
     const msg = expectInputError(() => build('{ model: matrix, D: [[1e300, 2e300], [2e300, 1e300]] }'), { file: 's.yaml', field: 'noise.D', includes: ['smallest eigenvalue -1.000000e+300', 'largest 3.000000e+300'] });
     expect(msg).not.toMatch(/NaN|Infinity/);
+  });
+
+  it('density stores keep a matrix model as flat attributes (numbers as numbers, matrices as JSON text)', () => {
+    const { noise } = scenario('{ model: low-rank, eta: 0.1, sigma: 2, vectors: [["1", "x"]] }').scenario;
+    const attrs = densityAttrs({ fpsolveVersion: 'v', status: 'ok', regime: 'converging', scenarioName: 't', scenario: {}, noise });
+    expect(attrs).toMatchObject({ noise_model: 'low-rank', noise_eta: 0.1, noise_sigma: 2, noise_vectors: '[["1","x"]]' });
   });
 
   it('the reversible pipeline refuses a matrix model naming the command', () => {
