@@ -1,0 +1,153 @@
+// The CLI bundle (scripts/bundle.mjs, issue #19.4) and bin/fpsolve.js's choice between it and dist/:
+// the bundle is used only while it is the build of what dist/ holds, it computes what dist/ computes
+// (the dist/ build is the reference: same sources, no bundler), its kernel threads still run, and
+// the `--version` fast path prints what commander prints.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fpsolve, ROOT } from './helpers/cli.js';
+import { bundleStaleness, cliEntry } from '../bin/bundle-entry.js';
+import { runCli } from '../src/cli/main.js';
+
+/** A package root with dist/src/cli/main.js, a bundle whose manifest lists one input, and optionally src/. */
+function fixture(withSources: boolean): { root: string; input: string } {
+  const root = mkdtempSync(join(tmpdir(), 'fpsolve-bundle-entry-'));
+  mkdirSync(join(root, 'dist', 'src', 'cli'), { recursive: true });
+  mkdirSync(join(root, 'dist', 'bundle'), { recursive: true });
+  const input = join(root, 'dist', 'src', 'cli', 'main.js');
+  writeFileSync(input, 'export {};\n');
+  writeFileSync(join(root, 'dist', 'bundle', 'main.js'), 'export {};\n');
+  const st = statSync(input);
+  writeFileSync(join(root, 'dist', 'bundle', 'manifest.json'), JSON.stringify({ inputs: [['dist/src/cli/main.js', st.size, st.mtimeMs]] }));
+  if (withSources) {
+    mkdirSync(join(root, 'src', 'cli'), { recursive: true });
+    writeFileSync(join(root, 'src', 'cli', 'main.ts'), 'export {};\n');
+  }
+  return { root, input };
+}
+
+describe('bin/bundle-entry.js: which build bin/fpsolve.js runs', () => {
+  it('a checkout runs the bundle only while every input has the size and mtime its manifest recorded', () => {
+    const { root, input } = fixture(true);
+    try {
+      expect(bundleStaleness(root)).toBeNull();
+      expect(cliEntry(root)).toBe(join(root, 'dist', 'bundle', 'main.js'));
+      // tsc rewrote the file (same size, later mtime): the bundle is not its build any more.
+      utimesSync(input, new Date(), new Date(Date.now() + 5000));
+      expect(bundleStaleness(root)).toMatch(/dist\/src\/cli\/main\.js changed/);
+      expect(cliEntry(root)).toBe(input);
+      rmSync(input);
+      expect(bundleStaleness(root)).toMatch(/gone/);
+      expect(cliEntry(root)).toBeNull();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('no manifest (a build without esbuild, or one cut short) means dist/', () => {
+    const { root, input } = fixture(true);
+    try {
+      rmSync(join(root, 'dist', 'bundle', 'manifest.json'));
+      expect(bundleStaleness(root)).toMatch(/no dist\/bundle\/manifest\.json/);
+      expect(cliEntry(root)).toBe(input);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('an npm install (no src/ to rebuild from, mtimes reset by npm) runs the shipped bundle; FPSOLVE_BUNDLE=0 never does', () => {
+    const { root, input } = fixture(false);
+    const before = process.env.FPSOLVE_BUNDLE;
+    try {
+      rmSync(join(root, 'dist', 'bundle', 'manifest.json'));
+      expect(cliEntry(root)).toBe(join(root, 'dist', 'bundle', 'main.js'));
+      process.env.FPSOLVE_BUNDLE = '0';
+      expect(cliEntry(root)).toBe(input);
+    } finally {
+      if (before === undefined) delete process.env.FPSOLVE_BUNDLE;
+      else process.env.FPSOLVE_BUNDLE = before;
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('fpsolve --version fast path', () => {
+  it('prints what commander prints for the version, from package.json, exit 0', async () => {
+    const viaCommander = await runCli(['--version']);
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(viaCommander).toMatchObject({ exitCode: 0, stdout: `${version}\n`, stderr: '' });
+    for (const flag of ['--version', '-V']) {
+      const r = fpsolve([flag]);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: viaCommander.stdout, stderr: '' });
+    }
+  });
+});
+
+/** The bundle is what CI builds (npm test); after a `tsc` alone bin/fpsolve.js runs dist/ and these comparisons would compare dist/ with itself. */
+const stale = bundleStaleness(ROOT);
+const skipBundle = stale !== null && !process.env.CI;
+
+/** report.json without what differs between two runs of the same computation (its date and wall time). */
+function stableReport(dir: string): unknown {
+  return JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'), (k, v: unknown) =>
+    k === 'createdAt' || k === 'wallSeconds' ? undefined : v,
+  );
+}
+
+describe('the bundle computes what dist/ computes', () => {
+  it.skipIf(skipBundle)('validate and a 1-D run (gap included): same stdout, same report, same density bits', () => {
+    expect(stale, 'npm run build bundles the CLI').toBeNull();
+    const dir = mkdtempSync(join(tmpdir(), 'fpsolve-bundle-same-'));
+    try {
+      const v = [fpsolve(['validate', 'scenarios/pearson-1d.yaml']), fpsolve(['validate', 'scenarios/pearson-1d.yaml'], { env: { FPSOLVE_BUNDLE: '0' } })];
+      expect(v[0]).toEqual(v[1]);
+      expect(v[0]!.code).toBe(0);
+      const args = ['run', 'scenarios/pearson-1d.yaml', '-q', '--set', 'time.end=1', '--set', 'time.reportEvery=0.25'];
+      const b = fpsolve([...args, '-o', join(dir, 'bundle')]);
+      const d = fpsolve([...args, '-o', join(dir, 'dist')], { env: { FPSOLVE_BUNDLE: '0' } });
+      expect(b.code, b.stderr).toBe(0);
+      expect(d.code, d.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'bundle', 'density.npy')).equals(readFileSync(join(dir, 'dist', 'density.npy')))).toBe(true);
+      const rb = stableReport(join(dir, 'bundle')) as { gap?: { value?: number } };
+      expect(rb).toEqual(stableReport(join(dir, 'dist')));
+      // And both are right: docs/oracles.md §1 Pearson, spectral gap 2b = 1.
+      expect(Math.abs(rb.gap!.value! - 1)).toBeLessThan(2e-3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(skipBundle)('kernel threads started from the bundle run dist/\'s worker and give the one-thread bits', () => {
+    // 512² is the smallest grid the CPU backend splits across threads (solvers/backend/cpu.ts).
+    const dir = mkdtempSync(join(tmpdir(), 'fpsolve-bundle-threads-'));
+    try {
+      const file = join(dir, 'big.yaml');
+      writeFileSync(
+        file,
+        'name: bundle-threads\nlandscape: { expr: "(x^2 + y^2)/2" }\ndomain: { bounds: [[-2, 2], [-2, 2]], cells: [512, 512] }\nnoise: { model: additive, D: 0.1 }\ninitial: { gaussian: { mean: [0.5, 0], std: [0.3, 0.3] } }\ntime: { end: 0.002, reportEvery: 0.001, integrator: explicit }\n',
+      );
+      const runs = [1, 2].map((t) => {
+        const out = join(dir, `t${t}`);
+        const r = fpsolve(['run', file, '-q', '--no-gap', '-o', out], { env: { FPSOLVE_THREADS: String(t) } });
+        expect(r.code, r.stderr).toBe(0);
+        return { out, report: readFileSync(join(out, 'report.json'), 'utf8') };
+      });
+      expect(runs[1]!.report).toMatch(/2 kernel threads/);
+      expect(runs[0]!.report).not.toMatch(/2 kernel threads/);
+      expect(readFileSync(join(runs[0]!.out, 'density.npy')).equals(readFileSync(join(runs[1]!.out, 'density.npy')))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(skipBundle)('source maps lead from every chunk back to TypeScript sources that exist', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle', 'manifest.json'), 'utf8')) as { inputs: [string, number, number][] };
+    const ours = manifest.inputs.filter(([f]) => f.startsWith('dist/src/') || f.startsWith('dist/solvers/'));
+    expect(ours.length).toBeGreaterThan(50);
+    const map = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle', 'main.js.map'), 'utf8')) as { sources: string[] };
+    const sources = map.sources.map((s) => join(ROOT, 'dist', 'bundle', s));
+    expect(sources).toContain(join(ROOT, 'src', 'cli', 'main.ts'));
+    for (const s of sources) expect(existsSync(s), s).toBe(true);
+  });
+});
