@@ -2,7 +2,7 @@
 // the bundle is used only while it is the build of what dist/ holds, it computes what dist/ computes
 // (the dist/ build is the reference: same sources, no bundler), its kernel threads still run, and
 // the `--version` fast path prints what commander prints.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -100,9 +100,13 @@ describe('the bundle computes what dist/ computes', () => {
     expect(stale, 'npm run build bundles the CLI').toBeNull();
     const dir = mkdtempSync(join(tmpdir(), 'fpsolve-bundle-same-'));
     try {
-      const v = [fpsolve(['validate', 'scenarios/pearson-1d.yaml']), fpsolve(['validate', 'scenarios/pearson-1d.yaml'], { env: { FPSOLVE_BUNDLE: '0' } })];
+      // Every bundled scenario: the bundle's mathjs parser (compiled in) reads each landscape as dist/'s does.
+      const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml')).map((f) => `scenarios/${f}`);
+      expect(files.length).toBeGreaterThan(5);
+      const v = [fpsolve(['validate', ...files]), fpsolve(['validate', ...files], { env: { FPSOLVE_BUNDLE: '0' } })];
       expect(v[0]).toEqual(v[1]);
-      expect(v[0]!.code).toBe(0);
+      expect(v[0]!.code, v[0]!.stderr).toBe(0);
+      expect(v[0]!.stdout.trim().split('\n')).toHaveLength(files.length);
       const args = ['run', 'scenarios/pearson-1d.yaml', '-q', '--set', 'time.end=1', '--set', 'time.reportEvery=0.25'];
       const b = fpsolve([...args, '-o', join(dir, 'bundle')]);
       const d = fpsolve([...args, '-o', join(dir, 'dist')], { env: { FPSOLVE_BUNDLE: '0' } });
