@@ -73,5 +73,8 @@ if (fresh) {
 // The CLI bundle (scripts/bundle.mjs, ~1 s) has its own freshness: its manifest vouches for its
 // inputs by size and mtime, so a reinstall of node_modules makes it stale while the sources' hash
 // above still matches. bin/fpsolve.js would fall back to dist/ (correct, slower start-up).
-const { bundleStaleness } = await import(pathToFileURL(join(root, 'bin', 'bundle-entry.js')).href);
-if (!fresh || bundleStaleness(root) !== null) run(process.execPath, [join(root, 'scripts', 'bundle.mjs')]);
+const BUNDLER = join(root, 'scripts', 'bundle.mjs');
+if (existsSync(BUNDLER)) {
+  const { bundleStaleness } = await import(pathToFileURL(join(root, 'bin', 'bundle-entry.js')).href);
+  if (!fresh || bundleStaleness(root) !== null) run(process.execPath, [BUNDLER]);
+}

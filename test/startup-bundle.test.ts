@@ -2,7 +2,8 @@
 // the bundle is used only while it is the build of what dist/ holds, it computes what dist/ computes
 // (the dist/ build is the reference: same sources, no bundler), its kernel threads still run, and
 // the `--version` fast path prints what commander prints.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,6 +69,70 @@ describe('bin/bundle-entry.js: which build bin/fpsolve.js runs', () => {
       if (before === undefined) delete process.env.FPSOLVE_BUNDLE;
       else process.env.FPSOLVE_BUNDLE = before;
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('scripts/build-if-stale.mjs (npm install\'s build) and the bundle', () => {
+  // A stand-in project: the real build-if-stale.mjs and bin/bundle-entry.js; as tsc, a copy of
+  // src/*.ts to dist/src/*.js; as scripts/bundle.mjs, a script that writes dist/bundle/main.js and a
+  // manifest of dist/src/cli/main.js. Each stand-in records its call, so what ran is counted.
+  function project(): string {
+    const p = mkdtempSync(join(tmpdir(), 'fpsolve-bundle-stale-'));
+    for (const d of ['scripts', 'bin', 'src/cli', 'src/library', 'node_modules/typescript/bin']) mkdirSync(join(p, d), { recursive: true });
+    copyFileSync(join(ROOT, 'scripts', 'build-if-stale.mjs'), join(p, 'scripts', 'build-if-stale.mjs'));
+    copyFileSync(join(ROOT, 'bin', 'bundle-entry.js'), join(p, 'bin', 'bundle-entry.js'));
+    writeFileSync(join(p, 'package.json'), '{ "name": "bundle-stale-test", "type": "module" }\n');
+    writeFileSync(join(p, 'tsconfig.json'), '{}\n');
+    writeFileSync(join(p, 'node_modules', 'typescript', 'package.json'), '{ "name": "typescript", "version": "0.0.0-test" }\n');
+    writeFileSync(
+      join(p, 'node_modules', 'typescript', 'bin', 'tsc'),
+      `const fs = require('node:fs'), path = require('node:path');
+fs.appendFileSync('calls.log', 'tsc\\n');
+for (const f of ['src/cli/main.ts', 'src/library/index.ts', 'src/schema-precompile.ts']) {
+  const out = path.join('dist', f.replace(/\\.ts$/, '.js'));
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, fs.readFileSync(f));
+}
+`,
+    );
+    writeFileSync(join(p, 'src', 'cli', 'main.ts'), 'export const x = 1;\n');
+    writeFileSync(join(p, 'src', 'library', 'index.ts'), 'export const lib = 1;\n');
+    writeFileSync(join(p, 'src', 'schema-precompile.ts'), "import { mkdirSync, writeFileSync } from 'node:fs';\nmkdirSync('dist/schema', { recursive: true });\nwriteFileSync('dist/schema/scenario.validate.cjs', 'module.exports = 1;\\n');\n");
+    writeFileSync(
+      join(p, 'scripts', 'bundle.mjs'),
+      `import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+appendFileSync('calls.log', 'bundle\\n');
+mkdirSync('dist/bundle', { recursive: true });
+writeFileSync('dist/bundle/main.js', 'export {};\\n');
+const st = statSync('dist/src/cli/main.js');
+writeFileSync('dist/bundle/manifest.json', JSON.stringify({ inputs: [['dist/src/cli/main.js', st.size, st.mtimeMs]] }));
+`,
+    );
+    return p;
+  }
+  const calls = (p: string): string[] => (existsSync(join(p, 'calls.log')) ? readFileSync(join(p, 'calls.log'), 'utf8').split('\n').filter(Boolean) : []);
+  const build = (p: string): void => {
+    const r = spawnSync(process.execPath, [join(p, 'scripts', 'build-if-stale.mjs')], { cwd: p, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  };
+
+  it('bundles after a build, not when all is fresh, and on its own when only the bundle went stale', () => {
+    const p = project();
+    try {
+      build(p);
+      expect(calls(p)).toEqual(['tsc', 'bundle']);
+      expect(bundleStaleness(p)).toBeNull();
+      build(p);
+      expect(calls(p)).toEqual(['tsc', 'bundle']);
+      // A reinstall or a `tsc` by hand rewrote a bundled input; the sources did not change.
+      utimesSync(join(p, 'dist', 'src', 'cli', 'main.js'), new Date(), new Date(Date.now() + 5000));
+      expect(bundleStaleness(p)).not.toBeNull();
+      build(p);
+      expect(calls(p)).toEqual(['tsc', 'bundle', 'bundle']);
+      expect(bundleStaleness(p)).toBeNull();
+    } finally {
+      rmSync(p, { recursive: true, force: true });
     }
   });
 });
