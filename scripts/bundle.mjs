@@ -12,9 +12,9 @@
  *
  * What stays outside the bundle, loaded from node_modules or dist/ as before:
  * - packages not in BUNDLED (vega, zarrita, gpu.js, webgpu, cli-progress, …): they are imported
- *   lazily where needed, some are optional peers, some are native; mathjs's parser files and ajv's
- *   runtime helpers, which our code requires by computed path (src/landscape/expr-parse.ts,
- *   src/schema.ts, dist/schema/*.validate.cjs).
+ *   lazily where needed, some are optional peers, some are native; and ajv's runtime helpers,
+ *   which the precompiled validators (dist/schema/*.validate.cjs) require by path. mathjs's parser
+ *   files are compiled in through a static table (mathjsFactoryTable below).
  * - worker threads and child processes: a kernel thread (solvers/exec/team-worker.js) imports the
  *   kernel table file the team names, and the WebGPU probe imports solvers/backend/select.js in a
  *   child. Both name files by `import.meta.url`, which inside a chunk would be the chunk's URL. So
@@ -92,7 +92,8 @@ const distTwinUrls = {
         const rel = posix(relative(outdir, args.path));
         text = text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
       }
-      // tsc's map, inlined so that esbuild chains it (the comment's relative path would resolve against the loaded contents' resolveDir anyway; inlining makes it explicit).
+      // tsc's map, inlined with absolute sources: esbuild then chains it, so the bundle's maps name
+      // the .ts files rather than dist/'s .js (the lines edited above keep their mappings' lines).
       const mapFile = `${args.path}.map`;
       if (existsSync(mapFile)) {
         const map = JSON.parse(readFileSync(mapFile, 'utf8'));
