@@ -1,15 +1,27 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled from TypeScript to dist/ by `npm install` (prepare) or `npm run build`.
-import { existsSync } from 'node:fs';
+// Thin launcher: the CLI is compiled from TypeScript to dist/ by `npm install` (prepare) or
+// `npm run build`, which also bundles it into dist/bundle/ (scripts/bundle.mjs, a faster start).
+import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const entry = join(root, 'dist', 'src', 'cli', 'main.js');
-if (!existsSync(entry)) {
-  process.stderr.write(`fpsolve: ${entry} is missing; run 'npm run build' in ${root} first\n`);
-  process.exit(2);
+const args = process.argv.slice(2);
+
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // Fast path (#19.4): the version needs no module of the CLI, only package.json (what commander
+  // would print: the version and a newline, exit 0).
+  process.stdout.write(`${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`);
+} else {
+  const { cliEntry } = await import('./bundle-entry.js');
+  const entry = cliEntry(root);
+  if (entry === null) {
+    process.stderr.write(`fpsolve: ${join(root, 'dist', 'src', 'cli', 'main.js')} is missing; run 'npm run build' in ${root} first\n`);
+    process.exit(2);
+  }
+  // Stack traces (printed only with FPSOLVE_DEBUG) then name the TypeScript sources, not the chunks.
+  if (process.env.FPSOLVE_DEBUG) process.setSourceMapsEnabled?.(true);
+  const { main, installLastResortHandlers } = await import(pathToFileURL(entry).href);
+  installLastResortHandlers?.();
+  process.exitCode = await main(process.argv);
 }
-const { main, installLastResortHandlers } = await import(pathToFileURL(entry).href);
-installLastResortHandlers?.();
-process.exitCode = await main(process.argv);

@@ -9,18 +9,20 @@
  * schema, tsconfig.json, this script) and the TypeScript version, not over mtimes (a fresh clone
  * gives every file a new mtime, a `git checkout` can give an old one). A build that fails or is
  * killed writes no stamp, so the next call builds again. `--force` always builds (prepack and
- * `npm run build` keep building unconditionally; only postprepare uses this).
+ * `npm run build` keep building unconditionally; only postprepare uses this). The CLI bundle
+ * (scripts/bundle.mjs) is rebuilt whenever it is stale, whatever the stamp says (see below).
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = join(import.meta.dirname, '..');
 const STAMP = join(root, 'dist', '.build-stamp');
 /** What the build reads (tsconfig.json "include", the schema compiled by schema-precompile). */
-const INPUTS = ['src', 'solvers', 'test', 'schema', 'tsconfig.json', 'scripts/build-if-stale.mjs'];
+const INPUTS = ['src', 'solvers', 'test', 'schema', 'tsconfig.json', 'scripts/build-if-stale.mjs', 'scripts/bundle.mjs'];
 /** What the build must have left for the stamp to count (a dist/ emptied by hand is rebuilt). */
 const OUTPUTS = ['dist/src/cli/main.js', 'dist/src/library/index.js', 'dist/schema/scenario.validate.cjs'];
 
@@ -67,4 +69,12 @@ if (fresh) {
   run(process.execPath, [createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc'), '-p', 'tsconfig.json']);
   run(process.execPath, [join(root, 'dist', 'src', 'schema-precompile.js')]);
   writeFileSync(STAMP, hash + '\n');
+}
+// The CLI bundle (scripts/bundle.mjs, ~1 s) has its own freshness: its manifest vouches for its
+// inputs by size and mtime, so a reinstall of node_modules makes it stale while the sources' hash
+// above still matches. bin/fpsolve.js would fall back to dist/ (correct, slower start-up).
+const BUNDLER = join(root, 'scripts', 'bundle.mjs');
+if (existsSync(BUNDLER)) {
+  const { bundleStaleness } = await import(pathToFileURL(join(root, 'bin', 'bundle-entry.js')).href);
+  if (!fresh || bundleStaleness(root) !== null) run(process.execPath, [BUNDLER]);
 }

@@ -11,11 +11,21 @@ import { fileURLToPath } from 'node:url';
 
 export type { RangeKernel } from './kernels/registry.js';
 
-export const RANGE_KERNELS: Readonly<Record<string, RangeKernel>> = {
-  ...Object.fromEntries(descriptions().map((d) => [d.name, rangeKernel(d.name)])),
-  restrictAfterFirstSweep,
-  gaussSeidelBlock,
-};
+// Each generated kernel is emitted when first looked up (solvers/kernels/registry.ts says why); the
+// keys, and so the indices teams pass to their threads, are all there from the start, in order.
+const table: Record<string, RangeKernel> = {};
+for (const d of descriptions()) {
+  // The first look-up turns the getter into a plain property: later calls pay no getter.
+  const emit = (): RangeKernel => {
+    const k = rangeKernel(d.name);
+    Object.defineProperty(table, d.name, { value: k, enumerable: true, writable: false, configurable: false });
+    return k;
+  };
+  Object.defineProperty(table, d.name, { enumerable: true, configurable: true, get: emit });
+}
+table.restrictAfterFirstSweep = restrictAfterFirstSweep;
+table.gaussSeidelBlock = gaussSeidelBlock;
+export const RANGE_KERNELS: Readonly<Record<string, RangeKernel>> = table;
 export type RangeKernelName = string;
 
 // Teams (solvers/exec/team.ts) run these; their workers import this file for them.

@@ -4,15 +4,26 @@
 // vega/vega-lite (figures), gpu.js/webgpu (GPU backends), zarrita (.zarr outputs) or
 // cli-progress (a drawn bar). Checked by counting the files a real process loads, never by timing:
 // a preloaded module records every file the ES module loader resolves and every CommonJS require.
+// From the CLI bundle (scripts/bundle.mjs) a loaded chunk stands for the modules compiled into it,
+// which esbuild names in a `// path` comment before each: the same checks then hold per module.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { fpsolve } from './helpers/cli.js';
+import { fpsolve, ROOT } from './helpers/cli.js';
+import { bundleStaleness } from '../bin/bundle-entry.js';
 
-/** Runs `fpsolve args…` and returns the exit code and every file it loaded (paths, deduplicated). */
-function loadedBy(args: string[]): { code: number; stderr: string; files: string[] } {
+/** The modules esbuild compiled into a chunk of dist/bundle/ (paths relative to the repository). */
+function modulesOfChunk(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(/^\/\/ ((?:\.\.\/)*(?:[\w.@-]+\/)*?(?:dist|node_modules)\/\S+\.[cm]?js)$/gm)].map((m) => join(ROOT, m[1]!));
+}
+
+/**
+ * Runs `fpsolve args…` and returns the exit code, every file it loaded (paths, deduplicated; a
+ * bundle chunk's modules included) and the bundle chunks among them.
+ */
+function loadedBy(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stderr: string; files: string[]; chunks: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'fpsolve-startup-imports-'));
   const log = join(dir, 'loaded.log');
   writeFileSync(log, '');
@@ -40,9 +51,11 @@ Module._resolveFilename = function (...args) {
 };
 `,
   );
-  const r = fpsolve(args, { env: { NODE_OPTIONS: `--import ${pathToFileURL(join(dir, 'register.mjs')).href}` } });
-  const files = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean).map((u) => (u.startsWith('file:') ? new URL(u).pathname : u)))];
-  return { code: r.code ?? -1, stderr: r.stderr, files };
+  const r = fpsolve(args, { env: { NODE_OPTIONS: `--import ${pathToFileURL(join(dir, 'register.mjs')).href}`, ...env } });
+  const loaded = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean).map((u) => (u.startsWith('file:') ? new URL(u).pathname : u)))];
+  const chunks = loaded.filter((f) => f.startsWith(join(ROOT, 'dist', 'bundle') + '/'));
+  const files = [...new Set([...loaded, ...chunks.flatMap(modulesOfChunk)])];
+  return { code: r.code ?? -1, stderr: r.stderr, files, chunks };
 }
 
 /** The npm packages among the loaded files, with how many files of each. */
@@ -60,33 +73,65 @@ const NEVER_AT_START = ['vega', 'vega-lite', 'gpu.js', 'webgpu', 'gl', 'zarrita'
 const HEAVY_ENTRY = /node_modules\/(mathjs\/lib\/(esm|cjs)\/(index|number|entry\/\w+|factories\w*)\.js|ajv\/dist\/(ajv|core|compile\/index)\.js)$/;
 const SHORT_RUN = ['--set', 'time.end=0.01', '--set', 'time.reportEvery=0.01', '--no-gap'];
 
+/** Is dist/bundle/ the build of dist/ now? Off a fresh `npm run build` (a `tsc` alone), bin/fpsolve.js runs dist/ instead. */
+const bundleStale = bundleStaleness(ROOT);
+/** Both builds bin/fpsolve.js may run: the bundle (when fresh: CI builds it, so there it must be) and dist/ (FPSOLVE_BUNDLE=0). */
+const BUILDS: { name: string; env: NodeJS.ProcessEnv; skip: boolean }[] = [
+  { name: 'bundle', env: {}, skip: bundleStale !== null && !process.env.CI },
+  { name: 'dist', env: { FPSOLVE_BUNDLE: '0' }, skip: false },
+];
+
 describe('start-up loads only what the command needs', () => {
-  it('--version loads no command and no package but commander', () => {
+  it('--version loads nothing but the launcher: no package, no module of the CLI', () => {
     const r = loadedBy(['--version']);
     expect(r.code).toBe(0);
-    expect([...packages(r.files).keys()]).toEqual(['commander']);
-    expect(r.files.filter((f) => f.includes('/cli/commands/') && !f.endsWith('shared.js'))).toEqual([]);
+    expect([...packages(r.files).keys()]).toEqual([]);
+    expect(r.files.filter((f) => f.startsWith(ROOT) && !f.endsWith('/bin/fpsolve.js'))).toEqual([]);
   });
 
-  it('validate loads mathjs\'s parser only, ajv\'s runtime only, and none of the figure, GPU, Zarr or progress packages', () => {
-    const r = loadedBy(['validate', 'scenarios/pearson-1d.yaml']);
-    expect(r.code, r.stderr).toBe(0);
-    const pk = packages(r.files);
-    for (const p of NEVER_AT_START) expect(pk.has(p), p).toBe(false);
-    expect(r.files.filter((f) => HEAVY_ENTRY.test(f))).toEqual([]);
-    // The parser's factories and their helpers: about 45 files of mathjs's ~1000.
-    expect(pk.get('mathjs')).toBeGreaterThan(0);
-    expect(pk.get('mathjs')).toBeLessThan(80);
-    // Only the validate command's module, not every command's.
-    expect(r.files.filter((f) => /\/cli\/commands\/(run|gap|sweep|check|simulate|worker)\.js$/.test(f))).toEqual([]);
+  it.skipIf(BUILDS[0]!.skip)('bin/fpsolve.js runs the bundle while it is fresh, dist/ when told (FPSOLVE_BUNDLE=0)', () => {
+    expect(bundleStale, 'npm run build bundles the CLI').toBeNull();
+    const bundled = loadedBy(['validate', 'scenarios/pearson-1d.yaml']);
+    expect(bundled.code, bundled.stderr).toBe(0);
+    expect(bundled.chunks).toContain(join(ROOT, 'dist', 'bundle', 'main.js'));
+    // No module of ours is loaded from dist/src or dist/solvers beside the chunks (one module, one copy).
+    expect(bundled.files.filter((f) => /\/dist\/(src|solvers)\//.test(f) && !bundled.chunks.some((c) => modulesOfChunk(c).includes(f)))).toEqual([]);
+    const plain = loadedBy(['validate', 'scenarios/pearson-1d.yaml'], { FPSOLVE_BUNDLE: '0' });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.chunks).toEqual([]);
+    expect(plain.files).toContain(join(ROOT, 'dist', 'src', 'cli', 'main.js'));
   });
 
-  it('a 1-D run without figures loads none of them either', () => {
-    const r = loadedBy(['run', 'scenarios/pearson-1d.yaml', '-q', ...SHORT_RUN]);
+  describe.each(BUILDS)('from $name', ({ env, skip }) => {
+    it.skipIf(skip)('validate loads mathjs\'s parser only, ajv\'s runtime only, and none of the figure, GPU, Zarr or progress packages', () => {
+      const r = loadedBy(['validate', 'scenarios/pearson-1d.yaml'], env);
+      expect(r.code, r.stderr).toBe(0);
+      const pk = packages(r.files);
+      for (const p of NEVER_AT_START) expect(pk.has(p), p).toBe(false);
+      expect(r.files.filter((f) => HEAVY_ENTRY.test(f))).toEqual([]);
+      // The parser's factories and their helpers: about 45 files of mathjs's ~1000.
+      expect(pk.get('mathjs')).toBeGreaterThan(0);
+      expect(pk.get('mathjs')).toBeLessThan(80);
+      // Only the validate command's module, not every command's.
+      expect(r.files.filter((f) => /\/cli\/commands\/(run|gap|sweep|check|simulate|worker)\.js$/.test(f))).toEqual([]);
+    });
+
+    it.skipIf(skip)('a 1-D run without figures loads none of them either', () => {
+      const out = mkdtempSync(join(tmpdir(), 'fpsolve-startup-imports-run-'));
+      const r = loadedBy(['run', 'scenarios/pearson-1d.yaml', '-q', ...SHORT_RUN, '-o', out], env);
+      expect(r.code, r.stderr).toBe(0);
+      const pk = packages(r.files);
+      for (const p of NEVER_AT_START) expect(pk.has(p), p).toBe(false);
+      expect(r.files.filter((f) => HEAVY_ENTRY.test(f))).toEqual([]);
+    });
+
+  });
+
+  it('the record sees a package that is loaded when asked for (so the checks above can fail)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fpsolve-startup-imports-zarr-'));
+    const r = loadedBy(['run', 'scenarios/pearson-1d.yaml', '-q', ...SHORT_RUN, '--zarr', '-o', out]);
     expect(r.code, r.stderr).toBe(0);
-    const pk = packages(r.files);
-    for (const p of NEVER_AT_START) expect(pk.has(p), p).toBe(false);
-    expect(r.files.filter((f) => HEAVY_ENTRY.test(f))).toEqual([]);
+    expect(packages(r.files).get('zarrita')).toBeGreaterThan(0);
   });
 
   it('a sweep logged to a file (no terminal, no plots) draws no bar: no cli-progress, in it or its workers', () => {
@@ -95,12 +140,5 @@ describe('start-up loads only what the command needs', () => {
     expect(r.code, r.stderr).toBe(0);
     const pk = packages(r.files);
     for (const p of NEVER_AT_START) expect(pk.has(p), p).toBe(false);
-  });
-
-  it('the record sees a package that is loaded when asked for (so the checks above can fail)', () => {
-    const out = mkdtempSync(join(tmpdir(), 'fpsolve-startup-imports-zarr-'));
-    const r = loadedBy(['run', 'scenarios/pearson-1d.yaml', '-q', ...SHORT_RUN, '--zarr', '-o', out]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(packages(r.files).get('zarrita')).toBeGreaterThan(0);
   });
 });

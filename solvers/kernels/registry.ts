@@ -21,18 +21,23 @@ const wasmLookup: WasmLookup = (name, arrays) => {
 };
 
 const tables: Record<KernelBackend, Map<string, JsKernel>> = { js: new Map(), wasm: new Map() };
+const byName = new Map(ALL_KERNELS.map((d) => [d.name, d]));
 
-function build(backend: KernelBackend): Map<string, JsKernel> {
-  const t = tables[backend];
-  if (t.size === 0) for (const d of ALL_KERNELS) t.set(d.name, emitJs(d, backend === 'wasm' ? wasmLookup : undefined));
-  return t;
-}
-
-/** The kernel of an operation (`shifted`, `apply`, …; `dot`, `lincomb`, … with dim null). */
+/**
+ * The kernel of an operation (`shifted`, `apply`, …; `dot`, `lincomb`, … with dim null), emitted on
+ * first use: emitting and compiling all of them cost ~40–100 ms of every process's start-up, and a
+ * 1-D run uses a handful (#19.4). Emission is deterministic, so when it happens changes no bit.
+ */
 export function kernel(op: string, dim: number | null = null, backend: KernelBackend = 'wasm'): JsKernel {
   const name = dim === null ? op : `${op}${dim}`;
-  const k = build(backend).get(name);
-  if (!k) throw new Error(`no kernel ${name}`);
+  const t = tables[backend];
+  let k = t.get(name);
+  if (!k) {
+    const d = byName.get(name);
+    if (!d) throw new Error(`no kernel ${name}`);
+    k = emitJs(d, backend === 'wasm' ? wasmLookup : undefined);
+    t.set(name, k);
+  }
   return k;
 }
 

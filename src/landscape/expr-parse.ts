@@ -13,14 +13,13 @@
  * trees to its own IR), so those are handed an object that throws on any use, rather than loading
  * the functions.
  *
- * mathjs's package exports do not expose the factory files, so they are required by path from the
- * installed package, from its CommonJS build: Node 20 loads a CommonJS file at about half the cost of
- * an ES module, and these are some 45 small files. Should a mathjs release move them, the full
+ * How the factory files are found is mathjs-factories.ts's business (required by path from the
+ * installed mathjs, or compiled into the CLI bundle). Should a mathjs release move them, the full
  * `mathjs/number` parser is used instead: slower start-up, same trees.
  */
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { MathNode } from 'mathjs';
+import { loadFactory as load } from './mathjs-factories.js';
 
 export type ParseFunction = (expr: string) => MathNode;
 
@@ -28,10 +27,6 @@ const NODE_CLASSES = [
   'AccessorNode', 'ArrayNode', 'AssignmentNode', 'BlockNode', 'ConditionalNode', 'ConstantNode', 'FunctionAssignmentNode',
   'IndexNode', 'ObjectNode', 'OperatorNode', 'ParenthesisNode', 'RangeNode', 'RelationalNode',
 ] as const;
-
-/** A mathjs factory: a function of its dependencies. */
-type Factory = (deps: Record<string, unknown>) => unknown;
-type FactoryModule = Record<string, Factory>;
 
 /** What compile/evaluate-only dependencies are given: any use is a bug in fpsolve, said plainly. */
 const COMPILE_ONLY = new Proxy(
@@ -47,9 +42,6 @@ const COMPILE_ONLY = new Proxy(
 );
 
 function buildParser(): ParseFunction {
-  const require = createRequire(import.meta.url);
-  const cjs = join(dirname(require.resolve('mathjs/package.json')), 'lib', 'cjs');
-  const load = (file: string): FactoryModule => require(join(cjs, file)) as FactoryModule;
   const config = { ...(load('core/config.js').DEFAULT_CONFIG as unknown as Record<string, unknown>) };
   const typed = load('core/function/typed.js').createTyped!({});
   const number = load('type/number.js').createNumber!({ typed });
@@ -59,7 +51,7 @@ function buildParser(): ParseFunction {
   const SymbolNode = load('expression/node/SymbolNode.js').createSymbolNode!({ ...unused, Node });
   const FunctionNode = load('expression/node/FunctionNode.js').createFunctionNode!({ ...unused, Node, SymbolNode });
   const nodes: Record<string, unknown> = { SymbolNode, FunctionNode };
-  for (const name of NODE_CLASSES) nodes[name] = load(`expression/node/${name}.js`)[`create${name}`]!({ ...unused, typed, Node });
+  for (const name of NODE_CLASSES) nodes[name] = load(`expression/node/${name}.js` as const)[`create${name}`]!({ ...unused, typed, Node });
   return load('expression/parse.js').createParse!({ typed, numeric, config, ...nodes }) as ParseFunction;
 }
 

@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+/**
+ * The CLI as a few ES modules (dist/bundle/), made by esbuild from tsc's output in dist/ (issue
+ * #19.4). bin/fpsolve.js runs dist/bundle/main.js when this build is fresh, dist/src/cli/main.js
+ * otherwise.
+ *
+ * Why: a `validate` from dist/ resolves, reads and compiles some 220 files (77 of ours, 73 of
+ * yaml's ESM build, commander, ndarray…); resolution and per-file compilation were ~40 % of its
+ * time. Bundled, a command loads main.js, its own chunk and the chunks it shares with others
+ * (code splitting on src/cli/main.ts's per-command `import()`s), so `--help` aside no process
+ * loads another command's code.
+ *
+ * What stays outside the bundle, loaded from node_modules or dist/ as before:
+ * - packages not in BUNDLED (vega, zarrita, gpu.js, webgpu, cli-progress, …): they are imported
+ *   lazily where needed, some are optional peers, some are native; and ajv's runtime helpers,
+ *   which the precompiled validators (dist/schema/*.validate.cjs) require by path. mathjs's parser
+ *   files are compiled in through a static table (mathjsFactoryTable below).
+ * - worker threads and child processes: a kernel thread (solvers/exec/team-worker.js) imports the
+ *   kernel table file the team names, and the WebGPU probe imports solvers/backend/select.js in a
+ *   child. Both name files by `import.meta.url`, which inside a chunk would be the chunk's URL. So
+ *   every `import.meta.url` of a bundled module is rewritten to the URL of its dist/ twin (the
+ *   chunks sit in one folder, so the relative path is fixed, whatever the install location): the
+ *   threads then run the dist/ files built from the very same sources, as they do without the
+ *   bundle, and packageRoot()/createRequire see the paths they always saw.
+ *
+ * A bundle older than its inputs would run code that is not the build of the sources. The build
+ * writes dist/bundle/manifest.json last, listing every input file with its size and mtime;
+ * bin/fpsolve.js uses the bundle only while all of them match (a `tsc` alone, as the team's quick
+ * build does, makes it fall back to dist/). Linked source maps (chained through tsc's maps to the
+ * .ts sources) make FPSOLVE_DEBUG stack traces name our files; the npm package ships no maps.
+ *
+ *   node scripts/bundle.mjs        (after tsc and schema-precompile; `npm run build` runs all three)
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { dirname, join, relative, sep } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const dist = join(root, 'dist');
+const outdir = join(dist, 'bundle');
+const MANIFEST = join(outdir, 'manifest.json');
+
+/**
+ * Packages compiled into the chunks: pure JavaScript that every command loads at start-up. Any
+ * other package stays an import resolved from node_modules at run time, so a new dependency
+ * behaves as it does from dist/ until it is listed here.
+ */
+const BUNDLED = new Set(['commander', 'yaml', 'ndarray', 'ndarray-ops']);
+
+const packageOf = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+const posix = (p) => p.split(sep).join('/');
+const ours = (file) => file.startsWith(dist + sep) && !file.includes(`${sep}node_modules${sep}`);
+
+const MATHJS_FACTORIES = join(dist, 'src', 'landscape', 'mathjs-factories.js');
+
+/**
+ * src/landscape/mathjs-factories.ts as a static table of its FACTORY_FILES, so that esbuild compiles
+ * mathjs's factory files into the bundle (that module's header says why). Undefined when a file is
+ * missing (a mathjs release that moved them): the module is then bundled as it is, requiring them
+ * at run time, and expr-parse.ts falls back to `mathjs/number` as it does from dist/.
+ */
+async function mathjsFactoryTable() {
+  const { FACTORY_FILES } = await import(pathToFileURL(MATHJS_FACTORIES).href);
+  const cjs = join(dirname(createRequire(join(root, 'package.json')).resolve('mathjs/package.json')), 'lib', 'cjs');
+  const paths = FACTORY_FILES.map((f) => join(cjs, f));
+  if (!paths.every((p) => existsSync(p))) return undefined;
+  return [
+    ...paths.map((p, i) => `import * as f${i} from ${JSON.stringify(p)};`),
+    `const TABLE = { ${FACTORY_FILES.map((f, i) => `${JSON.stringify(f)}: f${i}`).join(', ')} };`,
+    'export const FACTORY_FILES = Object.keys(TABLE);',
+    'export function loadFactory(file) {',
+    '  const m = TABLE[file];',
+    "  if (m === undefined) throw new Error(`mathjs factory ${file} is not in the CLI bundle (src/landscape/mathjs-factories.ts FACTORY_FILES)`);",
+    '  return m;',
+    '}',
+  ].join('\n');
+}
+
+/** Our modules: `import.meta.url` → the URL of the module's dist/ twin (see the header). */
+const distTwinUrls = {
+  name: 'dist-twin-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /\.js$/ }, async (args) => {
+      if (!ours(args.path)) return undefined;
+      if (args.path === MATHJS_FACTORIES) {
+        const contents = await mathjsFactoryTable();
+        if (contents) return { contents, loader: 'js', resolveDir: dirname(args.path) };
+      }
+      let text = readFileSync(args.path, 'utf8');
+      if (text.includes('import.meta.url')) {
+        const rel = posix(relative(outdir, args.path));
+        text = text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
+      }
+      // tsc's map, inlined with absolute sources: esbuild then chains it, so the bundle's maps name
+      // the .ts files rather than dist/'s .js (the lines edited above keep their mappings' lines).
+      const mapFile = `${args.path}.map`;
+      if (existsSync(mapFile)) {
+        const map = JSON.parse(readFileSync(mapFile, 'utf8'));
+        map.sources = map.sources.map((s) => posix(join(dirname(args.path), s)));
+        map.sourceRoot = '';
+        text = text.replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n') + `//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
+      }
+      return { contents: text, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
+/** Bare imports from our modules: compiled in only when in BUNDLED. */
+const externals = {
+  name: 'externals',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (isBuiltin(args.path)) return { path: args.path, external: true };
+      if (!ours(args.importer)) return undefined;
+      return BUNDLED.has(packageOf(args.path)) ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
+let esbuild;
+try {
+  esbuild = await import('esbuild');
+} catch {
+  process.stderr.write('fpsolve: esbuild is not installed (npm ci installs it); no bundle built, bin/fpsolve.js runs dist/\n');
+  rmSync(MANIFEST, { force: true });
+  process.exit(0);
+}
+
+// Whatever happens below, an old manifest must not vouch for a half-written bundle.
+rmSync(MANIFEST, { force: true });
+const result = await esbuild.build({
+  entryPoints: { main: join(dist, 'src', 'cli', 'main.js') },
+  absWorkingDir: root,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outdir,
+  entryNames: '[name]',
+  chunkNames: '[name]-[hash]',
+  sourcemap: 'linked',
+  sourcesContent: false,
+  charset: 'utf8',
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+  write: false,
+  // Bundled CommonJS packages (commander, ndarray) require Node built-ins; an ES module has no `require`.
+  banner: { js: "import { createRequire as __fpsolveCreateRequire } from 'node:module';\nconst require = __fpsolveCreateRequire(import.meta.url);" },
+  plugins: [externals, distTwinUrls],
+});
+
+// Chunks are named by content hash: clear the old ones so that dist/bundle holds one build.
+mkdirSync(outdir, { recursive: true });
+const keep = new Set(result.outputFiles.map((f) => f.path));
+for (const name of readdirSync(outdir)) if (!keep.has(join(outdir, name))) rmSync(join(outdir, name), { force: true });
+for (const f of result.outputFiles) {
+  const tmp = `${f.path}.tmp-${process.pid}`;
+  writeFileSync(tmp, f.contents);
+  renameSync(tmp, f.path);
+}
+
+// A package's files are vouched for by its package.json (npm rewrites it on every install of it):
+// fewer files for bin/fpsolve.js to stat on each start.
+const packageJsonOf = (p) => {
+  const m = /^(.*[\\/]node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(p);
+  return m ? join(m[1], 'package.json') : p;
+};
+const inputs = [...new Set(Object.keys(result.metafile.inputs).map((p) => packageJsonOf(join(root, p))))]
+  .filter((p) => existsSync(p))
+  .sort()
+  .map((p) => {
+    const st = statSync(p);
+    return [posix(relative(root, p)), st.size, st.mtimeMs];
+  });
+writeFileSync(`${MANIFEST}.tmp-${process.pid}`, JSON.stringify({ esbuild: esbuild.version, inputs }) + '\n');
+renameSync(`${MANIFEST}.tmp-${process.pid}`, MANIFEST);
+const chunks = result.outputFiles.filter((f) => f.path.endsWith('.js'));
+process.stderr.write(`fpsolve: bundled ${inputs.length} files into ${chunks.length} chunks in ${posix(relative(root, outdir))}/\n`);
