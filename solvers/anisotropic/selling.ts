@@ -40,7 +40,7 @@ const MAX_COMPONENT = 1 << 12;
  * Decomposes the symmetric d×d matrix m (row-major) into out. `maxIter` bounds the flips; the
  * result is flagged not converged when it is reached or a superbase vector grows too long.
  */
-export function selling(dim: number, m: ArrayLike<number>, out: SellingResult, maxIter = 200): SellingResult {
+export function selling(dim: number, m: ArrayLike<number>, out: SellingResult, maxIter = 200, maxComponent = MAX_COMPONENT): SellingResult {
   if (dim === 1) {
     out.count = 1;
     out.offsets[0] = 1;
@@ -48,15 +48,22 @@ export function selling(dim: number, m: ArrayLike<number>, out: SellingResult, m
     out.converged = true;
     return out;
   }
-  return dim === 2 ? selling2(m, out, maxIter) : selling3(m, out, maxIter);
+  return dim === 2 ? selling2(m, out, maxIter, maxComponent) : selling3(m, out, maxIter, maxComponent);
 }
 
-function selling2(m: ArrayLike<number>, out: SellingResult, maxIter: number): SellingResult {
+// Superbase scratch: one decomposition per cell, and the bisection of the relaxation runs many.
+const sb2 = new Int32Array(6);
+const sb3 = new Int32Array(12);
+const START2 = [1, 0, 0, 1, -1, -1];
+const START3 = [1, 0, 0, 0, 1, 0, 0, 0, 1, -1, -1, -1];
+
+function selling2(m: ArrayLike<number>, out: SellingResult, maxIter: number, maxComponent: number): SellingResult {
   const a = m[0];
   const b = m[1];
   const c = m[3];
   // e_0, e_1, e_2 as (x, y) pairs.
-  const e = [1, 0, 0, 1, -1, -1];
+  const e = sb2;
+  e.set(START2);
   const q = (i: number, j: number): number => e[2 * i] * (a * e[2 * j] + b * e[2 * j + 1]) + e[2 * i + 1] * (b * e[2 * j] + c * e[2 * j + 1]);
   let converged = false;
   for (let it = 0; it < maxIter && !converged; it++) {
@@ -73,7 +80,7 @@ function selling2(m: ArrayLike<number>, out: SellingResult, maxIter: number): Se
           e[2 * i + t] = -e[2 * i + t];
         }
         converged = false;
-        if (Math.abs(e[2 * k]) > MAX_COMPONENT || Math.abs(e[2 * k + 1]) > MAX_COMPONENT) {
+        if (Math.abs(e[2 * k]) > maxComponent || Math.abs(e[2 * k + 1]) > maxComponent) {
           it = maxIter;
           break;
         }
@@ -95,8 +102,9 @@ function selling2(m: ArrayLike<number>, out: SellingResult, maxIter: number): Se
   return out;
 }
 
-function selling3(m: ArrayLike<number>, out: SellingResult, maxIter: number): SellingResult {
-  const e = [1, 0, 0, 0, 1, 0, 0, 0, 1, -1, -1, -1];
+function selling3(m: ArrayLike<number>, out: SellingResult, maxIter: number, maxComponent: number): SellingResult {
+  const e = sb3;
+  e.set(START3);
   const q = (i: number, j: number): number => {
     let s = 0;
     for (let r = 0; r < 3; r++) {
@@ -118,7 +126,7 @@ function selling3(m: ArrayLike<number>, out: SellingResult, maxIter: number): Se
             if (k === i || k === j) continue;
             for (let t = 0; t < 3; t++) {
               e[3 * k + t] += e[3 * i + t];
-              if (Math.abs(e[3 * k + t]) > MAX_COMPONENT) {
+              if (Math.abs(e[3 * k + t]) > maxComponent) {
                 it = maxIter;
                 converged = false;
                 break outer;
