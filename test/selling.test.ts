@@ -12,7 +12,7 @@ import { canonicalOffset, selling, sellingScratch } from '../solvers/anisotropic
 
 /** Q diag(λ) Qᵀ with Q from Givens rotations by the given angles (1 angle in 2-D, 3 in 3-D). */
 function spd(d: number, angles: number[], logLam: number[]): number[] {
-  const q = Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? 1 : 0));
+  const q: number[] = Array.from({ length: d * d }, (_, k) => (k % (d + 1) === 0 ? 1 : 0));
   const planes = d === 2 ? [[0, 1]] : [[0, 1], [1, 2], [0, 2]];
   planes.forEach(([p, r], t) => {
     const c = Math.cos(angles[t]);

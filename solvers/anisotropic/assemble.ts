@@ -211,15 +211,17 @@ export function assembleGenerator(grid: Grid, field: DiffusionField, gradF: Grad
   // Axis offsets carry the upwind transport.
   if (upwindCells > 0) for (let a = 0; a < d; a++) used[a] = 1;
 
+  // Cell weights per used offset, gathered in one pass over the slots.
+  const slot = new Int32Array(table.list.length).fill(-1);
+  let nUsed = 0;
+  for (let p = 0; p < table.list.length; p++) if (used[p]) slot[p] = nUsed++;
+  const wcells = Array.from({ length: nUsed }, () => new Float64Array(N));
+  for (let k = 0; k < slotIdx.length; k++) if (slotIdx[k] >= 0) wcells[slot[slotIdx[k]]][Math.floor(k / S)] += slotW[k];
   const pairs: OffsetRates[] = [];
-  const wcell = new Float64Array(N);
   for (let p = 0; p < table.list.length; p++) {
     if (!used[p]) continue;
     const e = table.list[p];
-    wcell.fill(0);
-    for (let i = 0; i < N; i++) {
-      for (let s = 0; s < S; s++) if (slotIdx[i * S + s] === p) wcell[i] += slotW[i * S + s];
-    }
+    const wcell = wcells[slot[p]];
     const up = new Float64Array(N);
     const down = new Float64Array(N);
     const axis = e.reduce((s, v) => s + Math.abs(v), 0) === 1 ? e.findIndex((v) => v !== 0) : -1;

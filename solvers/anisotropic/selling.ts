@@ -64,21 +64,27 @@ function selling2(m: ArrayLike<number>, out: SellingResult, maxIter: number, max
   // e_0, e_1, e_2 as (x, y) pairs.
   const e = sb2;
   e.set(START2);
-  const q = (i: number, j: number): number => e[2 * i] * (a * e[2 * j] + b * e[2 * j + 1]) + e[2 * i + 1] * (b * e[2 * j] + c * e[2 * j + 1]);
   let converged = false;
   for (let it = 0; it < maxIter && !converged; it++) {
     converged = true;
     for (let p = 0; p < 3; p++) {
       const i = p === 2 ? 1 : 0;
       const j = p === 0 ? 1 : 2;
-      const k = 3 - i - j;
-      const s = q(i, j);
-      if (s > FLIP_TOL * Math.sqrt(Math.max(0, q(i, i) * q(j, j)))) {
+      const xi = e[2 * i];
+      const yi = e[2 * i + 1];
+      const xj = e[2 * j];
+      const yj = e[2 * j + 1];
+      const s = xi * (a * xj + b * yj) + yi * (b * xj + c * yj);
+      if (!(s > 0)) continue;
+      const qi = xi * (a * xi + b * yi) + yi * (b * xi + c * yi);
+      const qj = xj * (a * xj + b * yj) + yj * (b * xj + c * yj);
+      if (s > FLIP_TOL * Math.sqrt(Math.max(0, qi * qj))) {
         // (e_i, e_j, e_k) ← (−e_i, e_j, e_i − e_j): still a superbase, with Σ⟨e,De⟩ lower by 4s.
-        for (let t = 0; t < 2; t++) {
-          e[2 * k + t] = e[2 * i + t] - e[2 * j + t];
-          e[2 * i + t] = -e[2 * i + t];
-        }
+        const k = 3 - i - j;
+        e[2 * k] = xi - xj;
+        e[2 * k + 1] = yi - yj;
+        e[2 * i] = -xi;
+        e[2 * i + 1] = -yi;
         converged = false;
         if (Math.abs(e[2 * k]) > maxComponent || Math.abs(e[2 * k + 1]) > maxComponent) {
           it = maxIter;
@@ -87,17 +93,19 @@ function selling2(m: ArrayLike<number>, out: SellingResult, maxIter: number, max
       }
     }
   }
-  let n = 0;
   for (let k = 0; k < 3; k++) {
     const i = k === 0 ? 1 : 0;
     const j = k === 2 ? 1 : 2;
-    const w = -q(i, j);
-    out.offsets[2 * n] = -e[2 * k + 1];
-    out.offsets[2 * n + 1] = e[2 * k];
-    out.weights[n] = w > 0 ? w : 0;
-    n++;
+    const xi = e[2 * i];
+    const yi = e[2 * i + 1];
+    const xj = e[2 * j];
+    const yj = e[2 * j + 1];
+    const w = -(xi * (a * xj + b * yj) + yi * (b * xj + c * yj));
+    out.offsets[2 * k] = -e[2 * k + 1];
+    out.offsets[2 * k + 1] = e[2 * k];
+    out.weights[k] = w > 0 ? w : 0;
   }
-  out.count = n;
+  out.count = 3;
   out.converged = converged;
   return out;
 }
@@ -120,7 +128,7 @@ function selling3(m: ArrayLike<number>, out: SellingResult, maxIter: number, max
     outer: for (let i = 0; i < 4; i++) {
       for (let j = i + 1; j < 4; j++) {
         const s = q(i, j);
-        if (s > FLIP_TOL * Math.sqrt(Math.max(0, q(i, i) * q(j, j)))) {
+        if (s > 0 && s > FLIP_TOL * Math.sqrt(Math.max(0, q(i, i) * q(j, j)))) {
           // (e_i, e_j, e_k, e_l) ← (−e_i, e_j, e_k + e_i, e_l + e_i).
           for (let k = 0; k < 4; k++) {
             if (k === i || k === j) continue;
