@@ -322,47 +322,68 @@ export function forwardMatrix(grid: Grid, pairs: readonly OffsetRates[]): Csr {
   slots.sort((a, b) => a.step - b.step);
   const nS = slots.length;
   const steps = Int32Array.from(slots.map((s) => s.step));
-  const vec = Int32Array.from(slots.flatMap((s) => s.vec));
-  const inBox = (idx: Int32Array, t: number): boolean => {
+  const kind = Int8Array.from(slots.map((s) => s.kind));
+  // Slot t is in the box for row index idx iff lo[t·d + a] ≤ idx[a] < hi[t·d + a] on every axis.
+  const lo = new Int32Array(nS * d);
+  const hi = new Int32Array(nS * d);
+  slots.forEach((s, t) => {
     for (let a = 0; a < d; a++) {
-      const v = idx[a] + vec[t * d + a];
-      if (v < 0 || v >= grid.n[a]) return false;
+      lo[t * d + a] = Math.max(0, -s.vec[a]);
+      hi[t * d + a] = grid.n[a] - Math.max(0, s.vec[a]);
     }
-    return true;
-  };
-  const rowPtr = new Int32Array(N + 1);
+  });
+  const ups = slots.map((s) => (s.p >= 0 ? pairs[s.p].up : null));
+  const downs = slots.map((s) => (s.p >= 0 ? pairs[s.p].down : null));
   const idx = new Int32Array(d);
+  const valid = new Uint8Array(nS);
+  // The validity of every slot for the current row; returns how many are valid.
+  const mark = (): number => {
+    let cnt = 0;
+    for (let t = 0; t < nS; t++) {
+      let ok = 1;
+      for (let a = 0; a < d; a++) {
+        const v = idx[a];
+        if (v < lo[t * d + a] || v >= hi[t * d + a]) {
+          ok = 0;
+          break;
+        }
+      }
+      valid[t] = ok;
+      cnt += ok;
+    }
+    return cnt;
+  };
   const next = (): void => {
     for (let a = d - 1; a >= 0; a--) {
       if (++idx[a] < grid.n[a]) return;
       idx[a] = 0;
     }
   };
+  const rowPtr = new Int32Array(N + 1);
   for (let i = 0; i < N; i++) {
-    let cnt = 0;
-    for (let t = 0; t < nS; t++) if (inBox(idx, t)) cnt++;
-    rowPtr[i + 1] = rowPtr[i] + cnt;
+    rowPtr[i + 1] = rowPtr[i] + mark();
     next();
   }
   const col = new Int32Array(rowPtr[N]);
   const val = new Float64Array(rowPtr[N]);
   idx.fill(0);
   for (let i = 0; i < N; i++) {
+    mark();
     let k = rowPtr[i];
     let diagAt = -1;
     let out = 0;
     for (let t = 0; t < nS; t++) {
-      if (!inBox(idx, t)) continue;
-      const s = slots[t];
-      col[k] = i + steps[t];
-      if (s.kind === 0) diagAt = k;
-      else if (s.kind === 1) {
-        // Neighbour below (i − e): jumps i − e → i at up[i − e]; i's own jumps to i − e at down[i − e].
-        val[k] = pairs[s.p].up[i + steps[t]];
-        out += pairs[s.p].down[i + steps[t]];
+      if (!valid[t]) continue;
+      const j = i + steps[t];
+      col[k] = j;
+      if (kind[t] === 0) diagAt = k;
+      else if (kind[t] === 1) {
+        // Neighbour below (j = i − e): jumps j → i at up[j]; i's own jumps to j at down[j].
+        val[k] = ups[t]![j];
+        out += downs[t]![j];
       } else {
-        val[k] = pairs[s.p].down[i];
-        out += pairs[s.p].up[i];
+        val[k] = downs[t]![i];
+        out += ups[t]![i];
       }
       k++;
     }
