@@ -4,8 +4,8 @@
  * - the exact reduction: the reversible problem's scheme written as offset rates applies the same
  *   A as FvOperator's fused kernel (applyA), in 1-D, 2-D and 3-D;
  * - D = D(f)·I given as a matrix field: axis offsets only, and a steady state that converges at
- *   order 2 to the reversible π = f^−α (oracles.md §1 Pearson's density form; here on a box, π is
- *   known in closed form for any f: design.md §1 table, multiplicative row);
+ *   order 2 to the reversible π = f^−α (oracles.md, notation: "Multiplicative model … invariant
+ *   density π ∝ f^−α", which holds on a box with reflecting walls for any f > 0: design.md §1);
  * - monotonicity and conservation for random fields, including rank-1 and zero D: off-diagonals
  *   ≥ 0, columns summing to 0, Σ(Aρ) = 0;
  * - no diffusion silently dropped: the rates of a constant field reconstruct D + δ·tr(D)·I with the

@@ -337,7 +337,16 @@ export function forwardMatrix(grid: Grid, pairs: readonly OffsetRates[]): Csr {
   const idx = new Int32Array(d);
   const valid = new Uint8Array(nS);
   // The validity of every slot for the current row; returns how many are valid.
+  // Rows at least `reach` cells from every wall have every slot in the box.
+  const reach = new Int32Array(d);
+  for (const sl of slots) for (let a = 0; a < d; a++) reach[a] = Math.max(reach[a], Math.abs(sl.vec[a]));
   const mark = (): number => {
+    let inner = true;
+    for (let a = 0; a < d; a++) if (idx[a] < reach[a] || idx[a] >= grid.n[a] - reach[a]) inner = false;
+    if (inner) {
+      valid.fill(1);
+      return nS;
+    }
     let cnt = 0;
     for (let t = 0; t < nS; t++) {
       let ok = 1;
