@@ -45,6 +45,8 @@ export interface ModesOptions {
   /** Use the n-D solver even in 1-D (for cross-checks). */
   forceIterative?: boolean;
   maxOuter?: number;
+  /** n-D: extra start vectors for the block (SubspaceOptions.startVectors, e.g. √π times basin indicators). */
+  startVectors?: readonly Float64Array[];
 }
 
 /** 1-D: bisection on the bidiagonal factor (exact to high relative accuracy); n-D: shift-invert subspace iteration. */
@@ -65,7 +67,7 @@ export function* generatorModesSteps(op: FvOperator, o: ModesOptions): Steps<Gen
       check: null,
     };
   }
-  const r = yield* shiftInvertSteps(op, { modes: o.modes, tol: o.tol, preconditioner: o.preconditioner, maxOuter: o.maxOuter });
+  const r = yield* shiftInvertSteps(op, { modes: o.modes, tol: o.tol, preconditioner: o.preconditioner, maxOuter: o.maxOuter, startVectors: o.startVectors });
   const c = r.check;
   const checkText = c
     ? `; final check: inverse iteration from a random vector on the complement of the converged modes reached Rayleigh quotient ${c.rayleigh.toPrecision(6)} ≥ λ${o.modes} in ${c.solves} solves`

@@ -54,6 +54,15 @@ export interface SubspaceOptions {
   maxInner?: number;
   /** Seed of the random parts of the start block and of the final check (default 2024). */
   seed?: number;
+  /**
+   * Extra start vectors (symmetric form, any norm), put in the basis before the parity start
+   * block, which they add to and never replace (so no parity class loses its start vector). For a
+   * metastable landscape √π times the indicator of each basin of attraction: its slow modes are
+   * close to combinations of those, so the first Rayleigh–Ritz step already holds λ₁ to a
+   * small residual and the shift-invert solves only polish it (512² double well: 26 → 4 CG
+   * iterations for λ₁). Vectors in the span of √π and of the ones before are dropped.
+   */
+  startVectors?: readonly Float64Array[];
 }
 
 export interface FinalCheck {
@@ -89,6 +98,8 @@ export interface SubspaceResult {
 const EPS = 2 ** -52;
 /** Inverse-iteration steps of the final check at most (it stops earlier once its Rayleigh quotient settles). */
 const MAX_CHECK_SOLVES = 12;
+/** Solves of the final check at least before its Rayleigh quotient may count as settled (a missed mode grows at each). */
+const MIN_CHECK_SOLVES = 3;
 /** Final checks per solve at most: each one that finds a lower mode resumes the iteration. */
 const MAX_CHECKS = 4;
 /**
@@ -100,6 +111,12 @@ const MAX_CHECKS = 4;
 const CHECK_TOL = 1e-2;
 /** Relative residual of the guard vectors' solves (see the solve loop). */
 const GUARD_TOL = 1e-1;
+/** Correction solves that would need a relative residual below this go direct when separated (see the solve loop). */
+const DIRECT_BELOW = 1e-3;
+/** θ_j / θ_{j+1} below this counts as separated: one direct inverse-iteration step gains more than a tight correction solve. */
+const SEPARATED = 1e-2;
+/** Relative residual of a direct inverse-iteration solve. */
+const DIRECT_TOL = 1e-2;
 
 /** Deterministic pseudo-random numbers in [−0.5, 0.5) (start vectors must not depend on the run). */
 function lcg(seed: number): () => number {
@@ -442,6 +459,11 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     return true;
   };
   yield;
+  for (const v of opts.startVectors ?? []) {
+    if (v.length !== n) throw new RangeError(`start vector of length ${v.length} for ${n} cells`);
+    addVector(Float64Array.from(v));
+    yield;
+  }
   const starts = new StartBlock(op, b, seed);
   for (let j = 0; j < b; j++) {
     addVector(starts.next());
@@ -462,34 +484,64 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   /** Inverse iteration from a fresh random vector on the complement of the k claimed modes. */
   function* finalCheck(claimed: readonly Float64Array[], thetaK: number, boundK: number): Steps<{ result: FinalCheck; x: Float64Array }> {
     const rnd = lcg(seed + 7919 * (checks + 1));
-    let x = Float64Array.from(op.sqrtPi, (v) => v * rnd());
+    const sqrtPi = op.sqrtPi;
+    let x: Float64Array = new Float64Array(n);
+    for (let i = 0; i < n; i++) x[i] = sqrtPi[i] * rnd();
+    const against = [s, ...claimed];
     let rq = Infinity;
     let solves = 0;
     let foundLower = false;
     const gx = new Float64Array(A.faceCount);
     const threshold = thetaK - Math.max(boundK, 1e-6 * thetaK);
+    // Rayleigh–Ritz over all the check's iterates (not only the last): every vector of their span
+    // is on the complement of the claimed modes, so its smallest Ritz value is ≥ λ_{k+1} unless a
+    // mode was missed, as for the last iterate alone, but it settles in fewer solves (Krylov
+    // rather than power convergence; 512² double well: 4 solves instead of 7 to 0.1 %), and a
+    // missed mode's component is amplified at least as much as by the plain iteration.
+    const W: Float64Array[] = [];
+    const GW: Float64Array[] = [];
+    const HW: number[][] = [];
     while (solves < MAX_CHECK_SOLVES) {
-      orthogonalize(x, claimed);
+      orthogonalizeCgs2(x, against);
       if (!(normalize(x) > 0)) break;
       // Warm start from x/ρ (x is near an eigenvector of Rayleigh quotient ρ once the check
       // settles), stopping at ‖r‖ ≤ CHECK_TOL·‖x‖ = CHECK_TOL: the same accuracy as a cold start
       // to a relative CHECK_TOL, in fewer iterations as the iteration settles.
-      const next = Number.isFinite(rq) && rq > 0 ? Float64Array.from(x, (v) => v / rq) : new Float64Array(n);
+      const next = new Float64Array(n);
+      if (Number.isFinite(rq) && rq > 0) for (let i = 0; i < n; i++) next[i] = x[i] / rq;
       yield* pcg.solveSteps(x, next, 0, CHECK_TOL, maxInner);
       solves++;
-      orthogonalize(next, claimed);
-      const nn = normalize(next);
-      if (!(nn > 0) || !Number.isFinite(nn)) break;
-      x = next;
-      A.grad(x, gx);
+      orthogonalizeCgs2(next, against);
+      const before = normalize(next);
+      if (!(before > 0) || !Number.isFinite(before)) break;
+      // Only solved iterates enter the span: the random start's Rayleigh quotient is of order ‖S‖,
+      // and its round-off in the small Ritz matrix could hide a tiny missed eigenvalue.
+      orthogonalizeCgs2(next, W);
+      const after = normalize(next);
+      if (after > 1e-8) {
+        const gw = new Float64Array(A.faceCount);
+        A.grad(next, gw);
+        const row = GW.map((g) => A.form(g, gw));
+        for (let j = 0; j < HW.length; j++) HW[j].push(row[j]);
+        HW.push([...row, A.form(gw, gw)]);
+        W.push(next);
+        GW.push(gw);
+      }
+      // The lowest Ritz vector, its Rayleigh quotient through its own face differences (accurate
+      // relative to itself, unlike the small Ritz matrix's eigenvalue next to larger entries).
+      const y = combine(W, symmetricEigen(HW).vectors[0], n);
+      orthogonalizeCgs2(y, against);
+      if (!(normalize(y) > 0)) break;
+      A.grad(y, gx);
       const q = A.form(gx, gx);
-      const settled = Math.abs(q - rq) <= 1e-3 * q;
+      const settled = solves >= MIN_CHECK_SOLVES && Math.abs(q - rq) <= 1e-3 * q;
       rq = q;
+      x = y;
       if (rq < threshold) {
         foundLower = true;
         break;
       }
-      if (settled) break;
+      if (settled || !(after > 1e-8)) break;
     }
     return { result: { rayleigh: rq, solves, foundLower }, x };
   }
@@ -561,14 +613,27 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
       // Inverse iteration from y: x = (−S)⁺y = y/θ − (−S)⁺r/θ. y/θ is already in the basis, so
       // only the correction δ = (−S)⁺(−r/θ) is new; solving for it from zero avoids the
       // cancellation of adding a tiny correction to a huge y/θ when the gap is tiny.
-      const rhs = correctionRhs(A, ritz[j], gRitz[j], values[j] > 0 ? values[j] : 1);
       const x = new Float64Array(n);
       // Reduce the correction's residual as far as the eigen-residual still has to fall (an
       // inexact solve shrinks the eigen-residual by about the same factor), within [1e-6, 0.1].
       // The guard vectors beyond k only keep the block's edge away from the wanted modes and give
       // the Ritz gap: a loose solve (one or two multigrid-preconditioned iterations) does that.
       const relTol = j < k ? Math.min(0.1, Math.max(1e-6, (0.3 * target[j]) / Math.max(residuals[j], 1e-300))) : GUARD_TOL;
-      yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner);
+      const next = j + 1 < all.length ? all[j + 1] : Infinity;
+      if (j < k && relTol < DIRECT_BELOW && values[j] > 0 && values[j] < SEPARATED * next) {
+        // Far from converged and well separated from the Ritz value above (a metastable λ₁):
+        // plain inverse iteration x = (−S)⁺y. A solve error with residual τ‖y‖ turns the
+        // direction by at most ~τ·θ_j/θ_{j+1} (its parts along the higher modes are divided by
+        // their eigenvalues, the part along the wanted mode only rescales x), so a loose solve
+        // does what the correction form needs a tight one for: from the basin start of the 512²
+        // double well (eigen-residual 3.5e3·θ) 5 CG iterations instead of 17. The huge y/θ and
+        // the cancellation the correction form avoids only matter near convergence, where the
+        // residual test below DIRECT_BELOW sends the pair back to the correction form.
+        yield* pcg.solveSteps(ritz[j], x, DIRECT_TOL, 0, maxInner);
+      } else {
+        const rhs = correctionRhs(A, ritz[j], gRitz[j], values[j] > 0 ? values[j] : 1);
+        yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner);
+      }
       if (addVector(x)) added++;
       yield;
     }
