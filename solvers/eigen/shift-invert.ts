@@ -361,17 +361,24 @@ function correctionRhs(A: DirichletForm, y: Float64Array, gy: Float64Array, th: 
 }
 
 /**
- * x ← x minus its components along the orthonormal vectors qs, by classical Gram–Schmidt done
- * twice ("twice is enough": Giraud et al. 2005, as stable as modified Gram–Schmidt twice). Each
- * pass takes all coefficients in one sweep over x and subtracts them in a second, instead of two
- * sweeps per vector: the basis grows to ~3b vectors and this was a quarter of the solve time.
+ * x ← x minus its components along the orthonormal vectors qs, by classical Gram–Schmidt with a
+ * second pass when the first cancelled much of x ("twice is enough": Giraud et al. 2005, as
+ * stable as modified Gram–Schmidt twice). The second pass is skipped when the first kept more
+ * than half of ‖x‖² (the Daniel–Gragg–Kaufman–Stewart test with η = 1/√2): one pass then leaves x
+ * orthogonal to ~ε‖x₀‖/‖x‖ ≤ 1.5ε per vector, what a second pass would give. ‖x₀‖² comes in the
+ * coefficients' sweep and ‖x‖² = ‖x₀‖² − Σc² (no cancellation when the test passes), so the test
+ * costs no sweep. The solves' new directions mostly keep most of their norm, and this was the
+ * largest cost outside the CG iterations at 512². Each pass takes all coefficients in one sweep
+ * over x and subtracts them in a second, instead of two sweeps per vector.
  */
 export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[]): void {
   const n = x.length;
   const m = qs.length;
+  if (m === 0) return;
   const c = new Float64Array(m);
   for (let pass = 0; pass < 2; pass++) {
     c.fill(0);
+    let xx = 0;
     // Four vectors per sweep: each sweep reads x once for four coefficients.
     for (let l = 0; l < m; l += 4) {
       const q0 = qs[l];
@@ -382,12 +389,23 @@ export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[]):
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
-      for (let i = 0; i < n; i++) {
-        const xi = x[i];
-        s0 += xi * q0[i];
-        s1 += xi * q1[i];
-        s2 += xi * q2[i];
-        s3 += xi * q3[i];
+      if (l === 0) {
+        for (let i = 0; i < n; i++) {
+          const xi = x[i];
+          xx += xi * xi;
+          s0 += xi * q0[i];
+          s1 += xi * q1[i];
+          s2 += xi * q2[i];
+          s3 += xi * q3[i];
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const xi = x[i];
+          s0 += xi * q0[i];
+          s1 += xi * q1[i];
+          s2 += xi * q2[i];
+          s3 += xi * q3[i];
+        }
       }
       c[l] = s0;
       if (l + 1 < m) c[l + 1] = s1;
@@ -395,6 +413,9 @@ export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[]):
       if (l + 3 < m) c[l + 3] = s3;
     }
     addCombination(x, qs, c, -1);
+    let cc = 0;
+    for (let l = 0; l < m; l++) cc += c[l] * c[l];
+    if (pass === 0 && xx - cc >= 0.5 * xx) break;
   }
 }
 
