@@ -84,6 +84,10 @@ export interface SubspaceResult {
   iterations: number;
   /** CG iterations over all solves. */
   innerIterations: number;
+  /** CG iterations of the wanted modes' own solves (not the guard vectors' or the final check's): what a start block saves. */
+  wantedInnerIterations: number;
+  /** Extra start vectors that entered the basis (SubspaceOptions.startVectors less those in the span of the ones before). */
+  startVectors: number;
   solves: number;
   converged: boolean;
   /** errorBounds[0] / values[0]: the bound on the relative error of λ₁. */
@@ -115,6 +119,8 @@ const GUARD_TOL = 1e-1;
 const DIRECT_BELOW = 1e-3;
 /** θ_j / θ_{j+1} below this counts as separated: one direct inverse-iteration step gains more than a tight correction solve. */
 const SEPARATED = 1e-2;
+/** A pair is far from converged (direct solves pay) while its residual exceeds this times θ. */
+const FAR = 1;
 /** Relative residual of a direct inverse-iteration solve. */
 const DIRECT_TOL = 1e-2;
 
@@ -480,9 +486,10 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     return true;
   };
   yield;
+  let extraStarts = 0;
   for (const v of opts.startVectors ?? []) {
     if (v.length !== n) throw new RangeError(`start vector of length ${v.length} for ${n} cells`);
-    addVector(Float64Array.from(v));
+    if (addVector(Float64Array.from(v))) extraStarts++;
     yield;
   }
   const starts = new StartBlock(op, b, seed);
@@ -500,6 +507,7 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   let converged = false;
   let checks = 0;
   let check: FinalCheck | null = null;
+  let wantedIterations = 0;
   const tmp = new Float64Array(n);
 
   /** Inverse iteration from a fresh random vector on the complement of the k claimed modes. */
@@ -635,26 +643,30 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
       // only the correction δ = (−S)⁺(−r/θ) is new; solving for it from zero avoids the
       // cancellation of adding a tiny correction to a huge y/θ when the gap is tiny.
       const x = new Float64Array(n);
+      const before = pcg.iterations;
       // Reduce the correction's residual as far as the eigen-residual still has to fall (an
       // inexact solve shrinks the eigen-residual by about the same factor), within [1e-6, 0.1].
       // The guard vectors beyond k only keep the block's edge away from the wanted modes and give
       // the Ritz gap: a loose solve (one or two multigrid-preconditioned iterations) does that.
       const relTol = j < k ? Math.min(0.1, Math.max(1e-6, (0.3 * target[j]) / Math.max(residuals[j], 1e-300))) : GUARD_TOL;
       const next = j + 1 < all.length ? all[j + 1] : Infinity;
-      if (j < k && relTol < DIRECT_BELOW && values[j] > 0 && values[j] < SEPARATED * next) {
+      if (j < k && relTol < DIRECT_BELOW && residuals[j] > FAR * values[j] && values[j] > 0 && values[j] < SEPARATED * next) {
         // Far from converged and well separated from the Ritz value above (a metastable λ₁):
         // plain inverse iteration x = (−S)⁺y. A solve error with residual τ‖y‖ turns the
         // direction by at most ~τ·θ_j/θ_{j+1} (its parts along the higher modes are divided by
         // their eigenvalues, the part along the wanted mode only rescales x), so a loose solve
         // does what the correction form needs a tight one for: from the basin start of the 512²
         // double well (eigen-residual 3.5e3·θ) 5 CG iterations instead of 17. The huge y/θ and
-        // the cancellation the correction form avoids only matter near convergence, where the
-        // residual test below DIRECT_BELOW sends the pair back to the correction form.
+        // the cancellation the correction form avoids only matter near convergence: once the
+        // residual is below FAR·θ the new part of x is smaller than the solve's error along y and
+        // the iteration would stall (three wells: 100 steps at 2.5e-3), so the pair goes back to
+        // the correction form there.
         yield* pcg.solveSteps(ritz[j], x, DIRECT_TOL, 0, maxInner);
       } else {
         const rhs = correctionRhs(A, ritz[j], gRitz[j], values[j] > 0 ? values[j] : 1);
         yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner);
       }
+      if (j < k) wantedIterations += pcg.iterations - before;
       if (addVector(x)) added++;
       yield;
     }
@@ -667,6 +679,8 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     errorBounds: bounds.slice(0, k),
     iterations,
     innerIterations: pcg.iterations,
+    wantedInnerIterations: wantedIterations,
+    startVectors: extraStarts,
     solves: pcg.solves,
     converged,
     relativeAccuracy: bounds[0] / values[0],

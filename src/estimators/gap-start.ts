@@ -17,12 +17,13 @@ export const MAX_START_BASINS = 8;
  * (the monomial start block needs several: a smooth x·√π is far from the sharp step of a double
  * well's λ₁ mode). Empty with one basin (its indicator is √π itself, the null vector) and in 1-D
  * (bisection there needs no start). `labels`: basin labels already made for this grid (a run's),
- * else they are computed here with the regime's zero components as seeds, as the run does.
+ * else they are computed here with the regime's zero components as seeds, as the run does (none
+ * without a regime: on a refined grid the components' cells are another grid's).
  */
-export function basinStartVectors(op: FvOperator, regime: Regime, labels?: { label: Int32Array; basins: readonly unknown[] }): Float64Array[] {
+export function basinStartVectors(op: FvOperator, regime: Regime | null, labels?: { label: Int32Array; basins: readonly unknown[] }): Float64Array[] {
   const g = op.grid;
   if (g.dim < 2) return [];
-  const lab = labels ?? basinLabels(g, op.problem.f, zeroComponentSeeds(regime.components ?? [], regime.componentCells ?? []));
+  const lab = labels ?? basinLabels(g, op.problem.f, regime ? zeroComponentSeeds(regime.components ?? [], regime.componentCells ?? []) : []);
   const count = lab.basins.length;
   if (count < 2) return [];
   const s = op.sqrtPi;
