@@ -45,6 +45,8 @@ export interface ModesOptions {
   /** Use the n-D solver even in 1-D (for cross-checks). */
   forceIterative?: boolean;
   maxOuter?: number;
+  /** n-D: extra start vectors for the block (SubspaceOptions.startVectors, e.g. √π times basin indicators). */
+  startVectors?: readonly Float64Array[];
 }
 
 /** 1-D: bisection on the bidiagonal factor (exact to high relative accuracy); n-D: shift-invert subspace iteration. */
@@ -65,17 +67,17 @@ export function* generatorModesSteps(op: FvOperator, o: ModesOptions): Steps<Gen
       check: null,
     };
   }
-  const r = yield* shiftInvertSteps(op, { modes: o.modes, tol: o.tol, preconditioner: o.preconditioner, maxOuter: o.maxOuter });
+  const r = yield* shiftInvertSteps(op, { modes: o.modes, tol: o.tol, preconditioner: o.preconditioner, maxOuter: o.maxOuter, startVectors: o.startVectors });
   const c = r.check;
   const checkText = c
-    ? `; final check: inverse iteration from a random vector on the complement of the converged modes reached Rayleigh quotient ${c.rayleigh.toPrecision(6)} ≥ λ${o.modes} in ${c.solves} solves`
+    ? `; final check: inverse iteration from a random vector on the complement of the converged modes (Rayleigh–Ritz over its iterates) reached Rayleigh quotient ${c.rayleigh.toPrecision(6)} ≥ λ${o.modes} in ${c.solves} solves`
     : '';
   return {
     values: r.values,
     vectors: r.vectors,
     residuals: r.residuals,
     errorBounds: r.errorBounds,
-    method: `block shift-invert subspace iteration (${r.blockSize} start vectors spanning all ${2 ** op.grid.dim} parity classes plus seeded random parts) with Rayleigh–Ritz on the Dirichlet form (−S = GᵀG), ${r.preconditioner} on the deflated singular system (${r.solves} solves)${checkText}`,
+    method: `block shift-invert subspace iteration (${r.blockSize} start vectors spanning all ${2 ** op.grid.dim} parity classes plus seeded random parts${r.startVectors > 0 ? `, plus ${r.startVectors} given start vectors` : ''}) with Rayleigh–Ritz on the Dirichlet form (−S = GᵀG), ${r.preconditioner} on the deflated singular system (${r.solves} solves)${checkText}`,
     iterations: r.iterations,
     innerIterations: r.innerIterations,
     converged: r.converged,

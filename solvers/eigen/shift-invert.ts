@@ -54,6 +54,15 @@ export interface SubspaceOptions {
   maxInner?: number;
   /** Seed of the random parts of the start block and of the final check (default 2024). */
   seed?: number;
+  /**
+   * Extra start vectors (symmetric form, any norm), put in the basis before the parity start
+   * block, which they add to and never replace (so no parity class loses its start vector). For a
+   * metastable landscape √π times the indicator of each basin of attraction: its slow modes are
+   * close to combinations of those, so the first Rayleigh–Ritz step already holds λ₁ to a
+   * small residual and the shift-invert solves only polish it (512² double well: 26 → 4 CG
+   * iterations for λ₁). Vectors in the span of √π and of the ones before are dropped.
+   */
+  startVectors?: readonly Float64Array[];
 }
 
 export interface FinalCheck {
@@ -75,6 +84,10 @@ export interface SubspaceResult {
   iterations: number;
   /** CG iterations over all solves. */
   innerIterations: number;
+  /** CG iterations of the wanted modes' own solves (not the guard vectors' or the final check's): what a start block saves. */
+  wantedInnerIterations: number;
+  /** Extra start vectors that entered the basis (SubspaceOptions.startVectors less those in the span of the ones before). */
+  startVectors: number;
   solves: number;
   converged: boolean;
   /** errorBounds[0] / values[0]: the bound on the relative error of λ₁. */
@@ -89,6 +102,8 @@ export interface SubspaceResult {
 const EPS = 2 ** -52;
 /** Inverse-iteration steps of the final check at most (it stops earlier once its Rayleigh quotient settles). */
 const MAX_CHECK_SOLVES = 12;
+/** Solves of the final check at least before its Rayleigh quotient may count as settled (a missed mode grows at each). */
+const MIN_CHECK_SOLVES = 3;
 /** Final checks per solve at most: each one that finds a lower mode resumes the iteration. */
 const MAX_CHECKS = 4;
 /**
@@ -100,6 +115,14 @@ const MAX_CHECKS = 4;
 const CHECK_TOL = 1e-2;
 /** Relative residual of the guard vectors' solves (see the solve loop). */
 const GUARD_TOL = 1e-1;
+/** Correction solves that would need a relative residual below this go direct when separated (see the solve loop). */
+const DIRECT_BELOW = 1e-3;
+/** θ_j / θ_{j+1} below this counts as separated: one direct inverse-iteration step gains more than a tight correction solve. */
+const SEPARATED = 1e-2;
+/** A pair is far from converged (direct solves pay) while its residual exceeds this times θ. */
+const FAR = 1;
+/** Relative residual of a direct inverse-iteration solve. */
+const DIRECT_TOL = 1e-2;
 
 /** Deterministic pseudo-random numbers in [−0.5, 0.5) (start vectors must not depend on the run). */
 function lcg(seed: number): () => number {
@@ -179,7 +202,8 @@ class StartBlock {
   private readonly op: FvOperator;
   private readonly coords: Float64Array[];
   private readonly monos: number[][];
-  private readonly rnd: () => number;
+  /** The state of lcg(seed), advanced here in a loop of its own (the same numbers, no call per cell). */
+  private state: number;
   private j = 0;
 
   constructor(op: FvOperator, count: number, seed: number) {
@@ -193,30 +217,50 @@ class StartBlock {
       return c;
     });
     this.monos = monomials(g.dim, count);
-    this.rnd = lcg(seed);
+    this.state = seed >>> 0 || 1;
   }
 
   next(): Float64Array {
     const g = this.op.grid;
-    const sqrtPi = this.op.sqrtPi;
-    const r = new Float64Array(g.size);
-    for (let i = 0; i < g.size; i++) r[i] = this.rnd();
+    const n = g.size;
+    const r = new Float64Array(n);
+    this.state = fillRandom(r, this.state);
     const a = this.monos[this.j++];
-    const v = new Float64Array(g.size);
+    const v = new Float64Array(n);
     if (!a) {
-      for (let i = 0; i < g.size; i++) v[i] = sqrtPi[i] * r[i];
+      scaleInto(v, this.op.sqrtPi, r, null);
       return v;
     }
     const cls = a.reduce((c, e, k) => c | ((e & 1) << k), 0);
     const pr = parityComponent(g, r, cls);
     v.fill(1);
-    for (let k = 0; k < g.dim; k++) {
-      const c = this.coords[k];
-      for (let e = 0; e < a[k]; e++) for (let i = 0; i < g.size; i++) v[i] *= c[i];
-    }
-    for (let i = 0; i < g.size; i++) v[i] = sqrtPi[i] * (v[i] + 0.5 * pr[i]);
+    for (let k = 0; k < g.dim; k++) for (let e = 0; e < a[k]; e++) multiplyInto(v, this.coords[k]);
+    scaleInto(v, this.op.sqrtPi, v, pr);
     return v;
   }
+}
+
+// The start block's loops as small plain functions: inside StartBlock.next they ran at ~25 ns a
+// cell (a method called four times is never optimized; 164 ms for the 512² block of four, as
+// much as eight CG iterations), here at a few.
+/** r ← the next r.length numbers of lcg from `state` (its arithmetic exactly); returns the new state. */
+function fillRandom(r: Float64Array, state: number): number {
+  let s = state;
+  for (let i = 0; i < r.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    r[i] = s / 4294967296 - 0.5;
+  }
+  return s;
+}
+
+function multiplyInto(v: Float64Array, c: Float64Array): void {
+  for (let i = 0; i < v.length; i++) v[i] *= c[i];
+}
+
+/** out = s·(a + ½·b) (b null: out = s·a). */
+function scaleInto(out: Float64Array, s: Float64Array, a: Float64Array, b: Float64Array | null): void {
+  if (b) for (let i = 0; i < out.length; i++) out[i] = s[i] * (a[i] + 0.5 * b[i]);
+  else for (let i = 0; i < out.length; i++) out[i] = s[i] * a[i];
 }
 
 /**
@@ -344,17 +388,24 @@ function correctionRhs(A: DirichletForm, y: Float64Array, gy: Float64Array, th: 
 }
 
 /**
- * x ← x minus its components along the orthonormal vectors qs, by classical Gram–Schmidt done
- * twice ("twice is enough": Giraud et al. 2005, as stable as modified Gram–Schmidt twice). Each
- * pass takes all coefficients in one sweep over x and subtracts them in a second, instead of two
- * sweeps per vector: the basis grows to ~3b vectors and this was a quarter of the solve time.
+ * x ← x minus its components along the orthonormal vectors qs, by classical Gram–Schmidt with a
+ * second pass when the first cancelled much of x ("twice is enough": Giraud et al. 2005, as
+ * stable as modified Gram–Schmidt twice). The second pass is skipped when the first kept more
+ * than half of ‖x‖² (the Daniel–Gragg–Kaufman–Stewart test with η = 1/√2): one pass then leaves x
+ * orthogonal to ~ε‖x₀‖/‖x‖ ≤ 1.5ε per vector, what a second pass would give. ‖x₀‖² comes in the
+ * coefficients' sweep and ‖x‖² = ‖x₀‖² − Σc² (no cancellation when the test passes), so the test
+ * costs no sweep. The solves' new directions mostly keep most of their norm, and this was the
+ * largest cost outside the CG iterations at 512². Each pass takes all coefficients in one sweep
+ * over x and subtracts them in a second, instead of two sweeps per vector.
  */
 export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[]): void {
   const n = x.length;
   const m = qs.length;
+  if (m === 0) return;
   const c = new Float64Array(m);
   for (let pass = 0; pass < 2; pass++) {
     c.fill(0);
+    let xx = 0;
     // Four vectors per sweep: each sweep reads x once for four coefficients.
     for (let l = 0; l < m; l += 4) {
       const q0 = qs[l];
@@ -365,12 +416,23 @@ export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[]):
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
-      for (let i = 0; i < n; i++) {
-        const xi = x[i];
-        s0 += xi * q0[i];
-        s1 += xi * q1[i];
-        s2 += xi * q2[i];
-        s3 += xi * q3[i];
+      if (l === 0) {
+        for (let i = 0; i < n; i++) {
+          const xi = x[i];
+          xx += xi * xi;
+          s0 += xi * q0[i];
+          s1 += xi * q1[i];
+          s2 += xi * q2[i];
+          s3 += xi * q3[i];
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const xi = x[i];
+          s0 += xi * q0[i];
+          s1 += xi * q1[i];
+          s2 += xi * q2[i];
+          s3 += xi * q3[i];
+        }
       }
       c[l] = s0;
       if (l + 1 < m) c[l + 1] = s1;
@@ -378,6 +440,9 @@ export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[]):
       if (l + 3 < m) c[l + 3] = s3;
     }
     addCombination(x, qs, c, -1);
+    let cc = 0;
+    for (let l = 0; l < m; l++) cc += c[l] * c[l];
+    if (pass === 0 && xx - cc >= 0.5 * xx) break;
   }
 }
 
@@ -442,6 +507,12 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     return true;
   };
   yield;
+  let extraStarts = 0;
+  for (const v of opts.startVectors ?? []) {
+    if (v.length !== n) throw new RangeError(`start vector of length ${v.length} for ${n} cells`);
+    if (addVector(Float64Array.from(v))) extraStarts++;
+    yield;
+  }
   const starts = new StartBlock(op, b, seed);
   for (let j = 0; j < b; j++) {
     addVector(starts.next());
@@ -457,39 +528,70 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   let converged = false;
   let checks = 0;
   let check: FinalCheck | null = null;
+  let wantedIterations = 0;
   const tmp = new Float64Array(n);
 
   /** Inverse iteration from a fresh random vector on the complement of the k claimed modes. */
   function* finalCheck(claimed: readonly Float64Array[], thetaK: number, boundK: number): Steps<{ result: FinalCheck; x: Float64Array }> {
     const rnd = lcg(seed + 7919 * (checks + 1));
-    let x = Float64Array.from(op.sqrtPi, (v) => v * rnd());
+    const sqrtPi = op.sqrtPi;
+    let x: Float64Array = new Float64Array(n);
+    for (let i = 0; i < n; i++) x[i] = sqrtPi[i] * rnd();
+    const against = [s, ...claimed];
     let rq = Infinity;
     let solves = 0;
     let foundLower = false;
     const gx = new Float64Array(A.faceCount);
     const threshold = thetaK - Math.max(boundK, 1e-6 * thetaK);
+    // Rayleigh–Ritz over all the check's iterates (not only the last): every vector of their span
+    // is on the complement of the claimed modes, so its smallest Ritz value is ≥ λ_{k+1} unless a
+    // mode was missed, as for the last iterate alone, but it settles in fewer solves (Krylov
+    // rather than power convergence; 512² double well: 4 solves instead of 7 to 0.1 %), and a
+    // missed mode's component is amplified at least as much as by the plain iteration.
+    const W: Float64Array[] = [];
+    const GW: Float64Array[] = [];
+    const HW: number[][] = [];
     while (solves < MAX_CHECK_SOLVES) {
-      orthogonalize(x, claimed);
+      orthogonalizeCgs2(x, against);
       if (!(normalize(x) > 0)) break;
       // Warm start from x/ρ (x is near an eigenvector of Rayleigh quotient ρ once the check
       // settles), stopping at ‖r‖ ≤ CHECK_TOL·‖x‖ = CHECK_TOL: the same accuracy as a cold start
       // to a relative CHECK_TOL, in fewer iterations as the iteration settles.
-      const next = Number.isFinite(rq) && rq > 0 ? Float64Array.from(x, (v) => v / rq) : new Float64Array(n);
+      const next = new Float64Array(n);
+      if (Number.isFinite(rq) && rq > 0) for (let i = 0; i < n; i++) next[i] = x[i] / rq;
       yield* pcg.solveSteps(x, next, 0, CHECK_TOL, maxInner);
       solves++;
-      orthogonalize(next, claimed);
-      const nn = normalize(next);
-      if (!(nn > 0) || !Number.isFinite(nn)) break;
-      x = next;
-      A.grad(x, gx);
+      orthogonalizeCgs2(next, against);
+      const before = normalize(next);
+      if (!(before > 0) || !Number.isFinite(before)) break;
+      // Only solved iterates enter the span: the random start's Rayleigh quotient is of order ‖S‖,
+      // and its round-off in the small Ritz matrix could hide a tiny missed eigenvalue.
+      orthogonalizeCgs2(next, W);
+      const after = normalize(next);
+      if (after > 1e-8) {
+        const gw = new Float64Array(A.faceCount);
+        A.grad(next, gw);
+        const row = GW.map((g) => A.form(g, gw));
+        for (let j = 0; j < HW.length; j++) HW[j].push(row[j]);
+        HW.push([...row, A.form(gw, gw)]);
+        W.push(next);
+        GW.push(gw);
+      }
+      // The lowest Ritz vector, its Rayleigh quotient through its own face differences (accurate
+      // relative to itself, unlike the small Ritz matrix's eigenvalue next to larger entries).
+      const y = combine(W, symmetricEigen(HW).vectors[0], n);
+      orthogonalizeCgs2(y, against);
+      if (!(normalize(y) > 0)) break;
+      A.grad(y, gx);
       const q = A.form(gx, gx);
-      const settled = Math.abs(q - rq) <= 1e-3 * q;
+      const settled = solves >= MIN_CHECK_SOLVES && Math.abs(q - rq) <= 1e-3 * q;
       rq = q;
+      x = y;
       if (rq < threshold) {
         foundLower = true;
         break;
       }
-      if (settled) break;
+      if (settled || !(after > 1e-8)) break;
     }
     return { result: { rayleigh: rq, solves, foundLower }, x };
   }
@@ -561,14 +663,31 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
       // Inverse iteration from y: x = (−S)⁺y = y/θ − (−S)⁺r/θ. y/θ is already in the basis, so
       // only the correction δ = (−S)⁺(−r/θ) is new; solving for it from zero avoids the
       // cancellation of adding a tiny correction to a huge y/θ when the gap is tiny.
-      const rhs = correctionRhs(A, ritz[j], gRitz[j], values[j] > 0 ? values[j] : 1);
       const x = new Float64Array(n);
+      const before = pcg.iterations;
       // Reduce the correction's residual as far as the eigen-residual still has to fall (an
       // inexact solve shrinks the eigen-residual by about the same factor), within [1e-6, 0.1].
       // The guard vectors beyond k only keep the block's edge away from the wanted modes and give
       // the Ritz gap: a loose solve (one or two multigrid-preconditioned iterations) does that.
       const relTol = j < k ? Math.min(0.1, Math.max(1e-6, (0.3 * target[j]) / Math.max(residuals[j], 1e-300))) : GUARD_TOL;
-      yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner);
+      const next = j + 1 < all.length ? all[j + 1] : Infinity;
+      if (j < k && relTol < DIRECT_BELOW && residuals[j] > FAR * values[j] && values[j] > 0 && values[j] < SEPARATED * next) {
+        // Far from converged and well separated from the Ritz value above (a metastable λ₁):
+        // plain inverse iteration x = (−S)⁺y. A solve error with residual τ‖y‖ turns the
+        // direction by at most ~τ·θ_j/θ_{j+1} (its parts along the higher modes are divided by
+        // their eigenvalues, the part along the wanted mode only rescales x), so a loose solve
+        // does what the correction form needs a tight one for: from the basin start of the 512²
+        // double well (eigen-residual 3.5e3·θ) 5 CG iterations instead of 17. The huge y/θ and
+        // the cancellation the correction form avoids only matter near convergence: once the
+        // residual is below FAR·θ the new part of x is smaller than the solve's error along y and
+        // the iteration would stall (three wells: 100 steps at 2.5e-3), so the pair goes back to
+        // the correction form there.
+        yield* pcg.solveSteps(ritz[j], x, DIRECT_TOL, 0, maxInner);
+      } else {
+        const rhs = correctionRhs(A, ritz[j], gRitz[j], values[j] > 0 ? values[j] : 1);
+        yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner);
+      }
+      if (j < k) wantedIterations += pcg.iterations - before;
       if (addVector(x)) added++;
       yield;
     }
@@ -581,6 +700,8 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     errorBounds: bounds.slice(0, k),
     iterations,
     innerIterations: pcg.iterations,
+    wantedInnerIterations: wantedIterations,
+    startVectors: extraStarts,
     solves: pcg.solves,
     converged,
     relativeAccuracy: bounds[0] / values[0],

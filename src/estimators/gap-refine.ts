@@ -11,12 +11,14 @@ import type { Preconditioner } from '../../solvers/linear.js';
 
 export interface SolveOptions {
   preconditioner?: (op: FvOperator) => Preconditioner;
+  /** Extra start vectors for the n-D solver on this operator (gap-start.ts: basin indicators). */
+  startVectors?: (op: FvOperator) => Float64Array[];
 }
 
 export function* solveModes(op: FvOperator, k: number, o: SolveOptions): Steps<GeneratorModes> {
   let r: GeneratorModes;
   try {
-    r = yield* generatorModesSteps(op, { modes: k, preconditioner: o.preconditioner?.(op) });
+    r = yield* generatorModesSteps(op, { modes: k, preconditioner: o.preconditioner?.(op), startVectors: o.startVectors?.(op) });
   } catch (e) {
     // A lost thread or refused memory stays an infrastructure failure (exit 75, src/failure-report.ts).
     if (e instanceof RangeError || e instanceof FpsolveError || e instanceof InfrastructureFailure) throw e;

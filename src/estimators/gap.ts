@@ -5,7 +5,8 @@ import type { PointFunction } from '../../solvers/quadrature.js';
 import type { Regime } from '../diagnostics/regime.js';
 import { EXIT, FpsolveError } from '../errors.js';
 import type { GapReport } from '../report/types.js';
-import { refineSteps, solveModes, zeroOfF } from './gap-refine.js';
+import { refineSteps, solveModes, zeroOfF, type SolveOptions } from './gap-refine.js';
+import { basinStartVectors } from './gap-start.js';
 
 export interface GapOptions {
   /** Number of modes λ₁..λ_k (default 1). */
@@ -16,6 +17,11 @@ export interface GapOptions {
   preconditioner?: (op: FvOperator) => Preconditioner;
   /** Called after each work-counted checkpoint of the async solve (progress output only). */
   onCheckpoint?: (n: number) => void;
+  /**
+   * Start the n-D solver from the basins of attraction of f as well (gap-start.ts; default true).
+   * Off only to compare with the parity block alone: the values agree, the solve takes longer.
+   */
+  basinStart?: boolean;
 }
 
 export interface GapInput {
@@ -68,7 +74,10 @@ function* computeGapSteps(input: GapInput, o: GapOptions): Steps<GapResult> {
   const k = o.modes ?? 1;
   const maxModes = op.grid.size - 2;
   if (!(Number.isInteger(k) && k >= 1 && k <= Math.min(50, maxModes))) throw new RangeError(`modes must be an integer from 1 to ${Math.min(50, maxModes)}`);
-  const modes = yield* solveModes(op, k, o);
+  // The basins of this grid with the regime's zero components as seeds, as the run labels them;
+  // the refined grid's (gap-refine.ts) from steepest descent alone (the seeds' cells are this grid's).
+  const so: GapOptions & SolveOptions = o.basinStart === false ? o : { ...o, startVectors: (on) => basinStartVectors(on, on === op ? regime : null) };
+  const modes = yield* solveModes(op, k, so);
   const notes: string[] = [];
   // 'undecided' is read like 'collapsing': π may not exist, so the gap is a grid value.
   const collapsing = regime.regime !== 'converging';
@@ -90,7 +99,7 @@ function* computeGapSteps(input: GapInput, o: GapOptions): Steps<GapResult> {
   const zero = !collapsing ? zeroOfF(op, regime) : null;
   if (zero) notes.push(zero.note);
   if (o.refine) {
-    const r = yield* refineSteps(input, modes, k, o, zero !== null);
+    const r = yield* refineSteps(input, modes, k, so, zero !== null);
     extrapolated = r.extrapolated;
     notes.push(...r.notes);
     if (collapsing) notes.push('the extrapolation of a grid value has no continuum limit in the collapsing regime; it is reported only to show the drift with h');

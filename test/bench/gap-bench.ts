@@ -1,7 +1,7 @@
 /**
  * Benchmark (issue #19 item 3, not a unit test): λ₁ (and λ₁, λ₂) of the 2-D reference problem
  * f = 0.05 + (x²−1)² + y² on [−2, 2]², ησ = 0.5 (scenarios/double-well-2d.yaml) at 512²: in-process
- * (operator built, then generatorModes timed) and whole process (`fpsolve gap`), for this build and
+ * (operator built, then the basin start where the build has it and generatorModes timed) and whole process (`fpsolve gap`), for this build and
  * optionally a baseline build (another checkout, e.g. the main branch, built with `npx tsc -p .`),
  * measured alternately so that both see the same machine load. Target: λ₁ in < 1.5 s.
  *
@@ -13,7 +13,7 @@
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -46,9 +46,14 @@ async function child(root: string, modes: number, cells: number): Promise<void> 
   const eigen = (await import(pathToFileURL(join(root, 'dist/solvers/eigen/index.js')).href)) as typeof import('../../solvers/eigen/index.js');
   const t0 = performance.now();
   const op = problems.buildOperator([[-2, 2], [-2, 2]], [cells, cells], (x, y) => 0.05 + (x * x - 1) ** 2 + y * y, { kind: 'multiplicative', etaSigma: 0.5, eps: 0 });
+  // What computeGap does: the basin start (src/estimators/gap-start.ts) where the build has it,
+  // timed with the solve.
+  const startPath = join(root, 'dist/src/estimators/gap-start.js');
+  const start = existsSync(startPath) ? ((await import(pathToFileURL(startPath).href)) as typeof import('../../src/estimators/gap-start.js')) : null;
   const t1 = performance.now();
   const c0 = process.cpuUsage();
-  const r = eigen.generatorModes(op, { modes });
+  const startVectors = start?.basinStartVectors(op, null);
+  const r = eigen.generatorModes(op, { modes, startVectors });
   const c = process.cpuUsage(c0);
   const t2 = performance.now();
   console.log(
