@@ -184,6 +184,8 @@ export class DeviceExponential extends DeviceIntegrator {
   private stopCheck: (() => Promise<boolean>) | undefined;
   /** The time the state holds inside steps(): where a stop between solves leaves the run. */
   private tNow = 0;
+  /** Dense eigen-decompositions of the Krylov matrix so far (a count for tests; not in report.json). */
+  coefficientSolves = 0;
 
   constructor(backend: Backend, op: FvOperator, opts: ExponentialOptions, cg: CgSettings) {
     super(backend, op);
@@ -345,8 +347,12 @@ export class DeviceExponential extends DeviceIntegrator {
         if (span.broken) return { ok: false };
         await this.extend(span, k);
       }
-      const coef = this.coefficients(span.h, k + 1, gamma, tau, beta0);
       const breakdown = span.broken && span.m === k + 1;
+      // Below span.used − 1 vectors no comparison can pass (see `passed`), and the first that can
+      // compares with the approximation from one vector fewer: the smaller spaces' coefficients (a
+      // dense eigen-decomposition each, the largest cost of a 1-D point) are never looked at.
+      if (k + 2 < span.used && !breakdown) continue;
+      const coef = this.coefficients(span.h, k + 1, gamma, tau, beta0);
       let est = Infinity;
       if (prev) {
         let d2 = 0;
@@ -411,6 +417,7 @@ export class DeviceExponential extends DeviceIntegrator {
 
   /** β₀ Z exp(τλ) Zᵀ e₁ for T = sym(h[0..m)[0..m)) = Z diag(μ) Zᵀ, λ = (1 − 1/μ)/γ. */
   private coefficients(h: number[][], m: number, gamma: number, tau: number, beta0: number): number[] {
+    this.coefficientSolves++;
     const t: number[][] = Array.from({ length: m }, (_, i) => Array.from({ length: m }, (_, j) => 0.5 * (h[i][j] + h[j][i])));
     const { values, vectors } = symmetricEigen(t);
     const out = new Array<number>(m).fill(0);
