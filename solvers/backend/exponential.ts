@@ -1,6 +1,6 @@
 import type { FvOperator } from '../operator.js';
 import { record } from '../integrators.js';
-import { symmetricEigen } from '../dense.js';
+import { symmetricEigen, type DenseEigen } from '../dense.js';
 import { DeviceIntegrator, type AsyncIntegrator, type Checkpoint, type IntegratorState } from './integrators.js';
 import { DeviceTrBdf2, FLOAT32_STEP_TOL } from './implicit.js';
 import type { CgSettings } from './pcg.js';
@@ -103,6 +103,11 @@ interface Span {
   used: number;
   /** Columns a resumed run rebuilds without counting their solves (the checkpointed run counted them). */
   replay: number;
+  /**
+   * Eigen-decompositions of T_m (the leading m × m block), by m: T_m is fixed once m columns exist
+   * (extend(k) writes column k and h[k+1][k] only), and every report time of the span needs it.
+   */
+  eig?: (DenseEigen | undefined)[];
 }
 
 /** Shortest interval attempted; shorter remainders are round-off and are skipped. */
@@ -184,6 +189,8 @@ export class DeviceExponential extends DeviceIntegrator {
   private stopCheck: (() => Promise<boolean>) | undefined;
   /** The time the state holds inside steps(): where a stop between solves leaves the run. */
   private tNow = 0;
+  /** Dense eigen-decompositions of the Krylov matrix so far (a count for tests; not in report.json). */
+  coefficientSolves = 0;
 
   constructor(backend: Backend, op: FvOperator, opts: ExponentialOptions, cg: CgSettings) {
     super(backend, op);
@@ -345,8 +352,12 @@ export class DeviceExponential extends DeviceIntegrator {
         if (span.broken) return { ok: false };
         await this.extend(span, k);
       }
-      const coef = this.coefficients(span.h, k + 1, gamma, tau, beta0);
       const breakdown = span.broken && span.m === k + 1;
+      // Below span.used − 1 vectors no comparison can pass (see `passed`), and the first that can
+      // compares with the approximation from one vector fewer: the smaller spaces' coefficients (a
+      // dense eigen-decomposition each, the largest cost of a 1-D point) are never looked at.
+      if (k + 2 < span.used && !breakdown) continue;
+      const coef = this.coefficients(span, k + 1, gamma, tau, beta0);
       let est = Infinity;
       if (prev) {
         let d2 = 0;
@@ -410,9 +421,16 @@ export class DeviceExponential extends DeviceIntegrator {
   }
 
   /** β₀ Z exp(τλ) Zᵀ e₁ for T = sym(h[0..m)[0..m)) = Z diag(μ) Zᵀ, λ = (1 − 1/μ)/γ. */
-  private coefficients(h: number[][], m: number, gamma: number, tau: number, beta0: number): number[] {
-    const t: number[][] = Array.from({ length: m }, (_, i) => Array.from({ length: m }, (_, j) => 0.5 * (h[i][j] + h[j][i])));
-    const { values, vectors } = symmetricEigen(t);
+  private coefficients(span: Span, m: number, gamma: number, tau: number, beta0: number): number[] {
+    const cache = (span.eig ??= []);
+    let eig = cache[m];
+    if (!eig) {
+      this.coefficientSolves++;
+      const h = span.h;
+      const t: number[][] = Array.from({ length: m }, (_, i) => Array.from({ length: m }, (_, j) => 0.5 * (h[i][j] + h[j][i])));
+      eig = cache[m] = symmetricEigen(t);
+    }
+    const { values, vectors } = eig;
     const out = new Array<number>(m).fill(0);
     for (let i = 0; i < m; i++) {
       const mu = values[i];
