@@ -25,7 +25,7 @@ export interface DiffusionSetupLike {
 }
 
 export interface GeneratorStats {
-  offsets: number;
+  offsets: number[][];
   relaxation?: { max: number; cells: number; at?: number[] };
   upwindCells?: number;
   minRate?: number;

@@ -117,7 +117,7 @@ export function ouEngine(spec: OuSpec, stepsPerReport = 20): NonrevEngine {
         return { offset, up, down };
       });
       const gen = { grid, pairs };
-      return { ...gen, forward: forwardMatrix(gen), stats: { offsets: 3 } };
+      return { ...gen, forward: forwardMatrix(gen), stats: { offsets } };
     },
     steadyState: (a, grid) => {
       const m = dense(a);
