@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { AXIS_NAMES } from '../field/field.js';
 import { writeZarr, type JsonValue, type ZarrVariable } from './zarr.js';
+import type { NoiseSpec } from '../scenario/types.js';
 
 export { AXIS_NAMES };
 
@@ -33,7 +34,7 @@ export interface DensityStoreMeta {
   scenarioName: string;
   /** The resolved scenario, stored as JSON text (a Zarr attribute of nested objects is awkward in netCDF tools). */
   scenario: unknown;
-  noise: { model: 'multiplicative'; eta: number; sigma: number; eps?: number } | { model: 'additive'; D: number };
+  noise: NoiseSpec;
 }
 
 /**
@@ -103,8 +104,11 @@ export function densityAttrs(meta: DensityStoreMeta): Record<string, JsonValue> 
     noise.noise_eta = meta.noise.eta;
     noise.noise_sigma = meta.noise.sigma;
     noise.noise_eps = meta.noise.eps ?? 0;
-  } else {
+  } else if (meta.noise.model === 'additive') {
     noise.noise_D = meta.noise.D;
+  } else {
+    // Matrix models: numbers stay flat attributes, the matrices and vectors go in as JSON text (netCDF tools keep scalars only).
+    for (const [k, v] of Object.entries(meta.noise)) if (k !== 'model') noise[`noise_${k}`] = typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v);
   }
   return {
     title: `fpsolve run of ${meta.scenarioName}`,

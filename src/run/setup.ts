@@ -4,6 +4,7 @@ import { FvOperator } from '../../solvers/operator.js';
 import { classifyRegime } from '../diagnostics/regime.js';
 import { resolveLandscape } from '../landscape/builtins.js';
 import { InputError } from '../errors.js';
+import { reversibleNoise } from '../noise/guard.js';
 import type { LoadedScenario, NoiseSpec } from '../scenario/types.js';
 import { initialDensity } from './initial.js';
 import { reportCount } from './budget.js';
@@ -13,7 +14,8 @@ import type { AutoContext } from '../../solvers/backend/choose.js';
 import { reportTimesOf } from './controller.js';
 import type { PhaseInfo, RunOptions, Setup, SetupOptions } from './types.js';
 
-export function noiseModel(spec: NoiseSpec): NoiseModel {
+export function noiseModel(given: NoiseSpec, file?: string): NoiseModel {
+  const spec = reversibleNoise(given, file);
   return spec.model === 'multiplicative'
     ? { kind: 'multiplicative', etaSigma: spec.eta * spec.sigma, eps: spec.eps ?? 0 }
     : { kind: 'additive', D: spec.D };
@@ -33,7 +35,7 @@ export function setUp(loaded: LoadedScenario, opts: SetupOptions & { onPhase?: (
   const grid = new Grid(scenario.domain.bounds, scenario.domain.cells);
   const land = resolveLandscape(scenario.landscape, grid.dim, file);
   const evalPoints = (coords: readonly Float64Array[], out: Float64Array): void => land.compiled.evalPoints(coords, out);
-  const noise = noiseModel(scenario.noise);
+  const noise = noiseModel(scenario.noise, file);
   phase('π and the flux coefficients');
   const built = Problem.build(grid, evalPoints, noise);
   if (isFault(built)) {

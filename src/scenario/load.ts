@@ -14,8 +14,9 @@ import { parseDocument, YAMLParseError } from 'yaml';
 import { assertConfined } from '../io/confine.js';
 import { clipText, escapeControls, fieldLabel, InputError, showText } from '../errors.js';
 import { resolveLandscape } from '../landscape/builtins.js';
-import type { Bounds, DiagnosticsSpec, FromDataNoiseSpec, InitialSpec, LandscapeSpec, LoadedScenario, NoiseSpec, Scenario, TimeSpec } from './types.js';
+import { isMatrixNoise, type Bounds, type DiagnosticsSpec, type FromDataNoiseSpec, type InitialSpec, type LandscapeSpec, type LoadedScenario, type NoiseSpec, type Scenario, type TimeSpec } from './types.js';
 import { deriveNoiseFromData } from '../data/noise.js';
+import { checkMatrixNoiseSpec } from '../noise/index.js';
 import { checkReportCount } from '../run/budget.js';
 import { readLimitedText } from '../io/read-limited.js';
 import { checkFlowNesting, checkJsonShape, checkYamlShape } from './shape.js';
@@ -225,7 +226,7 @@ const getValidator = (): ValidateFunction => schemaValidator('scenario');
 /** Unions whose branch errors mean little on their own: say what shapes are allowed instead. */
 const UNION_MESSAGES: Readonly<Record<string, string>> = {
   landscape: 'must be { expr, params } or { builtin, params } (or { data } for a data landscape; exactly one of expr, builtin, data)',
-  noise: 'must be { model: multiplicative, eta, sigma, eps? }, { model: additive, D } or { model: from-data, eta, batch, eps? }',
+  noise: 'must be { model: multiplicative, eta, sigma, eps? }, { model: additive, D }, { model: from-data, eta, batch, eps? }, { model: matrix, D, params? }, { model: hessian, eta, sigma, eps?, scale? }, { model: low-rank, eta, sigma, eps?, scale?, vectors, params? } or { model: data, eta, batch }',
   'landscape.data': 'must be a mapping { model, grid, fixed?, ... } with exactly one of file (a CSV dataset) and teacher (generated data)',
   initial: 'must be exactly one of { gaussian: { mean, std } }, { uniform: {} }, { uniform: { bounds } }, { file }',
 };
@@ -516,6 +517,7 @@ export function parseScenarioText(text: string, file: string, overrides: readonl
       diagnostics: s.diagnostics ?? {},
       ...(derived ? { noiseFromData: derived.fromData } : {}),
     };
+    if (isMatrixNoise(scenario.noise)) checkMatrixNoiseSpec(scenario, scenario.noise, file);
     return { scenario, file, baseDir };
   } catch (err) {
     throw err instanceof InputError ? blameOverride(err, parsedOverrides) : err;

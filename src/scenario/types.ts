@@ -43,9 +43,67 @@ export interface DomainSpec {
   cells: number[];
 }
 
-export type NoiseSpec =
+/** The scalar noise models, whose steady state π is known in closed form (the reversible pipeline). */
+export type ReversibleNoiseSpec =
   | { model: 'multiplicative'; eta: number; sigma: number; eps?: number }
   | { model: 'additive'; D: number };
+
+/** A matrix entry or vector component: an expression in x, y, z, f, the landscape's params and the block's params, or a number. */
+export type NoiseExpr = string | number;
+
+/**
+ * How a matrix model's diffusion scales along the landscape: `loss` multiplies by f + ε (the ML-type
+ * noise that vanishes with the loss), `constant` by 1.
+ */
+export type NoiseScale = 'loss' | 'constant';
+
+/** D(θ) given entry by entry (docs/noise-matrix.md). */
+export interface ExprMatrixNoiseSpec {
+  model: 'matrix';
+  /** d×d, symmetric (checked at the cell centres), positive semi-definite on the grid (checked). */
+  D: NoiseExpr[][];
+  params?: Record<string, number>;
+}
+
+/** D = (ησ/2)·s(θ)·H₊(θ): the Hessian of f with its negative eigenvalues set to 0. */
+export interface HessianNoiseSpec {
+  model: 'hessian';
+  eta: number;
+  sigma: number;
+  eps?: number;
+  scale?: NoiseScale;
+}
+
+/** D = (ησ/2)·s(θ)·Σ_k u_k u_kᵀ with vector expressions u_k. */
+export interface LowRankNoiseSpec {
+  model: 'low-rank';
+  eta: number;
+  sigma: number;
+  eps?: number;
+  scale?: NoiseScale;
+  /** One to three vectors of d components each. */
+  vectors: NoiseExpr[][];
+  params?: Record<string, number>;
+}
+
+/** D = (η/2)·Σ(θ)/B with Σ the per-sample gradient covariance of a data landscape. */
+export interface DataMatrixNoiseSpec {
+  model: 'data';
+  eta: number;
+  batch: number;
+}
+
+/** The diffusion-matrix noise models (src/noise/), solved by the non-reversible pipeline. */
+export type MatrixNoiseSpec = ExprMatrixNoiseSpec | HessianNoiseSpec | LowRankNoiseSpec | DataMatrixNoiseSpec;
+
+export type NoiseSpec = ReversibleNoiseSpec | MatrixNoiseSpec;
+
+const MATRIX_MODELS: ReadonlySet<string> = new Set<MatrixNoiseSpec['model']>(['matrix', 'hessian', 'low-rank', 'data']);
+
+/** True for the diffusion-matrix models, which have no closed-form π and need the non-reversible solver. */
+export function isMatrixNoise(spec: NoiseSpec): spec is MatrixNoiseSpec {
+  return MATRIX_MODELS.has(spec.model);
+}
 
 /**
  * Noise derived from the data of a data landscape (mini-batch SGD with rate eta and batch size
