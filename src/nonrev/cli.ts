@@ -3,7 +3,7 @@
  * matrix scenario to, and what the command does with the result (figures, outputs, stdout).
  */
 import { InputError } from '../errors.js';
-import type { LoadedScenario } from '../scenario/types.js';
+import { isMatrixNoise, type LoadedScenario } from '../scenario/types.js';
 import type { PhaseInfo, ProgressInfo } from '../run/types.js';
 import { reportJson } from '../report/write.js';
 import { buildMatrixFigures } from '../plot/current.js';
@@ -13,12 +13,9 @@ import { defaultEngine } from './engine.js';
 import { formatMatrixSummary, renderMatrixHtml, writeMatrixOutputs } from './write.js';
 import type { MatrixRunResult } from './types.js';
 
-/** The noise models whose D is a matrix (src/noise/): everything but the scalar models of the reversible path. */
-const SCALAR_MODELS = new Set(['multiplicative', 'additive', 'from-data']);
-
+/** Diffusion-matrix noise (src/noise/): no closed-form π, solved by this path. */
 export function isMatrixScenario(loaded: LoadedScenario): boolean {
-  const model = (loaded.scenario.noise as { model?: unknown }).model;
-  return typeof model === 'string' && !SCALAR_MODELS.has(model);
+  return isMatrixNoise(loaded.scenario.noise);
 }
 
 export function isMatrixResult(r: unknown): r is MatrixRunResult {
@@ -50,7 +47,7 @@ export async function executeMatrixRun(
     [o.backend !== undefined && o.backend !== 'auto' && o.backend !== 'cpu', `--backend ${o.backend ?? ''}`],
   ];
   for (const [bad, flag] of unsupported) {
-    if (bad) throw new InputError(`${flag} is not available for diffusion-matrix noise (noise.model ${String((loaded.scenario.noise as { model: string }).model)}); see docs/nonreversible.md`, { file: loaded.file, field: 'noise.model' });
+    if (bad) throw new InputError(`${flag} is not available for diffusion-matrix noise (noise.model ${loaded.scenario.noise.model}); see docs/nonreversible.md`, { file: loaded.file, field: 'noise.model' });
   }
   return runMatrixScenario(loaded, defaultEngine(), { signal: ctl.signal, onProgress: ctl.onProgress, onPhase: ctl.onPhase, maxWallSeconds: o.maxWall, gap: o.gap !== false });
 }

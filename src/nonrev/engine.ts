@@ -5,6 +5,7 @@
  */
 import { assembleGenerator } from '../../solvers/anisotropic/assemble.js';
 import { InputError } from '../errors.js';
+import { buildDiffusion } from '../noise/index.js';
 import type { NonrevEngine } from './types.js';
 
 const missing = (what: string): never => {
@@ -13,7 +14,7 @@ const missing = (what: string): never => {
 
 export function defaultEngine(): NonrevEngine {
   return {
-    buildDiffusion: () => missing('the noise models (src/noise/)'),
+    buildDiffusion: (loaded, grid) => buildDiffusion(loaded, grid),
     assemble: (grid, field, gradF) => assembleGenerator(grid, field, gradF),
     steadyState: () => missing('the non-symmetric steady-state solver (solvers/nonsym/)'),
     stepper: () => missing('the implicit stepper (solvers/nonsym/)'),

@@ -220,7 +220,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
     scenarioFile: file,
     scenario,
     landscape: { source: land.source, ...(land.doc ? { doc: land.doc } : {}) },
-    noise: { model: (scenario.noise as { model: string }).model, description: diffusion.description },
+    noise: { model: scenario.noise.model, description: diffusion.description },
     backend: 'cpu',
     device: 'cpu',
     precision: 'float64',
