@@ -184,7 +184,8 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
   };
 
   const fitted = reportRates(series, { collapsing: false, meanLossPi: dist.meanLossSteady, stepping: { integrator: stepper.name, dtMax: stepper.stats.dtMax > 0 ? stepper.stats.dtMax : null } });
-  notes.push(...fitted.notes);
+  // The rate fits speak of π; here the reference is the computed steady state.
+  notes.push(...fitted.notes.map((n) => n.replace(/E_π/g, 'E_ss')));
 
   let gap: NonsymGapReport | null | undefined;
   if (opts.gap !== false && status !== 'interrupted' && status !== 'incomplete') {
@@ -246,7 +247,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
     series,
     final: series[series.length - 1],
     rates: fitted.rates,
-    rateRefusals: fitted.refusals,
+    rateRefusals: Object.fromEntries(Object.entries(fitted.refusals).map(([k, v]) => [k, v.replace(/E_π/g, 'E_ss')])),
     steadyState: steadyReport,
     nonReversible,
     ...(gap !== undefined ? { gap } : {}),

@@ -52,6 +52,14 @@ function writeMatrixFiles(dir: string, result: MatrixRunResult, opts: MatrixOutp
 
 const fmt = (v: number | null | undefined, p = 4): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toPrecision(p));
 
+/** The scheme's choices that bear on accuracy: offsets, where D was relaxed onto the stencil, where drift went upwind. */
+function schemeLine(r: MatrixRunReport): string {
+  const s = r.scheme;
+  const relax = s.relaxation && s.relaxation.cells > 0 ? `, D relaxed by up to ${fmt(s.relaxation.max, 2)}·tr D in ${s.relaxation.cells} cells` : '';
+  const upwind = s.upwindCells ? `, drift partly upwind in ${s.upwindCells} cells` : '';
+  return `  scheme: ${s.offsets.length} lattice offsets${relax}${upwind}`;
+}
+
 /** The text summary `fpsolve run` prints for a matrix run. */
 export function formatMatrixSummary(r: MatrixRunReport): string {
   const f = r.final;
@@ -64,6 +72,7 @@ export function formatMatrixSummary(r: MatrixRunReport): string {
     `${r.scenario.name}: ${r.status === 'ok' ? 'done' : r.status.toUpperCase()}${r.error ? ` — ${r.error}` : ''}`,
     `  grid ${r.cells.join('×')} (${r.grid.size} cells), noise ${r.noise.model}: ${r.noise.description}`,
     `  ${r.integrator.description}; ${r.steps} steps${r.integrator.linearIterations ? `, ${r.integrator.linearIterations} Krylov iterations` : ''}, wall ${r.wallSeconds.toFixed(2)} s`,
+    schemeLine(r),
     `steady state: ${ss.method}, ${ss.iterations} iterations, residual ${fmt(ss.residual, 2)} (balance ${fmt(ss.balance, 2)}), E[f] ${fmt(ss.meanLoss, 6)}`,
     ss.massNearZero.length > 0 ? `  mass near each zero of f: ${ss.massNearZero.map((m) => fmt(m, 4)).join(', ')}` : '',
     `non-reversible: max |J| ${fmt(nr.currentMax, 4)}${nr.currentMaxAt ? ` at (${nr.currentMaxAt.map((v) => +v.toPrecision(4)).join(', ')})` : ''}, ∫|J| ${fmt(nr.currentL1, 4)}, entropy production ${fmt(nr.entropyProduction, 4)}`,
