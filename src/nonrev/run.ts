@@ -13,7 +13,7 @@ import { classifyRegime } from '../diagnostics/regime.js';
 import { reportRates } from '../diagnostics/rates.js';
 import type { SeriesPoint } from '../diagnostics/distances.js';
 import { resolveLandscape } from '../landscape/builtins.js';
-import { InputError } from '../errors.js';
+import { FpsolveError, InputError, NumericalFault } from '../errors.js';
 import { describeFailure, describeStepFailure } from '../failure-report.js';
 import { packageVersion } from '../paths.js';
 import type { LoadedScenario } from '../scenario/types.js';
@@ -178,6 +178,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
     residual: ss.residual,
     balance,
     minRelative: minOverMax(steady),
+    ...(ss.clipped !== undefined ? { clippedMass: ss.clipped } : {}),
     meanLoss: dist.meanLossSteady,
     massNearZero: componentCells.length > 0 ? dist.measure(0, steady).massNearZero ?? [] : [],
     zeroComponents,
@@ -206,7 +207,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
       };
     } catch (e) {
       gap = null;
-      notes.push(`gap: not computed (${describeFailure(e).message})`);
+      notes.push(`gap: not computed (${e instanceof FpsolveError && !(e instanceof NumericalFault) ? e.message : describeFailure(e).message})`);
     }
   }
 

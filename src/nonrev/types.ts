@@ -44,6 +44,8 @@ export interface SteadyStateLike {
   residual: number;
   iterations: number;
   method: string;
+  /** Mass of the negative entries the solver clipped to 0, relative to the total. */
+  clipped?: number;
 }
 
 /** Called between steps; true asks the stepper to stop there (ρ valid) and return the time reached. */
@@ -86,6 +88,8 @@ export interface SteadyStateReport {
   balance: number;
   /** min ρ_ss / max ρ_ss (a Krylov solve can leave round-off negatives; they are clipped for the distances). */
   minRelative: number;
+  /** Mass of the negative entries the solver clipped to 0 (relative), when it clipped any. */
+  clippedMass?: number;
   meanLoss: number;
   /** Mass of the steady state near each zero of f (same order as zeroComponents), when f has zeros. */
   massNearZero: number[];
