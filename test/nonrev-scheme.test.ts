@@ -120,3 +120,22 @@ describe('D = T·I through the monotone scheme: the reversible case', () => {
     expect(Math.abs((report.nonReversible.gibbs.T as number) - 0.1)).toBeLessThan(1e-10);
   }, 120_000);
 });
+
+describe('the gap of the non-symmetric generator (oracles.md §8: the OU spectrum is {−Σ n_k μ_k(H)})', () => {
+  it('μ₁ → −min(k1, k2) = −1, real, at second order in h, whatever D', async () => {
+    const gapAt = async (n: number): Promise<{ re: number; im: number }> => {
+      const loaded = loadScenario('scenarios/anisotropic-ou.yaml', [`domain.cells=[${n},${n}]`, 'time.end=0.5', 'time.reportEvery=0.5']);
+      const { report } = await runMatrixScenario(loaded, defaultEngine());
+      if (!report.gap) throw new Error(`no gap: ${report.notes.join('; ')}`);
+      return report.gap;
+    };
+    const coarse = await gapAt(16);
+    const fine = await gapAt(32);
+    expect(coarse.im).toBe(0);
+    expect(fine.im).toBe(0);
+    const e1 = Math.abs(coarse.re + 1);
+    const e2 = Math.abs(fine.re + 1);
+    expect(e2).toBeLessThan(0.05);
+    expect(e1 / e2).toBeGreaterThan(3);
+  }, 120_000);
+});

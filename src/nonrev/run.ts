@@ -202,7 +202,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
         method: g.method ?? 'shift-invert Arnoldi',
         ritz: g.ritz,
         notes: [
-          `μ₁ = ${g.re.toPrecision(6)}${g.im !== 0 ? ` ${g.im < 0 ? '−' : '+'} ${Math.abs(g.im).toPrecision(6)}i` : ''}: the eigenvalue of the discrete generator with the largest non-zero real part; ρ(t) − ρ_ss decays like e^{−${(-g.re).toPrecision(4)} t}${g.im !== 0 ? `, rotating with angular frequency ${Math.abs(g.im).toPrecision(4)}` : ''}. residual ‖Av − μv‖/‖v‖ = ${g.residual.toExponential(2)}; for a non-normal A a small residual bounds μ's error only through the eigenvector's conditioning, so read it as a backward error.`,
+          `μ₁ = ${g.re.toPrecision(6)}${g.im !== 0 ? ` ${g.im < 0 ? '−' : '+'} ${Math.abs(g.im).toPrecision(6)}i` : ''}: the eigenvalue of the discrete generator with the largest non-zero real part; ρ(t) − ρ_ss decays like e^{−${(-g.re).toPrecision(4)} t}${g.im !== 0 ? `, rotating with angular frequency ${Math.abs(g.im).toPrecision(4)}` : ''}. relative residual ‖Av − μv‖/(|μ|‖v‖) = ${g.residual.toExponential(2)}${g.estimate !== undefined ? `, change between the last two Krylov sizes ${g.estimate.toExponential(2)}` : ''}; for a non-normal A a small residual bounds μ's error only through the eigenvector's conditioning, so read it as a backward error. This is the eigenvalue of the discrete generator: its distance to the continuum's is the discretization error (O(h²))`,
         ],
       };
     } catch (e) {
