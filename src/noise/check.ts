@@ -8,7 +8,7 @@ import type { Grid } from '../../solvers/grid.js';
 import type { DiffusionField } from '../../solvers/anisotropic/types.js';
 import type { CompiledExpr } from '../landscape/expr.js';
 import { InputError } from '../errors.js';
-import { symEig } from './linalg.js';
+import { eig2, symEig } from './linalg.js';
 
 /** Relative tolerance of the symmetry check (D_ij against D_ji at the cell centres). */
 export const SYMMETRY_TOL = 1e-12;
@@ -109,7 +109,9 @@ export function checkPsdOnGrid(grid: Grid, D: DiffusionField, opts: { file?: str
           throw new InputError(`D[${i}][${e % d}] is ${m[e]} at ${name(q)}, x = ${pointText(x, d)}: D must be finite on the whole grid`, { file: opts.file, field: opts.field });
         }
       }
-      symEig(m, d, vals);
+      if (d === 1) vals[0] = m[0]!;
+      else if (d === 2) eig2(m[0]!, 0.5 * (m[1]! + m[2]!), m[3]!, vals);
+      else symEig(m, d, vals);
       const lmin = vals[0]!;
       const lmax = vals[d - 1]!;
       if (lmin < -PSD_TOL * Math.max(1, Math.abs(lmax))) {

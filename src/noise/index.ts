@@ -41,8 +41,8 @@ const fmt = (v: number): string => String(+v.toPrecision(6));
 interface Compiled {
   field: NoiseField;
   land: ResolvedLandscape;
-  /** The matrix model's entries (all d×d, for the symmetry check) and batch evaluator. */
-  matrix?: { entries: CompiledExpr[][]; texts: NoiseExpr[][]; evalMany: ExprMatrixField['evalMany'] };
+  /** The matrix model's entries (all d×d, for the symmetry check). */
+  matrix?: { entries: CompiledExpr[][]; texts: NoiseExpr[][] };
   description: string;
   isotropicReference?: { etaSigma: number; eps: number };
   errorField: string;
@@ -91,7 +91,7 @@ function compileModel(scenario: Scenario, spec: MatrixNoiseSpec, dim: number, fi
         return {
           land,
           field,
-          matrix: { entries: compiled, texts: rows, evalMany: (c, o) => field.evalMany(c, o) },
+          matrix: { entries: compiled, texts: rows },
           description: `matrix noise D(x) = [${text}]`,
           errorField: 'noise.D',
         };
@@ -168,7 +168,8 @@ export function buildDiffusion(loaded: LoadedScenario, grid: Grid): DiffusionSet
   const c = compileModel(scenario, spec, grid.dim, file, grid);
   const land = c.land;
   if (c.matrix) checkSymmetryOnGrid(grid, c.matrix.entries, c.matrix.texts, file);
-  checkPsdOnGrid(grid, c.field, { file, field: c.errorField, ...(c.matrix ? { evalMany: c.matrix.evalMany } : {}) });
+  const many = c.field.evalMany?.bind(c.field);
+  checkPsdOnGrid(grid, c.field, { file, field: c.errorField, ...(many ? { evalMany: many } : {}) });
   const grad = land.compiled.gradient();
   const p = new Array<number>(grid.dim);
   const gradF: GradientField = (x, out) => {

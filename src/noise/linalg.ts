@@ -109,8 +109,52 @@ export function spectralMap(m: ArrayLike<number>, d: number, g: (lambda: number)
 const positive = (l: number): number => (l > 0 ? l : 0);
 const sqrtPositive = (l: number): number => (l > 0 ? Math.sqrt(l) : 0);
 
+/**
+ * Eigenvalues (λmin, λmax) of the symmetric 2×2 matrix [[a, b], [b, c]] in closed form, scaled by
+ * the largest entry so that squares of entries near 1e300 do not overflow.
+ */
+export function eig2(a: number, b: number, c: number, out: Float64Array): void {
+  const s = Math.max(Math.abs(a), Math.abs(b), Math.abs(c));
+  if (!(s > 0) || !Number.isFinite(s)) {
+    out[0] = out[1] = s === 0 ? 0 : NaN;
+    return;
+  }
+  const as = a / s;
+  const bs = b / s;
+  const cs = c / s;
+  const mid = 0.5 * (as + cs);
+  const r = Math.hypot(0.5 * (as - cs), bs);
+  out[0] = (mid - r) * s;
+  out[1] = (mid + r) * s;
+}
+
+const ev2 = new Float64Array(2);
+
 /** The PSD part H₊ = Σ max(λ_k, 0) v_k v_kᵀ. */
 export function positivePart(m: ArrayLike<number>, d: number, out: Float64Array): void {
+  if (d === 2) {
+    // One positive and one negative eigenvalue: H₊ = λmax·P with P = (H − λmin I)/(λmax − λmin) the projector on λmax's eigenvector.
+    const a = m[0]!;
+    const b = 0.5 * (m[1]! + m[2]!);
+    const c = m[3]!;
+    eig2(a, b, c, ev2);
+    const [lo, hi] = [ev2[0]!, ev2[1]!];
+    if (lo >= 0) {
+      out[0] = a;
+      out[1] = out[2] = b;
+      out[3] = c;
+      return;
+    }
+    if (hi <= 0 || Number.isNaN(lo) || Number.isNaN(hi)) {
+      out.fill(Number.isNaN(lo) || Number.isNaN(hi) ? NaN : 0, 0, 4);
+      return;
+    }
+    const k = hi / (hi - lo);
+    out[0] = k * (a - lo);
+    out[1] = out[2] = k * b;
+    out[3] = k * (c - lo);
+    return;
+  }
   spectralMap(m, d, positive, out);
 }
 
@@ -122,6 +166,25 @@ export function psdSqrt(m: ArrayLike<number>, d: number, out: Float64Array): voi
   if (d === 1) {
     out[0] = sqrtPositive(m[0]!);
     return;
+  }
+  if (d === 2) {
+    // Closed form for a PSD 2×2 matrix: sqrt(M) = (M + √det·I)/√(tr + 2√det) (Cayley–Hamilton); the Euler–Maruyama step takes one per particle.
+    const a = m[0]!;
+    const b = 0.5 * (m[1]! + m[2]!);
+    const c = m[3]!;
+    const det = a * c - b * b;
+    const tr = a + c;
+    if (det >= 0 && tr >= 0 && Number.isFinite(det)) {
+      const sd = Math.sqrt(det);
+      const t = Math.sqrt(tr + 2 * sd);
+      if (t === 0) out.fill(0, 0, 4);
+      else {
+        out[0] = (a + sd) / t;
+        out[1] = out[2] = b / t;
+        out[3] = (c + sd) / t;
+      }
+      return;
+    }
   }
   spectralMap(m, d, sqrtPositive, out);
 }

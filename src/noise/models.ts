@@ -14,6 +14,8 @@ export interface NoiseField extends DiffusionField {
   trace(x: ArrayLike<number>): number;
   /** How ∇·D is computed, for reports: 'symbolic' or 'central differences (…)'. */
   readonly divergence: string;
+  /** D at many points at once (the grid checks): out[i·d + j] receives entry (i, j) at every point. */
+  evalMany?(coords: readonly Float64Array[], out: readonly Float64Array[]): void;
 }
 
 const pointOf = (x: ArrayLike<number>, d: number, p: number[]): number[] => {
@@ -159,6 +161,23 @@ export class HessianField implements NoiseField {
     positivePart(this.h, d, this.hp);
     const k = this.s.c * this.scale(p);
     for (let q = 0; q < d * d; q++) out[q] = k * this.hp[q]!;
+  }
+
+  evalMany(coords: readonly Float64Array[], out: readonly Float64Array[]): void {
+    const d = this.dim;
+    const n = out[0]!.length;
+    // The Hessian's entries and f vectorized (the compiled expressions' fast path), the positive part per point.
+    for (let i = 0; i < d; i++) for (let j = i; j < d; j++) this.hess[i]![j]!.evalPoints(coords, out[i * d + j]!);
+    const s = new Float64Array(n);
+    if (this.s.loss) this.f.evalPoints(coords, s);
+    const h = this.h;
+    const hp = this.hp;
+    for (let q = 0; q < n; q++) {
+      for (let i = 0; i < d; i++) for (let j = i; j < d; j++) h[i * d + j] = h[j * d + i] = out[i * d + j]![q]!;
+      positivePart(h, d, hp);
+      const k = this.s.c * (this.s.loss ? s[q]! + this.s.eps : 1);
+      for (let e = 0; e < d * d; e++) out[e]![q] = k * hp[e]!;
+    }
   }
 
   evalDivD(x: ArrayLike<number>, out: Float64Array): void {

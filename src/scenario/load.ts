@@ -298,6 +298,9 @@ function describeAjvError(e: ErrorObject): Problem {
   if (Object.hasOwn(UNION_MESSAGES, field) && ['oneOf', 'minProperties', 'maxProperties', 'type'].includes(e.keyword)) {
     return { field, message: `${UNION_MESSAGES[field]}${got(e.data)}` };
   }
+  if (e.keyword === 'oneOf' && /^noise\.(D|vectors)\.\d+\.\d+$/.test(field)) {
+    return { field, message: `must be a finite number or a non-empty expression in x, y, z, f (the loss) and params (at most 10000 characters)${got(e.data)}` };
+  }
   switch (e.keyword) {
     case 'required': {
       const missing = String(params['missingProperty']);

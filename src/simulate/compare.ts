@@ -16,7 +16,9 @@ import type { LoadedScenario } from '../scenario/types.js';
 import type { PointFunction } from '../../solvers/quadrature.js';
 import type { CompiledExpr } from '../landscape/expr.js';
 import { Xoshiro128 } from '../data/rng.js';
-import { advanceSde, type SdeSystem } from './em.js';
+import { advanceSde, advanceSdeMatrix, type MatrixSdeSystem, type SdeSystem } from './em.js';
+import { buildDiffusion } from '../noise/index.js';
+import { isMatrixNoise } from '../scenario/types.js';
 import { sgdSteps } from './sgd.js';
 import { sampleInitial } from './initial.js';
 import { countsToDensity, histogramCounts, l1NoiseFloor, marginal } from './histogram.js';
@@ -62,6 +64,12 @@ export function maxCurvature(compiled: CompiledExpr, grid: Grid): number {
     for (const v of out) if (Number.isFinite(v)) L = Math.max(L, Math.abs(v));
   }
   return L;
+}
+
+function centreValues(grid: Grid, e: CompiledExpr): Float64Array {
+  const out = new Float64Array(grid.size);
+  e.evalPoints(Array.from({ length: grid.dim }, (_, k) => grid.coordinateField(k)), out);
+  return out;
 }
 
 /** Report times exactly as runScenario makes them. */
@@ -183,6 +191,8 @@ export async function simulateScenario(loaded: LoadedScenario, opts: SimulateOpt
 
   const land = resolveLandscape(scenario.landscape, grid.dim, file);
   const fAt = pf(land.compiled);
+  // A matrix-noise run has no reversible Problem (and its cell weights are not π's): E[f] of the PDE uses f at the cell centres there.
+  const fCells = isMatrixNoise(scenario.noise) ? centreValues(grid, land.compiled) : problem.f;
   const rho0 = initialDensity(grid, scenario.initial, loaded);
   const lo = grid.lo.slice();
   const hi = grid.hi.slice();
@@ -207,17 +217,26 @@ export async function simulateScenario(loaded: LoadedScenario, opts: SimulateOpt
       const every = scenario.time.reportEvery;
       dt = opts.dt ?? Math.min(every / 50, L > 0 ? 0.02 / L : Infinity);
       checkParticleBudget(scenario.time.end, dt, N, opts.dt !== undefined ? { option: '--dt' } : { file, field: 'landscape' });
-      const noise = noiseModel(scenario.noise);
-      const sys: SdeSystem = { lo, hi, f: fAt, gradient: land.compiled.gradient().map(pf), noise };
-      description =
-        noise.kind === 'multiplicative'
-          ? `Euler–Maruyama for dθ = −∇f dt + sqrt(ησ (f + ε)) dW, ησ = ${noise.etaSigma}, ε = ${noise.eps}, reflecting walls`
-          : `Euler–Maruyama for dθ = −∇f dt + sqrt(2D) dW, D = ${noise.D}, reflecting walls`;
+      let advance: (t0: number, t1: number) => number;
+      if (isMatrixNoise(scenario.noise)) {
+        const diffusion = buildDiffusion(loaded, grid);
+        const sys: MatrixSdeSystem = { lo, hi, gradient: land.compiled.gradient().map(pf), diffusion: diffusion.field };
+        description = `Euler–Maruyama for the Itô SDE dθ = −∇f dt + sqrt(2D(θ)) dW (symmetric square root per particle), ${diffusion.description}, reflecting walls`;
+        advance = (t0, t1) => advanceSdeMatrix(sys, x, rng, t0, t1, dt);
+      } else {
+        const noise = noiseModel(scenario.noise, file);
+        const sys: SdeSystem = { lo, hi, f: fAt, gradient: land.compiled.gradient().map(pf), noise };
+        description =
+          noise.kind === 'multiplicative'
+            ? `Euler–Maruyama for dθ = −∇f dt + sqrt(ησ (f + ε)) dW, ησ = ${noise.etaSigma}, ε = ${noise.eps}, reflecting walls`
+            : `Euler–Maruyama for dθ = −∇f dt + sqrt(2D) dW, D = ${noise.D}, reflecting walls`;
+        advance = (t0, t1) => advanceSde(sys, x, rng, t0, t1, dt);
+      }
       let t = 0;
       for (let r = 0; r < times.length; r++) {
-        steps += advanceSde(sys, x, rng, t, times[r]!, dt);
+        steps += advance(t, times[r]!);
         t = times[r]!;
-        comparisons.push(compare(grid, t, t, x, pde.subarray(r * grid.size, (r + 1) * grid.size), problem.f, fAt, hist.subarray(r * grid.size, (r + 1) * grid.size)));
+        comparisons.push(compare(grid, t, t, x, pde.subarray(r * grid.size, (r + 1) * grid.size), fCells, fAt, hist.subarray(r * grid.size, (r + 1) * grid.size)));
         opts.onProgress?.(`sde: t = ${t}`);
         await new Promise<void>((res) => setImmediate(res));
       }
@@ -238,7 +257,7 @@ export async function simulateScenario(loaded: LoadedScenario, opts: SimulateOpt
         if (Math.abs(tSim - times[r]!) > 1e-9 * Math.max(1, times[r]!)) {
           notes.push(`sgd: report time ${times[r]} is not a multiple of η = ${eta}; SGD is compared after ${k} steps (t = ${tSim}).`);
         }
-        comparisons.push(compare(grid, times[r]!, tSim, x, pde.subarray(r * grid.size, (r + 1) * grid.size), problem.f, fAt, hist.subarray(r * grid.size, (r + 1) * grid.size)));
+        comparisons.push(compare(grid, times[r]!, tSim, x, pde.subarray(r * grid.size, (r + 1) * grid.size), fCells, fAt, hist.subarray(r * grid.size, (r + 1) * grid.size)));
         opts.onProgress?.(`sgd: step ${k}`);
         await new Promise<void>((res) => setImmediate(res));
       }

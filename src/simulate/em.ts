@@ -9,6 +9,8 @@ import type { NoiseModel } from '../../solvers/problem.js';
 import type { PointFunction } from '../../solvers/quadrature.js';
 import { NumericalFault } from '../errors.js';
 import type { Xoshiro128 } from '../data/rng.js';
+import type { DiffusionField } from '../../solvers/anisotropic/types.js';
+import { psdSqrt } from '../noise/linalg.js';
 
 export interface SdeSystem {
   readonly lo: readonly number[];
@@ -78,6 +80,64 @@ export function advanceSde(sys: SdeSystem, x: Float64Array[], rng: Xoshiro128, t
           v = reflect(v, lo, hi);
         }
         xk[i] = v;
+      }
+    }
+  }
+  return steps;
+}
+
+/** The SDE of a diffusion-matrix noise model (src/noise/): drift −∇f, diffusion D(θ). */
+export interface MatrixSdeSystem {
+  readonly lo: readonly number[];
+  readonly hi: readonly number[];
+  /** ∂f/∂θ_k, one per axis. */
+  readonly gradient: readonly PointFunction[];
+  readonly diffusion: DiffusionField;
+}
+
+/**
+ * Euler–Maruyama for the Itô SDE dθ = −∇f dt + B(θ) dW with B Bᵀ = 2D, whose Fokker–Planck
+ * equation is ∂t ρ = ∇·(ρ∇f) + ∇·∇·(Dρ) (docs/noise-matrix.md): no drift correction, because the
+ * equation is in Itô form. B is the symmetric PSD square root of 2D·dt per particle and step, which
+ * exists whatever D's rank (a Cholesky factor would need pivoting where D is singular). The normals
+ * of one step are drawn axis by axis before any particle moves, so a seed gives the same bits.
+ * Returns the number of steps taken; same step rule as advanceSde.
+ */
+export function advanceSdeMatrix(sys: MatrixSdeSystem, x: Float64Array[], rng: Xoshiro128, t0: number, t1: number, dtMax: number): number {
+  const d = x.length;
+  const n = x[0]!.length;
+  if (sys.diffusion.dim !== d) throw new Error(`internal: a ${sys.diffusion.dim}-D diffusion for ${d}-D particles`);
+  const steps = Math.max(1, Math.ceil((t1 - t0) / dtMax - 1e-9));
+  const dt = (t1 - t0) / steps;
+  const g = Array.from({ length: d }, () => new Float64Array(n));
+  const z = Array.from({ length: d }, () => new Float64Array(n));
+  const p = new Float64Array(d);
+  const m = new Float64Array(d * d);
+  const b = new Float64Array(d * d);
+  for (let s = 0; s < steps; s++) {
+    for (let k = 0; k < d; k++) sys.gradient[k]!(x, g[k]!);
+    for (let k = 0; k < d; k++) rng.fillNormal(z[k]!);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < d; k++) p[k] = x[k]![i]!;
+      sys.diffusion.evalD(p, m);
+      for (let q = 0; q < d * d; q++) m[q] = 2 * dt * m[q]!;
+      psdSqrt(m, d, b);
+      for (let k = 0; k < d; k++) {
+        let noise = 0;
+        for (let l = 0; l < d; l++) noise += b[k * d + l]! * z[l]![i]!;
+        let v = p[k]! - g[k]![i]! * dt + noise;
+        const lo = sys.lo[k]!;
+        const hi = sys.hi[k]!;
+        if (!(v >= lo && v <= hi)) {
+          if (!Number.isFinite(v)) {
+            throw new NumericalFault(
+              `particle ${i} left the reals at t ≈ ${(t0 + s * dt).toPrecision(4)} (gradient ${g[k]![i]} and D_${k}${k} = ${m[k * d + k]! / (2 * dt)} at θ_${k} = ${p[k]}): the landscape or the noise is not finite there`,
+              'non-finite',
+            );
+          }
+          v = reflect(v, lo, hi);
+        }
+        x[k]![i] = v;
       }
     }
   }
