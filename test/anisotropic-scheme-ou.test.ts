@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Grid } from '../solvers/grid.js';
-import { assembleGenerator, cellCurrent, pairCurrents } from '../solvers/anisotropic/assemble.js';
+import { assembleGenerator, cellCurrent, pairCurrents, type AssemblyOptions } from '../solvers/anisotropic/assemble.js';
 import type { DiffusionField } from '../solvers/anisotropic/types.js';
 import { bandedSteadyState, gaussian, inverse, lyapunov } from './helpers/ou-lyapunov.js';
 
@@ -32,11 +32,11 @@ function linearGradient(d: number, H: number[]) {
 
 interface OuCase { d: number; H: number[]; D: number[] }
 
-function solveOu(c: OuCase, cells: number) {
+function solveOu(c: OuCase, cells: number, opts: AssemblyOptions = {}) {
   const sigma = lyapunov(c.d, c.H, c.D);
   const bounds = Array.from({ length: c.d }, (_, a) => [-6 * Math.sqrt(sigma[a * c.d + a]), 6 * Math.sqrt(sigma[a * c.d + a])] as [number, number]);
   const grid = new Grid(bounds, new Array(c.d).fill(cells));
-  const gen = assembleGenerator(grid, constantField(c.d, c.D), linearGradient(c.d, c.H));
+  const gen = assembleGenerator(grid, constantField(c.d, c.D), linearGradient(c.d, c.H), opts);
   const rho = bandedSteadyState(gen.forward, grid.cellVolume);
   let err = 0;
   let norm = 0;
@@ -72,14 +72,70 @@ function solveOu(c: OuCase, cells: number) {
 
 const order = (e1: number, e2: number): number => Math.log2(e1 / e2);
 
+function rot2(t: number, lam: [number, number]): number[] {
+  const c = Math.cos(t);
+  const s = Math.sin(t);
+  return [c * c * lam[0] + s * s * lam[1], c * s * (lam[0] - lam[1]), c * s * (lam[0] - lam[1]), s * s * lam[0] + c * c * lam[1]];
+}
+
 describe('OU with a constant, non-commuting diffusion matrix (oracles.md §8, §13)', () => {
-  const c2: OuCase = { d: 2, H: [1.0, 0.5, 0.5, 2.0], D: [0.6, 0.25, 0.25, 0.3] };
-  it('2-D: the steady state converges at order ≈ 2 to the Lyapunov Gaussian, the current too', () => {
-    const res = [16, 32, 64].map((n) => solveOu(c2, n));
+  const cases: { name: string; c: OuCase; cells: number[]; longOffsets: boolean; maxErr: number }[] = [
+    { name: 'mild (max-norm-1 offsets)', c: { d: 2, H: [1.0, 0.5, 0.5, 2.0], D: [0.6, 0.25, 0.25, 0.3] }, cells: [16, 32, 64], longOffsets: false, maxErr: 1e-3 },
+    // Condition number 12 at 20°: Selling needs the (2, 1)-type offsets of the max-norm-2 stencil.
+    { name: 'anisotropic 12:1 (max-norm-2 offsets)', c: { d: 2, H: [1.5, -0.4, -0.4, 0.8], D: rot2(0.35, [1.2, 0.1]) }, cells: [16, 32, 64], longOffsets: true, maxErr: 6e-3 },
+  ];
+  it.each(cases)('2-D $name: steady state and current converge at order ≈ 2 to the Lyapunov Gaussian', ({ c, cells, longOffsets, maxErr }) => {
+    const res = cells.map((n) => solveOu(c, n));
     const errs = res.map((r) => r.err);
     const jerrs = res.map((r) => r.jErr / r.jNorm);
-    console.log('2-D OU L1 errors', errs, 'orders', order(errs[0], errs[1]), order(errs[1], errs[2]));
-    console.log('2-D OU current rel L1 errors', jerrs, 'orders', order(jerrs[0], jerrs[1]), order(jerrs[1], jerrs[2]));
-    console.log(res.map((r) => r.gen.stats));
+    console.log('OU density L1 errors', errs, 'orders', order(errs[0], errs[1]), order(errs[1], errs[2]));
+    console.log('OU current relative L1 errors', jerrs, 'orders', order(jerrs[0], jerrs[1]), order(jerrs[1], jerrs[2]));
+    for (const r of res) {
+      expect(r.gen.stats.relaxation.cells).toBe(0);
+      expect(r.gen.stats.upwindCells).toBe(0);
+      expect(r.gen.stats.offsets.some((e) => Math.max(...e.map(Math.abs)) === 2)).toBe(longOffsets);
+    }
+    expect(order(errs[1], errs[2])).toBeGreaterThan(1.8);
+    expect(order(errs[1], errs[2])).toBeLessThan(2.3);
+    expect(errs[2]).toBeLessThan(maxErr);
+    // The current is not small: the rotation is a fixed fraction of ρ|θ|, and the scheme gets it.
+    expect(res[2].jNorm).toBeGreaterThan(0.05);
+    expect(order(jerrs[1], jerrs[2])).toBeGreaterThan(1.7);
+    expect(jerrs[2]).toBeLessThan(0.03);
+  });
+
+  it('3-D: order ≈ 2 on 8³ → 16³ (max-norm-1 stencil, so that the banded solve stays small)', () => {
+    const c: OuCase = { d: 3, H: [1.2, 0.3, 0.0, 0.3, 1.0, 0.2, 0.0, 0.2, 0.8], D: [0.5, -0.1, 0.1, -0.1, 0.4, 0.05, 0.1, 0.05, 0.3] };
+    const res = [8, 16].map((n) => solveOu(c, n, { radius: 1 }));
+    const errs = res.map((r) => r.err);
+    console.log('3-D OU density L1 errors', errs, 'order', order(errs[0], errs[1]));
+    expect(res[1].gen.stats.relaxation.cells).toBe(0);
+    expect(order(errs[0], errs[1])).toBeGreaterThan(1.7);
+  });
+});
+
+describe('OU with commuting H and D: no current', () => {
+  it('every pair current vanishes to round-off, while the non-commuting case carries one', () => {
+    // Same eigenvectors (a 30° rotation), different eigenvalues: HD = DH, neither diagonal on the grid.
+    const commuting: OuCase = { d: 2, H: rot2(Math.PI / 6, [1, 3]), D: rot2(Math.PI / 6, [0.5, 0.2]) };
+    const rotating: OuCase = { d: 2, H: rot2(Math.PI / 6, [1, 3]), D: rot2(-Math.PI / 6, [0.5, 0.2]) };
+    const size = (c: OuCase): number => {
+      const r = solveOu(c, 32);
+      const F = pairCurrents(r.gen, r.rho);
+      let maxF = 0;
+      let maxFlow = 0;
+      r.gen.pairs.forEach((p, k) => {
+        for (let i = 0; i < r.grid.size; i++) {
+          maxF = Math.max(maxF, Math.abs(F[k][i]));
+          maxFlow = Math.max(maxFlow, r.rho[i] * p.up[i]);
+        }
+      });
+      return maxF / maxFlow;
+    };
+    const none = size(commuting);
+    const some = size(rotating);
+    console.log('max |pair current| / max one-way flow: commuting', none, 'non-commuting', some);
+    expect(none).toBeLessThan(1e-11);
+    expect(some).toBeGreaterThan(1e-2);
   });
 });

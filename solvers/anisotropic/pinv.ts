@@ -15,6 +15,10 @@ const jacobiV = new Float64Array(9);
  * lam[0..d), orthonormal vectors as the columns of vec (row-major d×d).
  */
 export function symEig(dim: number, m: ArrayLike<number>, lam: Float64Array, vec: Float64Array): void {
+  if (dim === 2) {
+    eig2(m, lam, vec);
+    return;
+  }
   const a = jacobiA;
   const v = jacobiV;
   for (let i = 0; i < dim * dim; i++) {
@@ -61,6 +65,33 @@ export function symEig(dim: number, m: ArrayLike<number>, lam: Float64Array, vec
   }
   for (let i = 0; i < dim; i++) lam[i] = a[i * dim + i];
   for (let i = 0; i < dim * dim; i++) vec[i] = v[i];
+}
+
+/** The 2×2 case in closed form: one Jacobi rotation, written out. */
+function eig2(m: ArrayLike<number>, lam: Float64Array, vec: Float64Array): void {
+  const a = m[0];
+  const b = m[1];
+  const c = m[3];
+  if (b === 0) {
+    lam[0] = a;
+    lam[1] = c;
+    vec[0] = 1;
+    vec[1] = 0;
+    vec[2] = 0;
+    vec[3] = 1;
+    return;
+  }
+  const theta = (c - a) / (2 * b);
+  const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+  const cs = 1 / Math.sqrt(t * t + 1);
+  const sn = t * cs;
+  lam[0] = a - t * b;
+  lam[1] = c + t * b;
+  // Columns are the eigenvectors: (cs, −sn) for lam[0], (sn, cs) for lam[1].
+  vec[0] = cs;
+  vec[1] = sn;
+  vec[2] = -sn;
+  vec[3] = cs;
 }
 
 const lamS = new Float64Array(3);

@@ -40,7 +40,7 @@ const MAX_COMPONENT = 1 << 12;
  * Decomposes the symmetric d×d matrix m (row-major) into out. `maxIter` bounds the flips; the
  * result is flagged not converged when it is reached or a superbase vector grows too long.
  */
-export function selling(dim: number, m: ArrayLike<number>, out: SellingResult, maxIter = 200): SellingResult {
+export function selling(dim: number, m: ArrayLike<number>, out: SellingResult, maxIter = 200, maxComponent = MAX_COMPONENT): SellingResult {
   if (dim === 1) {
     out.count = 1;
     out.offsets[0] = 1;
@@ -48,55 +48,71 @@ export function selling(dim: number, m: ArrayLike<number>, out: SellingResult, m
     out.converged = true;
     return out;
   }
-  return dim === 2 ? selling2(m, out, maxIter) : selling3(m, out, maxIter);
+  return dim === 2 ? selling2(m, out, maxIter, maxComponent) : selling3(m, out, maxIter, maxComponent);
 }
 
-function selling2(m: ArrayLike<number>, out: SellingResult, maxIter: number): SellingResult {
+// Superbase scratch: one decomposition per cell, and the bisection of the relaxation runs many.
+const sb2 = new Int32Array(6);
+const sb3 = new Int32Array(12);
+const START2 = [1, 0, 0, 1, -1, -1];
+const START3 = [1, 0, 0, 0, 1, 0, 0, 0, 1, -1, -1, -1];
+
+function selling2(m: ArrayLike<number>, out: SellingResult, maxIter: number, maxComponent: number): SellingResult {
   const a = m[0];
   const b = m[1];
   const c = m[3];
   // e_0, e_1, e_2 as (x, y) pairs.
-  const e = [1, 0, 0, 1, -1, -1];
-  const q = (i: number, j: number): number => e[2 * i] * (a * e[2 * j] + b * e[2 * j + 1]) + e[2 * i + 1] * (b * e[2 * j] + c * e[2 * j + 1]);
+  const e = sb2;
+  e.set(START2);
   let converged = false;
   for (let it = 0; it < maxIter && !converged; it++) {
     converged = true;
     for (let p = 0; p < 3; p++) {
       const i = p === 2 ? 1 : 0;
       const j = p === 0 ? 1 : 2;
-      const k = 3 - i - j;
-      const s = q(i, j);
-      if (s > FLIP_TOL * Math.sqrt(Math.max(0, q(i, i) * q(j, j)))) {
+      const xi = e[2 * i];
+      const yi = e[2 * i + 1];
+      const xj = e[2 * j];
+      const yj = e[2 * j + 1];
+      const s = xi * (a * xj + b * yj) + yi * (b * xj + c * yj);
+      if (!(s > 0)) continue;
+      const qi = xi * (a * xi + b * yi) + yi * (b * xi + c * yi);
+      const qj = xj * (a * xj + b * yj) + yj * (b * xj + c * yj);
+      if (s > FLIP_TOL * Math.sqrt(Math.max(0, qi * qj))) {
         // (e_i, e_j, e_k) ← (−e_i, e_j, e_i − e_j): still a superbase, with Σ⟨e,De⟩ lower by 4s.
-        for (let t = 0; t < 2; t++) {
-          e[2 * k + t] = e[2 * i + t] - e[2 * j + t];
-          e[2 * i + t] = -e[2 * i + t];
-        }
+        const k = 3 - i - j;
+        e[2 * k] = xi - xj;
+        e[2 * k + 1] = yi - yj;
+        e[2 * i] = -xi;
+        e[2 * i + 1] = -yi;
         converged = false;
-        if (Math.abs(e[2 * k]) > MAX_COMPONENT || Math.abs(e[2 * k + 1]) > MAX_COMPONENT) {
+        if (Math.abs(e[2 * k]) > maxComponent || Math.abs(e[2 * k + 1]) > maxComponent) {
           it = maxIter;
           break;
         }
       }
     }
   }
-  let n = 0;
   for (let k = 0; k < 3; k++) {
     const i = k === 0 ? 1 : 0;
     const j = k === 2 ? 1 : 2;
-    const w = -q(i, j);
-    out.offsets[2 * n] = -e[2 * k + 1];
-    out.offsets[2 * n + 1] = e[2 * k];
-    out.weights[n] = w > 0 ? w : 0;
-    n++;
+    const xi = e[2 * i];
+    const yi = e[2 * i + 1];
+    const xj = e[2 * j];
+    const yj = e[2 * j + 1];
+    const w = -(xi * (a * xj + b * yj) + yi * (b * xj + c * yj));
+    out.offsets[2 * k] = -e[2 * k + 1];
+    out.offsets[2 * k + 1] = e[2 * k];
+    out.weights[k] = w > 0 ? w : 0;
   }
-  out.count = n;
+  out.count = 3;
   out.converged = converged;
   return out;
 }
 
-function selling3(m: ArrayLike<number>, out: SellingResult, maxIter: number): SellingResult {
-  const e = [1, 0, 0, 0, 1, 0, 0, 0, 1, -1, -1, -1];
+function selling3(m: ArrayLike<number>, out: SellingResult, maxIter: number, maxComponent: number): SellingResult {
+  const e = sb3;
+  e.set(START3);
   const q = (i: number, j: number): number => {
     let s = 0;
     for (let r = 0; r < 3; r++) {
@@ -112,13 +128,13 @@ function selling3(m: ArrayLike<number>, out: SellingResult, maxIter: number): Se
     outer: for (let i = 0; i < 4; i++) {
       for (let j = i + 1; j < 4; j++) {
         const s = q(i, j);
-        if (s > FLIP_TOL * Math.sqrt(Math.max(0, q(i, i) * q(j, j)))) {
+        if (s > 0 && s > FLIP_TOL * Math.sqrt(Math.max(0, q(i, i) * q(j, j)))) {
           // (e_i, e_j, e_k, e_l) ← (−e_i, e_j, e_k + e_i, e_l + e_i).
           for (let k = 0; k < 4; k++) {
             if (k === i || k === j) continue;
             for (let t = 0; t < 3; t++) {
               e[3 * k + t] += e[3 * i + t];
-              if (Math.abs(e[3 * k + t]) > MAX_COMPONENT) {
+              if (Math.abs(e[3 * k + t]) > maxComponent) {
                 it = maxIter;
                 converged = false;
                 break outer;
