@@ -147,8 +147,6 @@ export function assembleGenerator(grid: Grid, field: DiffusionField, gradF: Grad
   let relaxCells = 0;
   let relaxAt: number[] | undefined;
   let upwindCells = 0;
-  // The previous relaxed cell's δ: neighbours need nearly the same, which narrows the bisection.
-  let lastDelta = 0;
 
   for (let i = 0; i < N; i++) {
     for (let a = 0; a < d; a++) x[a] = grid.lo[a] + (idx[a] + 0.5) * h[a];
@@ -170,8 +168,7 @@ export function assembleGenerator(grid: Grid, field: DiffusionField, gradF: Grad
       const negligible = 1e-13 * tr;
       let delta = 0;
       if (!fitsStencil(d, selling(d, Dl, res), R, negligible)) {
-        delta = relax(d, Dl, tr, R, precision, res, lastDelta);
-        lastDelta = delta;
+        delta = relax(d, Dl, tr, R, precision, res);
         for (let a = 0; a < d; a++) Dl[a * d + a] += delta * tr;
         relaxCells++;
         if (delta > relaxMax) {
@@ -253,7 +250,7 @@ export function assembleGenerator(grid: Grid, field: DiffusionField, gradF: Grad
  * max-norm-1 stencil, which gives the first upper bound; it is doubled if Selling's superbase
  * still leaves the stencil.
  */
-function relax(d: number, D: Float64Array, tr: number, radius: number, precision: number, res: SellingResult, guess: number): number {
+function relax(d: number, D: Float64Array, tr: number, radius: number, precision: number, res: SellingResult): number {
   const trial = new Float64Array(d * d);
   const fits = (delta: number): boolean => {
     trial.set(D);
@@ -275,16 +272,6 @@ function relax(d: number, D: Float64Array, tr: number, radius: number, precision
     hi *= 2;
   }
   let lo = 0;
-  // Bracket around the guess first (δ within 5 % of it is the common case): two trials instead of
-  // the halvings from the diagonal-dominance bound. The bisection's invariant is unchanged: lo does
-  // not fit (0 does not, or relax would not be called), hi does.
-  if (guess > 0 && guess < hi) {
-    if (fits(guess)) {
-      hi = guess;
-      if (!fits(0.95 * guess)) lo = 0.95 * guess;
-      else hi = 0.95 * guess;
-    } else lo = guess;
-  }
   while (hi - lo > precision * hi) {
     const mid = 0.5 * (lo + hi);
     if (fits(mid)) hi = mid;
