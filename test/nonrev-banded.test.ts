@@ -75,3 +75,43 @@ describe('implicit steps', () => {
     expect(() => bandedStepper(A, { integrator: 'rkl2', reportEvery: 0.5 })).toThrow(/time.integrator rkl2 is not available/);
   });
 });
+
+describe('shift-invert Arnoldi with direct solves (the gap fallback)', () => {
+  it('3-state cycle: μ₁ is a root of λ² + Tλ + S (T the sum of the rates, S the tree sums: oracles.md §14), here complex', async () => {
+    const { bandedGap } = await import('../src/nonrev/banded.js');
+    const { eigenvector, hessenbergEigenvalues } = await import('../solvers/nonsym/hessenberg.js');
+    const q = { q01: 2, q10: 0.5, q12: 3, q21: 1, q20: 1.5, q02: 0.7 };
+    const grid = new Grid([[0, 1]], [3]);
+    const gen = {
+      grid,
+      pairs: [
+        { offset: [1], up: Float64Array.from([q.q01, q.q12, 0]), down: Float64Array.from([q.q10, q.q21, 0]) },
+        { offset: [2], up: Float64Array.from([q.q02, 0, 0]), down: Float64Array.from([q.q20, 0, 0]) },
+      ],
+    };
+    const A = forwardMatrix(gen);
+    const ss = bandedSteadyState(A, grid.cellVolume).rho;
+    const T = q.q01 + q.q10 + q.q12 + q.q21 + q.q20 + q.q02;
+    const S = q.q10 * q.q20 + q.q12 * q.q20 + q.q21 * q.q10 + q.q01 * q.q21 + q.q02 * q.q21 + q.q20 * q.q01 + q.q02 * q.q12 + q.q01 * q.q12 + q.q10 * q.q02;
+    expect(T * T).toBeLessThan(4 * S);
+    const g = bandedGap(A, ss, { values: hessenbergEigenvalues, vector: eigenvector }, { tol: 1e-10 });
+    expect(g.re).toBeCloseTo(-T / 2, 10);
+    expect(g.im).toBeCloseTo(Math.sqrt(4 * S - T * T) / 2, 10);
+  });
+
+  it('the 2-D non-reversible generator: the same μ₁ as the iterative shift-invert Arnoldi of solvers/nonsym/gap.ts', async () => {
+    const { bandedGap } = await import('../src/nonrev/banded.js');
+    const { eigenvector, hessenbergEigenvalues } = await import('../solvers/nonsym/hessenberg.js');
+    const { nonsymmetricGap } = await import('../solvers/nonsym/gap.js');
+    const spec = { H: [[1, 0.2], [0.2, 0.5]] as [[number, number], [number, number]], D: [[0.4, 0.1], [0.1, 0.3]] as [[number, number], [number, number]] };
+    const eng = ouEngine(spec);
+    const grid = new Grid([[-3, 3], [-3, 3]], [18, 18]);
+    const gen = eng.assemble(grid, eng.buildDiffusion({} as never, grid).field, () => undefined);
+    const ss = bandedSteadyState(gen.forward, grid.cellVolume).rho;
+    const mine = bandedGap(gen.forward, ss, { values: hessenbergEigenvalues, vector: eigenvector }, { tol: 1e-9 });
+    const theirs = nonsymmetricGap(gen.forward, grid, ss, { tol: 1e-9 });
+    expect(Math.abs(mine.re - theirs.re)).toBeLessThan(1e-7 * Math.abs(theirs.re));
+    expect(Math.abs(mine.im - theirs.im)).toBeLessThan(1e-7 * Math.abs(theirs.re));
+    expect(mine.residual).toBeLessThan(1e-6);
+  });
+});

@@ -239,3 +239,109 @@ export function bandedSteadyState(a: Csr, cellVolume: number): { rho: Float64Arr
   for (const v of col) norm = Math.max(norm, v);
   return { rho, residual: num / (norm * den), iterations: 1, method: `GTH elimination on the band (direct, half-width ${w})` };
 }
+
+/**
+ * The first non-zero eigenvalue μ₁ of A by shift-invert Arnoldi with a direct banded solve of
+ * (A − σI), σ > 0 small: that matrix is strictly diagonally dominant by columns (no pivoting needed),
+ * and its inverse maps μ to 1/(μ − σ), so the eigenvalues nearest 0 come first. The kernel (ρ_ss, μ = 0)
+ * is kept out by working in the mass-zero subspace {1ᵀv = 0}, which A and (A − σI)⁻¹ leave invariant;
+ * each new vector is projected back onto it along ρ_ss against round-off. Used where the iterative
+ * inner solves of solvers/nonsym/gap.ts stall and the band is small.
+ */
+export function bandedGap(
+  a: Csr,
+  steady: Float64Array,
+  eig: { values: (h: number[][]) => { re: number; im: number }[]; vector: (h: number[][], t: { re: number; im: number }) => { re: Float64Array; im: Float64Array } },
+  opts: { tol: number; maxKrylov?: number; shift?: number },
+): { re: number; im: number; residual: number; change: number; krylov: number; ritz: { re: number; im: number }[] } {
+  const n = a.rows;
+  checkBandedSize(n, bandwidth(a), 'gap');
+  const sigma = opts.shift ?? 1e-2;
+  const lu = new BandedLu(a, -sigma, 1);
+  const maxK = opts.maxKrylov ?? 60;
+  let ss = 0;
+  for (const v of steady) ss += v;
+  const project = (v: Float64Array): void => {
+    const m = sum(v) / ss;
+    for (let i = 0; i < n; i++) v[i] -= m * steady[i];
+  };
+  const norm = (v: Float64Array): number => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  const V: Float64Array[] = [];
+  // A fixed start (same input, same bits) with no grid structure.
+  const v0 = new Float64Array(n);
+  let seed = 0x2545f491;
+  for (let i = 0; i < n; i++) {
+    seed = (Math.imul(seed ^ (seed >>> 13), 0x5bd1e995) + 0x7f4a7c15) >>> 0;
+    v0[i] = seed / 4294967296 - 0.5;
+  }
+  project(v0);
+  const n0 = norm(v0);
+  for (let i = 0; i < n; i++) v0[i] /= n0;
+  V.push(v0);
+  const H: number[][] = Array.from({ length: maxK + 1 }, () => new Array<number>(maxK).fill(0));
+  let prev: { re: number; im: number } | undefined;
+  let best = { re: NaN, im: NaN, residual: Infinity, change: Infinity, krylov: 0, ritz: [] as { re: number; im: number }[] };
+  for (let k = 0; k < maxK; k++) {
+    const w = new Float64Array(n);
+    lu.solve(V[k], w);
+    project(w);
+    // Modified Gram–Schmidt, twice (the inverse amplifies the slow modes by 1/|μ − σ|, cancelling much).
+    for (let pass = 0; pass < 2; pass++) {
+      for (let j = 0; j <= k; j++) {
+        let d = 0;
+        for (let i = 0; i < n; i++) d += V[j][i] * w[i];
+        H[j][k] += d;
+        for (let i = 0; i < n; i++) w[i] -= d * V[j][i];
+      }
+    }
+    let beta = norm(w);
+    let hnorm = 0;
+    for (let j = 0; j <= k; j++) hnorm = Math.max(hnorm, Math.abs(H[j][k]));
+    // The Krylov space is invariant (all of the mass-zero subspace on a small chain): stop there.
+    if (beta <= 1e-12 * hnorm || k + 1 === n - 1) beta = 0;
+    const m = k + 1;
+    if (beta === 0 || m === maxK || (m >= 4 && m % 4 === 0)) {
+      const h = Array.from({ length: m }, (_, i) => H[i].slice(0, m));
+      const thetas = eig.values(h).filter((t) => Number.isFinite(t.re));
+      // μ = σ + 1/θ; the slowest mode has the largest |θ|.
+      const mus = thetas
+        .map((t) => {
+          const d2 = t.re * t.re + t.im * t.im;
+          return { t, mu: { re: sigma + t.re / d2, im: -t.im / d2 } };
+        })
+        .sort((p, q) => Math.hypot(q.t.re, q.t.im) - Math.hypot(p.t.re, p.t.im));
+      const top = mus[0];
+      const y = eig.vector(h, top.t);
+      const xr = new Float64Array(n);
+      const xi = new Float64Array(n);
+      for (let j = 0; j < m; j++) {
+        for (let i = 0; i < n; i++) {
+          xr[i] += V[j][i] * y.re[j];
+          xi[i] += V[j][i] * y.im[j];
+        }
+      }
+      const ar = new Float64Array(n);
+      const ai = new Float64Array(n);
+      matVec(a, xr, ar);
+      matVec(a, xi, ai);
+      const mu = top.mu;
+      let r = 0;
+      let x = 0;
+      for (let i = 0; i < n; i++) {
+        r += (ar[i] - (mu.re * xr[i] - mu.im * xi[i])) ** 2 + (ai[i] - (mu.re * xi[i] + mu.im * xr[i])) ** 2;
+        x += xr[i] ** 2 + xi[i] ** 2;
+      }
+      const residual = Math.sqrt(r / x) / Math.hypot(mu.re, mu.im);
+      const change = prev ? Math.hypot(mu.re - prev.re, mu.im - prev.im) / Math.hypot(mu.re, mu.im) : Infinity;
+      best = { re: mu.re, im: Math.abs(mu.im), residual, change, krylov: m, ritz: mus.slice(0, 6).map((p) => p.mu) };
+      prev = mu;
+      if (change <= opts.tol && residual <= Math.max(opts.tol, 1e-6)) break;
+    }
+    if (beta === 0) break;
+    const next = new Float64Array(n);
+    for (let i = 0; i < n; i++) next[i] = w[i] / beta;
+    H[k + 1][k] = beta;
+    V.push(next);
+  }
+  return best;
+}

@@ -7,12 +7,13 @@ import { assembleGenerator } from '../../solvers/anisotropic/assemble.js';
 import { steadyState } from '../../solvers/nonsym/steady.js';
 import { CsrStepper } from '../../solvers/nonsym/stepper.js';
 import { nonsymmetricGap } from '../../solvers/nonsym/gap.js';
+import { eigenvector, hessenbergEigenvalues } from '../../solvers/nonsym/hessenberg.js';
 import type { Csr } from '../../solvers/sparse/csr.js';
 import type { Grid } from '../../solvers/grid.js';
 import { SolverFailure } from '../../solvers/base/failures.js';
 import { InputError, NumericalFault } from '../errors.js';
 import { buildDiffusion } from '../noise/index.js';
-import { bandedSteadyState, bandedStepper, bandwidth, BANDED_MAX_WORK } from './banded.js';
+import { bandedGap, bandedSteadyState, bandedStepper, bandwidth, BANDED_MAX_WORK } from './banded.js';
 import type { NonrevEngine, StepperLike, SteadyStateLike } from './types.js';
 
 /**
@@ -80,7 +81,16 @@ export function defaultEngine(): NonrevEngine {
     // Where one factorization is cheap the direct banded steps are used (no iteration to fail); else GMRES + multigrid.
     stepper: (a, grid, opts) => (a.rows * bandwidth(a) ** 2 <= DIRECT_WORK ? bandedStepper(a, opts) : krylovStepper(a, grid, opts)),
     gap: (a, grid, steady, opts) => {
-      const g = nonsymmetricGap(a, grid, steady, { tol: opts.tolerance });
+      let g: ReturnType<typeof nonsymmetricGap>;
+      try {
+        g = nonsymmetricGap(a, grid, steady, { tol: opts.tolerance });
+      } catch (e) {
+        // The iterative inner solves can stall on a strongly anisotropic generator; where the band is small a direct one cannot.
+        if (!(e instanceof SolverFailure) || a.rows * bandwidth(a) ** 2 > DIRECT_WORK) throw e;
+        const b = bandedGap(a, steady, { values: hessenbergEigenvalues, vector: eigenvector }, { tol: opts.tolerance });
+        if (!(b.change <= opts.tolerance)) throw new NumericalFault(`shift-invert Arnoldi (direct inner solves) did not settle: μ₁ ≈ ${b.re.toPrecision(4)}, change ${b.change.toExponential(2)} at Krylov size ${b.krylov}; the iterative one failed first (${e.message})`, 'iteration-limit');
+        return { re: b.re, im: b.im, residual: b.residual, estimate: b.change, ritz: b.ritz, method: `shift-invert Arnoldi with direct banded solves of A − 0.01·I (Krylov size ${b.krylov}); the GMRES inner solves had stalled (${e.message})` };
+      }
       if (!g.converged) throw new NumericalFault(`shift-invert Arnoldi did not converge to ${opts.tolerance} (μ₁ ≈ ${g.re.toPrecision(4)}${g.im ? ` ± ${g.im.toPrecision(4)}i` : ''}, residual ${g.residual.toExponential(2)}, change ${g.change.toExponential(2)} at Krylov size ${g.krylov})`, 'iteration-limit');
       return { re: g.re, im: g.im, residual: g.residual, estimate: g.change, ritz: g.ritz.map((r) => ({ re: r.re, im: r.im })), method: `shift-invert Arnoldi (Krylov size ${g.krylov}, ${g.solves} solves, ${g.innerIterations} inner GMRES iterations): ${g.estimate}` };
     },
