@@ -60,6 +60,11 @@ describe('exact reduction to the reversible scheme (operator.ts)', () => {
     const gen = generatorFromProblem(p);
     expect(gen.stats.offsets).toEqual(Array.from({ length: cells.length }, (_, k) => cells.map((_n, a) => (a === k ? 1 : 0))));
     checkGenerator(gen.forward);
+    // The rates are the operator's face coefficients, bit for bit (same formula, same operations).
+    gen.pairs.forEach((pr, k) => {
+      expect(Array.from(pr.up)).toEqual(Array.from(op.fwd[k]));
+      expect(Array.from(pr.down)).toEqual(Array.from(op.bwd[k]));
+    });
     let seed = 7;
     const rnd = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
     for (let trial = 0; trial < 3; trial++) {
