@@ -54,6 +54,9 @@ describe('nonsymmetricGap: shift-invert Arnoldi', () => {
     // The stop is on the inverse operator; A's residual is larger by up to ‖A‖/|λ| (≈ 6 here).
     expect(gap.residual).toBeLessThan(1e-6);
     expect(gap.converged).toBe(true);
+    // The second estimate: the Ritz value's change between two Krylov sizes, printed with the residual.
+    expect(gap.change).toBeLessThan(1e-8);
+    expect(gap.estimate).toMatch(/residual .* change .* between Krylov sizes \d+ and \d+/);
     // The next Ritz values are the k = ±2 pair, each with its own residual.
     const second = gap.ritz.filter((r) => Math.abs(r.re - ringEigen(n, p, q, 2).re) < 1e-8);
     expect(second.map((r) => Math.abs(r.im)).sort()).toEqual([Math.abs(ringEigen(n, p, q, 2).im), Math.abs(ringEigen(n, p, q, 2).im)].map((v) => expect.closeTo(v, 8)));
@@ -86,7 +89,6 @@ describe('nonsymmetricGap: shift-invert Arnoldi', () => {
       expect(gap.residual).toBeLessThan(1e-5);
       errs.push(Math.abs(gap.re + muMin));
     }
-    console.log('OU gap errors', errs);
     // The test scheme upwinds where the cell Péclet number is large (far from the centre on coarse
     // grids), so the order is between 1 and 2 here: each halving of h must cut the error by > 1.8.
     expect(errs[0] / errs[1]).toBeGreaterThan(1.8);

@@ -91,7 +91,6 @@ describe('steadyState: Aρ = 0, Σ|K|ρ = 1', () => {
       }
       errs.push(Math.max(Math.abs(sxx - sig[0][0]), Math.abs(sxy - sig[0][1]), Math.abs(syy - sig[1][1])));
     }
-    console.log('OU covariance errors', errs, sig);
     // Upwinded where the cell Péclet number is large: between first and second order (see the gap test).
     expect(errs[1]).toBeLessThan(0.015);
     expect(errs[0] / errs[1]).toBeGreaterThan(1.8);
