@@ -5,7 +5,7 @@ import { steadyState } from '../solvers/nonsym/steady.js';
 import { hessenbergEigenvalues } from '../solvers/nonsym/hessenberg.js';
 import { box, ouGenerator, ringGenerator } from './nonsym-helpers.js';
 
-/** oracles.md §13 Ring: eigenvalues p(e^{2πik/n} − 1) + q(e^{−2πik/n} − 1). */
+/** oracles.md §14 Ring: eigenvalues p(e^{2πik/n} − 1) + q(e^{−2πik/n} − 1). */
 function ringEigen(n: number, p: number, q: number, k: number): { re: number; im: number } {
   const c = Math.cos((2 * Math.PI * k) / n);
   const s = Math.sin((2 * Math.PI * k) / n);
@@ -40,7 +40,7 @@ describe('Hessenberg QR eigenvalues', () => {
 });
 
 describe('nonsymmetricGap: shift-invert Arnoldi', () => {
-  it('a driven ring (p ≠ q): the slowest mode rotates, λ₁ = p(e^{2πi/n} − 1) + q(e^{−2πi/n} − 1) exactly (oracles.md §13)', () => {
+  it('a driven ring (p ≠ q): the slowest mode rotates, λ₁ = p(e^{2πi/n} − 1) + q(e^{−2πi/n} − 1) exactly (oracles.md §14)', () => {
     const n = 12;
     const p = 1.3;
     const q = 0.4;
@@ -74,7 +74,7 @@ describe('nonsymmetricGap: shift-invert Arnoldi', () => {
     expect(Math.abs(gap.im - Math.abs(want.im)) / Math.abs(want.im)).toBeLessThan(1e-8);
   });
 
-  it('2-D OU with H and D not commuting (9-point test scheme): λ₁ → −μ_min(H), real, as h → 0 (oracles.md §13 OU spectrum)', () => {
+  it('2-D OU with H and D not commuting (9-point test scheme): λ₁ → −μ_min(H), real, as h → 0 (oracles.md §14 OU spectrum)', () => {
     const H = [[2, 0.8], [0.8, 1]];
     const D = [[0.5, 0.2], [0.2, 0.3]];
     const muMin = (3 - Math.sqrt(1 + 4 * 0.64)) / 2;

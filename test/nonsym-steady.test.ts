@@ -4,7 +4,7 @@ import { steadyState } from '../solvers/nonsym/steady.js';
 import { box, denseSteady, generatorFromJumps, ouGenerator, ringGenerator, rng } from './nonsym-helpers.js';
 
 describe('steadyState: Aρ = 0, Σ|K|ρ = 1', () => {
-  it('a reversible 1-D chain (detailed balance): ρ = π ∝ e^{−U} exactly (oracles.md §13 detailed balance)', () => {
+  it('a reversible 1-D chain (detailed balance): ρ = π ∝ e^{−U} exactly (oracles.md §14 detailed balance)', () => {
     const n = 300;
     const U = Array.from({ length: n }, (_, i) => 3 * Math.cos((6 * Math.PI * i) / n) + (8 * (i - n / 2) ** 2) / (n * n));
     const jumps: [number, number, number][] = [];
