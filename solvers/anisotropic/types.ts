@@ -1,3 +1,6 @@
+import type { Grid } from '../grid.js';
+import type { Csr } from '../sparse/csr.js';
+
 /**
  * The contract between the diffusion-matrix noise models (src/noise/, which read scenarios) and the
  * monotone scheme (solvers/anisotropic/), which knows no scenario. Positions are physical
@@ -29,4 +32,32 @@ export interface OffsetRates {
   readonly offset: readonly number[];
   readonly up: Float64Array;
   readonly down: Float64Array;
+}
+
+/** What the monotone assembly (solvers/anisotropic/assemble.ts) reports about its choices. */
+export interface AssemblyStats {
+  /** The lattice offsets that carry a rate somewhere, canonical sign (first non-zero component > 0). */
+  offsets: number[][];
+  /**
+   * D ← D + δ·tr(D)·I (lattice units) where D's decomposition needs an offset outside the stencil
+   * (strong anisotropy, or a singular D whose range no lattice offset spans): the largest δ, the
+   * number of cells relaxed and the centre of the cell with the largest δ.
+   */
+  relaxation: { max: number; cells: number; at?: number[] };
+  /** Cells where part of the drift lies outside range(D) and is carried by first-order upwind fluxes. */
+  upwindCells: number;
+  /** Smallest and largest jump rate over the pairs inside the box (min ≥ 0: the scheme is monotone). */
+  minRate: number;
+  maxRate: number;
+  /** 1 / max_i(−A_ii): the largest explicit Euler step that keeps ρ ≥ 0. */
+  explicitLimit: number;
+}
+
+/** A generator on the cells of a grid, by offsets and as one CSR matrix. */
+export interface AnisotropicGenerator {
+  readonly grid: Grid;
+  readonly pairs: OffsetRates[];
+  /** A with dρ/dt = Aρ (cell densities): columns sum to 0 (Σ|K|ρ conserved), off-diagonals ≥ 0. */
+  readonly forward: Csr;
+  readonly stats: AssemblyStats;
 }
