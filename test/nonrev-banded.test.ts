@@ -1,6 +1,6 @@
 /**
  * The direct banded solves of src/nonrev/banded.ts: the GTH steady state against the matrix-tree
- * formula (oracles.md §14) and against a dense LU solve; the implicit steps against the exact
+ * formula (oracles.md §15) and against a dense LU solve; the implicit steps against the exact
  * two-state law ρ₀(t) = b/(a+b) + (ρ₀(0) − b/(a+b)) e^{−(a+b)t}, at their orders (TR-BDF2 second,
  * backward Euler first), with mass kept to round-off.
  */
@@ -77,7 +77,7 @@ describe('implicit steps', () => {
 });
 
 describe('shift-invert Arnoldi with direct solves (the gap fallback)', () => {
-  it('3-state cycle: μ₁ is a root of λ² + Tλ + S (T the sum of the rates, S the tree sums: oracles.md §14), here complex', async () => {
+  it('3-state cycle: μ₁ is a root of λ² + Tλ + S (T the sum of the rates, S the tree sums: oracles.md §15), here complex', async () => {
     const { bandedGap } = await import('../src/nonrev/banded.js');
     const { eigenvector, hessenbergEigenvalues } = await import('../solvers/nonsym/hessenberg.js');
     const q = { q01: 2, q10: 0.5, q12: 3, q21: 1, q20: 1.5, q02: 0.7 };

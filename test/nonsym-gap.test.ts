@@ -5,7 +5,7 @@ import { steadyState } from '../solvers/nonsym/steady.js';
 import { hessenbergEigenvalues } from '../solvers/nonsym/hessenberg.js';
 import { box, ouGenerator, ringGenerator } from './nonsym-helpers.js';
 
-/** oracles.md §13 Ring: eigenvalues p(e^{2πik/n} − 1) + q(e^{−2πik/n} − 1). */
+/** oracles.md §14 Ring: eigenvalues p(e^{2πik/n} − 1) + q(e^{−2πik/n} − 1). */
 function ringEigen(n: number, p: number, q: number, k: number): { re: number; im: number } {
   const c = Math.cos((2 * Math.PI * k) / n);
   const s = Math.sin((2 * Math.PI * k) / n);
@@ -40,7 +40,7 @@ describe('Hessenberg QR eigenvalues', () => {
 });
 
 describe('nonsymmetricGap: shift-invert Arnoldi', () => {
-  it('a driven ring (p ≠ q): the slowest mode rotates, λ₁ = p(e^{2πi/n} − 1) + q(e^{−2πi/n} − 1) exactly (oracles.md §13)', () => {
+  it('a driven ring (p ≠ q): the slowest mode rotates, λ₁ = p(e^{2πi/n} − 1) + q(e^{−2πi/n} − 1) exactly (oracles.md §14)', () => {
     const n = 12;
     const p = 1.3;
     const q = 0.4;
@@ -54,6 +54,9 @@ describe('nonsymmetricGap: shift-invert Arnoldi', () => {
     // The stop is on the inverse operator; A's residual is larger by up to ‖A‖/|λ| (≈ 6 here).
     expect(gap.residual).toBeLessThan(1e-6);
     expect(gap.converged).toBe(true);
+    // The second estimate: the Ritz value's change between two Krylov sizes, printed with the residual.
+    expect(gap.change).toBeLessThan(1e-8);
+    expect(gap.estimate).toMatch(/residual .* change .* between Krylov sizes \d+ and \d+/);
     // The next Ritz values are the k = ±2 pair, each with its own residual.
     const second = gap.ritz.filter((r) => Math.abs(r.re - ringEigen(n, p, q, 2).re) < 1e-8);
     expect(second.map((r) => Math.abs(r.im)).sort()).toEqual([Math.abs(ringEigen(n, p, q, 2).im), Math.abs(ringEigen(n, p, q, 2).im)].map((v) => expect.closeTo(v, 8)));
@@ -71,7 +74,7 @@ describe('nonsymmetricGap: shift-invert Arnoldi', () => {
     expect(Math.abs(gap.im - Math.abs(want.im)) / Math.abs(want.im)).toBeLessThan(1e-8);
   });
 
-  it('2-D OU with H and D not commuting (9-point test scheme): λ₁ → −μ_min(H), real, as h → 0 (oracles.md §13 OU spectrum)', () => {
+  it('2-D OU with H and D not commuting (9-point test scheme): λ₁ → −μ_min(H), real, as h → 0 (oracles.md §14 OU spectrum)', () => {
     const H = [[2, 0.8], [0.8, 1]];
     const D = [[0.5, 0.2], [0.2, 0.3]];
     const muMin = (3 - Math.sqrt(1 + 4 * 0.64)) / 2;
@@ -86,7 +89,6 @@ describe('nonsymmetricGap: shift-invert Arnoldi', () => {
       expect(gap.residual).toBeLessThan(1e-5);
       errs.push(Math.abs(gap.re + muMin));
     }
-    console.log('OU gap errors', errs);
     // The test scheme upwinds where the cell Péclet number is large (far from the centre on coarse
     // grids), so the order is between 1 and 2 here: each halving of h must cut the error by > 1.8.
     expect(errs[0] / errs[1]).toBeGreaterThan(1.8);

@@ -4,7 +4,7 @@ import { steadyState } from '../solvers/nonsym/steady.js';
 import { box, denseSteady, generatorFromJumps, ouGenerator, ringGenerator, rng } from './nonsym-helpers.js';
 
 describe('steadyState: Aρ = 0, Σ|K|ρ = 1', () => {
-  it('a reversible 1-D chain (detailed balance): ρ = π ∝ e^{−U} exactly (oracles.md §13 detailed balance)', () => {
+  it('a reversible 1-D chain (detailed balance): ρ = π ∝ e^{−U} exactly (oracles.md §14 detailed balance)', () => {
     const n = 300;
     const U = Array.from({ length: n }, (_, i) => 3 * Math.cos((6 * Math.PI * i) / n) + (8 * (i - n / 2) ** 2) / (n * n));
     const jumps: [number, number, number][] = [];
@@ -91,7 +91,6 @@ describe('steadyState: Aρ = 0, Σ|K|ρ = 1', () => {
       }
       errs.push(Math.max(Math.abs(sxx - sig[0][0]), Math.abs(sxy - sig[0][1]), Math.abs(syy - sig[1][1])));
     }
-    console.log('OU covariance errors', errs, sig);
     // Upwinded where the cell Péclet number is large: between first and second order (see the gap test).
     expect(errs[1]).toBeLessThan(0.015);
     expect(errs[0] / errs[1]).toBeGreaterThan(1.8);

@@ -128,8 +128,8 @@ export function nonsymmetricGap(a: Csr, grid: Grid, steady: Float64Array, opts: 
   const w = new Float64Array(n);
   let prev: ComplexPair | undefined;
   let prevK = 0;
+  let lastK = 0;
   let change = Infinity;
-  let chosen: { lam: ComplexPair; y: { re: Float64Array; im: Float64Array }; theta: ComplexPair } | undefined;
   let k = 0;
   let tracked: { lam: ComplexPair; theta: ComplexPair }[] = [];
   const ritzAt = (m: number): { lam: ComplexPair; theta: ComplexPair }[] => {
@@ -165,8 +165,8 @@ export function nonsymmetricGap(a: Csr, grid: Grid, steady: Float64Array, opts: 
       for (const c of tracked) if (Math.abs(c.lam.re) < Math.abs(best.lam.re) - 1e-14 * Math.abs(best.lam.re) || (Math.abs(c.lam.re) <= Math.abs(best.lam.re) && c.lam.im > best.lam.im && Math.abs(c.lam.re - best.lam.re) <= 1e-14 * Math.abs(best.lam.re))) best = c;
       if (prev) change = Math.hypot(best.lam.re - prev.re, best.lam.im - prev.im) / Math.hypot(best.lam.re, best.lam.im);
       prev = best.lam;
-      prevK = m;
-      chosen = { lam: best.lam, theta: best.theta, y: { re: new Float64Array(0), im: new Float64Array(0) } };
+      prevK = lastK;
+      lastK = m;
       // Arnoldi residual of the chosen pair (cheap): |h_{m+1,m} y_m| / |θ|, relative to |θ|.
       const hm = H.slice(0, m).map((r) => r.slice(0, m));
       const y = eigenvector(hm, best.theta);
@@ -212,8 +212,7 @@ export function nonsymmetricGap(a: Csr, grid: Grid, steady: Float64Array, opts: 
   });
   ritz.sort((p, q) => Math.abs(p.re) - Math.abs(q.re) || q.im - p.im);
   const best = ritz[0];
-  void chosen;
   const im = Math.abs(best.im);
-  const estimate = `λ = ${best.re.toPrecision(10)} ${im > 0 ? `± ${im.toPrecision(6)}i` : '(real)'}: relative residual ‖Av − λv‖/(|λ|‖v‖) = ${best.residual.toExponential(2)}, change between Krylov sizes ${prevK === m ? '' : ''}${Number.isFinite(change) ? change.toExponential(2) : 'not measured'} (Krylov size ${m}, ${solves} shift-invert solves); for a non-normal generator the residual alone does not bound the error of λ${converged ? '' : '; NOT converged to the tolerance'}`;
+  const estimate = `λ = ${best.re.toPrecision(10)} ${im > 0 ? `± ${im.toPrecision(6)}i` : '(real)'}: relative residual ‖Av − λv‖/(|λ|‖v‖) = ${best.residual.toExponential(2)}, relative change ${Number.isFinite(change) ? `${change.toExponential(2)} between Krylov sizes ${prevK} and ${lastK}` : 'not measured'} (${solves} shift-invert solves); for a non-normal generator the residual alone does not bound the error of λ${converged ? '' : '; NOT converged to the tolerance'}`;
   return { re: best.re, im, residual: best.residual, change, estimate, ritz, krylov: m, solves, innerIterations: inner, converged };
 }
