@@ -25,6 +25,8 @@ export const E2E = [
   'test/resume.test.ts',
   // Red team of #20: hand-edited checkpoints, one of which used to hang `run --resume`.
   'test/redteam-20.test.ts',
+  // Diffusion-matrix runs through the built CLI (outputs, refused flags, a signal mid-run).
+  'test/nonrev-cli.test.ts',
   // Child processes: sweep worker pools, thread scheduling forced per seed, the CLI without gpu.js.
   'test/worker-pool.test.ts',
   'test/thread-scheduling.test.ts',

@@ -11,7 +11,19 @@ export type Quantity =
   | { kind: 'gap'; name: string; mode: number | null }
   | { kind: 'critical'; name: string; field: CriticalTop }
   | { kind: 'criticalComponent'; name: string; component: number; field: CriticalField }
-  | { kind: 'basin'; name: string; field: 'mass' | 'valleyMean'; index: number };
+  | { kind: 'basin'; name: string; field: 'mass' | 'valleyMean'; index: number }
+  | { kind: 'nonrev'; name: string; block: 'steadyState' | 'nonReversible' | 'gap'; field: string };
+
+/** Quantities of a diffusion-matrix run (src/nonrev/, docs/nonreversible.md): block.field of its report.json. */
+const NONREV_QUANTITIES: Record<string, { block: 'steadyState' | 'nonReversible' | 'gap'; field: string }> = {
+  'steadyState.residual': { block: 'steadyState', field: 'residual' },
+  'steadyState.balance': { block: 'steadyState', field: 'balance' },
+  'nonReversible.entropyProduction': { block: 'nonReversible', field: 'entropyProduction' },
+  'nonReversible.currentMax': { block: 'nonReversible', field: 'currentMax' },
+  'nonReversible.currentL1': { block: 'nonReversible', field: 'currentL1' },
+  'gap.re': { block: 'gap', field: 're' },
+  'gap.im': { block: 'gap', field: 'im' },
+};
 
 const CRITICAL_TOP = ['maxDeviation', 'expectedDisagreement', 'threshold'] as const;
 const CRITICAL_FIELDS = ['piMass', 'piFraction', 'predictedWeight'] as const;
@@ -34,6 +46,7 @@ export const QUANTITY_NAMES: readonly string[] = [
   ...CRITICAL_FIELDS.map((f) => `criticalLimit.components[i].${f}`),
   'basins.mass[k]',
   'basins.valleyMean[k]',
+  ...Object.keys(NONREV_QUANTITIES),
 ];
 
 const MODE = /^gap\.modes\[(0|[1-9][0-9]{0,3})\]$/;
@@ -63,6 +76,8 @@ export function parseQuantity(name: string): Quantity | undefined {
   }
   const b = BASIN.exec(name);
   if (b) return { kind: 'basin', name, field: b[1] as 'mass' | 'valleyMean', index: Number(b[2]) };
+  const nr = Object.hasOwn(NONREV_QUANTITIES, name) ? NONREV_QUANTITIES[name] : undefined;
+  if (nr) return { kind: 'nonrev', name, ...nr };
   return undefined;
 }
 
@@ -130,6 +145,15 @@ export function extractQuantity(report: RunReport, q: Quantity): Extracted {
       if (!v) return missing(`${q.name}: this run has ${b.valleys.length} valley(s) of minimizers`);
       if (v.note) return missing(`${q.name}: no position along the valley (${v.note})`);
       return finiteOr(v.finalMean, q.name);
+    }
+    case 'nonrev': {
+      // A diffusion-matrix run's report (src/nonrev/types.ts MatrixRunReport) read structurally: RunReport does not declare these blocks.
+      const block = (report as unknown as Record<string, unknown>)[q.block];
+      if (block === undefined || block === null || typeof block !== 'object') {
+        const matrix = (report as unknown as { kind?: unknown }).kind === 'diffusion-matrix';
+        return missing(matrix ? `this run report has no ${q.block} (${q.block === 'gap' ? 'not computed: --no-gap, a stopped run, or the eigen-solver failed (see notes)' : 'not computed'})` : `${q.name} exists only for diffusion-matrix noise (docs/nonreversible.md); this run's noise is scalar`);
+      }
+      return finiteOr((block as Record<string, unknown>)[q.field], q.name);
     }
   }
 }

@@ -59,7 +59,7 @@ export function writeFigures(outDir: string, figures: readonly Figure[]): string
 }
 
 /** Names of files an earlier run may have left in an output directory (figures/ aside). */
-const RUN_OUTPUT = /^(series\.csv|report\.json|report\.html|density\.zarr|(density|pi)(\.npy|\.json|\.vti|-axis\d+\.npy))$/;
+const RUN_OUTPUT = /^(series\.csv|report\.json|report\.html|density\.zarr|current\.npy|(density|pi|steady)(\.npy|\.json|\.vti|-axis\d+\.npy))$/;
 
 /** Prefix of the staging directory inside --out; starts with a dot so that globs skip it. */
 export const STAGING_PREFIX = '.fpsolve-staging-';
@@ -75,6 +75,11 @@ export const STAGING_PREFIX = '.fpsolve-staging-';
  * @throws OutputError (exit 74) naming the file that could not be written.
  */
 export async function writeRunOutputs(outDir: string, result: RunResult, opts: RunOutputOptions = {}): Promise<string[]> {
+  return writeStaged(outDir, (stage) => writeRunFiles(stage, result, opts));
+}
+
+/** writeRunOutputs for any run's files (a diffusion-matrix run's, src/nonrev/write.ts): `write` fills the staging directory, report.json among them. */
+export async function writeStaged(outDir: string, write: (stage: string) => Promise<string[]>): Promise<string[]> {
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (e) {
@@ -89,7 +94,7 @@ export async function writeRunOutputs(outDir: string, result: RunResult, opts: R
     throw asOutputError(e, outDir);
   }
   try {
-    const staged = (await writeRunFiles(stage, result, opts)).map((p) => relative(stage, p));
+    const staged = (await write(stage)).map((p) => relative(stage, p));
     return swapInto(outDir, stage, staged);
   } finally {
     rmSync(stage, { recursive: true, force: true });

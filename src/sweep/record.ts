@@ -36,6 +36,8 @@ export interface SweepRecord {
   critical?: CriticalSummary;
   /** Final mass fraction per basin (by id, from 1) and mean position along each valley; absent in older records. */
   basins?: { mass: number[]; valleyMean: (number | null)[] } | null;
+  /** A diffusion-matrix run's steady-state residual, entropy production, max |J| and gap μ₁ = re + i·im (docs/nonreversible.md); absent for scalar noise. */
+  nonReversible?: NonrevSummary;
   /** Wall time of the point in its worker process. */
   wallSeconds: number;
   fpsolve: string;
@@ -45,6 +47,27 @@ export interface SweepRecord {
 /** Whether a rerun should keep this record rather than run its point again. */
 export function isFinal(r: SweepRecord): boolean {
   return r.status === 'ok' || r.errorKind === 'input' || r.errorKind === 'numerical';
+}
+
+export interface NonrevSummary {
+  steadyResidual: number | null;
+  entropyProduction: number | null;
+  currentMax: number | null;
+  gapRe: number | null;
+  gapIm: number | null;
+}
+
+/** The matrix run's numbers a sweep compares across points, read structurally (RunReport does not declare them). */
+function nonrevSummary(r: unknown): NonrevSummary | undefined {
+  const m = r as { kind?: unknown; steadyState?: { residual?: number }; nonReversible?: { entropyProduction?: number; currentMax?: number }; gap?: { re?: number; im?: number } | null };
+  if (m.kind !== 'diffusion-matrix') return undefined;
+  return {
+    steadyResidual: m.steadyState?.residual ?? null,
+    entropyProduction: m.nonReversible?.entropyProduction ?? null,
+    currentMax: m.nonReversible?.currentMax ?? null,
+    gapRe: m.gap?.re ?? null,
+    gapIm: m.gap?.im ?? null,
+  };
 }
 
 const rate = (f: RateFit | null | undefined): RateSummary | null => (f ? { value: f.value, window: [f.window[0], f.window[1]] } : null);
@@ -79,12 +102,13 @@ export function recordFromChild(id: PointIdentity, res: ChildRunResult, aborted:
   const f = r.final;
   const base = {
     ...id,
-    regime: r.regime,
+    regime: r.regime ?? null,
     rates: { chi: rate(r.rates.chi), kl: rate(r.rates.kl), meanLoss: rate(r.rates.meanLoss) },
     gap: r.gap?.value ?? null,
     final: { l1: f.l1, kl: f.kl, chi2: f.chi2, meanLoss: f.meanLoss, massBelowDelta: f.massBelowDelta },
     ...(r.criticalLimit ? { critical: criticalSummary(r.criticalLimit) } : {}),
     basins: r.basins ? { mass: r.basins.basins.map((b) => b.finalMass), valleyMean: r.basins.valleys.map((v) => v.finalMean ?? null) } : null,
+    ...(nonrevSummary(r) ? { nonReversible: nonrevSummary(r) } : {}),
     wallSeconds: res.wallSeconds,
   };
   if (r.status === 'ok') return { ...base, status: 'ok', error: null, errorKind: null };

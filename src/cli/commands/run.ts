@@ -19,6 +19,8 @@ import { maxMemoryOption } from '../../resources/options.js';
 import type { MemoryLimit } from '../../resources/memory.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../../solvers/backend/select.js';
 import { everyReportTime, pickSnapshots } from '../../io/density-zarr.js';
+import { executeMatrixRun, finishMatrixRun, isMatrixResult, isMatrixScenario } from '../../nonrev/cli.js';
+import type { MatrixRunResult } from '../../nonrev/types.js';
 
 export interface RunCliOptions {
   out?: string;
@@ -47,7 +49,8 @@ export interface RunCliOptions {
 }
 
 export interface RunExecution {
-  result: RunResult;
+  /** A diffusion-matrix scenario's run is a MatrixRunResult (src/nonrev/, docs/nonreversible.md). */
+  result: RunResult | MatrixRunResult;
   /** 0 ok (also "incomplete"), 3 numerical fault, 75 infrastructure failure, 130/143 interrupted. */
   exitCode: number;
 }
@@ -71,6 +74,7 @@ export async function executeRun(
   }
   if (o.stopAfter !== undefined && !out) throw new InputError('--stop-after writes a checkpoint into the output directory to continue from: add --out <dir>');
   const { loaded, resume } = scenarioToRun(file, o);
+  if (isMatrixScenario(loaded)) return matrixExecution(await executeMatrixRun(loaded, o, ctl), ctl.signal);
   // A fresh run in a directory that holds another run's checkpoint: --resume must not later continue that one over these outputs.
   if (!resume && out !== undefined) clearCheckpoint(join(out, CHECKPOINT_DIR));
   const figuresWanted = Boolean(o.plots || o.html);
@@ -94,6 +98,13 @@ export async function executeRun(
   });
   const status = result.report.status;
   const reason: unknown = ctl.signal?.reason;
+  const exitCode = status === 'failed' ? failedRunExitCode(result.report.failure) : status === 'interrupted' ? (typeof reason === 'number' ? reason : EXIT.interrupted) : EXIT.ok;
+  return { result, exitCode };
+}
+
+function matrixExecution(result: MatrixRunResult, signal: AbortSignal | undefined): RunExecution {
+  const status = result.report.status;
+  const reason: unknown = signal?.reason;
   const exitCode = status === 'failed' ? failedRunExitCode(result.report.failure) : status === 'interrupted' ? (typeof reason === 'number' ? reason : EXIT.interrupted) : EXIT.ok;
   return { result, exitCode };
 }
@@ -217,6 +228,11 @@ that differs from the checkpoint's, is exit 2.`,
       try {
         const { result, exitCode } = await executeRun(file, o, { signal: controller.signal, onProgress: (p) => progress.update(p), onPhase: (p) => progress.phase(p) });
         progress.stop();
+        if (isMatrixResult(result)) {
+          await finishMatrixRun(result, o, outDirOf(o));
+          setExitCode(exitCode);
+          return;
+        }
         let figures: Figure[] = [];
         const figureNotes: string[] = [];
         if (figuresWanted) {

@@ -85,8 +85,10 @@ async function answer(req: WorkerRequest, signal: AbortSignal): Promise<WorkerRe
     // Parsed back so the pool gets exactly the object `fpsolve run --json` prints (non-finite numbers as null).
     const report = JSON.parse(reportJson(result.report)) as unknown;
     // A worker runs many points: each point's arena space goes back now, not when the collector gets to it.
-    result.setup.op.dispose();
-    result.setup.problem.dispose();
+    if ('setup' in result) {
+      result.setup.op.dispose();
+      result.setup.problem.dispose();
+    }
     return { id: req.id, exitCode, report };
   } catch (e) {
     if (e instanceof ParseFailure) return { id: req.id, exitCode: e.exitCode, error: e.message };
