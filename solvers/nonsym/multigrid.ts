@@ -8,12 +8,13 @@ import type { Grid } from '../grid.js';
  * Aggregation multigrid for M = αI + βA with A a generator on the cells of a grid (forward form:
  * off-diagonals ≥ 0, columns summing to 0), used as a preconditioner inside GMRES/BiCGStab.
  *
- * - Aggregates are 2^d blocks of cells (a lone cell or pair where an axis length is odd); the
- *   prolongation P is piecewise constant and the restriction is Pᵀ, so A_c = PᵀAP sums the entries
- *   between aggregates: its columns still sum to 0 and its off-diagonals stay ≥ 0, i.e. A_c is again
- *   a generator, and the Galerkin coarse matrix of M is αW + βA_c with W = PᵀP = diag(aggregate
- *   sizes). The hierarchy of A is built once; a new (α, β) (a new time step, a shift) only rewrites
- *   values on the fixed patterns and refactors the coarsest level.
+ * - Aggregates are 2^d blocks of cells (a lone cell or pair where an axis length is odd). The
+ *   restriction R sums over an aggregate; the prolongation P spreads a coarse value over the aggregate
+ *   with weights w_i/Σ_I w (piecewise constant without weights). Every column of P sums to 1, so
+ *   A_c = RAP keeps the column sums (0) and the signs: A_c is again a generator, R·I·P = I, and the
+ *   Galerkin coarse matrix of M is αI + βA_c. With w = π the coarse kernel is exactly R π. The
+ *   hierarchy of A is built once; a new (α, β) (a time step, a shift) only rewrites values on the
+ *   fixed patterns and refactors the coarsest level.
  * - Smoother: Gauss–Seidel in a fixed order, forward before the coarse correction and backward
  *   after, so that drift in either direction along the index order is smoothed in one of them.
  *   −A is an M-matrix, for which Gauss–Seidel converges (is semi-convergent for the singular A).
@@ -54,7 +55,7 @@ interface Level {
   readonly size: number;
   readonly n: readonly number[];
   readonly a: Csr;
-  /** The current operator αW + βA on a's pattern. */
+  /** The current operator αI + βA on a's pattern. */
   readonly m: { rows: number; cols: number; rowPtr: Int32Array; col: Int32Array; val: Float64Array };
   readonly diag: Int32Array;
   /** Aggregate of each cell on the next level (absent on the coarsest). */
