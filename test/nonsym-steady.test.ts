@@ -59,6 +59,9 @@ describe('steadyState: Aρ = 0, Σ|K|ρ = 1', () => {
     for (let i = 0; i < grid.size; i++) err = Math.max(err, Math.abs(st.rho[i] - ref[i] / z) / (ref[i] / z));
     expect(err).toBeLessThan(1e-8);
     expect(Math.min(...st.rho)).toBeGreaterThan(0);
+    // The four-direction smoother (a different preconditioner) reaches the same state.
+    const s4 = steadyState(a, grid, { tol: 1e-12, multigrid: { smoother: 'four-direction' } });
+    for (let i = 0; i < grid.size; i++) expect(Math.abs(s4.rho[i] - ref[i] / z) / (ref[i] / z)).toBeLessThan(1e-8);
     // BiCGStab reaches the same state.
     const sb = steadyState(a, grid, { tol: 1e-12, krylov: 'bicgstab' });
     for (let i = 0; i < grid.size; i++) expect(Math.abs(sb.rho[i] - st.rho[i]) / st.rho[i]).toBeLessThan(1e-8);

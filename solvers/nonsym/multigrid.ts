@@ -8,12 +8,13 @@ import type { Grid } from '../grid.js';
  * Aggregation multigrid for M = αI + βA with A a generator on the cells of a grid (forward form:
  * off-diagonals ≥ 0, columns summing to 0), used as a preconditioner inside GMRES/BiCGStab.
  *
- * - Aggregates are 2^d blocks of cells (a lone cell or pair where an axis length is odd); the
- *   prolongation P is piecewise constant and the restriction is Pᵀ, so A_c = PᵀAP sums the entries
- *   between aggregates: its columns still sum to 0 and its off-diagonals stay ≥ 0, i.e. A_c is again
- *   a generator, and the Galerkin coarse matrix of M is αW + βA_c with W = PᵀP = diag(aggregate
- *   sizes). The hierarchy of A is built once; a new (α, β) (a new time step, a shift) only rewrites
- *   values on the fixed patterns and refactors the coarsest level.
+ * - Aggregates are 2^d blocks of cells (a lone cell or pair where an axis length is odd). The
+ *   restriction R sums over an aggregate; the prolongation P spreads a coarse value over the aggregate
+ *   with weights w_i/Σ_I w (piecewise constant without weights). Every column of P sums to 1, so
+ *   A_c = RAP keeps the column sums (0) and the signs: A_c is again a generator, R·I·P = I, and the
+ *   Galerkin coarse matrix of M is αI + βA_c. With w = π the coarse kernel is exactly R π. The
+ *   hierarchy of A is built once; a new (α, β) (a time step, a shift) only rewrites values on the
+ *   fixed patterns and refactors the coarsest level.
  * - Smoother: Gauss–Seidel in a fixed order, forward before the coarse correction and backward
  *   after, so that drift in either direction along the index order is smoothed in one of them.
  *   −A is an M-matrix, for which Gauss–Seidel converges (is semi-convergent for the singular A).
@@ -36,6 +37,12 @@ export interface NonsymMultigridOptions {
   /** Coarsening stops at or below this many cells; that level is solved by dense LU. */
   coarsestSize: number;
   /**
+   * 'symmetric': lexicographic Gauss–Seidel forward before, backward after. 'four-direction' (2-D
+   * levels): also the two orders with the last axis reversed, so that drift in any quadrant
+   * direction is swept downwind once per cycle (twice the smoothing cost).
+   */
+  smoother?: 'symmetric' | 'four-direction';
+  /**
    * The shape of the slow modes, e.g. an approximation of the steady state: the prolongation is
    * P[i, I] = w_i / Σ_{j∈I} w_j. Absent: piecewise constant.
    */
@@ -46,8 +53,9 @@ export const DEFAULT_NONSYM_MULTIGRID: NonsymMultigridOptions = { cycle: 'K', sw
 
 interface Level {
   readonly size: number;
+  readonly n: readonly number[];
   readonly a: Csr;
-  /** The current operator αW + βA on a's pattern. */
+  /** The current operator αI + βA on a's pattern. */
   readonly m: { rows: number; cols: number; rowPtr: Int32Array; col: Int32Array; val: Float64Array };
   readonly diag: Int32Array;
   /** Aggregate of each cell on the next level (absent on the coarsest). */
@@ -123,7 +131,7 @@ export class NonsymMultigrid {
       const k = depth > 0 && this.opts.cycle === 'K' && !isLast
         ? { z1: new Float64Array(size), w1: new Float64Array(size), z2: new Float64Array(size), w2: new Float64Array(size), r1: new Float64Array(size) }
         : undefined;
-      this.lv.push({ size, a: acur, m, diag: csrDiagonalIndex(acur), ...(pw ? { agg, pw } : {}), r: new Float64Array(size), b: new Float64Array(size), x: new Float64Array(size), ...(k ? { k } : {}) });
+      this.lv.push({ size, n: n.slice(), a: acur, m, diag: csrDiagonalIndex(acur), ...(pw ? { agg, pw } : {}), r: new Float64Array(size), b: new Float64Array(size), x: new Float64Array(size), ...(k ? { k } : {}) });
       if (!pw || !wc) break;
       acur = csrGalerkinAggregate(acur, agg, coarseSize, pw);
       n = coarse;
@@ -187,13 +195,22 @@ export class NonsymMultigrid {
     const { rowPtr, col, val } = l.m;
     const diag = l.diag;
     const n = l.size;
+    const relax = (i: number): void => {
+      let acc = b[i];
+      for (let k = rowPtr[i]; k < rowPtr[i + 1]; k++) acc -= val[k] * x[col[k]];
+      const d = val[diag[i]];
+      if (d !== 0) x[i] += acc / d;
+    };
+    const four = this.opts.smoother === 'four-direction' && l.n.length === 2 && l.n[0] > 1 && l.n[1] > 1;
     for (let s = 0; s < this.opts.sweeps; s++) {
-      for (let t = 0; t < n; t++) {
-        const i = forward ? t : n - 1 - t;
-        let acc = b[i];
-        for (let k = rowPtr[i]; k < rowPtr[i + 1]; k++) acc -= val[k] * x[col[k]];
-        const d = val[diag[i]];
-        if (d !== 0) x[i] += acc / d;
+      for (let t = 0; t < n; t++) relax(forward ? t : n - 1 - t);
+      if (four) {
+        // The first axis in the same direction, the last one reversed.
+        const [n0, n1] = l.n;
+        for (let u = 0; u < n0; u++) {
+          const i0 = forward ? u : n0 - 1 - u;
+          for (let v = n1 - 1; v >= 0; v--) relax(i0 * n1 + (forward ? v : n1 - 1 - v));
+        }
       }
     }
   }
