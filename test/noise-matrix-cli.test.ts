@@ -54,10 +54,10 @@ time: { end: 1, reportEvery: 0.5 }
     const g = fpsolve(['gap', 'scenarios/anisotropic-ou.yaml']);
     expect(g.code).toBe(2);
     oneLine(g.stderr);
-    expect(g.stderr).toContain('scenarios/anisotropic-ou.yaml: noise.model matrix: not supported by `fpsolve gap`');
+    expect(g.stderr).toContain("scenarios/anisotropic-ou.yaml: field 'noise.model': the diffusion-matrix model 'matrix' is not supported by `fpsolve gap`");
     const c = fpsolve(['committor', 'scenarios/feng-tu-hessian.yaml', '--from', 'x<-0.5', '--to', 'x>0.5']);
     expect(c.code).toBe(2);
     oneLine(c.stderr);
-    expect(c.stderr).toContain('noise.model hessian: not supported by `fpsolve committor`');
+    expect(c.stderr).toContain("the diffusion-matrix model 'hessian' is not supported by `fpsolve committor`");
   });
 });

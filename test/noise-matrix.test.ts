@@ -324,7 +324,7 @@ describe('refusals: one line, exit 2, naming the field', () => {
 
   it('the reversible pipeline refuses a matrix model naming the command', () => {
     const { noise } = scenario('{ model: hessian, eta: 0.1, sigma: 1 }').scenario;
-    expectInputError(() => reversibleNoise(noise, 's.yaml', 'gap'), { file: 's.yaml', includes: ['noise.model hessian: not supported by `fpsolve gap`'] });
+    expectInputError(() => reversibleNoise(noise, 's.yaml', 'gap'), { file: 's.yaml', field: 'noise.model', includes: ["the diffusion-matrix model 'hessian' is not supported by `fpsolve gap`"] });
     expect(reversibleNoise({ model: 'additive', D: 0.5 }, 's.yaml', 'gap')).toEqual({ model: 'additive', D: 0.5 });
   });
 });

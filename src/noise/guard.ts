@@ -23,7 +23,7 @@ export function reversibleNoise(spec: NoiseSpec, file?: string, command: string 
   if (!isMatrixNoise(spec)) return spec;
   const by = command === undefined ? 'the reversible solver (setUp)' : `\`fpsolve ${command}\``;
   throw new InputError(
-    `noise.model ${spec.model}: not supported by ${by}, which needs a scalar noise model with a closed-form steady state (multiplicative, additive or from-data); the diffusion-matrix models (docs/noise-matrix.md) are solved by \`fpsolve run\`'s non-reversible path`,
+    `the diffusion-matrix model '${spec.model}' is not supported by ${by}, which needs a scalar noise model with a closed-form steady state (multiplicative, additive or from-data); the diffusion-matrix models (docs/noise-matrix.md) are solved by \`fpsolve run\`'s non-reversible path`,
     { file, field: 'noise.model' },
   );
 }
