@@ -788,36 +788,55 @@ function markBySymbolicGradient(grid: Grid, lf: LocalF, fc: Float64Array, mark: 
  * Minimum of f over the box of a cell widened by a quarter cell on each side (clipped to the
  * domain), from its centre; null when it sits on a widened face inside the domain: f's minimum
  * near this cell is in another cell, whose own search finds it.
+ *
+ * Runs once per candidate cell (up to MAX_SEARCHES, ~20 evaluations of f each), so it allocates
+ * nothing per step: the array-per-trial-point form spent most of its time in allocation and GC
+ * (issue #19: ~40 % of `validate`'s set-up). It visits the same points in the same order as a
+ * plain compass search (axis by axis, + before −, the first decrease taken, all steps halved
+ * together when none), so it returns the same point bit for bit (test/zero-set-cell-search.test.ts).
  */
-function cellMinimum(grid: Grid, lf: LocalF, c: number): number[] | null {
-  const centre = grid.centre(c);
-  const lo = centre.map((x, k) => Math.max(grid.lo[k], x - 0.75 * grid.h[k]));
-  const hi = centre.map((x, k) => Math.min(grid.hi[k], x + 0.75 * grid.h[k]));
-  const boxed: LocalF = { ...lf, lo, hi };
-  let x = centre;
+export function cellMinimum(grid: Grid, lf: { dim: number; f(p: readonly number[]): number }, c: number): number[] | null {
+  const d = lf.dim;
+  let x = grid.centre(c);
+  const lo = new Array<number>(d);
+  const hi = new Array<number>(d);
+  for (let k = 0; k < d; k++) {
+    lo[k] = Math.max(grid.lo[k], x[k] - 0.75 * grid.h[k]);
+    hi[k] = Math.min(grid.hi[k], x[k] + 0.75 * grid.h[k]);
+  }
   let v = lf.f(x);
-  let step = grid.h.map((h) => h / 4);
-  for (let iter = 0; iter < 400 && step.some((s, k) => s > 1e-3 * grid.h[k]); iter++) {
+  let y = x.slice();
+  const step = grid.h.map((h) => h / 4);
+  let more = step.some((s, k) => s > 1e-3 * grid.h[k]);
+  for (let iter = 0; iter < 400 && more; iter++) {
     let improved = false;
-    for (let k = 0; k < lf.dim && !improved; k++) {
-      for (const sgn of [1, -1]) {
-        const y = x.slice();
+    for (let k = 0; k < d && !improved; k++) {
+      for (let sgn = 1; sgn >= -1; sgn -= 2) {
+        for (let j = 0; j < d; j++) y[j] = x[j];
         y[k] = Math.min(hi[k], Math.max(lo[k], y[k] + sgn * step[k]));
-        const w = boxed.f(y);
+        const w = lf.f(y);
         if (w < v) {
+          const t = x;
           x = y;
+          y = t;
           v = w;
           improved = true;
           break;
         }
       }
     }
-    if (!improved) step = step.map((s) => s / 2);
+    if (!improved) {
+      more = false;
+      for (let k = 0; k < d; k++) {
+        step[k] /= 2;
+        if (step[k] > 1e-3 * grid.h[k]) more = true;
+      }
+    }
   }
-  const onInnerFace = x.some(
-    (xk, k) => (xk - lo[k] <= 2e-3 * grid.h[k] && lo[k] > grid.lo[k]) || (hi[k] - xk <= 2e-3 * grid.h[k] && hi[k] < grid.hi[k]),
-  );
-  return onInnerFace ? null : x;
+  for (let k = 0; k < d; k++) {
+    if ((x[k] - lo[k] <= 2e-3 * grid.h[k] && lo[k] > grid.lo[k]) || (hi[k] - x[k] <= 2e-3 * grid.h[k] && hi[k] < grid.hi[k])) return null;
+  }
+  return x;
 }
 
 /**
