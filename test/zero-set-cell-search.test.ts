@@ -8,8 +8,8 @@
 // landscapes of docs/oracles.md §1 Pearson (no zero) and of the regime tests (zeros, valleys).
 import { describe, expect, it } from 'vitest';
 import { Grid } from '../solvers/grid.js';
-import { cellMinimum, findZeroComponents } from '../src/diagnostics/zero-set.js';
-import { compileExpr } from '../src/landscape/expr.js';
+import { cellMinimum, findZeroComponents, type LandscapeDerivatives } from '../src/diagnostics/zero-set.js';
+import { compileExpr, type CompiledExpr } from '../src/landscape/expr.js';
 import { centreValues } from '../solvers/quadrature.js';
 
 type F = (p: readonly number[]) => number;
@@ -141,5 +141,86 @@ describe('findZeroComponents with the rewritten search: the components the regim
       [0.3, 'degenerate'],
       [1, 'isolated quadratic'],
     ]);
+  });
+});
+
+/** The landscape without its interval bounds: findZeroComponents then searches every fallback cell, as before. */
+const exhaustive = (e: CompiledExpr): LandscapeDerivatives => ({ at: (p) => e.at(p), gradient: () => e.gradient(), hessian: () => e.hessian() });
+
+/** What the regime verdict is made of, per component, in a stable order. */
+function summary(zs: ReturnType<typeof findZeroComponents>): unknown {
+  return {
+    unanalysed: zs.unanalysed,
+    components: zs.components
+      .map((z) => ({
+        at: z.location.map((v) => Math.round(v * 1e4) / 1e4 + 0),
+        type: z.type,
+        codimension: z.codimension,
+        zeroSetDimension: z.zeroSetDimension,
+        walls: z.walls,
+        exactExponent: z.exactExponent,
+        unresolved: z.unresolved ?? false,
+        cells: z.cells.length,
+      }))
+      .sort((a, b) => JSON.stringify(a.at).localeCompare(JSON.stringify(b.at))),
+  };
+}
+
+describe('skipping the cells where interval bounds keep f away from 0: the components of the exhaustive search', () => {
+  // Zeros of every kind the regime tests name (isolated, several, on a wall, valleys, degenerate,
+  // narrow basins under a min, cusps, critical points of floors), each on grids whose fallback
+  // list holds every cell (≤ 2000 searches) so the exhaustive search visits them all.
+  const cases: { src: string; bounds: [number, number][]; cells: number[] }[] = [
+    { src: '0.1 + 0.5*x^2', bounds: [[-10, 10]], cells: [2000] },
+    { src: 'x^2', bounds: [[-1, 2]], cells: [301] },
+    { src: '(x^2 - 1)^2', bounds: [[-2, 2]], cells: [400] },
+    { src: 'x', bounds: [[0, 1]], cells: [200] },
+    { src: 'min(0.01*(x - 1)^2 + 0.001, 400*(x + 0.5)^2)', bounds: [[-2, 2]], cells: [50] },
+    { src: 'min(0.5 + (x-1)^2, 1e4*(x - 0.0137)^2)', bounds: [[-2, 2]], cells: [40] },
+    { src: 'sqrt(abs(x - 0.3))', bounds: [[-1, 1]], cells: [101] },
+    { src: 'sin(3*x)^2 + 0.001', bounds: [[-3, 3]], cells: [300] },
+    { src: 'sin(3*x)^2', bounds: [[-3, 3]], cells: [300] },
+    { src: '0.05 + (x^2 - 1)^2 + y^2', bounds: [[-2, 2], [-2, 2]], cells: [40, 40] },
+    { src: '(x^2 - 1)^2 + y^2', bounds: [[-2, 2], [-2, 2]], cells: [40, 40] },
+    { src: '(x^2 - 1)^2 * (x - 0.3)^4 + y^2', bounds: [[-2, 2], [-1, 1]], cells: [40, 30] },
+    { src: 'y^2 + exp(x)*0', bounds: [[-1, 1], [-1, 1]], cells: [20, 20] },
+    { src: 'exp(x)*y^2/2 + 0.2*x^2*(x-0.5)^2', bounds: [[-1, 1], [-1, 1]], cells: [30, 30] },
+    { src: 'min(0.01*((x-1)^2 + y^2) + 0.001, (x+0.5)^2 + y^2)', bounds: [[-2, 2], [-2, 2]], cells: [16, 16] },
+    { src: 'x*(1 + y^2)', bounds: [[0, 1], [-1, 1]], cells: [20, 20] },
+    { src: 'cosh(x) - 1 + log(1 + y^2)', bounds: [[-1, 1], [-1, 1]], cells: [25, 25] },
+    { src: '((x-0.5)^2 + y^2 + z^2) * ((x+0.5)^2 + 2*y^2 + z^2)', bounds: [[-1, 1], [-1, 1], [-1, 1]], cells: [8, 8, 8] },
+    { src: '0.3 + x^2 + y^2 + z^4', bounds: [[-1, 1], [-1, 1], [-1, 1]], cells: [10, 10, 10] },
+    { src: 'min(0.01*((x-1)^2 + y^2 + z^2) + 0.001, (x+0.5)^2 + y^2 + z^2)', bounds: [[-2, 2], [-2, 2], [-2, 2]], cells: [12, 12, 12] },
+  ];
+  for (const c of cases) {
+    it(`${c.src} on ${c.cells.join('×')}`, () => {
+      const grid = new Grid(c.bounds, c.cells);
+      const e = compileExpr(c.src, {}, grid.dim);
+      const ev = (co: readonly Float64Array[], o: Float64Array): void => e.evalPoints(co, o);
+      const fc = Float64Array.from(centreValues(grid, ev));
+      const sorted = Float64Array.from(fc, Math.abs).sort();
+      const fScale = Math.max(sorted[Math.floor(sorted.length / 2)], 1e-300);
+      expect(summary(findZeroComponents(grid, ev, fc, fScale, e))).toEqual(summary(findZeroComponents(grid, ev, fc, fScale, exhaustive(e))));
+    });
+  }
+
+  it('the bounds really skip searches: on the Pearson grid none of the 2000 runs, on a double well most do not', () => {
+    let calls = 0;
+    const counted = (e: CompiledExpr): LandscapeDerivatives => ({ ...exhaustive(e), at: (p) => (calls++, e.at(p)), bounds: (lo, hi) => e.bounds!(lo, hi) });
+    const run = (src: string, b: [number, number][], n: number[], withBounds: boolean): number => {
+      const grid = new Grid(b, n);
+      const e = compileExpr(src, {}, grid.dim);
+      const ev = (co: readonly Float64Array[], o: Float64Array): void => e.evalPoints(co, o);
+      const fc = Float64Array.from(centreValues(grid, ev));
+      calls = 0;
+      findZeroComponents(grid, ev, fc, 1, withBounds ? counted(e) : { ...counted(e), bounds: undefined });
+      return calls;
+    };
+    const pearson = [run('0.1 + 0.5*x^2', [[-10, 10]], [2000], false), run('0.1 + 0.5*x^2', [[-10, 10]], [2000], true)];
+    // ~20 evaluations per cell searched before; with the bounds only the one discrete minimum's search remains.
+    expect(pearson[0]).toBeGreaterThan(2000 * 10);
+    expect(pearson[1]).toBeLessThan(pearson[0] / 20);
+    const well = [run('(x^2 - 1)^2', [[-2, 2]], [400], false), run('(x^2 - 1)^2', [[-2, 2]], [400], true)];
+    expect(well[1]).toBeLessThan(well[0] / 3);
   });
 });

@@ -18,6 +18,8 @@ export interface LandscapeDerivatives {
   at(p: readonly number[]): number;
   gradient(): readonly { at(p: readonly number[]): number }[];
   hessian(): readonly (readonly { at(p: readonly number[]): number }[])[];
+  /** An enclosure of f over a box (interval arithmetic), or null: lets searches skip cells where f is far from 0. */
+  bounds?(lo: readonly number[], hi: readonly number[]): { lo: number; hi: number } | null;
 }
 
 export type ComponentType = 'isolated quadratic' | 'linear at wall' | 'valley' | 'degenerate';
@@ -772,6 +774,36 @@ function lowestCells(size: number, keep: (i: number) => boolean, fc: Float64Arra
 }
 
 /**
+ * The fallback cells (searched only for a zero whose basin shows in no cell value) less those
+ * where f provably stays above `level` on the whole box the search starts in (cellMinimum's box:
+ * the cell widened by 3/4 of a cell each side). Below `level` lies everything a search reports (a
+ * zero: f ≤ 1e-12 of fScale; an unresolved tiny minimum: ≤ 1e-6 of it); on such a box it ends at a
+ * positive minimum, or on the box face, and reports nothing. First the whole domain (f ≥ 0.05 on
+ * a double well with a floor: no fallback search at all), then cell by cell. Same candidate list,
+ * same order, fewer entries: a search that would have left its box and happened on a zero
+ * elsewhere no longer runs, but that zero lies in cells whose boxes are not bounded away from 0,
+ * which keep their own searches (test/zero-set-cell-search.test.ts compares with the exhaustive
+ * search on many landscapes).
+ */
+function withoutProvablyPositive(grid: Grid, derivs: LandscapeDerivatives | undefined, cells: number[], level: number): number[] {
+  const bounds = derivs?.bounds?.bind(derivs);
+  if (!bounds || cells.length === 0 || !(level > 0)) return cells;
+  const whole = bounds(grid.lo, grid.hi);
+  if (whole && whole.lo > level) return [];
+  const lo = new Array<number>(grid.dim);
+  const hi = new Array<number>(grid.dim);
+  return cells.filter((c) => {
+    const x = grid.centre(c);
+    for (let k = 0; k < grid.dim; k++) {
+      lo[k] = Math.max(grid.lo[k], x[k] - 0.75 * grid.h[k]);
+      hi[k] = Math.min(grid.hi[k], x[k] + 0.75 * grid.h[k]);
+    }
+    const b = bounds(lo, hi);
+    return !(b && b.lo > level);
+  });
+}
+
+/**
  * Marks, among the `budget` lowest unmarked cells, those whose centre is within `reach` of a zero
  * by the Newton distance 2f/|∇f| with the exact gradient: grid differences across a kink (a
  * min of two landscapes) can miss a zero whose basin is narrower than a cell.
@@ -934,7 +966,7 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
   // Then every other cell, lowest first, while the search budget lasts: a zero whose basin is
   // narrower than the distance to the nearest centre (a min of two landscapes) shows in no cell
   // value or gradient, but a search on the cell's own box falls into it.
-  candidates.push(...lowestCells(grid.size, (i) => queued[i] === 0, fc, Math.max(0, MAX_SEARCHES - primary)));
+  candidates.push(...withoutProvablyPositive(grid, derivs, lowestCells(grid.size, (i) => queued[i] === 0, fc, Math.max(0, MAX_SEARCHES - primary)), 1e-6 * fScale));
   const zeroPoints: { x: number[]; v: number; comp: number; cusp: boolean }[] = [];
   let nextComp = 0;
   const tiny: ZeroAnalysis[] = [];
