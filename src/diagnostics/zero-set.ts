@@ -719,45 +719,40 @@ function discreteMinima(grid: Grid, fc: Float64Array): number[] {
 }
 
 /**
- * The value a numeric sort of `a` would put at index k (a is reordered). Quickselect with a
- * median-of-three pivot; after 64 rounds (an adversarial order) the remaining range is sorted.
+ * The value a numeric sort of `a` would put at index k (a is reordered; its values are finite or
+ * ±∞, never NaN). A radix selection on the top bits of the values' order-preserving integer keys:
+ * one counting pass over the top 16 bits and one over the next 16 among the values of the
+ * bucket holding rank k, then a native sort of what is left (values agreeing in their top 32
+ * bits). Linear in n whatever the order of the values: the quickselect it replaced ran 140 ms
+ * cold on a 512² double well (many ties, structured order), most of `lowestCells`.
  */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export function kthSmallest(a: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  for (let round = 0; hi > lo; round++) {
-    if (round >= 64) {
-      a.subarray(lo, hi + 1).sort();
-      break;
-    }
-    const mid = lo + ((hi - lo) >> 1);
-    // Median of three (numeric order; the values are finite).
-    let x = a[lo];
-    let y = a[mid];
-    let z = a[hi];
-    if (x > y) [x, y] = [y, x];
-    if (y > z) [y, z] = [z, y];
-    if (x > y) [x, y] = [y, x];
-    const pivot = y;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    // [lo, j] ≤ pivot ≤ [i, hi]; between them every value equals the pivot.
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
+  const n = a.length;
+  if (n <= 64) return a.sort()[k];
+  // Order-preserving keys of the high 32 bits: negatives have every bit flipped, others the sign bit set.
+  const hiWords = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
+  const hiAt = LITTLE_ENDIAN ? 1 : 0;
+  const key = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = hiWords[2 * i + hiAt];
+    key[i] = h & 0x80000000 ? ~h >>> 0 : (h | 0x80000000) >>> 0;
   }
-  return a[k];
+  const count = new Uint32Array(65536);
+  for (let i = 0; i < n; i++) count[key[i] >>> 16]++;
+  let top = 0;
+  let below = 0;
+  while (below + count[top] <= k) below += count[top++];
+  count.fill(0);
+  for (let i = 0; i < n; i++) if (key[i] >>> 16 === top) count[key[i] & 0xffff]++;
+  let low = 0;
+  while (below + count[low] <= k) below += count[low++];
+  const want = ((top << 16) | low) >>> 0;
+  let m = 0;
+  const rest = new Float64Array(count[low]);
+  for (let i = 0; i < n; i++) if (key[i] === want) rest[m++] = a[i];
+  return rest.sort()[k - below];
 }
 
 /** The k cells with the lowest finite values among those `keep` accepts, lowest first (a typed sort finds the cut). */
