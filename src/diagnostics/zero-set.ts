@@ -18,6 +18,8 @@ export interface LandscapeDerivatives {
   at(p: readonly number[]): number;
   gradient(): readonly { at(p: readonly number[]): number }[];
   hessian(): readonly (readonly { at(p: readonly number[]): number }[])[];
+  /** An enclosure of f over a box (interval arithmetic), or null: lets searches skip cells where f is far from 0. */
+  bounds?(lo: readonly number[], hi: readonly number[]): { lo: number; hi: number } | null;
 }
 
 export type ComponentType = 'isolated quadratic' | 'linear at wall' | 'valley' | 'degenerate';
@@ -717,45 +719,40 @@ function discreteMinima(grid: Grid, fc: Float64Array): number[] {
 }
 
 /**
- * The value a numeric sort of `a` would put at index k (a is reordered). Quickselect with a
- * median-of-three pivot; after 64 rounds (an adversarial order) the remaining range is sorted.
+ * The value a numeric sort of `a` would put at index k (a is reordered; its values are finite or
+ * ±∞, never NaN). A radix selection on the top bits of the values' order-preserving integer keys:
+ * one counting pass over the top 16 bits and one over the next 16 among the values of the
+ * bucket holding rank k, then a native sort of what is left (values agreeing in their top 32
+ * bits). Linear in n whatever the order of the values: the quickselect it replaced ran 140 ms
+ * cold on a 512² double well (many ties, structured order), most of `lowestCells`.
  */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export function kthSmallest(a: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  for (let round = 0; hi > lo; round++) {
-    if (round >= 64) {
-      a.subarray(lo, hi + 1).sort();
-      break;
-    }
-    const mid = lo + ((hi - lo) >> 1);
-    // Median of three (numeric order; the values are finite).
-    let x = a[lo];
-    let y = a[mid];
-    let z = a[hi];
-    if (x > y) [x, y] = [y, x];
-    if (y > z) [y, z] = [z, y];
-    if (x > y) [x, y] = [y, x];
-    const pivot = y;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    // [lo, j] ≤ pivot ≤ [i, hi]; between them every value equals the pivot.
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
+  const n = a.length;
+  if (n <= 64) return a.sort()[k];
+  // Order-preserving keys of the high 32 bits: negatives have every bit flipped, others the sign bit set.
+  const hiWords = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
+  const hiAt = LITTLE_ENDIAN ? 1 : 0;
+  const key = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = hiWords[2 * i + hiAt];
+    key[i] = h & 0x80000000 ? ~h >>> 0 : (h | 0x80000000) >>> 0;
   }
-  return a[k];
+  const count = new Uint32Array(65536);
+  for (let i = 0; i < n; i++) count[key[i] >>> 16]++;
+  let top = 0;
+  let below = 0;
+  while (below + count[top] <= k) below += count[top++];
+  count.fill(0);
+  for (let i = 0; i < n; i++) if (key[i] >>> 16 === top) count[key[i] & 0xffff]++;
+  let low = 0;
+  while (below + count[low] <= k) below += count[low++];
+  const want = ((top << 16) | low) >>> 0;
+  let m = 0;
+  const rest = new Float64Array(count[low]);
+  for (let i = 0; i < n; i++) if (key[i] === want) rest[m++] = a[i];
+  return rest.sort()[k - below];
 }
 
 /** The k cells with the lowest finite values among those `keep` accepts, lowest first (a typed sort finds the cut). */
@@ -769,6 +766,36 @@ function lowestCells(size: number, keep: (i: number) => boolean, fc: Float64Arra
   const out: number[] = [];
   for (let i = 0; i < size; i++) if (keep(i) && fc[i] <= cut) out.push(i);
   return out.sort((a, b) => fc[a] - fc[b]).slice(0, k);
+}
+
+/**
+ * The fallback cells (searched only for a zero whose basin shows in no cell value) less those
+ * where f provably stays above `level` on the whole box the search starts in (cellMinimum's box:
+ * the cell widened by 3/4 of a cell each side). Below `level` lies everything a search reports (a
+ * zero: f ≤ 1e-12 of fScale; an unresolved tiny minimum: ≤ 1e-6 of it); on such a box it ends at a
+ * positive minimum, or on the box face, and reports nothing. First the whole domain (f ≥ 0.05 on
+ * a double well with a floor: no fallback search at all), then cell by cell. Same candidate list,
+ * same order, fewer entries: a search that would have left its box and happened on a zero
+ * elsewhere no longer runs, but that zero lies in cells whose boxes are not bounded away from 0,
+ * which keep their own searches (test/zero-set-cell-search.test.ts compares with the exhaustive
+ * search on many landscapes).
+ */
+function withoutProvablyPositive(grid: Grid, derivs: LandscapeDerivatives | undefined, cells: number[], level: number): number[] {
+  const bounds = derivs?.bounds?.bind(derivs);
+  if (!bounds || cells.length === 0 || !(level > 0)) return cells;
+  const whole = bounds(grid.lo, grid.hi);
+  if (whole && whole.lo > level) return [];
+  const lo = new Array<number>(grid.dim);
+  const hi = new Array<number>(grid.dim);
+  return cells.filter((c) => {
+    const x = grid.centre(c);
+    for (let k = 0; k < grid.dim; k++) {
+      lo[k] = Math.max(grid.lo[k], x[k] - 0.75 * grid.h[k]);
+      hi[k] = Math.min(grid.hi[k], x[k] + 0.75 * grid.h[k]);
+    }
+    const b = bounds(lo, hi);
+    return !(b && b.lo > level);
+  });
 }
 
 /**
@@ -788,36 +815,55 @@ function markBySymbolicGradient(grid: Grid, lf: LocalF, fc: Float64Array, mark: 
  * Minimum of f over the box of a cell widened by a quarter cell on each side (clipped to the
  * domain), from its centre; null when it sits on a widened face inside the domain: f's minimum
  * near this cell is in another cell, whose own search finds it.
+ *
+ * Runs once per candidate cell (up to MAX_SEARCHES, ~20 evaluations of f each), so it allocates
+ * nothing per step: the array-per-trial-point form spent most of its time in allocation and GC
+ * (issue #19: ~40 % of `validate`'s set-up). It visits the same points in the same order as a
+ * plain compass search (axis by axis, + before −, the first decrease taken, all steps halved
+ * together when none), so it returns the same point bit for bit (test/zero-set-cell-search.test.ts).
  */
-function cellMinimum(grid: Grid, lf: LocalF, c: number): number[] | null {
-  const centre = grid.centre(c);
-  const lo = centre.map((x, k) => Math.max(grid.lo[k], x - 0.75 * grid.h[k]));
-  const hi = centre.map((x, k) => Math.min(grid.hi[k], x + 0.75 * grid.h[k]));
-  const boxed: LocalF = { ...lf, lo, hi };
-  let x = centre;
+export function cellMinimum(grid: Grid, lf: { dim: number; f(p: readonly number[]): number }, c: number): number[] | null {
+  const d = lf.dim;
+  let x = grid.centre(c);
+  const lo = new Array<number>(d);
+  const hi = new Array<number>(d);
+  for (let k = 0; k < d; k++) {
+    lo[k] = Math.max(grid.lo[k], x[k] - 0.75 * grid.h[k]);
+    hi[k] = Math.min(grid.hi[k], x[k] + 0.75 * grid.h[k]);
+  }
   let v = lf.f(x);
-  let step = grid.h.map((h) => h / 4);
-  for (let iter = 0; iter < 400 && step.some((s, k) => s > 1e-3 * grid.h[k]); iter++) {
+  let y = x.slice();
+  const step = grid.h.map((h) => h / 4);
+  let more = step.some((s, k) => s > 1e-3 * grid.h[k]);
+  for (let iter = 0; iter < 400 && more; iter++) {
     let improved = false;
-    for (let k = 0; k < lf.dim && !improved; k++) {
-      for (const sgn of [1, -1]) {
-        const y = x.slice();
+    for (let k = 0; k < d && !improved; k++) {
+      for (let sgn = 1; sgn >= -1; sgn -= 2) {
+        for (let j = 0; j < d; j++) y[j] = x[j];
         y[k] = Math.min(hi[k], Math.max(lo[k], y[k] + sgn * step[k]));
-        const w = boxed.f(y);
+        const w = lf.f(y);
         if (w < v) {
+          const t = x;
           x = y;
+          y = t;
           v = w;
           improved = true;
           break;
         }
       }
     }
-    if (!improved) step = step.map((s) => s / 2);
+    if (!improved) {
+      more = false;
+      for (let k = 0; k < d; k++) {
+        step[k] /= 2;
+        if (step[k] > 1e-3 * grid.h[k]) more = true;
+      }
+    }
   }
-  const onInnerFace = x.some(
-    (xk, k) => (xk - lo[k] <= 2e-3 * grid.h[k] && lo[k] > grid.lo[k]) || (hi[k] - xk <= 2e-3 * grid.h[k] && hi[k] < grid.hi[k]),
-  );
-  return onInnerFace ? null : x;
+  for (let k = 0; k < d; k++) {
+    if ((x[k] - lo[k] <= 2e-3 * grid.h[k] && lo[k] > grid.lo[k]) || (hi[k] - x[k] <= 2e-3 * grid.h[k] && hi[k] < grid.hi[k])) return null;
+  }
+  return x;
 }
 
 /**
@@ -915,7 +961,7 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
   // Then every other cell, lowest first, while the search budget lasts: a zero whose basin is
   // narrower than the distance to the nearest centre (a min of two landscapes) shows in no cell
   // value or gradient, but a search on the cell's own box falls into it.
-  candidates.push(...lowestCells(grid.size, (i) => queued[i] === 0, fc, Math.max(0, MAX_SEARCHES - primary)));
+  candidates.push(...withoutProvablyPositive(grid, derivs, lowestCells(grid.size, (i) => queued[i] === 0, fc, Math.max(0, MAX_SEARCHES - primary)), 1e-6 * fScale));
   const zeroPoints: { x: number[]; v: number; comp: number; cusp: boolean }[] = [];
   let nextComp = 0;
   const tiny: ZeroAnalysis[] = [];

@@ -16,6 +16,7 @@ import { compileWasmPoints, type WasmPointFunction } from './expr-wasm.js';
 import type { ConstantNode, FunctionNode, MathNode, OperatorNode, ParenthesisNode, SymbolNode } from 'mathjs';
 import { InputError } from '../errors.js';
 import { countParents, type BinaryOp, type IR, type UnaryFn } from './ir.js';
+import { irBounds, type Interval } from './interval.js';
 
 export interface CompiledExpr {
   /** Expression text (after builtin expansion). Derivatives print theirs from the IR, or say "d/dx of ..." when that text would be huge. */
@@ -30,6 +31,8 @@ export interface CompiledExpr {
   gradient(): CompiledExpr[];
   /** Hessian by symbolic differentiation; entry [i][j] is ∂²f/∂i∂j (the same object as [j][i]). */
   hessian(): CompiledExpr[][];
+  /** An enclosure of f over the box lo ≤ x ≤ hi (interval.ts), or null where none is derived. */
+  bounds?(lo: readonly number[], hi: readonly number[]): Interval | null;
 }
 
 /** Points per chunk: small enough that every node's buffer stays in cache, large enough to amortize the calls. */
@@ -797,6 +800,10 @@ class CompiledIR implements CompiledExpr {
     if (p.length < this.dim) throw new RangeError(`at: expression in ${this.dim} variables got a point with ${p.length} coordinates`);
     this.ctx.epoch++;
     return this.scalar(p);
+  }
+
+  bounds(lo: readonly number[], hi: readonly number[]): Interval | null {
+    return irBounds(this.ir, lo, hi);
   }
 
   gradient(): CompiledExpr[] {
