@@ -65,18 +65,22 @@ export class SingularPcg {
 
   /**
    * x ← solution of (−S)x = b (x is the initial guess). Stops when ‖r‖ ≤ max(relTol·‖r₀‖, absTol).
-   * Returns the final residual norm.
+   * Returns the final residual norm. `zeroStart`: the caller promises x = 0 on entry, so the first
+   * residual is b itself (the apply and projection of a zero x give exactly 0: the same bits).
    */
-  solve(b: Float64Array, x: Float64Array, relTol: number, absTol: number, maxIterations: number): number {
-    return runSync(this.solveSteps(b, x, relTol, absTol, maxIterations));
+  solve(b: Float64Array, x: Float64Array, relTol: number, absTol: number, maxIterations: number, zeroStart = false): number {
+    return runSync(this.solveSteps(b, x, relTol, absTol, maxIterations, zeroStart));
   }
 
   /** solve() as checkpointed steps (steps.ts): yields every YIELD_EVERY iterations. */
-  *solveSteps(b: Float64Array, x: Float64Array, relTol: number, absTol: number, maxIterations: number): Steps<number> {
+  *solveSteps(b: Float64Array, x: Float64Array, relTol: number, absTol: number, maxIterations: number, zeroStart = false): Steps<number> {
     const { r, z, p, q } = this;
-    this.project(x);
-    this.A.apply(x, q);
-    for (let i = 0; i < r.length; i++) r[i] = b[i] - q[i];
+    if (zeroStart) r.set(b);
+    else {
+      this.project(x);
+      this.A.apply(x, q);
+      for (let i = 0; i < r.length; i++) r[i] = b[i] - q[i];
+    }
     this.project(r);
     const r0 = Math.sqrt(dot(r, r));
     this.pre.setup(this.theta);

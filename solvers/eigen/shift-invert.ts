@@ -307,15 +307,15 @@ function ritzPairs(
   Q: readonly Float64Array[],
   coeffs: readonly (readonly number[])[],
   take: number,
-  tmp: Float64Array,
-): { values: number[]; vectors: Float64Array[]; gVectors: Float64Array[]; residuals: number[] } {
+): { values: number[]; vectors: Float64Array[]; gVectors: Float64Array[]; aVectors: Float64Array[]; residuals: number[] } {
   const n = A.size;
   const values: number[] = [];
-  const vectors: Float64Array[] = [];
   const gVectors: Float64Array[] = [];
+  const aVectors: Float64Array[] = [];
   const residuals: number[] = [];
+  const vectors = combineMany(Q, coeffs.slice(0, take), n);
   for (let j = 0; j < take; j++) {
-    const y = combine(Q, coeffs[j], n);
+    const y = vectors[j];
     const gy = new Float64Array(A.faceCount);
     // G·y directly (each face difference cancels only its own two terms, as in GQ) costs a
     // d-th of combining the m columns of GQ.
@@ -323,17 +323,75 @@ function ritzPairs(
     // The Ritz matrix mixes entries of size ‖S‖ with the gap, so its eigenvalues carry
     // absolute (not relative) round-off; the Rayleigh quotient of the Ritz vector through its
     // face differences is accurate relative to λ₁ (checked against 60-digit arithmetic).
+    // ⟨y, y⟩ and ⟨Gy, Gy⟩ in one sweep each would be the same sums; Gᵀ(Gy) is kept: the
+    // correction solve's right-hand side is made from it (it used to be formed again there).
     const yy = dot(y, y);
     const th = A.form(gy, gy) / yy;
-    A.gradT(gy, tmp);
-    let r2 = 0;
-    for (let i = 0; i < n; i++) r2 += (tmp[i] - th * y[i]) ** 2;
+    const ay = new Float64Array(n);
+    A.gradT(gy, ay);
+    residuals.push(Math.sqrt(residualSquared(ay, y, th) / yy));
     values.push(th);
-    vectors.push(y);
     gVectors.push(gy);
-    residuals.push(Math.sqrt(r2 / yy));
+    aVectors.push(ay);
   }
-  return { values, vectors, gVectors, residuals };
+  return { values, vectors, gVectors, aVectors, residuals };
+}
+
+/** ‖ay − θy‖². */
+function residualSquared(ay: Float64Array, y: Float64Array, th: number): number {
+  let r2 = 0;
+  for (let i = 0; i < y.length; i++) r2 += (ay[i] - th * y[i]) ** 2;
+  return r2;
+}
+
+/**
+ * ⟨g_l, gx⟩ for every l, four per sweep over gx (each sum accumulates in index order, as
+ * DirichletForm.form does, so the same bits): a new basis vector's row of the Ritz matrix read
+ * gx once per l, 2·size doubles each time, the largest cost outside CG after Gram–Schmidt.
+ */
+export function formsAgainst(G: readonly Float64Array[], gx: Float64Array): number[] {
+  const m = G.length;
+  const n = gx.length;
+  const out = new Array<number>(m);
+  for (let l = 0; l < m; l += 4) {
+    const g0 = G[l];
+    const g1 = G[Math.min(l + 1, m - 1)];
+    const g2 = G[Math.min(l + 2, m - 1)];
+    const g3 = G[Math.min(l + 3, m - 1)];
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = gx[i];
+      s0 += g0[i] * xi;
+      s1 += g1[i] * xi;
+      s2 += g2[i] * xi;
+      s3 += g3[i] * xi;
+    }
+    out[l] = s0;
+    if (l + 1 < m) out[l + 1] = s1;
+    if (l + 2 < m) out[l + 2] = s2;
+    if (l + 3 < m) out[l + 3] = s3;
+  }
+  return out;
+}
+
+/** Cells per chunk of combineMany: the chunk of every basis vector (≤ ~40 of them) stays in the L2 cache. */
+const COMBINE_CHUNK = 2048;
+
+/**
+ * Σ_l c_jl Q_l for each coefficient vector c_j, chunk by chunk: each chunk of the basis is read
+ * from memory once for all the combinations instead of once per combination. Within a chunk the
+ * additions are those of combine (same order, same bits).
+ */
+function combineMany(Q: readonly Float64Array[], coeffs: readonly (readonly number[])[], n: number): Float64Array[] {
+  const ys = coeffs.map(() => new Float64Array(n));
+  for (let lo = 0; lo < n; lo += COMBINE_CHUNK) {
+    const hi = Math.min(n, lo + COMBINE_CHUNK);
+    for (let j = 0; j < ys.length; j++) addCombinationRange(ys[j], Q, coeffs[j], 1, lo, hi);
+  }
+  return ys;
 }
 
 /** Σ_l c_l Q_l, four basis vectors per sweep (one pass over y for every four, as in orthogonalizeCgs2). */
@@ -348,8 +406,12 @@ function combine(Q: readonly Float64Array[], c: readonly number[], n: number): F
  * same float64 number, so subtracting a projection this way gives the bits of writing `x −= …`.
  */
 function addCombination(out: Float64Array, Q: readonly Float64Array[], c: ArrayLike<number>, sign: 1 | -1): void {
+  addCombinationRange(out, Q, c, sign, 0, out.length);
+}
+
+/** addCombination on the cells [lo, hi). */
+function addCombinationRange(out: Float64Array, Q: readonly Float64Array[], c: ArrayLike<number>, sign: 1 | -1, lo: number, hi: number): void {
   const m = Q.length;
-  const n = out.length;
   for (let l = 0; l < m; l += 4) {
     const q0 = Q[l];
     const q1 = Q[Math.min(l + 1, m - 1)];
@@ -359,31 +421,26 @@ function addCombination(out: Float64Array, Q: readonly Float64Array[], c: ArrayL
     const c1 = l + 1 < m ? sign * c[l + 1] : 0;
     const c2 = l + 2 < m ? sign * c[l + 2] : 0;
     const c3 = l + 3 < m ? sign * c[l + 3] : 0;
-    for (let i = 0; i < n; i++) out[i] += c0 * q0[i] + c1 * q1[i] + c2 * q2[i] + c3 * q3[i];
+    for (let i = lo; i < hi; i++) out[i] += c0 * q0[i] + c1 * q1[i] + c2 * q2[i] + c3 * q3[i];
   }
 }
 
 /** Ritz vectors (and their face differences G·y) for the given eigenvectors of the Ritz matrix. */
 function ritzVectors(A: DirichletForm, Q: readonly Float64Array[], coeffs: readonly (readonly number[])[]): { vectors: Float64Array[]; gVectors: Float64Array[] } {
-  const n = A.size;
-  const vectors: Float64Array[] = [];
-  const gVectors: Float64Array[] = [];
-  for (const c of coeffs) {
-    const y = combine(Q, c, n);
+  const vectors = combineMany(Q, coeffs, A.size);
+  const gVectors = vectors.map((y) => {
     const gy = new Float64Array(A.faceCount);
     A.grad(y, gy);
-    vectors.push(y);
-    gVectors.push(gy);
-  }
+    return gy;
+  });
   return { vectors, gVectors };
 }
 
-/** −r/θ = (θy − Gᵀ(Gy))/θ: the right-hand side of the inverse-iteration correction for the pair (θ, y). */
-function correctionRhs(A: DirichletForm, y: Float64Array, gy: Float64Array, th: number): Float64Array {
-  const n = A.size;
+/** −r/θ = (θy − Gᵀ(Gy))/θ: the right-hand side of the inverse-iteration correction for the pair (θ, y); ay = Gᵀ(Gy). */
+function correctionRhs(y: Float64Array, ay: Float64Array, th: number): Float64Array {
+  const n = y.length;
   const t = new Float64Array(n);
-  A.gradT(gy, t);
-  for (let i = 0; i < n; i++) t[i] = (th * y[i] - t[i]) / th;
+  for (let i = 0; i < n; i++) t[i] = (th * y[i] - ay[i]) / th;
   return t;
 }
 
@@ -499,7 +556,7 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     for (let i = 0; i < n; i++) x[i] /= after;
     const gx = new Float64Array(A.faceCount);
     A.grad(x, gx);
-    const row = GQ.map((gq) => A.form(gq, gx));
+    const row = formsAgainst(GQ, gx);
     for (let j = 0; j < H.length; j++) H[j].push(row[j]);
     H.push([...row, A.form(gx, gx)]);
     Q.push(x);
@@ -529,7 +586,6 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   let checks = 0;
   let check: FinalCheck | null = null;
   let wantedIterations = 0;
-  const tmp = new Float64Array(n);
 
   /** Inverse iteration from a fresh random vector on the complement of the k claimed modes. */
   function* finalCheck(claimed: readonly Float64Array[], thetaK: number, boundK: number): Steps<{ result: FinalCheck; x: Float64Array }> {
@@ -571,7 +627,7 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
       if (after > 1e-8) {
         const gw = new Float64Array(A.faceCount);
         A.grad(next, gw);
-        const row = GW.map((g) => A.form(g, gw));
+        const row = formsAgainst(GW, gw);
         for (let j = 0; j < HW.length; j++) HW[j].push(row[j]);
         HW.push([...row, A.form(gw, gw)]);
         W.push(next);
@@ -601,7 +657,7 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     const eig = symmetricEigen(H);
     const m = Q.length;
     const take = Math.min(b, m);
-    const rr = ritzPairs(A, Q, eig.vectors, take, tmp);
+    const rr = ritzPairs(A, Q, eig.vectors, take);
     yield;
     values = rr.values;
     ritz = rr.vectors;
@@ -639,7 +695,7 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
         break;
       }
       // A missed mode: restart from the current Ritz vectors plus the check vector.
-      Q = ritz.map((y) => Float64Array.from(y));
+      Q = ritz.slice();
       GQ = gRitz;
       H = values.map((v, j) => values.map((_, l) => (l === j ? v : 0)));
       addVector(c.x);
@@ -651,7 +707,7 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
       // Thick restart: keep the lowest Ritz vectors (orthonormal, and their Ritz matrix is diagonal).
       const keep = Math.min(m, keepOnRestart);
       const extra = keep > take ? ritzVectors(A, Q, eig.vectors.slice(take, keep)) : { vectors: [], gVectors: [] };
-      Q = [...ritz.map((y) => Float64Array.from(y)), ...extra.vectors];
+      Q = [...ritz, ...extra.vectors];
       GQ = [...gRitz, ...extra.gVectors];
       const kept = [...values, ...eig.values.slice(take, keep)];
       H = kept.map((v, j) => kept.map((_, l) => (l === j ? v : 0)));
@@ -682,10 +738,10 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
         // residual is below FAR·θ the new part of x is smaller than the solve's error along y and
         // the iteration would stall (three wells: 100 steps at 2.5e-3), so the pair goes back to
         // the correction form there.
-        yield* pcg.solveSteps(ritz[j], x, DIRECT_TOL, 0, maxInner);
+        yield* pcg.solveSteps(ritz[j], x, DIRECT_TOL, 0, maxInner, true);
       } else {
-        const rhs = correctionRhs(A, ritz[j], gRitz[j], values[j] > 0 ? values[j] : 1);
-        yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner);
+        const rhs = correctionRhs(ritz[j], rr.aVectors[j], values[j] > 0 ? values[j] : 1);
+        yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner, true);
       }
       if (j < k) wantedIterations += pcg.iterations - before;
       if (addVector(x)) added++;
