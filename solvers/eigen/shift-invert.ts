@@ -7,6 +7,7 @@ import { symmetricEigen } from '../dense.js';
 import { DirichletForm } from './dirichlet.js';
 import { SingularPcg } from './pcg.js';
 import { runSync, type Steps } from './steps.js';
+import { eigenTeamFor } from './threaded.js';
 
 /**
  * Smallest nonzero eigenvalues of −S on the complement of √π, for any dimension.
@@ -63,6 +64,13 @@ export interface SubspaceOptions {
    * iterations for λ₁). Vectors in the span of √π and of the ones before are dropped.
    */
   startVectors?: readonly Float64Array[];
+  /**
+   * Kernel threads for the V-cycles and −S applies of the CG iterations (solvers/eigen/threaded.ts):
+   * 0 none; default all cores on grids of EIGEN_THREADED_MIN_CELLS (512²) and more in 2-D/3-D. The
+   * bits do not depend on the count (1 and 2 threads give the same), only on whether there is a team.
+   * Only the default preconditioner is put on the team.
+   */
+  threads?: number;
 }
 
 export interface FinalCheck {
@@ -519,11 +527,6 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   const k = opts.modes;
   const n = op.grid.size;
   if (k < 1 || k > n - 2) throw new RangeError(`modes must be between 1 and ${n - 2} for ${n} cells`);
-  const tol = opts.tol ?? 1e-7;
-  const valTol = opts.valueTol ?? 1e-11;
-  const maxOuter = opts.maxOuter ?? 100;
-  const maxInner = opts.maxInner ?? 20000;
-  const seed = opts.seed ?? 2024;
   const A = new DirichletForm(op);
   const b = Math.min(Math.max(k + 2, 2 ** op.grid.dim), n - 1);
   // A step adds up to b solutions (+1 check vector); a restart keeps the lowest maxBasis − b − 1
@@ -539,9 +542,38 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   // the W-cycle's second coarse correction buys no iterations here (512² double well: 83 W against
   // 84 V iterations, 3-D bowl 32³: 332 against 305) and costs ~25 % of each. 1-D (only reached
   // in cross-checks) steps with a direct solve and the multigrid kernels are for d ≥ 2.
+  const own = opts.preconditioner === undefined;
   const pre = opts.preconditioner ?? (op.grid.dim >= 2 ? new MultigridPreconditioner(op, { cycle: 'V' }) : new JacobiPreconditioner(op));
-  // The preconditioner approximates (σ − S)⁻¹; σ small against ‖S‖ keeps it close to (−S)⁺.
-  const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound);
+  const team = own ? eigenTeamFor(op, opts.threads) : null;
+  try {
+    pre.useTeam?.(team ? team.team : null);
+    // The preconditioner approximates (σ − S)⁻¹; σ small against ‖S‖ keeps it close to (−S)⁺.
+    const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound, team);
+    return yield* subspaceIteration(op, opts, A, s, pcg, b, maxBasis, keepOnRestart);
+  } finally {
+    team?.close();
+    // A preconditioner built here holds grid-sized arrays in the arena until disposed.
+    if (own) pre.dispose?.();
+  }
+}
+
+function* subspaceIteration(
+  op: FvOperator,
+  opts: SubspaceOptions,
+  A: DirichletForm,
+  s: Float64Array,
+  pcg: SingularPcg,
+  b: number,
+  maxBasis: number,
+  keepOnRestart: number,
+): Steps<SubspaceResult> {
+  const k = opts.modes;
+  const n = op.grid.size;
+  const tol = opts.tol ?? 1e-7;
+  const valTol = opts.valueTol ?? 1e-11;
+  const maxOuter = opts.maxOuter ?? 100;
+  const maxInner = opts.maxInner ?? 20000;
+  const seed = opts.seed ?? 2024;
 
   let Q: Float64Array[] = [];
   let GQ: Float64Array[] = [];
