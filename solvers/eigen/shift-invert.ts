@@ -71,6 +71,13 @@ export interface SubspaceOptions {
    * Only the default preconditioner is put on the team.
    */
   threads?: number;
+  /**
+   * A multigrid hierarchy already built for this operator (a run's time steps built it): used for
+   * the V-cycles instead of building one, with the same bits (the levels do not depend on the
+   * cycle). The solve takes it over and disposes it at its end. Ignored when `preconditioner` is
+   * given or when it was built for another operator (then disposed, and one is built here).
+   */
+  multigrid?: MultigridPreconditioner;
 }
 
 export interface FinalCheck {
@@ -543,7 +550,8 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   // 84 V iterations, 3-D bowl 32³: 332 against 305) and costs ~25 % of each. 1-D (only reached
   // in cross-checks) steps with a direct solve and the multigrid kernels are for d ≥ 2.
   const own = opts.preconditioner === undefined;
-  const pre = opts.preconditioner ?? (op.grid.dim >= 2 ? new MultigridPreconditioner(op, { cycle: 'V' }) : new JacobiPreconditioner(op));
+  const given = own && op.grid.dim >= 2 ? reusable(opts.multigrid, op) : null;
+  const pre = opts.preconditioner ?? given ?? (op.grid.dim >= 2 ? new MultigridPreconditioner(op, { cycle: 'V' }) : new JacobiPreconditioner(op));
   const team = own ? eigenTeamFor(op, opts.threads) : null;
   try {
     pre.useTeam?.(team ? team.team : null);
@@ -555,6 +563,18 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     // A preconditioner built here holds grid-sized arrays in the arena until disposed.
     if (own) pre.dispose?.();
   }
+}
+
+/** `mg` when it is a live hierarchy of `op` (its finest level is op's own stencil), switched to V-cycles; else null, and `mg` disposed. */
+function reusable(mg: MultigridPreconditioner | undefined, op: FvOperator): MultigridPreconditioner | null {
+  if (!mg) return null;
+  const fine = mg.levels[0];
+  if (fine && fine.d === op.outflow && fine.size === op.grid.size) {
+    mg.useCycle('V');
+    return mg;
+  }
+  mg.dispose();
+  return null;
 }
 
 function* subspaceIteration(
