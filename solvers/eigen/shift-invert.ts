@@ -112,6 +112,8 @@ export interface SubspaceResult {
   blockSize: number;
   /** The last final check (null when the iteration never converged). */
   check: FinalCheck | null;
+  /** Threads of the kernel team the CG iterations ran on (0: no team, this thread's plain loops). */
+  threads: number;
 }
 
 const EPS = 2 ** -52;
@@ -557,7 +559,8 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     pre.useTeam?.(team ? team.team : null);
     // The preconditioner approximates (σ − S)⁻¹; σ small against ‖S‖ keeps it close to (−S)⁺.
     const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound, team);
-    return yield* subspaceIteration(op, opts, A, s, pcg, b, maxBasis, keepOnRestart);
+    const r = yield* subspaceIteration(op, opts, A, s, pcg, b, maxBasis, keepOnRestart);
+    return { ...r, threads: team ? team.team.threads : 0 };
   } finally {
     team?.close();
     // A preconditioner built here holds grid-sized arrays in the arena until disposed.
@@ -586,7 +589,7 @@ function* subspaceIteration(
   b: number,
   maxBasis: number,
   keepOnRestart: number,
-): Steps<SubspaceResult> {
+): Steps<Omit<SubspaceResult, 'threads'>> {
   const k = opts.modes;
   const n = op.grid.size;
   const tol = opts.tol ?? 1e-7;
