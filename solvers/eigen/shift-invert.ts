@@ -281,6 +281,35 @@ function scaleInto(out: Float64Array, s: Float64Array, a: Float64Array, b: Float
 }
 
 /**
+ * Grid vectors handed back for reuse. At 512² every solve and Rayleigh–Ritz step allocated
+ * several 2–4 MB arrays that lived one step: the collector then took ~14 % of the solve's CPU
+ * time. Vectors go back only where nothing refers to them any more (see the call sites); `take`
+ * returns them zeroed, `takeDirty` as they are for callers that overwrite every entry.
+ */
+class VectorPool {
+  private readonly free = new Map<number, Float64Array[]>();
+
+  takeDirty(length: number): Float64Array {
+    return this.free.get(length)?.pop() ?? new Float64Array(length);
+  }
+
+  take(length: number): Float64Array {
+    const v = this.free.get(length)?.pop();
+    if (!v) return new Float64Array(length);
+    v.fill(0);
+    return v;
+  }
+
+  give(...vs: readonly Float64Array[]): void {
+    for (const v of vs) {
+      let list = this.free.get(v.length);
+      if (!list) this.free.set(v.length, (list = []));
+      list.push(v);
+    }
+  }
+}
+
+/**
  * Absolute error bounds of Ritz values θ_j (j < residuals.length) among all Ritz values `all`
  * (ascending). Ritz values within the residuals of each other form a cluster, bounded with the
  * cluster's residual ‖R‖ ≤ √Σ r² and its distance δ to the other Ritz values: min(‖R‖, ‖R‖²/(δ − ‖R‖))
@@ -324,16 +353,17 @@ function ritzPairs(
   Q: readonly Float64Array[],
   coeffs: readonly (readonly number[])[],
   take: number,
+  pool: VectorPool,
+  aVectors: Float64Array[],
 ): { values: number[]; vectors: Float64Array[]; gVectors: Float64Array[]; aVectors: Float64Array[]; residuals: number[] } {
   const n = A.size;
   const values: number[] = [];
   const gVectors: Float64Array[] = [];
-  const aVectors: Float64Array[] = [];
   const residuals: number[] = [];
-  const vectors = combineMany(Q, coeffs.slice(0, take), n);
+  const vectors = combineMany(Q, coeffs.slice(0, take), n, pool);
   for (let j = 0; j < take; j++) {
     const y = vectors[j];
-    const gy = new Float64Array(A.faceCount);
+    const gy = pool.takeDirty(A.faceCount);
     // G·y directly (each face difference cancels only its own two terms, as in GQ) costs a
     // d-th of combining the m columns of GQ.
     A.grad(y, gy);
@@ -344,12 +374,13 @@ function ritzPairs(
     // correction solve's right-hand side is made from it (it used to be formed again there).
     const yy = dot(y, y);
     const th = A.form(gy, gy) / yy;
-    const ay = new Float64Array(n);
+    // gradT overwrites every entry; the buffers are the caller's, reused every step.
+    aVectors[j] ??= new Float64Array(n);
+    const ay = aVectors[j];
     A.gradT(gy, ay);
     residuals.push(Math.sqrt(residualSquared(ay, y, th) / yy));
     values.push(th);
     gVectors.push(gy);
-    aVectors.push(ay);
   }
   return { values, vectors, gVectors, aVectors, residuals };
 }
@@ -402,8 +433,8 @@ const COMBINE_CHUNK = 2048;
  * from memory once for all the combinations instead of once per combination. Within a chunk the
  * additions are those of combine (same order, same bits).
  */
-function combineMany(Q: readonly Float64Array[], coeffs: readonly (readonly number[])[], n: number): Float64Array[] {
-  const ys = coeffs.map(() => new Float64Array(n));
+function combineMany(Q: readonly Float64Array[], coeffs: readonly (readonly number[])[], n: number, pool: VectorPool | null = null): Float64Array[] {
+  const ys = coeffs.map(() => (pool ? pool.take(n) : new Float64Array(n)));
   for (let lo = 0; lo < n; lo += COMBINE_CHUNK) {
     const hi = Math.min(n, lo + COMBINE_CHUNK);
     for (let j = 0; j < ys.length; j++) addCombinationRange(ys[j], Q, coeffs[j], 1, lo, hi);
@@ -443,20 +474,19 @@ function addCombinationRange(out: Float64Array, Q: readonly Float64Array[], c: A
 }
 
 /** Ritz vectors (and their face differences G·y) for the given eigenvectors of the Ritz matrix. */
-function ritzVectors(A: DirichletForm, Q: readonly Float64Array[], coeffs: readonly (readonly number[])[]): { vectors: Float64Array[]; gVectors: Float64Array[] } {
-  const vectors = combineMany(Q, coeffs, A.size);
+function ritzVectors(A: DirichletForm, Q: readonly Float64Array[], coeffs: readonly (readonly number[])[], pool: VectorPool): { vectors: Float64Array[]; gVectors: Float64Array[] } {
+  const vectors = combineMany(Q, coeffs, A.size, pool);
   const gVectors = vectors.map((y) => {
-    const gy = new Float64Array(A.faceCount);
+    const gy = pool.takeDirty(A.faceCount);
     A.grad(y, gy);
     return gy;
   });
   return { vectors, gVectors };
 }
 
-/** −r/θ = (θy − Gᵀ(Gy))/θ: the right-hand side of the inverse-iteration correction for the pair (θ, y); ay = Gᵀ(Gy). */
-function correctionRhs(y: Float64Array, ay: Float64Array, th: number): Float64Array {
+/** t ← −r/θ = (θy − Gᵀ(Gy))/θ: the right-hand side of the inverse-iteration correction for the pair (θ, y); ay = Gᵀ(Gy). */
+function correctionRhs(y: Float64Array, ay: Float64Array, th: number, t: Float64Array): Float64Array {
   const n = y.length;
-  const t = new Float64Array(n);
   for (let i = 0; i < n; i++) t[i] = (th * y[i] - ay[i]) / th;
   return t;
 }
@@ -601,6 +631,9 @@ function* subspaceIteration(
   let Q: Float64Array[] = [];
   let GQ: Float64Array[] = [];
   let H: number[][] = [];
+  const pool = new VectorPool();
+  const aBuffers: Float64Array[] = [];
+  const rhsBuffer = new Float64Array(n);
   const orthogonalize = (x: Float64Array, against: readonly Float64Array[]): void => orthogonalizeCgs2(x, [s, ...against]);
   const addVector = (x: Float64Array): boolean => {
     const before = Math.sqrt(dot(x, x));
@@ -609,7 +642,7 @@ function* subspaceIteration(
     const after = Math.sqrt(dot(x, x));
     if (!(after > 1e-10 * before)) return false;
     for (let i = 0; i < n; i++) x[i] /= after;
-    const gx = new Float64Array(A.faceCount);
+    const gx = pool.takeDirty(A.faceCount);
     A.grad(x, gx);
     const row = formsAgainst(GQ, gx);
     for (let j = 0; j < H.length; j++) H[j].push(row[j]);
@@ -633,6 +666,7 @@ function* subspaceIteration(
 
   let values: number[] = [];
   let ritz: Float64Array[] = [];
+  let lastGRitz: Float64Array[] = [];
   let residuals: number[] = [];
   let bounds: number[] = [];
   let prev: number[] = [];
@@ -668,7 +702,7 @@ function* subspaceIteration(
       // Warm start from x/ρ (x is near an eigenvector of Rayleigh quotient ρ once the check
       // settles), stopping at ‖r‖ ≤ CHECK_TOL·‖x‖ = CHECK_TOL: the same accuracy as a cold start
       // to a relative CHECK_TOL, in fewer iterations as the iteration settles.
-      const next = new Float64Array(n);
+      const next = pool.take(n);
       if (Number.isFinite(rq) && rq > 0) for (let i = 0; i < n; i++) next[i] = x[i] / rq;
       yield* pcg.solveSteps(x, next, 0, CHECK_TOL, maxInner);
       solves++;
@@ -680,14 +714,14 @@ function* subspaceIteration(
       orthogonalizeCgs2(next, W);
       const after = normalize(next);
       if (after > 1e-8) {
-        const gw = new Float64Array(A.faceCount);
+        const gw = pool.takeDirty(A.faceCount);
         A.grad(next, gw);
         const row = formsAgainst(GW, gw);
         for (let j = 0; j < HW.length; j++) HW[j].push(row[j]);
         HW.push([...row, A.form(gw, gw)]);
         W.push(next);
         GW.push(gw);
-      }
+      } else pool.give(next);
       // The lowest Ritz vector, its Rayleigh quotient through its own face differences (accurate
       // relative to itself, unlike the small Ritz matrix's eigenvalue next to larger entries).
       const y = combine(W, symmetricEigen(HW).vectors[0], n);
@@ -704,6 +738,8 @@ function* subspaceIteration(
       }
       if (settled || !(after > 1e-8)) break;
     }
+    // x is a combination of W (its own array): the iterates and their face differences are free.
+    pool.give(...W, ...GW);
     return { result: { rayleigh: rq, solves, foundLower }, x };
   }
 
@@ -712,7 +748,11 @@ function* subspaceIteration(
     const eig = symmetricEigen(H);
     const m = Q.length;
     const take = Math.min(b, m);
-    const rr = ritzPairs(A, Q, eig.vectors, take);
+    // The last step's Ritz vectors, unless a restart put them into the basis, are referred to by
+    // nothing now (the returned ones are those of the step that ends the loop).
+    if (ritz.length > 0 && !Q.includes(ritz[0])) pool.give(...ritz, ...lastGRitz);
+    const rr = ritzPairs(A, Q, eig.vectors, take, pool, aBuffers);
+    lastGRitz = rr.gVectors;
     yield;
     values = rr.values;
     ritz = rr.vectors;
@@ -750,6 +790,7 @@ function* subspaceIteration(
         break;
       }
       // A missed mode: restart from the current Ritz vectors plus the check vector.
+      pool.give(...Q, ...GQ);
       Q = ritz.slice();
       GQ = gRitz;
       H = values.map((v, j) => values.map((_, l) => (l === j ? v : 0)));
@@ -761,7 +802,8 @@ function* subspaceIteration(
     if (m + take > maxBasis) {
       // Thick restart: keep the lowest Ritz vectors (orthonormal, and their Ritz matrix is diagonal).
       const keep = Math.min(m, keepOnRestart);
-      const extra = keep > take ? ritzVectors(A, Q, eig.vectors.slice(take, keep)) : { vectors: [], gVectors: [] };
+      const extra = keep > take ? ritzVectors(A, Q, eig.vectors.slice(take, keep), pool) : { vectors: [], gVectors: [] };
+      pool.give(...Q, ...GQ);
       Q = [...ritz, ...extra.vectors];
       GQ = [...gRitz, ...extra.gVectors];
       const kept = [...values, ...eig.values.slice(take, keep)];
@@ -774,7 +816,7 @@ function* subspaceIteration(
       // Inverse iteration from y: x = (−S)⁺y = y/θ − (−S)⁺r/θ. y/θ is already in the basis, so
       // only the correction δ = (−S)⁺(−r/θ) is new; solving for it from zero avoids the
       // cancellation of adding a tiny correction to a huge y/θ when the gap is tiny.
-      const x = new Float64Array(n);
+      const x = pool.take(n);
       const before = pcg.iterations;
       // Reduce the correction's residual as far as the eigen-residual still has to fall (an
       // inexact solve shrinks the eigen-residual by about the same factor), within [1e-6, 0.1].
@@ -795,11 +837,12 @@ function* subspaceIteration(
         // the correction form there.
         yield* pcg.solveSteps(ritz[j], x, DIRECT_TOL, 0, maxInner, true);
       } else {
-        const rhs = correctionRhs(ritz[j], rr.aVectors[j], values[j] > 0 ? values[j] : 1);
+        const rhs = correctionRhs(ritz[j], rr.aVectors[j], values[j] > 0 ? values[j] : 1, rhsBuffer);
         yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner, true);
       }
       if (j < k) wantedIterations += pcg.iterations - before;
       if (addVector(x)) added++;
+      else pool.give(x);
       yield;
     }
     if (added === 0) break;
