@@ -584,7 +584,7 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   const own = opts.preconditioner === undefined;
   const given = own && op.grid.dim >= 2 ? reusable(opts.multigrid, op) : null;
   const pre = opts.preconditioner ?? given ?? (op.grid.dim >= 2 ? new MultigridPreconditioner(op, { cycle: 'V' }) : new JacobiPreconditioner(op));
-  const team = own ? eigenTeamFor(op, opts.threads) : null;
+  const team = own ? eigenTeamFor(A, opts.threads) : null;
   try {
     pre.useTeam?.(team ? team.team : null);
     // The preconditioner approximates (σ − S)⁻¹; σ small against ‖S‖ keeps it close to (−S)⁺.

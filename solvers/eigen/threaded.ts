@@ -12,7 +12,7 @@
  */
 import { ArenaLease, sharedFloat64 } from '../shared-memory.js';
 import { defaultThreads, KERNEL_BLOCKS, ThreadTeam } from '../exec/team.js';
-import type { FvOperator } from '../operator.js';
+import type { DirichletForm } from '../dirichlet-form.js';
 // Registers the kernel table (with dirichletApply) that teams and their workers run.
 import '../range-kernels.js';
 
@@ -30,19 +30,12 @@ export class EigenTeam {
   private readonly size: number;
   private readonly arrays = new Set<Float64Array>();
 
-  constructor(op: FvOperator, threads: number) {
+  /** A: the form whose −S the team applies (its √fwd, √bwd arrays are read in place). */
+  constructor(A: DirichletForm, threads: number) {
     this.team = ThreadTeam.create(threads, KERNEL_BLOCKS);
-    const g = op.grid;
+    const g = A.op.grid;
     this.size = g.size;
-    // √fwd, √bwd as DirichletForm takes them (Math.sqrt of the same numbers: the same bits), in shared memory.
-    this.faces = [];
-    for (let k = 0; k < g.dim; k++) {
-      for (const src of [op.fwd[k], op.bwd[k]]) {
-        const a = sharedFloat64(g.size, this.lease);
-        for (let i = 0; i < g.size; i++) a[i] = Math.sqrt(src[i]);
-        this.faces.push(a);
-      }
-    }
+    this.faces = A.faceRoots();
     this.params = [g.size, g.dim, ...g.strides];
   }
 
@@ -70,8 +63,9 @@ export class EigenTeam {
   }
 }
 
-/** The team an eigen-solve of `op` uses: `threads` (0: none) or by default all cores on grids of EIGEN_THREADED_MIN_CELLS and more in 2-D/3-D. */
-export function eigenTeamFor(op: FvOperator, threads?: number): EigenTeam | null {
-  const t = threads ?? (op.grid.dim >= 2 && op.grid.size >= EIGEN_THREADED_MIN_CELLS ? defaultThreads() : 0);
-  return t >= 1 ? new EigenTeam(op, t) : null;
+/** The team an eigen-solve of A's operator uses: `threads` (0: none) or by default all cores on grids of EIGEN_THREADED_MIN_CELLS and more in 2-D/3-D. */
+export function eigenTeamFor(A: DirichletForm, threads?: number): EigenTeam | null {
+  const g = A.op.grid;
+  const t = threads ?? (g.dim >= 2 && g.size >= EIGEN_THREADED_MIN_CELLS ? defaultThreads() : 0);
+  return t >= 1 ? new EigenTeam(A, t) : null;
 }
