@@ -5,7 +5,7 @@
  * blocks), and a hierarchy handed over by the time steps gives the bits of a fresh one.
  * Counts and bits only, never timing. The worker script is the compiled one (dist/).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildOperator } from './helpers/problems.js';
 import { denseNegS } from './gap-helpers.js';
 import { DirichletForm } from '../solvers/dirichlet-form.js';
@@ -17,6 +17,9 @@ import { CpuBackend } from '../solvers/backend/cpu.js';
 import { takeGapReuse } from '../src/estimators/gap-reuse.js';
 import { basinStartVectors } from '../src/estimators/gap-start.js';
 import type { FvOperator } from '../solvers/operator.js';
+import { runScenario } from '../src/run/run.js';
+import { computeGap } from '../src/estimators/gap.js';
+import { loadBundled } from './helpers/run-inline.js';
 
 const mult = (etaSigma: number) => ({ kind: 'multiplicative' as const, etaSigma, eps: 0 });
 /** The 2-D reference double well (scenarios/double-well-2d.yaml). */
@@ -177,4 +180,29 @@ describe('a run\'s multigrid hierarchy for its gap', () => {
     expect(takeGapReuse(b2, labels as never, false).multigrid).toBeUndefined();
     b2.dispose();
   });
+
+  it('fpsolve run: the gap runs V-cycles on the hierarchy the TR-BDF2 steps built, and λ₁ agrees with `fpsolve gap`\'s within the bounds (double-well-2d, 64²)', async () => {
+    const released = vi.spyOn(CpuBackend.prototype, 'releaseMultigrid');
+    const cycled = vi.spyOn(MultigridPreconditioner.prototype, 'useCycle');
+    try {
+      const loaded = loadBundled('double-well-2d', ['domain.cells=[64,64]', 'time.end=0.2', 'time.reportEvery=0.1', 'time.integrator=trbdf2', 'time.tolerance=1e-3']);
+      const r = await runScenario(loaded, {});
+      expect(released).toHaveBeenCalledTimes(1);
+      const mg = released.mock.results[0].value as MultigridPreconditioner | null;
+      expect(mg).toBeInstanceOf(MultigridPreconditioner);
+      expect(cycled.mock.calls).toEqual([['V']]);
+      expect(mg?.levels[0].d).toBe(r.setup.op.outflow);
+      // Taken over and freed: the eigen-solve disposed it.
+      expect(() => mg?.setup(1)).toThrow(/used after dispose/);
+      const gap = r.report.gap;
+      expect(gap?.converged).toBe(true);
+      // Independent: the gap command's own solve (its own hierarchy and coarse basin labels).
+      const own = computeGap({ op: r.setup.op, regime: r.setup.regime, landscape: r.setup.landscape.evalPoints }).report;
+      expect(Math.abs((gap?.value ?? NaN) - own.value)).toBeLessThanOrEqual((gap?.errorBounds[0] ?? 0) + own.errorBounds[0]);
+    } finally {
+      released.mockRestore();
+      cycled.mockRestore();
+    }
+  });
 });
+
