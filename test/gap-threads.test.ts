@@ -198,7 +198,7 @@ describe('a run\'s multigrid hierarchy for its gap', () => {
       expect(gap?.converged).toBe(true);
       // Independent: the gap command's own solve (its own hierarchy and coarse basin labels).
       const own = computeGap({ op: r.setup.op, regime: r.setup.regime, landscape: r.setup.landscape.evalPoints }).report;
-      expect(Math.abs((gap?.value ?? NaN) - own.value)).toBeLessThanOrEqual((gap?.errorBounds[0] ?? 0) + own.errorBounds[0]);
+      expect(Math.abs((gap?.value ?? NaN) - own.value)).toBeLessThanOrEqual((gap?.errorBounds?.[0] ?? NaN) + (own.errorBounds?.[0] ?? NaN));
     } finally {
       released.mockRestore();
       cycled.mockRestore();

@@ -8,7 +8,8 @@ import type { GapReuse } from './gap.js';
  * twice: the basin labels of the run's grid (the start vectors' basins; the gap would otherwise
  * label a ≤ 64-per-axis copy of the grid) and the multigrid hierarchy the implicit steps built
  * (the same levels the eigen-solve would build: a Galerkin hierarchy of the same operator, which
- * does not depend on θ or on the cycle; ~0.3 s at 512²). Take it after the last step and before
+ * does not depend on θ or on the cycle; its build is small, 15–40 ms of CPU at 512² measured on a
+ * loaded 2-core machine, but it is not done twice). Take it after the last step and before
  * the integrator is disposed (its backend then no longer owns the hierarchy, so disposing the
  * backend frees everything else). Memory: the hierarchy stays alive through the diagnostics that
  * run between (criticalLimit), never alongside a second one: the eigen-solve takes it over.
