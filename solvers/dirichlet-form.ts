@@ -4,6 +4,7 @@
  * and the eigen-solvers (solvers/eigen/) both apply it.
  */
 import { FvOperator } from './operator.js';
+import { sharedFloat64 } from './shared-memory.js';
 
 /**
  * −S = Gᵀ G, G the face-difference operator: (G v)_σ = √fwd_σ v_i − √bwd_σ v_j for the face σ
@@ -32,11 +33,18 @@ export class DirichletForm {
     const n = op.grid.size;
     this.size = n;
     this.faceCount = n * op.grid.dim;
-    this.sf = op.fwd.map((a) => a.map(Math.sqrt));
-    this.sb = op.bwd.map((a) => a.map(Math.sqrt));
+    // In shared memory so that the eigen-solve's kernel threads apply −S from these very arrays
+    // (solvers/eigen/threaded.ts) instead of copies; the same numbers either way.
+    this.sf = op.fwd.map(sqrtShared);
+    this.sb = op.bwd.map(sqrtShared);
     let m = 0;
     for (let i = 0; i < n; i++) m = Math.max(m, op.outflow[i]);
     this.normBound = 2 * m;
+  }
+
+  /** √fwd_k, √bwd_k for each axis k in turn (the arrays themselves, in shared memory: read only). */
+  faceRoots(): Float64Array[] {
+    return this.sf.flatMap((sf, k) => [sf, this.sb[k]]);
   }
 
   /** y = G v (length faceCount; axis k occupies [k·size, (k+1)·size)). */
@@ -102,6 +110,12 @@ export class DirichletForm {
     for (let i = 0; i < gv.length; i++) s += gv[i] * gw[i];
     return s;
   }
+}
+
+function sqrtShared(a: Float64Array): Float64Array {
+  const out = sharedFloat64(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = Math.sqrt(a[i]);
+  return out;
 }
 
 /**

@@ -80,7 +80,7 @@ function pad3(n: readonly number[]): [number, number, number] {
 }
 
 export class MultigridPreconditioner implements Preconditioner {
-  readonly name: string;
+  name: string;
   readonly levels: MultigridLevel[] = [];
   private readonly opts: MultigridOptions;
   private theta = NaN;
@@ -114,6 +114,16 @@ export class MultigridPreconditioner implements Preconditioner {
     for (const l of this.levels) this.lease.adopt(...l.w, l.d, l.inv, l.b, l.x, ...(l.agg ? [l.agg] : []), ...(l.pw ? [l.pw] : []), ...l.stencil.w, l.stencil.diag);
     const cycle = this.opts.cycle === 'W' && this.opts.fineV ? 'W below the finest level' : this.opts.cycle;
     this.name = `multigrid (${this.levels.length} levels, Galerkin aggregation, ${cycle}(${this.opts.sweeps},${this.opts.sweeps}) symmetric Gauss–Seidel)`;
+  }
+
+  /**
+   * Switches the cycle of this hierarchy (the levels do not depend on it): the spectral gap of a
+   * run V-cycles on the hierarchy its time steps built for W-cycles (src/estimators/gap-reuse.ts),
+   * with the bits of a hierarchy built for V-cycles.
+   */
+  useCycle(cycle: 'V' | 'W'): void {
+    this.opts.cycle = cycle;
+    this.name = this.name.replace(/, (W below the finest level|V|W)\(/, `, ${cycle === 'W' && this.opts.fineV ? 'W below the finest level' : cycle}(`);
   }
 
   /** Kernel threads for the finest level's passes (the coarse levels are too small to pay). */

@@ -61,6 +61,14 @@ export class ConditionedPreconditioner implements Preconditioner {
     this.active.apply(r, z);
   }
 
+  /** The multigrid built so far, handed over to the caller (who disposes it); null when none was. */
+  releaseMultigrid(): MultigridPreconditioner | null {
+    const m = this.multigrid ?? null;
+    this.multigrid = undefined;
+    this.active = this.jacobi;
+    return m;
+  }
+
   dispose(): void {
     this.jacobi.dispose();
     this.multigrid?.dispose();

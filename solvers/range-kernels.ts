@@ -6,6 +6,7 @@
  */
 import { descriptions, rangeKernel, type RangeKernel } from './kernels/registry.js';
 import { gaussSeidelBlock, restrictAfterFirstSweep } from './multigrid-kernels.js';
+import { dirichletApply } from './dirichlet-kernels.js';
 import { useKernelTable } from './exec/team.js';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +26,7 @@ for (const d of descriptions()) {
 }
 table.restrictAfterFirstSweep = restrictAfterFirstSweep;
 table.gaussSeidelBlock = gaussSeidelBlock;
+table.dirichletApply = dirichletApply;
 export const RANGE_KERNELS: Readonly<Record<string, RangeKernel>> = table;
 export type RangeKernelName = string;
 

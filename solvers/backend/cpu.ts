@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import type { FvOperator } from '../operator.js';
 import { TridiagonalSolver, type Preconditioner } from '../linear.js';
 import { ConditionedPreconditioner } from '../preconditioner.js';
+import { MultigridPreconditioner } from '../multigrid.js';
 import { max, min } from '../vec.js';
 import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
 import { sharedFloat64 } from '../shared-memory.js';
@@ -222,6 +223,21 @@ export class CpuBackend implements Backend {
   async max(x: Field): Promise<number> {
     return max(this.d(x));
   }
+  /**
+   * The multigrid hierarchy the implicit steps built (null when they built none), handed over to
+   * the caller, who disposes it: the run's spectral gap reuses it (src/estimators/gap-reuse.ts).
+   * The backend's solves must be over: it no longer has that preconditioner.
+   */
+  releaseMultigrid(): MultigridPreconditioner | null {
+    const p = this.pre;
+    if (p instanceof ConditionedPreconditioner) return p.releaseMultigrid();
+    if (p instanceof MultigridPreconditioner) {
+      this.pre = undefined;
+      return p;
+    }
+    return null;
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

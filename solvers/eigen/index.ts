@@ -1,5 +1,6 @@
 import type { FvOperator } from '../operator.js';
 import type { Preconditioner } from '../linear.js';
+import type { MultigridPreconditioner } from '../multigrid.js';
 import { tridiagonalGapSteps } from './bidiagonal.js';
 import { shiftInvertSteps, type FinalCheck } from './shift-invert.js';
 import { runAsync, runSync, type Steps } from './steps.js';
@@ -47,6 +48,10 @@ export interface ModesOptions {
   maxOuter?: number;
   /** n-D: extra start vectors for the block (SubspaceOptions.startVectors, e.g. √π times basin indicators). */
   startVectors?: readonly Float64Array[];
+  /** n-D: SubspaceOptions.threads. */
+  threads?: number;
+  /** n-D: a multigrid hierarchy of this operator to take over (SubspaceOptions.multigrid). */
+  multigrid?: MultigridPreconditioner;
 }
 
 /** 1-D: bisection on the bidiagonal factor (exact to high relative accuracy); n-D: shift-invert subspace iteration. */
@@ -67,7 +72,15 @@ export function* generatorModesSteps(op: FvOperator, o: ModesOptions): Steps<Gen
       check: null,
     };
   }
-  const r = yield* shiftInvertSteps(op, { modes: o.modes, tol: o.tol, preconditioner: o.preconditioner, maxOuter: o.maxOuter, startVectors: o.startVectors });
+  const r = yield* shiftInvertSteps(op, {
+    modes: o.modes,
+    tol: o.tol,
+    preconditioner: o.preconditioner,
+    maxOuter: o.maxOuter,
+    startVectors: o.startVectors,
+    threads: o.threads,
+    multigrid: o.multigrid,
+  });
   const c = r.check;
   const checkText = c
     ? `; final check: inverse iteration from a random vector on the complement of the converged modes (Rayleigh–Ritz over its iterates) reached Rayleigh quotient ${c.rayleigh.toPrecision(6)} ≥ λ${o.modes} in ${c.solves} solves`

@@ -3,6 +3,7 @@ import { dot } from '../vec.js';
 import { HOST_KERNELS, pcgCheckpoints, pcgLoop, type PcgOps } from '../pcg.js';
 import type { DirichletForm } from './dirichlet.js';
 import { runSync, type Steps } from './steps.js';
+import type { EigenTeam } from './threaded.js';
 
 /** CG iterations between checkpoints: a multigrid cycle is ~10–30 ms on 40³–64³, so a signal is seen within ~0.1 s of CPU time. */
 const YIELD_EVERY = 4;
@@ -31,20 +32,25 @@ export class SingularPcg {
   iterations = 0;
   solves = 0;
 
-  /** s: the null vector normalized to ‖s‖ = 1. shift σ: the preconditioner approximates (σ − S)⁻¹. */
-  constructor(A: DirichletForm, s: Float64Array, pre: Preconditioner, shift: number) {
+  /**
+   * s: the null vector normalized to ‖s‖ = 1. shift σ: the preconditioner approximates (σ − S)⁻¹.
+   * team: CG's four vectors live in its shared memory and the iterations' −S applies run on it
+   * (the preconditioner gets the team from its owner, useTeam).
+   */
+  constructor(A: DirichletForm, s: Float64Array, pre: Preconditioner, shift: number, team: EigenTeam | null = null) {
     this.A = A;
     this.s = s;
     this.pre = pre;
     this.theta = 1 / shift;
     const n = A.size;
-    this.r = new Float64Array(n);
-    this.z = new Float64Array(n);
-    this.p = new Float64Array(n);
-    this.q = new Float64Array(n);
+    const vec = (): Float64Array => (team ? team.vector() : new Float64Array(n));
+    this.r = vec();
+    this.z = vec();
+    this.p = vec();
+    this.q = vec();
     this.ops = {
       ...HOST_KERNELS,
-      apply: (p, q) => A.apply(p, q),
+      apply: team ? (p, q) => team.apply(p, q) : (p, q) => A.apply(p, q),
       // z = M⁻¹r unprojected: r stays ⊥ √π (−S is symmetric with −S√π = 0), so ⟨r, z⟩ and
       // −S p see only z's part on the complement, and CG's iterates there are those of the
       // projected preconditioner P M⁻¹ P (Kaasschieter 1988); x's drift along √π is projected
@@ -65,18 +71,22 @@ export class SingularPcg {
 
   /**
    * x ← solution of (−S)x = b (x is the initial guess). Stops when ‖r‖ ≤ max(relTol·‖r₀‖, absTol).
-   * Returns the final residual norm.
+   * Returns the final residual norm. `zeroStart`: the caller promises x = 0 on entry, so the first
+   * residual is b itself (the apply and projection of a zero x give exactly 0: the same bits).
    */
-  solve(b: Float64Array, x: Float64Array, relTol: number, absTol: number, maxIterations: number): number {
-    return runSync(this.solveSteps(b, x, relTol, absTol, maxIterations));
+  solve(b: Float64Array, x: Float64Array, relTol: number, absTol: number, maxIterations: number, zeroStart = false): number {
+    return runSync(this.solveSteps(b, x, relTol, absTol, maxIterations, zeroStart));
   }
 
   /** solve() as checkpointed steps (steps.ts): yields every YIELD_EVERY iterations. */
-  *solveSteps(b: Float64Array, x: Float64Array, relTol: number, absTol: number, maxIterations: number): Steps<number> {
+  *solveSteps(b: Float64Array, x: Float64Array, relTol: number, absTol: number, maxIterations: number, zeroStart = false): Steps<number> {
     const { r, z, p, q } = this;
-    this.project(x);
-    this.A.apply(x, q);
-    for (let i = 0; i < r.length; i++) r[i] = b[i] - q[i];
+    if (zeroStart) r.set(b);
+    else {
+      this.project(x);
+      this.A.apply(x, q);
+      for (let i = 0; i < r.length; i++) r[i] = b[i] - q[i];
+    }
     this.project(r);
     const r0 = Math.sqrt(dot(r, r));
     this.pre.setup(this.theta);

@@ -7,6 +7,7 @@ import { symmetricEigen } from '../dense.js';
 import { DirichletForm } from './dirichlet.js';
 import { SingularPcg } from './pcg.js';
 import { runSync, type Steps } from './steps.js';
+import { eigenTeamFor } from './threaded.js';
 
 /**
  * Smallest nonzero eigenvalues of −S on the complement of √π, for any dimension.
@@ -63,6 +64,20 @@ export interface SubspaceOptions {
    * iterations for λ₁). Vectors in the span of √π and of the ones before are dropped.
    */
   startVectors?: readonly Float64Array[];
+  /**
+   * Kernel threads for the V-cycles and −S applies of the CG iterations (solvers/eigen/threaded.ts):
+   * 0 none; default all cores on grids of EIGEN_THREADED_MIN_CELLS (512²) and more in 2-D/3-D. The
+   * bits do not depend on the count (1 and 2 threads give the same), only on whether there is a team.
+   * Only the default preconditioner is put on the team.
+   */
+  threads?: number;
+  /**
+   * A multigrid hierarchy already built for this operator (a run's time steps built it): used for
+   * the V-cycles instead of building one, with the same bits (the levels do not depend on the
+   * cycle). The solve takes it over and disposes it at its end. Ignored when `preconditioner` is
+   * given or when it was built for another operator (then disposed, and one is built here).
+   */
+  multigrid?: MultigridPreconditioner;
 }
 
 export interface FinalCheck {
@@ -97,6 +112,8 @@ export interface SubspaceResult {
   blockSize: number;
   /** The last final check (null when the iteration never converged). */
   check: FinalCheck | null;
+  /** Threads of the kernel team the CG iterations ran on (0: no team, this thread's plain loops). */
+  threads: number;
 }
 
 const EPS = 2 ** -52;
@@ -264,6 +281,35 @@ function scaleInto(out: Float64Array, s: Float64Array, a: Float64Array, b: Float
 }
 
 /**
+ * Grid vectors handed back for reuse. At 512² every solve and Rayleigh–Ritz step allocated
+ * several 2–4 MB arrays that lived one step: the collector then took ~14 % of the solve's CPU
+ * time. Vectors go back only where nothing refers to them any more (see the call sites); `take`
+ * returns them zeroed, `takeDirty` as they are for callers that overwrite every entry.
+ */
+class VectorPool {
+  private readonly free = new Map<number, Float64Array[]>();
+
+  takeDirty(length: number): Float64Array {
+    return this.free.get(length)?.pop() ?? new Float64Array(length);
+  }
+
+  take(length: number): Float64Array {
+    const v = this.free.get(length)?.pop();
+    if (!v) return new Float64Array(length);
+    v.fill(0);
+    return v;
+  }
+
+  give(...vs: readonly Float64Array[]): void {
+    for (const v of vs) {
+      let list = this.free.get(v.length);
+      if (!list) this.free.set(v.length, (list = []));
+      list.push(v);
+    }
+  }
+}
+
+/**
  * Absolute error bounds of Ritz values θ_j (j < residuals.length) among all Ritz values `all`
  * (ascending). Ritz values within the residuals of each other form a cluster, bounded with the
  * cluster's residual ‖R‖ ≤ √Σ r² and its distance δ to the other Ritz values: min(‖R‖, ‖R‖²/(δ − ‖R‖))
@@ -307,33 +353,93 @@ function ritzPairs(
   Q: readonly Float64Array[],
   coeffs: readonly (readonly number[])[],
   take: number,
-  tmp: Float64Array,
-): { values: number[]; vectors: Float64Array[]; gVectors: Float64Array[]; residuals: number[] } {
+  pool: VectorPool,
+  aVectors: Float64Array[],
+): { values: number[]; vectors: Float64Array[]; gVectors: Float64Array[]; aVectors: Float64Array[]; residuals: number[] } {
   const n = A.size;
   const values: number[] = [];
-  const vectors: Float64Array[] = [];
   const gVectors: Float64Array[] = [];
   const residuals: number[] = [];
+  const vectors = combineMany(Q, coeffs.slice(0, take), n, pool);
   for (let j = 0; j < take; j++) {
-    const y = combine(Q, coeffs[j], n);
-    const gy = new Float64Array(A.faceCount);
+    const y = vectors[j];
+    const gy = pool.takeDirty(A.faceCount);
     // G·y directly (each face difference cancels only its own two terms, as in GQ) costs a
     // d-th of combining the m columns of GQ.
     A.grad(y, gy);
     // The Ritz matrix mixes entries of size ‖S‖ with the gap, so its eigenvalues carry
     // absolute (not relative) round-off; the Rayleigh quotient of the Ritz vector through its
     // face differences is accurate relative to λ₁ (checked against 60-digit arithmetic).
+    // ⟨y, y⟩ and ⟨Gy, Gy⟩ in one sweep each would be the same sums; Gᵀ(Gy) is kept: the
+    // correction solve's right-hand side is made from it (it used to be formed again there).
     const yy = dot(y, y);
     const th = A.form(gy, gy) / yy;
-    A.gradT(gy, tmp);
-    let r2 = 0;
-    for (let i = 0; i < n; i++) r2 += (tmp[i] - th * y[i]) ** 2;
+    // gradT overwrites every entry; the buffers are the caller's, reused every step.
+    aVectors[j] ??= new Float64Array(n);
+    const ay = aVectors[j];
+    A.gradT(gy, ay);
+    residuals.push(Math.sqrt(residualSquared(ay, y, th) / yy));
     values.push(th);
-    vectors.push(y);
     gVectors.push(gy);
-    residuals.push(Math.sqrt(r2 / yy));
   }
-  return { values, vectors, gVectors, residuals };
+  return { values, vectors, gVectors, aVectors, residuals };
+}
+
+/** ‖ay − θy‖². */
+function residualSquared(ay: Float64Array, y: Float64Array, th: number): number {
+  let r2 = 0;
+  for (let i = 0; i < y.length; i++) r2 += (ay[i] - th * y[i]) ** 2;
+  return r2;
+}
+
+/**
+ * ⟨g_l, gx⟩ for every l, four per sweep over gx (each sum accumulates in index order, as
+ * DirichletForm.form does, so the same bits): a new basis vector's row of the Ritz matrix read
+ * gx once per l, 2·size doubles each time, the largest cost outside CG after Gram–Schmidt.
+ */
+export function formsAgainst(G: readonly Float64Array[], gx: Float64Array): number[] {
+  const m = G.length;
+  const n = gx.length;
+  const out = new Array<number>(m);
+  for (let l = 0; l < m; l += 4) {
+    const g0 = G[l];
+    const g1 = G[Math.min(l + 1, m - 1)];
+    const g2 = G[Math.min(l + 2, m - 1)];
+    const g3 = G[Math.min(l + 3, m - 1)];
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = gx[i];
+      s0 += g0[i] * xi;
+      s1 += g1[i] * xi;
+      s2 += g2[i] * xi;
+      s3 += g3[i] * xi;
+    }
+    out[l] = s0;
+    if (l + 1 < m) out[l + 1] = s1;
+    if (l + 2 < m) out[l + 2] = s2;
+    if (l + 3 < m) out[l + 3] = s3;
+  }
+  return out;
+}
+
+/** Cells per chunk of combineMany: the chunk of every basis vector (≤ ~40 of them) stays in the L2 cache. */
+const COMBINE_CHUNK = 2048;
+
+/**
+ * Σ_l c_jl Q_l for each coefficient vector c_j, chunk by chunk: each chunk of the basis is read
+ * from memory once for all the combinations instead of once per combination. Within a chunk the
+ * additions are those of combine (same order, same bits).
+ */
+function combineMany(Q: readonly Float64Array[], coeffs: readonly (readonly number[])[], n: number, pool: VectorPool | null = null): Float64Array[] {
+  const ys = coeffs.map(() => (pool ? pool.take(n) : new Float64Array(n)));
+  for (let lo = 0; lo < n; lo += COMBINE_CHUNK) {
+    const hi = Math.min(n, lo + COMBINE_CHUNK);
+    for (let j = 0; j < ys.length; j++) addCombinationRange(ys[j], Q, coeffs[j], 1, lo, hi);
+  }
+  return ys;
 }
 
 /** Σ_l c_l Q_l, four basis vectors per sweep (one pass over y for every four, as in orthogonalizeCgs2). */
@@ -348,8 +454,12 @@ function combine(Q: readonly Float64Array[], c: readonly number[], n: number): F
  * same float64 number, so subtracting a projection this way gives the bits of writing `x −= …`.
  */
 function addCombination(out: Float64Array, Q: readonly Float64Array[], c: ArrayLike<number>, sign: 1 | -1): void {
+  addCombinationRange(out, Q, c, sign, 0, out.length);
+}
+
+/** addCombination on the cells [lo, hi). */
+function addCombinationRange(out: Float64Array, Q: readonly Float64Array[], c: ArrayLike<number>, sign: 1 | -1, lo: number, hi: number): void {
   const m = Q.length;
-  const n = out.length;
   for (let l = 0; l < m; l += 4) {
     const q0 = Q[l];
     const q1 = Q[Math.min(l + 1, m - 1)];
@@ -359,31 +469,25 @@ function addCombination(out: Float64Array, Q: readonly Float64Array[], c: ArrayL
     const c1 = l + 1 < m ? sign * c[l + 1] : 0;
     const c2 = l + 2 < m ? sign * c[l + 2] : 0;
     const c3 = l + 3 < m ? sign * c[l + 3] : 0;
-    for (let i = 0; i < n; i++) out[i] += c0 * q0[i] + c1 * q1[i] + c2 * q2[i] + c3 * q3[i];
+    for (let i = lo; i < hi; i++) out[i] += c0 * q0[i] + c1 * q1[i] + c2 * q2[i] + c3 * q3[i];
   }
 }
 
 /** Ritz vectors (and their face differences G·y) for the given eigenvectors of the Ritz matrix. */
-function ritzVectors(A: DirichletForm, Q: readonly Float64Array[], coeffs: readonly (readonly number[])[]): { vectors: Float64Array[]; gVectors: Float64Array[] } {
-  const n = A.size;
-  const vectors: Float64Array[] = [];
-  const gVectors: Float64Array[] = [];
-  for (const c of coeffs) {
-    const y = combine(Q, c, n);
-    const gy = new Float64Array(A.faceCount);
+function ritzVectors(A: DirichletForm, Q: readonly Float64Array[], coeffs: readonly (readonly number[])[], pool: VectorPool): { vectors: Float64Array[]; gVectors: Float64Array[] } {
+  const vectors = combineMany(Q, coeffs, A.size, pool);
+  const gVectors = vectors.map((y) => {
+    const gy = pool.takeDirty(A.faceCount);
     A.grad(y, gy);
-    vectors.push(y);
-    gVectors.push(gy);
-  }
+    return gy;
+  });
   return { vectors, gVectors };
 }
 
-/** −r/θ = (θy − Gᵀ(Gy))/θ: the right-hand side of the inverse-iteration correction for the pair (θ, y). */
-function correctionRhs(A: DirichletForm, y: Float64Array, gy: Float64Array, th: number): Float64Array {
-  const n = A.size;
-  const t = new Float64Array(n);
-  A.gradT(gy, t);
-  for (let i = 0; i < n; i++) t[i] = (th * y[i] - t[i]) / th;
+/** t ← −r/θ = (θy − Gᵀ(Gy))/θ: the right-hand side of the inverse-iteration correction for the pair (θ, y); ay = Gᵀ(Gy). */
+function correctionRhs(y: Float64Array, ay: Float64Array, th: number, t: Float64Array): Float64Array {
+  const n = y.length;
+  for (let i = 0; i < n; i++) t[i] = (th * y[i] - ay[i]) / th;
   return t;
 }
 
@@ -462,11 +566,6 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   const k = opts.modes;
   const n = op.grid.size;
   if (k < 1 || k > n - 2) throw new RangeError(`modes must be between 1 and ${n - 2} for ${n} cells`);
-  const tol = opts.tol ?? 1e-7;
-  const valTol = opts.valueTol ?? 1e-11;
-  const maxOuter = opts.maxOuter ?? 100;
-  const maxInner = opts.maxInner ?? 20000;
-  const seed = opts.seed ?? 2024;
   const A = new DirichletForm(op);
   const b = Math.min(Math.max(k + 2, 2 ** op.grid.dim), n - 1);
   // A step adds up to b solutions (+1 check vector); a restart keeps the lowest maxBasis − b − 1
@@ -482,13 +581,59 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   // the W-cycle's second coarse correction buys no iterations here (512² double well: 83 W against
   // 84 V iterations, 3-D bowl 32³: 332 against 305) and costs ~25 % of each. 1-D (only reached
   // in cross-checks) steps with a direct solve and the multigrid kernels are for d ≥ 2.
-  const pre = opts.preconditioner ?? (op.grid.dim >= 2 ? new MultigridPreconditioner(op, { cycle: 'V' }) : new JacobiPreconditioner(op));
-  // The preconditioner approximates (σ − S)⁻¹; σ small against ‖S‖ keeps it close to (−S)⁺.
-  const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound);
+  const own = opts.preconditioner === undefined;
+  const given = own && op.grid.dim >= 2 ? reusable(opts.multigrid, op) : null;
+  const pre = opts.preconditioner ?? given ?? (op.grid.dim >= 2 ? new MultigridPreconditioner(op, { cycle: 'V' }) : new JacobiPreconditioner(op));
+  const team = own ? eigenTeamFor(A, opts.threads) : null;
+  try {
+    pre.useTeam?.(team ? team.team : null);
+    // The preconditioner approximates (σ − S)⁻¹; σ small against ‖S‖ keeps it close to (−S)⁺.
+    const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound, team);
+    const r = yield* subspaceIteration(op, opts, A, s, pcg, b, maxBasis, keepOnRestart);
+    return { ...r, threads: team ? team.team.threads : 0 };
+  } finally {
+    team?.close();
+    // A preconditioner built here holds grid-sized arrays in the arena until disposed.
+    if (own) pre.dispose?.();
+  }
+}
+
+/** `mg` when it is a live hierarchy of `op` (its finest level is op's own stencil), switched to V-cycles; else null, and `mg` disposed. */
+function reusable(mg: MultigridPreconditioner | undefined, op: FvOperator): MultigridPreconditioner | null {
+  if (!mg) return null;
+  const fine = mg.levels[0];
+  if (fine && fine.d === op.outflow && fine.size === op.grid.size) {
+    mg.useCycle('V');
+    return mg;
+  }
+  mg.dispose();
+  return null;
+}
+
+function* subspaceIteration(
+  op: FvOperator,
+  opts: SubspaceOptions,
+  A: DirichletForm,
+  s: Float64Array,
+  pcg: SingularPcg,
+  b: number,
+  maxBasis: number,
+  keepOnRestart: number,
+): Steps<Omit<SubspaceResult, 'threads'>> {
+  const k = opts.modes;
+  const n = op.grid.size;
+  const tol = opts.tol ?? 1e-7;
+  const valTol = opts.valueTol ?? 1e-11;
+  const maxOuter = opts.maxOuter ?? 100;
+  const maxInner = opts.maxInner ?? 20000;
+  const seed = opts.seed ?? 2024;
 
   let Q: Float64Array[] = [];
   let GQ: Float64Array[] = [];
   let H: number[][] = [];
+  const pool = new VectorPool();
+  const aBuffers: Float64Array[] = [];
+  const rhsBuffer = new Float64Array(n);
   const orthogonalize = (x: Float64Array, against: readonly Float64Array[]): void => orthogonalizeCgs2(x, [s, ...against]);
   const addVector = (x: Float64Array): boolean => {
     const before = Math.sqrt(dot(x, x));
@@ -497,9 +642,9 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     const after = Math.sqrt(dot(x, x));
     if (!(after > 1e-10 * before)) return false;
     for (let i = 0; i < n; i++) x[i] /= after;
-    const gx = new Float64Array(A.faceCount);
+    const gx = pool.takeDirty(A.faceCount);
     A.grad(x, gx);
-    const row = GQ.map((gq) => A.form(gq, gx));
+    const row = formsAgainst(GQ, gx);
     for (let j = 0; j < H.length; j++) H[j].push(row[j]);
     H.push([...row, A.form(gx, gx)]);
     Q.push(x);
@@ -521,6 +666,7 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
 
   let values: number[] = [];
   let ritz: Float64Array[] = [];
+  let lastGRitz: Float64Array[] = [];
   let residuals: number[] = [];
   let bounds: number[] = [];
   let prev: number[] = [];
@@ -529,7 +675,6 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   let checks = 0;
   let check: FinalCheck | null = null;
   let wantedIterations = 0;
-  const tmp = new Float64Array(n);
 
   /** Inverse iteration from a fresh random vector on the complement of the k claimed modes. */
   function* finalCheck(claimed: readonly Float64Array[], thetaK: number, boundK: number): Steps<{ result: FinalCheck; x: Float64Array }> {
@@ -557,7 +702,7 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
       // Warm start from x/ρ (x is near an eigenvector of Rayleigh quotient ρ once the check
       // settles), stopping at ‖r‖ ≤ CHECK_TOL·‖x‖ = CHECK_TOL: the same accuracy as a cold start
       // to a relative CHECK_TOL, in fewer iterations as the iteration settles.
-      const next = new Float64Array(n);
+      const next = pool.take(n);
       if (Number.isFinite(rq) && rq > 0) for (let i = 0; i < n; i++) next[i] = x[i] / rq;
       yield* pcg.solveSteps(x, next, 0, CHECK_TOL, maxInner);
       solves++;
@@ -569,14 +714,14 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
       orthogonalizeCgs2(next, W);
       const after = normalize(next);
       if (after > 1e-8) {
-        const gw = new Float64Array(A.faceCount);
+        const gw = pool.takeDirty(A.faceCount);
         A.grad(next, gw);
-        const row = GW.map((g) => A.form(g, gw));
+        const row = formsAgainst(GW, gw);
         for (let j = 0; j < HW.length; j++) HW[j].push(row[j]);
         HW.push([...row, A.form(gw, gw)]);
         W.push(next);
         GW.push(gw);
-      }
+      } else pool.give(next);
       // The lowest Ritz vector, its Rayleigh quotient through its own face differences (accurate
       // relative to itself, unlike the small Ritz matrix's eigenvalue next to larger entries).
       const y = combine(W, symmetricEigen(HW).vectors[0], n);
@@ -593,6 +738,8 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
       }
       if (settled || !(after > 1e-8)) break;
     }
+    // x is a combination of W (its own array): the iterates and their face differences are free.
+    pool.give(...W, ...GW);
     return { result: { rayleigh: rq, solves, foundLower }, x };
   }
 
@@ -601,7 +748,11 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     const eig = symmetricEigen(H);
     const m = Q.length;
     const take = Math.min(b, m);
-    const rr = ritzPairs(A, Q, eig.vectors, take, tmp);
+    // The last step's Ritz vectors, unless a restart put them into the basis, are referred to by
+    // nothing now (the returned ones are those of the step that ends the loop).
+    if (ritz.length > 0 && !Q.includes(ritz[0])) pool.give(...ritz, ...lastGRitz);
+    const rr = ritzPairs(A, Q, eig.vectors, take, pool, aBuffers);
+    lastGRitz = rr.gVectors;
     yield;
     values = rr.values;
     ritz = rr.vectors;
@@ -639,7 +790,8 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
         break;
       }
       // A missed mode: restart from the current Ritz vectors plus the check vector.
-      Q = ritz.map((y) => Float64Array.from(y));
+      pool.give(...Q, ...GQ);
+      Q = ritz.slice();
       GQ = gRitz;
       H = values.map((v, j) => values.map((_, l) => (l === j ? v : 0)));
       addVector(c.x);
@@ -650,8 +802,9 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
     if (m + take > maxBasis) {
       // Thick restart: keep the lowest Ritz vectors (orthonormal, and their Ritz matrix is diagonal).
       const keep = Math.min(m, keepOnRestart);
-      const extra = keep > take ? ritzVectors(A, Q, eig.vectors.slice(take, keep)) : { vectors: [], gVectors: [] };
-      Q = [...ritz.map((y) => Float64Array.from(y)), ...extra.vectors];
+      const extra = keep > take ? ritzVectors(A, Q, eig.vectors.slice(take, keep), pool) : { vectors: [], gVectors: [] };
+      pool.give(...Q, ...GQ);
+      Q = [...ritz, ...extra.vectors];
       GQ = [...gRitz, ...extra.gVectors];
       const kept = [...values, ...eig.values.slice(take, keep)];
       H = kept.map((v, j) => kept.map((_, l) => (l === j ? v : 0)));
@@ -663,7 +816,7 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
       // Inverse iteration from y: x = (−S)⁺y = y/θ − (−S)⁺r/θ. y/θ is already in the basis, so
       // only the correction δ = (−S)⁺(−r/θ) is new; solving for it from zero avoids the
       // cancellation of adding a tiny correction to a huge y/θ when the gap is tiny.
-      const x = new Float64Array(n);
+      const x = pool.take(n);
       const before = pcg.iterations;
       // Reduce the correction's residual as far as the eigen-residual still has to fall (an
       // inexact solve shrinks the eigen-residual by about the same factor), within [1e-6, 0.1].
@@ -682,13 +835,14 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
         // residual is below FAR·θ the new part of x is smaller than the solve's error along y and
         // the iteration would stall (three wells: 100 steps at 2.5e-3), so the pair goes back to
         // the correction form there.
-        yield* pcg.solveSteps(ritz[j], x, DIRECT_TOL, 0, maxInner);
+        yield* pcg.solveSteps(ritz[j], x, DIRECT_TOL, 0, maxInner, true);
       } else {
-        const rhs = correctionRhs(A, ritz[j], gRitz[j], values[j] > 0 ? values[j] : 1);
-        yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner);
+        const rhs = correctionRhs(ritz[j], rr.aVectors[j], values[j] > 0 ? values[j] : 1, rhsBuffer);
+        yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner, true);
       }
       if (j < k) wantedIterations += pcg.iterations - before;
       if (addVector(x)) added++;
+      else pool.give(x);
       yield;
     }
     if (added === 0) break;

@@ -1,4 +1,5 @@
 import { Problem, isFault } from '../../solvers/problem.js';
+import type { MultigridPreconditioner } from '../../solvers/multigrid.js';
 import { FvOperator } from '../../solvers/operator.js';
 import { Grid } from '../../solvers/grid.js';
 import { generatorModesSteps, parityComponent, type GeneratorModes, type Steps } from '../../solvers/eigen/index.js';
@@ -13,12 +14,14 @@ export interface SolveOptions {
   preconditioner?: (op: FvOperator) => Preconditioner;
   /** Extra start vectors for the n-D solver on this operator (gap-start.ts: basin indicators). */
   startVectors?: (op: FvOperator) => Float64Array[];
+  /** A multigrid hierarchy already built for this operator, taken over by the solve (ModesOptions.multigrid). */
+  multigrid?: (op: FvOperator) => MultigridPreconditioner | undefined;
 }
 
 export function* solveModes(op: FvOperator, k: number, o: SolveOptions): Steps<GeneratorModes> {
   let r: GeneratorModes;
   try {
-    r = yield* generatorModesSteps(op, { modes: k, preconditioner: o.preconditioner?.(op), startVectors: o.startVectors?.(op) });
+    r = yield* generatorModesSteps(op, { modes: k, preconditioner: o.preconditioner?.(op), startVectors: o.startVectors?.(op), multigrid: o.multigrid?.(op) });
   } catch (e) {
     // A lost thread or refused memory stays an infrastructure failure (exit 75, src/failure-report.ts).
     if (e instanceof RangeError || e instanceof FpsolveError || e instanceof InfrastructureFailure) throw e;

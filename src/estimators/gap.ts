@@ -1,5 +1,6 @@
 import { FvOperator } from '../../solvers/operator.js';
 import type { Preconditioner } from '../../solvers/linear.js';
+import type { MultigridPreconditioner } from '../../solvers/multigrid.js';
 import { EigenInterrupted, runAsync, runSync, type GeneratorModes, type Steps } from '../../solvers/eigen/index.js';
 import type { PointFunction } from '../../solvers/quadrature.js';
 import type { Regime } from '../diagnostics/regime.js';
@@ -22,6 +23,17 @@ export interface GapOptions {
    * Off only to compare with the parity block alone: the values agree, the solve takes longer.
    */
   basinStart?: boolean;
+  /**
+   * What a run already built for this grid (src/estimators/gap-reuse.ts): its basin labels (the
+   * start vectors are made from them instead of labelling again) and its time steps' multigrid
+   * hierarchy (taken over by the eigen-solve, which disposes it).
+   */
+  reuse?: GapReuse;
+}
+
+export interface GapReuse {
+  labels?: { label: Int32Array; basins: readonly unknown[] };
+  multigrid?: MultigridPreconditioner;
 }
 
 export interface GapInput {
@@ -76,7 +88,12 @@ function* computeGapSteps(input: GapInput, o: GapOptions): Steps<GapResult> {
   if (!(Number.isInteger(k) && k >= 1 && k <= Math.min(50, maxModes))) throw new RangeError(`modes must be an integer from 1 to ${Math.min(50, maxModes)}`);
   // The basins of this grid with the regime's zero components as seeds, as the run labels them;
   // the refined grid's (gap-refine.ts) from steepest descent alone (the seeds' cells are this grid's).
-  const so: GapOptions & SolveOptions = o.basinStart === false ? o : { ...o, startVectors: (on) => basinStartVectors(on, on === op ? regime : null) };
+  const mine = (on: FvOperator): boolean => on === op;
+  const reuse: SolveOptions = o.reuse?.multigrid ? { multigrid: (on) => (mine(on) ? o.reuse?.multigrid : undefined) } : {};
+  const so: GapOptions & SolveOptions =
+    o.basinStart === false
+      ? { ...o, ...reuse }
+      : { ...o, ...reuse, startVectors: (on) => basinStartVectors(on, mine(on) ? regime : null, mine(on) ? o.reuse?.labels : undefined) };
   const modes = yield* solveModes(op, k, so);
   const notes: string[] = [];
   // 'undecided' is read like 'collapsing': π may not exist, so the gap is a grid value.

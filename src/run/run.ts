@@ -12,6 +12,7 @@ import { attachBasins, BasinMeter } from '../diagnostics/basins.js';
 import { InputError } from '../errors.js';
 import type { LoadedScenario, Scenario } from '../scenario/types.js';
 import { attachEstimates } from '../estimators/run-report.js';
+import { takeGapReuse } from '../estimators/gap-reuse.js';
 import { criticalLimitOf } from '../estimators/critical-limit.js';
 import { buildReport } from '../report/build.js';
 import { checkStepBudget } from './budget.js';
@@ -135,6 +136,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     if (outcome.failure) report.failure = outcome.failure;
     attachWalls(report, setup, rho);
     attachBasins(report, basins, rho, () => setup.problem.pi());
+    const reuse = takeGapReuse(resolved.backend, basins.labels, opts.gap !== false && status !== 'interrupted' && status !== 'incomplete');
     integrator.dispose();
     // After the integrator's buffers are freed: it allocates about 20 bytes per cell.
     try {
@@ -147,8 +149,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     // A stopped run's budget is spent: the gap estimate (seconds to minutes on big grids) is skipped.
     if (opts.gap !== false && status !== 'interrupted' && status !== 'incomplete') {
       opts.onPhase?.({ phase: 'gap', step: 'spectral gap' });
-      await attachEstimates(report, setup, opts.signal, opts.onPhase);
+      await attachEstimates(report, setup, opts.signal, opts.onPhase, reuse);
     }
+    reuse.dispose();
     return { report, density: rho, setup, ...(opts.snapshots ? { snapshots: snaps.snapshots } : {}), ...(checkpoint ? { checkpoint } : {}) };
   } catch (e) {
     integrator.dispose();
