@@ -6,6 +6,7 @@ import { Grid } from '../solvers/grid.js';
 import { csrMatVec } from '../solvers/sparse/csr.js';
 import { eigenvector, hessenbergEigenvalues } from '../solvers/nonsym/hessenberg.js';
 import { bandedGap, bandedSteadyState } from '../src/nonrev/banded.js';
+import { defaultEngine } from '../src/nonrev/engine.js';
 import { lyapunov } from './helpers/ou-lyapunov.js';
 import { box, dense, denseSteady } from './nonsym-helpers.js';
 import { fengTuHessianField, ouField } from './nonsym-fields.js';
@@ -76,6 +77,22 @@ describe('re-discretised coarse levels on the assembled scheme', () => {
     expect(Math.max(...counts) / Math.min(...counts)).toBeLessThanOrEqual(1.3);
     expect(counts[2]).toBeLessThan(130);
   }, 60_000);
+
+  it('the run engine hands the field to the multigrid: 192² (past the direct solve) re-discretised, Lyapunov covariance (oracles.md §13)', () => {
+    const engine = defaultEngine();
+    const grid = box(4, 192);
+    const gen = engine.assemble(grid, ou.field, ou.grad);
+    const st = engine.steadyState(gen.forward, grid, { tolerance: 1e-10 });
+    expect(st.method).toContain('re-discretised');
+    expect(st.iterations).toBeLessThan(40);
+    const sig = lyapunov(2, [2, 0.8, 0.8, 1], [0.5, 0.4, 0.4, 0.45]);
+    const x = grid.coordinateField(0);
+    const y = grid.coordinateField(1);
+    let sxy = 0;
+    for (let i = 0; i < grid.size; i++) sxy += st.rho[i] * grid.cellVolume * x[i] * y[i];
+    // O(h²): 1.7e-4 measured at 128² (bench/results-steady.md), so well under 2e-4 at 192².
+    expect(Math.abs(sxy - sig[1])).toBeLessThan(2e-4);
+  }, 30_000);
 
   it('a coarse assembly that throws RangeError (a field not finite at a coarse centre) falls back to Galerkin', () => {
     const grid = box(4, 32);
