@@ -95,7 +95,7 @@ describe('re-discretised coarse levels on the assembled scheme', () => {
   }, 30_000);
 
   it('a coarse assembly that throws RangeError (a field not finite at a coarse centre) falls back to Galerkin', () => {
-    const grid = box(4, 32);
+    const grid = box(4, 24);
     const a = assembleGenerator(grid, ou.field, ou.grad).forward;
     let calls = 0;
     const st = steadyState(a, grid, {
