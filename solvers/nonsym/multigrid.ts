@@ -2,7 +2,7 @@ import type { Csr } from '../sparse/csr.js';
 import { csrMatVec } from '../sparse/csr.js';
 import { DenseLu } from '../sparse/dense-lu.js';
 import { csrDiagonalIndex, csrGalerkinAggregate, csrToDense, csrWithDiagonal } from '../sparse/ops.js';
-import type { Grid } from '../grid.js';
+import { Grid } from '../grid.js';
 
 /**
  * Aggregation multigrid for M = αI + βA with A a generator on the cells of a grid (forward form:
@@ -12,7 +12,10 @@ import type { Grid } from '../grid.js';
  *   restriction R sums over an aggregate; the prolongation P spreads a coarse value over the aggregate
  *   with weights w_i/Σ_I w (piecewise constant without weights). Every column of P sums to 1, so
  *   A_c = RAP keeps the column sums (0) and the signs: A_c is again a generator, R·I·P = I, and the
- *   Galerkin coarse matrix of M is αI + βA_c. With w = π the coarse kernel is exactly R π. The
+ *   Galerkin coarse matrix of M is αI + βA_c. With w = π the coarse kernel is exactly R π.
+ *   Alternatively (option coarseOperator) A_c is the same scheme re-assembled on the coarser grid:
+ *   on the assembled anisotropic scheme Galerkin boxes let the count grow ~1.35× per refinement and
+ *   the re-discretised levels keep it flat (bench/results-steady.md). The
  *   hierarchy of A is built once; a new (α, β) (a time step, a shift) only rewrites values on the
  *   fixed patterns and refactors the coarsest level.
  * - Smoother: Gauss–Seidel in a fixed order, forward before the coarse correction and backward
@@ -47,6 +50,18 @@ export interface NonsymMultigridOptions {
    * P[i, I] = w_i / Σ_{j∈I} w_j. Absent: piecewise constant.
    */
   weights?: Float64Array;
+  /**
+   * Re-discretisation: the generator of the same equation on a coarser grid (same box, half the
+   * cells per axis), used as the coarse operator instead of the Galerkin RAP wherever every axis of
+   * the level has even length and no weights are given. Why: Galerkin box aggregation averages the
+   * fine rates, so at coarse levels, where the cell Péclet number is large, it keeps the fine
+   * centred coupling that no longer represents the drift; the scheme re-assembled on the coarse grid
+   * fits its exponentials to the coarse Péclet number (upwinds automatically). With R = the sum over
+   * the 2^d children and P = 1/2^d on each (the existing normalisation), R·A·P ≈ A_c for a generator
+   * A_c on cell densities, so A_c is used as it is. It must be a generator (columns summing to 0):
+   * the coarse equations of the singular A then stay consistent.
+   */
+  coarseOperator?: (grid: Grid) => Csr;
 }
 
 export const DEFAULT_NONSYM_MULTIGRID: NonsymMultigridOptions = { cycle: 'K', sweeps: 1, overCorrection: 1, coarsestSize: 300 };
@@ -93,14 +108,22 @@ export class NonsymMultigrid {
   private readonly lv: Level[] = [];
   private lu: DenseLu | undefined;
   private alpha = 0;
+  /** Levels whose operator was re-discretised (not Galerkin). */
+  private rediscretised = 0;
 
   constructor(a: Csr, grid: Grid, opts: Partial<NonsymMultigridOptions> = {}) {
-    this.opts = { ...DEFAULT_NONSYM_MULTIGRID, ...opts };
+    // With re-discretised coarse levels the plain V-cycle is the default: measured on the Hessian
+    // Feng–Tu generator (test/nonsym-rediscretise.test.ts) the K-cycle's coarse GCR steps made it
+    // worse (500+ GMRES iterations at 32×64 against 82), and on the anisotropic OU scheme the V-cycle
+    // stays flat (23 → 27 from 64² to 512²) at a lower cost per cycle.
+    this.opts = { ...DEFAULT_NONSYM_MULTIGRID, ...(opts.coarseOperator && !opts.weights ? { cycle: 'V' as const } : {}), ...opts };
     if (a.rows !== a.cols || a.rows !== grid.size) {
       throw new RangeError(`NonsymMultigrid: a ${a.rows}×${a.cols} matrix on a grid of ${grid.size} cells`);
     }
     let acur = csrWithDiagonal(a);
     let n = grid.n.slice();
+    let gcur: Grid | undefined = grid;
+    const provider = this.opts.weights ? undefined : this.opts.coarseOperator;
     let w: Float64Array = new Float64Array(acur.rows).fill(1);
     const given = this.opts.weights;
     if (given) {
@@ -133,7 +156,27 @@ export class NonsymMultigrid {
         : undefined;
       this.lv.push({ size, n: n.slice(), a: acur, m, diag: csrDiagonalIndex(acur), ...(pw ? { agg, pw } : {}), r: new Float64Array(size), b: new Float64Array(size), x: new Float64Array(size), ...(k ? { k } : {}) });
       if (!pw || !wc) break;
-      acur = csrGalerkinAggregate(acur, agg, coarseSize, pw);
+      const even = n.every((m) => m % 2 === 0);
+      let ac: Csr | undefined;
+      if (provider && even && gcur) {
+        gcur = new Grid(gcur.lo.map((lo, k) => [lo, gcur!.hi[k]] as const), coarse);
+        try {
+          ac = provider(gcur);
+        } catch (e) {
+          // The coarse cell centres are new points: a field that is not finite at one of them (the
+          // fine grid never sampled it) costs the re-discretisation, not the solve.
+          if (!(e instanceof RangeError)) throw e;
+        }
+        if (ac && (ac.rows !== coarseSize || ac.cols !== coarseSize)) throw new RangeError(`NonsymMultigrid: the coarse operator on ${coarse.join('×')} cells is ${ac.rows}×${ac.cols}`);
+      }
+      if (ac) {
+        acur = csrWithDiagonal(ac);
+        this.rediscretised++;
+      } else {
+        // Once an axis is odd the boxes no longer match a coarser grid: Galerkin from here on.
+        gcur = undefined;
+        acur = csrGalerkinAggregate(acur, agg, coarseSize, pw);
+      }
       n = coarse;
       w = wc;
     }
@@ -182,7 +225,8 @@ export class NonsymMultigrid {
 
   describe(): string {
     const cyc = this.opts.cycle === 'K' ? 'K-cycle' : `V-cycle (over-correction ${this.opts.overCorrection})`;
-    return `aggregation multigrid ${cyc}, GS(${this.opts.sweeps},${this.opts.sweeps}), ${this.levels} levels ${this.sizes.join('→')}, coarsest dense LU`;
+    const coarse = this.rediscretised > 0 ? `, ${this.rediscretised} coarse level(s) re-discretised` : '';
+    return `aggregation multigrid ${cyc}, GS(${this.opts.sweeps},${this.opts.sweeps}), ${this.levels} levels ${this.sizes.join('→')}${coarse}, coarsest dense LU`;
   }
 
   /** z ≈ M⁻¹ r: one cycle from a zero guess. */

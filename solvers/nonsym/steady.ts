@@ -40,7 +40,7 @@ export interface SteadyStateOptions {
   preconditioner?: NonsymMultigrid;
   /**
    * Solve first to ADAPT_TOL with the given hierarchy, then rebuild it with that solution as the
-   * prolongation weights (default: true unless a preconditioner is given).
+   * prolongation weights (default: true unless a preconditioner or a coarseOperator is given).
    */
   adapt?: boolean;
 }
@@ -88,7 +88,9 @@ export function steadyState(a: Csr, grid: Grid, opts: SteadyStateOptions = {}): 
     if (!(s > 0) || !Number.isFinite(s)) throw new RangeError('steadyState: the initial guess must have a positive finite sum');
     for (let i = 0; i < n; i++) x[i] = opts.initial[i] / s;
   } else x.fill(1 / n);
-  const adapt = opts.adapt ?? !opts.preconditioner;
+  // Re-discretised coarse levels already follow π's variation (the coarse scheme is fitted to it);
+  // weights would switch them off (they are Galerkin-only), so no adaptation by default there.
+  const adapt = opts.adapt ?? (!opts.preconditioner && !opts.multigrid?.coarseOperator);
   const build = (weights?: Float64Array): NonsymMultigrid => new NonsymMultigrid(a, grid, { ...opts.multigrid, ...(weights ? { weights } : {}) });
   let mg = opts.preconditioner ?? build(opts.initial ? x : undefined);
   mg.setOperator(0, 1);
