@@ -1,0 +1,70 @@
+/**
+ * Red team of issue #18 (diffusion-matrix noise): defects found in the run path, each checked against
+ * an independent result computed in the test (the OU steady law of oracles.md §8 from the Lyapunov
+ * equation, the OU spectrum of oracles.md §14).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseScenarioText } from '../src/scenario/load.js';
+import { runMatrixScenario } from '../src/nonrev/run.js';
+import { defaultEngine } from '../src/nonrev/engine.js';
+import { lyapunov } from './helpers/ou-lyapunov.js';
+
+/** f = (x² + 3y²)/2 (H = diag(1, 3)) on [−2, 2]² with a low-rank noise block. */
+function ouScenario(noise: string, cells: number): string {
+  return `
+name: red18-ou
+landscape: { expr: "(x^2 + 3*y^2)/2" }
+domain: { bounds: [[-2, 2], [-2, 2]], cells: [${cells}, ${cells}] }
+noise: ${noise}
+initial: { gaussian: { mean: [0.5, 0.2], std: [0.2, 0.2] } }
+time: { end: 0.5, reportEvery: 0.5 }
+`;
+}
+
+function covariance(steady: Float64Array, n: number, lo: number, h: number): number[] {
+  let m = 0;
+  let mx = 0;
+  let my = 0;
+  let xx = 0;
+  let xy = 0;
+  let yy = 0;
+  for (let i = 0; i < n; i++) {
+    const x = lo + (i + 0.5) * h;
+    for (let j = 0; j < n; j++) {
+      const y = lo + (j + 0.5) * h;
+      const r = steady[i * n + j]!;
+      m += r;
+      mx += r * x;
+      my += r * y;
+      xx += r * x * x;
+      xy += r * x * y;
+      yy += r * y * y;
+    }
+  }
+  mx /= m;
+  my /= m;
+  return [xx / m - mx * mx, xy / m - mx * my, xy / m - mx * my, yy / m - my * my];
+}
+
+describe('low-rank noise with scale: constant', () => {
+  it('is not compared with the loss-scaled isotropic π (which it is not the isotropic version of), and its steady law is the Lyapunov Gaussian', async () => {
+    // D = (ησ/2)·Σ u uᵀ = 0.1·[[1.25, 0.5], [0.5, 1]]: constant, full rank, not vanishing at the zero of f.
+    const noise = '{ model: low-rank, eta: 0.1, sigma: 2, scale: constant, vectors: [["1", "0"], ["0.5", "1"]] }';
+    const loaded = parseScenarioText(ouScenario(noise, 32), 'red18.yaml');
+    const { report, steady } = await runMatrixScenario(loaded, defaultEngine(), { gap: false });
+    // Before the fix: a comparison with (f + ε)^−(1 + 2/ησ), reported 'not integrable: the isotropic model
+    // collapses onto the zeros of f', a statement about another process.
+    expect(report.nonReversible.isotropic).toBeNull();
+    // The process itself does not collapse: oracles.md §8, HΣ + ΣH = 2D.
+    const sigma = lyapunov(2, [1, 0, 0, 3], [0.125, 0.05, 0.05, 0.1]);
+    const cov = covariance(steady, 32, -2, 0.125);
+    for (let k = 0; k < 4; k++) expect(Math.abs(cov[k]! - sigma[k]!)).toBeLessThan(0.05 * sigma[0]!);
+  });
+
+  it('scale: loss keeps the comparison', async () => {
+    const noise = '{ model: low-rank, eta: 0.1, sigma: 2, eps: 0.5, scale: loss, vectors: [["1", "0"], ["0.5", "1"]] }';
+    const loaded = parseScenarioText(ouScenario(noise, 16), 'red18.yaml');
+    const { report } = await runMatrixScenario(loaded, defaultEngine(), { gap: false });
+    expect(report.nonReversible.isotropic?.etaSigma).toBeCloseTo(0.2, 15);
+  });
+});
