@@ -158,11 +158,11 @@ export function assembleGenerator(grid: Grid, field: DiffusionField, gradF: Grad
       for (let b = 0; b < d; b++) {
         // Symmetrized so that a field whose two halves differ by rounding still decomposes.
         Dl[a * d + b] = (0.5 * (Dm[a * d + b] + Dm[b * d + a])) / (h[a] * h[b]);
-        if (!Number.isFinite(Dl[a * d + b])) throw new RangeError(`diffusion matrix is not finite at cell ${i} (θ = ${Array.from(x).join(', ')})`);
+        if (!Number.isFinite(Dl[a * d + b])) throw new RangeError(`D[${a}][${b}]/(h_${a}·h_${b}) is ${Dl[a * d + b]} at θ = (${Array.from(x).join(', ')}) (D[${a}][${b}] = ${Dm[a * d + b]}, h = ${h.join(', ')}): allowed |D_ij| < 1.7e308·h_i·h_j`);
       }
       tr += Dl[a * d + a];
       c[a] = (div[a] + gf[a]) / h[a];
-      if (!Number.isFinite(c[a])) throw new RangeError(`drift ∇·D + ∇f is not finite at cell ${i} (θ = ${Array.from(x).join(', ')})`);
+      if (!Number.isFinite(c[a])) throw new RangeError(`the drift (∇·D + ∇f)_${a}/h_${a} is ${c[a]} at θ = (${Array.from(x).join(', ')}) ((∇·D)_${a} = ${div[a]}, ∂_${a}f = ${gf[a]}): both must be finite, with a sum below 1.7e308·h_${a}`);
     }
     if (tr > 0) {
       const negligible = 1e-13 * tr;

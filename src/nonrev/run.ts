@@ -62,7 +62,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
   phase('diffusion matrix');
   const diffusion = engine.buildDiffusion(loaded, grid);
   phase('monotone scheme');
-  const gen = engine.assemble(grid, diffusion.field, diffusion.gradF);
+  const gen = assembleOrRefuse(engine, grid, diffusion, file);
   const notes: string[] = [];
 
   phase('zero set of f');
@@ -297,4 +297,18 @@ function isotropicComparison(
   built.dispose();
   const d = densityDistances(steady, pi, grid.cellVolume);
   return { ...base, integrable: true, l1: d.l1, kl: d.kl, note: 'L1 and KL(ρ_ss | π_iso), π_iso ∝ (f + ε)^−(1 + 2/ησ) on the grid (cell averages)' };
+}
+
+/**
+ * The scheme refuses a D or drift that is finite but overflows once divided by h² (e.g. entries near
+ * 1e308): that is the scenario's noise out of range, an input error naming the point, not an
+ * internal one.
+ */
+function assembleOrRefuse(engine: NonrevEngine, grid: Grid, diffusion: ReturnType<NonrevEngine['buildDiffusion']>, file: string | undefined): ReturnType<NonrevEngine['assemble']> {
+  try {
+    return engine.assemble(grid, diffusion.field, diffusion.gradF);
+  } catch (e) {
+    if (e instanceof RangeError) throw new InputError(`the finite-volume scheme cannot be built: ${e.message}`, { file, field: 'noise' });
+    throw e;
+  }
 }

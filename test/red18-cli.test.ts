@@ -1,0 +1,60 @@
+/**
+ * Red team of issue #18 through the CLI: values that are finite but overflow the scheme's lattice
+ * units (D/h², ∇f/h) were an "internal error" with exit 70; they are input out of range (exit 2, one
+ * line naming the file and field).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fpsolve } from './helpers/cli.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fpsolve-red18-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function scenario(name: string, landscape: string, bounds: string, cells: string, D: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `name: ${name}
+landscape: ${landscape}
+domain: { bounds: ${bounds}, cells: ${cells} }
+noise: { model: matrix, D: ${D} }
+initial: { uniform: {} }
+time: { end: 0.1, reportEvery: 0.1 }
+`,
+  );
+  return file;
+}
+
+const oneLine = (s: string): void => {
+  expect(s.trim().split('\n')).toHaveLength(1);
+  expect(s).not.toMatch(/\bat .*\.js:\d+/);
+  expect(s).not.toMatch(/internal error/);
+};
+
+describe('overflow in lattice units', () => {
+  it('D = 1e308 (finite, but D/h² is not): validate and run exit 2 naming noise.D', () => {
+    const file = scenario('big-d', '{ expr: "(x^2 + y^2)/2" }', '[[-2, 2], [-2, 2]]', '[8, 8]', '[[1e308, 0], [0, 1e308]]');
+    for (const cmd of ['validate', 'run']) {
+      const r = fpsolve([cmd, file, ...(cmd === 'run' ? ['--out', join(dir, 'o1')] : [])]);
+      expect(r.code, r.stderr).toBe(2);
+      oneLine(r.stderr);
+      expect(r.stderr).toContain("big-d.yaml: field 'noise.D'");
+      expect(r.stderr).toContain('1.7e308·h_i·h_j');
+    }
+  });
+
+  it('a gradient whose ∂f/h overflows: run exits 2 naming the noise field and the drift', () => {
+    // ∂x f = 1e305, h_x = 1.25e-4: ∂x f / h_x = 8e308 overflows, while f ≤ 1e302 is finite.
+    const file = scenario('big-drift', '{ expr: "1e305*x + y^2" }', '[[-0.001, 0.001], [-1, 1]]', '[16, 4]', '[[1, 0], [0, 1]]');
+    const r = fpsolve(['run', file, '--out', join(dir, 'o2')]);
+    expect(r.code, r.stderr).toBe(2);
+    oneLine(r.stderr);
+    expect(r.stderr).toContain("big-drift.yaml: field 'noise'");
+    expect(r.stderr).toContain('∂_0f = 1e+305');
+  });
+});
