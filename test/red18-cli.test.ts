@@ -1,7 +1,9 @@
 /**
  * Red team of issue #18 through the CLI: values that are finite but overflow the scheme's lattice
  * units (D/h², ∇f/h) were an "internal error" with exit 70; they are input out of range (exit 2, one
- * line naming the file and field).
+ * line naming the file and field). A noise that vanishes where the drift does not cross splits the
+ * chain: the steady state is not unique, said as such (was exit 3, "cell 11 has no outflow … not
+ * irreducible").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,5 +58,37 @@ describe('overflow in lattice units', () => {
     oneLine(r.stderr);
     expect(r.stderr).toContain("big-drift.yaml: field 'noise'");
     expect(r.stderr).toContain('∂_0f = 1e+305');
+  });
+});
+
+describe('a chain that splits', () => {
+  it('Hessian noise on a double well: no unique steady state, exit 2 naming the two invariant halves', () => {
+    // f = (x² − 1)² + 0.1: f'' = 12x² − 4 < 0 for |x| < 1/√3, where H₊ = 0 and D = 0, while −f' points
+    // away from 0 there; the halves x < 0 and x > 0 are each invariant for the SDE, so every mixture of
+    // their steady states is a steady state.
+    const file = join(dir, 'dw.yaml');
+    writeFileSync(
+      file,
+      `name: dw
+landscape: { expr: "(x^2 - 1)^2 + 0.1" }
+domain: { bounds: [[-2, 2]], cells: [32] }
+noise: { model: hessian, eta: 0.1, sigma: 2, scale: loss }
+initial: { gaussian: { mean: [0.9], std: [0.2] } }
+time: { end: 0.5, reportEvery: 0.5 }
+`,
+    );
+    const r = fpsolve(['run', file, '--out', join(dir, 'o3')]);
+    expect(r.code, r.stderr).toBe(2);
+    oneLine(r.stderr);
+    expect(r.stderr).toContain("dw.yaml: field 'noise.model': the steady state is not unique");
+    expect(r.stderr).toContain('2 closed classes');
+    const spans = [...r.stderr.matchAll(/from x = \((-?[\d.]+)\) to \((-?[\d.]+)\)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(spans).toHaveLength(2);
+    // One class on each side of the concave band |x| < 1/√3, each reaching its wall.
+    const edge = 1 / Math.sqrt(3);
+    expect(spans[0]![0]).toBeLessThan(-1.8);
+    expect(spans[0]![1]).toBeLessThan(-edge + 0.125);
+    expect(spans[1]![0]).toBeGreaterThan(edge - 0.125);
+    expect(spans[1]![1]).toBeGreaterThan(1.8);
   });
 });

@@ -8,6 +8,8 @@ import { parseScenarioText } from '../src/scenario/load.js';
 import { runMatrixScenario } from '../src/nonrev/run.js';
 import { defaultEngine } from '../src/nonrev/engine.js';
 import { lyapunov } from './helpers/ou-lyapunov.js';
+import { closedClasses } from '../src/nonrev/classes.js';
+import { csrFromTriplets } from '../solvers/sparse/csr.js';
 
 /** f = (x² + 3y²)/2 (H = diag(1, 3)) on [−2, 2]² with a low-rank noise block. */
 function ouScenario(noise: string, cells: number): string {
@@ -86,4 +88,38 @@ describe('rank-one noise along a non-lattice direction: the walls', () => {
     expect(Math.abs(report.gap!.re + 1)).toBeLessThan(0.2);
     expect(report.gap!.im).toBe(0);
   }, 60_000);
+});
+
+describe('closed classes of a chain (oracles.md §15: a few states)', () => {
+  /** Forward generator of the jumps [from, to, rate]: A[to][from] = rate, diagonal = −outflow. */
+  const gen = (n: number, jumps: [number, number, number][]) => {
+    const r: number[] = [];
+    const c: number[] = [];
+    const v: number[] = [];
+    const out = new Array<number>(n).fill(0);
+    for (const [i, j, q] of jumps) {
+      r.push(j);
+      c.push(i);
+      v.push(q);
+      out[i] += q;
+    }
+    for (let i = 0; i < n; i++) {
+      r.push(i);
+      c.push(i);
+      v.push(-out[i]!);
+    }
+    return csrFromTriplets(n, n, r, c, v);
+  };
+
+  it('two closed pairs and a transient state; a ring; a zero rate is no edge', () => {
+    // {0, 1} and {3, 4} closed; 2 jumps into both, so it is transient.
+    const split = closedClasses(gen(5, [[0, 1, 1], [1, 0, 2], [2, 1, 1], [2, 3, 1], [3, 4, 1], [4, 3, 1]]));
+    expect(split.classes).toEqual([
+      { first: 0, last: 1, size: 2 },
+      { first: 3, last: 4, size: 2 },
+    ]);
+    // A one-way ring 0 → 1 → 2 → 3 → 0 is irreducible; with 3 → 0 at rate 0 it has the single closed class {3}.
+    expect(closedClasses(gen(4, [[0, 1, 1], [1, 2, 1], [2, 3, 1], [3, 0, 1]])).count).toBe(1);
+    expect(closedClasses(gen(4, [[0, 1, 1], [1, 2, 1], [2, 3, 1], [3, 0, 0]])).classes).toEqual([{ first: 3, last: 3, size: 1 }]);
+  });
 });

@@ -23,6 +23,7 @@ import { checkHealth, SignalTracker, WallLimitTracker } from '../run/trackers.js
 import type { PhaseInfo, ProgressInfo, Snapshot, StopRequest } from '../run/types.js';
 import { cellCurrent, currentStats, densityDistances, entropyProduction, gibbsFit, stationaryResidual } from './diagnostics.js';
 import { SteadyDistances, whereMax } from './distances.js';
+import { closedClasses } from './classes.js';
 import type { MatrixRunReport, MatrixRunResult, NonReversibleReport, NonrevEngine, NonsymGapReport, SteadyStateReport } from './types.js';
 
 export interface MatrixRunOptions {
@@ -73,6 +74,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
   const zeroComponents = (regime.components ?? []).map((c) => ({ location: c.location, type: c.type }));
 
   phase('steady state');
+  refuseSplitChain(gen.forward, grid, file);
   const ss = engine.steadyState(gen.forward, grid, { tolerance: opts.steadyTolerance ?? STEADY_TOLERANCE });
   const steady = ss.rho;
   const balance = stationaryResidual(gen.forward, steady);
@@ -311,4 +313,20 @@ function assembleOrRefuse(engine: NonrevEngine, grid: Grid, diffusion: ReturnTyp
     if (e instanceof RangeError) throw new InputError(`the finite-volume scheme cannot be built: ${e.message}`, { file, field: 'noise' });
     throw e;
   }
+}
+
+/**
+ * More than one closed class: the process started in one part of the box never reaches another, so
+ * there is no unique steady state to measure against (the chain's solvers would fail with "not
+ * irreducible", or pick one). The noise model makes it so: an input the run cannot answer.
+ */
+function refuseSplitChain(a: Parameters<typeof closedClasses>[0], grid: Grid, file: string | undefined): void {
+  const cc = closedClasses(a);
+  if (cc.count <= 1) return;
+  const at = (c: number): string => `(${grid.centre(c).map((v) => +v.toPrecision(4)).join(', ')})`;
+  const shown = cc.classes.slice(0, 4).map((c) => (c.size === 1 ? `the cell at x = ${at(c.first)}` : `${c.size} cells from x = ${at(c.first)} to ${at(c.last)}`)).join('; ');
+  throw new InputError(
+    `the steady state is not unique: the scheme's chain splits into ${cc.count} closed classes (${shown}${cc.count > 4 ? '; …' : ''}) that no jump leaves: D vanishes where the drift −∇f does not cross (e.g. the Hessian model's H₊ = 0 where f is concave); allowed: a noise whose chain is connected (add a floor to D with model: matrix, or change the box)`,
+    { file, field: 'noise.model' },
+  );
 }
