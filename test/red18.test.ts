@@ -123,3 +123,16 @@ describe('closed classes of a chain (oracles.md §15: a few states)', () => {
     expect(closedClasses(gen(4, [[0, 1, 1], [1, 2, 1], [2, 3, 1], [3, 0, 0]])).classes).toEqual([{ first: 3, last: 3, size: 1 }]);
   });
 });
+
+describe('library export', () => {
+  it('runMatrixScenario and its engine come from the public entry point; the steady law is the Lyapunov Gaussian', async () => {
+    const lib = await import('../src/library/index.js');
+    const loaded = lib.parseScenarioText(ouScenario('{ model: matrix, D: [[0.15, 0.08], [0.08, 0.1]] }', 32), 'lib.yaml');
+    const { report, steady } = await lib.runMatrixScenario(loaded, lib.matrixEngine(), { gap: false });
+    expect(report.kind).toBe('diffusion-matrix');
+    const sigma = lyapunov(2, [1, 0, 0, 3], [0.15, 0.08, 0.08, 0.1]);
+    const cov = covariance(steady, 32, -2, 0.125);
+    // Second order: 1.5 % at 32² (docs/nonreversible.md, "How accurate").
+    for (let k = 0; k < 4; k++) expect(Math.abs(cov[k]! - sigma[k]!)).toBeLessThan(0.03 * sigma[0]!);
+  });
+});
