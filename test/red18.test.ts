@@ -88,6 +88,26 @@ describe('rank-one noise along a non-lattice direction: the walls', () => {
     expect(Math.abs(report.gap!.re + 1)).toBeLessThan(0.2);
     expect(report.gap!.im).toBe(0);
   }, 60_000);
+
+  it('the gap note claims O(h²) only where the scheme has it: not for a relaxed D, whose E_ss[f] misses ½ tr D by 57 % at 32²', async () => {
+    // oracles.md §8: E_ss[f] = ½ tr(HΣ) = ½ tr D (trace of the Lyapunov equation) = 0.15 here.
+    const noise = '{ model: low-rank, eta: 0.1, sigma: 2, scale: constant, vectors: [["1", "sqrt(2)"]] }';
+    const { report } = await runMatrixScenario(parseScenarioText(ouScenario(noise, 32), 'red18.yaml'), defaultEngine());
+    const sigma = lyapunov(2, [1, 0, 0, 3], [0.1, 0.1 * Math.SQRT2, 0.1 * Math.SQRT2, 0.2]);
+    const exactMean = 0.5 * (sigma[0]! + 3 * sigma[3]!);
+    expect(exactMean).toBeCloseTo(0.15, 12);
+    const err = Math.abs(report.steadyState.meanLoss - exactMean) / exactMean;
+    expect(err).toBeGreaterThan(0.2); // the claim would be false here …
+    expect(report.scheme.relaxation!.cells).toBeGreaterThan(0);
+    const note = report.gap!.notes.join(' ');
+    expect(note).not.toContain('discretization error (O(h²)'); // … so the note must not make it
+    expect(note).toContain('not O(h²) here: D was relaxed');
+    // The bundled OU (D decomposes on the stencil): second order, and the note says so.
+    const ou = '{ model: matrix, D: [[0.15, 0.08], [0.08, 0.1]] }';
+    const good = await runMatrixScenario(parseScenarioText(ouScenario(ou, 32), 'red18.yaml'), defaultEngine());
+    expect(Math.abs(good.report.steadyState.meanLoss - 0.5 * 0.25) / 0.125).toBeLessThan(0.05); // 3 % at 32²
+    expect(good.report.gap!.notes.join(' ')).toContain('discretization error (O(h²)');
+  }, 60_000);
 });
 
 describe('closed classes of a chain (oracles.md §15: a few states)', () => {

@@ -24,6 +24,7 @@ import type { PhaseInfo, ProgressInfo, Snapshot, StopRequest } from '../run/type
 import { cellCurrent, currentStats, densityDistances, entropyProduction, gibbsFit, stationaryResidual } from './diagnostics.js';
 import { SteadyDistances, whereMax } from './distances.js';
 import { closedClasses } from './classes.js';
+import { discretizationClause } from './accuracy.js';
 import type { MatrixRunReport, MatrixRunResult, NonReversibleReport, NonrevEngine, NonsymGapReport, SteadyStateReport } from './types.js';
 
 export interface MatrixRunOptions {
@@ -204,7 +205,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
         method: g.method ?? 'shift-invert Arnoldi',
         ritz: g.ritz,
         notes: [
-          `μ₁ = ${g.re.toPrecision(6)}${g.im !== 0 ? ` ${g.im < 0 ? '−' : '+'} ${Math.abs(g.im).toPrecision(6)}i` : ''}: the eigenvalue of the discrete generator with the largest non-zero real part; ρ(t) − ρ_ss decays like e^{−${(-g.re).toPrecision(4)} t}${g.im !== 0 ? `, rotating with angular frequency ${Math.abs(g.im).toPrecision(4)}` : ''}. relative residual ‖Av − μv‖/(|μ|‖v‖) = ${g.residual.toExponential(2)}${g.estimate !== undefined ? `, change between the last two Krylov sizes ${g.estimate.toExponential(2)}` : ''}; for a non-normal A a small residual bounds μ's error only through the eigenvector's conditioning, so read it as a backward error. This is the eigenvalue of the discrete generator: its distance to the continuum's is the discretization error (O(h²))`,
+          `μ₁ = ${g.re.toPrecision(6)}${g.im !== 0 ? ` ${g.im < 0 ? '−' : '+'} ${Math.abs(g.im).toPrecision(6)}i` : ''}: the eigenvalue of the discrete generator with the largest non-zero real part; ρ(t) − ρ_ss decays like e^{−${(-g.re).toPrecision(4)} t}${g.im !== 0 ? `, rotating with angular frequency ${Math.abs(g.im).toPrecision(4)}` : ''}. relative residual ‖Av − μv‖/(|μ|‖v‖) = ${g.residual.toExponential(2)}${g.estimate !== undefined ? `, change between the last two Krylov sizes ${g.estimate.toExponential(2)}` : ''}; for a non-normal A a small residual bounds μ's error only through the eigenvector's conditioning, so read it as a backward error. This is the eigenvalue of the discrete generator: ${discretizationClause(gen.stats)}`,
         ],
       };
     } catch (e) {
