@@ -9,6 +9,7 @@ import { runMatrixScenario } from '../src/nonrev/run.js';
 import { defaultEngine } from '../src/nonrev/engine.js';
 import { lyapunov } from './helpers/ou-lyapunov.js';
 import { closedClasses } from '../src/nonrev/classes.js';
+import { simulateScenario } from '../src/simulate/compare.js';
 import { csrFromTriplets } from '../solvers/sparse/csr.js';
 
 /** f = (x² + 3y²)/2 (H = diag(1, 3)) on [−2, 2]² with a low-rank noise block. */
@@ -155,4 +156,33 @@ describe('library export', () => {
     // Second order: 1.5 % at 32² (docs/nonreversible.md, "How accurate").
     for (let k = 0; k < 4; k++) expect(Math.abs(cov[k]! - sigma[k]!)).toBeLessThan(0.03 * sigma[0]!);
   });
+});
+
+describe('simulate with matrix noise', () => {
+  it('runs (it refused every matrix model) and both sides match the exact OU law at t = 0.5 and 1 (oracles.md §8)', async () => {
+    // H = diag(1, 3) and D = [[0.15, 0.08], [0.08, 0.1]] from N((1, 0.5), 0.1²·I): m(t) = e^{−Ht}m₀,
+    // Σ(t) = Σ∞ + e^{−Ht}(Σ₀ − Σ∞)e^{−Ht}, E f = ½(mᵀHm + tr HΣ); e^{−Ht} is diagonal here.
+    const text = ouScenario('{ model: matrix, D: [[0.15, 0.08], [0.08, 0.1]] }', 64)
+      .replace('mean: [0.5, 0.2], std: [0.2, 0.2]', 'mean: [1, 0.5], std: [0.1, 0.1]')
+      .replace('time: { end: 0.5, reportEvery: 0.5 }', 'time: { end: 1, reportEvery: 0.5 }');
+    const { report } = await simulateScenario(parseScenarioText(text, 'sim.yaml'), { particles: 20_000, seed: 3 });
+    const k = [1, 3];
+    const sInf = lyapunov(2, [1, 0, 0, 3], [0.15, 0.08, 0.08, 0.1]);
+    const exactMean = (t: number): number => {
+      const e = k.map((v) => Math.exp(-v * t));
+      const m = [e[0]! * 1, e[1]! * 0.5];
+      const s0 = [0.01, 0, 0, 0.01];
+      const S = sInf.map((v, q) => v + e[Math.floor(q / 2)]! * (s0[q]! - v) * e[q % 2]!);
+      return 0.5 * (k[0]! * m[0]! ** 2 + k[1]! * m[1]! ** 2 + k[0]! * S[0]! + k[1]! * S[3]!);
+    };
+    const cmp = report.methods[0]!.comparisons;
+    expect(cmp.map((c) => c.t)).toEqual([0.5, 1]);
+    for (const c of cmp) {
+      const exact = exactMean(c.t);
+      // Monte Carlo: within 4 standard errors plus the Euler–Maruyama bias (dt ≈ 0.007, O(dt)).
+      expect(Math.abs(c.meanLoss.mc - exact)).toBeLessThan(4 * c.meanLoss.mcStdErr + 0.01 * exact);
+      // The PDE at 64² (h = 0.0625 against an initial std of 0.1): within 3 %.
+      expect(Math.abs(c.meanLoss.pde - exact) / exact).toBeLessThan(0.03);
+    }
+  }, 60_000);
 });
