@@ -92,3 +92,21 @@ time: { end: 0.5, reportEvery: 0.5 }
     expect(spans[1]![1]).toBeGreaterThan(1.8);
   });
 });
+
+describe('memory', () => {
+  it('--max-memory is honoured by a diffusion-matrix run (it was ignored), before any allocation', () => {
+    const file = scenario('mem', '{ expr: "(x^2 + 3*y^2)/2" }', '[[-2, 2], [-2, 2]]', '[16, 16]', '[[0.15, 0.08], [0.08, 0.1]]');
+    const r = fpsolve(['run', file, '--max-memory', '100M', '--out', join(dir, 'o4')]);
+    expect(r.code, r.stderr).toBe(2);
+    oneLine(r.stderr);
+    expect(r.stderr).toContain("mem.yaml: field 'domain.cells'");
+    expect(r.stderr).toContain('over the memory limit of 100 MiB (--max-memory 100M)');
+    // A grid whose arrays cannot fit (10⁹ cells) is refused under the default limit instead of failing an allocation.
+    const big = fpsolve(['run', file, '--set', 'domain.cells=[40000, 25000]', '--max-memory', '8G']);
+    expect(big.code, big.stderr).toBe(2);
+    oneLine(big.stderr);
+    expect(big.stderr).toContain('over the memory limit of 8.00 GiB');
+    // Enough memory: the run goes through.
+    expect(fpsolve(['run', file, '--max-memory', '2G', '--no-gap']).code).toBe(0);
+  });
+});

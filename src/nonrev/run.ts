@@ -25,6 +25,8 @@ import { cellCurrent, currentStats, densityDistances, entropyProduction, gibbsFi
 import { SteadyDistances, whereMax } from './distances.js';
 import { closedClasses } from './classes.js';
 import { discretizationClause } from './accuracy.js';
+import { estimateMatrixRunMemory } from './memory.js';
+import { checkMemory, type MemoryLimit } from '../resources/memory.js';
 import type { MatrixRunReport, MatrixRunResult, NonReversibleReport, NonrevEngine, NonsymGapReport, SteadyStateReport } from './types.js';
 
 export interface MatrixRunOptions {
@@ -38,6 +40,8 @@ export interface MatrixRunOptions {
   gap?: boolean;
   /** Relative residual the steady-state solve must reach (default 1e-10). */
   steadyTolerance?: number;
+  /** Refuse (exit 2) before allocating when the estimate exceeds it (default: 80 % of the machine, or FPSOLVE_MAX_MEMORY). */
+  memoryLimit?: MemoryLimit;
 }
 
 /** The steady-state solve's target: far below the distances the series resolves (KL of 1e-13 is still read). */
@@ -53,6 +57,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
   const { scenario, file } = loaded;
   const time = scenario.time;
   const phase = (step: string): void => opts.onPhase?.({ phase: 'setup', step });
+  checkMemory(estimateMatrixRunMemory(scenario.domain.cells, reportTimesOf(time).length + 1), opts.memoryLimit, file);
   phase('landscape on the grid');
   const grid = new Grid(scenario.domain.bounds, scenario.domain.cells);
   const land = resolveLandscape(scenario.landscape, grid.dim, file);
