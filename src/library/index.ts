@@ -37,6 +37,9 @@ export type {
 
 // Building and running -----------------------------------------------------------------------
 export { setUp, runScenario, type Setup, type SetupOptions, type RunOptions, type RunResult, type ProgressInfo } from '../run/run.js';
+export { runMatrixScenario, type MatrixRunOptions } from '../nonrev/run.js';
+export { defaultEngine as matrixEngine } from '../nonrev/engine.js';
+export type { MatrixRunReport, MatrixRunResult, NonrevEngine } from '../nonrev/types.js';
 // The run loop's pieces (src/run/controller.ts, trackers.ts): a script passes its own `Tracker`s in RunOptions.trackers.
 export type { PhaseInfo, Tracker, TrackerContext, LookContext, TrackerAnswer, StopRequest, Snapshot, RestartState } from '../run/types.js';
 export { SeriesTracker, HealthTracker, SnapshotTracker, ProgressTracker, SignalTracker, WallLimitTracker, StopAfterTracker } from '../run/trackers.js';

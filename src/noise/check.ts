@@ -108,6 +108,13 @@ export function checkPsdOnGrid(grid: Grid, D: DiffusionField, opts: { file?: str
           const i = Math.floor(e / d);
           throw new InputError(`D[${i}][${e % d}] is ${m[e]} at ${name(q)}, x = ${pointText(x, d)}: D must be finite on the whole grid`, { file: opts.file, field: opts.field });
         }
+        // The scheme works with D/(h_i h_j): a finite D that overflows there would only fail at assembly.
+        const i = Math.floor(e / d);
+        const j = e % d;
+        if (!Number.isFinite(m[e]! / (grid.h[i]! * grid.h[j]!))) {
+          for (let k = 0; k < d; k++) x[k] = coords[k]![q]!;
+          throw new InputError(`D[${i}][${j}] = ${fmt(m[e]!)} at ${name(q)}, x = ${pointText(x, d)} overflows the scheme's D/(h_${i}·h_${j}) (h = ${grid.h.map((v) => fmt(v)).join(', ')}): allowed |D_ij| < 1.7e308·h_i·h_j`, { file: opts.file, field: opts.field });
+        }
       }
       if (d === 1) vals[0] = m[0]!;
       else if (d === 2) eig2(m[0]!, 0.5 * (m[1]! + m[2]!), m[3]!, vals);

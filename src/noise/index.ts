@@ -29,7 +29,7 @@ export interface DiffusionSetup {
   divergence: string;
   /**
    * The isotropic ML-type model of the same ησ, D = (ησ/2)(f + ε)·I, for comparison; present when the
-   * model has η and σ (for `data`, σ fitted as `from-data` fits it).
+   * model has η and σ and scales with the loss (`scale: loss`; for `data`, σ fitted as `from-data` fits it).
    */
   isotropicReference?: { etaSigma: number; eps: number };
   /** tr D(x). */
@@ -72,6 +72,15 @@ function scaleOf(spec: { eta: number; sigma: number; eps?: number; scale?: 'loss
   return { c: 0.5 * spec.eta * spec.sigma, loss: (spec.scale ?? 'loss') === 'loss', eps: spec.eps ?? 0 };
 }
 
+/**
+ * The isotropic ML-type model D = (ησ/2)(f + ε)·I is this model's isotropic counterpart only when D
+ * scales with the loss: with `scale: constant` D does not vanish at the zeros of f, and comparing
+ * with (f + ε)^−(1 + 2/ησ) (or calling it collapsed) would describe a different process.
+ */
+function isotropicOf(spec: { eta: number; sigma: number }, s: ScaleSpec): { isotropicReference?: { etaSigma: number; eps: number } } {
+  return s.loss ? { isotropicReference: { etaSigma: spec.eta * spec.sigma, eps: s.eps } } : {};
+}
+
 function compileModel(scenario: Scenario, spec: MatrixNoiseSpec, dim: number, file: string | undefined, grid: Grid | undefined): Compiled {
   checkNoiseShape(spec, dim, file);
   const { land, isData } = landscapeOf(scenario, dim, file);
@@ -102,7 +111,7 @@ function compileModel(scenario: Scenario, spec: MatrixNoiseSpec, dim: number, fi
         land,
         field: new LowRankField(land.compiled, compiled, s),
         description: `low-rank noise D = (ησ/2)·${s.loss ? `(f + ${fmt(s.eps)})` : '1'}·Σ_k u_k u_kᵀ, ησ = ${fmt(spec.eta * spec.sigma)}, u = ${us}`,
-        isotropicReference: { etaSigma: spec.eta * spec.sigma, eps: s.eps },
+        ...isotropicOf(spec, s),
         errorField: 'noise.vectors',
       };
     }
@@ -112,7 +121,7 @@ function compileModel(scenario: Scenario, spec: MatrixNoiseSpec, dim: number, fi
         land,
         field: new HessianField(land.compiled, s, fdStep),
         description: `Hessian noise D = (ησ/2)·${s.loss ? `(f + ${fmt(s.eps)})` : '1'}·H₊ (the Hessian of f with negative eigenvalues set to 0), ησ = ${fmt(spec.eta * spec.sigma)}`,
-        isotropicReference: { etaSigma: spec.eta * spec.sigma, eps: s.eps },
+        ...isotropicOf(spec, s),
         errorField: 'noise.model',
       };
     }

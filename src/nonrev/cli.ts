@@ -12,6 +12,7 @@ import { runMatrixScenario } from './run.js';
 import { defaultEngine } from './engine.js';
 import { formatMatrixSummary, renderMatrixHtml, writeMatrixOutputs } from './write.js';
 import type { MatrixRunResult } from './types.js';
+import type { MemoryLimit } from '../resources/memory.js';
 
 /** Diffusion-matrix noise (src/noise/): no closed-form π, solved by this path. */
 export function isMatrixScenario(loaded: LoadedScenario): boolean {
@@ -33,6 +34,7 @@ export interface MatrixCliFlags {
   stopAfter?: number;
   resume?: string;
   backend?: string;
+  maxMemory?: MemoryLimit;
 }
 
 export async function executeMatrixRun(
@@ -49,7 +51,7 @@ export async function executeMatrixRun(
   for (const [bad, flag] of unsupported) {
     if (bad) throw new InputError(`${flag} is not available for diffusion-matrix noise (noise.model ${loaded.scenario.noise.model}); see docs/nonreversible.md`, { file: loaded.file, field: 'noise.model' });
   }
-  return runMatrixScenario(loaded, defaultEngine(), { signal: ctl.signal, onProgress: ctl.onProgress, onPhase: ctl.onPhase, maxWallSeconds: o.maxWall, gap: o.gap !== false });
+  return runMatrixScenario(loaded, defaultEngine(), { signal: ctl.signal, onProgress: ctl.onProgress, onPhase: ctl.onPhase, maxWallSeconds: o.maxWall, gap: o.gap !== false, ...(o.maxMemory ? { memoryLimit: o.maxMemory } : {}) });
 }
 
 /** Figures, files and stdout of a finished matrix run (the reversible branch of the run command does the same with its own). */

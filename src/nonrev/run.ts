@@ -23,6 +23,10 @@ import { checkHealth, SignalTracker, WallLimitTracker } from '../run/trackers.js
 import type { PhaseInfo, ProgressInfo, Snapshot, StopRequest } from '../run/types.js';
 import { cellCurrent, currentStats, densityDistances, entropyProduction, gibbsFit, stationaryResidual } from './diagnostics.js';
 import { SteadyDistances, whereMax } from './distances.js';
+import { closedClasses } from './classes.js';
+import { discretizationClause } from './accuracy.js';
+import { estimateMatrixRunMemory } from './memory.js';
+import { checkMemory, type MemoryLimit } from '../resources/memory.js';
 import type { MatrixRunReport, MatrixRunResult, NonReversibleReport, NonrevEngine, NonsymGapReport, SteadyStateReport } from './types.js';
 
 export interface MatrixRunOptions {
@@ -36,6 +40,8 @@ export interface MatrixRunOptions {
   gap?: boolean;
   /** Relative residual the steady-state solve must reach (default 1e-10). */
   steadyTolerance?: number;
+  /** Refuse (exit 2) before allocating when the estimate exceeds it (default: 80 % of the machine, or FPSOLVE_MAX_MEMORY). */
+  memoryLimit?: MemoryLimit;
 }
 
 /** The steady-state solve's target: far below the distances the series resolves (KL of 1e-13 is still read). */
@@ -51,6 +57,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
   const { scenario, file } = loaded;
   const time = scenario.time;
   const phase = (step: string): void => opts.onPhase?.({ phase: 'setup', step });
+  checkMemory(estimateMatrixRunMemory(scenario.domain.cells, reportTimesOf(time).length + 1), opts.memoryLimit, file);
   phase('landscape on the grid');
   const grid = new Grid(scenario.domain.bounds, scenario.domain.cells);
   const land = resolveLandscape(scenario.landscape, grid.dim, file);
@@ -62,7 +69,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
   phase('diffusion matrix');
   const diffusion = engine.buildDiffusion(loaded, grid);
   phase('monotone scheme');
-  const gen = engine.assemble(grid, diffusion.field, diffusion.gradF);
+  const gen = assembleOrRefuse(engine, grid, diffusion, file);
   const notes: string[] = [];
 
   phase('zero set of f');
@@ -73,6 +80,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
   const zeroComponents = (regime.components ?? []).map((c) => ({ location: c.location, type: c.type }));
 
   phase('steady state');
+  refuseSplitChain(gen.forward, grid, file);
   const ss = engine.steadyState(gen.forward, grid, { tolerance: opts.steadyTolerance ?? STEADY_TOLERANCE });
   const steady = ss.rho;
   const balance = stationaryResidual(gen.forward, steady);
@@ -202,7 +210,7 @@ export async function runMatrixScenario(loaded: LoadedScenario, engine: NonrevEn
         method: g.method ?? 'shift-invert Arnoldi',
         ritz: g.ritz,
         notes: [
-          `μ₁ = ${g.re.toPrecision(6)}${g.im !== 0 ? ` ${g.im < 0 ? '−' : '+'} ${Math.abs(g.im).toPrecision(6)}i` : ''}: the eigenvalue of the discrete generator with the largest non-zero real part; ρ(t) − ρ_ss decays like e^{−${(-g.re).toPrecision(4)} t}${g.im !== 0 ? `, rotating with angular frequency ${Math.abs(g.im).toPrecision(4)}` : ''}. relative residual ‖Av − μv‖/(|μ|‖v‖) = ${g.residual.toExponential(2)}${g.estimate !== undefined ? `, change between the last two Krylov sizes ${g.estimate.toExponential(2)}` : ''}; for a non-normal A a small residual bounds μ's error only through the eigenvector's conditioning, so read it as a backward error. This is the eigenvalue of the discrete generator: its distance to the continuum's is the discretization error (O(h²))`,
+          `μ₁ = ${g.re.toPrecision(6)}${g.im !== 0 ? ` ${g.im < 0 ? '−' : '+'} ${Math.abs(g.im).toPrecision(6)}i` : ''}: the eigenvalue of the discrete generator with the largest non-zero real part; ρ(t) − ρ_ss decays like e^{−${(-g.re).toPrecision(4)} t}${g.im !== 0 ? `, rotating with angular frequency ${Math.abs(g.im).toPrecision(4)}` : ''}. relative residual ‖Av − μv‖/(|μ|‖v‖) = ${g.residual.toExponential(2)}${g.estimate !== undefined ? `, change between the last two Krylov sizes ${g.estimate.toExponential(2)}` : ''}; for a non-normal A a small residual bounds μ's error only through the eigenvector's conditioning, so read it as a backward error. This is the eigenvalue of the discrete generator: ${discretizationClause(gen.stats)}`,
         ],
       };
     } catch (e) {
@@ -297,4 +305,34 @@ function isotropicComparison(
   built.dispose();
   const d = densityDistances(steady, pi, grid.cellVolume);
   return { ...base, integrable: true, l1: d.l1, kl: d.kl, note: 'L1 and KL(ρ_ss | π_iso), π_iso ∝ (f + ε)^−(1 + 2/ησ) on the grid (cell averages)' };
+}
+
+/**
+ * The scheme refuses a D or drift that is finite but overflows once divided by h² (e.g. entries near
+ * 1e308): that is the scenario's noise out of range, an input error naming the point, not an
+ * internal one.
+ */
+function assembleOrRefuse(engine: NonrevEngine, grid: Grid, diffusion: ReturnType<NonrevEngine['buildDiffusion']>, file: string | undefined): ReturnType<NonrevEngine['assemble']> {
+  try {
+    return engine.assemble(grid, diffusion.field, diffusion.gradF);
+  } catch (e) {
+    if (e instanceof RangeError) throw new InputError(`the finite-volume scheme cannot be built: ${e.message}`, { file, field: 'noise' });
+    throw e;
+  }
+}
+
+/**
+ * More than one closed class: the process started in one part of the box never reaches another, so
+ * there is no unique steady state to measure against (the chain's solvers would fail with "not
+ * irreducible", or pick one). The noise model makes it so: an input the run cannot answer.
+ */
+function refuseSplitChain(a: Parameters<typeof closedClasses>[0], grid: Grid, file: string | undefined): void {
+  const cc = closedClasses(a);
+  if (cc.count <= 1) return;
+  const at = (c: number): string => `(${grid.centre(c).map((v) => +v.toPrecision(4)).join(', ')})`;
+  const shown = cc.classes.slice(0, 4).map((c) => (c.size === 1 ? `the cell at x = ${at(c.first)}` : `${c.size} cells from x = ${at(c.first)} to ${at(c.last)}`)).join('; ');
+  throw new InputError(
+    `the steady state is not unique: the scheme's chain splits into ${cc.count} closed classes (${shown}${cc.count > 4 ? '; …' : ''}) that no jump leaves: D vanishes where the drift −∇f does not cross (e.g. the Hessian model's H₊ = 0 where f is concave); allowed: a noise whose chain is connected (add a floor to D with model: matrix, or change the box)`,
+    { file, field: 'noise.model' },
+  );
 }

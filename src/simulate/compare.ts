@@ -19,6 +19,7 @@ import { Xoshiro128 } from '../data/rng.js';
 import { advanceSde, advanceSdeMatrix, type MatrixSdeSystem, type SdeSystem } from './em.js';
 import { buildDiffusion } from '../noise/index.js';
 import { isMatrixNoise } from '../scenario/types.js';
+import { matrixPdeForSimulate } from '../nonrev/simulate-pde.js';
 import { sgdSteps } from './sgd.js';
 import { sampleInitial } from './initial.js';
 import { countsToDensity, histogramCounts, l1NoiseFloor, marginal } from './histogram.js';
@@ -176,11 +177,14 @@ export async function simulateScenario(loaded: LoadedScenario, opts: SimulateOpt
   const times = reportTimes(scenario.time.end, scenario.time.reportEvery);
 
   opts.onProgress?.('solving the PDE');
-  const run = await runScenario(loaded, { snapshots: times });
+  // Matrix noise has no reversible run (runScenario refuses it): its PDE is the non-reversible one.
+  const matrixRun = isMatrixNoise(scenario.noise) ? await matrixPdeForSimulate(loaded, times) : undefined;
+  const reversible = matrixRun ? undefined : await runScenario(loaded, { snapshots: times });
+  const run = matrixRun ?? reversible!;
   if (run.report.status !== 'ok') {
-    throw new NumericalFault(`the PDE run did not finish (status ${run.report.status}): ${run.report.error ?? ''}`);
+    throw new NumericalFault(`the PDE run did not finish (status ${run.report.status}): ${'error' in run.report ? (run.report.error ?? '') : ''}`);
   }
-  const { grid, problem } = run.setup;
+  const grid = reversible ? reversible.setup.grid : matrixRun!.grid;
   const snaps = run.snapshots ?? [];
   const pde = new Float64Array(times.length * grid.size);
   times.forEach((t, r) => {
@@ -192,7 +196,7 @@ export async function simulateScenario(loaded: LoadedScenario, opts: SimulateOpt
   const land = resolveLandscape(scenario.landscape, grid.dim, file);
   const fAt = pf(land.compiled);
   // A matrix-noise run has no reversible Problem (and its cell weights are not π's): E[f] of the PDE uses f at the cell centres there.
-  const fCells = isMatrixNoise(scenario.noise) ? centreValues(grid, land.compiled) : problem.f;
+  const fCells = reversible ? reversible.setup.problem.f : centreValues(grid, land.compiled);
   const rho0 = initialDensity(grid, scenario.initial, loaded);
   const lo = grid.lo.slice();
   const hi = grid.hi.slice();
@@ -269,9 +273,10 @@ export async function simulateScenario(loaded: LoadedScenario, opts: SimulateOpt
   if (fromData) {
     notes.push('noise from data: the PDE uses the isotropic multiplicative closure of the SGD noise; see noiseFromData.assumptions and .warnings.');
   }
-  if (run.report.regime !== 'converging') {
+  const regime = reversible ? reversible.report.regime : null;
+  if (regime !== null && regime !== 'converging') {
     // 'undecided' may be collapsing: the same caveat applies.
-    notes.push(`the PDE is in the ${run.report.regime} regime: densities pile up in the cells next to the minimizers, where histogram and PDE both resolve the collapse only to the grid spacing.`);
+    notes.push(`the PDE is in the ${regime} regime: densities pile up in the cells next to the minimizers, where histogram and PDE both resolve the collapse only to the grid spacing.`);
   }
   const report: SimulateReport = {
     fpsolve: packageVersion(),
