@@ -41,8 +41,28 @@ export interface SeriesPoint {
  * Distances of ρ to the discrete π. Everything is computed from ln π (never π itself where it
  * matters) so that χ² stays finite-or-logged even when ρ sits where π underflows.
  */
+/** The grid shape the distance loops need (solvers/grid.ts Grid has it). */
+export interface GridShape {
+  readonly dim: number;
+  readonly n: readonly number[];
+  readonly strides: readonly number[];
+  readonly size: number;
+  readonly cellVolume: number;
+}
+
+/**
+ * A target law other than a Problem's π (a diffusion-matrix run measures against the steady state it
+ * computed): the cell values of f and ln of the normalized target density, every entry finite.
+ */
+export interface TargetLaw {
+  readonly grid: GridShape;
+  readonly f: Float64Array;
+  readonly logTarget: Float64Array;
+}
+
 export class DistanceTracker {
-  private readonly problem: Problem;
+  private readonly grid: GridShape;
+  private readonly f: Float64Array;
   private readonly logPi: Float64Array;
   /** exp(ln π) per cell, kept: every report needs it (the same bits as computing it there). */
   private readonly pi: Float64Array;
@@ -51,7 +71,7 @@ export class DistanceTracker {
   readonly meanLossPi: number;
 
   /** Component label of each cell (−1: near none); null when there are no components. */
-  private readonly label: Int8Array | null;
+  private readonly label: Int32Array | null;
   private readonly nComponents: number;
   private readonly logF: Float64Array | null;
 
@@ -59,16 +79,19 @@ export class DistanceTracker {
    * `componentCells`: the cells of each zero-set component (Regime.componentCells). `landscape`:
    * f at points, for cell averages of log f (without it, the log of the cell averages of f).
    */
-  constructor(problem: Problem, delta: number, componentCells: readonly (readonly number[])[] = [], landscape?: PointFunction) {
-    this.problem = problem;
-    this.logPi = problem.logPi();
+  constructor(problem: Problem | TargetLaw, delta: number, componentCells: readonly (readonly number[])[] = [], landscape?: PointFunction) {
+    this.grid = problem.grid;
+    this.f = problem.f;
+    this.logPi = 'logTarget' in problem ? problem.logTarget : problem.logPi();
     this.pi = this.logPi.map((v) => Math.exp(v));
     this.delta = delta;
+    // The report's component lists stop at 127 (the label type once was Int8); kept so every report keeps its shape.
     this.nComponents = Math.min(componentCells.length, 127);
-    this.label = this.nComponents > 0 ? basins(problem, delta, componentCells.slice(0, this.nComponents)) : null;
+    this.label = this.nComponents > 0 ? zeroNeighbourhoodLabels(problem.grid, problem.f, delta, componentCells.slice(0, this.nComponents)) : null;
     let positive = true;
     for (let i = 0; i < problem.f.length && positive; i++) positive = problem.f[i] > 0;
-    this.logF = positive ? cellLogAverages(problem, landscape) : null;
+    // E log f is the collapse diagnostic of the scalar models; a target law has no regime to read it for.
+    this.logF = positive && !('logTarget' in problem) ? cellLogAverages(problem, landscape) : null;
     let m = 0;
     const vol = problem.grid.cellVolume;
     for (let i = 0; i < problem.f.length; i++) m += this.pi[i] * problem.f[i] * vol;
@@ -76,8 +99,8 @@ export class DistanceTracker {
   }
 
   measure(t: number, rho: Float64Array): SeriesPoint {
-    const vol = this.problem.grid.cellVolume;
-    const f = this.problem.f;
+    const vol = this.grid.cellVolume;
+    const f = this.f;
     const lp = this.logPi;
     const piCell = this.pi;
     let mass = 0;
@@ -149,10 +172,8 @@ export class DistanceTracker {
  * from all components' cells at once (face neighbours): a discrete nearest-component partition of
  * the δ-sublevel set, so two components' masses never count the same cell.
  */
-function basins(problem: Problem, delta: number, componentCells: readonly (readonly number[])[]): Int8Array {
-  const grid = problem.grid;
-  const f = problem.f;
-  const label = new Int8Array(grid.size).fill(-1);
+export function zeroNeighbourhoodLabels(grid: GridShape, f: ArrayLike<number>, delta: number, componentCells: readonly (readonly number[])[]): Int32Array {
+  const label = new Int32Array(grid.size).fill(-1);
   let queue: number[] = [];
   componentCells.forEach((cells, c) => {
     for (const i of cells) {

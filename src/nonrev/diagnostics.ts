@@ -8,6 +8,7 @@
  * J = ρ_i q_ij − ρ_j q_ji per unit volume and time (OffsetRates: q_ij = up[i], q_ji = down[i]).
  */
 import { forEachPair, type GridLike, type PairGenerator } from './generator.js';
+import { zeroNeighbourhoodLabels } from '../diagnostics/distances.js';
 import { csrMatVec, type Csr } from '../../solvers/sparse/csr.js';
 
 function massOf(rho: ArrayLike<number>, vol: number): number {
@@ -227,32 +228,7 @@ export function gibbsFit(f: ArrayLike<number>, rho: ArrayLike<number>, vol: numb
  * reversible run's massNearZero uses, src/diagnostics/distances.ts).
  */
 export function massNearZeros(grid: GridLike, f: ArrayLike<number>, delta: number, componentCells: readonly (readonly number[])[], rho: ArrayLike<number>): number[] {
-  const label = new Int32Array(grid.size).fill(-1);
-  let queue: number[] = [];
-  componentCells.forEach((cells, c) => {
-    for (const i of cells) {
-      if (label[i] < 0) {
-        label[i] = c;
-        queue.push(i);
-      }
-    }
-  });
-  while (queue.length > 0) {
-    const next: number[] = [];
-    for (const i of queue) {
-      for (let k = 0; k < grid.dim; k++) {
-        const s = grid.strides[k];
-        const ik = Math.floor(i / s) % grid.n[k];
-        for (const j of [ik > 0 ? i - s : -1, ik < grid.n[k] - 1 ? i + s : -1]) {
-          if (j >= 0 && label[j] < 0 && f[j] < delta) {
-            label[j] = label[i];
-            next.push(j);
-          }
-        }
-      }
-    }
-    queue = next;
-  }
+  const label = zeroNeighbourhoodLabels(grid, f, delta, componentCells);
   const inv = 1 / massOf(rho, grid.cellVolume);
   const out = new Array<number>(componentCells.length).fill(0);
   for (let i = 0; i < grid.size; i++) if (label[i] >= 0) out[label[i]] += Math.max(0, rho[i]) * inv * grid.cellVolume;
