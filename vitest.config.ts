@@ -39,6 +39,18 @@ export const E2E = [
   'test/critical-limit-cli.test.ts',
   // Red team of #17: hostile set specs, the memory refusal and --json through the built CLI.
   'test/redteam-17-cli.test.ts',
+  // Start-up through the built CLI: the bundle against dist/, the modules each command loads (spawns).
+  'test/startup-bundle.test.ts',
+  'test/startup-imports.test.ts',
+  // The heaviest numerical files, kept out of `npm test`'s five minutes: Monte Carlo against the PDE,
+  // the Zarr store read back by Python, the non-symmetric multigrid's counts up to 512², the WebGPU
+  // (llvmpipe) kernels, the #17 red team's dense solves.
+  'test/simulate-compare.test.ts',
+  'test/zarr.test.ts',
+  'test/nonsym-multigrid.test.ts',
+  'test/nonsym-rediscretise.test.ts',
+  'test/gpu-webgpu.test.ts',
+  'test/redteam-17.test.ts',
 ];
 
 export default defineConfig({
