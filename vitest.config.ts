@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Whole-process CLI tests: they spawn bin/fpsolve.js (or run the CLI end to end, or load the machine)
- * and take most of the suite's time. `npm test` runs the rest in under five minutes on the 2-core CI machine;
+ * Whole-process CLI tests (they spawn bin/fpsolve.js, run the CLI end to end, or load the machine) and the longest
+ * numerical files: together most of the suite's time. `npm test` runs the rest in under five minutes on the 2-core CI machine;
  * `npm run test:e2e` runs these; CI (.ci/run) runs both.
  */
 export const E2E = [
@@ -51,6 +51,18 @@ export const E2E = [
   'test/nonsym-rediscretise.test.ts',
   'test/gpu-webgpu.test.ts',
   'test/redteam-17.test.ts',
+  // Long numerical files (the unit project runs on one worker on a 2-core machine, vitest's default):
+  // the gap's refinement and parity classes, exact solutions, collapse regimes, kernel threads and
+  // multigrid counts, the WebAssembly and gpu.js (software) backends.
+  'test/gap-refine.test.ts',
+  'test/gap-parity.test.ts',
+  'test/exact-solutions.test.ts',
+  'test/regime-collapse.test.ts',
+  'test/threads.test.ts',
+  'test/multigrid-iterations.test.ts',
+  'test/gpu-webasm.test.ts',
+  'test/gpu-backend.test.ts',
+  'test/wasm-kernels.test.ts',
 ];
 
 export default defineConfig({

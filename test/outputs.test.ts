@@ -51,14 +51,14 @@ describe('run --out / check --junit: an unusable location is exit 2 before any w
   ];
   it.each(cases)('--out %s', async (_label, make, why) => {
     const out = make();
-    const t0 = performance.now();
     const r = await runCli(['run', PEARSON, ...LONG, '--out', out]);
     expect(r.exitCode, r.stderr).toBe(EXIT.badInput);
     const line = oneLine(r.stderr);
     expect(line).toContain(`--out ${JSON.stringify(out)}`);
     expect(line).toMatch(why);
-    // Refused before the solve (which takes seconds), not after it.
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // Refused before the solve, not after it: no wall-clock bound here (a loaded machine is not a defect); a check
+    // made after the long solve shows as the test's timeout, and the refusal line is the --out one, not a report.
+    expect(r.stdout).not.toMatch(/report\.json|wrote/);
   });
 
   it.skipIf(process.getuid?.() === 0)('--out in a read-only directory (not as root, whom permissions do not stop)', async () => {
