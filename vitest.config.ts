@@ -63,6 +63,10 @@ export const E2E = [
   'test/gpu-webasm.test.ts',
   'test/gpu-backend.test.ts',
   'test/wasm-kernels.test.ts',
+  'test/gap-start.test.ts',
+  'test/gap-threads.test.ts',
+  'test/report-figures.test.ts',
+  'test/regime-zeros.test.ts',
 ];
 
 export default defineConfig({
