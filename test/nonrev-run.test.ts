@@ -7,6 +7,7 @@
  * continuum limit), and the slowest decay rate is μ_min(H).
  */
 import { describe, expect, it } from 'vitest';
+import { inv2, mul2 } from './helpers/mat2.js';
 import { Grid } from '../solvers/grid.js';
 import { Problem, isFault } from '../solvers/problem.js';
 import type { LoadedScenario, NoiseSpec } from '../src/scenario/types.js';
@@ -36,17 +37,6 @@ function lyapunov(H: M2, D: M2): M2 {
   ];
 }
 
-const inv2 = (m: M2): M2 => {
-  const det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
-  return [
-    [m[1][1] / det, -m[0][1] / det],
-    [-m[1][0] / det, m[0][0] / det],
-  ];
-};
-const mul2 = (p: M2, q: M2): M2 => [
-  [p[0][0] * q[0][0] + p[0][1] * q[1][0], p[0][0] * q[0][1] + p[0][1] * q[1][1]],
-  [p[1][0] * q[0][0] + p[1][1] * q[1][0], p[1][0] * q[0][1] + p[1][1] * q[1][1]],
-];
 
 function scenario(spec: OuSpec, over: { bounds: [number, number][]; cells: number[]; end: number; reportEvery: number }): LoadedScenario {
   const { H } = spec;

@@ -5,6 +5,7 @@
  * as O(h²); entropy production against the continuum tr(AᵀD⁻¹AΣ).
  */
 import { describe, expect, it } from 'vitest';
+import { inv2, mul2, type M2 } from './helpers/mat2.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { runMatrixScenario } from '../src/nonrev/run.js';
 import { defaultEngine } from '../src/nonrev/engine.js';
@@ -13,18 +14,6 @@ import { setUp } from '../src/run/setup.js';
 import { densityDistances } from '../src/nonrev/diagnostics.js';
 import { ouEngine } from './helpers/nonrev-ou-engine.js';
 
-type M2 = number[][];
-const inv2 = (m: M2): M2 => {
-  const det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
-  return [
-    [m[1][1] / det, -m[0][1] / det],
-    [-m[1][0] / det, m[0][0] / det],
-  ];
-};
-const mul2 = (p: M2, q: M2): M2 => [
-  [p[0][0] * q[0][0] + p[0][1] * q[1][0], p[0][0] * q[0][1] + p[0][1] * q[1][1]],
-  [p[1][0] * q[0][0] + p[1][1] * q[1][0], p[1][0] * q[0][1] + p[1][1] * q[1][1]],
-];
 
 // scenarios/anisotropic-ou.yaml: H = diag(1, 3), D = [[0.15, 0.08], [0.08, 0.1]].
 const H: M2 = [
