@@ -42,12 +42,13 @@ if [ "$software" = 1 ]; then
   args=(--software "${args[@]}")
 else
   if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
-    if ls .devkit/debs/*.deb >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    # Only where a GPU device node shows this is the device machine: never over a workstation's /.
+    if ls .devkit/debs/*.deb >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && ls /dev/nvidia[0-9]* /dev/dri/renderD* >/dev/null 2>&1; then
       say "no libvulkan.so.1: unpacking the loaders from .devkit/debs"
       for f in .devkit/debs/*.deb; do dpkg -x "$f" /; done
       ldconfig
     else
-      say "no libvulkan.so.1 and no loaders in .devkit/debs (or not root): Dawn will find no Vulkan adapter"
+      say "no libvulkan.so.1, and the loaders in .devkit/debs were not unpacked (none there, not root, or no GPU device node): Dawn will find no Vulkan adapter"
     fi
   fi
   # The NVIDIA driver's ICD where the image keeps it outside the loader's search path.
