@@ -292,7 +292,12 @@ writeFileAtomic(jsonOut, JSON.stringify(record, null, 2) + '\n');
 const shown = (p: string): string => (p.startsWith(root + '/') ? p.slice(root.length + 1) : p);
 const f = (x: number | null | undefined, d = 1): string => (x === null || x === undefined ? '–' : x.toFixed(d));
 const e = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : x.toExponential(1));
-const its = (s: RunSummary | undefined): string => (s?.integrator ? `${s.integrator.linearSolves} / ${s.integrator.linearIterations} (${f(s.iterationsPerSolve)})` : '–');
+const its = (s: RunSummary | undefined): string => {
+  if (!s?.integrator) return '–';
+  // Outer float64 refinement steps of the device solves, where the report has them (solvers/backend/refine.ts).
+  const refinements = s.integrator.linearRefinements;
+  return `${s.integrator.linearSolves} / ${s.integrator.linearIterations} (${f(s.iterationsPerSolve)})${typeof refinements === 'number' ? `, ${refinements} refinements` : ''}`;
+};
 const head = hardware
   ? [`**Hardware GPU figures: ${deviceName}**, measured ${date} by \`${record.command}\`; host ${machine}.`]
   : [
