@@ -31,6 +31,10 @@ export const E2E = [
   'test/worker-pool.test.ts',
   'test/thread-scheduling.test.ts',
   'test/gpu-lazy.test.ts',
+  // --backend auto's reason from a GPU benchmark record, through the built CLI.
+  'test/gpu-auto-cli.test.ts',
+  // The device-check script without a GPU: its refusal, and a --software run on a tiny grid (CLI spawns).
+  'test/gpu-auto-device-check.test.ts',
   // fpsolve committor / escape through the built CLI (three spawns).
   'test/committor-cli.test.ts',
   // committor against simulate --first-passage through the built CLI (e2e: spawns).

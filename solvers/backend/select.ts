@@ -5,12 +5,16 @@ import type { FvOperator } from '../operator.js';
 import { CpuBackend } from './cpu.js';
 import type { Backend, BackendInfo } from './types.js';
 import type { GpuJsMode } from './gpujs.js';
+import { gpuRecordPath, recordVerdict, sameDevice } from './gpu-record.js';
 
 /** `--backend`: auto, cpu (float64), gpu (a real GPU through gpu.js), webasm (gpu.js WebAssembly, float32). */
 export type BackendChoice = 'auto' | 'cpu' | 'gpu' | 'webasm';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'gpu', 'webasm'];
 
-/** Cells from which auto prefers a usable hardware GPU: 512², where a device step clearly outruns the CPU. */
+/**
+ * Cells below which auto does not look further: 512², the smallest grid the device check
+ * (bench/gpu-device.sh) measures, so no recorded benchmark can speak for a smaller one.
+ */
 export const AUTO_GPU_MIN_CELLS = 512 * 512;
 
 /** A requested backend that cannot run here; the CLI maps it to exit 2 naming --backend. */
@@ -184,39 +188,69 @@ export interface ResolvedBackend {
 }
 
 export interface ResolveOptions {
-  /** The scenario's integrator: `auto` keeps TR-BDF2 in float64 on the CPU. */
+  /** The scenario's time.integrator: auto needs a recorded win for this one (gpu-record.ts). */
   integrator: string;
+  /** The recorded GPU benchmark auto reads (default: $FPSOLVE_GPU_BENCHMARK, else bench/results-gpu.json). */
+  benchmark?: string;
+  /**
+   * Replaces probeGpu and the device-node check before it (tests: a probe that names a device
+   * without one being there).
+   */
+  probe?: () => Promise<GpuProbe>;
+}
+
+const NO_NODE = 'no GPU device node (/dev/nvidia<N>, /dev/dri/renderD<N>)';
+
+/** What auto decided, before any GPU backend is built. */
+export type AutoDecision = { gpu: false; reason: string } | { gpu: true; probe: GpuProbe; reason: string };
+
+/**
+ * `--backend auto`: the GPU only where the recorded benchmark shows it winning for this kind of run
+ * on the GPU found now (gpu-record.ts); otherwise float64 on the CPU, with the reason. Probes only
+ * when the record would pick a GPU and a device node exists, so CPU-only machines load nothing.
+ */
+export async function decideAuto(op: { grid: { size: number; dim: number } }, opts: ResolveOptions): Promise<AutoDecision> {
+  const size = op.grid.size;
+  const dim = op.grid.dim;
+  const cpu = (reason: string): AutoDecision => ({ gpu: false, reason: `auto: ${reason}, so float64 on the CPU` });
+  if (size < AUTO_GPU_MIN_CELLS) return cpu(`${size} cells is below ${AUTO_GPU_MIN_CELLS} (512², the smallest grid the device check measures)`);
+  const mayProbe = opts.probe !== undefined || autoMayProbeGpu();
+  const verdict = recordVerdict(gpuRecordPath(opts.benchmark), dim, size, opts.integrator);
+  if (!verdict.win) return cpu(`${verdict.why}${mayProbe ? '' : `; and ${NO_NODE}`}`);
+  if (!mayProbe) return cpu(`${verdict.why}, but there is ${NO_NODE} here (not probed)`);
+  const probe = await (opts.probe ?? probeGpu)();
+  if (!probe.mode) return cpu(`${verdict.why}, but no hardware GPU is usable here (${probe.missing.join('; ')})`);
+  if (probe.software) return cpu(`${verdict.why}, but the GPU found here, ${probe.device}, is a software renderer`);
+  if (!sameDevice(probe.device, verdict.win.device)) return cpu(`${verdict.why}, but the GPU found here is ${probe.device}, not the one recorded`);
+  return { gpu: true, probe, reason: `auto: ${verdict.why}, and this is that GPU` };
 }
 
 /**
- * Resolves `--backend`. auto = CPU float64 unless a hardware GPU is usable and the grid has at
- * least AUTO_GPU_MIN_CELLS cells; gpu = a hardware GPU or BackendUnavailable naming what is missing.
+ * Resolves `--backend`. auto = decideAuto; gpu = a hardware GPU or BackendUnavailable naming what
+ * is missing.
  */
 export async function resolveBackend(choice: BackendChoice, op: FvOperator, opts: ResolveOptions): Promise<ResolvedBackend> {
   const cpu = (reason: string): ResolvedBackend => {
     const backend = new CpuBackend(op);
     return { backend, info: backend.info, reason };
   };
-  const size = op.grid.size;
   if (choice === 'cpu') return cpu('--backend cpu: float64 on the CPU');
   if (choice === 'webasm') {
     const b = await gpuJsBackend(op, 'webasm');
     return { backend: b, info: b.info, reason: `--backend webasm: gpu.js WebAssembly kernels (float32, the GPU kernels' numerics on the CPU; kernels ran as ${b.info.executor})` };
   }
+  let probe: GpuProbe;
+  let why: string;
   if (choice === 'auto') {
-    if (size < AUTO_GPU_MIN_CELLS) return cpu(`auto: ${size} cells is below ${AUTO_GPU_MIN_CELLS} (512²), too small for a GPU to beat float64 on the CPU`);
-    // On a GPU, TR-BDF2's CG runs in float32 with its tolerance raised to 1e-5: asked for by name only.
-    if (opts.integrator === 'trbdf2' || opts.integrator === 'exponential') {
-      return cpu(`auto: integrator ${opts.integrator} stays in float64 on the CPU (on a GPU its CG tolerance is limited to 1e-5 by float32)`);
-    }
-    if (!autoMayProbeGpu()) return cpu('auto: no GPU device node (/dev/nvidia<N>, /dev/dri/renderD<N>), so float64 on the CPU without probing');
+    const d = await decideAuto(op, opts);
+    if (!d.gpu) return cpu(d.reason);
+    probe = d.probe;
+    why = d.reason;
+  } else {
+    probe = await (opts.probe ?? probeGpu)();
+    if (!probe.mode) throw new BackendUnavailable(`no GPU backend is usable: ${probe.missing.join('; ')}`);
+    why = '--backend gpu';
   }
-  const probe = await probeGpu();
-  if (!probe.mode) {
-    if (choice === 'gpu') throw new BackendUnavailable(`no GPU backend is usable: ${probe.missing.join('; ')}`);
-    return cpu(`auto: no hardware GPU usable (${probe.missing.join('; ')}), so float64 on the CPU`);
-  }
-  const b = await gpuJsBackend(op, probe.mode, probe.device);
-  const why = choice === 'gpu' ? '--backend gpu' : `auto: ${size} cells ≥ ${AUTO_GPU_MIN_CELLS} (512²) and a GPU is usable`;
+  const b = await gpuJsBackend(op, probe.mode!, probe.device);
   return { backend: b, info: b.info, reason: `${why}: ${probe.device}${probe.software ? ' (software renderer, CI_SOFT_GPU)' : ''}; kernels ran as ${b.info.executor}` };
 }

@@ -24,7 +24,7 @@ import { GpuJsBackend, type GpuJsMode } from '../../solvers/backend/gpujs.js';
 import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from '../../solvers/backend/integrators.js';
 import { probeGpu } from '../../solvers/backend/select.js';
 import { CpuBackend } from '../../solvers/backend/cpu.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
 const value = (name: string, dflt: string): string => {
@@ -119,7 +119,7 @@ const load1 = loadavg()[0];
 
 const fmtS = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 1e5 ? 0 : 1)} s` : `${ms.toFixed(0)} ms`);
 const lines = [
-  '# GPU backend benchmark (issue 4)',
+  '## Per-step benchmark (issue 4): explicit Euler and RKL2, test/bench/gpu-bench.ts',
   '',
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}, ${process.platform}. Date: ${new Date().toISOString()}.`,
   `Load average ${load0.toFixed(1)} at the start and ${load1.toFixed(1)} at the end${Math.max(load0, load1) > cpus().length ? ': **above the core count, so the machine was shared and timings are noisy**' : ''} (differences under ~1.5× are not significant).`,
@@ -150,5 +150,8 @@ const lines = [
   'Reproduce: `npx tsc -p . && node dist/test/bench/gpu-bench.js --sizes 256,512,1024` (add 2048 for the largest grid).',
   '',
 ];
-writeFileAtomic(out, lines.join('\n'));
+// Keeps what precedes this section (the device check's generated section, bench/gpu-device.sh).
+const before = existsSync(out) ? readFileSync(out, 'utf8') : '# GPU benchmarks\n\n';
+const at = before.indexOf('## Per-step benchmark (issue 4)');
+writeFileAtomic(out, (at >= 0 ? before.slice(0, at) : before.replace(/\n*$/, '\n\n')) + lines.join('\n'));
 process.stderr.write(`wrote ${out}\n`);

@@ -186,7 +186,7 @@ export function runCommand(): Command {
     .addOption(maxMemoryOption())
     .option(
       '--backend <backend>',
-      'where time stepping runs: auto (float64 CPU unless a hardware GPU and ≥ 512² cells), cpu (float64), gpu (gpu.js on WebGPU/WebGL, float32; exit 2 if none), webasm (gpu.js WebAssembly, float32); see docs/gpu.md',
+      'where time stepping runs: auto (float64 CPU unless the recorded device check, bench/results-gpu.json, shows this GPU winning for such runs), cpu (float64), gpu (gpu.js on WebGPU/WebGL, float32; exit 2 if none), webasm (gpu.js WebAssembly, float32); see docs/gpu.md',
       (v: string): BackendChoice => {
         if (!(BACKEND_CHOICES as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${BACKEND_CHOICES.join(', ')}`);
         return v as BackendChoice;
