@@ -30,6 +30,10 @@ export function symmetricEigen(a: readonly (readonly number[])[]): DenseEigen {
     // A short row reads as undefined → NaN, as the nested version's arithmetic on it did.
     for (let j = 0; j < n; j++) m[i * n + j] = row[j] as number;
   }
+  // Exactly symmetric input stays exactly symmetric under every rotation (below), so row p and q
+  // need not be computed a second time away from the 2 × 2 block: they are the columns' mirror.
+  let exactlySymmetric = true;
+  for (let i = 0; i < n && exactlySymmetric; i++) for (let j = i + 1; j < n; j++) if (!Object.is(m[i * n + j], m[j * n + i])) exactlySymmetric = false;
   const v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;
   for (let sweep = 0; sweep < 100; sweep++) {
@@ -57,11 +61,28 @@ export function symmetricEigen(a: readonly (readonly number[])[]): DenseEigen {
           m[kn + p] = c * mkp - s * mkq;
           m[kn + q] = s * mkp + c * mkq;
         }
-        for (let k = 0; k < n; k++) {
-          const mpk = m[pn + k];
-          const mqk = m[qn + k];
-          m[pn + k] = c * mpk - s * mqk;
-          m[qn + k] = s * mpk + c * mqk;
+        if (exactlySymmetric) {
+          // Away from p and q, row p before this rotation equals column p (symmetry), so the row
+          // update c·m[p][k] − s·m[q][k] is the column update's very product: copy it. At k = p
+          // and k = q the row update reads the column-updated entries and is done as before.
+          for (let k = 0; k < n; k++) {
+            if (k === p || k === q) {
+              const mpk = m[pn + k];
+              const mqk = m[qn + k];
+              m[pn + k] = c * mpk - s * mqk;
+              m[qn + k] = s * mpk + c * mqk;
+            } else {
+              m[pn + k] = m[k * n + p];
+              m[qn + k] = m[k * n + q];
+            }
+          }
+        } else {
+          for (let k = 0; k < n; k++) {
+            const mpk = m[pn + k];
+            const mqk = m[qn + k];
+            m[pn + k] = c * mpk - s * mqk;
+            m[qn + k] = s * mpk + c * mqk;
+          }
         }
         // The rotation annihilates (p, q) exactly; writing the zero avoids round-off residue.
         m[pn + q] = m[qn + p] = 0;

@@ -82,6 +82,9 @@ describe('symmetricEigen (flat arrays)', () => {
     cases.push(symmetric(4, (i, j) => (i === j ? 1e-300 : j === i + 1 ? 1e-310 : 0)));
     cases.push(symmetric(3, (i, j) => (i === j ? 1 : j === i + 1 ? NaN : 0)));
     cases.push([]);
+    // Not exactly symmetric (a Hessian from finite differences): the rows are updated in full, as before.
+    for (const n of [2, 5, 12]) cases.push(symmetric(n, () => r()).map((row, i) => row.map((x, j) => (j > i ? x * (1 + 1e-15) : x))));
+    cases.push([[1, -0], [0, 2]]);
     for (const a of cases) expect(sameBits(symmetricEigen(a), nestedEigen(a))).toBe(true);
   });
 
