@@ -102,4 +102,15 @@ describe('set-up reused across the runs of one process', () => {
     await report(pearson, ['noise.eta=0.1']);
     expect(await report(pearson, ['noise.eta=0.2'])).toEqual(fresh);
   });
+
+  it('the scenario text parsed once per process: an override of one point never reaches the next', () => {
+    const a = loadScenario(pearson, ['noise.eta=0.3', 'landscape.params.b=0.25']);
+    const b = loadScenario(pearson);
+    const c = loadScenario(pearson, ['noise.eta=0.3', 'landscape.params.b=0.25']);
+    expect(a.scenario.noise).toMatchObject({ eta: 0.3 });
+    expect(b.scenario.noise).toMatchObject({ eta: 0.1 });
+    expect(b.scenario.landscape).toEqual({ expr: 'c + b*x^2', params: { c: 0.1, b: 0.5 } });
+    expect(c).toEqual(a);
+    expect(c.scenario).not.toBe(a.scenario);
+  });
 });
