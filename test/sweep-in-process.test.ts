@@ -5,7 +5,7 @@
  * Points are 1-D Pearson runs on 200 cells to t = 1 (docs/oracles.md §1 Pearson), well under a second each.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,6 +133,35 @@ describe('sweep --in-process', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  });
+});
+
+describe('sweep --in-process and signals', () => {
+  it('SIGTERM mid-point: exit 143, the point in flight is not recorded, the finished ones are; the same command finishes the rest', async () => {
+    const out = join(dir, 'sigterm');
+    const results = join(out, 'results.jsonl');
+    // Points of ~0.5 s (8000 cells to t = 10) so that the signal lands inside one.
+    const N = 6;
+    const args = [BIN, 'sweep', scenario, '--set', `noise.eta=linspace(0.02,0.3,${N})`, '--set', 'time.end=10', '--set', 'domain.cells=[[8000]]', '--in-process', '--jobs', '1', '--quiet', '--no-plots', '--run-arg=--no-gap', '--out', out];
+    const first = spawn(process.execPath, args, { stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => first.on('exit', (c) => r(c)));
+    const t0 = Date.now();
+    while (!(existsSync(results) && readFileSync(results, 'utf8').includes('\n'))) {
+      if (Date.now() - t0 > 60_000) throw new Error('no point finished within 60 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    first.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    const kept = readFileSync(results, 'utf8');
+    expect(kept.endsWith('\n')).toBe(true);
+    const done = kept.trim().split('\n').map((l) => JSON.parse(l) as SweepRecord);
+    expect(done.length).toBeLessThan(N);
+    expect(done.every((r) => r.status === 'ok')).toBe(true);
+    const second = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    expect(second.status).toBe(0);
+    const all = readFileSync(results, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as SweepRecord);
+    expect(all.map((r) => r.index).sort((a, b) => a - b)).toEqual([...Array(N).keys()]);
+    expect(all.every((r) => r.status === 'ok')).toBe(true);
   });
 });
 
