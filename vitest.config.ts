@@ -29,6 +29,8 @@ export const E2E = [
   'test/nonrev-cli.test.ts',
   // Child processes: sweep worker pools, thread scheduling forced per seed, the CLI without gpu.js.
   'test/worker-pool.test.ts',
+  // sweep --in-process against worker processes, and WorkerPool.prestart (spawns workers and the CLI).
+  'test/sweep-in-process.test.ts',
   'test/thread-scheduling.test.ts',
   'test/gpu-lazy.test.ts',
   // --backend auto's reason from a GPU benchmark record, through the built CLI.

@@ -17,6 +17,12 @@ import type { Backend, BackendInfo, DirectShiftedSolver, Field, Rkl2StageCoeffic
  * (bench/results.md). The partition depends on the grid only, so that results do not depend on
  * how many threads run it (docs/reliability.md, "Reproducibility").
  */
+/** os.cpus() reads /proc/cpuinfo (about a millisecond): once per process, not once per run of a sweep's worker. */
+let cpuModelName: string | undefined;
+function cpuModel(): string {
+  return (cpuModelName ??= cpus()[0]?.model ?? 'unknown');
+}
+
 export const THREADED_MIN_CELLS = 512 * 512;
 
 export interface CpuBackendOptions {
@@ -94,7 +100,7 @@ export class CpuBackend implements Backend {
     this.info = {
       name: 'cpu',
       executor: this.team ? `Float64Array loops in ${this.team.blocks} blocks, ${this.team.threads} thread${this.team.threads > 1 ? 's' : ''}` : 'Float64Array loops',
-      device: `CPU (${cpus()[0]?.model ?? 'unknown'}, Node.js ${process.version}${this.team && this.team.threads > 1 ? `, ${this.team.threads} kernel threads` : ''})`,
+      device: `CPU (${cpuModel()}, Node.js ${process.version}${this.team && this.team.threads > 1 ? `, ${this.team.threads} kernel threads` : ''})`,
       precision: 'float64',
     };
     // Only when there is something to say, so that reports of ordinary runs do not change.

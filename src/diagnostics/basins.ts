@@ -10,6 +10,7 @@ import type { PointFunction } from '../../solvers/quadrature.js';
 import type { Regime } from './regime.js';
 import { binAlong, minimizerValleys, positionAlong, valleyCurve, valleyMap, type ValleyMap } from './valley.js';
 import type { LandscapeDerivatives } from './zero-set.js';
+import { reuseKey, reuseLast } from '../run/reuse.js';
 
 /** One basin: where its minimum is and how big it is. */
 export interface BasinInfo {
@@ -257,6 +258,15 @@ export function basinLabels(grid: Grid, fc: Float64Array, seeds: readonly BasinS
   return { label, basins };
 }
 
+/**
+ * basinLabels, kept for the next run of this process when its grid, f and seeds are the same (a
+ * sweep over ησ: the basins of f do not change; src/run/reuse.ts).
+ */
+export function reuseBasinLabels(grid: Grid, fc: Float64Array, seeds: readonly BasinSeed[]): BasinLabels {
+  const key = reuseKey([grid.lo, grid.hi, grid.n, seeds]);
+  return reuseLast('basin-labels', grid.size, key, [fc], () => basinLabels(grid, fc, seeds), (b) => ({ label: b.label.slice(), basins: structuredClone(b.basins) }));
+}
+
 /** Sum of a cell field per basin, times the cell volume (ρ: mass per basin). */
 export function massPerBasin(label: Int32Array, count: number, field: Float64Array, cellVolume: number): number[] {
   const m = new Array<number>(count).fill(0);
@@ -351,7 +361,7 @@ export class BasinMeter {
         seeds.push({ cells: v.cells, location: v.location, f: regime.infF, kind: 'valley of minimizers', component: null });
       }
     }
-    this.labels = basinLabels(grid, problem.f, seeds);
+    this.labels = reuseBasinLabels(grid, problem.f, seeds);
     this.reported = Math.min(this.labels.basins.length, MAX_REPORTED_BASINS);
     this.valleys = valleySeeds.map(({ seed, component }) => {
       const curve = valleyCurve(grid, seeds[seed].cells, problem.f);

@@ -55,9 +55,26 @@ export class WorkerPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(size: number) {
+  /** Runs sharing the machine's cores with this pool's (its own and, in a mixed pool, the caller's): each gets cores ÷ that many kernel threads. */
+  private readonly sharers: number;
+
+  constructor(size: number, opts: { sharers?: number } = {}) {
     if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`worker pool size must be an integer >= 1 (got ${size})`);
     this.size = size;
+    this.sharers = Math.max(size, opts.sharers ?? size);
+  }
+
+  /**
+   * Starts up to `n` workers now (at most `size`), so that their start-up (Node, fpsolve's modules)
+   * overlaps the caller's own set-up instead of following it. Only worth it when the caller knows
+   * that many requests will come: an idle worker costs its start-up and nothing after.
+   */
+  prestart(n: number): void {
+    if (this.closed) return;
+    while (this.workers.size < Math.min(n, this.size)) {
+      const w = this.spawnWorker();
+      this.setRef(w, false);
+    }
   }
 
   /** Process ids of the live workers (diagnostics and tests). */
@@ -129,7 +146,7 @@ export class WorkerPool {
     const bin = join(packageRoot(), 'bin', 'fpsolve.js');
     // Runs side by side share the cores: each gets its share of kernel threads (solvers/exec/team.ts)
     // unless the user chose a count.
-    const env = { ...process.env, FPSOLVE_THREADS: process.env.FPSOLVE_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / this.size))) };
+    const env = { ...process.env, FPSOLVE_THREADS: process.env.FPSOLVE_THREADS ?? String(threadShare(this.sharers)) };
     const child = spawn(process.execPath, [bin, 'worker'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let exitedResolve!: () => void;
     const w: Worker = { child, job: null, retiring: false, stderr: '', exited: new Promise((r) => (exitedResolve = r)) };
@@ -226,6 +243,11 @@ export class WorkerPool {
       else h.unref();
     }
   }
+}
+
+/** Kernel threads for one of `sharers` runs side by side (solvers/exec/team.ts reads FPSOLVE_THREADS). */
+export function threadShare(sharers: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / sharers));
 }
 
 function elapsed(job: Job): number {

@@ -8,6 +8,17 @@ import { resolve } from 'node:path';
 import ndarray from 'ndarray';
 import ops from 'ndarray-ops';
 import { fieldView } from '../field/field.js';
+import { reuseKey, reuseLast } from './reuse.js';
+
+/**
+ * A sweep's points share their initial density (an ησ sweep changes π, not ρ₀): a Gaussian or
+ * uniform start on the same grid is computed once per process (src/run/reuse.ts). A start read
+ * from a file is always read again (the file may change between runs).
+ */
+export function reuseInitialDensity(grid: Grid, spec: InitialSpec, compute: () => Float64Array): Float64Array {
+  if (!('gaussian' in spec || 'uniform' in spec)) return compute();
+  return reuseLast('initial-density', grid.size, reuseKey([spec, grid.lo, grid.hi, grid.n]), [], compute, (r) => r.slice());
+}
 
 /**
  * The initial density as exact cell averages, normalized to mass 1 on the grid. Gaussians are

@@ -6,7 +6,7 @@ import { resolveLandscape } from '../landscape/builtins.js';
 import { InputError } from '../errors.js';
 import { reversibleNoise } from '../noise/guard.js';
 import type { LoadedScenario, NoiseSpec } from '../scenario/types.js';
-import { initialDensity } from './initial.js';
+import { initialDensity, reuseInitialDensity } from './initial.js';
 import { reportCount } from './budget.js';
 import { checkLandscapeScale } from '../landscape/check.js';
 import { checkMemory, defaultMemoryLimit, estimateRunMemory } from '../resources/memory.js';
@@ -71,7 +71,7 @@ function zeroSetKey(scenario: LoadedScenario['scenario']): string | undefined {
 /** Errors of the .npy reader name only the .npy file; the user needs the scenario and field that pointed there. */
 export function initialDensityFor(loaded: LoadedScenario, grid: Grid): Float64Array {
   try {
-    return initialDensity(grid, loaded.scenario.initial, loaded);
+    return reuseInitialDensity(grid, loaded.scenario.initial, () => initialDensity(grid, loaded.scenario.initial, loaded));
   } catch (e) {
     if (e instanceof InputError && e.field === undefined) throw new InputError(e.message, { file: loaded.file, field: 'initial.file' });
     throw e;

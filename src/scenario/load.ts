@@ -85,7 +85,21 @@ function parseJson(text: string, file: string): unknown {
   }
 }
 
+/**
+ * The last document parsed, by its text: a sweep's worker (and `sweep --in-process`) loads the same
+ * file for every point, and the YAML parse was a tenth of a 1-D point's set-up. A hit returns a
+ * copy, so overrides applied to one point never reach the next.
+ */
+let lastYaml: { text: string; value: unknown } | undefined;
+
 function parseYamlText(text: string, file: string): unknown {
+  if (lastYaml !== undefined && lastYaml.text === text) return structuredClone(lastYaml.value);
+  const value = parseYamlTextOnce(text, file);
+  lastYaml = { text, value: structuredClone(value) };
+  return value;
+}
+
+function parseYamlTextOnce(text: string, file: string): unknown {
   checkFlowNesting(text, SCENARIO_SHAPE, file);
   // uniqueKeys off: the library's check is quadratic in the number of keys; checkYamlShape does it in linear time.
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: false });

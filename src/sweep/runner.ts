@@ -12,6 +12,7 @@ import { LOCK_FILE, lockDirectory } from './lock.js';
 import { mapPool } from '../parallel/pool.js';
 import type { ChildRunResult } from '../parallel/run-request.js';
 import { WorkerPool } from '../parallel/worker-pool.js';
+import { MixedRunner, type PointRunner } from '../parallel/in-process.js';
 import { packageVersion } from '../paths.js';
 import { loadScenario, MAX_SCENARIO_BYTES } from '../scenario/load.js';
 import { readLimitedText } from '../io/read-limited.js';
@@ -39,6 +40,11 @@ export interface SweepOptions {
   /** Per-point wall-clock budget (`fpsolve run --max-wall`); a point past it is recorded as a timeout. */
   pointMaxWall?: number;
   plots?: boolean;
+  /**
+   * Run points in this process too (one of the `jobs`; the others in worker processes): no
+   * start-up per worker, but a point that crashes the process ends the sweep (src/parallel/in-process.ts).
+   */
+  inProcess?: boolean;
   /** Abort: launch no more points, kill the running ones, keep what finished. */
   signal?: AbortSignal;
   progress?: ProgressSink;
@@ -156,6 +162,14 @@ export async function runSweep(spec: SweepSpec, opts: SweepOptions): Promise<Swe
   }
 }
 
+/** Worker processes, or this process and jobs − 1 workers (--in-process); `prestart` starts the workers now. */
+function makeRunner(opts: SweepOptions, jobs: number, prestart: boolean): PointRunner {
+  if (opts.inProcess) return new MixedRunner(jobs, prestart ? { prestart: jobs } : {});
+  const pool = new WorkerPool(jobs);
+  if (prestart) pool.prestart(jobs);
+  return pool;
+}
+
 /** What a retried point hit, in a few words for the progress line. */
 function describeChildFailure(res: ChildRunResult): string {
   if (res.ok) return `an infrastructure failure (${res.report.failure?.kind === 'infrastructure' ? res.report.failure.reason : 'unknown'})`;
@@ -163,11 +177,25 @@ function describeChildFailure(res: ChildRunResult): string {
 }
 
 async function runLocked(spec: SweepSpec, opts: SweepOptions, manifest: SweepManifest, points: SweepPoint[]): Promise<SweepOutcome> {
-  const runArgs = opts.runArgs ?? [];
   claimDirectory(opts.out, manifest);
   const resultsPath = join(opts.out, RESULTS_FILE);
   // A torn last line is a point in flight when a previous sweep here was killed: that point is not done, and its fragment must not become an interior line.
   truncateTornTail(resultsPath);
+  // A fresh directory runs every point of the shard: its runners start now, overlapping the
+  // validation of the points below; on a resume, only once it is known that points are left.
+  const shardPoints = points.filter((p) => inShard(p.index, opts.shard)).length;
+  const fresh = readRecords(opts.out).length === 0;
+  let runner: PointRunner | null = fresh && shardPoints > 0 && !opts.signal?.aborted ? makeRunner(opts, Math.min(opts.jobs, shardPoints), true) : null;
+  try {
+    return await runPoints(spec, opts, manifest, points, (n) => (runner ??= makeRunner(opts, n, false)));
+  } finally {
+    await runner?.close();
+  }
+}
+
+async function runPoints(spec: SweepSpec, opts: SweepOptions, manifest: SweepManifest, points: SweepPoint[], getRunner: (jobs: number) => PointRunner): Promise<SweepOutcome> {
+  const runArgs = opts.runArgs ?? [];
+  const resultsPath = join(opts.out, RESULTS_FILE);
   const baseText = readBaseText(spec.scenarioFile);
   const mine = points.filter((p) => inShard(p.index, opts.shard)).map((p) => preparePoint(spec, manifest, baseText, p));
   const doneKeys = new Set(readRecords(opts.out).filter(isFinal).map((r) => r.key));
@@ -188,7 +216,7 @@ async function runLocked(spec: SweepSpec, opts: SweepOptions, manifest: SweepMan
     for (const p of todo) if (p.invalid !== undefined) save(failedRecord(p.id, p.invalid, 'input', 0));
     const runnable = todo.filter((p) => p.invalid === undefined);
     const extraArgs = [...runArgs, ...(opts.pointMaxWall !== undefined ? ['--max-wall', String(opts.pointMaxWall)] : [])];
-    const pool = new WorkerPool(Math.max(1, Math.min(opts.jobs, runnable.length)));
+    const pool = getRunner(Math.max(1, Math.min(opts.jobs, runnable.length)));
     try {
       await mapPool(
         runnable,

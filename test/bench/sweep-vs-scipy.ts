@@ -15,6 +15,9 @@
  *   npx tsc -p . && node dist/test/bench/sweep-vs-scipy.js [--points 16] [--rounds 2] [--be-points 2] [--integrators auto,exponential]
  *
  * --integrators: fpsolve's time.integrator for each fpsolve row (auto: the scenario's choice, the exponential integrator at 3e-4 here since issue #19; TR-BDF2 before).
+ * --modes: how the fpsolve sweep runs its points, one row each: workers (--jobs 2, two worker
+ * processes, the default), in-process (--jobs 2 --in-process: the sweep's process and one worker),
+ * in-process-1 (--jobs 1 --in-process: the sweep's process alone). Same bits in every mode.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -43,6 +46,14 @@ const INTEGRATORS = (() => {
   for (const x of list) if (!/^(auto|trbdf2|exponential|implicit|rkl2|explicit)$/.test(x)) throw new Error(`--integrators: unknown integrator ${x}`);
   return list.length ? list : ['auto'];
 })();
+const MODES = (() => {
+  const i = process.argv.indexOf('--modes');
+  const list = (i >= 0 ? process.argv[i + 1] ?? '' : 'workers').split(',').filter(Boolean);
+  for (const x of list) if (!/^(workers|in-process|in-process-1)$/.test(x)) throw new Error(`--modes: unknown mode ${x}`);
+  return list.length ? list : ['workers'];
+})();
+const modeArgs = (mode: string): string[] => (mode === 'workers' ? ['--jobs', '2'] : mode === 'in-process' ? ['--jobs', '2', '--in-process'] : ['--jobs', '1', '--in-process']);
+const modeLabel = (mode: string): string => ({ workers: '--jobs 2, worker processes', 'in-process': '--jobs 2 --in-process', 'in-process-1': '--jobs 1 --in-process' })[mode] ?? mode;
 const root = packageRoot();
 const PY = join(root, 'test', 'bench', 'sweep-vs-scipy.py');
 const SCENARIO = join(root, 'scenarios', 'pearson-1d.yaml');
@@ -78,12 +89,12 @@ function timed(cmd: string, args: string[]): { wall: number; cpu: number | null;
 }
 const integratorSet = (integ: string): string[] => (integ === 'auto' ? [] : ['--set', `time.integrator=${integ}`]);
 
-function fpsolveSweep(integ: string): { wall: number; cpu: number | null; worstL1: number } {
+function fpsolveSweep(integ: string, mode: string): { wall: number; cpu: number | null; worstL1: number } {
   const out = mkdtempSync(join(tmpdir(), 'fps-vs-scipy-'));
   try {
     const { wall, cpu } = timed(process.execPath, [
       join(root, 'bin', 'fpsolve.js'), 'sweep', SCENARIO, '--set', `noise.eta=linspace(0.05,0.2,${POINTS})`, '--set', `time.end=${T_END}`,
-      '--set', `time.reportEvery=${EVERY}`, ...integratorSet(integ), '--jobs', '2', '--no-plots', '-q', '--run-arg=--no-gap', '--out', out,
+      '--set', `time.reportEvery=${EVERY}`, ...integratorSet(integ), ...modeArgs(mode), '--no-plots', '-q', '--run-arg=--no-gap', '--out', out,
     ]);
     const recs = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { status: string; final: { l1: number } | null });
     if (recs.length !== POINTS || recs.some((r) => r.status !== 'ok')) throw new Error('fpsolve sweep: a point failed');
@@ -139,19 +150,20 @@ const median = (xs: number[]): number => {
 const log = (s: string): boolean => process.stderr.write(`${s}\n`);
 
 const loadBefore = loadavg();
-const fp = INTEGRATORS.map(() => ({ wall: [] as number[], cpu: [] as (number | null)[], worst: 0 }));
+const ROWS = INTEGRATORS.flatMap((integ) => MODES.map((mode) => ({ integ, mode })));
+const fp = ROWS.map(() => ({ wall: [] as number[], cpu: [] as (number | null)[], worst: 0 }));
 const bdf: number[] = [];
 const bdfCpu: (number | null)[] = [];
 const steady: number[] = [];
 let bdfWorst = 0;
 let versions: Record<string, string> = {};
 for (let r = 0; r < ROUNDS; r++) {
-  INTEGRATORS.forEach((integ, k) => {
-    const a = fpsolveSweep(integ);
+  ROWS.forEach(({ integ, mode }, k) => {
+    const a = fpsolveSweep(integ, mode);
     fp[k]!.wall.push(a.wall);
     fp[k]!.cpu.push(a.cpu);
     fp[k]!.worst = Math.max(fp[k]!.worst, a.worstL1);
-    log(`round ${r + 1}: fpsolve (${integ}) ${a.wall.toFixed(2)} s wall, ${a.cpu?.toFixed(2) ?? '?'} s CPU`);
+    log(`round ${r + 1}: fpsolve (${integ}, ${modeLabel(mode)}) ${a.wall.toFixed(2)} s wall, ${a.cpu?.toFixed(2) ?? '?'} s CPU`);
   });
   const b = scipySweep('bdf', etas);
   bdf.push(b.wall);
@@ -169,6 +181,8 @@ const loadAfter = loadavg();
 
 const pps = (wall: number, n: number): number => n / wall;
 const fpRate = fp.map((f) => pps(median(f.wall), POINTS));
+// On a shared machine CPU seconds are the steadier measure: points per CPU second, fpsolve over SciPy.
+const medCpu = (xs: readonly (number | null)[]): number => median(xs.filter((x): x is number => x !== null));
 const bdfRate = pps(median(bdf), POINTS);
 const cpu = cpus();
 const e = (x: number): string => (Number.isNaN(x) ? '—' : x.toExponential(1));
@@ -176,20 +190,22 @@ const secs = (xs: readonly (number | null)[]): string => xs.map((x) => (x === nu
 const integLabel = (integ: string): string => ({ auto: 'auto: exponential at 300 × tolerance, 3e-4', trbdf2: 'TR-BDF2', exponential: 'exponential, shift-invert Krylov' })[integ] ?? integ;
 const md = `## fpsolve sweep vs a plain SciPy loop (issue #19.5)
 
-Generated by \`node dist/test/bench/sweep-vs-scipy.js --points ${POINTS} --rounds ${ROUNDS} --be-points ${BE_POINTS} --rtol ${BDF_RTOL} --dt ${BE_DT} --integrators ${INTEGRATORS.join(',')}\` (sources: test/bench/sweep-vs-scipy.ts, test/bench/sweep-vs-scipy.py).
+Generated by \`node dist/test/bench/sweep-vs-scipy.js --points ${POINTS} --rounds ${ROUNDS} --be-points ${BE_POINTS} --rtol ${BDF_RTOL} --dt ${BE_DT} --integrators ${INTEGRATORS.join(',')} --modes ${MODES.join(',')}\` (sources: test/bench/sweep-vs-scipy.ts, test/bench/sweep-vs-scipy.py).
 
 - Date: ${new Date().toISOString()}
 - Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, fpsolve ${packageVersion()}, Python ${versions.python ?? '?'}, NumPy ${versions.numpy ?? '?'}, SciPy ${versions.scipy ?? '?'}
 - Load average (1, 5, 15 min) before: ${loadBefore.map((x) => x.toFixed(2)).join(', ')}; after: ${loadAfter.map((x) => x.toFixed(2)).join(', ')} (shared by eight engineers; both tools ran in alternating rounds, so the ratio is the steadier number)
-- Points: scenarios/pearson-1d.yaml, 2000 cells, σ = ${SIGMA}, η = linspace(0.05, 0.2, ${POINTS}) (ησ from 0.5 to 2), t = 0 → ${T_END}, reports every ${EVERY}; both on 2 cores (fpsolve --jobs 2, SciPy 2 processes), whole processes timed.
+- Points: scenarios/pearson-1d.yaml, 2000 cells, σ = ${SIGMA}, η = linspace(0.05, 0.2, ${POINTS}) (ησ from 0.5 to 2), t = 0 → ${T_END}, reports every ${EVERY}; on 2 cores (SciPy 2 processes; fpsolve as each row says), whole processes timed.
 
 | tool | wall per round (s) | CPU per round (s, children included) | median points/s | worst final L1 to π_h |
 |---|---|---|---|---|
-${INTEGRATORS.map((integ, k) => `| fpsolve sweep (${integLabel(integ)}, tolerance 1e-6, tridiagonal solves, --no-gap) | ${secs(fp[k]!.wall)} | ${secs(fp[k]!.cpu)} | ${fpRate[k]!.toFixed(2)} | ${e(fp[k]!.worst)} |`).join('\n')}
+${ROWS.map(({ integ, mode }, k) => `| fpsolve sweep ${modeLabel(mode)} (${integLabel(integ)}, tolerance 1e-6, tridiagonal solves, --no-gap) | ${secs(fp[k]!.wall)} | ${secs(fp[k]!.cpu)} | ${fpRate[k]!.toFixed(2)} | ${e(fp[k]!.worst)} |`).join('\n')}
 | SciPy solve_ivp BDF, rtol ${BDF_RTOL}, sparse Jacobian | ${secs(bdf)} | ${secs(bdfCpu)} | ${bdfRate.toFixed(2)} | ${e(bdfWorst)} |
 ${be ? `| SciPy backward Euler, dt ${BE_DT} (${BE_POINTS} points only) | ${be.wall.toFixed(1)} | ${be.cpu?.toFixed(1) ?? '?'} | ${pps(be.wall, BE_POINTS).toFixed(3)} | ${e(be.worstL1)} |\n` : ''}| SciPy direct steady solve (π_h only, no transient: not the same output) | ${secs(steady)} | — | ${pps(median(steady), POINTS).toFixed(2)} | — |
 
-${INTEGRATORS.map((integ, k) => `**fpsolve (${integLabel(integ)}) / SciPy BDF: ${(fpRate[k]! / bdfRate).toFixed(2)}×** points per second${be ? `; fpsolve / SciPy backward Euler: ${(fpRate[k]! / pps(be.wall, BE_POINTS)).toFixed(0)}×` : ''}`).join('; ')} (target ≥ 3× the plain SciPy loop).
+${ROWS.map(({ integ, mode }, k) => `- **fpsolve ${modeLabel(mode)} (${integLabel(integ)}) / SciPy BDF: ${(fpRate[k]! / bdfRate).toFixed(2)}×** points per second of wall, ${(medCpu(bdfCpu) / medCpu(fp[k]!.cpu)).toFixed(2)}× points per CPU second${be ? `; fpsolve / SciPy backward Euler: ${(fpRate[k]! / pps(be.wall, BE_POINTS)).toFixed(0)}×` : ''}`).join('\n')}
+
+(target ≥ 3× the plain SciPy loop in points per second on 2 cores).
 
 Definitions. *To equilibrium*: from the scenario's Gaussian to t = ${T_END}, the first whole report time at
 which every point's L1 distance to its discrete invariant density π_h is below 1e-6 (the slowest point,

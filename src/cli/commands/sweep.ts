@@ -16,6 +16,7 @@ interface SweepCliOptions {
   out?: string;
   shard?: string;
   runArg: string[];
+  inProcess?: boolean;
   pointMaxWall?: number;
   plots: boolean;
   quiet?: boolean;
@@ -87,6 +88,7 @@ export function sweepCommand(): Command {
       if (!(x > 0)) throw new InvalidArgumentError('must be a positive number of seconds');
       return x;
     })
+    .option('--in-process', 'run points in this process too (one of --jobs; the rest in worker processes): faster for small sweeps, but a point that crashes the process ends the sweep (rerun to resume)')
     .option('--no-plots', 'skip the SVG plots')
     .option('-q, --quiet', 'no progress output')
     .option('--dry-run', 'list the points (of this shard) and exit')
@@ -133,6 +135,7 @@ into --out failed (disk full),
         const res = await runSweep(spec, {
           out: o.out,
           jobs: o.jobs,
+          inProcess: o.inProcess === true,
           shard,
           runArgs: o.runArg,
           pointMaxWall: o.pointMaxWall,

@@ -74,7 +74,8 @@ function isRequest(v: unknown): v is WorkerRequest {
   return typeof r['id'] === 'number' && typeof r['scenarioFile'] === 'string' && strings(r['overrides']) && strings(r['extraArgs']);
 }
 
-async function answer(req: WorkerRequest, signal: AbortSignal): Promise<WorkerResponse> {
+/** One request answered as `fpsolve run --json` would answer it (also run in-process by src/parallel/in-process.ts). */
+export async function answer(req: WorkerRequest, signal: AbortSignal): Promise<WorkerResponse> {
   try {
     const { file, opts } = parseRunArgs(req);
     for (const flag of ['out', 'plots', 'html', 'vti', 'zarr', 'snapshots', 'checkpoints', 'stopAfter', 'resume'] as const) {
