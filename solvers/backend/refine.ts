@@ -4,7 +4,7 @@ import { SolverFailure } from '../base/failures.js';
 import { CpuBackend } from './cpu.js';
 import { Pcg, type CgSettings } from './pcg.js';
 import { shiftedSolver, type ShiftedSolver } from './shifted.js';
-import type { IntegratorState } from './integrators.js';
+import type { IntegratorState, SolverStats } from './integrators.js';
 import type { Backend, BackendInfo, Field, Rkl2StageCoefficients } from './types.js';
 
 /**
@@ -33,6 +33,9 @@ const STALL_FACTOR = 0.5;
 const STALLS_ALLOWED = 2;
 /** Refinement steps per solve at most (convergence takes 2–4 at the integrators' tolerances). */
 const MAX_REFINEMENTS = 40;
+/** float32's unit round-off and largest finite value. */
+const FLOAT32_EPS = 2 ** -24;
+const FLOAT32_MAX = 3.4028234663852886e38;
 /** As in pcg.ts: a deviation below this fraction of ‖b/√π‖ is solved to it instead. */
 const DEVIATION_FLOOR = 1e-10;
 /**
@@ -256,7 +259,8 @@ export class RefinedSolver implements ShiftedSolver, RefinementCounts {
       if (steps > 0) stalls = rnorm > STALL_FACTOR * prev ? stalls + 1 : 0;
       if (stalls >= STALLS_ALLOWED || steps >= MAX_REFINEMENTS) {
         const how = stalls >= STALLS_ALLOWED ? `stagnated: ${stalls} float32 corrections in a row did not halve the float64 residual` : `did not converge in ${steps} float32 corrections`;
-        throw new SolverFailure(rnorm > prev ? 'diverged' : 'iteration-limit', `iterative refinement on ${D.info.name} ${how} (residual ${(rnorm / deviation).toExponential(2)} of the deviation from equilibrium, asked ${tol}); I − θS at θ = ${theta.toPrecision(4)} has condition up to ${kappa.toExponential(2)}, beyond what float32 (6e-8) resolves: use a smaller time.dt or time.tolerance, or --backend cpu`, context);
+        const why = kappa * FLOAT32_EPS >= 0.5 ? `, beyond what float32 (${FLOAT32_EPS.toExponential(1)}) resolves` : `; each correction ran at most ${this.maxIterations} CG iterations`;
+        throw new SolverFailure(rnorm > prev ? 'diverged' : 'iteration-limit', `iterative refinement on ${D.info.name} ${how} (residual ${(rnorm / deviation).toExponential(2)} of the deviation from equilibrium, asked ${tol}); I − θS at θ = ${theta.toPrecision(4)} has condition up to ${kappa.toExponential(2)}${why}: use a smaller time.dt or time.tolerance, or --backend cpu`, context);
       }
       prev = rnorm;
       const inner = Math.min(INNER_TOL_MAX, Math.max(INNER_TOL_MIN, (0.5 * stop) / rnorm));
@@ -272,7 +276,8 @@ export class RefinedSolver implements ShiftedSolver, RefinementCounts {
       await D.download(this.dev.d, this.buf);
       for (let i = 0; i < this.buf.length; i++) {
         if (!Number.isFinite(this.buf[i])) {
-          throw new SolverFailure('non-finite', `a float32 CG correction on ${D.info.name} became ${this.buf[i]} in cell ${i} after ${c.iterations} iterations (θ = ${theta.toPrecision(4)})`, context);
+          const range = theta * this.outflowMax > FLOAT32_MAX || this.outflowMax > FLOAT32_MAX ? `: the operator's coefficients (θ·max outflow = ${(theta * this.outflowMax).toExponential(2)}, max outflow ${this.outflowMax.toExponential(2)}) leave float32's range (${FLOAT32_MAX.toExponential(2)}); use --backend cpu or rescale the noise` : '';
+          throw new SolverFailure('non-finite', `a float32 CG correction on ${D.info.name} became ${this.buf[i]} in cell ${i} after ${c.iterations} iterations (θ = ${theta.toPrecision(4)})${range}`, { ...context, cell: i });
         }
       }
       await H.upload(q, this.buf);
@@ -298,9 +303,9 @@ export function implicitSolver(backend: Backend, op: FvOperator, cg: CgSettings)
   return backend instanceof RefinedBackend ? new RefinedSolver(backend, op, cg) : shiftedSolver(backend, op, cg);
 }
 
-/** The refinement count of a solver, where it refines (for saveState and the report). */
-export function refinementsOf(solver: ShiftedSolver | undefined): number | undefined {
-  return solver instanceof RefinedSolver ? solver.refinements : undefined;
+/** report.integrator.linearRefinements, present only where the solves were refined. */
+export function refinementField(solver: SolverStats | undefined): { linearRefinements?: number } {
+  return solver instanceof RefinedSolver ? { linearRefinements: solver.refinements } : {};
 }
 
 /** saveState's entry for a refined solver (so a resumed run's counts equal the uninterrupted run's). */
