@@ -291,7 +291,8 @@ export class RefinedSolver implements ShiftedSolver, RefinementCounts {
   }
 
   describe(): string {
-    return `${this.name}, tolerance ${this.tol} on the float64 residual`;
+    // The integrator's description ends with the backend's name.
+    return `float32 PCG (${this.rb.device.preconditionerName}) corrections refined to a float64 residual of ${+this.tol.toPrecision(6)}`;
   }
 }
 
