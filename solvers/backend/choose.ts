@@ -106,6 +106,11 @@ export function autoIntegrator(op: FvOperator, req: IntegratorRequest, precision
   return autoFloat64(op, req);
 }
 
+/** Whether `auto` will be RKL2 on a backend of this precision (the run checks RKL2's step budget before stepping then). */
+export function autoRunsRkl2(op: FvOperator, precision: 'float64' | 'float32'): boolean {
+  return precision === 'float32' && (!refinementEnabled() || maxPsi(op) > FLOAT32_SYMMETRIC_PSI_MAX);
+}
+
 function maxPsi(op: FvOperator): number {
   let psiMax = 0;
   for (const p of op.problem.psi) if (p > psiMax) psiMax = p;
