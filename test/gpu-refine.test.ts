@@ -10,6 +10,7 @@
  *     have a clean exponential to read) with TR-BDF2 and with the exponential integrator: distances
  *     and fitted rates agree with the float64 CPU run to 1e-4 relative; with refinement off
  *     (FPSOLVE_REFINE=0: float32 state, float32 CG) the same comparison misses 1e-4.
+ * In 1-D the host's tridiagonal solve replaces the device (exact and O(N)): the run equals the CPU's.
  * (c) A system float32 cannot resolve (cond(I − θS) ~ 1e9, beyond 1/6e-8) ends in one SolverFailure
  *     naming the condition, after a bounded number of corrections, not a hang or NaN.
  */
@@ -270,4 +271,16 @@ describe('whole runs on webasm agree with float64 to 1e-4 with refinement, and m
       expect(bad.diff, `float32 alone ${bad.key}`).toBeGreaterThan(1e-4);
     });
   }
+
+  it('in 1-D the implicit steps take the host\'s tridiagonal solve: a webasm TR-BDF2 run is the CPU run, bit for bit, and says so', async () => {
+    const overrides = ['domain.cells=[300]', 'time.end=0.5', 'time.reportEvery=0.05', 'time.integrator=trbdf2'];
+    const cpu = await runOn('pearson-1d', overrides, 'cpu');
+    const web = await runOn('pearson-1d', overrides, 'webasm');
+    expect(web.report.backend).toBe('gpu.js webasm');
+    expect(web.report.integrator.linearSolver).toBe('tridiagonal (Thomas)');
+    expect(web.report.notes.join(' ')).toMatch(/in 1-D the state and the tridiagonal solves run in float64 on the host/);
+    expect(web.report.steps).toBe(cpu.report.steps);
+    expect(Buffer.from(web.density.buffer).equals(Buffer.from(cpu.density.buffer))).toBe(true);
+  });
 });
+

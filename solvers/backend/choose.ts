@@ -101,7 +101,8 @@ export function autoIntegrator(op: FvOperator, req: IntegratorRequest, precision
     const psiMax = maxPsi(op);
     if (psiMax > FLOAT32_SYMMETRIC_PSI_MAX) return { choice: 'rkl2', reason: `auto: RKL2 on a float32 backend because ψ reaches ${psiMax.toPrecision(4)} > ${FLOAT32_SYMMETRIC_PSI_MAX}, beyond float32 for the device CG's symmetric form (stencil work only)` };
     const c = autoFloat64(op, req);
-    return { ...c, reason: `${c.reason}; on the float32 backend its linear solves are device CG corrections refined to float64 residuals on the host` };
+    const how = op.grid.dim === 1 ? 'in 1-D its tridiagonal solves run in float64 on the host' : 'its linear solves are device CG corrections refined to float64 residuals on the host';
+    return { ...c, reason: `${c.reason}; on the float32 backend ${how}` };
   }
   return autoFloat64(op, req);
 }
