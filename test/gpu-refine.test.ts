@@ -2,17 +2,19 @@
  * Mixed-precision iterative refinement (solvers/backend/refine.ts, issue #22 item 1) under gpu.js
  * mode 'webasm' (the GPU kernels' float32 arithmetic, as WebAssembly on the CPU).
  * (a) One solve of (I − θA)x = b at 32² and 16³ against a band Cholesky solve of the generator
- *     written out in the test (test/helpers/generator.ts: the flux formula, none of the product's operator): the
- *     float64 residual, recomputed here, is 1e-10 of the right-hand side, and the float32 device
- *     CG alone (the same Pcg without refinement) is shown far from that.
+ *     written out in the test (test/helpers/generator.ts: the flux formula, none of the product's
+ *     operator): the float64 residual, recomputed here, is 1e-10 of the right-hand side, and the
+ *     float32 device CG alone (the same Pcg without refinement) is shown far from that.
  * (b) Whole runs of the bundled OU scenario at 64² (oracles.md §3 "Additive Ornstein–Uhlenbeck":
- *     the law relaxes to π at rate min(k1, k2) = 1, so χ² falls through eight decades and the fits
- *     have a clean exponential to read) with TR-BDF2 and with the exponential integrator: distances
- *     and fitted rates agree with the float64 CPU run to 1e-4 relative; with refinement off
- *     (FPSOLVE_REFINE=0: float32 state, float32 CG) the same comparison misses 1e-4.
- * In 1-D the host's tridiagonal solve replaces the device (exact and O(N)): the run equals the CPU's.
- * (c) A system float32 cannot resolve (cond(I − θS) ~ 1e9, beyond 1/6e-8) ends in one SolverFailure
- *     naming the condition, after a bounded number of corrections, not a hang or NaN.
+ *     the gap is min(k1, k2) = 1, so the χ² rate is checked against it) with TR-BDF2 and with the
+ *     exponential integrator: final distances and fitted rates agree with the float64 CPU run to
+ *     1e-4 relative; with refinement off (FPSOLVE_REFINE=0: float32 state, float32 CG) the same
+ *     comparison misses 1e-4. In 1-D the host's tridiagonal solve replaces the device (exact and
+ *     O(N)): the webasm run equals the CPU's bit for bit.
+ * (c) Solves that cannot succeed end in one SolverFailure after a bounded number of corrections,
+ *     never a hang or NaN: corrections too weak to gain anything (one CG iteration each at
+ *     cond(I − θS) = 1e6: stagnation), and coefficients beyond float32's range (noise D = 1e39:
+ *     non-finite corrections, the range named).
  */
 import { describe, expect, it } from 'vitest';
 import gpujs from 'gpu.js';
@@ -235,8 +237,8 @@ function worst(a: Record<string, number>, b: Record<string, number>): { key: str
 }
 
 describe('whole runs on webasm agree with float64 to 1e-4 with refinement, and miss it without', () => {
-  // ou-2d relaxes to π at rate 1 (oracles.md §3): by t = 3 χ² has fallen by e^−6 from its start, so the
-  // late report times sit where a float32 state (6e-8 of ρ per cell) is a visible part of the distance.
+  // ou-2d relaxes to π at rate 1 (oracles.md §3): by t = 3 KL is 1.3e-2, so the late report times sit
+  // where float32's error (the state's 6e-8 per cell, the raised tolerances) is a visible part of the distance.
   const base = ['domain.cells=[64,64]', 'time.end=3', 'time.reportEvery=0.1'];
   for (const integrator of ['trbdf2', 'exponential']) {
     it(`ou-2d 64², ${integrator}`, async () => {
