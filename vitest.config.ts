@@ -73,6 +73,8 @@ export const E2E = [
   'test/gap-threads.test.ts',
   'test/report-figures.test.ts',
   'test/regime-zeros.test.ts',
+  // whole webasm runs against float64 with and without refinement (about 10 s quiet)
+  'test/gpu-refine.test.ts',
 ];
 
 export default defineConfig({

@@ -38,8 +38,10 @@ describe('auto chooses the integrator from what the run asks', () => {
     expect(autoIntegrator(dw.op, req(ctx({ resumedWith: 'trbdf2' })), 'float64')).toMatchObject({ choice: 'trbdf2', reason: expect.stringMatching(/checkpoint/) });
     // Where the rule agrees, the reason is the rule's: the resumed report.json equals the uninterrupted one.
     expect(autoIntegrator(dw.op, req(ctx({ resumedWith: 'exponential' })), 'float64')).toEqual(autoIntegrator(dw.op, req(ctx()), 'float64'));
-    // float32 backends: RKL2 (no float32 CG).
-    expect(autoIntegrator(dw.op, req(ctx()), 'float32').choice).toBe('rkl2');
+    // float32 backends: the same choice, its solves refined to float64 residuals (solvers/backend/refine.ts), and the reason says so.
+    const f32 = autoIntegrator(dw.op, req(ctx()), 'float32');
+    expect(f32).toMatchObject({ choice: autoIntegrator(dw.op, req(ctx()), 'float64').choice, tolerance: AUTO_EXPONENTIAL_TOLERANCE_RATIO * 1e-6 });
+    expect(f32.reason).toMatch(/refined to float64 residuals/);
   });
 
   it('the run context is read from the scenario: intervals, regime, symmetric form, memory', () => {

@@ -5,6 +5,7 @@ import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from './integra
 import { DeviceBackwardEuler, DeviceTrBdf2 } from './implicit.js';
 import { DeviceExponential, exponentialCgSettings } from './exponential.js';
 import type { CgSettings } from './pcg.js';
+import { refinedBackend, refinementEnabled } from './refine.js';
 import { BackendUnavailable } from './select.js';
 import type { Backend } from './types.js';
 import { JacobiPreconditioner, type Preconditioner } from '../linear.js';
@@ -14,7 +15,7 @@ import { ConditionedPreconditioner } from '../preconditioner.js';
 /**
  * CG preconditioner for 2-D/3-D implicit solves on the CPU: `auto` (default: Jacobi or multigrid
  * per solve, by the conditioning of I − θS), multigrid, or Jacobi (the simple floor, kept for
- * comparison). gpu.js backends always use Jacobi.
+ * comparison). gpu.js backends use their own (`precondition`).
  */
 export type PreconditionerChoice = 'auto' | 'multigrid' | 'jacobi';
 
@@ -87,14 +88,37 @@ export interface AutoChoice {
 }
 
 /**
- * `time.integrator: auto`: RKL2 on float32 backends (stencil work only, no float32 CG); otherwise
- * the exponential integrator, which covers a whole report interval with a handful of solves, when
- * the operator is linear and time-independent, the report intervals are few, π is representable
- * in the symmetric form, the law does not collapse and its Krylov vectors fit in memory; else
- * adaptive TR-BDF2.
+ * `time.integrator: auto`: the exponential integrator, which covers a whole report interval with a
+ * handful of solves, when the operator is linear and time-independent, the report intervals are
+ * few, π is representable in the symmetric form, the law does not collapse and its Krylov vectors
+ * fit in memory; else adaptive TR-BDF2. On a float32 backend the same rule: its implicit solves are
+ * refined to float64 residuals (refine.ts), so they are as accurate as the CPU's; only where √π
+ * leaves float32's range (the device CG's symmetric form) is it RKL2, stencil work only.
  */
 export function autoIntegrator(op: FvOperator, req: IntegratorRequest, precision: 'float64' | 'float32'): AutoChoice {
-  if (precision === 'float32') return { choice: 'rkl2', reason: 'auto: RKL2 on a float32 backend (stencil work only; float32 CG would cap the accuracy of implicit steps)' };
+  if (precision === 'float32' && !refinementEnabled()) return { choice: 'rkl2', reason: 'auto: RKL2 on a float32 backend with refinement off (FPSOLVE_REFINE=0: float32 CG would cap the accuracy of implicit steps)' };
+  if (precision === 'float32') {
+    const psiMax = maxPsi(op);
+    if (psiMax > FLOAT32_SYMMETRIC_PSI_MAX) return { choice: 'rkl2', reason: `auto: RKL2 on a float32 backend because ψ reaches ${psiMax.toPrecision(4)} > ${FLOAT32_SYMMETRIC_PSI_MAX}, beyond float32 for the device CG's symmetric form (stencil work only)` };
+    const c = autoFloat64(op, req);
+    const how = op.grid.dim === 1 ? 'in 1-D its tridiagonal solves run in float64 on the host' : 'its linear solves are device CG corrections refined to float64 residuals on the host';
+    return { ...c, reason: `${c.reason}; on the float32 backend ${how}` };
+  }
+  return autoFloat64(op, req);
+}
+
+/** Whether `auto` will be RKL2 on a backend of this precision (the run checks RKL2's step budget before stepping then). */
+export function autoRunsRkl2(op: FvOperator, precision: 'float64' | 'float32'): boolean {
+  return precision === 'float32' && (!refinementEnabled() || maxPsi(op) > FLOAT32_SYMMETRIC_PSI_MAX);
+}
+
+function maxPsi(op: FvOperator): number {
+  let psiMax = 0;
+  for (const p of op.problem.psi) if (p > psiMax) psiMax = p;
+  return psiMax;
+}
+
+function autoFloat64(op: FvOperator, req: IntegratorRequest): AutoChoice {
   const a = req.auto;
   const rule = a ? byRule(op, req, a) : { choice: 'trbdf2' as const, reason: 'auto: TR-BDF2 because no run context was given' };
   const tolerance = Math.min(0.1, AUTO_EXPONENTIAL_TOLERANCE_RATIO * req.tolerance);
@@ -140,7 +164,7 @@ export function cpuBackend(op: FvOperator, choice: PreconditionerChoice = 'auto'
  * CG settings for implicit steps with a step tolerance: the linear tolerance sits 10³ below the
  * step's error tolerance (at 10² the reference problem's L1 error grew by a quarter). It is
  * relative to the deviation from π (pcg.ts), so it never shows in rates however small the
- * distance gets; float32 backends raise it.
+ * distance gets; on a float32 backend the refinement (refine.ts) meets it with a float64 residual (the unrefined float32 Pcg raises it).
  */
 export function cgSettings(tolerance: number): CgSettings {
   return { tol: Math.max(1e-10, tolerance * 1e-3), maxIterations: 20000 };
@@ -149,8 +173,7 @@ export function cgSettings(tolerance: number): CgSettings {
 /** float32 CG works on √π = e^(−ψ/2), which leaves float32's range beyond ψ = 170: refused before any step. */
 function checkFloat32SymmetricForm(backend: Backend, op: FvOperator, choice: IntegratorChoice): void {
   if (backend.info.precision !== 'float32') return;
-  let psiMax = 0;
-  for (const p of op.problem.psi) if (p > psiMax) psiMax = p;
+  const psiMax = maxPsi(op);
   if (psiMax > FLOAT32_SYMMETRIC_PSI_MAX) {
     throw new BackendUnavailable(`${choice} on ${backend.info.name} needs √π = e^(−ψ/2) in float32, but ψ reaches ${psiMax.toPrecision(4)} > ${FLOAT32_SYMMETRIC_PSI_MAX} on this grid: use integrator rkl2 or explicit, or --backend cpu`);
   }
@@ -174,14 +197,15 @@ function build(op: FvOperator, req: IntegratorRequest, choice: Exclude<Integrato
     case 'rkl2': {
       return new DeviceRkl2(backend, op, req.dt ?? Math.min(req.reportEvery, RKL2_DEFAULT_STEP_FACTOR * op.explicitLimit()));
     }
+    // Implicit steps on a float32 backend: float64 state on the host, device solves refined (refine.ts).
     case 'backward-euler':
       checkFloat32SymmetricForm(backend, op, choice);
-      return new DeviceBackwardEuler(backend, op, req.dt ?? Math.min(req.reportEvery, req.end / 100), cgSettings(req.tolerance));
+      return new DeviceBackwardEuler(refinedBackend(backend, op), op, req.dt ?? Math.min(req.reportEvery, req.end / 100), cgSettings(req.tolerance));
     case 'trbdf2':
       checkFloat32SymmetricForm(backend, op, choice);
-      return new DeviceTrBdf2(backend, op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery }, cgSettings(req.tolerance));
+      return new DeviceTrBdf2(refinedBackend(backend, op), op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery }, cgSettings(req.tolerance));
     case 'exponential':
       checkFloat32SymmetricForm(backend, op, choice);
-      return new DeviceExponential(backend, op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery, fallbackCg: cgSettings(req.tolerance) }, exponentialCgSettings(req.tolerance));
+      return new DeviceExponential(refinedBackend(backend, op), op, { tolerance: req.tolerance, dt0: req.dt, dtMax: req.reportEvery, fallbackCg: cgSettings(req.tolerance) }, exponentialCgSettings(req.tolerance));
   }
 }

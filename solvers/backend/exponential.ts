@@ -4,7 +4,8 @@ import { symmetricEigen, type DenseEigen } from '../dense.js';
 import { DeviceIntegrator, type AsyncIntegrator, type Checkpoint, type IntegratorState } from './integrators.js';
 import { DeviceTrBdf2, FLOAT32_STEP_TOL } from './implicit.js';
 import type { CgSettings } from './pcg.js';
-import { shiftedSolver, type ShiftedSolver } from './shifted.js';
+import type { ShiftedSolver } from './shifted.js';
+import { implicitSolver, RefinedSolver, restoreRefinements, saveRefinements } from './refine.js';
 import type { Backend, Field } from './types.js';
 
 /** Krylov vectors per interval at most (each a grid-sized array: see src/resources/memory.ts). */
@@ -198,7 +199,14 @@ export class DeviceExponential extends DeviceIntegrator {
     if (!op.symmetricFormUsable()) {
       throw new Error('π spans more than e^1400 on this grid, beyond float64 for the symmetric form the exponential integrator works in: use integrator trbdf2 (or auto), or add a noise floor (noise.eps)');
     }
-    this.solver = shiftedSolver(backend, op, cg);
+    // On a float32 device the backend is a RefinedBackend (choose.ts): the Krylov vectors, the
+    // Gram–Schmidt and the small matrix T stay float64 on the host, and only the shift-invert solves
+    // (nearly all of the work) go to the device as refined corrections. Orthogonality is what makes
+    // T a projection of B, and float32 vectors lose it at 6e-8: with them evaluating later report
+    // times from one basis drifted (final KL 1.3e-3 from float64 on a 48² double well), so float32
+    // had to give up oneBasis; float64 vectors keep it, and the error control's 1e-12 floors mean
+    // what they say.
+    this.solver = implicitSolver(backend, op, cg);
     this.solveTol = backend.directShiftedSolver ? undefined : cg.tol;
     this.fallbackCg = opts.fallbackCg ?? { tol: Math.max(1e-10, opts.tolerance * 1e-3), maxIterations: cg.maxIterations };
     this.tolerance = backend.info.precision === 'float32' ? Math.max(opts.tolerance, FLOAT32_STEP_TOL) : opts.tolerance;
@@ -296,6 +304,7 @@ export class DeviceExponential extends DeviceIntegrator {
     const replay = k < span.replay;
     const solves = this.solver.solves;
     const iterations = this.solver.iterations;
+    const refinements = this.solver instanceof RefinedSolver ? this.solver.refinements : 0;
     const qk = this.basis(k);
     const w = this.basis(k + 1);
     const h = span.h;
@@ -324,6 +333,7 @@ export class DeviceExponential extends DeviceIntegrator {
     if (replay) {
       this.solver.solves = solves;
       this.solver.iterations = iterations;
+      if (this.solver instanceof RefinedSolver) this.solver.refinements = refinements;
     }
   }
 
@@ -537,6 +547,7 @@ export class DeviceExponential extends DeviceIntegrator {
       // Only the step proposal of the TR-BDF2 it hands over to carries over (its counters are read as differences).
       fallbackDtNext: this.fallbackIntegrator ? ((this.fallbackIntegrator.saveState().dtNext as number | null) ?? null) : null,
       span: this.saveSpan(),
+      ...saveRefinements(this.solver),
     };
   }
 
@@ -549,6 +560,7 @@ export class DeviceExponential extends DeviceIntegrator {
       this.fallback = { intervals: Number(f.intervals), time: Number(f.time), steps: Number(f.steps), from: Number(f.from), to: Number(f.to), reason: f.reason };
     }
     this.restoreSpan(st.span);
+    restoreRefinements(this.solver, st);
     if (typeof st.fallbackDtNext === 'number') {
       this.fallbackIntegrator = new DeviceTrBdf2(this.backend, this.op, { tolerance: this.opts.tolerance, dtMax: this.opts.dtMax }, this.fallbackCg);
       this.fallbackIntegrator.restoreState({ dtNext: st.fallbackDtNext });
@@ -607,6 +619,7 @@ export class DeviceExponential extends DeviceIntegrator {
     const fb = this.fallbackIntegrator;
     const solves = fb.solver.solves;
     const iterations = fb.solver.iterations;
+    const refinements = fb.solver instanceof RefinedSolver ? fb.solver.refinements : 0;
     const steps = fb.stats.steps;
     // A fresh host array: advance() re-uploads only when handed a different array.
     const host = new Float64Array(b.size);
@@ -615,6 +628,7 @@ export class DeviceExponential extends DeviceIntegrator {
     await b.upload(this.x, host);
     this.solver.solves += fb.solver.solves - solves;
     this.solver.iterations += fb.solver.iterations - iterations;
+    if (this.solver instanceof RefinedSolver && fb.solver instanceof RefinedSolver) this.solver.refinements += fb.solver.refinements - refinements;
     const f = (this.fallback ??= { intervals: 0, time: 0, steps: 0, from: t, to: t, reason });
     f.intervals++;
     f.time += reached - t;

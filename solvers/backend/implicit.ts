@@ -2,7 +2,8 @@ import type { FvOperator } from '../operator.js';
 import { record, substeps } from '../integrators.js';
 import { DeviceIntegrator, type Checkpoint, type IntegratorState } from './integrators.js';
 import { FLOAT32_CG_TOL, type CgSettings } from './pcg.js';
-import { shiftedSolver, type ShiftedSolver } from './shifted.js';
+import type { ShiftedSolver } from './shifted.js';
+import { implicitSolver, restoreRefinements, saveRefinements } from './refine.js';
 import { SolverFailure } from '../base/failures.js';
 import type { Backend, Field } from './types.js';
 
@@ -23,8 +24,17 @@ export class DeviceBackwardEuler extends DeviceIntegrator {
   constructor(backend: Backend, op: FvOperator, dt: number, cg: CgSettings) {
     super(backend, op);
     this.dt = dt;
-    this.solver = shiftedSolver(backend, op, cg);
+    this.solver = implicitSolver(backend, op, cg);
     this.bRho = backend.field();
+  }
+
+  override saveState(): IntegratorState {
+    return { ...super.saveState(), ...saveRefinements(this.solver) };
+  }
+
+  override restoreState(st: IntegratorState): void {
+    super.restoreState(st);
+    restoreRefinements(this.solver, st);
   }
 
   protected async steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
@@ -108,7 +118,7 @@ export class DeviceTrBdf2 extends DeviceIntegrator {
 
   constructor(backend: Backend, op: FvOperator, opts: AdaptiveOptions, cg: CgSettings) {
     super(backend, op);
-    this.solver = shiftedSolver(backend, op, cg);
+    this.solver = implicitSolver(backend, op, cg);
     this.opts = opts;
     this.tolerance = backend.info.precision === 'float32' ? Math.max(opts.tolerance, FLOAT32_STEP_TOL) : opts.tolerance;
     this.dtNext = opts.dt0;
@@ -179,11 +189,12 @@ export class DeviceTrBdf2 extends DeviceIntegrator {
   }
 
   override saveState(): IntegratorState {
-    return { ...super.saveState(), dtNext: this.dtNext ?? null };
+    return { ...super.saveState(), dtNext: this.dtNext ?? null, ...saveRefinements(this.solver) };
   }
 
   override restoreState(st: IntegratorState): void {
     super.restoreState(st);
+    restoreRefinements(this.solver, st);
     // The step proposal carried across report times: without it the resumed steps differ.
     if (typeof st.dtNext === 'number') this.dtNext = st.dtNext;
   }

@@ -99,15 +99,7 @@ export class Pcg {
     const r0 = Math.sqrt(await B.dot(r, r));
     // The one PCG loop (solvers/pcg.ts) on the backend's fields; ⟨p, (I − θS) p⟩ ≤ 0 is noted,
     // not acted on: iterating on keeps today's arithmetic; it names the failure if the solve fails.
-    const ops: PcgOps<Field> = {
-      apply: (pp, qq) => B.shifted(theta, pp, qq),
-      precondition: (rr, zz) => B.precondition(theta, rr, zz),
-      dot: (a, c) => B.dot(a, c),
-      copy: (from, to) => B.copy(from, to),
-      update: (alpha, pp, qq, xx, rr) => B.cgUpdate(alpha, pp, qq, xx, rr),
-      direction: (zz, beta, pp) => B.lincomb(1, zz, beta, pp, pp),
-    };
-    const { iterations: it, rnorm, breakdown } = await pcgAsync(pcgLoop(ops, { x: y, r, z, p, q }, r0, { stop, maxIterations: this.maxIterations, onBreakdown: 'note' }));
+    const { iterations: it, rnorm, breakdown } = await pcgAsync(pcgLoop(this.ops(theta), { x: y, r, z, p, q }, r0, { stop, maxIterations: this.maxIterations, onBreakdown: 'note' }));
     // Mass with the true residual (the recursive one drifts): ⟨√π, b/√π − (I − θS) y⟩ / ‖√π‖².
     await B.shifted(theta, y, q);
     await B.lincomb(1, bs, -1, q, z);
@@ -122,6 +114,37 @@ export class Pcg {
       if (breakdown) throw new SolverFailure('breakdown', `CG broke down after ${it} iterations: ⟨p, (I − θS)p⟩ ≤ 0, the shifted operator is not positive definite in floating point here (residual ${(rnorm / deviation).toExponential(2)})`, context);
       throw new SolverFailure('iteration-limit', `CG did not reach tolerance ${tol} in ${it} iterations (residual ${(rnorm / deviation).toExponential(2)} relative to the right-hand side's deviation from equilibrium)`, context);
     }
+  }
+
+  private ops(theta: number): PcgOps<Field> {
+    const B = this.b;
+    return {
+      apply: (pp, qq) => B.shifted(theta, pp, qq),
+      precondition: (rr, zz) => B.precondition(theta, rr, zz),
+      dot: (a, c) => B.dot(a, c),
+      copy: (from, to) => B.copy(from, to),
+      update: (alpha, pp, qq, xx, rr) => B.cgUpdate(alpha, pp, qq, xx, rr),
+      direction: (zz, beta, pp) => B.lincomb(1, zz, beta, pp, pp),
+    };
+  }
+
+  /**
+   * One correction of iterative refinement (refine.ts): d ≈ (I − θS)⁻¹ r in the symmetric form,
+   * from d = 0, until the backend's own (recursive) residual is tol·‖r‖ or maxIterations have run.
+   * A missed tolerance is not an error here: the caller measures what the correction achieved
+   * with a float64 residual and decides. No √π and no mass correction: the caller keeps the π
+   * component in float64, so r is a deviation and ψ's range never enters these fields. r is
+   * left unchanged; iterations are counted in this.iterations.
+   */
+  async correction(theta: number, r: Field, d: Field, tol: number, maxIterations: number): Promise<{ iterations: number; rnorm: number; r0: number; breakdown: boolean }> {
+    const B = this.b;
+    const { r: rr, z, p, q } = this.f;
+    await B.copy(r, rr);
+    await B.zero(d);
+    const r0 = Math.sqrt(await B.dot(rr, rr));
+    const res = await pcgAsync(pcgLoop(this.ops(theta), { x: d, r: rr, z, p, q }, r0, { stop: tol * r0, maxIterations, onBreakdown: 'note' }));
+    this.iterations += res.iterations;
+    return { ...res, r0 };
   }
 
   describe(): string {

@@ -11,6 +11,7 @@ import { packageVersion } from '../paths.js';
 import type { LoadedScenario } from '../scenario/types.js';
 import type { Setup } from '../run/types.js';
 import type { RunReport, RunStatus } from './types.js';
+import { refinementField } from '../../solvers/backend/refine.js';
 
 export interface ReportInput {
   loaded: LoadedScenario;
@@ -92,6 +93,7 @@ export function buildReport(r: ReportInput): RunReport {
       linearSolver: integrator.solver?.name ?? null,
       linearSolves: integrator.solver?.solves ?? 0,
       linearIterations: integrator.solver?.iterations ?? 0,
+      ...refinementField(integrator.solver),
     },
     steps: s.steps,
     wallSeconds: r.wallSeconds,

@@ -131,6 +131,8 @@ export interface RunReport {
     linearSolver: string | null;
     linearSolves: number;
     linearIterations: number;
+    /** Float32 device corrections of iteratively refined solves (solvers/backend/refine.ts); only where the solves were refined. */
+    linearRefinements?: number;
   };
   steps: number;
   wallSeconds: number;

@@ -5,7 +5,7 @@
  * from this module.
  */
 import { checkRunOptions } from './check-options.js';
-import { selectIntegrator } from '../../solvers/backend/choose.js';
+import { autoRunsRkl2, selectIntegrator } from '../../solvers/backend/choose.js';
 import { DistanceTracker } from '../diagnostics/distances.js';
 import { attachWalls } from '../diagnostics/walls.js';
 import { attachBasins, BasinMeter } from '../diagnostics/basins.js';
@@ -60,7 +60,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     if (e instanceof BackendUnavailable) throw new InputError(`--backend ${opts.backend ?? 'auto'}: ${e.message}`);
     throw e;
   }
-  if (time.integrator === 'auto' && resolved.backend.info.precision === 'float32') checkStepBudget(loaded, op.explicitLimit(), { integrator: 'rkl2', backend: resolved.backend.info.name });
+  if (time.integrator === 'auto' && autoRunsRkl2(op, resolved.backend.info.precision)) checkStepBudget(loaded, op.explicitLimit(), { integrator: 'rkl2', backend: resolved.backend.info.name });
   if (resume && resolved.backend.info.name !== resume.backend) {
     resolved.backend.dispose();
     // Another backend steps with other arithmetic: the resumed run would not end on the uninterrupted run's numbers.
