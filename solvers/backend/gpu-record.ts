@@ -7,7 +7,7 @@
  * the GPU found now is the one recorded: a speed-up measured on one device says nothing of another,
  * and a software renderer or the webasm stand-in measures no GPU at all.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, constants as fsConstants } from 'node:fs';
 import { join, relative } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 
@@ -70,14 +70,26 @@ export function gpuRecordPath(explicit?: string, env: NodeJS.ProcessEnv = proces
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
+/**
+ * device, date and label are quoted in report.backendReason and the summary line, so a record may
+ * not smuggle a second line (or megabytes) into them.
+ */
+const LINE_MAX = 200;
+const isLine = (x: unknown): x is string => typeof x === 'string' && x.length <= LINE_MAX && !/[\u0000-\u001f\u007f\u2028\u2029]/.test(x);
+/** A field's value for a message: short JSON, else only its type. */
+const brief = (x: unknown): string => {
+  const j = JSON.stringify(x);
+  return j !== undefined && j.length <= 40 ? j : `${Array.isArray(x) ? 'a list' : typeof x === 'object' ? 'an object' : `a ${typeof x}`}${typeof x === 'string' ? ` of ${x.length} characters` : ''}`;
+};
+
 /** Checks the shape of a parsed record; returns what is wrong, or the record. */
 export function parseGpuRecord(data: unknown): GpuRecord | string {
   if (!isObj(data)) return 'not a JSON object';
-  if (data.format !== GPU_RECORD_FORMAT) return `format is ${JSON.stringify(data.format)}, not "${GPU_RECORD_FORMAT}"`;
-  if (data.version !== GPU_RECORD_VERSION) return `version is ${JSON.stringify(data.version)}, this fpsolve reads ${GPU_RECORD_VERSION}`;
+  if (data.format !== GPU_RECORD_FORMAT) return `format is ${brief(data.format)}, not "${GPU_RECORD_FORMAT}"`;
+  if (data.version !== GPU_RECORD_VERSION) return `version is ${brief(data.version)}, this fpsolve reads ${GPU_RECORD_VERSION}`;
   if (typeof data.hardware !== 'boolean') return 'field hardware is not true or false';
-  if (typeof data.device !== 'string' || data.device === '') return 'field device is not a non-empty string';
-  if (typeof data.date !== 'string') return 'field date is not a string';
+  if (!isLine(data.device) || data.device === '') return `field device is not a non-empty line of at most ${LINE_MAX} characters`;
+  if (!isLine(data.date)) return `field date is not a line of at most ${LINE_MAX} characters`;
   if (!Array.isArray(data.cases)) return 'field cases is not a list';
   for (const [i, c] of data.cases.entries()) {
     const at = `cases[${i}]`;
@@ -85,7 +97,7 @@ export function parseGpuRecord(data: unknown): GpuRecord | string {
     if (!Number.isInteger(c.dim) || (c.dim as number) < 1 || (c.dim as number) > 3) return `${at}.dim is not 1, 2 or 3`;
     if (!Number.isInteger(c.size) || (c.size as number) < 1) return `${at}.size is not a positive integer`;
     if (typeof c.integrator !== 'string') return `${at}.integrator is not a string`;
-    if (c.label !== undefined && typeof c.label !== 'string') return `${at}.label is not a string`;
+    if (c.label !== undefined && !isLine(c.label)) return `${at}.label is not a line of at most ${LINE_MAX} characters`;
     if (typeof c.win !== 'boolean' || typeof c.matched !== 'boolean') return `${at}.win or .matched is not true or false`;
     if (c.speedup !== null && !(typeof c.speedup === 'number' && Number.isFinite(c.speedup) && c.speedup > 0)) return `${at}.speedup is not a positive number or null`;
     // A win without the agreement or the speed-up that defines it would be a record nobody measured.
@@ -94,15 +106,61 @@ export function parseGpuRecord(data: unknown): GpuRecord | string {
   return data as unknown as GpuRecord;
 }
 
+/**
+ * Largest record read. The device check writes a few KiB; anything bigger is not a record, and
+ * FPSOLVE_GPU_BENCHMARK may point anywhere (/dev/zero, a log file), so it is not slurped.
+ */
+export const GPU_RECORD_MAX_BYTES = 1 << 20;
+
+/**
+ * Reads `file` only if it is a regular file of at most GPU_RECORD_MAX_BYTES: opened non-blocking,
+ * since opening a FIFO for reading would otherwise wait forever for a writer.
+ */
+function readRecordText(file: string): string {
+  const fd = openSync(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new Error('it is a directory');
+    if (!st.isFile()) throw new Error('it is not a regular file');
+    if (st.size > GPU_RECORD_MAX_BYTES) throw new Error(`it has ${st.size} bytes, more than the ${GPU_RECORD_MAX_BYTES} a record can have`);
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const n = readSync(fd, buf, got, st.size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * V8's JSON.parse messages quote the text around the error ("Unexpected token 'S', "SECRET-PAS"...
+ * is not valid JSON"): the reason lands in report.json and on stderr, so only the position is kept.
+ */
+function jsonErrorWithoutText(e: unknown): string {
+  const at = /position (\d+)/.exec(String((e as Error).message));
+  return at ? `not valid JSON at byte ${at[1]}` : 'not valid JSON';
+}
+
 /** Reads and checks the record at `file`; a missing, unreadable or malformed file is a string saying so. */
 export function loadGpuRecord(file: string): GpuRecord | string {
   const shown = displayPath(file);
-  if (!existsSync(file)) return `${shown} does not exist`;
+  let text: string;
+  try {
+    text = readRecordText(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return `${shown} does not exist`;
+    return `the recorded GPU benchmark ${shown} is unreadable (${code ?? (e as Error).message.split('\n')[0]})`;
+  }
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(text);
   } catch (e) {
-    return `the recorded GPU benchmark ${shown} is unreadable (${(e as Error).message.split('\n')[0]})`;
+    return `the recorded GPU benchmark ${shown} is unreadable (${jsonErrorWithoutText(e)})`;
   }
   const r = parseGpuRecord(data);
   return typeof r === 'string' ? `the recorded GPU benchmark ${shown} is malformed (${r})` : r;
