@@ -37,6 +37,8 @@ export const E2E = [
   'test/gpu-auto-cli.test.ts',
   // The device-check script without a GPU: its refusal, and a --software run on a tiny grid (CLI spawns).
   'test/gpu-auto-device-check.test.ts',
+  // Red team of #22: the device-check script failing to write its results (spawns tiny --software runs).
+  'test/red22-device-script.test.ts',
   // fpsolve committor / escape through the built CLI (three spawns).
   'test/committor-cli.test.ts',
   // committor against simulate --first-passage through the built CLI (e2e: spawns).

@@ -12,7 +12,8 @@
 # git-ignored, so it does not travel) and .devkit/fpsolve-device-kit.tar.xz is present, the kit is
 # unpacked at the repository root (Node, dist/, node_modules/); the Vulkan loaders in .devkit/debs
 # are unpacked into / when ldconfig lacks libvulkan.so.1. Exit codes: 0 done, 2 set-up missing,
-# 3 no hardware GPU (a software renderer is refused), else the driver's.
+# 3 no hardware GPU (a software renderer is refused), 74 the results cannot be written (checked
+# before any run; neither file is left half-updated), else the driver's.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 software=0

@@ -19,9 +19,9 @@
  *     [--md bench/results-gpu.md] [--work DIR]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, unlinkSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { readNpy } from '../../src/io/npy.js';
 import { packageRoot } from '../../src/paths.js';
@@ -52,8 +52,24 @@ const capS = Number(value('--cap', software ? '120' : '240'));
 const jsonOut = value('--json', join(root, 'bench', software ? 'results-gpu-software.json' : 'results-gpu.json'));
 const mdOut = value('--md', join(root, 'bench', 'results-gpu.md'));
 const work = value('--work', mkdtempSync(join(tmpdir(), 'fpsolve-gpu-device-')));
+/** One line on stderr and an exit code: the check is run by hand on a borrowed machine, a stack trace helps nobody. */
+const die = (code: number, msg: string): never => {
+  process.stderr.write(`gpu-device: ${msg}\n`);
+  process.exit(code);
+};
 for (const n of [...sizes2, ...sizes3]) {
-  if (!Number.isInteger(n) || n < 4) throw new Error(`gpu-device: grid sizes must be integers ≥ 4 (got ${n})`);
+  if (!Number.isInteger(n) || n < 4) die(2, `--sizes/--sizes3d: grid sizes must be integers ≥ 4 (got ${n})`);
+}
+// The results are written after minutes of runs: find out now, not then, that they cannot be
+// (a read-only checkout, a full disk, a path through a file). Probed with a real atomic write.
+for (const out of [jsonOut, mdOut]) {
+  const probeFile = join(dirname(out), `.gpu-device-probe-${process.pid}`);
+  try {
+    writeFileAtomic(probeFile, 'probe\n');
+    unlinkSync(probeFile);
+  } catch (e) {
+    die(74, `cannot write the results ${out}: ${(e as Error).message.replace(`${probeFile}: `, '').replace(/\s+/g, ' ')}; nothing was run`);
+  }
 }
 
 interface RunOutcome {
@@ -287,7 +303,6 @@ const record = {
   totalSeconds: elapsed(),
   cases,
 };
-writeFileAtomic(jsonOut, JSON.stringify(record, null, 2) + '\n');
 
 const shown = (p: string): string => (p.startsWith(root + '/') ? p.slice(root.length + 1) : p);
 const f = (x: number | null | undefined, d = 1): string => (x === null || x === undefined ? '–' : x.toFixed(d));
@@ -320,7 +335,14 @@ const section = [
   `Total ${elapsed().toFixed(0)} s of the ${budgetS} s budget. Wins recorded for auto: ${hardware ? cases.filter((c) => c.win).map((c) => c.label).join(', ') || 'none' : 'none (not hardware)'}.`,
   '<!-- gpu-device:end -->',
 ];
-const prev = existsSync(mdOut) ? readFileSync(mdOut, 'utf8') : '# GPU benchmarks\n';
+const readPrev = (): string => {
+  try {
+    return existsSync(mdOut) ? readFileSync(mdOut, 'utf8') : '# GPU benchmarks\n';
+  } catch (e) {
+    return die(74, `the results were not written: cannot read ${mdOut} to replace its section (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+};
+const prev = readPrev();
 const begin = prev.indexOf('<!-- gpu-device:begin');
 const end = prev.indexOf('<!-- gpu-device:end -->');
 let md: string;
@@ -339,8 +361,28 @@ const hardwareOnFile = (): boolean => {
   }
 };
 // A software run must not replace hardware figures in the results file.
-if (!hardware && hardwareOnFile() && mdOut === join(root, 'bench', 'results-gpu.md')) process.stderr.write(`gpu-device: ${mdOut} holds hardware figures (bench/results-gpu.json): left as it is\n`);
-else writeFileAtomic(mdOut, md);
+// The record and the section go together: if the second write fails, the record is put back as it
+// was, so auto never reads a record whose figures results-gpu.md does not show.
+const keepMd = !hardware && hardwareOnFile() && mdOut === join(root, 'bench', 'results-gpu.md');
+const jsonBefore = existsSync(jsonOut) ? readFileSync(jsonOut) : undefined;
+let jsonWritten = false;
+try {
+  writeFileAtomic(jsonOut, JSON.stringify(record, null, 2) + '\n');
+  jsonWritten = true;
+  if (keepMd) process.stderr.write(`gpu-device: ${mdOut} holds hardware figures (bench/results-gpu.json): left as it is\n`);
+  else writeFileAtomic(mdOut, md);
+} catch (e) {
+  let undo = '';
+  if (jsonWritten) {
+    try {
+      if (jsonBefore) writeFileAtomic(jsonOut, jsonBefore);
+      else unlinkSync(jsonOut);
+    } catch {
+      undo = `; and ${jsonOut} could not be put back: delete it`;
+    }
+  }
+  die(74, `the results were not written: ${(e as Error).message.replace(/\s+/g, ' ')}${undo}`);
+}
 process.stderr.write(`gpu-device: wrote ${jsonOut} and the section of ${mdOut} (${elapsed().toFixed(0)} s)\n`);
 // A process holding navigator.gpu (Dawn) does not exit on its own (docs/gpujs.md §3).
 process.exit(0);
