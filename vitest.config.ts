@@ -39,6 +39,8 @@ export const E2E = [
   'test/gpu-auto-device-check.test.ts',
   // Red team of #22: the device-check script failing to write its results (spawns tiny --software runs).
   'test/red22-device-script.test.ts',
+  // Red team of #22: webasm against float64 and the exact OU law through the built CLI (six runs).
+  'test/red22-numbers.test.ts',
   // fpsolve committor / escape through the built CLI (three spawns).
   'test/committor-cli.test.ts',
   // committor against simulate --first-passage through the built CLI (e2e: spawns).
