@@ -41,6 +41,8 @@ export const E2E = [
   'test/red22-device-script.test.ts',
   // Red team of #22: webasm against float64 and the exact OU law through the built CLI (six runs).
   'test/red22-numbers.test.ts',
+  // Red team of #22: peak RSS of a 384² webasm run against the --max-memory estimate (spawns).
+  'test/red22-memory.test.ts',
   // fpsolve committor / escape through the built CLI (three spawns).
   'test/committor-cli.test.ts',
   // committor against simulate --first-passage through the built CLI (e2e: spawns).

@@ -229,3 +229,18 @@ function suggestLimit(bytes: number): string {
   const g = bytes / 2 ** 30;
   return g >= 1 ? `${Math.ceil(g)}G` : `${Math.ceil(bytes / 2 ** 20)}M`;
 }
+
+/**
+ * Grid-sized float64 arrays' worth of memory that a float32 gpu.js backend (`--backend gpu` or
+ * `webasm`) holds beyond the float64 CPU run: its Float32Array fields and kernel outputs, the host
+ * copies of the float64 refinement (solvers/backend/refine.ts), and gpu.js's own buffers. Calibrated,
+ * not counted: peak RSS of `fpsolve run double-well-2d --backend webasm --set time.integrator=trbdf2`
+ * exceeded the CPU run's estimate by 25 MiB at 384² and 85 MiB at 512² (2026-12-07), i.e. up to
+ * ~43 arrays; 48 leaves a margin. Without it a --max-memory the estimate accepted was overrun.
+ */
+export const FLOAT32_BACKEND_ARRAYS = 48;
+
+/** The `extra` of EstimateOptions for a run on `backend` (a --backend choice); none for the CPU. */
+export function backendMemoryExtra(backend: string | undefined): EstimateOptions['extra'] {
+  return backend === 'gpu' || backend === 'webasm' ? { arrays: FLOAT32_BACKEND_ARRAYS, what: `float32 ${backend} backend` } : undefined;
+}

@@ -17,6 +17,7 @@ import { criticalLimitOf } from '../estimators/critical-limit.js';
 import { buildReport } from '../report/build.js';
 import { checkStepBudget } from './budget.js';
 import { BackendUnavailable, resolveBackend, type ResolvedBackend } from '../../solvers/backend/select.js';
+import { backendMemoryExtra } from '../resources/memory.js';
 import type { AsyncIntegrator } from '../../solvers/backend/integrators.js';
 import { autoContext, defaultDelta, initialDensityFor, setUp } from './setup.js';
 import { reportTimesOf, runController } from './controller.js';
@@ -40,7 +41,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   checkRunOptions(opts);
   const started = performance.now();
   const resume = opts.resume;
-  const setup = setUp(loaded, { memoryLimit: opts.memoryLimit, memoryEstimate: { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0 }, onPhase: opts.onPhase });
+  const setup = setUp(loaded, { memoryLimit: opts.memoryLimit, memoryEstimate: { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0, extra: backendMemoryExtra(opts.backend) }, onPhase: opts.onPhase });
   const { scenario, grid, problem, op } = setup;
   const time = scenario.time;
   opts.onPhase?.({ phase: 'setup', step: resume ? 'checkpoint state' : 'initial density' });
