@@ -77,15 +77,17 @@ export class Problem {
   /**
    * Builds the problem, or returns the first cell where f is unusable (negative or non-finite
    * for any model; identically zero on a cell for multiplicative noise without floor, where
-   * π would be infinite).
+   * π would be infinite). `keep` (multiplicative noise only; additive ignores it): arrays of
+   * grid size to fill from the same evaluations of f (cellAveragesAndLogMeans), so that the run's
+   * set-up evaluates f once per quadrature node.
    */
-  static build(grid: Grid, landscape: PointFunction, noise: NoiseModel): Problem | LandscapeFault {
+  static build(grid: Grid, landscape: PointFunction, noise: NoiseModel, keep?: { centre?: Float64Array; logF?: Float64Array }): Problem | LandscapeFault {
     // Additive noise keeps π of the cell average of f: π = e^{−f/D} is bounded and smooth, both
     // choices are second order, and measured (docs/scheme.md) the cell average of π gives a far
     // better steady state (O(h⁶)) but 1.3–1.5× larger errors in transients and eigenvalues.
     const { avg: f, psi } =
       noise.kind === 'multiplicative'
-        ? cellAveragesAndLogMeans(grid, landscape, alphaOf(noise), noise.eps)
+        ? cellAveragesAndLogMeans(grid, landscape, alphaOf(noise), noise.eps, keep)
         : additiveWeights(grid, landscape, noise.D);
     for (let i = 0; i < grid.size; i++) {
       const v = f[i];

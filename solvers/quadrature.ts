@@ -120,8 +120,21 @@ export function cellAverages(grid: Grid, f: PointFunction): Float64Array {
  * the smallest y = f + eps so far (m) and s = Σ w (m/y)^alpha ≤ Σ w, so only one extra grid-sized
  * array lives during it; the centre node goes first. A cell with a node where y ≤ 0 (π infinite or
  * undefined there) gets −∞; the caller decides what that means.
+ *
+ * `keep` takes more from the same evaluations of f, so that no other pass evaluates f there again:
+ * `centre`, f at the cell centres (the centre node: the same points and bits as centreValues);
+ * `logF`, the cell averages of ln f by the same 3^d-point rule (exact for quintics) where ln f is
+ * smooth on the cell — every node f > 0 and the smallest at least half the cell average of f —
+ * and NaN elsewhere (next to a zero of f a node near the zero makes any fixed rule for ln f
+ * unreliable; the caller uses its own rule there, src/diagnostics/distances.ts).
  */
-export function cellAveragesAndLogMeans(grid: Grid, f: PointFunction, alpha: number, eps: number): { avg: Float64Array; psi: Float64Array } {
+export function cellAveragesAndLogMeans(
+  grid: Grid,
+  f: PointFunction,
+  alpha: number,
+  eps: number,
+  keep: { centre?: Float64Array; logF?: Float64Array } = {},
+): { avg: Float64Array; psi: Float64Array } {
   const acc = sharedFloat64(grid.size);
   const m = sharedFloat64(grid.size).fill(Infinity);
   const scratch = new ArenaLease();
@@ -129,9 +142,13 @@ export function cellAveragesAndLogMeans(grid: Grid, f: PointFunction, alpha: num
   const { offsets, weights } = tensorRule(grid.dim);
   const centre = (offsets.length - 1) / 2;
   const order = [centre, ...offsets.keys()].filter((q, k) => k === 0 || q !== centre);
+  const { centre: centreOut, logF } = keep;
+  if (logF) logF.fill(0);
   for (const q of order) {
     const w = weights[q];
     visitOffset(grid, f, offsets[q], (start, o, out) => {
+      if (centreOut && q === centre) centreOut.set(o, start);
+      if (logF) for (let i = 0; i < o.length; i++) logF[start + i] += w * Math.log(o[i]);
       const k = wasmFor(acc, out, m, s);
       if (k) {
         k.accumulate(acc.byteOffset + 8 * start, out.byteOffset, 0, o.length, w);
@@ -151,6 +168,10 @@ export function cellAveragesAndLogMeans(grid: Grid, f: PointFunction, alpha: num
         } else s[c] = s[c] + w * p;
       }
     });
+  }
+  if (logF) {
+    // A node with f ≤ 0 made the sum −∞ or NaN; m − eps is the smallest node value of f.
+    for (let i = 0; i < grid.size; i++) if (!(Number.isFinite(logF[i]) && m[i] - eps >= 0.5 * acc[i])) logF[i] = NaN;
   }
   for (let i = 0; i < grid.size; i++) m[i] = m[i] > 0 ? alpha * Math.log(m[i]) - Math.log(s[i]) : -Infinity;
   scratch.release();

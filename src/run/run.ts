@@ -40,7 +40,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   checkRunOptions(opts);
   const started = performance.now();
   const resume = opts.resume;
-  const setup = setUp(loaded, { memoryLimit: opts.memoryLimit, memoryEstimate: { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0 }, onPhase: opts.onPhase });
+  const setup = setUp(loaded, { memoryLimit: opts.memoryLimit, memoryEstimate: { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0 }, onPhase: opts.onPhase, cellLogF: true });
   const { scenario, grid, problem, op } = setup;
   const time = scenario.time;
   opts.onPhase?.({ phase: 'setup', step: resume ? 'checkpoint state' : 'initial density' });
@@ -83,7 +83,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     }
     const t0 = resume?.t ?? 0;
     const delta = scenario.diagnostics.delta ?? defaultDelta(problem);
-    const distances = new DistanceTracker(problem, delta, setup.regime.componentCells, setup.landscape.evalPoints);
+    const distances = new DistanceTracker(problem, delta, setup.regime.componentCells, setup.landscape.evalPoints, setup.cellLogF);
     const basins = new BasinMeter(setup);
     const series = new SeriesTracker(distances, resume ? [...resume.series] : undefined, (r) => basins.measure(r));
     const health = new HealthTracker(rho, grid, negativeTolerance(integrator, integrator.tolerance ?? time.tolerance), { t: t0, steps: integrator.stats.steps });
