@@ -180,6 +180,49 @@ describe('set-up: f once per quadrature node (issue #19 item 1)', () => {
     expect(Array.from(problem.f)).toEqual(Array.from(own.f));
   });
 
+  it('3-D, and f beyond the range a product of node values holds: the 3^d rule’s ln f where the products fit, the 2^d rule elsewhere', () => {
+    const grid = new Grid(
+      [
+        [-1, 1],
+        [-1, 1],
+        [-1, 1],
+      ],
+      [10, 10, 10],
+    );
+    // 1e60 × a smooth f for x > 0 (a cell face): a product of 8 corner values reaches 1e480 there (fallback); O(1) for x < 0.
+    const fn = (x: number, y: number, z: number): number => (1 + y * y + 0.5 * z * z + 0.1 * x) * (x > 0 ? 1e60 : 1);
+    const f = pointFn(fn);
+    const keep = { logF: new Float64Array(grid.size) };
+    const problem = Problem.build(grid, f, mult(2), keep);
+    if (isFault(problem)) throw new Error(problem.reason);
+    const g = [-Math.sqrt(3 / 5) / 2, 0, Math.sqrt(3 / 5) / 2];
+    const w = [5 / 18, 8 / 18, 5 / 18];
+    let kept = 0;
+    let fallback = 0;
+    for (let c = 0; c < grid.size; c++) {
+      const [i, j, k] = [Math.floor(c / 100), Math.floor(c / 10) % 10, c % 10];
+      if (Number.isNaN(keep.logF[c])) {
+        fallback++;
+        expect(i).toBeGreaterThanOrEqual(5);
+        continue;
+      }
+      kept++;
+      let ref = 0;
+      for (let a = 0; a < 3; a++)
+        for (let b = 0; b < 3; b++)
+          for (let e = 0; e < 3; e++) ref += w[a] * w[b] * w[e] * Math.log(fn(-1 + (i + 0.5 + g[a]) * 0.2, -1 + (j + 0.5 + g[b]) * 0.2, -1 + (k + 0.5 + g[e]) * 0.2));
+      expect(Math.abs(keep.logF[c] - ref), `cell ${c}`).toBeLessThan(1e-12 * Math.max(1, Math.abs(ref)));
+    }
+    expect(kept).toBe(500);
+    expect(fallback).toBe(500);
+    // The tracker fills the NaN cells with the 2×2×2 rule: E log f of the mass in one of them.
+    const tracker = new DistanceTracker(problem, 0, [], f, keep.logF.slice());
+    const own = new DistanceTracker(problem, 0, [], f);
+    const rho = new Float64Array(grid.size);
+    rho[grid.size - 1] = 1 / grid.cellVolume;
+    expect(tracker.measure(0, rho).meanLogLoss).toBe(own.measure(0, rho).meanLogLoss);
+  });
+
   it('setUp keeps the ln f averages for a run (cellLogF) and not otherwise', () => {
     const text = `name: logf
 landscape: { expr: "0.05 + (x^2 - 1)^2 + y^2" }
