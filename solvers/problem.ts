@@ -127,8 +127,42 @@ export class Problem {
     return new Problem(grid, noise, f, psi, min, faceD);
   }
 
-  /** ln of the normalized discrete invariant density π_i (Σ π_i |K| = 1). */
+  /**
+   * lnπ and π, each computed once per problem: a run's distances, walls, basins, critical limit
+   * and outputs each asked for them (N exponentials a time). Grid arrays outside the arena, kept
+   * for the problem's life (what the run's DistanceTracker kept anyway).
+   */
+  private cachedLogPi?: Float64Array;
+  private cachedPi?: Float64Array;
+
+  /** ln of the normalized discrete invariant density π_i (Σ π_i |K| = 1); a fresh copy the caller may change. */
   logPi(): Float64Array {
+    return this.logPiShared().slice();
+  }
+
+  /** The normalized discrete invariant density (entries may underflow to 0, never overflow); a fresh copy. */
+  pi(): Float64Array {
+    return this.piShared().slice();
+  }
+
+  /** logPi's array itself, shared: read it, never write it. */
+  logPiShared(): Float64Array {
+    this.cachedLogPi ??= this.computeLogPi();
+    return this.cachedLogPi;
+  }
+
+  /** pi's array itself, shared: read it, never write it. */
+  piShared(): Float64Array {
+    if (!this.cachedPi) {
+      const lp = this.logPiShared();
+      const p = new Float64Array(lp.length);
+      for (let i = 0; i < lp.length; i++) p[i] = Math.exp(lp[i]);
+      this.cachedPi = p;
+    }
+    return this.cachedPi;
+  }
+
+  private computeLogPi(): Float64Array {
     const g = this.grid;
     let z = 0;
     for (let i = 0; i < g.size; i++) z += Math.exp(-this.psi[i]);
@@ -138,12 +172,6 @@ export class Problem {
     return out;
   }
 
-  /** The normalized discrete invariant density (entries may underflow to 0, never overflow). */
-  pi(): Float64Array {
-    const lp = this.logPi();
-    for (let i = 0; i < lp.length; i++) lp[i] = Math.exp(lp[i]);
-    return lp;
-  }
 }
 
 function additiveWeights(grid: Grid, landscape: PointFunction, D: number): { avg: Float64Array; psi: Float64Array } {

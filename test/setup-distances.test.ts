@@ -132,4 +132,28 @@ describe('distances per report time: one pass, one transcendental function per c
     expect(n).toBeGreaterThan(0);
     expect(n).toBeLessThanOrEqual(p.grid.size + 10);
   });
+
+  it('lnπ and π once per problem: the tracker, the outputs and a second caller share them (once for all callers, not once per caller)', () => {
+    const p = problemOf(0.5, 64);
+    const n = p.grid.size;
+    let first: Float64Array = new Float64Array(0);
+    const calls = transcendentals(() => {
+      new DistanceTracker(p, 0.1, [], undefined);
+      first = p.pi();
+      p.logPi();
+      p.pi();
+    });
+    // ln Z (1 ln) and Σ e^{−ψ} (n exp) for lnπ, n exp for π, and the tracker's n ln of the cell
+    // averages of f (no landscape given): 3n + 1, where each caller computing its own made 8n + 3.
+    expect(calls).toBeLessThanOrEqual(3 * n + 2);
+    // The copies are the caller's: changing one changes nothing shared, and the values are e^{lnπ}.
+    const lp = p.logPi();
+    first[0] = -1;
+    lp[1] = 7;
+    expect(p.pi()[0]).toBe(Math.exp(p.logPi()[0]));
+    expect(p.logPi()[1]).not.toBe(7);
+    let mass = 0;
+    for (const v of p.pi()) mass += v * p.grid.cellVolume;
+    expect(Math.abs(mass - 1)).toBeLessThan(1e-12);
+  });
 });

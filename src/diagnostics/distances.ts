@@ -85,8 +85,9 @@ export class DistanceTracker {
   constructor(problem: Problem | TargetLaw, delta: number, componentCells: readonly (readonly number[])[] = [], landscape?: PointFunction, cellLogF?: Float64Array) {
     this.grid = problem.grid;
     this.f = problem.f;
-    this.logPi = 'logTarget' in problem ? problem.logTarget : problem.logPi();
-    this.pi = this.logPi.map((v) => Math.exp(v));
+    // A Problem's own arrays (computed once, shared with the walls, basins and outputs; never written here).
+    this.logPi = 'logTarget' in problem ? problem.logTarget : problem.logPiShared();
+    this.pi = 'logTarget' in problem ? this.logPi.map((v) => Math.exp(v)) : problem.piShared();
     this.delta = delta;
     // The report's component lists stop at 127 (the label type once was Int8); kept so every report keeps its shape.
     this.nComponents = Math.min(componentCells.length, 127);

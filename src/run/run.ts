@@ -135,7 +135,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     const report = buildReport({ loaded, setup, integrator, series: series.series, status, error, delta, tracker: distances, wallSeconds: wallSeconds(), backend: resolved });
     if (outcome.failure) report.failure = outcome.failure;
     attachWalls(report, setup, rho);
-    attachBasins(report, basins, rho, () => setup.problem.pi());
+    attachBasins(report, basins, rho, () => setup.problem.piShared());
     const reuse = takeGapReuse(resolved.backend, basins.labels, opts.gap !== false && status !== 'interrupted' && status !== 'incomplete');
     integrator.dispose();
     // After the integrator's buffers are freed: it allocates about 20 bytes per cell.
