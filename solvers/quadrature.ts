@@ -179,17 +179,20 @@ export function cellAveragesAndLogMeans(
     // m − eps is the smallest node value of f: positive and at least half the average, or NaN (a
     // node at or below 0 included). A product out of [1e-300, 1e300] (f beyond ~1e±75 in 2-D) is
     // NaN too rather than rounded: the caller's own rule takes those few cells.
+    // Class by class, each loop over one array (simple loops V8 optimizes while they run).
+    const w0 = classWeights[0];
     for (let i = 0; i < grid.size; i++) {
+      const p = logF[i];
       const fMin = m[i] - eps;
-      let v = NaN;
-      if (fMin > 0 && fMin >= 0.5 * acc[i]) {
-        v = 0;
-        for (let c = 0; c < products.length; c++) {
-          const p = products[c][i];
-          v = p >= 1e-300 && p <= 1e300 ? v + classWeights[c] * Math.log(p) : NaN;
-        }
+      logF[i] = fMin > 0 && fMin >= 0.5 * acc[i] && p >= 1e-300 && p <= 1e300 ? w0 * Math.log(p) : NaN;
+    }
+    for (let c = 1; c < products.length; c++) {
+      const prod = products[c];
+      const wc = classWeights[c];
+      for (let i = 0; i < grid.size; i++) {
+        const p = prod[i];
+        if (logF[i] === logF[i]) logF[i] = p >= 1e-300 && p <= 1e300 ? logF[i] + wc * Math.log(p) : NaN;
       }
-      logF[i] = v;
     }
   }
   for (let i = 0; i < grid.size; i++) m[i] = m[i] > 0 ? alpha * Math.log(m[i]) - Math.log(s[i]) : -Infinity;
