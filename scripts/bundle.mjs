@@ -106,6 +106,43 @@ const distTwinUrls = {
   },
 };
 
+/**
+ * ndarray-ops builds every one of its ~150 operations when it is imported (a `new Function` each,
+ * then cwise's compiler): 20–40 ms of every command, for the five operations fpsolve calls
+ * (sum, sup, assign, divseq, muls), and those only when writing fields or building a run's initial
+ * density. In the bundle each operation is built on its first call instead: the same compile of
+ * the same arguments, deferred, so the same code runs (test/startup-imports.test.ts counts the
+ * operations built). Left as it is if its source no longer has the expected shape.
+ */
+const NDARRAY_OPS_HEAD = 'var compile = require("cwise-compiler")';
+const NDARRAY_OPS_MAKEOP = 'function makeOp(user_args) {';
+/** pcompile, which makeOp calls: eager inside the deferred makeOp (one build per operation). */
+const NDARRAY_OPS_PCOMPILE = 'return compile({';
+const lazyNdarrayOps = {
+  name: 'lazy-ndarray-ops',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ndarray-ops[\\/]ndarray-ops\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (![NDARRAY_OPS_HEAD, NDARRAY_OPS_MAKEOP, NDARRAY_OPS_PCOMPILE].every((t) => text.split(t).length === 2)) return undefined;
+      // The count of operations built goes to the process's start-up record (Symbol.for('fpsolve.startup'),
+      // see solvers/kernels/wasm-prebuilt.ts), which tests read.
+      const lazy = [
+        'var __cwiseCompile = require("cwise-compiler")',
+        "var __startup = globalThis[Symbol.for('fpsolve.startup')] || (globalThis[Symbol.for('fpsolve.startup')] = {})",
+        '__startup.ndarrayOpsBuilt = 0',
+        'function __lazyOp(make) { var f = null; return function () { if (f === null) { f = make(); __startup.ndarrayOpsBuilt++ } return f.apply(this, arguments) } }',
+        'function compile(a) { return __lazyOp(function () { return __cwiseCompile(a) }) }',
+        'function makeOp(u) { return __lazyOp(function () { return __makeOp(u) }) }',
+      ].join('\n');
+      const contents = text
+        .replace(NDARRAY_OPS_HEAD, lazy)
+        .replace(NDARRAY_OPS_MAKEOP, 'function __makeOp(user_args) {')
+        .replace(NDARRAY_OPS_PCOMPILE, 'return __cwiseCompile({');
+      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 /** Bare imports from our modules: compiled in only when in BUNDLED. */
 const externals = {
   name: 'externals',
@@ -149,7 +186,7 @@ const result = await esbuild.build({
   write: false,
   // Bundled CommonJS packages (commander, ndarray) require Node built-ins; an ES module has no `require`.
   banner: { js: "import { createRequire as __fpsolveCreateRequire } from 'node:module';\nconst require = __fpsolveCreateRequire(import.meta.url);" },
-  plugins: [externals, distTwinUrls],
+  plugins: [externals, distTwinUrls, lazyNdarrayOps],
 });
 
 // Chunks are named by content hash: clear the old ones so that dist/bundle holds one build.

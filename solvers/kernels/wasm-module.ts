@@ -3,6 +3,7 @@ import { MAX_PAGES, provideKernelModule, wasmFor } from '../exec/arena.js';
 import { ALL_KERNELS } from './stencils.js';
 import { emitWasm } from './emit-wasm.js';
 import { EXP_COEFFS, EXP_SERIES_D, LOG_COEFFS, LOG_SERIES_U } from './series.js';
+import { kernelModuleBytes } from './wasm-prebuilt.js';
 
 /**
  * The WebAssembly module of the arena: the stencil and vector kernels generated from their
@@ -280,9 +281,16 @@ export interface WasmKernels {
 // The arena (solvers/exec/arena.ts) instantiates this module on its memory, in every thread that
 // imports this file (the kernel threads do, through the kernel table).
 provideKernelModule({
-  bytes: () => assemble([...ALL_KERNELS.map(emitWasm), ...SETUP_DEFS, ...OPERATOR_DEFS], MAX_PAGES, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' }))),
+  // The build stores these bytes (solvers/kernels/wasm-prebuilt.ts): generating them is most of a
+  // small run's start-up.
+  bytes: () => kernelModuleBytes(generateKernelModule),
   imports: Object.fromEntries(MATH_IMPORTS.map((m) => [m.name, m.fn])),
 });
+
+/** The kernel module's bytes, generated from the kernel descriptions (the build stores them). */
+export function generateKernelModule(): Uint8Array {
+  return assemble([...ALL_KERNELS.map(emitWasm), ...SETUP_DEFS, ...OPERATOR_DEFS], MAX_PAGES, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' })));
+}
 
 /** The set-up kernels, when every array is in this thread's arena and WebAssembly kernels are on. */
 export function wasmKernels(...arrays: (Float64Array | Int32Array)[]): WasmKernels | null {
