@@ -1,7 +1,10 @@
 // Which build of the CLI bin/fpsolve.js runs: the esbuild bundle (dist/bundle/, scripts/bundle.mjs)
 // when it is the build of what dist/ and node_modules hold now, else tsc's dist/src/cli/main.js.
-import { readFileSync, statSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+// Required, not imported: see bin/fpsolve.js.
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const { readFileSync, statSync, existsSync } = require('node:fs');
+const { join } = require('node:path');
 
 /**
  * Whether dist/bundle/manifest.json still describes its inputs: every file it was built from has

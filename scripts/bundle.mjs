@@ -143,12 +143,21 @@ const lazyNdarrayOps = {
   },
 };
 
+/**
+ * Node's built-in modules, imported with `import` statements, are required instead: an ES import
+ * of a built-in builds an ES module facade that reads every export once, getters included, and
+ * node:fs's getters load its streams and promises (~10 ms of every start). A required built-in is
+ * the same object; esbuild reads each named import off it where it is used.
+ */
+const BUILTIN_NS = 'fpsolve-builtin';
+
 /** Bare imports from our modules: compiled in only when in BUNDLED. */
 const externals = {
   name: 'externals',
   setup(b) {
+    b.onLoad({ filter: /.*/, namespace: BUILTIN_NS }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});\n`, loader: 'js' }));
     b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (isBuiltin(args.path)) return { path: args.path, external: true };
+      if (isBuiltin(args.path)) return args.kind === 'import-statement' ? { path: args.path, namespace: BUILTIN_NS } : { path: args.path, external: true };
       if (!ours(args.importer)) return undefined;
       return BUNDLED.has(packageOf(args.path)) ? undefined : { path: args.path, external: true };
     });

@@ -103,7 +103,7 @@ const elem = (c: Ctx, arr: string, j: Code): Code => op.add(c.get(arr), op.shl(j
  * The multigrid hierarchy's set-up (solvers/multigrid.ts: coarsen, setup), which runs once per
  * problem and per θ and so mostly as not-yet-optimized JavaScript: the same loops, same order.
  */
-const SETUP_DEFS: FunctionDef[] = [
+const setupDefs = (): FunctionDef[] => [
   // agg[i] = aggregate of cell i (odometer over the n0×n1×n2 box), mx[I] = max over it of rt
   kernel('coarsenAgg', { i32: ['rt', 'agg', 'mx', 'n1', 'n2', 'c1', 'c2', 'f0', 'f1', 'f2', 'lo', 'hi'], f64: [], acc: ['v'], ints: ['i0', 'i1', 'i2', 'I'] }, (c) =>
     cells(c, [
@@ -178,7 +178,7 @@ const LOG = 3;
  * faces along one axis (i's index on it below n − 1), with B the Bernoulli function of
  * solvers/bernoulli.ts evaluated in the same branches and order.
  */
-const OPERATOR_DEFS: FunctionDef[] = [
+const operatorDefs = (): FunctionDef[] => [
   kernel(
     'operatorFaces',
     { i32: ['dd', 'psi', 'fw', 'bw', 'sy', 'od', 'st', 'n', 'lo', 'hi'], f64: ['inv'], acc: ['c', 'z', 'a', 'ba', 'up', 'down', 'h', 'sw'], ints: ['J'] },
@@ -289,7 +289,7 @@ provideKernelModule({
 
 /** The kernel module's bytes, generated from the kernel descriptions (the build stores them). */
 export function generateKernelModule(): Uint8Array {
-  return assemble([...ALL_KERNELS.map(emitWasm), ...SETUP_DEFS, ...OPERATOR_DEFS], MAX_PAGES, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' })));
+  return assemble([...ALL_KERNELS.map(emitWasm), ...setupDefs(), ...operatorDefs()], MAX_PAGES, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' })));
 }
 
 /** The set-up kernels, when every array is in this thread's arena and WebAssembly kernels are on. */
