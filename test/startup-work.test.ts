@@ -52,7 +52,6 @@ describe('the kernel module generated at build time', () => {
     const fresh = generateKernelModule();
     expect(stored!.length).toBe(fresh.length);
     expect(Buffer.from(stored!).equals(Buffer.from(fresh))).toBe(true);
-    expect(WebAssembly.validate(stored!)).toBe(true);
   });
 
   it("the digest covers every module the generator loads (the ES module loader's list)", () => {
