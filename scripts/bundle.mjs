@@ -150,14 +150,37 @@ const lazyNdarrayOps = {
  * the same object; esbuild reads each named import off it where it is used.
  */
 const BUILTIN_NS = 'fpsolve-builtin';
+/**
+ * Built-ins required on first use of one of their exports rather than when the importing chunk
+ * is evaluated: node:child_process loads net and dgram (~10 ms) and is needed only to spawn (the
+ * WebGPU probe, sweep workers); worker_threads only to start kernel threads. Their export names
+ * are read here, from the Node that bundles; each becomes a getter of the required module.
+ */
+const LAZY_BUILTINS = new Set(['child_process', 'worker_threads']);
+
+function builtinShim(spec) {
+  const name = spec.replace(/^node:/, '');
+  if (!LAZY_BUILTINS.has(name)) return `module.exports = require(${JSON.stringify(spec)});\n`;
+  const keys = Object.keys(createRequire(import.meta.url)(spec));
+  return [
+    'var m;',
+    `function get() { return m || (m = require(${JSON.stringify(spec)})); }`,
+    `module.exports = { ${keys.map((k) => `get ${JSON.stringify(k)}() { return get()[${JSON.stringify(k)}]; }`).join(', ')} };`,
+    '',
+  ].join('\n');
+}
 
 /** Bare imports from our modules: compiled in only when in BUNDLED. */
 const externals = {
   name: 'externals',
   setup(b) {
-    b.onLoad({ filter: /.*/, namespace: BUILTIN_NS }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});\n`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: BUILTIN_NS }, (args) => ({ contents: builtinShim(args.path), loader: 'js' }));
     b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (isBuiltin(args.path)) return args.kind === 'import-statement' ? { path: args.path, namespace: BUILTIN_NS } : { path: args.path, external: true };
+      if (isBuiltin(args.path)) {
+        // commander requires node:child_process when it is evaluated (for executable subcommands, unused here).
+        const shim = args.namespace !== BUILTIN_NS && (args.kind === 'import-statement' || (args.kind === 'require-call' && LAZY_BUILTINS.has(args.path.replace(/^node:/, ''))));
+        return shim ? { path: args.path, namespace: BUILTIN_NS } : { path: args.path, external: true };
+      }
       if (!ours(args.importer)) return undefined;
       return BUNDLED.has(packageOf(args.path)) ? undefined : { path: args.path, external: true };
     });

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fpsolve, ROOT } from './helpers/cli.js';
-import { bundleStaleness } from '../bin/bundle-entry.js';
+import { bundleStaleness, under } from '../bin/bundle-entry.js';
 import { generateKernelModule } from '../solvers/kernels/wasm-module.js';
 import { importClosure, readPrebuilt } from '../solvers/kernels/wasm-prebuilt.js';
 
@@ -24,6 +24,8 @@ const SHORT_RUN = ['--set', 'time.end=0.01', '--set', 'time.reportEvery=0.01', '
 interface StartupRecord {
   kernelModule?: 'prebuilt' | 'generated';
   ndarrayOpsBuilt?: number;
+  /** Node's built-in modules loaded after the preload ran (process.moduleLoadList). */
+  builtins?: string[];
 }
 
 /** Runs `fpsolve args…` with a preload that prints the start-up record at exit. */
@@ -31,7 +33,15 @@ function recordOf(args: string[], env: NodeJS.ProcessEnv = {}): { code: number |
   const dir = mkdtempSync(join(tmpdir(), 'fpsolve-startup-work-'));
   const out = join(dir, 'record.json');
   const preload = join(dir, 'record.cjs');
-  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(globalThis[Symbol.for('fpsolve.startup')] ?? {})));\n`);
+  writeFileSync(
+    preload,
+    `const before = new Set(process.moduleLoadList);
+process.on('exit', () => {
+  const builtins = process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule ')).map((m) => m.slice(13));
+  require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify({ ...globalThis[Symbol.for('fpsolve.startup')], builtins }));
+});
+`,
+  );
   const r = fpsolve(args, { env: { NODE_OPTIONS: `--require ${preload}`, ...env } });
   const record = JSON.parse(readFileSync(out, 'utf8')) as StartupRecord;
   rmSync(dir, { recursive: true, force: true });
@@ -140,5 +150,45 @@ describe('the bundle builds ndarray-ops operations on first call', () => {
     // fpsolve calls five: sum, sup, assign, divseq, muls (src/field, src/run/initial.ts, src/io).
     expect(r.record.ndarrayOpsBuilt).toBeGreaterThan(0);
     expect(r.record.ndarrayOpsBuilt).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('the bundle loads Node built-ins when they are used', () => {
+  it.skipIf(BUILDS[0]!.skip)('validate loads no child_process (nor dgram), no worker_threads, no fs streams', () => {
+    const v = recordOf(['validate', 'scenarios/pearson-1d.yaml']);
+    expect(v.code, v.stderr).toBe(0);
+    // The record sees built-ins at all: the modules loader and the expression parser's needs.
+    expect(v.record.builtins!.length).toBeGreaterThan(0);
+    // (net itself is loaded here anyway: this test reads the output through pipes, which are sockets.)
+    for (const m of ['child_process', 'internal/child_process', 'dgram', 'worker_threads', 'internal/fs/streams']) expect(v.record.builtins, m).not.toContain(m);
+  });
+
+  it.skipIf(BUILDS[0]!.skip)('a sweep still spawns its workers through the deferred node:child_process, and they give the one-process results', () => {
+    const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'fpsolve-startup-builtins-')));
+    const sweep = (jobs: string, out: string): { code: number | null; stderr: string; record: StartupRecord } =>
+      recordOf(['sweep', 'scenarios/pearson-1d.yaml', '--set', 'noise.eta=0.05,0.1', ...SHORT_RUN.filter((a) => a !== '--no-gap'), '--run-arg=--no-gap', '--jobs', jobs, '--no-plots', '--out', out]);
+    const two = sweep('2', dirs[0]!);
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.record.builtins).toContain('child_process');
+    const one = sweep('1', dirs[1]!);
+    expect(one.code, one.stderr).toBe(0);
+    // summary.csv without its wallSeconds column (the only one that is a time).
+    const table = (d: string): string[][] => {
+      const rows = readFileSync(join(d, 'summary.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+      const w = rows[0]!.indexOf('wallSeconds');
+      expect(w).toBeGreaterThan(0);
+      return rows.map((r) => r.filter((_, k) => k !== w));
+    };
+    expect(table(dirs[0]!)).toEqual(table(dirs[1]!));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+});
+
+describe("bin/bundle-entry.js's manifest paths", () => {
+  it('are path.join(root, file) for every input the manifest lists, and for roots near /', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle', 'manifest.json'), 'utf8')) as { inputs: [string, number, number][] };
+    const at = under(ROOT);
+    for (const [f] of manifest.inputs) expect(at(f)).toBe(join(ROOT, f));
+    for (const root of ['/', '/a', '/a/b/c']) for (const f of ['x.js', 'dist/x.js', '../x/package.json', '../../y/z.json']) expect(resolve(under(root)(f))).toBe(join(root, f));
   });
 });
