@@ -7,7 +7,7 @@
 //   import.
 // A preloaded module reads the process's start-up record (Symbol.for('fpsolve.startup')) at exit.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,6 +24,8 @@ const SHORT_RUN = ['--set', 'time.end=0.01', '--set', 'time.reportEvery=0.01', '
 interface StartupRecord {
   kernelModule?: 'prebuilt' | 'generated';
   ndarrayOpsBuilt?: number;
+  /** Set-up kernel definitions built (solvers/kernels/wasm-module.ts): only to generate the module. */
+  setupKernelsDefined?: number;
   /** Node's built-in modules loaded after the preload ran (process.moduleLoadList). */
   builtins?: string[];
 }
@@ -85,6 +87,30 @@ describe('the kernel module generated at build time', () => {
     expect(new Set(stored.inputs.map((f) => resolve(dirname(STORED), f)))).toEqual(loaded);
   });
 
+  it('a process whose stored module is refused generates it, set-up kernels included (so the count above can fail)', () => {
+    // A copy of the package whose stored module names an input that is not there.
+    const root = mkdtempSync(join(tmpdir(), 'fpsolve-startup-gen-'));
+    try {
+      for (const d of ['dist', 'bin', 'schema', 'scenarios']) cpSync(join(ROOT, d), join(root, d), { recursive: true, preserveTimestamps: true });
+      copyFileSync(join(ROOT, 'package.json'), join(root, 'package.json'));
+      symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(root, 'node_modules'));
+      const file = join(root, 'dist', 'solvers', 'kernels', 'kernel-module.json');
+      const stored = JSON.parse(readFileSync(file, 'utf8')) as { inputs: string[] };
+      writeFileSync(file, JSON.stringify({ ...stored, inputs: [...stored.inputs, 'missing.js'] }));
+      const dir = mkdtempSync(join(tmpdir(), 'fpsolve-startup-gen-rec-'));
+      const out = join(dir, 'record.json');
+      writeFileSync(join(dir, 'record.cjs'), `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(globalThis[Symbol.for('fpsolve.startup')] ?? {})));\n`);
+      const r = spawnSync(process.execPath, ['--require', join(dir, 'record.cjs'), join(root, 'bin', 'fpsolve.js'), 'validate', join(ROOT, 'scenarios', 'pearson-1d.yaml')], { encoding: 'utf8', env: { ...process.env, FPSOLVE_BUNDLE: '0' } });
+      expect(r.status, r.stderr).toBe(0);
+      const record = JSON.parse(readFileSync(out, 'utf8')) as StartupRecord;
+      rmSync(dir, { recursive: true, force: true });
+      expect(record.kernelModule).toBe('generated');
+      expect(record.setupKernelsDefined).toBeGreaterThan(0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('is refused once a generator module changes, goes missing, or the file is damaged', () => {
     const stored = JSON.parse(readFileSync(STORED, 'utf8')) as { inputs: string[] };
     // A copy of dist/solvers with the stored file: the same relative layout.
@@ -121,6 +147,7 @@ describe('the kernel module generated at build time', () => {
       const r = recordOf(['validate', 'scenarios/pearson-1d.yaml'], env);
       expect(r.code, r.stderr).toBe(0);
       expect(r.record.kernelModule).toBe('prebuilt');
+      expect(r.record.setupKernelsDefined).toBeUndefined();
     });
   });
 

@@ -3,7 +3,7 @@ import { MAX_PAGES, provideKernelModule, wasmFor } from '../exec/arena.js';
 import { ALL_KERNELS } from './stencils.js';
 import { emitWasm } from './emit-wasm.js';
 import { EXP_COEFFS, EXP_SERIES_D, LOG_COEFFS, LOG_SERIES_U } from './series.js';
-import { kernelModuleBytes } from './wasm-prebuilt.js';
+import { kernelModuleBytes, recordStartup } from './wasm-prebuilt.js';
 
 /**
  * The WebAssembly module of the arena: the stencil and vector kernels generated from their
@@ -42,7 +42,11 @@ interface Ctx {
   get: (name: string) => Code;
 }
 
+/** Set-up kernels defined in this thread: none unless the module is generated (test/startup-work.test.ts). */
+let defined = 0;
+
 function kernel(name: string, sig: Sig, body: (c: Ctx) => Code): FunctionDef {
+  recordStartup('setupKernelsDefined', ++defined);
   const names = [...sig.i32, ...sig.f64];
   const l: Record<string, number> = {};
   names.forEach((n, k) => (l[n] = k));

@@ -49,7 +49,7 @@ export function kernelModuleOrigin(): 'prebuilt' | 'generated' | null {
  * count, unlike a time, does not depend on the machine's load. The bundle's lazy ndarray-ops
  * (scripts/bundle.mjs) counts the operations it built here too.
  */
-function recordStartup(key: string, value: unknown): void {
+export function recordStartup(key: string, value: unknown): void {
   const g = globalThis as Record<symbol, Record<string, unknown> | undefined>;
   const k = Symbol.for('fpsolve.startup');
   (g[k] ??= {})[key] = value;
