@@ -23,6 +23,10 @@
  *   threads then run the dist/ files built from the very same sources, as they do without the
  *   bundle, and packageRoot()/createRequire see the paths they always saw.
  *
+ * What runs later than in dist/ (same code, same results; test/startup-work.test.ts counts it):
+ * ndarray-ops builds each operation on its first call, and Node's built-ins are required rather
+ * than imported, node:child_process and node:worker_threads on the first use of an export.
+ *
  * A bundle older than its inputs would run code that is not the build of the sources. The build
  * writes dist/bundle/manifest.json last, listing every input file with its size and mtime;
  * bin/fpsolve.js uses the bundle only while all of them match (a `tsc` alone, as the team's quick
@@ -111,7 +115,7 @@ const distTwinUrls = {
  * then cwise's compiler): 20–40 ms of every command, for the five operations fpsolve calls
  * (sum, sup, assign, divseq, muls), and those only when writing fields or building a run's initial
  * density. In the bundle each operation is built on its first call instead: the same compile of
- * the same arguments, deferred, so the same code runs (test/startup-imports.test.ts counts the
+ * the same arguments, deferred, so the same code runs (test/startup-work.test.ts counts the
  * operations built). Left as it is if its source no longer has the expected shape.
  */
 const NDARRAY_OPS_HEAD = 'var compile = require("cwise-compiler")';
