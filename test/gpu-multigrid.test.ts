@@ -70,7 +70,7 @@ describe('device multigrid (gpu.js webasm) against float64 references', () => {
       await gpu.download(out, zd);
       expect(gpu.info.executor).toBe('WebAssemblyKernel');
       expect(gpu.multigrid?.levelCount).toBe(3);
-      // float32 storage of v and of the coefficients (≤ ε each), then 17 passes that each round
+      // float32 storage of v and of the coefficients (≤ ε each), then 15 passes that each round
       // once and contract the error (smoothing): 16 ε bounds it with room (measured ≈ 1 ε).
       const rel = maxAbsDiff(zd, zh) / maxAbs(zh);
       expect(rel).toBeLessThan(16 * EPS32);
@@ -172,8 +172,8 @@ describe('device multigrid (gpu.js webasm) against float64 references', () => {
   });
 
   it('1-D grids and preconditioner: jacobi keep Jacobi; one device cycle per CG iteration', async () => {
-    const { setup, rho } = setupOf('double-well-1d', ['domain.cells=[200]']);
-    const g1 = await GpuJsBackend.create(GPU, setup.op, 'webasm');
+    const { setup } = setupOf('double-well-1d', ['domain.cells=[200]']);
+    const g1 = await GpuJsBackend.create(GPU, setup.op, 'webasm', { preconditioner: 'multigrid' });
     expect(g1.preconditionerName).toBe('Jacobi');
     expect(g1.multigrid).toBeNull();
     g1.dispose();
@@ -186,7 +186,6 @@ describe('device multigrid (gpu.js webasm) against float64 references', () => {
       // Pcg preconditions once before its loop and after every iteration but the last; each
       // V-cycle solves the coarsest level once.
       expect(mg?.hostSolves).toBe(its);
-      expect(rho.length).toBe(200);
     } finally {
       g2.dispose();
     }
