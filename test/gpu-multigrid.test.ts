@@ -12,7 +12,7 @@ import gpujs from 'gpu.js';
 import { GpuJsBackend } from '../solvers/backend/gpujs.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
 import { Pcg } from '../solvers/backend/pcg.js';
-import { HostRedBlackMultigrid } from '../solvers/backend/gpu-multigrid.js';
+import { DeviceMultigrid, HostRedBlackMultigrid, type DeviceOps } from '../solvers/backend/gpu-multigrid.js';
 import { MultigridPreconditioner } from '../solvers/multigrid.js';
 import type { Backend } from '../solvers/backend/types.js';
 import type { FvOperator } from '../solvers/operator.js';
@@ -189,5 +189,41 @@ describe('device multigrid (gpu.js webasm) against float64 references', () => {
     } finally {
       g2.dispose();
     }
+  });
+});
+
+describe('device multigrid buffers', () => {
+  it('a cycle frees every value it makes but the one it returns (no growth over many cycles on GL/WebGPU)', async () => {
+    const { setup } = setupOf('double-well-2d', ['domain.cells=[40,24]']);
+    const op = setup.op;
+    const gpu = new GPU({ mode: 'webasm' }) as { createKernel(src: string, s: Record<string, unknown>): (...a: unknown[]) => Float32Array };
+    const live = new Set<Float32Array>();
+    const ops: DeviceOps<Float32Array, (...a: unknown[]) => Float32Array> = {
+      kernel: (source, output, constants) => gpu.createKernel(source, { pipeline: true, immutable: true, precision: 'single', tactic: 'precision', constants, output: [output] }),
+      run: async (k, ...args) => {
+        const v = k(...args);
+        live.add(v);
+        return v;
+      },
+      free: (v) => {
+        live.delete(v);
+      },
+      read: async (v) => v,
+      destroy: () => undefined,
+    };
+    const mg = new DeviceMultigrid(ops, op);
+    const r = Float32Array.from(pseudoRandom(op.grid.size, 3));
+    let z = await mg.apply(0.1, r);
+    ops.free(z);
+    // What stays: per level its packed stencil and zeros, per transfer the two packed index buffers.
+    const persistent = live.size;
+    expect(persistent).toBe(2 * mg.levelCount + 2 * (mg.levelCount - 1));
+    for (let k = 0; k < 5; k++) {
+      z = await mg.apply(k % 2 ? 0.1 : 0.2, r);
+      expect(live.size).toBe(persistent + 1);
+      ops.free(z);
+    }
+    mg.dispose();
+    expect(live.size).toBe(0);
   });
 });

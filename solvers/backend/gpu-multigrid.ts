@@ -65,10 +65,16 @@ export interface RbHierarchy {
   coarsest: Pick<MultigridLevel, 'n' | 'size' | 'w' | 'd'>;
 }
 
+/**
+ * Cell indices travel as float32 in the transfer buffers (gpu.js binds float arrays only): exact
+ * up to 2^24, i.e. 4096² or 256³ cells. Larger grids keep Jacobi rather than gather wrong cells.
+ */
+export const DEVICE_MULTIGRID_MAX_CELLS = 2 ** 24;
+
 /** Whether the device multigrid applies: a 2-D or 3-D grid with more cells than the coarsest level. */
 export function deviceMultigridApplies(op: FvOperator, opts: Partial<DeviceMultigridOptions> = {}): boolean {
   const o = { ...DEFAULT_DEVICE_MULTIGRID, ...opts };
-  return op.grid.dim >= 2 && op.grid.size > o.coarsestSize;
+  return op.grid.dim >= 2 && op.grid.size > o.coarsestSize && op.grid.size <= DEVICE_MULTIGRID_MAX_CELLS;
 }
 
 /**
