@@ -34,9 +34,15 @@ export interface DeviceMultigridOptions {
   cycle: 'V' | 'W';
   /** Coarsening stops at or below this many cells; that level is solved by Cholesky on the host. */
   coarsestSize: number;
+  /**
+   * In a W-cycle, levels below this many cells take one coarse correction: on a GPU a small
+   * level's passes cost their launch latency, not their cells, and the W-cycle's visits double
+   * per level (2^(L−2) coarsest solves, each a read-back, on L levels).
+   */
+  wMinCells: number;
 }
 
-export const DEFAULT_DEVICE_MULTIGRID: DeviceMultigridOptions = { sweeps: 1, overCorrection: 1.5, cycle: 'V', coarsestSize: 64 };
+export const DEFAULT_DEVICE_MULTIGRID: DeviceMultigridOptions = { sweeps: 1, overCorrection: 1.5, cycle: 'V', coarsestSize: 64, wMinCells: 0 };
 
 /** One level in the layout of the cycle's kernels, float64 on the host. */
 export interface RbLevel {
@@ -136,10 +142,11 @@ export function buildHierarchy(op: FvOperator, opts: Partial<DeviceMultigridOpti
   }
 }
 
-const coarseCorrections = (o: DeviceMultigridOptions, l: number, levels: number): number => (o.cycle === 'W' && l > 0 && l + 2 < levels ? 2 : 1);
+const coarseCorrections = (o: DeviceMultigridOptions, l: number, levels: number, size: number): number =>
+  o.cycle === 'W' && l > 0 && l + 2 < levels && size >= o.wMinCells ? 2 : 1;
 
 export function cycleName(o: DeviceMultigridOptions): string {
-  const cycle = o.cycle === 'W' ? 'W below the finest level' : 'V';
+  const cycle = o.cycle === 'W' ? `W below the finest level${o.wMinCells > 0 ? ` down to ${o.wMinCells} cells` : ''}` : 'V';
   return `Galerkin aggregation, ${cycle}(${o.sweeps},${o.sweeps}) red–black Gauss–Seidel, coarsest level by Cholesky on the host`;
 }
 
@@ -204,7 +211,7 @@ export class HostRedBlackMultigrid implements Preconditioner {
       smooth(0);
       smooth(1);
     }
-    const reps = coarseCorrections(this.o, l, this.h.levels.length);
+    const reps = coarseCorrections(this.o, l, this.h.levels.length, lv.size);
     for (let rep = 0; rep < reps; rep++) {
       this.k.resid([this.B[l], this.X[l], lv.d, ...lv.w, this.R[l]], [], [th, ...outer, lv.size], 0, lv.size);
       const cs = this.h.levels[l + 1].size;
@@ -395,7 +402,7 @@ export class DeviceMultigrid<V, K> {
       await smooth(0);
       await smooth(1);
     }
-    const reps = coarseCorrections(this.o, l, this.levels.length);
+    const reps = coarseCorrections(this.o, l, this.levels.length, lv.size);
     for (let rep = 0; rep < reps; rep++) {
       const r = await ops.run(lv.resid as K, b, x, lv.S, th);
       const bc = await ops.run(lv.restrict as K, r, lv.R as V);

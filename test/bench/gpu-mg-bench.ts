@@ -9,6 +9,7 @@
  * hits them alike.
  *
  * Usage: npx tsc -p . && node dist/test/bench/gpu-mg-bench.js [--sizes 256,512] [--dim 2] [--dt 0.02] [--solves 3] [--float64]
+ *   [--cycle V|W] [--sweeps 1] [--a 1.5] [--w-min-cells 0]
  */
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +38,7 @@ const dt = Number(value('--dt', '0.02'));
 const solves = Number(value('--solves', '3'));
 const float64 = argv.includes('--float64');
 const cycle = value('--cycle', 'V') as 'V' | 'W';
-const mgOpts: Partial<DeviceMultigridOptions> = { cycle, sweeps: Number(value('--sweeps', '1')), overCorrection: Number(value('--a', '1.5')) };
+const mgOpts: Partial<DeviceMultigridOptions> = { cycle, sweeps: Number(value('--sweeps', '1')), overCorrection: Number(value('--a', '1.5')), wMinCells: Number(value('--w-min-cells', '0')) };
 const theta = ((2 - Math.SQRT2) * dt) / 2;
 const GPU = (gpujs as unknown as { GPU: new (s: { mode: string }) => unknown }).GPU;
 
