@@ -192,6 +192,39 @@ describe('device multigrid (gpu.js webasm) against float64 references', () => {
   });
 });
 
+describe('device multigrid W-cycle option', () => {
+  it('W below the finest level: one device cycle equals its float64 reference, and CG needs no more iterations than with V', async () => {
+    const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[64,64]']);
+    const op = setup.op;
+    const w = { cycle: 'W' as const };
+    const host = new HostRedBlackMultigrid(op, w);
+    host.setup(THETA);
+    const v = pseudoRandom(op.grid.size, 5);
+    const zh = new Float64Array(v.length);
+    host.apply(v, zh);
+    const gW = await GpuJsBackend.create(GPU, op, 'webasm', { multigrid: w });
+    const gV = await GpuJsBackend.create(GPU, op, 'webasm');
+    try {
+      expect(gW.preconditionerName).toContain('W below the finest level(1,1)');
+      const r = gW.field();
+      const out = gW.field();
+      await gW.upload(r, v);
+      await gW.precondition(THETA, r, out);
+      const zd = new Float64Array(v.length);
+      await gW.download(out, zd);
+      expect(maxAbsDiff(zd, zh) / maxAbs(zh)).toBeLessThan(16 * EPS32);
+      // 64² → 32² → 16² → 8²: level 1 takes two corrections (level 2's are one: its next is the coarsest), so 2 coarsest solves.
+      expect(gW.multigrid?.hostSolves).toBe(2);
+      const itW = await cgIterations(gW, op, rho, THETA);
+      const itV = await cgIterations(gV, op, rho, THETA);
+      expect(itW).toBeLessThanOrEqual(itV);
+    } finally {
+      gW.dispose();
+      gV.dispose();
+    }
+  });
+});
+
 describe('device multigrid buffers', () => {
   it('a cycle frees every value it makes but the one it returns (no growth over many cycles on GL/WebGPU)', async () => {
     const { setup } = setupOf('double-well-2d', ['domain.cells=[40,24]']);

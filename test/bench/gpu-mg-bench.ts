@@ -9,7 +9,7 @@
  * hits them alike.
  *
  * Usage: npx tsc -p . && node dist/test/bench/gpu-mg-bench.js [--sizes 256,512] [--dim 2] [--dt 0.02] [--solves 3] [--float64]
- *   [--cycle V|W] [--sweeps 1] [--a 1.5] [--w-min-cells 0]
+ *   [--cycle V|W] [--sweeps 1] [--a 1.5] [--w-min-cells 0] [--also-w]
  */
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,8 @@ for (const n of sizes) {
   };
   add('webasm Jacobi', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'jacobi' }));
   add('webasm multigrid', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: mgOpts }));
+  // The W-cycle below the finest level (as the CPU path's), for the flops-against-launches trade-off.
+  if (argv.includes('--also-w')) add('webasm multigrid W', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: { ...mgOpts, cycle: 'W' } }));
   if (float64) {
     add('float64 Jacobi', new CpuBackend(op, new JacobiPreconditioner(op)));
     add('float64 red–black reference', new CpuBackend(op, new HostRedBlackMultigrid(op, mgOpts)));
