@@ -193,7 +193,7 @@ describe('device multigrid (gpu.js webasm) against float64 references', () => {
 });
 
 describe('device multigrid W-cycle option', () => {
-  it('W below the finest level: one device cycle equals its float64 reference, and CG needs no more iterations than with V', async () => {
+  it('W below the finest level: one device cycle and the CG count equal those of its float64 reference', async () => {
     const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[64,64]']);
     const op = setup.op;
     const w = { cycle: 'W' as const };
@@ -203,7 +203,6 @@ describe('device multigrid W-cycle option', () => {
     const zh = new Float64Array(v.length);
     host.apply(v, zh);
     const gW = await GpuJsBackend.create(GPU, op, 'webasm', { multigrid: w });
-    const gV = await GpuJsBackend.create(GPU, op, 'webasm');
     try {
       expect(gW.preconditionerName).toContain('W below the finest level(1,1)');
       const r = gW.field();
@@ -216,11 +215,11 @@ describe('device multigrid W-cycle option', () => {
       // 64² → 32² → 16² → 8²: level 1 takes two corrections (level 2's are one: its next is the coarsest), so 2 coarsest solves.
       expect(gW.multigrid?.hostSolves).toBe(2);
       const itW = await cgIterations(gW, op, rho, THETA);
-      const itV = await cgIterations(gV, op, rho, THETA);
-      expect(itW).toBeLessThanOrEqual(itV);
+      const ref = new CpuBackend(op, new HostRedBlackMultigrid(op, w));
+      expect(Math.abs(itW - (await cgIterations(ref, op, rho, THETA)))).toBeLessThanOrEqual(1);
+      ref.dispose();
     } finally {
       gW.dispose();
-      gV.dispose();
     }
   });
 });
