@@ -96,7 +96,10 @@ for (const n of sizes) {
   for (const m of modes) {
     const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const mg = (m.backend as GpuJsBackend).multigrid;
-    console.log(`N=${n}${dim === 3 ? '³' : '²'}  ${m.label.padEnd(30)} iterations ${m.its.join(',')}  CPU ms/solve ${med(m.cpuMs).toFixed(0)}${mg ? `  levels ${mg.levelCount}` : ''}  [${m.pcg.describe()}]`);
+    // Kernel passes of the multigrid and coarsest solves (read-backs) per cycle, over all solves (warm-up included).
+    const cycles = m.pcg.iterations;
+    const mgText = mg ? `  levels ${mg.levelCount}, ${(mg.passes / cycles).toFixed(0)} passes and ${(mg.hostSolves / cycles).toFixed(0)} read-backs per cycle` : '';
+    console.log(`N=${n}${dim === 3 ? '³' : '²'}  ${m.label.padEnd(30)} iterations ${m.its.join(',')}  CPU ms/solve ${med(m.cpuMs).toFixed(0)}${mgText}  [${m.pcg.describe()}]`);
     m.backend.dispose();
   }
 }
