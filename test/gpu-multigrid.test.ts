@@ -184,8 +184,9 @@ describe('device multigrid (gpu.js webasm) against float64 references', () => {
       const mg = g2.multigrid;
       expect(mg).not.toBeNull();
       // Pcg preconditions once before its loop and after every iteration but the last; each
-      // V-cycle solves the coarsest level once.
-      expect(mg?.hostSolves).toBe(its);
+      // V-cycle solves the coarsest level once, on the device: nothing is read back.
+      expect(mg?.coarseSolves).toBe(its);
+      expect(mg?.readBacks).toBe(0);
     } finally {
       g2.dispose();
     }
@@ -193,10 +194,11 @@ describe('device multigrid (gpu.js webasm) against float64 references', () => {
 });
 
 describe('device multigrid W-cycle option', () => {
-  it('W below the finest level: one device cycle and the CG count equal those of its float64 reference', async () => {
+  it('W below the finest level, coarsest level on the host: one device cycle and the CG count equal those of its float64 reference', async () => {
     const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[64,64]']);
     const op = setup.op;
-    const w = { cycle: 'W' as const };
+    // The host coarse solve here (the float64 reference always solves the coarsest level so).
+    const w = { cycle: 'W' as const, coarseSolve: 'host' as const };
     const host = new HostRedBlackMultigrid(op, w);
     host.setup(THETA);
     const v = pseudoRandom(op.grid.size, 5);
@@ -204,7 +206,7 @@ describe('device multigrid W-cycle option', () => {
     host.apply(v, zh);
     const gW = await GpuJsBackend.create(GPU, op, 'webasm', { multigrid: w });
     try {
-      expect(gW.preconditionerName).toContain('W below the finest level(1,1)');
+      expect(gW.preconditionerName).toContain('W below the finest level(1,1) red–black Gauss–Seidel, coarsest level by Cholesky on the host');
       const r = gW.field();
       const out = gW.field();
       await gW.upload(r, v);
@@ -213,7 +215,8 @@ describe('device multigrid W-cycle option', () => {
       await gW.download(out, zd);
       expect(maxAbsDiff(zd, zh) / maxAbs(zh)).toBeLessThan(16 * EPS32);
       // 64² → 32² → 16² → 8²: level 1 takes two corrections (level 2's are one: its next is the coarsest), so 2 coarsest solves.
-      expect(gW.multigrid?.hostSolves).toBe(2);
+      expect(gW.multigrid?.coarseSolves).toBe(2);
+      expect(gW.multigrid?.readBacks).toBe(2);
       const itW = await cgIterations(gW, op, rho, THETA);
       const ref = new CpuBackend(op, new HostRedBlackMultigrid(op, w));
       expect(Math.abs(itW - (await cgIterations(ref, op, rho, THETA)))).toBeLessThanOrEqual(1);
@@ -247,9 +250,10 @@ describe('device multigrid buffers', () => {
     const r = Float32Array.from(pseudoRandom(op.grid.size, 3));
     let z = await mg.apply(0.1, r);
     ops.free(z);
-    // What stays: per level its packed stencil and zeros, per transfer the two packed index buffers.
+    // What stays: per level its packed stencil and zeros, per transfer the two packed index
+    // buffers, and the coarsest level's inverse (replaced, not added to, when θ changes below).
     const persistent = live.size;
-    expect(persistent).toBe(2 * mg.levelCount + 2 * (mg.levelCount - 1));
+    expect(persistent).toBe(2 * mg.levelCount + 2 * (mg.levelCount - 1) + 1);
     for (let k = 0; k < 5; k++) {
       z = await mg.apply(k % 2 ? 0.1 : 0.2, r);
       expect(live.size).toBe(persistent + 1);

@@ -1,7 +1,9 @@
 /**
  * Multigrid for (I − θS) on the device: the CPU's hierarchy (solvers/multigrid.ts: Galerkin
  * aggregation 2×2(×2) with √π in the transfer), a cycle whose every pass is a gpu.js kernel over
- * one level, and a host Cholesky solve of the coarsest level (≤ 64 cells, read back once a cycle).
+ * one level, and a direct solve of the coarsest level (≤ 64 cells): by default a product with its
+ * inverse on the device (formed in float64 on the host once per θ), so that a cycle never waits
+ * for a read-back; optionally Cholesky on the host.
  *
  * The smoother is red–black Gauss–Seidel (one pass per colour): a GPU thread per cell parallelises
  * it, where the CPU's lexicographic sweep cannot be. Pre-smoothing runs red then black, post-
@@ -12,9 +14,11 @@
  *
  * The hierarchy does not depend on θ: the Galerkin stencils of S are built once and θ enters every
  * kernel as an argument (1 + θ d_i is formed in the kernel). So a new θ costs only the coarsest
- * level's dense Cholesky factor on the host (m ≤ 64 cells: m³/3 ≈ 9·10⁴ flops), no upload.
+ * level's dense Cholesky factor and inverse on the host (m ≤ 64 cells: ≈ 4·10⁵ flops) and the
+ * upload of the inverse (m² ≤ 4096 floats).
  *
- * The per-cell arithmetic is written once (solvers/kernels/multigrid-stencils.ts): the device
+ * The per-cell arithmetic is written once (solvers/kernels/multigrid-stencils.ts; the coarsest
+ * level's dense product is the one pass that is not a stencil, written here): the device
  * runs the gpu.js emission in float32; HostRedBlackMultigrid runs the JavaScript emission of the
  * same descriptions in float64, the reference the device cycle is tested against.
  */
@@ -32,17 +36,24 @@ export interface DeviceMultigridOptions {
   overCorrection: number;
   /** 'V', or 'W' below the finest level (two coarse corrections per level, one on the finest). */
   cycle: 'V' | 'W';
-  /** Coarsening stops at or below this many cells; that level is solved by Cholesky on the host. */
+  /** Coarsening stops at or below this many cells; that level is solved directly. */
   coarsestSize: number;
+  /**
+   * How the coarsest level is solved: 'device' multiplies by its inverse (formed on the host in
+   * float64 from the Cholesky factor, uploaded once per θ: m² ≤ 4096 floats), so a cycle reads
+   * nothing back; 'host' reads the right-hand side back and solves by Cholesky in float64 (one
+   * read-back and one upload per coarsest visit: a synchronisation with the GPU each time).
+   */
+  coarseSolve: 'device' | 'host';
   /**
    * In a W-cycle, levels below this many cells take one coarse correction: on a GPU a small
    * level's passes cost their launch latency, not their cells, and the W-cycle's visits double
-   * per level (2^(L−2) coarsest solves, each a read-back, on L levels).
+   * per level (2^(L−2) coarsest solves on L levels).
    */
   wMinCells: number;
 }
 
-export const DEFAULT_DEVICE_MULTIGRID: DeviceMultigridOptions = { sweeps: 1, overCorrection: 1.5, cycle: 'V', coarsestSize: 64, wMinCells: 0 };
+export const DEFAULT_DEVICE_MULTIGRID: DeviceMultigridOptions = { sweeps: 1, overCorrection: 1.5, cycle: 'V', coarsestSize: 64, wMinCells: 0, coarseSolve: 'device' };
 
 /** One level in the layout of the cycle's kernels, float64 on the host. */
 export interface RbLevel {
@@ -147,7 +158,8 @@ const coarseCorrections = (o: DeviceMultigridOptions, l: number, levels: number,
 
 export function cycleName(o: DeviceMultigridOptions): string {
   const cycle = o.cycle === 'W' ? `W below the finest level${o.wMinCells > 0 ? ` down to ${o.wMinCells} cells` : ''}` : 'V';
-  return `Galerkin aggregation, ${cycle}(${o.sweeps},${o.sweeps}) red–black Gauss–Seidel, coarsest level by Cholesky on the host`;
+  const coarsest = o.coarseSolve === 'host' ? 'coarsest level by Cholesky on the host' : 'coarsest level by its inverse on the device';
+  return `Galerkin aggregation, ${cycle}(${o.sweeps},${o.sweeps}) red–black Gauss–Seidel, ${coarsest}`;
 }
 
 /**
@@ -256,8 +268,11 @@ interface DeviceLevel<V, K> {
   resid?: K;
   restrict?: K;
   prolong?: K;
-  /** Uploads the coarsest level's solution. */
+  /** Uploads the coarsest level's solution (coarseSolve 'host'). */
   upload?: K;
+  /** x = C⁻¹ b on the coarsest level, and the upload of C⁻¹ (coarseSolve 'device'). */
+  inverse?: K;
+  uploadInverse?: K;
 }
 
 /** The device V-/W-cycle, built on first use from the operator's hierarchy. */
@@ -273,8 +288,12 @@ export class DeviceMultigrid<V, K> {
   private chol: Float64Array<ArrayBufferLike> = new Float64Array(0);
   /** Kernel passes run (one per level kernel call), a deterministic measure of the cycle's work. */
   passes = 0;
-  /** Coarsest-level solves on the host (one read-back and one upload each). */
-  hostSolves = 0;
+  /** Coarsest-level solves (each one read-back and one upload with coarseSolve 'host'). */
+  coarseSolves = 0;
+  /** Values read back to the host by the cycles (coarseSolve 'host' only). */
+  readBacks = 0;
+  /** C⁻¹ of the coarsest level for the current θ (coarseSolve 'device'). */
+  private inverse: V | null = null;
 
   constructor(ops: DeviceOps<V, K>, op: FvOperator, opts: Partial<DeviceMultigridOptions> = {}) {
     this.o = { ...DEFAULT_DEVICE_MULTIGRID, ...opts };
@@ -359,8 +378,13 @@ export class DeviceMultigrid<V, K> {
         dl.resid = keep(this.ops.kernel(gpuMap(levelResidual(d), residB), lv.size, constants));
         dl.restrict = keep(this.ops.kernel(gpuMap(restrictGather(d), restrictB), cs, { size: cs }));
         dl.prolong = keep(this.ops.kernel(gpuMap(prolongCorrect, prolongB), lv.size, { size: lv.size }));
-      } else {
+      } else if (this.o.coarseSolve === 'host') {
         dl.upload = keep(this.ops.kernel('function (a) { return a[this.thread.x]; }', lv.size, {}));
+      } else {
+        // A loop bounded by a constant (m ≤ coarsestSize), never cut by loopMaxIterations (docs/gpujs.md §1).
+        const src = 'function (b, C) {\nconst i = this.thread.x;\nlet s = 0.0;\nfor (let j = 0; j < this.constants.m; j++) { s += C[i * this.constants.m + j] * b[j]; }\nreturn s;\n}';
+        dl.inverse = keep(this.ops.kernel(src, lv.size, { m: lv.size }));
+        dl.uploadInverse = keep(this.ops.kernel('function (a) { return a[this.thread.x]; }', lv.size * lv.size, {}));
       }
       this.levels.push(dl);
     }
@@ -371,7 +395,24 @@ export class DeviceMultigrid<V, K> {
     if (!this.h) await this.build();
     if (theta !== this.theta) {
       this.theta = theta;
-      this.chol = choleskyOf((this.h as RbHierarchy).coarsest, theta);
+      const h = this.h as RbHierarchy;
+      this.chol = choleskyOf(h.coarsest, theta);
+      if (this.o.coarseSolve === 'device') {
+        // Columns of C⁻¹ by Cholesky solves against unit vectors, in float64; C⁻¹ is symmetric.
+        const m = h.coarsest.size;
+        const inv = new Float32Array(m * m);
+        const e = new Float64Array(m);
+        const col = new Float64Array(m);
+        for (let j = 0; j < m; j++) {
+          e.fill(0);
+          e[j] = 1;
+          choleskySolve(this.chol, m, e, col);
+          for (let i = 0; i < m; i++) inv[i * m + j] = col[i];
+        }
+        const last = this.levels[this.levels.length - 1];
+        if (this.inverse !== null) this.ops.free(this.inverse);
+        this.inverse = await this.ops.run(last.uploadInverse as K, inv);
+      }
     }
     return this.cycle(0, r);
   }
@@ -381,12 +422,13 @@ export class DeviceMultigrid<V, K> {
     const ops = this.ops;
     const th = this.theta;
     if (l === this.levels.length - 1) {
-      const rhs = await ops.read(b);
-      const b64 = Float64Array.from(rhs);
+      this.coarseSolves++;
+      this.passes++;
+      if (this.o.coarseSolve === 'device') return ops.run(lv.inverse as K, b, this.inverse as V);
+      const b64 = Float64Array.from(await ops.read(b));
+      this.readBacks++;
       const x64 = new Float64Array(lv.size);
       choleskySolve(this.chol, lv.size, b64, x64);
-      this.hostSolves++;
-      this.passes++;
       return ops.run(lv.upload as K, Float32Array.from(x64));
     }
     let x = lv.Z;
@@ -422,6 +464,8 @@ export class DeviceMultigrid<V, K> {
 
   dispose(): void {
     for (const lv of this.levels) for (const v of [lv.S, lv.T, lv.R, lv.Z]) if (v !== undefined) this.ops.free(v);
+    if (this.inverse !== null) this.ops.free(this.inverse);
+    this.inverse = null;
     for (const k of this.kernels) this.ops.destroy(k);
     this.levels = [];
     this.kernels.length = 0;

@@ -9,7 +9,7 @@
  * hits them alike.
  *
  * Usage: npx tsc -p . && node dist/test/bench/gpu-mg-bench.js [--sizes 256,512] [--dim 2] [--dt 0.02] [--solves 3] [--float64]
- *   [--cycle V|W] [--sweeps 1] [--a 1.5] [--w-min-cells 0] [--also-w]
+ *   [--cycle V|W] [--sweeps 1] [--a 1.5] [--w-min-cells 0] [--also-w] [--coarse device|host]
  */
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +38,7 @@ const dt = Number(value('--dt', '0.02'));
 const solves = Number(value('--solves', '3'));
 const float64 = argv.includes('--float64');
 const cycle = value('--cycle', 'V') as 'V' | 'W';
-const mgOpts: Partial<DeviceMultigridOptions> = { cycle, sweeps: Number(value('--sweeps', '1')), overCorrection: Number(value('--a', '1.5')), wMinCells: Number(value('--w-min-cells', '0')) };
+const mgOpts: Partial<DeviceMultigridOptions> = { coarseSolve: value('--coarse', 'device') as 'device' | 'host', cycle, sweeps: Number(value('--sweeps', '1')), overCorrection: Number(value('--a', '1.5')), wMinCells: Number(value('--w-min-cells', '0')) };
 const theta = ((2 - Math.SQRT2) * dt) / 2;
 const GPU = (gpujs as unknown as { GPU: new (s: { mode: string }) => unknown }).GPU;
 
@@ -96,9 +96,9 @@ for (const n of sizes) {
   for (const m of modes) {
     const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const mg = (m.backend as GpuJsBackend).multigrid;
-    // Kernel passes of the multigrid and coarsest solves (read-backs) per cycle, over all solves (warm-up included).
+    // Kernel passes of the multigrid, coarsest solves and read-backs per cycle, over all solves (warm-up included).
     const cycles = m.pcg.iterations;
-    const mgText = mg ? `  levels ${mg.levelCount}, ${(mg.passes / cycles).toFixed(0)} passes and ${(mg.hostSolves / cycles).toFixed(0)} read-backs per cycle` : '';
+    const mgText = mg ? `  levels ${mg.levelCount}, ${(mg.passes / cycles).toFixed(0)} passes, ${(mg.coarseSolves / cycles).toFixed(0)} coarsest solves and ${(mg.readBacks / cycles).toFixed(0)} read-backs per cycle` : '';
     console.log(`N=${n}${dim === 3 ? '³' : '²'}  ${m.label.padEnd(30)} iterations ${m.its.join(',')}  CPU ms/solve ${med(m.cpuMs).toFixed(0)}${mgText}  [${m.pcg.describe()}]`);
     m.backend.dispose();
   }
