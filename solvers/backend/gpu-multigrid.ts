@@ -8,9 +8,10 @@
  * The smoother is red–black Gauss–Seidel (one pass per colour): a GPU thread per cell parallelises
  * it, where the CPU's lexicographic sweep cannot be. Pre-smoothing runs red then black, post-
  * smoothing black then red, the transpose, and the coarse correction is Pᵀ-restricted and P-
- * prolonged with one scalar factor: the cycle is a symmetric positive definite operator, so CG
- * stays valid (in exact arithmetic; float32 makes it symmetric to round-off, which PCG tolerates
- * at the float32 tolerance it is run to).
+ * prolonged with one scalar factor: the cycle is a symmetric operator, and positive definite while
+ * it contracts (oracles.md §16; the over-correction 1.5 keeps it so in practice, as on the CPU), so
+ * CG stays valid. float32 makes it symmetric only to round-off, which PCG tolerates at the float32
+ * tolerance it is run to.
  *
  * The hierarchy does not depend on θ: the Galerkin stencils of S are built once and θ enters every
  * kernel as an argument (1 + θ d_i is formed in the kernel). So a new θ costs only the coarsest
