@@ -54,6 +54,7 @@ export const E2E = [
   // Start-up through the built CLI: the bundle against dist/, the modules each command loads (spawns).
   'test/startup-bundle.test.ts',
   'test/startup-imports.test.ts',
+  'test/startup-work.test.ts',
   // The heaviest numerical files, kept out of `npm test`'s five minutes: Monte Carlo against the PDE,
   // the Zarr store read back by Python, the non-symmetric multigrid's counts up to 512², the WebGPU
   // (llvmpipe) kernels, the #17 red team's dense solves.

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is compiled from TypeScript to dist/ by `npm install` (prepare) or
 // `npm run build`, which also bundles it into dist/bundle/ (scripts/bundle.mjs, a faster start).
-import { readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dirname, join } from 'node:path';
+// Built-ins are required, not imported: an ES import of node:fs builds a facade that reads all its
+// exports, and its getters load fs streams and promises (scripts/bundle.mjs does the same).
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const { readFileSync } = require('node:fs');
+const { fileURLToPath, pathToFileURL } = require('node:url');
+const { dirname, join } = require('node:path');
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const args = process.argv.slice(2);

@@ -23,6 +23,10 @@
  *   threads then run the dist/ files built from the very same sources, as they do without the
  *   bundle, and packageRoot()/createRequire see the paths they always saw.
  *
+ * What runs later than in dist/ (same code, same results; test/startup-work.test.ts counts it):
+ * ndarray-ops builds each operation on its first call, and Node's built-ins are required rather
+ * than imported, node:child_process and node:worker_threads on the first use of an export.
+ *
  * A bundle older than its inputs would run code that is not the build of the sources. The build
  * writes dist/bundle/manifest.json last, listing every input file with its size and mtime;
  * bin/fpsolve.js uses the bundle only while all of them match (a `tsc` alone, as the team's quick
@@ -106,12 +110,81 @@ const distTwinUrls = {
   },
 };
 
+/**
+ * ndarray-ops builds every one of its ~150 operations when it is imported (a `new Function` each,
+ * then cwise's compiler): 20–40 ms of every command, for the five operations fpsolve calls
+ * (sum, sup, assign, divseq, muls), and those only when writing fields or building a run's initial
+ * density. In the bundle each operation is built on its first call instead: the same compile of
+ * the same arguments, deferred, so the same code runs (test/startup-work.test.ts counts the
+ * operations built). Left as it is if its source no longer has the expected shape.
+ */
+const NDARRAY_OPS_HEAD = 'var compile = require("cwise-compiler")';
+const NDARRAY_OPS_MAKEOP = 'function makeOp(user_args) {';
+/** pcompile, which makeOp calls: eager inside the deferred makeOp (one build per operation). */
+const NDARRAY_OPS_PCOMPILE = 'return compile({';
+const lazyNdarrayOps = {
+  name: 'lazy-ndarray-ops',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ndarray-ops[\\/]ndarray-ops\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (![NDARRAY_OPS_HEAD, NDARRAY_OPS_MAKEOP, NDARRAY_OPS_PCOMPILE].every((t) => text.split(t).length === 2)) return undefined;
+      // The count of operations built goes to the process's start-up record (Symbol.for('fpsolve.startup'),
+      // see solvers/kernels/wasm-prebuilt.ts), which tests read.
+      const lazy = [
+        'var __cwiseCompile = require("cwise-compiler")',
+        "var __startup = globalThis[Symbol.for('fpsolve.startup')] || (globalThis[Symbol.for('fpsolve.startup')] = {})",
+        '__startup.ndarrayOpsBuilt = 0',
+        'function __lazyOp(make) { var f = null; return function () { if (f === null) { f = make(); __startup.ndarrayOpsBuilt++ } return f.apply(this, arguments) } }',
+        'function compile(a) { return __lazyOp(function () { return __cwiseCompile(a) }) }',
+        'function makeOp(u) { return __lazyOp(function () { return __makeOp(u) }) }',
+      ].join('\n');
+      const contents = text
+        .replace(NDARRAY_OPS_HEAD, lazy)
+        .replace(NDARRAY_OPS_MAKEOP, 'function __makeOp(user_args) {')
+        .replace(NDARRAY_OPS_PCOMPILE, 'return __cwiseCompile({');
+      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
+/**
+ * Node's built-in modules, imported with `import` statements, are required instead: an ES import
+ * of a built-in builds an ES module facade that reads every export once, getters included, and
+ * node:fs's getters load its streams and promises (~10 ms of every start). A required built-in is
+ * the same object; esbuild reads each named import off it where it is used.
+ */
+const BUILTIN_NS = 'fpsolve-builtin';
+/**
+ * Built-ins required on first use of one of their exports rather than when the importing chunk
+ * is evaluated: node:child_process loads net and dgram (~10 ms) and is needed only to spawn (the
+ * WebGPU probe, sweep workers); worker_threads only to start kernel threads. Their export names
+ * are read here, from the Node that bundles; each becomes a getter of the required module.
+ */
+const LAZY_BUILTINS = new Set(['child_process', 'worker_threads']);
+
+function builtinShim(spec) {
+  const name = spec.replace(/^node:/, '');
+  if (!LAZY_BUILTINS.has(name)) return `module.exports = require(${JSON.stringify(spec)});\n`;
+  const keys = Object.keys(createRequire(import.meta.url)(spec));
+  return [
+    'var m;',
+    `function get() { return m || (m = require(${JSON.stringify(spec)})); }`,
+    `module.exports = { ${keys.map((k) => `get ${JSON.stringify(k)}() { return get()[${JSON.stringify(k)}]; }`).join(', ')} };`,
+    '',
+  ].join('\n');
+}
+
 /** Bare imports from our modules: compiled in only when in BUNDLED. */
 const externals = {
   name: 'externals',
   setup(b) {
+    b.onLoad({ filter: /.*/, namespace: BUILTIN_NS }, (args) => ({ contents: builtinShim(args.path), loader: 'js' }));
     b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (isBuiltin(args.path)) return { path: args.path, external: true };
+      if (isBuiltin(args.path)) {
+        // commander requires node:child_process when it is evaluated (for executable subcommands, unused here).
+        const shim = args.namespace !== BUILTIN_NS && (args.kind === 'import-statement' || (args.kind === 'require-call' && LAZY_BUILTINS.has(args.path.replace(/^node:/, ''))));
+        return shim ? { path: args.path, namespace: BUILTIN_NS } : { path: args.path, external: true };
+      }
       if (!ours(args.importer)) return undefined;
       return BUNDLED.has(packageOf(args.path)) ? undefined : { path: args.path, external: true };
     });
@@ -149,7 +222,7 @@ const result = await esbuild.build({
   write: false,
   // Bundled CommonJS packages (commander, ndarray) require Node built-ins; an ES module has no `require`.
   banner: { js: "import { createRequire as __fpsolveCreateRequire } from 'node:module';\nconst require = __fpsolveCreateRequire(import.meta.url);" },
-  plugins: [externals, distTwinUrls],
+  plugins: [externals, distTwinUrls, lazyNdarrayOps],
 });
 
 // Chunks are named by content hash: clear the old ones so that dist/bundle holds one build.

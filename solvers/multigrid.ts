@@ -365,8 +365,11 @@ function withStencil(lv: Omit<MultigridLevel, 'stencil'>, dim: number): Multigri
   return { ...lv, stencil: { size: lv.size, w, strides, diag: sharedFloat64(lv.size), inv: lv.inv } };
 }
 
-/** Dense matrix of I − θS on a (small) level, then its Cholesky factor L (row-major, lower). */
-function choleskyOf(lv: MultigridLevel, th: number): Float64Array {
+/**
+ * Dense matrix of I − θS on a (small) level, then its Cholesky factor L (row-major, lower).
+ * Exported for the device multigrid's coarsest level (solvers/backend/gpu-multigrid.ts).
+ */
+export function choleskyOf(lv: Pick<MultigridLevel, 'n' | 'size' | 'w' | 'd'>, th: number): Float64Array {
   const m = lv.size;
   const a = new Float64Array(m * m);
   const [n0, n1, n2] = lv.n;
@@ -399,7 +402,7 @@ function choleskyOf(lv: MultigridLevel, th: number): Float64Array {
   return a;
 }
 
-function choleskySolve(l: Float64Array, m: number, b: Float64Array, x: Float64Array): void {
+export function choleskySolve(l: Float64Array, m: number, b: Float64Array, x: Float64Array): void {
   for (let i = 0; i < m; i++) {
     let t = b[i];
     for (let k = 0; k < i; k++) t -= l[i * m + k] * x[k];

@@ -77,15 +77,17 @@ export class Problem {
   /**
    * Builds the problem, or returns the first cell where f is unusable (negative or non-finite
    * for any model; identically zero on a cell for multiplicative noise without floor, where
-   * π would be infinite).
+   * π would be infinite). `keep` (multiplicative noise only; additive ignores it): arrays of
+   * grid size to fill from the same evaluations of f (cellAveragesAndLogMeans), so that the run's
+   * set-up evaluates f once per quadrature node.
    */
-  static build(grid: Grid, landscape: PointFunction, noise: NoiseModel): Problem | LandscapeFault {
+  static build(grid: Grid, landscape: PointFunction, noise: NoiseModel, keep?: { centre?: Float64Array; logF?: Float64Array }): Problem | LandscapeFault {
     // Additive noise keeps π of the cell average of f: π = e^{−f/D} is bounded and smooth, both
     // choices are second order, and measured (docs/scheme.md) the cell average of π gives a far
     // better steady state (O(h⁶)) but 1.3–1.5× larger errors in transients and eigenvalues.
     const { avg: f, psi } =
       noise.kind === 'multiplicative'
-        ? cellAveragesAndLogMeans(grid, landscape, alphaOf(noise), noise.eps)
+        ? cellAveragesAndLogMeans(grid, landscape, alphaOf(noise), noise.eps, keep)
         : additiveWeights(grid, landscape, noise.D);
     for (let i = 0; i < grid.size; i++) {
       const v = f[i];
@@ -125,8 +127,42 @@ export class Problem {
     return new Problem(grid, noise, f, psi, min, faceD);
   }
 
-  /** ln of the normalized discrete invariant density π_i (Σ π_i |K| = 1). */
+  /**
+   * lnπ and π, each computed once per problem: a run's distances, walls, basins, critical limit
+   * and outputs each asked for them (N exponentials a time). Grid arrays outside the arena, kept
+   * for the problem's life (what the run's DistanceTracker kept anyway).
+   */
+  private cachedLogPi?: Float64Array;
+  private cachedPi?: Float64Array;
+
+  /** ln of the normalized discrete invariant density π_i (Σ π_i |K| = 1); a fresh copy the caller may change. */
   logPi(): Float64Array {
+    return this.logPiShared().slice();
+  }
+
+  /** The normalized discrete invariant density (entries may underflow to 0, never overflow); a fresh copy. */
+  pi(): Float64Array {
+    return this.piShared().slice();
+  }
+
+  /** logPi's array itself, shared: read it, never write it. */
+  logPiShared(): Float64Array {
+    this.cachedLogPi ??= this.computeLogPi();
+    return this.cachedLogPi;
+  }
+
+  /** pi's array itself, shared: read it, never write it. */
+  piShared(): Float64Array {
+    if (!this.cachedPi) {
+      const lp = this.logPiShared();
+      const p = new Float64Array(lp.length);
+      for (let i = 0; i < lp.length; i++) p[i] = Math.exp(lp[i]);
+      this.cachedPi = p;
+    }
+    return this.cachedPi;
+  }
+
+  private computeLogPi(): Float64Array {
     const g = this.grid;
     let z = 0;
     for (let i = 0; i < g.size; i++) z += Math.exp(-this.psi[i]);
@@ -136,12 +172,6 @@ export class Problem {
     return out;
   }
 
-  /** The normalized discrete invariant density (entries may underflow to 0, never overflow). */
-  pi(): Float64Array {
-    const lp = this.logPi();
-    for (let i = 0; i < lp.length; i++) lp[i] = Math.exp(lp[i]);
-    return lp;
-  }
 }
 
 function additiveWeights(grid: Grid, landscape: PointFunction, D: number): { avg: Float64Array; psi: Float64Array } {

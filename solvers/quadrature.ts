@@ -120,8 +120,21 @@ export function cellAverages(grid: Grid, f: PointFunction): Float64Array {
  * the smallest y = f + eps so far (m) and s = Σ w (m/y)^alpha ≤ Σ w, so only one extra grid-sized
  * array lives during it; the centre node goes first. A cell with a node where y ≤ 0 (π infinite or
  * undefined there) gets −∞; the caller decides what that means.
+ *
+ * `keep` takes more from the same evaluations of f, so that no other pass evaluates f there again:
+ * `centre`, f at the cell centres (the centre node: the same points and bits as centreValues);
+ * `logF`, the cell averages of ln f by the same 3^d-point rule (exact for quintics) where ln f is
+ * smooth on the cell — every node f > 0 and the smallest at least half the cell average of f —
+ * and NaN elsewhere (next to a zero of f a node near the zero makes any fixed rule for ln f
+ * unreliable; the caller uses its own rule there, src/diagnostics/distances.ts).
  */
-export function cellAveragesAndLogMeans(grid: Grid, f: PointFunction, alpha: number, eps: number): { avg: Float64Array; psi: Float64Array } {
+export function cellAveragesAndLogMeans(
+  grid: Grid,
+  f: PointFunction,
+  alpha: number,
+  eps: number,
+  keep: { centre?: Float64Array; logF?: Float64Array } = {},
+): { avg: Float64Array; psi: Float64Array } {
   const acc = sharedFloat64(grid.size);
   const m = sharedFloat64(grid.size).fill(Infinity);
   const scratch = new ArenaLease();
@@ -129,9 +142,19 @@ export function cellAveragesAndLogMeans(grid: Grid, f: PointFunction, alpha: num
   const { offsets, weights } = tensorRule(grid.dim);
   const centre = (offsets.length - 1) / 2;
   const order = [centre, ...offsets.keys()].filter((q, k) => k === 0 || q !== centre);
+  const { centre: centreOut, logF } = keep;
+  // ln f by classes of equal weight: Σ_c W_c ln Π_{q∈c} f_q, one ln per class and cell instead of
+  // one per node (3 instead of 9 in 2-D; the ln calls were most of this pass's extra cost). The
+  // first class multiplies into logF itself, the others into scratch arrays.
+  const classWeights = [...new Set(weights)];
+  const products = logF ? classWeights.map((_, c) => (c === 0 ? logF : sharedFloat64(grid.size, scratch))) : [];
+  for (const p of products) p.fill(1);
   for (const q of order) {
     const w = weights[q];
+    const prod = logF ? products[classWeights.indexOf(w)] : undefined;
     visitOffset(grid, f, offsets[q], (start, o, out) => {
+      if (centreOut && q === centre) centreOut.set(o, start);
+      if (prod) for (let i = 0; i < o.length; i++) prod[start + i] *= o[i];
       const k = wasmFor(acc, out, m, s);
       if (k) {
         k.accumulate(acc.byteOffset + 8 * start, out.byteOffset, 0, o.length, w);
@@ -151,6 +174,26 @@ export function cellAveragesAndLogMeans(grid: Grid, f: PointFunction, alpha: num
         } else s[c] = s[c] + w * p;
       }
     });
+  }
+  if (logF) {
+    // m − eps is the smallest node value of f: positive and at least half the average, or NaN (a
+    // node at or below 0 included). A product out of [1e-300, 1e300] (f beyond ~1e±75 in 2-D) is
+    // NaN too rather than rounded: the caller's own rule takes those few cells.
+    // Class by class, each loop over one array (simple loops V8 optimizes while they run).
+    const w0 = classWeights[0];
+    for (let i = 0; i < grid.size; i++) {
+      const p = logF[i];
+      const fMin = m[i] - eps;
+      logF[i] = fMin > 0 && fMin >= 0.5 * acc[i] && p >= 1e-300 && p <= 1e300 ? w0 * Math.log(p) : NaN;
+    }
+    for (let c = 1; c < products.length; c++) {
+      const prod = products[c];
+      const wc = classWeights[c];
+      for (let i = 0; i < grid.size; i++) {
+        const p = prod[i];
+        if (logF[i] === logF[i]) logF[i] = p >= 1e-300 && p <= 1e300 ? logF[i] + wc * Math.log(p) : NaN;
+      }
+    }
   }
   for (let i = 0; i < grid.size; i++) m[i] = m[i] > 0 ? alpha * Math.log(m[i]) - Math.log(s[i]) : -Infinity;
   scratch.release();

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
 import { ajvOptions, precompiledPath, schemaFingerprint, schemaPath, type SchemaName } from './schema.js';
@@ -24,4 +25,12 @@ for (const name of ['scenario', 'baselines'] as SchemaName[]) {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${code}\nmodule.exports.validate = module.exports;\nmodule.exports.fingerprint = ${JSON.stringify(schemaFingerprint(name, text))};\n`);
   renameSync(tmp, file);
+}
+
+// The WebAssembly kernel module's bytes, stored for solvers/kernels/wasm-prebuilt.ts (#19.4). A
+// dynamic import: the schemas above must not wait on, or fail with, the kernel generator.
+{
+  const { generateKernelModule } = await import('../solvers/kernels/wasm-module.js');
+  const { writePrebuilt } = await import('../solvers/kernels/wasm-prebuilt.js');
+  writePrebuilt(fileURLToPath(new URL('../solvers/kernels/wasm-module.js', import.meta.url)), generateKernelModule());
 }

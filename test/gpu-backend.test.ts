@@ -114,7 +114,8 @@ describe('gpu.js webasm primitives against the float64 backend', () => {
       g.dispose();
     }
     expect(g.describe()).toContain(`tolerance ${FLOAT32_STEP_TOL}, raised from 0.000001 for float32`);
-    expect(g.describe()).toMatch(/PCG \(Jacobi\), tolerance 0\.00001 \(raised from 1e-9/);
+    // A 2-D grid: CG runs with the device multigrid (solvers/backend/gpu-multigrid.ts).
+    expect(g.describe()).toMatch(/PCG \(multigrid \(device, float32; .*Gauss–Seidel.*\)\), tolerance 0\.00001 \(raised from 1e-9/);
     const { scale, err, moved } = compare(a, b, rho);
     expect(moved / scale).toBeGreaterThan(1e-2);
     expect(err / scale).toBeLessThan(3e-4);

@@ -12,15 +12,16 @@ import { describe, expect, it } from 'vitest';
 import { relDiff, runOn } from './gpu-helpers.js';
 import type { RunReport } from '../src/report/types.js';
 
-const cases: { name: string; overrides: string[]; rateTol?: number }[] = [
+const cases: { name: string; overrides: string[]; rateTol?: number; distTol?: number }[] = [
   { name: 'pearson-1d', overrides: ['domain.cells=[500]', 'time.end=3', 'time.reportEvery=0.1', 'time.integrator=rkl2'] },
   { name: 'gbm-collapse-1d', overrides: ['domain.cells=[1000]', 'time.end=0.5', 'time.reportEvery=0.05', 'time.integrator=rkl2'] },
   // RKL2 at its default 20 stages overshoots below zero on this coarse 2-D grid (on float64 too): explicit Euler here
   { name: 'double-well-2d', overrides: ['domain.cells=[64,64]', 'time.end=1', 'time.reportEvery=0.05', 'time.integrator=explicit'] },
-  // the exponential integrator's Krylov solves in float32 (tolerance raised to 1e-4 on both sides)
-  // Its per-interval error stays at the float32 floor (tolerance 1e-4, CG 1e-5) over 20 intervals,
-  // which moves a rate fitted over a short window by ~3e-3 (measured 3.0e-3 on KL): rates to 5e-3.
-  { name: 'double-well-2d', overrides: ['domain.cells=[48,48]', 'time.end=1', 'time.reportEvery=0.05', 'time.integrator=exponential', 'time.tolerance=1e-4'], rateTol: 5e-3 },
+  // The exponential integrator: its solves are float32 device CG corrections inside float64 iterative
+  // refinement (solvers/backend/refine.ts), so it is held to the issue's 1e-4 in distances and rates
+  // (all-float32, FPSOLVE_REFINE=0, the KL rate was 3e-3 off here). At the default tolerance: at 1e-4
+  // each run's own time error (~2e-4 in KL on the CPU) is larger than what is compared.
+  { name: 'double-well-2d', overrides: ['domain.cells=[48,48]', 'time.end=1', 'time.reportEvery=0.05', 'time.integrator=exponential', 'time.tolerance=1e-6'], rateTol: 1e-4, distTol: 1e-4 },
 ];
 
 function distances(r: RunReport): Record<string, number> {
@@ -53,9 +54,9 @@ describe('gpu.js webasm (float32) agrees with the float64 CPU path', () => {
       const dc = distances(cpu);
       const dg = distances(gpu);
       expect(Object.keys(dg).sort()).toEqual(Object.keys(dc).sort());
-      for (const k of Object.keys(dc)) expect(relDiff(dg[k], dc[k]), `final ${k}: ${dg[k]} vs ${dc[k]}`).toBeLessThan(1e-3);
+      for (const k of Object.keys(dc)) expect(relDiff(dg[k], dc[k]), `final ${k}: ${dg[k]} vs ${dc[k]}`).toBeLessThan(c.distTol ?? 1e-3);
       for (let i = 0; i < cpu.series.length; i += 5) {
-        expect(relDiff(gpu.series[i].meanLoss, cpu.series[i].meanLoss)).toBeLessThan(1e-3);
+        expect(relDiff(gpu.series[i].meanLoss, cpu.series[i].meanLoss)).toBeLessThan(c.distTol ?? 1e-3);
       }
       let rates = 0;
       for (const k of ['chi', 'kl', 'meanLoss'] as const) {

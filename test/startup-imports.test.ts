@@ -123,6 +123,12 @@ describe('start-up loads only what the command needs', () => {
       const pk = packages(r.files);
       for (const p of NEVER_AT_START) expect(pk.has(p), p).toBe(false);
       expect(r.files.filter((f) => HEAVY_ENTRY.test(f))).toEqual([]);
+      // Nor the diffusion-matrix solver, the figures or the HTML report (src/cli/commands/run.ts imports them when used).
+      expect(r.files.filter((f) => /\/dist\/(src\/nonrev|src\/plot|solvers\/nonsym|solvers\/anisotropic)\/|\/dist\/src\/report\/html\.js$/.test(f))).toEqual([]);
+      // The record sees them when asked for: figures and the HTML report.
+      const withFigures = loadedBy(['run', 'scenarios/pearson-1d.yaml', '-q', ...SHORT_RUN, '--plots', '--html', '-o', out], env);
+      expect(withFigures.code, withFigures.stderr).toBe(0);
+      expect(withFigures.files.filter((f) => /\/dist\/src\/plot\/run-figures\.js$|\/dist\/src\/report\/html\.js$/.test(f))).toHaveLength(2);
     });
 
   });

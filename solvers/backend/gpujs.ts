@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import type { FvOperator } from '../operator.js';
 import type { Backend, BackendInfo, Field, Rkl2StageCoefficients } from './types.js';
 import { kernelSources, type KernelSources } from './kernels.js';
+import { DeviceMultigrid, deviceMultigridApplies, type DeviceMultigridOptions } from './gpu-multigrid.js';
 
 /** gpu.js modes this backend drives. */
 export type GpuJsMode = 'webasm' | 'webgpu' | 'headlessgl' | 'cpu';
@@ -45,6 +46,14 @@ interface GpuField extends Field {
 export interface GpuJsOptions {
   /** Device description (e.g. the WebGPU adapter) for the report; default derived from the mode. */
   device?: string;
+  /**
+   * CG's preconditioner: the device multigrid (default on 2-D and 3-D grids larger than its
+   * coarsest level; solvers/backend/gpu-multigrid.ts) or Jacobi (always on 1-D grids, and on
+   * request for comparison).
+   */
+  preconditioner?: 'multigrid' | 'jacobi';
+  /** The multigrid cycle's settings (tests and benchmarks); defaults DEFAULT_DEVICE_MULTIGRID. */
+  multigrid?: Partial<DeviceMultigridOptions>;
 }
 
 /** ψ above this makes √π = e^(−ψ/2) leave float32's normal range (e^(−87)): the CG form is refused. */
@@ -73,6 +82,9 @@ export class GpuJsBackend implements Backend {
   private invSqrtPi: GpuField | undefined;
   private readonly rows: number;
   private disposed = false;
+  /** The device multigrid when CG is preconditioned by it, else null (Jacobi). */
+  readonly multigrid: DeviceMultigrid<KernelValue, GpuKernel> | null;
+  readonly preconditionerName: string;
 
   private constructor(gpu: GpuInstance, op: FvOperator, mode: GpuJsMode, opts: GpuJsOptions) {
     this.gpu = gpu;
@@ -105,6 +117,9 @@ export class GpuJsBackend implements Backend {
       fill: make('fill', g.size),
     };
     this.coef = { owner: OWNER, value: new Float32Array(0) };
+    const wantMg = (opts.preconditioner ?? 'multigrid') === 'multigrid' && deviceMultigridApplies(op, opts.multigrid);
+    this.multigrid = wantMg ? new DeviceMultigrid(this.deviceOps(base), op, opts.multigrid) : null;
+    this.preconditionerName = this.multigrid ? this.multigrid.name : 'Jacobi';
     this.info = {
       name: `gpu.js ${mode}`,
       executor: 'not run yet',
@@ -253,11 +268,25 @@ export class GpuJsBackend implements Backend {
     const { sym } = await this.symmetric();
     this.put(out, await this.run(this.k.shifted, await this.device(v), sym, theta));
   }
-  /** Jacobi: the multigrid preconditioner is host code (sequential Gauss–Seidel smoothing), with no gpu.js kernels. */
-  readonly preconditionerName = 'Jacobi';
+  /** One device multigrid cycle (gpu-multigrid.ts), or Jacobi 1/(1 + θ(−S_ii)). */
   async precondition(theta: number, r: Field, out: Field): Promise<void> {
+    // Also refuses a ψ range float32 cannot hold, for both preconditioners.
     const { sym } = await this.symmetric();
-    this.put(out, await this.run(this.k.jacobi, await this.device(r), sym, theta));
+    if (this.multigrid) this.put(out, await this.multigrid.apply(theta, await this.device(r)));
+    else this.put(out, await this.run(this.k.jacobi, await this.device(r), sym, theta));
+  }
+
+  /** The multigrid's access to gpu.js: this backend's kernel settings, class check and buffer release. */
+  private deviceOps(base: Record<string, unknown>): ConstructorParameters<typeof DeviceMultigrid<KernelValue, GpuKernel>>[0] {
+    return {
+      kernel: (source, output, constants) => this.gpu.createKernel(source, { ...base, constants, output: [output] }),
+      run: (k, ...args) => this.run(k, ...args),
+      free: (v) => {
+        if (!(v instanceof Float32Array)) v.delete?.();
+      },
+      read: (v) => GpuJsBackend.read(v),
+      destroy: (k) => k.destroy?.(),
+    };
   }
   async toSymmetric(x: Field, out: Field): Promise<void> {
     const { inv } = await this.symmetric();
@@ -305,6 +334,7 @@ export class GpuJsBackend implements Backend {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.multigrid?.dispose();
     for (const f of [this.coef, this.sym, this.sqrtPi, this.invSqrtPi]) {
       if (f && !(f.value instanceof Float32Array)) f.value.delete?.();
     }

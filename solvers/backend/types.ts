@@ -84,7 +84,8 @@ export interface Backend {
   /**
    * out = M⁻¹ r, M a symmetric positive definite preconditioner of I − θS (rebuilt when θ
    * changes). The CPU applies the host Preconditioner it was built with (Jacobi, multigrid or the
-   * switch between them); gpu.js applies Jacobi, 1/(1 + θ (−S_ii)).
+   * switch between them); gpu.js applies one device multigrid cycle on 2-D/3-D grids
+   * (gpu-multigrid.ts) and Jacobi, 1/(1 + θ (−S_ii)), on 1-D grids or on request.
    */
   precondition(theta: number, r: Field, out: Field): Promise<void>;
   /** What `precondition` applies, for the linear solver's name in the report. */

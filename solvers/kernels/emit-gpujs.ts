@@ -55,7 +55,14 @@ function expr(e: Expr, b: Binding, at: string, size: string): string {
       const y = expr(e.b, b, at, size);
       return e.op === 'min' || e.op === 'max' ? `Math.${e.op}(${x}, ${y})` : `(${x} ${e.op} ${y})`;
     }
-    case 'gather':
+    case 'gather': {
+      // The index array is bound like any array (the multigrid packs it as float32, exact below
+      // 2^24 cells); gpu.js indexes with the value read, so the gather needs no cast.
+      const read = b.arrays[e.arr];
+      const idx = b.arrays[e.idx];
+      if (!read || !idx) throw new Error(`gpu.js kernel: no binding for gather ${e.arr}[${e.idx}]`);
+      return read(idx(at));
+    }
     case 'local':
       throw new Error(`gpu.js kernel: ${e.k} is not supported`);
   }

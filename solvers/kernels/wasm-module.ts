@@ -3,6 +3,7 @@ import { MAX_PAGES, provideKernelModule, wasmFor } from '../exec/arena.js';
 import { ALL_KERNELS } from './stencils.js';
 import { emitWasm } from './emit-wasm.js';
 import { EXP_COEFFS, EXP_SERIES_D, LOG_COEFFS, LOG_SERIES_U } from './series.js';
+import { kernelModuleBytes, recordStartup } from './wasm-prebuilt.js';
 
 /**
  * The WebAssembly module of the arena: the stencil and vector kernels generated from their
@@ -41,7 +42,11 @@ interface Ctx {
   get: (name: string) => Code;
 }
 
+/** Set-up kernels defined in this thread: none unless the module is generated (test/startup-work.test.ts). */
+let defined = 0;
+
 function kernel(name: string, sig: Sig, body: (c: Ctx) => Code): FunctionDef {
+  recordStartup('setupKernelsDefined', ++defined);
   const names = [...sig.i32, ...sig.f64];
   const l: Record<string, number> = {};
   names.forEach((n, k) => (l[n] = k));
@@ -102,7 +107,7 @@ const elem = (c: Ctx, arr: string, j: Code): Code => op.add(c.get(arr), op.shl(j
  * The multigrid hierarchy's set-up (solvers/multigrid.ts: coarsen, setup), which runs once per
  * problem and per θ and so mostly as not-yet-optimized JavaScript: the same loops, same order.
  */
-const SETUP_DEFS: FunctionDef[] = [
+const setupDefs = (): FunctionDef[] => [
   // agg[i] = aggregate of cell i (odometer over the n0×n1×n2 box), mx[I] = max over it of rt
   kernel('coarsenAgg', { i32: ['rt', 'agg', 'mx', 'n1', 'n2', 'c1', 'c2', 'f0', 'f1', 'f2', 'lo', 'hi'], f64: [], acc: ['v'], ints: ['i0', 'i1', 'i2', 'I'] }, (c) =>
     cells(c, [
@@ -177,7 +182,7 @@ const LOG = 3;
  * faces along one axis (i's index on it below n − 1), with B the Bernoulli function of
  * solvers/bernoulli.ts evaluated in the same branches and order.
  */
-const OPERATOR_DEFS: FunctionDef[] = [
+const operatorDefs = (): FunctionDef[] => [
   kernel(
     'operatorFaces',
     { i32: ['dd', 'psi', 'fw', 'bw', 'sy', 'od', 'st', 'n', 'lo', 'hi'], f64: ['inv'], acc: ['c', 'z', 'a', 'ba', 'up', 'down', 'h', 'sw'], ints: ['J'] },
@@ -280,9 +285,16 @@ export interface WasmKernels {
 // The arena (solvers/exec/arena.ts) instantiates this module on its memory, in every thread that
 // imports this file (the kernel threads do, through the kernel table).
 provideKernelModule({
-  bytes: () => assemble([...ALL_KERNELS.map(emitWasm), ...SETUP_DEFS, ...OPERATOR_DEFS], MAX_PAGES, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' }))),
+  // The build stores these bytes (solvers/kernels/wasm-prebuilt.ts): generating them is most of a
+  // small run's start-up.
+  bytes: () => kernelModuleBytes(generateKernelModule),
   imports: Object.fromEntries(MATH_IMPORTS.map((m) => [m.name, m.fn])),
 });
+
+/** The kernel module's bytes, generated from the kernel descriptions (the build stores them). */
+export function generateKernelModule(): Uint8Array {
+  return assemble([...ALL_KERNELS.map(emitWasm), ...setupDefs(), ...operatorDefs()], MAX_PAGES, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' })));
+}
 
 /** The set-up kernels, when every array is in this thread's arena and WebAssembly kernels are on. */
 export function wasmKernels(...arrays: (Float64Array | Int32Array)[]): WasmKernels | null {

@@ -78,12 +78,16 @@ export class DistanceTracker {
   /**
    * `componentCells`: the cells of each zero-set component (Regime.componentCells). `landscape`:
    * f at points, for cell averages of log f (without it, the log of the cell averages of f).
+   * `cellLogF`: those averages already computed where the landscape is smooth on the cell (NaN
+   * elsewhere; Setup.cellLogF, from π's quadrature nodes), handed over: only the NaN cells are
+   * evaluated here.
    */
-  constructor(problem: Problem | TargetLaw, delta: number, componentCells: readonly (readonly number[])[] = [], landscape?: PointFunction) {
+  constructor(problem: Problem | TargetLaw, delta: number, componentCells: readonly (readonly number[])[] = [], landscape?: PointFunction, cellLogF?: Float64Array) {
     this.grid = problem.grid;
     this.f = problem.f;
-    this.logPi = 'logTarget' in problem ? problem.logTarget : problem.logPi();
-    this.pi = this.logPi.map((v) => Math.exp(v));
+    // A Problem's own arrays (computed once, shared with the walls, basins and outputs; never written here).
+    this.logPi = 'logTarget' in problem ? problem.logTarget : problem.logPiShared();
+    this.pi = 'logTarget' in problem ? this.logPi.map((v) => Math.exp(v)) : problem.piShared();
     this.delta = delta;
     // The report's component lists stop at 127 (the label type once was Int8); kept so every report keeps its shape.
     this.nComponents = Math.min(componentCells.length, 127);
@@ -91,7 +95,7 @@ export class DistanceTracker {
     let positive = true;
     for (let i = 0; i < problem.f.length && positive; i++) positive = problem.f[i] > 0;
     // E log f is the collapse diagnostic of the scalar models; a target law has no regime to read it for.
-    this.logF = positive && !('logTarget' in problem) ? cellLogAverages(problem, landscape) : null;
+    this.logF = positive && !('logTarget' in problem) ? cellLogAverages(problem, landscape, cellLogF) : null;
     let m = 0;
     const vol = problem.grid.cellVolume;
     for (let i = 0; i < problem.f.length; i++) m += this.pi[i] * problem.f[i] * vol;
@@ -100,9 +104,6 @@ export class DistanceTracker {
 
   measure(t: number, rho: Float64Array): SeriesPoint {
     const vol = this.grid.cellVolume;
-    const f = this.f;
-    const lp = this.logPi;
-    const piCell = this.pi;
     let mass = 0;
     let minD = Infinity;
     for (let i = 0; i < rho.length; i++) {
@@ -112,44 +113,11 @@ export class DistanceTracker {
     mass *= vol;
     const invMass = mass > 0 ? 1 / mass : 0;
     const logInvMass = Math.log(invMass);
-    let meanLoss = 0;
-    let l1 = 0;
-    let kl = 0;
-    let below = 0;
-    let meanLog = 0;
-    const near = new Array<number>(this.nComponents).fill(0);
-    const label = this.label;
-    const logF = this.logF;
-    // χ² terms ln[π (u − 1)²] accumulated by a running log-sum-exp
-    let lseMax = -Infinity;
-    let lseSum = 0;
-    for (let i = 0; i < rho.length; i++) {
-      const r = rho[i] > 0 ? rho[i] : 0;
-      const rn = r * invMass;
-      const pi = piCell[i];
-      meanLoss += rn * f[i];
-      if (f[i] < this.delta) below += rho[i];
-      if (logF) meanLog += rn * logF[i];
-      if (label && label[i] >= 0) near[label[i]] += rho[i];
-      l1 += Math.abs(rn - pi);
-      let term: number;
-      if (r > 0) {
-        const lu = Math.log(r) + logInvMass - lp[i];
-        kl += rn * lu;
-        const um1 = lu > 40 ? lu : Math.log(Math.abs(Math.expm1(lu)));
-        term = lu > 40 ? 2 * lu + lp[i] : 2 * um1 + lp[i];
-      } else {
-        term = lp[i];
-      }
-      if (term > lseMax) {
-        lseSum = lseSum * Math.exp(lseMax - term) + 1;
-        lseMax = term;
-      } else if (term > -Infinity) {
-        lseSum += Math.exp(term - lseMax);
-      }
-    }
-    const logChi2 = lseMax + Math.log(lseSum) + Math.log(vol);
-    const chi2 = Math.exp(logChi2);
+    const sums = this.sums(rho, invMass, logInvMass, true) ?? this.sums(rho, invMass, logInvMass, false)!;
+    const { meanLoss, l1, kl, below, meanLog, near } = sums;
+    const logChi2 = sums.logChi2 + Math.log(vol);
+    // Without log-form terms the plain sum is the more exact value (no log/exp round trip).
+    const chi2 = sums.lseMax === -Infinity && sums.direct > 0 ? sums.direct * vol : Math.exp(logChi2);
     return {
       t,
       mass,
@@ -161,9 +129,75 @@ export class DistanceTracker {
       // χ² = 0 in float64 (ρ equal to π to the last bit, as the exponential integrator can leave it): below the smallest double.
       log10Chi2: logChi2 > -Infinity ? logChi2 / Math.LN10 : Math.log10(Number.MIN_VALUE),
       massBelowDelta: below * vol,
-      meanLogLoss: logF ? meanLog * vol : null,
+      meanLogLoss: this.logF ? meanLog * vol : null,
       massNearZero: near.map((m) => m * vol),
     };
+  }
+
+  /**
+   * One pass over the cells for every sum of a report point. χ² = Σ π (u − 1)², u = ρ/π: where π
+   * is a normal number (≥ 1e-100) and ρ/mass ≤ 1e100 the term is (ρ/mass − π)²/π, a plain sum
+   * without transcendental functions; elsewhere (π underflowing, ρ huge) it is ln[π (u − 1)²]
+   * in a running log-sum-exp, as all terms once were (four transcendental functions per cell:
+   * most of a report point's cost). `direct` false, or a plain sum that overflowed (returns
+   * undefined), puts every term in the log-sum-exp.
+   */
+  private sums(rho: Float64Array, invMass: number, logInvMass: number, direct: boolean):
+    | { meanLoss: number; l1: number; kl: number; below: number; meanLog: number; near: number[]; direct: number; lseMax: number; logChi2: number }
+    | undefined {
+    const f = this.f;
+    const lp = this.logPi;
+    const piCell = this.pi;
+    const label = this.label;
+    const logF = this.logF;
+    const delta = this.delta;
+    const near = new Array<number>(this.nComponents).fill(0);
+    let meanLoss = 0;
+    let l1 = 0;
+    let kl = 0;
+    let below = 0;
+    let meanLog = 0;
+    let plain = 0;
+    let lseMax = -Infinity;
+    let lseSum = 0;
+    for (let i = 0; i < rho.length; i++) {
+      const r = rho[i] > 0 ? rho[i] : 0;
+      const rn = r * invMass;
+      const pi = piCell[i];
+      meanLoss += rn * f[i];
+      if (f[i] < delta) below += rho[i];
+      if (logF) meanLog += rn * logF[i];
+      if (label && label[i] >= 0) near[label[i]] += rho[i];
+      l1 += Math.abs(rn - pi);
+      if (r > 0) kl += rn * (Math.log(r) + logInvMass - lp[i]);
+      if (direct && pi >= 1e-100 && rn <= 1e100) {
+        const d = rn - pi;
+        plain += (d * d) / pi;
+        continue;
+      }
+      let term: number;
+      if (r > 0) {
+        const lu = Math.log(r) + logInvMass - lp[i];
+        term = lu > 40 ? 2 * lu + lp[i] : 2 * Math.log(Math.abs(Math.expm1(lu))) + lp[i];
+      } else {
+        term = lp[i];
+      }
+      if (term > lseMax) {
+        lseSum = lseSum * Math.exp(lseMax - term) + 1;
+        lseMax = term;
+      } else if (term > -Infinity) {
+        lseSum += Math.exp(term - lseMax);
+      }
+    }
+    if (!Number.isFinite(plain)) return undefined;
+    const logLse = lseMax + Math.log(lseSum);
+    let logChi2: number;
+    if (plain > 0 && lseMax > -Infinity) {
+      const lp0 = Math.log(plain);
+      const m = Math.max(lp0, logLse);
+      logChi2 = m + Math.log(Math.exp(lp0 - m) + Math.exp(logLse - m));
+    } else logChi2 = plain > 0 ? Math.log(plain) : logLse;
+    return { meanLoss, l1, kl, below, meanLog, near, direct: plain, lseMax, logChi2 };
   }
 }
 
@@ -265,40 +299,58 @@ export function seriesTable(series: readonly SeriesPoint[]): { columns: string[]
  * the cell centre, where a zero of f often sits). log of the cell average of f instead would be
  * biased by Var_K(f)/(2f²) ~ h²/r² near a zero, which changes as the law moves and shows up as a
  * false drift of E log f. Cells where a node hits f ≤ 0 fall back to log of the cell average.
+ * `given` (see the constructor): the cells it has are kept (from the 3^d-point rule of π's nodes,
+ * exact for quintics, where ln f is smooth on the cell: test/setup-logf.test.ts compares both
+ * rules with a high-order quadrature); the rule above runs on its NaN cells only.
  */
-function cellLogAverages(problem: Problem, landscape: PointFunction | undefined): Float64Array {
+function cellLogAverages(problem: Problem, landscape: PointFunction | undefined, given?: Float64Array): Float64Array {
   const f = problem.f;
-  const out = f.map(Math.log);
-  if (!landscape) return out;
+  if (!landscape) return f.map(Math.log);
   const grid = problem.grid;
+  let todo: Int32Array;
+  let out: Float64Array;
+  if (given && given.length === grid.size) {
+    out = given;
+    let n = 0;
+    for (let i = 0; i < grid.size; i++) if (Number.isNaN(given[i])) n++;
+    todo = new Int32Array(n);
+    for (let i = 0, j = 0; i < grid.size; i++) if (Number.isNaN(given[i])) todo[j++] = i;
+  } else {
+    out = new Float64Array(grid.size);
+    todo = new Int32Array(grid.size);
+    for (let i = 0; i < grid.size; i++) todo[i] = i;
+  }
   const d = grid.dim;
   const node = 1 / (2 * Math.sqrt(3));
   const corners = 1 << d;
   const CHUNK = 4096;
   const coords = Array.from({ length: d }, () => new Float64Array(CHUNK));
   const vals = new Float64Array(CHUNK);
-  const acc = new Float64Array(grid.size);
-  const bad = new Uint8Array(grid.size);
-  for (let c = 0; c < corners; c++) {
-    const off = Array.from({ length: d }, (_, k) => ((c >> k) & 1 ? node : -node));
-    for (let start = 0; start < grid.size; start += CHUNK) {
-      const len = Math.min(CHUNK, grid.size - start);
+  const offs = Array.from({ length: corners }, (_, c) => Array.from({ length: d }, (_, k) => ((c >> k) & 1 ? node : -node)));
+  for (let start = 0; start < todo.length; start += CHUNK) {
+    const len = Math.min(CHUNK, todo.length - start);
+    const acc = new Float64Array(len);
+    const bad = new Uint8Array(len);
+    const cs = len === CHUNK ? coords : coords.map((a) => a.subarray(0, len));
+    const o = len === CHUNK ? vals : vals.subarray(0, len);
+    for (const off of offs) {
       for (let i = 0; i < len; i++) {
-        const flat = start + i;
+        const flat = todo[start + i];
         for (let k = 0; k < d; k++) {
           const ik = Math.floor(flat / grid.strides[k]) % grid.n[k];
           coords[k][i] = grid.lo[k] + (ik + 0.5 + off[k]) * grid.h[k];
         }
       }
-      const cs = len === CHUNK ? coords : coords.map((a) => a.subarray(0, len));
-      const o = len === CHUNK ? vals : vals.subarray(0, len);
       landscape(cs, o);
       for (let i = 0; i < len; i++) {
-        if (o[i] > 0 && Number.isFinite(o[i])) acc[start + i] += Math.log(o[i]) / corners;
-        else bad[start + i] = 1;
+        if (o[i] > 0 && Number.isFinite(o[i])) acc[i] += Math.log(o[i]) / corners;
+        else bad[i] = 1;
       }
     }
+    for (let i = 0; i < len; i++) {
+      const c = todo[start + i];
+      out[c] = bad[i] ? Math.log(f[c]) : acc[i];
+    }
   }
-  for (let i = 0; i < grid.size; i++) if (!bad[i]) out[i] = acc[i];
   return out;
 }

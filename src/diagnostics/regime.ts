@@ -223,8 +223,9 @@ function zeroSetOf(key: string | undefined, compute: () => ReturnType<typeof fin
  * `zeroSetKey`: a text that determines the landscape (expression or builtin with its params) and
  * the grid (bounds and cells) completely; a repeated key reuses the previous zero-set analysis.
  */
-export function classifyRegime(grid: Grid, landscape: PointFunction, noise: NoiseModel, derivs?: LandscapeDerivatives, zeroSetKey?: string): Regime {
-  const fc = Float64Array.from(centreValues(grid, landscape));
+/** `centre`: f at the cell centres when the caller has them (setUp: from π's quadrature; the same values), handed over. */
+export function classifyRegime(grid: Grid, landscape: PointFunction, noise: NoiseModel, derivs?: LandscapeDerivatives, zeroSetKey?: string, centre?: Float64Array): Regime {
+  const fc = centre ?? Float64Array.from(centreValues(grid, landscape));
   let best = 0;
   for (let i = 1; i < fc.length; i++) if (fc[i] < fc[best]) best = i;
   const none = { components: [] as RegimeComponent[], componentCells: [] as number[][] };

@@ -112,8 +112,8 @@ export function wallDiagnostics(grid: Grid, problem: Problem, rho: Float64Array,
   let piOuterMass: number | null = null;
   let tail: { mass: number | null; exponent: number | null; note?: string } = { mass: null, exponent: null };
   if (integrable) {
-    piOuterMass = outerLayerFraction(grid, problem.pi());
-    tail = tailBeyond(grid, problem.logPi(), regime.argminF);
+    piOuterMass = outerLayerFraction(grid, problem.piShared());
+    tail = tailBeyond(grid, problem.logPiShared(), regime.argminF);
   }
   const report: WallsReport = {
     rhoOuterMass,

@@ -780,11 +780,14 @@ function lowestCells(size: number, keep: (i: number) => boolean, fc: Float64Arra
  * which keep their own searches (test/zero-set-cell-search.test.ts compares with the exhaustive
  * search on many landscapes).
  */
-function withoutProvablyPositive(grid: Grid, derivs: LandscapeDerivatives | undefined, cells: number[], level: number): number[] {
+function withoutProvablyPositive(grid: Grid, derivs: LandscapeDerivatives | undefined, cellsOf: () => number[], level: number): number[] {
   const bounds = derivs?.bounds?.bind(derivs);
-  if (!bounds || cells.length === 0 || !(level > 0)) return cells;
+  if (!bounds || !(level > 0)) return cellsOf();
   const whole = bounds(grid.lo, grid.hi);
+  // Before the cells are chosen: their selection (a pass and a sort over the grid) is wasted then.
   if (whole && whole.lo > level) return [];
+  const cells = cellsOf();
+  if (cells.length === 0) return cells;
   const lo = new Array<number>(grid.dim);
   const hi = new Array<number>(grid.dim);
   return cells.filter((c) => {
@@ -804,8 +807,11 @@ function withoutProvablyPositive(grid: Grid, derivs: LandscapeDerivatives | unde
  * min of two landscapes) can miss a zero whose basin is narrower than a cell.
  */
 function markBySymbolicGradient(grid: Grid, lf: LocalF, fc: Float64Array, mark: Uint8Array, reach: number, budget: number): void {
+  // One point array for all cells (grid.centre's arithmetic, without its two arrays per cell).
+  const p = new Array<number>(grid.dim);
   for (const i of lowestCells(grid.size, (i) => mark[i] === 0, fc, budget)) {
-    const g = lf.grad(grid.centre(i));
+    for (let k = 0; k < grid.dim; k++) p[k] = grid.lo[k] + ((Math.floor(i / grid.strides[k]) % grid.n[k]) + 0.5) * grid.h[k];
+    const g = lf.grad(p);
     const gn = Math.hypot(...g);
     if (Number.isFinite(gn) && 2 * fc[i] <= reach * gn) mark[i] = 1;
   }
@@ -961,7 +967,7 @@ export function findZeroComponents(grid: Grid, f: PointFunction, fc: Float64Arra
   // Then every other cell, lowest first, while the search budget lasts: a zero whose basin is
   // narrower than the distance to the nearest centre (a min of two landscapes) shows in no cell
   // value or gradient, but a search on the cell's own box falls into it.
-  candidates.push(...withoutProvablyPositive(grid, derivs, lowestCells(grid.size, (i) => queued[i] === 0, fc, Math.max(0, MAX_SEARCHES - primary)), 1e-6 * fScale));
+  candidates.push(...withoutProvablyPositive(grid, derivs, () => lowestCells(grid.size, (i) => queued[i] === 0, fc, Math.max(0, MAX_SEARCHES - primary)), 1e-6 * fScale));
   const zeroPoints: { x: number[]; v: number; comp: number; cusp: boolean }[] = [];
   let nextComp = 0;
   const tiny: ZeroAnalysis[] = [];

@@ -41,7 +41,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
   checkRunOptions(opts);
   const started = performance.now();
   const resume = opts.resume;
-  const setup = setUp(loaded, { memoryLimit: opts.memoryLimit, memoryEstimate: { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0, extra: backendMemoryExtra(opts.backend) }, onPhase: opts.onPhase });
+  const setup = setUp(loaded, { memoryLimit: opts.memoryLimit, memoryEstimate: { gap: opts.gap !== false, snapshots: opts.snapshots?.length ?? 0, extra: backendMemoryExtra(opts.backend) }, onPhase: opts.onPhase, cellLogF: true });
   const { scenario, grid, problem, op } = setup;
   const time = scenario.time;
   opts.onPhase?.({ phase: 'setup', step: resume ? 'checkpoint state' : 'initial density' });
@@ -84,7 +84,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     }
     const t0 = resume?.t ?? 0;
     const delta = scenario.diagnostics.delta ?? defaultDelta(problem);
-    const distances = new DistanceTracker(problem, delta, setup.regime.componentCells, setup.landscape.evalPoints);
+    const distances = new DistanceTracker(problem, delta, setup.regime.componentCells, setup.landscape.evalPoints, setup.cellLogF);
     const basins = new BasinMeter(setup);
     const series = new SeriesTracker(distances, resume ? [...resume.series] : undefined, (r) => basins.measure(r));
     const health = new HealthTracker(rho, grid, negativeTolerance(integrator, integrator.tolerance ?? time.tolerance), { t: t0, steps: integrator.stats.steps });
@@ -136,7 +136,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions = {})
     const report = buildReport({ loaded, setup, integrator, series: series.series, status, error, delta, tracker: distances, wallSeconds: wallSeconds(), backend: resolved });
     if (outcome.failure) report.failure = outcome.failure;
     attachWalls(report, setup, rho);
-    attachBasins(report, basins, rho, () => setup.problem.pi());
+    attachBasins(report, basins, rho, () => setup.problem.piShared());
     const reuse = takeGapReuse(resolved.backend, basins.labels, opts.gap !== false && status !== 'interrupted' && status !== 'incomplete');
     integrator.dispose();
     // After the integrator's buffers are freed: it allocates about 20 bytes per cell.

@@ -37,7 +37,9 @@ export function setUp(loaded: LoadedScenario, opts: SetupOptions & { onPhase?: (
   const evalPoints = (coords: readonly Float64Array[], out: Float64Array): void => land.compiled.evalPoints(coords, out);
   const noise = noiseModel(scenario.noise, file);
   phase('π and the flux coefficients');
-  const built = Problem.build(grid, evalPoints, noise);
+  // f at the centre and ln f at π's nodes come from the same evaluations (no pass of its own each).
+  const keep = noise.kind === 'multiplicative' ? { centre: new Float64Array(grid.size), logF: opts.cellLogF ? new Float64Array(grid.size) : undefined } : {};
+  const built = Problem.build(grid, evalPoints, noise, keep);
   if (isFault(built)) {
     const where = `near x = (${built.point.map((v) => +v.toPrecision(6)).join(', ')})`;
     const what =
@@ -55,8 +57,17 @@ export function setUp(loaded: LoadedScenario, opts: SetupOptions & { onPhase?: (
   }
   checkLandscapeScale(built, op, file);
   phase('regime classification');
-  const regime = classifyRegime(grid, evalPoints, noise, land.compiled, zeroSetKey(scenario));
-  return { scenario, file, grid, problem: built, op, regime, landscape: { source: land.source, doc: land.doc, evalPoints, compiled: land.compiled } };
+  const regime = classifyRegime(grid, evalPoints, noise, land.compiled, zeroSetKey(scenario), keep.centre);
+  return {
+    scenario,
+    file,
+    grid,
+    problem: built,
+    op,
+    regime,
+    landscape: { source: land.source, doc: land.doc, evalPoints, compiled: land.compiled },
+    ...(keep.logF ? { cellLogF: keep.logF } : {}),
+  };
 }
 
 /**

@@ -24,6 +24,11 @@ export interface Setup {
   op: FvOperator;
   regime: Regime;
   landscape: { source: string; doc?: string; evalPoints: (coords: readonly Float64Array[], out: Float64Array) => void; compiled: CompiledExpr };
+  /**
+   * With SetupOptions.cellLogF: cell averages of ln f from the quadrature nodes of π (NaN where
+   * the DistanceTracker uses its own rule), for the run's E log f.
+   */
+  cellLogF?: Float64Array;
 }
 
 export interface SetupOptions {
@@ -31,6 +36,8 @@ export interface SetupOptions {
   memoryLimit?: MemoryLimit;
   /** What the caller will add to the grid's arrays (default: a run with the gap estimate). */
   memoryEstimate?: EstimateOptions;
+  /** Keep the cell averages of ln f from π's quadrature (Setup.cellLogF): a run's distances need them. */
+  cellLogF?: boolean;
 }
 
 export interface ProgressInfo {

@@ -9,6 +9,11 @@
  * density.npy, SciPy's as the script prints it.
  *
  *   npx tsc -p tsconfig.json && node dist/test/bench/whole-process.js [--repeats 3] [--sizes 256,512] [--json out.json]
+ *     [--base DIR] [--no-tuned]
+ *
+ * `--base DIR`: another build of fpsolve (a checkout of main with its dist/ built) run as shipped
+ * in the same interleaving, so that a change is measured against its base under the same load;
+ * `--no-tuned` leaves out the tuned command.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,13 +57,13 @@ function l1ToReference(density: Float64Array, n: number): number {
   return s * h2;
 }
 
-function fpsolve(name: string, extra: string[]): Variant {
+function fpsolve(name: string, extra: string[], build = root): Variant {
   return {
     name,
     run(n) {
       const out = mkdtempSync(join(tmpdir(), 'fpsolve-wp-'));
       try {
-        const { wall, cpu } = timed(process.execPath, [join(root, 'bin', 'fpsolve.js'), 'run', join(root, 'bench', 'reference-2d.yaml'), '--set', `domain.cells=[${n},${n}]`, ...extra, '--out', out, '-q']);
+        const { wall, cpu } = timed(process.execPath, [join(build, 'bin', 'fpsolve.js'), 'run', join(root, 'bench', 'reference-2d.yaml'), '--set', `domain.cells=[${n},${n}]`, ...extra, '--out', out, '-q']);
         const density = readNpy(join(out, 'density.npy')).data as Float64Array;
         const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { integrator: { name: string; linearSolves: number; linearIterations: number }; wallSeconds: number };
         const i = report.integrator;
@@ -100,8 +105,13 @@ export interface WholeProcessRow {
   speedup: number;
 }
 
-export function wholeProcess(sizes: number[], repeats: number): WholeProcessRow[] {
-  const variants = [fpsolve('fpsolve run (as shipped)', []), fpsolve(`fpsolve run ${TUNED.join(' ')}`, TUNED), scipy];
+export function wholeProcess(sizes: number[], repeats: number, opts: { base?: string; tuned?: boolean } = {}): WholeProcessRow[] {
+  const variants = [
+    fpsolve('fpsolve run (as shipped)', []),
+    ...(opts.base ? [fpsolve(`fpsolve run (as shipped), base build ${opts.base}`, [], opts.base)] : []),
+    ...(opts.tuned !== false ? [fpsolve(`fpsolve run ${TUNED.join(' ')}`, TUNED)] : []),
+    scipy,
+  ];
   const rows: WholeProcessRow[] = [];
   for (const n of sizes) {
     const got = variants.map(() => ({ walls: [] as number[], cpus: [] as (number | null)[], l1: null as number | null, detail: '' }));
@@ -137,7 +147,8 @@ if (process.argv[1]?.endsWith('whole-process.js')) {
   const cpuModel = cpus()[0]?.model ?? 'unknown';
   const loadStart = loadavg();
   const date = new Date().toISOString();
-  const rows = wholeProcess(sizes, repeats);
+  const base = opt('--base', '');
+  const rows = wholeProcess(sizes, repeats, { ...(base ? { base } : {}), tuned: !args.includes('--no-tuned') });
   const loadEnd = loadavg();
   const jsonOut = opt('--json', '');
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ date, cpuModel, cores: cpus().length, node: process.version, loadStart, loadEnd, rows }, null, 1));

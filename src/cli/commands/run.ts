@@ -11,15 +11,13 @@ import { EXIT, InputError } from '../../errors.js';
 import { failedRunExitCode } from '../../failure-report.js';
 import { checkOutputLocation } from '../../io/out-path.js';
 import { RunProgress } from '../../report/progress.js';
-import { buildRunFigures, snapshotTimes } from '../../plot/run-figures.js';
 import type { Figure } from '../../plot/common.js';
-import { renderHtmlReport } from '../../report/html.js';
 import { setExitCode, setOption } from './shared.js';
 import { maxMemoryOption } from '../../resources/options.js';
 import type { MemoryLimit } from '../../resources/memory.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../../solvers/backend/select.js';
 import { everyReportTime, pickSnapshots } from '../../io/density-zarr.js';
-import { executeMatrixRun, finishMatrixRun, isMatrixResult, isMatrixScenario } from '../../nonrev/cli.js';
+import { isMatrixNoise } from '../../scenario/types.js';
 import type { MatrixRunResult } from '../../nonrev/types.js';
 
 export interface RunCliOptions {
@@ -74,10 +72,11 @@ export async function executeRun(
   }
   if (o.stopAfter !== undefined && !out) throw new InputError('--stop-after writes a checkpoint into the output directory to continue from: add --out <dir>');
   const { loaded, resume } = scenarioToRun(file, o);
-  if (isMatrixScenario(loaded)) return matrixExecution(await executeMatrixRun(loaded, o, ctl), ctl.signal);
+  if (isMatrixNoise(loaded.scenario.noise)) return matrixExecution(await (await import('../../nonrev/cli.js')).executeMatrixRun(loaded, o, ctl), ctl.signal);
   // A fresh run in a directory that holds another run's checkpoint: --resume must not later continue that one over these outputs.
   if (!resume && out !== undefined) clearCheckpoint(join(out, CHECKPOINT_DIR));
   const figuresWanted = Boolean(o.plots || o.html);
+  const figureModule = figuresWanted ? await import('../../plot/run-figures.js') : undefined;
   // A resumed run keeps checkpointing: it may be stopped and resumed again.
   const checkpointing = Boolean(o.checkpoints || o.stopAfter !== undefined || resume);
   const result = await runScenario(loaded, {
@@ -93,13 +92,21 @@ export async function executeRun(
     ...(out !== undefined ? { stopCheckpointDir: join(out, CHECKPOINT_DIR) } : {}),
     ...(o.stopAfter !== undefined ? { stopAfter: o.stopAfter } : {}),
     ...(resume ? { resume } : {}),
-    ...(figuresWanted && loaded.scenario.domain.cells.length <= 2 ? { snapshots: snapshotTimes(loaded.scenario.time.end) } : {}),
-    ...(o.snapshots ? { snapshots: [...(figuresWanted ? snapshotTimes(loaded.scenario.time.end) : []), ...everyReportTime(loaded.scenario.time)] } : {}),
+    ...(figureModule && loaded.scenario.domain.cells.length <= 2 ? { snapshots: figureModule.snapshotTimes(loaded.scenario.time.end) } : {}),
+    ...(o.snapshots ? { snapshots: [...(figureModule ? figureModule.snapshotTimes(loaded.scenario.time.end) : []), ...everyReportTime(loaded.scenario.time)] } : {}),
   });
   const status = result.report.status;
   const reason: unknown = ctl.signal?.reason;
   const exitCode = status === 'failed' ? failedRunExitCode(result.report.failure) : status === 'interrupted' ? (typeof reason === 'number' ? reason : EXIT.interrupted) : EXIT.ok;
   return { result, exitCode };
+}
+
+/**
+ * nonrev/cli.ts's isMatrixResult, here so that a plain run does not load the diffusion-matrix
+ * solver (#19.4: it, the figures and the HTML report are imported only when used).
+ */
+function isMatrixResult(r: unknown): r is MatrixRunResult {
+  return typeof r === 'object' && r !== null && (r as { kind?: unknown }).kind === 'diffusion-matrix';
 }
 
 function matrixExecution(result: MatrixRunResult, signal: AbortSignal | undefined): RunExecution {
@@ -229,7 +236,7 @@ that differs from the checkpoint's, is exit 2.`,
         const { result, exitCode } = await executeRun(file, o, { signal: controller.signal, onProgress: (p) => progress.update(p), onPhase: (p) => progress.phase(p) });
         progress.stop();
         if (isMatrixResult(result)) {
-          await finishMatrixRun(result, o, outDirOf(o));
+          await (await import('../../nonrev/cli.js')).finishMatrixRun(result, o, outDirOf(o));
           setExitCode(exitCode);
           return;
         }
@@ -237,6 +244,7 @@ that differs from the checkpoint's, is exit 2.`,
         const figureNotes: string[] = [];
         if (figuresWanted) {
           try {
+            const { buildRunFigures, snapshotTimes } = await import('../../plot/run-figures.js');
             figures = await buildRunFigures(result, { snapshots: result.snapshots && pickSnapshots(result.snapshots, snapshotTimes(result.report.scenario.time.end)) });
           } catch (e) {
             // A plotting failure must not cost the run's numbers: write everything else.
@@ -246,7 +254,7 @@ that differs from the checkpoint's, is exit 2.`,
         }
         const out = outDirOf(o);
         const written = out !== undefined
-          ? await writeRunOutputs(out, result, { vti: o.vti, figures, ...(o.html ? { html: renderHtmlReport(result.report, figures, figureNotes) } : {}), ...(o.zarr || o.snapshots ? { zarr: { snapshots: Boolean(o.snapshots) } } : {}) })
+          ? await writeRunOutputs(out, result, { vti: o.vti, figures, ...(o.html ? { html: (await import('../../report/html.js')).renderHtmlReport(result.report, figures, figureNotes) } : {}), ...(o.zarr || o.snapshots ? { zarr: { snapshots: Boolean(o.snapshots) } } : {}) })
           : [];
         const wrote = written.length ? `wrote:\n${written.map((p) => `  ${p}`).join('\n')}\n` : '';
         if (o.json) {
