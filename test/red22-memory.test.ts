@@ -2,7 +2,7 @@
  * Red team #22: `--max-memory` with a float32 device backend. The run's memory estimate (src/resources/
  * memory.ts) is what --max-memory is checked against; it counted the float64 CPU run only, so a
  * webasm run it accepted grew past it (measured 2026-12-07 at 384², double-well-2d, TR-BDF2: peak RSS
- * 226 MiB against an estimate of 201 MiB). The independent measure is the kernel's own count: the
+ * 226 MiB against an estimate of 201 MiB; 266 MiB with the device multigrid). The independent measure is the kernel's own count: the
  * child's peak resident set (getrusage maxRSS, reported from its exit hook), against the estimate
  * the CLI printed.
  */

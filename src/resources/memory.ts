@@ -233,12 +233,14 @@ function suggestLimit(bytes: number): string {
 /**
  * Grid-sized float64 arrays' worth of memory that a float32 gpu.js backend (`--backend gpu` or
  * `webasm`) holds beyond the float64 CPU run: its Float32Array fields and kernel outputs, the host
- * copies of the float64 refinement (solvers/backend/refine.ts), and gpu.js's own buffers. Calibrated,
- * not counted: peak RSS of `fpsolve run double-well-2d --backend webasm --set time.integrator=trbdf2`
- * exceeded the CPU run's estimate by 25 MiB at 384² and 85 MiB at 512² (2026-12-07), i.e. up to
- * ~43 arrays; 48 leaves a margin. Without it a --max-memory the estimate accepted was overrun.
+ * copies of the float64 refinement (solvers/backend/refine.ts), the device multigrid's levels and
+ * gpu.js's own buffers. Calibrated, not counted: peak RSS of `fpsolve run double-well-2d --backend
+ * webasm --set time.integrator=trbdf2` (device multigrid) exceeded the CPU run's estimate by 13, 65 and
+ * 135 MiB at 256², 384² and 512² (2026-12-07), i.e. 25, 58 and 67 arrays, growing with the grid; 96
+ * leaves a margin for 1024². A real GPU keeps its buffers off the host, so there it errs high. Without
+ * it a --max-memory the estimate accepted was overrun.
  */
-export const FLOAT32_BACKEND_ARRAYS = 48;
+export const FLOAT32_BACKEND_ARRAYS = 96;
 
 /** The `extra` of EstimateOptions for a run on `backend` (a --backend choice); none for the CPU. */
 export function backendMemoryExtra(backend: string | undefined): EstimateOptions['extra'] {
