@@ -43,6 +43,8 @@ export const E2E = [
   'test/red22-numbers.test.ts',
   // Red team of #22: peak RSS of a 384² webasm run against the --max-memory estimate (spawns).
   'test/red22-memory.test.ts',
+  // Red team of #22: neuron-1d on webasm against the CPU (four CLI runs).
+  'test/red22-onedim.test.ts',
   // fpsolve committor / escape through the built CLI (three spawns).
   'test/committor-cli.test.ts',
   // committor against simulate --first-passage through the built CLI (e2e: spawns).

@@ -99,7 +99,7 @@ export function autoIntegrator(op: FvOperator, req: IntegratorRequest, precision
   if (precision === 'float32' && !refinementEnabled()) return { choice: 'rkl2', reason: 'auto: RKL2 on a float32 backend with refinement off (FPSOLVE_REFINE=0: float32 CG would cap the accuracy of implicit steps)' };
   if (precision === 'float32') {
     const psiMax = maxPsi(op);
-    if (psiMax > FLOAT32_SYMMETRIC_PSI_MAX) return { choice: 'rkl2', reason: `auto: RKL2 on a float32 backend because ψ reaches ${psiMax.toPrecision(4)} > ${FLOAT32_SYMMETRIC_PSI_MAX}, beyond float32 for the device CG's symmetric form (stencil work only)` };
+    if (psiMax > FLOAT32_SYMMETRIC_PSI_MAX && !hostSolvesOnly(op)) return { choice: 'rkl2', reason: `auto: RKL2 on a float32 backend because ψ reaches ${psiMax.toPrecision(4)} > ${FLOAT32_SYMMETRIC_PSI_MAX}, beyond float32 for the device CG's symmetric form (stencil work only)` };
     const c = autoFloat64(op, req);
     const how = op.grid.dim === 1 ? 'in 1-D its tridiagonal solves run in float64 on the host' : 'its linear solves are device CG corrections refined to float64 residuals on the host';
     return { ...c, reason: `${c.reason}; on the float32 backend ${how}` };
@@ -109,7 +109,16 @@ export function autoIntegrator(op: FvOperator, req: IntegratorRequest, precision
 
 /** Whether `auto` will be RKL2 on a backend of this precision (the run checks RKL2's step budget before stepping then). */
 export function autoRunsRkl2(op: FvOperator, precision: 'float64' | 'float32'): boolean {
-  return precision === 'float32' && (!refinementEnabled() || maxPsi(op) > FLOAT32_SYMMETRIC_PSI_MAX);
+  return precision === 'float32' && (!refinementEnabled() || (maxPsi(op) > FLOAT32_SYMMETRIC_PSI_MAX && !hostSolvesOnly(op)));
+}
+
+/**
+ * In 1-D with refinement on, implicit steps never reach the device (refine.ts: the state, the stencil
+ * work and the tridiagonal solves are float64 on the host), so float32's range for √π does not limit
+ * them: neuron-1d (ψ up to 2827) was refused on webasm though it ran on the CPU with the same arithmetic.
+ */
+function hostSolvesOnly(op: FvOperator): boolean {
+  return refinementEnabled() && op.grid.dim === 1;
 }
 
 function maxPsi(op: FvOperator): number {
@@ -172,7 +181,7 @@ export function cgSettings(tolerance: number): CgSettings {
 
 /** float32 CG works on √π = e^(−ψ/2), which leaves float32's range beyond ψ = 170: refused before any step. */
 function checkFloat32SymmetricForm(backend: Backend, op: FvOperator, choice: IntegratorChoice): void {
-  if (backend.info.precision !== 'float32') return;
+  if (backend.info.precision !== 'float32' || hostSolvesOnly(op)) return;
   const psiMax = maxPsi(op);
   if (psiMax > FLOAT32_SYMMETRIC_PSI_MAX) {
     throw new BackendUnavailable(`${choice} on ${backend.info.name} needs √π = e^(−ψ/2) in float32, but ψ reaches ${psiMax.toPrecision(4)} > ${FLOAT32_SYMMETRIC_PSI_MAX} on this grid: use integrator rkl2 or explicit, or --backend cpu`);
