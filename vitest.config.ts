@@ -45,6 +45,8 @@ export const E2E = [
   'test/red22-memory.test.ts',
   // Red team of #22: neuron-1d on webasm against the CPU (four CLI runs).
   'test/red22-onedim.test.ts',
+  // Red team of #22: stop/resume of refined webasm runs through the CLI.
+  'test/red22-resume.test.ts',
   // fpsolve committor / escape through the built CLI (three spawns).
   'test/committor-cli.test.ts',
   // committor against simulate --first-passage through the built CLI (e2e: spawns).
