@@ -47,6 +47,8 @@ export const E2E = [
   'test/red22-onedim.test.ts',
   // Red team of #22: stop/resume of refined webasm runs through the CLI.
   'test/red22-resume.test.ts',
+  // Red team of #22: SIGTERM/SIGINT during a webasm run (CLI spawns).
+  'test/red22-signal.test.ts',
   // fpsolve committor / escape through the built CLI (three spawns).
   'test/committor-cli.test.ts',
   // committor against simulate --first-passage through the built CLI (e2e: spawns).
