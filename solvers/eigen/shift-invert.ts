@@ -557,6 +557,209 @@ function normalize(x: Float64Array): number {
   return nx;
 }
 
+/** What the final check needs from the solve it checks. */
+interface CheckContext {
+  A: DirichletForm;
+  /** The null vector √π/‖√π‖. */
+  s: Float64Array;
+  pcg: SingularPcg;
+  pool: VectorPool;
+  maxInner: number;
+}
+
+/** The block's vectors beyond the claimed modes (Ritz vectors, orthonormal) and their face differences. */
+export interface CheckGuards {
+  vectors: readonly Float64Array[];
+  gVectors: readonly Float64Array[];
+}
+
+/**
+ * An orthonormal basis with its face differences and Ritz matrix (GV)ᵀ(GV): the check's spans.
+ * Vectors entered with `own` go back to the pool at release; the others (the block's guard Ritz
+ * vectors, still the solver's) are only read.
+ */
+class CheckSpan {
+  readonly V: Float64Array[] = [];
+  readonly GV: Float64Array[] = [];
+  readonly H: number[][] = [];
+  private readonly owned: Float64Array[] = [];
+
+  constructor(
+    private readonly A: DirichletForm,
+    private readonly pool: VectorPool,
+  ) {}
+
+  /** Enters v (unit, orthogonal to V) with its face differences gv. */
+  push(v: Float64Array, gv: Float64Array, own: boolean): void {
+    const row = formsAgainst(this.GV, gv);
+    for (let j = 0; j < this.H.length; j++) this.H[j].push(row[j]);
+    this.H.push([...row, this.A.form(gv, gv)]);
+    this.V.push(v);
+    this.GV.push(gv);
+    if (own) this.owned.push(v, gv);
+  }
+
+  /** Orthonormalizes v (taken over) against V and enters it; false (v back to the pool) when it lies in V's span to 1e-8. */
+  add(v: Float64Array): boolean {
+    orthogonalizeCgs2(v, this.V);
+    if (!(normalize(v) > 1e-8)) {
+      this.pool.give(v);
+      return false;
+    }
+    const gv = this.pool.takeDirty(this.A.faceCount);
+    this.A.grad(v, gv);
+    this.push(v, gv, true);
+    return true;
+  }
+
+  /** The lowest Ritz vector, orthogonalized against `against` and normalized (null when that leaves nothing). */
+  lowest(against: readonly Float64Array[]): Float64Array | null {
+    if (this.V.length === 0) return null;
+    const y = combine(this.V, symmetricEigen(this.H).vectors[0], this.A.size);
+    orthogonalizeCgs2(y, against);
+    return normalize(y) > 0 ? y : null;
+  }
+
+  /** Lowest Ritz value of the span (the small matrix's, for a warm start only: its round-off is absolute). */
+  lowestValue(): number {
+    return this.V.length === 0 ? Infinity : symmetricEigen(this.H).values[0];
+  }
+
+  release(): void {
+    this.pool.give(...this.owned);
+  }
+}
+
+/**
+ * The final check: inverse iteration from a seeded random vector on the complement of the claimed
+ * modes (and of √π), judged by Rayleigh–Ritz over its solved iterates together with the block's
+ * guard vectors.
+ *
+ * Why the guards: the check's own iterates need ~5 solves before their lowest Ritz value settles
+ * on λ_{k+1} (512² double well: 19.2, 2.32, 2.02, 1.999, 1.9978), and the settling is what the
+ * old stop waited for. The guards already hold λ_{k+1}..λ_b to their (loose) accuracy, so over
+ * guards ∪ iterates the value starts settled and stays there unless the iterates bring something
+ * lower: a missed mode. Adding vectors to a Rayleigh–Ritz span can only lower its smallest Ritz
+ * value, so at every solve this value is ≤ the iterates' own: a missed mode is seen at least as
+ * early as without the guards, and the stop still waits for MIN_CHECK_SOLVES solves, each of which
+ * amplifies a missed mode μ against everything ≥ λ_{k+1} by ~min(λ_{k+1}/μ, 1/CHECK_TOL)
+ * (preconditioned inverse iteration, Knyazev–Neymeyr). Every vector of the span is on the
+ * complement of the claimed modes (the judged Ritz vector is orthogonalized against them before its
+ * Rayleigh quotient is taken), so a value below the claimed θ_k still proves a missed mode.
+ * The iteration itself continues from the iterates' own lowest Ritz vector, not the joint one
+ * (which is the guard's λ_{k+1} mode and would stop feeding the random start's components in).
+ */
+function* finalCheckSteps(
+  ctx: CheckContext,
+  claimed: readonly Float64Array[],
+  guards: CheckGuards,
+  thetaK: number,
+  boundK: number,
+  seed: number,
+): Steps<{ result: FinalCheck; x: Float64Array }> {
+  const { A, s, pcg, pool, maxInner } = ctx;
+  const n = A.size;
+  const rnd = lcg(seed);
+  const sqrtPi = A.op.sqrtPi;
+  let x: Float64Array = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = sqrtPi[i] * rnd();
+  const against = [s, ...claimed];
+  const threshold = thetaK - Math.max(boundK, 1e-6 * thetaK);
+  // W: the solved iterates (only those: the random start's Rayleigh quotient is of order ‖S‖, and
+  // its round-off in the small Ritz matrix could hide a tiny missed eigenvalue). J: guards ∪ W.
+  const W = new CheckSpan(A, pool);
+  const J = new CheckSpan(A, pool);
+  for (let j = 0; j < guards.vectors.length; j++) J.push(guards.vectors[j], guards.gVectors[j], false);
+  const gy = pool.takeDirty(A.faceCount);
+  let joint = J.lowest(against);
+  let rq = Infinity;
+  if (joint) {
+    A.grad(joint, gy);
+    rq = A.form(gy, gy);
+  }
+  let warm = Infinity;
+  let solves = 0;
+  let foundLower = false;
+  try {
+    while (solves < MAX_CHECK_SOLVES) {
+      orthogonalizeCgs2(x, against);
+      if (!(normalize(x) > 0)) break;
+      // Warm start from x/ρ (x is near an eigenvector of Rayleigh quotient ρ once the check
+      // settles), stopping at ‖r‖ ≤ CHECK_TOL·‖x‖ = CHECK_TOL: the same accuracy as a cold start
+      // to a relative CHECK_TOL, in fewer iterations as the iteration settles.
+      const next = pool.take(n);
+      if (Number.isFinite(warm) && warm > 0) for (let i = 0; i < n; i++) next[i] = x[i] / warm;
+      yield* pcg.solveSteps(x, next, 0, CHECK_TOL, maxInner);
+      solves++;
+      orthogonalizeCgs2(next, against);
+      const before = normalize(next);
+      if (!(before > 0) || !Number.isFinite(before)) {
+        pool.give(next);
+        break;
+      }
+      const copy = pool.takeDirty(n);
+      copy.set(next);
+      const grew = W.add(next);
+      if (grew) J.add(copy);
+      else pool.give(copy);
+      const y = W.lowest(against);
+      const yj = J.lowest(against);
+      if (!y || !yj) break;
+      warm = W.lowestValue();
+      A.grad(yj, gy);
+      const q = A.form(gy, gy);
+      const settled = solves >= MIN_CHECK_SOLVES && Math.abs(q - rq) <= 1e-3 * q;
+      rq = q;
+      x = y;
+      joint = yj;
+      if (rq < threshold) {
+        foundLower = true;
+        break;
+      }
+      if (settled || !grew) break;
+    }
+  } finally {
+    pool.give(gy);
+    W.release();
+    J.release();
+  }
+  // The vector to resume from on a find: the one whose Rayleigh quotient went below θ_k.
+  return { result: { rayleigh: rq, solves, foundLower }, x: foundLower && joint ? joint : x };
+}
+
+/**
+ * The final check on its own (tests): is there a mode below θ_k on the complement of `claimed`
+ * (unit, ⊥ √π), with `guards` the Ritz vectors above them? Multigrid-preconditioned solves in
+ * 2-D/3-D, as in shiftInvertModes.
+ */
+export function finalCheck(
+  op: FvOperator,
+  claimed: readonly Float64Array[],
+  guards: readonly Float64Array[],
+  thetaK: number,
+  boundK: number,
+  seed = 2024 + 7919,
+): FinalCheck {
+  const A = new DirichletForm(op);
+  const n = op.grid.size;
+  const s = Float64Array.from(op.sqrtPi);
+  const sn = Math.sqrt(dot(s, s));
+  for (let i = 0; i < n; i++) s[i] /= sn;
+  const pre = op.grid.dim >= 2 ? new MultigridPreconditioner(op, { cycle: 'V' }) : new JacobiPreconditioner(op);
+  try {
+    const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound);
+    const gVectors = guards.map((v) => {
+      const g = new Float64Array(A.faceCount);
+      A.grad(v, g);
+      return g;
+    });
+    const ctx: CheckContext = { A, s, pcg, pool: new VectorPool(), maxInner: 20000 };
+    return runSync(finalCheckSteps(ctx, claimed, { vectors: guards, gVectors }, thetaK, boundK, seed)).result;
+  } finally {
+    pre.dispose?.();
+  }
+}
+
 export function shiftInvertModes(op: FvOperator, opts: SubspaceOptions): SubspaceResult {
   return runSync(shiftInvertSteps(op, opts));
 }
@@ -676,72 +879,6 @@ function* subspaceIteration(
   let check: FinalCheck | null = null;
   let wantedIterations = 0;
 
-  /** Inverse iteration from a fresh random vector on the complement of the k claimed modes. */
-  function* finalCheck(claimed: readonly Float64Array[], thetaK: number, boundK: number): Steps<{ result: FinalCheck; x: Float64Array }> {
-    const rnd = lcg(seed + 7919 * (checks + 1));
-    const sqrtPi = op.sqrtPi;
-    let x: Float64Array = new Float64Array(n);
-    for (let i = 0; i < n; i++) x[i] = sqrtPi[i] * rnd();
-    const against = [s, ...claimed];
-    let rq = Infinity;
-    let solves = 0;
-    let foundLower = false;
-    const gx = new Float64Array(A.faceCount);
-    const threshold = thetaK - Math.max(boundK, 1e-6 * thetaK);
-    // Rayleigh–Ritz over all the check's iterates (not only the last): every vector of their span
-    // is on the complement of the claimed modes, so its smallest Ritz value is ≥ λ_{k+1} unless a
-    // mode was missed, as for the last iterate alone, but it settles in fewer solves (Krylov
-    // rather than power convergence; 512² double well: 4 solves instead of 7 to 0.1 %), and a
-    // missed mode's component is amplified at least as much as by the plain iteration.
-    const W: Float64Array[] = [];
-    const GW: Float64Array[] = [];
-    const HW: number[][] = [];
-    while (solves < MAX_CHECK_SOLVES) {
-      orthogonalizeCgs2(x, against);
-      if (!(normalize(x) > 0)) break;
-      // Warm start from x/ρ (x is near an eigenvector of Rayleigh quotient ρ once the check
-      // settles), stopping at ‖r‖ ≤ CHECK_TOL·‖x‖ = CHECK_TOL: the same accuracy as a cold start
-      // to a relative CHECK_TOL, in fewer iterations as the iteration settles.
-      const next = pool.take(n);
-      if (Number.isFinite(rq) && rq > 0) for (let i = 0; i < n; i++) next[i] = x[i] / rq;
-      yield* pcg.solveSteps(x, next, 0, CHECK_TOL, maxInner);
-      solves++;
-      orthogonalizeCgs2(next, against);
-      const before = normalize(next);
-      if (!(before > 0) || !Number.isFinite(before)) break;
-      // Only solved iterates enter the span: the random start's Rayleigh quotient is of order ‖S‖,
-      // and its round-off in the small Ritz matrix could hide a tiny missed eigenvalue.
-      orthogonalizeCgs2(next, W);
-      const after = normalize(next);
-      if (after > 1e-8) {
-        const gw = pool.takeDirty(A.faceCount);
-        A.grad(next, gw);
-        const row = formsAgainst(GW, gw);
-        for (let j = 0; j < HW.length; j++) HW[j].push(row[j]);
-        HW.push([...row, A.form(gw, gw)]);
-        W.push(next);
-        GW.push(gw);
-      } else pool.give(next);
-      // The lowest Ritz vector, its Rayleigh quotient through its own face differences (accurate
-      // relative to itself, unlike the small Ritz matrix's eigenvalue next to larger entries).
-      const y = combine(W, symmetricEigen(HW).vectors[0], n);
-      orthogonalizeCgs2(y, against);
-      if (!(normalize(y) > 0)) break;
-      A.grad(y, gx);
-      const q = A.form(gx, gx);
-      const settled = solves >= MIN_CHECK_SOLVES && Math.abs(q - rq) <= 1e-3 * q;
-      rq = q;
-      x = y;
-      if (rq < threshold) {
-        foundLower = true;
-        break;
-      }
-      if (settled || !(after > 1e-8)) break;
-    }
-    // x is a combination of W (its own array): the iterates and their face differences are free.
-    pool.give(...W, ...GW);
-    return { result: { rayleigh: rq, solves, foundLower }, x };
-  }
 
   for (; iterations < maxOuter; iterations++) {
     yield;
@@ -782,7 +919,9 @@ function* subspaceIteration(
         converged = true;
         break;
       }
-      const c = yield* finalCheck(ritz.slice(0, k), values[k - 1], bounds[k - 1]);
+      const ctx: CheckContext = { A, s, pcg, pool, maxInner };
+      const guards = { vectors: ritz.slice(k, take), gVectors: gRitz.slice(k, take) };
+      const c = yield* finalCheckSteps(ctx, ritz.slice(0, k), guards, values[k - 1], bounds[k - 1], seed + 7919 * (checks + 1));
       checks++;
       check = c.result;
       if (!c.result.foundLower) {
