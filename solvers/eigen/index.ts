@@ -15,6 +15,8 @@ export {
   startBlock,
   parityComponent,
   ritzErrorBounds,
+  finalCheck,
+  type CheckGuards,
   type SubspaceOptions,
   type SubspaceResult,
   type FinalCheck,

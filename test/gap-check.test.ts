@@ -1,0 +1,88 @@
+/**
+ * The n-D eigen-solver's final check (solvers/eigen/shift-invert.ts finalCheck): inverse iteration
+ * from a random vector on the complement of the claimed modes, judged over its iterates and the
+ * block's guard vectors. Modes are planted from a dense Jacobi eigen-solve (the independent
+ * method): claim a higher mode, hand the check the modes above it as guards, and it must find the
+ * lower one that was left out; claim the true lowest and it must not.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildOperator } from './helpers/problems.js';
+import { denseNegS, jacobiEigenpairs } from './gap-helpers.js';
+import { finalCheck, shiftInvertModes } from '../solvers/eigen/index.js';
+import { basinStartVectors } from '../src/estimators/gap-start.js';
+import type { FvOperator } from '../solvers/operator.js';
+
+const doubleWell = (x: number, y: number): number => 0.05 + (x * x - 1) ** 2 + y * y;
+const mult = (etaSigma: number) => ({ kind: 'multiplicative' as const, etaSigma, eps: 0 });
+/** Seeds of the check's random start (the library's first check uses 2024 + 7919). */
+const SEEDS = [2024 + 7919, 1, 77, 4242, 90001];
+
+function dense(op: FvOperator): { values: number[]; vectors: Float64Array[] } {
+  const e = jacobiEigenpairs(denseNegS(op));
+  // e.values[0] is the null eigenvalue 0 (√π): the modes are the rest.
+  return { values: e.values.slice(1), vectors: e.vectors.slice(1) };
+}
+
+describe('final check against planted modes (dense eigenpairs)', () => {
+  // 16² keeps the dense solve at a second; the spectra below are the premises, checked first.
+  const wellOp = buildOperator([[-2, 2], [-2, 2]], [16, 16], doubleWell, mult(0.5));
+  const well = dense(wellOp);
+  // Additive OU f = (x² + 1.1y²)/2 (oracles.md §3: spectrum {n + 1.1m}): λ₁ ≈ 1 and λ₂ ≈ 1.1 a
+  // tenth apart, the hard case for inverse iteration: a missed λ₁ grows only ~2× per solve
+  // against λ₃ ≈ 2 and must be told from the claimed λ₂ by 10 %.
+  const ouOp = buildOperator([[-3, 3], [-3, 3]], [16, 16], (x, y) => (x * x + 1.1 * y * y) / 2, { kind: 'additive', D: 0.5 });
+  const ou = dense(ouOp);
+
+  it('premises: the double well is metastable (λ₁ ≪ λ₂), the OU pair is 10 % apart below λ₃', () => {
+    expect(well.values[0] / well.values[1]).toBeLessThan(1e-2);
+    expect(ou.values[1] / ou.values[0]).toBeGreaterThan(1.05);
+    expect(ou.values[1] / ou.values[0]).toBeLessThan(1.15);
+    expect(ou.values[2] / ou.values[1]).toBeGreaterThan(1.5);
+  });
+
+  it('claimed λ₁ with λ₂, λ₃ as guards: no find, Rayleigh quotient ≥ λ₂ (Courant–Fischer) and settled on it in 3 solves', () => {
+    for (const [v, name] of [[well, 'double well'], [ou, 'OU']] as const) {
+      const op = v === well ? wellOp : ouOp;
+      const c = finalCheck(op, [v.vectors[0]], [v.vectors[1], v.vectors[2]], v.values[0], 1e-12 * v.values[0]);
+      expect(c.foundLower, name).toBe(false);
+      expect(c.rayleigh, name).toBeGreaterThanOrEqual(v.values[1] * (1 - 1e-9));
+      expect(c.rayleigh, name).toBeLessThanOrEqual(v.values[1] * (1 + 1e-3));
+      // The guards make the judged value start settled: the minimum of three solves is enough.
+      expect(c.solves, name).toBe(3);
+    }
+  });
+
+  it('metastable double well: λ₂ claimed, λ₃ and λ₄ as guards, λ₁ left out: found for every seed, with and without guards', () => {
+    for (const seed of SEEDS) {
+      for (const guards of [[well.vectors[2], well.vectors[3]], []]) {
+        const c = finalCheck(wellOp, [well.vectors[1]], guards, well.values[1], 1e-12 * well.values[1], seed);
+        expect(c.foundLower).toBe(true);
+        // A Ritz value of a span on the complement of u₂: at least λ₁, below the claimed λ₂.
+        expect(c.rayleigh).toBeGreaterThanOrEqual(well.values[0] * (1 - 1e-9));
+        expect(c.rayleigh).toBeLessThan(well.values[1]);
+      }
+    }
+  });
+
+  it('OU pair 10 % apart: λ₂ claimed, λ₃ and λ₄ as guards, λ₁ left out: found for every seed', () => {
+    for (const seed of SEEDS) {
+      const c = finalCheck(ouOp, [ou.vectors[1]], [ou.vectors[2], ou.vectors[3]], ou.values[1], 1e-12 * ou.values[1], seed);
+      expect(c.foundLower).toBe(true);
+      expect(c.rayleigh).toBeGreaterThanOrEqual(ou.values[0] * (1 - 1e-9));
+      expect(c.rayleigh).toBeLessThan(ou.values[1] * (1 - 1e-6));
+    }
+  });
+});
+
+describe('final check cost on the reference double well (counts, not the clock)', () => {
+  it('128²: the check settles in 3 solves (it took 6 before the guards joined its Rayleigh–Ritz), and λ₁ stays certified', () => {
+    const op = buildOperator([[-2, 2], [-2, 2]], [128, 128], doubleWell, mult(0.5));
+    const r = shiftInvertModes(op, { modes: 1, startVectors: basinStartVectors(op, null) });
+    expect(r.converged).toBe(true);
+    expect(r.check?.foundLower).toBe(false);
+    expect(r.check?.solves).toBe(3);
+    // The check's value is λ₂'s: ≥ λ₁ by far (double well: λ₂/λ₁ ~ 2e5 at this ησ).
+    expect(r.check!.rayleigh).toBeGreaterThan(1e4 * r.values[0]);
+    expect(r.relativeAccuracy).toBeLessThan(1e-10);
+  });
+});
