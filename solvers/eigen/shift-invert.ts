@@ -643,8 +643,9 @@ class CheckSpan {
  * (preconditioned inverse iteration, Knyazev–Neymeyr). Every vector of the span is on the
  * complement of the claimed modes (the judged Ritz vector is orthogonalized against them before its
  * Rayleigh quotient is taken), so a value below the claimed θ_k still proves a missed mode.
- * The iteration itself continues from the iterates' own lowest Ritz vector, not the joint one
- * (which is the guard's λ_{k+1} mode and would stop feeding the random start's components in).
+ * The iteration itself is plain inverse iteration from the random start, never from the joint
+ * lowest Ritz vector (that is the guard's λ_{k+1} mode and would stop feeding the random start's
+ * components in).
  */
 function* finalCheckSteps(
   ctx: CheckContext,
@@ -653,33 +654,28 @@ function* finalCheckSteps(
   thetaK: number,
   boundK: number,
   seed: number,
-): Steps<{ result: FinalCheck; x: Float64Array }> {
+): Steps<{ result: FinalCheck; x: Float64Array | null }> {
   const { A, s, pcg, pool, maxInner } = ctx;
   const n = A.size;
   const rnd = lcg(seed);
   const sqrtPi = A.op.sqrtPi;
-  let x: Float64Array = new Float64Array(n);
+  // x: the current iterate, a pool vector (handed back once the next solve has used it).
+  let x = pool.takeDirty(n);
   for (let i = 0; i < n; i++) x[i] = sqrtPi[i] * rnd();
   const against = [s, ...claimed];
   const threshold = thetaK - Math.max(boundK, 1e-6 * thetaK);
-  // W: the solved iterates (only those: the random start's Rayleigh quotient is of order ‖S‖, and
-  // its round-off in the small Ritz matrix could hide a tiny missed eigenvalue). J: guards ∪ W.
-  const W = new CheckSpan(A, pool);
+  // guards ∪ solved iterates. Only solved iterates enter: the random start's Rayleigh quotient is
+  // of order ‖S‖, and its round-off in the small Ritz matrix could hide a tiny missed eigenvalue.
   const J = new CheckSpan(A, pool);
   for (let j = 0; j < guards.vectors.length; j++) J.push(guards.vectors[j], guards.gVectors[j], false);
   const gy = pool.takeDirty(A.faceCount);
-  let joint = J.lowest(against);
+  let joint: Float64Array | null = null;
   let rq = Infinity;
-  if (joint) {
-    A.grad(joint, gy);
-    rq = A.form(gy, gy);
-  }
   let solves = 0;
   let foundLower = false;
   try {
-    while (solves < MAX_CHECK_SOLVES) {
-      orthogonalizeCgs2(x, against);
-      if (!(normalize(x) > 0)) break;
+    orthogonalizeCgs2(x, against);
+    while (solves < MAX_CHECK_SOLVES && normalize(x) > 0) {
       // From zero to ‖r‖ ≤ CHECK_TOL·‖x‖ (‖x‖ = 1). A warm start from x/ρ paid off when the check
       // ran until its own iterates settled; within three solves x is still far from an
       // eigenvector and x/ρ saved nothing (512² double well: 4 + 6 + 6 cold against 4 + 7 + 6
@@ -687,25 +683,24 @@ function* finalCheckSteps(
       const next = pool.take(n);
       yield* pcg.solveSteps(x, next, 0, CHECK_TOL, maxInner, true);
       solves++;
-      orthogonalizeCgs2(next, against);
-      const before = normalize(next);
-      if (!(before > 0) || !Number.isFinite(before)) {
-        pool.give(next);
-        break;
-      }
+      pool.give(x);
+      x = next;
+      orthogonalizeCgs2(x, against);
+      const norm = Math.sqrt(dot(x, x));
+      if (!(norm > 0) || !Number.isFinite(norm)) break;
+      // Plain inverse iteration: the iterates T x₀, T²x₀, … span the Krylov space that Rayleigh–Ritz
+      // over the iterates' own lowest Ritz vectors spanned (T y_j ∈ K_{j+1} for y_j ∈ K_j), so J,
+      // which holds all of them, loses nothing by iterating on x itself, and a second span with
+      // its own Gram–Schmidt and face differences per solve is saved.
       const copy = pool.takeDirty(n);
-      copy.set(next);
-      const grew = W.add(next);
-      if (grew) J.add(copy);
-      else pool.give(copy);
-      const y = W.lowest(against);
+      for (let i = 0; i < n; i++) copy[i] = x[i] / norm;
+      const grew = J.add(copy);
       const yj = J.lowest(against);
-      if (!y || !yj) break;
+      if (!yj) break;
       A.grad(yj, gy);
       const q = A.form(gy, gy);
       const settled = solves >= MIN_CHECK_SOLVES && Math.abs(q - rq) <= 1e-3 * q;
       rq = q;
-      x = y;
       joint = yj;
       if (rq < threshold) {
         foundLower = true;
@@ -714,12 +709,11 @@ function* finalCheckSteps(
       if (settled || !grew) break;
     }
   } finally {
-    pool.give(gy);
-    W.release();
+    pool.give(gy, x);
     J.release();
   }
   // The vector to resume from on a find: the one whose Rayleigh quotient went below θ_k.
-  return { result: { rayleigh: rq, solves, foundLower }, x: foundLower && joint ? joint : x };
+  return { result: { rayleigh: rq, solves, foundLower }, x: foundLower ? joint : null };
 }
 
 /**
@@ -928,7 +922,7 @@ function* subspaceIteration(
       Q = ritz.slice();
       GQ = gRitz;
       H = values.map((v, j) => values.map((_, l) => (l === j ? v : 0)));
-      addVector(c.x);
+      if (c.x) addVector(c.x);
       prev = [];
       continue;
     }
