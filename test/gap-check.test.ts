@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { buildOperator } from './helpers/problems.js';
 import { denseNegS, jacobiEigenpairs } from './gap-helpers.js';
 import { finalCheck, shiftInvertModes } from '../solvers/eigen/index.js';
+import { orthogonalizeCgs2 } from '../solvers/eigen/shift-invert.js';
 import { basinStartVectors } from '../src/estimators/gap-start.js';
 import type { FvOperator } from '../solvers/operator.js';
 
@@ -89,5 +90,85 @@ describe('final check cost on the reference double well (counts, not the clock)'
     // The check's value is λ₂'s: ≥ λ₁ by far (double well: λ₂/λ₁ ~ 2e5 at this ησ).
     expect(r.check!.rayleigh).toBeGreaterThan(1e4 * r.values[0]);
     expect(r.relativeAccuracy).toBeLessThan(1e-10);
+  });
+});
+
+/** Deterministic numbers in [−0.5, 0.5). */
+function seeded(n: number, seed: number): Float64Array {
+  let s = seed >>> 0 || 1;
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    v[i] = s / 4294967296 - 0.5;
+  }
+  return v;
+}
+
+/**
+ * Classical Gram–Schmidt, twice when the first pass kept less than half of ‖x‖² (the contract of
+ * orthogonalizeCgs2), written plainly: each coefficient one sum in index order, the subtraction in
+ * groups of four as the library associates it (x_i + (−c₀q₀ − c₁q₁ − c₂q₂ − c₃q₃)).
+ */
+function referenceCgs2(x: Float64Array, qs: Float64Array[]): void {
+  const m = qs.length;
+  for (let pass = 0; pass < 2; pass++) {
+    const c = qs.map((q) => {
+      let sum = 0;
+      for (let i = 0; i < x.length; i++) sum += x[i] * q[i];
+      return sum;
+    });
+    let xx = 0;
+    for (let i = 0; i < x.length; i++) xx += x[i] * x[i];
+    for (let l = 0; l < m; l += 4) {
+      const q = [0, 1, 2, 3].map((t) => qs[Math.min(l + t, m - 1)]);
+      const cs = [0, 1, 2, 3].map((t) => (l + t < m ? -c[l + t] : 0));
+      for (let i = 0; i < x.length; i++) x[i] += cs[0] * q[0][i] + cs[1] * q[1][i] + cs[2] * q[2][i] + cs[3] * q[3][i];
+    }
+    const cc = c.reduce((t, v) => t + v * v, 0);
+    if (pass === 0 && xx - cc >= 0.5 * xx) break;
+  }
+}
+
+describe('Gram–Schmidt in cache-sized chunks', () => {
+  it('has the bits of plain classical Gram–Schmidt (one and two passes, any basis size, lengths off the chunk size), and leaves x orthogonal', () => {
+    for (const n of [1000, 3 * 2048 + 17]) {
+      // An orthonormal basis by modified Gram–Schmidt (the test's own).
+      const qs: Float64Array[] = [];
+      for (let l = 0; l < 9; l++) {
+        const q = seeded(n, 100 + l);
+        for (const p of qs) {
+          let d = 0;
+          for (let i = 0; i < n; i++) d += q[i] * p[i];
+          for (let i = 0; i < n; i++) q[i] -= d * p[i];
+        }
+        const nq = Math.sqrt(q.reduce((t, v) => t + v * v, 0));
+        for (let i = 0; i < n; i++) q[i] /= nq;
+        qs.push(q);
+      }
+      for (let m = 1; m <= 9; m++) {
+        const basis = qs.slice(0, m);
+        // fresh: one pass; nearly in the span: two.
+        const fresh = seeded(n, 7 + m);
+        const inSpan = seeded(n, 50 + m);
+        for (let i = 0; i < n; i++) {
+          let v = 0;
+          for (const q of basis) v += q[i];
+          inSpan[i] = v + 1e-6 * inSpan[i];
+        }
+        for (const x0 of [fresh, inSpan]) {
+          const mine = Float64Array.from(x0);
+          const ref = Float64Array.from(x0);
+          orthogonalizeCgs2(mine, basis);
+          referenceCgs2(ref, basis);
+          for (let i = 0; i < n; i++) if (!Object.is(mine[i], ref[i])) expect.fail(`n ${n}, m ${m}: cell ${i} ${mine[i]} vs ${ref[i]}`);
+          const nx = Math.sqrt(mine.reduce((t, v) => t + v * v, 0));
+          for (const q of basis) {
+            let d = 0;
+            for (let i = 0; i < n; i++) d += mine[i] * q[i];
+            expect(Math.abs(d)).toBeLessThan(1e-14 * nx);
+          }
+        }
+      }
+    }
   });
 });

@@ -402,29 +402,61 @@ function residualSquared(ay: Float64Array, y: Float64Array, th: number): number 
 export function formsAgainst(G: readonly Float64Array[], gx: Float64Array): number[] {
   const m = G.length;
   const n = gx.length;
-  const out = new Array<number>(m);
+  const acc = new Float64Array(m);
+  // In chunks (as combineMany): gx's chunk stays in the cache while every group of four passes,
+  // so gx is read from memory once, not once per group; each sum still runs in index order.
+  for (let lo = 0; lo < n; lo += COMBINE_CHUNK) formsRange(G, gx, acc, lo, Math.min(n, lo + COMBINE_CHUNK));
+  return Array.from(acc);
+}
+
+/** acc_l += Σ_{lo ≤ i < hi} G_l[i]·gx[i], four per pass over the range. */
+function formsRange(G: readonly Float64Array[], gx: Float64Array, acc: Float64Array, lo: number, hi: number): void {
+  const m = G.length;
   for (let l = 0; l < m; l += 4) {
     const g0 = G[l];
     const g1 = G[Math.min(l + 1, m - 1)];
     const g2 = G[Math.min(l + 2, m - 1)];
     const g3 = G[Math.min(l + 3, m - 1)];
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let i = 0; i < n; i++) {
+    let s0 = acc[l];
+    let s1 = l + 1 < m ? acc[l + 1] : 0;
+    let s2 = l + 2 < m ? acc[l + 2] : 0;
+    let s3 = l + 3 < m ? acc[l + 3] : 0;
+    for (let i = lo; i < hi; i++) {
       const xi = gx[i];
       s0 += g0[i] * xi;
       s1 += g1[i] * xi;
       s2 += g2[i] * xi;
       s3 += g3[i] * xi;
     }
-    out[l] = s0;
-    if (l + 1 < m) out[l + 1] = s1;
-    if (l + 2 < m) out[l + 2] = s2;
-    if (l + 3 < m) out[l + 3] = s3;
+    acc[l] = s0;
+    if (l + 1 < m) acc[l + 1] = s1;
+    if (l + 2 < m) acc[l + 2] = s2;
+    if (l + 3 < m) acc[l + 3] = s3;
   }
-  return out;
+}
+
+/**
+ * Orthonormalizes x (taken over) against √π (s) and the basis Q and enters it with its face
+ * differences and its row of the Ritz matrix; false when it is non-finite or lies in their span to
+ * 1e-10. A plain function, not a closure of the generator, and with its passes fused: ‖x₀‖ comes
+ * from Gram–Schmidt's first sweep, and x's own form ⟨Gx, Gx⟩ from the sweep of its row (one more
+ * vector in formsAgainst, the same bits as DirichletForm.form).
+ */
+function enterBasis(A: DirichletForm, s: Float64Array, Q: Float64Array[], GQ: Float64Array[], H: number[][], x: Float64Array, pool: VectorPool): boolean {
+  const before = Math.sqrt(orthogonalizeCgs2(x, [s, ...Q]));
+  if (!(before > 0) || !Number.isFinite(before)) return false;
+  const after = Math.sqrt(dot(x, x));
+  if (!(after > 1e-10 * before)) return false;
+  const n = x.length;
+  for (let i = 0; i < n; i++) x[i] /= after;
+  const gx = pool.takeDirty(A.faceCount);
+  A.grad(x, gx);
+  const row = formsAgainst([...GQ, gx], gx);
+  for (let j = 0; j < H.length; j++) H[j].push(row[j]);
+  H.push(row);
+  Q.push(x);
+  GQ.push(gx);
+  return true;
 }
 
 /** Cells per chunk of combineMany: the chunk of every basis vector (≤ ~40 of them) stays in the L2 cache. */
@@ -502,54 +534,95 @@ function correctionRhs(y: Float64Array, ay: Float64Array, th: number, t: Float64
  * coefficients' sweep and ‖x‖² = ‖x₀‖² − Σc² (no cancellation when the test passes), so the test
  * costs no sweep. The solves' new directions mostly keep most of their norm, and this was the
  * largest cost outside the CG iterations at 512². Each pass takes all coefficients in one sweep
- * over x and subtracts them in a second, instead of two sweeps per vector.
+ * over x and subtracts them in a second, instead of two sweeps per vector. Returns ‖x₀‖² (of x
+ * as it came in).
  */
-export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[]): void {
-  const n = x.length;
+export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[]): number {
   const m = qs.length;
-  if (m === 0) return;
+  if (m === 0) return dot(x, x);
   const c = new Float64Array(m);
-  for (let pass = 0; pass < 2; pass++) {
-    c.fill(0);
-    let xx = 0;
-    // Four vectors per sweep: each sweep reads x once for four coefficients.
-    for (let l = 0; l < m; l += 4) {
-      const q0 = qs[l];
-      const q1 = qs[Math.min(l + 1, m - 1)];
-      const q2 = qs[Math.min(l + 2, m - 1)];
-      const q3 = qs[Math.min(l + 3, m - 1)];
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      if (l === 0) {
-        for (let i = 0; i < n; i++) {
-          const xi = x[i];
-          xx += xi * xi;
-          s0 += xi * q0[i];
-          s1 += xi * q1[i];
-          s2 += xi * q2[i];
-          s3 += xi * q3[i];
-        }
-      } else {
-        for (let i = 0; i < n; i++) {
-          const xi = x[i];
-          s0 += xi * q0[i];
-          s1 += xi * q1[i];
-          s2 += xi * q2[i];
-          s3 += xi * q3[i];
-        }
-      }
-      c[l] = s0;
-      if (l + 1 < m) c[l + 1] = s1;
-      if (l + 2 < m) c[l + 2] = s2;
-      if (l + 3 < m) c[l + 3] = s3;
-    }
-    addCombination(x, qs, c, -1);
-    let cc = 0;
-    for (let l = 0; l < m; l++) cc += c[l] * c[l];
-    if (pass === 0 && xx - cc >= 0.5 * xx) break;
+  const xx = coefficientsChunked(x, qs, c);
+  let cc = 0;
+  for (let l = 0; l < m; l++) cc += c[l] * c[l];
+  if (xx - cc >= 0.5 * xx) {
+    subtractChunked(x, qs, c, null);
+    return xx;
   }
+  // The second pass's coefficients are taken chunk by chunk right after the first pass's
+  // subtraction, while the chunk of every q is still in the cache: one read of the basis less.
+  const c2 = new Float64Array(m);
+  subtractChunked(x, qs, c, c2);
+  subtractChunked(x, qs, c2, null);
+  return xx;
+}
+
+/**
+ * Cells per chunk of the Gram–Schmidt sweeps: x's chunk and four q chunks (5 × 16 KB) stay in the
+ * L2 cache while every group of four basis vectors passes over them, so x is read from memory once
+ * per sweep rather than once per group. Each coefficient still sums in index order (its
+ * accumulator carries over from chunk to chunk) and each x[i] takes the groups in the same order:
+ * the bits of the unchunked sweeps.
+ */
+const ORTHO_CHUNK = 2048;
+
+/** c_l ← ⟨x, q_l⟩ for every l; returns ‖x‖². */
+function coefficientsChunked(x: Float64Array, qs: readonly Float64Array[], c: Float64Array): number {
+  const n = x.length;
+  let xx = 0;
+  for (let lo = 0; lo < n; lo += ORTHO_CHUNK) {
+    const hi = Math.min(n, lo + ORTHO_CHUNK);
+    xx = accumulateCoefficients(x, qs, c, lo, hi, xx);
+  }
+  return xx;
+}
+
+/** x ← x − Σ c_l q_l; with c2, also c2_l ← ⟨x, q_l⟩ of the new x, in the same sweep. */
+function subtractChunked(x: Float64Array, qs: readonly Float64Array[], c: Float64Array, c2: Float64Array | null): void {
+  const n = x.length;
+  for (let lo = 0; lo < n; lo += ORTHO_CHUNK) {
+    const hi = Math.min(n, lo + ORTHO_CHUNK);
+    addCombinationRange(x, qs, c, -1, lo, hi);
+    if (c2) accumulateCoefficients(x, qs, c2, lo, hi, 0);
+  }
+}
+
+/** c_l += Σ_{lo ≤ i < hi} x_i q_l[i], four basis vectors per pass over the range; returns xx + Σ x_i². */
+function accumulateCoefficients(x: Float64Array, qs: readonly Float64Array[], c: Float64Array, lo: number, hi: number, xx: number): number {
+  const m = qs.length;
+  let sxx = xx;
+  for (let l = 0; l < m; l += 4) {
+    const q0 = qs[l];
+    const q1 = qs[Math.min(l + 1, m - 1)];
+    const q2 = qs[Math.min(l + 2, m - 1)];
+    const q3 = qs[Math.min(l + 3, m - 1)];
+    let s0 = c[l];
+    let s1 = l + 1 < m ? c[l + 1] : 0;
+    let s2 = l + 2 < m ? c[l + 2] : 0;
+    let s3 = l + 3 < m ? c[l + 3] : 0;
+    if (l === 0) {
+      for (let i = lo; i < hi; i++) {
+        const xi = x[i];
+        sxx += xi * xi;
+        s0 += xi * q0[i];
+        s1 += xi * q1[i];
+        s2 += xi * q2[i];
+        s3 += xi * q3[i];
+      }
+    } else {
+      for (let i = lo; i < hi; i++) {
+        const xi = x[i];
+        s0 += xi * q0[i];
+        s1 += xi * q1[i];
+        s2 += xi * q2[i];
+        s3 += xi * q3[i];
+      }
+    }
+    c[l] = s0;
+    if (l + 1 < m) c[l + 1] = s1;
+    if (l + 2 < m) c[l + 2] = s2;
+    if (l + 3 < m) c[l + 3] = s3;
+  }
+  return sxx;
 }
 
 /** x ← x/‖x‖; returns ‖x‖ (0 or non-finite: x left as is). */
@@ -593,9 +666,9 @@ class CheckSpan {
 
   /** Enters v (unit, orthogonal to V) with its face differences gv. */
   push(v: Float64Array, gv: Float64Array, own: boolean): void {
-    const row = formsAgainst(this.GV, gv);
+    const row = formsAgainst([...this.GV, gv], gv);
     for (let j = 0; j < this.H.length; j++) this.H[j].push(row[j]);
-    this.H.push([...row, this.A.form(gv, gv)]);
+    this.H.push(row);
     this.V.push(v);
     this.GV.push(gv);
     if (own) this.owned.push(v, gv);
@@ -826,23 +899,7 @@ function* subspaceIteration(
   const pool = new VectorPool();
   const aBuffers: Float64Array[] = [];
   const rhsBuffer = new Float64Array(n);
-  const orthogonalize = (x: Float64Array, against: readonly Float64Array[]): void => orthogonalizeCgs2(x, [s, ...against]);
-  const addVector = (x: Float64Array): boolean => {
-    const before = Math.sqrt(dot(x, x));
-    if (!(before > 0) || !Number.isFinite(before)) return false;
-    orthogonalize(x, Q);
-    const after = Math.sqrt(dot(x, x));
-    if (!(after > 1e-10 * before)) return false;
-    for (let i = 0; i < n; i++) x[i] /= after;
-    const gx = pool.takeDirty(A.faceCount);
-    A.grad(x, gx);
-    const row = formsAgainst(GQ, gx);
-    for (let j = 0; j < H.length; j++) H[j].push(row[j]);
-    H.push([...row, A.form(gx, gx)]);
-    Q.push(x);
-    GQ.push(gx);
-    return true;
-  };
+  const addVector = (x: Float64Array): boolean => enterBasis(A, s, Q, GQ, H, x, pool);
   yield;
   let extraStarts = 0;
   for (const v of opts.startVectors ?? []) {
