@@ -84,7 +84,7 @@ describe('final check cost on the reference double well (counts, not the clock)'
     expect(r.check?.solves).toBe(3);
     // Outside the check: the direct solve and three guards of the first step, then the polish and
     // guard k only (guards k+1, k+2, at ~2 and ~8 against λ₁ ~ 1e-5, are not solved again): 6
-    // solves, 8 before. All together 30 CG iterations at this commit (42 before both savings).
+    // solves, 8 before. All together 29 CG iterations at this commit (42 before these savings).
     expect(r.solves - r.check!.solves).toBeLessThanOrEqual(6);
     expect(r.innerIterations).toBeLessThanOrEqual(32);
     // The check's value is λ₂'s: ≥ λ₁ by far (double well: λ₂/λ₁ ~ 2e5 at this ησ).
