@@ -76,7 +76,7 @@ describe('final check against planted modes (dense eigenpairs)', () => {
 });
 
 describe('final check cost on the reference double well (counts, not the clock)', () => {
-  it('128²: the check settles in 3 solves (it took 6 before the guards joined its Rayleigh–Ritz), far guards are solved once, and λ₁ stays certified', () => {
+  it('128²: the check settles in 3 solves (it took 6 before the guards joined its Rayleigh–Ritz), far guards are solved once, 24 CG iterations in all, and λ₁ stays certified', () => {
     const op = buildOperator([[-2, 2], [-2, 2]], [128, 128], doubleWell, mult(0.5));
     const r = shiftInvertModes(op, { modes: 1, startVectors: basinStartVectors(op, null) });
     expect(r.converged).toBe(true);
@@ -84,9 +84,10 @@ describe('final check cost on the reference double well (counts, not the clock)'
     expect(r.check?.solves).toBe(3);
     // Outside the check: the direct solve and three guards of the first step, then the polish and
     // guard k only (guards k+1, k+2, at ~2 and ~8 against λ₁ ~ 1e-5, are not solved again): 6
-    // solves, 8 before. All together 29 CG iterations at this commit (42 before these savings).
+    // solves, 8 before. All together 24 CG iterations at this commit (42 before these savings;
+    // 29 with the time stepping's V-cycle over-correction 1.5 instead of the eigen-solve's 1.9).
     expect(r.solves - r.check!.solves).toBeLessThanOrEqual(6);
-    expect(r.innerIterations).toBeLessThanOrEqual(32);
+    expect(r.innerIterations).toBeLessThanOrEqual(26);
     // The check's value is λ₂'s: ≥ λ₁ by far (double well: λ₂/λ₁ ~ 2e5 at this ησ).
     expect(r.check!.rayleigh).toBeGreaterThan(1e4 * r.values[0]);
     expect(r.relativeAccuracy).toBeLessThan(1e-10);
