@@ -824,7 +824,7 @@ export function finalCheck(
   const s = Float64Array.from(op.sqrtPi);
   const sn = Math.sqrt(dot(s, s));
   for (let i = 0; i < n; i++) s[i] /= sn;
-  const pre = op.grid.dim >= 2 ? new MultigridPreconditioner(op, { cycle: 'V' }) : new JacobiPreconditioner(op);
+  const pre = op.grid.dim >= 2 ? new MultigridPreconditioner(op, { cycle: 'V', overCorrection: EIGEN_OVERCORRECTION }) : new JacobiPreconditioner(op);
   try {
     const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound);
     const gVectors = guards.map((v) => {
