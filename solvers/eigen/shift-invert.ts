@@ -152,11 +152,13 @@ const DIRECT_TOL = 1e-2;
  * Factor on the multigrid's coarse-grid correction in the eigen-solve's V-cycles (the time
  * stepping's default is 1.5). With θ = 1/σ this large the preconditioned system is the singular
  * −S itself, and a piecewise-constant (aggregation) coarse space gets the coarse correction about
- * half as large as it should be (Braess 1995; Vaněk, Mandel and Brezina 1996), so ~2 restores it;
- * below 2 the symmetric V-cycle stays positive definite (the scaled correction's spectrum is in
- * [1 − a, 1] ⊂ (−1, 1]). 512² double well, λ₁: 44 CG iterations at 1.5, 32 at 1.8, 29 at 1.9
- * and 2.0 (a direct solve's residual to 1e-2 in 7 iterations instead of 13); 3-D bowl 32³: 146 →
- * 145; 2-D OU, 2 modes, 128²: 156 → 123.
+ * half as large as it should be (Braess 1995, who scales it by ~2; smoothed aggregation mends the
+ * same defect in the prolongation instead). Kept below 2: with an exact coarse solve the scaled
+ * correction's error operator has spectrum [1 − a, 1], inside (−1, 1] only for a < 2, which keeps
+ * the symmetric V-cycle a positive definite preconditioner (test/gap-check.test.ts solves to a
+ * recomputed residual). 512² double well, λ₁: 44 CG iterations at 1.5, 32 at 1.8, 29 at 1.9 and
+ * 2.0 (the direct solve to 1e-2 in 8 iterations instead of 13); 3-D bowl 32³: 146 → 145; 2-D OU,
+ * 2 modes, 128²: 156 → 123.
  */
 const EIGEN_OVERCORRECTION = 1.9;
 
