@@ -3,13 +3,15 @@
  * Jacobi on sym(h) (what solvers/backend/exponential.ts did) against the tridiagonal QL solver on its
  * band (krylovEigen, what it does now), on the pearson-1d sweep point's own matrices. A script, not a test.
  *
- *   npx tsc -p . && node dist/test/bench/tridiagonal-bench.js [--rounds 20]
+ *   npx tsc -p . && node dist/test/bench/tridiagonal-bench.js [--rounds 20] [--cold]
  *
  * The matrices: one run of the sweep's point (scenarios/pearson-1d.yaml, 2000 cells, η = 0.1, σ = 10,
  * t = 16, reports every 1) with the exponential integrator, every T_m it decomposed captured through
  * the `decompose` hook below. Rounds interleave the two methods over the same list; process CPU time.
  */
-import { cpus, loadavg } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { symmetricEigen } from '../../solvers/dense.js';
 import { krylovEigen } from '../../solvers/tridiagonal-eigen.js';
@@ -49,7 +51,26 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1e3;
 };
 
+// --cold: one pass of each method, each in a fresh process (the first points of a sweep, before V8
+// has optimised either), on the matrices this process captured.
+if (process.argv.includes('--cold-child')) {
+  const [file, which] = [process.argv[process.argv.indexOf('--cold-child') + 1]!, process.argv[process.argv.indexOf('--cold-child') + 2]!];
+  const list = JSON.parse(readFileSync(file, 'utf8')) as { h: number[][]; m: number }[];
+  const c0 = cpuMs();
+  for (const { h, m } of list) (which === 'ql' ? krylovEigen(h, m) : jacobi(h, m));
+  process.stdout.write(String(cpuMs() - c0));
+  process.exit(0);
+}
 const mats = await capture();
+if (process.argv.includes('--cold')) {
+  const dir = mkdtempSync(join(tmpdir(), 'tridiag-'));
+  const file = join(dir, 'mats.json');
+  writeFileSync(file, JSON.stringify(mats));
+  const cold = { jacobi: [] as number[], ql: [] as number[] };
+  for (let r = 0; r < 6; r++) for (const which of ['jacobi', 'ql'] as const) cold[which].push(Number(execFileSync(process.execPath, [process.argv[1]!, '--cold-child', file, which], { encoding: 'utf8' })));
+  rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(`cold (one pass in a fresh process, 6 each, CPU ms): Jacobi ${cold.jacobi.map((x) => x.toFixed(1)).join(' ')}; QL ${cold.ql.map((x) => x.toFixed(1)).join(' ')}\n`);
+}
 const sizes = mats.map((x) => x.m);
 const load0 = loadavg();
 const t = { jacobi: 0, ql: 0 };
