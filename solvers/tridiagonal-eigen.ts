@@ -120,6 +120,9 @@ export function tridiagonalEigen(diag: ArrayLike<number>, off: ArrayLike<number>
  */
 export const OFF_BAND_TOLERANCE = 100 * EPS;
 
+/** Decompositions by path since the process started: counted so tests can see which path runs take. */
+export const krylovEigenCounts = { band: 0, dense: 0 };
+
 /**
  * Eigen-decomposition of T = sym(h[0..m)[0..m)), the Krylov matrix of the exponential integrator
  * (h upper Hessenberg, rows of at least m entries): the tridiagonal QL solver on T's band when the
@@ -145,7 +148,11 @@ export function krylovEigen(h: readonly (readonly number[])[], m: number): Dense
   }
   if (rest2 <= OFF_BAND_TOLERANCE * OFF_BAND_TOLERANCE * (band2 + rest2)) {
     const eig = tridiagonalEigen(diag, off);
-    if (eig) return eig;
+    if (eig) {
+      krylovEigenCounts.band++;
+      return eig;
+    }
   }
+  krylovEigenCounts.dense++;
   return symmetricEigen(Array.from({ length: m }, (_, i) => Array.from({ length: m }, (_, j) => 0.5 * (h[i][j] + h[j][i]))));
 }
