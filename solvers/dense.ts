@@ -16,9 +16,10 @@ export interface DenseEigen {
 /**
  * Eigen-decomposition of the symmetric matrix a (row arrays; only symmetric input is meaningful).
  *
- * The matrices live in flat Float64Arrays, row-major: the exponential integrator calls this for
+ * The matrices live in flat Float64Arrays, row-major: the exponential integrator called this for
  * every Krylov basis size it tries (up to ~24 rows, a dozen times per 1-D run), where nested arrays
- * made it the largest single cost of a sweep point. Every entry goes through the same floating-point
+ * made it the largest single cost of a sweep point. It now decomposes those tridiagonal matrices by
+ * QL (solvers/tridiagonal-eigen.ts) and comes here only when T is not tridiagonal to round-off. Every entry goes through the same floating-point
  * operations in the same order as the nested-array version did (test/dense-eigen.test.ts keeps that
  * version and compares the bits), so no result changes.
  */

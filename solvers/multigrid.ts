@@ -126,6 +126,11 @@ export class MultigridPreconditioner implements Preconditioner {
     this.name = this.name.replace(/, (W below the finest level|V|W)\(/, `, ${cycle === 'W' && this.opts.fineV ? 'W below the finest level' : cycle}(`);
   }
 
+  /** Switches the factor on the coarse-grid correction (the levels do not depend on it, as for useCycle). */
+  useOverCorrection(a: number): void {
+    this.opts.overCorrection = a;
+  }
+
   /** Kernel threads for the finest level's passes (the coarse levels are too small to pay). */
   private team: ThreadTeam | null = null;
 

@@ -155,3 +155,58 @@ export function classLowest(op: FvOperator, cls: number): number {
   }
   return num;
 }
+
+/**
+ * Dense eigenpairs of a symmetric matrix by cyclic Jacobi with the rotations accumulated
+ * (reference method, as jacobiEigenvalues): values ascending, vectors[j] the unit eigenvector of values[j].
+ */
+export function jacobiEigenpairs(input: number[][]): { values: number[]; vectors: Float64Array[] } {
+  const n = input.length;
+  const a = input.map((r) => Float64Array.from(r));
+  const v = Array.from({ length: n }, (_, i) => {
+    const row = new Float64Array(n);
+    row[i] = 1;
+    return row;
+  });
+  let scale = 0;
+  for (let p = 0; p < n; p++) for (let q = 0; q < n; q++) scale += a[p][q] * a[p][q];
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p][q] * a[p][q];
+    if (off <= 1e-30 * scale) break;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        if (a[p][q] === 0) continue;
+        const tau = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+        const t = (tau >= 0 ? 1 : -1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k][p];
+          const akq = a[k][q];
+          a[k][p] = c * akp - s * akq;
+          a[k][q] = s * akp + c * akq;
+        }
+        const ap = a[p];
+        const aq = a[q];
+        for (let k = 0; k < n; k++) {
+          const apk = ap[k];
+          const aqk = aq[k];
+          ap[k] = c * apk - s * aqk;
+          aq[k] = s * apk + c * aqk;
+        }
+        // columns p, q of V as rows v[p], v[q]
+        const vp = v[p];
+        const vq = v[q];
+        for (let k = 0; k < n; k++) {
+          const x = vp[k];
+          const y = vq[k];
+          vp[k] = c * x - s * y;
+          vq[k] = s * x + c * y;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[i][i] - a[j][j]);
+  return { values: order.map((i) => a[i][i]), vectors: order.map((i) => v[i]) };
+}

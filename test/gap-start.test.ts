@@ -137,7 +137,7 @@ describe('basin start: eigenpairs against a dense eigen-solve', () => {
 describe('basin start: iteration counts on the reference double well (128²)', () => {
   const doubleWell = (x: number, y: number): number => 0.05 + (x * x - 1) ** 2 + y * y;
 
-  it('λ₁ costs at most 13 CG iterations of its own from the basins; the parity block alone takes more than 13 (18)', () => {
+  it('λ₁ costs at most 10 CG iterations of its own from the basins; the parity block alone takes more than 10 (13)', () => {
     const op = buildOperator([[-2, 2], [-2, 2]], [128, 128], doubleWell, mult(0.5));
     const starts = basinStartVectors(op, null);
     expect(starts.length).toBe(2);
@@ -148,10 +148,11 @@ describe('basin start: iteration counts on the reference double well (128²)', (
     expect(basin.converged && parity.converged).toBe(true);
     expect(basin.startVectors).toBe(1);
     // Counts, not the clock. The basin indicator is λ₁'s mode up to the transition layer at the
-    // pass, so one loose direct inverse-iteration solve and one polish do (9 + 2 at this commit);
-    // from x·√π the first solve must go to 1e-6 (14 + 4).
-    expect(basin.wantedInnerIterations).toBeLessThanOrEqual(13);
-    expect(parity.wantedInnerIterations).toBeGreaterThan(13);
+    // pass, so one loose direct inverse-iteration solve and one polish do (9 at this commit, with
+    // the eigen-solve's V-cycle over-correction 1.9; 11 at 1.5); from x·√π the first solve must
+    // go to 1e-6 (13; 18 at 1.5).
+    expect(basin.wantedInnerIterations).toBeLessThanOrEqual(10);
+    expect(parity.wantedInnerIterations).toBeGreaterThan(10);
     expect(basin.iterations).toBeLessThanOrEqual(2);
     expect(basin.innerIterations).toBeLessThan(parity.innerIterations);
   });

@@ -1,6 +1,7 @@
 import type { FvOperator } from '../operator.js';
 import { record } from '../integrators.js';
-import { symmetricEigen, type DenseEigen } from '../dense.js';
+import { type DenseEigen } from '../dense.js';
+import { krylovEigen } from '../tridiagonal-eigen.js';
 import { DeviceIntegrator, type AsyncIntegrator, type Checkpoint, type IntegratorState } from './integrators.js';
 import { DeviceTrBdf2, FLOAT32_STEP_TOL } from './implicit.js';
 import type { CgSettings } from './pcg.js';
@@ -437,8 +438,7 @@ export class DeviceExponential extends DeviceIntegrator {
     if (!eig) {
       this.coefficientSolves++;
       const h = span.h;
-      const t: number[][] = Array.from({ length: m }, (_, i) => Array.from({ length: m }, (_, j) => 0.5 * (h[i][j] + h[j][i])));
-      eig = cache[m] = symmetricEigen(t);
+      eig = cache[m] = krylovEigen(h, m); // solvers/tridiagonal-eigen.ts: QL on the band, Jacobi when T is not tridiagonal to round-off
     }
     const { values, vectors } = eig;
     const out = new Array<number>(m).fill(0);

@@ -15,6 +15,8 @@ export {
   startBlock,
   parityComponent,
   ritzErrorBounds,
+  finalCheck,
+  type CheckGuards,
   type SubspaceOptions,
   type SubspaceResult,
   type FinalCheck,
@@ -83,7 +85,7 @@ export function* generatorModesSteps(op: FvOperator, o: ModesOptions): Steps<Gen
   });
   const c = r.check;
   const checkText = c
-    ? `; final check: inverse iteration from a random vector on the complement of the converged modes (Rayleigh–Ritz over its iterates) reached Rayleigh quotient ${c.rayleigh.toPrecision(6)} ≥ λ${o.modes} in ${c.solves} solves`
+    ? `; final check: inverse iteration from a random vector on the complement of the converged modes (Rayleigh–Ritz over its iterates and the block's guard vectors) reached Rayleigh quotient ${c.rayleigh.toPrecision(6)} ≥ λ${o.modes} in ${c.solves} solves`
     : '';
   return {
     values: r.values,

@@ -19,7 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 interface Measured {
   build: string;
-  kind: 'in-process' | 'fpsolve gap';
+  kind: 'in-process' | 'in-process, threads off' | 'fpsolve gap';
   modes: number;
   values: number[];
   relativeAccuracy: number;
@@ -41,7 +41,7 @@ function arg(name: string, dflt: string): string {
 const cellsArg = Number(arg('--cells', '512'));
 
 /** Child mode: one in-process measurement with the build at `root`, printed as JSON. */
-async function child(root: string, modes: number, cells: number): Promise<void> {
+async function child(root: string, modes: number, cells: number, threads: number | undefined): Promise<void> {
   const problems = (await import(pathToFileURL(join(root, 'dist/test/helpers/problems.js')).href)) as typeof import('../helpers/problems.js');
   const eigen = (await import(pathToFileURL(join(root, 'dist/solvers/eigen/index.js')).href)) as typeof import('../../solvers/eigen/index.js');
   const t0 = performance.now();
@@ -53,7 +53,7 @@ async function child(root: string, modes: number, cells: number): Promise<void> 
   const t1 = performance.now();
   const c0 = process.cpuUsage();
   const startVectors = start?.basinStartVectors(op, null);
-  const r = eigen.generatorModes(op, { modes, startVectors });
+  const r = eigen.generatorModes(op, { modes, startVectors, threads });
   const c = process.cpuUsage(c0);
   const t2 = performance.now();
   console.log(
@@ -61,11 +61,16 @@ async function child(root: string, modes: number, cells: number): Promise<void> 
   );
 }
 
-function inProcess(root: string, label: string, modes: number): Measured {
-  const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', root, String(modes), '--cells', String(cellsArg)], { encoding: 'utf8' });
+/**
+ * threads 0: the solve without kernel threads. On a shared machine the CPU time of that row is
+ * the steadiest number: with threads, the team's waits and a contended second core blur it.
+ */
+function inProcess(root: string, label: string, modes: number, threads?: number): Measured {
+  const extra = threads === undefined ? [] : ['--threads', String(threads)];
+  const out = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', root, String(modes), '--cells', String(cellsArg), ...extra], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`child failed: ${out.stderr}`);
   const j = JSON.parse(out.stdout.trim().split('\n').pop() as string) as Omit<Measured, 'build' | 'kind' | 'modes'>;
-  return { build: label, kind: 'in-process', modes, ...j };
+  return { build: label, kind: threads === 0 ? 'in-process, threads off' : 'in-process', modes, ...j };
 }
 
 /** `fpsolve gap` as a user runs it; CPU time of the child from /usr/bin/time when present. */
@@ -105,7 +110,8 @@ function execSafe(cmd: string): string {
 async function main(): Promise<void> {
   const ci = process.argv.indexOf('--child');
   if (ci >= 0) {
-    await child(process.argv[ci + 1], Number(process.argv[ci + 2]), cellsArg);
+    const ti = process.argv.indexOf('--threads');
+    await child(process.argv[ci + 1], Number(process.argv[ci + 2]), cellsArg, ti >= 0 ? Number(process.argv[ti + 1]) : undefined);
     return;
   }
   const base = process.argv.includes('--base') ? resolve(arg('--base', '')) : null;
@@ -116,7 +122,7 @@ async function main(): Promise<void> {
   const rows: Measured[] = [];
   for (let rep = 0; rep < reps; rep++) {
     for (const [root, label] of builds) {
-      for (const m of [inProcess(root, label, 1), wholeProcess(root, label), ...(rep === 0 ? [inProcess(root, label, 2)] : [])]) {
+      for (const m of [inProcess(root, label, 1), inProcess(root, label, 1, 0), wholeProcess(root, label), ...(rep === 0 ? [inProcess(root, label, 2)] : [])]) {
         rows.push(m);
         console.log(JSON.stringify(m));
       }

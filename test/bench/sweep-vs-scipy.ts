@@ -227,6 +227,7 @@ Accuracy (time error: max over the report times of |d(t) − d_ref(t)|, d = L1 d
 ${INTEGRATORS.flatMap((integ, k) => fpErr[k]!.map((f, i) => `| ${f.eta} | ${integLabel(integ)} | ${f.solves} | ${e(f.error)} | ${e(f.finalL1)} | ${e(pyErr[i]!.bdf)} | ${e(pyErr[i]!.bdfFinal)} | ${e(pyErr[i]!.be)} | ${e(pyErr[i]!.beFinal)} |`)).join('\n')}
 `;
 const file = join(root, 'bench', 'results-sweep.md');
-writeSection(file, 'sweep-vs-scipy.ts', md);
+// --section: a named section of its own (a later round's numbers beside the earlier ones, not over them).
+writeSection(file, process.argv.includes('--section') ? process.argv[process.argv.indexOf('--section') + 1]! : 'sweep-vs-scipy.ts', md);
 process.stdout.write(md);
 log(`wrote ${file}`);
