@@ -52,9 +52,15 @@ export interface DeviceMultigridOptions {
    * per level (2^(L−2) coarsest solves on L levels).
    */
   wMinCells: number;
+  /**
+   * Two coarse corrections on the finest level too in a W-cycle (a full W). Off by default: the
+   * second needs a residual, restriction and prolongation over the largest grid, which cost about
+   * as much as all the passes below it.
+   */
+  fineW: boolean;
 }
 
-export const DEFAULT_DEVICE_MULTIGRID: DeviceMultigridOptions = { sweeps: 1, overCorrection: 1.5, cycle: 'V', coarsestSize: 64, wMinCells: 0, coarseSolve: 'device' };
+export const DEFAULT_DEVICE_MULTIGRID: DeviceMultigridOptions = { sweeps: 1, overCorrection: 1.5, cycle: 'V', coarsestSize: 64, wMinCells: 0, fineW: false, coarseSolve: 'device' };
 
 /** One level in the layout of the cycle's kernels, float64 on the host. */
 export interface RbLevel {
@@ -155,10 +161,10 @@ export function buildHierarchy(op: FvOperator, opts: Partial<DeviceMultigridOpti
 }
 
 const coarseCorrections = (o: DeviceMultigridOptions, l: number, levels: number, size: number): number =>
-  o.cycle === 'W' && l > 0 && l + 2 < levels && size >= o.wMinCells ? 2 : 1;
+  o.cycle === 'W' && (l > 0 || o.fineW) && l + 2 < levels && size >= o.wMinCells ? 2 : 1;
 
 export function cycleName(o: DeviceMultigridOptions): string {
-  const cycle = o.cycle === 'W' ? `W below the finest level${o.wMinCells > 0 ? ` down to ${o.wMinCells} cells` : ''}` : 'V';
+  const cycle = o.cycle === 'W' ? `W${o.fineW ? '' : ' below the finest level'}${o.wMinCells > 0 ? ` down to ${o.wMinCells} cells` : ''}` : 'V';
   const coarsest = o.coarseSolve === 'host' ? 'coarsest level by Cholesky on the host' : 'coarsest level by its inverse on the device';
   return `Galerkin aggregation, ${cycle}(${o.sweeps},${o.sweeps}) red–black Gauss–Seidel, ${coarsest}`;
 }
