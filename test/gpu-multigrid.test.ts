@@ -184,8 +184,9 @@ describe('device multigrid (gpu.js webasm) against float64 references', () => {
       const mg = g2.multigrid;
       expect(mg).not.toBeNull();
       // Pcg preconditions once before its loop and after every iteration but the last; each
-      // V-cycle solves the coarsest level once, on the device: nothing is read back.
-      expect(mg?.coarseSolves).toBe(its);
+      // cycle (the default full W: 32² → 16² → 8², two corrections on the finest level) solves
+      // the coarsest level twice, on the device: nothing is read back.
+      expect(mg?.coarseSolves).toBe(2 * its);
       expect(mg?.readBacks).toBe(0);
     } finally {
       g2.dispose();
@@ -198,7 +199,7 @@ describe('device multigrid W-cycle option', () => {
     const { setup, rho } = setupOf('double-well-2d', ['domain.cells=[64,64]']);
     const op = setup.op;
     // The host coarse solve here (the float64 reference always solves the coarsest level so).
-    const w = { cycle: 'W' as const, coarseSolve: 'host' as const };
+    const w = { cycle: 'W' as const, fineW: false, coarseSolve: 'host' as const };
     const host = new HostRedBlackMultigrid(op, w);
     host.setup(THETA);
     const v = pseudoRandom(op.grid.size, 5);

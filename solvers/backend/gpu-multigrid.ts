@@ -35,7 +35,7 @@ export interface DeviceMultigridOptions {
   sweeps: number;
   /** Factor on the coarse-grid correction, as the CPU multigrid's overCorrection. */
   overCorrection: number;
-  /** 'V', or 'W' below the finest level (two coarse corrections per level, one on the finest). */
+  /** 'V', or 'W' (two coarse corrections per level; on the finest level too only with fineW). */
   cycle: 'V' | 'W';
   /** Coarsening stops at or below this many cells; that level is solved directly. */
   coarsestSize: number;
@@ -60,7 +60,15 @@ export interface DeviceMultigridOptions {
   fineW: boolean;
 }
 
-export const DEFAULT_DEVICE_MULTIGRID: DeviceMultigridOptions = { sweeps: 1, overCorrection: 1.5, cycle: 'V', coarsestSize: 64, wMinCells: 0, fineW: false, coarseSolve: 'device' };
+/**
+ * A full W-cycle by default: with piecewise-constant aggregation a V-cycle's CG count grows with
+ * every level added (double well, webasm, dt 0.02: 6, 9, 12, 15 from 128² to 1024²), a full W's
+ * does not (5, 5, 6, 6; bench/results-gpu.md "Flat counts"). The price is kernel passes: level l
+ * is visited 2^l times, so a cycle's passes double per doubling of N (2-D); the fine levels'
+ * work in cells stays about twice a V-cycle's. Where launches dominate (small grids on a GPU),
+ * cycle 'V' is the option.
+ */
+export const DEFAULT_DEVICE_MULTIGRID: DeviceMultigridOptions = { sweeps: 1, overCorrection: 1.5, cycle: 'W', coarsestSize: 64, wMinCells: 0, fineW: true, coarseSolve: 'device' };
 
 /** One level in the layout of the cycle's kernels, float64 on the host. */
 export interface RbLevel {
