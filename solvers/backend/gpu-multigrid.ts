@@ -13,6 +13,15 @@
  * CG stays valid. float32 makes it symmetric only to round-off, which PCG tolerates at the float32
  * tolerance it is run to.
  *
+ * The default cycle is a full W (two coarse corrections on every level whose next is not the
+ * coarsest): piecewise-constant aggregation does not give a V-cycle whose CG count is independent
+ * of the grid (oracles.md §17; it grew 6, 9, 12, 15 from 128² to 1024²), the W-cycle's stays flat
+ * (5, 5, 6, 6). Its cost is kernel passes, which double per doubling of N in 2-D (134 at 128², 1142 at
+ * 1024², against the V's 29 and 50): the extra passes are on small levels, so on a GPU they cost
+ * launch latency rather than bandwidth, and which cycle is faster there is for the device
+ * benchmark to say (bench/results-gpu.md "Flat counts"). cycle 'V' and wMinCells (V on levels below
+ * a size) are the options that trade count for launches.
+ *
  * The hierarchy does not depend on θ: the Galerkin stencils of S are built once and θ enters every
  * kernel as an argument (1 + θ d_i is formed in the kernel). So a new θ costs only the coarsest
  * level's dense Cholesky factor and inverse on the host (m ≤ 64 cells: ≈ 4·10⁵ flops) and the
