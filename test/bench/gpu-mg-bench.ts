@@ -9,9 +9,10 @@
  * hits them alike.
  *
  * Usage: npx tsc -p . && node dist/test/bench/gpu-mg-bench.js [--sizes 256,512] [--dim 2] [--dt 0.02] [--solves 3] [--float64]
- *   [--cycle V|W] [--fine-w 0|1] [--sweeps 1] [--a 1.5] [--w-min-cells 0] [--also-w] [--also-v] [--no-jacobi] [--coarse device|host]
+ *   [--cycle V|W] [--fine-w 0|1] [--sweeps 1] [--a 1.5] [--w-min-cells 0] [--also-w] [--also-v] [--no-jacobi] [--host-only] [--coarse device|host]
  *
- * Flat counts (bench/results-gpu.md): --sizes 128,256,512,1024 --no-jacobi --also-v --float64 --solves 1
+ * Flat counts (bench/results-gpu.md): --sizes 128,256,512,1024 --no-jacobi --also-v --float64 --solves 1,
+ * and --sizes 2048 --host-only --no-jacobi --also-v --float64 --solves 1 for the float64 twins alone.
  */
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -68,15 +69,18 @@ for (const n of sizes) {
   const add = (label: string, backend: Backend): void => {
     modes.push({ label, backend, pcg: new Pcg(backend, op, { tol: 1e-5, maxIterations: 5000 }), its: [], cpuMs: [] });
   };
-  if (!argv.includes('--no-jacobi')) add('webasm Jacobi', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'jacobi' }));
-  add('webasm multigrid', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: mgOpts }));
+  // --host-only: the float64 rows alone (grids where webasm is too slow on a shared machine).
+  const device = !argv.includes('--host-only');
+  if (device && !argv.includes('--no-jacobi')) add('webasm Jacobi', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'jacobi' }));
+  if (device) add('webasm multigrid', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: mgOpts }));
   // The W-cycle below the finest level (as the CPU path's), for the flops-against-launches trade-off.
-  if (argv.includes('--also-w')) add('webasm multigrid W', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: { ...mgOpts, cycle: 'W', fineW: false } }));
+  if (device && argv.includes('--also-w')) add('webasm multigrid W', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: { ...mgOpts, cycle: 'W', fineW: false } }));
   // The V-cycle (the default before the full W), for its count's growth with the levels.
-  if (argv.includes('--also-v')) add('webasm multigrid V', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: { ...mgOpts, cycle: 'V' } }));
+  if (device && argv.includes('--also-v')) add('webasm multigrid V', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: { ...mgOpts, cycle: 'V' } }));
   if (float64) {
     if (!argv.includes('--no-jacobi')) add('float64 Jacobi', new CpuBackend(op, new JacobiPreconditioner(op)));
     add('float64 red–black reference', new CpuBackend(op, new HostRedBlackMultigrid(op, mgOpts)));
+    if (argv.includes('--also-v')) add('float64 red–black reference V', new CpuBackend(op, new HostRedBlackMultigrid(op, { ...mgOpts, cycle: 'V' })));
     add('float64 CPU multigrid', new CpuBackend(op, new MultigridPreconditioner(op)));
   }
   // One untimed solve each: kernel compilation, hierarchy build and upload.
