@@ -13,6 +13,15 @@
  * CG stays valid. float32 makes it symmetric only to round-off, which PCG tolerates at the float32
  * tolerance it is run to.
  *
+ * The default cycle is a full W (two coarse corrections on every level whose next is not the
+ * coarsest): piecewise-constant aggregation does not give a V-cycle whose CG count is independent
+ * of the grid (oracles.md §17; it grew 6, 9, 12, 15 from 128² to 1024²), the W-cycle's stays flat
+ * (5, 5, 6, 6). Its cost is kernel passes, which double per doubling of N in 2-D (134 at 128², 1142 at
+ * 1024², against the V's 29 and 50): the extra passes are on small levels, so on a GPU they cost
+ * launch latency rather than bandwidth, and which cycle is faster there is for the device
+ * benchmark to say (bench/results-gpu.md "Flat counts"). cycle 'V' and wMinCells (V on levels below
+ * a size) are the options that trade count for launches.
+ *
  * The hierarchy does not depend on θ: the Galerkin stencils of S are built once and θ enters every
  * kernel as an argument (1 + θ d_i is formed in the kernel). So a new θ costs only the coarsest
  * level's dense Cholesky factor and inverse on the host (m ≤ 64 cells: ≈ 4·10⁵ flops) and the
@@ -35,7 +44,7 @@ export interface DeviceMultigridOptions {
   sweeps: number;
   /** Factor on the coarse-grid correction, as the CPU multigrid's overCorrection. */
   overCorrection: number;
-  /** 'V', or 'W' below the finest level (two coarse corrections per level, one on the finest). */
+  /** 'V', or 'W' (two coarse corrections per level; on the finest level too only with fineW). */
   cycle: 'V' | 'W';
   /** Coarsening stops at or below this many cells; that level is solved directly. */
   coarsestSize: number;
@@ -49,12 +58,30 @@ export interface DeviceMultigridOptions {
   /**
    * In a W-cycle, levels below this many cells take one coarse correction: on a GPU a small
    * level's passes cost their launch latency, not their cells, and the W-cycle's visits double
-   * per level (2^(L−2) coarsest solves on L levels).
+   * per level (2^(L−2) coarsest solves on L levels). A W on the top levels over a V below can
+   * lose the W's robustness: W on the finest level alone (wMinCells = 65536 at 256²) took 38
+   * iterations where either cycle takes 5 to 9.
    */
   wMinCells: number;
+  /**
+   * Two coarse corrections on the finest level too in a W-cycle (a full W; the default). Off, the
+   * cycle is W below the finest level, as the CPU path's: half the passes per cycle, about a third
+   * fewer per solve, but more iterations that vary more with the grid (double well, dt 0.02, 128²
+   * to 2048²: 6, 7, 8, 8, 9 against the full W's 5, 5, 6, 6, 7; ou-2d with D = 1 at 64² to 256² on
+   * the device: 12, 15, 16 against 12, 12, 14).
+   */
+  fineW: boolean;
 }
 
-export const DEFAULT_DEVICE_MULTIGRID: DeviceMultigridOptions = { sweeps: 1, overCorrection: 1.5, cycle: 'V', coarsestSize: 64, wMinCells: 0, coarseSolve: 'device' };
+/**
+ * A full W-cycle by default: with piecewise-constant aggregation a V-cycle's CG count grows with
+ * every level added (double well, webasm, dt 0.02: 6, 9, 12, 15 from 128² to 1024²), a full W's
+ * does not (5, 5, 6, 6; bench/results-gpu.md "Flat counts"). The price is kernel passes: level l
+ * is visited 2^l times, so a cycle's passes double per doubling of N (2-D); the fine levels'
+ * work in cells stays about twice a V-cycle's. Where launches dominate (small grids on a GPU),
+ * cycle 'V' is the option.
+ */
+export const DEFAULT_DEVICE_MULTIGRID: DeviceMultigridOptions = { sweeps: 1, overCorrection: 1.5, cycle: 'W', coarsestSize: 64, wMinCells: 0, fineW: true, coarseSolve: 'device' };
 
 /** One level in the layout of the cycle's kernels, float64 on the host. */
 export interface RbLevel {
@@ -155,10 +182,10 @@ export function buildHierarchy(op: FvOperator, opts: Partial<DeviceMultigridOpti
 }
 
 const coarseCorrections = (o: DeviceMultigridOptions, l: number, levels: number, size: number): number =>
-  o.cycle === 'W' && l > 0 && l + 2 < levels && size >= o.wMinCells ? 2 : 1;
+  o.cycle === 'W' && (l > 0 || o.fineW) && l + 2 < levels && size >= o.wMinCells ? 2 : 1;
 
 export function cycleName(o: DeviceMultigridOptions): string {
-  const cycle = o.cycle === 'W' ? `W below the finest level${o.wMinCells > 0 ? ` down to ${o.wMinCells} cells` : ''}` : 'V';
+  const cycle = o.cycle === 'W' ? `W${o.fineW ? '' : ' below the finest level'}${o.wMinCells > 0 ? ` down to ${o.wMinCells} cells` : ''}` : 'V';
   const coarsest = o.coarseSolve === 'host' ? 'coarsest level by Cholesky on the host' : 'coarsest level by its inverse on the device';
   return `Galerkin aggregation, ${cycle}(${o.sweeps},${o.sweeps}) red–black Gauss–Seidel, ${coarsest}`;
 }

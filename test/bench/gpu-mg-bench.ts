@@ -9,7 +9,10 @@
  * hits them alike.
  *
  * Usage: npx tsc -p . && node dist/test/bench/gpu-mg-bench.js [--sizes 256,512] [--dim 2] [--dt 0.02] [--solves 3] [--float64]
- *   [--cycle V|W] [--sweeps 1] [--a 1.5] [--w-min-cells 0] [--also-w] [--coarse device|host]
+ *   [--cycle V|W] [--fine-w 0|1] [--sweeps 1] [--a 1.5] [--w-min-cells 0] [--also-w] [--also-v] [--no-jacobi] [--host-only] [--coarse device|host]
+ *
+ * Flat counts (bench/results-gpu.md): --sizes 128,256,512,1024 --no-jacobi --also-v --float64 --solves 1,
+ * and --sizes 2048 --host-only --no-jacobi --also-v --float64 --solves 1 for the float64 twins alone.
  */
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -37,8 +40,8 @@ const sizes = value('--sizes', dim === 3 ? '16,32' : '256,512').split(',').map(N
 const dt = Number(value('--dt', '0.02'));
 const solves = Number(value('--solves', '3'));
 const float64 = argv.includes('--float64');
-const cycle = value('--cycle', 'V') as 'V' | 'W';
-const mgOpts: Partial<DeviceMultigridOptions> = { coarseSolve: value('--coarse', 'device') as 'device' | 'host', cycle, sweeps: Number(value('--sweeps', '1')), overCorrection: Number(value('--a', '1.5')), wMinCells: Number(value('--w-min-cells', '0')) };
+const cycle = value('--cycle', 'W') as 'V' | 'W';
+const mgOpts: Partial<DeviceMultigridOptions> = { coarseSolve: value('--coarse', 'device') as 'device' | 'host', cycle, sweeps: Number(value('--sweeps', '1')), overCorrection: Number(value('--a', '1.5')), wMinCells: Number(value('--w-min-cells', '0')), fineW: value('--fine-w', '1') === '1' };
 const theta = ((2 - Math.SQRT2) * dt) / 2;
 const GPU = (gpujs as unknown as { GPU: new (s: { mode: string }) => unknown }).GPU;
 
@@ -66,13 +69,18 @@ for (const n of sizes) {
   const add = (label: string, backend: Backend): void => {
     modes.push({ label, backend, pcg: new Pcg(backend, op, { tol: 1e-5, maxIterations: 5000 }), its: [], cpuMs: [] });
   };
-  add('webasm Jacobi', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'jacobi' }));
-  add('webasm multigrid', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: mgOpts }));
+  // --host-only: the float64 rows alone (grids where webasm is too slow on a shared machine).
+  const device = !argv.includes('--host-only');
+  if (device && !argv.includes('--no-jacobi')) add('webasm Jacobi', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'jacobi' }));
+  if (device) add('webasm multigrid', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: mgOpts }));
   // The W-cycle below the finest level (as the CPU path's), for the flops-against-launches trade-off.
-  if (argv.includes('--also-w')) add('webasm multigrid W', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: { ...mgOpts, cycle: 'W' } }));
+  if (device && argv.includes('--also-w')) add('webasm multigrid W', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: { ...mgOpts, cycle: 'W', fineW: false } }));
+  // The V-cycle (the default before the full W), for its count's growth with the levels.
+  if (device && argv.includes('--also-v')) add('webasm multigrid V', await GpuJsBackend.create(GPU, op, 'webasm', { preconditioner: 'multigrid', multigrid: { ...mgOpts, cycle: 'V' } }));
   if (float64) {
-    add('float64 Jacobi', new CpuBackend(op, new JacobiPreconditioner(op)));
+    if (!argv.includes('--no-jacobi')) add('float64 Jacobi', new CpuBackend(op, new JacobiPreconditioner(op)));
     add('float64 red–black reference', new CpuBackend(op, new HostRedBlackMultigrid(op, mgOpts)));
+    if (argv.includes('--also-v')) add('float64 red–black reference V', new CpuBackend(op, new HostRedBlackMultigrid(op, { ...mgOpts, cycle: 'V' })));
     add('float64 CPU multigrid', new CpuBackend(op, new MultigridPreconditioner(op)));
   }
   // One untimed solve each: kernel compilation, hierarchy build and upload.
