@@ -1,5 +1,5 @@
 /**
- * Set-up kept across the runs of one process (src/run/reuse.ts: the initial density and the basins
+ * Set-up kept across the runs of one process (src/resources/reuse.ts: the initial density and the basins
  * of f, which an ησ sweep does not change): a run that reuses them writes the report a fresh process
  * writes, bit for bit, and a run whose inputs differ does not reuse them.
  */
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadScenario } from '../src/scenario/load.js';
 import { runScenario } from '../src/run/run.js';
 import { reportJson } from '../src/report/write.js';
-import { clearReuse, reuseHits } from '../src/run/reuse.js';
+import { clearReuse, reuseHits } from '../src/resources/reuse.js';
 
 let dir: string;
 let pearson: string;

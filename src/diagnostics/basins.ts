@@ -10,7 +10,7 @@ import type { PointFunction } from '../../solvers/quadrature.js';
 import type { Regime } from './regime.js';
 import { binAlong, minimizerValleys, positionAlong, valleyCurve, valleyMap, type ValleyMap } from './valley.js';
 import type { LandscapeDerivatives } from './zero-set.js';
-import { reuseKey, reuseLast } from '../run/reuse.js';
+import { reuseKey, reuseLast } from '../resources/reuse.js';
 
 /** One basin: where its minimum is and how big it is. */
 export interface BasinInfo {
@@ -260,7 +260,7 @@ export function basinLabels(grid: Grid, fc: Float64Array, seeds: readonly BasinS
 
 /**
  * basinLabels, kept for the next run of this process when its grid, f and seeds are the same (a
- * sweep over ησ: the basins of f do not change; src/run/reuse.ts).
+ * sweep over ησ: the basins of f do not change; src/resources/reuse.ts).
  */
 export function reuseBasinLabels(grid: Grid, fc: Float64Array, seeds: readonly BasinSeed[]): BasinLabels {
   const key = reuseKey([grid.lo, grid.hi, grid.n, seeds]);

@@ -8,11 +8,11 @@ import { resolve } from 'node:path';
 import ndarray from 'ndarray';
 import ops from 'ndarray-ops';
 import { fieldView } from '../field/field.js';
-import { reuseKey, reuseLast } from './reuse.js';
+import { reuseKey, reuseLast } from '../resources/reuse.js';
 
 /**
  * A sweep's points share their initial density (an ησ sweep changes π, not ρ₀): a Gaussian or
- * uniform start on the same grid is computed once per process (src/run/reuse.ts). A start read
+ * uniform start on the same grid is computed once per process (src/resources/reuse.ts). A start read
  * from a file is always read again (the file may change between runs).
  */
 export function reuseInitialDensity(grid: Grid, spec: InitialSpec, compute: () => Float64Array): Float64Array {
