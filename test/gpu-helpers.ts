@@ -5,6 +5,7 @@ import { initialDensity } from '../src/run/initial.js';
 import type { Backend } from '../solvers/backend/types.js';
 import type { FvOperator } from '../solvers/operator.js';
 import { DeviceExplicitEuler } from '../solvers/backend/integrators.js';
+import { Pcg } from '../solvers/backend/pcg.js';
 
 
 /** A bundled scenario run in-process on one backend, without the gap estimate (not under test here). */
@@ -36,4 +37,28 @@ export async function leakRun(backend: Backend, op: FvOperator, rho: Float64Arra
   const grownBytes = process.memoryUsage().rss - before;
   backend.dispose();
   return { steps: e.stats.steps, grownBytes, x };
+}
+
+/** Seeded numbers in [−1, 1) for the device multigrid tests (test/gpu-multigrid*.test.ts). */
+export function pseudoRandom(n: number, seed: number): Float64Array {
+  const v = new Float64Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    v[i] = s / 2 ** 31 - 1;
+  }
+  return v;
+}
+
+export const dotOf = (a: Float64Array, b: Float64Array): number => a.reduce((acc, x, i) => acc + x * b[i], 0);
+
+/** CG iterations of one solve of (I − θA) x = ρ0 from x = ρ0 (how an implicit step starts). */
+export async function cgIterations(backend: Backend, op: FvOperator, rho: Float64Array, theta: number): Promise<number> {
+  const pcg = new Pcg(backend, op, { tol: 1e-5, maxIterations: 2000 });
+  const b = backend.field();
+  const x = backend.field();
+  await backend.upload(b, rho);
+  await backend.upload(x, rho);
+  await pcg.solve(theta, b, x);
+  return pcg.iterations;
 }

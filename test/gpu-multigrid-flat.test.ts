@@ -11,12 +11,9 @@ import { describe, expect, it } from 'vitest';
 import gpujs from 'gpu.js';
 import { GpuJsBackend } from '../solvers/backend/gpujs.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
-import { Pcg } from '../solvers/backend/pcg.js';
 import { DEFAULT_DEVICE_MULTIGRID, HostRedBlackMultigrid, type DeviceMultigridOptions } from '../solvers/backend/gpu-multigrid.js';
-import type { Backend } from '../solvers/backend/types.js';
-import type { FvOperator } from '../solvers/operator.js';
 import { maxAbs, maxAbsDiff } from './helpers/generator.js';
-import { setupOf } from './gpu-helpers.js';
+import { cgIterations, dotOf, pseudoRandom, setupOf } from './gpu-helpers.js';
 
 const GPU = (gpujs as unknown as { GPU: new (s: { mode: string }) => unknown }).GPU;
 const EPS32 = 2 ** -24;
@@ -24,28 +21,6 @@ const EPS32 = 2 ** -24;
 const thetaAt = (dt: number): number => ((2 - Math.SQRT2) * dt) / 2;
 const OLD_V: Partial<DeviceMultigridOptions> = { cycle: 'V' };
 
-function pseudoRandom(n: number, seed: number): Float64Array {
-  const v = new Float64Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    v[i] = s / 2 ** 31 - 1;
-  }
-  return v;
-}
-
-const dotOf = (a: Float64Array, b: Float64Array): number => a.reduce((acc, x, i) => acc + x * b[i], 0);
-
-/** CG iterations of one solve of (I − θA) x = ρ0 from x = ρ0 (how an implicit step starts). */
-async function cgIterations(backend: Backend, op: FvOperator, rho: Float64Array, theta: number): Promise<number> {
-  const pcg = new Pcg(backend, op, { tol: 1e-5, maxIterations: 2000 });
-  const b = backend.field();
-  const x = backend.field();
-  await backend.upload(b, rho);
-  await backend.upload(x, rho);
-  await pcg.solve(theta, b, x);
-  return pcg.iterations;
-}
 
 interface Counts {
   device: number;

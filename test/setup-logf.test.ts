@@ -17,30 +17,15 @@ import { DistanceTracker } from '../src/diagnostics/distances.js';
 import { setUp } from '../src/run/setup.js';
 import { INLINE_FILE, parseScenarioText } from '../src/scenario/load.js';
 import { pointFn } from './helpers/problems.js';
+import { gaussLegendre as gaussLegendreUnit } from './helpers/gauss-legendre.js';
 
 const mult = (etaSigma: number, eps = 0): NoiseModel => ({ kind: 'multiplicative', etaSigma, eps });
 const reference = (x: number, y: number): number => 0.05 + (x * x - 1) ** 2 + y * y;
 
-/** Gauss–Legendre nodes and weights on [−1/2, 1/2] (Newton on P_n from the Chebyshev guesses). */
+/** Gauss–Legendre nodes and weights on [−1/2, 1/2] (the shared helper's rule on [−1, 1], halved). */
 function gaussLegendre(n: number): { x: number[]; w: number[] } {
-  const x: number[] = [];
-  const w: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let z = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
-    let dp = 0;
-    for (let it = 0; it < 100; it++) {
-      let p0 = 1;
-      let p1 = z;
-      for (let k = 2; k <= n; k++) [p0, p1] = [p1, ((2 * k - 1) * z * p1 - (k - 1) * p0) / k];
-      dp = (n * (z * p1 - p0)) / (z * z - 1);
-      const dz = p1 / dp;
-      z -= dz;
-      if (Math.abs(dz) < 1e-16) break;
-    }
-    x.push(z / 2);
-    w.push(1 / ((1 - z * z) * dp * dp));
-  }
-  return { x, w };
+  const g = gaussLegendreUnit(n);
+  return { x: g.x.map((z) => z / 2), w: g.w.map((v) => v / 2) };
 }
 
 /** Cell average of ln f over cell c by an m×m Gauss–Legendre rule (2-D). */
