@@ -62,3 +62,14 @@ export async function cgIterations(backend: Backend, op: FvOperator, rho: Float6
   await pcg.solve(theta, b, x);
   return pcg.iterations;
 }
+
+/** The backend's preconditioner applied once to the host vector v (upload, precondition at θ, download). */
+export async function preconditionOnce(backend: Backend, theta: number, v: Float64Array): Promise<Float64Array> {
+  const r = backend.field();
+  const out = backend.field();
+  await backend.upload(r, v);
+  await backend.precondition(theta, r, out);
+  const z = new Float64Array(v.length);
+  await backend.download(out, z);
+  return z;
+}

@@ -13,7 +13,7 @@ import { GpuJsBackend } from '../solvers/backend/gpujs.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
 import { DEFAULT_DEVICE_MULTIGRID, HostRedBlackMultigrid, type DeviceMultigridOptions } from '../solvers/backend/gpu-multigrid.js';
 import { maxAbs, maxAbsDiff } from './helpers/generator.js';
-import { cgIterations, dotOf, pseudoRandom, setupOf } from './gpu-helpers.js';
+import { cgIterations, dotOf, preconditionOnce, pseudoRandom, setupOf } from './gpu-helpers.js';
 
 const GPU = (gpujs as unknown as { GPU: new (s: { mode: string }) => unknown }).GPU;
 const EPS32 = 2 ** -24;
@@ -62,12 +62,7 @@ describe('device multigrid default cycle: CG counts flat in the grid (webasm)', 
     host.apply(v, zh);
     const gpu = await GpuJsBackend.create(GPU, op, 'webasm');
     try {
-      const r = gpu.field();
-      const out = gpu.field();
-      await gpu.upload(r, v);
-      await gpu.precondition(theta, r, out);
-      const zd = new Float64Array(v.length);
-      await gpu.download(out, zd);
+      const zd = await preconditionOnce(gpu, theta, v);
       const rel = maxAbsDiff(zd, zh) / maxAbs(zh);
       // As the V-cycle's bound (test/gpu-multigrid.test.ts): each pass rounds once and contracts.
       expect(rel).toBeLessThan(16 * EPS32);

@@ -15,7 +15,7 @@ import { Pcg } from '../solvers/backend/pcg.js';
 import { DeviceMultigrid, HostRedBlackMultigrid, type DeviceOps } from '../solvers/backend/gpu-multigrid.js';
 import { MultigridPreconditioner } from '../solvers/multigrid.js';
 import { Generator, maxAbs, maxAbsDiff } from './helpers/generator.js';
-import { cgIterations, dotOf, pseudoRandom, setupOf } from './gpu-helpers.js';
+import { cgIterations, dotOf, preconditionOnce, pseudoRandom, setupOf } from './gpu-helpers.js';
 
 const GPU = (gpujs as unknown as { GPU: new (s: { mode: string }) => unknown }).GPU;
 const EPS32 = 2 ** -24;
@@ -38,12 +38,7 @@ describe('device multigrid (gpu.js webasm) against float64 references', () => {
       const v = pseudoRandom(op.grid.size, 7);
       const zh = new Float64Array(v.length);
       host.apply(v, zh);
-      const r = gpu.field();
-      const out = gpu.field();
-      await gpu.upload(r, v);
-      await gpu.precondition(THETA, r, out);
-      const zd = new Float64Array(v.length);
-      await gpu.download(out, zd);
+      const zd = await preconditionOnce(gpu, THETA, v);
       expect(gpu.info.executor).toBe('WebAssemblyKernel');
       expect(gpu.multigrid?.levelCount).toBe(3);
       // float32 storage of v and of the coefficients (≤ ε each), then passes that each round
@@ -186,12 +181,7 @@ describe('device multigrid W-cycle option', () => {
     const gW = await GpuJsBackend.create(GPU, op, 'webasm', { multigrid: w });
     try {
       expect(gW.preconditionerName).toContain('W below the finest level(1,1) red–black Gauss–Seidel, coarsest level by Cholesky on the host');
-      const r = gW.field();
-      const out = gW.field();
-      await gW.upload(r, v);
-      await gW.precondition(THETA, r, out);
-      const zd = new Float64Array(v.length);
-      await gW.download(out, zd);
+      const zd = await preconditionOnce(gW, THETA, v);
       expect(maxAbsDiff(zd, zh) / maxAbs(zh)).toBeLessThan(16 * EPS32);
       // 64² → 32² → 16² → 8²: level 1 takes two corrections (level 2's are one: its next is the coarsest), so 2 coarsest solves.
       expect(gW.multigrid?.coarseSolves).toBe(2);
