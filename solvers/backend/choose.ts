@@ -1,5 +1,5 @@
 import { FvOperator } from '../operator.js';
-import { CpuBackend } from './cpu.js';
+import { CpuBackend, hasDirectShiftedSolve } from './cpu.js';
 import { FLOAT32_SYMMETRIC_PSI_MAX } from './gpujs.js';
 import { DeviceExplicitEuler, DeviceRkl2, type AsyncIntegrator } from './integrators.js';
 import { DeviceBackwardEuler, DeviceTrBdf2 } from './implicit.js';
@@ -113,12 +113,12 @@ export function autoRunsRkl2(op: FvOperator, precision: 'float64' | 'float32'): 
 }
 
 /**
- * In 1-D with refinement on, implicit steps never reach the device (refine.ts: the state, the stencil
+ * Where the CPU solves implicit steps directly (1-D, hasDirectShiftedSolve) and refinement is on, they never reach the device (refine.ts: the state, the stencil
  * work and the tridiagonal solves are float64 on the host), so float32's range for √π does not limit
  * them: neuron-1d (ψ up to 2827) was refused on webasm though it ran on the CPU with the same arithmetic.
  */
 function hostSolvesOnly(op: FvOperator): boolean {
-  return refinementEnabled() && op.grid.dim === 1;
+  return refinementEnabled() && hasDirectShiftedSolve(op);
 }
 
 function maxPsi(op: FvOperator): number {

@@ -56,6 +56,11 @@ interface CpuField extends Field {
   readonly data: Float64Array;
 }
 
+/** Whether the float64 CPU backend solves (I − θA) x = b directly on this grid (1-D: Thomas) instead of by CG. */
+export function hasDirectShiftedSolve(op: FvOperator): boolean {
+  return op.grid.dim === 1;
+}
+
 /**
  * The float64 reference backend: the operator's own stencils plus plain loops. Each primitive
  * evaluates the same expressions in the same order as the plain synchronous loops of
@@ -96,7 +101,7 @@ export class CpuBackend implements Backend {
     this.team = blocks > 1 ? ThreadTeam.create(opts.threads ?? defaultThreads(), blocks) : null;
     this.pre = preconditioner;
     this.pre?.useTeam?.(this.team);
-    if (op.grid.dim === 1) this.directShiftedSolver = this.thomas();
+    if (hasDirectShiftedSolve(op)) this.directShiftedSolver = this.thomas();
     this.info = {
       name: 'cpu',
       executor: this.team ? `Float64Array loops in ${this.team.blocks} blocks, ${this.team.threads} thread${this.team.threads > 1 ? 's' : ''}` : 'Float64Array loops',
