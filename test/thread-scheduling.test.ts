@@ -31,13 +31,14 @@ interface RunLine {
   hash: string;
 }
 
-function runChild(which: string, threads: number[], seed: number | null): Promise<RunLine[]> {
+/** A child run under FPSOLVE_TEST_FAULT=`fault` (a seed alone means block-order:<seed>; null: none). */
+function runChild(which: string, threads: number[], fault: number | string | null): Promise<RunLine[]> {
   const script = join(packageRoot(), 'dist', 'test', 'helpers', 'schedule-run.js');
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.FPSOLVE_THREADS;
   delete env.FPSOLVE_WASM;
-  if (seed === null) delete env.FPSOLVE_TEST_FAULT;
-  else env.FPSOLVE_TEST_FAULT = `block-order:${seed}`;
+  if (fault === null) delete env.FPSOLVE_TEST_FAULT;
+  else env.FPSOLVE_TEST_FAULT = typeof fault === 'number' ? `block-order:${fault}` : fault;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, which, threads.join(',')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -67,6 +68,31 @@ describe('thread-count bit identity under forced scheduling mixes', () => {
       for (const r of disturbed) expect({ threads: r.threads, iterations: r.iterations, hash: r.hash }).toEqual({ threads: r.threads, iterations: base.iterations, hash: base.hash });
     });
   }
+});
+
+/**
+ * The hand-over between the caller and its kernel threads, under the two ways it was seen or can
+ * be made to break: a thread's Atomics.wait returning without a new kernel (a late notify of the
+ * kernel it had just run, seen under load on 2 cores: the thread ran that kernel again, x += αp
+ * twice, and counted itself done twice — other bits, once a CG that diverged; the thread now
+ * waits until the generation counter moves), and a thread answering twice while another is still in its blocks (the caller
+ * now waits for each thread's own generation stamp, not for a count of answers). Either bug gives
+ * other bits or a failed solve here: reverting either fix fails this test (checked by hand when
+ * the fixes were made, 2026-12-08).
+ */
+describe('kernel hand-over: one run per kernel and thread, and the caller waits for every thread', () => {
+  it('exponential-3d: a spurious wake-up of the threads changes nothing', async () => {
+    const [base] = await runChild('exponential-3d', [1], null);
+    const runs = (await Promise.all([runChild('exponential-3d', [2, 3], 'spurious-wake:21'), runChild('exponential-3d', [3], 'spurious-wake:22')])).flat();
+    expect(runs.map((r) => r.threads)).toEqual([2, 3, 3]);
+    for (const r of runs) expect({ threads: r.threads, iterations: r.iterations, hash: r.hash }).toEqual({ threads: r.threads, iterations: base.iterations, hash: base.hash });
+  });
+
+  it('trbdf2-2d: a thread that answers twice does not let the caller go on without the others', async () => {
+    const [base] = await runChild('trbdf2-2d', [1], null);
+    const [r] = await runChild('trbdf2-2d', [3], 'finish-twice');
+    expect({ iterations: r.iterations, hash: r.hash }).toEqual({ iterations: base.iterations, hash: base.hash });
+  });
 });
 
 describe('staleBuild: threads from TypeScript sources need dist/ to be their build', () => {

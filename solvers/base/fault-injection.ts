@@ -6,6 +6,10 @@
  * - `thread-exit`: kernel thread 1 ends itself (process.exit in the thread) at its first kernel;
  * - `block-order:<seed>`: kernel teams run blocks in seeded random orders and mixes of threads
  *   (solvers/exec/team.ts), to show results do not depend on scheduling;
+ * - `spurious-wake:<seed>`: a kernel thread's wait for the next kernel returns at once, without a
+ *   new generation, in a seeded third of the calls (solvers/exec/team-worker.ts), as a late notify does under load;
+ * - `finish-twice`: kernel thread 1 reports every kernel done twice while thread 2 starts its blocks
+ *   1 ms late, so a caller that counted finishes would go on without thread 2's blocks;
  * - `infrastructure-once:<file>`: the first advance of a run throws InfrastructureFailure
  *   ('device-lost') unless <file> exists, and creates it, so a retry succeeds;
  * - `worker-exit-once:<file>`: a sweep worker process exits at its first run request unless <file>
@@ -14,7 +18,7 @@
 import { openSync, closeSync } from 'node:fs';
 import { InfrastructureFailure } from './failures.js';
 
-export type TestFaultName = 'thread-exit' | 'block-order' | 'infrastructure-once' | 'worker-exit-once';
+export type TestFaultName = 'thread-exit' | 'block-order' | 'spurious-wake' | 'finish-twice' | 'infrastructure-once' | 'worker-exit-once';
 
 /** The fault asked for, if it is `name`: its argument ('' when none). */
 export function testFault(name: TestFaultName): string | undefined {

@@ -45,17 +45,60 @@ function testDelay(): void {
 // From 0, not the current generation: a kernel signalled before this thread started must still run.
 let seen = 0;
 
+// Test-only (FPSOLVE_TEST_FAULT=spurious-wake:<seed>): the wait below returns at once, without a new
+// generation, in a seeded third of the calls, as a late notify makes it do on a loaded machine.
+const spuriousSeed = testFault('spurious-wake');
+let spuriousState = spuriousSeed === undefined ? 0 : ((Number(spuriousSeed) >>> 0) * 2246822519 + me) >>> 0 || 1;
+function waitForGen(expected: number): void {
+  if (spuriousSeed !== undefined) {
+    let x = spuriousState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    spuriousState = x >>> 0;
+    if (spuriousState % 3 === 0) return;
+  }
+  // Bounded waits: a thread blocked in an unbounded Atomics.wait cannot be terminated, and
+  // would keep a finished process from exiting.
+  Atomics.wait(control, SLOTS.GEN, expected, 100);
+}
+
+/**
+ * Waits for the next generation, and returns once the counter has moved past the last one this
+ * thread ran. An Atomics.wait that returns 'ok' is not proof of that: the caller adds to the
+ * counter and then notifies, two steps; a thread that saw the new value without waiting, ran the
+ * kernel and came back to wait could be woken by that same, late notify (the caller descheduled
+ * between the two on a loaded machine). Seen on 2 busy cores: both threads woke with the counter
+ * unchanged, ran the kernel they had just finished a second time (x += αp twice) and counted
+ * themselves done twice, so the caller went on while a thread was still in its blocks: other
+ * bits, once a CG that diverged.
+ */
+function nextGeneration(): void {
+  for (;;) {
+    const g = Atomics.load(control, SLOTS.GEN);
+    if (g !== seen) {
+      seen = g;
+      return;
+    }
+    waitForGen(seen);
+  }
+}
+
+// Test-only (FPSOLVE_TEST_FAULT=finish-twice): thread 1 reports every kernel done twice and
+// thread 2 starts its blocks 1 ms late, so that a caller counting finishes would go on without
+// thread 2's blocks; the caller waits for each thread's own generation stamp (team.ts DONE_AT).
+const finishTwice = testFault('finish-twice') !== undefined;
+
+/** Stamps this thread's slot with the generation it finished, then wakes the caller. */
 function finish(): void {
+  Atomics.store(control, SLOTS.DONE_AT + me, seen);
   Atomics.add(control, SLOTS.DONE, 1);
   Atomics.notify(control, SLOTS.DONE);
 }
 
 function loop(): void {
   for (;;) {
-    // Bounded waits: a thread blocked in an unbounded Atomics.wait cannot be terminated, and
-    // would keep a finished process from exiting.
-    while (Atomics.wait(control, SLOTS.GEN, seen, 100) === 'timed-out');
-    seen = Atomics.load(control, SLOTS.GEN);
+    nextGeneration();
     const k = Atomics.load(control, SLOTS.KERNEL);
     if (k === STOP) return;
     if (k === LEAVE_LOOP) {
@@ -74,6 +117,7 @@ function loop(): void {
     const kernel = RANGE_KERNELS[KERNEL_NAMES[k]];
     if (exitAtFirstKernel) process.exit(1);
     if (delaySeed !== undefined) testDelay();
+    if (finishTwice && me === 2) Atomics.wait(sleeper, 0, 0, 1);
     try {
       for (let b = first; b < end; b++) partials[b] = kernel(a, is, p, control[SLOTS.EDGES + b], control[SLOTS.EDGES + b + 1]);
     } catch {
@@ -81,6 +125,7 @@ function loop(): void {
       Atomics.store(control, SLOTS.FAILED, 1);
     }
     finish();
+    if (finishTwice && me === 1) finish();
   }
 }
 

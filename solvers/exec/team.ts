@@ -46,7 +46,13 @@ const LOST = 2;
 /** The blocks' cell edges, e_0 … e_B. */
 const EDGES = FAILED + 1;
 const MAX_BLOCKS = 64;
-const CONTROL_SLOTS = EDGES + MAX_BLOCKS + 1;
+/**
+ * Per worker, the last generation it finished. The caller goes on when every worker's slot holds
+ * the current generation: a count of finishes (DONE alone) would also be reached by one thread
+ * answering twice while another is still in its blocks.
+ */
+const DONE_AT = EDGES + MAX_BLOCKS + 1;
+const CONTROL_SLOTS = DONE_AT + MAX_THREADS;
 
 /**
  * The fixed partition of the threaded kernels: 8 blocks, so that 1, 2, 4 or 8 threads share them
@@ -264,11 +270,17 @@ export class ThreadTeam {
     return id;
   }
 
+  /** Whether every worker has finished generation `gen`. */
+  private allDone(gen: number): boolean {
+    for (let w = 1; w < this.threads; w++) if (Atomics.load(this.control, DONE_AT + w) !== gen) return false;
+    return true;
+  }
+
   /** Blocks until every worker has finished the current generation. */
   private waitDone(): void {
-    const need = this.threads - 1;
+    const gen = Atomics.load(this.control, GEN);
     const t0 = Date.now();
-    for (let spins = 0; Atomics.load(this.control, DONE) < need; spins++) {
+    for (let spins = 0; !this.allDone(gen); spins++) {
       if (Atomics.load(this.control, FAILED) === LOST) this.lost();
       if (spins > 2000) {
         Atomics.wait(this.control, DONE, Atomics.load(this.control, DONE), 1);
@@ -291,7 +303,6 @@ export class ThreadTeam {
   }
 
   private signal(kernel: number): void {
-    Atomics.store(this.control, DONE, 0);
     Atomics.store(this.control, KERNEL, kernel);
     Atomics.add(this.control, GEN, 1);
     Atomics.notify(this.control, GEN);
@@ -395,4 +406,4 @@ export class ThreadTeam {
 }
 
 /** Slot positions, shared with the worker script. */
-export const SLOTS = { GEN, DONE, KERNEL, N_ARRAYS, N_INTS, N_PARAMS, ARRAY_IDS, INT_IDS, RANGES, READY, FAILED, LOST, EDGES } as const;
+export const SLOTS = { GEN, DONE, DONE_AT, KERNEL, N_ARRAYS, N_INTS, N_PARAMS, ARRAY_IDS, INT_IDS, RANGES, READY, FAILED, LOST, EDGES } as const;
