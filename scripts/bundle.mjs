@@ -37,6 +37,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { dirname, join, relative, sep } from 'node:path';
 
@@ -44,6 +46,7 @@ const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
 const outdir = join(dist, 'bundle');
 const MANIFEST = join(outdir, 'manifest.json');
+const CODE_CACHE = join(outdir, 'cli.cjs.cache');
 
 /**
  * Packages compiled into the chunks: pure JavaScript that every command loads at start-up. Any
@@ -94,7 +97,7 @@ const distTwinUrls = {
       let text = readFileSync(args.path, 'utf8');
       if (text.includes('import.meta.url')) {
         const rel = posix(relative(outdir, args.path));
-        text = text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
+        text = text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, __fpsolveBundleUrl).href`);
       }
       // tsc's map, inlined with absolute sources: esbuild then chains it, so the bundle's maps name
       // the .ts files rather than dist/'s .js (the lines edited above keep their mappings' lines).
@@ -203,16 +206,20 @@ try {
 // Whatever happens below, an old manifest must not vouch for a half-written bundle.
 rmSync(MANIFEST, { force: true });
 const result = await esbuild.build({
-  entryPoints: { main: join(dist, 'src', 'cli', 'main.js') },
+  entryPoints: { cli: join(dist, 'src', 'cli', 'main.js') },
   absWorkingDir: root,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  // One CommonJS script, not code-split ES modules: only a script can be compiled from V8's code
+  // cache on Node 20 (see the header). Each command's modules stay behind esbuild's lazy init
+  // functions (src/cli/main.ts imports commands with `import()`), so they are compiled into the
+  // file but evaluated only when the command runs.
+  splitting: false,
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   outdir,
   entryNames: '[name]',
-  chunkNames: '[name]-[hash]',
+  outExtension: { '.js': '.cjs' },
   sourcemap: 'linked',
   sourcesContent: false,
   charset: 'utf8',
@@ -220,16 +227,57 @@ const result = await esbuild.build({
   logLevel: 'warning',
   metafile: true,
   write: false,
-  // Bundled CommonJS packages (commander, ndarray) require Node built-ins; an ES module has no `require`.
-  banner: { js: "import { createRequire as __fpsolveCreateRequire } from 'node:module';\nconst require = __fpsolveCreateRequire(import.meta.url);" },
+  // A script has no `import()` of its own (vm.Script needs --experimental-vm-modules for it):
+  // esbuild turns each dynamic import of a package left outside into a require, which
+  // dynamicImportsOf() below hands to bin/bundle-entry.js's import().
+  supported: { 'dynamic-import': false },
   plugins: [externals, distTwinUrls, lazyNdarrayOps],
 });
 
-// Chunks are named by content hash: clear the old ones so that dist/bundle holds one build.
+/**
+ * What esbuild writes for `import(x)` of a module outside the bundle when the target has no dynamic
+ * import: `Promise.resolve().then(() => __toESM(require(x), 1))`. Those packages (vega, zarrita, gpu.js…)
+ * may be ES modules, which Node 20 cannot require: each becomes `__fpsolveImport(x)`, the launcher's
+ * own import() (bin/bundle-entry.js passes it to the script). Throws if any is left in another shape.
+ */
+const DYNAMIC_IMPORT = /Promise\.resolve\(\)\.then\(\(\) => __toESM\(require\(("[^"\n]*"|[A-Za-z_$][\w$]*)\)(?:, 1)?\)\)/g;
+function dynamicImportsOf(text) {
+  const out = text.replace(DYNAMIC_IMPORT, '__fpsolveImport($1)');
+  if (/Promise\.resolve\(\)\.then\(\(\) => __toESM\(require\(/.test(out)) throw new Error('scripts/bundle.mjs: a dynamic import of an external module has a shape dynamicImportsOf() does not know');
+  return out;
+}
+
+/**
+ * esbuild's lazy module wrappers (`__esm` for our ES modules, `__commonJS` for packages) run a
+ * module's body on its first use; each then records the module's path (the key esbuild gives it,
+ * the path of its `// path` comment) in the start-up record, so that tests can list what a command
+ * evaluated (test/startup-imports.test.ts). Throws if esbuild's helpers change shape.
+ */
+const INIT_KEYS = ['fn[__getOwnPropNames(fn)[0]]', 'cb[__getOwnPropNames(cb)[0]]'];
+function recordEvaluated(text) {
+  let out = text;
+  for (const k of INIT_KEYS) {
+    if (out.split(k).length !== 2) throw new Error(`scripts/bundle.mjs: esbuild's module wrapper no longer has ${k}`);
+    out = out.replace(k, k.replace(/\[(__getOwnPropNames\(\w+\)\[0\])\]/, '[__fpsolveEvaluated($1)]'));
+  }
+  const record = 'var __fpsolveBundleUrl = require("node:url").pathToFileURL(__filename).href;\n' +
+    "var __fpsolveStartup = globalThis[Symbol.for('fpsolve.startup')] || (globalThis[Symbol.for('fpsolve.startup')] = {});\n" +
+    'var __fpsolveEvaluated = (k) => ((__fpsolveStartup.evaluated || (__fpsolveStartup.evaluated = [])).push(k), k);\n';
+  return out.replace(/^"use strict";\n/, (m) => m + record);
+}
+
+const js = result.outputFiles.find((f) => f.path.endsWith('.cjs'));
+if (!js) throw new Error('scripts/bundle.mjs: esbuild wrote no cli.cjs');
+// The build's identity, the script's last line: a code cache made from another build is never used.
+const text = recordEvaluated(dynamicImportsOf(js.text));
+const buildId = createHash('sha256').update(text).digest('hex');
+const outputs = result.outputFiles.map((f) => ({ path: f.path, contents: f === js ? Buffer.from(`${text}//# fpsolve-build ${buildId}\n`) : f.contents }));
+
+// One build in dist/bundle: the chunks of earlier (code-split) builds and an old cache go.
 mkdirSync(outdir, { recursive: true });
-const keep = new Set(result.outputFiles.map((f) => f.path));
+const keep = new Set(outputs.map((f) => f.path));
 for (const name of readdirSync(outdir)) if (!keep.has(join(outdir, name))) rmSync(join(outdir, name), { force: true });
-for (const f of result.outputFiles) {
+for (const f of outputs) {
   const tmp = `${f.path}.tmp-${process.pid}`;
   writeFileSync(tmp, f.contents);
   renameSync(tmp, f.path);
@@ -250,5 +298,27 @@ const inputs = [...new Set(Object.keys(result.metafile.inputs).map((p) => packag
   });
 writeFileSync(`${MANIFEST}.tmp-${process.pid}`, JSON.stringify({ esbuild: esbuild.version, inputs }) + '\n');
 renameSync(`${MANIFEST}.tmp-${process.pid}`, MANIFEST);
-const chunks = result.outputFiles.filter((f) => f.path.endsWith('.js'));
-process.stderr.write(`fpsolve: bundled ${inputs.length} files into ${chunks.length} chunks in ${posix(relative(root, outdir))}/\n`);
+// The code cache, made after the manifest (the runs below must find the bundle fresh; a cache is
+// vouched for by the build id it carries, not by the manifest): V8's bytecode of the script after
+// validate and two short 1-D runs (TR-BDF2 with its gap, and the exponential integrator) in one
+// process, made by this Node; bin/bundle-entry.js compiles from it. A function none of them ran
+// compiles from source when first called, as without a cache; a Node whose V8 differs refuses the
+// cache and compiles the script (same code, slower start). Best effort: the bundle runs without it.
+const TRAINING = [
+  ['validate', 'scenarios/pearson-1d.yaml'],
+  ['run', 'scenarios/pearson-1d.yaml', '-q', '--set', 'time.end=2'],
+  ['run', 'scenarios/pearson-1d.yaml', '-q', '--no-gap', '--set', 'time.end=0.2'],
+];
+const trainer = `const { loadBundle } = await import(${JSON.stringify(pathToFileURL(join(root, 'bin', 'bundle-entry.js')).href)});
+const b = loadBundle(${JSON.stringify(join(outdir, 'cli.cjs'))});
+for (const args of ${JSON.stringify(TRAINING)}) if ((await b.exports.main(['node', 'fpsolve', ...args])) !== 0) throw new Error(args.join(' ') + ' failed');
+b.save();`;
+const cached = spawnSync(process.execPath, ['--input-type=module', '-e', trainer], {
+  cwd: root,
+  env: { ...process.env, FPSOLVE_DEBUG: undefined, FPSOLVE_CODE_CACHE_WRITE: '1' },
+  stdio: ['ignore', 'ignore', 'pipe'],
+  encoding: 'utf8',
+});
+if (cached.status !== 0 || !existsSync(CODE_CACHE)) process.stderr.write(`fpsolve: no code cache written for the bundle (${cached.stderr.trim() || `exit ${cached.status}`}); it runs without\n`);
+
+process.stderr.write(`fpsolve: bundled ${inputs.length} files into ${posix(relative(root, join(outdir, 'cli.cjs')))}${existsSync(CODE_CACHE) ? ' (with its code cache)' : ''}\n`);
