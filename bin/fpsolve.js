@@ -23,7 +23,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     process.stderr.write(`fpsolve: ${join(root, 'dist', 'src', 'cli', 'main.js')} is missing; run 'npm run build' in ${root} first\n`);
     process.exit(2);
   }
-  // Stack traces (printed only with FPSOLVE_DEBUG) then name the TypeScript sources, not the chunks.
+  // Stack traces (printed only with FPSOLVE_DEBUG) then name the TypeScript sources, not the bundle.
   if (process.env.FPSOLVE_DEBUG) process.setSourceMapsEnabled?.(true);
   const bundle = entry.endsWith('.cjs') ? loadBundle(entry) : null;
   const { main, installLastResortHandlers } = bundle ? bundle.exports : await import(pathToFileURL(entry).href);

@@ -1,25 +1,31 @@
 #!/usr/bin/env node
 /**
- * The CLI as a few ES modules (dist/bundle/), made by esbuild from tsc's output in dist/ (issue
- * #19.4). bin/fpsolve.js runs dist/bundle/main.js when this build is fresh, dist/src/cli/main.js
- * otherwise.
+ * The CLI as one CommonJS script, dist/bundle/cli.cjs, made by esbuild from tsc's output in dist/
+ * (issue #19.4), with V8's code cache for it, dist/bundle/cli.cjs.cache. bin/fpsolve.js runs it when
+ * this build is fresh, dist/src/cli/main.js otherwise.
  *
- * Why: a `validate` from dist/ resolves, reads and compiles some 220 files (77 of ours, 73 of
- * yaml's ESM build, commander, ndarray…); resolution and per-file compilation were ~40 % of its
- * time. Bundled, a command loads main.js, its own chunk and the chunks it shares with others
- * (code splitting on src/cli/main.ts's per-command `import()`s), so `--help` aside no process
- * loads another command's code.
+ * Why one script: a `validate` from dist/ resolves, reads and compiles some 220 files; bundled, it
+ * reads one. And Node 20 compiles every ES module from source at every start (module.enableCompileCache
+ * needs Node 22), which was ~25 % of a 1-D run's CPU: a script can be compiled from a code cache
+ * instead (vm.Script cachedData; bin/bundle-entry.js loadBundle). The build makes the cache by running
+ * validate and two short 1-D runs from the new script and saving V8's bytecode; it begins with the
+ * script's build id (the sha256 written as its last line), so a cache is never offered to another
+ * build (V8 checks little more than the source's length). A command still evaluates only its own
+ * modules: src/cli/main.ts imports each command with `import()`, which esbuild turns into a lazy
+ * init of the module inside the script; each init records the module's path in the start-up record
+ * (Symbol.for('fpsolve.startup').evaluated), which test/startup-imports.test.ts reads.
  *
  * What stays outside the bundle, loaded from node_modules or dist/ as before:
  * - packages not in BUNDLED (vega, zarrita, gpu.js, webgpu, cli-progress, …): they are imported
- *   lazily where needed, some are optional peers, some are native; and ajv's runtime helpers,
+ *   lazily where needed (through the launcher's import(), see dynamicImportsOf below), some are
+ *   optional peers, some are native; and ajv's runtime helpers,
  *   which the precompiled validators (dist/schema/*.validate.cjs) require by path. mathjs's parser
  *   files are compiled in through a static table (mathjsFactoryTable below).
  * - worker threads and child processes: a kernel thread (solvers/exec/team-worker.js) imports the
  *   kernel table file the team names, and the WebGPU probe imports solvers/backend/select.js in a
- *   child. Both name files by `import.meta.url`, which inside a chunk would be the chunk's URL. So
- *   every `import.meta.url` of a bundled module is rewritten to the URL of its dist/ twin (the
- *   chunks sit in one folder, so the relative path is fixed, whatever the install location): the
+ *   child. Both name files by `import.meta.url`, which a script does not have. So every
+ *   `import.meta.url` of a bundled module is rewritten to the URL of its dist/ twin, relative to the
+ *   script's own (fixed, whatever the install location): the
  *   threads then run the dist/ files built from the very same sources, as they do without the
  *   bundle, and packageRoot()/createRequire see the paths they always saw.
  *
@@ -28,10 +34,13 @@
  * than imported, node:child_process and node:worker_threads on the first use of an export.
  *
  * A bundle older than its inputs would run code that is not the build of the sources. The build
- * writes dist/bundle/manifest.json last, listing every input file with its size and mtime;
- * bin/fpsolve.js uses the bundle only while all of them match (a `tsc` alone, as the team's quick
- * build does, makes it fall back to dist/). Linked source maps (chained through tsc's maps to the
- * .ts sources) make FPSOLVE_DEBUG stack traces name our files; the npm package ships no maps.
+ * writes dist/bundle/manifest.json after the script, listing every input file with its size and
+ * mtime; bin/fpsolve.js uses the bundle only while all of them match (a `tsc` alone, as the team's
+ * quick build does, makes it fall back to dist/). The code cache comes last and needs no manifest:
+ * its build id ties it to the script. A linked source map (chained through tsc's maps to the .ts
+ * sources) makes FPSOLVE_DEBUG stack traces name our files (with FPSOLVE_DEBUG the script is
+ * required through Node's loader, which applies maps, and the cache is not used); the npm package
+ * ships no maps.
  *
  *   node scripts/bundle.mjs        (after tsc and schema-precompile; `npm run build` runs all three)
  */
@@ -49,7 +58,7 @@ const MANIFEST = join(outdir, 'manifest.json');
 const CODE_CACHE = join(outdir, 'cli.cjs.cache');
 
 /**
- * Packages compiled into the chunks: pure JavaScript that every command loads at start-up. Any
+ * Packages compiled into the script: pure JavaScript that every command loads at start-up. Any
  * other package stays an import resolved from node_modules at run time, so a new dependency
  * behaves as it does from dist/ until it is listed here.
  */
@@ -273,7 +282,8 @@ const text = recordEvaluated(dynamicImportsOf(js.text));
 const buildId = createHash('sha256').update(text).digest('hex');
 const outputs = result.outputFiles.map((f) => ({ path: f.path, contents: f === js ? Buffer.from(`${text}//# fpsolve-build ${buildId}\n`) : f.contents }));
 
-// One build in dist/bundle: the chunks of earlier (code-split) builds and an old cache go.
+// One build in dist/bundle: an earlier build's files (the code-split chunks of builds before the
+// script, an old cache) go.
 mkdirSync(outdir, { recursive: true });
 const keep = new Set(outputs.map((f) => f.path));
 for (const name of readdirSync(outdir)) if (!keep.has(join(outdir, name))) rmSync(join(outdir, name), { force: true });
