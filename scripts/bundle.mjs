@@ -310,14 +310,17 @@ writeFileSync(`${MANIFEST}.tmp-${process.pid}`, JSON.stringify({ esbuild: esbuil
 renameSync(`${MANIFEST}.tmp-${process.pid}`, MANIFEST);
 // The code cache, made after the manifest (the runs below must find the bundle fresh; a cache is
 // vouched for by the build id it carries, not by the manifest): V8's bytecode of the script after
-// validate and two short 1-D runs (TR-BDF2 with its gap, and the exponential integrator) in one
-// process, made by this Node; bin/bundle-entry.js compiles from it. A function none of them ran
-// compiles from source when first called, as without a cache; a Node whose V8 differs refuses the
-// cache and compiles the script (same code, slower start). Best effort: the bundle runs without it.
+// validate and three runs in one process, made by this Node; bin/bundle-entry.js compiles from it.
+// The runs take the common paths: the bundled 1-D scenario as shipped (TR-BDF2, Thomas solves, the
+// gap), a short one (the exponential integrator) and a small 2-D one (CG, multigrid set-up). A
+// function none of them ran compiles from source when first called, as without a cache; a Node
+// whose V8 or flags differ refuses the cache and compiles the script (same code, slower start).
+// Best effort: the bundle runs without it.
 const TRAINING = [
   ['validate', 'scenarios/pearson-1d.yaml'],
-  ['run', 'scenarios/pearson-1d.yaml', '-q', '--set', 'time.end=2'],
+  ['run', 'scenarios/pearson-1d.yaml', '-q'],
   ['run', 'scenarios/pearson-1d.yaml', '-q', '--no-gap', '--set', 'time.end=0.2'],
+  ['run', 'scenarios/ou-2d.yaml', '-q', '--set', 'domain.cells=[32,32]', '--set', 'time.end=0.2', '--set', 'time.reportEvery=0.1'],
 ];
 const trainer = `const { loadBundle } = await import(${JSON.stringify(pathToFileURL(join(root, 'bin', 'bundle-entry.js')).href)});
 const b = loadBundle(${JSON.stringify(join(outdir, 'cli.cjs'))});

@@ -36,7 +36,7 @@ const value = b.exports.value();
 const { sep } = await b.exports.imported();
 b.save();
 process.stdout.write(JSON.stringify({ codeCache: globalThis[Symbol.for('fpsolve.startup')].codeCache, value, sep }));`;
-  const env = { ...process.env, FPSOLVE_DEBUG: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, FPSOLVE_DEBUG: '' };
   if (write) env.FPSOLVE_CODE_CACHE_WRITE = '1';
   else delete env.FPSOLVE_CODE_CACHE_WRITE;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', env });
