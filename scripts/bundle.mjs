@@ -93,6 +93,23 @@ async function mathjsFactoryTable() {
   ].join('\n');
 }
 
+const SCHEMA = join(dist, 'src', 'schema.js');
+const PRECOMPILED_REQUIRE = 'const mod = createRequire(import.meta.url)(file);';
+
+/**
+ * src/schema.ts requires a schema's precompiled validator (dist/schema/<name>.validate.cjs, written by
+ * src/schema-precompile.ts) by path at run time; in the bundle those files are compiled in, so that
+ * their 140 kB of code (one large function) comes from the code cache too. The same files, required
+ * at the same point, fingerprint checked as before; a bundle built before them, or without them, keeps
+ * the require by path. Inputs of the bundle, so a rebuilt validator makes the bundle stale.
+ */
+function precompiledValidatorsIn(text) {
+  const names = ['scenario', 'baselines'].filter((n) => existsSync(join(dist, 'schema', `${n}.validate.cjs`)));
+  if (names.length === 0 || text.split(PRECOMPILED_REQUIRE).length !== 2) return text;
+  const table = names.map((n) => `name === ${JSON.stringify(n)} ? require(${JSON.stringify(`../schema/${n}.validate.cjs`)}) : `).join('');
+  return text.replace(PRECOMPILED_REQUIRE, `const mod = ${table}createRequire(import.meta.url)(file);`);
+}
+
 /** Our modules: `import.meta.url` → the URL of the module's dist/ twin (see the header). */
 const distTwinUrls = {
   name: 'dist-twin-import-meta-url',
@@ -104,6 +121,7 @@ const distTwinUrls = {
         if (contents) return { contents, loader: 'js', resolveDir: dirname(args.path) };
       }
       let text = readFileSync(args.path, 'utf8');
+      if (args.path === SCHEMA) text = precompiledValidatorsIn(text);
       if (text.includes('import.meta.url')) {
         const rel = posix(relative(outdir, args.path));
         text = text.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, __fpsolveBundleUrl).href`);

@@ -34,7 +34,7 @@ function bundleModules(): { all: string[]; eager: string[] } {
  * Runs `fpsolve args…` and returns the exit code, every file it loaded (paths, deduplicated; the
  * bundle's evaluated modules included) and, when it ran the bundle, those modules.
  */
-function loadedBy(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stderr: string; files: string[]; bundled: string[] | null } {
+function loadedBy(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stderr: string; files: string[]; resolved: string[]; bundled: string[] | null } {
   const dir = mkdtempSync(join(tmpdir(), 'fpsolve-startup-imports-'));
   const log = join(dir, 'loaded.log');
   const evaluated = join(dir, 'evaluated.json');
@@ -75,7 +75,7 @@ process.on('exit', () => {
   } catch {
     // No record: the bundle did not run (dist/).
   }
-  return { code: r.code ?? -1, stderr: r.stderr, files: [...new Set([...loaded, ...(bundled ?? [])])], bundled };
+  return { code: r.code ?? -1, stderr: r.stderr, files: [...new Set([...loaded, ...(bundled ?? [])])], resolved: loaded, bundled };
 }
 
 /** The npm packages among the loaded files, with how many files of each. */
@@ -119,12 +119,17 @@ describe('start-up loads only what the command needs', () => {
     const { all } = bundleModules();
     expect(all.length).toBeGreaterThan(300);
     expect(bundled.bundled!.length).toBeLessThan(all.length - 50);
-    // No module of ours is loaded from dist/src or dist/solvers beside the bundle (one module, one copy).
+    // No module of ours is loaded from dist/src or dist/solvers beside the bundle (one module, one copy);
+    // the scenario schema's precompiled validator is compiled in too (scripts/bundle.mjs), not required by path.
     expect(bundled.files.filter((f) => /\/dist\/(src|solvers)\//.test(f) && !bundled.bundled!.includes(f))).toEqual([]);
+    const validator = join(ROOT, 'dist', 'schema', 'scenario.validate.cjs');
+    expect(bundled.bundled).toContain(validator);
+    expect(bundled.resolved).not.toContain(validator);
     const plain = loadedBy(['validate', 'scenarios/pearson-1d.yaml'], { FPSOLVE_BUNDLE: '0' });
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.bundled).toBeNull();
     expect(plain.files).toContain(join(ROOT, 'dist', 'src', 'cli', 'main.js'));
+    expect(plain.resolved).toContain(validator);
   });
 
   describe.each(BUILDS)('from $name', ({ env, skip }) => {
