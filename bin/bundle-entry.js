@@ -79,7 +79,7 @@ export function buildIdOf(source) {
  * Node 20 compiles ES modules from source on every start (its compile cache needs Node 22), and
  * a 1-D run's ~1.5 MB of JavaScript costs ~25 % of its CPU in parsing and compiling. A script
  * (vm.Script) can be compiled from V8's code cache instead: dist/bundle/cli.cjs.cache, the bytecode
- * the build saved after a short run (scripts/bundle.mjs). The cache starts with the build id of the
+ * the build saved after running validate and three short runs from the script (scripts/bundle.mjs). The cache starts with the build id of the
  * script it was made from; another build's is not offered to V8, and V8 itself refuses one from
  * another V8 or other flags (then the script compiles from source: same code, slower start).
  *
@@ -103,8 +103,8 @@ export function loadBundle(file) {
   const cacheFile = `${file}.cache`;
   let cachedData;
   try {
-    const bytes = readFileSync(cacheFile);
-    if (id !== null && bytes.toString('latin1', 0, ID_LENGTH) === id) cachedData = bytes.subarray(ID_LENGTH);
+    const cache = readFileSync(cacheFile);
+    if (id !== null && cache.toString('latin1', 0, ID_LENGTH) === id) cachedData = cache.subarray(ID_LENGTH);
   } catch {
     // No cache (a build without one, or removed): compile from source.
   }
