@@ -22,7 +22,7 @@ tgz="$work/$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync
 # Contents: what the README and docs point at, the compiled CLI and library, and no tests or maps.
 node - "$work/pack.json" <<'EOF' || fail "tarball contents (above)"
 const files = new Set(JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'))[0].files.map((f) => f.path));
-const need = ['README.md', 'LICENSE', 'package.json', 'bin/fpsolve.js', 'bin/bundle-entry.js', 'dist/bundle/main.js', 'dist/src/library/index.js', 'dist/src/library/index.d.ts', 'dist/src/cli/main.js',
+const need = ['README.md', 'LICENSE', 'package.json', 'bin/fpsolve.js', 'bin/bundle-entry.js', 'dist/bundle/cli.cjs', 'dist/src/library/index.js', 'dist/src/library/index.d.ts', 'dist/src/cli/main.js',
   'dist/schema/scenario.validate.cjs', 'schema/scenario.schema.json', 'scenarios/pearson-1d.yaml', 'baselines/rates.yaml',
   'docs/library.md', 'docs/oracles.md', 'examples/library.mjs'];
 const problems = need.filter((f) => !files.has(f)).map((f) => `missing ${f}`);
@@ -48,7 +48,7 @@ for gpu in gpu.js webgpu gl; do
 done
 
 # The installed CLI starts from the shipped bundle (#19.4): an install has no sources, so no manifest check.
-node --input-type=module -e "const m = await import('./node_modules/fpsolve/bin/bundle-entry.js'); const e = m.cliEntry('node_modules/fpsolve'); if (!e || !e.endsWith('dist/bundle/main.js')) { console.error('bin/fpsolve.js would run ' + e); process.exit(1); }" || fail "the installed package does not run its bundle"
+node --input-type=module -e "const m = await import('./node_modules/fpsolve/bin/bundle-entry.js'); const e = m.cliEntry('node_modules/fpsolve'); if (!e || !e.endsWith('dist/bundle/cli.cjs')) { console.error('bin/fpsolve.js would run ' + e); process.exit(1); }" || fail "the installed package does not run its bundle"
 
 # The CLI from the installed package, as the README runs it.
 npx --no-install fpsolve run node_modules/fpsolve/scenarios/pearson-1d.yaml --out run >run.out 2>run.err || { cat run.out run.err >&2; fail "npx fpsolve run exited $?"; }

@@ -17,15 +17,16 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // would print: the version and a newline, exit 0).
   process.stdout.write(`${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`);
 } else {
-  const { cliEntry } = await import('./bundle-entry.js');
+  const { cliEntry, loadBundle } = await import('./bundle-entry.js');
   const entry = cliEntry(root);
   if (entry === null) {
     process.stderr.write(`fpsolve: ${join(root, 'dist', 'src', 'cli', 'main.js')} is missing; run 'npm run build' in ${root} first\n`);
     process.exit(2);
   }
-  // Stack traces (printed only with FPSOLVE_DEBUG) then name the TypeScript sources, not the chunks.
+  // Stack traces (printed only with FPSOLVE_DEBUG) then name the TypeScript sources, not the bundle.
   if (process.env.FPSOLVE_DEBUG) process.setSourceMapsEnabled?.(true);
-  const { main, installLastResortHandlers } = await import(pathToFileURL(entry).href);
+  const bundle = entry.endsWith('.cjs') ? loadBundle(entry) : null;
+  const { main, installLastResortHandlers } = bundle ? bundle.exports : await import(pathToFileURL(entry).href);
   installLastResortHandlers?.();
   process.exitCode = await main(process.argv);
 }

@@ -4,8 +4,10 @@
 // vega/vega-lite (figures), gpu.js/webgpu (GPU backends), zarrita (.zarr outputs) or
 // cli-progress (a drawn bar). Checked by counting the files a real process loads, never by timing:
 // a preloaded module records every file the ES module loader resolves and every CommonJS require.
-// From the CLI bundle (scripts/bundle.mjs) a loaded chunk stands for the modules compiled into it,
-// which esbuild names in a `// path` comment before each: the same checks then hold per module.
+// The CLI bundle (scripts/bundle.mjs) is one script holding every module; a module in it counts as
+// loaded when its body ran: the entry's own modules at once, the others when esbuild's lazy wrapper
+// first runs them, which the bundle records (Symbol.for('fpsolve.startup').evaluated, the paths of
+// esbuild's `// path` comments). The same checks then hold per module.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,18 +16,28 @@ import { describe, expect, it } from 'vitest';
 import { fpsolve, ROOT } from './helpers/cli.js';
 import { bundleStaleness } from '../bin/bundle-entry.js';
 
-/** The modules esbuild compiled into a chunk of dist/bundle/ (paths relative to the repository). */
-function modulesOfChunk(file: string): string[] {
-  return [...readFileSync(file, 'utf8').matchAll(/^\/\/ ((?:\.\.\/)*(?:[\w.@-]+\/)*?(?:dist|node_modules)\/\S+\.[cm]?js)$/gm)].map((m) => join(ROOT, m[1]!));
+const BUNDLE = join(ROOT, 'dist', 'bundle', 'cli.cjs');
+
+/**
+ * The modules of the bundle and those among them that run as soon as it is loaded (no lazy wrapper:
+ * the entry's static imports), as absolute paths. esbuild names each module in a `// path` comment
+ * and keys each wrapper `__esm({ "path"() {…} })` / `__commonJS({ "path"(…) {…} })` by the same path.
+ */
+function bundleModules(): { all: string[]; eager: string[] } {
+  const text = readFileSync(BUNDLE, 'utf8');
+  const all = [...text.matchAll(/^\/\/ ((?:\.\.\/)*(?:[\w.@-]+\/)*?(?:dist|node_modules)\/\S+\.[cm]?js)$/gm)].map((m) => m[1]!);
+  const wrapped = new Set([...text.matchAll(/= __(?:esm|commonJS)\(\{\n {2}"([^"]+)"\(/g)].map((m) => m[1]!));
+  return { all: all.map((p) => join(ROOT, p)), eager: all.filter((p) => !wrapped.has(p)).map((p) => join(ROOT, p)) };
 }
 
 /**
- * Runs `fpsolve args…` and returns the exit code, every file it loaded (paths, deduplicated; a
- * bundle chunk's modules included) and the bundle chunks among them.
+ * Runs `fpsolve args…` and returns the exit code, every file it loaded (paths, deduplicated; the
+ * bundle's evaluated modules included) and, when it ran the bundle, those modules.
  */
-function loadedBy(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stderr: string; files: string[]; chunks: string[] } {
+function loadedBy(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stderr: string; files: string[]; resolved: string[]; bundled: string[] | null } {
   const dir = mkdtempSync(join(tmpdir(), 'fpsolve-startup-imports-'));
   const log = join(dir, 'loaded.log');
+  const evaluated = join(dir, 'evaluated.json');
   writeFileSync(log, '');
   writeFileSync(
     join(dir, 'hooks.mjs'),
@@ -40,7 +52,7 @@ export async function resolve(specifier, context, next) {
   writeFileSync(
     join(dir, 'register.mjs'),
     `import Module, { register } from 'node:module';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 register(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});
 // CommonJS requires (createRequire, and files a CommonJS package requires) bypass the hooks above.
 const resolveFilename = Module._resolveFilename;
@@ -49,13 +61,21 @@ Module._resolveFilename = function (...args) {
   appendFileSync(${JSON.stringify(log)}, file + '\\n');
   return file;
 };
+process.on('exit', () => {
+  const record = globalThis[Symbol.for('fpsolve.startup')];
+  if (record && record.evaluated) writeFileSync(${JSON.stringify(evaluated)}, JSON.stringify(record.evaluated));
+});
 `,
   );
   const r = fpsolve(args, { env: { NODE_OPTIONS: `--import ${pathToFileURL(join(dir, 'register.mjs')).href}`, ...env } });
   const loaded = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean).map((u) => (u.startsWith('file:') ? new URL(u).pathname : u)))];
-  const chunks = loaded.filter((f) => f.startsWith(join(ROOT, 'dist', 'bundle') + '/'));
-  const files = [...new Set([...loaded, ...chunks.flatMap(modulesOfChunk)])];
-  return { code: r.code ?? -1, stderr: r.stderr, files, chunks };
+  let bundled: string[] | null = null;
+  try {
+    bundled = [...bundleModules().eager, ...(JSON.parse(readFileSync(evaluated, 'utf8')) as string[]).map((p) => join(ROOT, p))];
+  } catch {
+    // No record: the bundle did not run (dist/).
+  }
+  return { code: r.code ?? -1, stderr: r.stderr, files: [...new Set([...loaded, ...(bundled ?? [])])], resolved: loaded, bundled };
 }
 
 /** The npm packages among the loaded files, with how many files of each. */
@@ -93,13 +113,23 @@ describe('start-up loads only what the command needs', () => {
     expect(bundleStale, 'npm run build bundles the CLI').toBeNull();
     const bundled = loadedBy(['validate', 'scenarios/pearson-1d.yaml']);
     expect(bundled.code, bundled.stderr).toBe(0);
-    expect(bundled.chunks).toContain(join(ROOT, 'dist', 'bundle', 'main.js'));
-    // No module of ours is loaded from dist/src or dist/solvers beside the chunks (one module, one copy).
-    expect(bundled.files.filter((f) => /\/dist\/(src|solvers)\//.test(f) && !bundled.chunks.some((c) => modulesOfChunk(c).includes(f)))).toEqual([]);
+    expect(bundled.bundled).toContain(join(ROOT, 'dist', 'src', 'cli', 'main.js'));
+    expect(bundled.bundled).toContain(join(ROOT, 'dist', 'src', 'cli', 'commands', 'validate.js'));
+    // Lazily: of the ~350 modules in the script, validate runs neither the other commands' nor the figures'.
+    const { all } = bundleModules();
+    expect(all.length).toBeGreaterThan(300);
+    expect(bundled.bundled!.length).toBeLessThan(all.length - 50);
+    // No module of ours is loaded from dist/src or dist/solvers beside the bundle (one module, one copy);
+    // the scenario schema's precompiled validator is compiled in too (scripts/bundle.mjs), not required by path.
+    expect(bundled.files.filter((f) => /\/dist\/(src|solvers)\//.test(f) && !bundled.bundled!.includes(f))).toEqual([]);
+    const validator = join(ROOT, 'dist', 'schema', 'scenario.validate.cjs');
+    expect(bundled.bundled).toContain(validator);
+    expect(bundled.resolved).not.toContain(validator);
     const plain = loadedBy(['validate', 'scenarios/pearson-1d.yaml'], { FPSOLVE_BUNDLE: '0' });
     expect(plain.code, plain.stderr).toBe(0);
-    expect(plain.chunks).toEqual([]);
+    expect(plain.bundled).toBeNull();
     expect(plain.files).toContain(join(ROOT, 'dist', 'src', 'cli', 'main.js'));
+    expect(plain.resolved).toContain(validator);
   });
 
   describe.each(BUILDS)('from $name', ({ env, skip }) => {
