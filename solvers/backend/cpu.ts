@@ -200,6 +200,14 @@ export class CpuBackend implements Backend {
   async shifted(theta: number, v: Field, out: Field): Promise<void> {
     this.par(this.shiftedName, [...this.op.sym, this.op.outflow, this.d(v), this.d(out)], [theta, ...strideParams(this.op)]);
   }
+  async shiftedDot(theta: number, v: Field, out: Field): Promise<number> {
+    // 1-D grids run CG only in tests (they solve directly): the fused kernel is 2-D/3-D.
+    if (this.op.grid.dim === 1) {
+      await this.shifted(theta, v, out);
+      return this.dot(v, out);
+    }
+    return this.par(`shiftedDot${this.op.grid.dim}`, [...this.op.sym, this.op.outflow, this.d(v), this.d(out)], [theta, ...strideParams(this.op)]);
+  }
   async zero(x: Field): Promise<void> {
     this.d(x).fill(0);
   }

@@ -118,8 +118,10 @@ export class Pcg {
 
   private ops(theta: number): PcgOps<Field> {
     const B = this.b;
+    const fused = B.shiftedDot?.bind(B);
     return {
       apply: (pp, qq) => B.shifted(theta, pp, qq),
+      ...(fused ? { applyDot: (pp: Field, qq: Field) => fused(theta, pp, qq) } : {}),
       precondition: (rr, zz) => B.precondition(theta, rr, zz),
       dot: (a, c) => B.dot(a, c),
       copy: (from, to) => B.copy(from, to),

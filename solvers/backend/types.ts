@@ -82,6 +82,11 @@ export interface Backend {
   /** out = (I − θ S) v, S the symmetric form of the generator. */
   shifted(theta: number, v: Field, out: Field): Promise<void>;
   /**
+   * `shifted` and Σ v_i out_i in one pass where the backend has it (CG's apply and ⟨p, q⟩); PCG
+   * calls shifted and dot instead where it is absent.
+   */
+  shiftedDot?(theta: number, v: Field, out: Field): Promise<number>;
+  /**
    * out = M⁻¹ r, M a symmetric positive definite preconditioner of I − θS (rebuilt when θ
    * changes). The CPU applies the host Preconditioner it was built with (Jacobi, multigrid or the
    * switch between them); gpu.js applies one device multigrid cycle on 2-D/3-D grids
