@@ -9,6 +9,12 @@
  *   the shifted stencil itself only for the first and the true residual of each solve, with the
  *   solution of the band-LU solve of the generator written in the test (test/helpers/generator.ts)
  *   and the iteration count of the unfused loop, and the same bits with 1 and 2 kernel threads.
+ * - the exponential integrator's Gram–Schmidt forms each projection's dot product in the pass of
+ *   the subtraction before it (lincombDot): the same bits as the two passes apart, whose states
+ *   test/exponential*.test.ts check against exact solutions, with a dot and a lincomb pass fewer
+ *   per projection, counted;
+ * - the run's health check at each report time reads ρ once (max, min, mass in one pass) and still
+ *   names the first offending cell in index order and the mass drift, against a scan written here.
  * Counts only: no timing assertions.
  */
 import { describe, expect, it } from 'vitest';
@@ -19,6 +25,12 @@ import { CpuBackend } from '../solvers/backend/cpu.js';
 import { Pcg } from '../solvers/backend/pcg.js';
 import type { Backend } from '../solvers/backend/types.js';
 import type { FvOperator } from '../solvers/operator.js';
+import { Grid } from '../solvers/grid.js';
+import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exponential.js';
+import { parseScenarioText } from '../src/scenario/load.js';
+import { setUp } from '../src/run/run.js';
+import { initialDensity } from '../src/run/initial.js';
+import { checkHealth } from '../src/run/trackers.js';
 
 // docs/peers.md "The reference problems", 2-D: f = 0.05 + (x² − 1)² + y² on [−2, 2]², ησ = 0.5.
 const doubleWell = (n: number): FvOperator =>
@@ -139,7 +151,7 @@ describe.each([
 function counted(backend: Backend): Record<string, number> {
   const calls: Record<string, number> = {};
   const rec = backend as unknown as Record<string, unknown>;
-  for (const name of ['shifted', 'shiftedDot', 'dot', 'cgUpdate', 'precondition', 'lincomb', 'copy']) {
+  for (const name of ['shifted', 'shiftedDot', 'dot', 'cgUpdate', 'precondition', 'lincomb', 'lincombDot', 'copy']) {
     const f = rec[name];
     if (typeof f !== 'function') continue;
     calls[name] = 0;
@@ -206,5 +218,88 @@ describe('PCG with q = (I − θS)p and ⟨p, q⟩ in one pass', () => {
     expect(Array.from(a.x)).toEqual(Array.from(b.x));
     one.dispose();
     two.dispose();
+  });
+});
+
+describe('the health check at a report time', () => {
+  const grid = new Grid([[0, 1], [0, 2]], [30, 20]);
+  const n = grid.size;
+  const healthy = Float64Array.from({ length: n }, (_, i) => 0.5 + 0.25 * Math.sin(0.1 * i));
+  let sum = 0;
+  for (const v of healthy) sum += v;
+  const mass0 = sum * grid.cellVolume;
+
+  /** ρ behind a proxy that counts reads of its cells. */
+  function countingReads(rho: Float64Array): { view: Float64Array; reads: () => number } {
+    let reads = 0;
+    const view = new Proxy(rho, {
+      get(target, key) {
+        if (typeof key === 'string' && /^[0-9]+$/.test(key)) reads++;
+        const v = Reflect.get(target, key, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    return { view, reads: () => reads };
+  }
+
+  it('reads each cell once on a healthy state', () => {
+    const { view, reads } = countingReads(healthy);
+    expect(() => checkHealth(view, grid, 0.5, 3, 1e-9, mass0)).not.toThrow();
+    expect(reads()).toBe(n);
+  });
+
+  it('names the first cell below −tol·max ρ (a scan written here) and the mass drift', () => {
+    const rho = healthy.slice();
+    rho[400] = -1e-3;
+    rho[123] = -2e-3;
+    rho[50] = -1e-12; // within round-off of max ρ: not the one named
+    let max = 0;
+    for (const v of rho) max = Math.max(max, v);
+    const first = rho.findIndex((v) => v < -1e-9 * max);
+    expect(first).toBe(123);
+    expect(() => checkHealth(rho, grid, 0.5, 3, 1e-9, mass0)).toThrow(new RegExp(`negative density .* in cell ${first} at`));
+    const drifted = healthy.slice();
+    drifted[7] *= 1.001;
+    expect(() => checkHealth(drifted, grid, 0.5, 3, 1e-9, mass0)).toThrow(/mass drifted/);
+    const nan = healthy.slice();
+    nan[300] = NaN;
+    nan[301] = -5;
+    expect(() => checkHealth(nan, grid, 0.5, 3, 1e-9, mass0)).toThrow(/density became NaN in cell 300/);
+  });
+});
+
+describe('the exponential integrator\'s Gram–Schmidt', () => {
+  // The reference landscape (docs/peers.md) on a small grid: a Krylov space of several vectors.
+  const TEXT =
+    'name: gs\nlandscape: { expr: "0.05 + (x^2 - 1)^2 + y^2" }\ndomain: { bounds: [[-2, 2], [-2, 2]], cells: [40, 40] }\nnoise: { model: multiplicative, eta: 0.05, sigma: 10 }\ninitial: { gaussian: { mean: [1, 0], std: [0.2, 0.2] } }\ntime: { end: 0.4, reportEvery: 0.1 }\n';
+
+  async function run(fused: boolean): Promise<{ rho: Float64Array; calls: Record<string, number>; vectors: number }> {
+    const loaded = parseScenarioText(TEXT, 'gs.yaml', []);
+    const setup = setUp(loaded);
+    const rho = initialDensity(setup.grid, setup.scenario.initial, loaded);
+    const backend = new CpuBackend(setup.op);
+    if (!fused) (backend as unknown as { lincombDot?: unknown }).lincombDot = undefined;
+    const calls = counted(backend);
+    const tol = 3e-4;
+    const integ = new DeviceExponential(backend, setup.op, { tolerance: tol, dtMax: 0.1 }, exponentialCgSettings(tol));
+    for (let k = 0; k < 4; k++) await integ.advance(rho, k * 0.1, (k + 1) * 0.1);
+    expect(integ.fallback).toBeUndefined();
+    const vectors = integ.solver.solves;
+    integ.dispose();
+    return { rho, calls, vectors };
+  }
+
+  it('gives the bits of lincomb then dot, with one pass per projection instead of two', async () => {
+    const a = await run(true);
+    const b = await run(false);
+    expect(a.vectors).toBe(b.vectors);
+    expect(a.vectors).toBeGreaterThan(4);
+    expect(Array.from(a.rho)).toEqual(Array.from(b.rho));
+    // Vector k + 1 is projected against ê, q_0 … q_k twice and then normed: 2(k + 2) subtractions.
+    const V = a.vectors;
+    const projections = V * (V + 3);
+    expect(a.calls.lincombDot).toBe(projections);
+    expect(b.calls.dot - a.calls.dot).toBe(projections);
+    expect(b.calls.lincomb - a.calls.lincomb).toBe(projections);
   });
 });

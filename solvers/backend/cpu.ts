@@ -194,6 +194,9 @@ export class CpuBackend implements Backend {
   async lincomb(a: number, x: Field, b: number, y: Field, out: Field): Promise<void> {
     this.par('lincomb', [this.d(x), this.d(y), this.d(out)], [a, b]);
   }
+  async lincombDot(a: number, x: Field, b: number, y: Field, out: Field, z: Field): Promise<number> {
+    return this.par('lincombDot', [this.d(x), this.d(y), this.d(z), this.d(out)], [a, b]);
+  }
   async scale(a: number, x: Field): Promise<void> {
     this.par('scale', [this.d(x)], [a]);
   }

@@ -139,6 +139,19 @@ export const cgUpdate: KernelDesc = {
 
 export const lincomb: KernelDesc = { name: 'lincomb', arrays: ['x', 'y', 'out'], params: ['ca', 'cb'], body: [store('out', add(mul(par('ca'), rd('x')), mul(par('cb'), rd('y'))))] };
 
+/**
+ * out = ca x + cb y, returning Σ z·out (the new out): a Gram–Schmidt subtraction and the next
+ * projection's dot product in one pass, the same bits as `lincomb` then `dot(z, out)` (no
+ * stencil, so the sum runs in the same order). a: [x, y, z, out], p: [ca, cb].
+ */
+export const lincombDot: KernelDesc = {
+  name: 'lincombDot',
+  arrays: ['x', 'y', 'z', 'out'],
+  params: ['ca', 'cb'],
+  body: [store('out', add(mul(par('ca'), rd('x')), mul(par('cb'), rd('y'))))],
+  reduce: { op: 'sum', v: mul(rd('z'), rd('out')) },
+};
+
 /** out = inv ⊙ r (Jacobi). */
 export const scaleBy: KernelDesc = { name: 'scaleBy', arrays: ['inv', 'r', 'out'], params: [], body: [store('out', mul(rd('inv'), rd('r')))] };
 
@@ -220,6 +233,7 @@ export const ALL_KERNELS: readonly KernelDesc[] = [
   dot,
   cgUpdate,
   lincomb,
+  lincombDot,
   scaleBy,
   zero,
   prolongAdd,
