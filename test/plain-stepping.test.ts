@@ -12,7 +12,8 @@
  * - the exponential integrator's Gram–Schmidt forms each projection's dot product in the pass of
  *   the subtraction before it (lincombDot): the same bits as the two passes apart, whose states
  *   test/exponential*.test.ts check against exact solutions, with a dot and a lincomb pass fewer
- *   per projection, counted;
+ *   per projection, counted; each report time's combination Σ c_j q_j takes three terms per pass
+ *   (lincomb4), the bits of the lincomb chain;
  * - the run's health check at each report time reads ρ once (max, min, mass in one pass) and still
  *   names the first offending cell in index order and the mass drift, against a scan written here.
  * Counts only: no timing assertions.
@@ -151,7 +152,7 @@ describe.each([
 function counted(backend: Backend): Record<string, number> {
   const calls: Record<string, number> = {};
   const rec = backend as unknown as Record<string, unknown>;
-  for (const name of ['shifted', 'shiftedDot', 'dot', 'cgUpdate', 'precondition', 'lincomb', 'lincombDot', 'copy']) {
+  for (const name of ['shifted', 'shiftedDot', 'dot', 'cgUpdate', 'precondition', 'lincomb', 'lincombDot', 'lincomb4', 'copy']) {
     const f = rec[name];
     if (typeof f !== 'function') continue;
     calls[name] = 0;
@@ -278,7 +279,10 @@ describe('the exponential integrator\'s Gram–Schmidt', () => {
     const setup = setUp(loaded);
     const rho = initialDensity(setup.grid, setup.scenario.initial, loaded);
     const backend = new CpuBackend(setup.op);
-    if (!fused) (backend as unknown as { lincombDot?: unknown }).lincombDot = undefined;
+    if (!fused) {
+      (backend as unknown as { lincombDot?: unknown }).lincombDot = undefined;
+      (backend as unknown as { lincomb4?: unknown }).lincomb4 = undefined;
+    }
     const calls = counted(backend);
     const tol = 3e-4;
     const integ = new DeviceExponential(backend, setup.op, { tolerance: tol, dtMax: 0.1 }, exponentialCgSettings(tol));
@@ -289,7 +293,7 @@ describe('the exponential integrator\'s Gram–Schmidt', () => {
     return { rho, calls, vectors };
   }
 
-  it('gives the bits of lincomb then dot, with one pass per projection instead of two', async () => {
+  it('gives the bits of lincomb then dot, with one pass per projection instead of two, and of the lincomb chain of each report time with a third of its passes', async () => {
     const a = await run(true);
     const b = await run(false);
     expect(a.vectors).toBe(b.vectors);
@@ -300,6 +304,8 @@ describe('the exponential integrator\'s Gram–Schmidt', () => {
     const projections = V * (V + 3);
     expect(a.calls.lincombDot).toBe(projections);
     expect(b.calls.dot - a.calls.dot).toBe(projections);
-    expect(b.calls.lincomb - a.calls.lincomb).toBe(projections);
+    // Each report time's combination ê, q_0, q_1, … takes three links of the chain per lincomb4 pass.
+    expect(a.calls.lincomb4).toBeGreaterThan(0);
+    expect(b.calls.lincomb - a.calls.lincomb).toBe(projections + 3 * a.calls.lincomb4);
   });
 });

@@ -194,6 +194,9 @@ export class CpuBackend implements Backend {
   async lincomb(a: number, x: Field, b: number, y: Field, out: Field): Promise<void> {
     this.par('lincomb', [this.d(x), this.d(y), this.d(out)], [a, b]);
   }
+  async lincomb4(a: number, x: Field, b: number, y: Field, c: number, z: Field, d: number, w: Field, out: Field): Promise<void> {
+    this.par('lincomb4', [this.d(x), this.d(y), this.d(z), this.d(w), this.d(out)], [a, b, c, d]);
+  }
   async lincombDot(a: number, x: Field, b: number, y: Field, out: Field, z: Field): Promise<number> {
     return this.par('lincombDot', [this.d(x), this.d(y), this.d(z), this.d(out)], [a, b]);
   }

@@ -457,8 +457,21 @@ export class DeviceExponential extends DeviceIntegrator {
   /** rho = √π · (ce ê + Σ c_j q_j). */
   private async combine(ce: number, c: number[]): Promise<void> {
     const b = this.backend;
-    await b.lincomb(ce, await this.equilibrium(), c[0], this.basis(0), this.acc);
-    for (let j = 1; j < c.length; j++) await b.lincomb(1, this.acc, c[j], this.basis(j), this.acc);
+    // The chain acc ← 1·acc + c_j q_j, three links per pass where the backend fuses them (same bits).
+    const [x0, c0] = [await this.equilibrium(), ce];
+    let j = 0;
+    let first = true;
+    while (j < c.length) {
+      const [x, a] = first ? [x0, c0] : [this.acc, 1];
+      if (b.lincomb4 && j + 2 < c.length) {
+        await b.lincomb4(a, x, c[j], this.basis(j), c[j + 1], this.basis(j + 1), c[j + 2], this.basis(j + 2), this.acc);
+        j += 3;
+      } else {
+        await b.lincomb(a, x, c[j], this.basis(j), this.acc);
+        j += 1;
+      }
+      first = false;
+    }
     await b.fromSymmetric(this.acc, this.rho);
   }
 

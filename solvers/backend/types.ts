@@ -70,6 +70,8 @@ export interface Backend {
   rkl2Stage(c: Rkl2StageCoefficients, y1: Field, y2: Field, y0: Field, l0: Field, out: Field): Promise<void>;
   /** out = a x + b y */
   lincomb(a: number, x: Field, b: number, y: Field, out: Field): Promise<void>;
+  /** out = ((a x + b y) + c z) + d w in one pass where the backend has it (the bits of three lincombs). */
+  lincomb4?(a: number, x: Field, b: number, y: Field, c: number, z: Field, d: number, w: Field, out: Field): Promise<void>;
   /** out = a x + b y and Σ z_i out_i in one pass where the backend has it (lincomb then dot otherwise). */
   lincombDot?(a: number, x: Field, b: number, y: Field, out: Field, z: Field): Promise<number>;
   /** x = a x */

@@ -140,6 +140,18 @@ export const cgUpdate: KernelDesc = {
 export const lincomb: KernelDesc = { name: 'lincomb', arrays: ['x', 'y', 'out'], params: ['ca', 'cb'], body: [store('out', add(mul(par('ca'), rd('x')), mul(par('cb'), rd('y'))))] };
 
 /**
+ * out = ((ca x + cb y) + cc z) + cd w: three steps of a lincomb chain acc ← 1·acc + c q in one
+ * pass, the same bits (1·acc is acc; the sums associate as the chain's). a: [x, y, z, w, out],
+ * p: [ca, cb, cc, cd].
+ */
+export const lincomb4: KernelDesc = {
+  name: 'lincomb4',
+  arrays: ['x', 'y', 'z', 'w', 'out'],
+  params: ['ca', 'cb', 'cc', 'cd'],
+  body: [store('out', add(add(add(mul(par('ca'), rd('x')), mul(par('cb'), rd('y'))), mul(par('cc'), rd('z'))), mul(par('cd'), rd('w'))))],
+};
+
+/**
  * out = ca x + cb y, returning Σ z·out (the new out): a Gram–Schmidt subtraction and the next
  * projection's dot product in one pass, the same bits as `lincomb` then `dot(z, out)` (no
  * stencil, so the sum runs in the same order). a: [x, y, z, out], p: [ca, cb].
@@ -234,6 +246,7 @@ export const ALL_KERNELS: readonly KernelDesc[] = [
   cgUpdate,
   lincomb,
   lincombDot,
+  lincomb4,
   scaleBy,
   zero,
   prolongAdd,
