@@ -8,7 +8,8 @@
  * - PCG forms q = (I − θS)p and ⟨p, q⟩ in one pass (shiftedDot): one stencil pass per iteration,
  *   the shifted stencil itself only for the first and the true residual of each solve, with the
  *   solution of the band-LU solve of the generator written in the test (test/helpers/generator.ts)
- *   and the iteration count of the unfused loop, and the same bits with 1 and 2 kernel threads.
+ *   and the iteration count of the unfused loop, and the same bits with 1 and 2 kernel threads;
+ *   the residuals around the loop (deviation, r₀, mass correction) each with its dot (lincombDot);
  * - the exponential integrator's Gram–Schmidt forms each projection's dot product in the pass of
  *   the subtraction before it (lincombDot): the same bits as the two passes apart, whose states
  *   test/exponential*.test.ts check against exact solutions, with a dot and a lincomb pass fewer
@@ -193,6 +194,8 @@ describe('PCG with q = (I − θS)p and ⟨p, q⟩ in one pass', () => {
     // The fused pass once per iteration; the plain stencil only for r₀ and the true residual.
     expect(calls.shiftedDot).toBe(iterations);
     expect(calls.shifted).toBe(2);
+    // Around the loop: the deviation, r₀ and the mass correction each with their dot in the same pass.
+    expect(calls.lincombDot).toBe(3);
     backend.dispose();
   });
 
@@ -200,6 +203,7 @@ describe('PCG with q = (I − θS)p and ⟨p, q⟩ in one pass', () => {
     const fused = new CpuBackend(op);
     const plain = new CpuBackend(op);
     (plain as unknown as { shiftedDot?: unknown }).shiftedDot = undefined;
+    (plain as unknown as { lincombDot?: unknown }).lincombDot = undefined;
     const calls = counted(plain);
     const a = await solveOnce(op, fused, theta, rho);
     const b = await solveOnce(op, plain, theta, rho);
@@ -301,7 +305,8 @@ describe('the exponential integrator\'s Gram–Schmidt', () => {
     expect(Array.from(a.rho)).toEqual(Array.from(b.rho));
     // Vector k + 1 is projected against ê, q_0 … q_k twice and then normed: 2(k + 2) subtractions.
     const V = a.vectors;
-    const projections = V * (V + 3);
+    // Each vector's solve: three residuals with their dots (PCG around its loop).
+    const projections = V * (V + 3) + 3 * V;
     expect(a.calls.lincombDot).toBe(projections);
     expect(b.calls.dot - a.calls.dot).toBe(projections);
     // Each report time's combination ê, q_0, q_1, … takes three links of the chain per lincomb4 pass.
