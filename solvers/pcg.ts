@@ -24,6 +24,8 @@ export type Awaitable<T> = T | PromiseLike<T>;
 export interface PcgOps<V> {
   /** q ← A p. */
   apply(p: V, q: V): Awaitable<void>;
+  /** q ← A p, returning ⟨p, q⟩ (one pass where the kernel allows); apply and dot when absent. */
+  applyDot?(p: V, q: V): Awaitable<number>;
   /** z ← M⁻¹ r (including any projection onto the complement of A's null space). */
   precondition(r: V, z: V): Awaitable<void>;
   dot(a: V, b: V): Awaitable<number>;
@@ -91,8 +93,11 @@ export function* pcgLoop<V>(ops: PcgOps<V>, v: PcgVectors<V>, rnorm0: number, o:
     t = ops.dot(r, z);
     let rz = (isThenable(t) ? yield t : t) as number;
     while (it < o.maxIterations) {
-      if (isThenable((t = ops.apply(p, q)))) yield t;
-      t = ops.dot(p, q);
+      if (ops.applyDot) t = ops.applyDot(p, q);
+      else {
+        if (isThenable((t = ops.apply(p, q)))) yield t;
+        t = ops.dot(p, q);
+      }
       const pq = (isThenable(t) ? yield t : t) as number;
       if (!(pq > 0)) {
         if (Number.isFinite(pq)) breakdown = true;

@@ -194,11 +194,25 @@ export class CpuBackend implements Backend {
   async lincomb(a: number, x: Field, b: number, y: Field, out: Field): Promise<void> {
     this.par('lincomb', [this.d(x), this.d(y), this.d(out)], [a, b]);
   }
+  async lincomb4(a: number, x: Field, b: number, y: Field, c: number, z: Field, d: number, w: Field, out: Field): Promise<void> {
+    this.par('lincomb4', [this.d(x), this.d(y), this.d(z), this.d(w), this.d(out)], [a, b, c, d]);
+  }
+  async lincombDot(a: number, x: Field, b: number, y: Field, out: Field, z: Field): Promise<number> {
+    return this.par('lincombDot', [this.d(x), this.d(y), this.d(z), this.d(out)], [a, b]);
+  }
   async scale(a: number, x: Field): Promise<void> {
     this.par('scale', [this.d(x)], [a]);
   }
   async shifted(theta: number, v: Field, out: Field): Promise<void> {
     this.par(this.shiftedName, [...this.op.sym, this.op.outflow, this.d(v), this.d(out)], [theta, ...strideParams(this.op)]);
+  }
+  async shiftedDot(theta: number, v: Field, out: Field): Promise<number> {
+    // 1-D grids run CG only in tests (they solve directly): the fused kernel is 2-D/3-D.
+    if (this.op.grid.dim === 1) {
+      await this.shifted(theta, v, out);
+      return this.dot(v, out);
+    }
+    return this.par(`shiftedDot${this.op.grid.dim}`, [...this.op.sym, this.op.outflow, this.d(v), this.d(out)], [theta, ...strideParams(this.op)]);
   }
   async zero(x: Field): Promise<void> {
     this.d(x).fill(0);

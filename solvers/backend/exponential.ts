@@ -314,16 +314,17 @@ export class DeviceExponential extends DeviceIntegrator {
     await this.solver.solve(span.gamma, this.rho, this.y, span.solveTol);
     if (!replay && this.stopCheck && (await this.stopCheck())) throw STOP_INSIDE;
     await b.toSymmetric(this.y, w);
-    // Classical Gram–Schmidt twice: exact orthogonality is what makes T a projection of B.
-    for (let pass = 0; pass < 2; pass++) {
-      await b.lincomb(1, w, -(await b.dot(e, w)), e, w);
-      for (let j = 0; j <= k; j++) {
-        const c = await b.dot(this.basis(j), w);
-        h[j][k] += c;
-        await b.lincomb(1, w, -c, this.basis(j), w);
-      }
+    // Gram–Schmidt twice: exact orthogonality is what makes T a projection of B. Each subtraction
+    // also forms the next projection's dot product (lincombDot, the same bits as the two passes):
+    // against ê, q_0 … q_k, twice, then ‖w‖².
+    const next = [e, ...Array.from({ length: k + 1 }, (_, j) => this.basis(j))];
+    const order = [...next, ...next, w];
+    let c = await b.dot(e, w);
+    for (let s = 0; s + 1 < order.length; s++) {
+      if (s % next.length > 0) h[(s % next.length) - 1][k] += c;
+      c = b.lincombDot ? await b.lincombDot(1, w, -c, order[s], w, order[s + 1]) : (await b.lincomb(1, w, -c, order[s], w), await b.dot(order[s + 1], w));
     }
-    const beta = Math.sqrt(await b.dot(w, w));
+    const beta = Math.sqrt(c);
     h[k + 1][k] = beta;
     span.m = k + 1;
     if (!(beta > 1e-14)) span.broken = true;
@@ -456,8 +457,21 @@ export class DeviceExponential extends DeviceIntegrator {
   /** rho = √π · (ce ê + Σ c_j q_j). */
   private async combine(ce: number, c: number[]): Promise<void> {
     const b = this.backend;
-    await b.lincomb(ce, await this.equilibrium(), c[0], this.basis(0), this.acc);
-    for (let j = 1; j < c.length; j++) await b.lincomb(1, this.acc, c[j], this.basis(j), this.acc);
+    // The chain acc ← 1·acc + c_j q_j, three links per pass where the backend fuses them (same bits).
+    const [x0, c0] = [await this.equilibrium(), ce];
+    let j = 0;
+    let first = true;
+    while (j < c.length) {
+      const [x, a] = first ? [x0, c0] : [this.acc, 1];
+      if (b.lincomb4 && j + 2 < c.length) {
+        await b.lincomb4(a, x, c[j], this.basis(j), c[j + 1], this.basis(j + 1), c[j + 2], this.basis(j + 2), this.acc);
+        j += 3;
+      } else {
+        await b.lincomb(a, x, c[j], this.basis(j), this.acc);
+        j += 1;
+      }
+      first = false;
+    }
     await b.fromSymmetric(this.acc, this.rho);
   }
 

@@ -90,20 +90,19 @@ export class Pcg {
     await B.toSymmetric(x, y);
     const bnorm2 = await B.dot(bs, bs);
     // ⟨√π, b/√π⟩ = Σb; the deviation is formed explicitly (‖b‖² − (Σb)²/‖√π‖² would cancel).
-    await B.lincomb(1, bs, -(await B.sum(bRho)) / this.s2, s, r);
-    const deviation = Math.max(Math.sqrt(await B.dot(r, r)), DEVIATION_FLOOR * Math.sqrt(bnorm2));
+    const dev2 = await this.lincombDot(1, bs, -(await B.sum(bRho)) / this.s2, s, r, r);
+    const deviation = Math.max(Math.sqrt(dev2), DEVIATION_FLOOR * Math.sqrt(bnorm2));
     await B.shifted(theta, y, q);
-    await B.lincomb(1, bs, -1, q, r);
+    const r02 = await this.lincombDot(1, bs, -1, q, r, r);
     tol = Math.max(tol, this.tolFloor);
     const stop = tol * deviation;
-    const r0 = Math.sqrt(await B.dot(r, r));
+    const r0 = Math.sqrt(r02);
     // The one PCG loop (solvers/pcg.ts) on the backend's fields; ⟨p, (I − θS) p⟩ ≤ 0 is noted,
     // not acted on: iterating on keeps today's arithmetic; it names the failure if the solve fails.
     const { iterations: it, rnorm, breakdown } = await pcgAsync(pcgLoop(this.ops(theta), { x: y, r, z, p, q }, r0, { stop, maxIterations: this.maxIterations, onBreakdown: 'note' }));
     // Mass with the true residual (the recursive one drifts): ⟨√π, b/√π − (I − θS) y⟩ / ‖√π‖².
     await B.shifted(theta, y, q);
-    await B.lincomb(1, bs, -1, q, z);
-    const c = (await B.dot(s, z)) / this.s2;
+    const c = (await this.lincombDot(1, bs, -1, q, z, s)) / this.s2;
     await B.lincomb(1, y, c, s, z);
     await B.fromSymmetric(z, x);
     this.iterations += it;
@@ -116,10 +115,20 @@ export class Pcg {
     }
   }
 
+  /** out = a x + b y, returning ⟨z, out⟩: one pass where the backend fuses them, the same bits either way. */
+  private async lincombDot(a: number, x: Field, b: number, y: Field, out: Field, z: Field): Promise<number> {
+    const B = this.b;
+    if (B.lincombDot) return B.lincombDot(a, x, b, y, out, z);
+    await B.lincomb(a, x, b, y, out);
+    return B.dot(z, out);
+  }
+
   private ops(theta: number): PcgOps<Field> {
     const B = this.b;
+    const fused = B.shiftedDot?.bind(B);
     return {
       apply: (pp, qq) => B.shifted(theta, pp, qq),
+      ...(fused ? { applyDot: (pp: Field, qq: Field) => fused(theta, pp, qq) } : {}),
       precondition: (rr, zz) => B.precondition(theta, rr, zz),
       dot: (a, c) => B.dot(a, c),
       copy: (from, to) => B.copy(from, to),

@@ -70,6 +70,10 @@ export interface Backend {
   rkl2Stage(c: Rkl2StageCoefficients, y1: Field, y2: Field, y0: Field, l0: Field, out: Field): Promise<void>;
   /** out = a x + b y */
   lincomb(a: number, x: Field, b: number, y: Field, out: Field): Promise<void>;
+  /** out = ((a x + b y) + c z) + d w in one pass where the backend has it (the bits of three lincombs). */
+  lincomb4?(a: number, x: Field, b: number, y: Field, c: number, z: Field, d: number, w: Field, out: Field): Promise<void>;
+  /** out = a x + b y and Σ z_i out_i in one pass where the backend has it (lincomb then dot otherwise). */
+  lincombDot?(a: number, x: Field, b: number, y: Field, out: Field, z: Field): Promise<number>;
   /** x = a x */
   scale(a: number, x: Field): Promise<void>;
   /** x = 0 (a·x would keep a non-finite value). */
@@ -81,6 +85,11 @@ export interface Backend {
   cgUpdate(alpha: number, p: Field, q: Field, y: Field, r: Field): Promise<number>;
   /** out = (I − θ S) v, S the symmetric form of the generator. */
   shifted(theta: number, v: Field, out: Field): Promise<void>;
+  /**
+   * `shifted` and Σ v_i out_i in one pass where the backend has it (CG's apply and ⟨p, q⟩); PCG
+   * calls shifted and dot instead where it is absent.
+   */
+  shiftedDot?(theta: number, v: Field, out: Field): Promise<number>;
   /**
    * out = M⁻¹ r, M a symmetric positive definite preconditioner of I − θS (rebuilt when θ
    * changes). The CPU applies the host Preconditioner it was built with (Jacobi, multigrid or the

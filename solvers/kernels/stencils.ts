@@ -46,6 +46,23 @@ export const shifted = (d: number): KernelDesc => ({
 });
 
 /**
+ * out = (I − θS) v and Σ v·out: CG's q = A p with ⟨p, q⟩ in the same pass (solvers/pcg.ts
+ * applyDot), one read of p and q fewer per iteration than the stencil and `dot` apart. The sum
+ * runs in index order over each range like `dot`'s, except that the range's first and last
+ * stencil reach (checked loops) are summed apart and added on: round-off differences from `dot`.
+ * a: as shifted, p: as shifted.
+ */
+export const shiftedDot = (d: number): KernelDesc => ({
+  name: `shiftedDot${d}`,
+  arrays: [...range(d).map((k) => `w${k}`), 'd', 'v', 'out'],
+  params: ['th', ...strides(d), 'size'],
+  strides: strides(d),
+  size: 'size',
+  body: [store('out', sub(rd('v'), mul(par('th'), symExpr(d))))],
+  reduce: { op: 'sum', v: mul(rd('v'), rd('out')) },
+});
+
+/**
  * out = A ρ: in-flow b_k[i] ρ[i + s_k] + f_k[i − s_k] ρ[i − s_k] minus the stored out-flow
  * od = −A_ii ρ_i (5 coefficient loads per cell in 2-D instead of 8).
  * a: [f0, b0, …, f(d−1), b(d−1), od, r, out], p: [s0 … s(d−2), size].
@@ -122,6 +139,31 @@ export const cgUpdate: KernelDesc = {
 
 export const lincomb: KernelDesc = { name: 'lincomb', arrays: ['x', 'y', 'out'], params: ['ca', 'cb'], body: [store('out', add(mul(par('ca'), rd('x')), mul(par('cb'), rd('y'))))] };
 
+/**
+ * out = ((ca x + cb y) + cc z) + cd w: three steps of a lincomb chain acc ← 1·acc + c q in one
+ * pass, the same bits (1·acc is acc; the sums associate as the chain's). a: [x, y, z, w, out],
+ * p: [ca, cb, cc, cd].
+ */
+export const lincomb4: KernelDesc = {
+  name: 'lincomb4',
+  arrays: ['x', 'y', 'z', 'w', 'out'],
+  params: ['ca', 'cb', 'cc', 'cd'],
+  body: [store('out', add(add(add(mul(par('ca'), rd('x')), mul(par('cb'), rd('y'))), mul(par('cc'), rd('z'))), mul(par('cd'), rd('w'))))],
+};
+
+/**
+ * out = ca x + cb y, returning Σ z·out (the new out): a Gram–Schmidt subtraction and the next
+ * projection's dot product in one pass, the same bits as `lincomb` then `dot(z, out)` (no
+ * stencil, so the sum runs in the same order). a: [x, y, z, out], p: [ca, cb].
+ */
+export const lincombDot: KernelDesc = {
+  name: 'lincombDot',
+  arrays: ['x', 'y', 'z', 'out'],
+  params: ['ca', 'cb'],
+  body: [store('out', add(mul(par('ca'), rd('x')), mul(par('cb'), rd('y'))))],
+  reduce: { op: 'sum', v: mul(rd('z'), rd('out')) },
+};
+
 /** out = inv ⊙ r (Jacobi). */
 export const scaleBy: KernelDesc = { name: 'scaleBy', arrays: ['inv', 'r', 'out'], params: [], body: [store('out', mul(rd('inv'), rd('r')))] };
 
@@ -195,6 +237,7 @@ export const norm1: KernelDesc = { name: 'norm1', arrays: ['x'], params: [], bod
 /** Every description, each once: what the registry compiles and the WebAssembly module holds. */
 export const ALL_KERNELS: readonly KernelDesc[] = [
   ...[1, 2, 3].flatMap((d) => [symmetric(d), shifted(d), apply(d), rkl2Stage(d), eulerStep(d), eulerConvex(d)]),
+  ...[2, 3].map(shiftedDot),
   jacobiShifted,
   fill,
   minimum,
@@ -202,6 +245,8 @@ export const ALL_KERNELS: readonly KernelDesc[] = [
   dot,
   cgUpdate,
   lincomb,
+  lincombDot,
+  lincomb4,
   scaleBy,
   zero,
   prolongAdd,

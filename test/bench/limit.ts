@@ -6,7 +6,7 @@
  *
  * In one process, per grid: the copy-scale bandwidth (b = c·a over arrays of the grid's length,
  * median of repetitions), then one PCG iteration of solvers/backend/pcg.ts as the CPU backend
- * runs it (shifted apply, ⟨p, q⟩, the CG update with ‖r‖², the multigrid cycle, ⟨r, z⟩, the
+ * runs it (shifted apply with ⟨p, q⟩ in the same pass, the CG update with ‖r‖², the multigrid cycle, ⟨r, z⟩, the
  * direction update), timed as a whole and by part. The bytes it must move are counted from the
  * kernel descriptions themselves (solvers/kernels/stencils.ts): every f64 array a kernel reads
  * or writes costs 8 bytes per cell of its range (read and written: 16), an i32 index array 4,
@@ -17,7 +17,7 @@
 import { buildOperator, gaussianBump } from '../helpers/problems.js';
 import { HostPcg } from '../helpers/host-pcg.js';
 import { CpuBackend } from '../../solvers/backend/cpu.js';
-import { MultigridPreconditioner, DEFAULT_MULTIGRID } from '../../solvers/multigrid.js';
+import { MultigridPreconditioner, DEFAULT_MULTIGRID, levelBandwidth } from '../../solvers/multigrid.js';
 import { sharedFloat64 } from '../../solvers/shared-memory.js';
 import { RANGE_KERNELS } from '../../solvers/range-kernels.js';
 import { descriptions } from '../../solvers/kernels/registry.js';
@@ -83,8 +83,7 @@ export function bytesPerIteration(mg: MultigridPreconditioner, dim: number): Byt
   const lv = mg.levels;
   const N = lv[0].size;
   const out: ByteLine[] = [
-    { what: `shifted${dim} (I − θS)p`, bytes: kernelBytes(`shifted${dim}`, N) },
-    { what: 'dot ⟨p, q⟩', bytes: kernelBytes('dot', N) },
+    { what: `shiftedDot${dim} (I − θS)p and ⟨p, q⟩`, bytes: kernelBytes(`shiftedDot${dim}`, N) },
     { what: 'cgUpdate', bytes: kernelBytes('cgUpdate', N) },
     { what: 'dot ⟨r, z⟩', bytes: kernelBytes('dot', N) },
     { what: 'lincomb p = z + βp', bytes: kernelBytes('lincomb', N) },
@@ -93,8 +92,8 @@ export function bytesPerIteration(mg: MultigridPreconditioner, dim: number): Byt
   const visit = (l: number): void => {
     const L = lv[l];
     if (l === lv.length - 1) {
-      // Dense Cholesky: the factor (m² / 2 doubles) read twice.
-      perLevel[l] += 8 * L.size * L.size + 16 * L.size;
+      // Cholesky on the factor's band (levelBandwidth): m (bw + 1) doubles read twice.
+      perLevel[l] += 16 * L.size * (levelBandwidth(L) + 1) + 16 * L.size;
       return;
     }
     const c = lv[l + 1].size;
@@ -200,8 +199,7 @@ export async function limitBench(n: number, dim: 2 | 3, reps: number): Promise<L
     for (const v of [f.r, f.p, f.y]) await backend.upload(v, start);
     mg.setup(theta);
     const vecPart = async (): Promise<void> => {
-      await backend.shifted(theta, f.p, f.q);
-      await backend.dot(f.p, f.q);
+      await backend.shiftedDot(theta, f.p, f.q);
       await backend.cgUpdate(1e-30, f.p, f.q, f.y, f.r);
       await backend.dot(f.r, f.z);
       await backend.lincomb(1, f.z, 0.5, f.p, f.p);
