@@ -397,15 +397,7 @@ export class DeviceExponential extends DeviceIntegrator {
       // slow part an earlier time needed is in those, and at a longer τ every smaller space's
       // approximation has decayed on its fast Ritz values, so small spaces agree on nothing (#15.3).
       const passed = est <= 1 && k + 1 >= span.used;
-      // The second comparison in a row is asked for where the space may still lack the slow part.
-      // At a later report time of a span whose solves are exact (direct, 1-D), the space of
-      // span.used vectors already passed two comparisons at an earlier, shorter τ, where the slow
-      // part weighs more than at this one: one passing comparison there is enough. Without this,
-      // every report time took one vector more than the last (a 2000-cell Pearson point: 24 of
-      // them by t = 12, then a second span, 31 solves; with it 18–20 solves, one span; the time
-      // error against TR-BDF2 at 1e-11 stays within the tolerance, bench/results-sweep.md).
-      const knownSpace = this.solveTol === undefined && span.used > 0 && k + 1 >= span.used;
-      const enough = passed && (passedBefore || floorOnly || knownSpace);
+      const enough = passed && (passedBefore || floorOnly);
       passedBefore = passed;
       if (enough || breakdown) {
         await this.combine(ce, coef);
