@@ -130,6 +130,12 @@ describe('set-up reused across the runs of one process', () => {
     }
     // A change of a param compiles again (not the kept closure with the old constant).
     expect(compileExpr('c + b*x^2', { c: 0.1, b: 0.25 }, 1)).not.toBe(a);
+    // −0 and 0 are different constants (1/x of them differ): not one key.
+    const negZero = new Float64Array(1);
+    compileExpr('1/c + 0*x', { c: 0 }, 1).evalPoints([Float64Array.of(1)], negZero);
+    const out = new Float64Array(1);
+    compileExpr('1/c + 0*x', { c: -0 }, 1).evalPoints([Float64Array.of(1)], out);
+    expect([negZero[0], out[0]]).toEqual([Infinity, -Infinity]);
     // Inputs that fail are never kept: the same error every time.
     for (let k = 0; k < 2; k++) expect(() => compileExpr('c + b*x^2', { c: 0.1, b: 0.5, d: 1 }, 1)).toThrow(/parameter 'd' is not used/);
   });
