@@ -105,8 +105,29 @@ export function tridiagonalEigen(diag: ArrayLike<number>, off: ArrayLike<number>
     d[l] += f;
     e[l] = 0;
   }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[i] - d[j]);
-  return { values: order.map((i) => d[i]), vectors: order.map((i) => Array.from(z.subarray(i * n, i * n + n))) };
+  // Ascending, ties in index order (what a stable sort gives), by insertion: n is at most a few
+  // dozen, and the sort with a comparator closure and the per-vector Array.from were a sizeable
+  // part of a 1-D sweep point's 31 decompositions.
+  const order = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    const v = d[r];
+    let j = r;
+    while (j > 0 && d[order[j - 1]] > v) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    order[j] = r;
+  }
+  const values = new Array<number>(n);
+  const vectors = new Array<number[]>(n);
+  for (let r = 0; r < n; r++) {
+    const i = order[r];
+    values[r] = d[i];
+    const v = new Array<number>(n);
+    for (let k = 0; k < n; k++) v[k] = z[i * n + k];
+    vectors[r] = v;
+  }
+  return { values, vectors };
 }
 
 /**

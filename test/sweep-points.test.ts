@@ -10,7 +10,7 @@ import { dedupeRecords, isFinal, recordFromChild, type SweepRecord } from '../sr
 import { plotSpec, summaryColumns, summaryRows, wantsLog } from '../src/sweep/summary.js';
 import { createProgress } from '../src/sweep/progress.js';
 import { InputError } from '../src/errors.js';
-import { parseScenarioText } from '../src/scenario/load.js';
+import { overrideYamlParses, parseOverride, parseScenarioText } from '../src/scenario/load.js';
 
 const closeRel = (a: number, b: number, tol = 4e-16): void => {
   expect(Math.abs(a - b)).toBeLessThanOrEqual(tol * Math.max(Math.abs(a), Math.abs(b)));
@@ -230,3 +230,33 @@ describe('plots and progress', () => {
     expect(lines).toEqual(['sweep: 5 points, 2 already done', 'sweep: point 3 failed: bad', expect.stringMatching(/^sweep: 5\/5 done, 1 failed, /)]);
   });
 });
+
+describe('--set values of sweep points', () => {
+  it('a plain decimal number is read as YAML reads it, without the YAML parser', () => {
+    // What sweeps write (JSON.stringify of linspace/logspace values) and what people type.
+    const texts = [
+      ...linspace(0.05, 0.2, 128).map((v) => JSON.stringify(v)),
+      ...logspace(-12, 12, 97).map((v) => JSON.stringify(v)),
+      ...[1e21, 1e-7, 6.000000000000001e-7, 5e-324, 1.7976931348623157e308, 2 ** 53 + 2, -0].map((v) => JSON.stringify(v)),
+      '0', '-0', '7', '-12', '9999999999999999', '9007199254740993', '0.1', '-0.000', '1.50', '3.141592653589793238', '1e5', '1E+5', '2.5e-3', '-1.0e-300', '1e400', '-1e-400',
+    ];
+    const before = overrideYamlParses.count;
+    for (const t of texts) {
+      const got = parseOverride(`noise.eta=${t}`).value;
+      // The independent reading: the YAML library itself (core schema, as parseOverride uses it).
+      const want = parseYaml(t) as unknown;
+      expect(typeof got, t).toBe('number');
+      expect(Object.is(got, want), `${t}: ${String(got)} vs YAML ${String(want)}`).toBe(true);
+    }
+    expect(overrideYamlParses.count).toBe(before);
+  });
+
+  it('anything else still goes through YAML: lists, strings, other number forms, errors', () => {
+    const before = overrideYamlParses.count;
+    const cases: [string, unknown][] = [['[512, 512]', [512, 512]], ['.5', 0.5], ['+3', 3], ['0x10', 16], ['1.', 1], ['.inf', Infinity], ['007', 7], ['abc', 'abc'], ['1e', '1e'], ['1_000', '1_000']];
+    for (const [t, want] of cases) expect(parseOverride(`x.y=${t}`).value, t).toEqual(want);
+    expect(overrideYamlParses.count).toBe(before + cases.length);
+    expect(() => parseOverride('x.y=[1, 2')).toThrow(/not valid YAML/);
+  });
+});
+

@@ -11,6 +11,7 @@ import { loadScenario } from '../src/scenario/load.js';
 import { runScenario } from '../src/run/run.js';
 import { reportJson } from '../src/report/write.js';
 import { clearReuse, reuseHits } from '../src/resources/reuse.js';
+import { compileExpr } from '../src/landscape/expr.js';
 
 let dir: string;
 let pearson: string;
@@ -101,6 +102,42 @@ describe('set-up reused across the runs of one process', () => {
     await report(pearson, ['noise.eta=0.05']);
     await report(pearson, ['noise.eta=0.1']);
     expect(await report(pearson, ['noise.eta=0.2'])).toEqual(fresh);
+  });
+
+  it('the landscape expression is compiled once for an ησ sweep, and again when its params change', async () => {
+    const slot = 'expression landscape.expr';
+    clearReuse();
+    await report(pearson, ['noise.eta=0.05']);
+    const hits = reuseHits(slot);
+    const reused = await report(pearson, ['noise.eta=0.2']);
+    // The second point's compiles of f (scenario check, set-up) are served from the first point's.
+    expect(reuseHits(slot)).toBeGreaterThan(hits);
+    clearReuse();
+    expect(reused).toEqual(await report(pearson, ['noise.eta=0.2']));
+
+    // The kept compile is f itself: docs/oracles.md §1 Pearson's f = c + b x², evaluated here directly.
+    const xs = Float64Array.from([-10, -1.5, -0.3, 0, 0.7, 2, 9.99]);
+    const values = (params: { c: number; b: number }): Float64Array => {
+      const out = new Float64Array(xs.length);
+      compileExpr('c + b*x^2', params, 1).evalPoints([xs], out);
+      return out;
+    };
+    const a = compileExpr('c + b*x^2', { c: 0.1, b: 0.5 }, 1);
+    expect(compileExpr('c + b*x^2', { c: 0.1, b: 0.5 }, 1)).toBe(a);
+    for (const p of [{ c: 0.1, b: 0.5 }, { c: 0.1, b: 0.25 }, { c: 0.1, b: 0.5 }]) {
+      const got = values(p);
+      xs.forEach((x, i) => expect(got[i]).toBeCloseTo(p.c + p.b * x * x, 13));
+    }
+    // A change of a param compiles again (not the kept closure with the old constant).
+    expect(compileExpr('c + b*x^2', { c: 0.1, b: 0.25 }, 1)).not.toBe(a);
+    // −0 and 0 are different constants (1/x of them differ): not one key.
+    const negZero = new Float64Array(1);
+    compileExpr('1/c + 0*x', { c: 0 }, 1).evalPoints([Float64Array.of(1)], negZero);
+    const out = new Float64Array(1);
+    compileExpr('1/c + 0*x', { c: -0 }, 1).evalPoints([Float64Array.of(1)], out);
+    expect([negZero[0], out[0]]).toEqual([Infinity, -Infinity]);
+    // Inputs that fail are never kept: the same error every time.
+    for (let k = 0; k < 2; k++) expect(() => compileExpr('c + b*x^2', { c: 0.1, b: 0.5, d: 1 }, 1)).toThrow(/parameter 'd' is not used/);
   });
 
   it('the scenario text parsed once per process: an override of one point never reaches the next', () => {

@@ -17,6 +17,8 @@ import type { ConstantNode, FunctionNode, MathNode, OperatorNode, ParenthesisNod
 import { InputError } from '../errors.js';
 import { countParents, type BinaryOp, type IR, type UnaryFn } from './ir.js';
 import { irBounds, type Interval } from './interval.js';
+import { reuseKey, reuseLast } from '../resources/reuse.js';
+import { wasmKernelsEnabled } from '../../solvers/exec/arena.js';
 
 export interface CompiledExpr {
   /** Expression text (after builtin expansion). Derivatives print theirs from the IR, or say "d/dx of ..." when that text would be huge. */
@@ -780,8 +782,11 @@ class CompiledIR implements CompiledExpr {
       return;
     }
     // The same values as WebAssembly when the arrays are in the arena (expr-wasm.ts).
-    if (this.wasm === undefined) this.wasm = compileWasmPoints(this.ir, this.dim);
-    if (this.wasm?.(coords, out)) return;
+    // Asked per call: a compiled expression outlives the setting it was first used under (compileExpr keeps it).
+    if (wasmKernelsEnabled()) {
+      if (this.wasm === undefined) this.wasm = compileWasmPoints(this.ir, this.dim);
+      if (this.wasm?.(coords, out)) return;
+    }
     this.ctx.coords = coords;
     try {
       for (let start = 0; start < n; start += CHUNK) {
@@ -940,6 +945,15 @@ export function compileExpr(
   field = 'landscape.expr',
   file?: string,
 ): CompiledExpr {
+  // Every point of a sweep that leaves f alone (an ησ sweep) compiled it again, and its
+  // WebAssembly, and ran the new closures cold. What is compiled depends only on the text, the
+  // params and dim (file and field only word errors), and nothing a run does changes it (the
+  // lazily built WebAssembly, gradient and Hessian are functions of the IR), so the last one per
+  // field is shared. Inputs that fail are never kept, so their key never matches.
+  return reuseLast(`expression ${field}`, 0, reuseKey([source, dim, params]), [], () => compileFresh(source, params, dim, field, file), (c) => c);
+}
+
+function compileFresh(source: string, params: Record<string, number>, dim: number, field: string, file: string | undefined): CompiledExpr {
   const got = ` (got ${JSON.stringify(shorten(String(source)))})`;
   const fail = (message: string): never => {
     throw new InputError(`${message}${got}`, { file, field });

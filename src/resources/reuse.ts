@@ -49,9 +49,9 @@ export function reuseLast<V>(slot: string, cells: number, key: string, arrays: r
   return value;
 }
 
-/** A key for plain data: JSON, with the non-finite numbers JSON would write as null kept apart. */
+/** A key for plain data: JSON, with the numbers JSON would merge kept apart (non-finite ones written as null, −0 as 0). */
 export function reuseKey(x: unknown): string {
-  return JSON.stringify(x, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `#${v}` : v)) ?? 'undefined';
+  return JSON.stringify(x, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `#${v}` : Object.is(v, -0) ? '#-0' : v)) ?? 'undefined';
 }
 
 /** Times `slot` was served from its last value (tests, diagnostics). */
