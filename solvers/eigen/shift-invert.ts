@@ -89,6 +89,22 @@ export interface FinalCheck {
   foundLower: boolean;
 }
 
+/**
+ * Deterministic counts of the work outside the CG iterations (tests hold them, so that a saving
+ * that is lost shows as a failure, not as a slower benchmark). A sweep is one pass over one grid
+ * vector of the basis.
+ */
+export interface WorkCounts {
+  /** Basis vectors read by Gram–Schmidt passes (the first pass over m vectors counts m, a second pass m more). */
+  basisSweeps: number;
+  /** Gram–Schmidt second passes (the DGKS test failed: the first pass cancelled more than half of ‖x‖²). */
+  secondPasses: number;
+  /** Ritz vectors formed (combinations of the basis, each with its face differences G·y). */
+  ritzVectors: number;
+  /** Ritz residuals formed (Gᵀ(G·y), one more pass over the faces and one over the cells each). */
+  residuals: number;
+}
+
 export interface SubspaceResult {
   values: number[];
   vectors: Float64Array[];
@@ -114,6 +130,8 @@ export interface SubspaceResult {
   check: FinalCheck | null;
   /** Threads of the kernel team the CG iterations ran on (0: no team, this thread's plain loops). */
   threads: number;
+  /** Work outside the CG iterations (counts, not times). */
+  work: WorkCounts;
 }
 
 const EPS = 2 ** -52;
@@ -161,6 +179,26 @@ const DIRECT_TOL = 1e-2;
  * 2 modes, 128²: 156 → 123.
  */
 const EIGEN_OVERCORRECTION = 1.9;
+
+/**
+ * How many of the step's `full` lowest Ritz pairs to form (vector, face differences, residual).
+ * After the first step, guards beyond the first whose Ritz value is ≥ GUARD_FAR times the top
+ * wanted one get no more solves (see the solve loop), so their residual is not needed either: they
+ * are left to the Ritz values beyond the block (neighbours in the error bounds, as those always
+ * were), and formed, without residual, only when the final check takes them as guards or a restart
+ * keeps them. 512² double well: 4 of the 12 pairs (each a combination of up to 11 basis vectors,
+ * G·y and Gᵀ(G·y)). The values come from the Ritz matrix (absolute round-off of order ε‖S‖), so a
+ * margin of 1e-12‖S‖ keeps a guard whose value may sit at round-off level.
+ */
+export function formedPairs(ritzValues: readonly number[], full: number, k: number, step: number, normBound: number): number {
+  if (step === 0 || full <= k + 1) return full;
+  const top = ritzValues[k - 1];
+  if (!(top > 0)) return full;
+  const bar = GUARD_FAR * top + 1e-12 * normBound;
+  let take = k + 1;
+  while (take < full && ritzValues[take] < bar) take++;
+  return take;
+}
 
 /** Deterministic pseudo-random numbers in [−0.5, 0.5) (start vectors must not depend on the run). */
 function lcg(seed: number): () => number {
@@ -376,12 +414,15 @@ function ritzPairs(
   take: number,
   pool: VectorPool,
   aVectors: Float64Array[],
+  work: WorkCounts,
 ): { values: number[]; vectors: Float64Array[]; gVectors: Float64Array[]; aVectors: Float64Array[]; residuals: number[] } {
   const n = A.size;
   const values: number[] = [];
   const gVectors: Float64Array[] = [];
   const residuals: number[] = [];
   const vectors = combineMany(Q, coeffs.slice(0, take), n, pool);
+  work.ritzVectors += take;
+  work.residuals += take;
   for (let j = 0; j < take; j++) {
     const y = vectors[j];
     const gy = pool.takeDirty(A.faceCount);
@@ -461,8 +502,27 @@ function formsRange(G: readonly Float64Array[], gx: Float64Array, acc: Float64Ar
  * from Gram–Schmidt's first sweep, and x's own form ⟨Gx, Gx⟩ from the sweep of its row (one more
  * vector in formsAgainst, the same bits as DirichletForm.form).
  */
-function enterBasis(A: DirichletForm, s: Float64Array, Q: Float64Array[], GQ: Float64Array[], H: number[][], x: Float64Array, pool: VectorPool): boolean {
-  const before = Math.sqrt(orthogonalizeCgs2(x, [s, ...Q]));
+function enterBasis(
+  A: DirichletForm,
+  s: Float64Array,
+  Q: Float64Array[],
+  GQ: Float64Array[],
+  H: number[][],
+  x: Float64Array,
+  pool: VectorPool,
+  work: WorkCounts,
+  hints: readonly Float64Array[] = [],
+): boolean {
+  // hints: orthonormal vectors of span(Q) that hold most of x (a solve's x = (−S)⁺y is y/θ plus
+  // a new part, and (−S)⁺ magnifies the wanted low modes in whatever it solves for). Their
+  // components go first, in one pass over them, so that the Gram–Schmidt pass below sees only the
+  // new part and keeps most of it: the DGKS test then passes and the second pass over the whole
+  // basis is skipped (512² double well: that pass over 6 and over 9 vectors). The ε‖x₀‖ that this
+  // first subtraction leaves along the hints is removed by that pass (they are in span(Q)); what
+  // it leaves outside span(Q) only tilts the new direction, as the first pass of CGS2 does too.
+  const x0 = hints.length > 0 ? Math.sqrt(orthogonalizeOnce(x, hints, work)) : 0;
+  const once = Math.sqrt(orthogonalizeCgs2(x, [s, ...Q], work));
+  const before = Math.max(x0, once);
   if (!(before > 0) || !Number.isFinite(before)) return false;
   const after = Math.sqrt(dot(x, x));
   if (!(after > 1e-10 * before)) return false;
@@ -527,8 +587,15 @@ function addCombinationRange(out: Float64Array, Q: readonly Float64Array[], c: A
 }
 
 /** Ritz vectors (and their face differences G·y) for the given eigenvectors of the Ritz matrix. */
-function ritzVectors(A: DirichletForm, Q: readonly Float64Array[], coeffs: readonly (readonly number[])[], pool: VectorPool): { vectors: Float64Array[]; gVectors: Float64Array[] } {
+function ritzVectors(
+  A: DirichletForm,
+  Q: readonly Float64Array[],
+  coeffs: readonly (readonly number[])[],
+  pool: VectorPool,
+  work: WorkCounts,
+): { vectors: Float64Array[]; gVectors: Float64Array[] } {
   const vectors = combineMany(Q, coeffs, A.size, pool);
+  work.ritzVectors += coeffs.length;
   const gVectors = vectors.map((y) => {
     const gy = pool.takeDirty(A.faceCount);
     A.grad(y, gy);
@@ -556,16 +623,21 @@ function correctionRhs(y: Float64Array, ay: Float64Array, th: number, t: Float64
  * over x and subtracts them in a second, instead of two sweeps per vector. Returns ‖x₀‖² (of x
  * as it came in).
  */
-export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[]): number {
+export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[], work: WorkCounts | null = null): number {
   const m = qs.length;
   if (m === 0) return dot(x, x);
   const c = new Float64Array(m);
   const xx = coefficientsChunked(x, qs, c);
   let cc = 0;
   for (let l = 0; l < m; l++) cc += c[l] * c[l];
+  if (work) work.basisSweeps += m;
   if (xx - cc >= 0.5 * xx) {
     subtractChunked(x, qs, c, null);
     return xx;
+  }
+  if (work) {
+    work.secondPasses++;
+    work.basisSweeps += m;
   }
   // The second pass's coefficients are taken chunk by chunk right after the first pass's
   // subtraction, while the chunk of every q is still in the cache: one read of the basis less.
@@ -644,6 +716,15 @@ function accumulateCoefficients(x: Float64Array, qs: readonly Float64Array[], c:
   return sxx;
 }
 
+/** x ← x − Σ⟨x, h_l⟩h_l over orthonormal h_l: one classical Gram–Schmidt pass; returns ‖x‖² of x as it came in. */
+function orthogonalizeOnce(x: Float64Array, hs: readonly Float64Array[], work: WorkCounts): number {
+  const c = new Float64Array(hs.length);
+  const xx = coefficientsChunked(x, hs, c);
+  subtractChunked(x, hs, c, null);
+  work.basisSweeps += hs.length;
+  return xx;
+}
+
 /** x ← x/‖x‖; returns ‖x‖ (0 or non-finite: x left as is). */
 function normalize(x: Float64Array): number {
   const nx = Math.sqrt(dot(x, x));
@@ -659,6 +740,7 @@ interface CheckContext {
   pcg: SingularPcg;
   pool: VectorPool;
   maxInner: number;
+  work: WorkCounts;
 }
 
 /** The block's vectors beyond the claimed modes (Ritz vectors, orthonormal) and their face differences. */
@@ -681,6 +763,7 @@ class CheckSpan {
   constructor(
     private readonly A: DirichletForm,
     private readonly pool: VectorPool,
+    private readonly work: WorkCounts,
   ) {}
 
   /** Enters v (unit, orthogonal to V) with its face differences gv. */
@@ -695,7 +778,7 @@ class CheckSpan {
 
   /** Orthonormalizes v (taken over) against V and enters it; false (v back to the pool) when it lies in V's span to 1e-8. */
   add(v: Float64Array): boolean {
-    orthogonalizeCgs2(v, this.V);
+    orthogonalizeCgs2(v, this.V, this.work);
     if (!(normalize(v) > 1e-8)) {
       this.pool.give(v);
       return false;
@@ -706,11 +789,28 @@ class CheckSpan {
     return true;
   }
 
-  /** The lowest Ritz vector, orthogonalized against `against` and normalized (null when that leaves nothing). */
-  lowest(against: readonly Float64Array[]): Float64Array | null {
+  /** The lowest eigenpair of the Ritz matrix (null for an empty span). */
+  lowestPair(): { value: number; coefficients: number[] } | null {
     if (this.V.length === 0) return null;
-    const y = combine(this.V, symmetricEigen(this.H).vectors[0], this.A.size);
-    orthogonalizeCgs2(y, against);
+    const e = symmetricEigen(this.H);
+    return { value: e.values[0], coefficients: e.vectors[0] };
+  }
+
+  /**
+   * A margin far above the round-off of the Ritz matrix's eigenvalues: each entry is a sum of
+   * face products accurate to ~√faces·ε of |H|'s scale, and its eigenvalues to ε‖H‖ more.
+   */
+  roundoffMargin(): number {
+    let trace = 0;
+    for (let j = 0; j < this.H.length; j++) trace += Math.abs(this.H[j][j]);
+    return 1e-8 * trace;
+  }
+
+  /** The Ritz vector of `coefficients`, orthogonalized against `against` and normalized (null when that leaves nothing). */
+  vectorOf(coefficients: readonly number[], against: readonly Float64Array[]): Float64Array | null {
+    const y = combine(this.V, coefficients, this.A.size);
+    this.work.ritzVectors++;
+    orthogonalizeCgs2(y, against, this.work);
     return normalize(y) > 0 ? y : null;
   }
 
@@ -758,7 +858,7 @@ function* finalCheckSteps(
   const threshold = thetaK - Math.max(boundK, 1e-6 * thetaK);
   // guards ∪ solved iterates. Only solved iterates enter: the random start's Rayleigh quotient is
   // of order ‖S‖, and its round-off in the small Ritz matrix could hide a tiny missed eigenvalue.
-  const J = new CheckSpan(A, pool);
+  const J = new CheckSpan(A, pool, ctx.work);
   for (let j = 0; j < guards.vectors.length; j++) J.push(guards.vectors[j], guards.gVectors[j], false);
   const gy = pool.takeDirty(A.faceCount);
   let joint: Float64Array | null = null;
@@ -766,7 +866,7 @@ function* finalCheckSteps(
   let solves = 0;
   let foundLower = false;
   try {
-    orthogonalizeCgs2(x, against);
+    orthogonalizeCgs2(x, against, ctx.work);
     while (solves < MAX_CHECK_SOLVES && normalize(x) > 0) {
       // From zero to ‖r‖ ≤ CHECK_TOL·‖x‖ (‖x‖ = 1). A warm start from x/ρ paid off when the check
       // ran until its own iterates settled; within three solves x is still far from an
@@ -777,7 +877,7 @@ function* finalCheckSteps(
       solves++;
       pool.give(x);
       x = next;
-      orthogonalizeCgs2(x, against);
+      orthogonalizeCgs2(x, against, ctx.work);
       const norm = Math.sqrt(dot(x, x));
       if (!(norm > 0) || !Number.isFinite(norm)) break;
       // Plain inverse iteration: the iterates T x₀, T²x₀, … span the Krylov space that Rayleigh–Ritz
@@ -787,13 +887,23 @@ function* finalCheckSteps(
       const copy = pool.takeDirty(n);
       for (let i = 0; i < n; i++) copy[i] = x[i] / norm;
       const grew = J.add(copy);
-      const yj = J.lowest(against);
-      if (!yj) break;
-      A.grad(yj, gy);
-      const q = A.form(gy, gy);
+      const low = J.lowestPair();
+      if (!low) break;
+      let q = low.value;
+      // The Ritz matrix's lowest eigenvalue is the judged value up to round-off of order ε‖H‖.
+      // Far above the threshold (λ_{k+1} ~ 2 against θ_k ~ 1e-5 on the double well) that decides
+      // nothing, so the Ritz vector and its Rayleigh quotient through G, which is accurate
+      // relative to a tiny value, are formed only near the threshold, where a find is possible:
+      // a combination of the span, a Gram–Schmidt pass and G·y per solve saved.
+      if (!(q > threshold + J.roundoffMargin())) {
+        const yj = J.vectorOf(low.coefficients, against);
+        if (!yj) break;
+        A.grad(yj, gy);
+        q = A.form(gy, gy);
+        joint = yj;
+      } else joint = null;
       const settled = solves >= MIN_CHECK_SOLVES && Math.abs(q - rq) <= 1e-3 * q;
       rq = q;
-      joint = yj;
       if (rq < threshold) {
         foundLower = true;
         break;
@@ -834,7 +944,7 @@ export function finalCheck(
       A.grad(v, g);
       return g;
     });
-    const ctx: CheckContext = { A, s, pcg, pool: new VectorPool(), maxInner: 20000 };
+    const ctx: CheckContext = { A, s, pcg, pool: new VectorPool(), maxInner: 20000, work: { basisSweeps: 0, secondPasses: 0, ritzVectors: 0, residuals: 0 } };
     return runSync(finalCheckSteps(ctx, claimed, { vectors: guards, gVectors }, thetaK, boundK, seed)).result;
   } finally {
     pre.dispose?.();
@@ -920,7 +1030,8 @@ function* subspaceIteration(
   const pool = new VectorPool();
   const aBuffers: Float64Array[] = [];
   const rhsBuffer = new Float64Array(n);
-  const addVector = (x: Float64Array): boolean => enterBasis(A, s, Q, GQ, H, x, pool);
+  const work: WorkCounts = { basisSweeps: 0, secondPasses: 0, ritzVectors: 0, residuals: 0 };
+  const addVector = (x: Float64Array, hints: readonly Float64Array[] = []): boolean => enterBasis(A, s, Q, GQ, H, x, pool, work, hints);
   yield;
   let extraStarts = 0;
   for (const v of opts.startVectors ?? []) {
@@ -951,11 +1062,12 @@ function* subspaceIteration(
     yield;
     const eig = symmetricEigen(H);
     const m = Q.length;
-    const take = Math.min(b, m);
+    const full = Math.min(b, m);
+    const take = formedPairs(eig.values, full, k, iterations, A.normBound);
     // The last step's Ritz vectors, unless a restart put them into the basis, are referred to by
     // nothing now (the returned ones are those of the step that ends the loop).
     if (ritz.length > 0 && !Q.includes(ritz[0])) pool.give(...ritz, ...lastGRitz);
-    const rr = ritzPairs(A, Q, eig.vectors, take, pool, aBuffers);
+    const rr = ritzPairs(A, Q, eig.vectors, take, pool, aBuffers, work);
     lastGRitz = rr.gVectors;
     yield;
     values = rr.values;
@@ -986,8 +1098,15 @@ function* subspaceIteration(
         converged = true;
         break;
       }
-      const ctx: CheckContext = { A, s, pcg, pool, maxInner };
-      const guards = { vectors: ritz.slice(k, take), gVectors: gRitz.slice(k, take) };
+      const ctx: CheckContext = { A, s, pcg, pool, maxInner, work };
+      // The far guards left out of this step's pairs are formed now (vector and face differences,
+      // no residual): the check judges over every guard, and a restart keeps them.
+      if (take < full) {
+        const extra = ritzVectors(A, Q, eig.vectors.slice(take, full), pool, work);
+        ritz.push(...extra.vectors);
+        gRitz.push(...extra.gVectors);
+      }
+      const guards = { vectors: ritz.slice(k, full), gVectors: gRitz.slice(k, full) };
       const c = yield* finalCheckSteps(ctx, ritz.slice(0, k), guards, values[k - 1], bounds[k - 1], seed + 7919 * (checks + 1));
       checks++;
       check = c.result;
@@ -999,7 +1118,8 @@ function* subspaceIteration(
       pool.give(...Q, ...GQ);
       Q = ritz.slice();
       GQ = gRitz;
-      H = values.map((v, j) => values.map((_, l) => (l === j ? v : 0)));
+      const kept = [...values, ...eig.values.slice(take, full)];
+      H = kept.map((v, j) => kept.map((_, l) => (l === j ? v : 0)));
       if (c.x) addVector(c.x);
       prev = [];
       continue;
@@ -1008,7 +1128,7 @@ function* subspaceIteration(
     if (m + take > maxBasis) {
       // Thick restart: keep the lowest Ritz vectors (orthonormal, and their Ritz matrix is diagonal).
       const keep = Math.min(m, keepOnRestart);
-      const extra = keep > take ? ritzVectors(A, Q, eig.vectors.slice(take, keep), pool) : { vectors: [], gVectors: [] };
+      const extra = keep > take ? ritzVectors(A, Q, eig.vectors.slice(take, keep), pool, work) : { vectors: [], gVectors: [] };
       pool.give(...Q, ...GQ);
       Q = [...ritz, ...extra.vectors];
       GQ = [...gRitz, ...extra.gVectors];
@@ -1054,7 +1174,8 @@ function* subspaceIteration(
         yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner, true);
       }
       if (j < k) wantedIterations += pcg.iterations - before;
-      if (addVector(x)) added++;
+      // The block's own Ritz vector and the wanted ones (see enterBasis).
+      if (addVector(x, j < k ? ritz.slice(0, k) : [ritz[j], ...ritz.slice(0, k)])) added++;
       else pool.give(x);
       yield;
     }
@@ -1075,5 +1196,6 @@ function* subspaceIteration(
     preconditioner: pcg.name,
     blockSize: b,
     check,
+    work,
   };
 }
