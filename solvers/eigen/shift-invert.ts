@@ -7,7 +7,7 @@ import { symmetricEigen } from '../dense.js';
 import { DirichletForm } from './dirichlet.js';
 import { SingularPcg } from './pcg.js';
 import { runSync, type Steps } from './steps.js';
-import { eigenTeamFor } from './threaded.js';
+import { eigenTeamFor, type EigenTeam } from './threaded.js';
 
 /**
  * Smallest nonzero eigenvalues of −S on the complement of √π, for any dimension.
@@ -103,6 +103,8 @@ export interface WorkCounts {
   ritzVectors: number;
   /** Ritz residuals formed (Gᵀ(G·y), one more pass over the faces and one over the cells each). */
   residuals: number;
+  /** Basis vectors swept on the kernel team's threads (Gram–Schmidt, Ritz matrix rows, Ritz combinations). */
+  teamSweeps: number;
 }
 
 export interface SubspaceResult {
@@ -222,17 +224,33 @@ export function parityComponent(g: Grid, v: Float64Array, cls: number): Float64A
     const st = g.strides[k];
     const out = new Float64Array(cur.length);
     const sign = odd ? -1 : 1;
-    // cells in blocks of st share i_k; blocks cycle through i_k = 0..nk−1
-    for (let base = 0; base < cur.length; base += st * nk) {
-      for (let ik = 0; ik < nk; ik++) {
-        const off = base + ik * st;
-        const moff = base + (nk - 1 - ik) * st;
-        for (let t = 0; t < st; t++) out[off + t] = 0.5 * (cur[off + t] + sign * cur[moff + t]);
-      }
-    }
+    if (st === 1) reflectRows(cur, out, nk, sign);
+    else reflectBlocks(cur, out, nk, st, sign);
     cur = out;
   }
   return cur;
+}
+
+// The reflection passes as plain functions of their own, the last axis (stride 1) as rows: with
+// the block loop's innermost run of one cell it took ~40 ns a cell (145 ms of the 512² start
+// block). The same operations on the same operands: the same bits.
+/** out = ½(v + sign·v reflected about the centre of the last axis), rows of nk cells. */
+function reflectRows(v: Float64Array, out: Float64Array, nk: number, sign: number): void {
+  for (let base = 0; base < v.length; base += nk) {
+    const last = base + nk - 1;
+    for (let ik = 0; ik < nk; ik++) out[base + ik] = 0.5 * (v[base + ik] + sign * v[last - ik]);
+  }
+}
+
+/** The same for an axis of stride st: cells in blocks of st share i_k; blocks cycle through i_k = 0..nk−1. */
+function reflectBlocks(v: Float64Array, out: Float64Array, nk: number, st: number, sign: number): void {
+  for (let base = 0; base < v.length; base += st * nk) {
+    for (let ik = 0; ik < nk; ik++) {
+      const off = base + ik * st;
+      const moff = base + (nk - 1 - ik) * st;
+      for (let t = 0; t < st; t++) out[off + t] = 0.5 * (v[off + t] + sign * v[moff + t]);
+    }
+  }
 }
 
 /** Exponent vectors of monomials of degree 1..4, one of each parity class first, then by degree. */
@@ -348,19 +366,32 @@ function scaleInto(out: Float64Array, s: Float64Array, a: Float64Array, b: Float
 class VectorPool {
   private readonly free = new Map<number, Float64Array[]>();
 
+  /** team: new vectors come from its shared memory (so that its threads can sweep them), and only those are kept. */
+  constructor(private readonly team: EigenTeam | null = null) {}
+
   takeDirty(length: number): Float64Array {
-    return this.free.get(length)?.pop() ?? new Float64Array(length);
+    return this.free.get(length)?.pop() ?? (this.team ? this.team.array(length) : new Float64Array(length));
   }
 
   take(length: number): Float64Array {
     const v = this.free.get(length)?.pop();
-    if (!v) return new Float64Array(length);
-    v.fill(0);
-    return v;
+    if (!v && !this.team) return new Float64Array(length);
+    const out = v ?? (this.team as EigenTeam).array(length);
+    out.fill(0);
+    return out;
+  }
+
+  /** A vector of the pool's kind with v's entries (v itself when it already is one). */
+  adopt(v: Float64Array): Float64Array {
+    if (!this.team || this.team.ownsAll([v])) return v;
+    const out = this.takeDirty(v.length);
+    out.set(v);
+    return out;
   }
 
   give(...vs: readonly Float64Array[]): void {
     for (const v of vs) {
+      if (this.team && !this.team.ownsAll([v])) continue;
       let list = this.free.get(v.length);
       if (!list) this.free.set(v.length, (list = []));
       list.push(v);
@@ -415,12 +446,13 @@ function ritzPairs(
   pool: VectorPool,
   aVectors: Float64Array[],
   work: WorkCounts,
+  team: EigenTeam | null,
 ): { values: number[]; vectors: Float64Array[]; gVectors: Float64Array[]; aVectors: Float64Array[]; residuals: number[] } {
   const n = A.size;
   const values: number[] = [];
   const gVectors: Float64Array[] = [];
   const residuals: number[] = [];
-  const vectors = combineMany(Q, coeffs.slice(0, take), n, pool);
+  const vectors = combineMany(Q, coeffs.slice(0, take), n, pool, team, work);
   work.ritzVectors += take;
   work.residuals += take;
   for (let j = 0; j < take; j++) {
@@ -469,6 +501,14 @@ export function formsAgainst(G: readonly Float64Array[], gx: Float64Array): numb
   return Array.from(acc);
 }
 
+/** formsAgainst on the team's threads (summed per block: the bits of neither formsAgainst nor DirichletForm.form). */
+function formsOnTeam(G: readonly Float64Array[], gx: Float64Array, team: EigenTeam, work: WorkCounts): number[] {
+  const acc = new Float64Array(G.length);
+  work.teamSweeps += G.length;
+  team.dots(gx, G, acc, false);
+  return Array.from(acc);
+}
+
 /** acc_l += Σ_{lo ≤ i < hi} G_l[i]·gx[i], four per pass over the range. */
 function formsRange(G: readonly Float64Array[], gx: Float64Array, acc: Float64Array, lo: number, hi: number): void {
   const m = G.length;
@@ -512,6 +552,7 @@ function enterBasis(
   pool: VectorPool,
   work: WorkCounts,
   hints: readonly Float64Array[] = [],
+  team: EigenTeam | null = null,
 ): boolean {
   // hints: orthonormal vectors of span(Q) that hold most of x (a solve's x = (−S)⁺y is y/θ plus
   // a new part, and (−S)⁺ magnifies the wanted low modes in whatever it solves for). Their
@@ -520,8 +561,12 @@ function enterBasis(
   // basis is skipped (512² double well: that pass over 6 and over 9 vectors). The ε‖x₀‖ that this
   // first subtraction leaves along the hints is removed by that pass (they are in span(Q)); what
   // it leaves outside span(Q) only tilts the new direction, as the first pass of CGS2 does too.
-  const x0 = hints.length > 0 ? Math.sqrt(orthogonalizeOnce(x, hints, work)) : 0;
-  const once = Math.sqrt(orthogonalizeCgs2(x, [s, ...Q], work));
+  const qs = [s, ...Q];
+  // The sweeps over the basis on the team's threads when it owns every vector (the start vectors
+  // are copied into its memory as they enter: pool.adopt).
+  const par = team && team.ownsAll(qs) && team.ownsAll(hints) && team.ownsAll(GQ) && team.ownsAll([x]) ? team : null;
+  const x0 = hints.length > 0 ? Math.sqrt(orthogonalizeOnce(x, hints, work, par)) : 0;
+  const once = Math.sqrt(par ? orthogonalizeTeam(x, qs, par, work) : orthogonalizeCgs2(x, qs, work));
   const before = Math.max(x0, once);
   if (!(before > 0) || !Number.isFinite(before)) return false;
   const after = Math.sqrt(dot(x, x));
@@ -530,7 +575,7 @@ function enterBasis(
   for (let i = 0; i < n; i++) x[i] /= after;
   const gx = pool.takeDirty(A.faceCount);
   A.grad(x, gx);
-  const row = formsAgainst([...GQ, gx], gx);
+  const row = par && par.ownsAll([gx]) ? formsOnTeam([...GQ, gx], gx, par, work) : formsAgainst([...GQ, gx], gx);
   for (let j = 0; j < H.length; j++) H[j].push(row[j]);
   H.push(row);
   Q.push(x);
@@ -546,8 +591,21 @@ const COMBINE_CHUNK = 2048;
  * from memory once for all the combinations instead of once per combination. Within a chunk the
  * additions are those of combine (same order, same bits).
  */
-function combineMany(Q: readonly Float64Array[], coeffs: readonly (readonly number[])[], n: number, pool: VectorPool | null = null): Float64Array[] {
+function combineMany(
+  Q: readonly Float64Array[],
+  coeffs: readonly (readonly number[])[],
+  n: number,
+  pool: VectorPool | null = null,
+  team: EigenTeam | null = null,
+  work: WorkCounts | null = null,
+): Float64Array[] {
   const ys = coeffs.map(() => (pool ? pool.take(n) : new Float64Array(n)));
+  if (team && team.ownsAll(Q) && team.ownsAll(ys)) {
+    // On the team's threads: each entry takes the groups in the same order, the same bits.
+    for (let j = 0; j < ys.length; j++) team.addCombination(ys[j], Q, coeffs[j], 1);
+    if (work) work.teamSweeps += ys.length * Q.length;
+    return ys;
+  }
   for (let lo = 0; lo < n; lo += COMBINE_CHUNK) {
     const hi = Math.min(n, lo + COMBINE_CHUNK);
     for (let j = 0; j < ys.length; j++) addCombinationRange(ys[j], Q, coeffs[j], 1, lo, hi);
@@ -593,8 +651,9 @@ function ritzVectors(
   coeffs: readonly (readonly number[])[],
   pool: VectorPool,
   work: WorkCounts,
+  team: EigenTeam | null,
 ): { vectors: Float64Array[]; gVectors: Float64Array[] } {
-  const vectors = combineMany(Q, coeffs, A.size, pool);
+  const vectors = combineMany(Q, coeffs, A.size, pool, team, work);
   work.ritzVectors += coeffs.length;
   const gVectors = vectors.map((y) => {
     const gy = pool.takeDirty(A.faceCount);
@@ -717,11 +776,41 @@ function accumulateCoefficients(x: Float64Array, qs: readonly Float64Array[], c:
 }
 
 /** x ← x − Σ⟨x, h_l⟩h_l over orthonormal h_l: one classical Gram–Schmidt pass; returns ‖x‖² of x as it came in. */
-function orthogonalizeOnce(x: Float64Array, hs: readonly Float64Array[], work: WorkCounts): number {
+function orthogonalizeOnce(x: Float64Array, hs: readonly Float64Array[], work: WorkCounts, team: EigenTeam | null): number {
   const c = new Float64Array(hs.length);
+  work.basisSweeps += hs.length;
+  if (team) {
+    const xx = team.dots(x, hs, c);
+    team.addCombination(x, hs, c, -1);
+    work.teamSweeps += 2 * hs.length;
+    return xx;
+  }
   const xx = coefficientsChunked(x, hs, c);
   subtractChunked(x, hs, c, null);
-  work.basisSweeps += hs.length;
+  return xx;
+}
+
+/**
+ * orthogonalizeCgs2 on the team's threads (all arrays its own): the same passes and the same DGKS
+ * test; the coefficients are summed per block (the team's fixed blocks), so the bits differ from
+ * the sequential sweep's in the last place and do not depend on the thread count.
+ */
+function orthogonalizeTeam(x: Float64Array, qs: readonly Float64Array[], team: EigenTeam, work: WorkCounts): number {
+  const m = qs.length;
+  const c = new Float64Array(m);
+  const xx = team.dots(x, qs, c);
+  if (m === 0) return xx;
+  let cc = 0;
+  for (let l = 0; l < m; l++) cc += c[l] * c[l];
+  work.basisSweeps += m;
+  work.teamSweeps += 2 * m;
+  team.addCombination(x, qs, c, -1);
+  if (xx - cc >= 0.5 * xx) return xx;
+  work.secondPasses++;
+  work.basisSweeps += m;
+  work.teamSweeps += 2 * m;
+  team.dots(x, qs, c, false);
+  team.addCombination(x, qs, c, -1);
   return xx;
 }
 
@@ -944,7 +1033,7 @@ export function finalCheck(
       A.grad(v, g);
       return g;
     });
-    const ctx: CheckContext = { A, s, pcg, pool: new VectorPool(), maxInner: 20000, work: { basisSweeps: 0, secondPasses: 0, ritzVectors: 0, residuals: 0 } };
+    const ctx: CheckContext = { A, s, pcg, pool: new VectorPool(), maxInner: 20000, work: { basisSweeps: 0, secondPasses: 0, ritzVectors: 0, residuals: 0, teamSweeps: 0 } };
     return runSync(finalCheckSteps(ctx, claimed, { vectors: guards, gVectors }, thetaK, boundK, seed)).result;
   } finally {
     pre.dispose?.();
@@ -983,9 +1072,13 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   try {
     pre.useTeam?.(team ? team.team : null);
     // The preconditioner approximates (σ − S)⁻¹; σ small against ‖S‖ keeps it close to (−S)⁺.
-    const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound, team);
-    const r = yield* subspaceIteration(op, opts, A, s, pcg, b, maxBasis, keepOnRestart);
-    return { ...r, threads: team ? team.team.threads : 0 };
+    // With a team, √π/‖√π‖ lives in its memory too: every Gram–Schmidt sweep starts with it.
+    const sv = team ? team.array(n) : s;
+    if (team) sv.set(s);
+    const pcg = new SingularPcg(A, sv, pre, 1e-8 * A.normBound, team);
+    const r = yield* subspaceIteration(op, opts, A, sv, pcg, b, maxBasis, keepOnRestart, team);
+    // The team's memory is released with it: the returned vectors are copies.
+    return { ...r, vectors: team ? r.vectors.map((v) => v.slice()) : r.vectors, threads: team ? team.team.threads : 0 };
   } finally {
     team?.close();
     // A preconditioner built here holds grid-sized arrays in the arena until disposed.
@@ -1015,6 +1108,7 @@ function* subspaceIteration(
   b: number,
   maxBasis: number,
   keepOnRestart: number,
+  team: EigenTeam | null,
 ): Steps<Omit<SubspaceResult, 'threads'>> {
   const k = opts.modes;
   const n = op.grid.size;
@@ -1027,11 +1121,11 @@ function* subspaceIteration(
   let Q: Float64Array[] = [];
   let GQ: Float64Array[] = [];
   let H: number[][] = [];
-  const pool = new VectorPool();
+  const pool = new VectorPool(team);
   const aBuffers: Float64Array[] = [];
   const rhsBuffer = new Float64Array(n);
-  const work: WorkCounts = { basisSweeps: 0, secondPasses: 0, ritzVectors: 0, residuals: 0 };
-  const addVector = (x: Float64Array, hints: readonly Float64Array[] = []): boolean => enterBasis(A, s, Q, GQ, H, x, pool, work, hints);
+  const work: WorkCounts = { basisSweeps: 0, secondPasses: 0, ritzVectors: 0, residuals: 0, teamSweeps: 0 };
+  const addVector = (x: Float64Array, hints: readonly Float64Array[] = []): boolean => enterBasis(A, s, Q, GQ, H, pool.adopt(x), pool, work, hints, team);
   yield;
   let extraStarts = 0;
   for (const v of opts.startVectors ?? []) {
@@ -1067,7 +1161,7 @@ function* subspaceIteration(
     // The last step's Ritz vectors, unless a restart put them into the basis, are referred to by
     // nothing now (the returned ones are those of the step that ends the loop).
     if (ritz.length > 0 && !Q.includes(ritz[0])) pool.give(...ritz, ...lastGRitz);
-    const rr = ritzPairs(A, Q, eig.vectors, take, pool, aBuffers, work);
+    const rr = ritzPairs(A, Q, eig.vectors, take, pool, aBuffers, work, team);
     lastGRitz = rr.gVectors;
     yield;
     values = rr.values;
@@ -1102,7 +1196,7 @@ function* subspaceIteration(
       // The far guards left out of this step's pairs are formed now (vector and face differences,
       // no residual): the check judges over every guard, and a restart keeps them.
       if (take < full) {
-        const extra = ritzVectors(A, Q, eig.vectors.slice(take, full), pool, work);
+        const extra = ritzVectors(A, Q, eig.vectors.slice(take, full), pool, work, team);
         ritz.push(...extra.vectors);
         gRitz.push(...extra.gVectors);
       }
@@ -1128,7 +1222,7 @@ function* subspaceIteration(
     if (m + take > maxBasis) {
       // Thick restart: keep the lowest Ritz vectors (orthonormal, and their Ritz matrix is diagonal).
       const keep = Math.min(m, keepOnRestart);
-      const extra = keep > take ? ritzVectors(A, Q, eig.vectors.slice(take, keep), pool, work) : { vectors: [], gVectors: [] };
+      const extra = keep > take ? ritzVectors(A, Q, eig.vectors.slice(take, keep), pool, work, team) : { vectors: [], gVectors: [] };
       pool.give(...Q, ...GQ);
       Q = [...ritz, ...extra.vectors];
       GQ = [...gRitz, ...extra.gVectors];
