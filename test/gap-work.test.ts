@@ -81,6 +81,8 @@ describe('basis sweeps on the kernel team against a dense eigen-solve (small gri
     ['isotropic OU 12²', () => buildOperator([[-3, 3], [-3, 3]], [12, 12], (x, y) => (x * x + y * y) / 2, add(0.5)), 3],
     // Two zeros of f inside the box, multiplicative noise without floor (π integrable at ησ = 3).
     ['two zeros of f 16²', () => buildOperator(box, [16, 16], (x, y) => (x * x - 1) ** 2 + y * y, mult(3)), 3],
+    // Fewer cells than the team's 8 blocks: empty blocks share their edges.
+    ['3×2 cells', () => buildOperator(box, [3, 2], doubleWell, mult(0.5)), 1],
     // A zero of f on the wall x = 2.
     ['zero on the wall 12²', () => buildOperator(box, [12, 12], (x, y) => (2 - x) ** 2 + 0.5 * y * y, mult(1.5)), 3],
   ];

@@ -26,8 +26,13 @@ export const DOT_SLOTS = DOTS_PER_DISPATCH + 1;
  */
 export function eigenDots(a: readonly Float64Array[], _ints: readonly Int32Array[], p: readonly number[], lo: number, hi: number): number {
   const g = p[0];
+  // Empty blocks (fewer cells than blocks) share their edges: they have nothing to add, and the
+  // caller zeroes the sums before each dispatch.
+  if (hi <= lo) return 0;
+  const blocks = p.length - 3;
   let b = 0;
-  while (p[2 + b] !== lo) b++;
+  while (b < blocks && !(p[2 + b] === lo && p[3 + b] === hi)) b++;
+  if (b === blocks) throw new Error(`eigenDots: [${lo}, ${hi}) is not one of the team's blocks`);
   const x = a[0];
   const out = a[1];
   const base = b * DOT_SLOTS;

@@ -78,6 +78,7 @@ export class EigenTeam {
       const g = Math.min(DOTS_PER_DISPATCH, qs.length - l0);
       const withNorm = l0 === 0 && norm ? 1 : 0;
       if (g === 0 && !withNorm) break;
+      p.fill(0);
       this.team.run('eigenDots', [x, p, ...qs.slice(l0, l0 + g)], [], [g, withNorm, ...edges], size);
       for (let l = 0; l < g; l++) {
         let sum = 0;
