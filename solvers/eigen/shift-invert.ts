@@ -469,9 +469,12 @@ function ritzPairs(
     const yy = dot(y, y);
     const th = A.form(gy, gy) / yy;
     // gradT overwrites every entry; the buffers are the caller's, reused every step.
-    aVectors[j] ??= new Float64Array(n);
+    aVectors[j] ??= team ? team.array(n) : new Float64Array(n);
     const ay = aVectors[j];
-    A.gradT(gy, ay);
+    // With a team, Gᵀ(G·y) as the team's −S apply (dirichletApply has the bits of
+    // DirichletForm.apply, which are those of gradT after grad).
+    if (team && team.ownsAll([y, ay])) team.apply(y, ay);
+    else A.gradT(gy, ay);
     residuals.push(Math.sqrt(residualSquared(ay, y, th) / yy));
     values.push(th);
     gVectors.push(gy);
