@@ -17,6 +17,8 @@ import { denseNegS, jacobiEigenpairs } from './gap-helpers.js';
 import { shiftInvertModes, type SubspaceResult } from '../solvers/eigen/shift-invert.js';
 import { basinStartVectors } from '../src/estimators/gap-start.js';
 import type { FvOperator } from '../solvers/operator.js';
+import { DirichletForm } from '../solvers/dirichlet-form.js';
+import { eigenGrad } from '../solvers/eigen/basis-kernels.js';
 
 const mult = (etaSigma: number) => ({ kind: 'multiplicative' as const, etaSigma, eps: 0 });
 const add = (D: number) => ({ kind: 'additive' as const, D });
@@ -103,4 +105,35 @@ describe('basis sweeps on the kernel team against a dense eigen-solve (small gri
       expect(one.vectors[0].buffer instanceof SharedArrayBuffer).toBe(false);
     });
   }
+});
+
+describe('eigenGrad (the team\'s G·v)', () => {
+  it('has the bits of DirichletForm.grad for any split of the faces into ranges, 2-D and 3-D', () => {
+    const cases: FvOperator[] = [
+      buildOperator([[-2, 2], [-1.5, 1.5]], [13, 11], doubleWell, mult(0.5)),
+      buildOperator([[-2, 2], [-2, 2], [-2, 2]], [7, 6, 5], (x, y, z) => 0.1 + (x * x - 1) ** 2 + y * y + 0.5 * z * z, mult(0.7)),
+    ];
+    for (const op of cases) {
+      const A = new DirichletForm(op);
+      const n = op.grid.size;
+      const v = new Float64Array(n);
+      let seed = 12345;
+      for (let i = 0; i < n; i++) {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        v[i] = seed / 2 ** 32 - 0.5;
+      }
+      const ref = new Float64Array(A.faceCount);
+      A.grad(v, ref);
+      const params = [n, op.grid.dim, ...op.grid.strides];
+      for (const parts of [1, 3, 8, 17]) {
+        const y = new Float64Array(A.faceCount).fill(Number.NaN);
+        for (let b = 0; b < parts; b++) {
+          const lo = Math.floor((b * A.faceCount) / parts);
+          const hi = Math.floor(((b + 1) * A.faceCount) / parts);
+          eigenGrad([v, y, ...A.faceRoots()], [], params, lo, hi);
+        }
+        expect(sameBits(y, ref), `${op.grid.dim}-D, ${parts} ranges`).toBe(true);
+      }
+    }
+  });
 });

@@ -86,3 +86,32 @@ export function eigenCombine(a: readonly Float64Array[], _ints: readonly Int32Ar
   }
   return 0;
 }
+
+/**
+ * arrays [v, y, √fwd_0, √bwd_0, √fwd_1, √bwd_1, …], params [n, dim, stride_0, …] over the faces
+ * [lo, hi) of y = G v (axis k's faces at [k·n, (k+1)·n)): DirichletForm.grad's expression per face,
+ * its bits for any split. Returns 0.
+ */
+export function eigenGrad(a: readonly Float64Array[], _ints: readonly Int32Array[], p: readonly number[], lo: number, hi: number): number {
+  const n = p[0];
+  const dim = p[1];
+  const v = a[0];
+  const y = a[1];
+  for (let k = 0; k < dim; k++) {
+    const off = k * n;
+    const from = Math.max(lo, off);
+    const to = Math.min(hi, off + n);
+    if (from >= to) continue;
+    const stride = p[2 + k];
+    const sf = a[2 + 2 * k];
+    const sb = a[3 + 2 * k];
+    const last = off + n - stride;
+    const mid = Math.min(to, last);
+    for (let f = from; f < mid; f++) {
+      const i = f - off;
+      y[f] = sf[i] * v[i] - sb[i] * v[i + stride];
+    }
+    for (let f = Math.max(from, last); f < to; f++) y[f] = 0;
+  }
+  return 0;
+}

@@ -460,7 +460,8 @@ function ritzPairs(
     const gy = pool.takeDirty(A.faceCount);
     // G·y directly (each face difference cancels only its own two terms, as in GQ) costs a
     // d-th of combining the m columns of GQ.
-    A.grad(y, gy);
+    if (team && team.ownsAll([y, gy])) team.grad(y, gy);
+    else A.grad(y, gy);
     // The Ritz matrix mixes entries of size ‖S‖ with the gap, so its eigenvalues carry
     // absolute (not relative) round-off; the Rayleigh quotient of the Ritz vector through its
     // face differences is accurate relative to λ₁ (checked against 60-digit arithmetic).
@@ -577,7 +578,8 @@ function enterBasis(
   const n = x.length;
   for (let i = 0; i < n; i++) x[i] /= after;
   const gx = pool.takeDirty(A.faceCount);
-  A.grad(x, gx);
+  if (par && par.ownsAll([gx])) par.grad(x, gx);
+  else A.grad(x, gx);
   const row = par && par.ownsAll([gx]) ? formsOnTeam([...GQ, gx], gx, par, work) : formsAgainst([...GQ, gx], gx);
   for (let j = 0; j < H.length; j++) H[j].push(row[j]);
   H.push(row);
@@ -660,7 +662,8 @@ function ritzVectors(
   work.ritzVectors += coeffs.length;
   const gVectors = vectors.map((y) => {
     const gy = pool.takeDirty(A.faceCount);
-    A.grad(y, gy);
+    if (team && team.ownsAll([y, gy])) team.grad(y, gy);
+    else A.grad(y, gy);
     return gy;
   });
   return { vectors, gVectors };

@@ -113,6 +113,11 @@ export class EigenTeam {
     return this.arrays.has(v);
   }
 
+  /** y = G v on the team (the bits of DirichletForm.grad; v, y its own, y of faceCount entries). */
+  grad(v: Float64Array, y: Float64Array): void {
+    this.team.run('eigenGrad', [v, y, ...this.faces], [], this.params, y.length);
+  }
+
   /** out = −S v on the team (v, out from vector()). */
   apply(v: Float64Array, out: Float64Array): void {
     this.team.run('dirichletApply', [v, out, ...this.faces], [], this.params, this.size);
