@@ -7,6 +7,7 @@
 import { descriptions, rangeKernel, type RangeKernel } from './kernels/registry.js';
 import { gaussSeidelBlock, restrictAfterFirstSweep } from './multigrid-kernels.js';
 import { dirichletApply } from './dirichlet-kernels.js';
+import { eigenCombine, eigenDots, eigenGrad } from './eigen/basis-kernels.js';
 import { useKernelTable } from './exec/team.js';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +28,9 @@ for (const d of descriptions()) {
 table.restrictAfterFirstSweep = restrictAfterFirstSweep;
 table.gaussSeidelBlock = gaussSeidelBlock;
 table.dirichletApply = dirichletApply;
+table.eigenDots = eigenDots;
+table.eigenCombine = eigenCombine;
+table.eigenGrad = eigenGrad;
 export const RANGE_KERNELS: Readonly<Record<string, RangeKernel>> = table;
 export type RangeKernelName = string;
 

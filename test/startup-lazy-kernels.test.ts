@@ -19,8 +19,8 @@ describe('lazy kernel emission', () => {
     expect(all.length).toBeGreaterThan(20);
     // range-kernels.ts itself looks up scaleBy (its `scaleBy` export); nothing else yet.
     expect(emitted.mock.calls.map((c) => c[0].name)).toEqual(['scaleBy']);
-    // Every kernel is listed, generated ones first in description order, then the hand-written ones (the multigrid's two, the gap's Dirichlet-form apply).
-    expect(Object.keys(RANGE_KERNELS)).toEqual([...all, 'restrictAfterFirstSweep', 'gaussSeidelBlock', 'dirichletApply']);
+    // Every kernel is listed, generated ones first in description order, then the hand-written ones (the multigrid's two, the gap's Dirichlet-form apply and its basis sweeps).
+    expect(Object.keys(RANGE_KERNELS)).toEqual([...all, 'restrictAfterFirstSweep', 'gaussSeidelBlock', 'dirichletApply', 'eigenDots', 'eigenCombine', 'eigenGrad']);
     expect(emitted).toHaveBeenCalledTimes(1);
     for (const name of all) {
       const k = RANGE_KERNELS[name]!;

@@ -20,6 +20,7 @@ export {
   type SubspaceOptions,
   type SubspaceResult,
   type FinalCheck,
+  type WorkCounts,
 } from './shift-invert.js';
 export { EigenInterrupted, runAsync, runSync, type Steps } from './steps.js';
 

@@ -7,7 +7,7 @@ import { symmetricEigen } from '../dense.js';
 import { DirichletForm } from './dirichlet.js';
 import { SingularPcg } from './pcg.js';
 import { runSync, type Steps } from './steps.js';
-import { eigenTeamFor } from './threaded.js';
+import { eigenTeamFor, type EigenTeam } from './threaded.js';
 
 /**
  * Smallest nonzero eigenvalues of −S on the complement of √π, for any dimension.
@@ -89,6 +89,24 @@ export interface FinalCheck {
   foundLower: boolean;
 }
 
+/**
+ * Deterministic counts of the work outside the CG iterations (tests hold them, so that a saving
+ * that is lost shows as a failure, not as a slower benchmark). A sweep is one pass over one grid
+ * vector of the basis.
+ */
+export interface WorkCounts {
+  /** Basis vectors read by Gram–Schmidt passes (the first pass over m vectors counts m, a second pass m more). */
+  basisSweeps: number;
+  /** Gram–Schmidt second passes (the DGKS test failed: the first pass cancelled more than half of ‖x‖²). */
+  secondPasses: number;
+  /** Ritz vectors formed (combinations of the basis, each with its face differences G·y). */
+  ritzVectors: number;
+  /** Ritz residuals formed (Gᵀ(G·y), one more pass over the faces and one over the cells each). */
+  residuals: number;
+  /** Basis vectors swept on the kernel team's threads (Gram–Schmidt, Ritz matrix rows, Ritz combinations). */
+  teamSweeps: number;
+}
+
 export interface SubspaceResult {
   values: number[];
   vectors: Float64Array[];
@@ -114,6 +132,8 @@ export interface SubspaceResult {
   check: FinalCheck | null;
   /** Threads of the kernel team the CG iterations ran on (0: no team, this thread's plain loops). */
   threads: number;
+  /** Work outside the CG iterations (counts, not times). */
+  work: WorkCounts;
 }
 
 const EPS = 2 ** -52;
@@ -162,6 +182,26 @@ const DIRECT_TOL = 1e-2;
  */
 const EIGEN_OVERCORRECTION = 1.9;
 
+/**
+ * How many of the step's `full` lowest Ritz pairs to form (vector, face differences, residual).
+ * After the first step, guards beyond the first whose Ritz value is ≥ GUARD_FAR times the top
+ * wanted one get no more solves (see the solve loop), so their residual is not needed either: they
+ * are left to the Ritz values beyond the block (neighbours in the error bounds, as those always
+ * were), and formed, without residual, only when the final check takes them as guards or a restart
+ * keeps them. 512² double well: 4 of the 12 pairs (each a combination of up to 11 basis vectors,
+ * G·y and Gᵀ(G·y)). The values come from the Ritz matrix (absolute round-off of order ε‖S‖), so a
+ * margin of 1e-12‖S‖ keeps a guard whose value may sit at round-off level.
+ */
+export function formedPairs(ritzValues: readonly number[], full: number, k: number, step: number, normBound: number): number {
+  if (step === 0 || full <= k + 1) return full;
+  const top = ritzValues[k - 1];
+  if (!(top > 0)) return full;
+  const bar = GUARD_FAR * top + 1e-12 * normBound;
+  let take = k + 1;
+  while (take < full && ritzValues[take] < bar) take++;
+  return take;
+}
+
 /** Deterministic pseudo-random numbers in [−0.5, 0.5) (start vectors must not depend on the run). */
 function lcg(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -184,17 +224,33 @@ export function parityComponent(g: Grid, v: Float64Array, cls: number): Float64A
     const st = g.strides[k];
     const out = new Float64Array(cur.length);
     const sign = odd ? -1 : 1;
-    // cells in blocks of st share i_k; blocks cycle through i_k = 0..nk−1
-    for (let base = 0; base < cur.length; base += st * nk) {
-      for (let ik = 0; ik < nk; ik++) {
-        const off = base + ik * st;
-        const moff = base + (nk - 1 - ik) * st;
-        for (let t = 0; t < st; t++) out[off + t] = 0.5 * (cur[off + t] + sign * cur[moff + t]);
-      }
-    }
+    if (st === 1) reflectRows(cur, out, nk, sign);
+    else reflectBlocks(cur, out, nk, st, sign);
     cur = out;
   }
   return cur;
+}
+
+// The reflection passes as plain functions of their own, the last axis (stride 1) as rows: with
+// the block loop's innermost run of one cell it took ~40 ns a cell (145 ms of the 512² start
+// block). The same operations on the same operands: the same bits.
+/** out = ½(v + sign·v reflected about the centre of the last axis), rows of nk cells. */
+function reflectRows(v: Float64Array, out: Float64Array, nk: number, sign: number): void {
+  for (let base = 0; base < v.length; base += nk) {
+    const last = base + nk - 1;
+    for (let ik = 0; ik < nk; ik++) out[base + ik] = 0.5 * (v[base + ik] + sign * v[last - ik]);
+  }
+}
+
+/** The same for an axis of stride st: cells in blocks of st share i_k; blocks cycle through i_k = 0..nk−1. */
+function reflectBlocks(v: Float64Array, out: Float64Array, nk: number, st: number, sign: number): void {
+  for (let base = 0; base < v.length; base += st * nk) {
+    for (let ik = 0; ik < nk; ik++) {
+      const off = base + ik * st;
+      const moff = base + (nk - 1 - ik) * st;
+      for (let t = 0; t < st; t++) out[off + t] = 0.5 * (v[off + t] + sign * v[moff + t]);
+    }
+  }
 }
 
 /** Exponent vectors of monomials of degree 1..4, one of each parity class first, then by degree. */
@@ -310,19 +366,32 @@ function scaleInto(out: Float64Array, s: Float64Array, a: Float64Array, b: Float
 class VectorPool {
   private readonly free = new Map<number, Float64Array[]>();
 
+  /** team: new vectors come from its shared memory (so that its threads can sweep them), and only those are kept. */
+  constructor(private readonly team: EigenTeam | null = null) {}
+
   takeDirty(length: number): Float64Array {
-    return this.free.get(length)?.pop() ?? new Float64Array(length);
+    return this.free.get(length)?.pop() ?? (this.team ? this.team.array(length) : new Float64Array(length));
   }
 
   take(length: number): Float64Array {
     const v = this.free.get(length)?.pop();
-    if (!v) return new Float64Array(length);
-    v.fill(0);
-    return v;
+    if (!v && !this.team) return new Float64Array(length);
+    const out = v ?? (this.team as EigenTeam).array(length);
+    out.fill(0);
+    return out;
+  }
+
+  /** A vector of the pool's kind with v's entries (v itself when it already is one). */
+  adopt(v: Float64Array): Float64Array {
+    if (!this.team || this.team.ownsAll([v])) return v;
+    const out = this.takeDirty(v.length);
+    out.set(v);
+    return out;
   }
 
   give(...vs: readonly Float64Array[]): void {
     for (const v of vs) {
+      if (this.team && !this.team.ownsAll([v])) continue;
       let list = this.free.get(v.length);
       if (!list) this.free.set(v.length, (list = []));
       list.push(v);
@@ -376,18 +445,23 @@ function ritzPairs(
   take: number,
   pool: VectorPool,
   aVectors: Float64Array[],
+  work: WorkCounts,
+  team: EigenTeam | null,
 ): { values: number[]; vectors: Float64Array[]; gVectors: Float64Array[]; aVectors: Float64Array[]; residuals: number[] } {
   const n = A.size;
   const values: number[] = [];
   const gVectors: Float64Array[] = [];
   const residuals: number[] = [];
-  const vectors = combineMany(Q, coeffs.slice(0, take), n, pool);
+  const vectors = combineMany(Q, coeffs.slice(0, take), n, pool, team, work);
+  work.ritzVectors += take;
+  work.residuals += take;
   for (let j = 0; j < take; j++) {
     const y = vectors[j];
     const gy = pool.takeDirty(A.faceCount);
     // G·y directly (each face difference cancels only its own two terms, as in GQ) costs a
     // d-th of combining the m columns of GQ.
-    A.grad(y, gy);
+    if (team && team.ownsAll([y, gy])) team.grad(y, gy);
+    else A.grad(y, gy);
     // The Ritz matrix mixes entries of size ‖S‖ with the gap, so its eigenvalues carry
     // absolute (not relative) round-off; the Rayleigh quotient of the Ritz vector through its
     // face differences is accurate relative to λ₁ (checked against 60-digit arithmetic).
@@ -396,9 +470,12 @@ function ritzPairs(
     const yy = dot(y, y);
     const th = A.form(gy, gy) / yy;
     // gradT overwrites every entry; the buffers are the caller's, reused every step.
-    aVectors[j] ??= new Float64Array(n);
+    aVectors[j] ??= team ? team.array(n) : new Float64Array(n);
     const ay = aVectors[j];
-    A.gradT(gy, ay);
+    // With a team, Gᵀ(G·y) as the team's −S apply (dirichletApply has the bits of
+    // DirichletForm.apply, which are those of gradT after grad).
+    if (team && team.ownsAll([y, ay])) team.apply(y, ay);
+    else A.gradT(gy, ay);
     residuals.push(Math.sqrt(residualSquared(ay, y, th) / yy));
     values.push(th);
     gVectors.push(gy);
@@ -425,6 +502,14 @@ export function formsAgainst(G: readonly Float64Array[], gx: Float64Array): numb
   // In chunks (as combineMany): gx's chunk stays in the cache while every group of four passes,
   // so gx is read from memory once, not once per group; each sum still runs in index order.
   for (let lo = 0; lo < n; lo += COMBINE_CHUNK) formsRange(G, gx, acc, lo, Math.min(n, lo + COMBINE_CHUNK));
+  return Array.from(acc);
+}
+
+/** formsAgainst on the team's threads (summed per block: the bits of neither formsAgainst nor DirichletForm.form). */
+function formsOnTeam(G: readonly Float64Array[], gx: Float64Array, team: EigenTeam, work: WorkCounts): number[] {
+  const acc = new Float64Array(G.length);
+  work.teamSweeps += G.length;
+  team.dots(gx, G, acc, false);
   return Array.from(acc);
 }
 
@@ -461,16 +546,41 @@ function formsRange(G: readonly Float64Array[], gx: Float64Array, acc: Float64Ar
  * from Gram–Schmidt's first sweep, and x's own form ⟨Gx, Gx⟩ from the sweep of its row (one more
  * vector in formsAgainst, the same bits as DirichletForm.form).
  */
-function enterBasis(A: DirichletForm, s: Float64Array, Q: Float64Array[], GQ: Float64Array[], H: number[][], x: Float64Array, pool: VectorPool): boolean {
-  const before = Math.sqrt(orthogonalizeCgs2(x, [s, ...Q]));
+function enterBasis(
+  A: DirichletForm,
+  s: Float64Array,
+  Q: Float64Array[],
+  GQ: Float64Array[],
+  H: number[][],
+  x: Float64Array,
+  pool: VectorPool,
+  work: WorkCounts,
+  hints: readonly Float64Array[] = [],
+  team: EigenTeam | null = null,
+): boolean {
+  // hints: orthonormal vectors of span(Q) that hold most of x (a solve's x = (−S)⁺y is y/θ plus
+  // a new part, and (−S)⁺ magnifies the wanted low modes in whatever it solves for). Their
+  // components go first, in one pass over them, so that the Gram–Schmidt pass below sees only the
+  // new part and keeps most of it: the DGKS test then passes and the second pass over the whole
+  // basis is skipped (512² double well: that pass over 6 and over 9 vectors). The ε‖x₀‖ that this
+  // first subtraction leaves along the hints is removed by that pass (they are in span(Q)); what
+  // it leaves outside span(Q) only tilts the new direction, as the first pass of CGS2 does too.
+  const qs = [s, ...Q];
+  // The sweeps over the basis on the team's threads when it owns every vector (the start vectors
+  // are copied into its memory as they enter: pool.adopt).
+  const par = team && team.ownsAll(qs) && team.ownsAll(hints) && team.ownsAll(GQ) && team.ownsAll([x]) ? team : null;
+  const x0 = hints.length > 0 ? Math.sqrt(orthogonalizeOnce(x, hints, work, par)) : 0;
+  const once = Math.sqrt(par ? orthogonalizeTeam(x, qs, par, work) : orthogonalizeCgs2(x, qs, work));
+  const before = Math.max(x0, once);
   if (!(before > 0) || !Number.isFinite(before)) return false;
   const after = Math.sqrt(dot(x, x));
   if (!(after > 1e-10 * before)) return false;
   const n = x.length;
   for (let i = 0; i < n; i++) x[i] /= after;
   const gx = pool.takeDirty(A.faceCount);
-  A.grad(x, gx);
-  const row = formsAgainst([...GQ, gx], gx);
+  if (par && par.ownsAll([gx])) par.grad(x, gx);
+  else A.grad(x, gx);
+  const row = par && par.ownsAll([gx]) ? formsOnTeam([...GQ, gx], gx, par, work) : formsAgainst([...GQ, gx], gx);
   for (let j = 0; j < H.length; j++) H[j].push(row[j]);
   H.push(row);
   Q.push(x);
@@ -486,8 +596,21 @@ const COMBINE_CHUNK = 2048;
  * from memory once for all the combinations instead of once per combination. Within a chunk the
  * additions are those of combine (same order, same bits).
  */
-function combineMany(Q: readonly Float64Array[], coeffs: readonly (readonly number[])[], n: number, pool: VectorPool | null = null): Float64Array[] {
+function combineMany(
+  Q: readonly Float64Array[],
+  coeffs: readonly (readonly number[])[],
+  n: number,
+  pool: VectorPool | null = null,
+  team: EigenTeam | null = null,
+  work: WorkCounts | null = null,
+): Float64Array[] {
   const ys = coeffs.map(() => (pool ? pool.take(n) : new Float64Array(n)));
+  if (team && team.ownsAll(Q) && team.ownsAll(ys)) {
+    // On the team's threads: each entry takes the groups in the same order, the same bits.
+    for (let j = 0; j < ys.length; j++) team.addCombination(ys[j], Q, coeffs[j], 1);
+    if (work) work.teamSweeps += ys.length * Q.length;
+    return ys;
+  }
   for (let lo = 0; lo < n; lo += COMBINE_CHUNK) {
     const hi = Math.min(n, lo + COMBINE_CHUNK);
     for (let j = 0; j < ys.length; j++) addCombinationRange(ys[j], Q, coeffs[j], 1, lo, hi);
@@ -527,11 +650,20 @@ function addCombinationRange(out: Float64Array, Q: readonly Float64Array[], c: A
 }
 
 /** Ritz vectors (and their face differences G·y) for the given eigenvectors of the Ritz matrix. */
-function ritzVectors(A: DirichletForm, Q: readonly Float64Array[], coeffs: readonly (readonly number[])[], pool: VectorPool): { vectors: Float64Array[]; gVectors: Float64Array[] } {
-  const vectors = combineMany(Q, coeffs, A.size, pool);
+function ritzVectors(
+  A: DirichletForm,
+  Q: readonly Float64Array[],
+  coeffs: readonly (readonly number[])[],
+  pool: VectorPool,
+  work: WorkCounts,
+  team: EigenTeam | null,
+): { vectors: Float64Array[]; gVectors: Float64Array[] } {
+  const vectors = combineMany(Q, coeffs, A.size, pool, team, work);
+  work.ritzVectors += coeffs.length;
   const gVectors = vectors.map((y) => {
     const gy = pool.takeDirty(A.faceCount);
-    A.grad(y, gy);
+    if (team && team.ownsAll([y, gy])) team.grad(y, gy);
+    else A.grad(y, gy);
     return gy;
   });
   return { vectors, gVectors };
@@ -556,16 +688,21 @@ function correctionRhs(y: Float64Array, ay: Float64Array, th: number, t: Float64
  * over x and subtracts them in a second, instead of two sweeps per vector. Returns ‖x₀‖² (of x
  * as it came in).
  */
-export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[]): number {
+export function orthogonalizeCgs2(x: Float64Array, qs: readonly Float64Array[], work: WorkCounts | null = null): number {
   const m = qs.length;
   if (m === 0) return dot(x, x);
   const c = new Float64Array(m);
   const xx = coefficientsChunked(x, qs, c);
   let cc = 0;
   for (let l = 0; l < m; l++) cc += c[l] * c[l];
+  if (work) work.basisSweeps += m;
   if (xx - cc >= 0.5 * xx) {
     subtractChunked(x, qs, c, null);
     return xx;
+  }
+  if (work) {
+    work.secondPasses++;
+    work.basisSweeps += m;
   }
   // The second pass's coefficients are taken chunk by chunk right after the first pass's
   // subtraction, while the chunk of every q is still in the cache: one read of the basis less.
@@ -644,6 +781,45 @@ function accumulateCoefficients(x: Float64Array, qs: readonly Float64Array[], c:
   return sxx;
 }
 
+/** x ← x − Σ⟨x, h_l⟩h_l over orthonormal h_l: one classical Gram–Schmidt pass; returns ‖x‖² of x as it came in. */
+function orthogonalizeOnce(x: Float64Array, hs: readonly Float64Array[], work: WorkCounts, team: EigenTeam | null): number {
+  const c = new Float64Array(hs.length);
+  work.basisSweeps += hs.length;
+  if (team) {
+    const xx = team.dots(x, hs, c);
+    team.addCombination(x, hs, c, -1);
+    work.teamSweeps += 2 * hs.length;
+    return xx;
+  }
+  const xx = coefficientsChunked(x, hs, c);
+  subtractChunked(x, hs, c, null);
+  return xx;
+}
+
+/**
+ * orthogonalizeCgs2 on the team's threads (all arrays its own): the same passes and the same DGKS
+ * test; the coefficients are summed per block (the team's fixed blocks), so the bits differ from
+ * the sequential sweep's in the last place and do not depend on the thread count.
+ */
+function orthogonalizeTeam(x: Float64Array, qs: readonly Float64Array[], team: EigenTeam, work: WorkCounts): number {
+  const m = qs.length;
+  const c = new Float64Array(m);
+  const xx = team.dots(x, qs, c);
+  if (m === 0) return xx;
+  let cc = 0;
+  for (let l = 0; l < m; l++) cc += c[l] * c[l];
+  work.basisSweeps += m;
+  work.teamSweeps += 2 * m;
+  team.addCombination(x, qs, c, -1);
+  if (xx - cc >= 0.5 * xx) return xx;
+  work.secondPasses++;
+  work.basisSweeps += m;
+  work.teamSweeps += 2 * m;
+  team.dots(x, qs, c, false);
+  team.addCombination(x, qs, c, -1);
+  return xx;
+}
+
 /** x ← x/‖x‖; returns ‖x‖ (0 or non-finite: x left as is). */
 function normalize(x: Float64Array): number {
   const nx = Math.sqrt(dot(x, x));
@@ -659,6 +835,7 @@ interface CheckContext {
   pcg: SingularPcg;
   pool: VectorPool;
   maxInner: number;
+  work: WorkCounts;
 }
 
 /** The block's vectors beyond the claimed modes (Ritz vectors, orthonormal) and their face differences. */
@@ -681,6 +858,7 @@ class CheckSpan {
   constructor(
     private readonly A: DirichletForm,
     private readonly pool: VectorPool,
+    private readonly work: WorkCounts,
   ) {}
 
   /** Enters v (unit, orthogonal to V) with its face differences gv. */
@@ -695,7 +873,7 @@ class CheckSpan {
 
   /** Orthonormalizes v (taken over) against V and enters it; false (v back to the pool) when it lies in V's span to 1e-8. */
   add(v: Float64Array): boolean {
-    orthogonalizeCgs2(v, this.V);
+    orthogonalizeCgs2(v, this.V, this.work);
     if (!(normalize(v) > 1e-8)) {
       this.pool.give(v);
       return false;
@@ -706,11 +884,28 @@ class CheckSpan {
     return true;
   }
 
-  /** The lowest Ritz vector, orthogonalized against `against` and normalized (null when that leaves nothing). */
-  lowest(against: readonly Float64Array[]): Float64Array | null {
+  /** The lowest eigenpair of the Ritz matrix (null for an empty span). */
+  lowestPair(): { value: number; coefficients: number[] } | null {
     if (this.V.length === 0) return null;
-    const y = combine(this.V, symmetricEigen(this.H).vectors[0], this.A.size);
-    orthogonalizeCgs2(y, against);
+    const e = symmetricEigen(this.H);
+    return { value: e.values[0], coefficients: e.vectors[0] };
+  }
+
+  /**
+   * A margin far above the round-off of the Ritz matrix's eigenvalues: each entry is a sum of
+   * face products accurate to ~√faces·ε of |H|'s scale, and its eigenvalues to ε‖H‖ more.
+   */
+  roundoffMargin(): number {
+    let trace = 0;
+    for (let j = 0; j < this.H.length; j++) trace += Math.abs(this.H[j][j]);
+    return 1e-8 * trace;
+  }
+
+  /** The Ritz vector of `coefficients`, orthogonalized against `against` and normalized (null when that leaves nothing). */
+  vectorOf(coefficients: readonly number[], against: readonly Float64Array[]): Float64Array | null {
+    const y = combine(this.V, coefficients, this.A.size);
+    this.work.ritzVectors++;
+    orthogonalizeCgs2(y, against, this.work);
     return normalize(y) > 0 ? y : null;
   }
 
@@ -758,7 +953,7 @@ function* finalCheckSteps(
   const threshold = thetaK - Math.max(boundK, 1e-6 * thetaK);
   // guards ∪ solved iterates. Only solved iterates enter: the random start's Rayleigh quotient is
   // of order ‖S‖, and its round-off in the small Ritz matrix could hide a tiny missed eigenvalue.
-  const J = new CheckSpan(A, pool);
+  const J = new CheckSpan(A, pool, ctx.work);
   for (let j = 0; j < guards.vectors.length; j++) J.push(guards.vectors[j], guards.gVectors[j], false);
   const gy = pool.takeDirty(A.faceCount);
   let joint: Float64Array | null = null;
@@ -766,7 +961,7 @@ function* finalCheckSteps(
   let solves = 0;
   let foundLower = false;
   try {
-    orthogonalizeCgs2(x, against);
+    orthogonalizeCgs2(x, against, ctx.work);
     while (solves < MAX_CHECK_SOLVES && normalize(x) > 0) {
       // From zero to ‖r‖ ≤ CHECK_TOL·‖x‖ (‖x‖ = 1). A warm start from x/ρ paid off when the check
       // ran until its own iterates settled; within three solves x is still far from an
@@ -777,7 +972,7 @@ function* finalCheckSteps(
       solves++;
       pool.give(x);
       x = next;
-      orthogonalizeCgs2(x, against);
+      orthogonalizeCgs2(x, against, ctx.work);
       const norm = Math.sqrt(dot(x, x));
       if (!(norm > 0) || !Number.isFinite(norm)) break;
       // Plain inverse iteration: the iterates T x₀, T²x₀, … span the Krylov space that Rayleigh–Ritz
@@ -787,13 +982,23 @@ function* finalCheckSteps(
       const copy = pool.takeDirty(n);
       for (let i = 0; i < n; i++) copy[i] = x[i] / norm;
       const grew = J.add(copy);
-      const yj = J.lowest(against);
-      if (!yj) break;
-      A.grad(yj, gy);
-      const q = A.form(gy, gy);
+      const low = J.lowestPair();
+      if (!low) break;
+      let q = low.value;
+      // The Ritz matrix's lowest eigenvalue is the judged value up to round-off of order ε‖H‖.
+      // Far above the threshold (λ_{k+1} ~ 2 against θ_k ~ 1e-5 on the double well) that decides
+      // nothing, so the Ritz vector and its Rayleigh quotient through G, which is accurate
+      // relative to a tiny value, are formed only near the threshold, where a find is possible:
+      // a combination of the span, a Gram–Schmidt pass and G·y per solve saved.
+      if (!(q > threshold + J.roundoffMargin())) {
+        const yj = J.vectorOf(low.coefficients, against);
+        if (!yj) break;
+        A.grad(yj, gy);
+        q = A.form(gy, gy);
+        joint = yj;
+      } else joint = null;
       const settled = solves >= MIN_CHECK_SOLVES && Math.abs(q - rq) <= 1e-3 * q;
       rq = q;
-      joint = yj;
       if (rq < threshold) {
         foundLower = true;
         break;
@@ -834,7 +1039,7 @@ export function finalCheck(
       A.grad(v, g);
       return g;
     });
-    const ctx: CheckContext = { A, s, pcg, pool: new VectorPool(), maxInner: 20000 };
+    const ctx: CheckContext = { A, s, pcg, pool: new VectorPool(), maxInner: 20000, work: { basisSweeps: 0, secondPasses: 0, ritzVectors: 0, residuals: 0, teamSweeps: 0 } };
     return runSync(finalCheckSteps(ctx, claimed, { vectors: guards, gVectors }, thetaK, boundK, seed)).result;
   } finally {
     pre.dispose?.();
@@ -873,9 +1078,13 @@ export function* shiftInvertSteps(op: FvOperator, opts: SubspaceOptions): Steps<
   try {
     pre.useTeam?.(team ? team.team : null);
     // The preconditioner approximates (σ − S)⁻¹; σ small against ‖S‖ keeps it close to (−S)⁺.
-    const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound, team);
-    const r = yield* subspaceIteration(op, opts, A, s, pcg, b, maxBasis, keepOnRestart);
-    return { ...r, threads: team ? team.team.threads : 0 };
+    // With a team, √π/‖√π‖ lives in its memory too: every Gram–Schmidt sweep starts with it.
+    const sv = team ? team.array(n) : s;
+    if (team) sv.set(s);
+    const pcg = new SingularPcg(A, sv, pre, 1e-8 * A.normBound, team);
+    const r = yield* subspaceIteration(op, opts, A, sv, pcg, b, maxBasis, keepOnRestart, team);
+    // The team's memory is released with it: the returned vectors are copies.
+    return { ...r, vectors: team ? r.vectors.map((v) => v.slice()) : r.vectors, threads: team ? team.team.threads : 0 };
   } finally {
     team?.close();
     // A preconditioner built here holds grid-sized arrays in the arena until disposed.
@@ -905,6 +1114,7 @@ function* subspaceIteration(
   b: number,
   maxBasis: number,
   keepOnRestart: number,
+  team: EigenTeam | null,
 ): Steps<Omit<SubspaceResult, 'threads'>> {
   const k = opts.modes;
   const n = op.grid.size;
@@ -917,10 +1127,11 @@ function* subspaceIteration(
   let Q: Float64Array[] = [];
   let GQ: Float64Array[] = [];
   let H: number[][] = [];
-  const pool = new VectorPool();
+  const pool = new VectorPool(team);
   const aBuffers: Float64Array[] = [];
   const rhsBuffer = new Float64Array(n);
-  const addVector = (x: Float64Array): boolean => enterBasis(A, s, Q, GQ, H, x, pool);
+  const work: WorkCounts = { basisSweeps: 0, secondPasses: 0, ritzVectors: 0, residuals: 0, teamSweeps: 0 };
+  const addVector = (x: Float64Array, hints: readonly Float64Array[] = []): boolean => enterBasis(A, s, Q, GQ, H, pool.adopt(x), pool, work, hints, team);
   yield;
   let extraStarts = 0;
   for (const v of opts.startVectors ?? []) {
@@ -951,11 +1162,12 @@ function* subspaceIteration(
     yield;
     const eig = symmetricEigen(H);
     const m = Q.length;
-    const take = Math.min(b, m);
+    const full = Math.min(b, m);
+    const take = formedPairs(eig.values, full, k, iterations, A.normBound);
     // The last step's Ritz vectors, unless a restart put them into the basis, are referred to by
     // nothing now (the returned ones are those of the step that ends the loop).
     if (ritz.length > 0 && !Q.includes(ritz[0])) pool.give(...ritz, ...lastGRitz);
-    const rr = ritzPairs(A, Q, eig.vectors, take, pool, aBuffers);
+    const rr = ritzPairs(A, Q, eig.vectors, take, pool, aBuffers, work, team);
     lastGRitz = rr.gVectors;
     yield;
     values = rr.values;
@@ -986,8 +1198,15 @@ function* subspaceIteration(
         converged = true;
         break;
       }
-      const ctx: CheckContext = { A, s, pcg, pool, maxInner };
-      const guards = { vectors: ritz.slice(k, take), gVectors: gRitz.slice(k, take) };
+      const ctx: CheckContext = { A, s, pcg, pool, maxInner, work };
+      // The far guards left out of this step's pairs are formed now (vector and face differences,
+      // no residual): the check judges over every guard, and a restart keeps them.
+      if (take < full) {
+        const extra = ritzVectors(A, Q, eig.vectors.slice(take, full), pool, work, team);
+        ritz.push(...extra.vectors);
+        gRitz.push(...extra.gVectors);
+      }
+      const guards = { vectors: ritz.slice(k, full), gVectors: gRitz.slice(k, full) };
       const c = yield* finalCheckSteps(ctx, ritz.slice(0, k), guards, values[k - 1], bounds[k - 1], seed + 7919 * (checks + 1));
       checks++;
       check = c.result;
@@ -999,7 +1218,8 @@ function* subspaceIteration(
       pool.give(...Q, ...GQ);
       Q = ritz.slice();
       GQ = gRitz;
-      H = values.map((v, j) => values.map((_, l) => (l === j ? v : 0)));
+      const kept = [...values, ...eig.values.slice(take, full)];
+      H = kept.map((v, j) => kept.map((_, l) => (l === j ? v : 0)));
       if (c.x) addVector(c.x);
       prev = [];
       continue;
@@ -1008,7 +1228,7 @@ function* subspaceIteration(
     if (m + take > maxBasis) {
       // Thick restart: keep the lowest Ritz vectors (orthonormal, and their Ritz matrix is diagonal).
       const keep = Math.min(m, keepOnRestart);
-      const extra = keep > take ? ritzVectors(A, Q, eig.vectors.slice(take, keep), pool) : { vectors: [], gVectors: [] };
+      const extra = keep > take ? ritzVectors(A, Q, eig.vectors.slice(take, keep), pool, work, team) : { vectors: [], gVectors: [] };
       pool.give(...Q, ...GQ);
       Q = [...ritz, ...extra.vectors];
       GQ = [...gRitz, ...extra.gVectors];
@@ -1054,7 +1274,8 @@ function* subspaceIteration(
         yield* pcg.solveSteps(rhs, x, relTol, 0, maxInner, true);
       }
       if (j < k) wantedIterations += pcg.iterations - before;
-      if (addVector(x)) added++;
+      // The block's own Ritz vector and the wanted ones (see enterBasis).
+      if (addVector(x, j < k ? ritz.slice(0, k) : [ritz[j], ...ritz.slice(0, k)])) added++;
       else pool.give(x);
       yield;
     }
@@ -1075,5 +1296,6 @@ function* subspaceIteration(
     preconditioner: pcg.name,
     blockSize: b,
     check,
+    work,
   };
 }

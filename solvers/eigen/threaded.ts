@@ -11,7 +11,8 @@
  * d ≥ 2) are not bit-identical to an unthreaded solve (same values to their printed bounds).
  */
 import { ArenaLease, sharedFloat64 } from '../shared-memory.js';
-import { defaultThreads, KERNEL_BLOCKS, ThreadTeam } from '../exec/team.js';
+import { defaultThreads, KERNEL_BLOCKS, splitRanges, ThreadTeam } from '../exec/team.js';
+import { COMBINE_PER_DISPATCH, DOT_SLOTS, DOTS_PER_DISPATCH } from './basis-kernels.js';
 import type { DirichletForm } from '../dirichlet-form.js';
 // Registers the kernel table (with dirichletApply) that teams and their workers run.
 import '../range-kernels.js';
@@ -29,6 +30,10 @@ export class EigenTeam {
   private readonly params: number[];
   private readonly size: number;
   private readonly arrays = new Set<Float64Array>();
+  /** Per-block partial sums of eigenDots. */
+  private readonly partial: Float64Array;
+  /** The team's block edges per kernel size (cells or faces): eigenDots finds its block by them. */
+  private readonly edges = new Map<number, number[]>();
 
   /** A: the form whose −S the team applies (its √fwd, √bwd arrays are read in place). */
   constructor(A: DirichletForm, threads: number) {
@@ -37,6 +42,62 @@ export class EigenTeam {
     this.size = g.size;
     this.faces = A.faceRoots();
     this.params = [g.size, g.dim, ...g.strides];
+    this.partial = sharedFloat64(this.team.blocks * DOT_SLOTS, this.lease);
+  }
+
+  /** A grid-sized array (`length` cells or faces) in shared memory, uninitialized contents. */
+  array(length: number): Float64Array {
+    const v = sharedFloat64(length, this.lease);
+    this.arrays.add(v);
+    return v;
+  }
+
+  /** Whether every array came from vector() or array() (only those reach the threads). */
+  ownsAll(vs: readonly Float64Array[]): boolean {
+    for (const v of vs) if (!this.arrays.has(v)) return false;
+    return true;
+  }
+
+  private edgesOf(size: number): number[] {
+    let e = this.edges.get(size);
+    if (!e) this.edges.set(size, (e = splitRanges(size, 1, this.team.blocks)));
+    return e;
+  }
+
+  /**
+   * c_l ← ⟨x, q_l⟩ for every l (each a sum per block, the blocks added in order); returns ‖x‖²
+   * (summed the same way). All arrays owned (ownsAll), of one length.
+   */
+  dots(x: Float64Array, qs: readonly Float64Array[], c: Float64Array, norm = true): number {
+    const size = x.length;
+    const edges = this.edgesOf(size);
+    const B = this.team.blocks;
+    const p = this.partial;
+    let xx = 0;
+    for (let l0 = 0; l0 < qs.length || l0 === 0; l0 += DOTS_PER_DISPATCH) {
+      const g = Math.min(DOTS_PER_DISPATCH, qs.length - l0);
+      const withNorm = l0 === 0 && norm ? 1 : 0;
+      if (g === 0 && !withNorm) break;
+      p.fill(0);
+      this.team.run('eigenDots', [x, p, ...qs.slice(l0, l0 + g)], [], [g, withNorm, ...edges], size);
+      for (let l = 0; l < g; l++) {
+        let sum = 0;
+        for (let b = 0; b < B; b++) sum += p[b * DOT_SLOTS + l];
+        c[l0 + l] = sum;
+      }
+      if (withNorm) for (let b = 0; b < B; b++) xx += p[b * DOT_SLOTS + DOTS_PER_DISPATCH];
+    }
+    return xx;
+  }
+
+  /** out += sign·Σ c_l q_l with the bits of the sequential addCombination (owned arrays). */
+  addCombination(out: Float64Array, qs: readonly Float64Array[], c: ArrayLike<number>, sign: 1 | -1): void {
+    for (let l0 = 0; l0 < qs.length; l0 += COMBINE_PER_DISPATCH) {
+      const g = Math.min(COMBINE_PER_DISPATCH, qs.length - l0);
+      const coef: number[] = [g];
+      for (let l = 0; l < g; l++) coef.push(sign * c[l0 + l]);
+      this.team.run('eigenCombine', [out, ...qs.slice(l0, l0 + g)], [], coef, out.length);
+    }
   }
 
   /** A zeroed grid vector in shared memory (the team's kernels work on it in place). */
@@ -50,6 +111,11 @@ export class EigenTeam {
   /** Whether v came from vector() (only those reach the threads). */
   owns(v: Float64Array): boolean {
     return this.arrays.has(v);
+  }
+
+  /** y = G v on the team (the bits of DirichletForm.grad; v, y its own, y of faceCount entries). */
+  grad(v: Float64Array, y: Float64Array): void {
+    this.team.run('eigenGrad', [v, y, ...this.faces], [], this.params, y.length);
   }
 
   /** out = −S v on the team (v, out from vector()). */

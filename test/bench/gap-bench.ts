@@ -13,7 +13,7 @@
  */
 import { execSync, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -27,6 +27,8 @@ interface Measured {
   setupSeconds: number;
   wallSeconds: number;
   cpuSeconds: number;
+  /** CPU time of the main thread alone (Linux /proc; NaN elsewhere and for whole processes). */
+  mainCpuSeconds: number;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,6 +42,22 @@ function arg(name: string, dflt: string): string {
 
 const cellsArg = Number(arg('--cells', '512'));
 
+/**
+ * CPU seconds of this process's main thread (utime + stime of /proc/self/task/<pid>/stat, clock
+ * ticks of 10 ms). On a loaded machine the wall time of the threaded solve says little; the main
+ * thread's CPU time is its critical path when the team's threads keep up (they wait on a futex,
+ * not spinning), and it does not count the time other jobs take from this one.
+ */
+function mainThreadCpu(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Child mode: one in-process measurement with the build at `root`, printed as JSON. */
 async function child(root: string, modes: number, cells: number, threads: number | undefined): Promise<void> {
   const problems = (await import(pathToFileURL(join(root, 'dist/test/helpers/problems.js')).href)) as typeof import('../helpers/problems.js');
@@ -51,13 +69,15 @@ async function child(root: string, modes: number, cells: number, threads: number
   const startPath = join(root, 'dist/src/estimators/gap-start.js');
   const start = existsSync(startPath) ? ((await import(pathToFileURL(startPath).href)) as typeof import('../../src/estimators/gap-start.js')) : null;
   const t1 = performance.now();
+  const m0 = mainThreadCpu();
   const c0 = process.cpuUsage();
   const startVectors = start?.basinStartVectors(op, null);
   const r = eigen.generatorModes(op, { modes, startVectors, threads });
   const c = process.cpuUsage(c0);
+  const m1 = mainThreadCpu();
   const t2 = performance.now();
   console.log(
-    JSON.stringify({ values: r.values, relativeAccuracy: r.relativeAccuracy, cg: r.innerIterations, setupSeconds: (t1 - t0) / 1000, wallSeconds: (t2 - t1) / 1000, cpuSeconds: (c.user + c.system) / 1e6 }),
+    JSON.stringify({ values: r.values, relativeAccuracy: r.relativeAccuracy, cg: r.innerIterations, setupSeconds: (t1 - t0) / 1000, wallSeconds: (t2 - t1) / 1000, cpuSeconds: (c.user + c.system) / 1e6, mainCpuSeconds: m1 - m0 }),
   );
 }
 
@@ -96,6 +116,7 @@ function wholeProcess(root: string, label: string): Measured {
     setupSeconds: NaN,
     wallSeconds: wall,
     cpuSeconds: cpuLine ? Number(cpuLine[1]) + Number(cpuLine[2]) : NaN,
+    mainCpuSeconds: NaN,
   };
 }
 
@@ -142,17 +163,20 @@ async function main(): Promise<void> {
     `Builds: ${builds.map(([r, l]) => `${l} = ${r === selfRoot ? 'this checkout' : r} (${execSafe(`git -C ${r} rev-parse --short HEAD`)})`).join('; ')}.  `,
     'Command: `npx tsc -p . && node dist/test/bench/gap-bench.js [--base <checkout>] [--reps N]`; each row is a fresh Node process; builds alternate.',
     '',
-    '| build | what | modes | λ values | relative accuracy of λ₁ | CG iterations | operator setup (s) | eigen-solve / process wall (s) | CPU (s) |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| build | what | modes | λ values | relative accuracy of λ₁ | CG iterations | operator setup (s) | eigen-solve / process wall (s) | CPU (s) | main-thread CPU (s) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.build} | ${r.kind} | ${r.modes} | ${r.values.map((v) => v.toPrecision(10)).join(', ')} | ${r.relativeAccuracy.toExponential(1)} | ${r.cg} | ${fmt(r.setupSeconds)} | ${fmt(r.wallSeconds)} | ${fmt(r.cpuSeconds)} |`,
+        `| ${r.build} | ${r.kind} | ${r.modes} | ${r.values.map((v) => v.toPrecision(10)).join(', ')} | ${r.relativeAccuracy.toExponential(1)} | ${r.cg} | ${fmt(r.setupSeconds)} | ${fmt(r.wallSeconds)} | ${fmt(r.cpuSeconds)} | ${fmt(r.mainCpuSeconds)} |`,
     ),
     '',
   ];
   mkdirSync(join(selfRoot, 'bench'), { recursive: true });
   const { writeFileAtomic } = (await import(pathToFileURL(join(selfRoot, 'dist/src/io/atomic.js')).href)) as typeof import('../../src/io/atomic.js');
-  writeFileAtomic(join(selfRoot, 'bench/results-gap.md'), lines.join('\n') + '\n' + (process.env.GAP_BENCH_NOTES ?? ''));
+  // Newest run first; earlier sections stay below it (the file is the record of every run).
+  const file = join(selfRoot, 'bench/results-gap.md');
+  const earlier = existsSync(file) ? readFileSync(file, 'utf8').replace(/^# Spectral-gap benchmark \(issue #19 item 3\)\n+/, '') : '';
+  writeFileAtomic(file, lines.join('\n') + '\n' + (process.env.GAP_BENCH_NOTES ?? '') + (earlier ? '\n## Earlier run\n\n' + earlier : ''));
   console.log('wrote bench/results-gap.md');
 }
 

@@ -1,0 +1,117 @@
+/**
+ * The eigen-solve's basis sweeps as kernels of the thread team (solvers/exec/team.ts), registered
+ * in solvers/range-kernels.ts: at 512² the Gram–Schmidt passes, the Ritz matrix's rows and the Ritz
+ * combinations took as much of the main thread as the CG iterations, while the team's other
+ * threads waited. Each has the team's kernel shape (arrays, ints, params, lo, hi) over a range of
+ * cells (or faces).
+ *
+ * Bits: a combination updates each entry with the groups of four in the order of the sequential
+ * addCombinationRange (solvers/eigen/shift-invert.ts), so any split gives its bits. A dot product is
+ * summed per block in index order and the blocks are added in block order: the team's blocks are
+ * fixed (KERNEL_BLOCKS whatever the thread count), so 1 and 2 threads give the same bits, which
+ * differ from the sequential sweep's in the last place.
+ */
+
+/** Basis vectors per dot-product dispatch (arrays: x, out and these; the team passes at most 16). */
+export const DOTS_PER_DISPATCH = 8;
+/** Basis vectors per combination dispatch (params: the count and one coefficient each; at most 16). */
+export const COMBINE_PER_DISPATCH = 12;
+/** Slots per block in the partial-sum array: DOTS_PER_DISPATCH sums and ‖x‖². */
+export const DOT_SLOTS = DOTS_PER_DISPATCH + 1;
+
+/**
+ * arrays [x, out, q_0 … q_{g−1}], params [g, withNorm, e_0 … e_B] (the team's block edges):
+ * out[b·DOT_SLOTS + l] = Σ_{lo ≤ i < hi} x_i q_l[i] for the block b that starts at lo, and with
+ * withNorm also out[b·DOT_SLOTS + DOTS_PER_DISPATCH] = Σ x_i². Returns 0 (the sums are in out).
+ */
+export function eigenDots(a: readonly Float64Array[], _ints: readonly Int32Array[], p: readonly number[], lo: number, hi: number): number {
+  const g = p[0];
+  // Empty blocks (fewer cells than blocks) share their edges: they have nothing to add, and the
+  // caller zeroes the sums before each dispatch.
+  if (hi <= lo) return 0;
+  const blocks = p.length - 3;
+  let b = 0;
+  while (b < blocks && !(p[2 + b] === lo && p[3 + b] === hi)) b++;
+  if (b === blocks) throw new Error(`eigenDots: [${lo}, ${hi}) is not one of the team's blocks`);
+  const x = a[0];
+  const out = a[1];
+  const base = b * DOT_SLOTS;
+  if (p[1]) {
+    let xx = 0;
+    for (let i = lo; i < hi; i++) xx += x[i] * x[i];
+    out[base + DOTS_PER_DISPATCH] = xx;
+  }
+  for (let l = 0; l < g; l += 4) {
+    const q0 = a[2 + l];
+    const q1 = a[2 + Math.min(l + 1, g - 1)];
+    const q2 = a[2 + Math.min(l + 2, g - 1)];
+    const q3 = a[2 + Math.min(l + 3, g - 1)];
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = lo; i < hi; i++) {
+      const xi = x[i];
+      s0 += xi * q0[i];
+      s1 += xi * q1[i];
+      s2 += xi * q2[i];
+      s3 += xi * q3[i];
+    }
+    out[base + l] = s0;
+    if (l + 1 < g) out[base + l + 1] = s1;
+    if (l + 2 < g) out[base + l + 2] = s2;
+    if (l + 3 < g) out[base + l + 3] = s3;
+  }
+  return 0;
+}
+
+/**
+ * arrays [out, q_0 … q_{g−1}], params [g, c_0 … c_{g−1}]: out += Σ c_l q_l, four per pass in the
+ * grouping of the sequential addCombinationRange (a missing slot repeats the last vector with
+ * coefficient 0, as there). Returns 0.
+ */
+export function eigenCombine(a: readonly Float64Array[], _ints: readonly Int32Array[], p: readonly number[], lo: number, hi: number): number {
+  const g = p[0];
+  const out = a[0];
+  for (let l = 0; l < g; l += 4) {
+    const q0 = a[1 + l];
+    const q1 = a[1 + Math.min(l + 1, g - 1)];
+    const q2 = a[1 + Math.min(l + 2, g - 1)];
+    const q3 = a[1 + Math.min(l + 3, g - 1)];
+    const c0 = p[1 + l];
+    const c1 = l + 1 < g ? p[2 + l] : 0;
+    const c2 = l + 2 < g ? p[3 + l] : 0;
+    const c3 = l + 3 < g ? p[4 + l] : 0;
+    for (let i = lo; i < hi; i++) out[i] += c0 * q0[i] + c1 * q1[i] + c2 * q2[i] + c3 * q3[i];
+  }
+  return 0;
+}
+
+/**
+ * arrays [v, y, √fwd_0, √bwd_0, √fwd_1, √bwd_1, …], params [n, dim, stride_0, …] over the faces
+ * [lo, hi) of y = G v (axis k's faces at [k·n, (k+1)·n)): DirichletForm.grad's expression per face,
+ * its bits for any split. Returns 0.
+ */
+export function eigenGrad(a: readonly Float64Array[], _ints: readonly Int32Array[], p: readonly number[], lo: number, hi: number): number {
+  const n = p[0];
+  const dim = p[1];
+  const v = a[0];
+  const y = a[1];
+  for (let k = 0; k < dim; k++) {
+    const off = k * n;
+    const from = Math.max(lo, off);
+    const to = Math.min(hi, off + n);
+    if (from >= to) continue;
+    const stride = p[2 + k];
+    const sf = a[2 + 2 * k];
+    const sb = a[3 + 2 * k];
+    const last = off + n - stride;
+    const mid = Math.min(to, last);
+    for (let f = from; f < mid; f++) {
+      const i = f - off;
+      y[f] = sf[i] * v[i] - sb[i] * v[i + stride];
+    }
+    for (let f = Math.max(from, last); f < to; f++) y[f] = 0;
+  }
+  return 0;
+}
