@@ -33,35 +33,12 @@ export function eigenDots(a: readonly Float64Array[], _ints: readonly Int32Array
   let b = 0;
   while (b < blocks && !(p[2 + b] === lo && p[3 + b] === hi)) b++;
   if (b === blocks) throw new Error(`eigenDots: [${lo}, ${hi}) is not one of the team's blocks`);
-  const x = a[0];
   const out = a[1];
   const base = b * DOT_SLOTS;
-  if (p[1]) {
-    let xx = 0;
-    for (let i = lo; i < hi; i++) xx += x[i] * x[i];
-    out[base + DOTS_PER_DISPATCH] = xx;
-  }
-  for (let l = 0; l < g; l += 4) {
-    const q0 = a[2 + l];
-    const q1 = a[2 + Math.min(l + 1, g - 1)];
-    const q2 = a[2 + Math.min(l + 2, g - 1)];
-    const q3 = a[2 + Math.min(l + 3, g - 1)];
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let i = lo; i < hi; i++) {
-      const xi = x[i];
-      s0 += xi * q0[i];
-      s1 += xi * q1[i];
-      s2 += xi * q2[i];
-      s3 += xi * q3[i];
-    }
-    out[base + l] = s0;
-    if (l + 1 < g) out[base + l + 1] = s1;
-    if (l + 2 < g) out[base + l + 2] = s2;
-    if (l + 3 < g) out[base + l + 3] = s3;
-  }
+  const sums = out.subarray(base, base + g);
+  sums.fill(0);
+  const xx = accumulateCoefficients(a[0], a.slice(2, 2 + g), sums, lo, hi, 0);
+  if (p[1]) out[base + DOTS_PER_DISPATCH] = xx;
   return 0;
 }
 
@@ -72,18 +49,7 @@ export function eigenDots(a: readonly Float64Array[], _ints: readonly Int32Array
  */
 export function eigenCombine(a: readonly Float64Array[], _ints: readonly Int32Array[], p: readonly number[], lo: number, hi: number): number {
   const g = p[0];
-  const out = a[0];
-  for (let l = 0; l < g; l += 4) {
-    const q0 = a[1 + l];
-    const q1 = a[1 + Math.min(l + 1, g - 1)];
-    const q2 = a[1 + Math.min(l + 2, g - 1)];
-    const q3 = a[1 + Math.min(l + 3, g - 1)];
-    const c0 = p[1 + l];
-    const c1 = l + 1 < g ? p[2 + l] : 0;
-    const c2 = l + 2 < g ? p[3 + l] : 0;
-    const c3 = l + 3 < g ? p[4 + l] : 0;
-    for (let i = lo; i < hi; i++) out[i] += c0 * q0[i] + c1 * q1[i] + c2 * q2[i] + c3 * q3[i];
-  }
+  addCombinationRange(a[0], a.slice(1, 1 + g), p.slice(1, 1 + g), 1, lo, hi);
   return 0;
 }
 
@@ -114,4 +80,59 @@ export function eigenGrad(a: readonly Float64Array[], _ints: readonly Int32Array
     for (let f = Math.max(from, last); f < to; f++) y[f] = 0;
   }
   return 0;
+}
+
+/** c_l += Σ_{lo ≤ i < hi} x_i q_l[i], four basis vectors per pass over the range; returns xx + Σ x_i². */
+export function accumulateCoefficients(x: Float64Array, qs: readonly Float64Array[], c: Float64Array, lo: number, hi: number, xx: number): number {
+  const m = qs.length;
+  let sxx = xx;
+  for (let l = 0; l < m; l += 4) {
+    const q0 = qs[l];
+    const q1 = qs[Math.min(l + 1, m - 1)];
+    const q2 = qs[Math.min(l + 2, m - 1)];
+    const q3 = qs[Math.min(l + 3, m - 1)];
+    let s0 = c[l];
+    let s1 = l + 1 < m ? c[l + 1] : 0;
+    let s2 = l + 2 < m ? c[l + 2] : 0;
+    let s3 = l + 3 < m ? c[l + 3] : 0;
+    if (l === 0) {
+      for (let i = lo; i < hi; i++) {
+        const xi = x[i];
+        sxx += xi * xi;
+        s0 += xi * q0[i];
+        s1 += xi * q1[i];
+        s2 += xi * q2[i];
+        s3 += xi * q3[i];
+      }
+    } else {
+      for (let i = lo; i < hi; i++) {
+        const xi = x[i];
+        s0 += xi * q0[i];
+        s1 += xi * q1[i];
+        s2 += xi * q2[i];
+        s3 += xi * q3[i];
+      }
+    }
+    c[l] = s0;
+    if (l + 1 < m) c[l + 1] = s1;
+    if (l + 2 < m) c[l + 2] = s2;
+    if (l + 3 < m) c[l + 3] = s3;
+  }
+  return sxx;
+}
+
+/** out += sign·Σ c_l Q_l on the cells [lo, hi), four basis vectors per pass (the sequential sweep and eigenCombine). */
+export function addCombinationRange(out: Float64Array, Q: readonly Float64Array[], c: ArrayLike<number>, sign: 1 | -1, lo: number, hi: number): void {
+  const m = Q.length;
+  for (let l = 0; l < m; l += 4) {
+    const q0 = Q[l];
+    const q1 = Q[Math.min(l + 1, m - 1)];
+    const q2 = Q[Math.min(l + 2, m - 1)];
+    const q3 = Q[Math.min(l + 3, m - 1)];
+    const c0 = sign * c[l];
+    const c1 = l + 1 < m ? sign * c[l + 1] : 0;
+    const c2 = l + 2 < m ? sign * c[l + 2] : 0;
+    const c3 = l + 3 < m ? sign * c[l + 3] : 0;
+    for (let i = lo; i < hi; i++) out[i] += c0 * q0[i] + c1 * q1[i] + c2 * q2[i] + c3 * q3[i];
+  }
 }

@@ -8,6 +8,7 @@ import { DirichletForm } from './dirichlet.js';
 import { SingularPcg } from './pcg.js';
 import { runSync, type Steps } from './steps.js';
 import { eigenTeamFor, type EigenTeam } from './threaded.js';
+import { accumulateCoefficients, addCombinationRange } from './basis-kernels.js';
 
 /**
  * Smallest nonzero eigenvalues of −S on the complement of √π, for any dimension.
@@ -501,7 +502,7 @@ export function formsAgainst(G: readonly Float64Array[], gx: Float64Array): numb
   const acc = new Float64Array(m);
   // In chunks (as combineMany): gx's chunk stays in the cache while every group of four passes,
   // so gx is read from memory once, not once per group; each sum still runs in index order.
-  for (let lo = 0; lo < n; lo += COMBINE_CHUNK) formsRange(G, gx, acc, lo, Math.min(n, lo + COMBINE_CHUNK));
+  for (let lo = 0; lo < n; lo += COMBINE_CHUNK) accumulateCoefficients(gx, G, acc, lo, Math.min(n, lo + COMBINE_CHUNK), 0);
   return Array.from(acc);
 }
 
@@ -513,31 +514,6 @@ function formsOnTeam(G: readonly Float64Array[], gx: Float64Array, team: EigenTe
   return Array.from(acc);
 }
 
-/** acc_l += Σ_{lo ≤ i < hi} G_l[i]·gx[i], four per pass over the range. */
-function formsRange(G: readonly Float64Array[], gx: Float64Array, acc: Float64Array, lo: number, hi: number): void {
-  const m = G.length;
-  for (let l = 0; l < m; l += 4) {
-    const g0 = G[l];
-    const g1 = G[Math.min(l + 1, m - 1)];
-    const g2 = G[Math.min(l + 2, m - 1)];
-    const g3 = G[Math.min(l + 3, m - 1)];
-    let s0 = acc[l];
-    let s1 = l + 1 < m ? acc[l + 1] : 0;
-    let s2 = l + 2 < m ? acc[l + 2] : 0;
-    let s3 = l + 3 < m ? acc[l + 3] : 0;
-    for (let i = lo; i < hi; i++) {
-      const xi = gx[i];
-      s0 += g0[i] * xi;
-      s1 += g1[i] * xi;
-      s2 += g2[i] * xi;
-      s3 += g3[i] * xi;
-    }
-    acc[l] = s0;
-    if (l + 1 < m) acc[l + 1] = s1;
-    if (l + 2 < m) acc[l + 2] = s2;
-    if (l + 3 < m) acc[l + 3] = s3;
-  }
-}
 
 /**
  * Orthonormalizes x (taken over) against √π (s) and the basis Q and enters it with its face
@@ -633,21 +609,6 @@ function addCombination(out: Float64Array, Q: readonly Float64Array[], c: ArrayL
   addCombinationRange(out, Q, c, sign, 0, out.length);
 }
 
-/** addCombination on the cells [lo, hi). */
-function addCombinationRange(out: Float64Array, Q: readonly Float64Array[], c: ArrayLike<number>, sign: 1 | -1, lo: number, hi: number): void {
-  const m = Q.length;
-  for (let l = 0; l < m; l += 4) {
-    const q0 = Q[l];
-    const q1 = Q[Math.min(l + 1, m - 1)];
-    const q2 = Q[Math.min(l + 2, m - 1)];
-    const q3 = Q[Math.min(l + 3, m - 1)];
-    const c0 = sign * c[l];
-    const c1 = l + 1 < m ? sign * c[l + 1] : 0;
-    const c2 = l + 2 < m ? sign * c[l + 2] : 0;
-    const c3 = l + 3 < m ? sign * c[l + 3] : 0;
-    for (let i = lo; i < hi; i++) out[i] += c0 * q0[i] + c1 * q1[i] + c2 * q2[i] + c3 * q3[i];
-  }
-}
 
 /** Ritz vectors (and their face differences G·y) for the given eigenvectors of the Ritz matrix. */
 function ritzVectors(
@@ -742,44 +703,6 @@ function subtractChunked(x: Float64Array, qs: readonly Float64Array[], c: Float6
   }
 }
 
-/** c_l += Σ_{lo ≤ i < hi} x_i q_l[i], four basis vectors per pass over the range; returns xx + Σ x_i². */
-function accumulateCoefficients(x: Float64Array, qs: readonly Float64Array[], c: Float64Array, lo: number, hi: number, xx: number): number {
-  const m = qs.length;
-  let sxx = xx;
-  for (let l = 0; l < m; l += 4) {
-    const q0 = qs[l];
-    const q1 = qs[Math.min(l + 1, m - 1)];
-    const q2 = qs[Math.min(l + 2, m - 1)];
-    const q3 = qs[Math.min(l + 3, m - 1)];
-    let s0 = c[l];
-    let s1 = l + 1 < m ? c[l + 1] : 0;
-    let s2 = l + 2 < m ? c[l + 2] : 0;
-    let s3 = l + 3 < m ? c[l + 3] : 0;
-    if (l === 0) {
-      for (let i = lo; i < hi; i++) {
-        const xi = x[i];
-        sxx += xi * xi;
-        s0 += xi * q0[i];
-        s1 += xi * q1[i];
-        s2 += xi * q2[i];
-        s3 += xi * q3[i];
-      }
-    } else {
-      for (let i = lo; i < hi; i++) {
-        const xi = x[i];
-        s0 += xi * q0[i];
-        s1 += xi * q1[i];
-        s2 += xi * q2[i];
-        s3 += xi * q3[i];
-      }
-    }
-    c[l] = s0;
-    if (l + 1 < m) c[l + 1] = s1;
-    if (l + 2 < m) c[l + 2] = s2;
-    if (l + 3 < m) c[l + 3] = s3;
-  }
-  return sxx;
-}
 
 /** x ← x − Σ⟨x, h_l⟩h_l over orthonormal h_l: one classical Gram–Schmidt pass; returns ‖x‖² of x as it came in. */
 function orthogonalizeOnce(x: Float64Array, hs: readonly Float64Array[], work: WorkCounts, team: EigenTeam | null): number {
