@@ -8,6 +8,7 @@ import type { CgSettings } from './pcg.js';
 import type { ShiftedSolver } from './shifted.js';
 import { implicitSolver, RefinedSolver, restoreRefinements, saveRefinements } from './refine.js';
 import type { Backend, Field } from './types.js';
+import { lincombDot } from './fused.js';
 
 /** Krylov vectors per interval at most (each a grid-sized array: see src/resources/memory.ts). */
 export const EXPONENTIAL_MAX_BASIS = 24;
@@ -322,7 +323,7 @@ export class DeviceExponential extends DeviceIntegrator {
     let c = await b.dot(e, w);
     for (let s = 0; s + 1 < order.length; s++) {
       if (s % next.length > 0) h[(s % next.length) - 1][k] += c;
-      c = b.lincombDot ? await b.lincombDot(1, w, -c, order[s], w, order[s + 1]) : (await b.lincomb(1, w, -c, order[s], w), await b.dot(order[s + 1], w));
+      c = await lincombDot(b, 1, w, -c, order[s], w, order[s + 1]);
     }
     const beta = Math.sqrt(c);
     h[k + 1][k] = beta;

@@ -1,5 +1,6 @@
 import type { FvOperator } from '../operator.js';
 import type { Backend, Field } from './types.js';
+import { lincombDot } from './fused.js';
 import { SolverFailure } from '../base/failures.js';
 import { pcgAsync, pcgLoop, type PcgOps } from '../pcg.js';
 
@@ -90,10 +91,10 @@ export class Pcg {
     await B.toSymmetric(x, y);
     const bnorm2 = await B.dot(bs, bs);
     // ⟨√π, b/√π⟩ = Σb; the deviation is formed explicitly (‖b‖² − (Σb)²/‖√π‖² would cancel).
-    const dev2 = await this.lincombDot(1, bs, -(await B.sum(bRho)) / this.s2, s, r, r);
+    const dev2 = await lincombDot(B, 1, bs, -(await B.sum(bRho)) / this.s2, s, r, r);
     const deviation = Math.max(Math.sqrt(dev2), DEVIATION_FLOOR * Math.sqrt(bnorm2));
     await B.shifted(theta, y, q);
-    const r02 = await this.lincombDot(1, bs, -1, q, r, r);
+    const r02 = await lincombDot(B, 1, bs, -1, q, r, r);
     tol = Math.max(tol, this.tolFloor);
     const stop = tol * deviation;
     const r0 = Math.sqrt(r02);
@@ -102,7 +103,7 @@ export class Pcg {
     const { iterations: it, rnorm, breakdown } = await pcgAsync(pcgLoop(this.ops(theta), { x: y, r, z, p, q }, r0, { stop, maxIterations: this.maxIterations, onBreakdown: 'note' }));
     // Mass with the true residual (the recursive one drifts): ⟨√π, b/√π − (I − θS) y⟩ / ‖√π‖².
     await B.shifted(theta, y, q);
-    const c = (await this.lincombDot(1, bs, -1, q, z, s)) / this.s2;
+    const c = (await lincombDot(B, 1, bs, -1, q, z, s)) / this.s2;
     await B.lincomb(1, y, c, s, z);
     await B.fromSymmetric(z, x);
     this.iterations += it;
@@ -113,14 +114,6 @@ export class Pcg {
       if (breakdown) throw new SolverFailure('breakdown', `CG broke down after ${it} iterations: ⟨p, (I − θS)p⟩ ≤ 0, the shifted operator is not positive definite in floating point here (residual ${(rnorm / deviation).toExponential(2)})`, context);
       throw new SolverFailure('iteration-limit', `CG did not reach tolerance ${tol} in ${it} iterations (residual ${(rnorm / deviation).toExponential(2)} relative to the right-hand side's deviation from equilibrium)`, context);
     }
-  }
-
-  /** out = a x + b y, returning ⟨z, out⟩: one pass where the backend fuses them, the same bits either way. */
-  private async lincombDot(a: number, x: Field, b: number, y: Field, out: Field, z: Field): Promise<number> {
-    const B = this.b;
-    if (B.lincombDot) return B.lincombDot(a, x, b, y, out, z);
-    await B.lincomb(a, x, b, y, out);
-    return B.dot(z, out);
   }
 
   private ops(theta: number): PcgOps<Field> {
