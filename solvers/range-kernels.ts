@@ -7,7 +7,7 @@
 import { descriptions, rangeKernel, type RangeKernel } from './kernels/registry.js';
 import { gaussSeidelBlock, restrictAfterFirstSweep } from './multigrid-kernels.js';
 import { dirichletApply } from './dirichlet-kernels.js';
-import { eigenCombine, eigenDots, eigenGrad } from './eigen/basis-kernels.js';
+import { eigenCombine, eigenDots, eigenGrad } from './basis-kernels.js';
 import { useKernelTable } from './exec/team.js';
 import { fileURLToPath } from 'node:url';
 

@@ -7,7 +7,7 @@
  *   threshold; a solve's new vector loses its components along the block's Ritz vectors before
  *   Gram–Schmidt. The counts below fail when one of these savings is lost.
  * - With a kernel team the Gram–Schmidt sweeps, the Ritz matrix's rows and the Ritz combinations
- *   run on its threads (solvers/eigen/basis-kernels.ts): same bits for 1 and 2 threads, and the
+ *   run on its threads (solvers/basis-kernels.ts): same bits for 1 and 2 threads, and the
  *   values agree with a dense Jacobi solve within the printed bounds on small grids in every
  *   parity class, for metastable wells, several zeros of f, and a zero on the wall.
  */
@@ -18,7 +18,7 @@ import { shiftInvertModes, type SubspaceResult } from '../solvers/eigen/shift-in
 import { basinStartVectors } from '../src/estimators/gap-start.js';
 import type { FvOperator } from '../solvers/operator.js';
 import { DirichletForm } from '../solvers/dirichlet-form.js';
-import { eigenGrad } from '../solvers/eigen/basis-kernels.js';
+import { eigenGrad } from '../solvers/basis-kernels.js';
 
 const mult = (etaSigma: number) => ({ kind: 'multiplicative' as const, etaSigma, eps: 0 });
 const add = (D: number) => ({ kind: 'additive' as const, D });

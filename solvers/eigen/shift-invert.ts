@@ -8,7 +8,7 @@ import { DirichletForm } from './dirichlet.js';
 import { SingularPcg } from './pcg.js';
 import { runSync, type Steps } from './steps.js';
 import { eigenTeamFor, type EigenTeam } from './threaded.js';
-import { accumulateCoefficients, addCombinationRange } from './basis-kernels.js';
+import { accumulateCoefficients, addCombinationRange } from '../basis-kernels.js';
 
 /**
  * Smallest nonzero eigenvalues of −S on the complement of √π, for any dimension.

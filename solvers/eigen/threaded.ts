@@ -12,7 +12,7 @@
  */
 import { ArenaLease, sharedFloat64 } from '../shared-memory.js';
 import { defaultThreads, KERNEL_BLOCKS, splitRanges, ThreadTeam } from '../exec/team.js';
-import { COMBINE_PER_DISPATCH, DOT_SLOTS, DOTS_PER_DISPATCH } from './basis-kernels.js';
+import { COMBINE_PER_DISPATCH, DOT_SLOTS, DOTS_PER_DISPATCH } from '../basis-kernels.js';
 import type { DirichletForm } from '../dirichlet-form.js';
 // Registers the kernel table (with dirichletApply) that teams and their workers run.
 import '../range-kernels.js';
