@@ -73,3 +73,17 @@ export async function preconditionOnce(backend: Backend, theta: number, v: Float
   await backend.download(out, z);
   return z;
 }
+
+/**
+ * The symmetry of a preconditioner's apply on two seeded vectors u, w (oracles.md §17): the
+ * asymmetry |⟨Mu, w⟩ − ⟨u, Mw⟩|, its scale √(⟨Mu, Mu⟩⟨w, w⟩), and ⟨Mu, u⟩.
+ */
+export function symmetryOf(apply: (x: Float64Array, out: Float64Array) => void, n: number): { asymmetry: number; scale: number; energy: number } {
+  const u = pseudoRandom(n, 11);
+  const w = pseudoRandom(n, 13);
+  const mu = new Float64Array(n);
+  const mw = new Float64Array(n);
+  apply(u, mu);
+  apply(w, mw);
+  return { asymmetry: Math.abs(dotOf(mu, w) - dotOf(u, mw)), scale: Math.sqrt(dotOf(mu, mu) * dotOf(w, w)), energy: dotOf(mu, u) };
+}

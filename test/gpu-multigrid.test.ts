@@ -15,7 +15,7 @@ import { Pcg } from '../solvers/backend/pcg.js';
 import { DeviceMultigrid, HostRedBlackMultigrid, type DeviceOps } from '../solvers/backend/gpu-multigrid.js';
 import { MultigridPreconditioner } from '../solvers/multigrid.js';
 import { Generator, maxAbs, maxAbsDiff } from './helpers/generator.js';
-import { cgIterations, dotOf, preconditionOnce, pseudoRandom, setupOf } from './gpu-helpers.js';
+import { cgIterations, preconditionOnce, pseudoRandom, setupOf, symmetryOf } from './gpu-helpers.js';
 
 const GPU = (gpujs as unknown as { GPU: new (s: { mode: string }) => unknown }).GPU;
 const EPS32 = 2 ** -24;
@@ -48,16 +48,9 @@ describe('device multigrid (gpu.js webasm) against float64 references', () => {
       expect(rel).toBeLessThan(16 * EPS32);
       expect(rel).toBeGreaterThan(0); // it did run in float32
       // Symmetric (oracles.md §17): ⟨Mu, w⟩ = ⟨u, Mw⟩ in float64 to round-off, and ⟨Mu, u⟩ > 0.
-      const u = pseudoRandom(v.length, 11);
-      const w = pseudoRandom(v.length, 13);
-      const mu = new Float64Array(v.length);
-      const mw = new Float64Array(v.length);
-      host.apply(u, mu);
-      host.apply(w, mw);
-      const a = dotOf(mu, w);
-      const b = dotOf(u, mw);
-      expect(Math.abs(a - b)).toBeLessThan(1e-12 * Math.sqrt(dotOf(mu, mu) * dotOf(w, w)));
-      expect(dotOf(mu, u)).toBeGreaterThan(0);
+      const sym = symmetryOf((x, out) => host.apply(x, out), v.length);
+      expect(sym.asymmetry).toBeLessThan(1e-12 * sym.scale);
+      expect(sym.energy).toBeGreaterThan(0);
     } finally {
       gpu.dispose();
     }
