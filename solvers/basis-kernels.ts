@@ -49,7 +49,7 @@ export function eigenDots(a: readonly Float64Array[], _ints: readonly Int32Array
  * for each whole group of four when every array is an arena view, else accumulateCoefficients:
  * the same sums in the same order, so the same bits.
  */
-function dotsInto(x: Float64Array, qs: readonly Float64Array[], out: Float64Array, at: number, lo: number, hi: number): number {
+export function dotsInto(x: Float64Array, qs: readonly Float64Array[], out: Float64Array, at: number, lo: number, hi: number): number {
   const m = qs.length;
   const w = m >= 4 ? wasmKernels(x, out, ...qs) : null;
   if (!w) return accumulateCoefficients(x, qs, out.subarray(at, at + m), lo, hi, 0);
