@@ -25,7 +25,7 @@ import { Generator, maxAbs, maxAbsDiff } from './helpers/generator.js';
 import { MultigridPreconditioner, choleskyOf, choleskySolve, levelBandwidth, type MultigridLevel } from '../solvers/multigrid.js';
 import { CpuBackend } from '../solvers/backend/cpu.js';
 import { Pcg } from '../solvers/backend/pcg.js';
-import type { Backend } from '../solvers/backend/types.js';
+import type { Backend, Field } from '../solvers/backend/types.js';
 import type { FvOperator } from '../solvers/operator.js';
 import { Grid } from '../solvers/grid.js';
 import { DeviceExponential, exponentialCgSettings } from '../solvers/backend/exponential.js';
@@ -153,7 +153,7 @@ describe.each([
 function counted(backend: Backend): Record<string, number> {
   const calls: Record<string, number> = {};
   const rec = backend as unknown as Record<string, unknown>;
-  for (const name of ['shifted', 'shiftedDot', 'dot', 'cgUpdate', 'precondition', 'lincomb', 'lincombDot', 'lincomb4', 'copy']) {
+  for (const name of ['shifted', 'shiftedDot', 'dot', 'cgUpdate', 'precondition', 'lincomb', 'lincombDot', 'lincomb4', 'copy', 'dots', 'subtractCombination']) {
     const f = rec[name];
     if (typeof f !== 'function') continue;
     calls[name] = 0;
@@ -278,28 +278,52 @@ describe('the exponential integrator\'s Gram–Schmidt', () => {
   const TEXT =
     'name: gs\nlandscape: { expr: "0.05 + (x^2 - 1)^2 + y^2" }\ndomain: { bounds: [[-2, 2], [-2, 2]], cells: [40, 40] }\nnoise: { model: multiplicative, eta: 0.05, sigma: 10 }\ninitial: { gaussian: { mean: [1, 0], std: [0.2, 0.2] } }\ntime: { end: 0.4, reportEvery: 0.1 }\n';
 
-  async function run(fused: boolean): Promise<{ rho: Float64Array; calls: Record<string, number>; vectors: number }> {
+  interface GsRun {
+    rho: Float64Array;
+    calls: Record<string, number>;
+    vectors: number;
+    /** max |⟨v_i, v_j⟩ − δ_ij| over ê, q_0 … q_m of the last span. */
+    orthogonality: number;
+  }
+
+  /** block: the classical block passes (dots, subtractCombination); fused: lincombDot and lincomb4. */
+  async function run(opts: { fused: boolean; block: boolean; threads?: number }): Promise<GsRun> {
     const loaded = parseScenarioText(TEXT, 'gs.yaml', []);
     const setup = setUp(loaded);
     const rho = initialDensity(setup.grid, setup.scenario.initial, loaded);
-    const backend = new CpuBackend(setup.op);
-    if (!fused) {
-      (backend as unknown as { lincombDot?: unknown }).lincombDot = undefined;
-      (backend as unknown as { lincomb4?: unknown }).lincomb4 = undefined;
-    }
+    // threads: a team of 8 fixed blocks on a grid below the default threshold.
+    const backend = new CpuBackend(setup.op, undefined, opts.threads ? { blocks: 8, threads: opts.threads } : {});
+    const rec = backend as unknown as Record<string, unknown>;
+    if (!opts.fused) rec.lincombDot = rec.lincomb4 = undefined;
+    if (!opts.block) rec.dots = rec.subtractCombination = undefined;
     const calls = counted(backend);
     const tol = 3e-4;
     const integ = new DeviceExponential(backend, setup.op, { tolerance: tol, dtMax: 0.1 }, exponentialCgSettings(tol));
     for (let k = 0; k < 4; k++) await integ.advance(rho, k * 0.1, (k + 1) * 0.1);
     expect(integ.fallback).toBeUndefined();
     const vectors = integ.solver.solves;
+    // The last span's basis, read back from the integrator (private: a test of its invariant).
+    const priv = integ as unknown as { q: Field[]; span: { m: number }; eq: Field };
+    const vs = [priv.eq, ...priv.q.slice(0, priv.span.m + 1)].map((f) => {
+      const v = new Float64Array(backend.size);
+      void backend.download(f, v);
+      return v;
+    });
+    let orthogonality = 0;
+    for (let i = 0; i < vs.length; i++)
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let c = 0; c < vs[i].length; c++) s += vs[i][c] * vs[j][c];
+        orthogonality = Math.max(orthogonality, Math.abs(s - (i === j ? 1 : 0)));
+      }
+    expect(vs.length).toBeGreaterThan(4);
     integ.dispose();
-    return { rho, calls, vectors };
+    return { rho, calls, vectors, orthogonality };
   }
 
-  it('gives the bits of lincomb then dot, with one pass per projection instead of two, and of the lincomb chain of each report time with a third of its passes', async () => {
-    const a = await run(true);
-    const b = await run(false);
+  it('per vector (modified, no block passes): the bits of lincomb then dot, with one pass per projection instead of two, and of the lincomb chain of each report time with a third of its passes', async () => {
+    const a = await run({ fused: true, block: false });
+    const b = await run({ fused: false, block: false });
     expect(a.vectors).toBe(b.vectors);
     expect(a.vectors).toBeGreaterThan(4);
     expect(Array.from(a.rho)).toEqual(Array.from(b.rho));
@@ -312,5 +336,33 @@ describe('the exponential integrator\'s Gram–Schmidt', () => {
     // Each report time's combination ê, q_0, q_1, … takes three links of the chain per lincomb4 pass.
     expect(a.calls.lincomb4).toBeGreaterThan(0);
     expect(b.calls.lincomb - a.calls.lincomb).toBe(projections + 3 * a.calls.lincomb4);
+  });
+
+  it('in block form (classical twice): 2 dot passes and 2 combination passes per vector instead of 2(k + 2) subtractions, the modified form\'s state to round-off, the basis orthonormal to round-off', async () => {
+    const blk = await run({ fused: true, block: true });
+    const mgs = await run({ fused: true, block: false });
+    const V = blk.vectors;
+    expect(V).toBe(mgs.vectors);
+    expect(blk.calls.dots).toBe(2 * V);
+    expect(blk.calls.subtractCombination).toBe(2 * V);
+    // Only PCG's three residuals per solve remain lincombDot passes (V(V + 3) fewer).
+    expect(blk.calls.lincombDot).toBe(3 * V);
+    expect(mgs.calls.lincombDot - blk.calls.lincombDot).toBe(V * (V + 3));
+    // The two orders of the same projections differ at round-off, far below the 3e-4 asked.
+    const scale = maxAbs(mgs.rho);
+    expect(maxAbsDiff(blk.rho, mgs.rho) / scale).toBeLessThan(1e-10);
+    // CGS2 keeps QᵀQ = I to O(ε) (Giraud, Langou & Rozložník 2005), as modified twice did.
+    expect(blk.orthogonality).toBeLessThan(1e-13);
+    expect(mgs.orthogonality).toBeLessThan(1e-13);
+  });
+
+  it('in block form on the kernel threads: the same bits with 1 and 2 threads, and the unthreaded state to round-off', async () => {
+    const one = await run({ fused: true, block: true, threads: 1 });
+    const two = await run({ fused: true, block: true, threads: 2 });
+    const plain = await run({ fused: true, block: true });
+    expect(two.calls.dots).toBe(one.calls.dots);
+    expect(Array.from(two.rho)).toEqual(Array.from(one.rho));
+    expect(maxAbsDiff(one.rho, plain.rho) / maxAbs(plain.rho)).toBeLessThan(1e-10);
+    expect(one.orthogonality).toBeLessThan(1e-13);
   });
 });
