@@ -153,7 +153,7 @@ describe.each([
 function counted(backend: Backend): Record<string, number> {
   const calls: Record<string, number> = {};
   const rec = backend as unknown as Record<string, unknown>;
-  for (const name of ['shifted', 'shiftedDot', 'dot', 'cgUpdate', 'precondition', 'lincomb', 'lincombDot', 'lincomb4', 'copy']) {
+  for (const name of ['shifted', 'shiftedDot', 'dot', 'cgUpdate', 'precondition', 'lincomb', 'lincombDot', 'lincomb4', 'copy', 'dots', 'subtractCombination']) {
     const f = rec[name];
     if (typeof f !== 'function') continue;
     calls[name] = 0;
@@ -286,8 +286,8 @@ describe('the exponential integrator\'s Gram–Schmidt', () => {
     orthogonality: number;
   }
 
-  /** fused: lincombDot and lincomb4 (else lincomb then dot); threads: a team of 8 blocks. */
-  async function run(opts: { fused: boolean; threads?: number }): Promise<GsRun> {
+  /** block: the classical block passes (dots, subtractCombination); fused: lincombDot and lincomb4. */
+  async function run(opts: { fused: boolean; block: boolean; threads?: number }): Promise<GsRun> {
     const loaded = parseScenarioText(TEXT, 'gs.yaml', []);
     const setup = setUp(loaded);
     const rho = initialDensity(setup.grid, setup.scenario.initial, loaded);
@@ -295,6 +295,7 @@ describe('the exponential integrator\'s Gram–Schmidt', () => {
     const backend = new CpuBackend(setup.op, undefined, opts.threads ? { blocks: 8, threads: opts.threads } : {});
     const rec = backend as unknown as Record<string, unknown>;
     if (!opts.fused) rec.lincombDot = rec.lincomb4 = undefined;
+    if (!opts.block) rec.dots = rec.subtractCombination = undefined;
     const calls = counted(backend);
     const tol = 3e-4;
     const integ = new DeviceExponential(backend, setup.op, { tolerance: tol, dtMax: 0.1 }, exponentialCgSettings(tol));
@@ -320,9 +321,9 @@ describe('the exponential integrator\'s Gram–Schmidt', () => {
     return { rho, calls, vectors, orthogonality };
   }
 
-  it('gives the bits of lincomb then dot, with one pass per projection instead of two, and of the lincomb chain of each report time with a third of its passes; the basis stays orthonormal to round-off', async () => {
-    const a = await run({ fused: true });
-    const b = await run({ fused: false });
+  it('per vector (modified, no block passes): the bits of lincomb then dot, with one pass per projection instead of two, and of the lincomb chain of each report time with a third of its passes', async () => {
+    const a = await run({ fused: true, block: false });
+    const b = await run({ fused: false, block: false });
     expect(a.vectors).toBe(b.vectors);
     expect(a.vectors).toBeGreaterThan(4);
     expect(Array.from(a.rho)).toEqual(Array.from(b.rho));
@@ -335,17 +336,31 @@ describe('the exponential integrator\'s Gram–Schmidt', () => {
     // Each report time's combination ê, q_0, q_1, … takes three links of the chain per lincomb4 pass.
     expect(a.calls.lincomb4).toBeGreaterThan(0);
     expect(b.calls.lincomb - a.calls.lincomb).toBe(projections + 3 * a.calls.lincomb4);
-    // Modified Gram–Schmidt twice keeps QᵀQ = I at O(ε) (measured 3.3e-15 over ê, q_0 … q_15):
-    // what makes T a projection of B; a change of the passes (e.g. one pass, or classical once)
-    // that loses it fails here before it shows in the states.
-    expect(a.orthogonality).toBeLessThan(1e-13);
   });
 
-  it('on the kernel threads (8 fixed blocks): the same bits with 1 and 2 threads, and the unthreaded state to round-off', async () => {
-    const one = await run({ fused: true, threads: 1 });
-    const two = await run({ fused: true, threads: 2 });
-    const plain = await run({ fused: true });
-    expect(two.vectors).toBe(one.vectors);
+  it('in block form (classical twice): 2 dot passes and 2 combination passes per vector instead of 2(k + 2) subtractions, the modified form\'s state to round-off, the basis orthonormal to round-off', async () => {
+    const blk = await run({ fused: true, block: true });
+    const mgs = await run({ fused: true, block: false });
+    const V = blk.vectors;
+    expect(V).toBe(mgs.vectors);
+    expect(blk.calls.dots).toBe(2 * V);
+    expect(blk.calls.subtractCombination).toBe(2 * V);
+    // Only PCG's three residuals per solve remain lincombDot passes (V(V + 3) fewer).
+    expect(blk.calls.lincombDot).toBe(3 * V);
+    expect(mgs.calls.lincombDot - blk.calls.lincombDot).toBe(V * (V + 3));
+    // The two orders of the same projections differ at round-off, far below the 3e-4 asked.
+    const scale = maxAbs(mgs.rho);
+    expect(maxAbsDiff(blk.rho, mgs.rho) / scale).toBeLessThan(1e-10);
+    // CGS2 keeps QᵀQ = I to O(ε) (Giraud, Langou & Rozložník 2005), as modified twice did.
+    expect(blk.orthogonality).toBeLessThan(1e-13);
+    expect(mgs.orthogonality).toBeLessThan(1e-13);
+  });
+
+  it('in block form on the kernel threads: the same bits with 1 and 2 threads, and the unthreaded state to round-off', async () => {
+    const one = await run({ fused: true, block: true, threads: 1 });
+    const two = await run({ fused: true, block: true, threads: 2 });
+    const plain = await run({ fused: true, block: true });
+    expect(two.calls.dots).toBe(one.calls.dots);
     expect(Array.from(two.rho)).toEqual(Array.from(one.rho));
     expect(maxAbsDiff(one.rho, plain.rho) / maxAbs(plain.rho)).toBeLessThan(1e-10);
     expect(one.orthogonality).toBeLessThan(1e-13);

@@ -8,7 +8,8 @@ import { RANGE_KERNELS, type RangeKernelName } from '../range-kernels.js';
 import { sharedFloat64 } from '../shared-memory.js';
 import { applyArrays, strideParams } from '../kernels/operator-kernels.js';
 import { ArenaLease, arenaLimitMiB, inArena, wasmKernelsEnabled } from '../exec/arena.js';
-import { defaultThreads, KERNEL_BLOCKS, ThreadTeam } from '../exec/team.js';
+import { defaultThreads, KERNEL_BLOCKS, splitRanges, ThreadTeam } from '../exec/team.js';
+import { accumulateCoefficients, addCombinationRange, COMBINE_PER_DISPATCH, DOT_SLOTS, DOTS_PER_DISPATCH } from '../basis-kernels.js';
 import type { Backend, BackendInfo, DirectShiftedSolver, Field, Rkl2StageCoefficients } from './types.js';
 
 /**
@@ -24,6 +25,8 @@ function cpuModel(): string {
 }
 
 export const THREADED_MIN_CELLS = 512 * 512;
+/** Cells per chunk of the unthreaded multi-vector passes: x's chunk stays in cache across its four-vector groups. */
+const BASIS_CHUNK = 4096;
 
 export interface CpuBackendOptions {
   /** Kernel threads (at most the blocks); default: all cores (FPSOLVE_THREADS overrides) when the grid is partitioned. */
@@ -88,6 +91,9 @@ export class CpuBackend implements Backend {
   private readonly shiftedName: RangeKernelName;
   private readonly rkl2Name: RangeKernelName;
   private readonly eulerName: RangeKernelName;
+  /** dots()'s per-block partial sums (DOT_SLOTS a block), shared with the team's threads. */
+  private partial: Float64Array | undefined;
+  private blockEdges: number[] | undefined;
 
   /** `preconditioner` defaults to the Jacobi/multigrid switch by conditioning. */
   constructor(op: FvOperator, preconditioner?: Preconditioner, opts: CpuBackendOptions = {}) {
@@ -235,6 +241,50 @@ export class CpuBackend implements Backend {
   }
   async dot(x: Field, y: Field): Promise<number> {
     return this.par('dot', [this.d(x), this.d(y)]);
+  }
+  /**
+   * c_l = ⟨x, q_l⟩ for every l: one pass over x per DOTS_PER_DISPATCH vectors, where a dot per
+   * vector reads x once each (the exponential integrator's classical Gram–Schmidt, block form).
+   * Bits: with a team, each block sums in index order and the blocks add in order (the blocks are
+   * fixed whatever the thread count); without one, each c_l in index order (chunked for the cache:
+   * accumulateCoefficients carries c_l across chunks, so the chunks do not change the bits).
+   */
+  async dots(x: Field, qs: readonly Field[], c: Float64Array): Promise<void> {
+    const xd = this.d(x);
+    const Q = qs.map((q) => this.d(q));
+    if (!this.team) {
+      c.fill(0, 0, Q.length);
+      for (let lo = 0; lo < this.size; lo += BASIS_CHUNK) accumulateCoefficients(xd, Q, c, lo, Math.min(this.size, lo + BASIS_CHUNK), 0);
+      return;
+    }
+    const B = this.team.blocks;
+    const p = (this.partial ??= sharedFloat64(B * DOT_SLOTS, this.lease));
+    const edges = (this.blockEdges ??= splitRanges(this.size, 1, B));
+    for (let l0 = 0; l0 < Q.length; l0 += DOTS_PER_DISPATCH) {
+      const g = Math.min(DOTS_PER_DISPATCH, Q.length - l0);
+      p.fill(0);
+      this.team.run('eigenDots', [xd, p, ...Q.slice(l0, l0 + g)], [], [g, 0, ...edges], this.size);
+      for (let l = 0; l < g; l++) {
+        let s = 0;
+        for (let b = 0; b < B; b++) s += p[b * DOT_SLOTS + l];
+        c[l0 + l] = s;
+      }
+    }
+  }
+  /** x −= Σ c_l q_l, four vectors a pass (addCombinationRange's grouping: the same bits with or without a team). */
+  async subtractCombination(x: Field, qs: readonly Field[], c: ArrayLike<number>): Promise<void> {
+    const xd = this.d(x);
+    const Q = qs.map((q) => this.d(q));
+    if (!this.team) {
+      for (let lo = 0; lo < this.size; lo += BASIS_CHUNK) addCombinationRange(xd, Q, c, -1, lo, Math.min(this.size, lo + BASIS_CHUNK));
+      return;
+    }
+    for (let l0 = 0; l0 < Q.length; l0 += COMBINE_PER_DISPATCH) {
+      const g = Math.min(COMBINE_PER_DISPATCH, Q.length - l0);
+      const coef: number[] = [g];
+      for (let l = 0; l < g; l++) coef.push(-c[l0 + l]);
+      this.team.run('eigenCombine', [xd, ...Q.slice(l0, l0 + g)], [], coef, this.size);
+    }
   }
   async sum(x: Field): Promise<number> {
     return this.par('sum', [this.d(x)]);

@@ -8,7 +8,7 @@ import type { CgSettings } from './pcg.js';
 import type { ShiftedSolver } from './shifted.js';
 import { implicitSolver, RefinedSolver, restoreRefinements, saveRefinements } from './refine.js';
 import type { Backend, Field } from './types.js';
-import { lincombDot } from './fused.js';
+import { blockPasses, lincombDot } from './fused.js';
 
 /** Krylov vectors per interval at most (each a grid-sized array: see src/resources/memory.ts). */
 export const EXPONENTIAL_MAX_BASIS = 24;
@@ -315,17 +315,33 @@ export class DeviceExponential extends DeviceIntegrator {
     await this.solver.solve(span.gamma, this.rho, this.y, span.solveTol);
     if (!replay && this.stopCheck && (await this.stopCheck())) throw STOP_INSIDE;
     await b.toSymmetric(this.y, w);
-    // Gram–Schmidt twice: exact orthogonality is what makes T a projection of B. Each subtraction
-    // also forms the next projection's dot product (lincombDot, the same bits as the two passes):
-    // against ê, q_0 … q_k, twice, then ‖w‖².
+    // Gram–Schmidt twice: exact orthogonality is what makes T a projection of B.
     const next = [e, ...Array.from({ length: k + 1 }, (_, j) => this.basis(j))];
-    const order = [...next, ...next, w];
-    let c = await b.dot(e, w);
-    for (let s = 0; s + 1 < order.length; s++) {
-      if (s % next.length > 0) h[(s % next.length) - 1][k] += c;
-      c = await lincombDot(b, 1, w, -c, order[s], w, order[s + 1]);
+    const block = blockPasses(b);
+    let beta: number;
+    if (block) {
+      // Classical, in block form (CGS2): all k + 2 dots in one pass over w, then one combination
+      // pass, twice. Modified GS read and wrote w once per basis vector (2(k + 2) passes of four
+      // streams); twice classical is as orthogonal as modified once twice (Giraud, Langou &
+      // Rozložník 2005: CGS2 keeps ‖I − QᵀQ‖ at O(ε)), measured in test/plain-stepping.test.ts.
+      const c = new Float64Array(next.length);
+      for (let pass = 0; pass < 2; pass++) {
+        await block.dots(w, next, c);
+        await block.subtractCombination(w, next, c);
+        for (let j = 1; j < next.length; j++) h[j - 1][k] += c[j];
+      }
+      beta = Math.sqrt(await b.dot(w, w));
+    } else {
+      // Modified, each subtraction forming the next projection's dot product (lincombDot, the
+      // same bits as the two passes): against ê, q_0 … q_k, twice, then ‖w‖².
+      const order = [...next, ...next, w];
+      let c = await b.dot(e, w);
+      for (let s = 0; s + 1 < order.length; s++) {
+        if (s % next.length > 0) h[(s % next.length) - 1][k] += c;
+        c = await lincombDot(b, 1, w, -c, order[s], w, order[s + 1]);
+      }
+      beta = Math.sqrt(c);
     }
-    const beta = Math.sqrt(c);
     h[k + 1][k] = beta;
     span.m = k + 1;
     if (!(beta > 1e-14)) span.broken = true;
