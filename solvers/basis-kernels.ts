@@ -46,17 +46,22 @@ export function eigenDots(a: readonly Float64Array[], _ints: readonly Int32Array
 
 /**
  * out[at + l] += Σ_{lo ≤ i < hi} x_i q_l[i] for every l; returns Σ x_i². WebAssembly (basisDots4)
- * for each whole group of four when every array is an arena view, else accumulateCoefficients:
- * the same sums in the same order, so the same bits.
+ * for each group of four when every array is an arena view, else accumulateCoefficients: the same
+ * sums in the same order, so the same bits. out[at + m … at + 4⌈m/4⌉) may be overwritten.
  */
 export function dotsInto(x: Float64Array, qs: readonly Float64Array[], out: Float64Array, at: number, lo: number, hi: number): number {
   const m = qs.length;
-  const w = m >= 4 ? wasmKernels(x, out, ...qs) : null;
+  // A last group of fewer than four runs as WebAssembly too when out has the room for its four
+  // sums (the missing vectors repeat the last one, as in accumulateCoefficients; the sums past
+  // at + m are then scratch the caller does not read).
+  const room = at + 4 * Math.ceil(m / 4) <= out.length;
+  const w = m >= 4 || room ? wasmKernels(x, out, ...qs) : null;
   if (!w) return accumulateCoefficients(x, qs, out.subarray(at, at + m), lo, hi, 0);
   let xx = 0;
   for (let l = 0; l < m; l += 4) {
-    if (l + 4 <= m) {
-      const r = w.basisDots4(x.byteOffset, qs[l].byteOffset, qs[l + 1].byteOffset, qs[l + 2].byteOffset, qs[l + 3].byteOffset, out.byteOffset + 8 * (at + l), lo, hi, 0);
+    if (l + 4 <= m || room) {
+      const q = (k: number): number => qs[Math.min(l + k, m - 1)].byteOffset;
+      const r = w.basisDots4(x.byteOffset, q(0), q(1), q(2), q(3), out.byteOffset + 8 * (at + l), lo, hi, 0);
       if (l === 0) xx = r;
     } else {
       accumulateCoefficients(x, qs.slice(l), out.subarray(at + l, at + m), lo, hi, 0);

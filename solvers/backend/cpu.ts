@@ -9,7 +9,7 @@ import { sharedFloat64 } from '../shared-memory.js';
 import { applyArrays, strideParams } from '../kernels/operator-kernels.js';
 import { ArenaLease, arenaLimitMiB, inArena, wasmKernelsEnabled } from '../exec/arena.js';
 import { defaultThreads, KERNEL_BLOCKS, splitRanges, ThreadTeam } from '../exec/team.js';
-import { accumulateCoefficients, addCombinationRange, COMBINE_PER_DISPATCH, DOT_SLOTS, DOTS_PER_DISPATCH } from '../basis-kernels.js';
+import { addCombinationRange, COMBINE_PER_DISPATCH, DOT_SLOTS, dotsInto, DOTS_PER_DISPATCH } from '../basis-kernels.js';
 import type { Backend, BackendInfo, DirectShiftedSolver, Field, Rkl2StageCoefficients } from './types.js';
 
 /**
@@ -94,6 +94,8 @@ export class CpuBackend implements Backend {
   /** dots()'s per-block partial sums (DOT_SLOTS a block), shared with the team's threads. */
   private partial: Float64Array | undefined;
   private blockEdges: number[] | undefined;
+  /** dots()'s sums without a team (an arena array: the WebAssembly path writes them). */
+  private sums: Float64Array | undefined;
 
   /** `preconditioner` defaults to the Jacobi/multigrid switch by conditioning. */
   constructor(op: FvOperator, preconditioner?: Preconditioner, opts: CpuBackendOptions = {}) {
@@ -253,8 +255,13 @@ export class CpuBackend implements Backend {
     const xd = this.d(x);
     const Q = qs.map((q) => this.d(q));
     if (!this.team) {
-      c.fill(0, 0, Q.length);
-      for (let lo = 0; lo < this.size; lo += BASIS_CHUNK) accumulateCoefficients(xd, Q, c, lo, Math.min(this.size, lo + BASIS_CHUNK), 0);
+      // The sums go through an arena array so that dotsInto can run WebAssembly (basisDots4).
+      const m = Q.length;
+      if (!this.sums || this.sums.length < m) this.sums = sharedFloat64(m + 8, this.lease);
+      const s = this.sums;
+      s.fill(0, 0, m);
+      for (let lo = 0; lo < this.size; lo += BASIS_CHUNK) dotsInto(xd, Q, s, 0, lo, Math.min(this.size, lo + BASIS_CHUNK));
+      c.set(s.subarray(0, m));
       return;
     }
     const B = this.team.blocks;
