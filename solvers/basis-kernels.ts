@@ -12,6 +12,8 @@
  * differ from the sequential sweep's in the last place.
  */
 
+import { wasmKernels } from './kernels/wasm-module.js';
+
 /** Basis vectors per dot-product dispatch (arrays: x, out and these; the team passes at most 16). */
 export const DOTS_PER_DISPATCH = 8;
 /** Basis vectors per combination dispatch (params: the count and one coefficient each; at most 16). */
@@ -35,11 +37,32 @@ export function eigenDots(a: readonly Float64Array[], _ints: readonly Int32Array
   if (b === blocks) throw new Error(`eigenDots: [${lo}, ${hi}) is not one of the team's blocks`);
   const out = a[1];
   const base = b * DOT_SLOTS;
-  const sums = out.subarray(base, base + g);
-  sums.fill(0);
-  const xx = accumulateCoefficients(a[0], a.slice(2, 2 + g), sums, lo, hi, 0);
+  const qs = a.slice(2, 2 + g);
+  out.fill(0, base, base + g);
+  const xx = dotsInto(a[0], qs, out, base, lo, hi);
   if (p[1]) out[base + DOTS_PER_DISPATCH] = xx;
   return 0;
+}
+
+/**
+ * out[at + l] += Σ_{lo ≤ i < hi} x_i q_l[i] for every l; returns Σ x_i². WebAssembly (basisDots4)
+ * for each whole group of four when every array is an arena view, else accumulateCoefficients:
+ * the same sums in the same order, so the same bits.
+ */
+export function dotsInto(x: Float64Array, qs: readonly Float64Array[], out: Float64Array, at: number, lo: number, hi: number): number {
+  const m = qs.length;
+  const w = m >= 4 ? wasmKernels(x, out, ...qs) : null;
+  if (!w) return accumulateCoefficients(x, qs, out.subarray(at, at + m), lo, hi, 0);
+  let xx = 0;
+  for (let l = 0; l < m; l += 4) {
+    if (l + 4 <= m) {
+      const r = w.basisDots4(x.byteOffset, qs[l].byteOffset, qs[l + 1].byteOffset, qs[l + 2].byteOffset, qs[l + 3].byteOffset, out.byteOffset + 8 * (at + l), lo, hi, 0);
+      if (l === 0) xx = r;
+    } else {
+      accumulateCoefficients(x, qs.slice(l), out.subarray(at + l, at + m), lo, hi, 0);
+    }
+  }
+  return xx;
 }
 
 /**
@@ -124,7 +147,20 @@ export function accumulateCoefficients(x: Float64Array, qs: readonly Float64Arra
 /** out += sign·Σ c_l Q_l on the cells [lo, hi), four basis vectors per pass (the sequential sweep and eigenCombine). */
 export function addCombinationRange(out: Float64Array, Q: readonly Float64Array[], c: ArrayLike<number>, sign: 1 | -1, lo: number, hi: number): void {
   const m = Q.length;
+  // The same expression as WebAssembly (basisCombine4) when every array is an arena view: same bits.
+  const w = m > 0 && hi > lo ? wasmKernels(out, ...Q) : null;
   for (let l = 0; l < m; l += 4) {
+    if (w) {
+      const q0 = Q[l];
+      const q1 = Q[Math.min(l + 1, m - 1)];
+      const q2 = Q[Math.min(l + 2, m - 1)];
+      const q3 = Q[Math.min(l + 3, m - 1)];
+      const c1 = l + 1 < m ? sign * c[l + 1] : 0;
+      const c2 = l + 2 < m ? sign * c[l + 2] : 0;
+      const c3 = l + 3 < m ? sign * c[l + 3] : 0;
+      w.basisCombine4(out.byteOffset, q0.byteOffset, q1.byteOffset, q2.byteOffset, q3.byteOffset, lo, hi, sign * c[l], c1, c2, c3);
+      continue;
+    }
     const q0 = Q[l];
     const q1 = Q[Math.min(l + 1, m - 1)];
     const q2 = Q[Math.min(l + 2, m - 1)];

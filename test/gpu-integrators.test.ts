@@ -109,7 +109,9 @@ describe('generic integrators on the float64 CPU backend against the generator w
 
       const dtR = 30 * limit;
       const r = rho.slice();
-      const devR = new DeviceRkl2(new CpuBackend(op), op, dtR);
+      // The step formula alone: a negativity margin of max ρ turns the positivity cut off
+      // (test/rkl2-positivity.test.ts tests the cut).
+      const devR = new DeviceRkl2(new CpuBackend(op), op, dtR, 1);
       // smallest s with (s² + s − 2)/4 · limit ≥ dt: the stability interval of RKL2
       let s = 2;
       while (((s * s + s - 2) / 4) * limit < dtR) s++;
@@ -117,6 +119,7 @@ describe('generic integrators on the float64 CPU backend against the generator w
       const steps = 4;
       await devR.advance(r, 0, steps * dtR);
       expect(devR.stats.steps).toBe(steps);
+      expect(devR.stats.rejected).toBe(0);
       let refR: Float64Array = rho.slice();
       for (let k = 0; k < steps; k++) refR = rkl2Step(gen, s, dtR, refR);
       expect(maxAbsDiff(refR, rho)).toBeGreaterThan(1e-3 * scale);

@@ -204,7 +204,7 @@ function build(op: FvOperator, req: IntegratorRequest, choice: Exclude<Integrato
     case 'explicit':
       return new DeviceExplicitEuler(backend, op, req.dt);
     case 'rkl2': {
-      return new DeviceRkl2(backend, op, req.dt ?? Math.min(req.reportEvery, RKL2_DEFAULT_STEP_FACTOR * op.explicitLimit()));
+      return new DeviceRkl2(backend, op, req.dt ?? Math.min(req.reportEvery, RKL2_DEFAULT_STEP_FACTOR * op.explicitLimit()), req.tolerance);
     }
     // Implicit steps on a float32 backend: float64 state on the host, device solves refined (refine.ts).
     case 'backward-euler':

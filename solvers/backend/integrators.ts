@@ -268,26 +268,45 @@ export class DeviceExplicitEuler extends DeviceIntegrator {
 /**
  * RKL2 (Meyer, Balsara & Aslam 2014) with the fewest stages s whose stability interval,
  * (s² + s − 2)/4 × the explicit limit, covers dt.
+ *
+ * Stability is not positivity: RKL2's stages mix earlier stages with negative weights (ν_j < 0),
+ * so far beyond the explicit limit a step can undershoot zero where ρ is tiny next to steep π
+ * (the bundled double well at its default step went to −1.6e-4 of max ρ in one step and the run
+ * failed). A step whose minimum is below −max(tolerance, 1e-9) × max ρ is therefore rejected
+ * and the step halved (stages recounted) for the rest of the run, down to the explicit limit,
+ * where it is accepted and the run's health check has the last word. The decision reads only
+ * the state, so the same input takes the same steps; the step reached is restart state.
  */
 export class DeviceRkl2 extends DeviceIntegrator {
   readonly name = 'rkl2';
+  /** The step asked for (time.dt or the default); `step` is what is used now. */
   readonly dt: number;
-  readonly stages: number;
+  stages: number;
+  private current: number;
   private readonly limit: number;
+  /** Most negative ρ a step may leave, relative to max ρ, before it is rejected. */
+  private readonly negTol: number;
   private a: Field;
   private c: Field;
   private readonly l0: Field;
 
-  constructor(backend: Backend, op: FvOperator, dt: number) {
+  constructor(backend: Backend, op: FvOperator, dt: number, tolerance = 1e-6) {
     super(backend, op);
     this.limit = op.explicitLimit();
-    let s = 2;
-    while (((s * s + s - 2) / 4) * this.limit < dt) s++;
-    this.stages = s;
     this.dt = dt;
+    this.current = dt;
+    this.stages = this.stagesFor(dt);
+    // float32 stages round each cell to ~6e-8 of max ρ per stage, so there the floor is above their sum.
+    this.negTol = Math.max(tolerance, backend.info.precision === 'float32' ? 5e-6 : 1e-9);
     this.a = backend.field();
     this.c = backend.field();
     this.l0 = backend.field();
+  }
+
+  private stagesFor(dt: number): number {
+    let s = 2;
+    while (((s * s + s - 2) / 4) * this.limit < dt) s++;
+    return s;
   }
 
   private async step(dt: number): Promise<void> {
@@ -321,11 +340,67 @@ export class DeviceRkl2 extends DeviceIntegrator {
     this.c = y0;
   }
 
-  protected steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
-    return this.equalSteps(t0, t1, this.dt, checkpoint, (dt) => this.step(dt));
+  /** Whether the state after a step is as non-negative as RKL2's steps must leave it. */
+  private async positiveEnough(): Promise<boolean> {
+    const lo = await this.backend.min(this.x);
+    if (lo >= 0) return true;
+    const hi = await this.backend.max(this.x);
+    return -lo <= this.negTol * Math.max(hi, 1e-300);
+  }
+
+  /**
+   * Equal steps of at most the current step covering [t0, t1], under advance's checkpoint
+   * contract; a rejected step is undone (the stages never write the old state, which step()
+   * leaves in c) and the rest of the interval is re-split at the halved step.
+   */
+  protected async steps(t0: number, t1: number, checkpoint?: Checkpoint): Promise<number> {
+    const total = await this.backend.sum(this.x);
+    let from = t0;
+    let m = substeps(from, t1, this.current);
+    let dt = (t1 - from) / m;
+    let k = 0;
+    while (k < m) {
+      await this.step(dt);
+      if (dt > this.limit && !(await this.positiveEnough())) {
+        [this.x, this.c] = [this.c, this.x];
+        this.stats.rejected++;
+        this.current = Math.max(this.limit, dt / 2);
+        this.stages = this.stagesFor(this.current);
+        from += k * dt;
+        m = substeps(from, t1, this.current);
+        dt = (t1 - from) / m;
+        k = 0;
+        continue;
+      }
+      record(this.stats, dt);
+      await this.stepDone(total);
+      k++;
+      if (k < m && checkpoint && (await checkpoint(from + k * dt))) {
+        await this.restoreSum(this.x, total);
+        return from + k * dt;
+      }
+    }
+    await this.restoreSum(this.x, total);
+    return t1;
+  }
+
+  override saveState(): IntegratorState {
+    return { ...super.saveState(), rkl2Step: this.current };
+  }
+
+  override restoreState(st: IntegratorState): void {
+    super.restoreState(st);
+    if (typeof st.rkl2Step === 'number' && st.rkl2Step > 0 && st.rkl2Step <= this.dt) {
+      this.current = st.rkl2Step;
+      this.stages = this.stagesFor(this.current);
+    }
   }
 
   describe(): string {
-    return `RKL2, ${this.stages} stages, dt ≤ ${this.dt.toPrecision(4)} (${((this.stages * this.stages + this.stages - 2) / 4).toFixed(1)}× the explicit limit ${this.limit.toPrecision(4)}) on ${this.backend.info.name}`;
+    const reduced =
+      this.current < this.dt
+        ? `, reduced from ${this.dt.toPrecision(4)} after ${this.stats.rejected} step${this.stats.rejected === 1 ? '' : 's'} left ρ below −${this.negTol.toExponential(1)} × max ρ`
+        : '';
+    return `RKL2, ${this.stages} stages, dt ≤ ${this.current.toPrecision(4)} (${((this.stages * this.stages + this.stages - 2) / 4).toFixed(1)}× the explicit limit ${this.limit.toPrecision(4)}${reduced}) on ${this.backend.info.name}`;
   }
 }

@@ -165,6 +165,39 @@ const setupDefs = (): FunctionDef[] => [
   ),
 ];
 
+/**
+ * The eigen-solver's and Krylov bases' sweeps over four basis vectors (solvers/basis-kernels.ts,
+ * whose JavaScript loops are their twins: the same sums in the same order). As JavaScript these
+ * ran at a third of the copy bandwidth at 512² (five and six streams per cell).
+ */
+const basisDefs = (): FunctionDef[] => [
+  // out[0..3] += Σ x_i q_k[i] (starting from out's values), returns xx0 + Σ x_i²
+  kernel('basisDots4', { i32: ['x', 'q0', 'q1', 'q2', 'q3', 'out', 'lo', 'hi'], f64: ['xx0'], acc: ['xx', 's0', 's1', 's2', 's3', 'xi'], result: 'f64' }, (c) => {
+    const s = ['s0', 's1', 's2', 's3'];
+    const q = ['q0', 'q1', 'q2', 'q3'];
+    return [
+      ...op.set(c.l.xx, c.get('xx0')),
+      ...s.flatMap((n, k) => op.set(c.l[n], op.load(c.get('out'), 8 * k))),
+      ...cells(c, [
+        ...op.set(c.l.xi, c.at('x')),
+        ...op.set(c.l.xx, op.fadd(c.get('xx'), op.fmul(c.get('xi'), c.get('xi')))),
+        ...s.flatMap((n, k) => op.set(c.l[n], op.fadd(c.get(n), op.fmul(c.get('xi'), c.at(q[k]))))),
+      ]),
+      ...s.flatMap((n, k) => op.store(op.add(c.get('out'), op.i32(8 * k)), c.get(n))),
+    ];
+  }),
+  // o[i] += ((c0 q0[i] + c1 q1[i]) + c2 q2[i]) + c3 q3[i]
+  kernel('basisCombine4', { i32: ['o', 'q0', 'q1', 'q2', 'q3', 'lo', 'hi'], f64: ['c0', 'c1', 'c2', 'c3'] }, (c) =>
+    cells(
+      c,
+      op.store(
+        c.addr('o'),
+        op.fadd(c.at('o'), op.fadd(op.fadd(op.fadd(op.fmul(c.get('c0'), c.at('q0')), op.fmul(c.get('c1'), c.at('q1'))), op.fmul(c.get('c2'), c.at('q2'))), op.fmul(c.get('c3'), c.at('q3')))),
+      ),
+    ),
+  ),
+];
+
 /** Math functions the operator's set-up calls (import index = position). */
 const MATH_IMPORTS: { name: string; fn: (v: number) => number }[] = [
   { name: 'expm1', fn: Math.expm1 },
@@ -280,6 +313,8 @@ export interface WasmKernels {
   operatorFaces(dd: number, psi: number, fw: number, bw: number, sy: number, od: number, st: number, n: number, lo: number, hi: number, inv: number): void;
   sqrtPi(psi: number, out: number, lo: number, hi: number): void;
   logMeanNode(m: number, s: number, x: number, lo: number, hi: number, w: number, a: number, e: number): void;
+  basisDots4(x: number, q0: number, q1: number, q2: number, q3: number, out: number, lo: number, hi: number, xx0: number): number;
+  basisCombine4(o: number, q0: number, q1: number, q2: number, q3: number, lo: number, hi: number, c0: number, c1: number, c2: number, c3: number): void;
 }
 
 // The arena (solvers/exec/arena.ts) instantiates this module on its memory, in every thread that
@@ -293,7 +328,7 @@ provideKernelModule({
 
 /** The kernel module's bytes, generated from the kernel descriptions (the build stores them). */
 export function generateKernelModule(): Uint8Array {
-  return assemble([...ALL_KERNELS.map(emitWasm), ...setupDefs(), ...operatorDefs()], MAX_PAGES, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' })));
+  return assemble([...ALL_KERNELS.map(emitWasm), ...setupDefs(), ...operatorDefs(), ...basisDefs()], MAX_PAGES, MATH_IMPORTS.map((m) => ({ name: m.name, params: ['f64'], result: 'f64' })));
 }
 
 /** The set-up kernels, when every array is in this thread's arena and WebAssembly kernels are on. */
