@@ -962,7 +962,8 @@ function* finalCheckSteps(
 /**
  * The final check on its own (tests): is there a mode below θ_k on the complement of `claimed`
  * (unit, ⊥ √π), with `guards` the Ritz vectors above them? Multigrid-preconditioned solves in
- * 2-D/3-D, as in shiftInvertModes.
+ * 2-D/3-D, as in shiftInvertModes; `threads` ≥ 1 runs its sweeps and solves on a kernel team of
+ * that many threads, as the solver does on large grids.
  */
 export function finalCheck(
   op: FvOperator,
@@ -971,23 +972,31 @@ export function finalCheck(
   thetaK: number,
   boundK: number,
   seed = 2024 + 7919,
+  threads = 0,
 ): FinalCheck {
   const A = new DirichletForm(op);
   const n = op.grid.size;
-  const s = Float64Array.from(op.sqrtPi);
+  const team = threads >= 1 ? eigenTeamFor(A, threads) : null;
+  const pool = new VectorPool(team);
+  const s = pool.adopt(Float64Array.from(op.sqrtPi));
   const sn = Math.sqrt(dot(s, s));
   for (let i = 0; i < n; i++) s[i] /= sn;
   const pre = op.grid.dim >= 2 ? new MultigridPreconditioner(op, { cycle: 'V', overCorrection: EIGEN_OVERCORRECTION }) : new JacobiPreconditioner(op);
   try {
-    const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound);
-    const gVectors = guards.map((v) => {
-      const g = new Float64Array(A.faceCount);
+    pre.useTeam?.(team ? team.team : null);
+    const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound, team);
+    // Copies in the team's memory when there is one (the caller's arrays are only read).
+    const own = (v: Float64Array): Float64Array => (team ? pool.adopt(v) : v);
+    const vectors = guards.map(own);
+    const gVectors = vectors.map((v) => {
+      const g = pool.takeDirty(A.faceCount);
       A.grad(v, g);
       return g;
     });
-    const ctx: CheckContext = { A, s, pcg, pool: new VectorPool(), maxInner: 20000, work: { basisSweeps: 0, secondPasses: 0, ritzVectors: 0, residuals: 0, teamSweeps: 0 }, team: null };
-    return runSync(finalCheckSteps(ctx, claimed, { vectors: guards, gVectors }, thetaK, boundK, seed)).result;
+    const ctx: CheckContext = { A, s, pcg, pool, maxInner: 20000, work: { basisSweeps: 0, secondPasses: 0, ritzVectors: 0, residuals: 0, teamSweeps: 0 }, team };
+    return runSync(finalCheckSteps(ctx, claimed.map(own), { vectors, gVectors }, thetaK, boundK, seed)).result;
   } finally {
+    team?.close();
     pre.dispose?.();
   }
 }
