@@ -66,6 +66,31 @@ describe('final check against planted modes (dense eigenpairs)', () => {
     }
   });
 
+  it('on a kernel team (the path of grids ≥ 512²): the same finds and no-finds as on the main thread, Rayleigh quotients equal to round-off, 1 and 2 threads the same bits', () => {
+    const cases: [FvOperator, { values: number[]; vectors: Float64Array[] }, number, boolean][] = [
+      [wellOp, well, 0, false],
+      [wellOp, well, 1, true],
+      [ouOp, ou, 1, true],
+    ];
+    for (const [op, v, claim, find] of cases) {
+      const guards = [v.vectors[claim + 1], v.vectors[claim + 2]];
+      const args = [op, [v.vectors[claim]], guards, v.values[claim], 1e-12 * v.values[claim], SEEDS[2]] as const;
+      const plain = finalCheck(...args);
+      const one = finalCheck(...args, 1);
+      const two = finalCheck(...args, 2);
+      const what = `claimed λ${claim + 1}`;
+      expect(plain.foundLower, what).toBe(find);
+      expect(one.foundLower, what).toBe(find);
+      expect(one.solves, what).toBe(plain.solves);
+      expect(Math.abs(one.rayleigh - plain.rayleigh), what).toBeLessThanOrEqual(1e-9 * plain.rayleigh);
+      // Against the dense spectrum, not only against the unthreaded check.
+      if (find) expect(one.rayleigh, what).toBeLessThan(v.values[claim]);
+      else expect(one.rayleigh, what).toBeGreaterThanOrEqual(v.values[claim + 1] * (1 - 1e-9));
+      expect(Object.is(two.rayleigh, one.rayleigh), what).toBe(true);
+      expect(two.solves, what).toBe(one.solves);
+    }
+  });
+
   it('OU pair 10 % apart: λ₂ claimed, λ₃ and λ₄ as guards, λ₁ left out: found for every seed', () => {
     for (const seed of SEEDS) {
       const c = finalCheck(ouOp, [ou.vectors[1]], [ou.vectors[2], ou.vectors[3]], ou.values[1], 1e-12 * ou.values[1], seed);

@@ -96,6 +96,10 @@ describe('basis sweeps on the kernel team against a dense eigen-solve (small gri
       const two = shiftInvertModes(op, { modes, threads: 2 });
       expect(one.work.teamSweeps, what).toBeGreaterThan(0);
       expect(two.work.teamSweeps, what).toBe(one.work.teamSweeps);
+      // Every Gram–Schmidt pass, the final check's included, runs on the team (a team pass counts
+      // m basis sweeps and 2m team sweeps; a pass on the main thread only the m): at 512² the
+      // check's passes, rows and G·v took ~0.1 s of the main thread while the team waited.
+      expect(one.work.teamSweeps, what).toBeGreaterThanOrEqual(2 * one.work.basisSweeps);
       expectDense(one, dense, what);
       for (let j = 0; j < modes; j++) {
         expect(Object.is(one.values[j], two.values[j]), `${what} λ${j + 1}`).toBe(true);

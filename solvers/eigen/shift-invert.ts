@@ -743,6 +743,11 @@ function orthogonalizeTeam(x: Float64Array, qs: readonly Float64Array[], team: E
   return xx;
 }
 
+/** orthogonalizeCgs2, on the team's threads (orthogonalizeTeam) when it owns x and every q. */
+function orthogonalizeOn(x: Float64Array, qs: readonly Float64Array[], work: WorkCounts, team: EigenTeam | null): number {
+  return team && team.ownsAll(qs) && team.ownsAll([x]) ? orthogonalizeTeam(x, qs, team, work) : orthogonalizeCgs2(x, qs, work);
+}
+
 /** x ← x/‖x‖; returns ‖x‖ (0 or non-finite: x left as is). */
 function normalize(x: Float64Array): number {
   const nx = Math.sqrt(dot(x, x));
@@ -759,6 +764,8 @@ interface CheckContext {
   pool: VectorPool;
   maxInner: number;
   work: WorkCounts;
+  /** The solve's kernel team (null: none): the check's sweeps run on it where it owns the vectors. */
+  team: EigenTeam | null;
 }
 
 /** The block's vectors beyond the claimed modes (Ritz vectors, orthonormal) and their face differences. */
@@ -782,11 +789,15 @@ class CheckSpan {
     private readonly A: DirichletForm,
     private readonly pool: VectorPool,
     private readonly work: WorkCounts,
+    private readonly team: EigenTeam | null,
   ) {}
 
   /** Enters v (unit, orthogonal to V) with its face differences gv. */
   push(v: Float64Array, gv: Float64Array, own: boolean): void {
-    const row = formsAgainst([...this.GV, gv], gv);
+    const G = [...this.GV, gv];
+    // On the team's threads like the solve's own rows: at 512² the check's three rows, its
+    // Gram–Schmidt and G·v ran on the main thread while the team's threads waited.
+    const row = this.team && this.team.ownsAll(G) ? formsOnTeam(G, gv, this.team, this.work) : formsAgainst(G, gv);
     for (let j = 0; j < this.H.length; j++) this.H[j].push(row[j]);
     this.H.push(row);
     this.V.push(v);
@@ -796,13 +807,14 @@ class CheckSpan {
 
   /** Orthonormalizes v (taken over) against V and enters it; false (v back to the pool) when it lies in V's span to 1e-8. */
   add(v: Float64Array): boolean {
-    orthogonalizeCgs2(v, this.V, this.work);
+    orthogonalizeOn(v, this.V, this.work, this.team);
     if (!(normalize(v) > 1e-8)) {
       this.pool.give(v);
       return false;
     }
     const gv = this.pool.takeDirty(this.A.faceCount);
-    this.A.grad(v, gv);
+    if (this.team && this.team.ownsAll([v, gv])) this.team.grad(v, gv);
+    else this.A.grad(v, gv);
     this.push(v, gv, true);
     return true;
   }
@@ -826,9 +838,14 @@ class CheckSpan {
 
   /** The Ritz vector of `coefficients`, orthogonalized against `against` and normalized (null when that leaves nothing). */
   vectorOf(coefficients: readonly number[], against: readonly Float64Array[]): Float64Array | null {
-    const y = combine(this.V, coefficients, this.A.size);
+    let y: Float64Array;
+    if (this.team && this.team.ownsAll(this.V)) {
+      y = this.pool.take(this.A.size);
+      this.team.addCombination(y, this.V, coefficients, 1);
+      this.work.teamSweeps += this.V.length;
+    } else y = combine(this.V, coefficients, this.A.size);
     this.work.ritzVectors++;
-    orthogonalizeCgs2(y, against, this.work);
+    orthogonalizeOn(y, against, this.work, this.team);
     return normalize(y) > 0 ? y : null;
   }
 
@@ -876,7 +893,7 @@ function* finalCheckSteps(
   const threshold = thetaK - Math.max(boundK, 1e-6 * thetaK);
   // guards ∪ solved iterates. Only solved iterates enter: the random start's Rayleigh quotient is
   // of order ‖S‖, and its round-off in the small Ritz matrix could hide a tiny missed eigenvalue.
-  const J = new CheckSpan(A, pool, ctx.work);
+  const J = new CheckSpan(A, pool, ctx.work, ctx.team);
   for (let j = 0; j < guards.vectors.length; j++) J.push(guards.vectors[j], guards.gVectors[j], false);
   const gy = pool.takeDirty(A.faceCount);
   let joint: Float64Array | null = null;
@@ -884,7 +901,7 @@ function* finalCheckSteps(
   let solves = 0;
   let foundLower = false;
   try {
-    orthogonalizeCgs2(x, against, ctx.work);
+    orthogonalizeOn(x, against, ctx.work, ctx.team);
     while (solves < MAX_CHECK_SOLVES && normalize(x) > 0) {
       // From zero to ‖r‖ ≤ CHECK_TOL·‖x‖ (‖x‖ = 1). A warm start from x/ρ paid off when the check
       // ran until its own iterates settled; within three solves x is still far from an
@@ -895,7 +912,7 @@ function* finalCheckSteps(
       solves++;
       pool.give(x);
       x = next;
-      orthogonalizeCgs2(x, against, ctx.work);
+      orthogonalizeOn(x, against, ctx.work, ctx.team);
       const norm = Math.sqrt(dot(x, x));
       if (!(norm > 0) || !Number.isFinite(norm)) break;
       // Plain inverse iteration: the iterates T x₀, T²x₀, … span the Krylov space that Rayleigh–Ritz
@@ -918,8 +935,12 @@ function* finalCheckSteps(
         if (!yj) break;
         A.grad(yj, gy);
         q = A.form(gy, gy);
+        if (joint) pool.give(joint);
         joint = yj;
-      } else joint = null;
+      } else if (joint) {
+        pool.give(joint);
+        joint = null;
+      }
       const settled = solves >= MIN_CHECK_SOLVES && Math.abs(q - rq) <= 1e-3 * q;
       rq = q;
       if (rq < threshold) {
@@ -930,6 +951,8 @@ function* finalCheckSteps(
     }
   } finally {
     pool.give(gy, x);
+    // The Ritz vector leaves with the result only on a find.
+    if (joint && !foundLower) pool.give(joint);
     J.release();
   }
   // The vector to resume from on a find: the one whose Rayleigh quotient went below θ_k.
@@ -939,7 +962,8 @@ function* finalCheckSteps(
 /**
  * The final check on its own (tests): is there a mode below θ_k on the complement of `claimed`
  * (unit, ⊥ √π), with `guards` the Ritz vectors above them? Multigrid-preconditioned solves in
- * 2-D/3-D, as in shiftInvertModes.
+ * 2-D/3-D, as in shiftInvertModes; `threads` ≥ 1 runs its sweeps and solves on a kernel team of
+ * that many threads, as the solver does on large grids.
  */
 export function finalCheck(
   op: FvOperator,
@@ -948,23 +972,31 @@ export function finalCheck(
   thetaK: number,
   boundK: number,
   seed = 2024 + 7919,
+  threads = 0,
 ): FinalCheck {
   const A = new DirichletForm(op);
   const n = op.grid.size;
-  const s = Float64Array.from(op.sqrtPi);
+  const team = threads >= 1 ? eigenTeamFor(A, threads) : null;
+  const pool = new VectorPool(team);
+  const s = pool.adopt(Float64Array.from(op.sqrtPi));
   const sn = Math.sqrt(dot(s, s));
   for (let i = 0; i < n; i++) s[i] /= sn;
   const pre = op.grid.dim >= 2 ? new MultigridPreconditioner(op, { cycle: 'V', overCorrection: EIGEN_OVERCORRECTION }) : new JacobiPreconditioner(op);
   try {
-    const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound);
-    const gVectors = guards.map((v) => {
-      const g = new Float64Array(A.faceCount);
+    pre.useTeam?.(team ? team.team : null);
+    const pcg = new SingularPcg(A, s, pre, 1e-8 * A.normBound, team);
+    // Copies in the team's memory when there is one (the caller's arrays are only read).
+    const own = (v: Float64Array): Float64Array => (team ? pool.adopt(v) : v);
+    const vectors = guards.map(own);
+    const gVectors = vectors.map((v) => {
+      const g = pool.takeDirty(A.faceCount);
       A.grad(v, g);
       return g;
     });
-    const ctx: CheckContext = { A, s, pcg, pool: new VectorPool(), maxInner: 20000, work: { basisSweeps: 0, secondPasses: 0, ritzVectors: 0, residuals: 0, teamSweeps: 0 } };
-    return runSync(finalCheckSteps(ctx, claimed, { vectors: guards, gVectors }, thetaK, boundK, seed)).result;
+    const ctx: CheckContext = { A, s, pcg, pool, maxInner: 20000, work: { basisSweeps: 0, secondPasses: 0, ritzVectors: 0, residuals: 0, teamSweeps: 0 }, team };
+    return runSync(finalCheckSteps(ctx, claimed.map(own), { vectors, gVectors }, thetaK, boundK, seed)).result;
   } finally {
+    team?.close();
     pre.dispose?.();
   }
 }
@@ -1121,7 +1153,7 @@ function* subspaceIteration(
         converged = true;
         break;
       }
-      const ctx: CheckContext = { A, s, pcg, pool, maxInner, work };
+      const ctx: CheckContext = { A, s, pcg, pool, maxInner, work, team };
       // The far guards left out of this step's pairs are formed now (vector and face differences,
       // no residual): the check judges over every guard, and a restart keeps them.
       if (take < full) {
