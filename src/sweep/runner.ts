@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { asOutputError, InputError } from '../errors.js';
-import { appendLine, readJsonLines, truncateTornTail } from '../io/atomic.js';
+import { readJsonLines, truncateTornTail } from '../io/atomic.js';
+import { RecordLog } from './record-log.js';
 import { LOCK_FILE, lockDirectory } from './lock.js';
 import { mapPool } from '../parallel/pool.js';
 import type { ChildRunResult } from '../parallel/run-request.js';
@@ -203,8 +204,9 @@ async function runPoints(spec: SweepSpec, opts: SweepOptions, manifest: SweepMan
   const progress = opts.progress ?? silentProgress;
   const outcome: SweepOutcome = { total: points.length, shardPoints: mine.length, skipped: mine.length - todo.length, finished: 0, failed: 0, retried: 0, interrupted: false, records: [], written: [] };
 
+  const log = new RecordLog(resultsPath);
   const save = (r: SweepRecord): void => {
-    appendLine(resultsPath, recordLine(r));
+    log.append(recordLine(r));
     outcome.finished++;
     if (r.status === 'failed') outcome.failed++;
     progress.pointDone(r.status === 'failed', r.status === 'failed' ? `point ${r.index} (${Object.entries(r.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}) failed: ${r.error}` : undefined);
@@ -243,6 +245,8 @@ async function runPoints(spec: SweepSpec, opts: SweepOptions, manifest: SweepMan
     }
   } finally {
     progress.stop();
+    // Also when interrupted or failing: the points that finished are what a rerun skips.
+    log.sync();
   }
   if (opts.signal?.aborted) {
     outcome.interrupted = true;
