@@ -2,9 +2,10 @@
  * A sweep's results.jsonl, appended record by record with group commit. Each record is one
  * O_APPEND write the moment its point finishes (src/io/atomic.ts appendLine), so `kill -9` of the
  * sweep loses no finished point; the fsync that puts it on disk comes at most once per `syncEvery`
- * seconds and when the log is closed. An fsync per record cost ~3 ms on ext4, about a sixth of a
- * 1-D point (bench/results-sweep.md, "sweep-fsync"); what a power cut can lose instead is the
- * last second of records, which the rerun runs again (their keys are not in the file).
+ * seconds and when the log is closed. An fsync per record cost 2.3–2.7 ms of wall on ext4, about a
+ * seventh of a 1-D point (bench/results-sweep.md, "sweep8 notes"; test/bench/sweep-fsync.ts); what
+ * a power cut can lose instead is the last second of records, which the rerun runs again (their
+ * keys are not in the file).
  */
 import { appendLine, syncFile } from '../io/atomic.js';
 
