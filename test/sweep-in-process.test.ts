@@ -13,7 +13,7 @@ import { packageRoot } from '../src/paths.js';
 import { runSweep, type SweepSpec } from '../src/sweep/runner.js';
 import { parseSetArg } from '../src/sweep/points.js';
 import type { SweepRecord } from '../src/sweep/record.js';
-import { loadScenario } from '../src/scenario/load.js';
+import { loadScenario, scenarioLoadCount } from '../src/scenario/load.js';
 import { runScenario } from '../src/run/run.js';
 import { WorkerPool } from '../src/parallel/worker-pool.js';
 
@@ -64,6 +64,15 @@ describe('sweep --in-process', () => {
     }
     expect(byProcesses.filter((r) => r.status === 'ok')).toHaveLength(4);
     expect(byProcesses.filter((r) => r.errorKind === 'input')).toHaveLength(2);
+  });
+
+  it('reads each point’s scenario once (for its key; its run uses a copy of that), not a second time to run it', async () => {
+    const before = scenarioLoadCount.files;
+    const res = await runSweep(spec(), { out: join(dir, 'loads'), jobs: 1, shard: null, runArgs: RUN_ARGS, plots: false, inProcess: true });
+    // The base once (the manifest), then each of the 6 points once; the 4 valid ones used to be read again by their runs (11).
+    expect(scenarioLoadCount.files - before).toBe(1 + 6);
+    // The runs of those copies are the worker processes' runs, which read the file themselves.
+    expect(res.records.map(strip)).toEqual(byProcesses.map(strip));
   });
 
   it('a point equals the same scenario run directly (runScenario: no worker, no request, no JSON)', async () => {

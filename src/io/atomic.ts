@@ -112,7 +112,9 @@ export function fsyncDir(dir: string): void {
  *  - `kill -9` of the writer leaves either no trace of the line or all of it, for lines that fit
  *    in one page (about 4 KiB, the PIPE_BUF size). Longer lines are still written by one call,
  *    but the kernel may stop a multi-page write at a page boundary when a fatal signal arrives;
- *  - once this function returns, the line is on disk (fsync).
+ *  - once this function returns, the line is on disk (fsync), unless `opts.sync` is false: then it
+ *    is in the kernel's page cache (it survives `kill -9` of the writer, not a power cut) until the
+ *    caller's {@link syncFile}; a sweep syncs its results about once a second (src/sweep/record-log.ts).
  * NFS and other network filesystems do not honour O_APPEND atomically; do not share a log there.
  *
  * If the file does not end with a newline (a previous writer died mid-line, which only the cases
@@ -125,18 +127,18 @@ export function fsyncDir(dir: string): void {
  *
  * @throws RangeError if `line` contains a newline (it would be two records); OutputError (exit 74) on an operating-system error.
  */
-export function appendLine(path: string, line: string): void {
+export function appendLine(path: string, line: string, opts: { sync?: boolean } = {}): void {
   if (line.includes('\n')) {
     throw new RangeError('appendLine: line must not contain a newline character');
   }
   try {
-    appendLineRaw(path, line);
+    appendLineRaw(path, line, opts.sync !== false);
   } catch (e) {
     throw asOutputError(e, path);
   }
 }
 
-function appendLineRaw(path: string, line: string): void {
+function appendLineRaw(path: string, line: string, sync: boolean): void {
   mkdirSync(dirname(path), { recursive: true });
   // O_RDWR rather than O_WRONLY so the torn-tail check can read the last byte through the same descriptor.
   const fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o666);
@@ -148,9 +150,22 @@ function appendLineRaw(path: string, line: string): void {
       // Retrying would append the rest as a separate write that another appender could precede; better to fail loudly.
       throw new OutputError(path, `short write (${n} of ${bytes.byteLength} bytes); the log now ends in a torn line`);
     }
-    fsyncSync(fd);
+    if (sync) fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Puts what {@link appendLine} wrote with `sync: false` on disk. @throws OutputError (exit 74). */
+export function syncFile(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch (e) {
+    throw asOutputError(e, path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -12,6 +12,7 @@
  */
 import type { RunReport } from '../report/types.js';
 import type { ChildRunRequest, ChildRunResult } from './run-request.js';
+import type { LoadedScenario } from '../scenario/types.js';
 import { threadShare, WorkerPool } from './worker-pool.js';
 
 /** What runs a request: a pool of worker processes, the caller's process, or both. */
@@ -20,7 +21,7 @@ export interface PointRunner {
   close(): Promise<void>;
 }
 
-type Answer = (req: { id: number; scenarioFile: string; overrides: string[]; extraArgs: string[] }, signal: AbortSignal) => Promise<{ exitCode: number; report?: unknown; error?: string }>;
+type Answer = (req: { id: number; scenarioFile: string; overrides: string[]; extraArgs: string[] }, signal: AbortSignal, loaded?: LoadedScenario) => Promise<{ exitCode: number; report?: unknown; error?: string }>;
 
 let answerModule: Promise<Answer> | null = null;
 /** The worker's request handler, loaded once (it pulls in the whole run: loaded early, it overlaps the workers' start-up). */
@@ -65,7 +66,9 @@ export class InProcessRunner implements PointRunner {
       const onAbort = (): void => ctl.abort(req.signal?.reason);
       req.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        const res = await answer({ id: this.nextId++, scenarioFile: req.scenarioFile, overrides: [...req.overrides], extraArgs: [...(req.extraArgs ?? [])] }, ctl.signal);
+        // A copy: a run that changed its scenario object must not change a retry of the same point.
+        const loaded = req.loaded !== undefined ? structuredClone(req.loaded) : undefined;
+        const res = await answer({ id: this.nextId++, scenarioFile: req.scenarioFile, overrides: [...req.overrides], extraArgs: [...(req.extraArgs ?? [])] }, ctl.signal, loaded);
         const wallSeconds = (performance.now() - started) / 1000;
         // As WorkerPool reads a worker's response line.
         if (res.report !== undefined && res.report !== null && typeof res.report === 'object') return { ok: true, report: res.report as RunReport, exitCode: res.exitCode, wallSeconds };

@@ -554,8 +554,12 @@ export function parseScenarioText(text: string, file: string, overrides: readonl
   }
 }
 
+/** Scenario files read and validated since the process started (a sweep's tests count them per point). */
+export const scenarioLoadCount = { files: 0 };
+
 /** Read a scenario file (.yaml/.yml/.json; anything else is read as YAML) and validate it. */
 export function loadScenario(path: string, overrides: readonly string[] = []): LoadedScenario {
+  scenarioLoadCount.files++;
   const text = readLimitedText(path, { maxBytes: MAX_SCENARIO_BYTES, what: 'scenario' });
   return parseScenarioText(text, path, overrides);
 }

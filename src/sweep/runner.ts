@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { asOutputError, InputError } from '../errors.js';
-import { appendLine, readJsonLines, truncateTornTail } from '../io/atomic.js';
+import { readJsonLines, truncateTornTail } from '../io/atomic.js';
+import { RecordLog } from './record-log.js';
 import { LOCK_FILE, lockDirectory } from './lock.js';
 import { mapPool } from '../parallel/pool.js';
 import type { ChildRunResult } from '../parallel/run-request.js';
@@ -15,6 +16,7 @@ import { WorkerPool } from '../parallel/worker-pool.js';
 import { MixedRunner, type PointRunner } from '../parallel/in-process.js';
 import { packageVersion } from '../paths.js';
 import { loadScenario, MAX_SCENARIO_BYTES } from '../scenario/load.js';
+import type { LoadedScenario } from '../scenario/types.js';
 import { readLimitedText } from '../io/read-limited.js';
 import { canonicalJson, invalidPointKey, pointKey, sha256 } from './key.js';
 import { assertOwnFile, claimDirectory, MANIFEST_FILE, pointsHash, RESULTS_FILE, type SweepManifest } from './manifest.js';
@@ -73,6 +75,8 @@ interface PreparedPoint {
   id: PointIdentity;
   /** Set when the scenario loader refused the point. */
   invalid?: string;
+  /** The loaded scenario, kept (--in-process only, until the point has run) so that its run does not load it again. */
+  loaded?: LoadedScenario;
 }
 
 function readBaseText(file: string): string {
@@ -116,12 +120,12 @@ export function planSweep(spec: SweepSpec, shard: Shard | null, runArgs: readonl
   return { manifest, points };
 }
 
-function preparePoint(spec: SweepSpec, m: SweepManifest, baseText: string, point: SweepPoint): PreparedPoint {
+function preparePoint(spec: SweepSpec, m: SweepManifest, baseText: string, point: SweepPoint, keep: boolean): PreparedPoint {
   const version = m.fpsolve;
   try {
     const loaded = loadScenario(spec.scenarioFile, point.overrides);
     const key = pointKey(loaded.scenario, version, m.runArgs);
-    return { point, id: { key, index: point.index, params: point.params, fpsolve: version, scenario: loaded.scenario.name } };
+    return { point, id: { key, index: point.index, params: point.params, fpsolve: version, scenario: loaded.scenario.name }, ...(keep ? { loaded } : {}) };
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     const key = invalidPointKey(baseText, point.overrides, version);
@@ -197,14 +201,16 @@ async function runPoints(spec: SweepSpec, opts: SweepOptions, manifest: SweepMan
   const runArgs = opts.runArgs ?? [];
   const resultsPath = join(opts.out, RESULTS_FILE);
   const baseText = readBaseText(spec.scenarioFile);
-  const mine = points.filter((p) => inShard(p.index, opts.shard)).map((p) => preparePoint(spec, manifest, baseText, p));
+  const mine = points.filter((p) => inShard(p.index, opts.shard)).map((p) => preparePoint(spec, manifest, baseText, p, opts.inProcess === true));
   const doneKeys = new Set(readRecords(opts.out).filter(isFinal).map((r) => r.key));
   const todo = mine.filter((p) => !doneKeys.has(p.id.key));
+  for (const p of mine) if (doneKeys.has(p.id.key)) delete p.loaded;
   const progress = opts.progress ?? silentProgress;
   const outcome: SweepOutcome = { total: points.length, shardPoints: mine.length, skipped: mine.length - todo.length, finished: 0, failed: 0, retried: 0, interrupted: false, records: [], written: [] };
 
+  const log = new RecordLog(resultsPath);
   const save = (r: SweepRecord): void => {
-    appendLine(resultsPath, recordLine(r));
+    log.append(recordLine(r));
     outcome.finished++;
     if (r.status === 'failed') outcome.failed++;
     progress.pointDone(r.status === 'failed', r.status === 'failed' ? `point ${r.index} (${Object.entries(r.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}) failed: ${r.error}` : undefined);
@@ -223,14 +229,18 @@ async function runPoints(spec: SweepSpec, opts: SweepOptions, manifest: SweepMan
         opts.jobs,
         async (p): Promise<ChildRunResult | null> => {
           if (opts.signal?.aborted) return null;
-          const req = { scenarioFile: spec.scenarioFile, overrides: p.point.overrides, extraArgs, signal: opts.signal };
-          const first = await pool.run(req);
-          // Once, and only for a failure of the machine (docs/reliability.md "Sweeps and retries"):
-          // a numerical fault would repeat bit for bit.
-          if (!isRetryable(first, opts.signal?.aborted ?? false)) return first;
-          outcome.retried++;
-          progress.retrying?.(`point ${p.point.index} hit ${describeChildFailure(first)}: retrying it once`);
-          return pool.run(req);
+          const req = { scenarioFile: spec.scenarioFile, overrides: p.point.overrides, extraArgs, signal: opts.signal, ...(p.loaded !== undefined ? { loaded: p.loaded } : {}) };
+          try {
+            const first = await pool.run(req);
+            // Once, and only for a failure of the machine (docs/reliability.md "Sweeps and retries"):
+            // a numerical fault would repeat bit for bit.
+            if (!isRetryable(first, opts.signal?.aborted ?? false)) return first;
+            outcome.retried++;
+            progress.retrying?.(`point ${p.point.index} hit ${describeChildFailure(first)}: retrying it once`);
+            return await pool.run(req);
+          } finally {
+            delete p.loaded;
+          }
         },
         (res, p) => {
           if (res === null) return;
@@ -243,6 +253,8 @@ async function runPoints(spec: SweepSpec, opts: SweepOptions, manifest: SweepMan
     }
   } finally {
     progress.stop();
+    // Also when interrupted or failing: the points that finished are what a rerun skips.
+    log.sync();
   }
   if (opts.signal?.aborted) {
     outcome.interrupted = true;

@@ -62,7 +62,7 @@ export interface RunExecution {
 export async function executeRun(
   file: string | undefined,
   o: RunCliOptions,
-  ctl: { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void; onPhase?: (p: PhaseInfo) => void } = {},
+  ctl: { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void; onPhase?: (p: PhaseInfo) => void; loaded?: LoadedScenario } = {},
 ): Promise<RunExecution> {
   const out = outDirOf(o);
   // Before the solve: a user must not wait for the run to learn that --out is /sys or a file.
@@ -71,7 +71,8 @@ export async function executeRun(
     if (o[flag] && !out) throw new InputError(`--${flag} writes into the output directory: add --out <dir>`);
   }
   if (o.stopAfter !== undefined && !out) throw new InputError('--stop-after writes a checkpoint into the output directory to continue from: add --out <dir>');
-  const { loaded, resume } = scenarioToRun(file, o);
+  // ctl.loaded: the caller loaded `file` with `o.set` already (a sweep point run in-process, src/parallel/in-process.ts).
+  const { loaded, resume } = ctl.loaded !== undefined && o.resume === undefined ? { loaded: ctl.loaded } : scenarioToRun(file, o);
   if (isMatrixNoise(loaded.scenario.noise)) return matrixExecution(await (await import('../../nonrev/cli.js')).executeMatrixRun(loaded, o, ctl), ctl.signal);
   // A fresh run in a directory that holds another run's checkpoint: --resume must not later continue that one over these outputs.
   if (!resume && out !== undefined) clearCheckpoint(join(out, CHECKPOINT_DIR));

@@ -19,6 +19,7 @@ import { firstTime, testFault } from '../../../solvers/base/fault-injection.js';
 import { reportJson } from '../../report/write.js';
 import { oneLine, setExitCode, USAGE_HINT } from './shared.js';
 import { executeRun, runCommand, type RunCliOptions } from './run.js';
+import type { LoadedScenario } from '../../scenario/types.js';
 
 export interface WorkerRequest {
   id: number;
@@ -75,14 +76,14 @@ function isRequest(v: unknown): v is WorkerRequest {
 }
 
 /** One request answered as `fpsolve run --json` would answer it (also run in-process by src/parallel/in-process.ts). */
-export async function answer(req: WorkerRequest, signal: AbortSignal): Promise<WorkerResponse> {
+export async function answer(req: WorkerRequest, signal: AbortSignal, loaded?: LoadedScenario): Promise<WorkerResponse> {
   try {
     const { file, opts } = parseRunArgs(req);
     for (const flag of ['out', 'plots', 'html', 'vti', 'zarr', 'snapshots', 'checkpoints', 'stopAfter', 'resume'] as const) {
       // Every point of a sweep would write into the same directory: refuse rather than overwrite.
       if (opts[flag] !== undefined && opts[flag] !== false) throw new ParseFailure(EXIT.badInput, `--${flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} cannot be used for a sweep point or check case (each run reports by JSON)`);
     }
-    const { result, exitCode } = await executeRun(file, opts, { signal });
+    const { result, exitCode } = await executeRun(file, opts, { signal, ...(loaded !== undefined ? { loaded } : {}) });
     // Parsed back so the pool gets exactly the object `fpsolve run --json` prints (non-finite numbers as null).
     const report = JSON.parse(reportJson(result.report)) as unknown;
     // A worker runs many points: each point's arena space goes back now, not when the collector gets to it.
