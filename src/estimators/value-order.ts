@@ -32,25 +32,33 @@ export function orderByValue(values: Float64Array): Uint32Array {
     hi[i] = h;
     lo[i] = l;
   }
+  // The four digits' histograms in one pass (one read of the keys instead of four).
+  const count = new Uint32Array(4 * 65536);
+  for (let i = 0; i < n; i++) {
+    const l = lo[i];
+    const h = hi[i];
+    count[l & 0xffff]++;
+    count[65536 + (l >>> 16)]++;
+    count[131072 + (h & 0xffff)]++;
+    count[196608 + (h >>> 16)]++;
+  }
   let src = order;
   let dst = new Uint32Array(n);
-  const count = new Uint32Array(65536);
   for (let pass = 0; pass < 4; pass++) {
     const key = pass < 2 ? lo : hi;
     const shift = (pass & 1) * 16;
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[(key[i] >>> shift) & 0xffff]++;
+    const base = pass * 65536;
     // Every key sharing this digit: the pass would not move anything.
-    if (count[(key[0] >>> shift) & 0xffff] === n) continue;
+    if (count[base + ((key[0] >>> shift) & 0xffff)] === n) continue;
     let sum = 0;
-    for (let d = 0; d < 65536; d++) {
+    for (let d = base; d < base + 65536; d++) {
       const c = count[d];
       count[d] = sum;
       sum += c;
     }
     for (let i = 0; i < n; i++) {
       const c = src[i];
-      dst[count[(key[c] >>> shift) & 0xffff]++] = c;
+      dst[count[base + ((key[c] >>> shift) & 0xffff)]++] = c;
     }
     const t = src;
     src = dst;
