@@ -120,6 +120,16 @@ describe('orderByValue: the stable order of the cells by value', () => {
     }
   });
 
+  it('orders values that agree in their leading bits (near-ties a packed key cannot tell apart) by value, then index', () => {
+    const r = rng(11);
+    for (const n of [5, 300, 5000]) {
+      // 1 ± a few ulps·2^k: same sign, exponent and top mantissa bits, different values; and exact repeats.
+      const v = Float64Array.from({ length: n }, () => (r() < 0.5 ? -1 : 1) * (1 + Math.floor(r() * 40) * 2 ** -45));
+      const expected = Array.from({ length: n }, (_, i) => i).sort((a, b) => (v[a] < v[b] ? -1 : v[a] > v[b] ? 1 : a - b));
+      expect(Array.from(orderByValue(v))).toEqual(expected);
+    }
+  });
+
   it('keeps the comparator order when a value is NaN', () => {
     const v = Float64Array.from([3, NaN, 1, 2, NaN, 0]);
     const expected = Array.from(Uint32Array.from({ length: v.length }, (_, i) => i).sort((a, b) => v[a] - v[b]));
