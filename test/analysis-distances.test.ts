@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Grid } from '../solvers/grid.js';
 import { Problem, isFault } from '../solvers/problem.js';
-import { DistanceTracker } from '../src/diagnostics/distances.js';
+import { DistanceTracker, zeroNeighbourhoodLabels } from '../src/diagnostics/distances.js';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -90,4 +90,54 @@ describe('DistanceTracker.measure: the sums of a report point', () => {
       for (let c = 0; c < 2; c++) expect(got.massNearZero![c]).toBeGreaterThanOrEqual(own[c] - 1e-9);
     });
   }
+});
+
+describe('zeroNeighbourhoodLabels: the nearest-component partition of {f < δ}', () => {
+  it('gives each reached cell a component at the least breadth-first distance inside {f < δ} (per-component searches)', () => {
+    for (const cells of [[40], [13, 11], [6, 7, 5]]) {
+      const grid = new Grid(cells.map(() => [-1, 1] as [number, number]), cells);
+      const r = rng(cells.length * 31);
+      const f = Float64Array.from({ length: grid.size }, () => r());
+      const delta = 0.9;
+      const comps: number[][] = [[], [], []];
+      for (let i = 0; i < grid.size; i++) if (f[i] < 0.05) comps[i % 3].push(i);
+      const label = zeroNeighbourhoodLabels(grid, f, delta, comps);
+      // Distance of every cell from component c through face neighbours inside {f < δ} (component cells count as inside).
+      const dist = comps.map((cs) => {
+        const d = new Int32Array(grid.size).fill(-1);
+        let front = cs.filter((i) => d[i] < 0 && (d[i] = 0) === 0);
+        while (front.length > 0) {
+          const next: number[] = [];
+          for (const i of front) {
+            const idx = grid.index(i);
+            for (let k = 0; k < grid.dim; k++) {
+              for (const o of [-1, 1]) {
+                const m = idx[k] + o;
+                if (m < 0 || m >= grid.n[k]) continue;
+                const j = i + o * grid.strides[k];
+                if (d[j] < 0 && f[j] < delta) {
+                  d[j] = d[i] + 1;
+                  next.push(j);
+                }
+              }
+            }
+          }
+          front = next;
+        }
+        return d;
+      });
+      let reached = 0;
+      for (let i = 0; i < grid.size; i++) {
+        const ds = dist.map((d) => d[i]).filter((v) => v >= 0);
+        if (ds.length === 0) {
+          expect(label[i]).toBe(-1);
+          continue;
+        }
+        reached++;
+        expect(label[i]).toBeGreaterThanOrEqual(0);
+        expect(dist[label[i]][i]).toBe(Math.min(...ds));
+      }
+      expect(reached).toBeGreaterThan(grid.size / 4);
+    }
+  });
 });

@@ -231,7 +231,9 @@ export function zeroNeighbourhoodLabels(grid: GridShape, f: ArrayLike<number>, d
       for (let k = 0; k < grid.dim; k++) {
         const s = grid.strides[k];
         const ik = Math.floor(i / s) % grid.n[k];
-        for (const j of [ik > 0 ? i - s : -1, ik < grid.n[k] - 1 ? i + s : -1]) {
+        // Lower neighbour, then upper (no array per cell and axis: this visits all of {f < δ}).
+        for (let side = 0; side < 2; side++) {
+          const j = side === 0 ? (ik > 0 ? i - s : -1) : ik < grid.n[k] - 1 ? i + s : -1;
           if (j >= 0 && label[j] < 0 && f[j] < delta) {
             label[j] = label[i];
             next.push(j);
