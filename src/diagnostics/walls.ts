@@ -41,30 +41,56 @@ function logSumExp(values: readonly number[]): number {
   return m + Math.log(s);
 }
 
-const axisIndex = (grid: Grid, i: number, k: number): number => Math.floor(i / grid.strides[k]) % grid.n[k];
-
-function isOuter(grid: Grid, i: number): boolean {
-  for (let k = 0; k < grid.dim; k++) {
-    const j = axisIndex(grid, i, k);
-    if (j === 0 || j === grid.n[k] - 1) return true;
-  }
-  return false;
-}
-
-/** Fraction of the mass of a cell field that lies in the outer layer of cells. */
+/**
+ * Fraction of the mass of a cell field that lies in the outer layer of cells. The multi-index
+ * advances with the flat index (no division per cell and axis): this runs over every cell for ρ
+ * and for π once per run. Same summation order as a plain loop over the cells.
+ */
 export function outerLayerFraction(grid: Grid, field: Float64Array): number {
+  const d = grid.dim;
+  const sizes = Int32Array.from(grid.n);
+  const idx = new Int32Array(d);
+  // Axes at their first or last cell (all at cell 0): the cell is outer when any is.
+  let atEdge = d;
   let outer = 0;
   let total = 0;
   for (let i = 0; i < grid.size; i++) {
     const v = field[i];
     total += v;
-    if (isOuter(grid, i)) outer += v;
+    if (atEdge > 0) outer += v;
+    for (let k = d - 1; k >= 0; k--) {
+      const m = sizes[k];
+      const was = idx[k];
+      if (was === 0 || was === m - 1) atEdge--;
+      if (was + 1 < m) {
+        idx[k] = was + 1;
+        if (was + 1 === m - 1) atEdge++;
+        break;
+      }
+      idx[k] = 0;
+      atEdge++;
+    }
   }
   return total > 0 ? outer / total : 0;
 }
 
+/** The cells whose index along axis k is j, in increasing flat index (a slab: runs of strides[k] cells). */
+function slabCells(grid: Grid, k: number, j: number): Int32Array {
+  const stride = grid.strides[k];
+  const block = stride * grid.n[k];
+  const blocks = grid.size / block;
+  const out = new Int32Array(blocks * stride);
+  let t = 0;
+  for (let b = 0; b < blocks; b++) {
+    const base = b * block + j * stride;
+    for (let r = 0; r < stride; r++) out[t++] = base + r;
+  }
+  return out;
+}
+
 /** Mass beyond the box of the power-law continuation of π (see WallsReport.piBeyondBox), in logs. */
-function tailBeyond(grid: Grid, logPi: Float64Array, centre: readonly number[]): { mass: number | null; exponent: number | null; note?: string } {
+/** Exported for test/analysis-walls.test.ts. */
+export function tailBeyond(grid: Grid, logPi: Float64Array, centre: readonly number[]): { mass: number | null; exponent: number | null; note?: string } {
   const parts: number[] = [];
   let minK = Infinity;
   for (let k = 0; k < grid.dim; k++) {
@@ -79,8 +105,8 @@ function tailBeyond(grid: Grid, logPi: Float64Array, centre: readonly number[]):
       const rC = Math.abs(grid.lo[k] + (bIdx + (side === 0 ? 1.5 : -0.5)) * grid.h[k] - centre[k]);
       // argmin f in the outer cells: "outward" has no direction there; the outer-layer mass says it all.
       if (!(rB > rC && rC > 0)) continue;
-      for (let i = 0; i < grid.size; i++) {
-        if (axisIndex(grid, i, k) !== bIdx) continue;
+      // The wall's slab only (was: every cell, tested by division).
+      for (const i of slabCells(grid, k, bIdx)) {
         const lb = logPi[i];
         const lc = logPi[i + step];
         if (lb === -Infinity) continue;

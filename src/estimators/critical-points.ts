@@ -1,6 +1,7 @@
 import type { Grid } from '../../solvers/grid.js';
 import { solveDense, symmetricEigen } from '../../solvers/dense.js';
 import type { CompiledExpr } from '../landscape/expr.js';
+import { orderByValue } from './value-order.js';
 
 /** A critical point of f, located on the grid and refined by Newton on ∇f. */
 export interface CriticalPoint {
@@ -68,9 +69,11 @@ export interface BasinMerge {
  */
 export function floodMerges(grid: Grid, fc: Float64Array): BasinMerge[] {
   const n = grid.size;
-  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((a, b) => fc[a] - fc[b]);
+  const dim = grid.dim;
+  const order = orderByValue(fc);
+  // parent[c] < 0: not flooded yet. A root is its component's first flooded cell, hence its lowest
+  // (ties: lowest index), so the root index is also the basin's lowest cell.
   const parent = new Int32Array(n).fill(-1);
-  const lowest = new Int32Array(n).fill(-1);
   const find = (i: number): number => {
     let r = i;
     while (parent[r] !== r) r = parent[r];
@@ -81,28 +84,44 @@ export function floodMerges(grid: Grid, fc: Float64Array): BasinMerge[] {
     }
     return r;
   };
+  const strides = Int32Array.from(grid.strides);
+  const sizes = Int32Array.from(grid.n);
+  const roots = new Int32Array(2 * dim);
   const merges: BasinMerge[] = [];
-  const idx = new Array<number>(grid.dim);
-  for (const c of order) {
+  for (let o = 0; o < n; o++) {
+    const c = order[o];
     parent[c] = c;
-    lowest[c] = c;
-    for (let k = 0; k < grid.dim; k++) idx[k] = Math.floor(c / grid.strides[k]) % grid.n[k];
-    const roots: number[] = [];
-    for (let k = 0; k < grid.dim; k++) {
-      for (const dir of [-1, 1]) {
-        const j = idx[k] + dir;
-        if (j < 0 || j >= grid.n[k]) continue;
-        const nb = c + dir * grid.strides[k];
+    let nRoots = 0;
+    for (let k = 0; k < dim; k++) {
+      const j = Math.floor(c / strides[k]) % sizes[k];
+      // Axis neighbours in the order −1, +1 per axis: the order roots are met in decides ties below.
+      for (let side = 0; side < 2; side++) {
+        let nb: number;
+        if (side === 0) {
+          if (j === 0) continue;
+          nb = c - strides[k];
+        } else {
+          if (j === sizes[k] - 1) continue;
+          nb = c + strides[k];
+        }
         if (parent[nb] < 0) continue;
         const r = find(nb);
-        if (!roots.includes(r)) roots.push(r);
+        let seen = false;
+        for (let t = 0; t < nRoots && !seen; t++) seen = roots[t] === r;
+        if (seen) continue;
+        // Insertion by the root's lowest f, after equals: the stable order the merges are read in.
+        let t = nRoots++;
+        while (t > 0 && fc[roots[t - 1]] - fc[r] > 0) {
+          roots[t] = roots[t - 1];
+          t--;
+        }
+        roots[t] = r;
       }
     }
-    if (roots.length === 0) continue;
-    roots.sort((a, b) => fc[lowest[a]] - fc[lowest[b]]);
+    if (nRoots === 0) continue;
     const deep = roots[0];
-    for (let t = 1; t < roots.length; t++) {
-      merges.push({ deepCell: lowest[deep], shallowCell: lowest[roots[t]], saddleCell: c });
+    for (let t = 1; t < nRoots; t++) {
+      merges.push({ deepCell: deep, shallowCell: roots[t], saddleCell: c });
       parent[roots[t]] = deep;
     }
     parent[c] = deep;
