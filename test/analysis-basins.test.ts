@@ -8,17 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { Grid } from '../solvers/grid.js';
 import { basinLabels } from '../src/diagnostics/basins.js';
+import { rng } from './nonsym-helpers.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The steepest strictly lower neighbour of cell i (beyond round-off of f), or −1. */
 function bruteDescent(grid: Grid, fc: Float64Array, i: number): number {

@@ -8,18 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { Grid } from '../solvers/grid.js';
 import { floodMerges, type BasinMerge } from '../src/estimators/critical-points.js';
 import { orderByValue } from '../src/estimators/value-order.js';
+import { rng } from './nonsym-helpers.js';
 
-/** Deterministic generator (mulberry32), so that failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The flood as it was written before the rewrite (comparison sort, root lists per cell): its output is the contract. */
 function previousFloodMerges(grid: Grid, fc: Float64Array): BasinMerge[] {

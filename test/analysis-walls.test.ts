@@ -8,17 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { Grid } from '../solvers/grid.js';
 import { outerLayerFraction, tailBeyond } from '../src/diagnostics/walls.js';
+import { rng } from './nonsym-helpers.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const shapes: number[][] = [[1], [2], [3], [17], [1, 5], [5, 1], [2, 2], [6, 9], [3, 3, 3], [4, 1, 6], [2, 5, 3], [7, 6, 5]];
 

@@ -11,6 +11,7 @@ import type { Regime } from './regime.js';
 import { binAlong, minimizerValleys, positionAlong, valleyCurve, valleyMap, type ValleyMap } from './valley.js';
 import type { LandscapeDerivatives } from './zero-set.js';
 import { reuseKey, reuseLast } from '../resources/reuse.js';
+import { nextCell } from './cell-walk.js';
 
 /** One basin: where its minimum is and how big it is. */
 export interface BasinInfo {
@@ -133,18 +134,7 @@ function steepestDescent(
       }
     }
     // Advance the multi-index (last axis fastest), keeping the count of axes at an end.
-    for (let k = d - 1; k >= 0; k--) {
-      const m = sizes[k];
-      const was = idx[k];
-      if (was === 0 || was === m - 1) atEdge--;
-      if (was + 1 < m) {
-        idx[k] = was + 1;
-        if (was + 1 === m - 1) atEdge++;
-        break;
-      }
-      idx[k] = 0;
-      atEdge++;
-    }
+    atEdge = nextCell(idx, sizes, atEdge);
   }
   return next;
 }

@@ -7,6 +7,7 @@
 import type { Grid } from '../../solvers/grid.js';
 import type { Problem } from '../../solvers/problem.js';
 import type { Regime } from './regime.js';
+import { nextCell } from './cell-walk.js';
 
 /** Fractions of mass above this are "measurable": they move λ₁ visibly (Pearson b = c = ησ = 1 on [−5, 5]: ~1e-4 beyond the box, λ₁ = 2.014 instead of 2). */
 export const WALL_MASS_THRESHOLD = 1e-6;
@@ -58,18 +59,7 @@ export function outerLayerFraction(grid: Grid, field: Float64Array): number {
     const v = field[i];
     total += v;
     if (atEdge > 0) outer += v;
-    for (let k = d - 1; k >= 0; k--) {
-      const m = sizes[k];
-      const was = idx[k];
-      if (was === 0 || was === m - 1) atEdge--;
-      if (was + 1 < m) {
-        idx[k] = was + 1;
-        if (was + 1 === m - 1) atEdge++;
-        break;
-      }
-      idx[k] = 0;
-      atEdge++;
-    }
+    atEdge = nextCell(idx, sizes, atEdge);
   }
   return total > 0 ? outer / total : 0;
 }
