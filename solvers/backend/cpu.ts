@@ -9,7 +9,8 @@ import { sharedFloat64 } from '../shared-memory.js';
 import { applyArrays, strideParams } from '../kernels/operator-kernels.js';
 import { ArenaLease, arenaLimitMiB, inArena, wasmKernelsEnabled } from '../exec/arena.js';
 import { defaultThreads, KERNEL_BLOCKS, splitRanges, ThreadTeam } from '../exec/team.js';
-import { addCombinationRange, COMBINE_PER_DISPATCH, DOT_SLOTS, dotsInto, DOTS_PER_DISPATCH } from '../basis-kernels.js';
+import { addCombinationRange, DOT_SLOTS, dotsInto } from '../basis-kernels.js';
+import { teamCombine, teamDots } from '../basis-dispatch.js';
 import type { Backend, BackendInfo, DirectShiftedSolver, Field, Rkl2StageCoefficients } from './types.js';
 
 /**
@@ -249,7 +250,7 @@ export class CpuBackend implements Backend {
    * vector reads x once each (the exponential integrator's classical Gram–Schmidt, block form).
    * Bits: with a team, each block sums in index order and the blocks add in order (the blocks are
    * fixed whatever the thread count); without one, each c_l in index order (chunked for the cache:
-   * accumulateCoefficients carries c_l across chunks, so the chunks do not change the bits).
+   * dotsInto carries c_l across chunks, so the chunks do not change the bits).
    */
   async dots(x: Field, qs: readonly Field[], c: Float64Array): Promise<void> {
     const xd = this.d(x);
@@ -264,19 +265,9 @@ export class CpuBackend implements Backend {
       c.set(s.subarray(0, m));
       return;
     }
-    const B = this.team.blocks;
-    const p = (this.partial ??= sharedFloat64(B * DOT_SLOTS, this.lease));
-    const edges = (this.blockEdges ??= splitRanges(this.size, 1, B));
-    for (let l0 = 0; l0 < Q.length; l0 += DOTS_PER_DISPATCH) {
-      const g = Math.min(DOTS_PER_DISPATCH, Q.length - l0);
-      p.fill(0);
-      this.team.run('eigenDots', [xd, p, ...Q.slice(l0, l0 + g)], [], [g, 0, ...edges], this.size);
-      for (let l = 0; l < g; l++) {
-        let s = 0;
-        for (let b = 0; b < B; b++) s += p[b * DOT_SLOTS + l];
-        c[l0 + l] = s;
-      }
-    }
+    const p = (this.partial ??= sharedFloat64(this.team.blocks * DOT_SLOTS, this.lease));
+    const edges = (this.blockEdges ??= splitRanges(this.size, 1, this.team.blocks));
+    teamDots(this.team, p, edges, xd, Q, c, false);
   }
   /** x −= Σ c_l q_l, four vectors a pass (addCombinationRange's grouping: the same bits with or without a team). */
   async subtractCombination(x: Field, qs: readonly Field[], c: ArrayLike<number>): Promise<void> {
@@ -286,12 +277,7 @@ export class CpuBackend implements Backend {
       for (let lo = 0; lo < this.size; lo += BASIS_CHUNK) addCombinationRange(xd, Q, c, -1, lo, Math.min(this.size, lo + BASIS_CHUNK));
       return;
     }
-    for (let l0 = 0; l0 < Q.length; l0 += COMBINE_PER_DISPATCH) {
-      const g = Math.min(COMBINE_PER_DISPATCH, Q.length - l0);
-      const coef: number[] = [g];
-      for (let l = 0; l < g; l++) coef.push(-c[l0 + l]);
-      this.team.run('eigenCombine', [xd, ...Q.slice(l0, l0 + g)], [], coef, this.size);
-    }
+    teamCombine(this.team, xd, Q, c, -1);
   }
   async sum(x: Field): Promise<number> {
     return this.par('sum', [this.d(x)]);

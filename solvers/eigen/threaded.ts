@@ -12,7 +12,8 @@
  */
 import { ArenaLease, sharedFloat64 } from '../shared-memory.js';
 import { defaultThreads, KERNEL_BLOCKS, splitRanges, ThreadTeam } from '../exec/team.js';
-import { COMBINE_PER_DISPATCH, DOT_SLOTS, DOTS_PER_DISPATCH } from '../basis-kernels.js';
+import { DOT_SLOTS } from '../basis-kernels.js';
+import { teamCombine, teamDots } from '../basis-dispatch.js';
 import type { DirichletForm } from '../dirichlet-form.js';
 // Registers the kernel table (with dirichletApply) that teams and their workers run.
 import '../range-kernels.js';
@@ -69,35 +70,12 @@ export class EigenTeam {
    * (summed the same way). All arrays owned (ownsAll), of one length.
    */
   dots(x: Float64Array, qs: readonly Float64Array[], c: Float64Array, norm = true): number {
-    const size = x.length;
-    const edges = this.edgesOf(size);
-    const B = this.team.blocks;
-    const p = this.partial;
-    let xx = 0;
-    for (let l0 = 0; l0 < qs.length || l0 === 0; l0 += DOTS_PER_DISPATCH) {
-      const g = Math.min(DOTS_PER_DISPATCH, qs.length - l0);
-      const withNorm = l0 === 0 && norm ? 1 : 0;
-      if (g === 0 && !withNorm) break;
-      p.fill(0);
-      this.team.run('eigenDots', [x, p, ...qs.slice(l0, l0 + g)], [], [g, withNorm, ...edges], size);
-      for (let l = 0; l < g; l++) {
-        let sum = 0;
-        for (let b = 0; b < B; b++) sum += p[b * DOT_SLOTS + l];
-        c[l0 + l] = sum;
-      }
-      if (withNorm) for (let b = 0; b < B; b++) xx += p[b * DOT_SLOTS + DOTS_PER_DISPATCH];
-    }
-    return xx;
+    return teamDots(this.team, this.partial, this.edgesOf(x.length), x, qs, c, norm);
   }
 
   /** out += sign·Σ c_l q_l with the bits of the sequential addCombination (owned arrays). */
   addCombination(out: Float64Array, qs: readonly Float64Array[], c: ArrayLike<number>, sign: 1 | -1): void {
-    for (let l0 = 0; l0 < qs.length; l0 += COMBINE_PER_DISPATCH) {
-      const g = Math.min(COMBINE_PER_DISPATCH, qs.length - l0);
-      const coef: number[] = [g];
-      for (let l = 0; l < g; l++) coef.push(sign * c[l0 + l]);
-      this.team.run('eigenCombine', [out, ...qs.slice(l0, l0 + g)], [], coef, out.length);
-    }
+    teamCombine(this.team, out, qs, c, sign);
   }
 
   /** A zeroed grid vector in shared memory (the team's kernels work on it in place). */
